@@ -1,0 +1,17 @@
+# The Plugboard gateway. Node 24 runs the TypeScript sources directly (type stripping), so the
+# image needs only the runtime dependencies. In a container, DATABASE_URL is required: the
+# embedded Postgres is for local development.
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY bin ./bin
+COPY gateway ./gateway
+COPY plugins ./plugins
+COPY schema ./schema
+USER node
+EXPOSE 4000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:4000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "bin/plugboard.js", "serve"]

@@ -1,0 +1,199 @@
+/**
+ * Gateway overhead and cold start.
+ *
+ * 1. Requests/s of one query through the full gateway (JWT auth, graphql-armor limits, CSRF
+ *    check, Prometheus metrics, request ids, composed schema) against a bare graphql-yoga
+ *    serving the same Pothos schema (bench/bare-yoga.ts). Each server runs in its own process
+ *    pinned to the second core (taskset, when available), autocannon in this one on the first.
+ *    This machine is a shared VM whose speed drifts by ±20% within a minute, so the servers are
+ *    measured in many short rotating rounds and the figure is the median of the per-round
+ *    ratios (each ratio compares runs seconds apart). Two peers: yoga with its defaults, and
+ *    yoga with its per-request body-size TransformStream off (the gateway checks the size in
+ *    its HTTP layer instead) — the second isolates the gateway's own overhead.
+ *    Target: gateway >= 90% of bare.
+ * 2. Cold start on the embedded Postgres: `plugboard serve` until /readyz answers 200, in a
+ *    fresh data dir (runs initdb) and again in the same dir. Targets: <= 15 s and <= 5 s.
+ *
+ * Run: npm run bench   (the throughput part needs Postgres at DATABASE_URL, default
+ * postgres://postgres@127.0.0.1:5432/test). BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS tune it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
+const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
+const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Server {
+  url: string;
+  /** CPU time (user + system) the server process has used so far, in microseconds. */
+  cpuMicros(): number;
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a server on a free port and waits until `probe` answers 200. */
+const pin = (cpu: number, command: string[]) => (TASKSET && availableParallelism() > 1 ? ['taskset', '-c', String(cpu), ...command] : command);
+const TASKSET = existsSync('/usr/bin/taskset');
+
+async function start(script: string[], env: Record<string, string>, probe: (url: string) => Promise<Response>, timeoutMs = 60_000): Promise<Server> {
+  const port = await freePort();
+  const [command, ...args] = pin(1, [process.execPath, ...script]);
+  const child: ChildProcess = spawn(command!, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${script.join(' ')} exited before it was ready`);
+    if (Date.now() > deadline) throw new Error(`${script.join(' ')} not ready in ${timeoutMs} ms`);
+    const ok = await probe(url).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    await sleep(20);
+  }
+  return {
+    url,
+    cpuMicros: () => {
+      // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (after the comm field).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const readyz = (url: string) => fetch(`${url}/readyz`);
+const answersQuery = (url: string) =>
+  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+
+async function requestsPerSecond(url: string, headers: Record<string, string>, seconds: number): Promise<{ rps: number; requests: number }> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: QUERY }),
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { rps: result.requests.average, requests: result.requests.total };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function throughput(): Promise<void> {
+  const token = await new SignJWT({
+    'https://hasura.io/jwt/claims': { 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'bench-user' },
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(JWT_SECRET));
+
+  const servers = {
+    'bare graphql-yoga (defaults)': await start(['bench/bare-yoga.ts'], {}, answersQuery),
+    'bare graphql-yoga, body-size stream off': await start(['bench/bare-yoga.ts'], { BARE_NO_BODY_STREAM: '1' }, answersQuery),
+    'full gateway (JWT, limits, metrics)': await start(
+      ['bin/plugboard.js', 'serve'],
+      { DATABASE_URL, PLUGBOARD_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', PLUGBOARD_PLUGINS: 'core' },
+      readyz,
+    ),
+  };
+  const names = Object.keys(servers) as (keyof typeof servers)[];
+  const gatewayName = names[2]!;
+  // Every server gets the same request bytes; only the gateway reads the token.
+  const auth = { authorization: `Bearer ${token}` };
+  const headersFor = (_name: string) => auth;
+  try {
+    // Same answer from every server, so all do the same work.
+    const answers = await Promise.all(
+      names.map((name) =>
+        fetch(`${servers[name].url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headersFor(name) }, body: JSON.stringify({ query: QUERY }) }).then((r) => r.text()),
+      ),
+    );
+    if (new Set(answers).size !== 1) throw new Error(`answers differ:\n${answers.join('\n')}`);
+
+    for (const name of names) await requestsPerSecond(servers[name].url, headersFor(name), 2); // warm-up (JIT)
+    const runs = new Map<string, number[]>(names.map((name) => [name, []]));
+    const cpu = new Map<string, number[]>(names.map((name) => [name, []]));
+    const ratios = new Map<string, number[]>(names.slice(0, 2).map((name) => [name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Rotate the order so a drift inside a round favours no server.
+      const order = names.map((_, i) => names[(i + round) % names.length]!);
+      const measured = new Map<string, number>();
+      for (const name of order) {
+        const before = servers[name].cpuMicros();
+        const { rps, requests } = await requestsPerSecond(servers[name].url, headersFor(name), SECONDS);
+        measured.set(name, rps);
+        cpu.get(name)!.push((servers[name].cpuMicros() - before) / requests);
+      }
+      for (const [name, rps] of measured) runs.get(name)!.push(rps);
+      for (const [name, list] of ratios) list.push(measured.get(gatewayName)! / measured.get(name)!);
+      console.log(`round ${String(round).padStart(2)}: ${names.map((name) => `${measured.get(name)!.toFixed(0).padStart(6)}`).join('  ')} req/s`);
+    }
+    console.log(`\nthroughput (${ROUNDS} rotating rounds of ${SECONDS} s each, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''})`);
+    for (const name of names) {
+      console.log(`  ${name.padEnd(42)}: median ${median(runs.get(name)!).toFixed(0).padStart(6)} req/s, ${median(cpu.get(name)!).toFixed(1)} µs server CPU per request`);
+    }
+    for (const [name, list] of ratios) {
+      const cpuRatio = median(cpu.get(name)!) / median(cpu.get(gatewayName)!);
+      console.log(`  gateway / ${name}: req/s median ${(median(list) * 100).toFixed(1)} % (rounds ${(Math.min(...list) * 100).toFixed(0)}-${(Math.max(...list) * 100).toFixed(0)} %), CPU-per-request ratio ${(cpuRatio * 100).toFixed(1)} %; target >= 90 %`);
+    }
+  } finally {
+    await Promise.all(names.map((name) => servers[name].stop()));
+  }
+}
+
+async function coldStart(): Promise<void> {
+  const parent = await mkdtemp(join(tmpdir(), 'plugboard-bench-'));
+  await chmod(parent, 0o755); // as root, Postgres runs as the postgres user and must enter it
+  const env = { PLUGBOARD_DATA_DIR: join(parent, 'data'), LOG_LEVEL: 'warn' };
+  try {
+    const times: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      const started = performance.now();
+      const server = await start(['bin/plugboard.js', 'serve'], env, readyz, 120_000);
+      times.push((performance.now() - started) / 1000);
+      await server.stop();
+    }
+    console.log('\ncold start on the embedded Postgres (spawn to /readyz 200)');
+    console.log(`  first run (initdb)  : ${times[0]!.toFixed(2)} s  (target <= 15 s)`);
+    console.log(`  later run           : ${times[1]!.toFixed(2)} s  (target <= 5 s)`);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
+  }
+}
+
+console.log(`Plugboard gateway benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`);
+if (process.env['BENCH_ONLY'] !== 'cold-start') await throughput();
+if (process.env['BENCH_ONLY'] !== 'throughput') await coldStart();

@@ -1,0 +1,253 @@
+/**
+ * The `plugboard` command line: serve, migrate, plugin list/info/status, schema, and each
+ * plugin's own `plugboard <plugin> <command>`. Exit codes: 0 success, 1 failure, 2 bad
+ * configuration or usage.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { Logger } from 'pino';
+import { printComposedSchema } from './compose.ts';
+import { UsageError } from './errors.ts';
+import { collectConfigErrors, ConfigError, readConfig, type Env } from './config.ts';
+import { openDatabase, type Database } from './db.ts';
+import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
+import { createLogger } from './logger.ts';
+import { MigrationError, migrationStatus, runMigrations } from './migrations.ts';
+import type { Plugin } from './plugin.ts';
+import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin-selection.ts';
+import { instantiatePlugins, migrationSources, openServices } from './services.ts';
+import { loadGatewaySettings } from './settings.ts';
+
+export const SCHEMA_FILE = new URL('../schema/schema.graphql', import.meta.url);
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+/** A failure that has already been explained to the user; carries the exit code. */
+class CliExit extends Error {
+  readonly code: number;
+  constructor(code: number, message = '') {
+    super(message);
+    this.code = code;
+  }
+}
+
+export function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)';
+  const columns = Object.keys(rows[0]!);
+  const cells = rows.map((row) => columns.map((c) => (row[c] === null || row[c] === undefined ? '-' : String(row[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** A logger for commands other than `serve`: warnings and errors only, on stderr. */
+function commandLogger(env: Env): Logger {
+  const level = env['LOG_LEVEL'] && env['LOG_LEVEL'] !== 'info' ? env['LOG_LEVEL'] : 'warn';
+  return createLogger(level as 'warn', { write: (line: string) => process.stderr.write(line) });
+}
+
+/**
+ * `afterCommand` collects what a plugin command's `open()` connected (pools, Redis), for the
+ * caller to close when the command ends.
+ */
+export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, afterCommand: (() => Promise<void>)[]): Command {
+  const program = new Command('plugboard')
+    .description('Plugboard: one GraphQL gateway over plugins that own synced Postgres tables, webhooks, jobs and CLI commands.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  const findPlugin = (name: string) => {
+    const all = selectAll(registry);
+    const found = all.find((s) => s.manifest.name === name);
+    if (!found) throw new CliExit(2, `Unknown plugin "${name}". Registered: ${all.map((s) => s.manifest.name).join(', ')}`);
+    return found;
+  };
+
+  const openFor = async (log: Logger): Promise<Database> => {
+    const settings = loadGatewaySettings(env);
+    return openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedPort: settings.embeddedPgPort, log });
+  };
+
+  program
+    .command('serve')
+    .description('Run the gateway: GraphQL over HTTP and WebSocket at /graphql, /healthz, /readyz, /metrics')
+    .action(async () => {
+      // Signal handlers go in before start-up, so a SIGTERM that arrives while starting (or
+      // right after the "listening" line) still shuts down cleanly. A second signal kills.
+      let gateway: Gateway | undefined;
+      let signalled: NodeJS.Signals | undefined;
+      let stopped!: () => void;
+      let failed!: (error: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => {
+        stopped = resolve;
+        failed = reject;
+      });
+      const shutDown = () => {
+        gateway!.log.info({ signal: signalled }, 'signal received');
+        gateway!.close().then(stopped, failed);
+      };
+      const onSignal = (signal: NodeJS.Signals) => {
+        signalled = signal;
+        if (gateway) shutDown();
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      gateway = await startGateway({ registry, env });
+      if (signalled) shutDown();
+      await done;
+    });
+
+  program
+    .command('migrate')
+    .description('Apply pending migrations of the enabled plugins (or of one plugin)')
+    .option('--plugin <name>', 'only this plugin (enabled or not)')
+    .option('--status', 'show what is applied and pending; change nothing')
+    .action(async (options: { plugin?: string; status?: boolean }) => {
+      let sources;
+      if (options.plugin) {
+        loadGatewaySettings(env);
+        sources = migrationSources([findPlugin(options.plugin)]);
+      } else {
+        sources = migrationSources(loadConfiguration(registry, env).selected.filter((s) => s.enabled));
+      }
+      const log = commandLogger(env);
+      const database = await openFor(log);
+      try {
+        if (options.status) {
+          const statuses = await migrationStatus(database.pool, sources);
+          io.out(table(statuses.map((s) => ({ plugin: s.plugin, version: s.version, name: s.name, state: s.state, applied_at: s.appliedAt?.toISOString() ?? null }))));
+          return;
+        }
+        const applied = await runMigrations(database.pool, sources, log);
+        io.out(applied.length === 0 ? 'Nothing to apply: every migration is applied.' : applied.map((m) => `applied ${m.plugin} ${String(m.version).padStart(3, '0')}_${m.name}`).join('\n'));
+      } finally {
+        await database.close();
+      }
+    });
+
+  const pluginCommand = program.command('plugin').description('Inspect the registered plugins');
+  pluginCommand
+    .command('list')
+    .description('Every registered plugin, whether it is enabled, and why not')
+    .action(() => {
+      const { selected } = loadConfiguration(registry, env);
+      io.out(table(statusOfPlugins(selected).map((p) => ({ name: p.name, version: p.version, enabled: p.enabled ? 'yes' : 'no', reason: p.reason }))));
+    });
+  pluginCommand
+    .command('info')
+    .description("A plugin's manifest and configuration (secrets masked)")
+    .argument('<name>', 'plugin name')
+    .action((name: string) => {
+      const { manifest } = findPlugin(name);
+      const { values, problems } = readConfig(manifest.configuration, env, `plugin ${name}`);
+      const capabilities = Object.entries(manifest.capabilities).filter(([, on]) => on).map(([c]) => c);
+      io.out(
+        [
+          `${manifest.name} ${manifest.version}`,
+          manifest.description,
+          `capabilities: ${capabilities.join(', ') || 'none'}`,
+          `schema: ${manifest.database?.schema ?? manifest.name}`,
+          '',
+          'configuration:',
+          table(values.entries().map((e) => ({ variable: e.key, required: e.required ? 'yes' : 'no', value: e.value, description: e.description }))),
+          ...(problems.length > 0 ? ['', 'problems:', ...problems.map((p) => `  - ${p.variable}: ${p.message}`)] : []),
+          ...(manifest.commands ? ['', 'commands:', ...Object.entries(manifest.commands).map(([c, d]) => `  ${c.padEnd(12)} ${d.description}`)] : []),
+        ].join('\n'),
+      );
+    });
+  pluginCommand
+    .command('status')
+    .description('Enabled plugins with the state of their migrations (connects to Postgres)')
+    .action(async () => {
+      const { selected } = loadConfiguration(registry, env);
+      const database = await openFor(commandLogger(env));
+      try {
+        const statuses = await migrationStatus(database.pool, migrationSources(selected));
+        io.out(table(statusOfPlugins(selected).map((p) => {
+          const own = statuses.filter((s) => s.plugin === p.name);
+          return {
+            name: p.name,
+            enabled: p.enabled ? 'yes' : 'no',
+            migrations: own.length === 0 ? 'none' : `${own.filter((s) => s.state === 'applied').length}/${own.length} applied`,
+            reason: p.reason,
+          };
+        })));
+      } finally {
+        await database.close();
+      }
+    });
+
+  program
+    .command('schema')
+    .description('Print the composed SDL of every registered plugin (what schema/schema.graphql holds)')
+    .option('--write', 'write schema/schema.graphql')
+    .option('--check', 'exit 1 when schema/schema.graphql is stale')
+    .action((options: { write?: boolean; check?: boolean }) => {
+      const sdl = printComposedSchema(instantiatePlugins(selectAll(registry)).schema());
+      if (options.check) {
+        let current = '';
+        try {
+          current = readFileSync(SCHEMA_FILE, 'utf8');
+        } catch {}
+        if (current !== sdl) throw new CliExit(1, 'schema/schema.graphql is stale: run `npm run schema` and commit the result');
+        io.out('schema/schema.graphql is up to date');
+      } else if (options.write) {
+        writeFileSync(SCHEMA_FILE, sdl);
+        io.out('wrote schema/schema.graphql');
+      } else {
+        io.out(sdl);
+      }
+    });
+
+  for (const plugin of registry) {
+    if (!plugin.commands) continue;
+    const { manifest } = checkRegistry([plugin])[0]!;
+    const command = program.command(manifest.name).description(manifest.description);
+    plugin.commands(command, async () => {
+      // The commanded plugin runs even when PLUGBOARD_PLUGINS leaves it out; its config must hold.
+      const [settings, selected] = collectConfigErrors(() => loadGatewaySettings(env), () => selectPlugins(registry, env, { alsoEnable: manifest.name }));
+      const log = commandLogger(env);
+      const plugins = instantiatePlugins(selected);
+      const services = await openServices(settings, log, migrationSources(selected.filter((s) => s.enabled)));
+      afterCommand.push(() => services.close());
+      plugins.attach(services);
+      return plugins.instances.find((instance) => instance.selected.manifest.name === manifest.name)!.runtime;
+    });
+  }
+  return program;
+}
+
+export async function runCli(argv: string[], registry: readonly Plugin[], env: Env = process.env, io: CliIo = processIo): Promise<number> {
+  const afterCommand: (() => Promise<void>)[] = [];
+  try {
+    await createProgram(registry, env, io, afterCommand).parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CliExit) {
+      if (error.message) io.err(error.message);
+      return error.code;
+    }
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.err(error.message);
+      return 2;
+    }
+    if (error instanceof MigrationError) {
+      io.err(error.message);
+      return 1;
+    }
+    io.err(`plugboard: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    for (const close of afterCommand.reverse()) await close().catch(() => {});
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The gateway's catalog of client-facing error codes. Every error a client sees carries one of
+ * these (or a plugin's own) in `extensions.code`; README "Errors" documents each, and a test
+ * checks that it does.
+ */
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  /** Missing, invalid or expired credentials (HTTP 401, WebSocket close 4403). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Authenticated, but not allowed to do this. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Arguments that are well-formed GraphQL but not acceptable. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** The document could not be parsed. */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The document does not validate against the schema. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** Depth, aliases, tokens, directives or cost over the configured limit. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Malformed HTTP request (bad JSON, missing query, CSRF header missing). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Request body over PLUGBOARD_BODY_LIMIT (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** No route at that path (HTTP 404). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** A dependency (Postgres, Redis) is unavailable; retry later (HTTP 503). */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Anything unexpected; the message is masked outside development. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function codedError(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+export const unauthenticated = (message: string) =>
+  codedError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+
+export const forbidden = (message: string) => codedError(ErrorCode.FORBIDDEN, message);
+
+export const badUserInput = (message: string) => codedError(ErrorCode.BAD_USER_INPUT, message);
+
+/** A CLI command's input was wrong: the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The gateway's life cycle: validate configuration, open Postgres (embedded when there is no
+ * DATABASE_URL), migrate, connect pubsub, compose the enabled plugins' schemas, start plugins,
+ * listen; and the reverse on shutdown.
+ */
+import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createAuthenticator } from './auth.ts';
+import { collectConfigErrors, type Env } from './config.ts';
+import type { Database } from './db.ts';
+import { createGraphQLServer } from './graphql.ts';
+import { healthz, readyz } from './health.ts';
+import { createHttpServer, type RouteHandler } from './http.ts';
+import { createLogger } from './logger.ts';
+import { createOperationMetrics } from './metrics.ts';
+import { loadMigrationFiles } from './migrations.ts';
+import type { Plugin, PluginStatus } from './plugin.ts';
+import { selectPlugins, type SelectedPlugin } from './plugin-selection.ts';
+import type { PubSub } from './pubsub.ts';
+import type { QueuePort } from './queue.ts';
+import { instantiatePlugins, migrationSources, openServices } from './services.ts';
+import { loadGatewaySettings, type GatewaySettings } from './settings.ts';
+
+export interface GatewayOptions {
+  registry: readonly Plugin[];
+  env: Env;
+  /** Defaults to JSON on stdout at LOG_LEVEL. */
+  log?: Logger;
+}
+
+export interface Gateway {
+  /** e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  readonly port: number;
+  readonly schema: GraphQLSchema;
+  readonly plugins: readonly PluginStatus[];
+  readonly database: Database;
+  readonly pubsub: PubSub;
+  readonly queue: QueuePort;
+  readonly log: Logger;
+  /** Graceful shutdown: stop accepting, drain HTTP, close sockets (1001), stop plugins, close pools. */
+  close(): Promise<void>;
+}
+
+/** Validated settings and plugin selection; throws ConfigError listing every problem. */
+export function loadConfiguration(registry: readonly Plugin[], env: Env): { settings: GatewaySettings; selected: SelectedPlugin[] } {
+  const [settings, selected] = collectConfigErrors(() => loadGatewaySettings(env), () => selectPlugins(registry, env));
+  return { settings, selected };
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { settings, selected } = loadConfiguration(options.registry, options.env);
+  const log = options.log ?? createLogger(settings.logLevel);
+  for (const s of selected) {
+    if (!s.enabled) log.info({ plugin: s.manifest.name, reason: s.reason }, 'plugin disabled');
+  }
+
+  // Built before any connection, so a schema or job-type conflict fails start-up at once.
+  const plugins = instantiatePlugins(selected);
+  const schema = plugins.schema();
+
+  const cleanup: (() => Promise<void>)[] = [];
+  const runCleanup = async () => {
+    for (const step of cleanup.reverse()) {
+      await step().catch((error: unknown) => log.error({ err: error }, 'shutdown step failed'));
+    }
+  };
+
+  try {
+    const enabled = selected.filter((s) => s.enabled);
+    const sources = migrationSources(enabled);
+    const services = await openServices(settings, log, sources);
+    cleanup.push(() => services.close());
+    const { database, pubsub, queue } = services;
+    plugins.attach(services);
+
+    for (const { selected: entry, runtime } of plugins.instances) {
+      await entry.plugin.start?.(runtime);
+      if (entry.plugin.stop) cleanup.push(async () => entry.plugin.stop!(runtime));
+    }
+    // Closed before the queue, which waits for the jobs they are running.
+    const workers = settings.workers ? await plugins.jobs.startWorkers(queue, log) : [];
+    cleanup.push(async () => {
+      await Promise.all(workers.map((worker) => worker.close({ timeoutMs: settings.shutdownTimeoutMs })));
+    });
+
+    const metricsRegistry = new Registry();
+    collectDefaultMetrics({ register: metricsRegistry });
+    const metrics = createOperationMetrics(metricsRegistry);
+    const authenticate = createAuthenticator({
+      adminSecret: settings.adminSecret,
+      jwtSecret: settings.jwtSecret,
+      jwksUrl: settings.jwksUrl,
+      issuer: settings.jwtIssuer,
+      audience: settings.jwtAudience,
+      allowAnonymous: settings.allowAnonymous,
+      anonymousRole: settings.anonymousRole,
+    });
+    const graphql = createGraphQLServer({ schema, settings, authenticate, db: database.pool, pubsub, queue, log, metrics });
+
+    let shuttingDown = false;
+    const routes = new Map<string, RouteHandler>([
+      ['GET /healthz', healthz],
+      ['GET /readyz', readyz({ db: database.pool, migrations: sources.flatMap(loadMigrationFiles), plugins: sources.map((s) => s.plugin), pubsub, isShuttingDown: () => shuttingDown })],
+      ['GET /metrics', async (_request, response) => {
+        const text = await metricsRegistry.metrics();
+        response.writeHead(200, { 'content-type': metricsRegistry.contentType });
+        response.end(text);
+      }],
+    ]);
+    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes(), bodyLimit: settings.bodyLimit, metrics, log });
+    await new Promise<void>((resolve, reject) => {
+      http.server.once('error', reject);
+      http.server.listen(settings.port, settings.host, () => resolve());
+    });
+    const port = (http.server.address() as AddressInfo).port;
+    const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+    log.info(
+      { url: `${url}/graphql`, plugins: plugins.instances.map((p) => p.selected.manifest.name), pubsub: pubsub.transport, queue: queue.backend, embeddedPostgres: database.embedded !== null },
+      'gateway listening',
+    );
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        shuttingDown = true;
+        log.info('shutting down');
+        const drained = new Promise<void>((resolve) => http.server.close(() => resolve()));
+        await http.closeSockets();
+        // Keep-alive connections close as soon as their in-flight request has been answered.
+        const idleSweep = setInterval(() => http.server.closeIdleConnections(), 50);
+        http.server.closeIdleConnections();
+        const timedOut = await Promise.race([
+          drained.then(() => false),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(true), settings.shutdownTimeoutMs).unref()),
+        ]);
+        clearInterval(idleSweep);
+        if (timedOut) {
+          log.warn({ timeoutMs: settings.shutdownTimeoutMs }, 'requests still running at the shutdown timeout; closing their connections');
+          http.server.closeAllConnections();
+        }
+        await runCleanup();
+        log.info('shutdown complete');
+      })();
+      return closing;
+    };
+
+    return { url, port, schema, plugins: plugins.statuses, database, pubsub, queue, log, close };
+  } catch (error) {
+    await runCleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The GraphQL engine: graphql-yoga over the composed schema, with authentication, query limits
+ * (gateway/limits.ts), CSRF prevention, Prometheus metrics (gateway/metrics.ts) and error masking.
+ */
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Authenticate, Session } from './auth.ts';
+import type { Context } from './builder.ts';
+import { ErrorCode } from './errors.ts';
+import { useQueryLimits } from './limits.ts';
+import { createLoaders } from './loaders.ts';
+import { currentRequestId, newRequestId } from './logger.ts';
+import type { OperationMetrics } from './metrics.ts';
+import type { PubSub } from './pubsub.ts';
+import type { QueuePort } from './queue.ts';
+import type { GatewaySettings } from './settings.ts';
+
+/** What the WebSocket layer hands to yoga with each operation (HTTP passes nothing extra). */
+export interface ServerContext {
+  /** graphql-ws operations: the socket's id; HTTP requests: taken from AsyncLocalStorage. */
+  requestId?: string;
+  /** graphql-ws operations: the session of the socket's `connection_init`. */
+  session?: Session;
+}
+
+export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
+
+const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight'];
+
+/** Connection failures to Postgres or Redis: the client should retry, not report a bug. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+type ErrorExtensions = Record<string, unknown> & { http?: { status?: number; spec?: boolean } };
+
+/**
+ * yoga's own request errors (bad JSON, bad params) are BAD_REQUEST and marked `http.spec`,
+ * which answers them 200 to application/json clients; a malformed request is a 400 for every
+ * client here. GraphQL parse and validation errors keep the GraphQL-over-HTTP behaviour (200
+ * for application/json, 400 for application/graphql-response+json). The JSON parser's detail
+ * stays server-side outside development.
+ */
+function withCode(error: GraphQLError, development: boolean): GraphQLError {
+  const { originalError: detail, http, ...rest } = error.extensions as ErrorExtensions;
+  const code = typeof rest['code'] === 'string' ? rest['code'] : http?.status ? ErrorCode.BAD_REQUEST : ErrorCode.BAD_USER_INPUT;
+  const malformedRequest = code === ErrorCode.BAD_REQUEST && http?.status;
+  if (code === rest['code'] && !detail && !malformedRequest) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    path: error.path,
+    extensions: {
+      ...rest,
+      code,
+      ...(http ? { http: malformedRequest ? { status: http.status } : http } : {}),
+      ...(development && detail ? { originalError: detail } : {}),
+    },
+  });
+}
+
+export function createGraphQLServer(options: {
+  schema: GraphQLSchema;
+  settings: GatewaySettings;
+  authenticate: Authenticate;
+  db: pg.Pool;
+  pubsub: PubSub;
+  queue: QueuePort;
+  log: Logger;
+  metrics: OperationMetrics;
+}): GraphQLServer {
+  const { settings, log } = options;
+
+  return createYoga<ServerContext, Context>({
+    schema: options.schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: !settings.production,
+    landingPage: false,
+    batching: false,
+    // Browsers may read x-request-id; credentials (cookies) only for origins named in config,
+    // since Plugboard authenticates with headers, not cookies.
+    cors: settings.corsOrigins
+      ? { origin: settings.corsOrigins, credentials: true, exposedHeaders: ['x-request-id'] }
+      : { credentials: false, exposedHeaders: ['x-request-id'] },
+    // yoga logs client mistakes (bad JSON, missing CSRF header) as errors; they are warnings
+    // here. Unexpected resolver errors are logged at error level by maskError below.
+    logging: {
+      // yoga logs at debug on every request: format only when debug is on.
+      debug: (...args) => log.isLevelEnabled('debug') && log.debug(args.map(String).join(' ')),
+      info: (...args) => log.isLevelEnabled('debug') && log.debug(args.map(String).join(' ')),
+      warn: (...args) => log.warn(args.map(String).join(' ')),
+      error: (...args) => log.warn(args.map(String).join(' ')),
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const graphqlError = error instanceof GraphQLError ? error : null;
+        const original = graphqlError?.originalError;
+        // Errors raised on purpose (GraphQLErrors) reach the client; each gets a code.
+        if (graphqlError && (!original || original instanceof GraphQLError)) return withCode(graphqlError, settings.development);
+        const cause = original ?? error;
+        if (isUnavailable(cause)) {
+          log.warn({ err: cause, path: graphqlError?.path }, 'a dependency is unavailable');
+          return new GraphQLError('A service the gateway depends on is unavailable; retry later.', {
+            nodes: graphqlError?.nodes,
+            path: graphqlError?.path,
+            extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+          });
+        }
+        log.error({ err: cause, path: graphqlError?.path }, 'unexpected error in a resolver');
+        return new GraphQLError(settings.development ? (cause as Error).message ?? message : message, {
+          nodes: graphqlError?.nodes,
+          path: graphqlError?.path,
+          extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+        });
+      },
+    },
+    // The HTTP layer enforces the body limit (cheaply, without wrapping every body in a stream).
+    maxRequestBodySize: false,
+    context: ({ request, requestId, session }) => {
+      const build = (caller: Session): Context => ({
+        session: caller,
+        db: options.db,
+        pubsub: options.pubsub,
+        queue: options.queue,
+        loaders: createLoaders(),
+        log,
+        requestId: requestId ?? currentRequestId() ?? newRequestId(),
+      });
+      const caller = session ?? options.authenticate(request.headers);
+      return caller instanceof Promise ? caller.then(build) : build(caller);
+    },
+    plugins: [
+      useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
+      useQueryLimits(settings.limits, { introspection: settings.introspection }),
+      options.metrics.plugin,
+    ],
+  });
+}

@@ -1,0 +1,224 @@
+/**
+ * The HTTP layer: one node:http server for /graphql (yoga), graphql-ws upgrades on the same
+ * path, and the operational routes /healthz, /readyz and /metrics.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { GraphQLError, type execute, type subscribe } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { ADMIN_ROLE, headersFromConnectionParams, type Authenticate, type HeaderSource, type Session } from './auth.ts';
+import { ErrorCode } from './errors.ts';
+import type { GraphQLServer } from './graphql.ts';
+import { requestIdFrom, withRequestId } from './logger.ts';
+import type { OperationMetrics } from './metrics.ts';
+import type { PluginRoute } from './plugin.ts';
+
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+export interface HttpServerOptions {
+  graphql: GraphQLServer;
+  authenticate: Authenticate;
+  /** The gateway's own exact-path routes, keyed `METHOD /path`. */
+  routes: ReadonlyMap<string, RouteHandler>;
+  /** Plugins' routes (webhooks, dashboards, OAuth callbacks). */
+  pluginRoutes?: readonly PluginRoute[];
+  bodyLimit: number;
+  metrics: OperationMetrics;
+  log: Logger;
+}
+
+export interface HttpServer {
+  server: Server;
+  /** Closes every graphql-ws socket with 1001 (Going Away). */
+  closeSockets(): Promise<void>;
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  response.end(text);
+}
+
+function sendError(response: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(response, status, { errors: [{ message, extensions: { code } }] });
+}
+
+class BodyTooLarge extends Error {}
+
+/** Reads a body of unknown length (chunked), refusing more than `limit` bytes. */
+async function readLimited(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Headers for authentication; HTTP Basic carries the admin secret as its password (browsers). */
+function authHeaders(request: IncomingMessage): HeaderSource {
+  const authorization = request.headers.authorization;
+  let basicSecret: string | null = null;
+  if (authorization?.slice(0, 6).toLowerCase() === 'basic ') {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    basicSecret = decoded.slice(decoded.indexOf(':') + 1);
+  }
+  return {
+    get(name) {
+      if (basicSecret !== null) {
+        if (name === 'x-hasura-admin-secret') return basicSecret;
+        if (name === 'authorization') return null;
+      }
+      const value = request.headers[name];
+      return Array.isArray(value) ? value.join(', ') : (value ?? null);
+    },
+  };
+}
+
+function matches(route: PluginRoute, method: string, path: string): boolean {
+  if (route.method !== 'ANY' && route.method !== method) return false;
+  return route.prefix ? path === route.path || path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`) : path === route.path;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { graphql, log, bodyLimit } = options;
+  const tooLarge = `Request body is larger than the limit of ${bodyLimit} bytes`;
+  const pluginRoutes = options.pluginRoutes ?? [];
+  const reserved = ['/graphql', ...[...options.routes.keys()].map((key) => key.split(' ')[1]!)];
+  for (const route of pluginRoutes) {
+    if (reserved.some((path) => path === route.path || path.startsWith(`${route.path}/`))) {
+      throw new Error(`A plugin route at ${route.path} would shadow the gateway's ${reserved.join(', ')}`);
+    }
+  }
+
+  /** The admin's session, or null after answering 401 (no or bad credentials) or 403 (not admin). */
+  async function admitAdmin(request: IncomingMessage, response: ServerResponse): Promise<Session | null> {
+    const challenge = { 'www-authenticate': 'Basic realm="Plugboard admin", charset="UTF-8"' };
+    let session: Session;
+    try {
+      session = await options.authenticate(authHeaders(request));
+    } catch (error) {
+      sendJson(response, 401, { errors: [{ message: error instanceof GraphQLError ? error.message : 'Unauthorized', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
+      return null;
+    }
+    if (session.via === 'anonymous') {
+      sendJson(response, 401, { errors: [{ message: 'Admin credentials required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
+      return null;
+    }
+    if (session.role !== ADMIN_ROLE) {
+      sendError(response, 403, ErrorCode.FORBIDDEN, `Role "${session.role}" may not use this route`);
+      return null;
+    }
+    return session;
+  }
+
+  async function handlePluginRoute(route: PluginRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const session = route.access === 'admin' ? await admitAdmin(request, response) : null;
+    if (route.access === 'admin' && !session) return;
+    await route.handler(request, response, session);
+  }
+
+  async function handleGraphQL(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const declared = request.headers['content-length'];
+    // Node's parser stops at Content-Length, so checking the declared size is enough.
+    if (declared !== undefined && Number(declared) > bodyLimit) return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, tooLarge);
+    if (declared === undefined && request.headers['transfer-encoding'] !== undefined) {
+      // A chunked body has no declared size: read it here, counting, and hand yoga the bytes
+      // (whatwg-node takes a pre-read `request.body`, as it does from body-parsing frameworks).
+      try {
+        Object.assign(request, { body: await readLimited(request, bodyLimit) });
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        response.setHeader('connection', 'close');
+        return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, tooLarge);
+      }
+    }
+    // No server context argument: yoga reads the request id from AsyncLocalStorage, and an
+    // extra context object would be merged property by property on every request.
+    await graphql.handle(request, response);
+  }
+
+  const server = createServer((request, response) => {
+    const requestId = requestIdFrom(request.headers['x-request-id']);
+    response.setHeader('x-request-id', requestId);
+    const path = (request.url ?? '/').split('?', 1)[0]!;
+    withRequestId(requestId, async () => {
+      try {
+        const route = options.routes.get(`${request.method} ${path}`);
+        if (route) await route(request, response);
+        else if (path === '/graphql') await handleGraphQL(request, response);
+        else {
+          const pluginRoute = pluginRoutes.find((r) => matches(r, request.method ?? 'GET', path));
+          if (pluginRoute) await handlePluginRoute(pluginRoute, request, response);
+          else sendError(response, 404, ErrorCode.NOT_FOUND, `No route for ${request.method} ${path}`);
+        }
+      } catch (error) {
+        log.error({ err: error }, 'request failed');
+        if (!response.headersSent) sendError(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.');
+        else response.destroy();
+      }
+    });
+  });
+
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: bodyLimit });
+  server.on('upgrade', (request, socket, head) => {
+    if ((request.url ?? '/').split('?', 1)[0] !== '/graphql') {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+  });
+
+  const disposable = useServer<Record<string, unknown>, { session: Session; requestId: string }>(
+    {
+      onConnect: async (context) => {
+        try {
+          context.extra.session = await options.authenticate(headersFromConnectionParams(context.connectionParams));
+          context.extra.requestId = requestIdFrom(context.extra.request.headers['x-request-id']);
+          return true;
+        } catch (error) {
+          const reason = error instanceof GraphQLError ? error.message : 'Forbidden';
+          // 4403 is graphql-ws's Forbidden; the reason tells the client why.
+          context.extra.socket.close(4403, reason.slice(0, 120));
+          return false;
+        }
+      },
+      onSubscribe: async (context, _id, payload) => {
+        const { session, requestId } = context.extra;
+        const enveloped = graphql.getEnveloped({ requestId, session: session!, request: context.extra.request, params: payload });
+        let document;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : 'Could not parse the document';
+          const code = error instanceof GraphQLError && error.extensions['code'] ? error.extensions['code'] : ErrorCode.GRAPHQL_PARSE_FAILED;
+          return [new GraphQLError(message, { extensions: { code } })];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        options.metrics.countWebSocketOperation(payload.operationName, payload.query);
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+      execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
+    },
+    sockets,
+  );
+
+  return {
+    server,
+    closeSockets: async () => {
+      await disposable.dispose();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Job handlers of every enabled plugin, by queue and job type, and the workers that run them.
+ * Workers run inside the gateway (PLUGBOARD_WORKERS=true, the default) or in their own process
+ * (`plugboard jobs worker`); either way every queue's jobs are dispatched by type here.
+ */
+import type { Logger } from 'pino';
+import { PermanentJobError, type JobHandler, type QueuePort, type Worker } from './queue.ts';
+
+export interface QueueDefinition {
+  /** Jobs of this queue run at once per worker process. Default 5. */
+  concurrency?: number;
+  /** Per-attempt deadline in milliseconds. Default 60 s. */
+  timeoutMs?: number;
+  /** Handlers by job type. */
+  handlers: Record<string, JobHandler>;
+}
+
+export interface WorkerStartOptions {
+  /** Only these queues (default: every queue with handlers). */
+  queues?: string[];
+  /** Overrides each queue's concurrency. */
+  concurrency?: number;
+}
+
+export interface JobRegistry {
+  queues(): string[];
+  types(queue: string): string[];
+  has(queue: string, type: string): boolean;
+  /** Starts a worker per queue on the port; returns them so the caller can close them. */
+  startWorkers(port: QueuePort, log: Logger, options?: WorkerStartOptions): Promise<Worker[]>;
+}
+
+const DEFAULT_CONCURRENCY = 5;
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Thrown at start-up when two plugins claim the same job type on the same queue. */
+export class JobConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobConflictError';
+  }
+}
+
+export function createJobRegistry(definitions: { plugin: string; queues: Record<string, QueueDefinition> }[]): JobRegistry {
+  // Definitions are kept whole: their concurrency and timeout may be getters over config that
+  // only exists once the gateway has started.
+  const byQueue = new Map<string, { definitions: QueueDefinition[]; handlers: Map<string, JobHandler> }>();
+  const owner = new Map<string, string>();
+  for (const { plugin, queues } of definitions) {
+    for (const [queue, definition] of Object.entries(queues)) {
+      let entry = byQueue.get(queue);
+      if (!entry) {
+        entry = { definitions: [], handlers: new Map() };
+        byQueue.set(queue, entry);
+      }
+      entry.definitions.push(definition);
+      for (const [type, handler] of Object.entries(definition.handlers)) {
+        const key = `${queue}/${type}`;
+        if (owner.has(key)) throw new JobConflictError(`Job type "${type}" on queue "${queue}" is defined by both ${owner.get(key)} and ${plugin}`);
+        owner.set(key, plugin);
+        entry.handlers.set(type, handler);
+      }
+    }
+  }
+
+  return {
+    queues: () => [...byQueue.keys()].sort(),
+    types: (queue) => [...(byQueue.get(queue)?.handlers.keys() ?? [])].sort(),
+    has: (queue, type) => byQueue.get(queue)?.handlers.has(type) ?? false,
+    async startWorkers(port, log, options = {}) {
+      const queues = options.queues ?? [...byQueue.keys()];
+      const unknown = queues.filter((queue) => !byQueue.has(queue));
+      if (unknown.length > 0) throw new Error(`No handlers for queue ${unknown.join(', ')}; queues with handlers: ${[...byQueue.keys()].join(', ') || 'none'}`);
+      const workers: Worker[] = [];
+      for (const queue of queues) {
+        const entry = byQueue.get(queue)!;
+        const dispatch: JobHandler = (data, job) => {
+          const handler = entry.handlers.get(job.name);
+          if (!handler) {
+            throw new PermanentJobError(`No handler for job type "${job.name}" on queue "${queue}"; known types: ${[...entry.handlers.keys()].join(', ')}`);
+          }
+          return handler(data, job);
+        };
+        const concurrency = options.concurrency ?? entry.definitions.findLast((d) => d.concurrency !== undefined)?.concurrency ?? DEFAULT_CONCURRENCY;
+        const timeoutMs = entry.definitions.findLast((d) => d.timeoutMs !== undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        workers.push(await port.process(queue, dispatch, { concurrency, timeoutMs }));
+        log.info({ queue, concurrency, backend: port.backend }, 'queue worker started');
+      }
+      return workers;
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Start-up checks of the registry: each manifest against the JSON schema, PLUGBOARD_PLUGINS
+ * against the registered names, and each enabled plugin's configuration against its manifest.
+ * Every problem is collected, then reported at once (the CLI exits 2).
+ */
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import manifestSchema from './manifest.schema.json' with { type: 'json' };
+import { ConfigError, missingRequired, readConfig, type ConfigProblem, type ConfigValues, type Env } from './config.ts';
+import type { Plugin, PluginManifest, PluginStatus } from './plugin.ts';
+
+export interface SelectedPlugin {
+  plugin: Plugin;
+  manifest: PluginManifest;
+  /** The Postgres schema the plugin owns. */
+  schema: string;
+  migrationsDir: string | null;
+  enabled: boolean;
+  reason: string | null;
+  /** Validated values (set for enabled plugins; partial for disabled ones, for display). */
+  values: ConfigValues;
+}
+
+const validateManifest = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PluginManifest>(manifestSchema);
+
+function describe(error: ErrorObject): string {
+  return `${error.instancePath || '(root)'} ${error.message ?? 'is invalid'}`;
+}
+
+/** Validates one manifest; throws ConfigError naming what is wrong. */
+export function checkManifest(raw: object, where: string): PluginManifest {
+  if (validateManifest(raw)) return raw;
+  throw new ConfigError((validateManifest.errors ?? []).map((e) => ({ variable: 'plugin.json', owner: where, message: describe(e) })));
+}
+
+export function parsePluginList(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((name) => name.trim()).filter(Boolean);
+}
+
+/** Checks manifests only (for `npm run schema` and CLI listings that need no configuration). */
+export function checkRegistry(registry: readonly Plugin[]): { plugin: Plugin; manifest: PluginManifest }[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  const checked: { plugin: Plugin; manifest: PluginManifest }[] = [];
+  registry.forEach((plugin, index) => {
+    const label = `plugin #${index + 1}${'name' in plugin.manifest ? ` (${String(plugin.manifest.name)})` : ''}`;
+    try {
+      const manifest = checkManifest(plugin.manifest, label);
+      if (seen.has(manifest.name)) problems.push({ variable: 'plugin.json', owner: label, message: `/name "${manifest.name}" is registered twice` });
+      seen.add(manifest.name);
+      checked.push({ plugin, manifest });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return checked;
+}
+
+export function selectPlugins(registry: readonly Plugin[], env: Env, options: { alsoEnable?: string } = {}): SelectedPlugin[] {
+  const checked = checkRegistry(registry);
+  const problems: ConfigProblem[] = [];
+  const requested = parsePluginList(env['PLUGBOARD_PLUGINS']);
+  const known = new Set(checked.map((c) => c.manifest.name));
+  for (const name of requested ?? []) {
+    if (!known.has(name)) {
+      problems.push({
+        variable: 'PLUGBOARD_PLUGINS',
+        owner: 'gateway',
+        message: `names an unknown plugin "${name}": expected a comma-separated list of ${[...known].join(', ')}`,
+      });
+    }
+  }
+
+  const selected = checked.map(({ plugin, manifest }): SelectedPlugin => {
+    const missing = missingRequired(manifest.configuration, env);
+    let enabled: boolean;
+    let reason: string | null = null;
+    if (plugin.alwaysEnabled || manifest.name === options.alsoEnable) enabled = true;
+    else if (requested) {
+      enabled = requested.includes(manifest.name);
+      if (!enabled) reason = 'not listed in PLUGBOARD_PLUGINS';
+    } else {
+      enabled = missing.length === 0;
+      if (!enabled) reason = `missing required configuration: ${missing.join(', ')}`;
+    }
+    const { values, problems: configProblems } = readConfig(manifest.configuration, env, `plugin ${manifest.name}`);
+    if (enabled) problems.push(...configProblems);
+    return toSelected(plugin, manifest, enabled, reason, values);
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return selected;
+}
+
+/**
+ * Every registered plugin as if enabled, without configuration: for printing the full schema
+ * and migrating one plugin, which need no configuration values.
+ */
+export function selectAll(registry: readonly Plugin[]): SelectedPlugin[] {
+  return checkRegistry(registry).map(({ plugin, manifest }) =>
+    toSelected(plugin, manifest, true, null, readConfig(manifest.configuration, {}, `plugin ${manifest.name}`).values),
+  );
+}
+
+function toSelected(plugin: Plugin, manifest: PluginManifest, enabled: boolean, reason: string | null, values: ConfigValues): SelectedPlugin {
+  return {
+    plugin,
+    manifest,
+    schema: manifest.database?.schema ?? manifest.name,
+    migrationsDir: plugin.migrations ? fileURLToPath(plugin.migrations) : null,
+    enabled,
+    reason,
+    values,
+  };
+}
+
+export function statusOfPlugins(selected: readonly SelectedPlugin[]): PluginStatus[] {
+  return selected.map((s) => ({
+    name: s.manifest.name,
+    version: s.manifest.version,
+    description: s.manifest.description,
+    enabled: s.enabled,
+    reason: s.reason,
+    config: s.values.entries(),
+  }));
+}

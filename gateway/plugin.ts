@@ -1,0 +1,148 @@
+/**
+ * The plugin contract. A plugin is one folder and one `definePlugin({...})` object: its manifest
+ * (plugin.json), its migrations, a typed view of its configuration, the Pothos fields it adds,
+ * and optionally CLI commands and start/stop hooks. Plugins never import each other; they meet
+ * through the composed schema, the pubsub and (later) the queue.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Command } from 'commander';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Session } from './auth.ts';
+import type { Builder } from './builder.ts';
+import type { ConfigEntry, ConfigValues, ConfigurationSpec } from './config.ts';
+import type { JobRegistry, QueueDefinition } from './jobs.ts';
+import type { PubSub } from './pubsub.ts';
+import type { QueuePort } from './queue.ts';
+
+/** plugin.json, as validated by gateway/manifest.schema.json (the fields the gateway reads). */
+export interface PluginManifest {
+  name: string;
+  version: string;
+  description: string;
+  capabilities: Partial<Record<'database' | 'webhooks' | 'cli' | 'service' | 'graphql' | 'jobs', boolean>>;
+  configuration: ConfigurationSpec;
+  database?: { schema?: string; tables?: string[] };
+  webhooks?: { path: string; events?: string[] };
+  commands?: Record<string, { description: string; usage?: string }>;
+}
+
+/** What the gateway knows about each registered plugin; the core plugin serves it as `plugins`. */
+export interface PluginStatus {
+  name: string;
+  version: string;
+  description: string;
+  enabled: boolean;
+  /** Why the plugin is disabled (null when enabled). */
+  reason: string | null;
+  /** Every configuration variable, secrets masked. */
+  config: ConfigEntry[];
+}
+
+/** The services a running plugin uses. Read them at run time (in resolvers, commands, start). */
+export interface PluginRuntime<Config> {
+  readonly name: string;
+  readonly config: Config;
+  readonly db: pg.Pool;
+  readonly pubsub: PubSub;
+  /** The job queue (BullMQ with Redis, pg-boss without). */
+  readonly queue: QueuePort;
+  /** Job types of every enabled plugin, and a way to start workers for them. */
+  readonly jobs: JobRegistry;
+  readonly log: Logger;
+  /** Every registered plugin's status. */
+  readonly plugins: readonly PluginStatus[];
+  /** Connection strings, for tools that connect on their own (pg_dump, a Redis client). Secret. */
+  readonly connections: { readonly databaseUrl: string; readonly redisUrl: string | undefined };
+}
+
+/** An HTTP route a plugin serves beside /graphql. */
+export interface PluginRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
+  /** Exact path, or with `prefix` every path below it too. */
+  path: string;
+  prefix?: boolean;
+  /**
+   * `admin`: the gateway answers 401/403 unless the caller is an admin (admin secret as header,
+   * as HTTP Basic password for browsers, or an admin-role token). `public`: the route checks itself.
+   */
+  access: 'admin' | 'public';
+  handler(request: IncomingMessage, response: ServerResponse, session: Session | null): Promise<void> | void;
+}
+
+/**
+ * Hooks are declared as methods so a `PluginDefinition<StripeConfig>` can sit in the registry's
+ * `Plugin[]` (method parameters are checked bivariantly).
+ */
+export interface PluginDefinition<Config> {
+  /** The parsed plugin.json; validated against the manifest JSON schema when the gateway starts. */
+  manifest: object;
+  /** Folder holding NNN_*.sql migrations, e.g. `new URL('./migrations/', import.meta.url)`. */
+  migrations?: URL;
+  /** Enabled whatever PLUGBOARD_PLUGINS says (the core plugin). */
+  alwaysEnabled?: boolean;
+  /** Maps validated configuration values to the plugin's typed config. */
+  config(values: ConfigValues): Config;
+  /**
+   * Adds the plugin's types and fields to its own builder. Also runs without a database
+   * (`npm run schema`), so only read `runtime` inside resolvers.
+   */
+  schema?(builder: Builder, runtime: PluginRuntime<Config>): void;
+  /** Adds `plugboard <plugin> <command>` subcommands; `open()` connects and returns the runtime. */
+  commands?(command: Command, open: () => Promise<PluginRuntime<Config>>): void;
+  /** Job handlers by queue; workers run them in the gateway or in `plugboard jobs worker`. */
+  jobs?(runtime: PluginRuntime<Config>): Record<string, QueueDefinition>;
+  /** HTTP routes beside /graphql. */
+  routes?(runtime: PluginRuntime<Config>): PluginRoute[];
+  /** Runs after migrations, before the server listens. */
+  start?(runtime: PluginRuntime<Config>): Promise<void> | void;
+  /** Runs on shutdown, before pools close. */
+  stop?(runtime: PluginRuntime<Config>): Promise<void> | void;
+}
+
+export type Plugin = PluginDefinition<unknown>;
+
+export function definePlugin<Config>(definition: PluginDefinition<Config>): PluginDefinition<Config> {
+  return definition;
+}
+
+export interface RuntimeServices {
+  db: pg.Pool;
+  pubsub: PubSub;
+  queue: QueuePort;
+  jobs: JobRegistry;
+  log: Logger;
+  plugins: readonly PluginStatus[];
+  connections: { databaseUrl: string; redisUrl: string | undefined };
+}
+
+/**
+ * A runtime whose services arrive later: the schema is built (and can be printed) before any
+ * database exists, and resolvers read the services when they run.
+ */
+export function createLazyRuntime<Config>(name: string): {
+  runtime: PluginRuntime<Config>;
+  attach(services: RuntimeServices, config: Config): void;
+} {
+  let attached: (RuntimeServices & { config: Config }) | undefined;
+  const get = () => {
+    if (!attached) throw new Error(`Plugin ${name} is not started: its runtime is only available while the gateway runs`);
+    return attached;
+  };
+  return {
+    runtime: {
+      name,
+      get config() { return get().config; },
+      get db() { return get().db; },
+      get pubsub() { return get().pubsub; },
+      get queue() { return get().queue; },
+      get jobs() { return get().jobs; },
+      get log() { return get().log; },
+      get plugins() { return get().plugins; },
+      get connections() { return get().connections; },
+    },
+    attach(services, config) {
+      attached = { ...services, log: services.log.child({ plugin: name }), config };
+    },
+  };
+}

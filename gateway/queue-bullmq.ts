@@ -1,0 +1,313 @@
+/**
+ * The queue port on BullMQ (Redis). Job type = BullMQ job name; jobId = BullMQ jobId (dedupes);
+ * stalled jobs (worker died, lock not renewed) go back to waiting after `lockDurationMs`.
+ * Cancelling an active job is broadcast over Redis pub/sub to every worker process; the one
+ * running it aborts the job's signal and fails it without retries.
+ */
+import { Queue, QueueEvents, UnrecoverableError, Worker as BullWorker, type Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { settleWithin } from './timing.ts';
+import {
+  checkEnqueueOptions,
+  errorMessage,
+  jobIdFor,
+  LocalJobEvents,
+  newJobId,
+  PermanentJobError,
+  runAttempt,
+  type EnqueueOptions,
+  type JobEvent,
+  type JobInfo,
+  type JobState,
+  type QueuePort,
+  type Worker,
+} from './queue.ts';
+
+/** The BullMQ adapter also hands out its BullMQ queues, for tools such as Bull Board. */
+export interface BullMQQueuePort extends QueuePort {
+  readonly backend: 'bullmq';
+  bullQueue(name: string): Queue;
+}
+
+export interface BullMQQueueOptions {
+  /** Key prefix, so several deployments (or test runs) can share one Redis. Default `plugboard`. */
+  prefix?: string;
+  /** How long a job's lock lasts without renewal: a dead worker's job is retried after this. */
+  lockDurationMs?: number;
+  log: Logger;
+}
+
+const CANCELLED = 'Cancelled';
+/** Finished jobs kept in Redis; the jobs plugin keeps the history in Postgres. */
+const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 50_000 };
+
+function bullOptions(queue: string, options: EnqueueOptions = {}): JobsOptions {
+  checkEnqueueOptions(options);
+  return {
+    jobId: newJobId(queue, options),
+    delay: options.delayMs,
+    priority: options.priority,
+    attempts: options.attempts ?? 1,
+    backoff: options.backoff ? { type: options.backoff.type, delay: options.backoff.delayMs } : undefined,
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  };
+}
+
+/** A schedule's jobs get fresh ids from BullMQ. */
+function withoutJobId({ jobId: _jobId, ...options }: JobsOptions): JobsOptions {
+  return options;
+}
+
+function stateOf(bullState: string, job: Job): JobState {
+  switch (bullState) {
+    case 'completed':
+      return 'completed';
+    case 'failed':
+      return job.failedReason?.startsWith(CANCELLED) ? 'cancelled' : 'failed';
+    case 'delayed':
+      return 'delayed';
+    case 'active':
+      return 'active';
+    default:
+      return 'waiting';
+  }
+}
+
+/** Lets running jobs finish for up to `timeoutMs`, then stops regardless (bounded even without Redis). */
+async function closeWorker(worker: BullWorker, timeoutMs: number): Promise<void> {
+  if (!(await settleWithin(timeoutMs, worker.close()))) await settleWithin(2000, worker.close(true));
+}
+
+export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOptions): Promise<BullMQQueuePort> {
+  const prefix = options.prefix ?? 'plugboard';
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const log = options.log;
+  const connections: Redis[] = [];
+  const newConnection = () => {
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    connection.on('error', (error: Error) => log.warn({ err: error }, 'queue Redis connection error'));
+    connections.push(connection);
+    return connection;
+  };
+  // Producers share one connection; each worker and event listener gets its own (they block).
+  const producer = newConnection();
+  await producer.connect();
+  const queues = new Map<string, Queue>();
+  const workers = new Map<string, BullWorker[]>();
+  const listeners: { close(): Promise<void> }[] = [];
+  const local = new LocalJobEvents();
+  const cancelChannel = `${prefix}:plugboard:cancel`;
+  let cancelSubscriber: Redis | undefined;
+
+  const queueFor = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: producer, prefix });
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+
+  const added = (queue: string, name: string, data: unknown, jobOptions: EnqueueOptions | undefined, id: string): JobEvent => ({
+    kind: 'added',
+    queue,
+    id,
+    name,
+    data,
+    ...(jobOptions ? { options: jobOptions } : {}),
+    at: Date.now(),
+  });
+
+  async function listenForCancels(): Promise<void> {
+    if (cancelSubscriber) return;
+    cancelSubscriber = newConnection();
+    await cancelSubscriber.connect();
+    cancelSubscriber.on('message', (_channel: string, message: string) => {
+      const [queue, id] = message.split('\n');
+      for (const worker of workers.get(queue!) ?? []) worker.cancelJob(id!, CANCELLED);
+    });
+    await cancelSubscriber.subscribe(cancelChannel);
+  }
+
+  const port: BullMQQueuePort = {
+    backend: 'bullmq',
+    local,
+    bullQueue: queueFor,
+
+    async add(queue, name, data, jobOptions) {
+      const job = await queueFor(queue).add(name, data, bullOptions(queue, jobOptions));
+      local.emitJob(added(queue, name, data, jobOptions, job.id!));
+      return { id: job.id! };
+    },
+
+    async addBulk(queue, jobs) {
+      const created = await queueFor(queue).addBulk(jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options) })));
+      created.forEach((job, i) => local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job.id!)));
+      return created.map((job) => ({ id: job.id! }));
+    },
+
+    async process(queue, handler, { concurrency, timeoutMs }) {
+      await listenForCancels();
+      const worker = new BullWorker(
+        queue,
+        async (job, _token, signal) => {
+          const maxAttempts = job.opts.attempts ?? 1;
+          const attempt = job.attemptsMade + 1;
+          const base = { queue, id: job.id!, name: job.name, attempt, maxAttempts };
+          local.emitJob({ kind: 'active', ...base, at: Date.now() });
+          const context = {
+            id: job.id!,
+            queue,
+            name: job.name,
+            attempt,
+            maxAttempts,
+            progress: async (value: number | Record<string, unknown>) => {
+              await job.updateProgress(value);
+              local.emitJob({ kind: 'progress', ...base, progress: value, at: Date.now() });
+            },
+          };
+          try {
+            const result = await runAttempt(handler, job.data, context, timeoutMs, signal);
+            local.emitJob({ kind: 'completed', ...base, result, at: Date.now() });
+            return result;
+          } catch (error) {
+            const message = errorMessage(error);
+            if (signal?.aborted && signal.reason === CANCELLED) {
+              local.emitJob({ kind: 'cancelled', ...base, at: Date.now() });
+              throw new UnrecoverableError(`${CANCELLED}: ${message}`);
+            }
+            const permanent = error instanceof PermanentJobError;
+            const kind = !permanent && attempt < maxAttempts ? 'retrying' : 'failed';
+            local.emitJob({ kind, ...base, error: message, at: Date.now() });
+            throw permanent ? new UnrecoverableError(message) : error;
+          }
+        },
+        { connection: newConnection(), prefix, concurrency, lockDuration, stalledInterval: Math.min(lockDuration, 30_000), removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
+      );
+      worker.on('error', (error) => log.error({ err: error, queue }, 'queue worker error'));
+      workers.set(queue, [...(workers.get(queue) ?? []), worker]);
+      await worker.waitUntilReady();
+      return {
+        close: async ({ timeoutMs = 10_000 } = {}) => {
+          await closeWorker(worker, timeoutMs);
+          workers.set(queue, (workers.get(queue) ?? []).filter((w) => w !== worker));
+        },
+      } satisfies Worker;
+    },
+
+    async getJob(queue, key) {
+      const id = jobIdFor(queue, key);
+      // State first: a job read before its state could have finished in between, without its result.
+      const bullState = await queueFor(queue).getJobState(id);
+      const job = bullState === 'unknown' ? undefined : await queueFor(queue).getJob(id);
+      if (!job) return null;
+      const state = stateOf(bullState, job);
+      return {
+        id: job.id!,
+        queue,
+        name: job.name,
+        data: job.data,
+        state,
+        attemptsMade: job.attemptsStarted ?? job.attemptsMade,
+        maxAttempts: job.opts.attempts ?? 1,
+        result: job.returnvalue ?? null,
+        error: job.failedReason || null,
+        createdAt: new Date(job.timestamp),
+        startedAt: job.processedOn ? new Date(job.processedOn) : null,
+        finishedAt: job.finishedOn ? new Date(job.finishedOn) : null,
+      } satisfies JobInfo;
+    },
+
+    async retry(queue, key) {
+      const job = await queueFor(queue).getJob(jobIdFor(queue, key));
+      if (!job || (await job.getState()) !== 'failed') return false;
+      await job.retry('failed');
+      return true;
+    },
+
+    async cancel(queue, key) {
+      const id = jobIdFor(queue, key);
+      const job = await queueFor(queue).getJob(id);
+      if (!job) return false;
+      const state = await job.getState();
+      if (state === 'active') {
+        await producer.publish(cancelChannel, `${queue}\n${id}`);
+      } else if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+        await job.remove();
+      } else {
+        return false;
+      }
+      local.emitJob({ kind: 'cancelled', queue, id, name: job.name, at: Date.now() });
+      return true;
+    },
+
+    async counts(queue) {
+      const c = await queueFor(queue).getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+      return {
+        waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0),
+        delayed: c['delayed'] ?? 0,
+        active: c['active'] ?? 0,
+        completed: c['completed'] ?? 0,
+        failed: c['failed'] ?? 0,
+        cancelled: 0,
+      };
+    },
+
+    async schedule(queue, key, when, name, data, jobOptions) {
+      await queueFor(queue).upsertJobScheduler(key, { pattern: when.cron, tz: when.timezone ?? 'UTC' }, { name, data, opts: withoutJobId(bullOptions(queue, jobOptions)) });
+    },
+
+    async unschedule(queue, key) {
+      return queueFor(queue).removeJobScheduler(key);
+    },
+
+    async schedules(queue) {
+      const schedulers = await queueFor(queue).getJobSchedulers(0, -1, true);
+      return schedulers.map((s) => ({
+        queue,
+        key: s.key,
+        name: s.name,
+        cron: s.pattern ?? '',
+        timezone: s.tz ?? 'UTC',
+        data: s.template?.data ?? null,
+      }));
+    },
+
+    async subscribe(queue, listener) {
+      const events = new QueueEvents(queue, { connection: newConnection(), prefix });
+      const on = (kind: JobEvent['kind'], pick: (args: Record<string, unknown>) => Partial<JobEvent>) => (args: Record<string, unknown>) =>
+        listener({ kind, queue, id: String(args['jobId']), ...pick(args), at: Date.now() } as JobEvent);
+      events.on('added', on('added', (a) => ({ name: a['name'] as string })));
+      events.on('active', on('active', () => ({})));
+      events.on('progress', on('progress', (a) => ({ progress: a['data'] as JobEvent['progress'] })));
+      events.on('completed', on('completed', (a) => ({ result: a['returnvalue'] })));
+      events.on('failed', (args) => {
+        const reason = String(args.failedReason);
+        listener({ kind: reason.startsWith(CANCELLED) ? 'cancelled' : 'failed', queue, id: args.jobId, error: reason, at: Date.now() } as JobEvent);
+      });
+      // Removal of a job that had not run yet is a cancel; finished jobs are also removed by retention.
+      events.on('removed', (args) => {
+        if (['wait', 'waiting', 'delayed', 'prioritized'].includes(args.prev)) listener({ kind: 'cancelled', queue, id: args.jobId, at: Date.now() });
+      });
+      await events.waitUntilReady();
+      const handle = { close: () => events.close() };
+      listeners.push(handle);
+      return async () => {
+        listeners.splice(listeners.indexOf(handle), 1);
+        await events.close();
+      };
+    },
+
+    async close({ timeoutMs = 10_000 } = {}) {
+      // Every step is bounded: with Redis gone, BullMQ's closes would wait for it forever.
+      await Promise.all([...workers.values()].flat().map((worker) => closeWorker(worker, timeoutMs)));
+      await settleWithin(2000, Promise.all([...listeners.splice(0).map((l) => l.close()), ...[...queues.values()].map((q) => q.close())]));
+      await settleWithin(2000, Promise.all([cancelSubscriber?.quit(), producer.quit()]));
+      for (const connection of connections) connection.disconnect();
+    },
+  };
+  return port;
+}

@@ -1,0 +1,356 @@
+/**
+ * The queue port on pg-boss (Postgres), so the embedded default needs no Redis. A port queue is a
+ * pg-boss queue; the job type travels in the payload envelope. Idempotency keys become
+ * deterministic UUIDs (pg-boss ids are UUIDs), so a second add with the same key conflicts and
+ * adds nothing. Dead workers are detected by missed heartbeats and their jobs retried. Lifecycle
+ * events travel between processes as batched Postgres NOTIFYs.
+ */
+import { PgBoss, type Clock, type JobResult, type JobWithMetadata, type SendOptions } from 'pg-boss';
+import type { Logger } from 'pino';
+import {
+  checkEnqueueOptions,
+  errorMessage,
+  jobIdFor,
+  LocalJobEvents,
+  newJobId,
+  PermanentJobError,
+  runAttempt,
+  type EnqueueOptions,
+  type JobEvent,
+  type JobInfo,
+  type JobState,
+  type QueuePort,
+} from './queue.ts';
+import { gatewaySql } from './sql.ts';
+import { settleWithin } from './timing.ts';
+
+export interface PostgresQueueOptions {
+  log: Logger;
+  /** A worker that misses heartbeats this long is presumed dead and its job retried (>= 10). */
+  heartbeatSeconds?: number;
+  /** How often pg-boss's monitor looks for dead jobs and due schedules. */
+  monitorIntervalSeconds?: number;
+  /** For tests: pg-boss's controllable clock. */
+  clock?: Clock;
+}
+
+interface Envelope {
+  type: string;
+  data: unknown;
+}
+
+const EVENTS_CHANNEL = 'plugboard_queue_events';
+const NOTIFY_EVERY_MS = 25;
+const NOTIFY_MAX_BYTES = 7000;
+/** No priority sorts before every prioritized job; pg-boss takes higher numbers first. */
+const UNPRIORITIZED = 1001;
+
+function sendOptions(queue: string, options: EnqueueOptions = {}): SendOptions & { id: string } {
+  checkEnqueueOptions(options);
+  const attempts = options.attempts ?? 1;
+  return {
+    id: newJobId(queue, options),
+    priority: options.priority === undefined ? UNPRIORITIZED : 1000 - options.priority,
+    ...(options.delayMs ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
+    retryLimit: attempts - 1,
+    retryDelay: options.backoff ? Math.max(1, Math.round(options.backoff.delayMs / 1000)) : 0,
+    retryBackoff: options.backoff?.type === 'exponential',
+  };
+}
+
+function stateOf(job: JobWithMetadata<Envelope>): JobState {
+  switch (job.state) {
+    case 'created':
+    case 'retry':
+      return job.startAfter.getTime() > Date.now() ? 'delayed' : 'waiting';
+    default:
+      return job.state;
+  }
+}
+
+/**
+ * pg-boss runs `localConcurrency` fetch loops; each takes up to `batchSize` jobs and this adapter
+ * runs at most `perBatch` of them at a time, so `localConcurrency × perBatch = concurrency`.
+ */
+export function workerShape(concurrency: number): { localConcurrency: number; batchSize: number; perBatch: number } {
+  const localConcurrency = Math.ceil(concurrency / 10);
+  const perBatch = Math.ceil(concurrency / localConcurrency);
+  return { localConcurrency, batchSize: Math.max(2, perBatch), perBatch };
+}
+
+const byPriority = (a: JobWithMetadata<Envelope>, b: JobWithMetadata<Envelope>) =>
+  b.priority - a.priority || a.createdOn.getTime() - b.createdOn.getTime();
+
+/** Runs `run` over `items`, at most `limit` at a time, keeping the order of the results. */
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+export async function createPostgresQueue(databaseUrl: string, options: PostgresQueueOptions): Promise<QueuePort> {
+  const { log } = options;
+  const monitor = options.monitorIntervalSeconds ?? 60;
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    application_name: 'plugboard-queue',
+    useListenNotify: true,
+    monitorIntervalSeconds: monitor,
+    superviseIntervalSeconds: monitor,
+    cronMonitorIntervalSeconds: Math.min(monitor, 30),
+    cronWorkerIntervalSeconds: Math.min(monitor, 5),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  boss.on('error', (error: Error) => log.error({ err: error }, 'pg-boss error'));
+  await boss.start();
+  const db = boss.getDb();
+  const local = new LocalJobEvents();
+  const knownQueues = new Map<string, Promise<void>>();
+  const workIds = new Map<string, string[]>();
+
+  const ensureQueue = (queue: string) => {
+    let created = knownQueues.get(queue);
+    if (!created) {
+      created = (async () => {
+        if (await boss.getQueue(queue)) return;
+        await boss.createQueue(queue, {
+          notify: true,
+          heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
+          // The port's own deadline (WorkerOptions.timeoutMs) ends attempts; this is only a backstop.
+          expireInSeconds: 24 * 3600,
+          deleteAfterSeconds: 7 * 24 * 3600,
+        });
+      })();
+      knownQueues.set(queue, created);
+      created.catch(() => knownQueues.delete(queue));
+    }
+    return created;
+  };
+
+  // Lifecycle events for other processes: batched, one NOTIFY per tick.
+  let pending: JobEvent[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flush = async () => {
+    flushTimer = undefined;
+    const events = pending;
+    pending = [];
+    let batch: string[] = [];
+    let size = 2;
+    const send = async () => {
+      if (batch.length === 0) return;
+      await db.executeSql(gatewaySql('queue-notify'), [`[${batch.join(',')}]`]);
+      batch = [];
+      size = 2;
+    };
+    for (const event of events) {
+      let json = JSON.stringify(event);
+      // A large result or payload stays in the job row; subscribers can read it with getJob().
+      if (json.length > NOTIFY_MAX_BYTES) json = JSON.stringify({ ...event, result: undefined, data: undefined, progress: undefined });
+      if (size + json.length > NOTIFY_MAX_BYTES) await send();
+      batch.push(json);
+      size += json.length + 1;
+    }
+    await send();
+  };
+  const publish = (event: JobEvent) => {
+    local.emitJob(event);
+    pending.push(event);
+    flushTimer ??= setTimeout(() => void flush().catch((error: unknown) => log.warn({ err: error }, 'queue event notify failed')), NOTIFY_EVERY_MS);
+  };
+
+  const subscribers = new Map<string, Set<(event: JobEvent) => void>>();
+  let listening: Promise<{ close(): Promise<void> }> | undefined;
+  const listen = () => {
+    listening ??= db.listen!(
+      EVENTS_CHANNEL,
+      (payload) => {
+        for (const event of JSON.parse(payload) as JobEvent[]) {
+          for (const listener of subscribers.get(event.queue) ?? []) listener(event);
+        }
+      },
+      () => {},
+    );
+    return listening;
+  };
+
+  const toInfo = (queue: string, job: JobWithMetadata<Envelope>): JobInfo => {
+    const started = job.startedOn !== null && job.startedOn !== undefined;
+    const output = (job.output ?? {}) as { result?: unknown; message?: string };
+    const state = stateOf(job);
+    return {
+      id: job.id,
+      queue,
+      name: job.data.type,
+      data: job.data.data,
+      state,
+      attemptsMade: started || job.state === 'retry' ? job.retryCount + 1 : 0,
+      maxAttempts: job.retryLimit + 1,
+      result: state === 'completed' ? (output.result ?? null) : null,
+      error: state === 'failed' || job.state === 'retry' ? (output.message ?? null) : null,
+      createdAt: job.createdOn,
+      startedAt: job.startedOn ?? null,
+      finishedAt: job.completedOn ?? null,
+    };
+  };
+
+  const findJob = async (queue: string, id: string) => {
+    await ensureQueue(queue);
+    const [job] = await boss.findJobs<Envelope>(queue, { id: jobIdFor(queue, id) });
+    return job ?? null;
+  };
+
+  const port: QueuePort = {
+    backend: 'postgres',
+    local,
+
+    async add(queue, name, data, jobOptions) {
+      await ensureQueue(queue);
+      const sendOpts = sendOptions(queue, jobOptions);
+      await boss.send(queue, { type: name, data } satisfies Envelope, sendOpts);
+      publish({ kind: 'added', queue, id: sendOpts.id, name, data, ...(jobOptions ? { options: jobOptions } : {}), at: Date.now() });
+      return { id: sendOpts.id };
+    },
+
+    async addBulk(queue, jobs) {
+      await ensureQueue(queue);
+      const inserts = jobs.map((job) => ({ ...sendOptions(queue, job.options), data: { type: job.name, data: job.data } satisfies Envelope }));
+      await boss.insert(queue, inserts);
+      const at = Date.now();
+      inserts.forEach((insert, i) => {
+        const job = jobs[i]!;
+        publish({ kind: 'added', queue, id: insert.id, name: job.name, data: job.data, ...(job.options ? { options: job.options } : {}), at });
+      });
+      return inserts.map((insert) => ({ id: insert.id }));
+    },
+
+    async process(queue, handler, { concurrency, timeoutMs }) {
+      await ensureQueue(queue);
+      const runOne = async (job: JobWithMetadata<Envelope>): Promise<JobResult> => {
+        const attempt = job.retryCount + 1;
+        const maxAttempts = job.retryLimit + 1;
+        const base = { queue, id: job.id, name: job.data.type, attempt, maxAttempts };
+        publish({ kind: 'active', ...base, at: Date.now() });
+        const context = {
+          id: job.id,
+          queue,
+          name: job.data.type,
+          attempt,
+          maxAttempts,
+          progress: async (value: number | Record<string, unknown>) => publish({ kind: 'progress', ...base, progress: value, at: Date.now() }),
+        };
+        try {
+          const result = await runAttempt(handler, job.data.data, context, timeoutMs, job.signal);
+          publish({ kind: 'completed', ...base, result, at: Date.now() });
+          return { id: job.id, status: 'completed', output: { result } };
+        } catch (error) {
+          const message = errorMessage(error);
+          const permanent = error instanceof PermanentJobError;
+          // A job cancelled (or taken over) while running lost its claim; pg-boss ignores this settle.
+          publish({ kind: !permanent && attempt < maxAttempts ? 'retrying' : 'failed', ...base, error: message, at: Date.now() });
+          return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { message } };
+        }
+      };
+      const { localConcurrency, batchSize, perBatch } = workerShape(concurrency);
+      // Batches of at least two let pg-boss fetch again at once while batches come back full
+      // (with single-job fetches it waits out the polling interval after every job). NOTIFY wakes
+      // idle workers for new jobs; delayed jobs and retries become due without one, so the
+      // backstop poll stays short.
+      const workOptions = {
+        localConcurrency,
+        batchSize,
+        burstWhenBatchFull: true,
+        includeMetadata: true,
+        perJobResults: true,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 1,
+      } as const;
+      const workId = await boss.work<Envelope, unknown, typeof workOptions>(queue, workOptions, (jobs) =>
+        // A batch is not guaranteed to come back in fetch order: run it in priority order.
+        mapWithConcurrency(jobs.sort(byPriority), perBatch, runOne),
+      );
+      workIds.set(queue, [...(workIds.get(queue) ?? []), workId]);
+      return {
+        close: async ({ timeoutMs = 10_000 } = {}) => {
+          await settleWithin(timeoutMs, boss.offWork(queue, { id: workId, wait: true }));
+          workIds.set(queue, (workIds.get(queue) ?? []).filter((id) => id !== workId));
+        },
+      };
+    },
+
+    async getJob(queue, id) {
+      const job = await findJob(queue, id);
+      return job ? toInfo(queue, job) : null;
+    },
+
+    async retry(queue, id) {
+      const job = await findJob(queue, id);
+      if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return false;
+      if (job.state === 'cancelled') await boss.resume(queue, job.id);
+      else await boss.retry(queue, job.id);
+      return true;
+    },
+
+    async cancel(queue, id) {
+      const job = await findJob(queue, id);
+      if (!job || !['created', 'retry', 'active'].includes(job.state)) return false;
+      await boss.cancel(queue, job.id);
+      publish({ kind: 'cancelled', queue, id: job.id, name: job.data.type, at: Date.now() });
+      return true;
+    },
+
+    async counts(queue) {
+      await ensureQueue(queue);
+      const { rows } = await db.executeSql(gatewaySql('queue-counts'), [queue]);
+      return rows[0] as Record<JobState, number>;
+    },
+
+    async schedule(queue, key, when, name, data, jobOptions) {
+      await ensureQueue(queue);
+      const { id: _perJobId, ...options } = sendOptions(queue, jobOptions);
+      await boss.schedule(queue, when.cron, { type: name, data } satisfies Envelope, { ...options, tz: when.timezone ?? 'UTC', key });
+    },
+
+    async unschedule(queue, key) {
+      await ensureQueue(queue);
+      const existing = await boss.getSchedule(queue, key);
+      if (!existing) return false;
+      await boss.unschedule(queue, key);
+      return true;
+    },
+
+    async schedules(queue) {
+      await ensureQueue(queue);
+      const schedules = await boss.getSchedules(queue);
+      return schedules.map((s) => {
+        const envelope = s.data as Envelope | undefined;
+        return { queue, key: s.key, name: envelope?.type ?? '', cron: s.cron, timezone: s.timezone, data: envelope?.data ?? null };
+      });
+    },
+
+    async subscribe(queue, listener) {
+      await listen();
+      let set = subscribers.get(queue);
+      if (!set) subscribers.set(queue, (set = new Set()));
+      set.add(listener);
+      return async () => {
+        set.delete(listener);
+      };
+    },
+
+    async close({ timeoutMs = 10_000 } = {}) {
+      await settleWithin(timeoutMs, Promise.all([...workIds.entries()].flatMap(([queue, ids]) => ids.map((id) => boss.offWork(queue, { id, wait: true })))));
+      clearTimeout(flushTimer);
+      await flush().catch(() => {});
+      await (await listening)?.close();
+      await boss.stop({ graceful: true, timeout: timeoutMs, close: true });
+    },
+  };
+  return port;
+}

@@ -1,0 +1,229 @@
+/**
+ * The queue port: the one job-queue interface every plugin uses. Two adapters implement it,
+ * BullMQ on Redis (gateway/queue-bullmq.ts) and pg-boss on Postgres (gateway/queue-postgres.ts),
+ * and one contract test suite (test/queue-contract.test.ts) runs unchanged against both.
+ *
+ * Delivery is at least once. A job whose worker dies mid-run (crash, SIGKILL, lost connection)
+ * is run again by another worker once its lock (BullMQ) or heartbeat (pg-boss) lapses, so a
+ * handler may see the same job twice: make handlers idempotent, e.g. key their writes on
+ * `job.id` with `INSERT … ON CONFLICT DO NOTHING`, or check whether the effect already happened.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { v5 as uuidv5, validate as isUuid } from 'uuid';
+
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled';
+
+export const JOB_STATES: readonly JobState[] = ['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'];
+
+export interface EnqueueOptions {
+  /**
+   * Idempotency key: while a job with this key exists in the queue, adding it again adds nothing.
+   * Job ids are UUIDs on both adapters: a key becomes a UUID derived from queue and key, so
+   * `getJob(queue, key)` finds it too.
+   */
+  jobId?: string;
+  /** Run no earlier than this many milliseconds from now. */
+  delayMs?: number;
+  /**
+   * 1 (most urgent) … 1000. Jobs without a priority are taken before prioritized ones, and
+   * prioritized jobs lowest number first (BullMQ's rule; the Postgres adapter follows it).
+   */
+  priority?: number;
+  /** Total attempts including the first. Default 1. */
+  attempts?: number;
+  /** Wait between attempts: `fixed` delayMs, or `exponential` delayMs × 2^(attempt-1). */
+  backoff?: { type: 'fixed' | 'exponential'; delayMs: number };
+  /** Who asked for the job (a user id), carried on the `added` event for history. */
+  requestedBy?: string;
+}
+
+export interface JobInfo {
+  id: string;
+  queue: string;
+  /** The job type, which picks the handler. */
+  name: string;
+  data: unknown;
+  state: JobState;
+  /** Attempts started so far. */
+  attemptsMade: number;
+  maxAttempts: number;
+  /** The result of a completed job. */
+  result: unknown;
+  /** The error of the last failed attempt. */
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface JobContext {
+  id: string;
+  queue: string;
+  name: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+  /** Aborted when the job times out or is cancelled; pass it to fetch, child processes, queries. */
+  signal: AbortSignal;
+  /** Reports progress (a number, 0–100 by convention, or an object) to subscribers. */
+  progress(value: number | Record<string, unknown>): Promise<void>;
+}
+
+export type JobHandler = (data: unknown, job: JobContext) => Promise<unknown>;
+
+export interface WorkerOptions {
+  /** Jobs of this queue run at the same time in this process. */
+  concurrency: number;
+  /** Per-attempt deadline in milliseconds; the attempt fails (and may be retried) when it passes. */
+  timeoutMs: number;
+}
+
+export interface ScheduleOptions {
+  /** Cron expression (5 fields, or 6 with seconds). */
+  cron: string;
+  /** IANA time zone the expression is read in. Default UTC. */
+  timezone?: string;
+}
+
+export interface ScheduleInfo {
+  queue: string;
+  key: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  data: unknown;
+}
+
+export type JobEventKind = 'added' | 'active' | 'progress' | 'completed' | 'failed' | 'retrying' | 'cancelled';
+
+export interface JobEvent {
+  kind: JobEventKind;
+  queue: string;
+  id: string;
+  /** The job type; events BullMQ relays between processes may not carry it. */
+  name?: string;
+  /** Attempt number for active/progress/completed/failed/retrying. */
+  attempt?: number;
+  /** Total attempts allowed, on the same events (local events only). */
+  maxAttempts?: number;
+  progress?: number | Record<string, unknown>;
+  result?: unknown;
+  error?: string;
+  /** `added` only. */
+  data?: unknown;
+  options?: EnqueueOptions;
+  at: number;
+}
+
+/** Thrown by a handler (or by the port for unknown job types) to fail a job without retrying it. */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** The attempt ran past its deadline. */
+export class JobTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Job timed out after ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+export interface Worker {
+  /** Stops taking jobs and lets running ones finish, for up to `timeoutMs` (default 10 s). */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface QueuePort {
+  readonly backend: 'bullmq' | 'postgres';
+  add(queue: string, name: string, data: unknown, options?: EnqueueOptions): Promise<{ id: string }>;
+  addBulk(queue: string, jobs: { name: string; data: unknown; options?: EnqueueOptions }[]): Promise<{ id: string }[]>;
+  /** Starts processing a queue in this process; `handler` gets every job of it. */
+  process(queue: string, handler: JobHandler, options: WorkerOptions): Promise<Worker>;
+  getJob(queue: string, id: string): Promise<JobInfo | null>;
+  /** Puts a failed or cancelled job back to waiting. False when there is no such job in that state. */
+  retry(queue: string, id: string): Promise<boolean>;
+  /** Removes a waiting or delayed job, or aborts an active one. False when it has already finished. */
+  cancel(queue: string, id: string): Promise<boolean>;
+  counts(queue: string): Promise<Record<JobState, number>>;
+  /** Creates or replaces the schedule `key` of a queue. */
+  schedule(queue: string, key: string, when: ScheduleOptions, name: string, data: unknown, options?: EnqueueOptions): Promise<void>;
+  unschedule(queue: string, key: string): Promise<boolean>;
+  schedules(queue: string): Promise<ScheduleInfo[]>;
+  /** Lifecycle events of jobs of this queue, from every process. */
+  subscribe(queue: string, listener: (event: JobEvent) => void): Promise<() => Promise<void>>;
+  /** Lifecycle events of jobs added or run by this process (for history writers). */
+  readonly local: LocalJobEvents;
+  /** Stops workers (letting running jobs finish up to `timeoutMs`), then closes connections. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export class LocalJobEvents extends EventEmitter<{ event: [JobEvent] }> {
+  emitJob(event: JobEvent): void {
+    if (this.listenerCount('event') > 0) this.emit('event', event);
+  }
+}
+
+const MAX_PRIORITY = 1000;
+/** Ids derived from idempotency keys live in this UUID v5 namespace. */
+const ID_NAMESPACE = '0b8c5f2e-7d1a-4e0b-9a57-3c2f6d4e8a11';
+
+/** The job id for an idempotency key (a UUID is kept as it is). */
+export function jobIdFor(queue: string, key: string): string {
+  return isUuid(key) ? key : uuidv5(`${queue}\n${key}`, ID_NAMESPACE);
+}
+
+export function newJobId(queue: string, options?: EnqueueOptions): string {
+  return options?.jobId ? jobIdFor(queue, options.jobId) : randomUUID();
+}
+
+export function checkEnqueueOptions(options: EnqueueOptions = {}): void {
+  const { priority, attempts, delayMs, backoff } = options;
+  if (priority !== undefined && (!Number.isInteger(priority) || priority < 1 || priority > MAX_PRIORITY)) {
+    throw new RangeError(`priority must be an integer from 1 to ${MAX_PRIORITY}`);
+  }
+  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 100)) {
+    throw new RangeError('attempts must be an integer from 1 to 100');
+  }
+  if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) throw new RangeError('delayMs must be a number >= 0');
+  if (backoff && (!Number.isFinite(backoff.delayMs) || backoff.delayMs < 0)) throw new RangeError('backoff.delayMs must be a number >= 0');
+}
+
+/**
+ * Runs one attempt of a handler with its deadline: the signal aborts at the deadline (or when
+ * the adapter's own signal aborts, e.g. on cancel), and the attempt fails with JobTimeoutError
+ * even if the handler ignores the signal.
+ */
+export async function runAttempt(
+  handler: JobHandler,
+  data: unknown,
+  context: Omit<JobContext, 'signal'>,
+  timeoutMs: number,
+  outer?: AbortSignal,
+): Promise<unknown> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onOuterAbort = () => controller.abort(outer!.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new JobTimeoutError(timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    return await Promise.race([handler(data, { ...context, signal: controller.signal }), deadline]);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,104 @@
+/**
+ * What the gateway and the CLI both set up: the enabled plugins with their runtimes, their job
+ * registry and schema, and the shared services (Postgres, pubsub, the queue) the runtimes use.
+ */
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { buildSubschema, composeSchema } from './compose.ts';
+import { openDatabase, type Database } from './db.ts';
+import { createJobRegistry, type JobRegistry } from './jobs.ts';
+import { runMigrations, type MigrationSource } from './migrations.ts';
+import { createLazyRuntime, type PluginRoute, type PluginRuntime, type PluginStatus } from './plugin.ts';
+import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
+import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.ts';
+import type { QueuePort } from './queue.ts';
+import { createBullMQQueue } from './queue-bullmq.ts';
+import { createPostgresQueue } from './queue-postgres.ts';
+import type { GatewaySettings } from './settings.ts';
+
+export interface PluginInstance {
+  selected: SelectedPlugin;
+  runtime: PluginRuntime<unknown>;
+}
+
+export interface PluginSet {
+  instances: PluginInstance[];
+  statuses: PluginStatus[];
+  jobs: JobRegistry;
+  /** Gives every runtime its services. */
+  attach(services: Services): void;
+  schema(): GraphQLSchema;
+  routes(): PluginRoute[];
+}
+
+export interface Services {
+  database: Database;
+  pubsub: PubSub;
+  queue: QueuePort;
+  log: Logger;
+  /** REDIS_URL, for plugins that use Redis directly. */
+  redisUrl: string | undefined;
+  /** Closes the queue (letting running jobs finish), pubsub and Postgres, in that order. */
+  close(): Promise<void>;
+}
+
+export function migrationSources(selected: readonly SelectedPlugin[]): MigrationSource[] {
+  return selected.map((s) => ({ plugin: s.manifest.name, schema: s.schema, dir: s.migrationsDir }));
+}
+
+/** Runtimes (still without services) for the enabled plugins, their job registry and schema. */
+export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginSet {
+  const statuses = statusOfPlugins(selected);
+  const lazies = selected
+    .filter((entry) => entry.enabled)
+    .map((entry) => ({ selected: entry, lazy: createLazyRuntime<unknown>(entry.manifest.name) }));
+  const instances = lazies.map(({ selected: entry, lazy }) => ({ selected: entry, runtime: lazy.runtime }));
+  const jobs = createJobRegistry(
+    instances
+      .filter(({ selected: entry }) => entry.plugin.jobs)
+      .map(({ selected: entry, runtime }) => ({ plugin: entry.manifest.name, queues: entry.plugin.jobs!(runtime) })),
+  );
+  return {
+    instances,
+    statuses,
+    jobs,
+    attach(services) {
+      for (const { selected: entry, lazy } of lazies) {
+        const { database, pubsub, queue, log, redisUrl } = services;
+        const connections = { databaseUrl: database.url, redisUrl };
+        lazy.attach({ db: database.pool, pubsub, queue, jobs, log, plugins: statuses, connections }, entry.plugin.config(entry.values));
+      }
+    },
+    schema() {
+      const subschemas = instances
+        .filter(({ selected: entry }) => entry.plugin.schema)
+        .map(({ selected: entry, runtime }) => buildSubschema(entry.manifest.name, (builder) => entry.plugin.schema!(builder, runtime)));
+      return composeSchema(subschemas);
+    },
+    routes() {
+      return instances.flatMap(({ selected: entry, runtime }) => entry.plugin.routes?.(runtime) ?? []);
+    },
+  };
+}
+
+export async function openServices(settings: GatewaySettings, log: Logger, migrate: MigrationSource[] | null): Promise<Services> {
+  const opened: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of opened.reverse()) await close().catch((error: unknown) => log.error({ err: error }, 'closing a service failed'));
+  };
+  try {
+    const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedPort: settings.embeddedPgPort, log });
+    opened.push(() => database.close());
+    if (migrate) await runMigrations(database.pool, migrate, log);
+    const pubsub = settings.redisUrl ? await createRedisPubSub(settings.redisUrl, { log }) : createMemoryPubSub();
+    opened.push(() => pubsub.close());
+    const queue = settings.queueRedisUrl
+      ? await createBullMQQueue(settings.queueRedisUrl, { log })
+      : await createPostgresQueue(database.url, { log });
+    opened.push(() => queue.close({ timeoutMs: settings.shutdownTimeoutMs }));
+    return { database, pubsub, queue, log, redisUrl: settings.redisUrl, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+/** The gateway's own configuration (gateway/settings.json), read like any plugin's. */
+import type { Level } from 'pino';
+import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './config.ts';
+import settingsSpec from './settings.json' with { type: 'json' };
+
+export const gatewaySettingsSpec = settingsSpec as ConfigurationSpec;
+
+export interface GatewaySettings {
+  production: boolean;
+  development: boolean;
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  /** Redis for the job queue: JOBS_REDIS_URL, else REDIS_URL; unset means the Postgres queue. */
+  queueRedisUrl: string | undefined;
+  workers: boolean;
+  adminSecret: string | undefined;
+  jwtSecret: string | undefined;
+  jwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
+  allowAnonymous: boolean;
+  anonymousRole: string;
+  dataDir: string;
+  embeddedPgPort: number | undefined;
+  bodyLimit: number;
+  limits: { depth: number; aliases: number; tokens: number; cost: number; directives: number };
+  introspection: boolean;
+  corsOrigins: string[] | undefined;
+  shutdownTimeoutMs: number;
+  logLevel: Level | 'silent';
+  /** The validated values, for `plugboard plugin info`-style displays (secrets masked there). */
+  values: ConfigValues;
+}
+
+/** Settings, or a ConfigError listing every problem. */
+export function loadGatewaySettings(env: Env): GatewaySettings {
+  const { values: v, problems } = readConfig(gatewaySettingsSpec, env, 'gateway');
+  if (v.has('PLUGBOARD_JWT_SECRET') && v.has('PLUGBOARD_JWKS_URL')) {
+    problems.push({ variable: 'PLUGBOARD_JWKS_URL', owner: 'gateway', message: 'set either PLUGBOARD_JWT_SECRET (HS256) or PLUGBOARD_JWKS_URL, not both' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const nodeEnv = v.optionalString('NODE_ENV');
+  const production = nodeEnv === 'production';
+  const origins = v.optionalString('PLUGBOARD_CORS_ORIGINS');
+  return {
+    production,
+    development: nodeEnv === 'development',
+    port: v.number('PORT'),
+    host: v.string('HOST'),
+    databaseUrl: v.optionalString('DATABASE_URL'),
+    redisUrl: v.optionalString('REDIS_URL'),
+    queueRedisUrl: v.optionalString('JOBS_REDIS_URL') ?? v.optionalString('REDIS_URL'),
+    workers: v.boolean('PLUGBOARD_WORKERS'),
+    adminSecret: v.optionalString('PLUGBOARD_ADMIN_SECRET'),
+    jwtSecret: v.optionalString('PLUGBOARD_JWT_SECRET'),
+    jwksUrl: v.optionalString('PLUGBOARD_JWKS_URL'),
+    jwtIssuer: v.optionalString('PLUGBOARD_JWT_ISSUER'),
+    jwtAudience: v.optionalString('PLUGBOARD_JWT_AUDIENCE'),
+    allowAnonymous: v.boolean('PLUGBOARD_ALLOW_ANONYMOUS'),
+    anonymousRole: v.string('PLUGBOARD_ANONYMOUS_ROLE'),
+    dataDir: v.string('PLUGBOARD_DATA_DIR'),
+    embeddedPgPort: v.optionalNumber('PLUGBOARD_EMBEDDED_PG_PORT'),
+    bodyLimit: v.number('PLUGBOARD_BODY_LIMIT'),
+    limits: {
+      depth: v.number('PLUGBOARD_MAX_DEPTH'),
+      aliases: v.number('PLUGBOARD_MAX_ALIASES'),
+      tokens: v.number('PLUGBOARD_MAX_TOKENS'),
+      cost: v.number('PLUGBOARD_MAX_COST'),
+      directives: v.number('PLUGBOARD_MAX_DIRECTIVES'),
+    },
+    introspection: v.has('PLUGBOARD_INTROSPECTION') ? v.boolean('PLUGBOARD_INTROSPECTION') : !production,
+    corsOrigins: origins?.split(',').map((o) => o.trim()).filter(Boolean),
+    shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
+    logLevel: v.string('LOG_LEVEL') as Level | 'silent',
+    values: v,
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * SQL lives in .sql files next to the code that runs it. `sqlFolder(url)` returns a reader that
+ * loads `<folder>/<name>.sql` once and keeps it.
+ */
+import { readFileSync } from 'node:fs';
+
+export function sqlFolder(folder: URL): (name: string) => string {
+  const cache = new Map<string, string>();
+  return (name) => {
+    let text = cache.get(name);
+    if (text === undefined) {
+      text = readFileSync(new URL(`${name}.sql`, folder), 'utf8');
+      cache.set(name, text);
+    }
+    return text;
+  };
+}
+
+export const gatewaySql = sqlFolder(new URL('./sql/', import.meta.url));

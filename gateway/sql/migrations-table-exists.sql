@@ -1,0 +1,1 @@
+SELECT to_regclass('plugboard.schema_migrations') IS NOT NULL AS exists;

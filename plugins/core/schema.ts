@@ -1,0 +1,62 @@
+import type { Builder } from '../../gateway/builder.ts';
+import type { Session } from '../../gateway/auth.ts';
+import type { ConfigEntry } from '../../gateway/config.ts';
+import type { PluginRuntime, PluginStatus } from '../../gateway/plugin.ts';
+
+export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>): void {
+  const ConfigEntryType = builder.objectRef<ConfigEntry>('PluginConfigEntry').implement({
+    description: 'One configuration variable of a plugin. Secret values are never shown.',
+    fields: (t) => ({
+      key: t.exposeString('key', { description: 'The environment variable.' }),
+      value: t.exposeString('value', { nullable: true, description: 'The value, `********` for a secret that is set, null when unset.' }),
+      isSet: t.exposeBoolean('isSet'),
+      secret: t.exposeBoolean('secret'),
+      required: t.exposeBoolean('required'),
+      description: t.exposeString('description', { nullable: true }),
+    }),
+  });
+
+  const PluginType = builder.objectRef<PluginStatus>('Plugin').implement({
+    description: 'A registered plugin and whether this gateway runs it.',
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      version: t.exposeString('version'),
+      description: t.exposeString('description'),
+      enabled: t.exposeBoolean('enabled'),
+      reason: t.exposeString('reason', { nullable: true, description: 'Why the plugin is disabled; null when enabled.' }),
+      config: t.field({
+        type: [ConfigEntryType],
+        description: 'Configuration variables with secrets masked (admin only).',
+        authScopes: { admin: true },
+        resolve: (plugin) => plugin.config,
+      }),
+    }),
+  });
+
+  const ViewerType = builder.objectRef<Session>('Viewer').implement({
+    description: 'The caller, as the gateway authenticated them.',
+    fields: (t) => ({
+      role: t.exposeString('role'),
+      userId: t.exposeID('userId', { nullable: true }),
+      allowedRoles: t.exposeStringList('allowedRoles'),
+    }),
+  });
+
+  builder.queryFields((t) => ({
+    plugins: t.field({
+      type: [PluginType],
+      description: 'Every registered plugin, enabled or not.',
+      resolve: () => runtime.plugins,
+    }),
+    plugin: t.field({
+      type: PluginType,
+      nullable: true,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (_root, { name }) => runtime.plugins.find((p) => p.name === name) ?? null,
+    }),
+    viewer: t.field({
+      type: ViewerType,
+      resolve: (_root, _args, context) => context.session,
+    }),
+  }));
+}

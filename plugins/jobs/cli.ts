@@ -1,0 +1,141 @@
+/** `plugboard jobs …`: stats, enqueue, schedules, retry, and a worker process. */
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { table } from '../../gateway/cli.ts';
+import { UsageError } from '../../gateway/errors.ts';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { JobsConfig } from './config.ts';
+import { startHistory } from './history-recorder.ts';
+import { JobsInputError, type JobsService } from './service.ts';
+
+type Open = () => Promise<PluginRuntime<JobsConfig>>;
+
+function parseJson(text: string | undefined, what: string): unknown {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${what} is not valid JSON: ${text}`);
+  }
+}
+
+function positiveInt(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer`);
+  return n;
+}
+
+/** Runs a service call, turning its input errors into usage errors (exit 2). */
+async function run<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof JobsInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+export function addJobsCommands(command: Command, open: Open, serviceOf: (runtime: PluginRuntime<JobsConfig>) => JobsService): void {
+  command
+    .command('stats')
+    .description('Jobs per queue and state')
+    .action(async () => {
+      const runtime = await open();
+      console.log(table(await serviceOf(runtime).stats()));
+    });
+
+  command
+    .command('enqueue')
+    .description('Add a job and print its id')
+    .argument('<type>', 'job type, e.g. http-request')
+    .option('--payload <json>', 'the payload, as JSON', '{}')
+    .option('--queue <name>', 'queue', 'default')
+    .option('--job-id <key>', 'idempotency key')
+    .option('--delay <ms>', 'run no earlier than this many milliseconds from now')
+    .action(async (type: string, options: { payload: string; queue: string; jobId?: string; delay?: string }) => {
+      const runtime = await open();
+      const job = await run(() =>
+        serviceOf(runtime).enqueue({
+          type,
+          queue: options.queue,
+          payload: parseJson(options.payload, '--payload'),
+          ...(options.jobId ? { jobId: options.jobId } : {}),
+          ...(options.delay ? { delayMs: positiveInt(options.delay, '--delay') } : {}),
+        }),
+      );
+      console.log(job.id);
+    });
+
+  const schedule = command.command('schedule').description('Cron schedules that enqueue jobs');
+  schedule
+    .command('add')
+    .description('Create a schedule and print its id')
+    .argument('<cron>', 'cron expression, e.g. "0 3 * * *"')
+    .argument('<type>', 'job type')
+    .option('--payload <json>', 'the payload, as JSON', '{}')
+    .option('--timezone <tz>', 'IANA time zone', 'UTC')
+    .option('--queue <name>', 'queue', 'default')
+    .action(async (cron: string, type: string, options: { payload: string; timezone: string; queue: string }) => {
+      const runtime = await open();
+      const created = await run(() =>
+        serviceOf(runtime).createSchedule({ cron, type, timezone: options.timezone, queue: options.queue, payload: parseJson(options.payload, '--payload') }),
+      );
+      console.log(created.id);
+    });
+  schedule
+    .command('list')
+    .description('List schedules')
+    .action(async () => {
+      const runtime = await open();
+      const schedules = await serviceOf(runtime).schedules();
+      console.log(table(schedules.map((s) => ({ id: s.id, queue: s.queue, type: s.type, cron: s.cron, timezone: s.timezone, payload: JSON.stringify(s.payload) }))));
+    });
+  schedule
+    .command('remove')
+    .description('Delete a schedule')
+    .argument('<id>', 'schedule id')
+    .action(async (id: string) => {
+      const runtime = await open();
+      if (!(await serviceOf(runtime).deleteSchedule(id))) throw new UsageError(`No schedule ${id}`);
+      console.log(`removed ${id}`);
+    });
+
+  command
+    .command('retry')
+    .description('Run a failed or cancelled job again')
+    .argument('<id>', 'job id')
+    .action(async (id: string) => {
+      const runtime = await open();
+      await run(() => serviceOf(runtime).retry(id));
+      console.log(`retrying ${id}`);
+    });
+
+  command
+    .command('worker')
+    .description('Run job workers in this process until SIGTERM or SIGINT (set PLUGBOARD_WORKERS=false on the gateways)')
+    .argument('[queues...]', 'queues to work (default: every queue with handlers)')
+    .option('--concurrency <n>', 'jobs at once per queue (default: each queue\'s own)')
+    .action(async (queues: string[], options: { concurrency?: string }) => {
+      const runtime = await open();
+      const concurrency = options.concurrency === undefined ? undefined : positiveInt(options.concurrency, '--concurrency');
+      const history = startHistory(runtime);
+      let workers;
+      try {
+        workers = await runtime.jobs.startWorkers(runtime.queue, runtime.log, {
+          ...(queues.length > 0 ? { queues } : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+        });
+      } catch (error) {
+        await history.close();
+        throw new UsageError((error as Error).message);
+      }
+      const names = queues.length > 0 ? queues : runtime.jobs.queues();
+      console.log(`worker ${process.pid} working ${names.join(', ')} on ${runtime.queue.backend}; SIGTERM or SIGINT to stop`);
+      const stop = new AbortController();
+      await Promise.race([once(process, 'SIGTERM', { signal: stop.signal }), once(process, 'SIGINT', { signal: stop.signal })]);
+      stop.abort();
+      console.log('stopping: letting running jobs finish');
+      await Promise.all(workers.map((worker) => worker.close()));
+      await history.close();
+    });
+}

@@ -1,0 +1,50 @@
+/**
+ * Bull Board at /admin/queues, for admins only (the gateway checks: admin secret as a header, as
+ * the HTTP Basic password in a browser, or an admin-role token). It inspects BullMQ queues, so it
+ * is served only when the queue runs on Redis.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import express from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../../gateway/http.ts';
+import type { PluginRoute, PluginRuntime } from '../../gateway/plugin.ts';
+import type { BullMQQueuePort } from '../../gateway/queue-bullmq.ts';
+import type { JobsConfig } from './config.ts';
+import { jobsSql } from './sql.ts';
+
+export const DASHBOARD_PATH = '/admin/queues';
+
+export function dashboardRoutes(runtime: PluginRuntime<JobsConfig>): PluginRoute[] {
+  let app: Promise<express.Express> | undefined;
+  const build = async () => {
+    const port = runtime.queue as BullMQQueuePort;
+    const { rows } = await runtime.db.query<{ queue: string }>(jobsSql('queues-in-history'));
+    const names = [...new Set([...runtime.jobs.queues(), ...rows.map((r) => r.queue)])].sort();
+    const serverAdapter = new ExpressAdapter();
+    serverAdapter.setBasePath(DASHBOARD_PATH);
+    createBullBoard({ queues: names.map((name) => new BullMQAdapter(port.bullQueue(name))), serverAdapter });
+    const board = express();
+    board.use(DASHBOARD_PATH, serverAdapter.getRouter());
+    return board;
+  };
+  return [
+    {
+      method: 'ANY',
+      path: DASHBOARD_PATH,
+      prefix: true,
+      access: 'admin',
+      async handler(request: IncomingMessage, response: ServerResponse) {
+        if (!runtime.config.dashboardEnabled) {
+          return sendJson(response, 404, { errors: [{ message: 'The jobs dashboard is turned off (JOBS_DASHBOARD_ENABLED=false)', extensions: { code: 'NOT_FOUND' } }] });
+        }
+        if (runtime.queue.backend !== 'bullmq') {
+          return sendJson(response, 404, { errors: [{ message: 'Bull Board needs the BullMQ queue: set REDIS_URL or JOBS_REDIS_URL (jobs now run on Postgres)', extensions: { code: 'NOT_FOUND' } }] });
+        }
+        app ??= build();
+        (await app)(request as express.Request, response as express.Response);
+      },
+    },
+  ];
+}

@@ -1,0 +1,351 @@
+/**
+ * What the jobs API does, shared by GraphQL and the CLI: enqueue (checked against the job
+ * registry and the type's payload rules), look up and page the history, retry and cancel, cron
+ * schedules, queue statistics, and live updates fanned out from one queue subscription per queue.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter, on } from 'node:events';
+import { CronExpressionParser } from 'cron-parser';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { EnqueueOptions, JobEvent, JobState } from '../../gateway/queue.ts';
+import type { JobsConfig } from './config.ts';
+import { flushHistory } from './history-recorder.ts';
+import { builtInTypes, DEFAULT_QUEUE } from './job-types/index.ts';
+import { InvalidPayloadError } from './job-types/job-type.ts';
+import { jobsSql } from './sql.ts';
+
+export interface JobRow {
+  id: string;
+  queue: string;
+  type: string;
+  state: JobState;
+  payload: unknown;
+  options: unknown;
+  attempts_made: number;
+  max_attempts: number | null;
+  progress: unknown;
+  last_error: string | null;
+  requested_by: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  result: unknown;
+}
+
+export interface ScheduleRow {
+  id: string;
+  queue: string;
+  type: string;
+  cron: string;
+  timezone: string;
+  payload: unknown;
+  created_by: string | null;
+  created_at: Date;
+}
+
+export interface FailureRow {
+  job_id: string;
+  attempt: number;
+  error: string;
+  will_retry: boolean;
+  failed_at: Date;
+}
+
+export interface JobUpdate {
+  id: string;
+  queue: string;
+  type: string | null;
+  kind: JobEvent['kind'];
+  state: JobState;
+  attempt: number | null;
+  progress: unknown;
+  result: unknown;
+  error: string | null;
+  at: Date;
+}
+
+/** A request the caller got wrong; GraphQL answers BAD_USER_INPUT, the CLI exits 2. */
+export class JobsInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobsInputError';
+  }
+}
+
+export interface EnqueueRequest {
+  queue?: string;
+  type: string;
+  payload?: unknown;
+  jobId?: string;
+  delayMs?: number;
+  priority?: number;
+  attempts?: number;
+  backoffMs?: number;
+  requestedBy?: string;
+}
+
+const EVENT_STATE: Record<JobEvent['kind'], JobState> = {
+  added: 'waiting',
+  active: 'active',
+  progress: 'active',
+  completed: 'completed',
+  failed: 'failed',
+  retrying: 'delayed',
+  cancelled: 'cancelled',
+};
+
+const FINISHED = new Set<JobState>(['completed', 'failed', 'cancelled']);
+
+export function isFinished(state: JobState): boolean {
+  return FINISHED.has(state);
+}
+
+export function toUpdate(event: JobEvent, type: string | null = null): JobUpdate {
+  return {
+    id: event.id,
+    queue: event.queue,
+    type: event.name ?? type,
+    kind: event.kind,
+    state: EVENT_STATE[event.kind],
+    attempt: event.attempt ?? null,
+    progress: event.progress ?? null,
+    result: event.result ?? null,
+    error: event.error ?? null,
+    at: new Date(event.at),
+  };
+}
+
+export function checkCron(cron: string, timezone: string): Date {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new JobsInputError(`timezone ${JSON.stringify(timezone)} is not an IANA time zone`);
+  }
+  try {
+    return CronExpressionParser.parse(cron, { tz: timezone }).next().toDate();
+  } catch (error) {
+    throw new JobsInputError(`cron ${JSON.stringify(cron)} is not a valid cron expression: ${(error as Error).message}`);
+  }
+}
+
+export type JobsService = ReturnType<typeof createJobsService>;
+
+export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
+  // One queue subscription per queue, fanned out to every GraphQL subscriber in this process.
+  const hub = new EventEmitter<Record<string, [JobEvent]>>();
+  hub.setMaxListeners(0);
+  const watched = new Map<string, Promise<() => Promise<void>>>();
+
+  /** The type's payload rules, when it is one of ours; other plugins' types are checked when they run. */
+  const checkPayload = (type: string, payload: unknown) => {
+    const builtIn = builtInTypes[type];
+    if (!builtIn) return;
+    const unavailable = builtIn.unavailable?.(runtime);
+    if (unavailable) throw new JobsInputError(unavailable);
+    try {
+      builtIn.parse(payload, runtime.config);
+    } catch (error) {
+      if (error instanceof InvalidPayloadError) throw new JobsInputError(`${type}: ${error.message}`);
+      throw error;
+    }
+  };
+
+  const knownQueues = async () => {
+    const { rows } = await runtime.db.query<{ queue: string }>(jobsSql('queues-in-history'));
+    return [...new Set([...runtime.jobs.queues(), ...rows.map((r) => r.queue)])].sort();
+  };
+
+  const watch = (queue: string) => {
+    let subscription = watched.get(queue);
+    if (!subscription) {
+      subscription = runtime.queue.subscribe(queue, (event) => hub.emit(queue, event));
+      watched.set(queue, subscription);
+    }
+    return subscription;
+  };
+
+  /** From the history; a job added moments ago may only be in the queue yet. */
+  async function findJob(id: string): Promise<JobRow | null> {
+    const { rows } = await runtime.db.query<JobRow>(jobsSql('job-by-id'), [id]);
+    if (rows[0]) return rows[0];
+    for (const queue of runtime.jobs.queues()) {
+      const info = await runtime.queue.getJob(queue, id);
+      if (info) {
+        return {
+          id: info.id,
+          queue,
+          type: info.name,
+          state: info.state,
+          payload: info.data,
+          options: null,
+          attempts_made: info.attemptsMade,
+          max_attempts: info.maxAttempts,
+          progress: null,
+          last_error: info.error,
+          requested_by: null,
+          created_at: info.createdAt,
+          started_at: info.startedAt,
+          finished_at: info.finishedAt,
+          result: info.result,
+        };
+      }
+    }
+    return null;
+  }
+
+  return {
+    job: findJob,
+
+    async enqueue(request: EnqueueRequest): Promise<JobRow> {
+      const queue = request.queue ?? DEFAULT_QUEUE;
+      if (!runtime.jobs.has(queue, request.type)) {
+        const types = runtime.jobs.types(queue);
+        throw new JobsInputError(
+          types.length > 0
+            ? `No job type "${request.type}" on queue "${queue}"; its types: ${types.join(', ')}`
+            : `No queue "${queue}"; queues: ${runtime.jobs.queues().join(', ')}`,
+        );
+      }
+      checkPayload(request.type, request.payload ?? {});
+      const { config } = runtime;
+      const options: EnqueueOptions = {
+        attempts: request.attempts ?? config.retryAttempts,
+        backoff: { type: 'exponential', delayMs: request.backoffMs ?? config.retryDelayMs },
+        ...(request.jobId !== undefined ? { jobId: request.jobId } : {}),
+        ...(request.delayMs ? { delayMs: request.delayMs } : {}),
+        ...(request.priority !== undefined ? { priority: request.priority } : {}),
+        ...(request.requestedBy !== undefined ? { requestedBy: request.requestedBy } : {}),
+      };
+      let id: string;
+      try {
+        ({ id } = await runtime.queue.add(queue, request.type, request.payload ?? {}, options));
+      } catch (error) {
+        if (error instanceof RangeError) throw new JobsInputError(error.message);
+        throw error;
+      }
+      // The caller will look the job up next; its history row (with who asked) should be there.
+      await flushHistory(runtime);
+      return {
+        id,
+        queue,
+        type: request.type,
+        state: options.delayMs ? 'delayed' : 'waiting',
+        payload: request.payload ?? {},
+        options,
+        attempts_made: 0,
+        max_attempts: options.attempts ?? 1,
+        progress: null,
+        last_error: null,
+        requested_by: request.requestedBy ?? null,
+        created_at: new Date(),
+        started_at: null,
+        finished_at: null,
+        result: null,
+      };
+    },
+
+    async page(filter: { queue?: string | null; state?: JobState | null; type?: string | null; requestedBy?: string | null }, after: { at: string; id: string } | null, limit: number) {
+      const { rows } = await runtime.db.query<JobRow & { cursor_at: string }>(jobsSql('jobs-page'), [
+        filter.queue ?? null,
+        filter.state ?? null,
+        filter.type ?? null,
+        after?.at ?? null,
+        after?.id ?? null,
+        filter.requestedBy ?? null,
+        limit,
+      ]);
+      return rows;
+    },
+
+    async failures(ids: readonly string[]): Promise<FailureRow[][]> {
+      const { rows } = await runtime.db.query<FailureRow>(jobsSql('failures-by-job'), [ids]);
+      return ids.map((id) => rows.filter((row) => row.job_id === id));
+    },
+
+    async retry(id: string): Promise<JobRow> {
+      const job = await findJob(id);
+      if (!job) throw new JobsInputError(`No job ${id}`);
+      if (!(await runtime.queue.retry(job.queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
+      return { ...job, state: 'waiting', finished_at: null };
+    },
+
+    async cancel(id: string): Promise<JobRow> {
+      const job = await findJob(id);
+      if (!job) throw new JobsInputError(`No job ${id}`);
+      if (!(await runtime.queue.cancel(job.queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
+      return { ...job, state: 'cancelled' };
+    },
+
+    async createSchedule(request: { cron: string; timezone?: string; type: string; payload?: unknown; queue?: string; createdBy?: string }): Promise<ScheduleRow> {
+      const queue = request.queue ?? DEFAULT_QUEUE;
+      const timezone = request.timezone ?? 'UTC';
+      if (!runtime.jobs.has(queue, request.type)) throw new JobsInputError(`No job type "${request.type}" on queue "${queue}"`);
+      checkCron(request.cron, timezone);
+      checkPayload(request.type, request.payload ?? {});
+      const id = randomUUID();
+      await applySchedule({ id, queue, type: request.type, cron: request.cron, timezone, payload: request.payload ?? {} });
+      const { rows } = await runtime.db.query<ScheduleRow>(jobsSql('schedule-insert'), [id, queue, request.type, request.cron, timezone, JSON.stringify(request.payload ?? {}), request.createdBy ?? null]);
+      return rows[0]!;
+    },
+
+    async schedules(): Promise<ScheduleRow[]> {
+      return (await runtime.db.query<ScheduleRow>(jobsSql('schedules-all'))).rows;
+    },
+
+    async deleteSchedule(id: string): Promise<boolean> {
+      const { rows } = await runtime.db.query<ScheduleRow>(jobsSql('schedule-delete'), [id]);
+      if (!rows[0]) return false;
+      await runtime.queue.unschedule(rows[0].queue, id);
+      return true;
+    },
+
+    /** Re-applies every stored schedule to the queue (after a Redis flush, or a backend switch). */
+    async syncSchedules(): Promise<number> {
+      const { rows: schedules } = await runtime.db.query<ScheduleRow>(jobsSql('schedules-all'));
+      for (const schedule of schedules) await applySchedule(schedule);
+      return schedules.length;
+    },
+
+    async stats() {
+      const queues = await knownQueues();
+      return Promise.all(queues.map(async (queue) => ({ queue, backend: runtime.queue.backend, ...(await runtime.queue.counts(queue)) })));
+    },
+
+    /** Live updates of a queue, or of one job: its current state first, ending when it finishes. */
+    async *updates(target: { queue: string } | { job: JobRow }): AsyncGenerator<JobUpdate> {
+      const queue = 'job' in target ? target.job.queue : target.queue;
+      await watch(queue);
+      // Listening starts here, before the current state is read out, so nothing falls between.
+      const stop = new AbortController();
+      const events = on(hub, queue, { signal: stop.signal }) as AsyncIterableIterator<[JobEvent]>;
+      try {
+        if ('job' in target) {
+          const { job } = target;
+          yield { id: job.id, queue, type: job.type, kind: 'added', state: job.state, attempt: job.attempts_made || null, progress: job.progress, result: job.result, error: job.last_error, at: new Date() };
+          if (isFinished(job.state)) return;
+        }
+        for await (const [event] of events) {
+          if ('job' in target && event.id !== target.job.id) continue;
+          const update = toUpdate(event, 'job' in target ? target.job.type : null);
+          yield update;
+          if ('job' in target && isFinished(update.state) && event.kind !== 'retrying') return;
+        }
+      } finally {
+        stop.abort();
+      }
+    },
+
+    async close() {
+      for (const unsubscribe of watched.values()) await (await unsubscribe)().catch(() => {});
+      watched.clear();
+    },
+  };
+
+  async function applySchedule(schedule: Pick<ScheduleRow, 'id' | 'queue' | 'type' | 'cron' | 'timezone' | 'payload'>) {
+    const { config } = runtime;
+    await runtime.queue.schedule(schedule.queue, schedule.id, { cron: schedule.cron, timezone: schedule.timezone }, schedule.type, schedule.payload, {
+      attempts: config.retryAttempts,
+      backoff: { type: 'exponential', delayMs: config.retryDelayMs },
+    });
+  }
+}

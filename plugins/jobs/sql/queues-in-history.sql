@@ -1,0 +1,1 @@
+SELECT DISTINCT queue FROM jobs.jobs;

@@ -1,0 +1,1 @@
+DELETE FROM jobs.job_schedules WHERE id = $1 RETURNING *;

@@ -1,0 +1,1 @@
+SELECT * FROM jobs.job_schedules ORDER BY created_at, id;

@@ -1,0 +1,9 @@
+/**
+ * The plugin registry: every plugin the gateway knows, in order. Adding a plugin is adding its
+ * folder and one line here.
+ */
+import type { Plugin } from '../gateway/plugin.ts';
+import core from './core/index.ts';
+import jobs from './jobs/index.ts';
+
+export const registry: readonly Plugin[] = [core, jobs];

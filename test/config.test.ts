@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readConfig, type ConfigurationSpec } from '../gateway/config.ts';
+import { definePlugin, type Plugin } from '../gateway/plugin.ts';
+import { selectPlugins } from '../gateway/plugin-selection.ts';
+import { loadGatewaySettings } from '../gateway/settings.ts';
+import { registry } from '../plugins/registry.ts';
+import echo from './support/echo-plugin/index.ts';
+import { ECHO_API_KEY } from './support/gateway.ts';
+
+const spec: ConfigurationSpec = {
+  required: ['KEY'],
+  optional: ['COUNT', 'RATIO', 'FLAG', 'MODE', 'HOOK'],
+  schema: {
+    KEY: { type: 'string', secret: true, validation: '^k_[a-z]{8}$', description: 'the key' },
+    COUNT: { type: 'integer', min: 15, max: 1440, default: 60 },
+    RATIO: { type: 'number', min: 0, max: 1 },
+    FLAG: { type: 'boolean', default: false },
+    MODE: { type: 'string', enum: ['fast', 'safe'], default: 'safe' },
+    HOOK: { type: 'url' },
+  },
+};
+
+describe('configuration from the environment', () => {
+  it('parses typed values and applies defaults', () => {
+    const { values, problems } = readConfig(spec, { KEY: 'k_abcdefgh', RATIO: '0.25', FLAG: 'yes', HOOK: 'https://example.test/x' }, 'test');
+    expect(problems).toEqual([]);
+    expect(values.string('KEY')).toBe('k_abcdefgh');
+    expect(values.number('COUNT')).toBe(60);
+    expect(values.number('RATIO')).toBe(0.25);
+    expect(values.boolean('FLAG')).toBe(true);
+    expect(values.string('MODE')).toBe('safe');
+    expect(values.optionalString('HOOK')).toBe('https://example.test/x');
+  });
+
+  it('names every bad variable and what it expects, never quoting a secret', () => {
+    const secret = 'k_NOT-VALID-super-secret';
+    const { problems } = readConfig(spec, { KEY: secret, COUNT: '5', RATIO: 'lots', FLAG: 'maybe', MODE: 'turbo', HOOK: 'not a url' }, 'plugin x');
+    expect(problems.map((p) => p.variable)).toEqual(['KEY', 'COUNT', 'RATIO', 'FLAG', 'MODE', 'HOOK']);
+    expect(problems[0]!.message).toBe('the value given is invalid: expected a string matching /^k_[a-z]{8}$/ (the key)');
+    expect(problems[1]!.message).toBe('"5" is invalid: expected an integer from 15 to 1440');
+    expect(problems[4]!.message).toBe('"turbo" is invalid: expected one of fast, safe');
+    expect(JSON.stringify(problems)).not.toContain(secret);
+  });
+
+  it('reports a missing required variable', () => {
+    expect(readConfig(spec, {}, 'plugin x').problems).toEqual([
+      { variable: 'KEY', owner: 'plugin x', message: 'is required: expected a string matching /^k_[a-z]{8}$/ (the key)' },
+    ]);
+  });
+
+  it('masks secrets in the entries shown to admins', () => {
+    const { values } = readConfig(spec, { KEY: 'k_abcdefgh' }, 'test');
+    expect(values.entries().find((e) => e.key === 'KEY')).toMatchObject({ value: '********', isSet: true, secret: true });
+    expect(values.entries().find((e) => e.key === 'HOOK')).toMatchObject({ value: null, isSet: false });
+  });
+
+  it('validates the gateway settings the same way', () => {
+    expect(() => loadGatewaySettings({ PORT: '70000' })).toThrow(/PORT \(gateway\): "70000" is invalid/);
+    expect(() => loadGatewaySettings({ PLUGBOARD_JWT_SECRET: 'x'.repeat(40), PLUGBOARD_JWKS_URL: 'https://idp.test/jwks' })).toThrow(/either PLUGBOARD_JWT_SECRET/);
+    const settings = loadGatewaySettings({ NODE_ENV: 'production' });
+    expect(settings).toMatchObject({ port: 4000, host: '127.0.0.1', production: true, introspection: false, bodyLimit: 1048576 });
+    expect(loadGatewaySettings({}).introspection).toBe(true);
+  });
+});
+
+describe('plugin selection', () => {
+  const plugins = [...registry, echo];
+
+  it('enables by default every plugin whose required config is present, and says why not', () => {
+    const without = selectPlugins(plugins, {});
+    expect(without.map((p) => [p.manifest.name, p.enabled, p.reason])).toEqual([
+      ['core', true, null],
+      ['jobs', true, null],
+      ['echo', false, 'missing required configuration: ECHO_API_KEY'],
+    ]);
+    const withKey = selectPlugins(plugins, { ECHO_API_KEY });
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true]);
+  });
+
+  it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
+    const selected = selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core', ECHO_API_KEY });
+    expect(selected.map((p) => [p.manifest.name, p.enabled, p.reason])).toEqual([
+      ['core', true, null],
+      ['jobs', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
+    ]);
+  });
+
+  it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,stripe' })).toThrow(/unknown plugin "stripe": expected a comma-separated list of core, jobs, echo/);
+    const error = (() => {
+      try {
+        selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'echo' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([{ variable: 'ECHO_API_KEY', owner: 'plugin echo', message: expect.stringMatching(/^is required/) }]);
+  });
+
+  it('validates each manifest against the JSON schema', () => {
+    const broken: Plugin = definePlugin({
+      manifest: { name: 'Bad Name', version: '1', description: 'x', capabilities: { teleport: true }, configuration: { required: ['lower'] } },
+      config: () => ({}),
+    });
+    expect(() => selectPlugins([broken], {})).toThrow(ConfigError);
+    const messages = (() => {
+      try {
+        selectPlugins([broken], {});
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems.map((p) => p.message);
+      }
+    })();
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/name must match pattern/),
+        expect.stringMatching(/^\/version must match pattern/),
+        expect.stringMatching(/^\/capabilities must NOT have additional properties/),
+        expect.stringMatching(/^\/configuration\/required\/0 must match pattern/),
+      ]),
+    );
+  });
+
+  it('refuses two plugins with the same name', () => {
+    expect(() => selectPlugins([echo, echo], { ECHO_API_KEY })).toThrow(/"echo" is registered twice/);
+  });
+
+  it('accepts every registered plugin manifest', () => {
+    expect(() => selectPlugins(registry, {})).not.toThrow();
+  });
+});

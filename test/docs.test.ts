@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { listVariables } from '../gateway/config.ts';
+import { ErrorCode } from '../gateway/errors.ts';
+import { selectAll } from '../gateway/plugin-selection.ts';
+import { gatewaySettingsSpec } from '../gateway/settings.ts';
+import { registry } from '../plugins/registry.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('documents every gateway variable in the configuration table', () => {
+    for (const { key } of listVariables(gatewaySettingsSpec)) expect(readme, key).toMatch(new RegExp(`^\\| \`${key}\` \\|`, 'm'));
+  });
+
+  it('documents every error code', () => {
+    for (const code of Object.values(ErrorCode)) expect(readme, code).toMatch(new RegExp(`^\\| \`${code}\` \\|`, 'm'));
+  });
+
+  it('names every registered plugin', () => {
+    for (const { manifest } of selectAll(registry)) expect(readme).toContain(`\`${manifest.name}\``);
+  });
+
+  it('gives the test command that CI runs', () => {
+    expect(readme).toContain('npm test');
+    expect(readFileSync(new URL('../.ci/run', import.meta.url), 'utf8')).toMatch(/^npm test$/m);
+  });
+});

@@ -1,0 +1,171 @@
+import { createServer, type Server } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestGateway } from './support/gateway.ts';
+import { startTcpProxy } from './support/tcp-proxy.ts';
+import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe('JWKS-verified tokens', () => {
+  let jwks: Server;
+  let jwksUrl: string;
+  const keys = generateKeyPair('RS256', { extractable: true });
+
+  beforeAll(async () => {
+    const { publicKey } = await keys;
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/.well-known/jwks.json`;
+  });
+  afterAll(async () => {
+    jwks?.close();
+  });
+
+  it('accepts RS256 tokens signed by a key the JWKS serves, and refuses others', async () => {
+    const gateway = await startTestGateway({
+      databaseUrl: db.url,
+      env: { PLUGBOARD_JWT_SECRET: undefined, PLUGBOARD_JWKS_URL: jwksUrl, PLUGBOARD_JWT_ISSUER: 'https://idp.test/', PLUGBOARD_JWT_AUDIENCE: 'plugboard' },
+    });
+    try {
+      const { privateKey } = await keys;
+      const { SignJWT } = await import('jose');
+      const sign = (claims: { iss: string; aud: string }, key = privateKey, kid = 'key-1') =>
+        new SignJWT({ 'https://hasura.io/jwt/claims': { 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'rs-1' } })
+          .setProtectedHeader({ alg: 'RS256', kid })
+          .setIssuer(claims.iss)
+          .setAudience(claims.aud)
+          .setExpirationTime('5m')
+          .sign(key);
+
+      const good = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'plugboard' })}` } });
+      expect(good.body).toEqual({ data: { viewer: { userId: 'rs-1' } } });
+
+      const wrongAudience = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'other' })}` } });
+      expect(wrongAudience.status).toBe(401);
+      expect(wrongAudience.body.errors?.[0]?.message).toBe('Token claim "aud" is invalid');
+
+      const stranger = (await generateKeyPair('RS256')).privateKey;
+      const unknownKey = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'plugboard' }, stranger)}` } });
+      expect(unknownKey.status).toBe(401);
+
+      const hs256 = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await signToken({ userId: 'x' })}` } });
+      expect(hs256.status).toBe(401);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('anonymous access turned off', () => {
+  it('answers 401 to requests without credentials', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url, env: { PLUGBOARD_ALLOW_ANONYMOUS: 'false' } });
+    try {
+      const { status, body } = await gateway.gql('{ viewer { role } }');
+      expect(status).toBe(401);
+      expect(body.errors?.[0]).toEqual({ message: 'Authentication required: send Authorization: Bearer <token>', extensions: { code: 'UNAUTHENTICATED' } });
+      const token = await signToken({ userId: 'u' });
+      expect((await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${token}` } })).body.data).toEqual({ viewer: { role: 'user' } });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('production mode', () => {
+  it('turns off GraphiQL, introspection and field suggestions, and masks errors', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url, env: { NODE_ENV: 'production' } });
+    try {
+      const introspection = await gateway.gql('{ __schema { queryType { name } } }');
+      expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);
+      expect(introspection.body.data ?? undefined).toBeUndefined();
+
+      const typo = await gateway.gql('{ viewr { role } }');
+      expect(typo.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+
+      const graphiql = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } });
+      expect(await graphiql.text()).not.toMatch(/graphiql/i);
+
+      const failing = await gateway.gql('{ echoFail }');
+      expect(failing.body.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('outside production, offers GraphiQL and suggestions; in development shows error messages', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url, env: { NODE_ENV: 'development' } });
+    try {
+      const graphiql = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } });
+      expect(await graphiql.text()).toMatch(/graphiql/i);
+      expect((await gateway.gql('{ viewr { role } }')).body.errors?.[0]?.message).toMatch(/Did you mean "viewer"/);
+      expect((await gateway.gql('{ echoFail }')).body.errors?.[0]).toMatchObject({ message: 'database password is hunter2', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('/readyz when a dependency goes away', () => {
+  it('answers 503 naming Postgres when it is unreachable (readyz and queries), while /healthz stays 200', async () => {
+    const url = new URL(db.url);
+    const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+    url.port = String(proxy.port);
+    const gateway = await startTestGateway({ databaseUrl: url.toString() });
+    try {
+      expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+      await proxy.cut();
+      const down = await fetch(`${gateway.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'unavailable', checks: { postgres: { ok: false }, migrations: { ok: false } } });
+      expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
+
+      // A resolver that needs Postgres answers 503 with a retryable code, not a masked 500.
+      const query = await gateway.gql('{ echoCount }', { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } });
+      expect(query.status).toBe(503);
+      expect(query.body.errors?.[0]).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it.skipIf(!inject('redisUrl'))('answers 503 naming Redis when it is unreachable', async () => {
+    const redis = new URL(inject('redisUrl'));
+    const proxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+    // A short shutdown timeout: closing without Redis waits that long for the queue workers.
+    const gateway = await startTestGateway({ databaseUrl: db.url, env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, PLUGBOARD_SHUTDOWN_TIMEOUT_MS: '500' } });
+    try {
+      expect(await (await fetch(`${gateway.url}/readyz`)).json()).toMatchObject({ status: 'ok', checks: { redis: { ok: true } } });
+      await proxy.cut();
+      const down = await fetch(`${gateway.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: 'unavailable', checks: { postgres: { ok: true }, redis: { ok: false } } });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  // Last in the file: it removes the echo plugin's migration record from this database.
+  it('answers 503 while migrations are not applied', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url });
+    try {
+      await db.pool.query("DELETE FROM plugboard.schema_migrations WHERE plugin = 'echo'");
+      const pending = await fetch(`${gateway.url}/readyz`);
+      expect(pending.status).toBe(503);
+      expect(await pending.json()).toMatchObject({ checks: { migrations: { ok: false, notApplied: 1 } } });
+    } finally {
+      await gateway.close();
+    }
+  });
+});

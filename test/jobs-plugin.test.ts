@@ -1,0 +1,392 @@
+import { createHmac } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
+import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+import { connectWs } from './support/ws-client.ts';
+
+const SIGNING_SECRET = 'jobs-signing-secret-0123456789';
+const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
+const JOB_FIELDS = 'id queue type state payload result lastError attemptsMade maxAttempts requestedBy failures { attempt error willRetry }';
+
+interface JobView {
+  id: string;
+  queue: string;
+  type: string;
+  state: string;
+  payload: unknown;
+  result: Record<string, unknown> | null;
+  lastError: string | null;
+  attemptsMade: number;
+  maxAttempts: number | null;
+  requestedBy: string | null;
+  failures: { attempt: number; error: string; willRetry: boolean }[];
+}
+
+let db: TestDatabase;
+let target: HttpTarget;
+let gateway: TestGateway;
+let scratch: string;
+
+async function enqueue(g: TestGateway, type: string, payload: unknown, options: Record<string, unknown> = {}, headers: Record<string, string> = admin, queue = 'default') {
+  return g.gql('mutation($queue: String, $type: String!, $payload: JSON, $options: EnqueueJobOptions) { enqueueJob(queue: $queue, type: $type, payload: $payload, options: $options) { id state type queue } }', {
+    variables: { queue, type, payload, options },
+    headers,
+  });
+}
+
+async function enqueued(g: TestGateway, type: string, payload: unknown, options: Record<string, unknown> = {}, queue = 'default'): Promise<string> {
+  const { body } = await enqueue(g, type, payload, options, admin, queue);
+  expect(body.errors).toBeUndefined();
+  return (body.data!['enqueueJob'] as { id: string }).id;
+}
+
+async function jobOf(g: TestGateway, id: string, headers: Record<string, string> = admin) {
+  return g.gql(`query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { variables: { id }, headers });
+}
+
+/** Waits until the history shows the job finished (or in `states`). */
+async function settled(g: TestGateway, id: string, states = ['COMPLETED', 'FAILED', 'CANCELLED'], timeoutMs = 20_000): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await jobOf(g, id)).body.data?.['job'] as JobView | undefined;
+    if (job && states.includes(job.state)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} is ${job?.state ?? 'unknown'} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  target = await startHttpTarget();
+  scratch = await mkdtemp(join(tmpdir(), 'plugboard-jobs-'));
+  await chmod(scratch, 0o755);
+  await mkdir(join(scratch, 'files', 'logs'), { recursive: true });
+  gateway = await startTestGateway({
+    databaseUrl: db.url,
+    env: {
+      JOBS_HTTP_ALLOWED_HOSTS: `${target.host},*.example.test`,
+      JOBS_HTTP_SIGNING_SECRET: SIGNING_SECRET,
+      JOBS_RETRY_DELAY: '100',
+      JOBS_FILES_ROOT: join(scratch, 'files'),
+      JOBS_BACKUP_DIR: join(scratch, 'backups'),
+      JOBS_ENQUEUE_ROLES: 'admin,user',
+    },
+  });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await target?.close();
+  await db?.drop();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('http-request', () => {
+  it('calls an allowed host, signs the body, and records the job and its result', async () => {
+    const id = await enqueued(gateway, 'http-request', { url: `${target.url}/ok`, method: 'POST', body: { order: 42 } });
+    const job = await settled(gateway, id);
+    expect(job).toMatchObject({ state: 'COMPLETED', type: 'http-request', queue: 'default', attemptsMade: 1, maxAttempts: 3, requestedBy: null, failures: [] });
+    expect(job.result).toMatchObject({ status: 200, body: JSON.stringify({ ok: true, received: '{"order":42}' }) });
+
+    const [call] = target.callsTo('/ok');
+    expect(call!.headers['content-type']).toBe('application/json');
+    const [t, v1] = String(call!.headers['x-plugboard-signature']).split(',');
+    const expected = createHmac('sha256', SIGNING_SECRET).update(`${t!.slice(2)}.${call!.body}`).digest('hex');
+    expect(v1).toBe(`v1=${expected}`);
+
+    // The history is written in batches: give the batch a moment.
+    let rows: unknown[] = [];
+    for (let tries = 0; tries < 50 && rows.length === 0; tries++, await sleep(100)) {
+      rows = (await db.pool.query('SELECT j.state, j.payload, r.result FROM jobs.jobs j JOIN jobs.job_results r ON r.job_id = j.id WHERE j.id = $1', [id])).rows;
+    }
+    expect(rows).toEqual([{ state: 'completed', payload: { url: `${target.url}/ok`, method: 'POST', body: { order: 42 } }, result: job.result }]);
+  });
+
+  it('retries on a 5xx answer, recording each failed attempt', async () => {
+    const id = await enqueued(gateway, 'http-request', { url: `${target.url}/flaky?fail=1&key=retry`, method: 'GET' });
+    const job = await settled(gateway, id);
+    expect(job).toMatchObject({ state: 'COMPLETED', attemptsMade: 2, result: { status: 200, body: 'recovered' } });
+    expect(job.failures).toEqual([{ attempt: 1, error: expect.stringContaining('answered 503'), willRetry: true }]);
+    expect(target.calls.filter((c) => c.url === '/flaky?fail=1&key=retry')).toHaveLength(2);
+  });
+
+  it('fails at once, without retries, on a 4xx answer or a redirect', async () => {
+    const bad = await settled(gateway, await enqueued(gateway, 'http-request', { url: `${target.url}/bad` }));
+    expect(bad).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+    expect(bad.lastError).toMatch(/answered 422: unprocessable/);
+    const redirect = await settled(gateway, await enqueued(gateway, 'http-request', { url: `${target.url}/redirect`, method: 'GET' }));
+    expect(redirect.lastError).toMatch(/answered 302 redirecting to http:\/\/example.com\/; redirects are not followed/);
+    expect(target.callsTo('/bad')).toHaveLength(1);
+  });
+
+  it('refuses a host outside JOBS_HTTP_ALLOWED_HOSTS when enqueued, and again when run', async () => {
+    for (const url of ['http://169.254.169.254/latest/meta-data', 'http://localhost:5432/', `${target.url.replace('127.0.0.1', 'localhost')}/ok`]) {
+      const { body } = await enqueue(gateway, 'http-request', { url });
+      expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/is not in JOBS_HTTP_ALLOWED_HOSTS/), extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    // Enqueued behind the API's back, the job still refuses to run.
+    const { id } = await gateway.queue.add('default', 'http-request', { url: 'http://169.254.169.254/latest/meta-data' }, { attempts: 3 });
+    const job = await settled(gateway, id);
+    expect(job).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+    expect(job.lastError).toMatch(/host 169.254.169.254 is not in JOBS_HTTP_ALLOWED_HOSTS/);
+  });
+
+  it('rejects bad payloads with a clear error and changes nothing', async () => {
+    const started = new Date();
+    for (const [payload, message] of [
+      [{}, 'url is required'],
+      [{ url: 'not a url' }, 'is not a valid URL'],
+      [{ url: 'ftp://x.example.test/' }, 'url must be http or https'],
+      [{ url: `${target.url}/ok`, method: 'BREW' }, 'method must be one of'],
+      [{ url: `${target.url}/ok`, method: 'GET', body: 'x' }, 'GET requests have no body'],
+    ] as const) {
+      const { body } = await enqueue(gateway, 'http-request', payload);
+      expect(body.errors?.[0]?.message).toContain(message);
+      expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    }
+    await sleep(300);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM jobs.jobs WHERE created_at >= $1', [started])).rows[0].n).toBe(0);
+  });
+});
+
+describe('other built-in types', () => {
+  it('database-backup dumps a schema with pg_dump, and says clearly when pg_dump is missing', async () => {
+    const job = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'jobs', file: 'jobs.sql' }));
+    expect(job.result).toMatchObject({ file: join(scratch, 'backups', 'jobs.sql'), schema: 'jobs' });
+    expect(await readFile(join(scratch, 'backups', 'jobs.sql'), 'utf8')).toContain('CREATE TABLE jobs.jobs');
+
+    const path = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    try {
+      const missing = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'jobs', file: 'again.sql' }));
+      expect(missing).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+      expect(missing.lastError).toMatch(/pg_dump was not found on PATH/);
+    } finally {
+      process.env['PATH'] = path;
+    }
+    const { body } = await enqueue(gateway, 'database-backup', { schema: 'jobs; DROP TABLE x' });
+    expect(body.errors?.[0]?.message).toMatch(/is not a plain schema name/);
+  });
+
+  it('file-cleanup deletes only old matching files, inside JOBS_FILES_ROOT', async () => {
+    const root = join(scratch, 'files');
+    const old = new Date(Date.now() - 3 * 24 * 3600_000);
+    for (const name of ['logs/old.log', 'logs/new.log', 'logs/old.txt', 'top.log']) await writeFile(join(root, name), name);
+    for (const name of ['logs/old.log', 'logs/old.txt', 'top.log']) await utimes(join(root, name), old, old);
+    const job = await settled(gateway, await enqueued(gateway, 'file-cleanup', { directory: 'logs', olderThanHours: 24, pattern: '*.log' }));
+    expect(job.result).toMatchObject({ deleted: 1, files: ['old.log'], dryRun: false });
+    expect(['logs/old.log', 'logs/new.log', 'logs/old.txt', 'top.log'].map((name) => existsSync(join(root, name)))).toEqual([false, true, true, true]);
+
+    const { body } = await enqueue(gateway, 'file-cleanup', { directory: '../..', olderThanHours: 1 });
+    expect(body.errors?.[0]?.message).toMatch(/is outside JOBS_FILES_ROOT/);
+  });
+
+  it('send-email and cache-clear say what they need instead of pretending', async () => {
+    const email = await enqueue(gateway, 'send-email', { to: 'a@example.test', text: 'hi' });
+    expect(email.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/notifications plugin, which is not enabled/), extensions: { code: 'BAD_USER_INPUT' } });
+    const cache = await enqueue(gateway, 'cache-clear', { pattern: 'sessions:*' });
+    expect(cache.body.errors?.[0]?.message).toMatch(/cache-clear needs Redis: set REDIS_URL/);
+  });
+
+  it('names the known types for an unknown type or queue', async () => {
+    const type = await enqueue(gateway, 'teleport', {});
+    expect(type.body.errors?.[0]?.message).toBe('No job type "teleport" on queue "default"; its types: cache-clear, database-backup, file-cleanup, http-request, send-email');
+    const queue = await enqueue(gateway, 'count', {}, {}, admin, 'nowhere');
+    expect(queue.body.errors?.[0]?.message).toBe('No queue "nowhere"; queues: default, echo');
+  });
+});
+
+describe('job timeout (JOBS_JOB_TIMEOUT)', () => {
+  it('ends an attempt at the deadline', async () => {
+    // A database of its own: on the shared one, the main gateway's workers would take the job.
+    const ownDb = await createTestDatabase();
+    const short = await startTestGateway({ databaseUrl: ownDb.url, env: { JOBS_HTTP_ALLOWED_HOSTS: target.host, JOBS_JOB_TIMEOUT: '300' } });
+    try {
+      const id = await enqueued(short, 'http-request', { url: `${target.url}/slow?ms=3000`, method: 'GET' }, { attempts: 1 });
+      const job = await settled(short, id);
+      expect(job).toMatchObject({ state: 'FAILED', lastError: 'Job timed out after 300 ms' });
+    } finally {
+      await short.close();
+      await ownDb.drop();
+    }
+  });
+});
+
+describe('schedules, stats, retry and cancel', () => {
+  it('creates, lists and deletes cron schedules, applying them to the queue', async () => {
+    const { body } = await gateway.gql(
+      'mutation($payload: JSON) { createSchedule(cron: "0 3 * * *", timezone: "Europe/Berlin", type: "http-request", payload: $payload) { id cron timezone type queue nextRunAt } }',
+      { variables: { payload: { url: `${target.url}/ok` } }, headers: admin },
+    );
+    expect(body.errors).toBeUndefined();
+    const schedule = body.data!['createSchedule'] as { id: string; nextRunAt: string };
+    expect(new Date(schedule.nextRunAt).getTime()).toBeGreaterThan(Date.now());
+    expect(await gateway.queue.schedules('default')).toContainEqual(expect.objectContaining({ key: schedule.id, cron: '0 3 * * *', timezone: 'Europe/Berlin', name: 'http-request' }));
+    const listed = await gateway.gql('{ schedules { id cron } }', { headers: admin });
+    expect(listed.body.data).toEqual({ schedules: [{ id: schedule.id, cron: '0 3 * * *' }] });
+
+    const invalid = await gateway.gql('mutation { createSchedule(cron: "99 * * * *", type: "http-request") { id } }', { headers: admin });
+    expect(invalid.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/is not a valid cron expression/), extensions: { code: 'BAD_USER_INPUT' } });
+    const badZone = await gateway.gql('mutation { createSchedule(cron: "0 3 * * *", timezone: "Mars/Olympus", type: "http-request") { id } }', { headers: admin });
+    expect(badZone.body.errors?.[0]?.message).toMatch(/is not an IANA time zone/);
+
+    const deleted = await gateway.gql(`mutation { a: deleteSchedule(id: "${schedule.id}") b: deleteSchedule(id: "${schedule.id}") }`, { headers: admin });
+    expect(deleted.body.data).toEqual({ a: true, b: false });
+    expect(await gateway.queue.schedules('default')).toEqual([]);
+  });
+
+  it('reports queue statistics', async () => {
+    const { body } = await gateway.gql('{ queueStats { queue backend waiting active completed failed } }', { headers: admin });
+    const stats = body.data!['queueStats'] as { queue: string; backend: string; completed: number }[];
+    expect(stats.map((s) => s.queue)).toEqual(['default', 'echo']);
+    expect(stats[0]).toMatchObject({ backend: 'postgres' });
+    expect(stats[0]!.completed).toBeGreaterThan(0);
+  });
+
+  it('cancels a delayed job and retries a failed one', async () => {
+    const delayed = await enqueued(gateway, 'http-request', { url: `${target.url}/ok` }, { delayMs: 60_000 });
+    const cancel = await gateway.gql(`mutation { cancelJob(id: "${delayed}") { state } }`, { headers: admin });
+    expect(cancel.body.data).toEqual({ cancelJob: { state: 'CANCELLED' } });
+    expect((await settled(gateway, delayed, ['CANCELLED'])).state).toBe('CANCELLED');
+    const again = await gateway.gql(`mutation { cancelJob(id: "${delayed}") { state } }`, { headers: admin });
+    expect(again.body.errors?.[0]?.message).toMatch(/only waiting, delayed or active jobs can be cancelled/);
+
+    const failing = await settled(gateway, await enqueued(gateway, 'http-request', { url: `${target.url}/flaky?fail=1&key=retry-job`, method: 'GET' }, { attempts: 1 }));
+    expect(failing.state).toBe('FAILED');
+    const retry = await gateway.gql(`mutation { retryJob(id: "${failing.id}") { state } }`, { headers: admin });
+    expect(retry.body.data).toEqual({ retryJob: { state: 'WAITING' } });
+    expect((await settled(gateway, failing.id, ['COMPLETED'])).state).toBe('COMPLETED');
+  });
+});
+
+describe('who may do what', () => {
+  it('lets a role in JOBS_ENQUEUE_ROLES enqueue and follow only its own jobs', async () => {
+    const alice = { authorization: `Bearer ${await signToken({ userId: 'alice' })}` };
+    const bob = { authorization: `Bearer ${await signToken({ userId: 'bob' })}` };
+    const outsider = { authorization: `Bearer ${await signToken({ userId: 'eve', defaultRole: 'viewer' })}` };
+
+    const { body } = await enqueue(gateway, 'http-request', { url: `${target.url}/ok` }, {}, alice);
+    const id = (body.data!['enqueueJob'] as { id: string }).id;
+    await settled(gateway, id);
+    expect((await jobOf(gateway, id, alice)).body.data?.['job']).toMatchObject({ id, requestedBy: 'alice' });
+    expect((await jobOf(gateway, id, bob)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    const mine = await gateway.gql('{ jobs(first: 50) { edges { node { requestedBy } } } }', { headers: alice });
+    const owners = (mine.body.data!['jobs'] as { edges: { node: { requestedBy: string } }[] }).edges.map((e) => e.node.requestedBy);
+    expect(owners).toEqual(['alice']);
+
+    expect((await enqueue(gateway, 'http-request', { url: `${target.url}/ok` }, {}, outsider)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await enqueue(gateway, 'http-request', { url: `${target.url}/ok` }, {}, {})).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await gateway.gql(`mutation { retryJob(id: "${id}") { id } }`, { headers: alice })).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await gateway.gql('{ queueStats { queue } }', { headers: alice })).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('pages the history newest first', async () => {
+    const first = await gateway.gql('{ jobs(first: 2, type: "http-request") { edges { node { id } } pageInfo { hasNextPage endCursor } } }', { headers: admin });
+    const page = first.body.data!['jobs'] as { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    expect(page.edges).toHaveLength(2);
+    expect(page.pageInfo.hasNextPage).toBe(true);
+    const next = await gateway.gql('query($after: String) { jobs(first: 2, type: "http-request", after: $after) { edges { node { id } } } }', {
+      variables: { after: page.pageInfo.endCursor },
+      headers: admin,
+    });
+    const ids = (next.body.data!['jobs'] as { edges: { node: { id: string } }[] }).edges.map((e) => e.node.id);
+    expect(ids).toHaveLength(2);
+    expect(ids.some((id) => page.edges.some((e) => e.node.id === id))).toBe(false);
+    expect((await gateway.gql('{ jobs(first: 1, after: "garbage") { edges { cursor } } }', { headers: admin })).body.errors?.[0]?.message).toBe('Invalid cursor');
+  });
+});
+
+describe('jobUpdates subscription', () => {
+  it('streams a job from its current state through progress to completion, then ends', async () => {
+    const id = await enqueued(gateway, 'count', { to: 3, stepMs: 150 }, { delayMs: 500 }, 'echo');
+    const ws = connectWs(gateway.wsUrl, { headers: admin });
+    const updates = ws.subscribe<{ jobUpdates: { id: string; event: string; state: string; progress: unknown; result: unknown } }>(
+      `subscription { jobUpdates(id: "${id}") { id event state progress result } }`,
+    );
+    const seen: { event: string; state: string; progress: unknown; result: unknown }[] = [];
+    for (;;) {
+      const next = await updates.next();
+      expect(next.errors).toBeUndefined();
+      const update = next.data!.jobUpdates;
+      seen.push({ event: update.event, state: update.state, progress: update.progress, result: update.result });
+      if (update.state === 'COMPLETED') break;
+    }
+    expect(seen[0]).toMatchObject({ state: 'DELAYED' });
+    expect(seen.filter((u) => u.event === 'PROGRESS').map((u) => u.progress)).toEqual([33, 67, 100]);
+    expect(seen.at(-1)).toMatchObject({ event: 'COMPLETED', result: { counted: 3 } });
+    await ws.client.dispose();
+  });
+
+  it('lets only admins follow a whole queue, and needs exactly one of id or queue', async () => {
+    const user = await signToken({ userId: 'alice' });
+    const ws = connectWs(gateway.wsUrl, { headers: { Authorization: `Bearer ${user}` } });
+    expect((await ws.subscribe('subscription { jobUpdates(queue: "default") { id } }').next()).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await ws.subscribe('subscription { jobUpdates { id } }').next()).errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    await ws.client.dispose();
+  });
+});
+
+describe('Bull Board at /admin/queues', () => {
+  it('is not served on the Postgres queue, and says why', async () => {
+    const response = await fetch(`${gateway.url}/admin/queues`, { headers: admin });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/Bull Board needs the BullMQ queue/) }] });
+  });
+});
+
+describe.skipIf(!inject('redisUrl'))('on the BullMQ queue (Redis)', () => {
+  let redisGateway: TestGateway;
+  let redis: Redis;
+  beforeAll(async () => {
+    redisGateway = await startTestGateway({ databaseUrl: db.url, env: { REDIS_URL: inject('redisUrl'), JOBS_HTTP_ALLOWED_HOSTS: target.host } });
+    redis = new Redis(inject('redisUrl'));
+  });
+  afterAll(async () => {
+    await redisGateway?.close();
+    redis?.disconnect();
+  });
+
+  it('runs http-request jobs the same way', async () => {
+    const id = await enqueued(redisGateway, 'http-request', { url: `${target.url}/ok`, body: 'plain' });
+    expect(await settled(redisGateway, id)).toMatchObject({ state: 'COMPLETED', result: { status: 200 } });
+    const stats = await redisGateway.gql('{ queueStats { queue backend } }', { headers: admin });
+    expect(stats.body.data!['queueStats']).toContainEqual({ queue: 'default', backend: 'bullmq' });
+  });
+
+  it('serves Bull Board to admins only', async () => {
+    const anonymous = await fetch(`${redisGateway.url}/admin/queues`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="Plugboard admin"/);
+    const user = await fetch(`${redisGateway.url}/admin/queues`, { headers: { authorization: `Bearer ${await signToken({ userId: 'u' })}` } });
+    expect(user.status).toBe(403);
+    const wrong = await fetch(`${redisGateway.url}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } });
+    expect(wrong.status).toBe(401);
+    const browser = await fetch(`${redisGateway.url}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` } });
+    expect(browser.status).toBe(200);
+    expect(await browser.text()).toMatch(/bull/i);
+    const api = await fetch(`${redisGateway.url}/admin/queues/api/queues`, { headers: admin });
+    expect(api.status).toBe(200);
+    expect(JSON.stringify(await api.json())).toContain('"default"');
+  });
+
+  it('clears cache keys by pattern, never the gateway\'s own', async () => {
+    await redis.mset('cachetest:a', '1', 'cachetest:b', '2', 'keep:c', '3');
+    const job = await settled(redisGateway, await enqueued(redisGateway, 'cache-clear', { pattern: 'cachetest:*' }));
+    expect(job.result).toEqual({ pattern: 'cachetest:*', deleted: 2 });
+    expect(await redis.exists('cachetest:a', 'cachetest:b', 'keep:c')).toBe(1);
+    await redis.del('keep:c');
+    for (const pattern of ['plugboard:*', '*', 'plug*']) {
+      const { body } = await enqueue(redisGateway, 'cache-clear', { pattern });
+      expect(body.errors?.[0]?.message).toMatch(/could delete Plugboard's own keys/);
+    }
+  });
+});

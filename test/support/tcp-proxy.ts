@@ -1,0 +1,37 @@
+/**
+ * A TCP forwarder to a real service. Closing it (and its open connections) makes the service
+ * unreachable for whoever connected through it, which is how tests take Postgres or Redis away
+ * from one gateway without stopping the machine's shared servers.
+ */
+import { createServer, connect, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Stops listening and cuts every forwarded connection. */
+  cut(): Promise<void>;
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, targetHost);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

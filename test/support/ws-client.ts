@@ -1,0 +1,61 @@
+/** A real graphql-ws client for tests, with helpers to await the next value or the close. */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface TestSubscription<T> {
+  next(): Promise<T>;
+  dispose(): void;
+}
+
+export interface TestWsClient {
+  client: Client;
+  /** Resolves with the close event's code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+  subscribe<T = unknown>(query: string, variables?: Record<string, unknown>): TestSubscription<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  /** Resolves once the server acknowledged connection_init. */
+  connected: Promise<void>;
+}
+
+export function connectWs(url: string, connectionParams: Record<string, unknown> = {}): TestWsClient {
+  let resolveClosed!: (value: { code: number; reason: string }) => void;
+  let resolveConnected!: () => void;
+  const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+  const connected = new Promise<void>((r) => (resolveConnected = r));
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    lazy: false,
+    retryAttempts: 0,
+    on: {
+      connected: () => resolveConnected(),
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string };
+        resolveClosed({ code, reason: String(reason) });
+      },
+    },
+    onNonLazyError: () => {},
+  });
+  return {
+    client,
+    closed,
+    connected,
+    subscribe(query, variables) {
+      const queue: unknown[] = [];
+      const waiters: ((value: unknown) => void)[] = [];
+      const push = (value: unknown) => {
+        const waiter = waiters.shift();
+        if (waiter) waiter(value);
+        else queue.push(value);
+      };
+      const dispose = client.subscribe(
+        { query, variables },
+        { next: push, error: (error) => push({ errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }] }), complete: () => {} },
+      );
+      return {
+        next: () => (queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))) as never,
+        dispose,
+      };
+    },
+  };
+}
