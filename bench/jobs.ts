@@ -1,6 +1,6 @@
 /**
  * No-op jobs through the queue port against the raw library each adapter wraps, same settings,
- * measured in one run (alternating rounds; the figure is the median of per-round ratios):
+ * measured in one run (rounds alternate which goes first; the figure is the median of per-round ratios):
  *   - BullMQ: Queue.addBulk (batches of 1000) and a Worker at concurrency 50, the port's
  *     retention settings, vs the port's BullMQ adapter. Needs Redis (REDIS_URL, default local).
  *   - pg-boss: insert (batches of 1000) and work() with the adapter's worker shape (5 fetch
@@ -21,7 +21,7 @@ import { createBullMQQueue } from '../gateway/queue-bullmq.ts';
 import { createPostgresQueue, workerShape } from '../gateway/queue-postgres.ts';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 20_000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const CONCURRENCY = 50;
 const BATCH = 1000;
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -156,14 +156,18 @@ async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
   };
 }
 
+/** Runs the pair, swapping which goes first every round so neither always meets a warmer machine. */
+async function inTurn(round: number, raw: () => Promise<unknown>, port: () => Promise<unknown>): Promise<void> {
+  for (const run of round % 2 === 0 ? [raw, port] : [port, raw]) await run();
+}
+
 console.log(`Plugboard queue port benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
 
 if (process.env['BENCH_ONLY'] !== 'postgres') {
   const raw: Figures[] = [];
   const port: Figures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    raw.push(await rawBullMQ());
-    port.push(await throughPort(() => createBullMQQueue(REDIS_URL, { prefix: `bench-${suffix()}`, log })));
+    await inTurn(round, async () => raw.push(await rawBullMQ()), async () => port.push(await throughPort(() => createBullMQQueue(REDIS_URL, { prefix: `bench-${suffix()}`, log }))));
   }
   report('BullMQ (Redis)', raw, port);
 }
@@ -174,8 +178,7 @@ if (process.env['BENCH_ONLY'] !== 'bullmq') {
     const raw: Figures[] = [];
     const port: Figures[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      raw.push(await rawPgBoss(database.url));
-      port.push(await throughPort(() => createPostgresQueue(database.url, { log })));
+      await inTurn(round, async () => raw.push(await rawPgBoss(database.url)), async () => port.push(await throughPort(() => createPostgresQueue(database.url, { log }))));
     }
     report('pg-boss (Postgres)', raw, port);
   } finally {

@@ -149,10 +149,10 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       batch = [];
       size = 2;
     };
-    for (const event of events) {
+    for (const { data: _data, options: _options, ...event } of events) {
       let json = JSON.stringify(event);
-      // A large result or payload stays in the job row; subscribers can read it with getJob().
-      if (json.length > NOTIFY_MAX_BYTES) json = JSON.stringify({ ...event, result: undefined, data: undefined, progress: undefined });
+      // A large result or progress stays in the job row; subscribers can read it with getJob().
+      if (json.length > NOTIFY_MAX_BYTES) json = JSON.stringify({ ...event, result: undefined, progress: undefined });
       if (size + json.length > NOTIFY_MAX_BYTES) await send();
       batch.push(json);
       size += json.length + 1;

@@ -19,8 +19,8 @@ export const JOB_STATES: readonly JobState[] = ['waiting', 'delayed', 'active', 
 export interface EnqueueOptions {
   /**
    * Idempotency key: while a job with this key exists in the queue, adding it again adds nothing.
-   * Job ids are UUIDs on both adapters: a key becomes a UUID derived from queue and key, so
-   * `getJob(queue, key)` finds it too.
+   * A key becomes a UUID derived from queue and key, so `getJob(queue, key)` finds it too. Jobs
+   * without a key get a random UUID (Postgres) or BullMQ's own number.
    */
   jobId?: string;
   /** Run no earlier than this many milliseconds from now. */
@@ -110,7 +110,7 @@ export interface JobEvent {
   progress?: number | Record<string, unknown>;
   result?: unknown;
   error?: string;
-  /** `added` only. */
+  /** `added` only, and local events only (other processes read the job when they need it). */
   data?: unknown;
   options?: EnqueueOptions;
   at: number;
