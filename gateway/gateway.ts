@@ -80,6 +80,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await entry.plugin.start?.(runtime);
       if (entry.plugin.stop) cleanup.push(async () => entry.plugin.stop!(runtime));
     }
+    for (const webhookLog of plugins.webhooks.values()) {
+      webhookLog.start();
+      cleanup.push(() => webhookLog.stop());
+    }
     // Closed before the queue, which waits for the jobs they are running.
     const workers = settings.workers ? await plugins.jobs.startWorkers(queue, log) : [];
     cleanup.push(async () => {
@@ -110,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.end(text);
       }],
     ]);
-    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes(), bodyLimit: settings.bodyLimit, metrics, log });
+    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), bodyLimit: settings.bodyLimit, metrics, log });
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(settings.port, settings.host, () => resolve());

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Authenticate, Session } from './auth.ts';
 import type { Context } from './builder.ts';
-import { ErrorCode } from './errors.ts';
+import { ErrorCode, isUnavailable } from './errors.ts';
 import { useQueryLimits } from './limits.ts';
 import { createLoaders } from './loaders.ts';
 import { currentRequestId, newRequestId } from './logger.ts';
@@ -29,16 +29,6 @@ export interface ServerContext {
 export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
 
 const CSRF_HEADERS = ['x-graphql-yoga-csrf', 'graphql-preflight', 'apollo-require-preflight'];
-
-/** Connection failures to Postgres or Redis: the client should retry, not report a bug. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
-
-function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error.message);
-}
 
 type ErrorExtensions = Record<string, unknown> & { http?: { status?: number; spec?: boolean } };
 

@@ -40,14 +40,14 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-function sendError(response: ServerResponse, status: number, code: string, message: string): void {
+export function sendError(response: ServerResponse, status: number, code: string, message: string): void {
   sendJson(response, status, { errors: [{ message, extensions: { code } }] });
 }
 
-class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {}
 
 /** Reads a body of unknown length (chunked), refusing more than `limit` bytes. */
-async function readLimited(request: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readLimited(request: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {

@@ -2,7 +2,7 @@
  * The plugin contract. A plugin is one folder and one `definePlugin({...})` object: its manifest
  * (plugin.json), its migrations, a typed view of its configuration, the Pothos fields it adds,
  * and optionally CLI commands and start/stop hooks. Plugins never import each other; they meet
- * through the composed schema, the pubsub and (later) the queue.
+ * through the composed schema, the pubsub and the queue.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Command } from 'commander';
@@ -14,6 +14,7 @@ import type { ConfigEntry, ConfigValues, ConfigurationSpec } from './config.ts';
 import type { JobRegistry, QueueDefinition } from './jobs.ts';
 import type { PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
+import type { WebhookLog, WebhookReceiver } from './webhooks.ts';
 
 /** plugin.json, as validated by gateway/manifest.schema.json (the fields the gateway reads). */
 export interface PluginManifest {
@@ -54,6 +55,8 @@ export interface PluginRuntime<Config> {
   readonly plugins: readonly PluginStatus[];
   /** Connection strings, for tools that connect on their own (pg_dump, a Redis client). Secret. */
   readonly connections: { readonly databaseUrl: string; readonly redisUrl: string | undefined };
+  /** The webhook logs of every enabled plugin that receives webhooks, by plugin name. */
+  readonly webhooks: ReadonlyMap<string, WebhookLog>;
 }
 
 /** An HTTP route a plugin serves beside /graphql. */
@@ -94,6 +97,11 @@ export interface PluginDefinition<Config> {
   jobs?(runtime: PluginRuntime<Config>): Record<string, QueueDefinition>;
   /** HTTP routes beside /graphql. */
   routes?(runtime: PluginRuntime<Config>): PluginRoute[];
+  /**
+   * Receives webhooks: the gateway serves `receiver.path`, stores verified deliveries in the
+   * plugin's `events` table (see gateway/webhooks.ts for its columns) and calls `apply`.
+   */
+  webhooks?(runtime: PluginRuntime<Config>): WebhookReceiver;
   /** Runs after migrations, before the server listens. */
   start?(runtime: PluginRuntime<Config>): Promise<void> | void;
   /** Runs on shutdown, before pools close. */
@@ -114,6 +122,7 @@ export interface RuntimeServices {
   log: Logger;
   plugins: readonly PluginStatus[];
   connections: { databaseUrl: string; redisUrl: string | undefined };
+  webhooks: ReadonlyMap<string, WebhookLog>;
 }
 
 /**
@@ -140,6 +149,7 @@ export function createLazyRuntime<Config>(name: string): {
       get log() { return get().log; },
       get plugins() { return get().plugins; },
       get connections() { return get().connections; },
+      get webhooks() { return get().webhooks; },
     },
     attach(services, config) {
       attached = { ...services, log: services.log.child({ plugin: name }), config };

@@ -15,6 +15,7 @@ import type { QueuePort } from './queue.ts';
 import { createBullMQQueue } from './queue-bullmq.ts';
 import { createPostgresQueue } from './queue-postgres.ts';
 import type { GatewaySettings } from './settings.ts';
+import { createWebhookLog, WEBHOOK_QUEUE, webhookQueue, type WebhookLog } from './webhooks.ts';
 
 export interface PluginInstance {
   selected: SelectedPlugin;
@@ -27,8 +28,11 @@ export interface PluginSet {
   jobs: JobRegistry;
   /** Gives every runtime its services. */
   attach(services: Services): void;
+  /** Webhook logs of the enabled plugins that receive webhooks, by plugin name. */
+  webhooks: ReadonlyMap<string, WebhookLog>;
   schema(): GraphQLSchema;
-  routes(): PluginRoute[];
+  /** Plugins' own routes and their webhook routes. */
+  routes(options: { bodyLimit: number }): PluginRoute[];
 }
 
 export interface Services {
@@ -53,20 +57,30 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
     .filter((entry) => entry.enabled)
     .map((entry) => ({ selected: entry, lazy: createLazyRuntime<unknown>(entry.manifest.name) }));
   const instances = lazies.map(({ selected: entry, lazy }) => ({ selected: entry, runtime: lazy.runtime }));
-  const jobs = createJobRegistry(
+  const webhooks = new Map<string, WebhookLog>(
     instances
+      .filter(({ selected: entry }) => entry.plugin.webhooks)
+      .map(({ selected: entry, runtime }) => [
+        entry.manifest.name,
+        createWebhookLog({ plugin: entry.manifest.name, schema: entry.schema, receiver: () => entry.plugin.webhooks!(runtime), services: () => runtime }),
+      ]),
+  );
+  const jobs = createJobRegistry([
+    ...instances
       .filter(({ selected: entry }) => entry.plugin.jobs)
       .map(({ selected: entry, runtime }) => ({ plugin: entry.manifest.name, queues: entry.plugin.jobs!(runtime) })),
-  );
+    ...(webhooks.size > 0 ? [{ plugin: 'gateway', queues: { [WEBHOOK_QUEUE]: webhookQueue(() => webhooks) } }] : []),
+  ]);
   return {
     instances,
     statuses,
     jobs,
+    webhooks,
     attach(services) {
       for (const { selected: entry, lazy } of lazies) {
         const { database, pubsub, queue, log, redisUrl } = services;
         const connections = { databaseUrl: database.url, redisUrl };
-        lazy.attach({ db: database.pool, pubsub, queue, jobs, log, plugins: statuses, connections }, entry.plugin.config(entry.values));
+        lazy.attach({ db: database.pool, pubsub, queue, jobs, log, plugins: statuses, connections, webhooks }, entry.plugin.config(entry.values));
       }
     },
     schema() {
@@ -75,8 +89,11 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
         .map(({ selected: entry, runtime }) => buildSubschema(entry.manifest.name, (builder) => entry.plugin.schema!(builder, runtime)));
       return composeSchema(subschemas);
     },
-    routes() {
-      return instances.flatMap(({ selected: entry, runtime }) => entry.plugin.routes?.(runtime) ?? []);
+    routes({ bodyLimit }) {
+      const webhookRoutes = [...webhooks.values()].map(
+        (log): PluginRoute => ({ method: 'ANY', path: log.path, access: 'public', handler: (request, response) => log.handle(request, response, bodyLimit) }),
+      );
+      return [...webhookRoutes, ...instances.flatMap(({ selected: entry, runtime }) => entry.plugin.routes?.(runtime) ?? [])];
     },
   };
 }

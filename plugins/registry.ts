@@ -5,5 +5,6 @@
 import type { Plugin } from '../gateway/plugin.ts';
 import core from './core/index.ts';
 import jobs from './jobs/index.ts';
+import stripe from './stripe/index.ts';
 
-export const registry: readonly Plugin[] = [core, jobs];
+export const registry: readonly Plugin[] = [core, jobs, stripe];

@@ -1,10 +1,14 @@
 import { definePlugin } from '../../gateway/plugin.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { addCoreSchema } from './schema.ts';
+import { addWebhookSchema } from './webhooks-schema.ts';
 
 export default definePlugin({
   manifest,
   alwaysEnabled: true,
   config: () => ({}),
-  schema: addCoreSchema,
+  schema(builder, runtime) {
+    addCoreSchema(builder, runtime);
+    addWebhookSchema(builder, runtime);
+  },
 });

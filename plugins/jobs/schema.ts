@@ -5,6 +5,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { Session } from '../../gateway/auth.ts';
 import type { Builder } from '../../gateway/builder.ts';
+import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
 import { badUserInput, codedError, ErrorCode, forbidden } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { JOB_STATES, type JobEvent, type JobState } from '../../gateway/queue.ts';
@@ -15,20 +16,6 @@ const EVENT_KINDS: JobEvent['kind'][] = ['added', 'active', 'progress', 'complet
 const PAGE_LIMIT = 100;
 
 const upper = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<T>, { value: T }>;
-
-function encodeCursor(row: { cursor_at: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: string; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (typeof at === 'string' && typeof id === 'string') return { at, id };
-  } catch {
-    // fall through
-  }
-  throw badUserInput('Invalid cursor');
-}
 
 /** Turns the service's input errors into BAD_USER_INPUT. */
 async function input<T>(run: () => Promise<T>): Promise<T> {
@@ -170,7 +157,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         if (args.before || args.last) throw badUserInput('jobs pages forward only: use first and after');
         const requestedBy = isAdmin(context.session) ? null : context.session.userId;
         return resolveCursorConnection(
-          { args: { ...args, first: Math.min(args.first ?? 20, PAGE_LIMIT) }, toCursor: encodeCursor },
+          { args: { ...args, first: Math.min(args.first ?? 20, PAGE_LIMIT) }, toCursor: (row: JobRow & { cursor_at: string }) => encodeCursor(row.cursor_at, row.id) },
           ({ after, limit }: ResolveCursorConnectionArgs) =>
             service.page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after ? decodeCursor(after) : null, limit),
         );

@@ -1,0 +1,377 @@
+/**
+ * Webhook ingress, shared by every plugin that receives webhooks. A delivery is verified by the
+ * plugin, inserted into the plugin's durable log (`<schema>.events`, keyed by the provider's
+ * event id) and only then acknowledged: a 2xx means "committed". Processing follows from the
+ * log: the plugin applies a batch of events in one transaction, the events are marked processed
+ * and published. A failed event is retried with backoff on the queue port and, after its last
+ * attempt, marked failed (the dead letter) until someone replays it. Events acknowledged but
+ * never processed (the process died in between) are picked up at start and every minute.
+ *
+ * Concurrent deliveries share one INSERT, and concurrent processing shares one transaction
+ * (group commit): under load a batch forms while the previous statement runs.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { escapeIdentifier, type PoolClient } from 'pg';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { ErrorCode, isUnavailable } from './errors.ts';
+import { BodyTooLarge, readLimited, sendError, sendJson } from './http.ts';
+import type { QueueDefinition } from './jobs.ts';
+import { topic, type PubSub } from './pubsub.ts';
+import { errorMessage, type QueuePort } from './queue.ts';
+import { gatewaySql } from './sql.ts';
+
+/** A delivery the plugin has verified. */
+export interface WebhookEvent {
+  /** The provider's event id: the key that makes redeliveries no-ops. */
+  id: string;
+  type: string;
+  /** The parsed event. */
+  payload: unknown;
+  /** The raw JSON text of the event, when the body is exactly the event (saves re-encoding it). */
+  json?: string;
+}
+
+/** What a plugin provides to receive webhooks (`webhooks(runtime)` in definePlugin). */
+export interface WebhookReceiver {
+  /** Where the provider posts, e.g. `/webhooks/stripe`. */
+  path: string;
+  /** Checks the signature and parses the body; throws WebhookVerificationError when it is not genuine. */
+  verify(body: Buffer, headers: IncomingHttpHeaders): WebhookEvent;
+  /**
+   * Applies events to the plugin's tables inside the caller's transaction. Events may arrive in
+   * any order and more than once across batches; a throw fails the whole batch (each event is
+   * then tried on its own).
+   */
+  apply(events: WebhookEvent[], client: PoolClient): Promise<void>;
+  /** Attempts before an event is marked failed. Default 5. */
+  maxAttempts?: number;
+  /** First retry delay in milliseconds, doubling each attempt. Default 2000. */
+  retryDelayMs?: number;
+}
+
+/** The signature is missing, wrong or outside the tolerance: answered 400, nothing stored. */
+export class WebhookVerificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookVerificationError';
+  }
+}
+
+export type WebhookStatus = 'received' | 'processed' | 'failed';
+
+export interface StoredWebhookEvent {
+  id: string;
+  type: string;
+  status: WebhookStatus;
+  payload: unknown;
+  received_at: Date;
+  processed_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+}
+
+/** Every processed event, published for subscriptions. */
+export interface WebhookMessage {
+  plugin: string;
+  id: string;
+  type: string;
+  payload: unknown;
+  processedAt: string;
+}
+
+export const webhookEventsTopic = topic<WebhookMessage>('webhook.events');
+
+export const WEBHOOK_QUEUE = 'webhooks';
+const PROCESS_JOB = 'process';
+const MAX_BATCH = 500;
+const RECOVER_EVERY_MS = 60_000;
+/** An event younger than this may still be on its way through another process. */
+const RECOVER_AFTER_SECONDS = 30;
+
+export interface WebhookLogServices {
+  db: pg.Pool;
+  pubsub: PubSub;
+  queue: QueuePort;
+  log: Logger;
+}
+
+export interface WebhookPageFilter {
+  status?: WebhookStatus | null;
+  /** Glob over event types: `invoice.*`. */
+  type?: string | null;
+}
+
+/** One plugin's webhook log: ingestion, processing, retries, listing and replay. */
+export interface WebhookLog {
+  readonly plugin: string;
+  readonly path: string;
+  /** Stores the events (one INSERT with other concurrent callers); resolves once committed. */
+  ingest(events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean }[]>;
+  /** Applies stored, unprocessed events now (those another process holds are skipped). */
+  process(ids: string[]): Promise<void>;
+  /** Resolves when everything handed to processing so far is done (tests, shutdown). */
+  drain(): Promise<void>;
+  /** Processes events left unprocessed by a dead process. Returns how many it took. */
+  recover(olderThanSeconds?: number): Promise<number>;
+  page(filter: WebhookPageFilter, after: { at: string; id: string } | null, limit: number): Promise<(StoredWebhookEvent & { cursor_at: string })[]>;
+  get(id: string): Promise<StoredWebhookEvent | null>;
+  /** Puts an event back to unprocessed and processes it; false when there is no such event. */
+  replay(id: string): Promise<boolean>;
+  /** The webhook route: verify, store, acknowledge, process. */
+  handle(request: IncomingMessage, response: ServerResponse, bodyLimit: number): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** `invoice.*` → a LIKE pattern (`invoice.%`), other LIKE characters escaped. */
+export function globToLike(glob: string): string {
+  return glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%');
+}
+
+/** `invoice.*`, `*.deleted`, `*` → a matcher over event types. */
+export function globMatcher(globs: readonly string[]): (type: string) => boolean {
+  if (globs.length === 0) return () => true;
+  const patterns = globs.map((glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  return (type) => patterns.some((pattern) => pattern.test(type));
+}
+
+/**
+ * Collects calls while one run is in flight and hands them to the next run together: the first
+ * caller runs alone, callers arriving meanwhile share the following run.
+ */
+function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: number): (item: In) => Promise<Out> {
+  let waiting: { item: In; resolve(out: Out): void; reject(error: unknown): void }[] = [];
+  let running = false;
+  const next = async () => {
+    if (running || waiting.length === 0) return;
+    running = true;
+    const batch = waiting.slice(0, maxBatch);
+    waiting = waiting.slice(batch.length);
+    try {
+      const results = await run(batch.map((entry) => entry.item));
+      batch.forEach((entry, i) => entry.resolve(results[i]!));
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    } finally {
+      running = false;
+      void next();
+    }
+  };
+  return (item) =>
+    new Promise<Out>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
+      void next();
+    });
+}
+
+export function createWebhookLog(options: {
+  plugin: string;
+  schema: string;
+  receiver: () => WebhookReceiver;
+  services: () => WebhookLogServices;
+}): WebhookLog {
+  const { plugin } = options;
+  const schema = escapeIdentifier(options.schema).slice(1, -1);
+  const sql = (name: string) => gatewaySql(name).replaceAll('{schema}', schema);
+  let receiverCache: WebhookReceiver | undefined;
+  const receiver = () => (receiverCache ??= options.receiver());
+  const services = () => options.services();
+  const maxAttempts = () => receiver().maxAttempts ?? 5;
+
+  const insertBatch = async (events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean }[]> => {
+    // The events' own JSON text goes into the statement as is, not parsed and encoded again.
+    const rows = events.map((event) => `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`);
+    const { rows: inserted } = await services().db.query<{ id: string }>(sql('webhook-insert'), [`[${rows.join(',')}]`]);
+    const fresh = new Set(inserted.map((row) => row.id));
+    // The same event twice in one batch: the first is new, the second a duplicate.
+    return events.map((event) => ({ id: event.id, duplicate: !fresh.delete(event.id) }));
+  };
+  const insertOne = groupCommit((events: WebhookEvent[]) => insertBatch(events), MAX_BATCH);
+
+  /** Events in memory since their delivery, so processing need not read them back. */
+  const inFlight = new Map<string, WebhookEvent>();
+
+  const publish = (events: WebhookEvent[]) => {
+    const processedAt = new Date().toISOString();
+    const { pubsub } = services();
+    for (const event of events) pubsub.publish(webhookEventsTopic, { plugin, id: event.id, type: event.type, payload: event.payload, processedAt });
+  };
+
+  /** One transaction: claim, apply, mark processed. Returns the events it applied. */
+  const applyBatch = async (ids: string[]): Promise<WebhookEvent[]> => {
+    const client = await services().db.connect();
+    try {
+      await client.query('BEGIN');
+      const needPayload = ids.some((id) => !inFlight.has(id));
+      const { rows } = await client.query<{ id: string; type: string; payload: unknown }>(sql('webhook-claim'), [ids, needPayload]);
+      const events = rows.map((row) => inFlight.get(row.id) ?? { id: row.id, type: row.type, payload: row.payload });
+      if (events.length > 0) {
+        await receiver().apply(events, client);
+        await client.query(sql('webhook-processed'), [events.map((event) => event.id)]);
+      }
+      await client.query('COMMIT');
+      return events;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  const retryDelay = (attempt: number) => (receiver().retryDelayMs ?? 2000) * 2 ** (attempt - 1);
+
+  /** Records a failed attempt; schedules the next one on the queue, or marks the event failed. */
+  const failed = async (id: string, error: unknown) => {
+    const { db, queue, log } = services();
+    const { rows } = await db.query<{ attempts: number }>(sql('webhook-attempt-failed'), [id, errorMessage(error), maxAttempts()]);
+    const attempts = rows[0]?.attempts;
+    if (attempts === undefined) return;
+    if (attempts >= maxAttempts()) {
+      log.warn({ plugin, eventId: id, err: error }, 'webhook event failed for good; replay it with `plugboard webhooks replay`');
+      return;
+    }
+    log.warn({ plugin, eventId: id, attempts, err: error }, 'webhook event failed; retrying on the queue');
+    await queue.add(WEBHOOK_QUEUE, PROCESS_JOB, { plugin, id }, { jobId: `${plugin}:${id}:${attempts}`, delayMs: retryDelay(attempts) });
+  };
+
+  /** Applies the batch; when it fails, each event alone, so one bad event holds up no other. */
+  const processIds = async (ids: string[]): Promise<void> => {
+    try {
+      publish(await applyBatch(ids));
+    } catch (error) {
+      if (isUnavailable(error)) throw error;
+      if (ids.length === 1) return failed(ids[0]!, error);
+      for (const id of ids) {
+        try {
+          publish(await applyBatch([id]));
+        } catch (single) {
+          if (isUnavailable(single)) throw single;
+          await failed(id, single);
+        }
+      }
+    } finally {
+      for (const id of ids) inFlight.delete(id);
+    }
+  };
+
+  const processOne = groupCommit(async (ids: string[]) => {
+    await processIds(ids);
+    return ids.map(() => undefined);
+  }, MAX_BATCH);
+
+  let pending = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const tracked = work.catch((error: unknown) => services().log.error({ err: error, plugin }, 'webhook processing failed')).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+
+  const log: WebhookLog = {
+    plugin,
+    get path() {
+      return receiver().path;
+    },
+    async ingest(events) {
+      return Promise.all(events.map((event) => insertOne(event)));
+    },
+    async process(ids) {
+      await Promise.all(ids.map((id) => processOne(id)));
+    },
+    async drain() {
+      while (pending.size > 0) await Promise.all(pending);
+    },
+    async recover(olderThanSeconds = RECOVER_AFTER_SECONDS) {
+      let total = 0;
+      for (;;) {
+        const { rows } = await services().db.query<{ id: string }>(sql('webhook-unprocessed'), [olderThanSeconds, MAX_BATCH]);
+        if (rows.length === 0) return total;
+        await processIds(rows.map((row) => row.id));
+        total += rows.length;
+        if (rows.length < MAX_BATCH) return total;
+      }
+    },
+    async page(filter, after, limit) {
+      const type = filter.type ? globToLike(filter.type) : null;
+      const { rows } = await services().db.query<StoredWebhookEvent & { cursor_at: string }>(sql('webhook-page'), [filter.status ?? null, type, after?.at ?? null, after?.id ?? null, limit]);
+      return rows;
+    },
+    async get(id) {
+      const { rows } = await services().db.query<StoredWebhookEvent>(sql('webhook-by-id'), [id]);
+      return rows[0] ?? null;
+    },
+    async replay(id) {
+      const { rowCount } = await services().db.query(sql('webhook-replay'), [id]);
+      if (!rowCount) return false;
+      await processIds([id]);
+      return true;
+    },
+    async handle(request, response, bodyLimit) {
+      if (request.method !== 'POST') {
+        response.setHeader('allow', 'POST');
+        return sendError(response, 405, ErrorCode.BAD_REQUEST, 'Webhooks are delivered with POST');
+      }
+      const contentType = request.headers['content-type'] ?? '';
+      if (!/^application\/json\b/i.test(contentType)) return sendError(response, 415, ErrorCode.BAD_REQUEST, 'Webhooks must be sent as application/json');
+      let body: Buffer;
+      try {
+        const declared = Number(request.headers['content-length'] ?? NaN);
+        if (declared > bodyLimit) throw new BodyTooLarge();
+        body = await readLimited(request, bodyLimit);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        response.setHeader('connection', 'close');
+        return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Webhook body is larger than ${bodyLimit} bytes`);
+      }
+      let event: WebhookEvent;
+      try {
+        event = receiver().verify(body, request.headers);
+      } catch (error) {
+        if (error instanceof WebhookVerificationError) return sendError(response, 400, ErrorCode.WEBHOOK_SIGNATURE_INVALID, error.message);
+        if (error instanceof SyntaxError) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook body is not valid JSON');
+        throw error;
+      }
+      let stored: { duplicate: boolean };
+      try {
+        stored = await insertOne(event);
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        services().log.warn({ err: error, plugin }, 'webhook not stored: the database is unavailable');
+        return sendError(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');
+      }
+      sendJson(response, 200, { received: true, duplicate: stored.duplicate });
+      if (!stored.duplicate) {
+        inFlight.set(event.id, event);
+        track(processOne(event.id));
+      }
+    },
+    start() {
+      track(log.recover(0));
+      timer = setInterval(() => track(log.recover()), RECOVER_EVERY_MS);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await log.drain();
+      pending = new Set();
+    },
+  };
+  return log;
+}
+
+/** The gateway's `webhooks` queue: retries of failed events, for every plugin's log. */
+export function webhookQueue(logs: () => ReadonlyMap<string, WebhookLog>): QueueDefinition {
+  return {
+    concurrency: 5,
+    handlers: {
+      [PROCESS_JOB]: async (data) => {
+        const { plugin, id } = data as { plugin: string; id: string };
+        const log = logs().get(plugin);
+        if (!log) throw new Error(`No webhook log for plugin ${plugin} (is it enabled?)`);
+        await log.process([id]);
+      },
+    },
+  };
+}

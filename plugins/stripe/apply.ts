@@ -1,0 +1,143 @@
+/**
+ * Applying Stripe events to the synced tables, safe against any delivery order.
+ *
+ * Each object's stored row remembers the Stripe-side time of its state (`stripe_at`). An event
+ * newer than that is applied, an older one is not. Stripe's `created` has one-second
+ * resolution, so two events about one object often share a second; the peer engine then keeps
+ * whichever arrived first. Here a tie is decided by what the events say:
+ *   - a `*.deleted` event wins, and nothing at the same second undoes a deletion;
+ *   - a `*.created` event never replaces a state of the same second (creation comes first);
+ *   - an update whose `previous_attributes` match the stored state is the change made to that
+ *     state, so it is newer; an update the stored state already reflects, or whose result is
+ *     what the stored state's own event changed from, is older;
+ *   - when neither holds (a third event in the same second went missing), the object is
+ *     fetched from the API, which is always current.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type pg from 'pg';
+import type { WebhookEvent } from '../../gateway/webhooks.ts';
+import { TABLE_OF_OBJECT, type ObjectResource, type StripeObject } from './resources.ts';
+import { tableSql } from './sql.ts';
+import { writeStates, type ObjectState } from './store.ts';
+
+export interface StripeEvent {
+  id: string;
+  type: string;
+  created: number;
+  data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
+}
+
+interface Stored {
+  data: StripeObject;
+  is_deleted: boolean;
+  stripe_at: number;
+  last_event_id: string | null;
+  /** previous_attributes of the event that produced this state, if it was an update. */
+  last_previous: Record<string, unknown> | null;
+}
+
+/** Fetches an object's current state, for ties the events cannot settle. */
+export type Refetch = (table: ObjectResource, id: string) => Promise<StripeObject | null>;
+
+/** `partial` holds (deeply) in `whole`: nested hashes in previous_attributes list only changed keys. */
+export function includes(whole: unknown, partial: unknown): boolean {
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) return isDeepStrictEqual(whole ?? null, partial);
+  if (whole === null || typeof whole !== 'object' || Array.isArray(whole)) return false;
+  return Object.entries(partial).every(([key, value]) => includes((whole as Record<string, unknown>)[key], value));
+}
+
+const isDeletion = (event: StripeEvent) => event.type.endsWith('.deleted') && event.data.object.object !== 'subscription';
+const isCreation = (event: StripeEvent) => event.type.endsWith('.created');
+
+type Verdict = 'apply' | 'skip' | 'unsure';
+
+/** Whether `event` is newer than the state `current` (stored or produced by an earlier event). */
+function compare(event: StripeEvent, current: Stored): Verdict {
+  if (event.created > current.stripe_at) return 'apply';
+  if (event.created < current.stripe_at) return 'skip';
+  if (event.id === current.last_event_id) return 'skip';
+  if (current.is_deleted) return 'skip';
+  if (isDeletion(event)) return 'apply';
+  if (isCreation(event)) return 'skip';
+  const previous = event.data.previous_attributes;
+  if (!previous) return isDeepStrictEqual(current.data, event.data.object) ? 'skip' : 'unsure';
+  if (includes(current.data, previous)) return 'apply';
+  const after = Object.fromEntries(Object.keys(previous).map((key) => [key, event.data.object[key] ?? null]));
+  if (includes(current.data, after)) return 'skip';
+  // The stored state was changed from exactly what this event produced: this event came first.
+  if (current.last_previous && includes(event.data.object, current.last_previous)) return 'skip';
+  return 'unsure';
+}
+
+const stateOf = (event: StripeEvent): Stored => ({
+  data: event.data.object,
+  is_deleted: isDeletion(event) || event.data.object.deleted === true,
+  stripe_at: event.created,
+  last_event_id: event.id,
+  last_previous: event.data.previous_attributes ?? null,
+});
+
+/**
+ * Applies a batch of events inside the caller's transaction: reads (and locks) the stored rows
+ * the batch touches, works out each object's newest state, and writes all of them set-based.
+ */
+export async function applyEvents(client: pg.PoolClient, webhookEvents: WebhookEvent[], refetch: Refetch): Promise<void> {
+  const byObject = new Map<string, { table: ObjectResource; events: StripeEvent[] }>();
+  for (const { payload } of webhookEvents) {
+    const event = payload as StripeEvent;
+    const object = event.data?.object;
+    const table = object ? TABLE_OF_OBJECT[object.object] : undefined;
+    if (!table || typeof object.id !== 'string') continue; // not an object this plugin syncs
+    const key = `${table}/${object.id}`;
+    const entry = byObject.get(key) ?? { table, events: [] };
+    entry.events.push(event);
+    byObject.set(key, entry);
+  }
+  if (byObject.size === 0) return;
+
+  const stored = new Map<string, Stored>();
+  const idsByTable = new Map<ObjectResource, string[]>();
+  for (const { table, events } of byObject.values()) idsByTable.set(table, [...(idsByTable.get(table) ?? []), events[0]!.data.object.id]);
+  for (const [table, ids] of idsByTable) {
+    const { rows } = await client.query<Stored & { id: string }>(tableSql('current-states', table), [ids]);
+    for (const row of rows) stored.set(`${table}/${row.id}`, row);
+  }
+
+  const states: ObjectState[] = [];
+  for (const [key, { table, events }] of byObject) {
+    let current = stored.get(key);
+    let changed = false;
+    let unsure = false;
+    // Oldest first; within a second, keep offering the remaining events until none applies.
+    const remaining = [...events].sort((a, b) => a.created - b.created);
+    while (remaining.length > 0) {
+      let progressed = false;
+      for (let i = 0; i < remaining.length; i++) {
+        const event = remaining[i]!;
+        if (remaining.some((other) => other.created < event.created)) continue;
+        const verdict = current ? compare(event, current) : 'apply';
+        if (verdict === 'unsure') continue;
+        if (verdict === 'apply') {
+          current = stateOf(event);
+          changed = true;
+        }
+        remaining.splice(i, 1);
+        progressed = true;
+        break;
+      }
+      if (!progressed) {
+        unsure = true;
+        break;
+      }
+    }
+    if (unsure) {
+      const id = events[0]!.data.object.id;
+      const fresh = await refetch(table, id);
+      const newest = Math.max(...events.map((event) => event.created));
+      states.push({ object: fresh ?? events[0]!.data.object, deleted: fresh === null || fresh.deleted === true, stripeAt: Math.max(newest, Date.now() / 1000), eventId: null });
+    } else if (changed && current) {
+      states.push({ object: current.data, deleted: current.is_deleted, stripeAt: current.stripe_at, eventId: current.last_event_id });
+    }
+  }
+  await writeStates(client, states);
+}
