@@ -71,10 +71,11 @@ describe('plugin selection', () => {
     expect(without.map((p) => [p.manifest.name, p.enabled, p.reason])).toEqual([
       ['core', true, null],
       ['jobs', true, null],
+      ['stripe', false, 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET'],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, false, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -82,12 +83,13 @@ describe('plugin selection', () => {
     expect(selected.map((p) => [p.manifest.name, p.enabled, p.reason])).toEqual([
       ['core', true, null],
       ['jobs', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['stripe', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
-    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,stripe' })).toThrow(/unknown plugin "stripe": expected a comma-separated list of core, jobs, echo/);
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, stripe, echo/);
     const error = (() => {
       try {
         selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'echo' });

@@ -31,6 +31,7 @@ describe('composition', () => {
       plugins: [
         { name: 'core', version: '0.1.0', enabled: true, reason: null },
         { name: 'jobs', version: '0.1.0', enabled: true, reason: null },
+        { name: 'stripe', version: '0.1.0', enabled: false, reason: 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET' },
         { name: 'echo', version: '1.2.3', enabled: true, reason: null },
       ],
       viewer: { role: 'anonymous', userId: null },

@@ -1,8 +1,11 @@
 import type Stripe from 'stripe';
-import { definePlugin } from '../../gateway/plugin.ts';
+import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
+import { addStripeCommands } from './cli.ts';
 import { createStripeClient } from './client.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
 import manifest from './plugin.json' with { type: 'json' };
+import { addStripeSchema } from './schema.ts';
+import { createSyncer, type Syncer } from './sync.ts';
 import { stripeReceiver } from './webhooks.ts';
 
 const clients = new WeakMap<StripeConfig, Stripe>();
@@ -13,9 +16,33 @@ const clientFor = (config: StripeConfig) => {
   return client;
 };
 
+const syncers = new WeakMap<PluginRuntime<StripeConfig>, Syncer>();
+const syncerFor = (runtime: PluginRuntime<StripeConfig>) => {
+  let syncer = syncers.get(runtime);
+  if (!syncer) syncers.set(runtime, (syncer = createSyncer(runtime, () => clientFor(runtime.config))));
+  return syncer;
+};
+
+const timers = new WeakMap<PluginRuntime<StripeConfig>, NodeJS.Timeout>();
+
 export default definePlugin<StripeConfig>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
   config: stripeConfig,
   webhooks: (runtime) => stripeReceiver(runtime, () => clientFor(runtime.config)),
+  schema: (builder, runtime) => addStripeSchema(builder, runtime, () => syncerFor(runtime)),
+  commands: (command, open) => addStripeCommands(command, open, syncerFor),
+  start(runtime) {
+    const minutes = runtime.config.syncInterval;
+    if (minutes === 0) return;
+    // The periodic incremental sync; a failure is logged and the next interval tries again.
+    const timer = setInterval(() => {
+      syncerFor(runtime).run().catch((error: unknown) => runtime.log.error({ err: error }, 'periodic stripe sync failed'));
+    }, minutes * 60_000);
+    timer.unref();
+    timers.set(runtime, timer);
+  },
+  stop(runtime) {
+    clearInterval(timers.get(runtime));
+  },
 });

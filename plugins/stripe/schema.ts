@@ -1,0 +1,154 @@
+/**
+ * The Stripe GraphQL API: sync control for admins (syncStripe, stripeSyncRun, stripeSyncStatus,
+ * syncProgress) and the typed stripeEvents subscription.
+ */
+import { filter, pipe } from '@graphql-yoga/subscription';
+import type { Builder } from '../../gateway/builder.ts';
+import { badUserInput } from '../../gateway/errors.ts';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { globMatcher, webhookEventsTopic, type WebhookMessage } from '../../gateway/webhooks.ts';
+import type { StripeConfig } from './config.ts';
+import { RESOURCES, type Resource } from './resources.ts';
+import { stripeSql } from './sql.ts';
+import { syncProgressTopic, type SyncProgress, type Syncer } from './sync.ts';
+
+interface SyncRunRow {
+  id: string;
+  kind: string;
+  resources: string[];
+  status: string;
+  counts: Record<string, number>;
+  error: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+interface SyncStateRow {
+  resource: string;
+  status: string;
+  cursor: string | null;
+  last_sync_at: Date | null;
+  last_event_at: Date | null;
+  objects_synced: string;
+  last_error: string | null;
+}
+
+export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>, syncer: () => Syncer): void {
+  const ResourceCount = builder.objectRef<{ resource: string; count: number }>('StripeResourceCount').implement({
+    fields: (t) => ({ resource: t.exposeString('resource'), count: t.exposeInt('count') }),
+  });
+
+  const SyncRunType = builder.objectRef<SyncRunRow>('StripeSyncRun').implement({
+    description: 'One sync run; poll it with stripeSyncRun(id) or follow syncProgress.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      kind: t.exposeString('kind', { description: 'backfill or incremental' }),
+      resources: t.exposeStringList('resources'),
+      status: t.exposeString('status', { description: 'running, completed or failed' }),
+      counts: t.field({ type: [ResourceCount], resolve: (run) => Object.entries(run.counts).map(([resource, count]) => ({ resource, count })) }),
+      error: t.exposeString('error', { nullable: true }),
+      startedAt: t.field({ type: 'DateTime', resolve: (run) => run.started_at }),
+      finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (run) => run.finished_at }),
+    }),
+  });
+
+  const SyncStateType = builder.objectRef<SyncStateRow>('StripeSyncState').implement({
+    description: 'Where syncing one resource stands.',
+    fields: (t) => ({
+      resource: t.exposeString('resource'),
+      status: t.exposeString('status'),
+      cursor: t.exposeString('cursor', { nullable: true, description: 'Last object id checkpointed by an unfinished backfill.' }),
+      lastSyncAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.last_sync_at }),
+      lastEventAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.last_event_at }),
+      objectsSynced: t.field({ type: 'BigInt', resolve: (row) => BigInt(row.objects_synced) }),
+      lastError: t.exposeString('last_error', { nullable: true }),
+    }),
+  });
+
+  const ProgressType = builder.objectRef<SyncProgress>('SyncProgress').implement({
+    fields: (t) => ({
+      plugin: t.exposeString('plugin'),
+      runId: t.exposeID('runId'),
+      resource: t.exposeString('resource'),
+      synced: t.exposeInt('synced'),
+      done: t.exposeBoolean('done'),
+    }),
+  });
+
+  const StripeEventType = builder.objectRef<WebhookMessage>('StripeEvent').implement({
+    description: 'A Stripe event that has just been applied.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      type: t.exposeString('type'),
+      object: t.field({ type: 'JSON', resolve: (message) => (message.payload as { data?: { object?: unknown } }).data?.object ?? null }),
+      previousAttributes: t.field({ type: 'JSON', nullable: true, resolve: (message) => (message.payload as { data?: { previous_attributes?: unknown } }).data?.previous_attributes ?? null }),
+      payload: t.field({ type: 'JSON', resolve: (message) => message.payload }),
+      processedAt: t.field({ type: 'DateTime', resolve: (message) => new Date(message.processedAt) }),
+    }),
+  });
+
+  const runById = async (id: string) => (await runtime.db.query<SyncRunRow>(stripeSql('sync-run-by-id'), [id])).rows[0] ?? null;
+
+  builder.queryFields((t) => ({
+    stripeSyncStatus: t.field({
+      type: [SyncStateType],
+      description: 'Sync state per resource (admin only).',
+      authScopes: { admin: true },
+      resolve: async () => (await runtime.db.query<SyncStateRow>(stripeSql('sync-states'))).rows,
+    }),
+    stripeSyncRun: t.field({
+      type: SyncRunType,
+      nullable: true,
+      authScopes: { admin: true },
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }) => runById(String(id)),
+    }),
+  }));
+
+  builder.mutationField('syncStripe', (t) =>
+    t.field({
+      type: SyncRunType,
+      description: 'Starts a sync and returns its run at once (admin only): incremental when possible, a backfill with `full` or `since`.',
+      authScopes: { admin: true },
+      args: { resources: t.arg.stringList(), since: t.arg({ type: 'DateTime' }), full: t.arg.boolean() },
+      resolve: async (_root, args) => {
+        const unknown = (args.resources ?? []).filter((r) => !RESOURCES.includes(r as Resource));
+        if (unknown.length > 0) throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
+        let started!: (id: string) => void;
+        const runId = new Promise<string>((resolve) => (started = resolve));
+        const done = syncer().run({
+          resources: (args.resources ?? undefined) as Resource[] | undefined,
+          since: args.since ?? undefined,
+          full: args.full ?? false,
+          onStart: (id) => started(id),
+        });
+        done.catch((error: unknown) => runtime.log.error({ err: error }, 'stripe sync failed'));
+        const id = await Promise.race([runId, done.then((run) => run.id)]);
+        return (await runById(id))!;
+      },
+    }),
+  );
+
+  builder.subscriptionFields((t) => ({
+    syncProgress: t.field({
+      type: ProgressType,
+      description: 'Progress of sync runs (admin only).',
+      authScopes: { admin: true },
+      args: { plugin: t.arg.string({ defaultValue: 'stripe' }) },
+      subscribe: (_root, { plugin }) =>
+        pipe(runtime.pubsub.subscribe(syncProgressTopic), filter((progress: SyncProgress) => progress.plugin === (plugin ?? 'stripe'))),
+      resolve: (progress) => progress,
+    }),
+    stripeEvents: t.field({
+      type: StripeEventType,
+      description: 'Stripe events as they are applied (admin only), of the types matching any glob (`invoice.*`).',
+      authScopes: { admin: true },
+      args: { types: t.arg.stringList() },
+      subscribe: (_root, { types }) => {
+        const matches = globMatcher(types ?? []);
+        return pipe(runtime.pubsub.subscribe(webhookEventsTopic), filter((message: WebhookMessage) => message.plugin === runtime.name && matches(message.type)));
+      },
+      resolve: (message) => message,
+    }),
+  }));
+}

@@ -1,0 +1,168 @@
+/**
+ * Syncing from the Stripe API with the SDK.
+ *
+ * Backfill lists every object of a resource (optionally created since a date), newest first, in
+ * pages of 100, and upserts each page set-based; the next page is fetched while the current one
+ * is written. After each page the cursor is checkpointed in `sync_state` in the same transaction
+ * as the rows, so a killed backfill continues where it stopped, without duplicates.
+ *
+ * Incremental sync reads the events list since the newest event seen and feeds those events
+ * through the webhook log (duplicates of delivered webhooks are no-ops), so the same ordering
+ * rules apply. With no event seen yet, or events older than Stripe keeps (30 days), it backfills.
+ */
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { topic } from '../../gateway/pubsub.ts';
+import type { StripeConfig } from './config.ts';
+import { API, LISTED_RESOURCES, type Resource, type StripeObject } from './resources.ts';
+import { stripeSql } from './sql.ts';
+import { writeStates } from './store.ts';
+
+export type SyncKind = 'backfill' | 'incremental';
+
+export interface SyncProgress {
+  plugin: string;
+  runId: string;
+  resource: string;
+  synced: number;
+  done: boolean;
+}
+
+export const syncProgressTopic = topic<SyncProgress>('stripe.sync.progress');
+
+export interface SyncRequest {
+  resources?: Resource[];
+  /** Backfill only objects created at or after this time. */
+  since?: Date;
+  /** Backfill even when an incremental sync is possible. */
+  full?: boolean;
+  onProgress?(progress: SyncProgress): void;
+  /** Called with the run id once the run is recorded. */
+  onStart?(runId: string): void;
+}
+
+export interface SyncRun {
+  id: string;
+  kind: SyncKind;
+  status: 'running' | 'completed' | 'failed';
+  counts: Record<string, number>;
+  error: string | null;
+}
+
+const PAGE = 100;
+/** Stripe keeps events for 30 days; older cursors cannot be caught up from the events list. */
+const EVENT_RETENTION_SECONDS = 29 * 24 * 3600;
+
+interface StateRow {
+  resource: string;
+  status: string;
+  cursor: string | null;
+  run_since: Date | null;
+  last_event_at: Date | null;
+}
+
+export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () => Stripe) {
+  const publish = (progress: SyncProgress, request: SyncRequest) => {
+    request.onProgress?.(progress);
+    runtime.pubsub.publish(syncProgressTopic, progress);
+  };
+
+  async function states(): Promise<Map<string, StateRow>> {
+    const { rows } = await runtime.db.query<StateRow>(stripeSql('sync-states'));
+    return new Map(rows.map((row) => [row.resource, row]));
+  }
+
+  /** Lists one resource page by page into its table, checkpointing the cursor after every page. */
+  async function backfillResource(runId: string, resource: Exclude<Resource, 'events' | 'subscription_items'>, state: StateRow | undefined, request: SyncRequest): Promise<number> {
+    // An interrupted backfill of the same scope continues from its cursor.
+    const since = request.since ?? null;
+    const resume = state?.status === 'running' || state?.status === 'failed' ? state : undefined;
+    const sameScope = resume && (resume.run_since?.getTime() ?? null) === (since?.getTime() ?? null);
+    let cursor = sameScope ? resume.cursor : null;
+    await runtime.db.query(stripeSql('sync-start'), [resource, runId, since, cursor]);
+    const list = API[resource].list;
+    const fetchPage = (after: string | null) =>
+      list(stripe(), { limit: PAGE, ...(after ? { starting_after: after } : {}), ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}) });
+    let synced = 0;
+    let next: Promise<Stripe.ApiList<StripeObject>> | null = fetchPage(cursor);
+    while (next) {
+      const page: Stripe.ApiList<StripeObject> = await next;
+      const fetchedAt = Date.now() / 1000;
+      const last = page.data.at(-1);
+      next = page.has_more && last ? fetchPage(last.id) : null;
+      if (last) cursor = last.id;
+      const client = await runtime.db.connect();
+      try {
+        await client.query('BEGIN');
+        await writeStates(client, page.data.map((object) => ({ object, deleted: object.deleted === true, stripeAt: fetchedAt, eventId: null })));
+        await client.query(stripeSql('sync-checkpoint'), [resource, cursor, page.data.length]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        next?.catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      synced += page.data.length;
+      publish({ plugin: runtime.name, runId, resource, synced, done: next === null }, request);
+    }
+    return synced;
+  }
+
+  /** Reads the events list since the newest event seen and applies it through the webhook log. */
+  async function catchUp(runId: string, after: Date, request: SyncRequest): Promise<number> {
+    const log = runtime.webhooks.get(runtime.name);
+    if (!log) throw new Error('The stripe webhook log is not running');
+    let synced = 0;
+    let newest = Math.floor(after.getTime() / 1000);
+    for await (const event of stripe().events.list({ limit: PAGE, created: { gt: newest } })) {
+      const stored = await log.ingest([{ id: event.id, type: event.type, payload: event }]);
+      await log.process(stored.filter((s) => !s.duplicate).map((s) => s.id));
+      newest = Math.max(newest, event.created);
+      synced += 1;
+      if (synced % PAGE === 0) publish({ plugin: runtime.name, runId, resource: 'events', synced, done: false }, request);
+    }
+    await runtime.db.query(stripeSql('sync-events-seen'), [new Date(newest * 1000)]);
+    publish({ plugin: runtime.name, runId, resource: 'events', synced, done: true }, request);
+    return synced;
+  }
+
+  async function run(request: SyncRequest = {}): Promise<SyncRun> {
+    const id = randomUUID();
+    const current = await states();
+    const lastEventAt = current.get('events')?.last_event_at ?? null;
+    const incremental = !request.full && !request.since && lastEventAt !== null && Date.now() / 1000 - lastEventAt.getTime() / 1000 < EVENT_RETENTION_SECONDS;
+    const kind: SyncKind = incremental ? 'incremental' : 'backfill';
+    const resources = request.resources?.length ? request.resources : LISTED_RESOURCES;
+    await runtime.db.query(stripeSql('sync-run-insert'), [id, kind, resources, request.since ?? null]);
+    request.onStart?.(id);
+    const counts: Record<string, number> = {};
+    const startedAt = new Date();
+    try {
+      if (incremental) {
+        counts['events'] = await catchUp(id, lastEventAt, request);
+      } else {
+        for (const resource of resources) {
+          if (resource === 'events' || resource === 'subscription_items') continue;
+          counts[resource] = await backfillResource(id, resource, current.get(resource), request);
+          await runtime.db.query(stripeSql('sync-finish'), [resource, startedAt]);
+        }
+        // Later incremental syncs start from the backfill's start: what changed during it is replayed.
+        await runtime.db.query(stripeSql('sync-events-seen'), [startedAt]);
+      }
+      await runtime.db.query(stripeSql('sync-run-finish'), [id, 'completed', counts, null]);
+      return { id, kind, status: 'completed', counts, error: null };
+    } catch (error) {
+      const message = (error as Error).message;
+      await runtime.db.query(stripeSql('sync-run-finish'), [id, 'failed', counts, message]).catch(() => {});
+      await runtime.db.query(stripeSql('sync-failed'), [id, message]).catch(() => {});
+      throw error;
+    }
+  }
+
+  return { run, states };
+}
+
+export type Syncer = ReturnType<typeof createSyncer>;
