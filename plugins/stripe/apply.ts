@@ -134,7 +134,7 @@ export async function applyEvents(client: pg.PoolClient, webhookEvents: WebhookE
       const id = events[0]!.data.object.id;
       const fresh = await refetch(table, id);
       const newest = Math.max(...events.map((event) => event.created));
-      states.push({ object: fresh ?? events[0]!.data.object, deleted: fresh === null || fresh.deleted === true, stripeAt: Math.max(newest, Date.now() / 1000), eventId: null });
+      states.push({ object: fresh ?? events[0]!.data.object, deleted: fresh === null || fresh.deleted === true, stripeAt: Math.max(newest, Math.floor(Date.now() / 1000)), eventId: null });
     } else if (changed && current) {
       states.push({ object: current.data, deleted: current.is_deleted, stripeAt: current.stripe_at, eventId: current.last_event_id });
     }

@@ -114,16 +114,24 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
       resolve: async (_root, args) => {
         const unknown = (args.resources ?? []).filter((r) => !RESOURCES.includes(r as Resource));
         if (unknown.length > 0) throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
-        let started!: (id: string) => void;
-        const runId = new Promise<string>((resolve) => (started = resolve));
-        const done = syncer().run({
-          resources: (args.resources ?? undefined) as Resource[] | undefined,
-          since: args.since ?? undefined,
-          full: args.full ?? false,
-          onStart: (id) => started(id),
+        // Answers as soon as the run is recorded; the run goes on in the background.
+        const id = await new Promise<string>((resolve, reject) => {
+          let started = false;
+          syncer()
+            .run({
+              resources: (args.resources ?? undefined) as Resource[] | undefined,
+              since: args.since ?? undefined,
+              full: args.full ?? false,
+              onStart: (runId) => {
+                started = true;
+                resolve(runId);
+              },
+            })
+            .catch((error: unknown) => {
+              runtime.log.error({ err: error }, 'stripe sync failed');
+              if (!started) reject(error);
+            });
         });
-        done.catch((error: unknown) => runtime.log.error({ err: error }, 'stripe sync failed'));
-        const id = await Promise.race([runId, done.then((run) => run.id)]);
         return (await runById(id))!;
       },
     }),

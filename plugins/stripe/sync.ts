@@ -82,13 +82,18 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
     let cursor = sameScope ? resume.cursor : null;
     await runtime.db.query(stripeSql('sync-start'), [resource, runId, since, cursor]);
     const list = API[resource].list;
-    const fetchPage = (after: string | null) =>
-      list(stripe(), { limit: PAGE, ...(after ? { starting_after: after } : {}), ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}) });
+    const fetchPage = (after: string | null) => {
+      const page = list(stripe(), { limit: PAGE, ...(after ? { starting_after: after } : {}), ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}) });
+      // Fetched ahead while the previous page is written: its failure is handled when awaited.
+      page.catch(() => {});
+      return page;
+    };
     let synced = 0;
     let next: Promise<Stripe.ApiList<StripeObject>> | null = fetchPage(cursor);
     while (next) {
       const page: Stripe.ApiList<StripeObject> = await next;
-      const fetchedAt = Date.now() / 1000;
+      // Whole seconds, like event times: an event of the same second is then a tie, settled by content.
+      const fetchedAt = Math.floor(Date.now() / 1000);
       const last = page.data.at(-1);
       next = page.has_more && last ? fetchPage(last.id) : null;
       if (last) cursor = last.id;
@@ -100,7 +105,6 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
-        next?.catch(() => {});
         throw error;
       } finally {
         client.release();
@@ -117,7 +121,8 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
     if (!log) throw new Error('The stripe webhook log is not running');
     let synced = 0;
     let newest = Math.floor(after.getTime() / 1000);
-    for await (const event of stripe().events.list({ limit: PAGE, created: { gt: newest } })) {
+    // gte: events of the boundary second may not all have been seen; the ones seen are no-ops.
+    for await (const event of stripe().events.list({ limit: PAGE, created: { gte: newest } })) {
       const stored = await log.ingest([{ id: event.id, type: event.type, payload: event }]);
       await log.process(stored.filter((s) => !s.duplicate).map((s) => s.id));
       newest = Math.max(newest, event.created);
