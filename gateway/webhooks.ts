@@ -14,6 +14,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { escapeIdentifier, type PoolClient } from 'pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { inTransaction } from './db.ts';
 import { ErrorCode, isUnavailable } from './errors.ts';
 import { BodyTooLarge, readLimited, sendError, sendJson } from './http.ts';
 import type { QueueDefinition } from './jobs.ts';
@@ -199,10 +200,8 @@ export function createWebhookLog(options: {
   };
 
   /** One transaction: claim, apply, mark processed. Returns the events it applied. */
-  const applyBatch = async (ids: string[]): Promise<WebhookEvent[]> => {
-    const client = await services().db.connect();
-    try {
-      await client.query('BEGIN');
+  const applyBatch = (ids: string[]): Promise<WebhookEvent[]> =>
+    inTransaction(services().db, async (client) => {
       const needPayload = ids.some((id) => !inFlight.has(id));
       const { rows } = await client.query<{ id: string; type: string; payload: unknown }>(sql('webhook-claim'), [ids, needPayload]);
       const events = rows.map((row) => inFlight.get(row.id) ?? { id: row.id, type: row.type, payload: row.payload });
@@ -210,15 +209,8 @@ export function createWebhookLog(options: {
         await receiver().apply(events, client);
         await client.query(sql('webhook-processed'), [events.map((event) => event.id)]);
       }
-      await client.query('COMMIT');
       return events;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+    });
 
   const retryDelay = (attempt: number) => (receiver().retryDelayMs ?? 2000) * 2 ** (attempt - 1);
 

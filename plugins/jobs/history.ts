@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { inTransaction } from '../../gateway/db.ts';
 import type { JobEvent, JobState } from '../../gateway/queue.ts';
 import { jobsSql } from './sql.ts';
 
@@ -107,19 +108,11 @@ export function createHistoryWriter(db: pg.Pool, log: Logger, options: { flushMs
 
   const write = async (events: JobEvent[]) => {
     const { rows, results, failures } = fold(events);
-    const client = await db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(db, async (client) => {
       await client.query(jobsSql('history-upsert-jobs'), [JSON.stringify(rows)]);
       if (results.length > 0) await client.query(jobsSql('history-upsert-results'), [JSON.stringify(results)]);
       if (failures.length > 0) await client.query(jobsSql('history-insert-failures'), [JSON.stringify(failures)]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   };
 
   const flush = () => {

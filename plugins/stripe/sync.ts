@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
+import { inTransaction } from '../../gateway/db.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { topic } from '../../gateway/pubsub.ts';
 import type { StripeConfig } from './config.ts';
@@ -97,18 +98,10 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
       const last = page.data.at(-1);
       next = page.has_more && last ? fetchPage(last.id) : null;
       if (last) cursor = last.id;
-      const client = await runtime.db.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(runtime.db, async (client) => {
         await writeStates(client, page.data.map((object) => ({ object, deleted: object.deleted === true, stripeAt: fetchedAt, eventId: null })));
         await client.query(stripeSql('sync-checkpoint'), [resource, cursor, page.data.length]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       synced += page.data.length;
       publish({ plugin: runtime.name, runId, resource, synced, done: next === null }, request);
     }
