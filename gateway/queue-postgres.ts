@@ -3,8 +3,11 @@
  * pg-boss queue; the job type travels in the payload envelope. Idempotency keys become
  * deterministic UUIDs (pg-boss ids are UUIDs), so a second add with the same key conflicts and
  * adds nothing. Dead workers are detected by missed heartbeats and their jobs retried. Lifecycle
- * events travel between processes as batched Postgres NOTIFYs.
+ * events travel between processes as batched Postgres NOTIFYs, sent only while some process
+ * listens (its listening connection is named in pg_stat_activity), so a queue nobody follows
+ * pays nothing for them.
  */
+import pg from 'pg';
 import { PgBoss, type Clock, type JobResult, type JobWithMetadata, type SendOptions } from 'pg-boss';
 import type { Logger } from 'pino';
 import {
@@ -40,7 +43,10 @@ interface Envelope {
 }
 
 const EVENTS_CHANNEL = 'plugboard_queue_events';
+/** application_name of the connections that LISTEN for queue events. */
+const LISTENER_NAME = 'plugboard-queue-listener';
 const NOTIFY_EVERY_MS = 25;
+const LISTEN_RETRY_MS = 1000;
 const NOTIFY_MAX_BYTES = 7000;
 /** No priority sorts before every prioritized job; pg-boss takes higher numbers first. */
 const UNPRIORITIZED = 1001;
@@ -134,6 +140,44 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     return created;
   };
 
+  const subscribers = new Map<string, Set<(event: JobEvent) => void>>();
+  const deliver = (payload: string) => {
+    for (const event of JSON.parse(payload) as JobEvent[]) {
+      for (const notify of subscribers.get(event.queue) ?? []) notify(event);
+    }
+  };
+
+  // Subscriptions LISTEN on a connection of their own, named so publishers can see it, and come
+  // back after a lost connection.
+  let listener: pg.Client | undefined;
+  let listening: Promise<void> | undefined;
+  let closing = false;
+  const listen = (): Promise<void> => {
+    listening ??= (async () => {
+      const client = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_NAME, keepAlive: true });
+      client.on('notification', (message) => message.payload && deliver(message.payload));
+      client.on('error', (error) => {
+        log.warn({ err: error }, 'queue event listener lost its connection; reconnecting');
+        listening = undefined;
+        listener = undefined;
+        void client.end().catch(() => {});
+        if (!closing) setTimeout(() => void listen().catch(() => {}), LISTEN_RETRY_MS).unref();
+      });
+      await client.connect();
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+      listener = client;
+    })();
+    listening.catch(() => (listening = undefined));
+    return listening;
+  };
+
+  // Looked up on every flush (one cheap query per tick), so a listener that just connected misses nothing sent after.
+  const anyoneListening = async () => {
+    if (listener) return true;
+    const { rows } = await db.executeSql(gatewaySql('queue-listeners'), [LISTENER_NAME]);
+    return (rows[0] as { present: boolean }).present;
+  };
+
   // Lifecycle events for other processes: batched, one NOTIFY per tick.
   let pending: JobEvent[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
@@ -141,6 +185,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     flushTimer = undefined;
     const events = pending;
     pending = [];
+    if (!(await anyoneListening())) return;
     let batch: string[] = [];
     let size = 2;
     const send = async () => {
@@ -163,21 +208,6 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     local.emitJob(event);
     pending.push(event);
     flushTimer ??= setTimeout(() => void flush().catch((error: unknown) => log.warn({ err: error }, 'queue event notify failed')), NOTIFY_EVERY_MS);
-  };
-
-  const subscribers = new Map<string, Set<(event: JobEvent) => void>>();
-  let listening: Promise<{ close(): Promise<void> }> | undefined;
-  const listen = () => {
-    listening ??= db.listen!(
-      EVENTS_CHANNEL,
-      (payload) => {
-        for (const event of JSON.parse(payload) as JobEvent[]) {
-          for (const listener of subscribers.get(event.queue) ?? []) listener(event);
-        }
-      },
-      () => {},
-    );
-    return listening;
   };
 
   const toInfo = (queue: string, job: JobWithMetadata<Envelope>): JobInfo => {
@@ -348,7 +378,8 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       await settleWithin(timeoutMs, Promise.all([...workIds.entries()].flatMap(([queue, ids]) => ids.map((id) => boss.offWork(queue, { id, wait: true })))));
       clearTimeout(flushTimer);
       await flush().catch(() => {});
-      await (await listening)?.close();
+      closing = true;
+      await listener?.end().catch(() => {});
       await boss.stop({ graceful: true, timeout: timeoutMs, close: true });
     },
   };

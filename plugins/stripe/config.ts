@@ -10,6 +10,8 @@ export interface StripeConfig {
   apiBaseUrl: URL;
   webhookTolerance: number;
   webhookMaxAttempts: number;
+  /** Roles besides admin that may query the synced tables. */
+  readRoles: string[];
 }
 
 export function stripeConfig(values: ConfigValues): StripeConfig {
@@ -22,5 +24,6 @@ export function stripeConfig(values: ConfigValues): StripeConfig {
     apiBaseUrl: new URL(values.string('STRIPE_API_BASE_URL')),
     webhookTolerance: values.number('STRIPE_WEBHOOK_TOLERANCE'),
     webhookMaxAttempts: values.number('STRIPE_WEBHOOK_MAX_ATTEMPTS'),
+    readRoles: (values.optionalString('STRIPE_READ_ROLES') ?? '').split(',').map((role) => role.trim()).filter(Boolean),
   };
 }

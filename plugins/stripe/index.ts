@@ -4,6 +4,7 @@ import { addStripeCommands } from './cli.ts';
 import { createStripeClient } from './client.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
 import manifest from './plugin.json' with { type: 'json' };
+import { addStripeObjectSchema } from './object-schema.ts';
 import { addStripeSchema } from './schema.ts';
 import { createSyncer, type Syncer } from './sync.ts';
 import { stripeReceiver } from './webhooks.ts';
@@ -30,7 +31,10 @@ export default definePlugin<StripeConfig>({
   migrations: new URL('./migrations/', import.meta.url),
   config: stripeConfig,
   webhooks: (runtime) => stripeReceiver(runtime, () => clientFor(runtime.config)),
-  schema: (builder, runtime) => addStripeSchema(builder, runtime, () => syncerFor(runtime)),
+  schema: (builder, runtime) => {
+    addStripeSchema(builder, runtime, () => syncerFor(runtime));
+    addStripeObjectSchema(builder, runtime);
+  },
   commands: (command, open) => addStripeCommands(command, open, syncerFor),
   start(runtime) {
     const minutes = runtime.config.syncInterval;

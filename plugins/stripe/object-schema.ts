@@ -1,0 +1,183 @@
+/**
+ * GraphQL over the synced tables: `stripeCustomer(id)` and a `stripeCustomers` Relay connection
+ * (filters, created range, ordering) per resource, and the relations between them resolved
+ * through per-request DataLoaders, so a page with its nested relations costs one query per
+ * level, not one per row. Readable by admins and by the roles in STRIPE_READ_ROLES.
+ */
+import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
+import pg from 'pg';
+import type { Session } from '../../gateway/auth.ts';
+import type { FieldRef } from '@pothos/core';
+import type { Builder, Context, PlugboardTypes } from '../../gateway/builder.ts';
+import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
+import { badUserInput } from '../../gateway/errors.ts';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { StripeConfig } from './config.ts';
+import type { ObjectResource } from './resources.ts';
+import { stripeSql } from './sql.ts';
+import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';
+
+/** A row of a resource table; `data` stays JSON text until a client asks for it. */
+interface StripeRow {
+  id: string;
+  data: string;
+  created: Date | null;
+  is_deleted: boolean;
+  stripe_at: Date;
+  synced_at: Date;
+  cursor_at?: string;
+  parent_id?: string;
+  [column: string]: unknown;
+}
+
+type Field = FieldRef<PothosSchemaTypes.ExtendDefaultTypes<PlugboardTypes>, unknown, 'Object'>;
+
+const PAGE_DEFAULT = 20;
+const PAGE_LIMIT = 100;
+const RELATION_DEFAULT = 20;
+
+const JSONB = 3802;
+/** Leaves jsonb as text; parsing every row's whole object for clients that ask for two columns would dominate a page. */
+const jsonAsText: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === JSONB ? (value: string) => value : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+const parsed = new WeakMap<StripeRow, Record<string, unknown>>();
+const objectOf = (row: StripeRow) => {
+  let object = parsed.get(row);
+  if (!object) parsed.set(row, (object = JSON.parse(row.data) as Record<string, unknown>));
+  return object;
+};
+
+const statement = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
+  Object.entries({ table, ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
+
+export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
+  const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
+  const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>({ text, values, types: jsonAsText })).rows;
+
+  /** The row of `table` with each id, batched per request. */
+  const byId = (context: Context, table: ObjectResource) =>
+    context.loaders.get(`stripe.${table}.id`, async (ids: readonly string[]) => {
+      const rows = new Map((await query(statement('view-by-id', table), [ids])).map((row) => [row.id, row]));
+      return ids.map((id) => rows.get(id) ?? null);
+    });
+
+  /** The newest `limit` rows of `table` whose `column` holds each parent id, batched per request. */
+  const byParent = (context: Context, table: ObjectResource, column: string, limit: number) =>
+    context.loaders.get(`stripe.${table}.${column}.${limit}`, async (parents: readonly string[]) => {
+      const groups = new Map<string, StripeRow[]>(parents.map((id) => [id, []]));
+      for (const row of await query(statement('view-by-parent', table, { column }), [parents, limit])) groups.get(row.parent_id!)!.push(row);
+      return parents.map((id) => groups.get(id)!);
+    });
+
+  const OrderEnum = builder.enumType('StripeOrder', {
+    description: 'Order of a Stripe connection by the objects\' `created` time (ties by id).',
+    values: { CREATED_DESC: { value: 'DESC' }, CREATED_ASC: { value: 'ASC' } } as const,
+  });
+
+  const refs = new Map(
+    (Object.entries(VIEWS) as [ObjectResource, ResourceView][]).map(([table, view]) => [table, builder.objectRef<StripeRow>(view.type)]),
+  );
+  const refOf = (table: ObjectResource) => refs.get(table)!;
+
+  for (const [table, view] of Object.entries(VIEWS) as [ObjectResource, ResourceView][]) {
+    refOf(table).implement({
+      description: view.description,
+      fields: (t) => {
+        const column = (name: string, type: ColumnType): Field => t.field({ type, nullable: true, resolve: (row) => row[name] as never });
+        const fields: Record<string, Field> = {
+          id: t.field({ type: 'ID', resolve: (row) => row.id }),
+          created: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.created }),
+          isDeleted: t.field({ type: 'Boolean', description: 'Deleted in Stripe (kept so history stays whole).', resolve: (row) => row.is_deleted }),
+          stripeAt: t.field({ type: 'DateTime', description: 'Stripe-side time of the state this row holds; an older state never replaces it.', resolve: (row) => row.stripe_at }),
+          syncedAt: t.field({ type: 'DateTime', resolve: (row) => row.synced_at }),
+          metadata: t.field({ type: 'JSON', nullable: true, resolve: (row) => objectOf(row)['metadata'] ?? null }),
+          data: t.field({ type: 'JSON', description: 'The whole Stripe object.', resolve: (row) => objectOf(row) }),
+        };
+        for (const [name, type] of Object.entries(view.columns)) fields[camelCase(name)] = column(name, type);
+        for (const [field, relation] of Object.entries(view.belongsTo ?? {})) {
+          fields[field] = t.field({
+            type: refOf(relation.table),
+            nullable: true,
+            resolve: (row, _args, context) => {
+              const id = row[relation.column];
+              return typeof id === 'string' ? byId(context, relation.table).load(id) : null;
+            },
+          });
+        }
+        for (const [field, relation] of Object.entries(view.hasMany ?? {})) {
+          fields[field] = t.field({
+            type: [refOf(relation.table)],
+            description: `Newest first, at most \`first\` (default ${RELATION_DEFAULT}, at most ${PAGE_LIMIT}).`,
+            args: { first: t.arg.int({ defaultValue: RELATION_DEFAULT }) },
+            resolve: (row, args, context) => byParent(context, relation.table, relation.column, pageSize(args.first, RELATION_DEFAULT)).load(row.id),
+          });
+        }
+        return fields;
+      },
+    });
+
+    builder.queryField(view.single, (t) =>
+      t.field({
+        type: refOf(table),
+        nullable: true,
+        description: `${view.description} By id, deleted or not.`,
+        authScopes: (_root, _args, context) => mayRead(context.session),
+        args: { id: t.arg.id({ required: true }) },
+        resolve: (_root, { id }, context) => byId(context, table).load(String(id)),
+      }),
+    );
+
+    builder.queryField(view.plural, (t) =>
+      t.connection({
+        type: refOf(table),
+        description: `${view.description.replace(/\.$/, '')}s, newest first unless ordered otherwise; deleted ones left out.`,
+        authScopes: (_root, _args, context) => mayRead(context.session),
+        args: {
+          ...Object.fromEntries(
+            Object.entries(view.filters).map(([column, type]) => [camelCase(column), type === 'Boolean' ? t.arg.boolean() : t.arg.string()]),
+          ),
+          createdFrom: t.arg({ type: 'DateTime', description: 'Created at or after.' }),
+          createdTo: t.arg({ type: 'DateTime', description: 'Created before.' }),
+          orderBy: t.arg({ type: OrderEnum, defaultValue: 'DESC' }),
+        },
+        resolve: (_root, args) => {
+          const values: unknown[] = [];
+          const where: string[] = [];
+          const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
+          for (const column of Object.keys(view.filters)) {
+            const value = (args as Record<string, unknown>)[camelCase(column)];
+            if (value === undefined || value === null) continue;
+            where.push(column === 'email' ? `lower(t.email) = lower(${bind(value)})` : `t."${column}" = ${bind(value)}`);
+          }
+          if (args.createdFrom) where.push(`t.created >= ${bind(args.createdFrom)}`);
+          if (args.createdTo) where.push(`t.created < ${bind(args.createdTo)}`);
+          const descending = args.orderBy !== 'ASC';
+          return resolveCursorConnection(
+            { args, defaultSize: PAGE_DEFAULT, maxSize: PAGE_LIMIT, toCursor: (row: StripeRow) => encodeCursor(row.cursor_at!, row.id) },
+            ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) => {
+              const bounds = [...where];
+              // Rows after the cursor in the chosen order, and before the other one.
+              if (after) bounds.push(keyset(descending ? '<' : '>', decodeCursor(after), bind));
+              if (before) bounds.push(keyset(descending ? '>' : '<', decodeCursor(before), bind));
+              const order = descending !== inverted ? 'DESC' : 'ASC';
+              const text = statement('view-page', table, { where: bounds.map((b) => `AND ${b}`).join(' '), order });
+              return query(text, [limit, ...values]);
+            },
+          );
+        },
+      }),
+    );
+  }
+}
+
+function keyset(comparison: '<' | '>', cursor: { at: string; id: string }, bind: (value: unknown) => string): string {
+  return `(t.created, t.id) ${comparison} (${bind(cursor.at)}::timestamptz, ${bind(cursor.id)}::text)`;
+}
+
+function pageSize(requested: number | null | undefined, fallback: number): number {
+  const size = requested ?? fallback;
+  if (size < 0) throw badUserInput('A page size cannot be negative');
+  return Math.min(size, PAGE_LIMIT);
+}
