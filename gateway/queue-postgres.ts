@@ -48,19 +48,18 @@ const LISTENER_NAME = 'plugboard-queue-listener';
 const NOTIFY_EVERY_MS = 25;
 const LISTEN_RETRY_MS = 1000;
 const NOTIFY_MAX_BYTES = 7000;
-/** No priority sorts before every prioritized job; pg-boss takes higher numbers first. */
-const UNPRIORITIZED = 1001;
-
-function sendOptions(queue: string, options: EnqueueOptions = {}): SendOptions & { id: string } {
+/**
+ * pg-boss options for one job, only those that differ from the queue's defaults (no retries, no
+ * priority), so the common job is a small row. pg-boss takes higher priorities first and defaults
+ * to 0: the port's 1 (most urgent) … 1000 become -1 … -1000, below jobs with no priority.
+ */
+function sendOptions(options: EnqueueOptions = {}): SendOptions {
   checkEnqueueOptions(options);
-  const attempts = options.attempts ?? 1;
   return {
-    id: newJobId(queue, options),
-    priority: options.priority === undefined ? UNPRIORITIZED : 1000 - options.priority,
+    ...(options.priority !== undefined ? { priority: -options.priority } : {}),
     ...(options.delayMs ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
-    retryLimit: attempts - 1,
-    retryDelay: options.backoff ? Math.max(1, Math.round(options.backoff.delayMs / 1000)) : 0,
-    retryBackoff: options.backoff?.type === 'exponential',
+    ...(options.attempts !== undefined ? { retryLimit: options.attempts - 1 } : {}),
+    ...(options.backoff ? { retryDelay: Math.max(1, Math.round(options.backoff.delayMs / 1000)), retryBackoff: options.backoff.type === 'exponential' } : {}),
   };
 }
 
@@ -127,6 +126,9 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       created = (async () => {
         if (await boss.getQueue(queue)) return;
         await boss.createQueue(queue, {
+          retryLimit: 0,
+          retryDelay: 0,
+          retryBackoff: false,
           notify: true,
           heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
           // The port's own deadline (WorkerOptions.timeoutMs) ends attempts; this is only a backstop.
@@ -242,22 +244,30 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
 
     async add(queue, name, data, jobOptions) {
       await ensureQueue(queue);
-      const sendOpts = sendOptions(queue, jobOptions);
-      await boss.send(queue, { type: name, data } satisfies Envelope, sendOpts);
-      publish({ kind: 'added', queue, id: sendOpts.id, name, data, ...(jobOptions ? { options: jobOptions } : {}), at: Date.now() });
-      return { id: sendOpts.id };
+      // A keyed job gets its deterministic id (a second add conflicts and adds nothing); others get the database's.
+      const keyed = jobOptions?.jobId ? { id: newJobId(queue, jobOptions) } : {};
+      const id = (await boss.send(queue, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), ...keyed })) ?? keyed.id!;
+      publish({ kind: 'added', queue, id, name, data, ...(jobOptions ? { options: jobOptions } : {}), at: Date.now() });
+      return { id };
     },
 
     async addBulk(queue, jobs) {
       await ensureQueue(queue);
-      const inserts = jobs.map((job) => ({ ...sendOptions(queue, job.options), data: { type: job.name, data: job.data } satisfies Envelope }));
-      await boss.insert(queue, inserts);
+      // With a keyed job in the batch every job gets its id here: a conflicting key inserts no
+      // row, so returned rows could not be matched to jobs. Otherwise the database makes the ids
+      // and returns them in input order (one INSERT … SELECT over the batch, joined to one queue row).
+      const anyKeyed = jobs.some((job) => job.options?.jobId);
+      const inserts = jobs.map((job) => ({
+        ...sendOptions(job.options),
+        ...(anyKeyed ? { id: newJobId(queue, job.options) } : {}),
+        data: { type: job.name, data: job.data } satisfies Envelope,
+      }));
+      const returned = await boss.insert(queue, inserts, { returnId: true });
+      const ids = anyKeyed ? inserts.map((insert) => insert.id!) : (returned ?? []);
+      if (ids.length !== jobs.length) throw new Error(`pg-boss inserted ${ids.length} of ${jobs.length} jobs`);
       const at = Date.now();
-      inserts.forEach((insert, i) => {
-        const job = jobs[i]!;
-        publish({ kind: 'added', queue, id: insert.id, name: job.name, data: job.data, ...(job.options ? { options: job.options } : {}), at });
-      });
-      return inserts.map((insert) => ({ id: insert.id }));
+      jobs.forEach((job, i) => publish({ kind: 'added', queue, id: ids[i]!, name: job.name, data: job.data, ...(job.options ? { options: job.options } : {}), at }));
+      return ids.map((id) => ({ id }));
     },
 
     async process(queue, handler, { concurrency, timeoutMs }) {
@@ -343,8 +353,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
 
     async schedule(queue, key, when, name, data, jobOptions) {
       await ensureQueue(queue);
-      const { id: _perJobId, ...options } = sendOptions(queue, jobOptions);
-      await boss.schedule(queue, when.cron, { type: name, data } satisfies Envelope, { ...options, tz: when.timezone ?? 'UTC', key });
+      await boss.schedule(queue, when.cron, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), tz: when.timezone ?? 'UTC', key });
     },
 
     async unschedule(queue, key) {

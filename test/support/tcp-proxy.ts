@@ -11,10 +11,15 @@ export interface TcpProxy {
   cut(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+/**
+ * `observe`, when given, is called once per connection and the function it returns sees every
+ * chunk the client sends (before it is forwarded).
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number, observe?: () => (chunk: Buffer) => void): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
+    if (observe) client.on('data', observe());
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
