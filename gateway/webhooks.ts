@@ -103,6 +103,14 @@ export interface WebhookPageFilter {
   type?: string | null;
 }
 
+export interface WebhookStats {
+  received: number;
+  processed: number;
+  failed: number;
+  last_received_at: Date | null;
+  oldest_waiting_at: Date | null;
+}
+
 /** One plugin's webhook log: ingestion, processing, retries, listing and replay. */
 export interface WebhookLog {
   readonly plugin: string;
@@ -117,6 +125,8 @@ export interface WebhookLog {
   recover(olderThanSeconds?: number): Promise<number>;
   page(filter: WebhookPageFilter, after: { at: string; id: string } | null, limit: number): Promise<(StoredWebhookEvent & { cursor_at: string })[]>;
   get(id: string): Promise<StoredWebhookEvent | null>;
+  /** Counts by status, the newest delivery and the oldest event waiting to be applied. */
+  stats(): Promise<WebhookStats>;
   /** Puts an event back to unprocessed and processes it; false when there is no such event. */
   replay(id: string): Promise<boolean>;
   /** The webhook route: verify, store, acknowledge, process. */
@@ -293,6 +303,9 @@ export function createWebhookLog(options: {
     async get(id) {
       const { rows } = await services().db.query<StoredWebhookEvent>(sql('webhook-by-id'), [id]);
       return rows[0] ?? null;
+    },
+    async stats() {
+      return (await services().db.query<WebhookStats>(sql('webhook-stats'))).rows[0]!;
     },
     async replay(id) {
       const { rowCount } = await services().db.query(sql('webhook-replay'), [id]);

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
+import { createChecker, type Checker } from './check.ts';
 import { addStripeCommands } from './cli.ts';
 import { createStripeClient } from './client.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
@@ -24,6 +25,13 @@ const syncerFor = (runtime: PluginRuntime<StripeConfig>) => {
   return syncer;
 };
 
+const checkers = new WeakMap<PluginRuntime<StripeConfig>, Checker>();
+const checkerFor = (runtime: PluginRuntime<StripeConfig>) => {
+  let checker = checkers.get(runtime);
+  if (!checker) checkers.set(runtime, (checker = createChecker(runtime, () => clientFor(runtime.config))));
+  return checker;
+};
+
 const timers = new WeakMap<PluginRuntime<StripeConfig>, NodeJS.Timeout>();
 
 export default definePlugin<StripeConfig>({
@@ -35,7 +43,7 @@ export default definePlugin<StripeConfig>({
     addStripeSchema(builder, runtime, () => syncerFor(runtime));
     addStripeObjectSchema(builder, runtime);
   },
-  commands: (command, open) => addStripeCommands(command, open, syncerFor),
+  commands: (command, open) => addStripeCommands(command, open, { syncer: syncerFor, checker: checkerFor, client: (runtime) => clientFor(runtime.config) }),
   start(runtime) {
     const minutes = runtime.config.syncInterval;
     if (minutes === 0) return;

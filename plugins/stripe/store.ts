@@ -21,6 +21,13 @@ interface ItemList {
   has_more?: boolean;
 }
 
+/** The items a subscription object carries, as stored (each naming its subscription); `complete` when none were left out. */
+export function itemsOf(subscription: StripeObject): { data: StripeObject[]; complete: boolean } | undefined {
+  const items = subscription['items'] as ItemList | undefined;
+  if (!items?.data) return undefined;
+  return { data: items.data.map((item) => ({ ...item, subscription: item['subscription'] ?? subscription.id })), complete: !items.has_more };
+}
+
 /** Upserts states (newer-wins in SQL as well), table by table; returns rows written per table. */
 export async function writeStates(db: Queryable, states: Iterable<ObjectState>): Promise<Partial<Record<ObjectResource, number>>> {
   const byTable = new Map<ObjectResource, ObjectState[]>();
@@ -35,10 +42,10 @@ export async function writeStates(db: Queryable, states: Iterable<ObjectState>):
     if (!table) continue;
     add(table, state);
     // A subscription carries its items: they are synced with it, and items it no longer lists are gone.
-    const items = table === 'subscriptions' ? (state.object['items'] as ItemList | undefined) : undefined;
-    if (items?.data) {
-      for (const item of items.data) add('subscription_items', { object: { ...item, subscription: item['subscription'] ?? state.object.id }, deleted: state.deleted, stripeAt: state.stripeAt, eventId: state.eventId });
-      if (!items.has_more) itemSets.push({ subscription: state.object.id, items: items.data.map((item) => item.id), stripe_at: state.stripeAt });
+    const items = table === 'subscriptions' ? itemsOf(state.object) : undefined;
+    if (items) {
+      for (const item of items.data) add('subscription_items', { object: item, deleted: state.deleted, stripeAt: state.stripeAt, eventId: state.eventId });
+      if (items.complete) itemSets.push({ subscription: state.object.id, items: items.data.map((item) => item.id), stripe_at: state.stripeAt });
     }
   }
   const written: Partial<Record<ObjectResource, number>> = {};

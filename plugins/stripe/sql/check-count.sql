@@ -1,0 +1,1 @@
+SELECT count(*)::int AS live FROM stripe."{table}" WHERE NOT is_deleted
