@@ -17,6 +17,7 @@ import type { Plugin } from './plugin.ts';
 import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin-selection.ts';
 import { instantiatePlugins, migrationSources, openServices } from './services.ts';
 import { loadGatewaySettings } from './settings.ts';
+import type { WebhookStatus } from './webhooks.ts';
 
 export const SCHEMA_FILE = new URL('../schema/schema.graphql', import.meta.url);
 
@@ -208,18 +209,65 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
       }
     });
 
+  /** Services for the enabled plugins (and `alsoEnable`, whose config must then hold), attached to them. */
+  const openPlugins = async (alsoEnable?: string) => {
+    const [settings, selected] = collectConfigErrors(() => loadGatewaySettings(env), () => selectPlugins(registry, env, alsoEnable ? { alsoEnable } : {}));
+    const log = commandLogger(env);
+    const plugins = instantiatePlugins(selected);
+    const services = await openServices(settings, log, migrationSources(selected.filter((s) => s.enabled)));
+    afterCommand.push(() => services.close());
+    plugins.attach(services);
+    return plugins;
+  };
+
+  const webhooks = program.command('webhooks').description("The plugins' durable webhook logs");
+  const logOf = async (plugin: string | undefined) => {
+    const { webhooks: logs } = await openPlugins();
+    const names = [...logs.keys()];
+    if (names.length === 0) throw new CliExit(2, 'No enabled plugin receives webhooks');
+    const name = plugin ?? (names.length === 1 ? names[0]! : undefined);
+    if (!name) throw new CliExit(2, `Several plugins receive webhooks (${names.join(', ')}): choose one with --plugin`);
+    const log = logs.get(name);
+    if (!log) throw new CliExit(2, `Plugin "${name}" receives no webhooks here; enabled: ${names.join(', ')}`);
+    return log;
+  };
+  webhooks
+    .command('list')
+    .description('Events in a webhook log, newest first')
+    .option('--plugin <name>', 'whose log (needed when several plugins receive webhooks)')
+    .option('--failed', 'only dead letters: events whose every attempt failed')
+    .option('--status <status>', 'received, processed or failed')
+    .option('--type <glob>', 'event types, e.g. invoice.*')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (options: { plugin?: string; failed?: boolean; status?: string; type?: string; limit: string }) => {
+      const status = options.failed ? 'failed' : options.status;
+      if (status !== undefined && !['received', 'processed', 'failed'].includes(status)) throw new CliExit(2, `--status must be received, processed or failed, got "${status}"`);
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new CliExit(2, `--limit must be a whole number above 0, got "${options.limit}"`);
+      const log = await logOf(options.plugin);
+      const events = await log.page({ status: status as WebhookStatus | undefined, type: options.type }, null, limit);
+      io.out(table(events.map((e) => ({ id: e.id, type: e.type, status: e.status, attempts: e.attempts, received_at: e.received_at.toISOString(), error: e.last_error }))));
+    });
+  webhooks
+    .command('replay')
+    .description('Apply a stored event again (a failed one, or any other) and show how it went')
+    .argument('<id>', "the provider's event id")
+    .option('--plugin <name>', 'whose log (needed when several plugins receive webhooks)')
+    .action(async (id: string, options: { plugin?: string }) => {
+      const log = await logOf(options.plugin);
+      if (!(await log.replay(id))) throw new CliExit(2, `No event ${id} in the ${log.plugin} webhook log`);
+      const event = (await log.get(id))!;
+      if (event.status !== 'processed') throw new CliExit(1, `Event ${id} failed again: ${event.last_error ?? 'unknown error'} (attempt ${event.attempts}; it will be retried)`);
+      io.out(`replayed ${id} (${event.type}): processed`);
+    });
+
   for (const plugin of registry) {
     if (!plugin.commands) continue;
     const { manifest } = checkRegistry([plugin])[0]!;
     const command = program.command(manifest.name).description(manifest.description);
     plugin.commands(command, async () => {
       // The commanded plugin runs even when PLUGBOARD_PLUGINS leaves it out; its config must hold.
-      const [settings, selected] = collectConfigErrors(() => loadGatewaySettings(env), () => selectPlugins(registry, env, { alsoEnable: manifest.name }));
-      const log = commandLogger(env);
-      const plugins = instantiatePlugins(selected);
-      const services = await openServices(settings, log, migrationSources(selected.filter((s) => s.enabled)));
-      afterCommand.push(() => services.close());
-      plugins.attach(services);
+      const plugins = await openPlugins(manifest.name);
       return plugins.instances.find((instance) => instance.selected.manifest.name === manifest.name)!.runtime;
     });
   }

@@ -10,10 +10,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs a command to completion. The child gets only the env given (plus PATH). */
+/** Starts a command. The child gets only the env given (plus PATH). */
+export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream } {
+  return spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+}
+
+/** Runs a command to completion. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    const child = spawnCli(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
