@@ -2,7 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import pg from 'pg';
+import { inTransaction } from '../gateway/db.ts';
+import { writeStates } from '../plugins/stripe/store.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startStatementRecorder } from './support/pg-statements.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
@@ -96,5 +100,33 @@ describe('stripe sync', () => {
     expect(states).toContainEqual(expect.objectContaining({ resource: 'customers', status: 'completed' }));
     const anonymous = await gateway.gql('{ stripeSyncStatus { resource } }');
     expect(anonymous.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('copies a bulk of new rows in (text with tabs, newlines and backslashes intact) and upserts a bulk that meets stored rows', async () => {
+    // Through a recording proxy, to see which statement did the writing.
+    const target = new URL(db.url);
+    const recorder = await startStatementRecorder(target.hostname, Number(target.port || 5432));
+    target.port = String(recorder.port);
+    const pool = new pg.Pool({ connectionString: target.toString(), max: 1 });
+    pool.on('error', () => {}); // the database is dropped after the tests
+    const copies = () => recorder.statements().filter((sql) => sql.includes('COPY stripe."customers"')).length;
+    const tricky = 'tab\there, line\nbreak, back\\slash, quote " and \\N';
+    const fresh = Array.from({ length: 250 }, (_, i) => ({ id: `cus_bulk${i}`, object: 'customer', created: 1_700_000_000 + i, email: `bulk${i}@example.com`, description: tricky, metadata: {} }));
+    await inTransaction(pool, (client) => writeStates(client, fresh.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_500, eventId: null })), client));
+    expect(copies()).toBe(1);
+    const { rows } = await db.pool.query<{ n: number; same: number }>(
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE description = $1 AND email = 'bulk' || substr(id, 9) || '@example.com' AND created = to_timestamp((data->>'created')::int))::int AS same FROM stripe.customers WHERE id LIKE 'cus_bulk%'",
+      [tricky],
+    );
+    expect(rows[0]).toEqual({ n: 250, same: 250 });
+
+    // One of these is stored with a newer state: no COPY (it would fail on the key); the upsert keeps the newer row.
+    const mixed = [...fresh.slice(0, 1).map((o) => ({ ...o, email: 'older@example.com' })), ...Array.from({ length: 249 }, (_, i) => ({ id: `cus_bulkb${i}`, object: 'customer', created: 1_700_000_000, metadata: {} }))];
+    await inTransaction(pool, (client) => writeStates(client, mixed.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_000, eventId: null })), client));
+    expect(copies()).toBe(1);
+    expect(await count('customers', "id LIKE 'cus_bulkb%'")).toBe(249);
+    expect(await count('customers', "id = 'cus_bulk0' AND email = 'bulk0@example.com'")).toBe(1);
+    await pool.end();
+    await recorder.cut();
   });
 });

@@ -1,8 +1,12 @@
 /**
  * Writing object states into the resource tables: one set-based upsert per table, with a
- * subscription's items kept in step with it.
+ * subscription's items kept in step with it. A bulk write (a backfill page batch) whose rows are
+ * all new is streamed in with COPY instead, about twice as fast as the upsert.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { TABLE_OF_OBJECT, type ObjectResource, type StripeObject } from './resources.ts';
 import { tableSql } from './sql.ts';
 
@@ -16,6 +20,44 @@ export interface ObjectState {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** Below this many rows of a table an upsert costs about what COPY does. */
+const COPY_MIN_ROWS = 200;
+const UNIQUE_VIOLATION = '23505';
+
+interface Row {
+  id: string;
+  data: StripeObject;
+  is_deleted: boolean;
+  stripe_at: number;
+  event_id: string | null;
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** A field in COPY's text format. */
+const copyField = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!);
+const copyLine = (row: Row) =>
+  `${copyField(row.id)}\t${copyField(JSON.stringify(row.data))}\t${row.is_deleted ? 't' : 'f'}\t${new Date(row.stripe_at * 1000).toISOString()}\t${row.event_id === null ? '\\N' : copyField(row.event_id)}\n`;
+
+/**
+ * COPYs the rows in when none of them is stored yet; false (and nothing written) otherwise.
+ * Runs inside the caller's transaction, under a savepoint: a row someone else inserts meanwhile
+ * makes COPY fail on the primary key, and the caller upserts instead.
+ */
+async function copyIfAllNew(client: pg.PoolClient, table: ObjectResource, rows: Row[]): Promise<boolean> {
+  const { rows: found } = await client.query<{ any: boolean }>(tableSql('any-stored', table), [rows.map((row) => row.id)]);
+  if (found[0]!.any) return false;
+  await client.query('SAVEPOINT copy_in');
+  try {
+    await pipeline(Readable.from(rows.map(copyLine)), client.query(copyFrom(tableSql('copy-in', table))));
+    await client.query('RELEASE SAVEPOINT copy_in');
+    return true;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT copy_in');
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) return false;
+    throw error;
+  }
+}
+
 interface ItemList {
   data?: StripeObject[];
   has_more?: boolean;
@@ -28,8 +70,11 @@ export function itemsOf(subscription: StripeObject): { data: StripeObject[]; com
   return { data: items.data.map((item) => ({ ...item, subscription: item['subscription'] ?? subscription.id })), complete: !items.has_more };
 }
 
-/** Upserts states (newer-wins in SQL as well), table by table; returns rows written per table. */
-export async function writeStates(db: Queryable, states: Iterable<ObjectState>): Promise<Partial<Record<ObjectResource, number>>> {
+/**
+ * Upserts states (newer-wins in SQL as well), table by table; returns rows written per table.
+ * With `bulk` (a client inside a transaction), a table's rows that are all new are COPYed in.
+ */
+export async function writeStates(db: Queryable, states: Iterable<ObjectState>, bulk?: pg.PoolClient): Promise<Partial<Record<ObjectResource, number>>> {
   const byTable = new Map<ObjectResource, ObjectState[]>();
   const add = (table: ObjectResource, state: ObjectState) => {
     let list = byTable.get(table);
@@ -56,7 +101,11 @@ export async function writeStates(db: Queryable, states: Iterable<ObjectState>):
       const seen = latest.get(state.object.id);
       if (!seen || seen.stripeAt <= state.stripeAt) latest.set(state.object.id, state);
     }
-    const rows = [...latest.values()].map((s) => ({ id: s.object.id, data: s.object, is_deleted: s.deleted, stripe_at: s.stripeAt, event_id: s.eventId }));
+    const rows: Row[] = [...latest.values()].map((s) => ({ id: s.object.id, data: s.object, is_deleted: s.deleted, stripe_at: s.stripeAt, event_id: s.eventId }));
+    if (bulk && rows.length >= COPY_MIN_ROWS && (await copyIfAllNew(bulk, table, rows))) {
+      written[table] = rows.length;
+      continue;
+    }
     const result = await db.query(tableSql('upsert', table), [JSON.stringify(rows)]);
     written[table] = result.rowCount ?? 0;
   }

@@ -52,6 +52,65 @@ export interface SyncRun {
 }
 
 const PAGE = 100;
+/** Pages fetched ahead of the writer at most (memory stays bounded when Postgres is slower). */
+const PAGES_AHEAD = 50;
+
+interface FetchedPage {
+  objects: StripeObject[];
+  /** Whole seconds, like event times: an event of the same second is then a tie, settled by content. */
+  fetchedAt: number;
+}
+
+/**
+ * Lists pages one after another in the background, up to PAGES_AHEAD ahead of the writer, which
+ * takes everything fetched so far at once. A failed fetch ends the list: the pages before it are
+ * still taken (and checkpointed), then `take` throws.
+ */
+function readAhead(fetchPage: (after: string | null) => Promise<Stripe.ApiList<StripeObject>>, startAfter: string | null) {
+  const buffered: FetchedPage[] = [];
+  let done = false;
+  let stopped = false;
+  let failure: unknown;
+  let wakeWriter: (() => void) | undefined;
+  let wakeReader: (() => void) | undefined;
+  void (async () => {
+    let after = startAfter;
+    try {
+      while (!stopped) {
+        while (buffered.length >= PAGES_AHEAD && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
+        if (stopped) break;
+        const page = await fetchPage(after);
+        buffered.push({ objects: page.data, fetchedAt: Math.floor(Date.now() / 1000) });
+        wakeWriter?.();
+        const last = page.data.at(-1);
+        if (!page.has_more || !last) break;
+        after = last.id;
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      done = true;
+      wakeWriter?.();
+    }
+  })();
+  return {
+    async take(): Promise<FetchedPage[] | null> {
+      while (buffered.length === 0 && !done) await new Promise<void>((resolve) => (wakeWriter = resolve));
+      if (buffered.length === 0) {
+        if (failure) throw failure;
+        return null;
+      }
+      const batch = buffered.splice(0);
+      wakeReader?.();
+      return batch;
+    },
+    finished: () => done && buffered.length === 0 && !failure,
+    stop() {
+      stopped = true;
+      wakeReader?.();
+    },
+  };
+}
 /** Stripe keeps events for 30 days; older cursors cannot be caught up from the events list. */
 const EVENT_RETENTION_SECONDS = 29 * 24 * 3600;
 
@@ -83,27 +142,28 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
     let cursor = sameScope ? resume.cursor : null;
     await runtime.db.query(stripeSql('sync-start'), [resource, runId, since, cursor]);
     const list = API[resource].list;
-    const fetchPage = (after: string | null) => {
-      const page = list(stripe(), { limit: PAGE, ...(after ? { starting_after: after } : {}), ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}) });
-      // Fetched ahead while the previous page is written: its failure is handled when awaited.
-      page.catch(() => {});
-      return page;
-    };
+    const pages = readAhead((after) =>
+      list(stripe(), { limit: PAGE, ...(after ? { starting_after: after } : {}), ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}) }),
+    cursor);
     let synced = 0;
-    let next: Promise<Stripe.ApiList<StripeObject>> | null = fetchPage(cursor);
-    while (next) {
-      const page: Stripe.ApiList<StripeObject> = await next;
-      // Whole seconds, like event times: an event of the same second is then a tie, settled by content.
-      const fetchedAt = Math.floor(Date.now() / 1000);
-      const last = page.data.at(-1);
-      next = page.has_more && last ? fetchPage(last.id) : null;
-      if (last) cursor = last.id;
-      await inTransaction(runtime.db, async (client) => {
-        await writeStates(client, page.data.map((object) => ({ object, deleted: object.deleted === true, stripeAt: fetchedAt, eventId: null })));
-        await client.query(stripeSql('sync-checkpoint'), [resource, cursor, page.data.length]);
-      });
-      synced += page.data.length;
-      publish({ plugin: runtime.name, runId, resource, synced, done: next === null }, request);
+    try {
+      // Every page fetched while the previous write ran goes into the next write: one
+      // transaction, one upsert per table, and the newest page's cursor as the checkpoint.
+      for (let batch = await pages.take(); batch; batch = await pages.take()) {
+        const states = batch.flatMap(({ objects, fetchedAt }) => objects.map((object) => ({ object, deleted: object.deleted === true, stripeAt: fetchedAt, eventId: null })));
+        cursor = batch.at(-1)!.objects.at(-1)?.id ?? cursor;
+        await inTransaction(runtime.db, async (client) => {
+          // No wait for the WAL flush: a crash loses the newest batches together with their
+          // checkpoint, and the next backfill simply lists them again.
+          await client.query('SET LOCAL synchronous_commit = off');
+          await writeStates(client, states, client);
+          await client.query(stripeSql('sync-checkpoint'), [resource, cursor, states.length]);
+        });
+        synced += states.length;
+        publish({ plugin: runtime.name, runId, resource, synced, done: pages.finished() }, request);
+      }
+    } finally {
+      pages.stop();
     }
     return synced;
   }
