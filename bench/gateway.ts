@@ -17,79 +17,19 @@
  * Run: npm run bench   (the throughput part needs Postgres at DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/test). BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS tune it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
+import { ADMIN_URL as DATABASE_URL, median, readyz, startServer, TASKSET } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
-const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
 const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface Server {
-  url: string;
-  /** CPU time (user + system) the server process has used so far, in microseconds. */
-  cpuMicros(): number;
-  stop(): Promise<void>;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawns a server on a free port and waits until `probe` answers 200. */
-const pin = (cpu: number, command: string[]) => (TASKSET && availableParallelism() > 1 ? ['taskset', '-c', String(cpu), ...command] : command);
-const TASKSET = existsSync('/usr/bin/taskset');
-
-async function start(script: string[], env: Record<string, string>, probe: (url: string) => Promise<Response>, timeoutMs = 60_000): Promise<Server> {
-  const port = await freePort();
-  const [command, ...args] = pin(1, [process.execPath, ...script]);
-  const child: ChildProcess = spawn(command!, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited) throw new Error(`${script.join(' ')} exited before it was ready`);
-    if (Date.now() > deadline) throw new Error(`${script.join(' ')} not ready in ${timeoutMs} ms`);
-    const ok = await probe(url).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    await sleep(20);
-  }
-  return {
-    url,
-    cpuMicros: () => {
-      // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (after the comm field).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (exited) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-const readyz = (url: string) => fetch(`${url}/readyz`);
 const answersQuery = (url: string) =>
   fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
 
@@ -106,11 +46,6 @@ async function requestsPerSecond(url: string, headers: Record<string, string>, s
   return { rps: result.requests.average, requests: result.requests.total };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 async function throughput(): Promise<void> {
   const token = await new SignJWT({
@@ -121,9 +56,9 @@ async function throughput(): Promise<void> {
     .sign(new TextEncoder().encode(JWT_SECRET));
 
   const servers = {
-    'bare graphql-yoga (defaults)': await start(['bench/bare-yoga.ts'], {}, answersQuery),
-    'bare graphql-yoga, body-size stream off': await start(['bench/bare-yoga.ts'], { BARE_NO_BODY_STREAM: '1' }, answersQuery),
-    'full gateway (JWT, limits, metrics)': await start(
+    'bare graphql-yoga (defaults)': await startServer(['bench/bare-yoga.ts'], {}, answersQuery),
+    'bare graphql-yoga, body-size stream off': await startServer(['bench/bare-yoga.ts'], { BARE_NO_BODY_STREAM: '1' }, answersQuery),
+    'full gateway (JWT, limits, metrics)': await startServer(
       ['bin/plugboard.js', 'serve'],
       { DATABASE_URL, PLUGBOARD_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', PLUGBOARD_PLUGINS: 'core' },
       readyz,
@@ -182,7 +117,7 @@ async function coldStart(): Promise<void> {
     const times: number[] = [];
     for (let run = 0; run < 2; run++) {
       const started = performance.now();
-      const server = await start(['bin/plugboard.js', 'serve'], env, readyz, 120_000);
+      const server = await startServer(['bin/plugboard.js', 'serve'], env, readyz, 120_000);
       times.push((performance.now() - started) / 1000);
       await server.stop();
     }

@@ -13,19 +13,18 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { createLogger } from '../gateway/logger.ts';
 import type { QueuePort } from '../gateway/queue.ts';
 import { createBullMQQueue } from '../gateway/queue-bullmq.ts';
 import { createPostgresQueue, workerShape } from '../gateway/queue-postgres.ts';
+import { freshDatabase, inTurn, median } from './support.ts';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 20_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const CONCURRENCY = 50;
 const BATCH = 1000;
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const ADMIN_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = createLogger('warn');
 
 interface Figures {
@@ -34,7 +33,6 @@ interface Figures {
 }
 
 const perSecond = (count: number, ms: number) => (count / ms) * 1000;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const suffix = () => randomBytes(3).toString('hex');
 
 /** Adds JOBS no-op jobs in batches, then processes them; times each phase. */
@@ -137,29 +135,6 @@ function report(title: string, raw: Figures[], port: Figures[]) {
   line('process', (f) => f.processPerSecond);
 }
 
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `plugboard_bench_${suffix()}`;
-  const admin = new pg.Client(ADMIN_URL);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client(ADMIN_URL);
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
-
-/** Runs the pair, swapping which goes first every round so neither always meets a warmer machine. */
-async function inTurn(round: number, raw: () => Promise<unknown>, port: () => Promise<unknown>): Promise<void> {
-  for (const run of round % 2 === 0 ? [raw, port] : [port, raw]) await run();
-}
 
 console.log(`Plugboard queue port benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
 

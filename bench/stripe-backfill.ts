@@ -16,42 +16,25 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { startStripeServer } from '../test/support/stripe-server.ts';
+import { freshDatabase, median, pinned } from './support.ts';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 100_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const ADMIN_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLI = fileURLToPath(new URL('../bin/plugboard.js', import.meta.url));
 const COLUMNS = 'id, data, is_deleted, stripe_at, last_event_id, synced_at';
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const pinned = (args: string[]) => (existsSync('/usr/bin/taskset') ? ['taskset', ['-c', '1', ...args]] : [args[0]!, args.slice(1)]) as [string, string[]];
 
-async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  const name = `bench_backfill_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 function backfill(env: Record<string, string>): Promise<void> {
-  const [command, args] = pinned([process.execPath, CLI, 'stripe', 'backfill', '--resource', 'customers']);
+  const [command, ...args] = pinned(1, [process.execPath, CLI, 'stripe', 'backfill', '--resource', 'customers']);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    const child = spawn(command!, args, { env: { PATH: process.env['PATH'] ?? '', ...env } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -86,7 +69,9 @@ const backfillRates: number[] = [];
 const copyRates: number[] = [];
 try {
   for (let round = 0; round < ROUNDS; round++) {
-    await withDatabase(async (url) => {
+    const database = await freshDatabase('bench_backfill');
+    try {
+      const url = database.url;
       await backfill({ ...env, DATABASE_URL: url });
       const db = new pg.Client({ connectionString: url });
       await db.connect();
@@ -100,7 +85,9 @@ try {
       } finally {
         await db.end();
       }
-    });
+    } finally {
+      await database.drop();
+    }
     const i = backfillRates.length - 1;
     console.log(`  round ${round + 1}: backfill ${backfillRates[i]!.toFixed(0)} rows/s, COPY ${copyRates[i]!.toFixed(0)} rows/s, ${((backfillRates[i]! / copyRates[i]!) * 100).toFixed(1)} %`);
   }

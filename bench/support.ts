@@ -1,0 +1,110 @@
+/**
+ * What the benchmarks share: fresh databases, server processes pinned to the second core (the
+ * load generator keeps the first), and the median of per-round figures. This VM's speed drifts
+ * by ±20% within a minute, so every benchmark rotates short rounds and reports medians.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const ADMIN_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const TASKSET = existsSync('/usr/bin/taskset') && availableParallelism() > 1;
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Runs the pair, swapping which goes first every round so neither always meets a warmer machine. */
+export async function inTurn(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
+  for (const run of round % 2 === 0 ? [first, second] : [second, first]) await run();
+}
+
+export interface FreshDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function freshDatabase(prefix = 'plugboard_bench'): Promise<FreshDatabase> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client(ADMIN_URL);
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client(ADMIN_URL);
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A command pinned to one core when taskset is there. */
+export const pinned = (cpu: number, command: string[]) => (TASKSET ? ['taskset', '-c', String(cpu), ...command] : command);
+
+export interface Server {
+  url: string;
+  /** CPU time (user + system) the server process has used so far, in microseconds. */
+  cpuMicros(): number;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <script>` on core 1 with PORT set to a free port, and waits until `probe` answers 200. */
+export async function startServer(script: string[], env: Record<string, string>, probe: (url: string) => Promise<Response>, timeoutMs = 60_000): Promise<Server> {
+  const port = await freePort();
+  const [command, ...args] = pinned(1, [process.execPath, ...script]);
+  const child: ChildProcess = spawn(command!, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`${script.join(' ')} exited before it was ready`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script.join(' ')} not ready in ${timeoutMs} ms`);
+    }
+    const ok = await probe(url).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    await sleep(20);
+  }
+  return {
+    url,
+    cpuMicros: () => {
+      // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (after the comm field).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export const readyz = (url: string) => fetch(`${url}/readyz`);
