@@ -59,11 +59,13 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
     onParams: ({ paramsHandler, setParamsHandler }) => {
       setParamsHandler((payload) => {
         const started = performance.now();
-        const record = (result: ExecutionResult | AsyncIterable<ExecutionResult>) => {
+        // Generic over the result type: a stream (AsyncIterable) has no `errors`.
+        const record = <R>(result: R): R => {
           const labels = { operationName: operationName(payload.params.operationName, payload.params.query) };
           duration.observe(labels, (performance.now() - started) / 1000);
-          if ('errors' in result && result.errors) {
-            for (const error of result.errors) {
+          const { errors: resultErrors } = result as Pick<ExecutionResult, 'errors'>;
+          if (resultErrors) {
+            for (const error of resultErrors) {
               const code = error.extensions?.['code'];
               errors.inc({ ...labels, code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' });
             }
