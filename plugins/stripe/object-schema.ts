@@ -5,7 +5,6 @@
  * level, not one per row. Readable by admins and by the roles in STRIPE_READ_ROLES.
  */
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
-import pg from 'pg';
 import type { Session } from '../../gateway/auth.ts';
 import type { FieldRef } from '@pothos/core';
 import type { Builder, Context, PlugboardTypes } from '../../gateway/builder.ts';
@@ -17,10 +16,9 @@ import type { ObjectResource } from './resources.ts';
 import { stripeSql } from './sql.ts';
 import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';
 
-/** A row of a resource table; `data` stays JSON text until a client asks for it. */
+/** A row of a resource table without `data`: the whole object is loaded only if a client asks for it. */
 interface StripeRow {
   id: string;
-  data: string;
   created: Date | null;
   is_deleted: boolean;
   stripe_at: Date;
@@ -36,25 +34,43 @@ const PAGE_DEFAULT = 20;
 const PAGE_LIMIT = 100;
 const RELATION_DEFAULT = 20;
 
-const JSONB = 3802;
-/** Leaves jsonb as text; parsing every row's whole object for clients that ask for two columns would dominate a page. */
-const jsonAsText: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === JSONB ? (value: string) => value : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
-};
-
-const parsed = new WeakMap<StripeRow, Record<string, unknown>>();
-const objectOf = (row: StripeRow) => {
-  let object = parsed.get(row);
-  if (!object) parsed.set(row, (object = JSON.parse(row.data) as Record<string, unknown>));
-  return object;
-};
+/**
+ * The columns a row query reads: every generated column a view exposes, filters on or joins by,
+ * never `data` (a subscription's object, with its items and prices, is kilobytes: reading it for
+ * clients that ask for two fields dominated a page).
+ */
+const rowColumns = (view: ResourceView) =>
+  [
+    ...new Set([
+      'id',
+      'created',
+      'is_deleted',
+      'stripe_at',
+      'synced_at',
+      ...Object.keys(view.columns),
+      ...Object.keys(view.filters),
+      ...Object.values(view.belongsTo ?? {}).map((relation) => relation.column),
+    ]),
+  ]
+    .map((column) => `t."${column}"`)
+    .join(', ');
 
 const statement = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
-  Object.entries({ table, ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
+  Object.entries({ table, columns: rowColumns(VIEWS[table]), ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
 
 export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
-  const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>({ text, values, types: jsonAsText })).rows;
+  const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>(text, values)).rows;
+
+  /** The whole Stripe object of each row, batched per request (only for clients that ask for `data` or `metadata`). */
+  const objectOf = (context: Context, table: ObjectResource, row: StripeRow) =>
+    context.loaders
+      .get(`stripe.${table}.data`, async (ids: readonly string[]) => {
+        const { rows } = await runtime.db.query<{ id: string; data: Record<string, unknown> }>(statement('view-objects', table), [ids]);
+        const objects = new Map(rows.map((r) => [r.id, r.data]));
+        return ids.map((id) => objects.get(id) ?? null);
+      })
+      .load(row.id);
 
   /** The row of `table` with each id, batched per request. */
   const byId = (context: Context, table: ObjectResource) =>
@@ -92,8 +108,8 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           isDeleted: t.field({ type: 'Boolean', description: 'Deleted in Stripe (kept so history stays whole).', resolve: (row) => row.is_deleted }),
           stripeAt: t.field({ type: 'DateTime', description: 'Stripe-side time of the state this row holds; an older state never replaces it.', resolve: (row) => row.stripe_at }),
           syncedAt: t.field({ type: 'DateTime', resolve: (row) => row.synced_at }),
-          metadata: t.field({ type: 'JSON', nullable: true, resolve: (row) => objectOf(row)['metadata'] ?? null }),
-          data: t.field({ type: 'JSON', description: 'The whole Stripe object.', resolve: (row) => objectOf(row) }),
+          metadata: t.field({ type: 'JSON', nullable: true, resolve: async (row, _args, context) => (await objectOf(context, table, row))?.['metadata'] ?? null }),
+          data: t.field({ type: 'JSON', description: 'The whole Stripe object.', resolve: (row, _args, context) => objectOf(context, table, row) }),
         };
         for (const [name, type] of Object.entries(view.columns)) fields[camelCase(name)] = column(name, type);
         for (const [field, relation] of Object.entries(view.belongsTo ?? {})) {

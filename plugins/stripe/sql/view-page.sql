@@ -1,8 +1,8 @@
 -- One page of a resource table for a Relay connection, deleted rows left out. The statement is
--- completed from the resource's view (views.ts), never from input: {table}; {where}, one
--- `AND …` per filter given and per cursor bound; {order}, ASC or DESC. $1 is the row limit.
--- The json columns come back as text: `data` is parsed only if a client asks for it.
-SELECT t.*, t.created::text AS cursor_at -- microseconds, which a JS Date would lose
+-- completed from the resource's view (views.ts), never from input: {table}; {columns}, the
+-- generated columns (not `data`); {where}, one `AND …` per filter given and per cursor bound;
+-- {order}, ASC or DESC. $1 is the row limit.
+SELECT {columns}, t.created::text AS cursor_at -- microseconds, which a JS Date would lose
 FROM stripe."{table}" AS t
 WHERE NOT t.is_deleted {where}
 ORDER BY t.created {order}, t.id {order}
