@@ -55,8 +55,10 @@ const rowColumns = (view: ResourceView) =>
     .map((column) => `t."${column}"`)
     .join(', ');
 
+const ROW_COLUMNS = Object.fromEntries(Object.entries(VIEWS).map(([table, view]) => [table, rowColumns(view)])) as Record<ObjectResource, string>;
+
 const statement = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
-  Object.entries({ table, columns: rowColumns(VIEWS[table]), ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
+  Object.entries({ table, columns: ROW_COLUMNS[table], ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
 
 export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
