@@ -1,23 +1,32 @@
 /**
- * The Stripe query page against PostGraphile v5 over the same tables.
+ * The Stripe customers page against PostGraphile v5 over the same tables.
  *
- * One fresh database holds Plugboard's stripe schema (its migrations) filled through its own
- * writer: BENCH_CUSTOMERS (5,000) customers, 0–3 subscriptions each (most active) with items
- * pointing at 20 prices of 5 products. Two servers read it, each pinned to core 1 with a pool
- * of 10, autocannon on core 0:
+ * One fresh database (bench_query_<random>, dropped at the end) holds Plugboard's stripe schema,
+ * created by its migrations and filled through its own writer (writeStates): BENCH_CUSTOMERS
+ * (5,000) customers, 0–3 subscriptions each (the third one canceled) whose items point at 20
+ * prices of 5 products. Then ANALYZE: this Postgres runs with autovacuum off, and without
+ * statistics the planner guesses thousands of rows per customer, prices PostGraphile's single
+ * nested statement above jit_above_cost and JIT-compiles it on every request (~60 ms of a
+ * ~2 ms query), which measures the missing statistics rather than either server.
+ *
+ * Two servers read it, each in its own process pinned to core 1 (taskset, when available) with
+ * a pool of 10 (Plugboard's size, gateway/db.ts), autocannon in this process on core 0:
  *
  * - Plugboard (`plugboard serve`, admin secret): `stripeCustomers(first: 50)` with each
- *   customer's subscriptions, their items and each item's price (DataLoader, one query per level);
- * - PostGraphile v5, Amber preset (bench/peers/postgraphile-server.ts), relations declared by
+ *   customer's subscriptions, their items and each item's price (DataLoader, one SQL per level);
+ * - PostGraphile v5, Amber preset (bench/peers/postgraphile-server.ts), the relations declared by
  *   smart-tag COMMENTs (no foreign keys to read; `subscriptions` renamed, as it clashes with the
  *   Subscription root type), asked the equivalent query: the same 50 customers in the same order
  *   (created, id descending, deleted ones left out), their live subscriptions newest first (at
- *   most 20), live items, prices (its `id` fields are global node ids; the customer's own id
- *   is `rowId`).
+ *   most 20), their live items newest first (at most 20), each item's price. Stripe ids are its
+ *   `rowId` fields (its `id` is a global node id).
  *
- * Both answers are checked to hold the same customers, subscriptions and items before measuring.
- * Rounds of BENCH_SECONDS (3) per server, alternating which goes first, BENCH_ROUNDS (8); the
- * figure is the median of the per-round ratios. Target: Plugboard >= 1.0x PostGraphile.
+ * Each query is sent once first: HTTP 200, no errors, and the two answers must be the same data
+ * (customers in order, subscriptions, items, prices). After a warm-up, BENCH_ROUNDS (8) rounds
+ * of BENCH_SECONDS (3) per server at BENCH_CONNECTIONS (16), alternating which goes first. This
+ * VM's speed drifts by ±20% within a minute, so the figure is the median of the per-round ratios
+ * (each compares runs seconds apart). Non-2xx responses and errors are counted and reported;
+ * a round with any is flagged. Target: Plugboard >= 1.0x PostGraphile (printed, not asserted).
  *
  * Run: npm run bench:stripe-query   (BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS)
  */
@@ -27,20 +36,23 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { writeStates, type ObjectState } from '../plugins/stripe/store.ts';
 import { buildCustomer, buildPrice, buildProduct, buildSubscription, type StripeObject } from '../test/support/stripe-objects.ts';
-import { freshDatabase, inTurn, median, readyz, ROOT, startServer, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, readyz, ROOT, startServer, TASKSET, type Server } from './support.ts';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 5000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const ADMIN_SECRET = 'bench-admin-secret-0123';
+/** Plugboard's pool size (createPool in gateway/db.ts); PostGraphile gets as many connections. */
+const POOL_SIZE = '10';
 
 const PLUGBOARD_QUERY = `query Page { stripeCustomers(first: 50) { edges { node { id email
   subscriptions { id status items { quantity price { id unitAmount currency } } } } } } }`;
 
 const POSTGRAPHILE_QUERY = `query Page { allCustomers(first: 50, orderBy: [CREATED_DESC, PRIMARY_KEY_DESC], condition: { isDeleted: false }) { nodes { rowId email
-  stripeSubscriptionsByCustomer(first: 20, orderBy: [CREATED_DESC, PRIMARY_KEY_DESC], condition: { isDeleted: false }) { nodes { id status
-    subscriptionItemsBySubscription(condition: { isDeleted: false }) { nodes { quantity priceByPrice { id unitAmount currency } } } } } } } }`;
+  stripeSubscriptionsByCustomer(first: 20, orderBy: [CREATED_DESC, PRIMARY_KEY_DESC], condition: { isDeleted: false }) { nodes { rowId status
+    subscriptionItemsBySubscription(first: 20, orderBy: [CREATED_DESC, PRIMARY_KEY_DESC], condition: { isDeleted: false }) { nodes { quantity
+      priceByPrice { rowId unitAmount currency } } } } } } } }`;
 
 /** Relations for PostGraphile, which finds no foreign keys to read. */
 const SMART_TAGS = `
@@ -51,7 +63,7 @@ COMMENT ON TABLE stripe.prices IS E'@foreignKey (product) references stripe.prod
 const STRIPE_ENV = {
   STRIPE_API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,
   STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
-  STRIPE_API_BASE_URL: 'http://127.0.0.1:9',
+  STRIPE_API_BASE_URL: 'http://127.0.0.1:9', // nothing listens: the gateway never reaches Stripe
   STRIPE_SYNC_INTERVAL: '0',
 };
 
@@ -79,6 +91,7 @@ async function fill(url: string): Promise<void> {
       await writeStates(db, [...customers, ...subscriptions].map(state));
     }
     await db.query(SMART_TAGS);
+    await db.query('ANALYZE');
   } finally {
     await db.end();
   }
@@ -87,48 +100,84 @@ async function fill(url: string): Promise<void> {
 const post = (url: string, query: string, headers: Record<string, string> = {}) =>
   fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
 
-interface Shape {
-  customers: string[];
-  subscriptions: number;
-  items: number;
-}
-
-/** Both answers must hold the same customers, in order, with as many subscriptions and items. */
-async function shapeOf(url: string, query: string, headers: Record<string, string>, pick: (data: Record<string, unknown>) => { id: string; subs: { items: unknown[] }[] }[]): Promise<Shape> {
-  const response = await post(url, query, headers);
-  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] };
-  if (response.status !== 200 || body.errors) throw new Error(`${url}: ${response.status} ${JSON.stringify(body.errors)}`);
-  const customers = pick(body.data!);
-  return {
-    customers: customers.map((c) => c.id),
-    subscriptions: customers.reduce((n, c) => n + c.subs.length, 0),
-    items: customers.reduce((n, c) => n + c.subs.reduce((m, s) => m + s.items.length, 0), 0),
-  };
-}
-
 type Node = Record<string, unknown>;
-const plugboardShape = (data: Node) =>
-  ((data['stripeCustomers'] as { edges: { node: Node }[] }).edges).map(({ node }) => ({
+
+/** The page as plain data, whichever server answered: customers with their subscriptions, items and prices. */
+interface PageCustomer {
+  id: string;
+  email: string | null;
+  subscriptions: { id: string; status: string | null; items: { quantity: string; price: string }[] }[];
+}
+
+/** The server's answer as sent (the load checks every response against it) and as a page. */
+async function answer(url: string, query: string, headers: Record<string, string>, toPage: (data: Node) => PageCustomer[]): Promise<{ text: string; page: PageCustomer[] }> {
+  const response = await post(url, query, headers);
+  const text = await response.text();
+  const body = JSON.parse(text) as { data?: Node; errors?: { message: string }[] };
+  if (response.status !== 200 || body.errors || !body.data) throw new Error(`${url}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
+  return { text, page: toPage(body.data) };
+}
+
+const priceOf = (price: Node | null) => (price ? `${String(price['id'] ?? price['rowId'])} ${String(price['unitAmount'])} ${String(price['currency'])}` : 'none');
+const plugboardPage = (data: Node): PageCustomer[] =>
+  (data['stripeCustomers'] as { edges: { node: Node }[] }).edges.map(({ node }) => ({
     id: node['id'] as string,
-    subs: (node['subscriptions'] as Node[]).map((s) => ({ items: s['items'] as unknown[] })),
+    email: node['email'] as string | null,
+    subscriptions: (node['subscriptions'] as Node[]).map((s) => ({
+      id: s['id'] as string,
+      status: s['status'] as string | null,
+      items: (s['items'] as Node[]).map((i) => ({ quantity: String(i['quantity']), price: priceOf(i['price'] as Node | null) })),
+    })),
   }));
-const postgraphileShape = (data: Node) =>
-  ((data['allCustomers'] as { nodes: Node[] }).nodes).map((node) => ({
-    id: node['rowId'] as string, // `id` is PostGraphile's global node id
-    subs: ((node['stripeSubscriptionsByCustomer'] as { nodes: Node[] }).nodes).map((s) => ({ items: (s['subscriptionItemsBySubscription'] as { nodes: unknown[] }).nodes })),
+const postgraphilePage = (data: Node): PageCustomer[] =>
+  (data['allCustomers'] as { nodes: Node[] }).nodes.map((node) => ({
+    id: node['rowId'] as string,
+    email: node['email'] as string | null,
+    subscriptions: (node['stripeSubscriptionsByCustomer'] as { nodes: Node[] }).nodes.map((s) => ({
+      id: s['rowId'] as string,
+      status: s['status'] as string | null,
+      items: (s['subscriptionItemsBySubscription'] as { nodes: Node[] }).nodes.map((i) => ({ quantity: String(i['quantity']), price: priceOf(i['priceByPrice'] as Node | null) })),
+    })),
   }));
 
-async function requestsPerSecond(url: string, query: string, headers: Record<string, string>): Promise<number> {
+const countSubscriptions = (page: PageCustomer[]) => page.reduce((n, c) => n + c.subscriptions.length, 0);
+const countItems = (page: PageCustomer[]) => page.reduce((n, c) => n + c.subscriptions.reduce((m, s) => m + s.items.length, 0), 0);
+
+interface Contender {
+  name: 'plugboard' | 'postgraphile';
+  server: Server;
+  query: string;
+  headers: Record<string, string>;
+  /** The answer to expect: a 200 carrying GraphQL errors or other data counts as a failure too. */
+  expected: string;
+}
+
+interface Run {
+  rps: number;
+  /** Server CPU (user + system) per request, in microseconds. */
+  cpuPerRequest: number;
+  failures: number;
+  report: string;
+}
+
+async function measure({ server, query, headers, expected }: Contender, seconds: number): Promise<Run> {
+  const cpuBefore = server.cpuMicros();
   const result = await autocannon({
-    url: `${url}/graphql`,
+    url: `${server.url}/graphql`,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query }),
+    expectBody: expected,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return result.requests.average;
+  // autocannon counts timeouts among the errors.
+  return {
+    rps: result.requests.average,
+    cpuPerRequest: (server.cpuMicros() - cpuBefore) / Math.max(1, result.requests.total),
+    failures: result.non2xx + result.errors + result.mismatches,
+    report: `${result.non2xx} non-2xx, ${result.errors} errors (${result.timeouts} timeouts), ${result.mismatches} other answers`,
+  };
 }
 
 const database = await freshDatabase('bench_query');
@@ -136,32 +185,65 @@ const servers: Server[] = [];
 try {
   await migrate(database.url);
   await fill(database.url);
-  const plugboard = await startServer(['bin/plugboard.js', 'serve'], { DATABASE_URL: database.url, LOG_LEVEL: 'warn', NODE_ENV: 'production', PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET, PLUGBOARD_PLUGINS: 'core,stripe', ...STRIPE_ENV }, readyz);
+  const plugboard = await startServer(
+    ['bin/plugboard.js', 'serve'],
+    { DATABASE_URL: database.url, LOG_LEVEL: 'info', NODE_ENV: 'production', PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET, PLUGBOARD_PLUGINS: 'core,stripe', ...STRIPE_ENV },
+    readyz,
+  );
   servers.push(plugboard);
-  const postgraphile = await startServer(['bench/peers/postgraphile-server.ts'], { DATABASE_URL: database.url, POOL_SIZE: '10', NODE_ENV: 'production' }, (url) => post(url, '{ __typename }'), 120_000);
+  const postgraphile = await startServer(['bench/peers/postgraphile-server.ts'], { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production' }, (url) => post(url, '{ __typename }'), 120_000);
   servers.push(postgraphile);
   const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
 
-  const ours = await shapeOf(plugboard.url, PLUGBOARD_QUERY, admin, plugboardShape);
-  const theirs = await shapeOf(postgraphile.url, POSTGRAPHILE_QUERY, {}, postgraphileShape);
+  // Same data from both, so both do the same work.
+  const plugboardAnswer = await answer(plugboard.url, PLUGBOARD_QUERY, admin, plugboardPage);
+  const postgraphileAnswer = await answer(postgraphile.url, POSTGRAPHILE_QUERY, {}, postgraphilePage);
+  const [ours, theirs] = [plugboardAnswer.page, postgraphileAnswer.page];
+  const shape = (page: PageCustomer[]) => `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`;
   if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-    const at = ours.customers.findIndex((id, i) => theirs.customers[i] !== id);
-    throw new Error(`The answers differ (first at customer ${at}: ${ours.customers[at]} vs ${theirs.customers[at]}): plugboard ${ours.subscriptions} subscriptions, ${ours.items} items; postgraphile ${theirs.subscriptions}, ${theirs.items}`);
+    const at = ours.findIndex((customer, i) => JSON.stringify(customer) !== JSON.stringify(theirs[i]));
+    throw new Error(`The answers differ, first at customer ${at}:\n  plugboard    ${shape(ours)}: ${JSON.stringify(ours[at])}\n  postgraphile ${shape(theirs)}: ${JSON.stringify(theirs[at])}`);
   }
-  console.log(`Stripe query — page of 50 customers with subscriptions, items and prices (${ours.subscriptions} subscriptions, ${ours.items} items; same answer from both); ${CUSTOMERS} customers; ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections`);
+  console.log(`Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers; ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''}`);
+  console.log(`  check: HTTP 200, no errors; the same answer from both (${shape(ours)}, same customer ids in the same order)`);
 
-  const plugboardRates: number[] = [];
-  const postgraphileRates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    await inTurn(
-      round,
-      async () => plugboardRates.push(await requestsPerSecond(plugboard.url, PLUGBOARD_QUERY, admin)),
-      async () => postgraphileRates.push(await requestsPerSecond(postgraphile.url, POSTGRAPHILE_QUERY, {})),
+  const contenders: Contender[] = [
+    { name: 'plugboard', server: plugboard, query: PLUGBOARD_QUERY, headers: admin, expected: plugboardAnswer.text },
+    { name: 'postgraphile', server: postgraphile, query: POSTGRAPHILE_QUERY, headers: {}, expected: postgraphileAnswer.text },
+  ];
+  for (const contender of contenders) {
+    const warmUp = await measure(contender, 2); // JIT, pools, caches
+    if (warmUp.failures > 0) console.log(`  !!! warm-up of ${contender.name}: ${warmUp.report}`);
+  }
+  const runs = { plugboard: [] as Run[], postgraphile: [] as Run[] };
+  const ratios: number[] = [];
+  let failedRounds = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const [first, second] = contenders.map((contender) => async () => runs[contender.name].push(await measure(contender, SECONDS)));
+    await inTurn(round, first!, second!);
+    const plugboardRun = runs.plugboard.at(-1)!;
+    const postgraphileRun = runs.postgraphile.at(-1)!;
+    ratios.push(plugboardRun.rps / postgraphileRun.rps);
+    const failed = plugboardRun.failures + postgraphileRun.failures > 0;
+    if (failed) failedRounds++;
+    console.log(
+      `  round ${String(round).padStart(2)}: plugboard ${plugboardRun.rps.toFixed(0).padStart(5)} req/s   postgraphile ${postgraphileRun.rps.toFixed(0).padStart(5)} req/s   ratio ${ratios.at(-1)!.toFixed(2)}×` +
+        (failed ? `   !!! FAILURES: plugboard ${plugboardRun.report}; postgraphile ${postgraphileRun.report}` : ''),
     );
   }
-  const ratios = plugboardRates.map((rate, i) => rate / postgraphileRates[i]!);
+
+  const medianOf = (list: Run[], pick: (run: Run) => number) => median(list.map(pick));
   console.log(
-    `  plugboard ${median(plugboardRates).toFixed(0)} req/s   postgraphile ${median(postgraphileRates).toFixed(0)} req/s   ratio ${median(ratios).toFixed(2)}× (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}; target >= 1.0×)`,
+    `  plugboard ${medianOf(runs.plugboard, (r) => r.rps).toFixed(0)} req/s   postgraphile ${medianOf(runs.postgraphile, (r) => r.rps).toFixed(0)} req/s   ratio ${median(ratios).toFixed(2)}× (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}; target >= 1.0×)`,
+  );
+  console.log(
+    `  server CPU per request (median): plugboard ${(medianOf(runs.plugboard, (r) => r.cpuPerRequest) / 1000).toFixed(2)} ms   postgraphile ${(medianOf(runs.postgraphile, (r) => r.cpuPerRequest) / 1000).toFixed(2)} ms`,
+  );
+  const failures = (list: Run[]) => list.reduce((n, r) => n + r.failures, 0);
+  console.log(
+    failedRounds === 0
+      ? '  failures: none (no non-2xx responses, errors, timeouts or other answers in any round)'
+      : `  !!! FAILURES in ${failedRounds} of ${ROUNDS} rounds: plugboard ${failures(runs.plugboard)}, postgraphile ${failures(runs.postgraphile)} failed requests (non-2xx, errors, timeouts, other answers) — the figures above are not trustworthy`,
   );
 } finally {
   for (const server of servers) await server.stop();

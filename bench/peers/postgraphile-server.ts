@@ -1,8 +1,10 @@
 /**
  * The peer for bench/stripe-query.ts: PostGraphile v5 (Amber preset) over the `stripe` schema,
- * served by grafserv on node:http, GraphiQL and watch mode off, a pool of the gateway's size.
+ * served by grafserv on node:http at 127.0.0.1, with production settings: GraphiQL, watch mode
+ * and explain off, errors masked (v5's default), a pool of the gateway's size (POOL_SIZE).
  * The relations come from smart-tag COMMENTs the benchmark puts on the tables (there are no
- * foreign keys). POST /graphql answers once the schema is built.
+ * foreign keys to read). Prints `listening http://127.0.0.1:<port>/graphql` once it serves.
+ * Run with NODE_ENV=production: otherwise Grafast runs in development mode, which plans slower.
  */
 import { createServer } from 'node:http';
 import { postgraphile } from 'postgraphile';
@@ -12,7 +14,7 @@ import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 
 const pgl = postgraphile({
   extends: [PostGraphileAmberPreset],
-  // Ordering and filtering on every column, indexed or not (is_deleted has no index of its own).
+  // Conditions and ordering on every column, indexed or not: the page filters on is_deleted, which has no index of its own.
   disablePlugins: ['PgIndexBehaviorsPlugin'],
   pgServices: [makePgService({ connectionString: process.env['DATABASE_URL']!, schemas: ['stripe'], poolConfig: { max: Number(process.env['POOL_SIZE'] ?? 10) } })],
   grafserv: { graphiql: false, watch: false },
@@ -23,5 +25,10 @@ server.on('error', (error) => {
   console.error(error);
   process.exit(1);
 });
-pgl.createServ(grafserv).addTo(server);
-server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1');
+await pgl.createServ(grafserv).addTo(server);
+// Introspect and build the schema now rather than on the first request, before saying we are ready.
+await pgl.getSchema();
+server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1', () => {
+  const { port } = server.address() as { port: number };
+  console.log(`listening http://127.0.0.1:${port}/graphql`);
+});
