@@ -9,7 +9,12 @@ export function sqlFolder(folder: URL): (name: string) => string {
   return (name) => {
     let text = cache.get(name);
     if (text === undefined) {
-      text = readFileSync(new URL(`${name}.sql`, folder), 'utf8');
+      // Whole-line comments document the file; they need not travel with every query.
+      text = readFileSync(new URL(`${name}.sql`, folder), 'utf8')
+        .split('\n')
+        .filter((line) => !line.trimStart().startsWith('--'))
+        .join('\n')
+        .trim();
       cache.set(name, text);
     }
     return text;

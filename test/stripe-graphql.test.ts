@@ -200,8 +200,8 @@ describe('stripe GraphQL', () => {
     await db.pool.query('UPDATE stripe.customers SET is_deleted = true WHERE id = $1', [gone]);
     const all = await data<{ stripeCustomers: Connection<{ id: string }> }>('{ stripeCustomers(first: 100) { edges { node { id } } } }');
     expect(ids(all.stripeCustomers)).not.toContain(gone);
-    const found = await data<{ stripeCustomer: { id: string; isDeleted: boolean } }>('query($id: ID!) { stripeCustomer(id: $id) { id isDeleted } }', { id: gone });
-    expect(found.stripeCustomer).toEqual({ id: gone, isDeleted: true });
+    const found = await data<{ stripeCustomer: { id: string; isDeleted: boolean; created: string } }>('query($id: ID!) { stripeCustomer(id: $id) { id isDeleted created } }', { id: gone });
+    expect(found.stripeCustomer).toEqual({ id: gone, isDeleted: true, created: new Date((customers[59]!.created as number) * 1000).toISOString() });
     const missing = await data<{ stripeCustomer: null }>('{ stripeCustomer(id: "cus_nope") { id } }');
     expect(missing.stripeCustomer).toBeNull();
   });

@@ -7,6 +7,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { Session } from '../../gateway/auth.ts';
 import type { FieldRef } from '@pothos/core';
+import pg from 'pg';
 import type { Builder, Context, PlugboardTypes } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
 import { badUserInput } from '../../gateway/errors.ts';
@@ -16,13 +17,16 @@ import type { ObjectResource } from './resources.ts';
 import { stripeSql } from './sql.ts';
 import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';
 
-/** A row of a resource table without `data`: the whole object is loaded only if a client asks for it. */
+/**
+ * A row of a resource table without `data` (the whole object is loaded only if a client asks
+ * for it), its timestamps still as Postgres sent them (parsed only if a client asks for them).
+ */
 interface StripeRow {
   id: string;
-  created: Date | null;
+  created: string | null;
   is_deleted: boolean;
-  stripe_at: Date;
-  synced_at: Date;
+  stripe_at: string;
+  synced_at: string;
   cursor_at?: string;
   parent_id?: string;
   [column: string]: unknown;
@@ -55,6 +59,14 @@ const rowColumns = (view: ResourceView) =>
     .map((column) => `t."${column}"`)
     .join(', ');
 
+const TIMESTAMPTZ = 1184;
+const parseTimestamp = pg.types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
+const timestamp = (value: unknown) => (typeof value === 'string' ? parseTimestamp(value) : null);
+/** Timestamps stay text: parsing every row's dates into Date objects cost more than the rest of a row. */
+const timestampsAsText: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === TIMESTAMPTZ ? (value: string) => value : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 const ROW_COLUMNS = Object.fromEntries(Object.entries(VIEWS).map(([table, view]) => [table, rowColumns(view)])) as Record<ObjectResource, string>;
 
 const statement = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
@@ -62,7 +74,7 @@ const statement = (name: string, table: ObjectResource, fill: Record<string, str
 
 export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
-  const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>(text, values)).rows;
+  const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>({ text, values, types: timestampsAsText })).rows;
 
   /** The whole Stripe object of each row, batched per request (only for clients that ask for `data` or `metadata`). */
   const objectOf = (context: Context, table: ObjectResource, row: StripeRow) =>
@@ -103,13 +115,14 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
     refOf(table).implement({
       description: view.description,
       fields: (t) => {
-        const column = (name: string, type: ColumnType): Field => t.field({ type, nullable: true, resolve: (row) => row[name] as never });
+        const column = (name: string, type: ColumnType): Field =>
+          t.field({ type, nullable: true, resolve: (row) => (type === 'DateTime' ? timestamp(row[name]) : row[name]) as never });
         const fields: Record<string, Field> = {
           id: t.field({ type: 'ID', resolve: (row) => row.id }),
-          created: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.created }),
+          created: t.field({ type: 'DateTime', nullable: true, resolve: (row) => timestamp(row.created) }),
           isDeleted: t.field({ type: 'Boolean', description: 'Deleted in Stripe (kept so history stays whole).', resolve: (row) => row.is_deleted }),
-          stripeAt: t.field({ type: 'DateTime', description: 'Stripe-side time of the state this row holds; an older state never replaces it.', resolve: (row) => row.stripe_at }),
-          syncedAt: t.field({ type: 'DateTime', resolve: (row) => row.synced_at }),
+          stripeAt: t.field({ type: 'DateTime', description: 'Stripe-side time of the state this row holds; an older state never replaces it.', resolve: (row) => parseTimestamp(row.stripe_at) }),
+          syncedAt: t.field({ type: 'DateTime', resolve: (row) => parseTimestamp(row.synced_at) }),
           metadata: t.field({ type: 'JSON', nullable: true, resolve: async (row, _args, context) => (await objectOf(context, table, row))?.['metadata'] ?? null }),
           data: t.field({ type: 'JSON', description: 'The whole Stripe object.', resolve: (row, _args, context) => objectOf(context, table, row) }),
         };
