@@ -154,6 +154,16 @@ describe('stripe GraphQL', () => {
   });
 
   it('filters each resource by its columns and by a created range', async () => {
+    // Only the columns behind the selected fields are read, fields in fragments included.
+    const viaFragments = await data<{ stripeCustomers: Connection<{ id: string; email: string; subscriptions: { status: string; customer: { email: string } }[] }> }>(
+      `query { stripeCustomers(email: "person3@example.com") { edges { node { ...Who ... on StripeCustomer { subscriptions { status customer { ...Who } } } } } } }
+       fragment Who on StripeCustomer { id email }`,
+    );
+    const node = viaFragments.stripeCustomers.edges[0]!.node;
+    expect(node).toMatchObject({ id: customers[3]!.id, email: 'Person3@Example.com' });
+    expect(node.subscriptions.length).toBeGreaterThan(0);
+    expect(node.subscriptions.every((sub) => sub.status && sub.customer.email === 'Person3@Example.com')).toBe(true);
+
     const byEmail = await data<{ stripeCustomers: Connection<{ id: string; email: string }> }>('{ stripeCustomers(email: "person7@example.COM") { edges { node { id email } } } }');
     expect(byEmail.stripeCustomers.edges.map((e) => e.node)).toEqual([{ id: customers[7]!.id, email: 'Person7@Example.com' }]);
 

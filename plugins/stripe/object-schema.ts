@@ -7,6 +7,7 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { Session } from '../../gateway/auth.ts';
 import type { FieldRef } from '@pothos/core';
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import pg from 'pg';
 import type { Builder, Context, PlugboardTypes } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
@@ -38,26 +39,53 @@ const PAGE_DEFAULT = 20;
 const PAGE_LIMIT = 100;
 const RELATION_DEFAULT = 20;
 
+/** Each GraphQL field of a view's type → the column it reads (`data` and `metadata` read none here). */
+function fieldColumns(view: ResourceView): Map<string, string> {
+  const columns = new Map([
+    ['id', 'id'],
+    ['created', 'created'],
+    ['isDeleted', 'is_deleted'],
+    ['stripeAt', 'stripe_at'],
+    ['syncedAt', 'synced_at'],
+  ]);
+  for (const column of Object.keys(view.columns)) columns.set(camelCase(column), column);
+  for (const [field, relation] of Object.entries(view.belongsTo ?? {})) columns.set(field, relation.column);
+  return columns;
+}
+const FIELD_COLUMNS = Object.fromEntries(Object.entries(VIEWS).map(([table, view]) => [table, fieldColumns(view)])) as Record<ObjectResource, Map<string, string>>;
+
 /**
- * The columns a row query reads: every generated column a view exposes, filters on or joins by,
- * never `data` (a subscription's object, with its items and prices, is kilobytes: reading it for
- * clients that ask for two fields dominated a page).
+ * The field names selected under `path` (e.g. edges → node) of the field being resolved,
+ * through inline fragments and fragment spreads.
  */
-const rowColumns = (view: ResourceView) =>
-  [
-    ...new Set([
-      'id',
-      'created',
-      'is_deleted',
-      'stripe_at',
-      'synced_at',
-      ...Object.keys(view.columns),
-      ...Object.keys(view.filters),
-      ...Object.values(view.belongsTo ?? {}).map((relation) => relation.column),
-    ]),
-  ]
-    .map((column) => `t."${column}"`)
-    .join(', ');
+function selectedFields(info: GraphQLResolveInfo, path: string[]): Set<string> {
+  let sets: SelectionSetNode[] = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+  const fieldsOf = (selections: SelectionSetNode[]): FieldNode[] =>
+    selections.flatMap((set) =>
+      set.selections.flatMap((selection): FieldNode[] => {
+        if (selection.kind === Kind.FIELD) return [selection];
+        if (selection.kind === Kind.INLINE_FRAGMENT) return fieldsOf([selection.selectionSet]);
+        const fragment = info.fragments[selection.name.value];
+        return fragment ? fieldsOf([fragment.selectionSet]) : [];
+      }),
+    );
+  for (const step of path) sets = fieldsOf(sets).filter((field) => field.name.value === step && field.selectionSet).map((field) => field.selectionSet!);
+  return new Set(fieldsOf(sets).map((field) => field.name.value));
+}
+
+/**
+ * The columns a row query reads: `id` and the generated columns behind the fields selected,
+ * never `data` — rows are decoded in full, so reading columns nobody asked for (a subscription's
+ * object is kilobytes) dominated a page.
+ */
+function columnsFor(table: ObjectResource, fields: Set<string>): string {
+  const columns = new Set(['id']);
+  for (const field of fields) {
+    const column = FIELD_COLUMNS[table].get(field);
+    if (column) columns.add(column);
+  }
+  return [...columns].sort().map((column) => `t."${column}"`).join(', ');
+}
 
 const TIMESTAMPTZ = 1184;
 const parseTimestamp = pg.types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
@@ -67,10 +95,8 @@ const timestampsAsText: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === TIMESTAMPTZ ? (value: string) => value : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const ROW_COLUMNS = Object.fromEntries(Object.entries(VIEWS).map(([table, view]) => [table, rowColumns(view)])) as Record<ObjectResource, string>;
-
 const statement = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
-  Object.entries({ table, columns: ROW_COLUMNS[table], ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
+  Object.entries({ table, ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
 
 export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
@@ -86,18 +112,18 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
       })
       .load(row.id);
 
-  /** The row of `table` with each id, batched per request. */
-  const byId = (context: Context, table: ObjectResource) =>
-    context.loaders.get(`stripe.${table}.id`, async (ids: readonly string[]) => {
-      const rows = new Map((await query(statement('view-by-id', table), [ids])).map((row) => [row.id, row]));
+  /** The row of `table` with each id (reading `columns`), batched per request. */
+  const byId = (context: Context, table: ObjectResource, columns: string) =>
+    context.loaders.get(`stripe.${table}.id:${columns}`, async (ids: readonly string[]) => {
+      const rows = new Map((await query(statement('view-by-id', table, { columns }), [ids])).map((row) => [row.id, row]));
       return ids.map((id) => rows.get(id) ?? null);
     });
 
   /** The newest `limit` rows of `table` whose `column` holds each parent id, batched per request. */
-  const byParent = (context: Context, table: ObjectResource, column: string, limit: number) =>
-    context.loaders.get(`stripe.${table}.${column}.${limit}`, async (parents: readonly string[]) => {
+  const byParent = (context: Context, table: ObjectResource, column: string, limit: number, columns: string) =>
+    context.loaders.get(`stripe.${table}.${column}.${limit}:${columns}`, async (parents: readonly string[]) => {
       const groups = new Map<string, StripeRow[]>(parents.map((id) => [id, []]));
-      for (const row of await query(statement('view-by-parent', table, { column }), [parents, limit])) groups.get(row.parent_id!)!.push(row);
+      for (const row of await query(statement('view-by-parent', table, { column, columns }), [parents, limit])) groups.get(row.parent_id!)!.push(row);
       return parents.map((id) => groups.get(id)!);
     });
 
@@ -131,9 +157,9 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           fields[field] = t.field({
             type: refOf(relation.table),
             nullable: true,
-            resolve: (row, _args, context) => {
+            resolve: (row, _args, context, info) => {
               const id = row[relation.column];
-              return typeof id === 'string' ? byId(context, relation.table).load(id) : null;
+              return typeof id === 'string' ? byId(context, relation.table, columnsFor(relation.table, selectedFields(info, []))).load(id) : null;
             },
           });
         }
@@ -142,7 +168,8 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
             type: [refOf(relation.table)],
             description: `Newest first, at most \`first\` (default ${RELATION_DEFAULT}, at most ${PAGE_LIMIT}).`,
             args: { first: t.arg.int({ defaultValue: RELATION_DEFAULT }) },
-            resolve: (row, args, context) => byParent(context, relation.table, relation.column, pageSize(args.first, RELATION_DEFAULT)).load(row.id),
+            resolve: (row, args, context, info) =>
+              byParent(context, relation.table, relation.column, pageSize(args.first, RELATION_DEFAULT), columnsFor(relation.table, selectedFields(info, []))).load(row.id),
           });
         }
         return fields;
@@ -156,7 +183,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
         description: `${view.description} By id, deleted or not.`,
         authScopes: (_root, _args, context) => mayRead(context.session),
         args: { id: t.arg.id({ required: true }) },
-        resolve: (_root, { id }, context) => byId(context, table).load(String(id)),
+        resolve: (_root, { id }, context, info) => byId(context, table, columnsFor(table, selectedFields(info, []))).load(String(id)),
       }),
     );
 
@@ -173,7 +200,8 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           createdTo: t.arg({ type: 'DateTime', description: 'Created before.' }),
           orderBy: t.arg({ type: OrderEnum, defaultValue: 'DESC' }),
         },
-        resolve: (_root, args) => {
+        resolve: (_root, args, _context, info) => {
+          const columns = columnsFor(table, selectedFields(info, ['edges', 'node']));
           const values: unknown[] = [];
           const where: string[] = [];
           const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
@@ -193,7 +221,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
               if (after) bounds.push(keyset(descending ? '<' : '>', decodeCursor(after), bind));
               if (before) bounds.push(keyset(descending ? '>' : '<', decodeCursor(before), bind));
               const order = descending !== inverted ? 'DESC' : 'ASC';
-              const text = statement('view-page', table, { where: bounds.map((b) => `AND ${b}`).join(' '), order });
+              const text = statement('view-page', table, { columns, where: bounds.map((b) => `AND ${b}`).join(' '), order });
               return query(text, [limit, ...values]);
             },
           );
