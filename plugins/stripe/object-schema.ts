@@ -87,6 +87,14 @@ function columnsFor(table: ObjectResource, fields: Set<string>): string {
   return [...columns].sort().map((column) => `t."${column}"`).join(', ');
 }
 
+/** Worked out once per field of the operation: graphql-js passes every row the same fieldNodes. */
+const columnsByFieldNodes = new WeakMap<readonly FieldNode[], string>();
+function columnsOf(table: ObjectResource, info: GraphQLResolveInfo, path: string[] = []): string {
+  let columns = columnsByFieldNodes.get(info.fieldNodes);
+  if (columns === undefined) columnsByFieldNodes.set(info.fieldNodes, (columns = columnsFor(table, selectedFields(info, path))));
+  return columns;
+}
+
 const TIMESTAMPTZ = 1184;
 const parseTimestamp = pg.types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
 const timestamp = (value: unknown) => (typeof value === 'string' ? parseTimestamp(value) : null);
@@ -159,7 +167,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
             nullable: true,
             resolve: (row, _args, context, info) => {
               const id = row[relation.column];
-              return typeof id === 'string' ? byId(context, relation.table, columnsFor(relation.table, selectedFields(info, []))).load(id) : null;
+              return typeof id === 'string' ? byId(context, relation.table, columnsOf(relation.table, info)).load(id) : null;
             },
           });
         }
@@ -169,7 +177,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
             description: `Newest first, at most \`first\` (default ${RELATION_DEFAULT}, at most ${PAGE_LIMIT}).`,
             args: { first: t.arg.int({ defaultValue: RELATION_DEFAULT }) },
             resolve: (row, args, context, info) =>
-              byParent(context, relation.table, relation.column, pageSize(args.first, RELATION_DEFAULT), columnsFor(relation.table, selectedFields(info, []))).load(row.id),
+              byParent(context, relation.table, relation.column, pageSize(args.first, RELATION_DEFAULT), columnsOf(relation.table, info)).load(row.id),
           });
         }
         return fields;
@@ -183,7 +191,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
         description: `${view.description} By id, deleted or not.`,
         authScopes: (_root, _args, context) => mayRead(context.session),
         args: { id: t.arg.id({ required: true }) },
-        resolve: (_root, { id }, context, info) => byId(context, table, columnsFor(table, selectedFields(info, []))).load(String(id)),
+        resolve: (_root, { id }, context, info) => byId(context, table, columnsOf(table, info)).load(String(id)),
       }),
     );
 
@@ -201,7 +209,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           orderBy: t.arg({ type: OrderEnum, defaultValue: 'DESC' }),
         },
         resolve: (_root, args, _context, info) => {
-          const columns = columnsFor(table, selectedFields(info, ['edges', 'node']));
+          const columns = columnsOf(table, info, ['edges', 'node']);
           const values: unknown[] = [];
           const where: string[] = [];
           const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
