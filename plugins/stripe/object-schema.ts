@@ -15,7 +15,7 @@ import { badUserInput } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { StripeConfig } from './config.ts';
 import type { ObjectResource } from './resources.ts';
-import { stripeSql } from './sql.ts';
+import { tableSql } from './sql.ts';
 import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';
 
 /**
@@ -103,9 +103,6 @@ const timestampsAsText: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === TIMESTAMPTZ ? (value: string) => value : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const statement = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
-  Object.entries({ table, ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
-
 export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
   const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>({ text, values, types: timestampsAsText })).rows;
@@ -114,7 +111,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
   const objectOf = (context: Context, table: ObjectResource, row: StripeRow) =>
     context.loaders
       .get(`stripe.${table}.data`, async (ids: readonly string[]) => {
-        const { rows } = await runtime.db.query<{ id: string; data: Record<string, unknown> }>(statement('view-objects', table), [ids]);
+        const { rows } = await runtime.db.query<{ id: string; data: Record<string, unknown> }>(tableSql('view-objects', table), [ids]);
         const objects = new Map(rows.map((r) => [r.id, r.data]));
         return ids.map((id) => objects.get(id) ?? null);
       })
@@ -123,7 +120,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
   /** The row of `table` with each id (reading `columns`), batched per request. */
   const byId = (context: Context, table: ObjectResource, columns: string) =>
     context.loaders.get(`stripe.${table}.id:${columns}`, async (ids: readonly string[]) => {
-      const rows = new Map((await query(statement('view-by-id', table, { columns }), [ids])).map((row) => [row.id, row]));
+      const rows = new Map((await query(tableSql('view-by-id', table, { columns }), [ids])).map((row) => [row.id, row]));
       return ids.map((id) => rows.get(id) ?? null);
     });
 
@@ -131,7 +128,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
   const byParent = (context: Context, table: ObjectResource, column: string, limit: number, columns: string) =>
     context.loaders.get(`stripe.${table}.${column}.${limit}:${columns}`, async (parents: readonly string[]) => {
       const groups = new Map<string, StripeRow[]>(parents.map((id) => [id, []]));
-      for (const row of await query(statement('view-by-parent', table, { column, columns }), [parents, limit])) groups.get(row.parent_id!)!.push(row);
+      for (const row of await query(tableSql('view-by-parent', table, { column, columns }), [parents, limit])) groups.get(row.parent_id!)!.push(row);
       return parents.map((id) => groups.get(id)!);
     });
 
@@ -229,7 +226,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
               if (after) bounds.push(keyset(descending ? '<' : '>', decodeCursor(after), bind));
               if (before) bounds.push(keyset(descending ? '>' : '<', decodeCursor(before), bind));
               const order = descending !== inverted ? 'DESC' : 'ASC';
-              const text = statement('view-page', table, { columns, where: bounds.map((b) => `AND ${b}`).join(' '), order });
+              const text = tableSql('view-page', table, { columns, where: bounds.map((b) => `AND ${b}`).join(' '), order });
               return query(text, [limit, ...values]);
             },
           );

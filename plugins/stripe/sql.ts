@@ -3,5 +3,9 @@ import type { ObjectResource } from './resources.ts';
 
 export const stripeSql = sqlFolder(new URL('./sql/', import.meta.url));
 
-/** A statement over one resource table (table names come from RESOURCES, never from input). */
-export const tableSql = (name: string, table: ObjectResource) => stripeSql(name).replaceAll('{table}', table);
+/**
+ * A statement over one resource table, its `{table}` and any other `{placeholder}` in `fill`
+ * filled in (table and column names come from RESOURCES and views.ts, never from input).
+ */
+export const tableSql = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
+  Object.entries({ table, ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
