@@ -3,8 +3,10 @@
  * measured in one run (rounds alternate which goes first; the figure is the median of per-round ratios):
  *   - BullMQ: Queue.addBulk (batches of 1000) and a Worker at concurrency 50, the port's
  *     retention settings, vs the port's BullMQ adapter. Needs Redis (REDIS_URL, default local).
- *   - pg-boss: insert (batches of 1000) and work() with the adapter's worker shape (5 fetch
- *     loops × batches of 10, burst while full, per-job results), vs the port's Postgres adapter.
+ *   - pg-boss: insert (batches of 1000) of the rows the adapter stores (the job's type in the
+ *     payload, ids returned, as BullMQ's addBulk returns them) into a queue with the adapter's
+ *     settings, and work() with the adapter's worker shape (5 fetch loops × batches of 10, burst
+ *     while full, per-job results), vs the port's Postgres adapter.
  * Target: the port >= 90% of raw for both add and process throughput.
  *
  * Run: npm run bench:jobs   (BENCH_JOBS, BENCH_ROUNDS tune it)
@@ -104,11 +106,12 @@ async function rawPgBoss(databaseUrl: string): Promise<Figures> {
   boss.on('error', () => {});
   await boss.start();
   const name = `noop${suffix()}`;
-  await boss.createQueue(name, { notify: true, heartbeatSeconds: 30, expireInSeconds: 24 * 3600, deleteAfterSeconds: 7 * 24 * 3600 });
+  await boss.createQueue(name, { retryLimit: 0, retryDelay: 0, retryBackoff: false, notify: true, heartbeatSeconds: 30, expireInSeconds: 24 * 3600, deleteAfterSeconds: 7 * 24 * 3600 });
   const { localConcurrency, batchSize, perBatch } = workerShape(CONCURRENCY);
   const figures = await measure(
     async (n) => {
-      await boss.insert(name, Array.from({ length: n }, () => ({ data: {} })));
+      // The same job the port stores (its type travels in the payload) and the same answer (the ids).
+      await boss.insert(name, Array.from({ length: n }, () => ({ data: { type: 'noop', data: {} } })), { returnId: true });
     },
     async (onDone) => {
       const options = { localConcurrency, batchSize, burstWhenBatchFull: true, includeMetadata: true, perJobResults: true, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 } as const;

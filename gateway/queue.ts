@@ -193,35 +193,67 @@ export function checkEnqueueOptions(options: EnqueueOptions = {}): void {
 }
 
 /**
- * Runs one attempt of a handler with its deadline: the signal aborts at the deadline (or when
- * the adapter's own signal aborts, e.g. on cancel), and the attempt fails with JobTimeoutError
- * even if the handler ignores the signal.
+ * Runs one attempt of a handler with its deadline: the signal aborts at the deadline, and the
+ * attempt fails with JobTimeoutError even if the handler ignores the signal. `outer` is the
+ * adapter's own signal (cancel, lost claim): the handler's signal follows it, and with
+ * `endOnOuterAbort` the attempt also fails at once when it aborts.
  */
-export async function runAttempt(
+export function runAttempt(
   handler: JobHandler,
   data: unknown,
   context: Omit<JobContext, 'signal'>,
   timeoutMs: number,
   outer?: AbortSignal,
+  { endOnOuterAbort = true } = {},
 ): Promise<unknown> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const onOuterAbort = () => controller.abort(outer!.reason);
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-  try {
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new JobTimeoutError(timeoutMs);
-        controller.abort(error);
+  const own = new AbortController();
+  // Joined to `outer` only when the handler reads it: a signal made by AbortSignal.any costs
+  // ~5 µs once it has a listener (Node keeps it alive until it aborts), which no-op jobs feel.
+  let signal: AbortSignal | undefined;
+  const job: JobContext = {
+    ...context,
+    get signal() {
+      return (signal ??= outer ? AbortSignal.any([outer, own.signal]) : own.signal);
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const onOuterAbort = () => {
+      own.abort(outer!.reason);
+      done();
+      reject(outer!.reason);
+    };
+    const timer = setTimeout(() => {
+      const error = new JobTimeoutError(timeoutMs);
+      own.abort(error);
+      done();
+      reject(error);
+    }, timeoutMs);
+    const listening = endOnOuterAbort && outer !== undefined;
+    const done = () => {
+      clearTimeout(timer);
+      if (listening) outer!.removeEventListener('abort', onOuterAbort);
+    };
+    if (listening) {
+      if (outer!.aborted) return onOuterAbort();
+      outer!.addEventListener('abort', onOuterAbort, { once: true });
+    }
+    let attempt: Promise<unknown>;
+    try {
+      attempt = Promise.resolve(handler(data, job));
+    } catch (error) {
+      attempt = Promise.reject(error);
+    }
+    attempt.then(
+      (result) => {
+        done();
+        resolve(result);
+      },
+      (error: unknown) => {
+        done();
         reject(error);
-      }, timeoutMs);
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    return await Promise.race([handler(data, { ...context, signal: controller.signal }), deadline]);
-  } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
-  }
+      },
+    );
+  });
 }
 
 export function errorMessage(error: unknown): string {
