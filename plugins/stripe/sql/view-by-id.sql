@@ -1,5 +1,5 @@
--- Rows of one resource table by id, deleted ones included (a price that was archived or deleted
--- still describes the subscription item that points at it).
+-- One row of a resource table by id, deleted or not, with {columns} planned from the selection
+-- (plan.ts).
 SELECT {columns}
 FROM stripe."{table}" AS t
-WHERE t.id = ANY($1::text[])
+WHERE t.id = $1
