@@ -13,7 +13,7 @@ import type { Builder, PlugboardTypes } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { StripeConfig } from './config.ts';
-import { PAGE_DEFAULT, PAGE_LIMIT, pageSize, RELATION_DEFAULT, relationKey, selectList } from './plan.ts';
+import { PAGE_DEFAULT, PAGE_LIMIT, pageSize, planFor, RELATION_DEFAULT, relationKey, type Plan } from './plan.ts';
 import type { ObjectResource } from './resources.ts';
 import { tableSql } from './sql.ts';
 import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';
@@ -36,6 +36,8 @@ const TIMESTAMPTZ = 1184;
 const parseTimestamp = pg.types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
 const timestamp = (value: unknown) => (typeof value === 'string' ? parseTimestamp(value) : null);
 
+const MAX_NAMED = 200;
+
 /** A relation of a row, planned into the statement that read it. */
 function planned<T>(row: StripeRow, key: string): T {
   const value = row[key];
@@ -45,7 +47,21 @@ function planned<T>(row: StripeRow, key: string): T {
 
 export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
-  const query = async (text: string, values: unknown[]) => (await runtime.db.query<StripeRow>(text, values)).rows;
+  // Statements are named, so each connection parses and plans one once (planning a nested
+  // statement costs Postgres about as much as running it) — the first MAX_NAMED distinct ones:
+  // clients sending endless distinct selections must not fill the server's memory.
+  const statementNames = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = statementNames.get(text);
+    if (name === undefined && statementNames.size < MAX_NAMED) statementNames.set(text, (name = `stripe_view_${statementNames.size + 1}`));
+    return name;
+  };
+  const rowsOf = async (plan: Plan, text: string, values: unknown[]) => {
+    const name = nameOf(text);
+    const { rows } = await runtime.db.query<StripeRow>(name ? { name, text, values } : { text, values });
+    for (const row of rows) plan.complete(row);
+    return rows;
+  };
 
   const OrderEnum = builder.enumType('StripeOrder', {
     description: 'Order of a Stripe connection by the objects\' `created` time (ties by id).',
@@ -99,7 +115,10 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
         description: `${view.description} By id, deleted or not.`,
         authScopes: (_root, _args, context) => mayRead(context.session),
         args: { id: t.arg.id({ required: true }) },
-        resolve: async (_root, { id }, _context, info) => (await query(tableSql('view-by-id', table, { columns: selectList(table, info) }), [String(id)]))[0] ?? null,
+        resolve: async (_root, { id }, _context, info) => {
+          const plan = planFor(table, info);
+          return (await rowsOf(plan, tableSql('view-by-id', table, { columns: plan.columns }), [String(id)]))[0] ?? null;
+        },
       }),
     );
 
@@ -117,7 +136,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           orderBy: t.arg({ type: OrderEnum, defaultValue: 'DESC' }),
         },
         resolve: (_root, args, _context, info) => {
-          const columns = selectList(table, info, ['edges', 'node']);
+          const plan = planFor(table, info, ['edges', 'node']);
           const values: unknown[] = [];
           const where: string[] = [];
           const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
@@ -137,8 +156,8 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
               if (after) bounds.push(keyset(descending ? '<' : '>', decodeCursor(after), bind));
               if (before) bounds.push(keyset(descending ? '>' : '<', decodeCursor(before), bind));
               const order = descending !== inverted ? 'DESC' : 'ASC';
-              const text = tableSql('view-page', table, { columns, where: bounds.map((b) => `AND ${b}`).join(' '), order });
-              return query(text, [limit, ...values]);
+              const text = tableSql('view-page', table, { columns: plan.columns, where: bounds.map((b) => `AND ${b}`).join(' '), order });
+              return rowsOf(plan, text, [limit, ...values]);
             },
           );
         },
