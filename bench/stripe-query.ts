@@ -13,7 +13,8 @@
  * a pool of 10 (Plugboard's size, gateway/db.ts), autocannon in this process on core 0:
  *
  * - Plugboard (`plugboard serve`, admin secret): `stripeCustomers(first: 50)` with each
- *   customer's subscriptions, their items and each item's price (DataLoader, one SQL per level);
+ *   customer's subscriptions, their items and each item's price (one SQL statement planned from
+ *   the selection, relations as nested JSON subqueries);
  * - PostGraphile v5, Amber preset (bench/peers/postgraphile-server.ts), the relations declared by
  *   smart-tag COMMENTs (no foreign keys to read; `subscriptions` renamed, as it clashes with the
  *   Subscription root type), asked the equivalent query: the same 50 customers in the same order
