@@ -6,7 +6,7 @@
  * the levels. Table and column names come from views.ts; only validated integers (page sizes)
  * are written into the statement.
  */
-import { getArgumentValues, GraphQLObjectType, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { getArgumentValues, GraphQLObjectType, Kind, visit, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { badUserInput } from '../../gateway/errors.ts';
 import type { ObjectResource } from './resources.ts';
 import { tableSql } from './sql.ts';
@@ -181,23 +181,48 @@ function planOf(entries: Map<string, Entry>): Plan {
   };
 }
 
-/** Plans are worked out once per field of an operation and set of variables. */
-const plans = new WeakMap<readonly FieldNode[], Map<string, Plan>>();
+/** The variables used below the fields (through fragment spreads): a plan depends on them only. */
+function variablesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo): string[] {
+  const names = new Set<string>();
+  const spread = new Set<string>();
+  const walk = (set: SelectionSetNode) =>
+    visit(set, {
+      Variable: (node) => void names.add(node.name.value),
+      FragmentSpread: (node) => {
+        const fragment = info.fragments[node.name.value];
+        if (fragment && !spread.has(node.name.value)) {
+          spread.add(node.name.value);
+          walk(fragment.selectionSet);
+        }
+      },
+    });
+  for (const set of selectionSets(nodes)) walk(set);
+  return [...names].sort();
+}
+
+/**
+ * Plans are worked out once per field of an operation and values of the variables used below
+ * it (a cursor or filter on the root field does not change the plan).
+ */
+const plans = new WeakMap<readonly FieldNode[], { variables: string[]; byValues: Map<string, Plan> }>();
+/** Distinct variable values planned per field before the oldest plans are dropped. */
+const PLANS_PER_FIELD = 100;
 
 /**
  * The plan for rows of `table` answering the field being resolved, whose rows sit at `path`
  * under it (['edges', 'node'] for a connection).
  */
 export function planFor(table: ObjectResource, info: GraphQLResolveInfo, path: string[] = []): Plan {
-  let byVariables = plans.get(info.fieldNodes);
-  if (!byVariables) plans.set(info.fieldNodes, (byVariables = new Map()));
-  const variables = JSON.stringify(info.variableValues);
-  let plan = byVariables.get(variables);
+  let cached = plans.get(info.fieldNodes);
+  if (!cached) plans.set(info.fieldNodes, (cached = { variables: variablesBelow(info.fieldNodes, info), byValues: new Map() }));
+  const values = JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null));
+  let plan = cached.byValues.get(values);
   if (plan === undefined) {
     let sets = selectionSets(info.fieldNodes);
     for (const step of path) sets = selectionSets(fieldsByName(sets, info).get(step) ?? []);
     plan = planOf(new Planner(info).entries(table, 't', sets));
-    byVariables.set(variables, plan);
+    if (cached.byValues.size >= PLANS_PER_FIELD) cached.byValues.clear();
+    cached.byValues.set(values, plan);
   }
   return plan;
 }
