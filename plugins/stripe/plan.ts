@@ -30,7 +30,7 @@ export const relationKey = (field: string, limit?: number) => (limit === undefin
 
 interface Column {
   name: string;
-  type: ColumnType;
+  type: ColumnType | 'JSON';
 }
 
 /** Each GraphQL field of a view's type → the column behind it (`data` and `metadata` read `data`). */
@@ -41,8 +41,8 @@ function fieldColumns(view: ResourceView): Map<string, Column> {
     ['isDeleted', { name: 'is_deleted', type: 'Boolean' }],
     ['stripeAt', { name: 'stripe_at', type: 'DateTime' }],
     ['syncedAt', { name: 'synced_at', type: 'DateTime' }],
-    ['data', { name: 'data', type: 'String' }],
-    ['metadata', { name: 'data', type: 'String' }],
+    ['data', { name: 'data', type: 'JSON' }],
+    ['metadata', { name: 'data', type: 'JSON' }],
   ]);
   for (const [name, type] of Object.entries(view.columns)) columns.set(camelCase(name), { name, type });
   return columns;
