@@ -26,6 +26,8 @@ export interface Context {
   loaders: Loaders;
   log: Logger;
   requestId: string;
+  /** The graphql-ws connection an operation arrived on (null over HTTP). */
+  socketId: string | null;
 }
 
 export interface AuthScopes {

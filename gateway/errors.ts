@@ -28,6 +28,8 @@ export const ErrorCode = {
   WEBHOOK_SIGNATURE_INVALID: 'WEBHOOK_SIGNATURE_INVALID',
   /** A dependency (Postgres, Redis) is unavailable; retry later (HTTP 503). */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Too many requests of this kind from this connection or user; slow down. */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** Anything unexpected; the message is masked outside development. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

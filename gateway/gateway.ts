@@ -114,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.end(text);
       }],
     ]);
-    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), bodyLimit: settings.bodyLimit, metrics, log });
+    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), bodyLimit: settings.bodyLimit, metrics, log });
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(settings.port, settings.host, () => resolve());

@@ -25,6 +25,8 @@ export interface ServerContext {
   requestId?: string;
   /** graphql-ws operations: the session of the socket's `connection_init`. */
   session?: Session;
+  /** graphql-ws operations: the socket's connection id. */
+  socketId?: string;
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, Context>;
@@ -114,7 +116,7 @@ export function createGraphQLServer(options: {
     },
     // The HTTP layer enforces the body limit (cheaply, without wrapping every body in a stream).
     maxRequestBodySize: false,
-    context: ({ request, requestId, session }) => {
+    context: ({ request, requestId, session, socketId }) => {
       const build = (caller: Session): Context => ({
         session: caller,
         db: options.db,
@@ -123,6 +125,7 @@ export function createGraphQLServer(options: {
         loaders: createLoaders(),
         log,
         requestId: requestId ?? currentRequestId() ?? newRequestId(),
+        socketId: socketId ?? null,
       });
       const caller = session ?? options.authenticate(request.headers);
       return caller instanceof Promise ? caller.then(build) : build(caller);

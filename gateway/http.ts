@@ -2,17 +2,18 @@
  * The HTTP layer: one node:http server for /graphql (yoga), graphql-ws upgrades on the same
  * path, and the operational routes /healthz, /readyz and /metrics.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GraphQLError, type execute, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { ADMIN_ROLE, headersFromConnectionParams, type Authenticate, type HeaderSource, type Session } from './auth.ts';
 import { ErrorCode } from './errors.ts';
 import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from './logger.ts';
 import type { OperationMetrics } from './metrics.ts';
-import type { PluginRoute } from './plugin.ts';
+import type { PluginRoute, SocketConnection, SocketHooks } from './plugin.ts';
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   routes: ReadonlyMap<string, RouteHandler>;
   /** Plugins' routes (webhooks, dashboards, OAuth callbacks). */
   pluginRoutes?: readonly PluginRoute[];
+  /** Plugins' hooks on graphql-ws connections. */
+  socketHooks?: readonly SocketHooks[];
   bodyLimit: number;
   metrics: OperationMetrics;
   log: Logger;
@@ -172,23 +175,48 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
   });
 
-  const disposable = useServer<Record<string, unknown>, { session: Session; requestId: string }>(
+  const socketHooks = options.socketHooks ?? [];
+  const stopKeepAlive = keepSocketsAlive(sockets, socketHooks);
+  const closedHooks = async (connection: SocketConnection, hooks: readonly SocketHooks[]) => {
+    for (const hook of hooks) {
+      await Promise.resolve(hook.closed?.(connection)).catch((error: unknown) => log.error({ err: error }, 'socket closed hook failed'));
+    }
+  };
+
+  const disposable = useServer<Record<string, unknown>, { session: Session; requestId: string; connection: SocketConnection }>(
     {
       onConnect: async (context) => {
+        const { socket } = context.extra;
         try {
           context.extra.session = await options.authenticate(headersFromConnectionParams(context.connectionParams));
           context.extra.requestId = requestIdFrom(context.extra.request.headers['x-request-id']);
-          return true;
         } catch (error) {
           const reason = error instanceof GraphQLError ? error.message : 'Forbidden';
           // 4403 is graphql-ws's Forbidden; the reason tells the client why.
-          context.extra.socket.close(4403, reason.slice(0, 120));
+          socket.close(4403, reason.slice(0, 120));
           return false;
         }
+        const connection: SocketConnection = { id: randomUUID(), session: context.extra.session, close: (code, reason) => socket.close(code, reason.slice(0, 120)) };
+        context.extra.connection = connection;
+        for (const [index, hooks] of socketHooks.entries()) {
+          const refusal = await hooks.opened?.(connection);
+          if (refusal) {
+            await closedHooks(connection, socketHooks.slice(0, index));
+            socket.close(refusal.code, refusal.reason.slice(0, 120));
+            return false;
+          }
+        }
+        return true;
+      },
+      // Only for acknowledged connections: a refused one never counted as opened.
+      onDisconnect: async (context) => {
+        if (context.extra.connection) await closedHooks(context.extra.connection, socketHooks);
       },
       onSubscribe: async (context, _id, payload) => {
         const { session, requestId } = context.extra;
-        const enveloped = graphql.getEnveloped({ requestId, session: session!, request: context.extra.request, params: payload });
+        // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
+        // mutations, which graphql-ws carries as well as queries and subscriptions.
+        const enveloped = graphql.getEnveloped({ requestId, session: session!, socketId: context.extra.connection?.id, params: payload });
         let document;
         try {
           document = enveloped.parse(payload.query);
@@ -218,7 +246,42 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   return {
     server,
     closeSockets: async () => {
+      stopKeepAlive();
       await disposable.dispose();
     },
   };
+}
+
+/**
+ * Pings every socket each interval the plugins asked for (the shortest) and terminates a socket
+ * whose pong has not come back within the timeout: a dead peer is noticed within one interval
+ * plus one timeout. Returns the function that stops it.
+ */
+function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[]): () => void {
+  const wanted = hooks.flatMap((h) => (h.keepAlive ? [h.keepAlive] : []));
+  if (wanted.length === 0) return () => {};
+  const intervalMs = Math.min(...wanted.map((w) => w.intervalMs));
+  const timeoutMs = Math.min(...wanted.map((w) => w.timeoutMs));
+  const pings = new WeakMap<WebSocket, { sentAt: number; answered: boolean }>();
+  sockets.on('connection', (socket: WebSocket) =>
+    socket.on('pong', () => {
+      const ping = pings.get(socket);
+      if (ping) ping.answered = true;
+    }),
+  );
+  const tick = () => {
+    const now = Date.now();
+    for (const socket of sockets.clients) {
+      const ping = pings.get(socket);
+      if (ping && !ping.answered) {
+        if (now - ping.sentAt >= timeoutMs) socket.terminate();
+      } else if (!ping || now - ping.sentAt >= intervalMs) {
+        pings.set(socket, { sentAt: now, answered: false });
+        socket.ping();
+      }
+    }
+  };
+  const timer = setInterval(tick, Math.max(50, Math.min(intervalMs, timeoutMs) / 2));
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -73,6 +73,35 @@ export interface PluginRoute {
   handler(request: IncomingMessage, response: ServerResponse, session: Session | null): Promise<void> | void;
 }
 
+/** A graphql-ws connection, as plugins see it. */
+export interface SocketConnection {
+  /** Unique per connection (a UUID); operations over it carry it as `context.socketId`. */
+  readonly id: string;
+  readonly session: Session;
+  /** Closes the socket with a WebSocket close code and a reason (at most 123 bytes). */
+  close(code: number, reason: string): void;
+}
+
+/** Refuses a connection: the socket is closed with this code and reason before it is acknowledged. */
+export interface SocketRefusal {
+  code: number;
+  reason: string;
+}
+
+/** What a plugin hears of graphql-ws connections. */
+export interface SocketHooks {
+  /** A connection authenticated and about to be acknowledged; return a refusal to close it instead. */
+  opened?(connection: SocketConnection): Promise<SocketRefusal | undefined> | SocketRefusal | undefined;
+  /** An acknowledged connection closed, for whatever reason (client, missed pong, shutdown). */
+  closed?(connection: SocketConnection): Promise<void> | void;
+  /**
+   * Asks the gateway to ping every socket (WebSocket ping frames) each `intervalMs` and to
+   * terminate one whose pong has not come back `timeoutMs` after a ping (dead peers, half-open
+   * TCP). With several plugins asking, the shortest interval and timeout win.
+   */
+  keepAlive?: { intervalMs: number; timeoutMs: number };
+}
+
 /**
  * Hooks are declared as methods so a `PluginDefinition<StripeConfig>` can sit in the registry's
  * `Plugin[]` (method parameters are checked bivariantly).
@@ -102,6 +131,8 @@ export interface PluginDefinition<Config> {
    * plugin's `events` table (see gateway/webhooks.ts for its columns) and calls `apply`.
    */
   webhooks?(runtime: PluginRuntime<Config>): WebhookReceiver;
+  /** Hooks on graphql-ws connections. */
+  sockets?(runtime: PluginRuntime<Config>): SocketHooks;
   /** Runs after migrations, before the server listens. */
   start?(runtime: PluginRuntime<Config>): Promise<void> | void;
   /** Runs on shutdown, before pools close. */

@@ -8,7 +8,7 @@ import { buildSubschema, composeSchema } from './compose.ts';
 import { openDatabase, type Database } from './db.ts';
 import { createJobRegistry, type JobRegistry } from './jobs.ts';
 import { runMigrations, type MigrationSource } from './migrations.ts';
-import { createLazyRuntime, type PluginRoute, type PluginRuntime, type PluginStatus } from './plugin.ts';
+import { createLazyRuntime, type PluginRoute, type PluginRuntime, type PluginStatus, type SocketHooks } from './plugin.ts';
 import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
@@ -33,6 +33,8 @@ export interface PluginSet {
   schema(): GraphQLSchema;
   /** Plugins' own routes and their webhook routes. */
   routes(options: { bodyLimit: number }): PluginRoute[];
+  /** The socket hooks of the enabled plugins. */
+  sockets(): SocketHooks[];
 }
 
 export interface Services {
@@ -94,6 +96,9 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
         (log): PluginRoute => ({ method: 'ANY', path: log.path, access: 'public', handler: (request, response) => log.handle(request, response, bodyLimit) }),
       );
       return [...webhookRoutes, ...instances.flatMap(({ selected: entry, runtime }) => entry.plugin.routes?.(runtime) ?? [])];
+    },
+    sockets() {
+      return instances.flatMap(({ selected: entry, runtime }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime)] : []));
     },
   };
 }

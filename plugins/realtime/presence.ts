@@ -1,0 +1,163 @@
+/**
+ * Connections and presence. Each instance keeps its own sockets in memory and writes them to
+ * Postgres in batches; presence lives in Postgres, so every instance sees the same. A user's
+ * first connection anywhere makes them ONLINE; when their last one closes the grace period
+ * starts (a reconnect inside it publishes nothing), and whichever instance's sweep finds it over
+ * turns them OFFLINE and publishes it. Instances heartbeat; one silent for two reaper intervals
+ * is dead, and the others reap its connections. Presence changes go to the user's rooms only.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { PluginRuntime, SocketConnection, SocketRefusal } from '../../gateway/plugin.ts';
+import { Batcher } from './batch.ts';
+import type { RealtimeConfig } from './config.ts';
+import type { EventLog } from './events-log.ts';
+import { realtimeSql } from './sql.ts';
+import { PRESENCE, type PresencePayload, type PresenceStatus } from './topics.ts';
+
+/** Where `plugboard realtime disconnect` asks the instance holding a connection to close it. */
+export const DISCONNECT_CHANNEL = 'realtime_disconnect';
+/** Close code of a connection closed by an operator. */
+export const CLOSED_BY_OPERATOR = 4000;
+/** Close code of a connection refused at REALTIME_MAX_CONNECTIONS ("try again later"). */
+export const TOO_MANY_CONNECTIONS = 1013;
+
+interface PresenceRow {
+  user_id: string;
+  status: PresenceStatus;
+  custom_status: string | null;
+  last_seen: Date | null;
+}
+
+export const toPresence = (row: PresenceRow): PresencePayload => ({
+  userId: row.user_id,
+  status: row.status,
+  customStatus: row.custom_status,
+  lastSeen: row.last_seen ? row.last_seen.toISOString() : null,
+});
+
+type Change = { kind: 'open' | 'close'; id: string; userId: string };
+
+export class PresenceTracker {
+  readonly instanceId = randomUUID();
+  /** This instance's sockets by connection id. */
+  readonly local = new Map<string, SocketConnection>();
+  private readonly changes: Batcher<Change>;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private listener: pg.Client | undefined;
+  private readonly runtime: PluginRuntime<RealtimeConfig>;
+  private readonly events: EventLog;
+
+  constructor(runtime: PluginRuntime<RealtimeConfig>, events: EventLog) {
+    this.runtime = runtime;
+    this.events = events;
+    this.changes = new Batcher((changes) => this.apply(changes), { delayMs: 10, maxItems: 500 });
+  }
+
+  opened(connection: SocketConnection): SocketRefusal | undefined {
+    const { maxConnections } = this.runtime.config;
+    if (this.local.size >= maxConnections) {
+      return { code: TOO_MANY_CONNECTIONS, reason: `Too many connections on this instance (REALTIME_MAX_CONNECTIONS=${maxConnections}); retry later` };
+    }
+    this.local.set(connection.id, connection);
+    const { userId } = connection.session;
+    if (userId) {
+      this.changes.add({ kind: 'open', id: connection.id, userId }).catch((error: unknown) => this.runtime.log.error({ err: error }, 'recording a connection failed'));
+      this.events.record('connected', { userId, data: { connection: connection.id } });
+    }
+    return undefined;
+  }
+
+  closed(connection: SocketConnection): void {
+    if (!this.local.delete(connection.id)) return;
+    const { userId } = connection.session;
+    if (userId) {
+      this.changes.add({ kind: 'close', id: connection.id, userId }).catch((error: unknown) => this.runtime.log.error({ err: error }, 'recording a closed connection failed'));
+      this.events.record('disconnected', { userId, data: { connection: connection.id } });
+    }
+  }
+
+  /** Opens and closes in the order they happened: a connection opened and closed within one batch ends up gone. */
+  private async apply(changes: Change[]): Promise<void> {
+    const { db, config } = this.runtime;
+    const opens = changes.filter((c) => c.kind === 'open');
+    const closes = changes.filter((c) => c.kind === 'close');
+    if (opens.length > 0) {
+      const { rows } = await db.query<PresenceRow>(realtimeSql('connections-open'), [this.instanceId, opens.map((c) => c.id), opens.map((c) => c.userId)]);
+      await this.publish(rows);
+    }
+    if (closes.length > 0) await db.query(realtimeSql('connections-close'), [closes.map((c) => c.id), config.presenceGraceMs]);
+  }
+
+  async setPresence(userId: string, status: PresenceStatus, customStatus: string | null): Promise<PresencePayload> {
+    const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('set-presence'), [userId, status, customStatus]);
+    await this.publish(rows);
+    this.events.record('presence_changed', { userId, data: { status, customStatus } });
+    return toPresence(rows[0]!);
+  }
+
+  /** Shows a user who just joined a room to its members, unless they are OFFLINE. */
+  async announce(userId: string, roomId: string): Promise<void> {
+    const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('presence-of-users'), [[userId]]);
+    const row = rows[0];
+    if (row && row.status !== 'OFFLINE') this.runtime.pubsub.publish(PRESENCE, toPresence(row), roomId);
+  }
+
+  /** Publishes each user's presence to each room they are a member of. */
+  async publish(rows: PresenceRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const byUser = new Map(rows.map((row) => [row.user_id, toPresence(row)]));
+    const { rows: memberships } = await this.runtime.db.query<{ room_id: string; user_id: string }>(realtimeSql('rooms-of-users'), [[...byUser.keys()]]);
+    for (const { room_id, user_id } of memberships) this.runtime.pubsub.publish(PRESENCE, byUser.get(user_id)!, room_id);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.runtime;
+    await this.heartbeat();
+    const every = (ms: number, task: () => Promise<void>, what: string) => {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        task()
+          .catch((error: unknown) => log.warn({ err: error }, `realtime ${what} failed`))
+          .finally(() => (running = false));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(config.reaperIntervalMs, () => this.heartbeat(), 'heartbeat');
+    // The grace sweep runs often enough that OFFLINE lands within a quarter of the grace period.
+    every(Math.min(1000, Math.max(50, config.presenceGraceMs / 4)), () => this.sweep(), 'grace sweep');
+    await this.listenForDisconnects();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { db, config } = this.runtime;
+    await db.query(realtimeSql('instance-heartbeat'), [this.instanceId]);
+    await db.query(realtimeSql('instances-reap'), [2 * config.reaperIntervalMs, config.presenceGraceMs]);
+  }
+
+  /** Users whose grace period is over turn OFFLINE; the sweep that takes a row publishes it. */
+  async sweep(): Promise<void> {
+    const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('grace-sweep'));
+    await this.publish(rows);
+  }
+
+  private async listenForDisconnects(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.runtime.connections.databaseUrl, application_name: 'plugboard-realtime' });
+    client.on('notification', ({ payload }) => payload && this.local.get(payload)?.close(CLOSED_BY_OPERATOR, 'Disconnected by an operator'));
+    client.on('error', (error) => this.runtime.log.warn({ err: error }, 'realtime disconnect listener lost its connection'));
+    await client.connect();
+    await client.query(`LISTEN ${DISCONNECT_CHANNEL}`);
+    this.listener = client;
+  }
+
+  /** Stops the timers and writes what is pending; the sockets were closed before (their closes are in the batch). */
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    await this.changes.flush();
+    await this.runtime.db.query(realtimeSql('instance-leave'), [this.instanceId]);
+    await this.listener?.end().catch(() => {});
+  }
+}

@@ -1,0 +1,131 @@
+/** Rooms and membership: who may join, invite, read and follow a room. */
+import { LRUCache } from 'lru-cache';
+import type { Session } from '../../gateway/auth.ts';
+import { badUserInput, forbidden } from '../../gateway/errors.ts';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { RealtimeConfig } from './config.ts';
+import type { EventLog } from './events-log.ts';
+import { realtimeSql } from './sql.ts';
+import { ROOM_EVENTS, type RoomEventType } from './topics.ts';
+
+export interface RoomRow {
+  id: string;
+  name: string;
+  is_private: boolean;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  /** The caller's role in it, null when not a member. */
+  role: 'owner' | 'admin' | 'member' | null;
+  invited?: boolean;
+  cursor_at?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A room id from input: a UUID, or a BAD_USER_INPUT error. */
+export function roomIdOf(value: string | number): string {
+  const id = String(value);
+  if (!UUID.test(id)) throw badUserInput(`Not a room id: ${id.slice(0, 60)}`);
+  return id;
+}
+
+export const isAdmin = (session: Session) => session.role === 'admin';
+
+export class Rooms {
+  /** Membership answers for a few seconds (joins and leaves on this instance update it at once). */
+  private readonly members = new LRUCache<string, boolean>({ max: 100_000, ttl: 5000 });
+  private readonly runtime: PluginRuntime<RealtimeConfig>;
+  private readonly events: EventLog;
+
+  constructor(runtime: PluginRuntime<RealtimeConfig>, events: EventLog) {
+    this.runtime = runtime;
+    this.events = events;
+  }
+
+  async create(userId: string, name: string, isPrivate: boolean): Promise<RoomRow> {
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 200) throw badUserInput('A room name is 1 to 200 characters');
+    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('room-create'), [trimmed, isPrivate, userId]);
+    const room = { ...rows[0]!, role: 'owner' as const };
+    this.members.set(`${room.id}:${userId}`, true);
+    this.events.record('room_created', { roomId: room.id, userId, data: { name: trimmed, isPrivate } });
+    return room;
+  }
+
+  async get(roomId: string, userId: string | null): Promise<RoomRow | null> {
+    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('room-by-id'), [roomId, userId]);
+    return rows[0] ?? null;
+  }
+
+  /** The room as the caller may see it: public rooms to anyone signed in, private ones to members and invitees. */
+  async visible(session: Session, roomId: string): Promise<RoomRow | null> {
+    const room = await this.get(roomId, session.userId);
+    if (room && room.is_private && !room.role && !room.invited && !isAdmin(session)) throw forbidden('This room is private');
+    return room;
+  }
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    const key = `${roomId}:${userId}`;
+    let member = this.members.get(key);
+    if (member === undefined) {
+      member = (await this.get(roomId, userId))?.role != null;
+      this.members.set(key, member);
+    }
+    return member;
+  }
+
+  /** FORBIDDEN unless the caller is a member of the room (or an admin). Unknown rooms look the same. */
+  async requireMember(session: Session, roomId: string): Promise<void> {
+    if (isAdmin(session)) return;
+    if (!session.userId || !(await this.isMember(roomId, session.userId))) throw forbidden('Only members of this room may do that');
+  }
+
+  async join(userId: string, roomId: string): Promise<RoomRow> {
+    const room = await this.get(roomId, userId);
+    if (!room) throw badUserInput(`No room ${roomId}`);
+    if (room.role) return room;
+    if (room.is_private && !room.invited) throw forbidden('This room is private: joining needs an invitation');
+    const { rowCount } = await this.runtime.db.query(realtimeSql('room-join'), [roomId, userId]);
+    this.members.set(`${roomId}:${userId}`, true);
+    if (rowCount) {
+      this.publish(roomId, 'MEMBER_JOINED', userId);
+      this.events.record('joined', { roomId, userId });
+    }
+    return { ...room, role: 'member', invited: false };
+  }
+
+  async leave(userId: string, roomId: string): Promise<boolean> {
+    const { rowCount } = await this.runtime.db.query(realtimeSql('room-leave'), [roomId, userId]);
+    this.members.set(`${roomId}:${userId}`, false);
+    if (!rowCount) return false;
+    this.publish(roomId, 'MEMBER_LEFT', userId);
+    this.events.record('left', { roomId, userId });
+    return true;
+  }
+
+  /** Owners and admins of a private room may invite; any member of a public one. */
+  async invite(inviterId: string, roomId: string, userId: string): Promise<boolean> {
+    const room = await this.get(roomId, inviterId);
+    if (!room?.role) throw forbidden('Only members of this room may invite to it');
+    if (room.is_private && room.role === 'member') throw forbidden('Only owners and admins may invite to a private room');
+    const { rowCount } = await this.runtime.db.query(realtimeSql('room-invite'), [roomId, userId, inviterId]);
+    if (rowCount) this.events.record('invited', { roomId, userId, data: { by: inviterId } });
+    return rowCount === 1;
+  }
+
+  async ofMember(userId: string, limit: number, after: { at: string; id: string } | null): Promise<RoomRow[]> {
+    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('rooms-of-member'), [userId, limit, after?.at ?? null, after?.id ?? null]);
+    return rows;
+  }
+
+  /** The users among `userIds` who share a room with `userId`. */
+  async sharingWith(userId: string, userIds: string[]): Promise<Set<string>> {
+    const { rows } = await this.runtime.db.query<{ user_id: string }>(realtimeSql('shares-room'), [userId, userIds]);
+    return new Set(rows.map((row) => row.user_id));
+  }
+
+  private publish(roomId: string, type: RoomEventType, userId: string | null): void {
+    this.runtime.pubsub.publish(ROOM_EVENTS, { type, roomId, userId, at: new Date().toISOString() }, roomId);
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The realtime plugin through real graphql-ws clients over real sockets: rooms and membership,
+ * presence on connect / disconnect / grace / reconnect, typing start / refresh / expiry / stop,
+ * who may follow a room, rate limits, the connection cap, dead sockets reaped by ping/pong, and
+ * the CLI. Multi-instance behaviour (Redis, SIGKILL) is in realtime-instances.test.ts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { runCli } from './support/processes.ts';
+import { signToken } from './support/tokens.ts';
+import { connectWs, type TestSubscription, type TestWsClient } from './support/ws-client.ts';
+
+const GRACE_MS = 400;
+const TYPING_TTL_MS = 500;
+
+let db: TestDatabase;
+let gateway: TestGateway;
+const clients: TestWsClient[] = [];
+
+const bearer = async (userId: string) => `Bearer ${await signToken({ userId })}`;
+
+async function as<T = Record<string, unknown>>(userId: string, query: string, variables: Record<string, unknown> = {}) {
+  const { body } = await gateway.gql(query, { variables, headers: { authorization: await bearer(userId) } });
+  return body as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+async function ok<T = Record<string, unknown>>(userId: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const body = await as<T>(userId, query, variables);
+  expect(body.errors).toBeUndefined();
+  return body.data!;
+}
+async function connect(userId: string, url = gateway.wsUrl): Promise<TestWsClient> {
+  const ws = connectWs(url, { Authorization: await bearer(userId) });
+  await ws.connected;
+  clients.push(ws);
+  return ws;
+}
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+/** The next value, or a failure after `ms`. */
+async function within<T>(subscription: TestSubscription<T>, ms = 3000): Promise<T> {
+  return Promise.race([subscription.next(), sleep(ms).then(() => Promise.reject(new Error(`no event within ${ms} ms`)))]);
+}
+/** Values until `match` accepts one (which is returned). */
+async function until<T>(subscription: TestSubscription<T>, match: (value: T) => boolean, ms = 3000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await within(subscription, Math.max(1, deadline - Date.now()));
+    if (match(value)) return value;
+  }
+}
+const online = async (roomId: string, as_ = 'alice') =>
+  (await ok<{ onlineMembers: { userId: string; status: string }[] }>(as_, 'query($r: ID!) { onlineMembers(roomId: $r) { userId status } }', { r: roomId })).onlineMembers.map((p) => p.userId);
+
+type Presence = { presence: { userId: string; status: string; customStatus: string | null } };
+type Typing = { typing: { userId: string; isTyping: boolean; expiresAt: string } };
+
+let room: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  gateway = await startTestGateway({
+    databaseUrl: db.url,
+    env: {
+      REALTIME_PRESENCE_GRACE_MS: String(GRACE_MS),
+      REALTIME_TYPING_TTL_MS: String(TYPING_TTL_MS),
+      REALTIME_REAPER_INTERVAL_MS: '200',
+      REALTIME_PING_INTERVAL: '100',
+      REALTIME_PING_TIMEOUT: '200',
+      REALTIME_RATE_LIMIT: '5',
+    },
+  });
+  room = (await ok<{ createRoom: { id: string } }>('alice', 'mutation { createRoom(name: "general") { id } }')).createRoom.id;
+  for (const user of ['bob', 'carol']) await ok(user, 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
+});
+
+afterAll(async () => {
+  for (const ws of clients) await ws.client.dispose();
+  await gateway?.close();
+  await db?.drop();
+});
+
+describe('rooms', () => {
+  it('lets anyone join a public room, and only invitees a private one', async () => {
+    const { createRoom } = await ok<{ createRoom: { id: string; isPrivate: boolean; myRole: string } }>('carol', 'mutation { createRoom(name: "secret", isPrivate: true) { id isPrivate myRole } }');
+    expect(createRoom).toMatchObject({ isPrivate: true, myRole: 'owner' });
+    const join = 'mutation($r: ID!) { joinRoom(roomId: $r) { id myRole } }';
+    const refused = await as('dave', join, { r: createRoom.id });
+    expect(refused.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await as('dave', 'query($r: ID!) { room(id: $r) { id } }', { r: createRoom.id })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    // A plain member of a private room may not invite; the owner may.
+    expect((await ok<{ inviteToRoom: boolean }>('carol', 'mutation($r: ID!) { inviteToRoom(roomId: $r, userId: "dave") }', { r: createRoom.id })).inviteToRoom).toBe(true);
+    expect((await ok<{ room: { id: string; myRole: null } }>('dave', 'query($r: ID!) { room(id: $r) { id myRole } }', { r: createRoom.id })).room.myRole).toBeNull();
+    expect((await ok<{ joinRoom: { myRole: string } }>('dave', join, { r: createRoom.id })).joinRoom.myRole).toBe('member');
+    expect((await as('dave', 'mutation($r: ID!) { inviteToRoom(roomId: $r, userId: "erin") }', { r: createRoom.id })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    const mine = await ok<{ myRooms: { edges: { node: { id: string; name: string } }[] } }>('dave', '{ myRooms(first: 10) { edges { node { id name } } } }');
+    expect(mine.myRooms.edges.map((e) => e.node.name)).toEqual(['secret']);
+    expect((await ok<{ leaveRoom: boolean }>('dave', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: createRoom.id })).leaveRoom).toBe(true);
+    expect((await ok<{ leaveRoom: boolean }>('dave', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: createRoom.id })).leaveRoom).toBe(false);
+    // The invitation was used up.
+    expect((await as('dave', join, { r: createRoom.id })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('answers bad room ids and anonymous callers with clear errors', async () => {
+    expect((await as('alice', '{ room(id: "not-a-uuid") { id } }')).errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const { body } = await gateway.gql('mutation { createRoom(name: "x") { id } }');
+    expect(body.errors?.[0]?.extensions?.['code']).toMatch(/FORBIDDEN|UNAUTHENTICATED/);
+    expect((await as('alice', 'mutation { createRoom(name: "   ") { id } }')).errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('presence', () => {
+  it('turns a user ONLINE on their first connection, OFFLINE after the grace period, and keeps quiet over a quick reconnect', async () => {
+    const alice = await connect('alice');
+    await eventually(async () => (await online(room)).includes('alice'), 5000, 'alice online');
+    const feed = alice.subscribe<Presence>('subscription($r: ID!) { presence(roomId: $r) { userId status customStatus } }', { r: room });
+    // The current state first: alice herself is online.
+    expect(await until(feed, (e) => e.data?.presence.userId === 'alice')).toEqual({ data: { presence: { userId: 'alice', status: 'ONLINE', customStatus: null } } });
+
+    const bob = await connect('bob');
+    expect((await until(feed, (e) => e.data?.presence.userId === 'bob')).data?.presence.status).toBe('ONLINE');
+
+    // A second connection of bob changes nothing; closing one of two changes nothing either.
+    const bobAgain = await connect('bob');
+    await bobAgain.client.dispose();
+
+    // Reconnect inside the grace period: nothing is published for bob.
+    await bob.client.dispose();
+    const bobBack = await connect('bob');
+    await sleep(GRACE_MS * 2);
+    await ok('carol', 'mutation { setPresence(status: AWAY, customStatus: "lunch") { status } }');
+    expect(await within(feed)).toEqual({ data: { presence: { userId: 'carol', status: 'AWAY', customStatus: 'lunch' } } });
+
+    // Gone for good: OFFLINE once the grace period is over.
+    const closedAt = Date.now();
+    await bobBack.client.dispose();
+    expect((await until(feed, (e) => e.data?.presence.userId === 'bob', GRACE_MS + 3000)).data?.presence.status).toBe('OFFLINE');
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
+    expect(await online(room)).not.toContain('bob');
+
+    const { presenceOf } = await ok<{ presenceOf: { userId: string; status: string; lastSeen: string | null }[] }>('alice', '{ presenceOf(userIds: ["bob", "carol"]) { userId status lastSeen } }');
+    expect(presenceOf.map((p) => [p.userId, p.status])).toEqual([['bob', 'OFFLINE'], ['carol', 'AWAY']]);
+    expect(presenceOf[0]!.lastSeen).not.toBeNull();
+    feed.dispose();
+  });
+
+  it('reaps a socket that stops answering pings, and the user turns OFFLINE', async () => {
+    const observer = await connect('alice');
+    const feed = observer.subscribe<Presence>('subscription($r: ID!) { presence(roomId: $r) { userId status } }', { r: room });
+    // A client that never answers pings (autoPong off), speaking graphql-ws by hand.
+    const mute = new WebSocket(gateway.wsUrl, 'graphql-transport-ws', { autoPong: false });
+    await new Promise((resolve) => mute.once('open', resolve));
+    mute.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: await bearer('carol') } }));
+    const closed = new Promise<number>((resolve) => mute.once('close', resolve));
+    await until(feed, (e) => e.data?.presence.userId === 'carol' && e.data.presence.status !== 'OFFLINE');
+    expect(await Promise.race([closed, sleep(3000).then(() => 'still open')])).toBe(1006); // terminated
+    expect((await until(feed, (e) => e.data?.presence.userId === 'carol' && e.data.presence.status === 'OFFLINE', GRACE_MS + 3000)).data?.presence.status).toBe('OFFLINE');
+    feed.dispose();
+  });
+});
+
+describe('typing', () => {
+  it('publishes start, refresh, expiry and stop, and a late follower starts with who is typing', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const feed = alice.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping expiresAt } }', { r: room });
+    await sleep(100);
+    const start = 'mutation($r: ID!) { startTyping(roomId: $r) }';
+    const typed = bob.subscribe(start, { r: room });
+    expect(await typed.next()).toEqual({ data: { startTyping: true } });
+    const first = (await until(feed, (e) => e.data?.typing.userId === 'bob')).data!.typing;
+    expect(first.isTyping).toBe(true);
+    expect(Date.parse(first.expiresAt) - Date.now()).toBeGreaterThan(TYPING_TTL_MS / 2);
+
+    // A late follower sees bob typing at once.
+    const carol = await connect('carol');
+    const late = carol.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }', { r: room });
+    expect(await within(late)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
+
+    // A refresh inside the TTL moves the expiry and keeps the indicator on past the first expiry.
+    await sleep(TYPING_TTL_MS / 2);
+    await ok('bob', start, { r: room });
+    const refreshed = (await within(feed)).data!.typing;
+    expect(refreshed.isTyping).toBe(true);
+    expect(Date.parse(refreshed.expiresAt)).toBeGreaterThan(Date.parse(first.expiresAt));
+    // No refresh: it lapses after the TTL and the expiry is published.
+    const lapsed = (await within(feed, TYPING_TTL_MS + 2000)).data!.typing;
+    expect(lapsed).toMatchObject({ userId: 'bob', isTyping: false });
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(refreshed.expiresAt) - 20);
+
+    await ok('bob', start, { r: room });
+    expect((await within(feed)).data!.typing.isTyping).toBe(true);
+    await ok('bob', 'mutation($r: ID!) { stopTyping(roomId: $r) }', { r: room });
+    expect((await within(feed)).data!.typing).toMatchObject({ userId: 'bob', isTyping: false });
+    feed.dispose();
+    late.dispose();
+  });
+
+  it('limits typing and presence changes per connection', async () => {
+    const bob = await connect('bob');
+    const results = await Promise.all(Array.from({ length: 12 }, () => bob.subscribe<{ startTyping: boolean }>('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next()));
+    const limited = results.filter((r) => r.errors?.[0]?.extensions?.['code'] === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThanOrEqual(12 - 5);
+    expect(results.filter((r) => r.data?.startTyping === true).length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('who may follow a room', () => {
+  it('refuses non-members: subscriptions, typing and presence reads are FORBIDDEN', async () => {
+    const eve = await connect('eve');
+    for (const query of ['subscription($r: ID!) { typing(roomId: $r) { userId } }', 'subscription($r: ID!) { presence(roomId: $r) { userId } }', 'subscription($r: ID!) { roomEvents(roomId: $r) { type } }']) {
+      const result = await within(eve.subscribe(query, { r: room }));
+      expect(result.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    }
+    expect((await as('eve', 'mutation($r: ID!) { startTyping(roomId: $r) }', { r: room })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await as('eve', 'query($r: ID!) { onlineMembers(roomId: $r) { userId } }', { r: room })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await as('eve', '{ presenceOf(userIds: ["alice"]) { status } }')).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('streams room events from the room\'s current state', async () => {
+    const alice = await connect('alice');
+    const events = alice.subscribe<{ roomEvents: { type: string; userId: string | null; room: { name: string } | null } }>('subscription($r: ID!) { roomEvents(roomId: $r) { type userId room { name } } }', { r: room });
+    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'ROOM_STATE', userId: null, room: { name: 'general' } } } });
+    await ok('frank', 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
+    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'MEMBER_JOINED', userId: 'frank', room: null } } });
+    await ok('frank', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room });
+    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'MEMBER_LEFT', userId: 'frank', room: null } } });
+    events.dispose();
+  });
+});
+
+describe('limits and operations', () => {
+  it('refuses a connection over REALTIME_MAX_CONNECTIONS with close code 1013 and a reason', async () => {
+    const small = await startTestGateway({ databaseUrl: db.url, env: { REALTIME_MAX_CONNECTIONS: '2' } });
+    try {
+      const first = await connect('alice', small.wsUrl);
+      const second = await connect('bob', small.wsUrl);
+      const third = connectWs(small.wsUrl, { Authorization: await bearer('carol') });
+      expect(await third.closed).toEqual({ code: 1013, reason: expect.stringContaining('REALTIME_MAX_CONNECTIONS=2') });
+      await first.client.dispose();
+      await second.client.dispose();
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('shows status and rooms in the CLI, and disconnects one connection wherever it is', async () => {
+    const carol = await connect('carol');
+    const env = { DATABASE_URL: db.url };
+    let connectionId = '';
+    await eventually(async () => {
+      const { rows } = await db.pool.query<{ id: string }>("SELECT id FROM realtime.connections WHERE user_id = 'carol'");
+      connectionId = rows.at(-1)?.id ?? '';
+      return connectionId !== '';
+    });
+    const status = await runCli(['realtime', 'status'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/online users \d+\s+rooms \d+/);
+    const rooms = await runCli(['realtime', 'rooms'], env);
+    expect(rooms.stdout).toContain('general');
+
+    const { rows } = await db.pool.query<{ id: string }>("SELECT id FROM realtime.connections WHERE user_id = 'carol'");
+    const ids = rows.map((r) => r.id);
+    const results = await Promise.all([carol.closed, ...ids.map((id) => runCli(['realtime', 'disconnect', id], env))]);
+    expect(results[0]).toEqual({ code: 4000, reason: 'Disconnected by an operator' });
+    expect(results.slice(1).map((r) => (r as { code: number }).code)).toContain(0);
+    const missing = await runCli(['realtime', 'disconnect', '00000000-0000-4000-8000-000000000000'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No open connection');
+  });
+});
