@@ -71,11 +71,12 @@ describe('plugin selection', () => {
     expect(without.map((p) => [p.manifest.name, p.enabled, p.reason])).toEqual([
       ['core', true, null],
       ['jobs', true, null],
+      ['realtime', true, null],
       ['stripe', false, 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET'],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, false, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, false, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -83,13 +84,14 @@ describe('plugin selection', () => {
     expect(selected.map((p) => [p.manifest.name, p.enabled, p.reason])).toEqual([
       ['core', true, null],
       ['jobs', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['realtime', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['stripe', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
-    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, stripe, echo/);
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, stripe, echo/);
     const error = (() => {
       try {
         selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'echo' });
