@@ -33,8 +33,11 @@ export function roomIdOf(value: string | number): string {
 export const isAdmin = (session: Session) => session.role === 'admin';
 
 export class Rooms {
-  /** Membership answers for a few seconds (joins and leaves on this instance update it at once). */
-  private readonly members = new LRUCache<string, boolean>({ max: 100_000, ttl: 5000 });
+  /**
+   * Memberships seen in the last few seconds, so typing at speed is not a query per keystroke.
+   * Only "yes" is kept: a join on another instance counts at once; a leave there within seconds.
+   */
+  private readonly members = new LRUCache<string, true>({ max: 100_000, ttl: 5000 });
   private readonly runtime: PluginRuntime<RealtimeConfig>;
   private readonly events: EventLog;
 
@@ -67,11 +70,9 @@ export class Rooms {
 
   async isMember(roomId: string, userId: string): Promise<boolean> {
     const key = `${roomId}:${userId}`;
-    let member = this.members.get(key);
-    if (member === undefined) {
-      member = (await this.get(roomId, userId))?.role != null;
-      this.members.set(key, member);
-    }
+    if (this.members.has(key)) return true;
+    const member = (await this.get(roomId, userId))?.role != null;
+    if (member) this.members.set(key, true);
     return member;
   }
 
@@ -97,7 +98,7 @@ export class Rooms {
 
   async leave(userId: string, roomId: string): Promise<boolean> {
     const { rowCount } = await this.runtime.db.query(realtimeSql('room-leave'), [roomId, userId]);
-    this.members.set(`${roomId}:${userId}`, false);
+    this.members.delete(`${roomId}:${userId}`);
     if (!rowCount) return false;
     this.publish(roomId, 'MEMBER_LEFT', userId);
     this.events.record('left', { roomId, userId });
