@@ -234,6 +234,10 @@ describe('who may follow a room', () => {
     expect(await within(events)).toEqual({ data: { roomEvents: { type: 'MEMBER_JOINED', userId: 'frank', room: null } } });
     await ok('frank', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room });
     expect(await within(events)).toEqual({ data: { roomEvents: { type: 'MEMBER_LEFT', userId: 'frank', room: null } } });
+    expect((await as('bob', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "renamed") { id } }', { r: room })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await ok<{ updateRoom: { name: string } }>('alice', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "general!") { name } }', { r: room })).updateRoom.name).toBe('general!');
+    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'ROOM_UPDATED', userId: 'alice', room: null } } });
+    await ok('alice', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "general") { name } }', { r: room });
     events.dispose();
   });
 });

@@ -115,6 +115,17 @@ export class Rooms {
     return rowCount === 1;
   }
 
+  /** Owners and admins rename a room or change who may join it. */
+  async update(userId: string, roomId: string, changes: { name?: string | null; isPrivate?: boolean | null }): Promise<RoomRow> {
+    const room = await this.get(roomId, userId);
+    if (room?.role !== 'owner' && room?.role !== 'admin') throw forbidden('Only owners and admins may change a room');
+    const name = changes.name == null ? null : changes.name.trim();
+    if (name !== null && (name.length === 0 || name.length > 200)) throw badUserInput('A room name is 1 to 200 characters');
+    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('room-update'), [roomId, name, changes.isPrivate ?? null]);
+    this.publish(roomId, 'ROOM_UPDATED', userId);
+    return { ...rows[0]!, role: room.role };
+  }
+
   async ofMember(userId: string, limit: number, after: { at: string; id: string } | null): Promise<RoomRow[]> {
     const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('rooms-of-member'), [userId, limit, after?.at ?? null, after?.id ?? null]);
     return rows;

@@ -177,6 +177,13 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
         return room;
       },
     }),
+    updateRoom: t.field({
+      type: RoomType,
+      description: 'Renames a room or makes it private or public (owners and admins); members following roomEvents see ROOM_UPDATED.',
+      authScopes: { loggedIn: true },
+      args: { roomId: t.arg.id({ required: true }), name: t.arg.string(), isPrivate: t.arg.boolean() },
+      resolve: (_root, args, context) => services().rooms.update(userOf(context.session), roomIdOf(args.roomId), { name: args.name, isPrivate: args.isPrivate }),
+    }),
     leaveRoom: t.boolean({
       description: 'Leaves a room; false when the caller was not in it.',
       authScopes: { loggedIn: true },
