@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuthenticator } from './auth.ts';
 import { collectConfigErrors, type Env } from './config.ts';
 import type { Database } from './db.ts';
-import { createGraphQLServer } from './graphql.ts';
+import { createErrorMasker, createGraphQLServer } from './graphql.ts';
 import { healthz, readyz } from './health.ts';
 import { createHttpServer, type RouteHandler } from './http.ts';
 import { createLogger } from './logger.ts';
@@ -114,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.end(text);
       }],
     ]);
-    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), bodyLimit: settings.bodyLimit, metrics, log });
+    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, metrics, log });
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(settings.port, settings.host, () => resolve());

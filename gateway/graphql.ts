@@ -59,6 +59,34 @@ function withCode(error: GraphQLError, development: boolean): GraphQLError {
   });
 }
 
+/**
+ * Errors raised on purpose (GraphQLErrors) reach the client, each with a code; a dependency
+ * down becomes SERVICE_UNAVAILABLE; anything else is logged and masked (its message shown only
+ * in development).
+ */
+export function createErrorMasker(settings: GatewaySettings, log: Logger): (error: unknown, message: string) => GraphQLError {
+  return (error, message) => {
+    const graphqlError = error instanceof GraphQLError ? error : null;
+    const original = graphqlError?.originalError;
+    if (graphqlError && (!original || original instanceof GraphQLError)) return withCode(graphqlError, settings.development);
+    const cause = original ?? error;
+    if (isUnavailable(cause)) {
+      log.warn({ err: cause, path: graphqlError?.path }, 'a dependency is unavailable');
+      return new GraphQLError('A service the gateway depends on is unavailable; retry later.', {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+      });
+    }
+    log.error({ err: cause, path: graphqlError?.path }, 'unexpected error in a resolver');
+    return new GraphQLError(settings.development ? (cause as Error).message ?? message : message, {
+      nodes: graphqlError?.nodes,
+      path: graphqlError?.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    });
+  };
+}
+
 export function createGraphQLServer(options: {
   schema: GraphQLSchema;
   settings: GatewaySettings;
@@ -91,29 +119,7 @@ export function createGraphQLServer(options: {
       warn: (...args) => log.warn(args.map(String).join(' ')),
       error: (...args) => log.warn(args.map(String).join(' ')),
     },
-    maskedErrors: {
-      maskError(error, message) {
-        const graphqlError = error instanceof GraphQLError ? error : null;
-        const original = graphqlError?.originalError;
-        // Errors raised on purpose (GraphQLErrors) reach the client; each gets a code.
-        if (graphqlError && (!original || original instanceof GraphQLError)) return withCode(graphqlError, settings.development);
-        const cause = original ?? error;
-        if (isUnavailable(cause)) {
-          log.warn({ err: cause, path: graphqlError?.path }, 'a dependency is unavailable');
-          return new GraphQLError('A service the gateway depends on is unavailable; retry later.', {
-            nodes: graphqlError?.nodes,
-            path: graphqlError?.path,
-            extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
-          });
-        }
-        log.error({ err: cause, path: graphqlError?.path }, 'unexpected error in a resolver');
-        return new GraphQLError(settings.development ? (cause as Error).message ?? message : message, {
-          nodes: graphqlError?.nodes,
-          path: graphqlError?.path,
-          extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-        });
-      },
-    },
+    maskedErrors: { maskError: createErrorMasker(settings, log) },
     // The HTTP layer enforces the body limit (cheaply, without wrapping every body in a stream).
     maxRequestBodySize: false,
     context: ({ request, requestId, session, socketId }) => {

@@ -10,10 +10,12 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ADMIN_ROLE, headersFromConnectionParams, type Authenticate, type HeaderSource, type Session } from './auth.ts';
 import { ErrorCode } from './errors.ts';
+import type { Context } from './builder.ts';
 import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from './logger.ts';
 import type { OperationMetrics } from './metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from './plugin.ts';
+import { sharedSubscription } from './shared-subscriptions.ts';
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   pluginRoutes?: readonly PluginRoute[];
   /** Plugins' hooks on graphql-ws connections. */
   socketHooks?: readonly SocketHooks[];
+  /** Masks unexpected errors, as for every operation (see createErrorMasker). */
+  maskError: (error: unknown, message: string) => GraphQLError;
   bodyLimit: number;
   metrics: OperationMetrics;
   log: Logger;
@@ -238,7 +242,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         };
       },
       execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
+      subscribe: (args) =>
+        sharedSubscription(args, (args.contextValue as Context).session.role, options.maskError) ??
+        (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
     },
     sockets,
   );

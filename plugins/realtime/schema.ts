@@ -9,6 +9,7 @@ import type { Builder, Context } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
 import { badUserInput, codedError, ErrorCode, forbidden, unauthenticated } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { SHARED_RESULTS } from '../../gateway/shared-subscriptions.ts';
 import type { RealtimeConfig } from './config.ts';
 import { toPresence, type PresenceTracker } from './presence.ts';
 import { isAdmin, roomIdOf, type RoomRow, type Rooms } from './rooms.ts';
@@ -238,6 +239,8 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
 
   builder.subscriptionFields((t) => ({
     presence: t.field({
+      // What a member sees of an event does not depend on which member they are.
+      extensions: { [SHARED_RESULTS]: true },
       type: PresenceType,
       description: 'Members of the room who are online now, then every presence change of its members.',
       authScopes: { $any: { admin: true, loggedIn: true } },
@@ -250,6 +253,8 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       resolve: (payload) => payload,
     }),
     typing: t.field({
+      // What a member sees of an event does not depend on which member they are.
+      extensions: { [SHARED_RESULTS]: true },
       type: TypingType,
       description: 'Who is typing in the room now, then every start, refresh, stop and expiry.',
       authScopes: { $any: { admin: true, loggedIn: true } },
