@@ -2,14 +2,13 @@
  * One pubsub subscription per room and topic on this instance, relayed to every local follower:
  * 100 followers of a room cost one Redis channel subscription, not 100. A follower gets the
  * room's current state first, then the changes, with nothing falling between the two (it
- * listens before the state is read).
+ * listens before the state is read, and holds what arrives meanwhile).
  */
-import { EventEmitter, on } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PubSub, Topic } from '../../gateway/pubsub.ts';
 
-interface Relay {
-  followers: number;
+interface Relay<T> {
+  listeners: Set<(event: T) => void>;
   ready: Promise<void>;
   stop(): void;
 }
@@ -21,9 +20,66 @@ export interface FeedHooks<T> {
   onIdle?(roomId: string): void;
 }
 
+/**
+ * An async iterator fed by pushes: a value waits in a buffer until asked for, an ask waits until
+ * a value comes. Lighter per event than a generator over `events.on`, which matters when one
+ * event goes to thousands of followers.
+ */
+class Follower<T> implements AsyncIterableIterator<T> {
+  private buffer: T[] = [];
+  private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
+  private failure: unknown;
+  private ended = false;
+  private readonly onEnd: () => void;
+
+  constructor(onEnd: () => void) {
+    this.onEnd = onEnd;
+  }
+
+  push(value: T): void {
+    if (this.ended) return;
+    const waiting = this.waiting;
+    if (waiting) {
+      this.waiting = undefined;
+      waiting.resolve({ value, done: false });
+    } else {
+      this.buffer.push(value);
+    }
+  }
+
+  fail(error: unknown): void {
+    this.failure = error;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(error);
+    void this.return();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.ended) {
+      this.ended = true;
+      this.buffer = [];
+      this.waiting?.resolve({ value: undefined, done: true });
+      this.waiting = undefined;
+      this.onEnd();
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
+
 export class RoomFeed<T> {
-  private readonly hub = new EventEmitter();
-  private readonly relays = new Map<string, Relay>();
+  private readonly relays = new Map<string, Relay<T>>();
   private readonly pubsub: PubSub;
   private readonly topic: Topic<T>;
   private readonly hooks: FeedHooks<T>;
@@ -32,62 +88,59 @@ export class RoomFeed<T> {
     this.pubsub = pubsub;
     this.topic = topic;
     this.hooks = hooks;
-    this.hub.setMaxListeners(0);
-  }
-
-  /** Rooms this instance relays now. */
-  get rooms(): number {
-    return this.relays.size;
   }
 
   /** Hands an event to the room's local followers only (e.g. a typing expiry each instance works out). */
   emitLocal(roomId: string, event: T): void {
-    this.hub.emit(roomId, event);
+    for (const listener of this.relays.get(roomId)?.listeners ?? []) listener(event);
   }
 
   /** The room's current state, then its events, until the consumer stops. */
-  async *follow(roomId: string, current: () => Promise<T[]> | T[]): AsyncGenerator<T> {
+  follow(roomId: string, current: () => Promise<T[]> | T[]): AsyncIterableIterator<T> {
     const relay = this.acquire(roomId);
-    const stop = new AbortController();
-    try {
-      await relay.ready;
-      const events = on(this.hub, roomId, { signal: stop.signal }) as AsyncIterableIterator<[T]>;
-      for (const event of await current()) yield event;
-      for await (const [event] of events) yield event;
-    } catch (error) {
-      if (!stop.signal.aborted) throw error;
-    } finally {
-      stop.abort();
+    // Events arriving while the current state is read wait, and follow it.
+    let held: T[] | undefined = [];
+    const listener = (event: T) => (held ? held.push(event) : follower.push(event));
+    const follower: Follower<T> = new Follower(() => {
+      relay.listeners.delete(listener);
       this.release(roomId);
-    }
+    });
+    relay.listeners.add(listener);
+    void (async () => {
+      await relay.ready;
+      for (const event of await current()) follower.push(event);
+      for (const event of held!) follower.push(event);
+      held = undefined;
+    })().catch((error: unknown) => follower.fail(error));
+    return follower;
   }
 
-  private acquire(roomId: string): Relay {
+  private acquire(roomId: string): Relay<T> {
     let relay = this.relays.get(roomId);
     if (!relay) {
+      const listeners = new Set<(event: T) => void>();
       const source = this.pubsub.subscribe(this.topic, roomId);
       const pump = (async () => {
         for await (const event of source) {
           this.hooks.onEvent?.(roomId, event);
-          this.hub.emit(roomId, event);
+          for (const listener of listeners) listener(event);
         }
       })();
       pump.catch(() => {});
       relay = {
-        followers: 0,
+        listeners,
         // The pump's first next() subscribes; ready() then waits until Redis confirms it.
         ready: nextTurn().then(() => this.pubsub.ready()),
         stop: () => void source.return?.(),
       };
       this.relays.set(roomId, relay);
     }
-    relay.followers++;
     return relay;
   }
 
   private release(roomId: string): void {
     const relay = this.relays.get(roomId);
-    if (!relay || --relay.followers > 0) return;
+    if (!relay || relay.listeners.size > 0) return;
     this.relays.delete(roomId);
     relay.stop();
     this.hooks.onIdle?.(roomId);

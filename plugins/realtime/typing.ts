@@ -106,7 +106,7 @@ export class TypingIndicators {
   }
 
   /** Who is typing in the room now, then every start, refresh, stop and expiry. */
-  follow(roomId: string): AsyncGenerator<TypingPayload> {
+  follow(roomId: string): AsyncIterableIterator<TypingPayload> {
     return this.feed.follow(roomId, async () => {
       if (!this.rooms.has(roomId)) {
         // First follower here: learn who types from the store (events relayed meanwhile win if later).
