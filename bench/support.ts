@@ -69,6 +69,8 @@ export interface Server {
   url: string;
   /** CPU time (user + system) the server process has used so far, in microseconds. */
   cpuMicros(): number;
+  /** The server process's resident memory now, in bytes. */
+  rssBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,7 @@ export async function startServer(script: string[], env: Record<string, string>,
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
     },
+    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

@@ -15,7 +15,7 @@ import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from './logger.ts';
 import type { OperationMetrics } from './metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from './plugin.ts';
-import { sharedSubscription } from './shared-subscriptions.ts';
+import { sharedSubscription, type SubscriptionSink } from './shared-subscriptions.ts';
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
@@ -33,6 +33,13 @@ export interface HttpServerOptions {
   bodyLimit: number;
   metrics: OperationMetrics;
   log: Logger;
+}
+
+/** What onSubscribe hands to execute/subscribe (as the root value graphql-ws passes along). */
+interface Operation {
+  execute: typeof execute;
+  subscribe: typeof subscribe;
+  sink: SubscriptionSink;
 }
 
 export interface HttpServer {
@@ -216,7 +223,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       onDisconnect: async (context) => {
         if (context.extra.connection) await closedHooks(context.extra.connection, socketHooks);
       },
-      onSubscribe: async (context, _id, payload) => {
+      onSubscribe: async (context, id, payload) => {
         const { session, requestId } = context.extra;
         // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
         // mutations, which graphql-ws carries as well as queries and subscriptions.
@@ -238,13 +245,18 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          rootValue: {
+            execute: enveloped.execute,
+            subscribe: enveloped.subscribe,
+            sink: { id, send: (text: string) => context.extra.socket.readyState === context.extra.socket.OPEN && context.extra.socket.send(text) },
+          } satisfies Operation,
         };
       },
-      execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args),
-      subscribe: (args) =>
-        sharedSubscription(args, (args.contextValue as Context).session.role, options.maskError) ??
-        (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
+      execute: (args) => (args.rootValue as Operation).execute(args),
+      subscribe: (args) => {
+        const operation = args.rootValue as Operation;
+        return sharedSubscription(args, (args.contextValue as Context).session.role, options.maskError, operation.sink) ?? operation.subscribe(args);
+      },
     },
     sockets,
   );

@@ -15,11 +15,21 @@ type Mask = (error: unknown, message: string) => GraphQLError;
 
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
-/** Results by event, then by document, variables and role; gone with the event. */
-const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+/** Serialized results by event, then by document, variables and role; gone with the event. */
+const results = new WeakMap<object, Map<string, Promise<string>>>();
 
-/** The shared root field's subscription, or null when the operation is not one. */
-export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> | null {
+/** Where a graphql-ws subscription's frames go: its id, and its socket. */
+export interface SubscriptionSink {
+  id: string;
+  send(text: string): void;
+}
+
+/**
+ * The shared root field's subscription, or null when the operation is not one. Its `next`
+ * frames are written to the sink directly — each event's result serialized once for all its
+ * subscribers, then framed with the subscription id — so graphql-ws only sees the stream end.
+ */
+export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask, sink: SubscriptionSink): Promise<AsyncIterableIterator<never> | ExecutionResult> | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
   const [selection, ...more] = operation.selectionSet.selections;
@@ -33,30 +43,28 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
   const masked = (result: ExecutionResult): ExecutionResult =>
     result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
 
-  const resultOf = (event: unknown): Promise<ExecutionResult> => {
-    const run = async () => {
-      const result = masked(await execute({ ...args, rootValue: event }));
-      // Plain objects: graphql-js builds null-prototype ones, which JSON.stringify (once per
-      // subscriber) handles at half the speed.
-      return JSON.parse(JSON.stringify(result)) as ExecutionResult;
-    };
+  const serialized = (event: unknown): Promise<string> => {
+    const run = async () => JSON.stringify(masked(await execute({ ...args, rootValue: event })));
     if (typeof event !== 'object' || event === null) return run();
     let byKey = results.get(event);
     if (!byKey) results.set(event, (byKey = new Map()));
-    let result = byKey.get(key);
-    if (!result) byKey.set(key, (result = run()));
-    return result;
+    let text = byKey.get(key);
+    if (!text) byKey.set(key, (text = run()));
+    return text;
   };
+  const frame = `{"id":${JSON.stringify(sink.id)},"type":"next","payload":`;
 
   return (async () => {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return masked(stream);
     const events = stream[Symbol.asyncIterator]();
-    const iterator: AsyncIterableIterator<ExecutionResult> = {
-      next: async () => {
-        const next = await events.next();
-        return next.done ? next : { done: false, value: await resultOf(next.value) };
-      },
+    // Relays until the source ends (graphql-ws then sends `complete`) or graphql-ws returns us.
+    const relayed = (async () => {
+      for (let next = await events.next(); !next.done; next = await events.next()) sink.send(`${frame}${await serialized(next.value)}}`);
+    })();
+    const ended = relayed.then((): IteratorResult<never> => ({ done: true, value: undefined }));
+    const iterator: AsyncIterableIterator<never> = {
+      next: () => ended,
       return: async () => {
         await events.return?.();
         return { done: true, value: undefined };

@@ -29,7 +29,7 @@ const servicesOf = (runtime: PluginRuntime<RealtimeConfig>): Running => {
       events,
       rooms: new Rooms(runtime, events),
       presence: new PresenceTracker(runtime, events),
-      typing: new TypingIndicators(runtime.pubsub, runtime.connections.redisUrl, runtime.config.typingTtlMs),
+      typing: new TypingIndicators(runtime.pubsub, runtime.connections.redisUrl, runtime.config.typingTtlMs, runtime.log),
       presenceFeed: new RoomFeed(runtime.pubsub, PRESENCE),
       roomEventsFeed: new RoomFeed(runtime.pubsub, ROOM_EVENTS),
     };

@@ -7,6 +7,7 @@
  * followers when the expiry passes without a refresh — nothing crosses Redis for it.
  */
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { PubSub } from '../../gateway/pubsub.ts';
 import { RoomFeed } from './feed.ts';
 import { TYPING, type TypingPayload } from './topics.ts';
@@ -42,8 +43,10 @@ function memoryStore(): TypingStore {
   };
 }
 
-function redisStore(redisUrl: string, ttlMs: number): TypingStore {
+function redisStore(redisUrl: string, ttlMs: number, log: Logger): TypingStore {
   const redis = new Redis(redisUrl, { connectionName: 'plugboard-realtime-typing', maxRetriesPerRequest: 3 });
+  // ioredis reconnects by itself; an error is worth a warning (commands meanwhile fail loudly).
+  redis.on('error', (error: Error) => log.warn({ err: error }, 'realtime typing store: Redis connection error'));
   const key = (roomId: string) => `plugboard:realtime:typing:${roomId}`;
   return {
     async set(roomId, userId, expiresAt) {
@@ -77,10 +80,10 @@ export class TypingIndicators {
   private readonly pubsub: PubSub;
   private readonly ttlMs: number;
 
-  constructor(pubsub: PubSub, redisUrl: string | undefined, ttlMs: number) {
+  constructor(pubsub: PubSub, redisUrl: string | undefined, ttlMs: number, log: Logger) {
     this.pubsub = pubsub;
     this.ttlMs = ttlMs;
-    this.store = pubsub.transport === 'redis' && redisUrl ? redisStore(redisUrl, ttlMs) : memoryStore();
+    this.store = pubsub.transport === 'redis' && redisUrl ? redisStore(redisUrl, ttlMs, log) : memoryStore();
     this.feed = new RoomFeed(pubsub, TYPING, {
       onEvent: (roomId, event) => this.track(roomId, event.userId, event.isTyping ? Date.parse(event.expiresAt) : null),
       onIdle: (roomId) => {
