@@ -11,12 +11,24 @@ import { createSourceEventStream, execute, getOperationAST, GraphQLError, Operat
 
 export const SHARED_RESULTS = 'plugboardSharedResults';
 
+/**
+ * A subscription's event stream may also offer its events by callback: `[PUSH](deliver, end)`
+ * hands each event to `deliver` as it happens (and `end` once, when the stream ends or fails),
+ * instead of through `next()`. A shared subscription then frames and sends each event in the
+ * same turn it was published in — no promise per subscriber per event.
+ */
+export const PUSH = Symbol.for('plugboard.push');
+
+export interface PushStream<T> {
+  [PUSH](deliver: (event: T) => void, end: (error?: unknown) => void): void;
+}
+
 type Mask = (error: unknown, message: string) => GraphQLError;
 
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
 /** Serialized results by event, then by document, variables and role; gone with the event. */
-const results = new WeakMap<object, Map<string, Promise<string>>>();
+const results = new WeakMap<object, Map<string, string | Promise<string>>>();
 
 /** Where a graphql-ws subscription's frames go: its id, and its socket. */
 export interface SubscriptionSink {
@@ -43,13 +55,17 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
   const masked = (result: ExecutionResult): ExecutionResult =>
     result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
 
-  const serialized = (event: unknown): Promise<string> => {
-    const run = async () => JSON.stringify(masked(await execute({ ...args, rootValue: event })));
+  // Synchronous when the selection resolves synchronously (the usual case for a payload).
+  const serialized = (event: unknown): string | Promise<string> => {
+    const run = () => {
+      const result = execute({ ...args, rootValue: event });
+      return result instanceof Promise ? result.then((r) => JSON.stringify(masked(r))) : JSON.stringify(masked(result));
+    };
     if (typeof event !== 'object' || event === null) return run();
     let byKey = results.get(event);
     if (!byKey) results.set(event, (byKey = new Map()));
     let text = byKey.get(key);
-    if (!text) byKey.set(key, (text = run()));
+    if (text === undefined) byKey.set(key, (text = run()));
     return text;
   };
   const frame = `{"id":${JSON.stringify(sink.id)},"type":"next","payload":`;
@@ -58,10 +74,19 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return masked(stream);
     const events = stream[Symbol.asyncIterator]();
+    const send = (text: string) => sink.send(`${frame}${text}}`);
+    const deliver = (event: unknown) => {
+      const text = serialized(event);
+      if (typeof text === 'string') send(text);
+      else void text.then(send);
+    };
     // Relays until the source ends (graphql-ws then sends `complete`) or graphql-ws returns us.
-    const relayed = (async () => {
-      for (let next = await events.next(); !next.done; next = await events.next()) sink.send(`${frame}${await serialized(next.value)}}`);
-    })();
+    const relayed =
+      PUSH in events
+        ? new Promise<void>((resolve, reject) => (events as unknown as PushStream<unknown>)[PUSH](deliver, (error) => (error === undefined ? resolve() : reject(error))))
+        : (async () => {
+            for (let next = await events.next(); !next.done; next = await events.next()) send(await serialized(next.value));
+          })();
     const ended = relayed.then((): IteratorResult<never> => ({ done: true, value: undefined }));
     const iterator: AsyncIterableIterator<never> = {
       next: () => ended,

@@ -6,6 +6,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PubSub, Topic } from '../../gateway/pubsub.ts';
+import { PUSH, type PushStream } from '../../gateway/shared-subscriptions.ts';
 
 interface Relay<T> {
   listeners: Set<(event: T) => void>;
@@ -25,8 +26,9 @@ export interface FeedHooks<T> {
  * a value comes. Lighter per event than a generator over `events.on`, which matters when one
  * event goes to thousands of followers.
  */
-class Follower<T> implements AsyncIterableIterator<T> {
+class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
   private buffer: T[] = [];
+  private pushTo: { deliver: (value: T) => void; end: (error?: unknown) => void } | undefined;
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   private failure: unknown;
   private ended = false;
@@ -38,6 +40,7 @@ class Follower<T> implements AsyncIterableIterator<T> {
 
   push(value: T): void {
     if (this.ended) return;
+    if (this.pushTo) return this.pushTo.deliver(value);
     const waiting = this.waiting;
     if (waiting) {
       this.waiting = undefined;
@@ -47,8 +50,18 @@ class Follower<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /** Delivers by callback from now on (what is buffered first). */
+  [PUSH](deliver: (value: T) => void, end: (error?: unknown) => void): void {
+    this.pushTo = { deliver, end };
+    const buffered = this.buffer;
+    this.buffer = [];
+    for (const value of buffered) deliver(value);
+    if (this.ended) end(this.failure);
+  }
+
   fail(error: unknown): void {
     this.failure = error;
+    this.pushTo?.end(error);
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.reject(error);
@@ -68,6 +81,7 @@ class Follower<T> implements AsyncIterableIterator<T> {
       this.buffer = [];
       this.waiting?.resolve({ value: undefined, done: true });
       this.waiting = undefined;
+      this.pushTo?.end(this.failure);
       this.onEnd();
     }
     return Promise.resolve({ value: undefined, done: true });
