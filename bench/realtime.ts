@@ -68,9 +68,7 @@ async function quiet(server: Server): Promise<void> {
   for (let calm = 0; calm < 2; ) {
     const before = server.cpuMicros();
     await sleep(1000);
-    const percent = (server.cpuMicros() - before) / 1e4;
-    calm = percent < 15 ? calm + 1 : 0;
-    if (process.env['BENCH_DEBUG']) console.log(`    server CPU ${percent.toFixed(0)} %`);
+    calm = (server.cpuMicros() - before) / 1e4 < 15 ? calm + 1 : 0;
   }
 }
 
