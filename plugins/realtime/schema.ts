@@ -97,6 +97,20 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
     }),
   });
 
+  /** The room id, once the caller is known to be a member (or an admin). */
+  const memberRoom = async (context: Context, roomId: string | number): Promise<string> => {
+    const id = roomIdOf(roomId);
+    await services().rooms.requireMember(context.session, id);
+    return id;
+  };
+  const typingChange = async (context: Context, roomId: string | number, change: 'start' | 'stop'): Promise<boolean> => {
+    const userId = userOf(context.session);
+    const id = await memberRoom(context, roomId);
+    await rateLimit(context);
+    await services().typing[change](id, userId);
+    return true;
+  };
+
   const presenceOfUsers = async (userIds: string[]): Promise<PresencePayload[]> => {
     const { rows } = await runtime.db.query(realtimeSql('presence-of-users'), [userIds]);
     const known = new Map(rows.map((row) => [row.user_id as string, toPresence(row)]));
@@ -131,11 +145,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'Members of the room who are not OFFLINE (members and admins only).',
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { roomId: t.arg.id({ required: true }) },
-      resolve: async (_root, { roomId }, context) => {
-        const id = roomIdOf(roomId);
-        await services().rooms.requireMember(context.session, id);
-        return onlineIn(id);
-      },
+      resolve: async (_root, { roomId }, context) => onlineIn(await memberRoom(context, roomId)),
     }),
     presenceOf: t.field({
       type: [PresenceType],
@@ -213,27 +223,13 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'The caller types in the room; repeat within REALTIME_TYPING_TTL_MS to keep the indicator on.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }) },
-      resolve: async (_root, { roomId }, context) => {
-        const id = roomIdOf(roomId);
-        const userId = userOf(context.session);
-        await services().rooms.requireMember(context.session, id);
-        await rateLimit(context);
-        await services().typing.start(id, userId);
-        return true;
-      },
+      resolve: (_root, { roomId }, context) => typingChange(context, roomId, 'start'),
     }),
     stopTyping: t.boolean({
       description: 'The caller stopped typing in the room.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }) },
-      resolve: async (_root, { roomId }, context) => {
-        const id = roomIdOf(roomId);
-        const userId = userOf(context.session);
-        await services().rooms.requireMember(context.session, id);
-        await rateLimit(context);
-        await services().typing.stop(id, userId);
-        return true;
-      },
+      resolve: (_root, { roomId }, context) => typingChange(context, roomId, 'stop'),
     }),
   }));
 
@@ -246,8 +242,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { roomId: t.arg.id({ required: true }) },
       subscribe: async (_root, { roomId }, context) => {
-        const id = roomIdOf(roomId);
-        await services().rooms.requireMember(context.session, id);
+        const id = await memberRoom(context, roomId);
         return services().presenceFeed.follow(id, () => onlineIn(id));
       },
       resolve: (payload) => payload,
@@ -259,11 +254,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'Who is typing in the room now, then every start, refresh, stop and expiry.',
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { roomId: t.arg.id({ required: true }) },
-      subscribe: async (_root, { roomId }, context) => {
-        const id = roomIdOf(roomId);
-        await services().rooms.requireMember(context.session, id);
-        return services().typing.follow(id);
-      },
+      subscribe: async (_root, { roomId }, context) => services().typing.follow(await memberRoom(context, roomId)),
       resolve: (payload) => payload,
     }),
     roomEvents: t.field({
@@ -272,8 +263,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { roomId: t.arg.id({ required: true }) },
       subscribe: async (_root, { roomId }, context) => {
-        const id = roomIdOf(roomId);
-        await services().rooms.requireMember(context.session, id);
+        const id = await memberRoom(context, roomId);
         return services().roomEventsFeed.follow(id, async () => {
           const room = await services().rooms.get(id, context.session.userId);
           return [{ type: 'ROOM_STATE' as const, roomId: id, userId: null, at: new Date().toISOString(), room }];
