@@ -46,9 +46,13 @@ interface Ran {
 }
 
 /** The load generator on core 0, answering each command with one message. */
+const loads = new Set<ChildProcess>();
+
 function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void } {
   const [command, ...args] = pinned(0, [process.execPath, 'bench/realtime-load.ts']);
   const child: ChildProcess = spawn(command!, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  loads.add(child);
+  child.once('exit', () => loads.delete(child));
   let answer: ((message: { event: string; message?: string }) => void) | undefined;
   child.on('message', (message: { event: string; message?: string }) => answer?.(message));
   const ready = new Promise<void>((resolve) => (answer = () => resolve()));
@@ -104,6 +108,15 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
 
 const database = await freshDatabase('bench_realtime');
 const servers: Server[] = [];
+// Stopped (by Ctrl-C or `timeout`): the servers, load generators and database go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const load of loads) load.kill('SIGKILL');
+    void Promise.all(servers.map((server) => server.stop()))
+      .then(() => database.drop())
+      .finally(() => process.exit(130));
+  });
+}
 try {
   const env = {
     DATABASE_URL: database.url,
