@@ -78,7 +78,8 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
     const deliver = (event: unknown) => {
       const text = serialized(event);
       if (typeof text === 'string') send(text);
-      else void text.then(send);
+      // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
+      else text.then(send, (error: unknown) => sink.send(`${frame}${JSON.stringify({ errors: [mask(error, 'Unexpected error.')] })}}`));
     };
     // Relays until the source ends (graphql-ws then sends `complete`) or graphql-ws returns us.
     const relayed =
