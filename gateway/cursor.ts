@@ -2,6 +2,7 @@
  * Keyset cursors for Relay connections ordered newest first by (timestamp, id): opaque to
  * clients, and a bad one is a BAD_USER_INPUT error rather than a crash.
  */
+import { resolveCursorConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { badUserInput } from './errors.ts';
 
 export function encodeCursor(at: Date | string, id: string): string {
@@ -16,4 +17,28 @@ export function decodeCursor(cursor: string): { at: string; id: string } {
     // fall through
   }
   throw badUserInput('Invalid cursor');
+}
+
+/** Rows a forward-only connection pages over: `cursor_at` is the row's time as the query sent it. */
+export interface KeysetRow {
+  id: string;
+  cursor_at: string;
+}
+
+/**
+ * A Relay connection paged forward only (first/after), newest first: `fetch` reads at most
+ * `limit` rows after the cursor (null for the first page). `name` goes into the error for
+ * last/before.
+ */
+export function forwardConnection<Row extends KeysetRow>(
+  name: string,
+  args: DefaultConnectionArguments,
+  fetch: (after: { at: string; id: string } | null, limit: number) => Promise<Row[]>,
+  { defaultSize = 20, maxSize = 100 } = {},
+) {
+  if (args.before || args.last) throw badUserInput(`${name} pages forward only: use first and after`);
+  return resolveCursorConnection<Promise<Row[]>>(
+    { args: { ...args, first: Math.min(args.first ?? defaultSize, maxSize) }, toCursor: (row: Row) => encodeCursor(row.cursor_at, row.id) },
+    ({ after, limit }) => fetch(after ? decodeCursor(after) : null, limit),
+  );
 }

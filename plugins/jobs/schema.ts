@@ -2,10 +2,9 @@
  * The jobs GraphQL API. Admins may do everything; callers whose role is in JOBS_ENQUEUE_ROLES may
  * enqueue jobs and see, follow and cancel the jobs they enqueued.
  */
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { Session } from '../../gateway/auth.ts';
 import type { Builder } from '../../gateway/builder.ts';
-import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
+import { forwardConnection } from '../../gateway/cursor.ts';
 import { badUserInput, codedError, ErrorCode, forbidden } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { JOB_STATES, type JobEvent, type JobState } from '../../gateway/queue.ts';
@@ -13,7 +12,6 @@ import type { JobsConfig } from './config.ts';
 import { checkCron, JobsInputError, type FailureRow, type JobRow, type JobsService, type JobUpdate, type ScheduleRow } from './service.ts';
 
 const EVENT_KINDS: JobEvent['kind'][] = ['added', 'active', 'progress', 'completed', 'failed', 'retrying', 'cancelled'];
-const PAGE_LIMIT = 100;
 
 const upper = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<T>, { value: T }>;
 
@@ -154,13 +152,8 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       },
       resolve: (_root, args, context) => {
         if (!canEnqueue(context.session)) throw forbidden('Listing jobs needs the admin role or one of JOBS_ENQUEUE_ROLES');
-        if (args.before || args.last) throw badUserInput('jobs pages forward only: use first and after');
         const requestedBy = isAdmin(context.session) ? null : context.session.userId;
-        return resolveCursorConnection(
-          { args: { ...args, first: Math.min(args.first ?? 20, PAGE_LIMIT) }, toCursor: (row: JobRow & { cursor_at: string }) => encodeCursor(row.cursor_at, row.id) },
-          ({ after, limit }: ResolveCursorConnectionArgs) =>
-            service.page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after ? decodeCursor(after) : null, limit),
-        );
+        return forwardConnection('jobs', args, (after, limit) => service.page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after, limit));
       },
     }),
     schedules: t.field({

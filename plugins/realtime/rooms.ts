@@ -1,6 +1,7 @@
 /** Rooms and membership: who may join, invite, read and follow a room. */
 import { LRUCache } from 'lru-cache';
 import type { Session } from '../../gateway/auth.ts';
+import type { KeysetRow } from '../../gateway/cursor.ts';
 import { badUserInput, forbidden } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { RealtimeConfig } from './config.ts';
@@ -18,7 +19,6 @@ export interface RoomRow {
   /** The caller's role in it, null when not a member. */
   role: 'owner' | 'admin' | 'member' | null;
   invited?: boolean;
-  cursor_at?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -126,8 +126,8 @@ export class Rooms {
     return { ...rows[0]!, role: room.role };
   }
 
-  async ofMember(userId: string, limit: number, after: { at: string; id: string } | null): Promise<RoomRow[]> {
-    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('rooms-of-member'), [userId, limit, after?.at ?? null, after?.id ?? null]);
+  async ofMember(userId: string, limit: number, after: { at: string; id: string } | null): Promise<(RoomRow & KeysetRow)[]> {
+    const { rows } = await this.runtime.db.query<RoomRow & KeysetRow>(realtimeSql('rooms-of-member'), [userId, limit, after?.at ?? null, after?.id ?? null]);
     return rows;
   }
 

@@ -2,11 +2,10 @@
  * GraphQL of the realtime plugin: rooms, presence and typing. Subscriptions start with the
  * room's current state and carry its changes; only members (and admins) may follow or read a room.
  */
-import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Session } from '../../gateway/auth.ts';
 import type { Builder, Context } from '../../gateway/builder.ts';
-import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
+import { forwardConnection } from '../../gateway/cursor.ts';
 import { badUserInput, codedError, ErrorCode, forbidden, unauthenticated } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { SHARED_RESULTS } from '../../gateway/shared-subscriptions.ts';
@@ -26,7 +25,6 @@ export interface RealtimeServices {
   roomEventsFeed: RoomFeed<RoomEventPayload>;
 }
 
-const PAGE_LIMIT = 100;
 const MAX_USERS = 500;
 
 const userOf = (session: Session): string => {
@@ -132,12 +130,8 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'The rooms the caller is a member of, newest membership first.',
       authScopes: { loggedIn: true },
       resolve: (_root, args, context) => {
-        if (args.before || args.last) throw badUserInput('myRooms pages forward only: use first and after');
         const userId = userOf(context.session);
-        return resolveCursorConnection(
-          { args: { ...args, first: Math.min(args.first ?? 20, PAGE_LIMIT) }, toCursor: (row: RoomRow) => encodeCursor(row.cursor_at!, row.id) },
-          ({ after, limit }: ResolveCursorConnectionArgs) => services().rooms.ofMember(userId, limit, after ? decodeCursor(after) : null),
-        );
+        return forwardConnection('myRooms', args, (after, limit) => services().rooms.ofMember(userId, limit, after));
       },
     }),
     onlineMembers: t.field({
