@@ -1,12 +1,12 @@
 /** `plugboard realtime …`: status, rooms, and closing one connection wherever it is held. */
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { validate as isUuid } from 'uuid';
 import { table } from '../../gateway/cli.ts';
 import { UsageError } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { RealtimeConfig } from './config.ts';
 import { DISCONNECT_CHANNEL } from './presence.ts';
-import { roomIdOf } from './rooms.ts';
 import { realtimeSql } from './sql.ts';
 
 type Open = () => Promise<PluginRuntime<RealtimeConfig>>;
@@ -42,15 +42,8 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .command('disconnect')
     .description('Close one connection, on whichever instance holds it (close code 4000)')
     .argument('<connectionId>', 'a connection id, as `status` or realtime.connections show it')
-    .action(async (connectionId: string) => {
-      // Connection ids are UUIDs, like room ids.
-      const id = (() => {
-        try {
-          return roomIdOf(connectionId);
-        } catch {
-          throw new UsageError(`Not a connection id: ${connectionId}`);
-        }
-      })();
+    .action(async (id: string) => {
+      if (!isUuid(id)) throw new UsageError(`Not a connection id: ${id}`);
       const { db } = await open();
       const found = (await db.query(realtimeSql('connection-by-id'), [id])).rows[0] as { instance: string; user_id: string } | undefined;
       if (!found) throw new UsageError(`No open connection ${id}`);

@@ -1,5 +1,6 @@
 /** Rooms and membership: who may join, invite, read and follow a room. */
 import { LRUCache } from 'lru-cache';
+import { validate as isUuid } from 'uuid';
 import type { Session } from '../../gateway/auth.ts';
 import type { KeysetRow } from '../../gateway/cursor.ts';
 import { badUserInput, forbidden } from '../../gateway/errors.ts';
@@ -21,12 +22,10 @@ export interface RoomRow {
   invited?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A room id from input: a UUID, or a BAD_USER_INPUT error. */
 export function roomIdOf(value: string | number): string {
   const id = String(value);
-  if (!UUID.test(id)) throw badUserInput(`Not a room id: ${id.slice(0, 60)}`);
+  if (!isUuid(id)) throw badUserInput(`Not a room id: ${id.slice(0, 60)}`);
   return id;
 }
 
