@@ -56,6 +56,16 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
     if (name === undefined && statementNames.size < MAX_NAMED) statementNames.set(text, (name = `stripe_view_${statementNames.size + 1}`));
     return name;
   };
+  /** A plan's statement text, filled in once per plan and filter shape rather than per request. */
+  const texts = new WeakMap<Plan, Map<string, string>>();
+  const textOf = (plan: Plan, name: string, table: ObjectResource, fill: Record<string, string> = {}) => {
+    let byFill = texts.get(plan);
+    if (!byFill) texts.set(plan, (byFill = new Map()));
+    const key = [name, ...Object.entries(fill).flat()].join('\n');
+    let text = byFill.get(key);
+    if (text === undefined) byFill.set(key, (text = tableSql(name, table, { columns: plan.columns, ...fill })));
+    return text;
+  };
   const rowsOf = async (plan: Plan, text: string, values: unknown[]) => {
     const name = nameOf(text);
     const { rows } = await runtime.db.query<StripeRow>(name ? { name, text, values } : { text, values });
@@ -117,7 +127,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
         args: { id: t.arg.id({ required: true }) },
         resolve: async (_root, { id }, _context, info) => {
           const plan = planFor(table, info);
-          return (await rowsOf(plan, tableSql('view-by-id', table, { columns: plan.columns }), [String(id)]))[0] ?? null;
+          return (await rowsOf(plan, textOf(plan, 'view-by-id', table), [String(id)]))[0] ?? null;
         },
       }),
     );
@@ -156,7 +166,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
               if (after) bounds.push(keyset(descending ? '<' : '>', decodeCursor(after), bind));
               if (before) bounds.push(keyset(descending ? '>' : '<', decodeCursor(before), bind));
               const order = descending !== inverted ? 'DESC' : 'ASC';
-              const text = tableSql('view-page', table, { columns: plan.columns, where: bounds.map((b) => `AND ${b}`).join(' '), order });
+              const text = textOf(plan, 'view-page', table, { where: bounds.map((b) => `AND ${b}`).join(' '), order });
               return rowsOf(plan, text, [limit, ...values]);
             },
           );
