@@ -60,21 +60,20 @@ export class PresenceTracker {
       return { code: TOO_MANY_CONNECTIONS, reason: `Too many connections on this instance (REALTIME_MAX_CONNECTIONS=${maxConnections}); retry later` };
     }
     this.local.set(connection.id, connection);
-    const { userId } = connection.session;
-    if (userId) {
-      this.changes.add({ kind: 'open', id: connection.id, userId }).catch((error: unknown) => this.runtime.log.error({ err: error }, 'recording a connection failed'));
-      this.events.record('connected', { userId, data: { connection: connection.id } });
-    }
+    this.record('open', connection);
     return undefined;
   }
 
   closed(connection: SocketConnection): void {
-    if (!this.local.delete(connection.id)) return;
+    if (this.local.delete(connection.id)) this.record('close', connection);
+  }
+
+  /** Queues a signed-in user's connection change for the next batch, and logs it for analytics. */
+  private record(kind: Change['kind'], connection: SocketConnection): void {
     const { userId } = connection.session;
-    if (userId) {
-      this.changes.add({ kind: 'close', id: connection.id, userId }).catch((error: unknown) => this.runtime.log.error({ err: error }, 'recording a closed connection failed'));
-      this.events.record('disconnected', { userId, data: { connection: connection.id } });
-    }
+    if (!userId) return;
+    this.changes.add({ kind, id: connection.id, userId }).catch((error: unknown) => this.runtime.log.error({ err: error, kind }, 'recording a connection change failed'));
+    this.events.record(kind === 'open' ? 'connected' : 'disconnected', { userId, data: { connection: connection.id } });
   }
 
   /** Opens and closes in the order they happened: a connection opened and closed within one batch ends up gone. */
