@@ -126,6 +126,8 @@ try {
     REALTIME_MAX_CONNECTIONS: String(CONNECTIONS * 2),
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
+    // e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway.
+    ...(process.env['BENCH_SERVER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'] } : {}),
   };
   const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'inherit' });
   if (migrated.status !== 0) throw new Error('plugboard migrate failed');

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, type execute, type subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
@@ -186,6 +187,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
   });
 
+  const sendFrame = coalescingSender();
   const socketHooks = options.socketHooks ?? [];
   const stopKeepAlive = keepSocketsAlive(sockets, socketHooks);
   const closedHooks = async (connection: SocketConnection, hooks: readonly SocketHooks[]) => {
@@ -248,7 +250,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           rootValue: {
             execute: enveloped.execute,
             subscribe: enveloped.subscribe,
-            sink: { id, send: (text: string) => context.extra.socket.readyState === context.extra.socket.OPEN && context.extra.socket.send(text) },
+            sink: { id, send: (text: string) => sendFrame(context.extra.socket, text) },
           } satisfies Operation,
         };
       },
@@ -259,6 +261,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
     },
     sockets,
+    0, // keepSocketsAlive pings instead
   );
 
   return {
@@ -271,25 +274,64 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 }
 
 /**
+ * Sends shared subscriptions' frames so that what one socket gets in a turn of the event loop
+ * leaves in one write: a room's event is a frame for each member, and under load several events
+ * reach a member in the same turn. A write system call per frame was over half the gateway's
+ * CPU at saturation. The socket is corked on its first frame and uncorked after the turn's I/O
+ * (setImmediate), so a lone frame waits for no more than the work already queued.
+ */
+function coalescingSender(): (socket: WebSocket, text: string) => void {
+  const corked = new Set<Socket>();
+  const uncorkAll = () => {
+    for (const raw of corked) raw.uncork();
+    corked.clear();
+  };
+  return (socket, text) => {
+    if (socket.readyState !== socket.OPEN) return;
+    // ws keeps its net.Socket in `_socket` and offers no public cork; without it a frame goes at once.
+    const raw = (socket as unknown as { _socket?: Socket | null })._socket;
+    if (raw && !corked.has(raw)) {
+      if (corked.size === 0) setImmediate(uncorkAll);
+      raw.cork();
+      corked.add(raw);
+    }
+    socket.send(text);
+  };
+}
+
+/** graphql-ws's own keep-alive, which the gateway's replaces when no plugin asks for another. */
+const DEFAULT_KEEP_ALIVE = { intervalMs: 12_000, timeoutMs: 12_000 };
+
+/**
  * Pings every socket each interval the plugins asked for (the shortest) and terminates a socket
  * whose pong has not come back within the timeout: a dead peer is noticed within one interval
- * plus one timeout. Returns the function that stops it.
+ * plus one timeout. Sockets are dealt round-robin into slots and each tick visits one slot, so
+ * 10,000 sockets get their pings a hundred at a time, not in one burst that stalls every
+ * delivery behind 10,000 writes (graphql-ws's own keep-alive, a timer per socket, is turned off).
+ * Returns the function that stops it.
  */
 function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[]): () => void {
   const wanted = hooks.flatMap((h) => (h.keepAlive ? [h.keepAlive] : []));
-  if (wanted.length === 0) return () => {};
-  const intervalMs = Math.min(...wanted.map((w) => w.intervalMs));
-  const timeoutMs = Math.min(...wanted.map((w) => w.timeoutMs));
+  const intervalMs = wanted.length > 0 ? Math.min(...wanted.map((w) => w.intervalMs)) : DEFAULT_KEEP_ALIVE.intervalMs;
+  const timeoutMs = wanted.length > 0 ? Math.min(...wanted.map((w) => w.timeoutMs)) : DEFAULT_KEEP_ALIVE.timeoutMs;
+  // Each socket is visited every `period`; a tick is at least 20 ms, at most a hundredth of it.
+  const period = Math.max(50, Math.min(intervalMs, timeoutMs) / 2);
+  const slots = Array.from({ length: Math.max(1, Math.min(100, Math.floor(period / 20))) }, () => new Set<WebSocket>());
   const pings = new WeakMap<WebSocket, { sentAt: number; answered: boolean }>();
-  sockets.on('connection', (socket: WebSocket) =>
+  let dealt = 0;
+  sockets.on('connection', (socket: WebSocket) => {
+    const slot = slots[dealt++ % slots.length]!;
+    slot.add(socket);
+    socket.once('close', () => slot.delete(socket));
     socket.on('pong', () => {
       const ping = pings.get(socket);
       if (ping) ping.answered = true;
-    }),
-  );
+    });
+  });
+  let visiting = 0;
   const tick = () => {
     const now = Date.now();
-    for (const socket of sockets.clients) {
+    for (const socket of slots[visiting++ % slots.length]!) {
       const ping = pings.get(socket);
       if (ping && !ping.answered) {
         if (now - ping.sentAt >= timeoutMs) socket.terminate();
@@ -299,7 +341,7 @@ function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[
       }
     }
   };
-  const timer = setInterval(tick, Math.max(50, Math.min(intervalMs, timeoutMs) / 2));
+  const timer = setInterval(tick, period / slots.length);
   timer.unref();
   return () => clearInterval(timer);
 }
