@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PluginRuntime, SocketConnection, SocketRefusal } from '../../gateway/plugin.ts';
-import { Batcher } from './batch.ts';
+import { Batcher } from '../../gateway/batch.ts';
 import type { RealtimeConfig } from './config.ts';
 import type { EventLog } from './events-log.ts';
 import { realtimeSql } from './sql.ts';
