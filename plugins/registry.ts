@@ -6,6 +6,7 @@ import type { Plugin } from '../gateway/plugin.ts';
 import core from './core/index.ts';
 import jobs from './jobs/index.ts';
 import realtime from './realtime/index.ts';
+import notifications from './notifications/index.ts';
 import stripe from './stripe/index.ts';
 
-export const registry: readonly Plugin[] = [core, jobs, realtime, stripe];
+export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe];

@@ -1,0 +1,201 @@
+/**
+ * Delivery of one notification (a `deliver` job on the notifications queue): preferences and
+ * quiet hours applied at send time, then the channel's providers in failover order. What a
+ * batch of concurrent jobs needs is read in one query, and their outcomes are written in one
+ * statement; a job finishes only once its outcome is stored.
+ */
+import DataLoader from 'dataloader';
+import { Batcher } from '../../gateway/batch.ts';
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { PermanentJobError, type JobContext } from '../../gateway/queue.ts';
+import type { Channel, NotificationsConfig } from './config.ts';
+import { PushGoneError } from './push.ts';
+import { DeliveryError, type Message, type Provider, type ProviderChannel, type PushTarget, type Targets } from './providers.ts';
+import { quietUntil } from './quiet-hours.ts';
+import { notificationsSql } from './sql.ts';
+import { NOTIFICATION_ADDED } from './topics.ts';
+
+export const QUEUE = 'notifications';
+
+export type Status = 'queued' | 'deferred' | 'sent' | 'delivered' | 'failed' | 'skipped';
+const FINAL: ReadonlySet<Status> = new Set(['sent', 'delivered', 'failed', 'skipped']);
+
+interface ContextRow {
+  id: string;
+  user_id: string | null;
+  address: string | null;
+  channel: Channel;
+  category: string;
+  kind: 'single' | 'digest';
+  subject: string | null;
+  body: string;
+  html: string | null;
+  status: Status;
+  email: string | null;
+  phone: string | null;
+  enabled: boolean | null;
+  digest: boolean | null;
+  quiet_starts: string | null;
+  quiet_ends: string | null;
+  quiet_zone: string | null;
+  push_targets: PushTarget[] | null;
+}
+
+interface Outcome {
+  id: string;
+  status: Status;
+  reason: string | null;
+  provider?: string | null;
+  messageId?: string | null;
+  attempts: number;
+  sendAfter?: Date | null;
+}
+
+/** What a deliver job reports as its result. */
+export interface Delivered {
+  status: Status;
+  reason?: string | null;
+  provider?: string | null;
+}
+
+export type ProviderSet = { [C in ProviderChannel]: Provider<C>[] };
+
+export class Deliverer {
+  private readonly runtime: PluginRuntime<NotificationsConfig>;
+  private readonly contexts: DataLoader<string, ContextRow | null>;
+  private readonly outcomes: Batcher<Outcome>;
+  /** Providers by channel, in the failover order of the `providers` table. */
+  readonly providers: () => ProviderSet;
+
+  constructor(runtime: PluginRuntime<NotificationsConfig>, providers: () => ProviderSet) {
+    this.runtime = runtime;
+    this.providers = providers;
+    this.contexts = new DataLoader(
+      async (ids) => {
+        const { rows } = await runtime.db.query<ContextRow>(notificationsSql('delivery-context', runtime.config.recipientsTable), [ids]);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { cache: false, maxBatchSize: 500 },
+    );
+    this.outcomes = new Batcher((outcomes) => this.record(outcomes), { delayMs: 5, maxItems: 500 });
+  }
+
+  /** Runs one attempt of delivering notification `id`. */
+  async deliver(id: string, job: Pick<JobContext, 'attempt' | 'maxAttempts'>): Promise<Delivered> {
+    const row = await this.contexts.load(id);
+    if (!row) throw new PermanentJobError(`Notification ${id} does not exist`);
+    // At-least-once: a job run again after its outcome was stored does nothing.
+    if (FINAL.has(row.status)) return { status: row.status };
+    const done = async (outcome: Omit<Outcome, 'id' | 'attempts'>): Promise<Delivered> => {
+      await this.outcomes.add({ id, attempts: job.attempt, ...outcome });
+      return { status: outcome.status, reason: outcome.reason, provider: outcome.provider ?? null };
+    };
+
+    if (row.kind === 'single' && row.user_id !== null) {
+      if (row.enabled === false) return done({ status: 'skipped', reason: `${row.user_id} opted out of ${row.category} on ${row.channel}` });
+      if (row.digest === true) return done({ status: 'deferred', reason: 'waiting for the digest', sendAfter: null });
+    }
+    if (row.channel !== 'IN_APP' && row.quiet_starts && row.quiet_ends && row.quiet_zone) {
+      const until = quietUntil(new Date(), row.quiet_starts, row.quiet_ends, row.quiet_zone);
+      if (until) {
+        // The job ends here; a delayed one takes over when the window closes.
+        await this.runtime.queue.add(QUEUE, 'deliver', { id }, { jobId: `${id}@${until.toISOString()}`, delayMs: until.getTime() - Date.now(), ...this.retries() });
+        return done({ status: 'deferred', reason: `quiet hours until ${until.toISOString()}`, sendAfter: until });
+      }
+    }
+
+    const message: Message = { id, subject: row.subject, body: row.body, html: row.html, category: row.category };
+    switch (row.channel) {
+      case 'IN_APP': {
+        const outcome = await done({ status: 'delivered', reason: null, provider: 'in-app' });
+        this.runtime.pubsub.publish(NOTIFICATION_ADDED, { id, userId: row.user_id!, category: row.category, subject: row.subject, body: row.body, createdAt: new Date().toISOString() }, row.user_id!);
+        return outcome;
+      }
+      case 'EMAIL': {
+        const to = row.address ?? row.email;
+        if (!to) return done({ status: 'skipped', reason: `no email address for ${row.user_id} in ${this.runtime.config.recipientsTable}` });
+        return this.viaProviders('EMAIL', [to], message, job, done);
+      }
+      case 'SMS': {
+        if (!row.phone) return done({ status: 'skipped', reason: `no phone number for ${row.user_id} in ${this.runtime.config.recipientsTable}` });
+        return this.viaProviders('SMS', [row.phone], message, job, done);
+      }
+      case 'PUSH': {
+        const targets = row.push_targets ?? [];
+        if (targets.length === 0) return done({ status: 'skipped', reason: `${row.user_id} has no push subscription` });
+        return this.viaProviders('PUSH', targets, message, job, done);
+      }
+    }
+  }
+
+  /**
+   * Sends to every target (a user's push subscriptions; one address otherwise), each through the
+   * channel's providers in order. Sent when any target took it.
+   */
+  private async viaProviders<C extends ProviderChannel>(
+    channel: C,
+    targets: Targets[C][],
+    message: Message,
+    job: Pick<JobContext, 'attempt' | 'maxAttempts'>,
+    done: (outcome: Omit<Outcome, 'id' | 'attempts'>) => Promise<Delivered>,
+  ): Promise<Delivered> {
+    const providers = this.providers()[channel] as Provider<C>[];
+    if (providers.length === 0) throw new PermanentJobError(`${channel} has no enabled provider`);
+    let sent: { provider: string; messageId: string | null } | undefined;
+    let recipientError: DeliveryError | undefined;
+    let providerError: DeliveryError | undefined;
+    const gone: string[] = [];
+    const used: string[] = [];
+    for (const target of targets) {
+      for (const provider of providers) {
+        try {
+          const messageId = await provider.send(target, message);
+          sent ??= { provider: provider.name, messageId };
+          if (channel === 'PUSH') used.push((target as PushTarget).id);
+          break;
+        } catch (error) {
+          if (!(error instanceof DeliveryError)) throw error;
+          if (error instanceof PushGoneError) gone.push(error.subscriptionId);
+          if (error.blame === 'recipient') {
+            recipientError = error;
+            break;
+          }
+          providerError = error;
+          this.runtime.log.warn({ provider: provider.name, notification: message.id, err: error.message }, 'provider failed; trying the next');
+        }
+      }
+    }
+    if (gone.length > 0) await this.runtime.db.query(notificationsSql('push-subscriptions-forget'), [gone]);
+    if (used.length > 0) await this.runtime.db.query(notificationsSql('push-subscriptions-used'), [used]);
+    if (sent) return done({ status: 'sent', reason: null, provider: sent.provider, messageId: sent.messageId });
+    if (!providerError) return done({ status: 'failed', reason: recipientError?.message ?? 'not sent' });
+    if (job.attempt >= job.maxAttempts) {
+      await done({ status: 'failed', reason: `gave up after ${job.attempt} attempts: ${providerError.message}` });
+      throw new PermanentJobError(providerError.message, { cause: providerError });
+    }
+    await done({ status: 'queued', reason: `attempt ${job.attempt} failed: ${providerError.message}` });
+    throw providerError;
+  }
+
+  /** Attempts and backoff of every deliver job. */
+  retries(): { attempts: number; backoff: { type: 'exponential'; delayMs: number } } {
+    return { attempts: this.runtime.config.maxAttempts, backoff: { type: 'exponential', delayMs: this.runtime.config.retryDelayMs } };
+  }
+
+  private async record(outcomes: Outcome[]): Promise<void> {
+    await this.runtime.db.query(notificationsSql('record-outcomes'), [
+      outcomes.map((o) => o.id),
+      outcomes.map((o) => o.status),
+      outcomes.map((o) => o.reason),
+      outcomes.map((o) => o.provider ?? null),
+      outcomes.map((o) => o.messageId ?? null),
+      outcomes.map((o) => o.attempts),
+      outcomes.map((o) => o.sendAfter ?? null),
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.outcomes.flush();
+  }
+}

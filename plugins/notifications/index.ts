@@ -1,0 +1,132 @@
+/**
+ * The notifications plugin: templates rendered with LiquidJS and delivered on the gateway's queue
+ * through real providers (nodemailer SMTP pools, web-push, the Twilio SDK) and the pubsub
+ * (in-app), with preferences, quiet hours, digests, retries, failover and per-provider limits.
+ */
+import { Redis } from 'ioredis';
+import { ConfigError } from '../../gateway/config.ts';
+import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
+import { PermanentJobError } from '../../gateway/queue.ts';
+import { addNotificationsCommands } from './cli.ts';
+import type { NotificationsConfig } from './config.ts';
+import { readNotificationsConfig } from './config.ts';
+import { Deliverer, QUEUE, type ProviderSet } from './delivery.ts';
+import { smtpProvider } from './email.ts';
+import manifest from './plugin.json' with { type: 'json' };
+import { rateLimited, type Provider } from './providers.ts';
+import { webPushProvider } from './push.ts';
+import { addNotificationsSchema } from './schema.ts';
+import { NotificationsService } from './service.ts';
+import { notificationsSql } from './sql.ts';
+import { twilioProvider } from './sms.ts';
+
+interface Running {
+  service: NotificationsService;
+  deliverer: Deliverer;
+  /** Reads the failover order from notifications.providers (adding configured ones first). */
+  refreshProviders(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const running = new WeakMap<PluginRuntime<NotificationsConfig>, Running>();
+
+/** The plugin's services, made on first use (by the gateway, a worker, or a CLI command). */
+function servicesOf(runtime: PluginRuntime<NotificationsConfig>): Running {
+  let services = running.get(runtime);
+  if (services) return services;
+  const { email, push, sms } = runtime.config;
+  const limits = [email?.rateLimit, push?.rateLimit, sms?.rateLimit].some((limit) => (limit ?? 0) > 0);
+  const redis = limits && runtime.connections.redisUrl ? new Redis(runtime.connections.redisUrl, { connectionName: 'plugboard-notifications-limits', maxRetriesPerRequest: 3 }) : null;
+  redis?.on('error', (error: Error) => runtime.log.warn({ err: error }, 'notifications rate limiter: Redis connection error'));
+  const configured: Provider[] = [
+    ...(email?.providers.map((provider) => rateLimited(smtpProvider(provider, email), email.rateLimit, redis)) ?? []),
+    ...(push ? [rateLimited(webPushProvider(push), push.rateLimit, redis)] : []),
+    ...(sms ? [rateLimited(twilioProvider(sms), sms.rateLimit, redis)] : []),
+  ];
+  const arrange = (order: { name: string; enabled: boolean }[]): ProviderSet => {
+    const byName = new Map(configured.map((p) => [p.name, p]));
+    const pick = <C extends keyof ProviderSet>(channel: C) =>
+      order.filter((o) => o.enabled && byName.get(o.name)?.channel === channel).map((o) => byName.get(o.name)!) as ProviderSet[C];
+    return { EMAIL: pick('EMAIL'), PUSH: pick('PUSH'), SMS: pick('SMS') };
+  };
+  // Until the table is read, the configured order.
+  let providers = arrange(configured.map((p) => ({ name: p.name, enabled: true })));
+  const deliverer = new Deliverer(runtime, () => providers);
+  const service = new NotificationsService(runtime, () => deliverer);
+  services = {
+    service,
+    deliverer,
+    async refreshProviders() {
+      const { rows } = await runtime.db.query<{ name: string; enabled: boolean }>(notificationsSql('providers-sync'), [configured.map((p) => p.name), configured.map((p) => p.channel)]);
+      providers = arrange(rows);
+    },
+    async close() {
+      await deliverer.close();
+      await Promise.all(configured.map((p) => p.close()));
+      await redis?.quit().catch(() => redis.disconnect());
+    },
+  };
+  running.set(runtime, services);
+  return services;
+}
+
+const refreshTimers = new WeakMap<PluginRuntime<NotificationsConfig>, NodeJS.Timeout>();
+
+export default definePlugin<NotificationsConfig>({
+  manifest,
+  migrations: new URL('./migrations/', import.meta.url),
+  config: readNotificationsConfig,
+  schema: (builder, runtime) => addNotificationsSchema(builder, runtime, () => servicesOf(runtime).service),
+  commands: (command, open) => addNotificationsCommands(command, async () => {
+    const runtime = await open();
+    const services = servicesOf(runtime);
+    await services.refreshProviders();
+    return { runtime, ...services };
+  }),
+  jobs: (runtime) => ({
+    [QUEUE]: {
+      get concurrency() {
+        return runtime.config.concurrency;
+      },
+      timeoutMs: 60_000,
+      handlers: {
+        deliver: async (data, job) => {
+          const id = (data as { id?: unknown } | null)?.id;
+          if (typeof id !== 'string') throw new PermanentJobError('deliver needs { id }');
+          return servicesOf(runtime).deliverer.deliver(id, job);
+        },
+        // The jobs plugin's send-email hands its messages here (see plugins/jobs/job-types/send-email.ts).
+        'send-email': async (data, job) => {
+          const payload = data as { to?: unknown };
+          if (typeof payload?.to !== 'string') throw new PermanentJobError('send-email needs { to, subject?, template?, data?, text?, html? }');
+          return servicesOf(runtime).service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
+        },
+        digest: async (data) => {
+          const at = (data as { at?: string } | null)?.at;
+          const services = servicesOf(runtime);
+          const digests = await services.service.sendDigests(at ? new Date(at) : new Date());
+          await services.service.scheduleNextDigest();
+          return { digests };
+        },
+      },
+    },
+  }),
+  async start(runtime) {
+    const wanted = runtime.config.queueBackend;
+    const actual = runtime.queue.backend === 'bullmq' ? 'redis' : 'postgres';
+    if (wanted !== 'auto' && wanted !== actual) {
+      throw new ConfigError([{ variable: 'NOTIFICATIONS_QUEUE_BACKEND', owner: 'notifications', message: `is ${wanted}, but the gateway's queue is ${actual} (${actual === 'redis' ? 'REDIS_URL is set' : 'no REDIS_URL'}); set it to auto or ${actual}` }]);
+    }
+    const services = servicesOf(runtime);
+    await services.refreshProviders();
+    // Admins may reorder or disable providers in notifications.providers; picked up within 10 s.
+    const timer = setInterval(() => void services.refreshProviders().catch((error: unknown) => runtime.log.warn({ err: error }, 'reading notification providers failed')), 10_000);
+    timer.unref();
+    refreshTimers.set(runtime, timer);
+    await services.service.scheduleNextDigest();
+  },
+  async stop(runtime) {
+    clearInterval(refreshTimers.get(runtime));
+    await running.get(runtime)?.close();
+  },
+});

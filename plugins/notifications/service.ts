@@ -1,0 +1,360 @@
+/**
+ * Everything the GraphQL fields, the CLI and the jobs do, in one place: enqueueing (render once
+ * per channel, one set-based insert, one addBulk), templates, preferences, push subscriptions,
+ * the recipient directory, digests, batches and stats. Errors a caller can fix are
+ * NotificationInputError; GraphQL turns them into BAD_USER_INPUT, the CLI into exit code 2.
+ */
+import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
+import { QUEUE, type Deliverer, type Status } from './delivery.ts';
+import { isTimeZone } from './quiet-hours.ts';
+import { notificationsSql } from './sql.ts';
+import { checkSyntax, render, TemplateError, type Rendered, type TemplateRow } from './templates.ts';
+
+export class NotificationInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotificationInputError';
+  }
+}
+
+export const MAX_BULK_RECIPIENTS = 100_000;
+const JOB_CHUNK = 5_000;
+
+export interface SendRequest {
+  userIds: string[];
+  template: string;
+  data: Record<string, unknown>;
+  channels?: Channel[] | null;
+  category?: string | null;
+  locale?: string | null;
+  idempotencyKey?: string | null;
+  requestedBy?: string | null;
+}
+
+export interface TemplateInput {
+  name: string;
+  channel: Channel | 'ANY';
+  locale: string;
+  subject: string | null;
+  body: string;
+  html: string | null;
+}
+
+export interface StoredTemplate extends TemplateRow {
+  id: string;
+  created_by: string | null;
+  created_at: Date;
+}
+
+export interface BatchProgress {
+  id: string;
+  kind: 'bulk' | 'digest';
+  template: string | null;
+  category: string | null;
+  total: number;
+  created_at: Date;
+  queued: number;
+  deferred: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface PreferenceRow {
+  channel: Channel;
+  category: string;
+  enabled: boolean;
+  digest: boolean;
+}
+
+export interface QuietHours {
+  starts: string;
+  ends: string;
+  time_zone: string;
+}
+
+/** The default digest when no `digest` template exists for the channel. */
+const DIGEST_TEMPLATE: TemplateRow = {
+  name: 'digest',
+  channel: 'ANY',
+  locale: 'en',
+  version: 0,
+  subject: '{{ count }} new {{ category }} notification{% if count != 1 %}s{% endif %}',
+  body: '{% for item in items %}- {{ item.subject | default: item.body }}\n{% endfor %}',
+  html: null,
+};
+
+const CATEGORY = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+export class NotificationsService {
+  private readonly runtime: PluginRuntime<NotificationsConfig>;
+  private readonly deliverer: () => Deliverer;
+
+  constructor(runtime: PluginRuntime<NotificationsConfig>, deliverer: () => Deliverer) {
+    this.runtime = runtime;
+    this.deliverer = deliverer;
+  }
+
+  private sql(name: string): string {
+    return notificationsSql(name, this.runtime.config.recipientsTable);
+  }
+
+  /** Channels with a configured provider (in-app always). */
+  channelStatus(): { channel: Channel; enabled: boolean; providers: string[]; reason: string | null }[] {
+    const providers = this.deliverer().providers();
+    const { email, push, sms } = this.runtime.config;
+    const reasons: Record<Channel, string | null> = {
+      IN_APP: null,
+      EMAIL: email ? null : 'set NOTIFICATIONS_SMTP_URL (or NOTIFICATIONS_EMAIL_HOST) to send email',
+      PUSH: push ? null : 'set NOTIFICATIONS_PUSH_PROVIDER=webpush and the VAPID keys to send push',
+      SMS: sms ? null : 'set NOTIFICATIONS_SMS_PROVIDER=twilio and its account to send SMS',
+    };
+    return CHANNELS.map((channel) => {
+      const names = channel === 'IN_APP' ? ['in-app'] : providers[channel].map((p) => p.name);
+      const reason = reasons[channel] ?? (names.length === 0 ? `every ${channel} provider is disabled in notifications.providers` : null);
+      return { channel, enabled: reason === null, providers: names, reason };
+    });
+  }
+
+  /**
+   * Enqueues a template for users on channels: renders each channel's variant once (the data is
+   * the same for every recipient), inserts the rows in one statement and adds one job per row.
+   * Returns after enqueueing. A missing variable or template fails here, before anything is stored.
+   */
+  async enqueue(request: SendRequest, batch?: { kind: 'bulk' }, { addJobs = true } = {}): Promise<{ ids: string[]; duplicate: boolean; batchId: string | null }> {
+    const userIds = [...new Set(request.userIds)];
+    if (userIds.length === 0) throw new NotificationInputError('userIds is empty');
+    if (userIds.length > MAX_BULK_RECIPIENTS) throw new NotificationInputError(`At most ${MAX_BULK_RECIPIENTS} recipients per call (got ${userIds.length})`);
+    if (userIds.some((id) => id.length === 0 || id.length > 200)) throw new NotificationInputError('Every user id must be 1–200 characters');
+    const category = request.category ?? 'general';
+    if (!CATEGORY.test(category)) throw new NotificationInputError(`category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`);
+    const rendered = await this.renderFor(request.template, request.data, request.channels ?? null, request.locale ?? 'en');
+
+    let batchId: string | null = null;
+    if (batch) {
+      const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('batch-insert'), [batch.kind, request.template, category, userIds.length * rendered.length, request.requestedBy ?? null]);
+      batchId = rows[0]!.id;
+    }
+    const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('notifications-insert'), [
+      userIds,
+      rendered.map((r) => r.channel),
+      rendered.map((r) => r.version),
+      rendered.map((r) => r.subject),
+      rendered.map((r) => r.body),
+      rendered.map((r) => r.html),
+      category,
+      request.template,
+      // Bulk rows share the data; it is kept on single sends only.
+      batch ? null : request.data,
+      request.idempotencyKey ?? null,
+      batchId,
+    ]);
+    const ids = rows.map((row) => row.id);
+    if (addJobs) await this.addDeliveries(ids, request.requestedBy ?? undefined);
+    if (request.idempotencyKey && ids.length < rendered.length) {
+      const existing = await this.runtime.db.query<{ id: string }>(this.sql('notifications-by-key'), [request.idempotencyKey]);
+      return { ids: existing.rows.map((row) => row.id), duplicate: ids.length === 0, batchId };
+    }
+    return { ids, duplicate: false, batchId };
+  }
+
+  async addDeliveries(ids: string[], requestedBy?: string): Promise<void> {
+    const retries = this.deliverer().retries();
+    for (let start = 0; start < ids.length; start += JOB_CHUNK) {
+      const chunk = ids.slice(start, start + JOB_CHUNK);
+      await this.runtime.queue.addBulk(QUEUE, chunk.map((id) => ({ name: 'deliver', data: { id }, options: { jobId: id, ...retries, ...(requestedBy ? { requestedBy } : {}) } })));
+    }
+  }
+
+  /** Each requested (or, by default, each available) channel's variant, rendered with the data. */
+  private async renderFor(name: string, data: Record<string, unknown>, channels: Channel[] | null, locale: string): Promise<(Rendered & { channel: Channel; version: number })[]> {
+    const { rows: variants } = await this.runtime.db.query<TemplateRow>(this.sql('templates-newest'), [name, locale]);
+    if (variants.length === 0) throw new NotificationInputError(`No template named ${JSON.stringify(name)}`);
+    const status = new Map(this.channelStatus().map((s) => [s.channel, s]));
+    const variantFor = (channel: Channel) => variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY');
+    let wanted: Channel[];
+    if (channels && channels.length > 0) {
+      wanted = [...new Set(channels)];
+      for (const channel of wanted) {
+        const state = status.get(channel)!;
+        if (!state.enabled) throw new NotificationInputError(`${channel} is disabled: ${state.reason}`);
+        if (!variantFor(channel)) throw new NotificationInputError(`Template ${JSON.stringify(name)} has no ${channel} variant (and no ANY variant)`);
+      }
+    } else {
+      wanted = CHANNELS.filter((channel) => status.get(channel)!.enabled && variantFor(channel));
+      if (wanted.length === 0) throw new NotificationInputError(`Template ${JSON.stringify(name)} has no variant for an enabled channel`);
+    }
+    try {
+      return await Promise.all(wanted.map(async (channel) => {
+        const variant = variantFor(channel)!;
+        return { channel, version: variant.version, ...(await render(variant, data)) };
+      }));
+    } catch (error) {
+      if (error instanceof TemplateError) throw new NotificationInputError(error.message);
+      throw error;
+    }
+  }
+
+  /** The jobs plugin's send-email: a rendered (or plain) email to an address, delivered in this job. */
+  async emailAddress(key: string, payload: { to: string; subject?: string; template?: string; data?: unknown; text?: string; html?: string }, job: { attempt: number; maxAttempts: number }) {
+    let content: Rendered & { version: number | null };
+    if (payload.template) {
+      const data = (payload.data ?? {}) as Record<string, unknown>;
+      const [variant] = await this.renderFor(payload.template, data, ['EMAIL'], 'en');
+      content = { ...variant!, subject: payload.subject ?? variant!.subject };
+    } else {
+      content = { subject: payload.subject ?? null, body: payload.text ?? '', html: payload.html ?? null, version: null };
+    }
+    const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('notification-to-address'), [
+      key, payload.to, payload.template ?? null, content.version, content.subject, content.body, content.html, payload.data ?? null,
+    ]);
+    return this.deliverer().deliver(rows[0]!.id, job);
+  }
+
+  async templates(name: string | null): Promise<StoredTemplate[]> {
+    return (await this.runtime.db.query<StoredTemplate>(this.sql('templates-list'), [name])).rows;
+  }
+
+  /** A new template variant (`create`), or a new version of an existing one. */
+  async saveTemplate(input: TemplateInput, mode: 'create' | 'update', by: string | null): Promise<StoredTemplate> {
+    if (!/^[a-z0-9][a-z0-9_.-]{0,99}$/.test(input.name)) throw new NotificationInputError('Template names are lower-case letters, digits and _ . - (at most 100)');
+    if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(input.locale)) throw new NotificationInputError(`locale ${JSON.stringify(input.locale)} is not like "en" or "en-GB"`);
+    if (input.body.trim() === '') throw new NotificationInputError('A template needs a body');
+    try {
+      checkSyntax(input);
+    } catch (error) {
+      if (error instanceof TemplateError) throw new NotificationInputError(error.message);
+      throw error;
+    }
+    const { rows } = await this.runtime.db.query<StoredTemplate>(this.sql('template-insert'), [input.name, input.channel, input.locale, input.subject, input.body, input.html, mode === 'create', by]);
+    if (rows.length === 0) {
+      throw new NotificationInputError(mode === 'create'
+        ? `Template ${input.name} (${input.channel}, ${input.locale}) exists; update it instead`
+        : `No template ${input.name} (${input.channel}, ${input.locale}) to update; create it first`);
+    }
+    return rows[0]!;
+  }
+
+  async deleteTemplate(name: string): Promise<number> {
+    return (await this.runtime.db.query(this.sql('template-delete'), [name])).rowCount ?? 0;
+  }
+
+  async batch(id: string): Promise<BatchProgress | null> {
+    return (await this.runtime.db.query<BatchProgress>(this.sql('batch-progress'), [id])).rows[0] ?? null;
+  }
+
+  async stats(since: Date): Promise<{ channel: Channel; status: Status; count: number }[]> {
+    return (await this.runtime.db.query<{ channel: Channel; status: Status; count: number }>(this.sql('stats'), [since])).rows;
+  }
+
+  async markRead(userId: string, ids: string[] | null): Promise<number> {
+    return (await this.runtime.db.query(this.sql('mark-read'), [userId, ids])).rowCount ?? 0;
+  }
+
+  async preferences(userId: string): Promise<{ preferences: PreferenceRow[]; quietHours: QuietHours | null }> {
+    const [preferences, quiet] = await Promise.all([
+      this.runtime.db.query<PreferenceRow>(this.sql('preferences-of'), [userId]),
+      this.runtime.db.query<QuietHours>(this.sql('quiet-hours-of'), [userId]),
+    ]);
+    return { preferences: preferences.rows, quietHours: quiet.rows[0] ?? null };
+  }
+
+  async updatePreferences(userId: string, preferences: PreferenceRow[], quietHours: QuietHours | null | undefined): Promise<void> {
+    for (const p of preferences) {
+      if (p.category !== '*' && !CATEGORY.test(p.category)) throw new NotificationInputError(`category ${JSON.stringify(p.category)} must be "*" or letters, digits and _ . : -`);
+    }
+    if (quietHours) {
+      if (!CLOCK.test(quietHours.starts) || !CLOCK.test(quietHours.ends)) throw new NotificationInputError('Quiet hours are "HH:MM" (24-hour), e.g. "22:00" to "07:00"');
+      if (!isTimeZone(quietHours.time_zone)) throw new NotificationInputError(`${JSON.stringify(quietHours.time_zone)} is not an IANA time zone (e.g. "Europe/Paris")`);
+    }
+    const client = await this.runtime.db.connect();
+    try {
+      await client.query('BEGIN');
+      if (preferences.length > 0) {
+        await client.query(this.sql('preferences-upsert'), [userId, preferences.map((p) => p.channel), preferences.map((p) => p.category), preferences.map((p) => p.enabled), preferences.map((p) => p.digest)]);
+      }
+      if (quietHours) await client.query(this.sql('quiet-hours-upsert'), [userId, quietHours.starts, quietHours.ends, quietHours.time_zone]);
+      else if (quietHours === null) await client.query(this.sql('quiet-hours-clear'), [userId]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async registerPush(userId: string, endpoint: string, p256dh: string, auth: string): Promise<{ id: string; endpoint: string; created_at: Date }> {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new NotificationInputError('endpoint is not a URL');
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))) {
+      throw new NotificationInputError('A push endpoint is an https URL');
+    }
+    if (!/^[A-Za-z0-9_-]{80,100}={0,2}$/.test(p256dh)) throw new NotificationInputError('p256dh is not a base64url P-256 public key');
+    if (!/^[A-Za-z0-9_-]{16,24}={0,2}$/.test(auth)) throw new NotificationInputError('auth is not a base64url 16-byte secret');
+    return (await this.runtime.db.query<{ id: string; endpoint: string; created_at: Date }>(this.sql('push-subscription-upsert'), [userId, endpoint, p256dh, auth])).rows[0]!;
+  }
+
+  async unregisterPush(userId: string, endpoint: string): Promise<boolean> {
+    return ((await this.runtime.db.query(this.sql('push-subscription-delete'), [userId, endpoint])).rowCount ?? 0) > 0;
+  }
+
+  async setRecipient(userId: string, email: string | null, phone: string | null): Promise<{ user_id: string; email: string | null; phone: string | null }> {
+    if (this.runtime.config.recipientsTable !== 'notifications.recipients') {
+      throw new NotificationInputError(`Recipients come from ${this.runtime.config.recipientsTable} (NOTIFICATIONS_RECIPIENTS_TABLE); change them there`);
+    }
+    if (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email)) throw new NotificationInputError(`${JSON.stringify(email)} is not an email address`);
+    if (phone !== null && !/^\+[1-9]\d{6,14}$/.test(phone)) throw new NotificationInputError(`${JSON.stringify(phone)} is not an E.164 number (+15551234567)`);
+    return (await this.runtime.db.query<{ user_id: string; email: string | null; phone: string | null }>(this.sql('recipient-upsert'), [userId, email, phone])).rows[0]!;
+  }
+
+  /**
+   * Gathers what waits for the digest into one message per user × channel × category, in one
+   * transaction (rows locked with SKIP LOCKED, so two instances never send one item twice), then
+   * enqueues their delivery. Returns how many digests were made.
+   */
+  async sendDigests(before = new Date()): Promise<number> {
+    const client = await this.runtime.db.connect();
+    let ids: string[] = [];
+    try {
+      await client.query('BEGIN');
+      const { rows: groups } = await client.query<{ user_id: string; channel: Channel; category: string; items: { id: string; subject: string | null; body: string; createdAt: string }[] }>(this.sql('digest-gather'), [before]);
+      if (groups.length > 0) {
+        const messages = await Promise.all(groups.map(async (group) => {
+          const [variant] = (await client.query<TemplateRow>(this.sql('templates-newest'), ['digest', 'en'])).rows.filter((v) => v.channel === group.channel || v.channel === 'ANY');
+          return render(variant ?? DIGEST_TEMPLATE, { category: group.category, count: group.items.length, items: group.items });
+        }));
+        const { rows: [batch] } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, groups.length, null]);
+        const { rows: digests } = await client.query<{ id: string; user_id: string; channel: string; category: string }>(this.sql('digest-insert'), [
+          batch!.id, groups.map((g) => g.user_id), groups.map((g) => g.channel), groups.map((g) => g.category), messages.map((m) => m.subject), messages.map((m) => m.body),
+        ]);
+        const digestOf = new Map(digests.map((d) => [`${d.user_id}\n${d.channel}\n${d.category}`, d.id]));
+        const items = groups.flatMap((g) => g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const));
+        await client.query(this.sql('digest-items-done'), [items.map(([id]) => id), items.map(([, digest]) => digest)]);
+        ids = digests.map((d) => d.id);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+    await this.addDeliveries(ids);
+    return ids.length;
+  }
+
+  /** Enqueues the digest run of the next window (once, whichever instance asks). */
+  async scheduleNextDigest(): Promise<void> {
+    const intervalMs = this.runtime.config.batchIntervalSeconds * 1000;
+    const next = (Math.floor(Date.now() / intervalMs) + 1) * intervalMs;
+    await this.runtime.queue.add(QUEUE, 'digest', { at: new Date(next).toISOString() }, { jobId: `digest@${next}`, delayMs: next - Date.now() });
+  }
+}

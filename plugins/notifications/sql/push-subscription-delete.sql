@@ -1,0 +1,1 @@
+DELETE FROM notifications.push_subscriptions WHERE user_id = $1 AND endpoint = $2

@@ -1,0 +1,1 @@
+DELETE FROM notifications.quiet_hours WHERE user_id = $1
