@@ -48,7 +48,7 @@ describe('plugboard CLI', () => {
     expect(run.stdout).toMatch(/count\s+Print how many messages are stored/);
     const unknown = await runCli(['plugin', 'info', 'nope'], {});
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Unknown plugin "nope". Registered: core, jobs, realtime, stripe, echo/);
+    expect(unknown.stderr).toMatch(/Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, echo/);
   });
 
   it('exits 2 naming the variable when required plugin config is missing or invalid, never printing the secret', async () => {
@@ -77,7 +77,7 @@ describe('plugboard CLI', () => {
 
     const applied = await runCli(['migrate'], env);
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toBe('applied jobs 001_history\napplied realtime 001_realtime\napplied echo 001_messages\n');
+    expect(applied.stdout).toBe('applied jobs 001_history\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied echo 001_messages\n');
     expect((await runCli(['migrate'], env)).stdout).toMatch(/Nothing to apply/);
 
     const after = await runCli(['migrate', '--status'], env);

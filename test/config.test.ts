@@ -72,11 +72,12 @@ describe('plugin selection', () => {
       ['core', true, null],
       ['jobs', true, null],
       ['realtime', true, null],
+      ['notifications', true, null],
       ['stripe', false, 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET'],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, false, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -85,13 +86,14 @@ describe('plugin selection', () => {
       ['core', true, null],
       ['jobs', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['realtime', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['notifications', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['stripe', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
-    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, stripe, echo/);
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, echo/);
     const error = (() => {
       try {
         selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'echo' });
