@@ -1,0 +1,310 @@
+/**
+ * The notifications plugin against real protocol peers through the real SDKs: nodemailer to an
+ * smtp-server sink (two, for failover), web-push to a push service that checks VAPID and
+ * decrypts, the twilio SDK to a Twilio API stand-in, in-app over the pubsub to a graphql-ws
+ * client. Delivery runs on the gateway's queue (pg-boss on this Postgres).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import webpush from 'web-push';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startMailSink, type MailSink } from './support/mail-sink.ts';
+import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+import { startTwilioServer, type TwilioServer } from './support/twilio-server.ts';
+import { startWebPushService, type WebPushService } from './support/web-push-service.ts';
+import { connectWs, type TestWsClient } from './support/ws-client.ts';
+
+const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
+const DIGEST_SECONDS = 2;
+
+let db: TestDatabase;
+let gateway: TestGateway;
+let mail: MailSink;
+let backupMail: MailSink;
+let push: WebPushService;
+let twilio: TwilioServer;
+const sockets: TestWsClient[] = [];
+
+type Body = { data?: Record<string, never> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+async function gql(headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<Body> {
+  return (await gateway.gql(query, { variables, headers })).body as Body;
+}
+const asUser = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
+async function ok<T>(headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const body = await gql(headers, query, variables);
+  expect(body.errors).toBeUndefined();
+  return body.data as T;
+}
+
+const SEND = `mutation($user: ID!, $template: String!, $data: JSON, $channels: [NotificationChannel!], $category: String, $key: String) {
+  sendNotification(userId: $user, template: $template, data: $data, channels: $channels, category: $category, idempotencyKey: $key) { notificationIds duplicate }
+}`;
+const send = (variables: Record<string, unknown>) => ok<{ sendNotification: { notificationIds: string[]; duplicate: boolean } }>(admin, SEND, variables).then((d) => d.sendNotification);
+
+interface Row {
+  id: string;
+  user_id: string;
+  channel: string;
+  status: string;
+  reason: string | null;
+  provider: string | null;
+  attempts: number;
+  digest_id: string | null;
+  send_after: Date | null;
+}
+const rows = async (ids: string[]) => (await db.pool.query<Row>('SELECT * FROM notifications.notifications WHERE id = ANY($1) ORDER BY channel', [ids])).rows;
+/** Waits until every notification has left `queued` (and returns them). */
+async function settled(ids: string[], timeoutMs = 15_000): Promise<Row[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await rows(ids);
+    if (found.length === ids.length && found.every((r) => r.status !== 'queued')) return found;
+    if (Date.now() > deadline) throw new Error(`not settled: ${JSON.stringify(found.map((r) => [r.channel, r.status, r.reason]))}`);
+    await sleep(50);
+  }
+}
+const recipient = (userId: string, email: string | null, phone: string | null = null) =>
+  ok(admin, 'mutation($u: ID!, $e: String, $p: String) { setNotificationRecipient(userId: $u, email: $e, phone: $p) { userId } }', { u: userId, e: email, p: phone });
+
+beforeAll(async () => {
+  [db, mail, backupMail, push, twilio] = await Promise.all([createTestDatabase(), startMailSink({ user: 'mailer', pass: 's3cret' }), startMailSink(), startWebPushService(), startTwilioServer()]);
+  push.trust();
+  const vapid = webpush.generateVAPIDKeys();
+  gateway = await startTestGateway({
+    databaseUrl: db.url,
+    env: {
+      NOTIFICATIONS_SMTP_URL: mail.url,
+      NOTIFICATIONS_SMTP_BACKUP_URL: backupMail.url,
+      NOTIFICATIONS_EMAIL_FROM: 'Plugboard <no-reply@plugboard.test>',
+      NOTIFICATIONS_PUSH_PROVIDER: 'webpush',
+      NOTIFICATIONS_VAPID_PUBLIC_KEY: vapid.publicKey,
+      NOTIFICATIONS_VAPID_PRIVATE_KEY: vapid.privateKey,
+      NOTIFICATIONS_VAPID_SUBJECT: 'mailto:ops@plugboard.test',
+      NOTIFICATIONS_SMS_PROVIDER: 'twilio',
+      NOTIFICATIONS_SMS_ACCOUNT_SID: twilio.accountSid,
+      NOTIFICATIONS_SMS_AUTH_TOKEN: twilio.authToken,
+      NOTIFICATIONS_SMS_FROM: '+15550001111',
+      NOTIFICATIONS_TWILIO_API_URL: twilio.url,
+      NOTIFICATIONS_MAX_ATTEMPTS: '3',
+      NOTIFICATIONS_RETRY_DELAY_MS: '100',
+      NOTIFICATIONS_BATCH_INTERVAL: String(DIGEST_SECONDS),
+    },
+  });
+  await ok(admin, `mutation {
+    a: createNotificationTemplate(input: { name: "welcome", subject: "Welcome {{ name }}", body: "Hi {{ name }}, your plan is {{ plan | upcase }}." }) { version }
+    b: createNotificationTemplate(input: { name: "welcome", channel: EMAIL, subject: "Welcome aboard, {{ name }}", body: "Hi {{ name }} (email).", html: "<p>Hi {{ name }}</p>" }) { version }
+    c: createNotificationTemplate(input: { name: "news", subject: "{{ title }}", body: "{{ title }}: read more" }) { version }
+  }`);
+});
+
+afterAll(async () => {
+  for (const socket of sockets) await socket.client.dispose();
+  await gateway?.close();
+  await Promise.all([db?.drop(), mail?.close(), backupMail?.close(), push?.close(), twilio?.close()]);
+});
+
+describe('sending on every channel', () => {
+  it('delivers email, push, SMS and in-app, each through its real peer, and records the outcome', async () => {
+    await recipient('alice', 'alice@example.test', '+15557654321');
+    const { subscription } = push.subscribe();
+    await ok(await asUser('alice'), 'mutation($e: String!, $p: String!, $a: String!) { registerPushSubscription(endpoint: $e, p256dh: $p, auth: $a) { id } }', {
+      e: subscription.endpoint, p: subscription.keys.p256dh, a: subscription.keys.auth,
+    });
+    const ws = connectWs(gateway.wsUrl, { Authorization: `Bearer ${await signToken({ userId: 'alice' })}` });
+    sockets.push(ws);
+    await ws.connected;
+    const added = ws.subscribe<{ notificationAdded: { body: string; subject: string } }>('subscription { notificationAdded { body subject } }');
+    await sleep(200);
+
+    const before = { mail: mail.messages.length, push: push.received.length, sms: twilio.messages.length };
+    const sent = await send({ user: 'alice', template: 'welcome', data: { name: 'Alice', plan: 'pro' }, channels: ['EMAIL', 'PUSH', 'SMS', 'IN_APP'] });
+    expect(sent.notificationIds).toHaveLength(4);
+    expect((await added.next()).data?.notificationAdded).toEqual({ subject: 'Welcome Alice', body: 'Hi Alice, your plan is PRO.' });
+
+    const [email] = (await mail.waitFor(before.mail + 1)).slice(before.mail);
+    expect(email).toMatchObject({ to: ['alice@example.test'], subject: 'Welcome aboard, Alice', text: 'Hi Alice (email).' });
+    expect(email!.html).toContain('<p>Hi Alice</p>');
+    const [pushed] = (await push.waitFor(before.push + 1)).slice(before.push);
+    expect(JSON.parse(pushed!.payload)).toMatchObject({ title: 'Welcome Alice', body: 'Hi Alice, your plan is PRO.' });
+    expect(pushed!.vapidSubject).toBe('mailto:ops@plugboard.test');
+    const [sms] = (await twilio.waitFor(before.sms + 1)).slice(before.sms);
+    expect(sms).toMatchObject({ to: '+15557654321', from: '+15550001111', body: 'Welcome Alice\nHi Alice, your plan is PRO.' });
+
+    const outcome = await settled(sent.notificationIds);
+    expect(outcome.map((r) => [r.channel, r.status, r.provider])).toEqual([
+      ['EMAIL', 'sent', 'smtp'], ['IN_APP', 'delivered', 'in-app'], ['PUSH', 'sent', 'webpush'], ['SMS', 'sent', 'twilio'],
+    ]);
+    const { rows: [twilioRow] } = await db.pool.query('SELECT provider_message_id FROM notifications.notifications WHERE id = $1', [outcome[3]!.id]);
+    expect(twilioRow.provider_message_id).toBe(sms!.sid);
+
+    const inbox = await ok<{ notifications: { edges: { node: { subject: string; read: boolean } }[] } }>(await asUser('alice'), '{ notifications(unreadOnly: true) { edges { node { subject read } } } }');
+    expect(inbox.notifications.edges.map((e) => e.node)).toEqual([{ subject: 'Welcome Alice', read: false }]);
+  });
+
+  it('fails at enqueue, naming the variable, when the data lacks one, and stores nothing', async () => {
+    const before = await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications');
+    const body = await gql(admin, SEND, { user: 'alice', template: 'welcome', data: { name: 'Alice' }, channels: ['IN_APP'] });
+    expect(body.errors?.[0]).toMatchObject({ message: expect.stringContaining('"plan"'), extensions: { code: 'BAD_USER_INPUT' } });
+    const unknown = await gql(admin, SEND, { user: 'alice', template: 'nope', channels: ['IN_APP'] });
+    expect(unknown.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const after = await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('rejects a template whose Liquid does not parse, and lets only admins send', async () => {
+    const broken = await gql(admin, 'mutation { createNotificationTemplate(input: { name: "broken", body: "Hi {{ name" }) { id } }');
+    expect(broken.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    const asBob = await gql(await asUser('bob'), SEND, { user: 'alice', template: 'news', data: { title: 'x' }, channels: ['IN_APP'] });
+    expect(asBob.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+});
+
+describe('preferences, quiet hours, digests', () => {
+  it('skips a channel the user opted out of for that category, and still sends the others', async () => {
+    await recipient('bob', 'bob@example.test');
+    await ok(await asUser('bob'), 'mutation { updateNotificationPreferences(preferences: [{ channel: EMAIL, category: "marketing", enabled: false }]) { preferences { category } } }');
+    const skipped = await send({ user: 'bob', template: 'news', data: { title: 'Sale' }, channels: ['EMAIL'], category: 'marketing' });
+    const kept = await send({ user: 'bob', template: 'news', data: { title: 'Security notice' }, channels: ['EMAIL'], category: 'security' });
+    const [a] = await settled(skipped.notificationIds);
+    const [b] = await settled(kept.notificationIds);
+    expect(a).toMatchObject({ status: 'skipped', reason: 'bob opted out of marketing on EMAIL' });
+    expect(b!.status).toBe('sent');
+    expect(mail.messages.filter((m) => m.to.includes('bob@example.test')).map((m) => m.subject)).toEqual(['Security notice']);
+  });
+
+  it('holds email during quiet hours until the window ends in the user\'s time zone; in-app is not held', async () => {
+    await recipient('carol', 'carol@example.test');
+    // A window around now, in Tokyo time.
+    const tokyo = (offsetHours: number) => new Date(Date.now() + offsetHours * 3600_000).toLocaleTimeString('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hour12: false });
+    await ok(await asUser('carol'), 'mutation($s: String!, $e: String!) { updateNotificationPreferences(quietHours: { start: $s, end: $e, timeZone: "Asia/Tokyo" }) { quietHours { start end timeZone } } }', { s: tokyo(-1), e: tokyo(2) });
+    const sent = await send({ user: 'carol', template: 'news', data: { title: 'Late news' }, channels: ['EMAIL', 'IN_APP'] });
+    const [email, inApp] = await settled(sent.notificationIds);
+    expect(inApp!.status).toBe('delivered');
+    expect(email!.status).toBe('deferred');
+    expect(email!.reason).toMatch(/^quiet hours until /);
+    const wait = email!.send_after!.getTime() - Date.now();
+    expect(wait).toBeGreaterThan(1.9 * 3600_000);
+    expect(wait).toBeLessThan(2 * 3600_000 + 60_000);
+    expect(mail.messages.some((m) => m.to.includes('carol@example.test'))).toBe(false);
+  });
+
+  it('gathers a category the user wants as a digest into one message per interval', async () => {
+    await recipient('dave', 'dave@example.test');
+    await ok(await asUser('dave'), 'mutation { updateNotificationPreferences(preferences: [{ channel: EMAIL, category: "news", enabled: true, digest: true }]) { preferences { digest } } }');
+    const ids: string[] = [];
+    for (const title of ['One', 'Two', 'Three']) ids.push(...(await send({ user: 'dave', template: 'news', data: { title }, channels: ['EMAIL'], category: 'news' })).notificationIds);
+    expect((await settled(ids)).map((r) => r.status)).toEqual(['deferred', 'deferred', 'deferred']);
+    const deadline = Date.now() + (DIGEST_SECONDS + 8) * 1000;
+    while (!mail.messages.some((m) => m.to.includes('dave@example.test'))) {
+      if (Date.now() > deadline) throw new Error('no digest arrived');
+      await sleep(100);
+    }
+    await sleep(300);
+    const digests = mail.messages.filter((m) => m.to.includes('dave@example.test'));
+    expect(digests).toHaveLength(1);
+    expect(digests[0]!.subject).toBe('3 new news notifications');
+    expect(digests[0]!.text).toBe('- One\n- Two\n- Three\n');
+    const items = await rows(ids);
+    expect(new Set(items.map((r) => r.status))).toEqual(new Set(['sent']));
+    expect(new Set(items.map((r) => r.digest_id)).size).toBe(1);
+  });
+});
+
+describe('idempotency, retries, failover, dead letters', () => {
+  it('gives at most one notification per idempotency key', async () => {
+    await recipient('erin', 'erin@example.test');
+    const first = await send({ user: 'erin', template: 'news', data: { title: 'Once' }, channels: ['EMAIL'], key: 'order-42-shipped' });
+    const again = await send({ user: 'erin', template: 'news', data: { title: 'Once' }, channels: ['EMAIL'], key: 'order-42-shipped' });
+    expect(again).toEqual({ notificationIds: first.notificationIds, duplicate: true });
+    await settled(first.notificationIds);
+    await sleep(300);
+    expect(mail.messages.filter((m) => m.to.includes('erin@example.test'))).toHaveLength(1);
+  });
+
+  it('fails over to the next provider when the first refuses for now', async () => {
+    await recipient('frank', 'frank@example.test');
+    mail.failNext(1, 451);
+    const [row] = await settled((await send({ user: 'frank', template: 'news', data: { title: 'Failover' }, channels: ['EMAIL'] })).notificationIds);
+    expect(row).toMatchObject({ status: 'sent', provider: 'smtp-backup', attempts: 1 });
+    expect(backupMail.messages.map((m) => m.to)).toContainEqual(['frank@example.test']);
+  });
+
+  it('retries with backoff when every provider fails, then succeeds', async () => {
+    await recipient('gina', 'gina@example.test');
+    mail.failNext(1, 451);
+    backupMail.failNext(1, 452);
+    const [row] = await settled((await send({ user: 'gina', template: 'news', data: { title: 'Retry' }, channels: ['EMAIL'] })).notificationIds);
+    expect(row).toMatchObject({ status: 'sent', provider: 'smtp', attempts: 2 });
+  });
+
+  it('fails for good after the last attempt, keeping the reason, and at once when the recipient is refused', async () => {
+    await recipient('hank', null, '+15551112222');
+    twilio.failNext(3, { status: 503, code: 20503, message: 'Service unavailable' });
+    const [dead] = await settled((await send({ user: 'hank', template: 'news', data: { title: 'Dead' }, channels: ['SMS'] })).notificationIds);
+    expect(dead).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(dead!.reason).toMatch(/^gave up after 3 attempts: Twilio: Service unavailable/);
+
+    await recipient('ivy', 'nobody@example.test');
+    mail.failNext(1, 550);
+    const [refused] = await settled((await send({ user: 'ivy', template: 'news', data: { title: 'Bounce' }, channels: ['EMAIL'] })).notificationIds);
+    expect(refused).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(refused!.reason).toMatch(/smtp refused the recipient/);
+    expect(backupMail.messages.some((m) => m.to.includes('nobody@example.test'))).toBe(false);
+  });
+
+  it('forgets a push subscription the push service says is gone', async () => {
+    const { id, subscription } = push.subscribe();
+    await ok(await asUser('jack'), 'mutation($e: String!, $p: String!, $a: String!) { registerPushSubscription(endpoint: $e, p256dh: $p, auth: $a) { id } }', {
+      e: subscription.endpoint, p: subscription.keys.p256dh, a: subscription.keys.auth,
+    });
+    push.gone(id);
+    const [row] = await settled((await send({ user: 'jack', template: 'news', data: { title: 'Gone' }, channels: ['PUSH'] })).notificationIds);
+    expect(row!.status).toBe('failed');
+    expect(row!.reason).toMatch(/is gone/);
+    const left = await db.pool.query('SELECT count(*)::int AS n FROM notifications.push_subscriptions WHERE user_id = $1', ['jack']);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  it('delivers the jobs plugin\'s send-email through the same providers', async () => {
+    const before = mail.messages.length;
+    await ok(admin, 'mutation { enqueueJob(type: "send-email", payload: { to: "ops@example.test", template: "news", data: { title: "From a job" } }) { id } }');
+    const [message] = (await mail.waitFor(before + 1)).slice(before);
+    expect(message).toMatchObject({ to: ['ops@example.test'], subject: 'From a job' });
+  });
+});
+
+describe('bulk sends and privacy', () => {
+  it('sends to 10,000 users in one batch, every delivery accounted for', async () => {
+    const users = Array.from({ length: 10_000 }, (_, i) => `bulk-${i}`);
+    await db.pool.query("INSERT INTO notifications.recipients (user_id, email) SELECT u, u || '@bulk.test' FROM unnest($1::text[]) AS u", [users]);
+    const before = mail.messages.length;
+    const { sendBulkNotifications: receipt } = await ok<{ sendBulkNotifications: { batchId: string; notifications: number } }>(admin,
+      'mutation($u: [ID!]!) { sendBulkNotifications(userIds: $u, template: "news", data: { title: "Bulk" }, channels: [EMAIL], category: "announcements") { batchId notifications } }', { u: users });
+    expect(receipt.notifications).toBe(10_000);
+    const deadline = Date.now() + 120_000;
+    let batch: { total: number; sent: number; failed: number; skipped: number; done: boolean } | undefined;
+    for (;;) {
+      batch = (await ok<{ notificationBatch: typeof batch }>(admin, 'query($id: ID!) { notificationBatch(id: $id) { total sent failed skipped done } }', { id: receipt.batchId })).notificationBatch;
+      if (batch!.done || Date.now() > deadline) break;
+      await sleep(250);
+    }
+    expect(batch).toEqual({ total: 10_000, sent: 10_000, failed: 0, skipped: 0, done: true });
+    const received = mail.messages.slice(before).filter((m) => m.subject === 'Bulk').map((m) => m.to[0]);
+    expect(new Set(received).size).toBe(10_000);
+    expect(received.length).toBe(10_000);
+  }, 150_000);
+
+  it('never shows one user another\'s notifications', async () => {
+    const sent = await send({ user: 'alice', template: 'news', data: { title: 'Private to Alice' }, channels: ['IN_APP'] });
+    await settled(sent.notificationIds);
+    const bob = await asUser('bob');
+    const bobs = await ok<{ notifications: { edges: { node: { subject: string } }[] } }>(bob, '{ notifications { edges { node { subject } } } }');
+    expect(bobs.notifications.edges.map((e) => e.node.subject)).not.toContain('Private to Alice');
+    expect(await ok(bob, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', { ids: sent.notificationIds })).toEqual({ markNotificationsRead: 0 });
+    const alice = await asUser('alice');
+    expect(await ok(alice, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', { ids: sent.notificationIds })).toEqual({ markNotificationsRead: 1 });
+    const anonymous = await gql({}, '{ notifications { edges { node { id } } } }');
+    expect(anonymous.errors?.[0]?.extensions?.['code']).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
+  });
+});
