@@ -7,9 +7,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rateLimited } from '../plugins/notifications/providers.ts';
+import { twilioProvider } from '../plugins/notifications/sms.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startMailSink, type MailSink } from './support/mail-sink.ts';
+import { runCli } from './support/processes.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';
 import { startTwilioServer, type TwilioServer } from './support/twilio-server.ts';
 import { startWebPushService, type WebPushService } from './support/web-push-service.ts';
@@ -306,5 +309,54 @@ describe('bulk sends and privacy', () => {
     expect(await ok(alice, 'mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }', { ids: sent.notificationIds })).toEqual({ markNotificationsRead: 1 });
     const anonymous = await gql({}, '{ notifications { edges { node { id } } } }');
     expect(anonymous.errors?.[0]?.extensions?.['code']).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
+  });
+});
+
+describe('operations', () => {
+  const cliEnv = () => ({ DATABASE_URL: db.url, PLUGBOARD_PLUGINS: 'core,notifications', NOTIFICATIONS_SMTP_URL: mail.url });
+
+  it('creates and lists templates, sends a test, and shows stats from the CLI', async () => {
+    const created = await runCli(['notifications', 'template', 'create', 'ping', '--subject', 'Ping {{ who }}', '--body', 'Pong for {{ who }}', '--channel', 'email'], cliEnv());
+    expect(created).toMatchObject({ code: 0, stdout: 'created ping (EMAIL, en) version 1\n' });
+    const listed = await runCli(['notifications', 'template', 'list', '--name', 'ping'], cliEnv());
+    expect(listed.stdout).toMatch(/ping\s+EMAIL\s+en\s+1\s+Ping \{\{ who \}\}/);
+    const missing = await runCli(['notifications', 'test', 'alice', 'ping', '--channel', 'EMAIL'], cliEnv());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('"who"');
+    const before = mail.messages.length;
+    const sent = await runCli(['notifications', 'test', 'alice', 'ping', '--channel', 'EMAIL', '--data', '{"who":"ops"}'], cliEnv());
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/sent\s+smtp/);
+    expect((await mail.waitFor(before + 1)).at(-1)).toMatchObject({ to: ['alice@example.test'], subject: 'Ping ops' });
+    const stats = await runCli(['notifications', 'stats'], cliEnv());
+    expect(stats.stdout).toMatch(/EMAIL\s+sent\s+\d+/);
+    expect(stats.stdout).toMatch(/SMS\s+false\s+-?\s*set NOTIFICATIONS_SMS_PROVIDER=twilio/);
+  }, 60_000);
+
+  it('names the variable a misconfigured channel lacks, and never prints a secret', async () => {
+    const run = await runCli(['notifications', 'stats'], { ...cliEnv(), NOTIFICATIONS_SMS_PROVIDER: 'twilio', NOTIFICATIONS_SMS_AUTH_TOKEN: 'tok-very-secret' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('NOTIFICATIONS_SMS_ACCOUNT_SID');
+    expect(run.stderr).toContain('NOTIFICATIONS_SMS_FROM');
+    expect(run.stderr).not.toContain('tok-very-secret');
+  });
+
+  it('reports each channel, with why one is disabled', async () => {
+    const { notificationChannels } = await ok<{ notificationChannels: { channel: string; enabled: boolean; providers: string[] }[] }>(admin, '{ notificationChannels { channel enabled providers } }');
+    expect(notificationChannels).toEqual([
+      { channel: 'EMAIL', enabled: true, providers: ['smtp', 'smtp-backup'] },
+      { channel: 'PUSH', enabled: true, providers: ['webpush'] },
+      { channel: 'SMS', enabled: true, providers: ['twilio'] },
+      { channel: 'IN_APP', enabled: true, providers: ['in-app'] },
+    ]);
+  });
+
+  it('holds a provider to its rate limit', async () => {
+    const limited = rateLimited(twilioProvider({ accountSid: twilio.accountSid, authToken: twilio.authToken, from: '+15550001111', apiUrl: twilio.url, rateLimit: 4 }), 4, null);
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => limited.send('+15553334444', { id: `rate-${i}`, subject: null, body: `limited ${i}`, html: null, category: 'test' })));
+    // 4 at once, 4 a second later, the last 2 a second after that.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(twilio.messages.filter((m) => m.to === '+15553334444')).toHaveLength(10);
   });
 });

@@ -8,7 +8,8 @@ import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { QUEUE, type Deliverer } from './delivery.ts';
 import { NotificationInputError, type NotificationsService } from './service.ts';
 
-type Open = () => Promise<{ runtime: PluginRuntime<NotificationsConfig>; service: NotificationsService; deliverer: Deliverer }>;
+/** The plugin's services for a command; `close` ends its SMTP pools and clients so the process can exit. */
+type Open = () => Promise<{ runtime: PluginRuntime<NotificationsConfig>; service: NotificationsService; deliverer: Deliverer; close(): Promise<void> }>;
 
 async function run<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -70,7 +71,7 @@ export function addNotificationsCommands(command: Command, open: Open): void {
     .option('--data <json>', 'template data', '{}')
     .option('--channel <channel...>', 'channels (default: every enabled one the template has)')
     .action(async (userId: string, templateName: string, options: { data: string; channel?: string[] }) => {
-      const { service, deliverer } = await open();
+      const { service, deliverer, close } = await open();
       const channels = options.channel?.map((c) => channelOf(c)).filter((c): c is Channel => c !== 'ANY');
       const { ids } = await run(() => service.enqueue({ userIds: [userId], template: templateName, data: jsonObject(options.data), channels: channels ?? null, category: 'test', requestedBy: 'cli' }, undefined, { addJobs: false }));
       const outcomes = [];
@@ -81,7 +82,7 @@ export function addNotificationsCommands(command: Command, open: Open): void {
           outcomes.push({ id, status: 'failed', reason: (error as Error).message });
         }
       }
-      await deliverer.close();
+      await close();
       console.log(table(outcomes.map((o) => ({ id: o.id, status: o.status, provider: ('provider' in o ? o.provider : null) ?? '', reason: o.reason ?? '' }))));
       if (outcomes.some((o) => o.status === 'failed')) process.exitCode = 1;
     });
@@ -114,7 +115,7 @@ export function addNotificationsCommands(command: Command, open: Open): void {
     .description('Deliver notifications in this process until SIGTERM or SIGINT (set PLUGBOARD_WORKERS=false on the gateways)')
     .option('--concurrency <n>', 'deliveries at once (default NOTIFICATIONS_CONCURRENCY)')
     .action(async (options: { concurrency?: string }) => {
-      const { runtime, deliverer } = await open();
+      const { runtime, close } = await open();
       const concurrency = options.concurrency === undefined ? undefined : Number(options.concurrency);
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency must be a positive integer');
       const workers = await runtime.jobs.startWorkers(runtime.queue, runtime.log, { queues: [QUEUE], ...(concurrency ? { concurrency } : {}) });
@@ -124,6 +125,6 @@ export function addNotificationsCommands(command: Command, open: Open): void {
       stop.abort();
       console.log('stopping: letting running deliveries finish');
       await Promise.all(workers.map((worker) => worker.close()));
-      await deliverer.close();
+      await close();
     });
 }

@@ -36,7 +36,7 @@ function servicesOf(runtime: PluginRuntime<NotificationsConfig>): Running {
   if (services) return services;
   const { email, push, sms } = runtime.config;
   const limits = [email?.rateLimit, push?.rateLimit, sms?.rateLimit].some((limit) => (limit ?? 0) > 0);
-  const redis = limits && runtime.connections.redisUrl ? new Redis(runtime.connections.redisUrl, { connectionName: 'plugboard-notifications-limits', maxRetriesPerRequest: 3 }) : null;
+  const redis = limits && runtime.connections.redisUrl ? new Redis(runtime.connections.redisUrl, { connectionName: 'plugboard-notifications-limits', maxRetriesPerRequest: 3, lazyConnect: true }) : null;
   redis?.on('error', (error: Error) => runtime.log.warn({ err: error }, 'notifications rate limiter: Redis connection error'));
   const configured: Provider[] = [
     ...(email?.providers.map((provider) => rateLimited(smtpProvider(provider, email), email.rateLimit, redis)) ?? []),
