@@ -32,6 +32,7 @@ describe('composition', () => {
         { name: 'core', version: '0.1.0', enabled: true, reason: null },
         { name: 'jobs', version: '0.1.0', enabled: true, reason: null },
         { name: 'realtime', version: '0.1.0', enabled: true, reason: null },
+        { name: 'notifications', version: '0.1.0', enabled: true, reason: null },
         { name: 'stripe', version: '0.1.0', enabled: false, reason: 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET' },
         { name: 'echo', version: '1.2.3', enabled: true, reason: null },
       ],
@@ -259,7 +260,7 @@ describe('operational routes', () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 3, notApplied: 0 } } });
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 4, notApplied: 0 } } });
   });
 
   it('exports Prometheus metrics per operation name', async () => {

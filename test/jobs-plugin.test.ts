@@ -72,6 +72,8 @@ beforeAll(async () => {
   gateway = await startTestGateway({
     databaseUrl: db.url,
     env: {
+      // Without the notifications plugin: send-email must say it has no one to hand mail to.
+      PLUGBOARD_PLUGINS: 'core,jobs,echo',
       JOBS_HTTP_ALLOWED_HOSTS: `${target.host},*.example.test`,
       JOBS_HTTP_SIGNING_SECRET: SIGNING_SECRET,
       JOBS_RETRY_DELAY: '100',
