@@ -4,6 +4,7 @@
  * the recipient directory, digests, batches and stats. Errors a caller can fix are
  * NotificationInputError; GraphQL turns them into BAD_USER_INPUT, the CLI into exit code 2.
  */
+import { inTransaction } from '../../gateway/db.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { QUEUE, type Deliverer, type Status } from './delivery.ts';
@@ -270,21 +271,13 @@ export class NotificationsService {
       if (!CLOCK.test(quietHours.starts) || !CLOCK.test(quietHours.ends)) throw new NotificationInputError('Quiet hours are "HH:MM" (24-hour), e.g. "22:00" to "07:00"');
       if (!isTimeZone(quietHours.time_zone)) throw new NotificationInputError(`${JSON.stringify(quietHours.time_zone)} is not an IANA time zone (e.g. "Europe/Paris")`);
     }
-    const client = await this.runtime.db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.runtime.db, async (client) => {
       if (preferences.length > 0) {
         await client.query(this.sql('preferences-upsert'), [userId, preferences.map((p) => p.channel), preferences.map((p) => p.category), preferences.map((p) => p.enabled), preferences.map((p) => p.digest)]);
       }
       if (quietHours) await client.query(this.sql('quiet-hours-upsert'), [userId, quietHours.starts, quietHours.ends, quietHours.time_zone]);
       else if (quietHours === null) await client.query(this.sql('quiet-hours-clear'), [userId]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async registerPush(userId: string, endpoint: string, p256dh: string, auth: string): Promise<{ id: string; endpoint: string; created_at: Date }> {
@@ -321,16 +314,12 @@ export class NotificationsService {
    * enqueues their delivery. Returns how many digests were made.
    */
   async sendDigests(before = new Date()): Promise<number> {
-    const client = await this.runtime.db.connect();
-    let ids: string[] = [];
-    try {
-      await client.query('BEGIN');
+    const ids = await inTransaction(this.runtime.db, async (client) => {
       const { rows: groups } = await client.query<{ user_id: string; channel: Channel; category: string; items: { id: string; subject: string | null; body: string; createdAt: string }[] }>(this.sql('digest-gather'), [before]);
       if (groups.length > 0) {
-        const messages = await Promise.all(groups.map(async (group) => {
-          const [variant] = (await client.query<TemplateRow>(this.sql('templates-newest'), ['digest', 'en'])).rows.filter((v) => v.channel === group.channel || v.channel === 'ANY');
-          return render(variant ?? DIGEST_TEMPLATE, { category: group.category, count: group.items.length, items: group.items });
-        }));
+        const { rows: variants } = await client.query<TemplateRow>(this.sql('templates-newest'), ['digest', 'en']);
+        const variantFor = (channel: Channel) => variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY') ?? DIGEST_TEMPLATE;
+        const messages = await Promise.all(groups.map((group) => render(variantFor(group.channel), { category: group.category, count: group.items.length, items: group.items })));
         const { rows: [batch] } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, groups.length, null]);
         const { rows: digests } = await client.query<{ id: string; user_id: string; channel: string; category: string }>(this.sql('digest-insert'), [
           batch!.id, groups.map((g) => g.user_id), groups.map((g) => g.channel), groups.map((g) => g.category), messages.map((m) => m.subject), messages.map((m) => m.body),
@@ -338,15 +327,10 @@ export class NotificationsService {
         const digestOf = new Map(digests.map((d) => [`${d.user_id}\n${d.channel}\n${d.category}`, d.id]));
         const items = groups.flatMap((g) => g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const));
         await client.query(this.sql('digest-items-done'), [items.map(([id]) => id), items.map(([, digest]) => digest)]);
-        ids = digests.map((d) => d.id);
+        return digests.map((d) => d.id);
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return [];
+    });
     await this.addDeliveries(ids);
     return ids.length;
   }
