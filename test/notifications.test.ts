@@ -241,6 +241,23 @@ describe('idempotency, retries, failover, dead letters', () => {
     expect(row).toMatchObject({ status: 'sent', provider: 'smtp', attempts: 2 });
   });
 
+  it('retries a failed message of a bulk send alone, counting the batch\'s attempt', async () => {
+    await Promise.all([recipient('kim', 'kim@example.test'), recipient('lou', 'lou@example.test')]);
+    // Both first attempts (in one deliver-batch job) fail on both providers; of the retries, one
+    // fails again and the other goes through; the third attempt sends the last.
+    mail.failNext(3, 451);
+    backupMail.failNext(3, 452);
+    const { sendBulkNotifications: receipt } = await ok<{ sendBulkNotifications: { batchId: string } }>(admin,
+      'mutation { sendBulkNotifications(userIds: ["kim", "lou"], template: "news", data: { title: "Retry bulk" }, channels: [EMAIL]) { batchId } }');
+    const { rows: ids } = await db.pool.query<{ id: string }>('SELECT id FROM notifications.notifications WHERE batch_id = $1', [receipt.batchId]);
+    const sent = await settled(ids.map((r) => r.id));
+    expect(sent.map((r) => [r.status, r.provider])).toEqual([['sent', 'smtp'], ['sent', 'smtp']]);
+    expect(sent.map((r) => r.attempts).sort()).toEqual([2, 3]);
+    for (const row of sent) {
+      expect(await gateway.queue.getJob('notifications', row.id)).toMatchObject({ name: 'deliver', data: { id: row.id, attemptsBefore: 1 }, state: 'completed' });
+    }
+  });
+
   it('fails for good after the last attempt, keeping the reason, and at once when the recipient is refused', async () => {
     await recipient('hank', null, '+15551112222');
     twilio.failNext(3, { status: 503, code: 20503, message: 'Service unavailable' });

@@ -1,10 +1,13 @@
 /**
- * Delivery of one notification (a `deliver` job on the notifications queue): preferences and
- * quiet hours applied at send time, then the channel's providers in failover order. What a
- * batch of concurrent jobs needs is read in one query, and their outcomes are written in one
- * statement; a job finishes only once its outcome is stored.
+ * Delivery of notifications: preferences and quiet hours applied at send time, then the
+ * channel's providers in failover order. A `deliver` job carries one notification; a
+ * `deliver-batch` job carries up to DELIVERY_BATCH of a bulk send or a digest run, so the queue
+ * pays one job, not one per message. What concurrent deliveries need is read in one query, and
+ * their outcomes are written in one statement; a job finishes only once its outcomes are stored.
+ * At most NOTIFICATIONS_CONCURRENCY messages are under way per process, whatever jobs they came in.
  */
 import DataLoader from 'dataloader';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { Batcher } from '../../gateway/batch.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { PermanentJobError, type JobContext } from '../../gateway/queue.ts';
@@ -16,6 +19,8 @@ import { notificationsSql } from './sql.ts';
 import { NOTIFICATION_ADDED } from './topics.ts';
 
 export const QUEUE = 'notifications';
+/** Notifications per `deliver-batch` job. */
+export const DELIVERY_BATCH = 25;
 
 export type Status = 'queued' | 'deferred' | 'sent' | 'delivered' | 'failed' | 'skipped';
 const FINAL: ReadonlySet<Status> = new Set(['sent', 'delivered', 'failed', 'skipped']);
@@ -31,6 +36,7 @@ interface ContextRow {
   body: string;
   html: string | null;
   status: Status;
+  attempts: number;
   email: string | null;
   phone: string | null;
   enabled: boolean | null;
@@ -58,12 +64,19 @@ export interface Delivered {
   provider?: string | null;
 }
 
+/** What a deliver-batch job reports: how many of its notifications ended how. */
+export type BatchDelivered = Partial<Record<Status | 'retrying' | 'not started' | 'missing', number>>;
+
+type Attempt = Pick<JobContext, 'attempt' | 'maxAttempts'>;
+
 export type ProviderSet = { [C in ProviderChannel]: Provider<C>[] };
 
 export class Deliverer {
   private readonly runtime: PluginRuntime<NotificationsConfig>;
   private readonly contexts: DataLoader<string, ContextRow | null>;
   private readonly outcomes: Batcher<Outcome>;
+  /** Messages under way in this process. */
+  private readonly slots: LimitFunction;
   /** Providers by channel, in the failover order of the `providers` table. */
   readonly providers: () => ProviderSet;
 
@@ -79,12 +92,54 @@ export class Deliverer {
       { cache: false, maxBatchSize: 500 },
     );
     this.outcomes = new Batcher((outcomes) => this.record(outcomes), { delayMs: 5, maxItems: 500 });
+    this.slots = pLimit(runtime.config.concurrency);
   }
 
   /** Runs one attempt of delivering notification `id`. */
-  async deliver(id: string, job: Pick<JobContext, 'attempt' | 'maxAttempts'>): Promise<Delivered> {
-    const row = await this.contexts.load(id);
-    if (!row) throw new PermanentJobError(`Notification ${id} does not exist`);
+  async deliver(id: string, job: Attempt): Promise<Delivered> {
+    return this.slots(async () => {
+      const row = await this.contexts.load(id);
+      if (!row) throw new PermanentJobError(`Notification ${id} does not exist`);
+      return this.attempt(row, job);
+    });
+  }
+
+  /**
+   * The first attempt of each of `ids` (a deliver-batch job). One that fails for a retryable
+   * reason gets a `deliver` job of its own, which retries it with backoff; the batch itself
+   * fails only if it cannot record that. Once `signal` aborts (the job timed out), nothing new starts.
+   */
+  async deliverBatch(ids: string[], signal: AbortSignal): Promise<BatchDelivered> {
+    const rows = await this.contexts.loadMany(ids);
+    const first = { attempt: 1, maxAttempts: this.runtime.config.maxAttempts };
+    const ended = await Promise.all(rows.map((row) => this.slots(async (): Promise<keyof BatchDelivered> => {
+      if (row instanceof Error) throw row;
+      if (!row) return 'missing';
+      if (signal.aborted) return 'not started';
+      // Run again after its first attempt failed (this job was retried): the notification's own job has it.
+      if (row.status === 'queued' && row.attempts > 0) return this.retryAlone(row.id);
+      try {
+        return (await this.attempt(row, first)).status;
+      } catch (error) {
+        if (error instanceof PermanentJobError) return 'failed';
+        return this.retryAlone(row.id);
+      }
+    })));
+    const counts: BatchDelivered = {};
+    for (const status of ended) counts[status] = (counts[status] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Hands a notification whose first attempt failed to a `deliver` job of its own (once). */
+  private async retryAlone(id: string): Promise<'retrying'> {
+    const { maxAttempts, retryDelayMs } = this.runtime.config;
+    // Attempt 2 after retryDelayMs, then 2×, 4×… as if the batch's attempt had been the job's first.
+    await this.runtime.queue.add(QUEUE, 'deliver', { id, attemptsBefore: 1 }, { jobId: id, delayMs: retryDelayMs, attempts: maxAttempts - 1, backoff: { type: 'exponential', delayMs: retryDelayMs * 2 } });
+    return 'retrying';
+  }
+
+  private async attempt(row: ContextRow, job: Attempt): Promise<Delivered> {
+    const { id } = row;
     // At-least-once: a job run again after its outcome was stored does nothing.
     if (FINAL.has(row.status)) return { status: row.status };
     const done = async (outcome: Omit<Outcome, 'id' | 'attempts'>): Promise<Delivered> => {
@@ -137,11 +192,14 @@ export class Deliverer {
     channel: C,
     targets: Targets[C][],
     message: Message,
-    job: Pick<JobContext, 'attempt' | 'maxAttempts'>,
+    job: Attempt,
     done: (outcome: Omit<Outcome, 'id' | 'attempts'>) => Promise<Delivered>,
   ): Promise<Delivered> {
     const providers = this.providers()[channel] as Provider<C>[];
-    if (providers.length === 0) throw new PermanentJobError(`${channel} has no enabled provider`);
+    if (providers.length === 0) {
+      await done({ status: 'failed', reason: `${channel} has no enabled provider` });
+      throw new PermanentJobError(`${channel} has no enabled provider`);
+    }
     let sent: { provider: string; messageId: string | null } | undefined;
     let recipientError: DeliveryError | undefined;
     let providerError: DeliveryError | undefined;

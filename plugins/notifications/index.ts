@@ -91,9 +91,15 @@ export default definePlugin<NotificationsConfig>({
       timeoutMs: 60_000,
       handlers: {
         deliver: async (data, job) => {
-          const id = (data as { id?: unknown } | null)?.id;
-          if (typeof id !== 'string') throw new PermanentJobError('deliver needs { id }');
-          return servicesOf(runtime).deliverer.deliver(id, job);
+          const { id, attemptsBefore = 0 } = (data ?? {}) as { id?: unknown; attemptsBefore?: unknown };
+          if (typeof id !== 'string' || typeof attemptsBefore !== 'number') throw new PermanentJobError('deliver needs { id, attemptsBefore? }');
+          // A retry handed over by a deliver-batch job counts the batch's attempt too.
+          return servicesOf(runtime).deliverer.deliver(id, { attempt: attemptsBefore + job.attempt, maxAttempts: attemptsBefore + job.maxAttempts });
+        },
+        'deliver-batch': async (data, job) => {
+          const ids = (data as { ids?: unknown } | null)?.ids;
+          if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new PermanentJobError('deliver-batch needs { ids }');
+          return servicesOf(runtime).deliverer.deliverBatch(ids, job.signal);
         },
         // The jobs plugin's send-email hands its messages here (see plugins/jobs/job-types/send-email.ts).
         'send-email': async (data, job) => {

@@ -6,8 +6,9 @@
  */
 import { inTransaction } from '../../gateway/db.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { EnqueueOptions } from '../../gateway/queue.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
-import { QUEUE, type Deliverer, type Status } from './delivery.ts';
+import { DELIVERY_BATCH, QUEUE, type Deliverer, type Status } from './delivery.ts';
 import { isTimeZone } from './quiet-hours.ts';
 import { notificationsSql } from './sql.ts';
 import { checkSyntax, render, TemplateError, type Rendered, type TemplateRow } from './templates.ts';
@@ -162,12 +163,22 @@ export class NotificationsService {
     return { ids, duplicate: false, batchId };
   }
 
+  /**
+   * One `deliver` job for a single notification; `deliver-batch` jobs of DELIVERY_BATCH for more
+   * (a bulk send, a digest run), so a 100,000-recipient send is 4,000 jobs, not 100,000.
+   */
   async addDeliveries(ids: string[], requestedBy?: string): Promise<void> {
-    const retries = this.deliverer().retries();
-    for (let start = 0; start < ids.length; start += JOB_CHUNK) {
-      const chunk = ids.slice(start, start + JOB_CHUNK);
-      await this.runtime.queue.addBulk(QUEUE, chunk.map((id) => ({ name: 'deliver', data: { id }, options: { jobId: id, ...retries, ...(requestedBy ? { requestedBy } : {}) } })));
+    const options = { ...this.deliverer().retries(), ...(requestedBy ? { requestedBy } : {}) };
+    if (ids.length === 1) {
+      await this.runtime.queue.add(QUEUE, 'deliver', { id: ids[0] }, { jobId: ids[0], ...options });
+      return;
     }
+    const jobs: { name: string; data: { ids: string[] }; options: EnqueueOptions }[] = [];
+    for (let start = 0; start < ids.length; start += DELIVERY_BATCH) {
+      const batch = ids.slice(start, start + DELIVERY_BATCH);
+      jobs.push({ name: 'deliver-batch', data: { ids: batch }, options: { jobId: `batch:${batch[0]}`, ...options } });
+    }
+    for (let start = 0; start < jobs.length; start += JOB_CHUNK) await this.runtime.queue.addBulk(QUEUE, jobs.slice(start, start + JOB_CHUNK));
   }
 
   /** Each requested (or, by default, each available) channel's variant, rendered with the data. */

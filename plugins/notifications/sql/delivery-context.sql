@@ -1,7 +1,7 @@
 -- What delivering notifications $1 needs, read once for a batch of jobs: the row, the
 -- recipient's address, the preference that applies (the category's own row, else '*'), quiet
 -- hours, and for push the user's subscriptions.
-SELECT n.id, n.user_id, n.address, n.channel, n.category, n.kind, n.subject, n.body, n.html, n.status,
+SELECT n.id, n.user_id, n.address, n.channel, n.category, n.kind, n.subject, n.body, n.html, n.status, n.attempts,
        r.email, r.phone,
        p.enabled, p.digest,
        q.starts_at::text AS quiet_starts, q.ends_at::text AS quiet_ends, q.time_zone AS quiet_zone,
