@@ -7,8 +7,9 @@
  *    transport (bench/peers/nodemailer-send.ts: same pool, same in-flight limit, same message).
  *    Both senders run on core 1; the rate is the sink's, first message to last.
  * 2. Bulk enqueue: sendBulkNotifications to BENCH_RECIPIENTS (100,000) users over HTTP (render
- *    once, one insert of 100,000 rows, 100,000 jobs) against raw pg-boss `insert` of the same
- *    100,000 jobs (same payload shape, ids, retry settings) in batches of 5,000.
+ *    once, one insert of 100,000 rows, 4,000 deliver-batch jobs of 25) against raw pg-boss
+ *    `insert` of one job per recipient, 100,000 (same payload shape, ids, retry settings), in
+ *    batches of 5,000: the rate at which a send to that many people is accepted.
  * Goals: email ≥ 80 % of raw nodemailer; bulk ≥ 50 % of the raw queue's addBulk rate.
  *
  * Run: npm run bench:notifications   (BENCH_EMAILS, BENCH_RECIPIENTS, BENCH_ROUNDS)
