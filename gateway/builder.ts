@@ -6,6 +6,7 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLScalarType } from 'graphql';
 import { BigIntResolver, DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -80,7 +81,10 @@ export function createBuilder(): Builder {
     },
   });
   builder.addScalarType('DateTime', DateTimeResolver);
-  builder.addScalarType('JSON', JSONResolver);
+  // parseLiteral takes the variables through a rest parameter, so its declared arity is 1:
+  // graphql-jit prints an error for every literal of a scalar whose arity is 2. Documents with a
+  // variable inside a literal run on graphql-js, which passes them (gateway/graphql.ts).
+  builder.addScalarType('JSON', new GraphQLScalarType({ ...JSONResolver.toConfig(), parseLiteral: (ast, ...variables) => JSONResolver.parseLiteral(ast, ...variables) }));
   builder.addScalarType('BigInt', BigIntResolver);
   builder.queryType({});
   builder.mutationType({});

@@ -4,7 +4,7 @@
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { getOperationAST, GraphQLError, OperationTypeNode, type GraphQLSchema } from 'graphql';
+import { BREAK, getOperationAST, GraphQLError, Kind, OperationTypeNode, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -143,8 +143,29 @@ export function createGraphQLServer(options: {
       // Each operation is compiled once (cached by its parsed document) into a function that
       // executes it and a serializer for its result: graphql-js's per-field machinery and
       // JSON.stringify over its null-prototype result objects were most of a large page's CPU.
-      // Subscriptions keep graphql-js: graphql-jit's subscribe loses field arguments.
-      useGraphQlJit({}, { enableIf: ({ document, operationName }) => getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION }),
+      // Subscriptions keep graphql-js: graphql-jit's subscribe loses field arguments. So do
+      // documents with a variable inside a literal: graphql-jit parses a JSON literal without
+      // the variables, so `data: { title: $title }` would lose its title.
+      useGraphQlJit({}, {
+        enableIf: ({ document, operationName }) => getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION && !hasVariableInLiteral(document),
+      }),
     ],
   });
+}
+
+/** Whether a variable appears inside an object or list literal (`{ a: $a }`, `[$a]`). */
+function hasVariableInLiteral(document: DocumentNode): boolean {
+  let depth = 0;
+  let found = false;
+  const nest = { enter: () => void depth++, leave: () => void depth-- };
+  visit(document, {
+    [Kind.OBJECT]: nest,
+    [Kind.LIST]: nest,
+    [Kind.VARIABLE]: () => {
+      if (depth === 0) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
 }

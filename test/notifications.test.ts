@@ -215,6 +215,15 @@ describe('preferences, quiet hours, digests', () => {
 });
 
 describe('idempotency, retries, failover, dead letters', () => {
+  it('reads a variable inside a JSON literal', async () => {
+    await recipient('nia', 'nia@example.test');
+    const before = mail.messages.length;
+    const { sendNotification: sent } = await ok<{ sendNotification: { notificationIds: string[] } }>(admin,
+      'mutation($t: String!) { sendNotification(userId: "nia", template: "news", data: { title: $t }, channels: [EMAIL]) { notificationIds } }', { t: 'From a variable' });
+    await settled(sent.notificationIds);
+    expect((await mail.waitFor(before + 1)).slice(before)[0]).toMatchObject({ to: ['nia@example.test'], subject: 'From a variable' });
+  });
+
   it('gives at most one notification per idempotency key', async () => {
     await recipient('erin', 'erin@example.test');
     const first = await send({ user: 'erin', template: 'news', data: { title: 'Once' }, channels: ['EMAIL'], key: 'order-42-shipped' });
