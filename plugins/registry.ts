@@ -4,9 +4,10 @@
  */
 import type { Plugin } from '../gateway/plugin.ts';
 import core from './core/index.ts';
+import idme from './idme/index.ts';
 import jobs from './jobs/index.ts';
 import realtime from './realtime/index.ts';
 import notifications from './notifications/index.ts';
 import stripe from './stripe/index.ts';
 
-export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe];
+export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, idme];

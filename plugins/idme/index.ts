@@ -1,0 +1,96 @@
+/**
+ * The ID.me plugin: verification through OpenID Connect (authorization code + PKCE) with
+ * `openid-client`, for the groups ID.me verifies (military, veteran, responder, government,
+ * teacher, student, nurse). GraphQL for SPAs, a browser callback route for server-side flows,
+ * and CLI commands; verifications, groups, badges and attributes are stored in schema `idme`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '../../gateway/errors.ts';
+import { sendError, sendJson } from '../../gateway/http.ts';
+import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
+import { addIdmeCommands } from './cli.ts';
+import { readIdmeConfig, type IdmeConfig } from './config.ts';
+import manifest from './plugin.json' with { type: 'json' };
+import { classify, IdmeError, IdmeErrorCode, RelyingParty } from './relying-party.ts';
+import { addIdmeSchema } from './schema.ts';
+import { IdmeInputError, IdmeService } from './service.ts';
+
+export const CALLBACK_PATH = '/auth/idme/callback';
+
+const services = new WeakMap<PluginRuntime<IdmeConfig>, { service: IdmeService; party: RelyingParty }>();
+
+function servicesOf(runtime: PluginRuntime<IdmeConfig>) {
+  let found = services.get(runtime);
+  if (!found) {
+    const party = new RelyingParty(runtime.config);
+    found = { service: new IdmeService(runtime, () => party), party };
+    services.set(runtime, found);
+  }
+  return found;
+}
+
+const STATUS: Record<IdmeErrorCode, number> = {
+  IDME_STATE_INVALID: 400,
+  IDME_STATE_EXPIRED: 400,
+  IDME_STATE_USED: 400,
+  IDME_CODE_REJECTED: 400,
+  IDME_TOKEN_INVALID: 400,
+  IDME_AUTHORIZATION_DENIED: 400,
+  IDME_SUBJECT_IN_USE: 403,
+  IDME_PROVIDER_ERROR: 502,
+  IDME_UNAVAILABLE: 503,
+};
+
+/**
+ * GET /auth/idme/callback?code&state[&iss] (or ?error=…): completes the flow the state belongs
+ * to, then redirects to IDME_FRONTEND_URL with ?idme=verified or ?idme=error&code=…, or answers
+ * JSON when no frontend is configured.
+ */
+async function callback(runtime: PluginRuntime<IdmeConfig>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const params = new URL(request.url ?? '/', 'http://localhost').searchParams;
+  let result: { status: number; code: string; message: string } | { status: 200; userId: string; verified: boolean };
+  try {
+    const error = params.get('error');
+    if (error) throw new IdmeError(IdmeErrorCode.DENIED, `ID.me answered the authorization with ${error}${params.get('error_description') ? `: ${params.get('error_description')}` : ''}`);
+    const code = params.get('code');
+    const state = params.get('state');
+    if (!code || !state) throw new IdmeInputError('The callback needs code and state query parameters');
+    const verification = await servicesOf(runtime).service.verify({ code, state, iss: params.get('iss') }, null);
+    result = { status: 200, userId: verification.user_id, verified: verification.verified };
+  } catch (error) {
+    if (error instanceof IdmeInputError) result = { status: 400, code: ErrorCode.BAD_REQUEST, message: error.message };
+    else {
+      const failure = classify(error);
+      result = { status: STATUS[failure.code], code: failure.code, message: failure.message };
+    }
+  }
+  const frontend = runtime.config.frontendUrl;
+  if (frontend) {
+    const target = new URL(frontend.href);
+    if ('code' in result) {
+      target.searchParams.set('idme', 'error');
+      target.searchParams.set('code', result.code);
+    } else target.searchParams.set('idme', result.verified ? 'verified' : 'unverified');
+    response.writeHead(303, { location: target.href, 'cache-control': 'no-store' }).end();
+  } else if ('code' in result) {
+    sendError(response, result.status, result.code, result.message);
+  } else {
+    sendJson(response, 200, { userId: result.userId, verified: result.verified }, { 'cache-control': 'no-store' });
+  }
+}
+
+export default definePlugin<IdmeConfig>({
+  manifest,
+  migrations: new URL('./migrations/', import.meta.url),
+  config: readIdmeConfig,
+  schema: (builder, runtime) => addIdmeSchema(builder, runtime, () => servicesOf(runtime).service),
+  commands: (command, open) => addIdmeCommands(command, async () => {
+    const runtime = await open();
+    return { runtime, ...servicesOf(runtime) };
+  }),
+  routes: (runtime) => [{ method: 'GET', path: CALLBACK_PATH, access: 'public', handler: (request, response) => callback(runtime, request, response) }],
+  async start(runtime) {
+    // Discovery early, so a wrong issuer shows in the log at startup; the first request retries it.
+    await servicesOf(runtime).party.configuration().catch((error: unknown) => runtime.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'ID.me discovery failed; retrying on first use'));
+  },
+});

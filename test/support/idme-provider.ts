@@ -1,0 +1,162 @@
+/**
+ * An ID.me-like OpenID Connect provider for tests: the `oidc-provider` package (a certified
+ * OpenID Provider) configured with ID.me's group scopes (military, veteran, …) and the claims
+ * ID.me returns for them from userinfo: `status` ([{ group, subgroups, verified }]) and
+ * `attributes` ([{ handle, name, value }]). Authorization code flow with PKCE required, client
+ * secret (basic), RS256 ID tokens from a key published in its JWKS.
+ *
+ * `authorize(url)` plays the browser: it follows the authorization URL through login and consent
+ * (both approved for the account set with `signInAs`, cookies kept) and returns the redirect to
+ * the client with `code` and `state`. `tamper(kind)` forges the next token response's ID token,
+ * signed by a key the JWKS does not publish, or for another audience.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import Provider from 'oidc-provider';
+
+export const IDME_GROUP_SCOPES = ['military', 'veteran', 'responder', 'government', 'teacher', 'student', 'nurse'] as const;
+
+export interface IdmeAccount {
+  sub: string;
+  email: string;
+  given_name: string;
+  family_name: string;
+  status: { group: string; subgroups: string[]; verified: boolean }[];
+  attributes: { handle: string; name: string; value: string }[];
+}
+
+export type Tamper = 'foreign-key' | 'audience';
+
+export interface IdmeProvider {
+  /** The issuer URL (discovery at `${issuer}/.well-known/openid-configuration`). */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  addAccount(account: IdmeAccount): void;
+  /** Who logs in on the next authorization. */
+  signInAs(sub: string): void;
+  /** Walks an authorization URL like a browser; returns the redirect back to the client. */
+  authorize(url: string): Promise<URL>;
+  /** Forges the ID token of the next successful token response. */
+  tamper(kind: Tamper): void;
+  close(): Promise<void>;
+}
+
+export async function startIdmeProvider(options: { redirectUri?: string } = {}): Promise<IdmeProvider> {
+  const clientId = 'plugboard-test';
+  const clientSecret = 'idme-test-client-secret-0123456789';
+  const redirectUri = options.redirectUri ?? 'http://app.example.test/idme/return';
+  const accounts = new Map<string, IdmeAccount>();
+  let current: string | undefined;
+  let tampering: Tamper | null = null;
+
+  const signing = await generateKeyPair('RS256', { extractable: true });
+  const rogue = await generateKeyPair('RS256');
+  const signingJwk = { ...(await exportJWK(signing.privateKey)), kid: 'idme-test-1', alg: 'RS256', use: 'sig' };
+
+  const server = http.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oidc`;
+
+  const groupClaims = Object.fromEntries(IDME_GROUP_SCOPES.map((scope) => [scope, ['status', 'attributes']]));
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
+    jwks: { keys: [signingJwk] },
+    cookies: { keys: ['idme-test-cookie-key'] },
+    scopes: ['openid', 'email', 'profile', ...IDME_GROUP_SCOPES],
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name'], ...groupClaims },
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: false } },
+    interactions: { url: (_ctx, interaction) => `/oidc/interaction/${interaction.uid}` },
+    async findAccount(_ctx, sub) {
+      const account = accounts.get(sub);
+      if (!account) return undefined;
+      return { accountId: sub, claims: async () => ({ ...account, email_verified: true }) };
+    },
+  });
+  provider.on('server_error', (_ctx, error) => console.error('idme test provider:', error));
+
+  // Forges the ID token after oidc-provider issued it, as a man in the middle would.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { id_token?: string } | undefined;
+    if (!tampering || ctx.method !== 'POST' || !ctx.path.endsWith('/token') || ctx.status !== 200 || !body?.id_token) return;
+    const header = decodeProtectedHeader(body.id_token);
+    const claims = decodeJwt(body.id_token);
+    const key: CryptoKey = tampering === 'foreign-key' ? rogue.privateKey : signing.privateKey;
+    body.id_token = await new SignJWT(tampering === 'audience' ? { ...claims, aud: 'someone-else' } : claims).setProtectedHeader({ alg: 'RS256', kid: header.kid! }).sign(key);
+    tampering = null;
+  });
+
+  const handle = provider.callback();
+  server.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    const path = new URL(request.url ?? '/', issuer).pathname;
+    if (request.method === 'GET' && path.startsWith('/oidc/interaction/')) {
+      void interact(request, response).catch((error: unknown) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      });
+      return;
+    }
+    if (!path.startsWith('/oidc')) {
+      response.statusCode = 404;
+      response.end();
+      return;
+    }
+    // oidc-provider is mounted under /oidc, as Express would mount it (it reads originalUrl).
+    (request as http.IncomingMessage & { originalUrl?: string }).originalUrl = request.url;
+    request.url = request.url!.slice('/oidc'.length) || '/';
+    handle(request, response);
+  });
+
+  /** Login as the chosen account, then consent to every requested scope. */
+  async function interact(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const details = await provider.interactionDetails(request, response);
+    if (details.prompt.name === 'login') {
+      if (!current) throw new Error('idme test provider: call signInAs(sub) first');
+      await provider.interactionFinished(request, response, { login: { accountId: current } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params['client_id']) });
+    grant.addOIDCScope(String(details.params['scope']));
+    await provider.interactionFinished(request, response, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+  }
+
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    redirectUri,
+    addAccount: (account) => void accounts.set(account.sub, account),
+    signInAs: (sub) => void (current = sub),
+    tamper: (kind) => void (tampering = kind),
+    async authorize(url) {
+      const cookies = new Map<string, string>();
+      let next = new URL(url);
+      for (let hop = 0; hop < 12; hop++) {
+        if (next.href.startsWith(redirectUri)) return next;
+        const response = await fetch(next, { redirect: 'manual', headers: { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
+        for (const cookie of response.headers.getSetCookie()) {
+          const pair = cookie.split(';', 1)[0]!;
+          const at = pair.indexOf('=');
+          const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
+          if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) cookies.delete(name);
+          else cookies.set(name, value);
+        }
+        const location = response.headers.get('location');
+        if (!location) throw new Error(`authorization stopped at ${next.href} with ${response.status}: ${await response.text()}`);
+        await response.body?.cancel();
+        next = new URL(location, next);
+      }
+      throw new Error('authorization did not come back to the client');
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
