@@ -17,7 +17,7 @@ export interface Session {
   /** Every `x-hasura-*` session variable, keys lower-cased. */
   readonly variables: Readonly<Record<string, string>>;
   /** How the caller proved who they are. */
-  readonly via: 'anonymous' | 'jwt' | 'admin-secret';
+  readonly via: 'anonymous' | 'jwt' | 'admin-secret' | 'hasura';
 }
 
 export const HASURA_CLAIMS = 'https://hasura.io/jwt/claims';

@@ -11,6 +11,7 @@ import { createAuthenticator } from './auth.ts';
 import { collectConfigErrors, type Env } from './config.ts';
 import type { Database } from './db.ts';
 import { createErrorMasker, createGraphQLServer } from './graphql.ts';
+import { hasuraRoutes } from './hasura.ts';
 import { healthz, readyz } from './health.ts';
 import { createHttpServer, type RouteHandler } from './http.ts';
 import { createLogger } from './logger.ts';
@@ -113,6 +114,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.writeHead(200, { 'content-type': metricsRegistry.contentType });
         response.end(text);
       }],
+      ...hasuraRoutes({
+        graphql, schema, actions: plugins.hasuraActions(), triggers: plugins.eventTriggers(), secret: settings.hasuraActionSecret,
+        anonymousRole: settings.anonymousRole, bodyLimit: settings.bodyLimit, log,
+      }),
     ]);
     const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, metrics, log });
     await new Promise<void>((resolve, reject) => {

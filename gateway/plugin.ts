@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Session } from './auth.ts';
 import type { Builder } from './builder.ts';
 import type { ConfigEntry, ConfigValues, ConfigurationSpec } from './config.ts';
+import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
 import type { JobRegistry, QueueDefinition } from './jobs.ts';
 import type { PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
@@ -133,6 +134,13 @@ export interface PluginDefinition<Config> {
   webhooks?(runtime: PluginRuntime<Config>): WebhookReceiver;
   /** Hooks on graphql-ws connections. */
   sockets?(runtime: PluginRuntime<Config>): SocketHooks;
+  /**
+   * Query and Mutation fields of this plugin that Hasura may call as actions (POST
+   * /hasura/actions, and `npm run metadata`), by field name. The field's own resolver answers.
+   */
+  hasuraActions?: Readonly<Record<string, HasuraActionSpec>>;
+  /** Hasura event-trigger handlers by trigger name (POST /hasura/events). */
+  eventTriggers?(runtime: PluginRuntime<Config>): Record<string, EventTriggerHandler>;
   /** Runs after migrations, before the server listens. */
   start?(runtime: PluginRuntime<Config>): Promise<void> | void;
   /** Runs on shutdown, before pools close. */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { buildSubschema, composeSchema } from './compose.ts';
 import { openDatabase, type Database } from './db.ts';
 import { createJobRegistry, type JobRegistry } from './jobs.ts';
+import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
 import { runMigrations, type MigrationSource } from './migrations.ts';
 import { createLazyRuntime, type PluginRoute, type PluginRuntime, type PluginStatus, type SocketHooks } from './plugin.ts';
 import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
@@ -35,6 +36,10 @@ export interface PluginSet {
   routes(options: { bodyLimit: number }): PluginRoute[];
   /** The socket hooks of the enabled plugins. */
   sockets(): SocketHooks[];
+  /** The enabled plugins' Hasura actions, by field name. */
+  hasuraActions(): Map<string, HasuraActionSpec>;
+  /** The enabled plugins' Hasura event-trigger handlers, by trigger name. */
+  eventTriggers(): Map<string, EventTriggerHandler>;
 }
 
 export interface Services {
@@ -99,6 +104,19 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
     },
     sockets() {
       return instances.flatMap(({ selected: entry, runtime }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime)] : []));
+    },
+    hasuraActions() {
+      return new Map(instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasuraActions ?? {})));
+    },
+    eventTriggers() {
+      const triggers = new Map<string, EventTriggerHandler>();
+      for (const { selected: entry, runtime } of instances) {
+        for (const [name, handler] of Object.entries(entry.plugin.eventTriggers?.(runtime) ?? {})) {
+          if (triggers.has(name)) throw new Error(`Two plugins handle the Hasura event trigger ${name}`);
+          triggers.set(name, handler);
+        }
+      }
+      return triggers;
     },
   };
 }

@@ -16,6 +16,8 @@ export interface GatewaySettings {
   queueRedisUrl: string | undefined;
   workers: boolean;
   adminSecret: string | undefined;
+  /** Shared secret of Hasura's action and event-trigger calls. */
+  hasuraActionSecret: string | undefined;
   jwtSecret: string | undefined;
   jwksUrl: string | undefined;
   jwtIssuer: string | undefined;
@@ -54,6 +56,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     queueRedisUrl: v.optionalString('JOBS_REDIS_URL') ?? v.optionalString('REDIS_URL'),
     workers: v.boolean('PLUGBOARD_WORKERS'),
     adminSecret: v.optionalString('PLUGBOARD_ADMIN_SECRET'),
+    hasuraActionSecret: v.optionalString('HASURA_ACTION_SECRET'),
     jwtSecret: v.optionalString('PLUGBOARD_JWT_SECRET'),
     jwksUrl: v.optionalString('PLUGBOARD_JWKS_URL'),
     jwtIssuer: v.optionalString('PLUGBOARD_JWT_ISSUER'),

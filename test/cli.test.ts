@@ -48,7 +48,7 @@ describe('plugboard CLI', () => {
     expect(run.stdout).toMatch(/count\s+Print how many messages are stored/);
     const unknown = await runCli(['plugin', 'info', 'nope'], {});
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, echo/);
+    expect(unknown.stderr).toMatch(/Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, idme, echo/);
   });
 
   it('exits 2 naming the variable when required plugin config is missing or invalid, never printing the secret', async () => {

@@ -74,10 +74,11 @@ describe('plugin selection', () => {
       ['realtime', true, null],
       ['notifications', true, null],
       ['stripe', false, 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET'],
+      ['idme', false, 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI'],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -88,12 +89,13 @@ describe('plugin selection', () => {
       ['realtime', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['notifications', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['stripe', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['idme', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
-    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, echo/);
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, idme, echo/);
     const error = (() => {
       try {
         selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'echo' });

@@ -34,6 +34,7 @@ describe('composition', () => {
         { name: 'realtime', version: '0.1.0', enabled: true, reason: null },
         { name: 'notifications', version: '0.1.0', enabled: true, reason: null },
         { name: 'stripe', version: '0.1.0', enabled: false, reason: 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET' },
+        { name: 'idme', version: '0.1.0', enabled: false, reason: 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI' },
         { name: 'echo', version: '1.2.3', enabled: true, reason: null },
       ],
       viewer: { role: 'anonymous', userId: null },

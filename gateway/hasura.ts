@@ -1,0 +1,264 @@
+/**
+ * Plugboard behind a Hasura engine. `POST /hasura/actions` answers Hasura Actions by running the
+ * action's own GraphQL field through the same yoga pipeline as /graphql (limits, error masking,
+ * compiled execution), with the session Hasura forwards. `POST /hasura/events` hands event
+ * trigger deliveries to the plugin that owns the trigger. Both trust a request only when it
+ * carries HASURA_ACTION_SECRET in `x-plugboard-action-secret`. Plugins declare their actions and
+ * triggers; nothing here knows any plugin.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  getNamedType,
+  isEnumType,
+  isInputObjectType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type GraphQLType,
+} from 'graphql';
+import type { Logger } from 'pino';
+import type { Session } from './auth.ts';
+import { ErrorCode } from './errors.ts';
+import type { GraphQLServer } from './graphql.ts';
+import { BodyTooLarge, readLimited, sendJson, type RouteHandler } from './http.ts';
+
+export const SECRET_HEADER = 'x-plugboard-action-secret';
+export const ACTIONS_PATH = '/hasura/actions';
+export const EVENTS_PATH = '/hasura/events';
+
+/** How a plugin marks a Query or Mutation field of its schema as a Hasura action. */
+export interface HasuraActionSpec {
+  /** `asynchronous`: Hasura answers the client with an action id and calls us in the background. */
+  kind: 'synchronous' | 'asynchronous';
+  /** Roles besides admin that Hasura lets call it (admin always may); the field checks again. */
+  roles: string[];
+}
+
+/** An event-trigger delivery, as Hasura sends it (camel-cased). */
+export interface HasuraEvent {
+  /** Hasura's event id: a redelivery carries the same one. */
+  id: string;
+  createdAt: string;
+  trigger: string;
+  table: { schema: string; name: string };
+  op: 'INSERT' | 'UPDATE' | 'DELETE' | 'MANUAL';
+  old: Record<string, unknown> | null;
+  new: Record<string, unknown> | null;
+  sessionVariables: Record<string, string>;
+}
+
+/**
+ * Handles one trigger's deliveries. Resolve only once the work is committed or enqueued; Hasura
+ * redelivers until it gets a 2xx, so the same event may come twice: be idempotent on `event.id`.
+ */
+export type EventTriggerHandler = (event: HasuraEvent) => Promise<unknown>;
+
+export interface ActionField {
+  name: string;
+  operation: 'query' | 'mutation';
+  field: GraphQLField<unknown, unknown>;
+  spec: HasuraActionSpec;
+}
+
+/** The declared actions, found in the composed schema (a declared field that is missing is an error). */
+export function actionFields(schema: GraphQLSchema, actions: ReadonlyMap<string, HasuraActionSpec>): ActionField[] {
+  return [...actions].map(([name, spec]) => {
+    const mutation = schema.getMutationType()?.getFields()[name];
+    const query = schema.getQueryType()?.getFields()[name];
+    if (!mutation && !query) throw new Error(`Hasura action ${name} is declared, but the schema has no Query or Mutation field ${name}`);
+    return { name, operation: mutation ? 'mutation' : 'query', field: (mutation ?? query)!, spec };
+  });
+}
+
+const MAX_SELECTION_DEPTH = 4;
+
+/** Every field of an output type that needs no arguments, to MAX_SELECTION_DEPTH: Hasura picks what it wants. */
+function selectionOf(type: GraphQLOutputType, depth = 0): string {
+  const named = getNamedType(type);
+  if (isScalarType(named) || isEnumType(named)) return '';
+  if (!isObjectType(named) || depth >= MAX_SELECTION_DEPTH) return '{ __typename }';
+  const fields = Object.values(named.getFields())
+    .filter((field) => field.args.every((arg) => !isNonNullType(arg.type) || arg.defaultValue !== undefined))
+    .map((field) => `${field.name} ${selectionOf(field.type, depth + 1)}`.trim());
+  return `{ ${fields.join(' ')} }`;
+}
+
+/** The operation an action runs: its field, every argument a variable, the whole output selected. */
+export function actionDocument(action: ActionField): string {
+  const { field } = action;
+  const variables = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+  const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  return `${action.operation} ${field.name}Action${variables ? `(${variables})` : ''} { result: ${field.name}${args ? `(${args})` : ''} ${selectionOf(field.type)} }`;
+}
+
+/** Whether the request carries the shared secret (compared in constant time). */
+function trusted(request: IncomingMessage, secret: string): boolean {
+  const given = request.headers[SECRET_HEADER];
+  if (typeof given !== 'string') return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(secret));
+}
+
+/** Hasura's error shape for action and event handlers: `{ message, extensions: { code } }`. */
+function fail(response: ServerResponse, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
+  sendJson(response, status, { message, extensions: { code, ...extensions } });
+}
+
+/** Reads a JSON object body; answers the client itself (413/415/400) and returns null when it cannot. */
+async function readJson(request: IncomingMessage, response: ServerResponse, bodyLimit: number): Promise<Record<string, unknown> | null> {
+  if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+    fail(response, 415, ErrorCode.BAD_REQUEST, 'Send application/json');
+    return null;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse((await readLimited(request, bodyLimit)).toString('utf8'));
+  } catch (error) {
+    if (error instanceof BodyTooLarge) fail(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Body over ${bodyLimit} bytes`);
+    else if (error instanceof SyntaxError) fail(response, 400, ErrorCode.BAD_REQUEST, 'Body is not valid JSON');
+    else throw error;
+    return null;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    fail(response, 400, ErrorCode.BAD_REQUEST, 'Body must be a JSON object');
+    return null;
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The caller Hasura vouches for: its session variables (keys lower-cased), role and user. */
+export function sessionFromHasura(variables: unknown, defaultRole: string): Session {
+  const vars: Record<string, string> = {};
+  if (typeof variables === 'object' && variables !== null) {
+    for (const [key, value] of Object.entries(variables)) if (typeof value === 'string') vars[key.toLowerCase()] = value;
+  }
+  const role = vars['x-hasura-role'] ?? defaultRole;
+  return Object.freeze({ role, userId: vars['x-hasura-user-id'] ?? null, allowedRoles: Object.freeze([role]), variables: Object.freeze(vars), via: 'hasura' as const });
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
+};
+
+export interface HasuraRouteOptions {
+  graphql: GraphQLServer;
+  schema: GraphQLSchema;
+  actions: ReadonlyMap<string, HasuraActionSpec>;
+  triggers: ReadonlyMap<string, EventTriggerHandler>;
+  secret: string | undefined;
+  /** The role of a Hasura session without x-hasura-role (Hasura sends one unless unauthorized). */
+  anonymousRole: string;
+  bodyLimit: number;
+  log: Logger;
+}
+
+type GraphQLReply = { data?: { result?: unknown } | null; errors?: { message: string; extensions?: { code?: string; retryable?: boolean } }[] };
+
+export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHandler> {
+  const { graphql, secret, bodyLimit, log } = options;
+  const documents = new Map(actionFields(options.schema, options.actions).map((action) => [action.name, actionDocument(action)]));
+
+  /** The secret check shared by both routes; answers 503/401 itself. */
+  const admit = (request: IncomingMessage, response: ServerResponse): boolean => {
+    if (!secret) {
+      fail(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'Hasura integration is off: set HASURA_ACTION_SECRET');
+      return false;
+    }
+    if (!trusted(request, secret)) {
+      fail(response, 401, ErrorCode.UNAUTHENTICATED, `Missing or wrong ${SECRET_HEADER}`);
+      return false;
+    }
+    return true;
+  };
+
+  const actions: RouteHandler = async (request, response) => {
+    if (!admit(request, response)) return;
+    const body = await readJson(request, response, bodyLimit);
+    if (!body) return;
+    const name = (body['action'] as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string') return fail(response, 400, ErrorCode.BAD_REQUEST, 'Expected Hasura\'s action payload: { action: { name }, input, session_variables }');
+    const query = documents.get(name);
+    if (!query) return fail(response, 404, ErrorCode.NOT_FOUND, `No action named ${name}`);
+    const input = body['input'] ?? {};
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
+
+    const session = sessionFromHasura(body['session_variables'], options.anonymousRole);
+    const reply = await graphql.fetch('http://plugboard/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query, variables: input }),
+    }, { session });
+    const result = (await reply.json()) as GraphQLReply;
+    const error = result.errors?.[0];
+    if (error) {
+      const code = error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR;
+      return fail(response, error.extensions?.retryable ? 503 : STATUS_BY_CODE[code] ?? 400, code, error.message, error.extensions?.retryable ? { retryable: true } : {});
+    }
+    sendJson(response, 200, result.data?.result ?? null);
+  };
+
+  const events: RouteHandler = async (request, response) => {
+    if (!admit(request, response)) return;
+    const body = await readJson(request, response, bodyLimit);
+    if (!body) return;
+    const trigger = (body['trigger'] as { name?: unknown } | undefined)?.name;
+    const event = body['event'] as { op?: unknown; data?: { old?: unknown; new?: unknown }; session_variables?: unknown } | undefined;
+    const table = body['table'] as { schema?: unknown; name?: unknown } | undefined;
+    const ops = ['INSERT', 'UPDATE', 'DELETE', 'MANUAL'];
+    if (typeof body['id'] !== 'string' || typeof trigger !== 'string' || !event || !ops.includes(event.op as string) || typeof table?.name !== 'string') {
+      return fail(response, 400, ErrorCode.BAD_REQUEST, "Expected Hasura's event payload: { id, trigger: { name }, table: { schema, name }, event: { op, data: { old, new } } }");
+    }
+    const handler = options.triggers.get(trigger);
+    if (!handler) return fail(response, 404, ErrorCode.NOT_FOUND, `No plugin handles event trigger ${trigger}`);
+    const row = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null);
+    const session = sessionFromHasura(event.session_variables, options.anonymousRole);
+    try {
+      const result = await handler({
+        id: body['id'],
+        createdAt: typeof body['created_at'] === 'string' ? body['created_at'] : new Date().toISOString(),
+        trigger,
+        table: { schema: typeof table.schema === 'string' ? table.schema : 'public', name: table.name },
+        op: event.op as HasuraEvent['op'],
+        old: row(event.data?.old),
+        new: row(event.data?.new),
+        sessionVariables: session.variables,
+      });
+      sendJson(response, 200, { ok: true, result: result ?? null });
+    } catch (error) {
+      // Hasura retries non-2xx answers (per the trigger's retry_conf); the reason is logged here.
+      const coded = error as { message?: string; extensions?: { code?: string } };
+      const code = coded.extensions?.code;
+      if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR) return fail(response, 400, code, coded.message ?? 'Event refused');
+      log.error({ err: error, trigger, eventId: body['id'] }, 'Hasura event trigger handler failed');
+      fail(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'The event could not be handled; Hasura will retry it');
+    }
+  };
+
+  return new Map([[`POST ${ACTIONS_PATH}`, actions], [`POST ${EVENTS_PATH}`, events]]);
+}
+
+/** Named types an action's SDL needs (its arguments' and output's, transitively). */
+export function typesOfActions(actions: readonly ActionField[]): GraphQLNamedType[] {
+  const seen = new Map<string, GraphQLNamedType>();
+  const visit = (type: GraphQLNamedType) => {
+    if (seen.has(type.name)) return;
+    seen.set(type.name, type);
+    if (isObjectType(type) || isInputObjectType(type)) {
+      const fields: { type: GraphQLType }[] = Object.values(type.getFields());
+      for (const field of fields) visit(getNamedType(field.type));
+    }
+  };
+  for (const { field } of actions) {
+    for (const arg of field.args) visit(getNamedType(arg.type));
+    visit(getNamedType(field.type));
+  }
+  return [...seen.values()];
+}
