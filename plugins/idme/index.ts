@@ -88,6 +88,10 @@ export default definePlugin<IdmeConfig>({
     const runtime = await open();
     return { runtime, ...servicesOf(runtime) };
   }),
+  hasuraActions: {
+    idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },
+    verifyIdme: { kind: 'synchronous', roles: ['user'] },
+  },
   routes: (runtime) => [{ method: 'GET', path: CALLBACK_PATH, access: 'public', handler: (request, response) => callback(runtime, request, response) }],
   async start(runtime) {
     // Discovery early, so a wrong issuer shows in the log at startup; the first request retries it.

@@ -5,10 +5,11 @@
  */
 import { Redis } from 'ioredis';
 import { ConfigError } from '../../gateway/config.ts';
+import { badUserInput } from '../../gateway/errors.ts';
 import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
 import { PermanentJobError } from '../../gateway/queue.ts';
 import { addNotificationsCommands } from './cli.ts';
-import type { NotificationsConfig } from './config.ts';
+import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { readNotificationsConfig } from './config.ts';
 import { Deliverer, QUEUE, type ProviderSet } from './delivery.ts';
 import { smtpProvider } from './email.ts';
@@ -16,7 +17,7 @@ import manifest from './plugin.json' with { type: 'json' };
 import { rateLimited, type Provider } from './providers.ts';
 import { webPushProvider } from './push.ts';
 import { addNotificationsSchema } from './schema.ts';
-import { NotificationsService } from './service.ts';
+import { NotificationInputError, NotificationsService } from './service.ts';
 import { notificationsSql } from './sql.ts';
 import { twilioProvider } from './sms.ts';
 
@@ -82,6 +83,32 @@ export default definePlugin<NotificationsConfig>({
     const services = servicesOf(runtime);
     await services.refreshProviders();
     return { runtime, ...services };
+  }),
+  hasuraActions: {
+    sendNotification: { kind: 'synchronous', roles: [] },
+    sendBulkNotifications: { kind: 'synchronous', roles: [] },
+    markNotificationsRead: { kind: 'synchronous', roles: ['user'] },
+  },
+  eventTriggers: (runtime) => ({
+    // A row (new, or old for DELETE) of { user_id, template, data?, channels?, category? } in any
+    // table becomes a notification; the event id is its idempotency key, so a redelivery adds nothing.
+    notifications_send: async (event) => {
+      const row = event.new ?? event.old ?? {};
+      const { user_id: userId, template, data = {}, channels = null, category = null } = row as Record<string, unknown>;
+      if (typeof userId !== 'string' || typeof template !== 'string') throw badUserInput(`notifications_send needs a row with user_id and template (table ${event.table.schema}.${event.table.name})`);
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw badUserInput('data must be a JSON object');
+      if (channels !== null && !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))) throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
+      try {
+        const sent = await servicesOf(runtime).service.enqueue({
+          userIds: [userId], template, data: data as Record<string, unknown>, channels: channels as Channel[] | null,
+          category: typeof category === 'string' ? category : null, idempotencyKey: `hasura-event:${event.id}`, requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
+        });
+        return { notificationIds: sent.ids, duplicate: sent.duplicate };
+      } catch (error) {
+        if (error instanceof NotificationInputError) throw badUserInput(error.message);
+        throw error;
+      }
+    },
   }),
   jobs: (runtime) => ({
     [QUEUE]: {

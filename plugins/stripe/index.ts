@@ -38,6 +38,7 @@ export default definePlugin<StripeConfig>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
   config: stripeConfig,
+  hasuraActions: { syncStripe: { kind: 'asynchronous', roles: [] } },
   webhooks: (runtime) => stripeReceiver(runtime, () => clientFor(runtime.config)),
   schema: (builder, runtime) => {
     addStripeSchema(builder, runtime, () => syncerFor(runtime));

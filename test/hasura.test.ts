@@ -1,0 +1,112 @@
+/**
+ * Plugboard behind Hasura: action calls (POST /hasura/actions) run the action's own field with the
+ * session Hasura forwards; event-trigger deliveries (POST /hasura/events) reach the plugin that
+ * owns the trigger, idempotently. Payloads are Hasura's documented shapes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { ADMIN_SECRET } from './support/tokens.ts';
+
+const SECRET = 'hasura-action-secret-0123456789';
+let db: TestDatabase;
+let gateway: TestGateway;
+
+const post = async (path: string, body: unknown, headers: Record<string, string> = { 'x-plugboard-action-secret': SECRET }) => {
+  const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+const action = (name: string, input: Record<string, unknown>, session: Record<string, string>) =>
+  post('/hasura/actions', { action: { name }, input, session_variables: session, request_query: `mutation { ${name} }` });
+const ADMIN = { 'x-hasura-role': 'admin' };
+const USER = (id: string) => ({ 'x-hasura-role': 'user', 'x-hasura-user-id': id });
+
+const event = (id: string, op: string, data: { old: unknown; new: unknown }, trigger = 'notifications_send') => ({
+  id,
+  created_at: '2026-11-22T10:00:00.000Z',
+  trigger: { name: trigger },
+  table: { schema: 'public', name: 'notification_requests' },
+  event: { op, data, session_variables: { 'x-hasura-role': 'admin' } },
+  delivery_info: { max_retries: 3, current_retry: 0 },
+});
+const byKey = async (id: string) => (await db.pool.query('SELECT user_id, subject, channel FROM notifications.notifications WHERE idempotency_key = $1', [`hasura-event:${id}`])).rows;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  gateway = await startTestGateway({ databaseUrl: db.url, env: { HASURA_ACTION_SECRET: SECRET } });
+  const created = await gateway.gql('mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }', { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } });
+  expect(created.body.errors).toBeUndefined();
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await db?.drop();
+});
+
+describe('POST /hasura/actions', () => {
+  it('runs an admin action with admin session variables and answers its output object', async () => {
+    const { status, body } = await action('sendNotification', { userId: 'ann', template: 'hello', data: { name: 'Ann' }, channels: ['IN_APP'] }, ADMIN);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ duplicate: false, notificationIds: [expect.any(String)] });
+  });
+
+  it("runs a user action as that user, and refuses an admin action to a user in Hasura's error shape", async () => {
+    const read = await action('markNotificationsRead', { all: true }, USER('ann'));
+    expect(read).toEqual({ status: 200, body: 1 });
+    const refused = await action('sendNotification', { userId: 'bob', template: 'hello', data: { name: 'Bob' } }, USER('ann'));
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ message: expect.any(String), extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('answers a resolver error with 400, its message and code', async () => {
+    const { status, body } = await action('sendNotification', { userId: 'ann', template: 'hello', data: {} }, ADMIN);
+    expect(status).toBe(400);
+    expect(body).toEqual({ message: expect.stringContaining('name'), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it('refuses a missing or wrong secret with 401, and an unknown action or bad body clearly', async () => {
+    const payload = { action: { name: 'sendNotification' }, input: {}, session_variables: ADMIN };
+    expect((await post('/hasura/actions', payload, {})).status).toBe(401);
+    const wrong = await post('/hasura/actions', payload, { 'x-plugboard-action-secret': 'not-the-secret-at-all' });
+    expect(wrong).toEqual({ status: 401, body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } } });
+    expect((await action('dropDatabase', {}, ADMIN)).status).toBe(404);
+    expect((await post('/hasura/actions', { input: {} })).status).toBe(400);
+    const text = await fetch(`${gateway.url}/hasura/actions`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-plugboard-action-secret': SECRET }, body: 'x' });
+    expect(text.status).toBe(415);
+  });
+});
+
+describe('POST /hasura/events', () => {
+  it('sends a notification for INSERT, UPDATE, DELETE and MANUAL events', async () => {
+    const row = (name: string) => ({ user_id: 'cat', template: 'hello', data: { name }, channels: ['IN_APP'] });
+    const deliveries: [string, string, { old: unknown; new: unknown }, string][] = [
+      ['e-insert', 'INSERT', { old: null, new: row('insert') }, 'insert'],
+      ['e-update', 'UPDATE', { old: row('before'), new: row('update') }, 'update'],
+      ['e-delete', 'DELETE', { old: row('delete'), new: null }, 'delete'],
+      ['e-manual', 'MANUAL', { old: null, new: row('manual') }, 'manual'],
+    ];
+    for (const [id, op, data, name] of deliveries) {
+      const { status } = await post('/hasura/events', event(id, op, data));
+      expect(status, op).toBe(200);
+      expect(await byKey(id)).toEqual([{ user_id: 'cat', subject: `Hello ${name}`, channel: 'IN_APP' }]);
+    }
+  });
+
+  it('handles a redelivered event once', async () => {
+    const delivery = event('e-twice', 'INSERT', { old: null, new: { user_id: 'dan', template: 'hello', data: { name: 'Dan' }, channels: ['IN_APP'] } });
+    const first = await post('/hasura/events', delivery);
+    const second = await post('/hasura/events', delivery);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.body).toMatchObject({ result: { duplicate: true } });
+    expect(await byKey('e-twice')).toHaveLength(1);
+  });
+
+  it('refuses a missing secret, an unknown trigger and a row it cannot use, storing nothing', async () => {
+    const delivery = event('e-bad', 'INSERT', { old: null, new: { user_id: 'eve' } });
+    expect((await post('/hasura/events', delivery, {})).status).toBe(401);
+    expect((await post('/hasura/events', event('e-unknown', 'INSERT', { old: null, new: {} }, 'nobody_handles_this'))).status).toBe(404);
+    const bad = await post('/hasura/events', delivery);
+    expect(bad).toEqual({ status: 400, body: { message: expect.stringContaining('template'), extensions: { code: 'BAD_USER_INPUT' } } });
+    expect(await byKey('e-bad')).toEqual([]);
+  });
+});
