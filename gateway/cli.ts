@@ -3,11 +3,15 @@
  * plugin's own `plugboard <plugin> <command>`. Exit codes: 0 success, 1 failure, 2 bad
  * configuration or usage.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import { printComposedSchema } from './compose.ts';
 import { UsageError } from './errors.ts';
+import { actionFields } from './hasura.ts';
+import { hasuraMetadata, METADATA_DIR } from './hasura-metadata.ts';
 import { collectConfigErrors, ConfigError, readConfig, type Env } from './config.ts';
 import { openDatabase, type Database } from './db.ts';
 import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
@@ -206,6 +210,31 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
         io.out('wrote schema/schema.graphql');
       } else {
         io.out(sdl);
+      }
+    });
+
+  program
+    .command('metadata')
+    .description('Generate Hasura metadata (actions, custom types, tracked tables) from every registered plugin into metadata/')
+    .option('--write', 'write the files under metadata/')
+    .option('--check', 'exit 1 when metadata/ is stale')
+    .action((options: { write?: boolean; check?: boolean }) => {
+      const plugins = instantiatePlugins(selectAll(registry));
+      const tables = plugins.instances.flatMap(({ selected: entry }) => (entry.plugin.hasuraTables ?? []).map((name) => ({ schema: entry.schema, name })));
+      const files = hasuraMetadata(actionFields(plugins.schema(), plugins.hasuraActions()), tables);
+      const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
+      if (options.check) {
+        const stale = [...files].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), 'utf8') !== content).map(([path]) => path);
+        if (stale.length > 0) throw new CliExit(1, `metadata/ is stale (${stale.join(', ')}): run \`npm run metadata\` and commit the result`);
+        io.out('metadata/ is up to date');
+      } else if (options.write) {
+        for (const [path, content] of files) {
+          mkdirSync(dirname(join(root, path)), { recursive: true });
+          writeFileSync(join(root, path), content);
+        }
+        io.out(`wrote ${files.size} files under metadata/`);
+      } else {
+        for (const [path, content] of files) io.out(`# ${path}\n${content}`);
       }
     });
 

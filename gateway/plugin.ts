@@ -139,6 +139,8 @@ export interface PluginDefinition<Config> {
    * /hasura/actions, and `npm run metadata`), by field name. The field's own resolver answers.
    */
   hasuraActions?: Readonly<Record<string, HasuraActionSpec>>;
+  /** Tables of the plugin's schema that Hasura tracks (its synced data), for `npm run metadata`. */
+  hasuraTables?: readonly string[];
   /** Hasura event-trigger handlers by trigger name (POST /hasura/events). */
   eventTriggers?(runtime: PluginRuntime<Config>): Record<string, EventTriggerHandler>;
   /** Runs after migrations, before the server listens. */

@@ -3,9 +3,13 @@
  * session Hasura forwards; event-trigger deliveries (POST /hasura/events) reach the plugin that
  * owns the trigger, idempotently. Payloads are Hasura's documented shapes.
  */
+import { readFileSync } from 'node:fs';
+import { buildSchema, isEnumType, isInputObjectType, isObjectType, isScalarType, isSpecifiedScalarType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { runCli } from './support/processes.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
 const SECRET = 'hasura-action-secret-0123456789';
@@ -108,5 +112,48 @@ describe('POST /hasura/events', () => {
     const bad = await post('/hasura/events', delivery);
     expect(bad).toEqual({ status: 400, body: { message: expect.stringContaining('template'), extensions: { code: 'BAD_USER_INPUT' } } });
     expect(await byKey('e-bad')).toEqual([]);
+  });
+});
+
+describe('metadata/ (npm run metadata)', () => {
+  const root = new URL('../metadata/', import.meta.url);
+  const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+
+  it('is current', async () => {
+    const check = await runCli(['metadata', '--check'], {});
+    expect(check.code, check.stderr).toBe(0);
+  });
+
+  it("has the shapes of Hasura's metadata documentation (v3 directory format)", () => {
+    expect(parse(read('version.yaml'))).toEqual({ version: 3 });
+    // actions.graphql is SDL graphql-js accepts; its Query/Mutation fields are the actions.
+    const sdl = buildSchema(read('actions.graphql'));
+    const fields = { ...sdl.getQueryType()?.getFields(), ...sdl.getMutationType()?.getFields() };
+    const { actions, custom_types: customTypes } = parse(read('actions.yaml')) as {
+      actions: { name: string; definition: Record<string, unknown>; permissions?: { role: string }[] }[];
+      custom_types: Record<'enums' | 'input_objects' | 'objects' | 'scalars', { name: string }[]>;
+    };
+    expect(actions.map((a) => a.name).sort()).toEqual(Object.keys(fields).sort());
+    expect(actions.map((a) => a.name)).toEqual(expect.arrayContaining(['sendNotification', 'sendBulkNotifications', 'syncStripe', 'verifyIdme']));
+    for (const { definition, permissions } of actions) {
+      expect(['synchronous', 'asynchronous']).toContain(definition['kind']);
+      expect(definition).toMatchObject({ handler: '{{PLUGBOARD_URL}}/hasura/actions', forward_client_headers: true, headers: [{ name: 'x-plugboard-action-secret', value_from_env: 'HASURA_ACTION_SECRET' }] });
+      for (const permission of permissions ?? []) expect(Object.keys(permission)).toEqual(['role']);
+    }
+    // Every custom type is listed under its kind, and every listed one is defined.
+    const kinds = { enums: isEnumType, input_objects: isInputObjectType, objects: isObjectType, scalars: isScalarType } as const;
+    const defined = Object.values(sdl.getTypeMap()).filter((type) => !type.name.startsWith('__') && !isSpecifiedScalarType(type as never) && !['Query', 'Mutation'].includes(type.name));
+    for (const [kind, test] of Object.entries(kinds)) {
+      expect(customTypes[kind as keyof typeof kinds].map((t) => t.name).sort(), kind).toEqual(defined.filter((type) => test(type)).map((type) => type.name).sort());
+    }
+    // Tracked tables of the synced schemas.
+    const [source] = parse(read('databases/databases.yaml')) as { name: string; kind: string; configuration: { connection_info: { database_url: { from_env: string } } }; tables: string }[];
+    expect(source).toMatchObject({ name: 'default', kind: 'postgres', configuration: { connection_info: { database_url: { from_env: 'PLUGBOARD_DATABASE_URL' } } }, tables: '!include default/tables/tables.yaml' });
+    const includes = parse(read('databases/default/tables/tables.yaml')) as string[];
+    expect(includes).toContain('!include stripe_customers.yaml');
+    for (const include of includes) {
+      const table = parse(read(`databases/default/tables/${include.replace('!include ', '')}`)) as { table: { schema: string; name: string } };
+      expect(Object.keys(table.table).sort()).toEqual(['name', 'schema']);
+    }
   });
 });

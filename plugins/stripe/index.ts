@@ -39,6 +39,7 @@ export default definePlugin<StripeConfig>({
   migrations: new URL('./migrations/', import.meta.url),
   config: stripeConfig,
   hasuraActions: { syncStripe: { kind: 'asynchronous', roles: [] } },
+  hasuraTables: ['customers', 'subscriptions', 'subscription_items', 'invoices', 'payment_intents', 'charges', 'refunds', 'disputes', 'payouts', 'products', 'prices'],
   webhooks: (runtime) => stripeReceiver(runtime, () => clientFor(runtime.config)),
   schema: (builder, runtime) => {
     addStripeSchema(builder, runtime, () => syncerFor(runtime));
