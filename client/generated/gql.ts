@@ -14,9 +14,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "mutation CreateRoom($name: String!) {\n  createRoom(name: $name) {\n    id\n    name\n  }\n}\n\nsubscription RoomPresence($roomId: ID!) {\n  presence(roomId: $roomId) {\n    userId\n    status\n  }\n}": typeof types.CreateRoomDocument,
     "query Viewer {\n  viewer {\n    role\n    userId\n    allowedRoles\n  }\n  plugins {\n    name\n    version\n    enabled\n    reason\n  }\n}": typeof types.ViewerDocument,
 };
 const documents: Documents = {
+    "mutation CreateRoom($name: String!) {\n  createRoom(name: $name) {\n    id\n    name\n  }\n}\n\nsubscription RoomPresence($roomId: ID!) {\n  presence(roomId: $roomId) {\n    userId\n    status\n  }\n}": types.CreateRoomDocument,
     "query Viewer {\n  viewer {\n    role\n    userId\n    allowedRoles\n  }\n  plugins {\n    name\n    version\n    enabled\n    reason\n  }\n}": types.ViewerDocument,
 };
 
@@ -34,6 +36,10 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation CreateRoom($name: String!) {\n  createRoom(name: $name) {\n    id\n    name\n  }\n}\n\nsubscription RoomPresence($roomId: ID!) {\n  presence(roomId: $roomId) {\n    userId\n    status\n  }\n}"): (typeof documents)["mutation CreateRoom($name: String!) {\n  createRoom(name: $name) {\n    id\n    name\n  }\n}\n\nsubscription RoomPresence($roomId: ID!) {\n  presence(roomId: $roomId) {\n    userId\n    status\n  }\n}"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
