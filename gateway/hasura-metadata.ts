@@ -42,7 +42,7 @@ function printCustomType(type: GraphQLNamedType): string {
   return `scalar ${type.name}`;
 }
 
-function actionsGraphql(actions: readonly ActionField[]): string {
+function actionsGraphql(actions: readonly ActionField[], custom: readonly GraphQLNamedType[]): string {
   const root = (operation: 'query' | 'mutation', typeName: string) => {
     const fields = actions.filter((a) => a.operation === operation).map(({ field }) => {
       const args = field.args.map((arg) => `${arg.name}: ${arg.type.toString()}`).join(', ');
@@ -50,12 +50,10 @@ function actionsGraphql(actions: readonly ActionField[]): string {
     });
     return fields.length > 0 ? [`type ${typeName} {\n${fields.join('\n')}\n}`] : [];
   };
-  const custom = typesOfActions(actions).filter((type) => !isSpecifiedScalarType(type as never)).sort((a, b) => a.name.localeCompare(b.name));
   return `${HEADER}\n${[...root('query', 'Query'), ...root('mutation', 'Mutation'), ...custom.map(printCustomType)].join('\n\n')}\n`;
 }
 
-function actionsYaml(actions: readonly ActionField[]): string {
-  const custom = typesOfActions(actions).filter((type) => !isSpecifiedScalarType(type as never));
+function actionsYaml(actions: readonly ActionField[], custom: readonly GraphQLNamedType[]): string {
   const named = (test: (type: GraphQLNamedType) => boolean) => custom.filter(test).map((type) => ({ name: type.name })).sort((a, b) => a.name.localeCompare(b.name));
   const document = {
     actions: actions.map(({ name, operation, field, spec }) => ({
@@ -83,12 +81,14 @@ function actionsYaml(actions: readonly ActionField[]): string {
 
 /** Every metadata file, by path under metadata/. */
 export function hasuraMetadata(actions: readonly ActionField[], tables: readonly TrackedTable[]): Map<string, string> {
+  // The types the actions need beyond GraphQL's built-in scalars, by name.
+  const custom = typesOfActions(actions).filter((type) => !isSpecifiedScalarType(type as never)).sort((a, b) => a.name.localeCompare(b.name));
   const sorted = [...tables].sort((a, b) => `${a.schema}.${a.name}`.localeCompare(`${b.schema}.${b.name}`));
   const tableFile = (table: TrackedTable) => `${table.schema}_${table.name}.yaml`;
   const files = new Map<string, string>([
     ['version.yaml', stringify({ version: 3 })],
-    ['actions.graphql', actionsGraphql(actions)],
-    ['actions.yaml', actionsYaml(actions)],
+    ['actions.graphql', actionsGraphql(actions, custom)],
+    ['actions.yaml', actionsYaml(actions, custom)],
     ['databases/databases.yaml', HEADER + stringify([{
       name: 'default',
       kind: 'postgres',

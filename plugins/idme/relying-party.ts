@@ -48,6 +48,7 @@ export interface IdmeIdentity {
   userinfo: oidc.UserInfoResponse;
 }
 
+const CREDENTIALS_REFUSED = 'ID.me refused the client credentials: check IDME_CLIENT_ID and IDME_CLIENT_SECRET';
 const TOKEN_CHECKS = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED', 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED']);
 const UNREACHABLE = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_JSON']);
 
@@ -57,13 +58,13 @@ export function classify(error: unknown): IdmeError {
   if (error instanceof oidc.ResponseBodyError) {
     if (error.status >= 500) return new IdmeError(IdmeErrorCode.UNAVAILABLE, `ID.me failed (${error.status} ${error.error})`, { cause: error });
     if (error.error === 'invalid_grant') return new IdmeError(IdmeErrorCode.CODE_REJECTED, `ID.me refused the code (${error.error_description ?? error.error}): it was used before, has expired, or was not issued for this request`, { cause: error });
-    if (error.error === 'invalid_client') return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, 'ID.me refused the client credentials: check IDME_CLIENT_ID and IDME_CLIENT_SECRET', { cause: error });
+    if (error.error === 'invalid_client') return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, CREDENTIALS_REFUSED, { cause: error });
     return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, `ID.me refused the request: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
   }
   if (error instanceof oidc.WWWAuthenticateChallengeError) {
     // A 401 with a challenge: the token endpoint did not accept our client authentication.
     const challenge = error.cause[0]?.parameters['error'];
-    if (error.status === 401 || challenge === 'invalid_client') return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, 'ID.me refused the client credentials: check IDME_CLIENT_ID and IDME_CLIENT_SECRET', { cause: error });
+    if (error.status === 401 || challenge === 'invalid_client') return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, CREDENTIALS_REFUSED, { cause: error });
     return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, `ID.me refused the request (${error.status}${challenge ? ` ${challenge}` : ''})`, { cause: error });
   }
   if (error instanceof oidc.AuthorizationResponseError) {
