@@ -115,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         response.end(text);
       }],
       ...hasuraRoutes({
-        graphql, schema, actions: plugins.hasuraActions(), triggers: plugins.eventTriggers(), secret: settings.hasuraActionSecret,
+        graphql, metrics, schema, actions: plugins.hasuraActions(), triggers: plugins.eventTriggers(), secret: settings.hasuraActionSecret,
         anonymousRole: settings.anonymousRole, bodyLimit: settings.bodyLimit, log,
       }),
     ]);

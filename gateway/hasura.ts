@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import type { Session } from './auth.ts';
 import { ErrorCode } from './errors.ts';
 import type { GraphQLServer } from './graphql.ts';
+import type { OperationMetrics } from './metrics.ts';
 import { BodyTooLarge, readLimited, sendJson, type RouteHandler } from './http.ts';
 
 export const SECRET_HEADER = 'x-plugboard-action-secret';
@@ -150,6 +151,7 @@ const STATUS_BY_CODE: Record<string, number> = {
 
 export interface HasuraRouteOptions {
   graphql: GraphQLServer;
+  metrics: OperationMetrics;
   schema: GraphQLSchema;
   actions: ReadonlyMap<string, HasuraActionSpec>;
   triggers: ReadonlyMap<string, EventTriggerHandler>;
@@ -160,11 +162,25 @@ export interface HasuraRouteOptions {
   log: Logger;
 }
 
-type GraphQLReply = { data?: { result?: unknown } | null; errors?: { message: string; extensions?: { code?: string; retryable?: boolean } }[] };
+type ActionResult = { data?: { result?: unknown } | null; errors?: readonly { message: string; extensions?: { code?: string; retryable?: boolean } }[] };
 
 export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHandler> {
-  const { graphql, secret, bodyLimit, log } = options;
+  const { graphql, metrics, secret, bodyLimit, log } = options;
   const documents = new Map(actionFields(options.schema, options.actions).map((action) => [action.name, actionDocument(action)]));
+
+  /**
+   * Runs an action's document through yoga's envelop (its parse/validate caches, query limits,
+   * error masking and compiled execution), as the graphql-ws path does: no inner Request, and no
+   * JSON round trip of the result.
+   */
+  const execute = async (query: string, variables: Record<string, unknown>, session: Session): Promise<ActionResult> => {
+    const enveloped = graphql.getEnveloped({ session, params: { query, variables } });
+    const document = enveloped.parse(query);
+    const errors = enveloped.validate(enveloped.schema, document);
+    if (errors.length > 0) return { errors };
+    const result = await enveloped.execute({ schema: enveloped.schema, document, variableValues: variables, contextValue: await enveloped.contextFactory() });
+    return result as ActionResult;
+  };
 
   /** The secret check shared by both routes; answers 503/401 itself. */
   const admit = (request: IncomingMessage, response: ServerResponse): boolean => {
@@ -191,12 +207,7 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
 
     const session = sessionFromHasura(body['session_variables'], options.anonymousRole);
-    const reply = await graphql.fetch('http://plugboard/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ query, variables: input }),
-    }, { session });
-    const result = (await reply.json()) as GraphQLReply;
+    const result = await metrics.measure(`${name}Action`, () => execute(query, input as Record<string, unknown>, session));
     const error = result.errors?.[0];
     if (error) {
       const code = error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR;

@@ -21,6 +21,8 @@ export interface OperationMetrics {
   plugin: Plugin;
   /** Counts an operation started over graphql-ws. */
   countWebSocketOperation(operationName: string | null | undefined, query: string): void;
+  /** Measures an operation run outside yoga's HTTP handler (a Hasura action) like one over HTTP. */
+  measure<R>(operationName: string, run: () => Promise<R>): Promise<R>;
 }
 
 export function createOperationMetrics(registry: Registry): OperationMetrics {
@@ -55,25 +57,27 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
     return name;
   };
 
+  /** Records one operation's duration and its errors' codes; generic since a stream has no `errors`. */
+  const record = <R>(name: string, started: number, result: R): R => {
+    const labels = { operationName: name };
+    duration.observe(labels, (performance.now() - started) / 1000);
+    const { errors: resultErrors } = result as Pick<ExecutionResult, 'errors'>;
+    if (resultErrors) {
+      for (const error of resultErrors) {
+        const code = error.extensions?.['code'];
+        errors.inc({ ...labels, code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' });
+      }
+    }
+    return result;
+  };
+
   const plugin: Plugin = {
     onParams: ({ paramsHandler, setParamsHandler }) => {
       setParamsHandler((payload) => {
         const started = performance.now();
-        // Generic over the result type: a stream (AsyncIterable) has no `errors`.
-        const record = <R>(result: R): R => {
-          const labels = { operationName: operationName(payload.params.operationName, payload.params.query) };
-          duration.observe(labels, (performance.now() - started) / 1000);
-          const { errors: resultErrors } = result as Pick<ExecutionResult, 'errors'>;
-          if (resultErrors) {
-            for (const error of resultErrors) {
-              const code = error.extensions?.['code'];
-              errors.inc({ ...labels, code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' });
-            }
-          }
-          return result;
-        };
+        const done = <R>(result: R): R => record(operationName(payload.params.operationName, payload.params.query), started, result);
         const result = paramsHandler(payload);
-        return result instanceof Promise ? result.then(record) : record(result);
+        return result instanceof Promise ? result.then(done) : done(result);
       });
     },
   };
@@ -81,5 +85,9 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
   return {
     plugin,
     countWebSocketOperation: (requested, query) => webSocketOperations.inc({ operationName: operationName(requested, query) }),
+    measure: async (name, run) => {
+      const started = performance.now();
+      return record(operationName(name, undefined), started, await run());
+    },
   };
 }
