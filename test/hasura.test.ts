@@ -9,19 +9,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts';
 import { runCli } from './support/processes.ts';
+import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
 const SECRET = 'hasura-action-secret-0123456789';
 let db: TestDatabase;
 let gateway: TestGateway;
+let stripe: StripeServer;
+let idme: IdmeProvider;
+/** The actions a test below has run through /hasura/actions: every declared action must be one. */
+const called = new Set<string>();
 
 const post = async (path: string, body: unknown, headers: Record<string, string> = { 'x-plugboard-action-secret': SECRET }) => {
   const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
-const action = (name: string, input: Record<string, unknown>, session: Record<string, string>) =>
-  post('/hasura/actions', { action: { name }, input, session_variables: session, request_query: `mutation { ${name} }` });
+const action = (name: string, input: Record<string, unknown>, session: Record<string, string>) => {
+  called.add(name);
+  return post('/hasura/actions', { action: { name }, input, session_variables: session, request_query: `mutation { ${name} }` });
+};
 const ADMIN = { 'x-hasura-role': 'admin' };
 const USER = (id: string) => ({ 'x-hasura-role': 'user', 'x-hasura-user-id': id });
 
@@ -36,15 +44,28 @@ const event = (id: string, op: string, data: { old: unknown; new: unknown }, tri
 const byKey = async (id: string) => (await db.pool.query('SELECT user_id, subject, channel FROM notifications.notifications WHERE idempotency_key = $1', [`hasura-event:${id}`])).rows;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  gateway = await startTestGateway({ databaseUrl: db.url, env: { HASURA_ACTION_SECRET: SECRET } });
+  [db, stripe, idme] = await Promise.all([createTestDatabase(), startStripeServer(), startIdmeProvider()]);
+  gateway = await startTestGateway({
+    databaseUrl: db.url,
+    env: {
+      HASURA_ACTION_SECRET: SECRET,
+      STRIPE_API_KEY: stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: 'whsec_hasuraTest0123456789abcdef',
+      STRIPE_API_BASE_URL: stripe.url,
+      STRIPE_SYNC_INTERVAL: '0',
+      IDME_CLIENT_ID: idme.clientId,
+      IDME_CLIENT_SECRET: idme.clientSecret,
+      IDME_REDIRECT_URI: idme.redirectUri,
+      IDME_ISSUER_URL: idme.issuer,
+    },
+  });
   const created = await gateway.gql('mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }', { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } });
   expect(created.body.errors).toBeUndefined();
 });
 
 afterAll(async () => {
   await gateway?.close();
-  await db?.drop();
+  await Promise.all([db?.drop(), stripe?.close(), idme?.close()]);
 });
 
 describe('POST /hasura/actions', () => {
@@ -77,6 +98,56 @@ describe('POST /hasura/actions', () => {
     expect((await post('/hasura/actions', { input: {} })).status).toBe(400);
     const text = await fetch(`${gateway.url}/hasura/actions`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-plugboard-action-secret': SECRET }, body: 'x' });
     expect(text.status).toBe(415);
+  });
+
+  it('runs sendBulkNotifications for an admin, and refuses it to a user', async () => {
+    const sent = await action('sendBulkNotifications', { userIds: ['ann', 'bob'], template: 'hello', data: { name: 'all' }, channels: ['IN_APP'] }, ADMIN);
+    expect(sent.status).toBe(200);
+    const { rows } = await db.pool.query('SELECT user_id FROM notifications.notifications WHERE batch_id = $1 ORDER BY user_id', [sent.body['batchId']]);
+    expect(rows).toEqual([{ user_id: 'ann' }, { user_id: 'bob' }]);
+    expect((await action('sendBulkNotifications', { userIds: ['bob'], template: 'hello', data: { name: 'x' } }, USER('ann'))).status).toBe(403);
+  });
+
+  it('runs markNotificationsRead for an admin acting as a user, and refuses a session without a user', async () => {
+    await action('sendNotification', { userId: 'cy', template: 'hello', data: { name: 'Cy' }, channels: ['IN_APP'] }, ADMIN);
+    expect(await action('markNotificationsRead', { all: true }, { ...ADMIN, 'x-hasura-user-id': 'cy' })).toEqual({ status: 200, body: 1 });
+    const anonymous = await action('markNotificationsRead', { all: true }, ADMIN);
+    expect(anonymous.status).toBeGreaterThanOrEqual(400);
+    expect(anonymous.status).toBeLessThan(500);
+    expect(anonymous.body['extensions']).toEqual({ code: expect.stringMatching(/^(UNAUTHENTICATED|FORBIDDEN)$/) });
+  });
+
+  it('starts syncStripe (an asynchronous action) for an admin, and refuses it to a user', async () => {
+    stripe.seed('customer', 3);
+    const started = await action('syncStripe', { full: true, resources: ['customers'] }, ADMIN);
+    expect(started).toMatchObject({ status: 200, body: { id: expect.any(String), status: 'running', resources: ['customers'] } });
+    for (;;) {
+      const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [started.body['id']]);
+      if (rows[0]!.status !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM stripe.customers')).rows[0]).toEqual({ n: 3 });
+    expect((await action('syncStripe', {}, USER('ann'))).status).toBe(403);
+  });
+
+  it('runs idmeAuthorizationUrl and verifyIdme as the user in the session, and refuses another user the state', async () => {
+    idme.addAccount({ sub: 'idme-hasura-1', email: 'ida@example.test', given_name: 'Ida', family_name: 'Lane', status: [{ group: 'teacher', subgroups: [], verified: true }], attributes: [] });
+    idme.signInAs('idme-hasura-1');
+    const started = await action('idmeAuthorizationUrl', { groups: ['TEACHER'] }, USER('ida'));
+    expect(started).toMatchObject({ status: 200, body: { url: expect.stringContaining(idme.issuer), state: expect.any(String) } });
+    const back = await idme.authorize(started.body['url'] as string);
+    const input = { code: back.searchParams.get('code'), state: back.searchParams.get('state') };
+    const stolen = await action('verifyIdme', input, USER('mallory'));
+    expect(stolen.status).toBe(400);
+    expect(stolen.body['extensions']).toEqual({ code: expect.stringMatching(/^IDME_/) });
+    const verified = await action('verifyIdme', input, USER('ida'));
+    expect(verified).toMatchObject({ status: 200, body: { userId: 'ida', subject: 'idme-hasura-1', verified: true, groups: [{ group: 'teacher', verified: true }] } });
+    expect((await action('idmeAuthorizationUrl', {}, ADMIN)).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('has run every declared action above', () => {
+    const { actions } = parse(readFileSync(new URL('../metadata/actions.yaml', import.meta.url), 'utf8')) as { actions: { name: string }[] };
+    expect([...called].sort()).toEqual(expect.arrayContaining(actions.map((a) => a.name).sort()));
   });
 });
 
