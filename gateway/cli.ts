@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { printComposedSchema } from './compose.ts';
 import { UsageError } from './errors.ts';
 import { actionFields } from './hasura.ts';
-import { hasuraMetadata, METADATA_DIR } from './hasura-metadata.ts';
+import { hasuraMetadata, METADATA_DIR, pluginTables } from './hasura-metadata.ts';
 import { collectConfigErrors, ConfigError, readConfig, type Env } from './config.ts';
 import { openDatabase, type Database } from './db.ts';
 import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
@@ -215,12 +215,12 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
 
   program
     .command('metadata')
-    .description('Generate Hasura metadata (actions, custom types, tracked tables) from every registered plugin into metadata/')
+    .description('Generate Hasura metadata (actions, custom types, tracked tables, event triggers) from every registered plugin into metadata/')
     .option('--write', 'write the files under metadata/')
     .option('--check', 'exit 1 when metadata/ is stale')
     .action((options: { write?: boolean; check?: boolean }) => {
       const plugins = instantiatePlugins(selectAll(registry));
-      const tables = plugins.instances.flatMap(({ selected: entry }) => (entry.plugin.hasuraTables ?? []).map((name) => ({ schema: entry.schema, name })));
+      const tables = plugins.instances.flatMap(({ selected: entry }) => pluginTables(entry.schema, entry.plugin));
       const files = hasuraMetadata(actionFields(plugins.schema(), plugins.hasuraActions()), tables);
       const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
       if (options.check) {

@@ -40,6 +40,14 @@ export interface HasuraActionSpec {
   roles: string[];
 }
 
+/** An event trigger a plugin defines on one of its own tables. */
+export interface HasuraEventTriggerSpec {
+  /** A table of the plugin's schema. */
+  table: string;
+  /** The operations that fire it (a trigger may also be run by hand from the console: MANUAL). */
+  on: readonly ('insert' | 'update' | 'delete')[];
+}
+
 /** An event-trigger delivery, as Hasura sends it (camel-cased). */
 export interface HasuraEvent {
   /** Hasura's event id: a redelivery carries the same one. */

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Session } from './auth.ts';
 import type { Builder } from './builder.ts';
 import type { ConfigEntry, ConfigValues, ConfigurationSpec } from './config.ts';
-import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
+import type { EventTriggerHandler, HasuraActionSpec, HasuraEventTriggerSpec } from './hasura.ts';
 import type { JobRegistry, QueueDefinition } from './jobs.ts';
 import type { PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
@@ -143,6 +143,11 @@ export interface PluginDefinition<Config> {
   hasuraTables?: readonly string[];
   /** Hasura event-trigger handlers by trigger name (POST /hasura/events). */
   eventTriggers?(runtime: PluginRuntime<Config>): Record<string, EventTriggerHandler>;
+  /**
+   * Triggers of `eventTriggers` that `npm run metadata` defines on the plugin's own tables (which
+   * it then tracks), by trigger name. Triggers on the host's tables are the host's to define.
+   */
+  hasuraEventTriggers?: Readonly<Record<string, HasuraEventTriggerSpec>>;
   /** Runs after migrations, before the server listens. */
   start?(runtime: PluginRuntime<Config>): Promise<void> | void;
   /** Runs on shutdown, before pools close. */

@@ -176,6 +176,16 @@ describe('POST /hasura/events', () => {
     expect(await byKey('e-twice')).toHaveLength(1);
   });
 
+  it('sends a row inserted into notifications.requests, the table the generated trigger watches', async () => {
+    const { rows } = await db.pool.query<{ id: string; row: Record<string, unknown> }>(
+      "INSERT INTO notifications.requests (user_id, template, data, channels) VALUES ('fay', 'hello', '{\"name\": \"Fay\"}', '{IN_APP}') RETURNING id, to_json(requests) AS row",
+    );
+    // Hasura sends the row as Postgres' JSON of it, as here.
+    const { status } = await post('/hasura/events', { ...event('e-request', 'INSERT', { old: null, new: rows[0]!.row }), table: { schema: 'notifications', name: 'requests' } });
+    expect(status).toBe(200);
+    expect(await byKey('e-request')).toEqual([{ user_id: 'fay', subject: 'Hello Fay', channel: 'IN_APP' }]);
+  });
+
   it('refuses a missing secret, an unknown trigger and a row it cannot use, storing nothing', async () => {
     const delivery = event('e-bad', 'INSERT', { old: null, new: { user_id: 'eve' } });
     expect((await post('/hasura/events', delivery, {})).status).toBe(401);
@@ -221,10 +231,31 @@ describe('metadata/ (npm run metadata)', () => {
     const [source] = parse(read('databases/databases.yaml')) as { name: string; kind: string; configuration: { connection_info: { database_url: { from_env: string } } }; tables: string }[];
     expect(source).toMatchObject({ name: 'default', kind: 'postgres', configuration: { connection_info: { database_url: { from_env: 'PLUGBOARD_DATABASE_URL' } } }, tables: '!include default/tables/tables.yaml' });
     const includes = parse(read('databases/default/tables/tables.yaml')) as string[];
-    expect(includes).toContain('!include stripe_customers.yaml');
+    expect(includes).toEqual(expect.arrayContaining(['!include stripe_customers.yaml', '!include notifications_requests.yaml']));
+    const triggers: Record<string, unknown>[] = [];
     for (const include of includes) {
-      const table = parse(read(`databases/default/tables/${include.replace('!include ', '')}`)) as { table: { schema: string; name: string } };
+      const table = parse(read(`databases/default/tables/${include.replace('!include ', '')}`)) as { table: { schema: string; name: string }; event_triggers?: Record<string, unknown>[] };
       expect(Object.keys(table.table).sort()).toEqual(['name', 'schema']);
+      expect(Object.keys(table).filter((key) => key !== 'table' && key !== 'event_triggers')).toEqual([]);
+      triggers.push(...(table.event_triggers ?? []));
+    }
+    // Event triggers: an operation spec is { columns: '*' | [...] }; the webhook and the secret come from the environment.
+    expect(triggers.map((trigger) => trigger['name'])).toContain('notifications_send');
+    for (const trigger of triggers) {
+      expect(trigger).toEqual({
+        name: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
+        definition: expect.any(Object),
+        retry_conf: { num_retries: expect.any(Number), interval_sec: expect.any(Number), timeout_sec: expect.any(Number) },
+        webhook: '{{PLUGBOARD_URL}}/hasura/events',
+        headers: [{ name: 'x-plugboard-action-secret', value_from_env: 'HASURA_ACTION_SECRET' }],
+      });
+      const { enable_manual: manual, ...operations } = trigger['definition'] as Record<string, unknown>;
+      expect(typeof manual).toBe('boolean');
+      expect(Object.keys(operations).length).toBeGreaterThan(0);
+      for (const [operation, spec] of Object.entries(operations)) {
+        expect(['insert', 'update', 'delete']).toContain(operation);
+        expect(spec).toEqual({ columns: '*' });
+      }
     }
   });
 });

@@ -89,6 +89,8 @@ export default definePlugin<NotificationsConfig>({
     sendBulkNotifications: { kind: 'synchronous', roles: [] },
     markNotificationsRead: { kind: 'synchronous', roles: ['user'] },
   },
+  // Inserting into notifications.requests (through Hasura) sends; hosts may put the same trigger on their own tables.
+  hasuraEventTriggers: { notifications_send: { table: 'requests', on: ['insert'] } },
   eventTriggers: (runtime) => ({
     // A row (new, or old for DELETE) of { user_id, template, data?, channels?, category? } in any
     // table becomes a notification; the event id is its idempotency key, so a redelivery adds nothing.
