@@ -20,6 +20,12 @@ export interface Session {
   readonly via: 'anonymous' | 'jwt' | 'admin-secret' | 'hasura';
 }
 
+/** The caller's user id; UNAUTHENTICATED for a session without one (anonymous, or admin not acting as a user). */
+export function signedInUser(session: Session): string {
+  if (!session.userId) throw unauthenticated('This needs a signed-in user (a token with x-hasura-user-id)');
+  return session.userId;
+}
+
 export const HASURA_CLAIMS = 'https://hasura.io/jwt/claims';
 export const ADMIN_ROLE = 'admin';
 

@@ -3,7 +3,7 @@
  * plugin's own `plugboard <plugin> <command>`. Exit codes: 0 success, 1 failure, 2 bad
  * configuration or usage.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
@@ -223,16 +223,19 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
       const tables = plugins.instances.flatMap(({ selected: entry }) => pluginTables(entry.schema, entry.plugin));
       const files = hasuraMetadata(actionFields(plugins.schema(), plugins.hasuraActions()), tables);
       const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
+      // Generated files left over from a table or action that is gone (README.md is hand-written).
+      const leftOver = existsSync(root) ? readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('.yaml') || path.endsWith('.graphql')).filter((path) => !files.has(path.split('\\').join('/'))) : [];
       if (options.check) {
         const stale = [...files].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), 'utf8') !== content).map(([path]) => path);
-        if (stale.length > 0) throw new CliExit(1, `metadata/ is stale (${stale.join(', ')}): run \`npm run metadata\` and commit the result`);
+        if (stale.length + leftOver.length > 0) throw new CliExit(1, `metadata/ is stale (${[...stale, ...leftOver].join(', ')}): run \`npm run metadata\` and commit the result`);
         io.out('metadata/ is up to date');
       } else if (options.write) {
         for (const [path, content] of files) {
           mkdirSync(dirname(join(root, path)), { recursive: true });
           writeFileSync(join(root, path), content);
         }
-        io.out(`wrote ${files.size} files under metadata/`);
+        for (const path of leftOver) rmSync(join(root, path));
+        io.out(`wrote ${files.size} files under metadata/${leftOver.length > 0 ? `, removed ${leftOver.join(', ')}` : ''}`);
       } else {
         for (const [path, content] of files) io.out(`# ${path}\n${content}`);
       }

@@ -3,19 +3,14 @@
  * completes it with the code and state ID.me sent back; they read their own verification, and
  * admins read anyone's and follow `idmeVerified`.
  */
-import type { Session } from '../../gateway/auth.ts';
+import { signedInUser, type Session } from '../../gateway/auth.ts';
 import type { Builder } from '../../gateway/builder.ts';
-import { badUserInput, codedError, forbidden, unauthenticated } from '../../gateway/errors.ts';
+import { badUserInput, codedError, forbidden } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { GROUP_SCOPES, type GroupScope, type IdmeConfig } from './config.ts';
 import { IdmeError } from './relying-party.ts';
 import { IdmeInputError, type GroupStatus, type IdmeService, type Verification } from './service.ts';
 import { IDME_VERIFIED, type IdmeVerifiedEvent } from './topics.ts';
-
-const userOf = (session: Session): string => {
-  if (!session.userId) throw unauthenticated('This needs a signed-in user (a token with x-hasura-user-id)');
-  return session.userId;
-};
 
 /** The caller themselves, or an admin. */
 const mayRead = (session: Session, userId: string) => {
@@ -133,14 +128,14 @@ export function addIdmeSchema(builder: Builder, runtime: PluginRuntime<IdmeConfi
       description: 'Starts ID.me verification for the signed-in user: the URL to send them to, asking the configured scopes plus these groups. The state is single-use and expires (IDME_STATE_TTL).',
       authScopes: { loggedIn: true },
       args: { groups: t.arg({ type: [GroupEnum] }) },
-      resolve: (_root, args, context) => coded(() => service().authorizationUrl(userOf(context.session), args.groups ?? [])),
+      resolve: (_root, args, context) => coded(() => service().authorizationUrl(signedInUser(context.session), args.groups ?? [])),
     }),
     verifyIdme: t.field({
       type: VerificationType,
       description: 'Completes ID.me verification with the code and state ID.me sent back (and its iss parameter, if any). Only the user who started it may complete it.',
       authScopes: { loggedIn: true },
       args: { code: t.arg.string({ required: true }), state: t.arg.string({ required: true }), iss: t.arg.string() },
-      resolve: (_root, args, context) => coded(() => service().verify({ code: args.code, state: args.state, iss: args.iss ?? null }, userOf(context.session))),
+      resolve: (_root, args, context) => coded(() => service().verify({ code: args.code, state: args.state, iss: args.iss ?? null }, signedInUser(context.session))),
     }),
   }));
 

@@ -4,10 +4,10 @@
  * notifications, manages their own preferences and push subscriptions, and gets their own
  * `notificationAdded` events only.
  */
-import type { Session } from '../../gateway/auth.ts';
+import { signedInUser } from '../../gateway/auth.ts';
 import type { Builder } from '../../gateway/builder.ts';
 import { forwardConnection } from '../../gateway/cursor.ts';
-import { badUserInput, unauthenticated } from '../../gateway/errors.ts';
+import { badUserInput } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { KeysetRow } from '../../gateway/cursor.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
@@ -31,11 +31,6 @@ interface NotificationRow {
   created_at: Date | string;
   sent_at: Date | null;
 }
-
-const userOf = (session: Session): string => {
-  if (!session.userId) throw unauthenticated('This needs a signed-in user (a token with x-hasura-user-id)');
-  return session.userId;
-};
 
 /** Input errors become BAD_USER_INPUT; anything else is the gateway's to mask. */
 async function asInput<T>(work: () => Promise<T>): Promise<T> {
@@ -234,7 +229,7 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       authScopes: { loggedIn: true },
       args: { unreadOnly: t.arg.boolean({ defaultValue: false }) },
       resolve: (_root, args, context) => {
-        const userId = userOf(context.session);
+        const userId = signedInUser(context.session);
         return forwardConnection('notifications', args, async (after, limit) =>
           (await runtime.db.query<NotificationRow & KeysetRow>(notificationsSql('inbox'), [userId, limit, after?.at ?? null, after?.id ?? null, args.unreadOnly ?? false])).rows,
         );
@@ -244,7 +239,7 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       type: PreferencesType,
       description: "The caller's preferences and quiet hours.",
       authScopes: { loggedIn: true },
-      resolve: (_root, _args, context) => service().preferences(userOf(context.session)),
+      resolve: (_root, _args, context) => service().preferences(signedInUser(context.session)),
     }),
     notificationTemplates: t.field({
       type: [TemplateType],
@@ -324,7 +319,7 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
         if (!all && !ids) throw badUserInput('Give ids, or all: true');
         const wanted = all ? null : ids!.map(String);
         if (wanted?.some((id) => !/^[0-9a-f-]{36}$/i.test(id))) throw badUserInput('ids are notification ids (UUIDs)');
-        return service().markRead(userOf(context.session), wanted);
+        return service().markRead(signedInUser(context.session), wanted);
       },
     }),
     updateNotificationPreferences: t.field({
@@ -333,7 +328,7 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       authScopes: { loggedIn: true },
       args: { preferences: t.arg({ type: [PreferenceInput] }), quietHours: t.arg({ type: QuietHoursInput }) },
       resolve: async (_root, args, context) => {
-        const userId = userOf(context.session);
+        const userId = signedInUser(context.session);
         const rows = (args.preferences ?? []).map((p) => ({ channel: p.channel, category: p.category ?? '*', enabled: p.enabled, digest: p.digest ?? false }));
         const quiet = args.quietHours === undefined ? undefined : args.quietHours === null ? null : { starts: args.quietHours.start, ends: args.quietHours.end, time_zone: args.quietHours.timeZone };
         await asInput(() => service().updatePreferences(userId, rows, quiet));
@@ -345,12 +340,12 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       description: "Stores a browser's PushSubscription (endpoint and keys) for the caller.",
       authScopes: { loggedIn: true },
       args: { endpoint: t.arg.string({ required: true }), p256dh: t.arg.string({ required: true }), auth: t.arg.string({ required: true }) },
-      resolve: (_root, args, context) => asInput(() => service().registerPush(userOf(context.session), args.endpoint, args.p256dh, args.auth)),
+      resolve: (_root, args, context) => asInput(() => service().registerPush(signedInUser(context.session), args.endpoint, args.p256dh, args.auth)),
     }),
     unregisterPushSubscription: t.boolean({
       authScopes: { loggedIn: true },
       args: { endpoint: t.arg.string({ required: true }) },
-      resolve: (_root, args, context) => service().unregisterPush(userOf(context.session), args.endpoint),
+      resolve: (_root, args, context) => service().unregisterPush(signedInUser(context.session), args.endpoint),
     }),
     setNotificationRecipient: t.field({
       type: RecipientType,
@@ -386,7 +381,7 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       type: InAppType,
       description: "The caller's in-app notifications as they are delivered.",
       authScopes: { loggedIn: true },
-      subscribe: (_root, _args, context) => runtime.pubsub.subscribe(NOTIFICATION_ADDED, userOf(context.session)),
+      subscribe: (_root, _args, context) => runtime.pubsub.subscribe(NOTIFICATION_ADDED, signedInUser(context.session)),
       resolve: (payload) => payload,
     }),
   }));

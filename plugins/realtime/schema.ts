@@ -3,10 +3,10 @@
  * room's current state and carry its changes; only members (and admins) may follow or read a room.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Session } from '../../gateway/auth.ts';
+import { signedInUser } from '../../gateway/auth.ts';
 import type { Builder, Context } from '../../gateway/builder.ts';
 import { forwardConnection } from '../../gateway/cursor.ts';
-import { badUserInput, codedError, ErrorCode, forbidden, unauthenticated } from '../../gateway/errors.ts';
+import { badUserInput, codedError, ErrorCode, forbidden } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { SHARED_RESULTS } from '../../gateway/shared-subscriptions.ts';
 import type { RealtimeConfig } from './config.ts';
@@ -26,11 +26,6 @@ export interface RealtimeServices {
 }
 
 const MAX_USERS = 500;
-
-const userOf = (session: Session): string => {
-  if (!session.userId) throw unauthenticated('This needs a signed-in user (a token with x-hasura-user-id)');
-  return session.userId;
-};
 
 export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<RealtimeConfig>, services: () => RealtimeServices): void {
   let limiter: RateLimiterMemory | undefined;
@@ -102,7 +97,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
     return id;
   };
   const typingChange = async (context: Context, roomId: string | number, change: 'start' | 'stop'): Promise<boolean> => {
-    const userId = userOf(context.session);
+    const userId = signedInUser(context.session);
     const id = await memberRoom(context, roomId);
     await rateLimit(context);
     await services().typing[change](id, userId);
@@ -130,7 +125,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'The rooms the caller is a member of, newest membership first.',
       authScopes: { loggedIn: true },
       resolve: (_root, args, context) => {
-        const userId = userOf(context.session);
+        const userId = signedInUser(context.session);
         return forwardConnection('myRooms', args, (after, limit) => services().rooms.ofMember(userId, limit, after));
       },
     }),
@@ -150,7 +145,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
         const wanted = [...new Set(userIds)];
         if (wanted.length > MAX_USERS) throw badUserInput(`At most ${MAX_USERS} users at once`);
         if (!isAdmin(context.session)) {
-          const me = userOf(context.session);
+          const me = signedInUser(context.session);
           const shared = await services().rooms.sharingWith(me, wanted);
           const strangers = wanted.filter((id) => id !== me && !shared.has(id));
           if (strangers.length > 0) throw forbidden(`No room shared with ${strangers.slice(0, 5).join(', ')}${strangers.length > 5 ? ', …' : ''}`);
@@ -167,7 +162,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'A new room; the caller is its owner.',
       authScopes: { loggedIn: true },
       args: { name: t.arg.string({ required: true }), isPrivate: t.arg.boolean({ defaultValue: false }) },
-      resolve: (_root, { name, isPrivate }, context) => services().rooms.create(userOf(context.session), name, isPrivate ?? false),
+      resolve: (_root, { name, isPrivate }, context) => services().rooms.create(signedInUser(context.session), name, isPrivate ?? false),
     }),
     joinRoom: t.field({
       type: RoomType,
@@ -175,7 +170,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }) },
       resolve: async (_root, { roomId }, context) => {
-        const userId = userOf(context.session);
+        const userId = signedInUser(context.session);
         const { rooms, presence } = services();
         const room = await rooms.join(userId, roomIdOf(roomId));
         await presence.announce(userId, room.id);
@@ -187,19 +182,19 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'Renames a room or makes it private or public (owners and admins); members following roomEvents see ROOM_UPDATED.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }), name: t.arg.string(), isPrivate: t.arg.boolean() },
-      resolve: (_root, args, context) => services().rooms.update(userOf(context.session), roomIdOf(args.roomId), { name: args.name, isPrivate: args.isPrivate }),
+      resolve: (_root, args, context) => services().rooms.update(signedInUser(context.session), roomIdOf(args.roomId), { name: args.name, isPrivate: args.isPrivate }),
     }),
     leaveRoom: t.boolean({
       description: 'Leaves a room; false when the caller was not in it.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }) },
-      resolve: (_root, { roomId }, context) => services().rooms.leave(userOf(context.session), roomIdOf(roomId)),
+      resolve: (_root, { roomId }, context) => services().rooms.leave(signedInUser(context.session), roomIdOf(roomId)),
     }),
     inviteToRoom: t.boolean({
       description: 'Invites a user (owners and admins of a private room, any member of a public one); false when they are in it or invited already.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }), userId: t.arg.string({ required: true }) },
-      resolve: (_root, args, context) => services().rooms.invite(userOf(context.session), roomIdOf(args.roomId), args.userId),
+      resolve: (_root, args, context) => services().rooms.invite(signedInUser(context.session), roomIdOf(args.roomId), args.userId),
     }),
     setPresence: t.field({
       type: PresenceType,
@@ -207,7 +202,7 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       authScopes: { loggedIn: true },
       args: { status: t.arg({ type: StatusEnum, required: true }), customStatus: t.arg.string() },
       resolve: async (_root, { status, customStatus }, context) => {
-        const userId = userOf(context.session);
+        const userId = signedInUser(context.session);
         if (customStatus && customStatus.length > 200) throw badUserInput('A custom status is at most 200 characters');
         await rateLimit(context);
         return services().presence.setPresence(userId, status as PresenceStatus, customStatus ?? null);
