@@ -2,7 +2,8 @@
  * Hasura metadata (the v3 directory format `hasura metadata apply` reads) generated from the
  * plugins: `actions.graphql` (each action's field and the custom types it needs), `actions.yaml`
  * (handler, forwarded headers, the secret from the environment, permissions per role), and the
- * tracked tables of the plugins' schemas with the event triggers plugins define on them. `npm run metadata` writes it under metadata/.
+ * tracked tables of the plugins' schemas with the event triggers plugins define on them.
+ * `npm run metadata` writes it under metadata/.
  */
 import {
   isEnumType,

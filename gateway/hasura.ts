@@ -98,11 +98,12 @@ function selectionOf(type: GraphQLOutputType, depth = 0): string {
 }
 
 /** The operation an action runs: its field, every argument a variable, the whole output selected. */
-export function actionDocument(action: ActionField): string {
+export function actionDocument(action: ActionField): { operationName: string; query: string } {
   const { field } = action;
+  const operationName = `${field.name}Action`;
   const variables = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
   const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-  return `${action.operation} ${field.name}Action${variables ? `(${variables})` : ''} { result: ${field.name}${args ? `(${args})` : ''} ${selectionOf(field.type)} }`;
+  return { operationName, query: `${action.operation} ${operationName}${variables ? `(${variables})` : ''} { result: ${field.name}${args ? `(${args})` : ''} ${selectionOf(field.type)} }` };
 }
 
 /** Whether the request carries the shared secret (compared in constant time). */
@@ -209,13 +210,13 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     if (!body) return;
     const name = (body['action'] as { name?: unknown } | undefined)?.name;
     if (typeof name !== 'string') return fail(response, 400, ErrorCode.BAD_REQUEST, 'Expected Hasura\'s action payload: { action: { name }, input, session_variables }');
-    const query = documents.get(name);
-    if (!query) return fail(response, 404, ErrorCode.NOT_FOUND, `No action named ${name}`);
+    const document = documents.get(name);
+    if (!document) return fail(response, 404, ErrorCode.NOT_FOUND, `No action named ${name}`);
     const input = body['input'] ?? {};
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
 
     const session = sessionFromHasura(body['session_variables'], options.anonymousRole);
-    const result = await metrics.measure(`${name}Action`, () => execute(query, input as Record<string, unknown>, session));
+    const result = await metrics.measure(document.operationName, () => execute(document.query, input as Record<string, unknown>, session));
     const error = result.errors?.[0];
     if (error) {
       const code = error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR;
