@@ -133,14 +133,17 @@ describe('POST /hasura/actions', () => {
   it('runs idmeAuthorizationUrl and verifyIdme as the user in the session, and refuses another user the state', async () => {
     idme.addAccount({ sub: 'idme-hasura-1', email: 'ida@example.test', given_name: 'Ida', family_name: 'Lane', status: [{ group: 'teacher', subgroups: [], verified: true }], attributes: [] });
     idme.signInAs('idme-hasura-1');
-    const started = await action('idmeAuthorizationUrl', { groups: ['TEACHER'] }, USER('ida'));
-    expect(started).toMatchObject({ status: 200, body: { url: expect.stringContaining(idme.issuer), state: expect.any(String) } });
-    const back = await idme.authorize(started.body['url'] as string);
-    const input = { code: back.searchParams.get('code'), state: back.searchParams.get('state') };
-    const stolen = await action('verifyIdme', input, USER('mallory'));
+    const start = async () => {
+      const started = await action('idmeAuthorizationUrl', { groups: ['TEACHER'] }, USER('ida'));
+      expect(started).toMatchObject({ status: 200, body: { url: expect.stringContaining(idme.issuer), state: expect.any(String) } });
+      const back = await idme.authorize(started.body['url'] as string);
+      return { code: back.searchParams.get('code'), state: back.searchParams.get('state') };
+    };
+    // Another user's attempt is refused and spends the state (see the ID.me section of the README).
+    const stolen = await action('verifyIdme', await start(), USER('mallory'));
     expect(stolen.status).toBe(400);
     expect(stolen.body['extensions']).toEqual({ code: expect.stringMatching(/^IDME_/) });
-    const verified = await action('verifyIdme', input, USER('ida'));
+    const verified = await action('verifyIdme', await start(), USER('ida'));
     expect(verified).toMatchObject({ status: 200, body: { userId: 'ida', subject: 'idme-hasura-1', verified: true, groups: [{ group: 'teacher', verified: true }] } });
     expect((await action('idmeAuthorizationUrl', {}, ADMIN)).status).toBeGreaterThanOrEqual(400);
   });

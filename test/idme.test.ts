@@ -1,9 +1,10 @@
 /**
  * The ID.me plugin against a real OpenID Provider (`oidc-provider`, configured like ID.me: group
  * scopes, `status` and `attributes` claims, PKCE required) with the real `openid-client` on our
- * side: the full code + PKCE flow through GraphQL and through the browser callback, and every
- * way it must refuse (state unknown, expired, reused, another user's; code replayed; ID token
- * signed by another key or for another audience; provider unreachable), with nothing stored.
+ * side: the full code + PKCE flow through GraphQL and through the browser callback (which hands
+ * ID.me's answer to the frontend and completes nothing), every way it must refuse (state unknown,
+ * expired, reused, another user's; code replayed; ID token signed by another key or for another
+ * audience; provider unreachable), with nothing stored, and a victim opening an attacker's URL.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,29 +143,43 @@ describe('verification through OpenID Connect', () => {
     expect((body.data as unknown as { verifyIdme: unknown }).verifyIdme).toMatchObject({ verified: false, groups: [{ group: 'student', verified: false }], badges: [] });
   });
 
-  it('completes the flow at the browser callback and redirects to the frontend', async () => {
+  it('hands code and state on at the browser callback, completing nothing, for verifyIdme to complete', async () => {
     idme.signInAs(veteran.sub);
     const { code, state } = await authorize('vera');
-    // Without IDME_FRONTEND_URL the callback answers JSON.
-    const response = await fetch(`${gateway.url}/auth/idme/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
+    const callback = (query: string) => fetch(`${gateway.url}/auth/idme/callback?${query}`);
+    // Without IDME_FRONTEND_URL the callback answers JSON: what the page passes to verifyIdme.
+    const before = await counts();
+    const response = await callback(`code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ userId: 'vera', verified: true });
-    const again = await fetch(`${gateway.url}/auth/idme/callback?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ code, state });
+    expect(await counts()).toEqual(before);
+    const request = await db.pool.query("SELECT used_at FROM idme.authorization_requests WHERE state_hash = sha256(convert_to($1, 'UTF8'))", [state]);
+    expect(request.rows).toEqual([{ used_at: null }]);
+
+    expect((await gql(await asUser('vera'), VERIFY, { code, state })).errors).toBeUndefined();
+    const again = await callback(`code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`);
     expect(again.status).toBe(400);
     expect(((await again.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('IDME_STATE_USED');
-    const denied = await fetch(`${gateway.url}/auth/idme/callback?error=access_denied&state=x`);
+    const denied = await callback('error=access_denied&state=x');
     expect(((await denied.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('IDME_AUTHORIZATION_DENIED');
+    const bare = await callback(`state=${encodeURIComponent(state)}`);
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
   });
 });
 
 describe('refusals, with nothing stored', () => {
-  it('refuses an unknown state, another user\'s state, and a state used before', async () => {
+  it('refuses an unknown state, a state used before, and another user\'s state, which it spends', async () => {
     idme.signInAs(veteran.sub);
     const { code, state } = await authorize('vera');
     await refused(async () => gql(await asUser('vera'), VERIFY, { code, state: 'not-a-state-we-issued' }), 'IDME_STATE_INVALID');
-    await refused(async () => gql(await asUser('mallory'), VERIFY, { code, state }), 'IDME_STATE_INVALID');
     expect((await gql(await asUser('vera'), VERIFY, { code, state })).errors).toBeUndefined();
     await refused(async () => gql(await asUser('vera'), VERIFY, { code, state }), 'IDME_STATE_USED');
+    // Another user's state reads as unknown, and cannot be completed afterwards by anyone.
+    const other = await authorize('vera');
+    await refused(async () => gql(await asUser('mallory'), VERIFY, other), 'IDME_STATE_INVALID');
+    await refused(async () => gql(await asUser('vera'), VERIFY, other), 'IDME_STATE_USED');
   });
 
   it('refuses an expired state', async () => {
@@ -260,5 +275,72 @@ describe('redirect to the frontend', () => {
     } finally {
       await withFrontend.close();
     }
+  });
+});
+
+describe('an authorization URL opened in someone else\'s browser', () => {
+  // The gateway as ID.me and browsers know it; the test browser reaches it at its local port.
+  const GATEWAY_HOST = 'gateway.example.test';
+  const victim: IdmeAccount = {
+    sub: 'idme-sub-victim-3',
+    email: 'victor@example.test',
+    given_name: 'Victor',
+    family_name: 'Hale',
+    status: [{ group: 'military', subgroups: ['Service Member'], verified: true }],
+    attributes: [{ handle: 'branch', name: 'Branch', value: 'Army' }],
+  };
+  let provider: IdmeProvider;
+  let served: TestGateway;
+
+  beforeAll(async () => {
+    provider = await startIdmeProvider({ redirectUri: `http://${GATEWAY_HOST}/auth/idme/callback` });
+    provider.addAccount(victim);
+    served = await startTestGateway({
+      databaseUrl: db.url,
+      env: { IDME_CLIENT_ID: provider.clientId, IDME_CLIENT_SECRET: provider.clientSecret, IDME_REDIRECT_URI: provider.redirectUri, IDME_ISSUER_URL: provider.issuer, IDME_FRONTEND_URL: FRONTEND },
+    });
+  });
+
+  afterAll(async () => {
+    await served?.close();
+    await provider?.close();
+  });
+
+  const start = async (userId: string) => {
+    const body = (await served.gql(AUTHORIZE, { headers: await asUser(userId), variables: { groups: ['MILITARY'] } })).body as Body;
+    expect(body.errors).toBeUndefined();
+    return (body.data as unknown as { idmeAuthorizationUrl: { url: string; state: string } }).idmeAuthorizationUrl;
+  };
+  /** What the frontend page does with the parameters it was sent to: verifyIdme as its signed-in user. */
+  const verifyAs = async (userId: string, landed: URL) =>
+    (await served.gql(VERIFY, { headers: await asUser(userId), variables: { code: landed.searchParams.get('code'), state: landed.searchParams.get('state') } })).body as Body;
+  const verificationsOf = async (...userIds: string[]) =>
+    (await db.pool.query<{ user_id: string; subject: string }>('SELECT user_id, subject FROM idme.verifications WHERE user_id = ANY($1) OR subject = $2 ORDER BY user_id', [userIds, victim.sub])).rows;
+
+  it("does not give the attacker the identity of a victim who consents at the attacker's URL", async () => {
+    // The attacker, signed in, gets an authorization URL and sends it to the victim.
+    const attack = await start('mallory');
+    // The victim opens it in their own browser, signs in at ID.me and consents; ID.me sends the
+    // browser to the gateway's callback, which sends it on to the frontend.
+    const browser = provider.browser({ account: victim.sub, hosts: { [GATEWAY_HOST]: served.url } });
+    const landed = await browser.open(attack.url);
+    expect(await verificationsOf('mallory', 'victor')).toEqual([]);
+    expect(`${landed.origin}${landed.pathname}`).toBe(FRONTEND);
+    expect(Object.fromEntries(landed.searchParams)).toEqual({ idme: 'verify', code: expect.any(String), state: attack.state, iss: provider.issuer });
+
+    // The victim's page completes it as the victim: the state is not theirs, and it is spent, so
+    // the code that landed in the victim's browser is no use to the attacker even if it leaks.
+    await refused(() => verifyAs('victor', landed), 'IDME_STATE_INVALID');
+    await refused(() => verifyAs('mallory', landed), 'IDME_STATE_USED');
+    expect(await verificationsOf('mallory', 'victor')).toEqual([]);
+
+    // The victim is not locked out: they verify their own account in the same browser.
+    const own = await start('victor');
+    const back = await browser.open(own.url);
+    expect(back.searchParams.get('state')).toBe(own.state);
+    const body = await verifyAs('victor', back);
+    expect(body.errors).toBeUndefined();
+    expect((body.data as unknown as { verifyIdme: unknown }).verifyIdme).toMatchObject({ userId: 'victor', subject: victim.sub, verified: true, badges: [{ group: 'military', badge: 'Service Member' }] });
+    expect(await verificationsOf('mallory', 'victor')).toEqual([{ user_id: 'victor', subject: victim.sub }]);
   });
 });

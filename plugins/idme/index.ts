@@ -1,8 +1,9 @@
 /**
  * The ID.me plugin: verification through OpenID Connect (authorization code + PKCE) with
  * `openid-client`, for the groups ID.me verifies (military, veteran, responder, government,
- * teacher, student, nurse). GraphQL for SPAs, a browser callback route for server-side flows,
- * and CLI commands; verifications, groups, badges and attributes are stored in schema `idme`.
+ * teacher, student, nurse). GraphQL for SPAs (only the signed-in user's verifyIdme completes a
+ * flow), a browser callback route that hands ID.me's answer on to the frontend, and CLI
+ * commands; verifications, groups, badges and attributes are stored in schema `idme`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../gateway/errors.ts';
@@ -42,21 +43,26 @@ const STATUS: Record<IdmeErrorCode, number> = {
 };
 
 /**
- * GET /auth/idme/callback?code&state[&iss] (or ?error=…): completes the flow the state belongs
- * to, then redirects to IDME_FRONTEND_URL with ?idme=verified or ?idme=error&code=…, or answers
- * JSON when no frontend is configured.
+ * GET /auth/idme/callback?code&state[&iss] (or ?error=…): where ID.me sends the browser back.
+ * It completes nothing: the browser arriving here need not belong to the user the state was
+ * issued to (anyone can send their authorization URL to someone else, who then consents as
+ * themselves), and this route cannot know who is signed in. It checks the state is pending and
+ * sends the browser on to IDME_FRONTEND_URL with ?idme=verify&code&state[&iss], for the signed-in
+ * page to call verifyIdme (which completes the caller's own state only), or with
+ * ?idme=error&code=…; without a frontend it answers the same as JSON.
  */
 async function callback(runtime: PluginRuntime<IdmeConfig>, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const params = new URL(request.url ?? '/', 'http://localhost').searchParams;
-  let result: { status: number; code: string; message: string } | { status: 200; userId: string; verified: boolean };
+  let result: { status: number; code: string; message: string } | { status: 200; response: { code: string; state: string; iss?: string } };
   try {
     const error = params.get('error');
     if (error) throw new IdmeError(IdmeErrorCode.DENIED, `ID.me answered the authorization with ${error}${params.get('error_description') ? `: ${params.get('error_description')}` : ''}`);
     const code = params.get('code');
     const state = params.get('state');
+    const iss = params.get('iss');
     if (!code || !state) throw new IdmeInputError('The callback needs code and state query parameters');
-    const verification = await servicesOf(runtime).service.verify({ code, state, iss: params.get('iss') }, null);
-    result = { status: 200, userId: verification.user_id, verified: verification.verified };
+    await servicesOf(runtime).service.pending({ code, state, iss });
+    result = { status: 200, response: { code, state, ...(iss ? { iss } : {}) } };
   } catch (error) {
     if (error instanceof IdmeInputError) result = { status: 400, code: ErrorCode.BAD_REQUEST, message: error.message };
     else {
@@ -70,12 +76,15 @@ async function callback(runtime: PluginRuntime<IdmeConfig>, request: IncomingMes
     if ('code' in result) {
       target.searchParams.set('idme', 'error');
       target.searchParams.set('code', result.code);
-    } else target.searchParams.set('idme', result.verified ? 'verified' : 'unverified');
+    } else {
+      target.searchParams.set('idme', 'verify');
+      for (const [name, value] of Object.entries(result.response)) target.searchParams.set(name, value);
+    }
     response.writeHead(303, { location: target.href, 'cache-control': 'no-store' }).end();
   } else if ('code' in result) {
     sendError(response, result.status, result.code, result.message);
   } else {
-    sendJson(response, 200, { userId: result.userId, verified: result.verified }, { 'cache-control': 'no-store' });
+    sendJson(response, 200, result.response, { 'cache-control': 'no-store' });
   }
 }
 

@@ -132,7 +132,7 @@ export function addIdmeSchema(builder: Builder, runtime: PluginRuntime<IdmeConfi
     }),
     verifyIdme: t.field({
       type: VerificationType,
-      description: 'Completes ID.me verification with the code and state ID.me sent back (and its iss parameter, if any). Only the user who started it may complete it.',
+      description: 'Completes ID.me verification with the code and state ID.me sent back (and its iss parameter, if any). Only the user who started it may complete it; a state presented by another user is refused (IDME_STATE_INVALID) and spent.',
       authScopes: { loggedIn: true },
       args: { code: t.arg.string({ required: true }), state: t.arg.string({ required: true }), iss: t.arg.string() },
       resolve: (_root, args, context) => coded(() => service().verify({ code: args.code, state: args.state, iss: args.iss ?? null }, signedInUser(context.session))),

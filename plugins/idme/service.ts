@@ -1,9 +1,10 @@
 /**
  * What the GraphQL fields, the callback route and the CLI do: start an authorization for a user
  * (state, nonce and PKCE verifier kept server-side, single-use, bound to that user, expiring),
- * complete it (claim the state, exchange the code, store the verification with its groups,
- * badges and attributes in one transaction), and read verifications. Nothing is stored when a
- * step fails; a state is given back only when ID.me could not be reached, so the user can retry.
+ * complete it for that signed-in user only (claim the state, exchange the code, store the
+ * verification with its groups, badges and attributes in one transaction), and read
+ * verifications. Nothing is stored when a step fails; a state is given back only when ID.me could
+ * not be reached, so the user can retry.
  */
 import { createHash } from 'node:crypto';
 import { inTransaction } from '../../gateway/db.ts';
@@ -53,6 +54,13 @@ export class IdmeInputError extends Error {
 }
 
 const hashOf = (state: string) => createHash('sha256').update(state).digest();
+
+/** What ID.me sends back to the redirect URI, within sane lengths. */
+function checkResponse(input: { code: string; state: string; iss?: string | null }): void {
+  if (input.code.length === 0 || input.code.length > 2048) throw new IdmeInputError('code must be 1–2048 characters');
+  if (input.state.length === 0 || input.state.length > 512) throw new IdmeInputError('state must be 1–512 characters');
+  if (input.iss && input.iss.length > 512) throw new IdmeInputError('iss must be at most 512 characters');
+}
 const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null);
 
@@ -98,12 +106,25 @@ export class IdmeService {
   }
 
   /**
-   * Completes an authorization: `userId` is the signed-in user, who must be the one the state was
-   * issued to (null from the browser callback, where the unguessable state is the binding).
+   * Checks what came back to the browser callback without completing anything: the state must be
+   * one we issued, unused and unexpired. Whose it is stays unsaid, and its user is not trusted
+   * here: the browser may not be theirs (see verify).
    */
-  async verify(input: { code: string; state: string; iss?: string | null }, userId: string | null): Promise<Verification> {
-    if (input.code.length === 0 || input.code.length > 2048) throw new IdmeInputError('code must be 1–2048 characters');
-    if (input.state.length === 0 || input.state.length > 512) throw new IdmeInputError('state must be 1–512 characters');
+  async pending(input: { code: string; state: string; iss?: string | null }): Promise<void> {
+    checkResponse(input);
+    const { rows: [found] } = await this.runtime.db.query<{ used: boolean; expired: boolean }>(idmeSql('request-find'), [hashOf(input.state)]);
+    if (!found) throw new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
+    if (found.used) throw new IdmeError(IdmeErrorCode.STATE_USED, 'This state was used already: start again with idmeAuthorizationUrl');
+    if (found.expired) throw this.expired();
+  }
+
+  /**
+   * Completes an authorization for the signed-in `userId`, who must be the one the state was
+   * issued to. The state alone never completes one: whoever asked for an authorization URL can
+   * send it to someone else, whose browser then comes back with a code for their own identity.
+   */
+  async verify(input: { code: string; state: string; iss?: string | null }, userId: string): Promise<Verification> {
+    checkResponse(input);
     const stateHash = hashOf(input.state);
     const claimed = await this.claim(stateHash, userId);
     let identity: IdmeIdentity;
@@ -124,14 +145,25 @@ export class IdmeService {
     return verification;
   }
 
-  private async claim(stateHash: Buffer, userId: string | null): Promise<ClaimedRequest> {
-    const { rows } = await this.runtime.db.query<ClaimedRequest>(idmeSql('request-claim'), [stateHash, userId]);
-    if (rows[0]) return rows[0];
+  private async claim(stateHash: Buffer, userId: string): Promise<ClaimedRequest> {
+    const unknown = () => new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
+    const { rows: [claimed] } = await this.runtime.db.query<ClaimedRequest>(idmeSql('request-claim'), [stateHash]);
+    if (claimed) {
+      if (claimed.user_id === userId) return claimed;
+      // Another user's state, spent now: the code that came back with it is for the identity of
+      // whoever consented in that browser, and must not reach the account that asked for the URL.
+      this.runtime.log.warn({ userId, issuedTo: claimed.user_id }, 'ID.me state presented by another user: refused and spent');
+      throw unknown();
+    }
     const { rows: [found] } = await this.runtime.db.query<{ user_id: string; used: boolean; expired: boolean }>(idmeSql('request-find'), [stateHash]);
     // Another user's state reads as unknown: it is not theirs to learn about.
-    if (!found || (userId !== null && found.user_id !== userId)) throw new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
+    if (!found || found.user_id !== userId) throw unknown();
     if (found.used) throw new IdmeError(IdmeErrorCode.STATE_USED, 'This state was used already: start again with idmeAuthorizationUrl');
-    throw new IdmeError(IdmeErrorCode.STATE_EXPIRED, `This state expired (they last IDME_STATE_TTL = ${this.runtime.config.stateTtlSeconds} s): start again with idmeAuthorizationUrl`);
+    throw this.expired();
+  }
+
+  private expired(): IdmeError {
+    return new IdmeError(IdmeErrorCode.STATE_EXPIRED, `This state expired (they last IDME_STATE_TTL = ${this.runtime.config.stateTtlSeconds} s): start again with idmeAuthorizationUrl`);
   }
 
   /** The verification, its groups, badges and attributes, replacing the user's earlier ones. */

@@ -7,8 +7,10 @@
  *
  * `authorize(url)` plays the browser: it follows the authorization URL through login and consent
  * (both approved for the account set with `signInAs`, cookies kept) and returns the redirect to
- * the client with `code` and `state`. `tamper(kind)` forges the next token response's ID token,
- * signed by a key the JWKS does not publish, or for another audience.
+ * the client with `code` and `state`. `browser()` is a browser of one person, with its own cookie
+ * jar, that follows redirects on through local servers standing in for public hosts (the gateway's
+ * callback). `tamper(kind)` forges the next token response's ID token, signed by a key the JWKS
+ * does not publish, or for another audience.
  */
 import { once } from 'node:events';
 import http from 'node:http';
@@ -27,7 +29,19 @@ export interface IdmeAccount {
   attributes: { handle: string; name: string; value: string }[];
 }
 
+/** Which account a test browser logs in as at the provider (instead of `signInAs`'s). */
+const ACCOUNT_HEADER = 'x-idme-test-account';
+
 export type Tamper = 'foreign-key' | 'audience';
+
+/** One person's browser: its own cookies, signed in at the provider as its own account. */
+export interface TestBrowser {
+  /**
+   * Navigates to `url` and follows redirects (through the provider and `hosts`) until one leads
+   * elsewhere, such as the frontend: returns that URL.
+   */
+  open(url: string): Promise<URL>;
+}
 
 export interface IdmeProvider {
   /** The issuer URL (discovery at `${issuer}/.well-known/openid-configuration`). */
@@ -40,6 +54,11 @@ export interface IdmeProvider {
   signInAs(sub: string): void;
   /** Walks an authorization URL like a browser; returns the redirect back to the client. */
   authorize(url: string): Promise<URL>;
+  /**
+   * A browser that logs in at the provider as `account` (default: the `signInAs` one) and reaches
+   * each host of `hosts` (e.g. `gateway.example.test`) at the given local origin.
+   */
+  browser(options?: { account?: string; hosts?: Record<string, string> }): TestBrowser;
   /** Forges the ID token of the next successful token response. */
   tamper(kind: Tamper): void;
   close(): Promise<void>;
@@ -61,6 +80,7 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oidc`;
+  const issuerOrigin = new URL(issuer).origin;
 
   const groupClaims = Object.fromEntries(IDME_GROUP_SCOPES.map((scope) => [scope, ['status', 'attributes']]));
   const provider = new Provider(issuer, {
@@ -117,13 +137,41 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
   async function interact(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const details = await provider.interactionDetails(request, response);
     if (details.prompt.name === 'login') {
-      if (!current) throw new Error('idme test provider: call signInAs(sub) first');
-      await provider.interactionFinished(request, response, { login: { accountId: current } }, { mergeWithLastSubmission: false });
+      const account = request.headers[ACCOUNT_HEADER] ?? current;
+      if (typeof account !== 'string') throw new Error('idme test provider: call signInAs(sub) first');
+      await provider.interactionFinished(request, response, { login: { accountId: account } }, { mergeWithLastSubmission: false });
       return;
     }
     const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params['client_id']) });
     grant.addOIDCScope(String(details.params['scope']));
     await provider.interactionFinished(request, response, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+  }
+
+  /**
+   * Follows redirects from `url` like a browser, with `jar`'s cookies (per host), until `done`;
+   * a host in `hosts` is reached at the local origin given for it.
+   */
+  async function walk(url: string, jar: Map<string, Map<string, string>>, headers: Record<string, string>, done: (next: URL) => boolean, hosts: Record<string, string> = {}): Promise<URL> {
+    let next = new URL(url);
+    for (let hop = 0; hop < 12; hop++) {
+      if (done(next)) return next;
+      const cookies = jar.get(next.host) ?? new Map<string, string>();
+      jar.set(next.host, cookies);
+      const target = hosts[next.host] ? new URL(`${next.pathname}${next.search}`, hosts[next.host]) : next;
+      const response = await fetch(target, { redirect: 'manual', headers: { ...(next.origin === issuerOrigin ? headers : {}), cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
+      for (const cookie of response.headers.getSetCookie()) {
+        const pair = cookie.split(';', 1)[0]!;
+        const at = pair.indexOf('=');
+        const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
+        if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) cookies.delete(name);
+        else cookies.set(name, value);
+      }
+      const location = response.headers.get('location');
+      if (!location) throw new Error(`the browser stopped at ${next.href} with ${response.status}: ${await response.text()}`);
+      await response.body?.cancel();
+      next = new URL(location, next);
+    }
+    throw new Error(`the browser was still being redirected after 12 hops from ${url}`);
   }
 
   return {
@@ -134,25 +182,11 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
     addAccount: (account) => void accounts.set(account.sub, account),
     signInAs: (sub) => void (current = sub),
     tamper: (kind) => void (tampering = kind),
-    async authorize(url) {
-      const cookies = new Map<string, string>();
-      let next = new URL(url);
-      for (let hop = 0; hop < 12; hop++) {
-        if (next.href.startsWith(redirectUri)) return next;
-        const response = await fetch(next, { redirect: 'manual', headers: { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
-        for (const cookie of response.headers.getSetCookie()) {
-          const pair = cookie.split(';', 1)[0]!;
-          const at = pair.indexOf('=');
-          const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
-          if (value === '' || /expires=Thu, 01 Jan 1970/i.test(cookie)) cookies.delete(name);
-          else cookies.set(name, value);
-        }
-        const location = response.headers.get('location');
-        if (!location) throw new Error(`authorization stopped at ${next.href} with ${response.status}: ${await response.text()}`);
-        await response.body?.cancel();
-        next = new URL(location, next);
-      }
-      throw new Error('authorization did not come back to the client');
+    authorize: (url) => walk(url, new Map(), {}, (next) => next.href.startsWith(redirectUri)),
+    browser({ account, hosts = {} } = {}) {
+      const jar = new Map<string, Map<string, string>>();
+      const headers: Record<string, string> = account ? { [ACCOUNT_HEADER]: account } : {};
+      return { open: (url) => walk(url, jar, headers, (next) => next.origin !== issuerOrigin && !(next.host in hosts), hosts) };
     },
     async close() {
       server.closeAllConnections();
