@@ -163,9 +163,11 @@ describe('verification through OpenID Connect', () => {
     expect(((await again.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('IDME_STATE_USED');
     const denied = await callback('error=access_denied&state=x');
     expect(((await denied.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('IDME_AUTHORIZATION_DENIED');
-    const bare = await callback(`state=${encodeURIComponent(state)}`);
-    expect(bare.status).toBe(400);
-    expect(((await bare.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
+    for (const query of [`state=${encodeURIComponent(state)}`, `code=x&state=${'s'.repeat(513)}`, `code=x&state=${encodeURIComponent(state)}&iss=${'i'.repeat(513)}`]) {
+      const bad = await callback(query);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
+    }
   });
 });
 

@@ -54,6 +54,8 @@ export class IdmeInputError extends Error {
 }
 
 const hashOf = (state: string) => createHash('sha256').update(state).digest();
+const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null);
 
 /** What ID.me sends back to the redirect URI, within sane lengths. */
 function checkResponse(input: { code: string; state: string; iss?: string | null }): void {
@@ -61,8 +63,6 @@ function checkResponse(input: { code: string; state: string; iss?: string | null
   if (input.state.length === 0 || input.state.length > 512) throw new IdmeInputError('state must be 1–512 characters');
   if (input.iss && input.iss.length > 512) throw new IdmeInputError('iss must be at most 512 characters');
 }
-const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null);
 
 /**
  * Group statuses and attributes from ID.me's userinfo: `status` is [{ group, subgroups,
