@@ -124,6 +124,8 @@ try {
     PLUGBOARD_JWT_SECRET: JWT_SECRET,
     PLUGBOARD_PLUGINS: 'core,realtime',
     REALTIME_MAX_CONNECTIONS: String(CONNECTIONS * 2),
+    // Every load connection comes from 127.0.0.1, one per user.
+    REALTIME_MAX_CONNECTIONS_PER_IP: String(CONNECTIONS * 2),
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     // e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway.

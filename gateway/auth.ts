@@ -18,6 +18,16 @@ export interface Session {
   readonly variables: Readonly<Record<string, string>>;
   /** How the caller proved who they are. */
   readonly via: 'anonymous' | 'jwt' | 'admin-secret' | 'hasura';
+  /**
+   * When the credentials stop being valid (epoch ms: a token's `exp`); absent for those that do
+   * not expire. A graphql-ws socket, whose session is fixed at connection_init, ends then.
+   */
+  readonly expiresAt?: number;
+}
+
+/** Whether the session's credentials have expired (a timestamp compare, cheap enough for every operation). */
+export function expired(session: Session): boolean {
+  return session.expiresAt !== undefined && Date.now() >= session.expiresAt;
 }
 
 /** The caller's user id; UNAUTHENTICATED for a session without one (anonymous, or admin not acting as a user). */
@@ -35,6 +45,8 @@ export interface AuthOptions {
   jwksUrl?: string | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
+  /** Accept tokens without `exp` (they are cached for a minute and never end a socket). */
+  allowNoExp?: boolean;
   allowAnonymous: boolean;
   anonymousRole: string;
 }
@@ -47,6 +59,8 @@ export type Authenticate = (headers: HeaderSource) => Session | Promise<Session>
 
 /** Sessions are cached by token (and role) until the token expires: a busy client costs one verify. */
 const SESSION_CACHE_SIZE = 2000;
+/** How long a token without `exp` (PLUGBOARD_JWT_ALLOW_NO_EXP) is cached. */
+const NO_EXP_CACHE_MS = 60_000;
 
 export function createAuthenticator(options: AuthOptions): Authenticate {
   const key: Uint8Array | JWTVerifyGetKey | undefined = options.jwtSecret
@@ -59,7 +73,7 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
   const anonymous = frozen({ role: options.anonymousRole, userId: null, allowedRoles: [options.anonymousRole], variables: {}, via: 'anonymous' });
   const sessions = new Map<string, { session: Session; expiresAt: number }>();
 
-  async function verify(token: string): Promise<{ claims: Record<string, unknown>; expiresAt: number }> {
+  async function verify(token: string): Promise<{ claims: Record<string, unknown>; expiresAt: number | undefined }> {
     if (!key) throw unauthenticated('Bearer tokens are not accepted: neither PLUGBOARD_JWT_SECRET nor PLUGBOARD_JWKS_URL is configured');
     let payload: JWTPayload;
     try {
@@ -71,7 +85,9 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
     } catch (error) {
       throw unauthenticated(describeJwtError(error));
     }
-    return { claims: readHasuraClaims(payload), expiresAt: payload.exp ? payload.exp * 1000 : Date.now() + 60_000 };
+    // A token without exp would be good forever once it leaks, so it is refused unless allowed.
+    if (payload.exp === undefined && !options.allowNoExp) throw unauthenticated('Token has no "exp" claim: tokens must expire');
+    return { claims: readHasuraClaims(payload), expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 };
   }
 
   function fromToken(token: string, requestedRole: string | null): Session | Promise<Session> {
@@ -79,9 +95,9 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
     const cached = sessions.get(cacheKey);
     if (cached && cached.expiresAt > Date.now()) return cached.session;
     return verify(token).then(({ claims, expiresAt }) => {
-      const session = sessionFromClaims(claims, requestedRole);
+      const session = sessionFromClaims(claims, requestedRole, expiresAt);
       if (sessions.size >= SESSION_CACHE_SIZE) sessions.delete(sessions.keys().next().value!);
-      sessions.set(cacheKey, { session, expiresAt });
+      sessions.set(cacheKey, { session, expiresAt: expiresAt ?? Date.now() + NO_EXP_CACHE_MS });
       return session;
     });
   }
@@ -156,7 +172,7 @@ function readHasuraClaims(payload: JWTPayload): Record<string, unknown> {
   return claims as Record<string, unknown>;
 }
 
-function sessionFromClaims(claims: Record<string, unknown>, requestedRole: string | null): Session {
+function sessionFromClaims(claims: Record<string, unknown>, requestedRole: string | null, expiresAt: number | undefined): Session {
   const lower: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(claims)) lower[name.toLowerCase()] = value;
   const defaultRole = lower['x-hasura-default-role'];
@@ -174,7 +190,7 @@ function sessionFromClaims(claims: Record<string, unknown>, requestedRole: strin
     if (name.startsWith('x-hasura-') && typeof value === 'string') variables[name] = value;
   }
   variables['x-hasura-role'] = role;
-  return frozen({ role, userId: variables['x-hasura-user-id'] ?? null, allowedRoles, variables, via: 'jwt' });
+  return frozen({ role, userId: variables['x-hasura-user-id'] ?? null, allowedRoles, variables, via: 'jwt', ...(expiresAt === undefined ? {} : { expiresAt }) });
 }
 
 /** Reads graphql-ws `connection_init` payloads: `{headers: {...}}` (Hasura's form) or flat keys. */

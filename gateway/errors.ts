@@ -30,6 +30,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** Too many requests of this kind from this connection or user; slow down. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A graphql-ws socket already has PLUGBOARD_MAX_OPERATIONS_PER_SOCKET operations in flight. */
+  TOO_MANY_OPERATIONS: 'TOO_MANY_OPERATIONS',
   /** Anything unexpected; the message is masked outside development. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

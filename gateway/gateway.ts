@@ -100,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       jwksUrl: settings.jwksUrl,
       issuer: settings.jwtIssuer,
       audience: settings.jwtAudience,
+      allowNoExp: settings.jwtAllowNoExp,
       allowAnonymous: settings.allowAnonymous,
       anonymousRole: settings.anonymousRole,
     });
@@ -119,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         anonymousRole: settings.anonymousRole, bodyLimit: settings.bodyLimit, log,
       }),
     ]);
-    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, metrics, log });
+    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), trustedProxies: settings.trustedProxies, maxOperationsPerSocket: settings.maxOperationsPerSocket, maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, metrics, log });
     await new Promise<void>((resolve, reject) => {
       http.server.once('error', reject);
       http.server.listen(settings.port, settings.host, () => resolve());

@@ -5,12 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type execute, type subscribe } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { getOperationAST, GraphQLError, type execute, type subscribe } from 'graphql';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ADMIN_ROLE, headersFromConnectionParams, type Authenticate, type HeaderSource, type Session } from './auth.ts';
-import { ErrorCode } from './errors.ts';
+import { ADMIN_ROLE, expired, headersFromConnectionParams, type Authenticate, type HeaderSource, type Session } from './auth.ts';
+import { clientAddress, parseTrustedProxies, type TrustedProxies } from './client-ip.ts';
+import { codedError, ErrorCode } from './errors.ts';
 import type { Context } from './builder.ts';
 import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from './logger.ts';
@@ -29,12 +30,27 @@ export interface HttpServerOptions {
   pluginRoutes?: readonly PluginRoute[];
   /** Plugins' hooks on graphql-ws connections. */
   socketHooks?: readonly SocketHooks[];
+  /** Proxies whose X-Forwarded-For names a socket's client address (none: the TCP peer). */
+  trustedProxies?: TrustedProxies;
+  /** Operations one graphql-ws socket may have in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET). */
+  maxOperationsPerSocket: number;
   /** Masks unexpected errors, as for every operation (see createErrorMasker). */
   maskError: (error: unknown, message: string) => GraphQLError;
   bodyLimit: number;
   metrics: OperationMetrics;
   log: Logger;
 }
+
+/** What the gateway keeps on a graphql-ws socket (in graphql-ws's `extra`), set by onConnect before the ack. */
+type SocketState = {
+  session: Session;
+  requestId: string;
+  connection: SocketConnection;
+  /** Operations accepted by onSubscribe and not completed yet. */
+  operations: number;
+};
+/** graphql-ws runs no operation before the ack, so operations find the state complete. */
+type AcknowledgedExtra = Extra & SocketState;
 
 /** What onSubscribe hands to execute/subscribe (as the root value graphql-ws passes along). */
 interface Operation {
@@ -196,21 +212,27 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   };
 
-  const disposable = useServer<Record<string, unknown>, { session: Session; requestId: string; connection: SocketConnection }>(
+  const maxOperations = options.maxOperationsPerSocket;
+  const tooManyOperations = `This socket has ${maxOperations} operations in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=${maxOperations}); complete one first`;
+
+  const disposable = useServer<Record<string, unknown>, SocketState>(
     {
       onConnect: async (context) => {
-        const { socket } = context.extra;
+        const { socket, request } = context.extra;
         try {
           context.extra.session = await options.authenticate(headersFromConnectionParams(context.connectionParams));
-          context.extra.requestId = requestIdFrom(context.extra.request.headers['x-request-id']);
+          context.extra.requestId = requestIdFrom(request.headers['x-request-id']);
         } catch (error) {
           const reason = error instanceof GraphQLError ? error.message : 'Forbidden';
           // 4403 is graphql-ws's Forbidden; the reason tells the client why.
           socket.close(4403, reason.slice(0, 120));
           return false;
         }
-        const connection: SocketConnection = { id: randomUUID(), session: context.extra.session, close: (code, reason) => socket.close(code, reason.slice(0, 120)) };
+        const { session } = context.extra;
+        const ip = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustedProxies ?? NO_PROXIES);
+        const connection: SocketConnection = { id: randomUUID(), session, ip, close: (code, reason) => socket.close(code, reason.slice(0, 120)) };
         context.extra.connection = connection;
+        context.extra.operations = 0;
         for (const [index, hooks] of socketHooks.entries()) {
           const refusal = await hooks.opened?.(connection);
           if (refusal) {
@@ -219,6 +241,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
             return false;
           }
         }
+        if (session.expiresAt !== undefined) closeAtExpiry(socket, session.expiresAt);
         return true;
       },
       // Only for acknowledged connections: a refused one never counted as opened.
@@ -226,10 +249,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         if (context.extra.connection) await closedHooks(context.extra.connection, socketHooks);
       },
       onSubscribe: async (context, id, payload) => {
-        const { session, requestId } = context.extra;
+        const extra = context.extra as AcknowledgedExtra;
+        const { session, requestId } = extra;
+        // The close timer may run late under load: an operation after the token's exp is refused.
+        if (expired(session)) {
+          setImmediate(() => closeExpired(extra.socket)); // after the error frame has gone
+          return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
+        }
+        if (extra.operations >= maxOperations) return [codedError(ErrorCode.TOO_MANY_OPERATIONS, tooManyOperations)];
         // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
         // mutations, which graphql-ws carries as well as queries and subscriptions.
-        const enveloped = graphql.getEnveloped({ requestId, session: session!, socketId: context.extra.connection?.id, params: payload });
+        const enveloped = graphql.getEnveloped({ requestId, session, socketId: extra.connection.id, params: payload });
         let document;
         try {
           document = enveloped.parse(payload.query);
@@ -240,6 +270,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
+        // graphql-ws would answer an unknown operationName without completing it (keeping its slot).
+        if (!getOperationAST(document, payload.operationName)) return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
+        // The slot is taken before the first await, so a burst of subscribes cannot all pass the
+        // check above; onComplete gives it back. A refused operation above never took one.
+        extra.operations++;
         options.metrics.countWebSocketOperation(payload.operationName, payload.query);
         return {
           schema: enveloped.schema,
@@ -250,9 +285,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           rootValue: {
             execute: enveloped.execute,
             subscribe: enveloped.subscribe,
-            sink: { id, send: (text: string) => sendFrame(context.extra.socket, text) },
+            sink: { id, send: (text: string) => sendFrame(extra.socket, text) },
           } satisfies Operation,
         };
+      },
+      // Every operation onSubscribe accepted ends here: answered, completed by the client, or its
+      // socket closed. (One that throws closes the socket with 4500, its count with it.)
+      onComplete: (context) => {
+        (context.extra as AcknowledgedExtra).operations--;
       },
       execute: (args) => (args.rootValue as Operation).execute(args),
       subscribe: (args) => {
@@ -297,6 +337,28 @@ function coalescingSender(): (socket: WebSocket, text: string) => void {
     }
     socket.send(text);
   };
+}
+
+const NO_PROXIES: TrustedProxies = parseTrustedProxies('');
+
+/** The longest delay setTimeout takes (about 24.8 days); a later expiry waits in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** 4403, as for bad credentials at connection_init. */
+function closeExpired(socket: WebSocket): void {
+  socket.close(4403, 'Token expired');
+}
+
+/** Closes an acknowledged socket when its token expires: one timer per socket, cleared when it closes. */
+function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const wait = expiresAt - Date.now();
+    timer = setTimeout(wait > MAX_TIMER_MS ? arm : () => closeExpired(socket), Math.min(Math.max(wait, 0), MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** graphql-ws's own keep-alive, which the gateway's replaces when no plugin asks for another. */

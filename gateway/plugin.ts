@@ -79,6 +79,8 @@ export interface SocketConnection {
   /** Unique per connection (a UUID); operations over it carry it as `context.socketId`. */
   readonly id: string;
   readonly session: Session;
+  /** The client's IP address: the TCP peer, or what a proxy in PLUGBOARD_TRUSTED_PROXIES forwarded. */
+  readonly ip: string;
   /** Closes the socket with a WebSocket close code and a reason (at most 123 bytes). */
   close(code: number, reason: string): void;
 }

@@ -1,5 +1,6 @@
 /** The gateway's own configuration (gateway/settings.json), read like any plugin's. */
 import type { Level } from 'pino';
+import { parseTrustedProxies, type TrustedProxies } from './client-ip.ts';
 import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './config.ts';
 import settingsSpec from './settings.json' with { type: 'json' };
 
@@ -22,6 +23,8 @@ export interface GatewaySettings {
   jwksUrl: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
+  /** Accept JWTs without `exp` (PLUGBOARD_JWT_ALLOW_NO_EXP). */
+  jwtAllowNoExp: boolean;
   allowAnonymous: boolean;
   anonymousRole: string;
   dataDir: string;
@@ -30,6 +33,10 @@ export interface GatewaySettings {
   limits: { depth: number; aliases: number; tokens: number; cost: number; directives: number };
   introspection: boolean;
   corsOrigins: string[] | undefined;
+  /** Peers whose X-Forwarded-For names the client (PLUGBOARD_TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
+  /** Operations one graphql-ws socket may have in flight. */
+  maxOperationsPerSocket: number;
   shutdownTimeoutMs: number;
   logLevel: Level | 'silent';
   /** The validated values, for `plugboard plugin info`-style displays (secrets masked there). */
@@ -42,7 +49,13 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
   if (v.has('PLUGBOARD_JWT_SECRET') && v.has('PLUGBOARD_JWKS_URL')) {
     problems.push({ variable: 'PLUGBOARD_JWKS_URL', owner: 'gateway', message: 'set either PLUGBOARD_JWT_SECRET (HS256) or PLUGBOARD_JWKS_URL, not both' });
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  let trustedProxies: TrustedProxies | undefined;
+  try {
+    trustedProxies = parseTrustedProxies(v.optionalString('PLUGBOARD_TRUSTED_PROXIES') ?? '');
+  } catch (error) {
+    problems.push({ variable: 'PLUGBOARD_TRUSTED_PROXIES', owner: 'gateway', message: (error as Error).message });
+  }
+  if (problems.length > 0 || !trustedProxies) throw new ConfigError(problems);
   const nodeEnv = v.optionalString('NODE_ENV');
   const production = nodeEnv === 'production';
   const origins = v.optionalString('PLUGBOARD_CORS_ORIGINS');
@@ -61,6 +74,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     jwksUrl: v.optionalString('PLUGBOARD_JWKS_URL'),
     jwtIssuer: v.optionalString('PLUGBOARD_JWT_ISSUER'),
     jwtAudience: v.optionalString('PLUGBOARD_JWT_AUDIENCE'),
+    jwtAllowNoExp: v.boolean('PLUGBOARD_JWT_ALLOW_NO_EXP'),
     allowAnonymous: v.boolean('PLUGBOARD_ALLOW_ANONYMOUS'),
     anonymousRole: v.string('PLUGBOARD_ANONYMOUS_ROLE'),
     dataDir: v.string('PLUGBOARD_DATA_DIR'),
@@ -75,6 +89,8 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     },
     introspection: v.has('PLUGBOARD_INTROSPECTION') ? v.boolean('PLUGBOARD_INTROSPECTION') : !production,
     corsOrigins: origins?.split(',').map((o) => o.trim()).filter(Boolean),
+    trustedProxies,
+    maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
     logLevel: v.string('LOG_LEVEL') as Level | 'silent',
     values: v,

@@ -3,6 +3,7 @@ import { createLogger } from '../gateway/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+import { connectWs } from './support/ws-client.ts';
 
 let db: TestDatabase;
 let gateway: TestGateway;
@@ -120,6 +121,41 @@ describe('authentication (Hasura-compatible)', () => {
     expect(status).toBe(401);
     expect(body.errors).toEqual([{ message, extensions: { code: 'UNAUTHENTICATED' } }]);
     expect(body.data).toBeUndefined();
+  });
+
+  describe('tokens without exp', () => {
+    let allowing: TestGateway;
+    beforeAll(async () => {
+      allowing = await startTestGateway({ databaseUrl: db.url, env: { PLUGBOARD_JWT_ALLOW_NO_EXP: 'true' } });
+    });
+    afterAll(async () => {
+      await allowing?.close();
+    });
+
+    const tokenWithout = async (claims: Record<string, unknown>, exp: boolean) => {
+      const { SignJWT } = await import('jose');
+      const { JWT_SECRET } = await import('./support/tokens.ts');
+      const jwt = new SignJWT({ 'https://hasura.io/jwt/claims': claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+      return (exp ? jwt.setExpirationTime('5m') : jwt).sign(new TextEncoder().encode(JWT_SECRET));
+    };
+    it.each([
+      ['with exp', 200, true, false],
+      ['without exp', 401, false, false],
+      ['with exp, PLUGBOARD_JWT_ALLOW_NO_EXP=true', 200, true, true],
+      ['without exp, PLUGBOARD_JWT_ALLOW_NO_EXP=true', 200, false, true],
+    ])('a token %s: HTTP %i', async (_name, status, exp, allow) => {
+      const token = await tokenWithout({ 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'no-exp' }, exp);
+      const target = allow ? allowing : gateway;
+      const response = await target.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(status);
+      if (status === 200) expect(response.body).toEqual({ data: { viewer: { userId: 'no-exp' } } });
+      else expect(response.body.errors).toEqual([{ message: 'Token has no "exp" claim: tokens must expire', extensions: { code: 'UNAUTHENTICATED' } }]);
+      // A socket gets the same answer at connection_init.
+      const ws = connectWs(target.wsUrl, { Authorization: `Bearer ${token}` });
+      const opened = await Promise.race([ws.connected.then(() => 'acknowledged'), ws.closed]);
+      expect(opened).toEqual(status === 200 ? 'acknowledged' : { code: 4403, reason: 'Token has no "exp" claim: tokens must expire' });
+      await ws.client.dispose();
+    });
   });
 
   it('answers 401 for a malformed Authorization header', async () => {

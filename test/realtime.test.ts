@@ -6,7 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readConfig, type ConfigurationSpec } from '../gateway/config.ts';
+import { readRealtimeConfig } from '../plugins/realtime/config.ts';
+import realtimeManifest from '../plugins/realtime/plugin.json' with { type: 'json' };
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
@@ -253,6 +256,84 @@ describe('limits and operations', () => {
       await first.client.dispose();
       await second.client.dispose();
     } finally {
+      await small.close();
+    }
+  });
+
+  it.each([
+    [{}, { maxConnections: 10_000, maxAnonymousConnections: 1000, maxConnectionsPerIp: 100, maxConnectionsPerUser: 20 }],
+    [{ REALTIME_MAX_CONNECTIONS: '2' }, { maxConnections: 2, maxAnonymousConnections: 0 }],
+    [{ REALTIME_MAX_ANONYMOUS_CONNECTIONS: '0' }, { maxAnonymousConnections: 0 }],
+    [{ REALTIME_MAX_CONNECTIONS: '50', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '49' }, { maxAnonymousConnections: 49 }],
+  ])('reads the connection caps from %o', (env, expected) => {
+    expect(readRealtimeConfig(readConfig(realtimeManifest.configuration as ConfigurationSpec, env, 'plugin realtime').values)).toMatchObject(expected);
+  });
+
+  it('refuses REALTIME_MAX_ANONYMOUS_CONNECTIONS that would let anonymous sockets take every place', () => {
+    const values = readConfig(realtimeManifest.configuration as ConfigurationSpec, { REALTIME_MAX_CONNECTIONS: '50', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '50' }, 'plugin realtime').values;
+    expect(() => readRealtimeConfig(values)).toThrow(/REALTIME_MAX_ANONYMOUS_CONNECTIONS \(realtime\): must be below REALTIME_MAX_CONNECTIONS \(50\)/);
+  });
+
+  it('keeps room for signed-in users: anonymous sockets stop at REALTIME_MAX_ANONYMOUS_CONNECTIONS', async () => {
+    const small = await startTestGateway({ databaseUrl: db.url, env: { REALTIME_MAX_CONNECTIONS: '5', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '3' } });
+    const opened: TestWsClient[] = [];
+    try {
+      // Five anonymous sockets, each from its own address: the per-address cap is not what stops them.
+      const anonymous = Array.from({ length: 5 }, (_, i) => connectWs(small.wsUrl, {}, { localAddress: `127.0.0.${10 + i}` }));
+      opened.push(...anonymous);
+      const outcomes = await Promise.all(anonymous.map((ws) => Promise.race([ws.connected.then(() => 'acknowledged' as const), ws.closed])));
+      expect(outcomes.filter((o) => o === 'acknowledged')).toHaveLength(3);
+      expect(outcomes.filter((o) => o !== 'acknowledged')).toEqual([
+        { code: 1013, reason: expect.stringContaining('REALTIME_MAX_ANONYMOUS_CONNECTIONS=3') },
+        { code: 1013, reason: expect.stringContaining('REALTIME_MAX_ANONYMOUS_CONNECTIONS=3') },
+      ]);
+      // A signed-in user still gets in.
+      const alice = connectWs(small.wsUrl, { Authorization: await bearer('alice') }, { localAddress: '127.0.0.20' });
+      opened.push(alice);
+      await alice.connected;
+      expect(await within(alice.subscribe('{ viewer { userId } }'))).toEqual({ data: { viewer: { userId: 'alice' } } });
+    } finally {
+      for (const ws of opened) await ws.client.dispose();
+      await small.close();
+    }
+  });
+
+  it('caps connections per address and per user; X-Forwarded-For counts only from PLUGBOARD_TRUSTED_PROXIES', async () => {
+    const small = await startTestGateway({
+      databaseUrl: db.url,
+      env: { REALTIME_MAX_CONNECTIONS_PER_IP: '2', REALTIME_MAX_CONNECTIONS_PER_USER: '2', PLUGBOARD_TRUSTED_PROXIES: '127.0.0.9' },
+    });
+    const opened: TestWsClient[] = [];
+    const open = async (user: string | null, from: string, forwardedFor?: string) => {
+      const ws = connectWs(small.wsUrl, user ? { Authorization: await bearer(user) } : {}, { localAddress: from, ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}) });
+      opened.push(ws);
+      return Promise.race([ws.connected.then(() => 'acknowledged' as const), ws.closed]);
+    };
+    const perIp = { code: 1013, reason: expect.stringContaining('REALTIME_MAX_CONNECTIONS_PER_IP=2') };
+    try {
+      // One address, each socket claiming another X-Forwarded-For: the peer is not a trusted proxy, so the header is ignored.
+      expect(await open(null, '127.0.0.2', '203.0.113.1')).toBe('acknowledged');
+      expect(await open('ip-user-1', '127.0.0.2', '203.0.113.2')).toBe('acknowledged');
+      expect(await open('ip-user-2', '127.0.0.2', '203.0.113.3')).toEqual(perIp);
+      expect(await open(null, '127.0.0.3')).toBe('acknowledged');
+
+      // Through the trusted proxy each client address counts on its own.
+      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) expect(await open(null, '127.0.0.9', client)).toBe('acknowledged');
+      expect(await open(null, '127.0.0.9', '198.51.100.1')).toBe('acknowledged');
+      // The rightmost untrusted hop is the client; what it claims before is not believed.
+      expect(await open(null, '127.0.0.9', '192.0.2.77, 198.51.100.1')).toEqual(perIp);
+
+      // One user on many addresses.
+      expect(await open('dan', '127.0.0.4')).toBe('acknowledged');
+      expect(await open('dan', '127.0.0.5')).toBe('acknowledged');
+      expect(await open('dan', '127.0.0.6')).toEqual({ code: 1013, reason: expect.stringContaining('REALTIME_MAX_CONNECTIONS_PER_USER=2') });
+      expect(await open('erin', '127.0.0.6')).toBe('acknowledged');
+
+      // A closed socket gives its place back.
+      await opened[0]!.client.dispose();
+      await vi.waitFor(async () => expect(await open(null, '127.0.0.2')).toBe('acknowledged'), { timeout: 3000, interval: 50 });
+    } finally {
+      for (const ws of opened) await ws.client.dispose();
       await small.close();
     }
   });

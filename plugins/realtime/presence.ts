@@ -19,7 +19,7 @@ import { PRESENCE, type PresencePayload, type PresenceStatus } from './topics.ts
 export const DISCONNECT_CHANNEL = 'realtime_disconnect';
 /** Close code of a connection closed by an operator. */
 export const CLOSED_BY_OPERATOR = 4000;
-/** Close code of a connection refused at REALTIME_MAX_CONNECTIONS ("try again later"). */
+/** Close code of a connection refused at a connection cap ("try again later"); the reason names the cap. */
 export const TOO_MANY_CONNECTIONS = 1013;
 
 interface PresenceRow {
@@ -38,10 +38,21 @@ export const toPresence = (row: PresenceRow): PresencePayload => ({
 
 type Change = { kind: 'open' | 'close'; id: string; userId: string };
 
+/** Adds to a count, dropping keys that reach 0 (so the maps hold only addresses and users with sockets). */
+function adjust(counts: Map<string, number>, key: string, delta: number): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
+
 export class PresenceTracker {
   readonly instanceId = randomUUID();
   /** This instance's sockets by connection id. */
   readonly local = new Map<string, SocketConnection>();
+  /** Of `local`: anonymous sockets, and sockets by client address and by user (for the caps). */
+  private anonymous = 0;
+  private readonly byIp = new Map<string, number>();
+  private readonly byUser = new Map<string, number>();
   private readonly changes: Batcher<Change>;
   private readonly timers: NodeJS.Timeout[] = [];
   private listener: pg.Client | undefined;
@@ -54,18 +65,37 @@ export class PresenceTracker {
     this.changes = new Batcher((changes) => this.apply(changes), { delayMs: 10, maxItems: 500 });
   }
 
+  /**
+   * Admits a socket under the caps of this instance: in all, anonymous ones (so that they never
+   * take the places of signed-in users), per client address and per user.
+   */
   opened(connection: SocketConnection): SocketRefusal | undefined {
-    const { maxConnections } = this.runtime.config;
-    if (this.local.size >= maxConnections) {
-      return { code: TOO_MANY_CONNECTIONS, reason: `Too many connections on this instance (REALTIME_MAX_CONNECTIONS=${maxConnections}); retry later` };
+    const { maxConnections, maxAnonymousConnections, maxConnectionsPerIp, maxConnectionsPerUser } = this.runtime.config;
+    const { userId, via } = connection.session;
+    const refuse = (reason: string): SocketRefusal => ({ code: TOO_MANY_CONNECTIONS, reason });
+    if (this.local.size >= maxConnections) return refuse(`Too many connections on this instance (REALTIME_MAX_CONNECTIONS=${maxConnections}); retry later`);
+    if (via === 'anonymous' && this.anonymous >= maxAnonymousConnections) {
+      return refuse(`Too many anonymous connections (REALTIME_MAX_ANONYMOUS_CONNECTIONS=${maxAnonymousConnections}); sign in or retry later`);
     }
+    if ((this.byIp.get(connection.ip) ?? 0) >= maxConnectionsPerIp) return refuse(`Too many connections from this address (REALTIME_MAX_CONNECTIONS_PER_IP=${maxConnectionsPerIp})`);
+    if (userId && (this.byUser.get(userId) ?? 0) >= maxConnectionsPerUser) return refuse(`Too many connections of this user (REALTIME_MAX_CONNECTIONS_PER_USER=${maxConnectionsPerUser})`);
     this.local.set(connection.id, connection);
+    this.count(connection, 1);
     this.record('open', connection);
     return undefined;
   }
 
   closed(connection: SocketConnection): void {
-    if (this.local.delete(connection.id)) this.record('close', connection);
+    if (!this.local.delete(connection.id)) return;
+    this.count(connection, -1);
+    this.record('close', connection);
+  }
+
+  private count(connection: SocketConnection, delta: 1 | -1): void {
+    const { userId, via } = connection.session;
+    if (via === 'anonymous') this.anonymous += delta;
+    adjust(this.byIp, connection.ip, delta);
+    if (userId) adjust(this.byUser, userId, delta);
   }
 
   /** Queues a signed-in user's connection change for the next batch, and logs it for analytics. */

@@ -11,19 +11,29 @@ export interface TestWsClient {
   client: Client;
   /** Resolves with the close event's code and reason. */
   closed: Promise<{ code: number; reason: string }>;
-  subscribe<T = unknown>(query: string, variables?: Record<string, unknown>): TestSubscription<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  subscribe<T = unknown>(query: string, variables?: Record<string, unknown>, operationName?: string): TestSubscription<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
   /** Resolves once the server acknowledged connection_init. */
   connected: Promise<void>;
 }
 
-export function connectWs(url: string, connectionParams: Record<string, unknown> = {}): TestWsClient {
+/**
+ * `socket` is passed to the `ws` client: `localAddress` to connect from another loopback address
+ * (127.0.0.2 …, as another client IP would), `headers` for upgrade headers such as X-Forwarded-For.
+ */
+export function connectWs(url: string, connectionParams: Record<string, unknown> = {}, socket?: WebSocket.ClientOptions): TestWsClient {
   let resolveClosed!: (value: { code: number; reason: string }) => void;
   let resolveConnected!: () => void;
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
   const connected = new Promise<void>((r) => (resolveConnected = r));
   const client = createClient({
     url,
-    webSocketImpl: WebSocket,
+    webSocketImpl: socket
+      ? class extends WebSocket {
+          constructor(address: string, protocols?: string | string[]) {
+            super(address, protocols, socket);
+          }
+        }
+      : WebSocket,
     connectionParams,
     lazy: false,
     retryAttempts: 0,
@@ -40,7 +50,7 @@ export function connectWs(url: string, connectionParams: Record<string, unknown>
     client,
     closed,
     connected,
-    subscribe(query, variables) {
+    subscribe(query, variables, operationName) {
       const queue: unknown[] = [];
       const waiters: ((value: unknown) => void)[] = [];
       const push = (value: unknown) => {
@@ -49,7 +59,7 @@ export function connectWs(url: string, connectionParams: Record<string, unknown>
         else queue.push(value);
       };
       const dispose = client.subscribe(
-        { query, variables },
+        { query, variables, ...(operationName ? { operationName } : {}) },
         { next: push, error: (error) => push({ errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }] }), complete: () => {} },
       );
       return {
