@@ -533,6 +533,10 @@ describe('push endpoints (issue 16, item 9)', () => {
     const { subscription } = push.subscribe();
     const renewed = await gql(await asUser('capped'), REGISTER, { e: kept[0], p: subscription.keys.p256dh, a: subscription.keys.auth });
     expect(renewed.errors).toBeUndefined();
+    // Unregistering one makes room for another.
+    expect(await ok(await asUser('capped'), 'mutation($e: String!) { unregisterPushSubscription(endpoint: $e) }', { e: kept[1] })).toEqual({ unregisterPushSubscription: true });
+    expect((await register('capped')).body.errors).toBeUndefined();
+    expect(await subscriptionsOf('capped')).toHaveLength(MAX_PUSH_SUBSCRIPTIONS);
 
     const raced = await Promise.all(Array.from({ length: 8 }, () => register('racer')));
     expect(raced.filter((r) => !r.body.errors)).toHaveLength(MAX_PUSH_SUBSCRIPTIONS);

@@ -342,9 +342,9 @@ export class NotificationsService {
   }
 
   async unregisterPush(userId: string, endpoint: string): Promise<boolean> {
-    // Stored in canonical form (registerPush); either form of the same URL removes it.
-    const canonical = URL.canParse(endpoint) ? new URL(endpoint).href : endpoint;
-    return ((await this.runtime.db.query(this.sql('push-subscription-delete'), [userId, canonical])).rowCount ?? 0) > 0;
+    // Stored in canonical form (registerPush), or as given before that; either form removes it.
+    const forms = [endpoint, ...(URL.canParse(endpoint) ? [new URL(endpoint).href] : [])];
+    return ((await this.runtime.db.query(this.sql('push-subscription-delete'), [userId, forms])).rowCount ?? 0) > 0;
   }
 
   async setRecipient(userId: string, email: string | null, phone: string | null): Promise<{ user_id: string; email: string | null; phone: string | null }> {
