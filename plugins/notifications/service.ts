@@ -2,7 +2,8 @@
  * Everything the GraphQL fields, the CLI and the jobs do, in one place: enqueueing (render once
  * per channel, one set-based insert, one addBulk), templates, preferences, push subscriptions,
  * the recipient directory, digests, batches and stats. Errors a caller can fix are
- * NotificationInputError; GraphQL turns them into BAD_USER_INPUT, the CLI into exit code 2.
+ * NotificationInputError; GraphQL turns them into BAD_USER_INPUT (or the plugin's own code,
+ * NotificationErrorCode), the CLI into exit code 2.
  */
 import { inTransaction } from '../../gateway/db.ts';
 import { ErrorCode } from '../../gateway/errors.ts';
