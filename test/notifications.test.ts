@@ -4,10 +4,13 @@
  * decrypts, the twilio SDK to a Twilio API stand-in, in-app over the pubsub to a graphql-ws
  * client. Delivery runs on the gateway's queue (pg-boss on this Postgres).
  */
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rateLimited } from '../plugins/notifications/providers.ts';
+import { isPublicAddress, parsePushHosts, ruleFor } from '../plugins/notifications/push-endpoints.ts';
 import { twilioProvider } from '../plugins/notifications/sms.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
@@ -20,6 +23,9 @@ import { connectWs, type TestWsClient } from './support/ws-client.ts';
 
 const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
 const DIGEST_SECONDS = 2;
+const MAX_PUSH_SUBSCRIPTIONS = 3;
+/** NOTIFICATIONS_TEMPLATE_RENDER_LIMIT_MS's default, which this gateway runs with. */
+const RENDER_LIMIT_MS = 200;
 
 let db: TestDatabase;
 let gateway: TestGateway;
@@ -27,6 +33,9 @@ let mail: MailSink;
 let backupMail: MailSink;
 let push: WebPushService;
 let twilio: TwilioServer;
+/** A TCP service on 127.0.0.1 that no push may reach; counts the connections it gets. */
+let internal: Server;
+let internalConnections = 0;
 const sockets: TestWsClient[] = [];
 
 type Body = { data?: Record<string, never> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
@@ -73,6 +82,12 @@ const recipient = (userId: string, email: string | null, phone: string | null = 
 beforeAll(async () => {
   [db, mail, backupMail, push, twilio] = await Promise.all([createTestDatabase(), startMailSink({ user: 'mailer', pass: 's3cret' }), startMailSink(), startWebPushService(), startTwilioServer()]);
   push.trust();
+  internal = createServer((socket) => {
+    internalConnections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+  const pushPort = new URL(push.origin).port;
   const vapid = webpush.generateVAPIDKeys();
   gateway = await startTestGateway({
     databaseUrl: db.url,
@@ -84,6 +99,10 @@ beforeAll(async () => {
       NOTIFICATIONS_VAPID_PUBLIC_KEY: vapid.publicKey,
       NOTIFICATIONS_VAPID_PRIVATE_KEY: vapid.privateKey,
       NOTIFICATIONS_VAPID_SUBJECT: 'mailto:ops@plugboard.test',
+      // The real services, the local stand-in named by address and port, and a name that
+      // resolves to loopback (as a hostile DNS answer for an allowed name would).
+      NOTIFICATIONS_PUSH_ALLOWED_HOSTS: `fcm.googleapis.com,*.notify.windows.com,127.0.0.1:${pushPort},localhost:${pushPort}`,
+      NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS: String(MAX_PUSH_SUBSCRIPTIONS),
       NOTIFICATIONS_SMS_PROVIDER: 'twilio',
       NOTIFICATIONS_SMS_ACCOUNT_SID: twilio.accountSid,
       NOTIFICATIONS_SMS_AUTH_TOKEN: twilio.authToken,
@@ -104,7 +123,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const socket of sockets) await socket.client.dispose();
   await gateway?.close();
-  await Promise.all([db?.drop(), mail?.close(), backupMail?.close(), push?.close(), twilio?.close()]);
+  await Promise.all([db?.drop(), mail?.close(), backupMail?.close(), push?.close(), twilio?.close(), new Promise((resolve) => internal ? internal.close(resolve) : resolve(undefined))]);
 });
 
 describe('sending on every channel', () => {
@@ -338,6 +357,196 @@ describe('bulk sends and privacy', () => {
   });
 });
 
+const REGISTER = 'mutation($e: String!, $p: String!, $a: String!) { registerPushSubscription(endpoint: $e, p256dh: $p, auth: $a) { id endpoint } }';
+const subscriptionsOf = async (userId: string) =>
+  (await db.pool.query<{ endpoint: string }>('SELECT endpoint FROM notifications.push_subscriptions WHERE user_id = $1 ORDER BY created_at', [userId])).rows.map((r) => r.endpoint);
+
+describe('templates are bounded (issue 16, item 8)', () => {
+  const items = Array.from({ length: 4000 }, () => 0);
+  it.each([
+    ['a loop bound from data (1..1e9)', '{% for i in (1..data.n) %}x{% endfor %}', { n: 1e9 }],
+    ['a loop bound from data (1..1e7)', '{% for i in (1..data.n) %}x{% endfor %}', { n: 1e7 }],
+    ['nested loops over a data array', '{% for a in data.items %}{% for b in data.items %}{% endfor %}{% endfor %}', { items }],
+    ['a string doubled by filters', '{% assign s = data.s %}{% for i in (1..data.n) %}{% assign s = s | append: s %}{% endfor %}{{ s }}', { s: 'x', n: 28 }],
+    ['a large string output over and over', '{% for i in (1..data.n) %}{{ data.s }}{% endfor %}', { s: 'y'.repeat(100_000), n: 200 }],
+  ])('refuses %s quickly with NOTIFICATIONS_TEMPLATE_LIMIT, without holding the event loop, storing nothing', async (_name, body, data) => {
+    const name = `hostile-${Math.random().toString(36).slice(2, 10)}`;
+    await ok(admin, 'mutation($n: String!, $b: String!) { createNotificationTemplate(input: { name: $n, body: $b }) { id } }', { n: name, b: body });
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    const response = await gql(admin, SEND, { user: 'alice', template: name, data: { data }, channels: ['IN_APP', 'EMAIL', 'SMS'] });
+    const elapsed = performance.now() - started;
+    delay.disable();
+    expect(response.errors?.[0]).toMatchObject({ message: expect.stringMatching(/NOTIFICATIONS_TEMPLATE_(RENDER|MEMORY)_LIMIT/), extensions: { code: 'NOTIFICATIONS_TEMPLATE_LIMIT' } });
+    // Three channels render one after another, each within the limit; the loop is never held longer than one.
+    expect(elapsed).toBeLessThan(3 * RENDER_LIMIT_MS + 1000);
+    expect(delay.max / 1e6).toBeLessThan(RENDER_LIMIT_MS + 150);
+    const stored = await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications WHERE template = $1', [name]);
+    expect(stored.rows[0].n).toBe(0);
+  });
+
+  it('fails a send-email job whose template exceeds a limit, for good and with the reason', async () => {
+    await ok(admin, 'mutation { createNotificationTemplate(input: { name: "hostile-job", channel: EMAIL, subject: "x", body: "{% for i in (1..data.n) %}x{% endfor %}" }) { id } }');
+    const before = mail.messages.length;
+    const { enqueueJob } = await ok<{ enqueueJob: { id: string } }>(admin, 'mutation { enqueueJob(type: "send-email", payload: { to: "ops@example.test", template: "hostile-job", data: { data: { n: 1000000000 } } }) { id } }');
+    // The jobs plugin hands it to the notifications queue, which renders it: one attempt, as it can never succeed.
+    const handedOver = `send-email:${enqueueJob.id}`;
+    await expect.poll(async () => (await gateway.queue.getJob('notifications', handedOver))?.state, { timeout: 15_000 }).toBe('failed');
+    expect(await gateway.queue.getJob('notifications', handedOver)).toMatchObject({ attemptsMade: 1, error: expect.stringMatching(/^NOTIFICATIONS_TEMPLATE_LIMIT: .*NOTIFICATIONS_TEMPLATE_MEMORY_LIMIT/) });
+    expect(mail.messages.length).toBe(before);
+  });
+
+  it('fails the items of a digest that cannot render, and still sends the other digests', async () => {
+    // An in-app digest variant that joins each item's subject and body: a big item is too much for it
+    // (whichever digest run, or runs, the items fall into).
+    await ok(admin, 'mutation { createNotificationTemplate(input: { name: "digest", channel: IN_APP, subject: "{{ count }} {{ category }}", body: "{% for item in items %}{{ item.subject | append: \\": \\" | append: item.body }}\\n{% endfor %}" }) { id } }');
+    const ids: Record<string, string[]> = { 'digest-big': [], 'digest-small': [] };
+    for (const [user, title] of [['digest-big', 'b'.repeat(300_000)], ['digest-big', 'c'.repeat(300_000)], ['digest-small', 'Small one'], ['digest-small', 'Small two']] as const) {
+      if (ids[user]!.length === 0) await ok(await asUser(user), 'mutation { updateNotificationPreferences(preferences: [{ channel: IN_APP, category: "bulky", enabled: true, digest: true }]) { preferences { digest } } }');
+      ids[user]!.push(...(await send({ user, template: 'news', data: { title }, channels: ['IN_APP'], category: 'bulky' })).notificationIds);
+    }
+    const all = [...ids['digest-big']!, ...ids['digest-small']!];
+    await expect.poll(async () => (await rows(all)).every((r) => r.status === 'sent' || r.status === 'failed'), { timeout: (DIGEST_SECONDS + 10) * 1000 }).toBe(true);
+    for (const row of await rows(ids['digest-big']!)) {
+      expect(row.status).toBe('failed');
+      expect(row.reason).toMatch(/^digest not sent: .*NOTIFICATIONS_TEMPLATE_MEMORY_LIMIT/);
+    }
+    expect((await rows(ids['digest-small']!)).map((r) => r.status)).toEqual(['sent', 'sent']);
+    const inbox = await ok<{ notifications: { edges: { node: { subject: string; body: string } }[] } }>(await asUser('digest-small'), '{ notifications { edges { node { subject body } } } }');
+    const digests = inbox.notifications.edges.map((e) => e.node).filter((n) => /^\d bulky$/.test(n.subject));
+    expect(digests.map((d) => d.body).join('').split('\n').filter(Boolean).sort()).toEqual(['Small one: Small one: read more', 'Small two: Small two: read more']);
+  });
+
+  it('refuses to store a template longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT', async () => {
+    const body = await gql(admin, 'mutation($b: String!) { createNotificationTemplate(input: { name: "too-long", body: $b }) { id } }', { b: 'x'.repeat(262_145) });
+    expect(body.errors?.[0]).toMatchObject({ message: expect.stringContaining('NOTIFICATIONS_TEMPLATE_PARSE_LIMIT'), extensions: { code: 'NOTIFICATIONS_TEMPLATE_LIMIT' } });
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM notifications.templates WHERE name = 'too-long'")).rows[0].n).toBe(0);
+  });
+
+  // Keep: templates read no files, no prototypes, nothing of the process.
+  it.each([
+    ['include of a path', '{% include "/etc/passwd" %}'],
+    ['include of a path from data', '{% include data.path %}'],
+    ['render of a path', '{% render "/etc/hostname" %}'],
+    ['layout of a path', '{% layout "/etc/passwd" %}x'],
+    ['the constructor', '{{ data.constructor }}'],
+    ['the constructor\'s constructor', '{{ data.path.constructor.constructor }}'],
+    ['__proto__', '{{ data.__proto__ }}'],
+    ['a prototype method', '{{ data.hasOwnProperty }}'],
+    ['process', '{{ process.env.PLUGBOARD_ADMIN_SECRET }}'],
+    ['env', '{{ env }}'],
+    ['global', '{{ global.process }}'],
+  ])('a template cannot read %s', async (_name, source) => {
+    const name = `keep-${Math.random().toString(36).slice(2, 10)}`;
+    const saved = await gql(admin, 'mutation($n: String!, $b: String!) { createNotificationTemplate(input: { name: $n, body: $b }) { id } }', { n: name, b: source });
+    const response = saved.errors ? saved : await gql(admin, SEND, { user: 'alice', template: name, data: { data: { path: '/etc/passwd' } }, channels: ['IN_APP'] });
+    expect(response.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(response)).not.toContain(ADMIN_SECRET);
+    expect(JSON.stringify(response)).not.toMatch(/root:/);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications WHERE template = $1', [name])).rows[0].n).toBe(0);
+  });
+});
+
+describe('push endpoints (issue 16, item 9)', () => {
+  it.each([
+    ['127.0.0.1', false], ['127.1.2.3', false], ['10.0.0.1', false], ['172.16.5.4', false], ['192.168.1.1', false], ['169.254.169.254', false],
+    ['100.64.0.1', false], ['0.0.0.0', false], ['224.0.0.1', false], ['255.255.255.255', false],
+    ['::1', false], ['::', false], ['::ffff:127.0.0.1', false], ['::ffff:8.8.8.8', false], ['fe80::1', false], ['fd00::1', false], ['ff02::1', false], ['64:ff9b::a00:1', false], ['2002:7f00:1::', false],
+    ['142.250.185.74', true], ['8.8.8.8', true], ['2a00:1450:4001:82b::200a', true], ['not-an-address', false],
+  ])('%s is a public address: %s', (address, expected) => {
+    expect(isPublicAddress(address)).toBe(expected);
+  });
+
+  it.each([
+    ['fcm.googleapis.com', 'fcm.googleapis.com', 443, true],
+    ['fcm.googleapis.com', 'fcm.googleapis.com', 8443, false],
+    ['FCM.googleapis.com', 'fcm.googleapis.com', 443, true],
+    ['fcm.googleapis.com', 'fcm.googleapis.com.evil.test', 443, false],
+    ['fcm.googleapis.com', 'evilfcm.googleapis.com', 443, false],
+    ['*.notify.windows.com', 'wns2-by3p.notify.windows.com', 443, true],
+    ['*.notify.windows.com', 'notify.windows.com', 443, false],
+    ['*.notify.windows.com', 'evilnotify.windows.com', 443, false],
+    ['127.0.0.1:8443', '127.0.0.1', 8443, true],
+    ['127.0.0.1:8443', '127.0.0.1', 443, false],
+    ['127.0.0.1:8443', '127.0.0.2', 8443, false],
+    ['[::1]:8443', '[0:0::1]', 8443, true],
+    ['[::1]:8443', '::1', 8443, true],
+    ['*.0.0.1', '127.0.0.1', 443, false],
+  ])('allow-list %s admits %s:%d: %s', (list, host, port, expected) => {
+    expect(ruleFor(host, port, parsePushHosts(list).rules) !== undefined).toBe(expected);
+  });
+
+  it.each(['http://push.example', 'push.example/path', '*.com', '*', 'push.example:0', 'push.example:70000', '::1', '[fcm.googleapis.com]', 'user@push.example', '1.2.3.4.5'])(
+    'refuses the allow-list entry %s', (entry) => {
+      expect(parsePushHosts(entry).invalid).toEqual([entry]);
+    },
+  );
+
+  it.each([
+    ['loopback at another port', () => `https://127.0.0.1:${(internal.address() as AddressInfo).port}/push/x`],
+    ['IPv6 loopback', () => `https://[::1]:${new URL(push.origin).port}/push/x`],
+    ['a private address', () => 'https://10.0.0.1/push/x'],
+    ['the metadata service', () => 'https://169.254.169.254/latest/meta-data/'],
+    ['an allowed name resolving to loopback', () => `https://localhost:${new URL(push.origin).port}/push/x`],
+    ['a host not on the list', () => 'https://push.evil.test/push/x'],
+    ['an allowed name as a prefix of another', () => 'https://fcm.googleapis.com.evil.test/fcm/send/x'],
+    ['plain http to the stand-in', () => `http://127.0.0.1:${new URL(push.origin).port}/push/x`],
+    ['user info', () => `https://fcm.googleapis.com@10.0.0.1/push/x`],
+  ])('refuses to register an endpoint at %s, storing nothing and connecting nowhere', async (_name, endpoint) => {
+    const { subscription } = push.subscribe();
+    const before = { push: push.connections, internal: internalConnections };
+    const body = await gql(await asUser('mallory'), REGISTER, { e: endpoint(), p: subscription.keys.p256dh, a: subscription.keys.auth });
+    expect(body.errors?.[0]?.extensions?.['code']).toBe('NOTIFICATIONS_PUSH_ENDPOINT_REFUSED');
+    expect(await subscriptionsOf('mallory')).toEqual([]);
+    expect({ push: push.connections, internal: internalConnections }).toEqual(before);
+  });
+
+  it('refuses, at send time, a stored endpoint whose name now resolves to loopback or that points at an internal port, without connecting', async () => {
+    const { subscription } = push.subscribe();
+    const port = new URL(push.origin).port;
+    const internalPort = (internal.address() as AddressInfo).port;
+    // As if registered before the check existed, or while the name still resolved elsewhere.
+    await db.pool.query(
+      'INSERT INTO notifications.push_subscriptions (user_id, endpoint, p256dh, auth) SELECT $1, e, $2, $3 FROM unnest($4::text[]) AS e',
+      ['rebound', subscription.keys.p256dh, subscription.keys.auth, [`https://localhost:${port}/push/x`, `https://127.0.0.1:${internalPort}/push/x`]],
+    );
+    const before = { push: push.connections, internal: internalConnections };
+    const [row] = await settled((await send({ user: 'rebound', template: 'news', data: { title: 'Rebound' }, channels: ['PUSH'] })).notificationIds);
+    expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(row!.reason).toMatch(/push endpoint refused/);
+    expect({ push: push.connections, internal: internalConnections }).toEqual(before);
+  });
+
+  it('caps subscriptions per user, also when registrations race, and still lets one be renewed', async () => {
+    const register = async (userId: string) => {
+      const { subscription } = push.subscribe();
+      return { subscription, body: await gql(await asUser(userId), REGISTER, { e: subscription.endpoint, p: subscription.keys.p256dh, a: subscription.keys.auth }) };
+    };
+    const kept = [];
+    for (let i = 0; i < MAX_PUSH_SUBSCRIPTIONS; i++) {
+      const { subscription, body } = await register('capped');
+      expect(body.errors).toBeUndefined();
+      kept.push(subscription.endpoint);
+    }
+    const over = await register('capped');
+    expect(over.body.errors?.[0]).toMatchObject({ message: expect.stringContaining('NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS'), extensions: { code: 'NOTIFICATIONS_PUSH_SUBSCRIPTION_LIMIT' } });
+    expect(await subscriptionsOf('capped')).toEqual(kept);
+    const { subscription } = push.subscribe();
+    const renewed = await gql(await asUser('capped'), REGISTER, { e: kept[0], p: subscription.keys.p256dh, a: subscription.keys.auth });
+    expect(renewed.errors).toBeUndefined();
+    // Unregistering one makes room for another.
+    expect(await ok(await asUser('capped'), 'mutation($e: String!) { unregisterPushSubscription(endpoint: $e) }', { e: kept[1] })).toEqual({ unregisterPushSubscription: true });
+    expect((await register('capped')).body.errors).toBeUndefined();
+    expect(await subscriptionsOf('capped')).toHaveLength(MAX_PUSH_SUBSCRIPTIONS);
+
+    const raced = await Promise.all(Array.from({ length: 8 }, () => register('racer')));
+    expect(raced.filter((r) => !r.body.errors)).toHaveLength(MAX_PUSH_SUBSCRIPTIONS);
+    expect(raced.filter((r) => r.body.errors?.[0]?.extensions?.['code'] === 'NOTIFICATIONS_PUSH_SUBSCRIPTION_LIMIT')).toHaveLength(8 - MAX_PUSH_SUBSCRIPTIONS);
+    expect(await subscriptionsOf('racer')).toHaveLength(MAX_PUSH_SUBSCRIPTIONS);
+  });
+});
+
 describe('operations', () => {
   const cliEnv = () => ({ DATABASE_URL: db.url, PLUGBOARD_PLUGINS: 'core,notifications', NOTIFICATIONS_SMTP_URL: mail.url });
 
@@ -358,6 +567,13 @@ describe('operations', () => {
     expect(stats.stdout).toMatch(/EMAIL\s+sent\s+\d+/);
     expect(stats.stdout).toMatch(/SMS\s+false\s+-?\s*set NOTIFICATIONS_SMS_PROVIDER=twilio/);
   }, 60_000);
+
+  it('names NOTIFICATIONS_PUSH_ALLOWED_HOSTS when an entry is not a host', async () => {
+    const run = await runCli(['notifications', 'stats'], { ...cliEnv(), NOTIFICATIONS_PUSH_ALLOWED_HOSTS: 'fcm.googleapis.com,https://push.example/' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('NOTIFICATIONS_PUSH_ALLOWED_HOSTS');
+    expect(run.stderr).toContain('"https://push.example/"');
+  });
 
   it('names the variable a misconfigured channel lacks, and never prints a secret', async () => {
     const run = await runCli(['notifications', 'stats'], { ...cliEnv(), NOTIFICATIONS_SMS_PROVIDER: 'twilio', NOTIFICATIONS_SMS_AUTH_TOKEN: 'tok-very-secret' });

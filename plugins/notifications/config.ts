@@ -1,4 +1,5 @@
 import { ConfigError, type ConfigProblem, type ConfigValues } from '../../gateway/config.ts';
+import { parsePushHosts, type PushHostRule } from './push-endpoints.ts';
 
 export const CHANNELS = ['EMAIL', 'PUSH', 'SMS', 'IN_APP'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -19,6 +20,10 @@ export interface NotificationsConfig {
   retryDelayMs: number;
   concurrency: number;
   recipientsTable: string;
+  /** Bounds of one template render (subject, body and html together). */
+  templateLimits: { renderMs: number; memory: number; parseLength: number };
+  /** Push services subscriptions may point at, and how many a user may have. */
+  pushEndpoints: { allowed: PushHostRule[]; maxPerUser: number };
 }
 
 const OWNER = 'notifications';
@@ -82,6 +87,11 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
     }
   }
 
+  const pushHosts = parsePushHosts(values.string('NOTIFICATIONS_PUSH_ALLOWED_HOSTS'));
+  for (const entry of pushHosts.invalid) {
+    problems.push({ variable: 'NOTIFICATIONS_PUSH_ALLOWED_HOSTS', owner: OWNER, message: `${JSON.stringify(entry)} is not a host, host:port, *.domain or IP address (IPv6 in brackets)` });
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     email: smtp.length > 0 ? { providers: smtp, from: values.string('NOTIFICATIONS_EMAIL_FROM'), poolSize: values.number('NOTIFICATIONS_EMAIL_POOL_SIZE'), rateLimit: values.number('NOTIFICATIONS_EMAIL_RATE_LIMIT') } : null,
@@ -93,5 +103,11 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
     retryDelayMs: values.number('NOTIFICATIONS_RETRY_DELAY_MS'),
     concurrency: values.number('NOTIFICATIONS_CONCURRENCY'),
     recipientsTable: values.string('NOTIFICATIONS_RECIPIENTS_TABLE'),
+    templateLimits: {
+      renderMs: values.number('NOTIFICATIONS_TEMPLATE_RENDER_LIMIT_MS'),
+      memory: values.number('NOTIFICATIONS_TEMPLATE_MEMORY_LIMIT'),
+      parseLength: values.number('NOTIFICATIONS_TEMPLATE_PARSE_LIMIT'),
+    },
+    pushEndpoints: { allowed: pushHosts.rules, maxPerUser: values.number('NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS') },
   };
 }

@@ -41,7 +41,7 @@ function servicesOf(runtime: PluginRuntime<NotificationsConfig>): Running {
   redis?.on('error', (error: Error) => runtime.log.warn({ err: error }, 'notifications rate limiter: Redis connection error'));
   const configured: Provider[] = [
     ...(email?.providers.map((provider) => rateLimited(smtpProvider(provider, email), email.rateLimit, redis)) ?? []),
-    ...(push ? [rateLimited(webPushProvider(push), push.rateLimit, redis)] : []),
+    ...(push ? [rateLimited(webPushProvider(push, runtime.config.pushEndpoints), push.rateLimit, redis)] : []),
     ...(sms ? [rateLimited(twilioProvider(sms), sms.rateLimit, redis)] : []),
   ];
   const arrange = (order: { name: string; enabled: boolean }[]): ProviderSet => {
@@ -134,7 +134,13 @@ export default definePlugin<NotificationsConfig>({
         'send-email': async (data, job) => {
           const payload = data as { to?: unknown };
           if (typeof payload?.to !== 'string') throw new PermanentJobError('send-email needs { to, subject?, template?, data?, text?, html? }');
-          return servicesOf(runtime).service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
+          try {
+            return await servicesOf(runtime).service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
+          } catch (error) {
+            // A missing template or variable, or a render over a limit: no retry can fix it.
+            if (error instanceof NotificationInputError) throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
+            throw error;
+          }
         },
         digest: async (data) => {
           const at = (data as { at?: string } | null)?.at;

@@ -1,10 +1,19 @@
-/** Web Push with VAPID through the `web-push` library (payload encrypted per RFC 8291). */
+/**
+ * Web Push with VAPID through the `web-push` library (payload encrypted per RFC 8291), only to
+ * the push services of NOTIFICATIONS_PUSH_ALLOWED_HOSTS, through an agent that checks each
+ * connection's address (push-endpoints.ts).
+ */
 import webpush from 'web-push';
 import type { NotificationsConfig } from './config.ts';
 import { DeliveryError, type Provider } from './providers.ts';
+import { PushAgent, PushEndpointError } from './push-endpoints.ts';
 
-export function webPushProvider(push: NonNullable<NotificationsConfig['push']>): Provider<'PUSH'> {
+/** A push service that does not answer within this is a provider failure (retried). */
+const PUSH_TIMEOUT_MS = 10_000;
+
+export function webPushProvider(push: NonNullable<NotificationsConfig['push']>, endpoints: NotificationsConfig['pushEndpoints']): Provider<'PUSH'> {
   const { publicKey, privateKey, subject } = push.vapid;
+  const agent = new PushAgent(endpoints.allowed);
   return {
     name: 'webpush',
     channel: 'PUSH',
@@ -14,9 +23,13 @@ export function webPushProvider(push: NonNullable<NotificationsConfig['push']>):
         const sent = await webpush.sendNotification({ endpoint: to.endpoint, keys: to.keys }, payload, {
           vapidDetails: { subject, publicKey, privateKey },
           TTL: 24 * 60 * 60,
+          agent,
+          timeout: PUSH_TIMEOUT_MS,
         });
         return sent.headers['location'] ?? null;
       } catch (error) {
+        // Not an allowed push service (any more): the subscription's problem, not the provider's.
+        if (error instanceof PushEndpointError) throw new DeliveryError(`push endpoint refused: ${error.message}`, 'recipient', { cause: error });
         if (error instanceof webpush.WebPushError) {
           // 404/410: the subscription is gone (the browser unsubscribed); 413: payload too large.
           if (error.statusCode === 404 || error.statusCode === 410) throw new PushGoneError(to.id, error);
@@ -26,7 +39,9 @@ export function webPushProvider(push: NonNullable<NotificationsConfig['push']>):
         throw new DeliveryError(`push service unreachable: ${(error as Error).message}`, 'provider', { cause: error });
       }
     },
-    async close() {},
+    async close() {
+      agent.destroy();
+    },
   };
 }
 

@@ -7,7 +7,7 @@
 import { signedInUser } from '../../gateway/auth.ts';
 import type { Builder } from '../../gateway/builder.ts';
 import { forwardConnection } from '../../gateway/cursor.ts';
-import { badUserInput } from '../../gateway/errors.ts';
+import { badUserInput, codedError } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { KeysetRow } from '../../gateway/cursor.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
@@ -32,12 +32,12 @@ interface NotificationRow {
   sent_at: Date | null;
 }
 
-/** Input errors become BAD_USER_INPUT; anything else is the gateway's to mask. */
+/** Input errors become BAD_USER_INPUT (or the plugin's own code); anything else is the gateway's to mask. */
 async function asInput<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof NotificationInputError) throw badUserInput(error.message);
+    if (error instanceof NotificationInputError) throw codedError(error.code, error.message);
     throw error;
   }
 }

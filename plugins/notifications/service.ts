@@ -2,22 +2,43 @@
  * Everything the GraphQL fields, the CLI and the jobs do, in one place: enqueueing (render once
  * per channel, one set-based insert, one addBulk), templates, preferences, push subscriptions,
  * the recipient directory, digests, batches and stats. Errors a caller can fix are
- * NotificationInputError; GraphQL turns them into BAD_USER_INPUT, the CLI into exit code 2.
+ * NotificationInputError; GraphQL turns them into BAD_USER_INPUT (or the plugin's own code,
+ * NotificationErrorCode), the CLI into exit code 2.
  */
 import { inTransaction } from '../../gateway/db.ts';
+import { ErrorCode } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { EnqueueOptions } from '../../gateway/queue.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { DELIVERY_BATCH, QUEUE, type Deliverer, type Status } from './delivery.ts';
 import { isTimeZone } from './quiet-hours.ts';
 import { notificationsSql } from './sql.ts';
-import { checkSyntax, render, TemplateError, type Rendered, type TemplateRow } from './templates.ts';
+import { checkPushEndpoint, PushEndpointError } from './push-endpoints.ts';
+import { TemplateError, TemplateLimitError, Templates, type Rendered, type TemplateRow } from './templates.ts';
+
+/** The plugin's own `extensions.code`s (README "Notifications"). */
+export const NotificationErrorCode = {
+  /** A template with the given data takes too long, allocates too much, or is too long. */
+  TEMPLATE_LIMIT: 'NOTIFICATIONS_TEMPLATE_LIMIT',
+  /** A push endpoint is not https on an allowed push service, or resolves to a non-public address. */
+  PUSH_ENDPOINT_REFUSED: 'NOTIFICATIONS_PUSH_ENDPOINT_REFUSED',
+  /** The user has NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS subscriptions already. */
+  PUSH_SUBSCRIPTION_LIMIT: 'NOTIFICATIONS_PUSH_SUBSCRIPTION_LIMIT',
+} as const;
 
 export class NotificationInputError extends Error {
-  constructor(message: string) {
+  /** `extensions.code` of the GraphQL error it becomes. */
+  readonly code: string;
+  constructor(message: string, code: string = ErrorCode.BAD_USER_INPUT) {
     super(message);
     this.name = 'NotificationInputError';
+    this.code = code;
   }
+}
+
+/** A template error as the caller sees it: a limit has its own code. */
+function inputError(error: TemplateError): NotificationInputError {
+  return new NotificationInputError(error.message, error instanceof TemplateLimitError ? NotificationErrorCode.TEMPLATE_LIMIT : ErrorCode.BAD_USER_INPUT);
 }
 
 export const MAX_BULK_RECIPIENTS = 100_000;
@@ -94,10 +115,12 @@ const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
 export class NotificationsService {
   private readonly runtime: PluginRuntime<NotificationsConfig>;
   private readonly deliverer: () => Deliverer;
+  private readonly engine: Templates;
 
   constructor(runtime: PluginRuntime<NotificationsConfig>, deliverer: () => Deliverer) {
     this.runtime = runtime;
     this.deliverer = deliverer;
+    this.engine = new Templates(runtime.config.templateLimits);
   }
 
   private sql(name: string): string {
@@ -199,15 +222,18 @@ export class NotificationsService {
       wanted = CHANNELS.filter((channel) => status.get(channel)!.enabled && variantFor(channel));
       if (wanted.length === 0) throw new NotificationInputError(`Template ${JSON.stringify(name)} has no variant for an enabled channel`);
     }
-    try {
-      return await Promise.all(wanted.map(async (channel) => {
-        const variant = variantFor(channel)!;
-        return { channel, version: variant.version, ...(await render(variant, data)) };
-      }));
-    } catch (error) {
-      if (error instanceof TemplateError) throw new NotificationInputError(error.message);
-      throw error;
+    // One after another: each render holds the event loop for at most its own time limit.
+    const rendered: (Rendered & { channel: Channel; version: number })[] = [];
+    for (const channel of wanted) {
+      const variant = variantFor(channel)!;
+      try {
+        rendered.push({ channel, version: variant.version, ...(await this.engine.render(variant, data)) });
+      } catch (error) {
+        if (error instanceof TemplateError) throw inputError(error);
+        throw error;
+      }
     }
+    return rendered;
   }
 
   /** The jobs plugin's send-email: a rendered (or plain) email to an address, delivered in this job. */
@@ -236,9 +262,9 @@ export class NotificationsService {
     if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(input.locale)) throw new NotificationInputError(`locale ${JSON.stringify(input.locale)} is not like "en" or "en-GB"`);
     if (input.body.trim() === '') throw new NotificationInputError('A template needs a body');
     try {
-      checkSyntax(input);
+      this.engine.checkSyntax(input);
     } catch (error) {
-      if (error instanceof TemplateError) throw new NotificationInputError(error.message);
+      if (error instanceof TemplateError) throw inputError(error);
       throw error;
     }
     const { rows } = await this.runtime.db.query<StoredTemplate>(this.sql('template-insert'), [input.name, input.channel, input.locale, input.subject, input.body, input.html, mode === 'create', by]);
@@ -291,23 +317,35 @@ export class NotificationsService {
     });
   }
 
+  /**
+   * Stores a subscription whose endpoint is on an allowed push service (resolved and checked
+   * now, and again at each send), up to NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS per user.
+   */
   async registerPush(userId: string, endpoint: string, p256dh: string, auth: string): Promise<{ id: string; endpoint: string; created_at: Date }> {
-    let url: URL;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      throw new NotificationInputError('endpoint is not a URL');
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))) {
-      throw new NotificationInputError('A push endpoint is an https URL');
-    }
     if (!/^[A-Za-z0-9_-]{80,100}={0,2}$/.test(p256dh)) throw new NotificationInputError('p256dh is not a base64url P-256 public key');
     if (!/^[A-Za-z0-9_-]{16,24}={0,2}$/.test(auth)) throw new NotificationInputError('auth is not a base64url 16-byte secret');
-    return (await this.runtime.db.query<{ id: string; endpoint: string; created_at: Date }>(this.sql('push-subscription-upsert'), [userId, endpoint, p256dh, auth])).rows[0]!;
+    if (endpoint.length > 2048) throw new NotificationInputError('endpoint is longer than 2048 characters', NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
+    let checked: string;
+    try {
+      checked = await checkPushEndpoint(endpoint, this.runtime.config.pushEndpoints.allowed);
+    } catch (error) {
+      if (error instanceof PushEndpointError) throw new NotificationInputError(error.message, NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
+      throw error;
+    }
+    const { maxPerUser } = this.runtime.config.pushEndpoints;
+    const stored = await inTransaction(this.runtime.db, async (client) => {
+      // One registration of a user at a time, so two at once cannot both take the last place.
+      await client.query(this.sql('push-subscription-lock'), [userId]);
+      return (await client.query<{ id: string; endpoint: string; created_at: Date }>(this.sql('push-subscription-upsert'), [userId, checked, p256dh, auth, maxPerUser])).rows[0];
+    });
+    if (!stored) throw new NotificationInputError(`A user has at most ${maxPerUser} push subscriptions (NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS); unregister one first`, NotificationErrorCode.PUSH_SUBSCRIPTION_LIMIT);
+    return stored;
   }
 
   async unregisterPush(userId: string, endpoint: string): Promise<boolean> {
-    return ((await this.runtime.db.query(this.sql('push-subscription-delete'), [userId, endpoint])).rowCount ?? 0) > 0;
+    // Stored in canonical form (registerPush), or as given before that; either form removes it.
+    const forms = [endpoint, ...(URL.canParse(endpoint) ? [new URL(endpoint).href] : [])];
+    return ((await this.runtime.db.query(this.sql('push-subscription-delete'), [userId, forms])).rowCount ?? 0) > 0;
   }
 
   async setRecipient(userId: string, email: string | null, phone: string | null): Promise<{ user_id: string; email: string | null; phone: string | null }> {
@@ -330,13 +368,25 @@ export class NotificationsService {
       if (groups.length > 0) {
         const { rows: variants } = await client.query<TemplateRow>(this.sql('templates-newest'), ['digest', 'en']);
         const variantFor = (channel: Channel) => variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY') ?? DIGEST_TEMPLATE;
-        const messages = await Promise.all(groups.map((group) => render(variantFor(group.channel), { category: group.category, count: group.items.length, items: group.items })));
-        const { rows: [batch] } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, groups.length, null]);
+        // One render at a time (each bounded); a digest that cannot render fails its items, not the run.
+        const made: { group: (typeof groups)[number]; message: Rendered }[] = [];
+        const failed: { id: string; reason: string }[] = [];
+        for (const group of groups) {
+          try {
+            made.push({ group, message: await this.engine.render(variantFor(group.channel), { category: group.category, count: group.items.length, items: group.items }) });
+          } catch (error) {
+            if (!(error instanceof TemplateError)) throw error;
+            failed.push(...group.items.map((item) => ({ id: item.id, reason: `digest not sent: ${error.message}` })));
+          }
+        }
+        if (failed.length > 0) await client.query(this.sql('digest-items-failed'), [failed.map((f) => f.id), failed.map((f) => f.reason)]);
+        if (made.length === 0) return [];
+        const { rows: [batch] } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, made.length, null]);
         const { rows: digests } = await client.query<{ id: string; user_id: string; channel: string; category: string }>(this.sql('digest-insert'), [
-          batch!.id, groups.map((g) => g.user_id), groups.map((g) => g.channel), groups.map((g) => g.category), messages.map((m) => m.subject), messages.map((m) => m.body),
+          batch!.id, made.map((m) => m.group.user_id), made.map((m) => m.group.channel), made.map((m) => m.group.category), made.map((m) => m.message.subject), made.map((m) => m.message.body),
         ]);
         const digestOf = new Map(digests.map((d) => [`${d.user_id}\n${d.channel}\n${d.category}`, d.id]));
-        const items = groups.flatMap((g) => g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const));
+        const items = made.flatMap(({ group: g }) => g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const));
         await client.query(this.sql('digest-items-done'), [items.map(([id]) => id), items.map(([, digest]) => digest)]);
         return digests.map((d) => d.id);
       }

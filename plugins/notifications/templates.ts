@@ -3,9 +3,16 @@
  * developers: no code runs, only own properties of the data are read (no prototype walk), and a
  * missing variable is an error naming it (`strictVariables`) instead of an empty string. Partials
  * cannot read files. Text and subject render as they are; the HTML variant escapes every output.
+ *
+ * Data comes from callers, so a loop bound or a string may be hostile: every render is bounded
+ * (NOTIFICATIONS_TEMPLATE_*: time, characters allocated including the output, template length)
+ * and a render over a bound fails with TemplateLimitError instead of holding the event loop.
+ * Rendering is synchronous (no interleaving, so the time limit measures this render alone), and
+ * `render` yields to I/O first, so consecutive renders never block the loop for longer than one.
  */
-import { Liquid, type FS } from 'liquidjs';
-import type { Channel } from './config.ts';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { Context, Liquid, type FS } from 'liquidjs';
+import type { Channel, NotificationsConfig } from './config.ts';
 
 /** Partials would read the server's disk; a notification template stands alone. */
 const noFiles: FS = {
@@ -17,10 +24,6 @@ const noFiles: FS = {
   },
   resolve: (_root, file) => file,
 };
-
-const options = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, fs: noFiles, relativeReference: false, cache: 500 } as const;
-const text = new Liquid(options);
-const html = new Liquid({ ...options, outputEscape: 'escape' });
 
 export interface TemplateRow {
   name: string;
@@ -38,6 +41,8 @@ export interface Rendered {
   html: string | null;
 }
 
+export type TemplateLimits = NotificationsConfig['templateLimits'];
+
 /** A template or its data is wrong: the message says what, for the caller. */
 export class TemplateError extends Error {
   constructor(message: string) {
@@ -46,34 +51,78 @@ export class TemplateError extends Error {
   }
 }
 
-function explain(error: unknown, template: TemplateRow, part: string): TemplateError {
-  const message = error instanceof Error ? error.message : String(error);
-  const missing = /^undefined variable: ([^,]+)/.exec(message);
-  if (missing) return new TemplateError(`Template "${template.name}" (${template.channel}) needs data for "${missing[1]}" in its ${part}`);
-  return new TemplateError(`Template "${template.name}" (${template.channel}) ${part} cannot render: ${message.split('\n')[0]}`);
-}
-
-/** Checks a template's syntax (on create/update), so a broken one is never stored. */
-export function checkSyntax(template: Pick<TemplateRow, 'subject' | 'body' | 'html'> & { name: string }): void {
-  for (const [part, source] of [['subject', template.subject], ['body', template.body], ['html', template.html]] as const) {
-    if (source === null) continue;
-    try {
-      text.parse(source);
-    } catch (error) {
-      throw new TemplateError(`Template "${template.name}" ${part} is not valid Liquid: ${(error as Error).message.split('\n')[0]}`);
-    }
+/** A template with this data takes too long, allocates too much, or is too long to parse. */
+export class TemplateLimitError extends TemplateError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateLimitError';
   }
 }
 
-export async function render(template: TemplateRow, data: Record<string, unknown>): Promise<Rendered> {
-  const part = async (engine: Liquid, source: string | null, name: string) => {
-    if (source === null) return null;
-    try {
-      return await engine.parseAndRender(source, data);
-    } catch (error) {
-      throw explain(error, template, name);
+/** LiquidJS's limit errors, and V8's when a string or array outgrows what it can hold. */
+const OVER_LIMIT = /(template render|memory alloc|parse length) limit exceeded|Invalid (string|array) length/;
+
+export class Templates {
+  private readonly limits: TemplateLimits;
+  private readonly text: Liquid;
+  private readonly html: Liquid;
+
+  constructor(limits: TemplateLimits) {
+    this.limits = limits;
+    const options = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, fs: noFiles, relativeReference: false, parseLimit: limits.parseLength } as const;
+    this.text = new Liquid(options);
+    this.html = new Liquid({ ...options, outputEscape: 'escape' });
+  }
+
+  /** Checks a template's syntax (on create/update), so a broken one is never stored. */
+  checkSyntax(template: Pick<TemplateRow, 'subject' | 'body' | 'html'> & { name: string }): void {
+    for (const [part, source] of [['subject', template.subject], ['body', template.body], ['html', template.html]] as const) {
+      if (source === null) continue;
+      try {
+        this.text.parse(source);
+      } catch (error) {
+        const message = (error as Error).message.split('\n')[0];
+        if (OVER_LIMIT.test(message!)) throw new TemplateLimitError(`Template "${template.name}" ${part} is longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT (${this.limits.parseLength} characters)`);
+        throw new TemplateError(`Template "${template.name}" ${part} is not valid Liquid: ${message}`);
+      }
     }
-  };
-  const [subject, body, htmlBody] = await Promise.all([part(text, template.subject, 'subject'), part(text, template.body, 'body'), part(html, template.html, 'html')]);
-  return { subject, body: body!, html: htmlBody };
+  }
+
+  /**
+   * Renders subject, body and html with `data`. The three share one budget: the render time
+   * limit, and the memory limit, which the output counts against too.
+   */
+  async render(template: TemplateRow, data: Record<string, unknown>): Promise<Rendered> {
+    await yieldToIo();
+    const budget = new Context({}, this.text.options, { renderLimit: this.limits.renderMs, memoryLimit: this.limits.memory });
+    const part = (engine: Liquid, source: string | null, name: string): string | null => {
+      if (source === null) return null;
+      try {
+        const context = new Context(data, engine.options, { sync: true }, { renderLimit: budget.renderLimit, memoryLimit: budget.memoryLimit, liquid: engine });
+        const output = engine.renderSync(engine.parse(source), context) as string;
+        budget.memoryLimit.use(output.length);
+        return output;
+      } catch (error) {
+        throw this.explain(error, template, name);
+      }
+    };
+    const subject = part(this.text, template.subject, 'subject');
+    const body = part(this.text, template.body, 'body');
+    return { subject, body: body!, html: part(this.html, template.html, 'html') };
+  }
+
+  private explain(error: unknown, template: TemplateRow, part: string): TemplateError {
+    const message = error instanceof Error ? error.message : String(error);
+    const missing = /^undefined variable: ([^,]+)/.exec(message);
+    if (missing) return new TemplateError(`Template "${template.name}" (${template.channel}) needs data for "${missing[1]}" in its ${part}`);
+    const limit = OVER_LIMIT.exec(message);
+    if (limit) {
+      const { renderMs, memory, parseLength } = this.limits;
+      const which = limit[1] === 'template render' ? `takes longer than NOTIFICATIONS_TEMPLATE_RENDER_LIMIT_MS (${renderMs} ms)`
+        : limit[1] === 'parse length' ? `is longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT (${parseLength} characters)`
+        : `allocates more than NOTIFICATIONS_TEMPLATE_MEMORY_LIMIT (${memory} characters, output included)`;
+      return new TemplateLimitError(`Template "${template.name}" (${template.channel}) ${part} ${which} with this data`);
+    }
+    return new TemplateError(`Template "${template.name}" (${template.channel}) ${part} cannot render: ${message.split('\n')[0]}`);
+  }
 }

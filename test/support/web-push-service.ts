@@ -12,6 +12,7 @@
  * or https:), a `TTL` header and an `aes128gcm` body (RFC 8291), decrypted with the
  * subscription's private key and auth secret by `http_ece`, the library web-push encrypts with.
  * `respondNext(n, status)` injects failures (429, 500, …); `gone(id)` makes a subscription 410.
+ * `connections` counts TCP connections accepted, so a test can see that nothing connected at all.
  *
  * web-push speaks only HTTPS, so the service has a self-signed certificate for 127.0.0.1, made at
  * start by `selfsigned`; `trust()` adds it to this process's default CAs (tls.setDefaultCACertificates)
@@ -39,6 +40,8 @@ export interface WebPushService {
   origin: string;
   subscribe(): { id: string; subscription: { endpoint: string; keys: { p256dh: string; auth: string } } };
   received: PushDelivery[];
+  /** TCP connections accepted so far (before TLS, so refused handshakes count too). */
+  readonly connections: number;
   /** Requests refused so far, with the status sent back. */
   refused: { id: string; status: number; reason: string }[];
   waitFor(count: number, timeoutMs?: number): Promise<PushDelivery[]>;
@@ -112,6 +115,8 @@ export async function startWebPushService(): Promise<WebPushService> {
       response.writeHead(201, { location: `${origin}/message/${randomUUID()}` }).end();
     })().catch((error: unknown) => refuse(500, String(error)));
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -119,6 +124,9 @@ export async function startWebPushService(): Promise<WebPushService> {
     origin,
     received,
     refused,
+    get connections() {
+      return connections;
+    },
     subscribe() {
       const id = randomUUID();
       const ecdh = createECDH('prime256v1');
