@@ -117,6 +117,52 @@ describe('production mode', () => {
   });
 });
 
+describe('/metrics and /readyz checks kept from the public', () => {
+  const basic = `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}`;
+
+  it('serves them on PLUGBOARD_METRICS_PORT without credentials, and to admins only on the main port', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url, env: { PLUGBOARD_METRICS_PORT: '0' } });
+    try {
+      expect(gateway.metricsUrl).not.toBeNull();
+      expect(gateway.metricsUrl).not.toBe(gateway.url);
+      const scraped = await fetch(`${gateway.metricsUrl}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('process_cpu_user_seconds_total');
+      expect(await (await fetch(`${gateway.metricsUrl}/readyz`)).json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true } } });
+      expect((await fetch(`${gateway.metricsUrl}/graphql`)).status).toBe(404);
+
+      const anonymous = await fetch(`${gateway.url}/metrics`);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+      const user = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${await signToken({ userId: 'u-1' })}` } });
+      expect(user.status).toBe(403);
+      expect((await fetch(`${gateway.url}/metrics`, { headers: { authorization: basic } })).status).toBe(200);
+      expect((await fetch(`${gateway.url}/metrics`, { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } })).status).toBe(200);
+
+      // A load balancer still gets its answer from the status code; the checks are the admin's.
+      const ready = await fetch(`${gateway.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`${gateway.url}/readyz`, { headers: { authorization: basic } })).json()).toMatchObject({ checks: { migrations: { ok: true } } });
+    } finally {
+      await gateway.close();
+    }
+    await expect(fetch(`${gateway.metricsUrl}/healthz`)).rejects.toThrow();
+  });
+
+  it('keeps them behind the admin secret with PLUGBOARD_METRICS_ACCESS=admin, and has no second port', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url, env: { PLUGBOARD_METRICS_ACCESS: 'admin' } });
+    try {
+      expect(gateway.metricsUrl).toBeNull();
+      expect((await fetch(`${gateway.url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${gateway.url}/metrics`, { headers: { authorization: basic } })).status).toBe(200);
+      expect(await (await fetch(`${gateway.url}/readyz`)).json()).toEqual({ status: 'ok' });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('/readyz when a dependency goes away', () => {
   it('answers 503 naming Postgres when it is unreachable (readyz and queries), while /healthz stays 200', async () => {
     const url = new URL(db.url);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../gateway/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -275,6 +276,43 @@ describe('operational routes', () => {
     expect(text).toMatch(/graphql_errors_total\{operationName="Broken",code="INTERNAL_SERVER_ERROR"\} [1-9]/);
     expect(text).not.toMatch(/graphql_errors_total\{operationName="WhoAmI"/);
     expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('keeps /metrics small and answering under a flood of huge and random operation names', async () => {
+    const random = (length: number) => `n${randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length - 1)}`;
+    const before = await (await fetch(`${gateway.url}/metrics`)).text();
+    const attacks = [
+      // Names the document does not define: the request fails, and is labelled "unknown".
+      ...Array.from({ length: 60 }, () => ({ query: '{ viewer { role } }', operationName: random(50_000) })),
+      ...Array.from({ length: 40 }, () => ({ query: 'query WhoAmI { viewer { role } }', operationName: random(20) })),
+      // Names the document does define, but too long for a label: "other".
+      ...Array.from({ length: 20 }, () => {
+        const name = random(50_000);
+        return { query: `query ${name} { viewer { role } }`, operationName: name };
+      }),
+      ...Array.from({ length: 20 }, () => ({ query: `query ${random(50_000)} { viewer { role } }` })),
+    ];
+    for (let i = 0; i < attacks.length; i += 10) {
+      const answers = await Promise.all(attacks.slice(i, i + 10).map((attack) => post(JSON.stringify(attack))));
+      for (const answer of answers) await answer.arrayBuffer();
+    }
+    const response = await fetch(`${gateway.url}/metrics`);
+    expect(response.status).toBe(200);
+    const after = await response.text();
+    // Four new label values at most (unknown, other and their error series), not 140 names.
+    expect(after.length - before.length).toBeLessThan(10_000);
+    expect(after).toMatch(/graphql_operation_duration_seconds_count\{operationName="unknown"\} [1-9]/);
+    expect(after).toMatch(/graphql_operation_duration_seconds_count\{operationName="other"\} [1-9]/);
+    expect(after.match(/operationName="[^"]{101,}"/)).toBeNull();
+  });
+
+  it('labels only operation names the document defines', async () => {
+    await post(JSON.stringify({ query: 'query Alpha { viewer { role } } query Beta { viewer { userId } }', operationName: 'Beta' }));
+    await post(JSON.stringify({ query: 'query Gamma { viewer { role } }', operationName: 'Delta' }));
+    await post(JSON.stringify({ query: '# query Epsilon\n{ viewer { role } }' }));
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operationName="Beta"\} 1/);
+    for (const absent of ['Alpha', 'Gamma', 'Delta', 'Epsilon']) expect(text).not.toContain(`operationName="${absent}"`);
   });
 
   it('writes JSON logs that carry the request id', async () => {
