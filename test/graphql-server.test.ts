@@ -257,6 +257,25 @@ describe('bad input', () => {
   });
 });
 
+describe('X-Content-Type-Options: nosniff', () => {
+  it.each<[string, () => Promise<Response>]>([
+    ['a GraphQL answer', () => post(JSON.stringify({ query: '{ viewer { role } }' }))],
+    ['a GraphQL error (bad JSON)', () => post('{"query": ')],
+    ['a GraphQL answer in graphql-response+json', () => post(JSON.stringify({ query: '{ viewr }' }), { accept: 'application/graphql-response+json' })],
+    ['GraphiQL', () => fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } })],
+    ['a 413', () => post(JSON.stringify({ query: '{ viewer { role } }', padding: 'x'.repeat(1_100_000) }))],
+    ['a 404', () => fetch(`${gateway.url}/nope`)],
+    ['/healthz', () => fetch(`${gateway.url}/healthz`)],
+    ['/readyz', () => fetch(`${gateway.url}/readyz`)],
+    ['/metrics', () => fetch(`${gateway.url}/metrics`)],
+    ['a Hasura route refusal (503: no secret configured)', () => fetch(`${gateway.url}/hasura/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })],
+  ])('is on %s', async (_name, request) => {
+    const response = await request();
+    await response.arrayBuffer();
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
 describe('operational routes', () => {
   it('answers /healthz and /readyz', async () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });

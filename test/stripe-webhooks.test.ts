@@ -58,6 +58,8 @@ async function deliver(g: TestGateway, body: unknown, options: { secret?: string
     headers: { 'content-type': 'application/json', 'stripe-signature': signature, ...options.headers },
     body: payload,
   });
+  // Every answer, success or error, tells browsers not to sniff another type.
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
