@@ -173,6 +173,8 @@ function handleRequests(log: Logger, route: (request: IncomingMessage, response:
       try {
         await route(request, response, path);
       } catch (error) {
+        // Cut off (a timeout) or gone before sending its whole request: the client's doing, not a failure here.
+        if (!request.complete && request.destroyed) return log.debug({ err: error }, 'request aborted before its body was read');
         log.error({ err: error }, 'request failed');
         if (!response.headersSent) sendError(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.');
         else response.destroy();
