@@ -3,6 +3,7 @@
  * DATABASE_URL), migrate, connect pubsub, compose the enabled plugins' schemas, start plugins,
  * listen; and the reverse on shutdown.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -13,7 +14,6 @@ import type { Database } from './db.ts';
 import { createErrorMasker, createGraphQLServer } from './graphql.ts';
 import { hasuraRoutes } from './hasura.ts';
 import { healthz, readyz } from './health.ts';
-import type { Server } from 'node:http';
 import { admitAdmin, createHttpServer, createRoutesServer, isAdmin, type RouteHandler } from './http.ts';
 import { createLogger } from './logger.ts';
 import { createOperationMetrics } from './metrics.ts';

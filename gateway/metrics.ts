@@ -6,10 +6,10 @@
  * Measured around yoga's params handler, not with envelop's onExecute hook: any onExecute hook
  * moves every request onto envelop's slower custom-execute path, which cost the gateway about
  * 10% of its throughput (bench/gateway.ts). Label values come from clients, so they are bounded
- * three ways: a name is used only when it names an operation of the parsed document (the
- * requested operationName, or the document's only operation), which takes it from yoga's parse
- * cache rather than the request (an operationName not in the document is `unknown`: the request
- * fails anyway); a name over MAX_NAME_LENGTH is `other`; and distinct names are capped.
+ * three ways: a name is used only when the parsed document defines it (the requested
+ * operationName, or the document's only operation; an onParse hook keeps the document, cached
+ * by yoga or not), and an operationName the document lacks is `unknown` (the request fails
+ * anyway); a name over MAX_NAME_LENGTH is `other`; and distinct names are capped.
  */
 import { Kind, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
