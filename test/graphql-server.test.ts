@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../gateway/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -323,6 +325,27 @@ describe('operational routes', () => {
     expect(after).toMatch(/graphql_operation_duration_seconds_count\{operationName="unknown"\} [1-9]/);
     expect(after).toMatch(/graphql_operation_duration_seconds_count\{operationName="other"\} [1-9]/);
     expect(after.match(/operationName="[^"]{101,}"/)).toBeNull();
+  });
+
+  it('keeps the memory of parsed documents bounded under a flood of distinct token-heavy documents', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    // 400 distinct documents of ~4,900 tokens each (under the token limit): about 700 KB of
+    // tokens and nodes apiece, which yoga's parse cache kept (1,024 of them) for an hour.
+    for (let i = 0; i < 400; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, async (_, j) => {
+        const query = `{ viewer(n${i + j}: [${Array.from({ length: 2400 }, (_, k) => k % 10).join(',')}]) { role } }`;
+        const response = await post(JSON.stringify({ query }));
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+      }));
+    }
+    expect(heap() - before).toBeLessThan(80 * 1024 * 1024);
   });
 
   it('labels only operation names the document defines', async () => {
