@@ -349,11 +349,12 @@ describe('operational routes', () => {
   });
 
   it('labels only operation names the document defines', async () => {
-    await post(JSON.stringify({ query: 'query Alpha { viewer { role } } query Beta { viewer { userId } }', operationName: 'Beta' }));
+    // Twice: the second time the document comes from yoga's parse cache.
+    for (let i = 0; i < 2; i++) await post(JSON.stringify({ query: 'query Alpha { viewer { role } } query Beta { viewer { userId } }', operationName: 'Beta' }));
     await post(JSON.stringify({ query: 'query Gamma { viewer { role } }', operationName: 'Delta' }));
     await post(JSON.stringify({ query: '# query Epsilon\n{ viewer { role } }' }));
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
-    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operationName="Beta"\} 1/);
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operationName="Beta"\} 2/);
     for (const absent of ['Alpha', 'Gamma', 'Delta', 'Epsilon']) expect(text).not.toContain(`operationName="${absent}"`);
   });
 
