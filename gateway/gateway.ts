@@ -3,6 +3,7 @@
  * DATABASE_URL), migrate, connect pubsub, compose the enabled plugins' schemas, start plugins,
  * listen; and the reverse on shutdown.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -13,7 +14,7 @@ import type { Database } from './db.ts';
 import { createErrorMasker, createGraphQLServer } from './graphql.ts';
 import { hasuraRoutes } from './hasura.ts';
 import { healthz, readyz } from './health.ts';
-import { createHttpServer, type RouteHandler } from './http.ts';
+import { admitAdmin, createHttpServer, createRoutesServer, isAdmin, type RouteHandler } from './http.ts';
 import { createLogger } from './logger.ts';
 import { createOperationMetrics } from './metrics.ts';
 import { loadMigrationFiles } from './migrations.ts';
@@ -35,6 +36,8 @@ export interface Gateway {
   /** e.g. http://127.0.0.1:4000 */
   readonly url: string;
   readonly port: number;
+  /** The PLUGBOARD_METRICS_PORT server's URL (/metrics, /readyz, /healthz), or null when there is none. */
+  readonly metricsUrl: string | null;
   readonly schema: GraphQLSchema;
   readonly plugins: readonly PluginStatus[];
   readonly database: Database;
@@ -107,28 +110,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const graphql = createGraphQLServer({ schema, settings, authenticate, db: database.pool, pubsub, queue, log, metrics });
 
     let shuttingDown = false;
+    const readiness = { db: database.pool, migrations: sources.flatMap(loadMigrationFiles), plugins: sources.map((s) => s.plugin), pubsub, isShuttingDown: () => shuttingDown };
+    const serveMetrics: RouteHandler = async (_request, response) => {
+      const text = await metricsRegistry.metrics();
+      response.writeHead(200, { 'content-type': metricsRegistry.contentType });
+      response.end(text);
+    };
+    // PLUGBOARD_METRICS_ACCESS=admin: the main port shows metrics and readiness checks to admins only.
+    const adminOnly = settings.metricsAccess === 'admin';
+    const adminMetrics: RouteHandler = async (request, response) => {
+      if (await admitAdmin(authenticate, request, response)) await serveMetrics(request, response);
+    };
     const routes = new Map<string, RouteHandler>([
       ['GET /healthz', healthz],
-      ['GET /readyz', readyz({ db: database.pool, migrations: sources.flatMap(loadMigrationFiles), plugins: sources.map((s) => s.plugin), pubsub, isShuttingDown: () => shuttingDown })],
-      ['GET /metrics', async (_request, response) => {
-        const text = await metricsRegistry.metrics();
-        response.writeHead(200, { 'content-type': metricsRegistry.contentType });
-        response.end(text);
-      }],
+      ['GET /readyz', readyz({ ...readiness, ...(adminOnly ? { showChecks: (request) => isAdmin(authenticate, request) } : {}) })],
+      ['GET /metrics', adminOnly ? adminMetrics : serveMetrics],
       ...hasuraRoutes({
         graphql, metrics, schema, actions: plugins.hasuraActions(), triggers: plugins.eventTriggers(), secret: settings.hasuraActionSecret,
         anonymousRole: settings.anonymousRole, bodyLimit: settings.bodyLimit, log,
       }),
     ]);
-    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), trustedProxies: settings.trustedProxies, maxOperationsPerSocket: settings.maxOperationsPerSocket, maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, metrics, log });
-    await new Promise<void>((resolve, reject) => {
-      http.server.once('error', reject);
-      http.server.listen(settings.port, settings.host, () => resolve());
-    });
-    const port = (http.server.address() as AddressInfo).port;
-    const url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+    let metricsUrl: string | null = null;
+    if (settings.metricsPort !== null) {
+      const operations = createRoutesServer(new Map([['GET /healthz', healthz], ['GET /readyz', readyz(readiness)], ['GET /metrics', serveMetrics]]), settings.server, log);
+      metricsUrl = urlOf(settings.metricsHost, await listen(operations, settings.metricsPort, settings.metricsHost));
+      cleanup.push(async () => {
+        const closed = new Promise<void>((resolve) => operations.close(() => resolve()));
+        operations.closeAllConnections();
+        await closed;
+      });
+    }
+    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), trustedProxies: settings.trustedProxies, maxOperationsPerSocket: settings.maxOperationsPerSocket, maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, limits: settings.server, metrics, log });
+    const port = await listen(http.server, settings.port, settings.host);
+    const url = urlOf(settings.host, port);
     log.info(
-      { url: `${url}/graphql`, plugins: plugins.instances.map((p) => p.selected.manifest.name), pubsub: pubsub.transport, queue: queue.backend, embeddedPostgres: database.embedded !== null },
+      { url: `${url}/graphql`, metricsUrl, plugins: plugins.instances.map((p) => p.selected.manifest.name), pubsub: pubsub.transport, queue: queue.backend, embeddedPostgres: database.embedded !== null },
       'gateway listening',
     );
 
@@ -157,9 +173,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     };
 
-    return { url, port, schema, plugins: plugins.statuses, database, pubsub, queue, log, close };
+    return { url, port, metricsUrl, schema, plugins: plugins.statuses, database, pubsub, queue, log, close };
   } catch (error) {
     await runCleanup();
     throw error;
   }
 }
+
+/** Listens; resolves with the port (the one picked, for port 0). */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const urlOf = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

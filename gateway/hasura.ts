@@ -141,11 +141,30 @@ async function readJson(request: IncomingMessage, response: ServerResponse, body
   return body as Record<string, unknown>;
 }
 
-/** The caller Hasura vouches for: its session variables (keys lower-cased), role and user. */
+/** A payload that can never be handled, whoever retries it: answered 400. */
+export class MalformedPayload extends Error {}
+
+/** Longest event id, action and trigger name taken (Hasura's are UUIDs and short names). */
+const MAX_NAME_LENGTH = 128;
+/** Postgres' longest identifier (NAMEDATALEN − 1). */
+const MAX_IDENTIFIER_LENGTH = 63;
+
+/**
+ * The caller Hasura vouches for: its session variables, role and user. Hasura treats session
+ * variable names case-insensitively, so they are lower-cased here (`X-Hasura-Role` is
+ * `x-hasura-role`); two names that differ only in case are refused rather than one picked, as
+ * are values that are not strings (Hasura sends strings). Throws MalformedPayload.
+ */
 export function sessionFromHasura(variables: unknown, defaultRole: string): Session {
   const vars: Record<string, string> = {};
-  if (typeof variables === 'object' && variables !== null) {
-    for (const [key, value] of Object.entries(variables)) if (typeof value === 'string') vars[key.toLowerCase()] = value;
+  if (variables !== undefined && variables !== null) {
+    if (typeof variables !== 'object' || Array.isArray(variables)) throw new MalformedPayload('session_variables must be an object');
+    for (const [key, value] of Object.entries(variables)) {
+      const name = key.toLowerCase();
+      if (typeof value !== 'string') throw new MalformedPayload(`Session variable ${key.slice(0, MAX_NAME_LENGTH)} must be a string`);
+      if (Object.hasOwn(vars, name)) throw new MalformedPayload(`Session variable ${name.slice(0, MAX_NAME_LENGTH)} is given twice, in different cases`);
+      vars[name] = value;
+    }
   }
   const role = vars['x-hasura-role'] ?? defaultRole;
   return Object.freeze({ role, userId: vars['x-hasura-user-id'] ?? null, allowedRoles: Object.freeze([role]), variables: Object.freeze(vars), via: 'hasura' as const });
@@ -209,13 +228,19 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     const body = await readJson(request, response, bodyLimit);
     if (!body) return;
     const name = (body['action'] as { name?: unknown } | undefined)?.name;
-    if (typeof name !== 'string') return fail(response, 400, ErrorCode.BAD_REQUEST, 'Expected Hasura\'s action payload: { action: { name }, input, session_variables }');
+    if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) return fail(response, 400, ErrorCode.BAD_REQUEST, 'Expected Hasura\'s action payload: { action: { name }, input, session_variables }');
     const document = documents.get(name);
     if (!document) return fail(response, 404, ErrorCode.NOT_FOUND, `No action named ${name}`);
     const input = body['input'] ?? {};
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
 
-    const session = sessionFromHasura(body['session_variables'], options.anonymousRole);
+    let session: Session;
+    try {
+      session = sessionFromHasura(body['session_variables'], options.anonymousRole);
+    } catch (error) {
+      if (error instanceof MalformedPayload) return fail(response, 400, ErrorCode.BAD_REQUEST, error.message);
+      throw error;
+    }
     const result = await metrics.measure(document.operationName, () => execute(document.query, input as Record<string, unknown>, session));
     const error = result.errors?.[0];
     if (error) {
@@ -233,19 +258,33 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     const event = body['event'] as { op?: unknown; data?: { old?: unknown; new?: unknown }; session_variables?: unknown } | undefined;
     const table = body['table'] as { schema?: unknown; name?: unknown } | undefined;
     const ops = ['INSERT', 'UPDATE', 'DELETE', 'MANUAL'];
-    if (typeof body['id'] !== 'string' || typeof trigger !== 'string' || !event || !ops.includes(event.op as string) || typeof table?.name !== 'string') {
-      return fail(response, 400, ErrorCode.BAD_REQUEST, "Expected Hasura's event payload: { id, trigger: { name }, table: { schema, name }, event: { op, data: { old, new } } }");
+    // Bounded, so what can never be stored is a 400 Hasura stops at, not a 500 it retries forever.
+    const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+    const createdAt = body['created_at'];
+    if (
+      !text(body['id'], MAX_NAME_LENGTH) || !text(trigger, MAX_NAME_LENGTH) || !event || !ops.includes(event.op as string) ||
+      !text(table?.name, MAX_IDENTIFIER_LENGTH) || !(table.schema === undefined || text(table.schema, MAX_IDENTIFIER_LENGTH)) ||
+      !(createdAt === undefined || text(createdAt, 64))
+    ) {
+      return fail(response, 400, ErrorCode.BAD_REQUEST, `Expected Hasura's event payload: { id, trigger: { name }, table: { schema, name }, event: { op, data: { old, new } } }, names and id at most ${MAX_NAME_LENGTH} characters`);
     }
+    const id = body['id'];
     const handler = options.triggers.get(trigger);
     if (!handler) return fail(response, 404, ErrorCode.NOT_FOUND, `No plugin handles event trigger ${trigger}`);
     const row = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null);
-    const session = sessionFromHasura(event.session_variables, options.anonymousRole);
+    let session: Session;
+    try {
+      session = sessionFromHasura(event.session_variables, options.anonymousRole);
+    } catch (error) {
+      if (error instanceof MalformedPayload) return fail(response, 400, ErrorCode.BAD_REQUEST, error.message);
+      throw error;
+    }
     try {
       const result = await handler({
-        id: body['id'],
-        createdAt: typeof body['created_at'] === 'string' ? body['created_at'] : new Date().toISOString(),
+        id,
+        createdAt: createdAt ?? new Date().toISOString(),
         trigger,
-        table: { schema: typeof table.schema === 'string' ? table.schema : 'public', name: table.name },
+        table: { schema: table.schema ?? 'public', name: table.name },
         op: event.op as HasuraEvent['op'],
         old: row(event.data?.old),
         new: row(event.data?.new),
@@ -257,7 +296,13 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
       const coded = error as { message?: string; extensions?: { code?: string } };
       const code = coded.extensions?.code;
       if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR) return fail(response, 400, code, coded.message ?? 'Event refused');
-      log.error({ err: error, trigger, eventId: body['id'] }, 'Hasura event trigger handler failed');
+      // Postgres refused the data itself (class 22: bad value; 54: over a limit): a retry would too.
+      const state = (error as { code?: unknown }).code;
+      if (typeof state === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(state)) {
+        log.warn({ err: error, trigger, eventId: id }, 'Hasura event refused: Postgres cannot store its data');
+        return fail(response, 400, ErrorCode.BAD_REQUEST, 'The event holds data that cannot be stored');
+      }
+      log.error({ err: error, trigger, eventId: id }, 'Hasura event trigger handler failed');
       fail(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'The event could not be handled; Hasura will retry it');
     }
   };

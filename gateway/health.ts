@@ -2,7 +2,10 @@
  * /healthz answers while the process is alive. /readyz answers 200 only when Postgres is
  * reachable, every migration is applied, Redis (when configured) answers, and the gateway is
  * not shutting down; otherwise 503 with the failing checks, so a load balancer stops routing.
+ * The checks (timings, error messages) are shown only to whom `showChecks` allows; others get
+ * the status alone, which is all a load balancer needs.
  */
+import type { IncomingMessage } from 'node:http';
 import type pg from 'pg';
 import type { RouteHandler } from './http.ts';
 import { sendJson } from './http.ts';
@@ -43,8 +46,10 @@ export function readyz(options: {
   plugins: string[];
   pubsub: PubSub;
   isShuttingDown: () => boolean;
+  /** Whether this request may see the checks; always, when not given. */
+  showChecks?: (request: IncomingMessage) => Promise<boolean>;
 }): RouteHandler {
-  return async (_request, response) => {
+  return async (request, response) => {
     const checks: Record<string, Check> = {
       postgres: await timed(async () => {
         await options.db.query(gatewaySql('ping'));
@@ -60,6 +65,8 @@ export function readyz(options: {
     if (options.pubsub.transport === 'redis') checks['redis'] = await timed(() => options.pubsub.ready());
     const shuttingDown = options.isShuttingDown();
     const ok = !shuttingDown && Object.values(checks).every((c) => c.ok);
-    sendJson(response, ok ? 200 : 503, { status: ok ? 'ok' : shuttingDown ? 'shutting down' : 'unavailable', checks }, { 'cache-control': 'no-store' });
+    const status = ok ? 'ok' : shuttingDown ? 'shutting down' : 'unavailable';
+    const shown = !options.showChecks || (await options.showChecks(request));
+    sendJson(response, ok ? 200 : 503, shown ? { status, checks } : { status }, { 'cache-control': 'no-store' });
   };
 }

@@ -3,7 +3,7 @@
  * path, and the operational routes /healthz, /readyz and /metrics.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { getOperationAST, GraphQLError, type execute, type subscribe } from 'graphql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
@@ -17,6 +17,7 @@ import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from './logger.ts';
 import type { OperationMetrics } from './metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from './plugin.ts';
+import type { ServerLimits } from './settings.ts';
 import { sharedSubscription, type SubscriptionSink } from './shared-subscriptions.ts';
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   /** Masks unexpected errors, as for every operation (see createErrorMasker). */
   maskError: (error: unknown, message: string) => GraphQLError;
   bodyLimit: number;
+  /** Timeouts and the connection cap (PLUGBOARD_*_TIMEOUT_MS, PLUGBOARD_MAX_CONNECTIONS). */
+  limits: ServerLimits;
   metrics: OperationMetrics;
   log: Logger;
 }
@@ -65,9 +68,12 @@ export interface HttpServer {
   closeSockets(): Promise<void>;
 }
 
+/** On every response: browsers must not guess another type (and run JSON or text as HTML or script). */
+const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...NOSNIFF, ...headers });
   response.end(text);
 }
 
@@ -109,6 +115,101 @@ function authHeaders(request: IncomingMessage): HeaderSource {
   };
 }
 
+/** The admin's session, or null after answering 401 (no or bad credentials) or 403 (not admin). */
+export async function admitAdmin(authenticate: Authenticate, request: IncomingMessage, response: ServerResponse): Promise<Session | null> {
+  const challenge = { 'www-authenticate': 'Basic realm="Plugboard admin", charset="UTF-8"' };
+  let session: Session;
+  try {
+    session = await authenticate(authHeaders(request));
+  } catch (error) {
+    sendJson(response, 401, { errors: [{ message: error instanceof GraphQLError ? error.message : 'Unauthorized', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
+    return null;
+  }
+  if (session.via === 'anonymous') {
+    sendJson(response, 401, { errors: [{ message: 'Admin credentials required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
+    return null;
+  }
+  if (session.role !== ADMIN_ROLE) {
+    sendError(response, 403, ErrorCode.FORBIDDEN, `Role "${session.role}" may not use this route`);
+    return null;
+  }
+  return session;
+}
+
+/** Whether the request carries admin credentials (answers nothing). */
+export async function isAdmin(authenticate: Authenticate, request: IncomingMessage): Promise<boolean> {
+  try {
+    return (await authenticate(authHeaders(request))).role === ADMIN_ROLE;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A node:http server with the gateway's limits: a client gets PLUGBOARD_HEADERS_TIMEOUT_MS for
+ * its headers and PLUGBOARD_REQUEST_TIMEOUT_MS for the whole request (then 408 and the
+ * connection is closed), an idle keep-alive connection is closed after
+ * PLUGBOARD_KEEP_ALIVE_TIMEOUT_MS, and connections past PLUGBOARD_MAX_CONNECTIONS are refused
+ * (WebSockets count: they are connections too). Neither timeout covers the answer, so a slow
+ * resolver, an SSE stream or an upgraded WebSocket is never cut by them.
+ */
+export function createLimitedServer(limits: ServerLimits, log: Logger, listener: RequestListener): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // How often node looks for requests over those timeouts; its default of 30 s would let a
+      // slow client hold its connection that much longer.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    listener,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  // One warning per burst of refusals, not one per connection.
+  let dropped = 0;
+  server.on('drop', () => {
+    if (dropped++ > 0) return;
+    setTimeout(() => {
+      log.warn({ dropped, maxConnections: limits.maxConnections }, 'connections refused at PLUGBOARD_MAX_CONNECTIONS');
+      dropped = 0;
+    }, 10_000).unref();
+  });
+  return server;
+}
+
+/** The request id and the headers every response carries, and the JSON 500 when routing throws. */
+function handleRequests(log: Logger, route: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<void>): RequestListener {
+  return (request, response) => {
+    const requestId = requestIdFrom(request.headers['x-request-id']);
+    response.setHeader('x-request-id', requestId);
+    response.setHeader('x-content-type-options', NOSNIFF['x-content-type-options']);
+    const path = (request.url ?? '/').split('?', 1)[0]!;
+    withRequestId(requestId, async () => {
+      try {
+        await route(request, response, path);
+      } catch (error) {
+        // Cut off (a timeout) or gone before sending its whole request: the client's doing, not a failure here.
+        if (!request.complete && request.destroyed) return log.debug({ err: error }, 'request aborted before its body was read');
+        log.error({ err: error }, 'request failed');
+        if (!response.headersSent) sendError(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.');
+        else response.destroy();
+      }
+    });
+  };
+}
+
+const notFound = (request: IncomingMessage, response: ServerResponse, path: string) => sendError(response, 404, ErrorCode.NOT_FOUND, `No route for ${request.method} ${path}`);
+
+/** A server for exact-path routes only (the operations port: /metrics, /readyz, /healthz). */
+export function createRoutesServer(routes: ReadonlyMap<string, RouteHandler>, limits: ServerLimits, log: Logger): Server {
+  return createLimitedServer(limits, log, handleRequests(log, async (request, response, path) => {
+    const route = routes.get(`${request.method} ${path}`);
+    if (route) await route(request, response);
+    else notFound(request, response, path);
+  }));
+}
+
 function matches(route: PluginRoute, method: string, path: string): boolean {
   if (route.method !== 'ANY' && route.method !== method) return false;
   return route.prefix ? path === route.path || path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`) : path === route.path;
@@ -125,29 +226,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   }
 
-  /** The admin's session, or null after answering 401 (no or bad credentials) or 403 (not admin). */
-  async function admitAdmin(request: IncomingMessage, response: ServerResponse): Promise<Session | null> {
-    const challenge = { 'www-authenticate': 'Basic realm="Plugboard admin", charset="UTF-8"' };
-    let session: Session;
-    try {
-      session = await options.authenticate(authHeaders(request));
-    } catch (error) {
-      sendJson(response, 401, { errors: [{ message: error instanceof GraphQLError ? error.message : 'Unauthorized', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
-      return null;
-    }
-    if (session.via === 'anonymous') {
-      sendJson(response, 401, { errors: [{ message: 'Admin credentials required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
-      return null;
-    }
-    if (session.role !== ADMIN_ROLE) {
-      sendError(response, 403, ErrorCode.FORBIDDEN, `Role "${session.role}" may not use this route`);
-      return null;
-    }
-    return session;
-  }
-
   async function handlePluginRoute(route: PluginRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const session = route.access === 'admin' ? await admitAdmin(request, response) : null;
+    const session = route.access === 'admin' ? await admitAdmin(options.authenticate, request, response) : null;
     if (route.access === 'admin' && !session) return;
     await route.handler(request, response, session);
   }
@@ -172,27 +252,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     await graphql.handle(request, response);
   }
 
-  const server = createServer((request, response) => {
-    const requestId = requestIdFrom(request.headers['x-request-id']);
-    response.setHeader('x-request-id', requestId);
-    const path = (request.url ?? '/').split('?', 1)[0]!;
-    withRequestId(requestId, async () => {
-      try {
-        const route = options.routes.get(`${request.method} ${path}`);
-        if (route) await route(request, response);
-        else if (path === '/graphql') await handleGraphQL(request, response);
-        else {
-          const pluginRoute = pluginRoutes.find((r) => matches(r, request.method ?? 'GET', path));
-          if (pluginRoute) await handlePluginRoute(pluginRoute, request, response);
-          else sendError(response, 404, ErrorCode.NOT_FOUND, `No route for ${request.method} ${path}`);
-        }
-      } catch (error) {
-        log.error({ err: error }, 'request failed');
-        if (!response.headersSent) sendError(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.');
-        else response.destroy();
-      }
-    });
-  });
+  const server = createLimitedServer(options.limits, log, handleRequests(log, async (request, response, path) => {
+    const route = options.routes.get(`${request.method} ${path}`);
+    if (route) await route(request, response);
+    else if (path === '/graphql') await handleGraphQL(request, response);
+    else {
+      const pluginRoute = pluginRoutes.find((r) => matches(r, request.method ?? 'GET', path));
+      if (pluginRoute) await handlePluginRoute(pluginRoute, request, response);
+      else notFound(request, response, path);
+    }
+  }));
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: bodyLimit });
   server.on('upgrade', (request, socket, head) => {
@@ -275,7 +344,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // The slot is taken before the first await, so a burst of subscribes cannot all pass the
         // check above; onComplete gives it back. A refused operation above never took one.
         extra.operations++;
-        options.metrics.countWebSocketOperation(payload.operationName, payload.query);
+        options.metrics.countWebSocketOperation(payload.operationName, document);
         return {
           schema: enveloped.schema,
           document,

@@ -5,22 +5,45 @@
  *
  * Measured around yoga's params handler, not with envelop's onExecute hook: any onExecute hook
  * moves every request onto envelop's slower custom-execute path, which cost the gateway about
- * 10% of its throughput (bench/gateway.ts). The operation name is the request's operationName,
- * or the name of a document that starts with a named operation. Names come from clients, so
- * distinct names are capped to keep the number of series bounded.
+ * 10% of its throughput (bench/gateway.ts). Label values come from clients, so they are bounded
+ * three ways: a name is used only when the parsed document defines it (the requested
+ * operationName, or the document's only operation; an onParse hook keeps the document, cached
+ * by yoga or not), and an operationName the document lacks is `unknown` (the request fails
+ * anyway); a name over MAX_NAME_LENGTH is `other`; and distinct names are capped.
  */
-import type { ExecutionResult } from 'graphql';
+import { Kind, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 const MAX_OPERATION_NAMES = 500;
-const LEADING_OPERATION_NAME = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+const MAX_NAME_LENGTH = 100;
+
+/**
+ * The label of an operation: its name when the document defines it, `anonymous` for an
+ * unnamed one, `unknown` when the requested name is not in the document (or it did not parse).
+ */
+export function operationLabel(requested: string | null | undefined, document: DocumentNode | undefined): string {
+  if (!document) return requested ? 'unknown' : 'anonymous';
+  let only: string | null | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const name = definition.name?.value;
+    if (requested) {
+      if (name === requested) return name;
+    } else {
+      // Without an operationName a document must hold one operation; several fail anyway.
+      if (only !== undefined) return 'anonymous';
+      only = name ?? null;
+    }
+  }
+  return requested ? 'unknown' : (only ?? 'anonymous');
+}
 
 export interface OperationMetrics {
   /** The yoga plugin measuring operations over HTTP. */
   plugin: Plugin;
-  /** Counts an operation started over graphql-ws. */
-  countWebSocketOperation(operationName: string | null | undefined, query: string): void;
+  /** Counts an operation started over graphql-ws, once its document is parsed. */
+  countWebSocketOperation(operationName: string | null | undefined, document: DocumentNode): void;
   /** Measures an operation run outside yoga's HTTP handler (a Hasura action) like one over HTTP. */
   measure<R>(operationName: string, run: () => Promise<R>): Promise<R>;
 }
@@ -48,14 +71,14 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
   });
 
   const seenNames = new Set<string>();
-  const operationName = (requested: string | null | undefined, query: string | undefined) => {
-    const name = requested ?? (query ? LEADING_OPERATION_NAME.exec(query)?.[1] : undefined);
-    if (!name) return 'anonymous';
+  const bounded = (name: string) => {
     if (seenNames.has(name)) return name;
-    if (seenNames.size >= MAX_OPERATION_NAMES) return 'other';
+    if (name.length > MAX_NAME_LENGTH || seenNames.size >= MAX_OPERATION_NAMES) return 'other';
     seenNames.add(name);
     return name;
   };
+  /** The document each HTTP request parsed (or took from yoga's cache), by the request's context. */
+  const parsed = new WeakMap<object, DocumentNode>();
 
   /** Records one operation's duration and its errors' codes; generic since a stream has no `errors`. */
   const record = <R>(name: string, started: number, result: R): R => {
@@ -72,10 +95,13 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
   };
 
   const plugin: Plugin = {
+    onParse: ({ context }) => ({ result }) => {
+      if (result && !(result instanceof Error)) parsed.set(context, result);
+    },
     onParams: ({ paramsHandler, setParamsHandler }) => {
       setParamsHandler((payload) => {
         const started = performance.now();
-        const done = <R>(result: R): R => record(operationName(payload.params.operationName, payload.params.query), started, result);
+        const done = <R>(result: R): R => record(bounded(operationLabel(payload.params.operationName, parsed.get(payload.context))), started, result);
         const result = paramsHandler(payload);
         return result instanceof Promise ? result.then(done) : done(result);
       });
@@ -84,10 +110,10 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
 
   return {
     plugin,
-    countWebSocketOperation: (requested, query) => webSocketOperations.inc({ operationName: operationName(requested, query) }),
+    countWebSocketOperation: (requested, document) => webSocketOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
     measure: async (name, run) => {
       const started = performance.now();
-      return record(operationName(name, undefined), started, await run());
+      return record(bounded(name), started, await run());
     },
   };
 }

@@ -38,9 +38,23 @@ export interface GatewaySettings {
   /** Operations one graphql-ws socket may have in flight. */
   maxOperationsPerSocket: number;
   shutdownTimeoutMs: number;
+  /** Timeouts and the connection cap of the HTTP servers. */
+  server: ServerLimits;
+  /** A second port serving /metrics and /readyz's checks without credentials; null when unset. */
+  metricsPort: number | null;
+  metricsHost: string;
+  /** Who may read /metrics and /readyz's checks on the main port. */
+  metricsAccess: 'public' | 'admin';
   logLevel: Level | 'silent';
   /** The validated values, for `plugboard plugin info`-style displays (secrets masked there). */
   values: ConfigValues;
+}
+
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
 }
 
 /** Settings, or a ConfigError listing every problem. */
@@ -48,6 +62,12 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
   const { values: v, problems } = readConfig(gatewaySettingsSpec, env, 'gateway');
   if (v.has('PLUGBOARD_JWT_SECRET') && v.has('PLUGBOARD_JWKS_URL')) {
     problems.push({ variable: 'PLUGBOARD_JWKS_URL', owner: 'gateway', message: 'set either PLUGBOARD_JWT_SECRET (HS256) or PLUGBOARD_JWKS_URL, not both' });
+  }
+  // The headers are part of the request: an explicit headers timeout longer than the request
+  // timeout is a mistake (the default one is shortened to it instead).
+  const explicitHeadersTimeout = env['PLUGBOARD_HEADERS_TIMEOUT_MS']?.trim() && v.has('PLUGBOARD_HEADERS_TIMEOUT_MS') && v.has('PLUGBOARD_REQUEST_TIMEOUT_MS');
+  if (explicitHeadersTimeout && v.number('PLUGBOARD_HEADERS_TIMEOUT_MS') > v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')) {
+    problems.push({ variable: 'PLUGBOARD_HEADERS_TIMEOUT_MS', owner: 'gateway', message: `must not exceed PLUGBOARD_REQUEST_TIMEOUT_MS (${v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')})` });
   }
   let trustedProxies: TrustedProxies | undefined;
   try {
@@ -92,6 +112,15 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     trustedProxies,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
+    server: {
+      headersTimeoutMs: Math.min(v.number('PLUGBOARD_HEADERS_TIMEOUT_MS'), v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')),
+      requestTimeoutMs: v.number('PLUGBOARD_REQUEST_TIMEOUT_MS'),
+      keepAliveTimeoutMs: v.number('PLUGBOARD_KEEP_ALIVE_TIMEOUT_MS'),
+      maxConnections: v.number('PLUGBOARD_MAX_CONNECTIONS'),
+    },
+    metricsPort: v.optionalNumber('PLUGBOARD_METRICS_PORT') ?? null,
+    metricsHost: v.optionalString('PLUGBOARD_METRICS_HOST') ?? v.string('HOST'),
+    metricsAccess: (v.optionalString('PLUGBOARD_METRICS_ACCESS') ?? (v.has('PLUGBOARD_METRICS_PORT') ? 'admin' : 'public')) as 'public' | 'admin',
     logLevel: v.string('LOG_LEVEL') as Level | 'silent',
     values: v,
   };

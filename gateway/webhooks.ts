@@ -149,9 +149,11 @@ export function globMatcher(globs: readonly string[]): (type: string) => boolean
 
 /**
  * Collects calls while one run is in flight and hands them to the next run together: the first
- * caller runs alone, callers arriving meanwhile share the following run.
+ * caller runs alone, callers arriving meanwhile share the following run. When a shared run fails
+ * with an error `retryAlone` accepts, each item is run again on its own, so one bad item fails
+ * only its own caller.
  */
-function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: number): (item: In) => Promise<Out> {
+function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: number, retryAlone: (error: unknown) => boolean = () => false): (item: In) => Promise<Out> {
   let waiting: { item: In; resolve(out: Out): void; reject(error: unknown): void }[] = [];
   let running = false;
   const next = async () => {
@@ -163,7 +165,11 @@ function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: nu
       const results = await run(batch.map((entry) => entry.item));
       batch.forEach((entry, i) => entry.resolve(results[i]!));
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
+      if (batch.length > 1 && retryAlone(error)) {
+        for (const entry of batch) await run([entry.item]).then(([result]) => entry.resolve(result!), entry.reject);
+      } else {
+        for (const entry of batch) entry.reject(error);
+      }
     } finally {
       running = false;
       void next();
@@ -174,6 +180,35 @@ function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: nu
       waiting.push({ item, resolve, reject });
       void next();
     });
+}
+
+/** The SQLSTATE of a Postgres error. */
+function sqlState(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Whether the event holds U+0000 anywhere, which Postgres text and jsonb cannot store. The JSON
+ * text can only carry it escaped, so the parsed event is walked only when that text has one.
+ */
+function holdsNul(event: WebhookEvent): boolean {
+  if (event.id.includes('\0') || event.type.includes('\0')) return true;
+  if (event.json !== undefined && !event.json.includes('\\u0000')) return false;
+  // A loop, not recursion: a deeply nested body must not overflow the stack.
+  const pending: unknown[] = [event.payload];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return true;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes('\0')) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
 }
 
 export function createWebhookLog(options: {
@@ -198,7 +233,8 @@ export function createWebhookLog(options: {
     // The same event twice in one batch: the first is new, the second a duplicate.
     return events.map((event) => ({ id: event.id, duplicate: !fresh.delete(event.id) }));
   };
-  const insertOne = groupCommit((events: WebhookEvent[]) => insertBatch(events), MAX_BATCH);
+  // A statement that fails for its content (not for want of a database) is retried event by event.
+  const insertOne = groupCommit((events: WebhookEvent[]) => insertBatch(events), MAX_BATCH, (error) => !isUnavailable(error));
 
   /** Events in memory since their delivery, so processing need not read them back. */
   const inFlight = new Map<string, WebhookEvent>();
@@ -338,10 +374,13 @@ export function createWebhookLog(options: {
         if (error instanceof SyntaxError) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook body is not valid JSON');
         throw error;
       }
+      if (holdsNul(event)) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds a \\u0000 character, which cannot be stored');
       let stored: { duplicate: boolean };
       try {
         stored = await insertOne(event);
       } catch (error) {
+        // A data exception (class 22, e.g. an unpaired \ud800 in jsonb) will fail every redelivery too.
+        if (sqlState(error)?.startsWith('22')) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
         if (!isUnavailable(error)) throw error;
         services().log.warn({ err: error, plugin }, 'webhook not stored: the database is unavailable');
         return sendError(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');

@@ -60,6 +60,11 @@ describe('configuration from the environment', () => {
     const settings = loadGatewaySettings({ NODE_ENV: 'production' });
     expect(settings).toMatchObject({ port: 4000, host: '127.0.0.1', production: true, introspection: false, bodyLimit: 1048576 });
     expect(loadGatewaySettings({}).introspection).toBe(true);
+    expect(() => loadGatewaySettings({ PLUGBOARD_HEADERS_TIMEOUT_MS: '20000', PLUGBOARD_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/PLUGBOARD_HEADERS_TIMEOUT_MS \(gateway\): must not exceed PLUGBOARD_REQUEST_TIMEOUT_MS/);
+    expect(loadGatewaySettings({ PLUGBOARD_REQUEST_TIMEOUT_MS: '5000' }).server).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxConnections: 20000 });
+    expect(() => loadGatewaySettings({ PLUGBOARD_METRICS_ACCESS: 'everyone' })).toThrow(/PLUGBOARD_METRICS_ACCESS \(gateway\): "everyone" is invalid: expected one of public, admin/);
+    expect(loadGatewaySettings({ PLUGBOARD_METRICS_PORT: '9464' })).toMatchObject({ metricsPort: 9464, metricsHost: '127.0.0.1', metricsAccess: 'admin' });
+    expect(loadGatewaySettings({})).toMatchObject({ metricsPort: null, metricsAccess: 'public' });
   });
 });
 

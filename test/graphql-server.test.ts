@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../gateway/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -292,6 +295,25 @@ describe('bad input', () => {
   });
 });
 
+describe('X-Content-Type-Options: nosniff', () => {
+  it.each<[string, () => Promise<Response>]>([
+    ['a GraphQL answer', () => post(JSON.stringify({ query: '{ viewer { role } }' }))],
+    ['a GraphQL error (bad JSON)', () => post('{"query": ')],
+    ['a GraphQL answer in graphql-response+json', () => post(JSON.stringify({ query: '{ viewr }' }), { accept: 'application/graphql-response+json' })],
+    ['GraphiQL', () => fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } })],
+    ['a 413', () => post(JSON.stringify({ query: '{ viewer { role } }', padding: 'x'.repeat(1_100_000) }))],
+    ['a 404', () => fetch(`${gateway.url}/nope`)],
+    ['/healthz', () => fetch(`${gateway.url}/healthz`)],
+    ['/readyz', () => fetch(`${gateway.url}/readyz`)],
+    ['/metrics', () => fetch(`${gateway.url}/metrics`)],
+    ['a Hasura route refusal (503: no secret configured)', () => fetch(`${gateway.url}/hasura/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })],
+  ])('is on %s', async (_name, request) => {
+    const response = await request();
+    await response.arrayBuffer();
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
 describe('operational routes', () => {
   it('answers /healthz and /readyz', async () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -311,6 +333,65 @@ describe('operational routes', () => {
     expect(text).toMatch(/graphql_errors_total\{operationName="Broken",code="INTERNAL_SERVER_ERROR"\} [1-9]/);
     expect(text).not.toMatch(/graphql_errors_total\{operationName="WhoAmI"/);
     expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('keeps /metrics small and answering under a flood of huge and random operation names', async () => {
+    const random = (length: number) => `n${randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length - 1)}`;
+    const before = await (await fetch(`${gateway.url}/metrics`)).text();
+    const attacks = [
+      // Names the document does not define: the request fails, and is labelled "unknown".
+      ...Array.from({ length: 60 }, () => ({ query: '{ viewer { role } }', operationName: random(50_000) })),
+      ...Array.from({ length: 40 }, () => ({ query: 'query WhoAmI { viewer { role } }', operationName: random(20) })),
+      // Names the document does define, but too long for a label: "other".
+      ...Array.from({ length: 20 }, () => {
+        const name = random(50_000);
+        return { query: `query ${name} { viewer { role } }`, operationName: name };
+      }),
+      ...Array.from({ length: 20 }, () => ({ query: `query ${random(50_000)} { viewer { role } }` })),
+    ];
+    for (let i = 0; i < attacks.length; i += 10) {
+      const answers = await Promise.all(attacks.slice(i, i + 10).map((attack) => post(JSON.stringify(attack))));
+      for (const answer of answers) await answer.arrayBuffer();
+    }
+    const response = await fetch(`${gateway.url}/metrics`);
+    expect(response.status).toBe(200);
+    const after = await response.text();
+    // Four new label values at most (unknown, other and their error series), not 140 names.
+    expect(after.length - before.length).toBeLessThan(10_000);
+    expect(after).toMatch(/graphql_operation_duration_seconds_count\{operationName="unknown"\} [1-9]/);
+    expect(after).toMatch(/graphql_operation_duration_seconds_count\{operationName="other"\} [1-9]/);
+    expect(after.match(/operationName="[^"]{101,}"/)).toBeNull();
+  });
+
+  it('keeps the memory of parsed documents bounded under a flood of distinct token-heavy documents', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    // 400 distinct documents of ~4,900 tokens each (under the token limit): about 700 KB of
+    // tokens and nodes apiece, which yoga's parse cache kept (1,024 of them) for an hour.
+    for (let i = 0; i < 400; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, async (_, j) => {
+        const query = `{ viewer(n${i + j}: [${Array.from({ length: 2400 }, (_, k) => k % 10).join(',')}]) { role } }`;
+        const response = await post(JSON.stringify({ query }));
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+      }));
+    }
+    expect(heap() - before).toBeLessThan(80 * 1024 * 1024);
+  });
+
+  it('labels only operation names the document defines', async () => {
+    // Twice: the second time the document comes from yoga's parse cache.
+    for (let i = 0; i < 2; i++) await post(JSON.stringify({ query: 'query Alpha { viewer { role } } query Beta { viewer { userId } }', operationName: 'Beta' }));
+    await post(JSON.stringify({ query: 'query Gamma { viewer { role } }', operationName: 'Delta' }));
+    await post(JSON.stringify({ query: '# query Epsilon\n{ viewer { role } }' }));
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operationName="Beta"\} 2/);
+    for (const absent of ['Alpha', 'Gamma', 'Delta', 'Epsilon']) expect(text).not.toContain(`operationName="${absent}"`);
   });
 
   it('writes JSON logs that carry the request id', async () => {

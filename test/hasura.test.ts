@@ -12,6 +12,7 @@ import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts';
 import { runCli } from './support/processes.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
+import { MalformedPayload, sessionFromHasura } from '../gateway/hasura.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
 const SECRET = 'hasura-action-secret-0123456789';
@@ -24,6 +25,8 @@ const called = new Set<string>();
 
 const post = async (path: string, body: unknown, headers: Record<string, string> = { 'x-plugboard-action-secret': SECRET }) => {
   const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  // Every answer, success or error, tells browsers not to sniff another type.
+  expect(response.headers.get('x-content-type-options'), `${path} ${response.status}`).toBe('nosniff');
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 const action = (name: string, input: Record<string, unknown>, session: Record<string, string>) => {
@@ -68,6 +71,26 @@ afterAll(async () => {
   await Promise.all([db?.drop(), stripe?.close(), idme?.close()]);
 });
 
+describe('session_variables', () => {
+  it.each<[string, unknown, { role: string; userId: string | null } | string]>([
+    ['lower-case names', { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann' }, { role: 'user', userId: 'ann' }],
+    ['mixed-case names, read case-insensitively', { 'X-Hasura-Role': 'user', 'X-HASURA-USER-ID': 'ann' }, { role: 'user', userId: 'ann' }],
+    ['no role: the anonymous role', { 'x-hasura-user-id': 'ann' }, { role: 'anonymous', userId: 'ann' }],
+    ['none at all', null, { role: 'anonymous', userId: null }],
+    ['a role given twice in different cases', { 'x-hasura-role': 'user', 'X-Hasura-Role': 'admin' }, 'x-hasura-role is given twice'],
+    ['a user id given twice in different cases', { 'X-Hasura-User-Id': 'ann', 'x-hasura-user-id': 'bob' }, 'x-hasura-user-id is given twice'],
+    ['a value that is not a string', { 'x-hasura-role': 'user', 'x-hasura-user-id': 42 }, 'must be a string'],
+    ['not an object', ['x-hasura-role', 'admin'], 'must be an object'],
+  ])('%s', (_name, variables, expected) => {
+    if (typeof expected === 'string') {
+      expect(() => sessionFromHasura(variables, 'anonymous')).toThrow(MalformedPayload);
+      expect(() => sessionFromHasura(variables, 'anonymous')).toThrow(expected);
+    } else {
+      expect(sessionFromHasura(variables, 'anonymous')).toMatchObject(expected);
+    }
+  });
+});
+
 describe('POST /hasura/actions', () => {
   it('runs an admin action with admin session variables and answers its output object', async () => {
     const { status, body } = await action('sendNotification', { userId: 'ann', template: 'hello', data: { name: 'Ann' }, channels: ['IN_APP'] }, ADMIN);
@@ -81,6 +104,17 @@ describe('POST /hasura/actions', () => {
     const refused = await action('sendNotification', { userId: 'bob', template: 'hello', data: { name: 'Bob' } }, USER('ann'));
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({ message: expect.any(String), extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('refuses session variables that name the role twice in different cases, rather than pick one', async () => {
+    const before = await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications');
+    // Lower-cased one after the other, the admin role would have won.
+    const smuggled = await action('sendNotification', { userId: 'bob', template: 'hello', data: { name: 'Bob' }, channels: ['IN_APP'] }, { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann', 'X-Hasura-Role': 'admin' });
+    expect(smuggled).toEqual({ status: 400, body: { message: expect.stringContaining('x-hasura-role is given twice'), extensions: { code: 'BAD_REQUEST' } } });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications')).rows).toEqual(before.rows);
+    // One mixed-case name is simply that variable.
+    const read = await action('markNotificationsRead', { all: true }, { 'X-Hasura-Role': 'user', 'X-Hasura-User-Id': 'ann' });
+    expect(read.status).toBe(200);
   });
 
   it('answers a resolver error with 400, its message and code', async () => {
@@ -187,6 +221,24 @@ describe('POST /hasura/events', () => {
     const { status } = await post('/hasura/events', { ...event('e-request', 'INSERT', { old: null, new: rows[0]!.row }), table: { schema: 'notifications', name: 'requests' } });
     expect(status).toBe(200);
     expect(await byKey('e-request')).toEqual([{ user_id: 'fay', subject: 'Hello Fay', channel: 'IN_APP' }]);
+  });
+
+  it.each<[string, (delivery: ReturnType<typeof event>) => unknown]>([
+    ['a 600 KB event id', (delivery) => ({ ...delivery, id: 'e'.repeat(600_000) })],
+    ['a 600 KB trigger name', (delivery) => ({ ...delivery, trigger: { name: 't'.repeat(600_000) } })],
+    ['a table name longer than Postgres allows', (delivery) => ({ ...delivery, table: { schema: 'public', name: 'n'.repeat(64) } })],
+    ['an id that is not a string', (delivery) => ({ ...delivery, id: 42 })],
+    ['a created_at that is not a string', (delivery) => ({ ...delivery, created_at: ['now'] })],
+    ['session variables naming the role twice', (delivery) => ({ ...delivery, event: { ...delivery.event, session_variables: { 'x-hasura-role': 'user', 'X-HASURA-ROLE': 'admin' } } })],
+    ['a row Postgres cannot store (\\u0000)', (delivery) => ({ ...delivery, event: { ...delivery.event, data: { old: null, new: { user_id: 'eve\u0000', template: 'hello', data: { name: 'Eve' }, channels: ['IN_APP'] } } } })],
+  ])('answers 400, which Hasura does not retry forever, to %s, storing nothing', async (_name, malform) => {
+    const id = `e-malformed-${Math.random().toString(36).slice(2)}`;
+    const { status, body } = await post('/hasura/events', malform(event(id, 'INSERT', { old: null, new: { user_id: 'eve', template: 'hello', data: { name: 'Eve' }, channels: ['IN_APP'] } })));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } });
+    expect(JSON.stringify(body).length).toBeLessThan(1000);
+    expect(await byKey(id)).toEqual([]);
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id LIKE 'eve%'")).rows).toEqual([{ n: 0 }]);
   });
 
   it('refuses a missing secret, an unknown trigger and a row it cannot use, storing nothing', async () => {

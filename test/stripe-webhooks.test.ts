@@ -58,6 +58,8 @@ async function deliver(g: TestGateway, body: unknown, options: { secret?: string
     headers: { 'content-type': 'application/json', 'stripe-signature': signature, ...options.headers },
     body: payload,
   });
+  // Every answer, success or error, tells browsers not to sniff another type.
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -151,6 +153,26 @@ describe('webhook ingress (Stripe)', () => {
     expect(wrongType.status).toBe(415);
 
     expect(await eventCount()).toBe(before);
+  });
+
+  it.each([
+    ['a \\u0000 character', '\u0000'],
+    ['an unpaired surrogate (\\ud800)', '\ud800'],
+  ])('refuses a signed event holding %s with 400, and stores the valid ones delivered with it', async (_name, bad) => {
+    const valid = Array.from({ length: 30 }, () => event('customer.created', customer(), clock));
+    const poisoned = event('customer.created', customer({ name: `Mallory${bad}` }), clock);
+    const before = await eventCount();
+    // Delivered together, they share group-commit INSERTs: the poisoned one is in the middle.
+    const results = await Promise.all([...valid.slice(0, 15), poisoned, ...valid.slice(15)].map((e) => deliver(gateway, e)));
+    const poisonedResult = results.splice(15, 1)[0]!;
+    for (const result of results) expect(result).toEqual({ status: 200, body: { received: true, duplicate: false } });
+    expect(poisonedResult).toEqual({ status: 400, body: { errors: [{ message: expect.stringMatching(/cannot be stored/), extensions: { code: 'BAD_REQUEST' } }] } });
+    expect(await eventCount()).toBe(before + valid.length);
+    expect(await eventRow(poisoned.id)).toBeUndefined();
+    for (const e of valid) expect(await until(() => eventRow(e.id), (r) => r?.status === 'processed')).toMatchObject({ attempts: 1 });
+    // A redelivery is refused the same way (Stripe stops retrying on 4xx after its schedule).
+    expect((await deliver(gateway, poisoned)).status).toBe(400);
+    expect(await customerRow(poisoned.data.object.id as string)).toBeUndefined();
   });
 
   it('ends in the newest state whatever order the events arrive in', async () => {
