@@ -1,7 +1,8 @@
 /**
  * The authorization matrix: every root field of the composed schema (every default plugin
  * enabled) declares who may use it, and each row is called as anonymous, a plain user, a user
- * acting on another user's resource, and an admin — over HTTP and over graphql-ws. A root field
+ * acting on another user's resource, and an admin (a token; admin-only fields also by the admin
+ * secret) — over HTTP and over graphql-ws. A root field
  * missing from the table fails the first test, so a new field must declare its access here.
  *
  * Access:
@@ -27,11 +28,12 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type GraphQLBody, type TestGateway } from './support/gateway.ts';
 import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
-import { signToken } from './support/tokens.ts';
+import { ADMIN_SECRET, signToken } from './support/tokens.ts';
 import { connectWs, type TestSubscription, type TestWsClient } from './support/ws-client.ts';
 
 type Access = 'anonymous' | 'user' | 'self-or-admin' | 'self' | 'admin';
-type Caller = 'anonymous' | 'user' | 'other' | 'admin';
+/** `adminSecret`: the admin by x-hasura-admin-secret, with no user id. */
+type Caller = 'anonymous' | 'user' | 'other' | 'admin' | 'adminSecret';
 /** Whose resource a call acts on: the plain user's own, or another user's. */
 type Owner = 'alice' | 'bob';
 type Kind = 'query' | 'mutation' | 'subscription';
@@ -62,7 +64,7 @@ let idme: IdmeProvider;
 let gateway: TestGateway;
 let scratch: string;
 const fx: Fixtures = { rooms: { alice: '', bob: '' }, jobId: '' };
-const headers: Record<Exclude<Caller, 'other'> | 'bob', Record<string, string>> = { anonymous: {}, user: {}, admin: {}, bob: {} };
+const headers: Record<Exclude<Caller, 'other'> | 'bob', Record<string, string>> = { anonymous: {}, user: {}, admin: {}, adminSecret: { 'x-hasura-admin-secret': ADMIN_SECRET }, bob: {} };
 
 async function ok(query: string, as: Record<string, string>): Promise<Record<string, unknown>> {
   const { body } = await gateway.gql(query, { headers: as });
@@ -179,6 +181,7 @@ function callsOf(access: Access): { caller: Caller; owner: Owner; allowed: boole
     ...(owned ? [{ caller: 'other' as const, owner: 'bob' as const, allowed: false }] : []),
     // An admin acts on another user's resource where the field takes one.
     { caller: 'admin', owner: owned ? 'bob' : 'alice', allowed: access !== 'self' },
+    ...(access === 'admin' ? [{ caller: 'adminSecret' as const, owner: 'alice' as const, allowed: true }] : []),
   ];
 }
 
@@ -307,7 +310,7 @@ describe('subscriptions over graphql-ws', () => {
       const subscription = socketOf(caller).subscribe<Record<string, unknown>>(documentOf(row, owner));
       // A refusal comes at once; an allowed subscription shows it runs by its first event (and a
       // wrongly allowed one by the event its trigger makes, rather than by a timeout).
-      const subscriber = USERS[caller === 'other' || caller === 'anonymous' ? 'user' : caller];
+      const subscriber = USERS[caller === 'other' || caller === 'anonymous' ? 'user' : caller === 'adminSecret' ? 'admin' : caller];
       const message = await firstMessage(subscription, row.trigger && (() => row.trigger!(fx, owner, subscriber)));
       expectVerdict(message, row, caller, allowed, 'over graphql-ws');
       if (allowed) expect(message.data?.[row.field], `${row.field} as ${caller}: ${JSON.stringify(message)}`).toBeTruthy();
