@@ -9,10 +9,22 @@ export function encodeCursor(at: Date | string, id: string): string {
   return Buffer.from(JSON.stringify([at instanceof Date ? at.toISOString() : at, id])).toString('base64url');
 }
 
+/** A cursor's time as encodeCursor writes it: ISO 8601 from a Date, or Postgres' timestamptz text. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]\d{2}(:\d{2}){0,2})$/;
+
+/** Whether `at` is a time Postgres will take: anything else would fail in SQL as an internal error. */
+function isTimestamp(at: string): boolean {
+  const match = TIMESTAMP.exec(at);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 export function decodeCursor(cursor: string): { at: string; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof at === 'string' && typeof id === 'string') return { at, id };
+    if (typeof at === 'string' && typeof id === 'string' && isTimestamp(at)) return { at, id };
   } catch {
     // fall through
   }
