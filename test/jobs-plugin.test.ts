@@ -1,11 +1,11 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
@@ -48,15 +48,16 @@ async function enqueued(g: TestGateway, type: string, payload: unknown, options:
   return (body.data!['enqueueJob'] as { id: string }).id;
 }
 
-async function jobOf(g: TestGateway, id: string, headers: Record<string, string> = admin) {
-  return g.gql(`query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { variables: { id }, headers });
+async function jobOf(g: TestGateway, id: string, headers: Record<string, string> = admin, queue?: string) {
+  const query = queue ? `query($id: ID!, $queue: String) { job(id: $id, queue: $queue) { ${JOB_FIELDS} } }` : `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
+  return g.gql(query, { variables: { id, ...(queue ? { queue } : {}) }, headers });
 }
 
 /** Waits until the history shows the job finished (or in `states`). */
-async function settled(g: TestGateway, id: string, states = ['COMPLETED', 'FAILED', 'CANCELLED'], timeoutMs = 20_000): Promise<JobView> {
+async function settled(g: TestGateway, id: string, states = ['COMPLETED', 'FAILED', 'CANCELLED'], timeoutMs = 20_000, queue?: string): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = (await jobOf(g, id)).body.data?.['job'] as JobView | undefined;
+    const job = (await jobOf(g, id, admin, queue)).body.data?.['job'] as JobView | undefined;
     if (job && states.includes(job.state)) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} is ${job?.state ?? 'unknown'} after ${timeoutMs} ms`);
     await sleep(100);
@@ -307,12 +308,122 @@ describe('who may do what', () => {
   });
 });
 
+describe('which job types users may enqueue', () => {
+  const user = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
+
+  it('sends a user\'s http-request unsigned, recording that a user asked, and refuses to sign it', async () => {
+    const alice = await user('alice');
+    const { body } = await enqueue(gateway, 'http-request', { url: `${target.url}/ok?key=unsigned`, body: 'from alice' }, {}, alice);
+    expect(body.errors).toBeUndefined();
+    const id = (body.data!['enqueueJob'] as { id: string }).id;
+    expect(await settled(gateway, id)).toMatchObject({ state: 'COMPLETED', requestedBy: 'alice', payload: { sign: false } });
+    const [call] = target.calls.filter((c) => c.url === '/ok?key=unsigned');
+    expect(call!.body).toBe('from alice');
+    expect(call!.headers['x-plugboard-signature']).toBeUndefined();
+    const { rows } = await db.pool.query("SELECT options->>'requestedByRole' AS role FROM jobs.jobs WHERE queue = 'default' AND id = $1", [id]);
+    expect(rows).toEqual([{ role: 'user' }]);
+
+    const signed = await enqueue(gateway, 'http-request', { url: `${target.url}/ok?key=forged`, sign: true }, {}, alice);
+    expect(signed.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/only jobs an admin enqueues are signed/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(target.calls.filter((c) => c.url === '/ok?key=forged')).toEqual([]);
+  });
+
+  it('keeps each user\'s idempotency keys to themselves', async () => {
+    const [alice, bob] = [await user('alice'), await user('bob')];
+    const add = async (headers: Record<string, string>, jobId: string) => {
+      const { body } = await enqueue(gateway, 'http-request', { url: `${target.url}/ok?key=idem` }, { jobId, delayMs: 600_000 }, headers);
+      expect(body.errors).toBeUndefined();
+      return (body.data!['enqueueJob'] as { id: string }).id;
+    };
+    const alices = await add(alice, 'nightly');
+    const bobs = await add(bob, 'nightly');
+    expect(bobs).not.toBe(alices);
+    expect(await add(alice, 'nightly')).toBe(alices);
+    // Naming alice's job id as the key reaches a job of bob's own, not hers.
+    const guessed = await add(bob, alices);
+    expect([alices, bobs]).not.toContain(guessed);
+    expect((await jobOf(gateway, alices, bob)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await jobOf(gateway, bobs, bob)).body.data?.['job']).toMatchObject({ requestedBy: 'bob', state: 'DELAYED' });
+    expect((await jobOf(gateway, alices, alice)).body.data?.['job']).toMatchObject({ requestedBy: 'alice', state: 'DELAYED' });
+    for (const id of [alices, bobs, guessed]) await gateway.queue.cancel('default', id);
+  });
+
+  describe('with every queue of the gateway', () => {
+    let fullDb: TestDatabase;
+    let full: TestGateway;
+    const queues = ['default', 'notifications', 'webhooks'];
+    const snapshot = async () => ({
+      counts: await Promise.all(queues.map((queue) => full.queue.counts(queue))),
+      schedules: await Promise.all(queues.map((queue) => full.queue.schedules(queue))),
+      history: (await fullDb.pool.query('SELECT queue, id, type FROM jobs.jobs ORDER BY queue, id')).rows,
+    });
+    let before: Awaited<ReturnType<typeof snapshot>>;
+    beforeAll(async () => {
+      fullDb = await createTestDatabase();
+      full = await startTestGateway({
+        databaseUrl: fullDb.url,
+        env: {
+          PLUGBOARD_PLUGINS: 'core,jobs,notifications,stripe,echo',
+          STRIPE_API_KEY: 'sk_test_jobs0123456789abcdef',
+          STRIPE_WEBHOOK_SECRET: 'whsec_jobs0123456789abcdef',
+          STRIPE_API_BASE_URL: target.url,
+          STRIPE_SYNC_INTERVAL: '0',
+          JOBS_ENQUEUE_ROLES: 'admin,user',
+          JOBS_HTTP_ALLOWED_HOSTS: target.host,
+          JOBS_FILES_ROOT: join(scratch, 'files'),
+          JOBS_BACKUP_DIR: join(scratch, 'backups'),
+        },
+      });
+      before = await snapshot();
+    });
+    afterAll(async () => {
+      await full?.close();
+      await fullDb?.drop();
+    });
+
+    const adminOnly: [string, string, unknown][] = [
+      ['default', 'send-email', { to: 'victim@example.test', html: '<a href="http://phish.test">reset</a>' }],
+      ['default', 'database-backup', { schema: 'pg_catalog' }],
+      ['default', 'cache-clear', { pattern: 'sessions:*' }],
+      ['default', 'file-cleanup', { directory: '.', olderThanHours: 0, recursive: true }],
+    ];
+    const internal: [string, string, unknown][] = [
+      ['notifications', 'send-email', { to: 'victim@example.test', html: '<b>hi</b>' }],
+      ['notifications', 'digest', {}],
+      ['notifications', 'deliver', { id: '00000000-0000-4000-8000-000000000000' }],
+      ['notifications', 'deliver-batch', { ids: [] }],
+      ['webhooks', 'process', { plugin: 'stripe', id: 'evt_1' }],
+    ];
+
+    it.each([...adminOnly, ...internal])('refuses a user %s/%s: FORBIDDEN, nothing enqueued', async (queue, type, payload) => {
+      const { body } = await enqueue(full, type, payload, {}, await user('mallory'), queue);
+      expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect(body.data).toBeNull();
+    });
+
+    it.each(internal)('refuses an admin %s/%s through the API too (internal to its plugin)', async (queue, type, payload) => {
+      const { body } = await enqueue(full, type, payload, {}, admin, queue);
+      expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/internal to its plugin/), extensions: { code: 'FORBIDDEN' } });
+      const schedule = await full.gql('mutation($queue: String, $type: String!) { createSchedule(cron: "0 3 * * *", queue: $queue, type: $type) { id } }', { variables: { queue, type }, headers: admin });
+      expect(schedule.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    });
+
+    it('has enqueued nothing after all those attempts, and still lets users add http-request', async () => {
+      expect(await snapshot()).toEqual(before);
+      const { body } = await enqueue(full, 'http-request', { url: `${target.url}/ok?key=full` }, {}, await user('alice'));
+      expect(body.errors).toBeUndefined();
+      expect((await enqueue(full, 'count', { to: 1, stepMs: 1 }, {}, await user('alice'), 'echo')).body.errors).toBeUndefined();
+      expect((await enqueue(full, 'teleport', {}, {}, admin, 'nowhere')).body.errors?.[0]?.message).toBe('No queue "nowhere"; queues: default, echo');
+    });
+  });
+});
+
 describe('jobUpdates subscription', () => {
   it('streams a job from its current state through progress to completion, then ends', async () => {
     const id = await enqueued(gateway, 'count', { to: 3, stepMs: 150 }, { delayMs: 500 }, 'echo');
     const ws = connectWs(gateway.wsUrl, { headers: admin });
     const updates = ws.subscribe<{ jobUpdates: { id: string; event: string; state: string; progress: unknown; result: unknown } }>(
-      `subscription { jobUpdates(id: "${id}") { id event state progress result } }`,
+      `subscription { jobUpdates(id: "${id}", queue: "echo") { id event state progress result } }`,
     );
     const seen: { event: string; state: string; progress: unknown; result: unknown }[] = [];
     for (;;) {
@@ -342,6 +453,89 @@ describe('Bull Board at /admin/queues', () => {
     const response = await fetch(`${gateway.url}/admin/queues`, { headers: admin });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/Bull Board needs the BullMQ queue/) }] });
+  });
+});
+
+describe.skipIf(!inject('redisUrl'))('job ids that repeat on the BullMQ queue', () => {
+  // A Redis database of its own, so simulating a flush touches no other test's queues; and a
+  // Postgres database of its own, so no other gateway's numbered jobs share the history.
+  const redisUrl = () => `${inject('redisUrl').replace(/\/\d*$/, '')}/${redisDb}`;
+  const redisDb = randomInt(1, 16);
+  let numberedDb: TestDatabase;
+  let numbered: TestGateway;
+  let redis: Redis;
+  const userHeaders = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
+  const idOf = (body: { data?: Record<string, unknown> | null; errors?: unknown }) => {
+    expect(body.errors).toBeUndefined();
+    return (body.data!['enqueueJob'] as { id: string }).id;
+  };
+  /** What BullMQ would do after a Redis flush: the queue's jobs and counter are gone; the count reaches `next` again. */
+  const flushQueue = async (queue: string, next: number) => {
+    const keys = await redis.keys(`plugboard:${queue}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.set(`plugboard:${queue}:id`, next - 1);
+  };
+
+  beforeAll(async () => {
+    numberedDb = await createTestDatabase();
+    redis = new Redis(redisUrl());
+    await flushQueue('default', 1);
+    await flushQueue('echo', 1);
+    numbered = await startTestGateway({
+      databaseUrl: numberedDb.url,
+      env: { REDIS_URL: redisUrl(), PLUGBOARD_PLUGINS: 'core,jobs,echo', JOBS_HTTP_ALLOWED_HOSTS: target.host, JOBS_ENQUEUE_ROLES: 'admin,user', JOBS_HTTP_SIGNING_SECRET: SIGNING_SECRET },
+    });
+  });
+  afterAll(async () => {
+    await numbered?.close();
+    await flushQueue('default', 1);
+    await flushQueue('echo', 1);
+    redis?.disconnect();
+    await numberedDb?.drop();
+  });
+
+  it('keeps a number reused after a Redis flush apart: the new job\'s owner reads it, the old one\'s does not', async () => {
+    const [alice, bob] = [await userHeaders('alice'), await userHeaders('bob')];
+    const first = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=flush-alice`, body: 'alice-secret' }, {}, alice)).body);
+    expect(first).toMatch(/^\d+$/);
+    expect(await settled(numbered, first)).toMatchObject({ state: 'COMPLETED', requestedBy: 'alice' });
+
+    await flushQueue('default', Number(first));
+    const second = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=flush-bob`, body: 'bob-data' }, {}, bob)).body);
+    expect(second).toBe(first);
+    await vi.waitFor(async () => expect((await jobOf(numbered, second, bob)).body.data?.['job']).toMatchObject({ state: 'COMPLETED' }), { timeout: 20_000, interval: 100 });
+
+    const bobs = (await jobOf(numbered, second, bob)).body.data?.['job'] as JobView;
+    expect(bobs).toMatchObject({ requestedBy: 'bob', payload: { url: `${target.url}/ok?key=flush-bob`, body: 'bob-data' }, failures: [] });
+    expect(bobs.result!['body']).toContain('bob-data');
+    expect(JSON.stringify(bobs)).not.toContain('alice-secret');
+    expect((await jobOf(numbered, first, alice)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('keeps jobs of two queues with the same number apart: each owner reads only their own job and result', async () => {
+    const [alice, bob] = [await userHeaders('alice'), await userHeaders('bob')];
+    const id = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=queues-alice`, body: 'alice-token' }, {}, alice)).body);
+    // The echo queue numbers its jobs on its own; let its count reach the same number.
+    await redis.set('plugboard:echo:id', Number(id) - 1);
+    expect(idOf((await enqueue(numbered, 'count', { to: 1, stepMs: 1 }, {}, bob, 'echo')).body)).toBe(id);
+    await settled(numbered, id);
+    await settled(numbered, id, undefined, undefined, 'echo');
+
+    const alices = (await jobOf(numbered, id, alice)).body.data?.['job'] as JobView;
+    expect(alices).toMatchObject({ queue: 'default', type: 'http-request', requestedBy: 'alice' });
+    expect(alices.result!['body']).toContain('alice-token');
+    expect((await jobOf(numbered, id, bob, 'echo')).body.data?.['job']).toMatchObject({ queue: 'echo', type: 'count', requestedBy: 'bob', result: { counted: 1 } });
+
+    expect((await jobOf(numbered, id, bob)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await jobOf(numbered, id, alice, 'echo')).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await jobOf(numbered, id, bob, 'nowhere')).body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    const cancel = await numbered.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { variables: { id }, headers: bob });
+    expect(cancel.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    const { rows } = await numberedDb.pool.query('SELECT queue, requested_by FROM jobs.jobs WHERE id = $1 ORDER BY queue', [id]);
+    expect(rows).toEqual([
+      { queue: 'default', requested_by: 'alice' },
+      { queue: 'echo', requested_by: 'bob' },
+    ]);
   });
 });
 

@@ -44,6 +44,12 @@ class ServerError extends Error {}
 
 export const httpRequest: JobType<HttpRequestPayload> = {
   description: 'Calls an HTTP endpoint on an allowed host; retries on 5xx and network errors',
+  // Users reach only the hosts the operator listed, and their requests go out unsigned.
+  access: 'user',
+  forUser(payload) {
+    if (payload['sign'] === true) throw new InvalidPayloadError('only jobs an admin enqueues are signed; leave sign out');
+    return { ...payload, sign: false };
+  },
   unavailable: (runtime) =>
     runtime.config.httpAllowedHosts.length === 0 ? 'http-request may call no host: list the allowed hosts in JOBS_HTTP_ALLOWED_HOSTS' : null,
   parse(raw, config) {
