@@ -1,5 +1,5 @@
 import { createHmac, randomInt } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,6 +177,24 @@ describe('other built-in types', () => {
     }
     const { body } = await enqueue(gateway, 'database-backup', { schema: 'jobs; DROP TABLE x' });
     expect(body.errors?.[0]?.message).toMatch(/is not a plain schema name/);
+  });
+
+  it('database-backup never replaces an existing backup, nor deletes one when it fails', async () => {
+    const backups = join(scratch, 'backups');
+    await mkdir(backups, { recursive: true });
+    await writeFile(join(backups, 'keep.sql'), 'the only copy');
+
+    const failing = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'no_such_schema', file: 'keep.sql' }));
+    expect(failing).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+    const again = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'jobs', file: 'keep.sql' }));
+    expect(again).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+    expect(again.lastError).toMatch(/keep.sql already exists in JOBS_BACKUP_DIR; a backup never replaces a file/);
+    expect(await readFile(join(backups, 'keep.sql'), 'utf8')).toBe('the only copy');
+
+    // A failing backup under a new name leaves nothing behind, not even its temp file.
+    const missing = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'no_such_schema', file: 'missing.sql' }));
+    expect(missing.lastError).toMatch(/no_such_schema/);
+    expect((await readdir(backups)).filter((name) => name.includes('missing') || name.endsWith('.partial'))).toEqual([]);
   });
 
   it('file-cleanup deletes only old matching files, inside JOBS_FILES_ROOT', async () => {
