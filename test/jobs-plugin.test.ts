@@ -1,5 +1,5 @@
 import { createHmac, randomInt } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,12 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+import type { JobsConfig } from '../plugins/jobs/config.ts';
+import { checkAddresses, httpRequest } from '../plugins/jobs/job-types/http-request.ts';
+import { InvalidPayloadError } from '../plugins/jobs/job-types/job-type.ts';
+import { fileCleanup } from '../plugins/jobs/job-types/file-cleanup.ts';
 import { connectWs } from './support/ws-client.ts';
+import type { BullMQQueuePort } from '../gateway/queue-bullmq.ts';
 
 const SIGNING_SECRET = 'jobs-signing-secret-0123456789';
 const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
@@ -29,6 +34,12 @@ interface JobView {
   requestedBy: string | null;
   failures: { attempt: number; error: string; willRetry: boolean }[];
 }
+
+/** The plugin's config for checking payloads without a gateway. */
+const jobsConfig = (overrides: Partial<JobsConfig>): JobsConfig => ({
+  dashboardEnabled: false, concurrency: 1, retryAttempts: 1, retryDelayMs: 0, timeoutMs: 60_000, enqueueRoles: ['admin'],
+  httpAllowedHosts: [], httpSigningSecret: undefined, backupDir: '/nonexistent', filesRoot: undefined, ...overrides,
+});
 
 let db: TestDatabase;
 let target: HttpTarget;
@@ -157,6 +168,132 @@ describe('http-request', () => {
     }
     await sleep(300);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM jobs.jobs WHERE created_at >= $1', [started])).rows[0].n).toBe(0);
+  });
+});
+
+describe('http-request allow-list (JOBS_HTTP_ALLOWED_HOSTS)', () => {
+  const allowed = ['api.example.test', '*.hooks.example.test', '127.0.0.1:8080', '[::1]:8081', 'internal.example.test:9000', '10.0.0.7'];
+  const config = jobsConfig({ httpAllowedHosts: allowed });
+  const parse = (url: string) => httpRequest.parse({ url, method: 'GET' }, config);
+
+  it.each([
+    'http://api.example.test/',
+    'https://api.example.test/path?q=1',
+    'http://API.Example.TEST/',
+    'https://api.example.test:443/',
+    'http://api.example.test:443/',
+    'https://a.hooks.example.test/',
+    'https://a.b.hooks.example.test/',
+    'http://127.0.0.1:8080/',
+    // Decimal, octal and hex IPv4 forms are the same address to the URL parser.
+    'http://2130706433:8080/',
+    'http://0177.0.0.1:8080/',
+    'http://0x7f.1:8080/',
+    'http://[::1]:8081/',
+    'http://[0:0:0:0:0:0:0:1]:8081/',
+    'http://internal.example.test:9000/',
+  ])('lets %s through', (url) => {
+    expect(() => parse(url)).not.toThrow();
+  });
+
+  it.each([
+    // An entry without a port allows 80 and 443 only.
+    ['http://api.example.test:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['https://a.hooks.example.test:8443/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://internal.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://127.0.0.1/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://127.0.0.1:8081/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://hooks.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://xhooks.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://api.example.test.evil.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://api.example.test./', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://localhost:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://[::ffff:127.0.0.1]:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://[::1]:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://0.0.0.0:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://api.example.test@evil.test/', 'must not carry credentials'],
+    ['http://user:pass@api.example.test/', 'must not carry credentials'],
+    ['http://evil.test#@api.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://evil.test\\@api.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['file:///etc/passwd', 'url must be http or https'],
+    ['gopher://api.example.test/', 'url must be http or https'],
+  ])('refuses %s', (url, message) => {
+    expect(() => parse(url)).toThrow(InvalidPayloadError);
+    expect(() => parse(url)).toThrow(message);
+  });
+
+  it.each([
+    ['http://api.example.test/', ['10.1.2.3'], 'allowed'], // the operator named this host itself
+    ['http://a.hooks.example.test/', ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'], 'allowed'],
+    ['http://a.hooks.example.test/', ['10.0.0.7'], 'allowed'], // the operator named this address itself
+    ['http://a.hooks.example.test/', ['127.0.0.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['10.1.2.3'], 'refused'],
+    ['http://a.hooks.example.test/', ['172.16.5.4'], 'refused'],
+    ['http://a.hooks.example.test/', ['192.168.1.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['169.254.169.254'], 'refused'],
+    ['http://a.hooks.example.test/', ['100.64.0.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['0.0.0.0'], 'refused'],
+    ['http://a.hooks.example.test/', ['::1'], 'refused'],
+    ['http://a.hooks.example.test/', ['::ffff:127.0.0.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['fd00::1'], 'refused'],
+    ['http://a.hooks.example.test/', ['fe80::1'], 'refused'],
+    ['http://a.hooks.example.test/', ['64:ff9b::a00:1'], 'refused'],
+    // One bad address among good ones is enough: the connection could pick it.
+    ['http://a.hooks.example.test/', ['93.184.216.34', '127.0.0.1'], 'refused'],
+  ] as const)('checks what %s resolved to (%j): %s', (url, addresses, outcome) => {
+    const check = () => checkAddresses(new URL(url), addresses, allowed);
+    if (outcome === 'allowed') expect(check).not.toThrow();
+    else expect(check).toThrow(/which is not a public address; JOBS_HTTP_ALLOWED_HOSTS must name the host or address itself/);
+  });
+
+  it('resolves a name once and connects to the address it checked', async () => {
+    // A host listed by name: resolved through the system resolver, checked, and reached at that address.
+    const ownDb = await createTestDatabase();
+    const byName = await startTestGateway({ databaseUrl: ownDb.url, env: { PLUGBOARD_PLUGINS: 'core,jobs', JOBS_HTTP_ALLOWED_HOSTS: `localhost:${new URL(target.url).port}` } });
+    try {
+      const id = await enqueued(byName, 'http-request', { url: `http://localhost:${new URL(target.url).port}/ok?key=by-name`, method: 'GET' });
+      expect(await settled(byName, id)).toMatchObject({ state: 'COMPLETED', result: { status: 200 } });
+      expect(target.calls.filter((c) => c.url === '/ok?key=by-name')).toHaveLength(1);
+    } finally {
+      await byName.close();
+      await ownDb.drop();
+    }
+  });
+});
+
+describe('file-cleanup confinement (JOBS_FILES_ROOT)', () => {
+  const root = '/srv/files';
+  const config = jobsConfig({ filesRoot: root });
+
+  it.each(['.', 'logs', 'logs/2024', './logs/../logs', 'a/../b'])('accepts %s', (directory) => {
+    expect(fileCleanup.parse({ directory, olderThanHours: 1 }, config)).toMatchObject({ directory });
+  });
+
+  it.each(['..', '../etc', 'logs/../../etc', '/etc', '/srv/files-evil', '/srv', '../files-evil/x'])('refuses %s', (directory) => {
+    expect(() => fileCleanup.parse({ directory, olderThanHours: 1 }, config)).toThrow(/is outside JOBS_FILES_ROOT/);
+  });
+
+  it('never follows a symlink out of the root, nor deletes through one', async () => {
+    const filesRoot = join(scratch, 'files');
+    const outside = join(scratch, 'outside');
+    await mkdir(outside, { recursive: true });
+    const old = new Date(Date.now() - 3 * 24 * 3600_000);
+    await writeFile(join(outside, 'precious.log'), 'keep');
+    await utimes(join(outside, 'precious.log'), old, old);
+    await symlink(outside, join(filesRoot, 'escape'));
+    await symlink(join(outside, 'precious.log'), join(filesRoot, 'linked.log'));
+    try {
+      const through = await settled(gateway, await enqueued(gateway, 'file-cleanup', { directory: 'escape', olderThanHours: 1 }));
+      expect(through).toMatchObject({ state: 'FAILED' });
+      expect(through.lastError).toMatch(/leads outside JOBS_FILES_ROOT/);
+      const all = await settled(gateway, await enqueued(gateway, 'file-cleanup', { directory: '.', olderThanHours: 1, recursive: true, pattern: '**/*.log' }));
+      expect(all.state).toBe('COMPLETED');
+      expect((all.result!['files'] as string[]).filter((name) => name.includes('linked') || name.includes('escape'))).toEqual([]);
+      expect(await readFile(join(outside, 'precious.log'), 'utf8')).toBe('keep');
+    } finally {
+      await rm(join(filesRoot, 'escape'));
+      await rm(join(filesRoot, 'linked.log'));
+    }
   });
 });
 
@@ -392,6 +529,8 @@ describe('which job types users may enqueue', () => {
           JOBS_BACKUP_DIR: join(scratch, 'backups'),
         },
       });
+      // The notifications plugin schedules its next digest at start; let that reach the history first.
+      await vi.waitFor(async () => expect((await fullDb.pool.query("SELECT 1 FROM jobs.jobs WHERE queue = 'notifications' AND type = 'digest'")).rowCount).toBe(1), { timeout: 10_000, interval: 50 });
       before = await snapshot();
     });
     afterAll(async () => {
@@ -474,9 +613,9 @@ describe('Bull Board at /admin/queues', () => {
   });
 });
 
-describe.skipIf(!inject('redisUrl'))('job ids that repeat on the BullMQ queue', () => {
-  // A Redis database of its own, so simulating a flush touches no other test's queues; and a
-  // Postgres database of its own, so no other gateway's numbered jobs share the history.
+describe.skipIf(!inject('redisUrl'))('on a Redis database of its own (BullMQ)', () => {
+  // A Redis database of its own, so simulating a flush or pausing a queue touches no other test's
+  // queues; and a Postgres database of its own, so no other gateway's numbered jobs share the history.
   const redisUrl = () => `${inject('redisUrl').replace(/\/\d*$/, '')}/${redisDb}`;
   const redisDb = randomInt(1, 16);
   let numberedDb: TestDatabase;
@@ -554,6 +693,40 @@ describe.skipIf(!inject('redisUrl'))('job ids that repeat on the BullMQ queue', 
       { queue: 'default', requested_by: 'alice' },
       { queue: 'echo', requested_by: 'bob' },
     ]);
+  });
+
+  it('refuses Bull Board state changes a browser form could forge with saved Basic credentials', async () => {
+    const basic = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` };
+    const crossSite = { ...basic, origin: 'http://evil.test', 'sec-fetch-site': 'cross-site' };
+    const board = `${numbered.url}/admin/queues/api/queues`;
+    const before = await numbered.queue.counts('echo');
+    const forged = [
+      fetch(`${board}/echo/add`, { method: 'POST', headers: { ...crossSite, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=count&data=%7B%7D' }),
+      fetch(`${board}/echo/add`, { method: 'POST', headers: { ...crossSite, 'content-type': 'text/plain' }, body: '{"name":"count","data":{"to":1,"stepMs":1}}' }),
+      fetch(`${board}/echo/add`, { method: 'POST', headers: { ...basic, 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }),
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: crossSite }),
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, 'sec-fetch-site': 'same-site' } }),
+      fetch(`${board}/echo/empty`, { method: 'PUT', headers: basic }),
+    ];
+    for (const response of await Promise.all(forged)) {
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/need Content-Type: application\/json or an X-Requested-With header/), extensions: { code: 'FORBIDDEN' } }] });
+    }
+    expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(false);
+    expect(await numbered.queue.counts('echo')).toEqual(before);
+
+    // What Bull Board's own page sends: bodiless PUTs from the same origin, JSON for an add.
+    const sameOrigin = { ...basic, origin: numbered.url, 'sec-fetch-site': 'same-origin', accept: 'application/json, text/plain, */*' };
+    expect((await fetch(`${board}/echo/pause`, { method: 'PUT', headers: sameOrigin })).status).toBe(200);
+    expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(true);
+    expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: sameOrigin })).status).toBe(200);
+    expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(false);
+    const added = await fetch(`${board}/echo/add`, { method: 'POST', headers: { ...sameOrigin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'count', data: { to: 1, stepMs: 1 } }) });
+    expect(added.status).toBe(200);
+    // Scripts send JSON or X-Requested-With.
+    expect((await fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...admin, 'x-requested-with': 'curl' } })).status).toBe(200);
+    expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    await vi.waitFor(async () => expect((await numbered.queue.counts('echo')).completed).toBe(before.completed + 1), { timeout: 10_000, interval: 100 });
   });
 });
 
