@@ -706,6 +706,9 @@ describe.skipIf(!inject('redisUrl'))('on a Redis database of its own (BullMQ)', 
       fetch(`${board}/echo/add`, { method: 'POST', headers: { ...basic, 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }),
       fetch(`${board}/echo/pause`, { method: 'PUT', headers: crossSite }),
       fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, 'sec-fetch-site': 'same-site' } }),
+      // A browser without Fetch Metadata: its Origin names the other site.
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, origin: 'http://evil.test' } }),
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, origin: 'null' } }),
       fetch(`${board}/echo/empty`, { method: 'PUT', headers: basic }),
     ];
     for (const response of await Promise.all(forged)) {
@@ -721,6 +724,9 @@ describe.skipIf(!inject('redisUrl'))('on a Redis database of its own (BullMQ)', 
     expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(true);
     expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: sameOrigin })).status).toBe(200);
     expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(false);
+    const legacyBrowser = { ...basic, origin: numbered.url };
+    expect((await fetch(`${board}/echo/pause`, { method: 'PUT', headers: legacyBrowser })).status).toBe(200);
+    expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: legacyBrowser })).status).toBe(200);
     const added = await fetch(`${board}/echo/add`, { method: 'POST', headers: { ...sameOrigin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'count', data: { to: 1, stepMs: 1 } }) });
     expect(added.status).toBe(200);
     // Scripts send JSON or X-Requested-With.

@@ -6,8 +6,9 @@
  * A browser that saved the Basic credentials sends them with every request to the board, a form
  * another site posts included. So a state change (POST, PUT, PATCH, DELETE) needs what no form can
  * send: a JSON body, an `X-Requested-With` header, or the browser's own word that the board's page
- * sent it (`Sec-Fetch-Site: same-origin`, which no page can set; Bull Board's page sends JSON for
- * adds and edits, and nothing else of these with its bodiless PUTs).
+ * sent it (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host; no page can set either).
+ * Bull Board's page sends JSON for adds and edits, and only the browser's headers with its
+ * bodiless PUTs.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -28,7 +29,19 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 function crossSiteForgeable(request: IncomingMessage): boolean {
   if (!STATE_CHANGING.has(request.method ?? 'GET')) return false;
   const mediaType = (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  return mediaType !== 'application/json' && request.headers['x-requested-with'] === undefined && request.headers['sec-fetch-site'] !== 'same-origin';
+  if (mediaType === 'application/json' || request.headers['x-requested-with'] !== undefined) return false;
+  if (request.headers['sec-fetch-site'] !== undefined) return request.headers['sec-fetch-site'] !== 'same-origin';
+  // Browsers without Fetch Metadata still send Origin with every state change.
+  return !sameHost(request.headers.origin, request.headers.host);
+}
+
+function sameHost(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 export function dashboardRoutes(runtime: PluginRuntime<JobsConfig>): PluginRoute[] {
