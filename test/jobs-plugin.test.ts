@@ -669,6 +669,23 @@ describe.skipIf(!inject('redisUrl'))('on a Redis database of its own (BullMQ)', 
     expect((await jobOf(numbered, first, alice)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   });
 
+  it('does not merge a new job into a row from before job creation times were kept (upgraded history)', async () => {
+    const bob = await userHeaders('bob');
+    const next = String(Number((await redis.get('plugboard:default:id')) ?? 0) + 1);
+    await numberedDb.pool.query(
+      `INSERT INTO jobs.jobs (id, queue, type, state, payload, requested_by, created_at, finished_at, updated_at)
+       VALUES ($1, 'default', 'http-request', 'completed', '{"body":"legacy-secret"}', 'alice', now() - interval '1 day', now() - interval '1 day', now() - interval '1 day')`,
+      [next],
+    );
+    await numberedDb.pool.query(`INSERT INTO jobs.job_results (job_id, queue, attempt, result, completed_at) VALUES ($1, 'default', 1, '{"body":"legacy-result"}', now() - interval '1 day')`, [next]);
+    const id = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=legacy-bob`, body: 'bob-now' }, {}, bob)).body);
+    expect(id).toBe(next);
+    await vi.waitFor(async () => expect((await jobOf(numbered, id, bob)).body.data?.['job']).toMatchObject({ state: 'COMPLETED', requestedBy: 'bob' }), { timeout: 20_000, interval: 100 });
+    const job = (await jobOf(numbered, id, bob)).body.data?.['job'] as JobView;
+    expect(JSON.stringify(job)).not.toMatch(/legacy-(secret|result)/);
+    expect(job.result!['body']).toContain('bob-now');
+  });
+
   it('keeps jobs of two queues with the same number apart: each owner reads only their own job and result', async () => {
     const [alice, bob] = [await userHeaders('alice'), await userHeaders('bob')];
     const id = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=queues-alice`, body: 'alice-token' }, {}, alice)).body);
