@@ -13,7 +13,17 @@ export interface QueueDefinition {
   timeoutMs?: number;
   /** Handlers by job type. */
   handlers: Record<string, JobHandler>;
+  /**
+   * Whether the public API (GraphQL `enqueueJob` and `createSchedule`) may add this queue's jobs.
+   * Default false: a plugin's internal queue is fed by its own code (and the CLI) only.
+   */
+  public?: boolean;
+  /** Job types of a public queue that the roles in JOBS_ENQUEUE_ROLES may add too; the rest are for admins. */
+  userTypes?: readonly string[];
 }
+
+/** Who may add a job type through the public API: nobody (`internal`), admins, or users too. */
+export type EnqueueAccess = 'internal' | 'admin' | 'user';
 
 export interface WorkerStartOptions {
   /** Only these queues (default: every queue with handlers). */
@@ -26,6 +36,10 @@ export interface JobRegistry {
   queues(): string[];
   types(queue: string): string[];
   has(queue: string, type: string): boolean;
+  /** Who may add this job type through the public API; null for an unknown type. */
+  access(queue: string, type: string): EnqueueAccess | null;
+  /** Queues with a type the public API may add. */
+  publicQueues(): string[];
   /** Starts a worker per queue on the port; returns them so the caller can close them. */
   startWorkers(port: QueuePort, log: Logger, options?: WorkerStartOptions): Promise<Worker[]>;
 }
@@ -46,6 +60,8 @@ export function createJobRegistry(definitions: { plugin: string; queues: Record<
   // only exists once the gateway has started.
   const byQueue = new Map<string, { definitions: QueueDefinition[]; handlers: Map<string, JobHandler> }>();
   const owner = new Map<string, string>();
+  const access = new Map<string, EnqueueAccess>();
+  const publicQueues = new Set<string>();
   for (const { plugin, queues } of definitions) {
     for (const [queue, definition] of Object.entries(queues)) {
       let entry = byQueue.get(queue);
@@ -58,6 +74,8 @@ export function createJobRegistry(definitions: { plugin: string; queues: Record<
         const key = `${queue}/${type}`;
         if (owner.has(key)) throw new JobConflictError(`Job type "${type}" on queue "${queue}" is defined by both ${owner.get(key)} and ${plugin}`);
         owner.set(key, plugin);
+        access.set(key, !definition.public ? 'internal' : definition.userTypes?.includes(type) ? 'user' : 'admin');
+        if (definition.public) publicQueues.add(queue);
         entry.handlers.set(type, handler);
       }
     }
@@ -67,6 +85,8 @@ export function createJobRegistry(definitions: { plugin: string; queues: Record<
     queues: () => [...byQueue.keys()].sort(),
     types: (queue) => [...(byQueue.get(queue)?.handlers.keys() ?? [])].sort(),
     has: (queue, type) => byQueue.get(queue)?.handlers.has(type) ?? false,
+    access: (queue, type) => access.get(`${queue}/${type}`) ?? null,
+    publicQueues: () => [...publicQueues].sort(),
     async startWorkers(port, log, options = {}) {
       const queues = options.queues ?? [...byQueue.keys()];
       const unknown = queues.filter((queue) => !byQueue.has(queue));

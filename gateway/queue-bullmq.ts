@@ -64,6 +64,14 @@ function candidateIds(queue: string, key: string): string[] {
   return /^\d+$/.test(key) ? [jobIdFor(queue, key), key] : [jobIdFor(queue, key)];
 }
 
+/**
+ * A numbered job's creation time: the numbers start again after a Redis flush, so a number alone
+ * does not name one job (see JobEvent.jobCreatedAt). Jobs with an idempotency key have UUIDs.
+ */
+function createdAtOf(job: Job): Pick<JobEvent, 'jobCreatedAt'> {
+  return /^\d+$/.test(job.id!) ? { jobCreatedAt: job.timestamp } : {};
+}
+
 /** A schedule's jobs get fresh ids from BullMQ. */
 function withoutJobId({ jobId: _jobId, ...options }: JobsOptions): JobsOptions {
   return options;
@@ -126,10 +134,11 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     return queue;
   };
 
-  const added = (queue: string, name: string, data: unknown, jobOptions: EnqueueOptions | undefined, id: string): JobEvent => ({
+  const added = (queue: string, name: string, data: unknown, jobOptions: EnqueueOptions | undefined, job: Job): JobEvent => ({
     kind: 'added',
     queue,
-    id,
+    id: job.id!,
+    ...createdAtOf(job),
     name,
     data,
     ...(jobOptions ? { options: jobOptions } : {}),
@@ -154,13 +163,13 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
 
     async add(queue, name, data, jobOptions) {
       const job = await queueFor(queue).add(name, data, bullOptions(queue, jobOptions));
-      local.emitJob(added(queue, name, data, jobOptions, job.id!));
+      local.emitJob(added(queue, name, data, jobOptions, job));
       return { id: job.id! };
     },
 
     async addBulk(queue, jobs) {
       const created = await queueFor(queue).addBulk(jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options) })));
-      created.forEach((job, i) => local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job.id!)));
+      created.forEach((job, i) => local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job)));
       return created.map((job) => ({ id: job.id! }));
     },
 
@@ -171,7 +180,7 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
         async (job, _token, signal) => {
           const maxAttempts = job.opts.attempts ?? 1;
           const attempt = job.attemptsMade + 1;
-          const base = { queue, id: job.id!, name: job.name, attempt, maxAttempts };
+          const base = { queue, id: job.id!, ...createdAtOf(job), name: job.name, attempt, maxAttempts };
           local.emitJob({ kind: 'active', ...base, at: Date.now() });
           const context = {
             id: job.id!,
@@ -261,7 +270,7 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
       } else {
         return false;
       }
-      local.emitJob({ kind: 'cancelled', queue, id, name: job.name, at: Date.now() });
+      local.emitJob({ kind: 'cancelled', queue, id, ...createdAtOf(job), name: job.name, at: Date.now() });
       return true;
     },
 

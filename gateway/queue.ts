@@ -36,6 +36,8 @@ export interface EnqueueOptions {
   backoff?: { type: 'fixed' | 'exponential'; delayMs: number };
   /** Who asked for the job (a user id), carried on the `added` event for history. */
   requestedBy?: string;
+  /** Whether an admin or a user asked (through the API), recorded with the job in history. */
+  requestedByRole?: 'admin' | 'user';
 }
 
 export interface JobInfo {
@@ -103,6 +105,12 @@ export interface JobEvent {
   id: string;
   /** The job type; events BullMQ relays between processes may not carry it. */
   name?: string;
+  /**
+   * When the queue created the job (ms), on local events of jobs whose id the queue may hand out
+   * again: BullMQ numbers a queue's jobs from 1 anew after a Redis flush, and this tells the jobs
+   * of one number apart. Unset where ids are never reused (UUIDs, idempotency keys).
+   */
+  jobCreatedAt?: number;
   /** Attempt number for active/progress/completed/failed/retrying. */
   attempt?: number;
   /** Total attempts allowed, on the same events (local events only). */

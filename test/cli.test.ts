@@ -77,7 +77,7 @@ describe('plugboard CLI', () => {
 
     const applied = await runCli(['migrate'], env);
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toBe('applied jobs 001_history\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied notifications 002_requests\napplied echo 001_messages\n');
+    expect(applied.stdout).toBe('applied jobs 001_history\napplied jobs 002_queue_and_id\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied notifications 002_requests\napplied echo 001_messages\n');
     expect((await runCli(['migrate'], env)).stdout).toMatch(/Nothing to apply/);
 
     const after = await runCli(['migrate', '--status'], env);

@@ -84,9 +84,15 @@ describe('plugboard jobs', () => {
     expect(badCron.code).toBe(2);
     const unknownJob = await runCli(['jobs', 'retry', '00000000-0000-4000-8000-000000000000'], env);
     expect(unknownJob.code).toBe(2);
-    expect(unknownJob.stderr).toMatch(/No job 00000000-0000-4000-8000-000000000000/);
+    expect(unknownJob.stderr).toMatch(/No job 00000000-0000-4000-8000-000000000000 on queue "default"/);
     const badQueue = await runCli(['jobs', 'worker', 'nowhere'], env);
     expect(badQueue.code).toBe(2);
     expect(badQueue.stderr).toMatch(/No handlers for queue nowhere; queues with handlers: default, notifications$/m);
+  });
+
+  it('looks a job up by its queue and id (ids repeat across queues)', async () => {
+    const otherQueue = await runCli(['jobs', 'retry', '1', '--queue', 'notifications'], env);
+    expect(otherQueue.code).toBe(2);
+    expect(otherQueue.stderr).toMatch(/No job 1 on queue "notifications"/);
   });
 });

@@ -1,16 +1,21 @@
-import { createHmac } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { createHmac, randomInt } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+import type { JobsConfig } from '../plugins/jobs/config.ts';
+import { checkAddresses, httpRequest } from '../plugins/jobs/job-types/http-request.ts';
+import { InvalidPayloadError } from '../plugins/jobs/job-types/job-type.ts';
+import { fileCleanup } from '../plugins/jobs/job-types/file-cleanup.ts';
 import { connectWs } from './support/ws-client.ts';
+import type { BullMQQueuePort } from '../gateway/queue-bullmq.ts';
 
 const SIGNING_SECRET = 'jobs-signing-secret-0123456789';
 const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
@@ -30,6 +35,12 @@ interface JobView {
   failures: { attempt: number; error: string; willRetry: boolean }[];
 }
 
+/** The plugin's config for checking payloads without a gateway. */
+const jobsConfig = (overrides: Partial<JobsConfig>): JobsConfig => ({
+  dashboardEnabled: false, concurrency: 1, retryAttempts: 1, retryDelayMs: 0, timeoutMs: 60_000, enqueueRoles: ['admin'],
+  httpAllowedHosts: [], httpSigningSecret: undefined, backupDir: '/nonexistent', filesRoot: undefined, ...overrides,
+});
+
 let db: TestDatabase;
 let target: HttpTarget;
 let gateway: TestGateway;
@@ -48,15 +59,16 @@ async function enqueued(g: TestGateway, type: string, payload: unknown, options:
   return (body.data!['enqueueJob'] as { id: string }).id;
 }
 
-async function jobOf(g: TestGateway, id: string, headers: Record<string, string> = admin) {
-  return g.gql(`query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { variables: { id }, headers });
+async function jobOf(g: TestGateway, id: string, headers: Record<string, string> = admin, queue?: string) {
+  const query = queue ? `query($id: ID!, $queue: String) { job(id: $id, queue: $queue) { ${JOB_FIELDS} } }` : `query($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
+  return g.gql(query, { variables: { id, ...(queue ? { queue } : {}) }, headers });
 }
 
 /** Waits until the history shows the job finished (or in `states`). */
-async function settled(g: TestGateway, id: string, states = ['COMPLETED', 'FAILED', 'CANCELLED'], timeoutMs = 20_000): Promise<JobView> {
+async function settled(g: TestGateway, id: string, states = ['COMPLETED', 'FAILED', 'CANCELLED'], timeoutMs = 20_000, queue?: string): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = (await jobOf(g, id)).body.data?.['job'] as JobView | undefined;
+    const job = (await jobOf(g, id, admin, queue)).body.data?.['job'] as JobView | undefined;
     if (job && states.includes(job.state)) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} is ${job?.state ?? 'unknown'} after ${timeoutMs} ms`);
     await sleep(100);
@@ -159,6 +171,132 @@ describe('http-request', () => {
   });
 });
 
+describe('http-request allow-list (JOBS_HTTP_ALLOWED_HOSTS)', () => {
+  const allowed = ['api.example.test', '*.hooks.example.test', '127.0.0.1:8080', '[::1]:8081', 'internal.example.test:9000', '10.0.0.7'];
+  const config = jobsConfig({ httpAllowedHosts: allowed });
+  const parse = (url: string) => httpRequest.parse({ url, method: 'GET' }, config);
+
+  it.each([
+    'http://api.example.test/',
+    'https://api.example.test/path?q=1',
+    'http://API.Example.TEST/',
+    'https://api.example.test:443/',
+    'http://api.example.test:443/',
+    'https://a.hooks.example.test/',
+    'https://a.b.hooks.example.test/',
+    'http://127.0.0.1:8080/',
+    // Decimal, octal and hex IPv4 forms are the same address to the URL parser.
+    'http://2130706433:8080/',
+    'http://0177.0.0.1:8080/',
+    'http://0x7f.1:8080/',
+    'http://[::1]:8081/',
+    'http://[0:0:0:0:0:0:0:1]:8081/',
+    'http://internal.example.test:9000/',
+  ])('lets %s through', (url) => {
+    expect(() => parse(url)).not.toThrow();
+  });
+
+  it.each([
+    // An entry without a port allows 80 and 443 only.
+    ['http://api.example.test:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['https://a.hooks.example.test:8443/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://internal.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://127.0.0.1/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://127.0.0.1:8081/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://hooks.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://xhooks.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://api.example.test.evil.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://api.example.test./', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://localhost:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://[::ffff:127.0.0.1]:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://[::1]:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://0.0.0.0:8080/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://api.example.test@evil.test/', 'must not carry credentials'],
+    ['http://user:pass@api.example.test/', 'must not carry credentials'],
+    ['http://evil.test#@api.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['http://evil.test\\@api.example.test/', 'is not in JOBS_HTTP_ALLOWED_HOSTS'],
+    ['file:///etc/passwd', 'url must be http or https'],
+    ['gopher://api.example.test/', 'url must be http or https'],
+  ])('refuses %s', (url, message) => {
+    expect(() => parse(url)).toThrow(InvalidPayloadError);
+    expect(() => parse(url)).toThrow(message);
+  });
+
+  it.each([
+    ['http://api.example.test/', ['10.1.2.3'], 'allowed'], // the operator named this host itself
+    ['http://a.hooks.example.test/', ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'], 'allowed'],
+    ['http://a.hooks.example.test/', ['10.0.0.7'], 'allowed'], // the operator named this address itself
+    ['http://a.hooks.example.test/', ['127.0.0.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['10.1.2.3'], 'refused'],
+    ['http://a.hooks.example.test/', ['172.16.5.4'], 'refused'],
+    ['http://a.hooks.example.test/', ['192.168.1.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['169.254.169.254'], 'refused'],
+    ['http://a.hooks.example.test/', ['100.64.0.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['0.0.0.0'], 'refused'],
+    ['http://a.hooks.example.test/', ['::1'], 'refused'],
+    ['http://a.hooks.example.test/', ['::ffff:127.0.0.1'], 'refused'],
+    ['http://a.hooks.example.test/', ['fd00::1'], 'refused'],
+    ['http://a.hooks.example.test/', ['fe80::1'], 'refused'],
+    ['http://a.hooks.example.test/', ['64:ff9b::a00:1'], 'refused'],
+    // One bad address among good ones is enough: the connection could pick it.
+    ['http://a.hooks.example.test/', ['93.184.216.34', '127.0.0.1'], 'refused'],
+  ] as const)('checks what %s resolved to (%j): %s', (url, addresses, outcome) => {
+    const check = () => checkAddresses(new URL(url), addresses, allowed);
+    if (outcome === 'allowed') expect(check).not.toThrow();
+    else expect(check).toThrow(/which is not a public address; JOBS_HTTP_ALLOWED_HOSTS must name the host or address itself/);
+  });
+
+  it('resolves a name once and connects to the address it checked', async () => {
+    // A host listed by name: resolved through the system resolver, checked, and reached at that address.
+    const ownDb = await createTestDatabase();
+    const byName = await startTestGateway({ databaseUrl: ownDb.url, env: { PLUGBOARD_PLUGINS: 'core,jobs', JOBS_HTTP_ALLOWED_HOSTS: `localhost:${new URL(target.url).port}` } });
+    try {
+      const id = await enqueued(byName, 'http-request', { url: `http://localhost:${new URL(target.url).port}/ok?key=by-name`, method: 'GET' });
+      expect(await settled(byName, id)).toMatchObject({ state: 'COMPLETED', result: { status: 200 } });
+      expect(target.calls.filter((c) => c.url === '/ok?key=by-name')).toHaveLength(1);
+    } finally {
+      await byName.close();
+      await ownDb.drop();
+    }
+  });
+});
+
+describe('file-cleanup confinement (JOBS_FILES_ROOT)', () => {
+  const root = '/srv/files';
+  const config = jobsConfig({ filesRoot: root });
+
+  it.each(['.', 'logs', 'logs/2024', './logs/../logs', 'a/../b'])('accepts %s', (directory) => {
+    expect(fileCleanup.parse({ directory, olderThanHours: 1 }, config)).toMatchObject({ directory });
+  });
+
+  it.each(['..', '../etc', 'logs/../../etc', '/etc', '/srv/files-evil', '/srv', '../files-evil/x'])('refuses %s', (directory) => {
+    expect(() => fileCleanup.parse({ directory, olderThanHours: 1 }, config)).toThrow(/is outside JOBS_FILES_ROOT/);
+  });
+
+  it('never follows a symlink out of the root, nor deletes through one', async () => {
+    const filesRoot = join(scratch, 'files');
+    const outside = join(scratch, 'outside');
+    await mkdir(outside, { recursive: true });
+    const old = new Date(Date.now() - 3 * 24 * 3600_000);
+    await writeFile(join(outside, 'precious.log'), 'keep');
+    await utimes(join(outside, 'precious.log'), old, old);
+    await symlink(outside, join(filesRoot, 'escape'));
+    await symlink(join(outside, 'precious.log'), join(filesRoot, 'linked.log'));
+    try {
+      const through = await settled(gateway, await enqueued(gateway, 'file-cleanup', { directory: 'escape', olderThanHours: 1 }));
+      expect(through).toMatchObject({ state: 'FAILED' });
+      expect(through.lastError).toMatch(/leads outside JOBS_FILES_ROOT/);
+      const all = await settled(gateway, await enqueued(gateway, 'file-cleanup', { directory: '.', olderThanHours: 1, recursive: true, pattern: '**/*.log' }));
+      expect(all.state).toBe('COMPLETED');
+      expect((all.result!['files'] as string[]).filter((name) => name.includes('linked') || name.includes('escape'))).toEqual([]);
+      expect(await readFile(join(outside, 'precious.log'), 'utf8')).toBe('keep');
+    } finally {
+      await rm(join(filesRoot, 'escape'));
+      await rm(join(filesRoot, 'linked.log'));
+    }
+  });
+});
+
 describe('other built-in types', () => {
   it('database-backup dumps a schema with pg_dump, and says clearly when pg_dump is missing', async () => {
     const job = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'jobs', file: 'jobs.sql' }));
@@ -176,6 +314,24 @@ describe('other built-in types', () => {
     }
     const { body } = await enqueue(gateway, 'database-backup', { schema: 'jobs; DROP TABLE x' });
     expect(body.errors?.[0]?.message).toMatch(/is not a plain schema name/);
+  });
+
+  it('database-backup never replaces an existing backup, nor deletes one when it fails', async () => {
+    const backups = join(scratch, 'backups');
+    await mkdir(backups, { recursive: true });
+    await writeFile(join(backups, 'keep.sql'), 'the only copy');
+
+    const failing = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'no_such_schema', file: 'keep.sql' }));
+    expect(failing).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+    const again = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'jobs', file: 'keep.sql' }));
+    expect(again).toMatchObject({ state: 'FAILED', attemptsMade: 1 });
+    expect(again.lastError).toMatch(/keep.sql already exists in JOBS_BACKUP_DIR; a backup never replaces a file/);
+    expect(await readFile(join(backups, 'keep.sql'), 'utf8')).toBe('the only copy');
+
+    // A failing backup under a new name leaves nothing behind, not even its temp file.
+    const missing = await settled(gateway, await enqueued(gateway, 'database-backup', { schema: 'no_such_schema', file: 'missing.sql' }));
+    expect(missing.lastError).toMatch(/no_such_schema/);
+    expect((await readdir(backups)).filter((name) => name.includes('missing') || name.endsWith('.partial'))).toEqual([]);
   });
 
   it('file-cleanup deletes only old matching files, inside JOBS_FILES_ROOT', async () => {
@@ -307,12 +463,124 @@ describe('who may do what', () => {
   });
 });
 
+describe('which job types users may enqueue', () => {
+  const user = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
+
+  it('sends a user\'s http-request unsigned, recording that a user asked, and refuses to sign it', async () => {
+    const alice = await user('alice');
+    const { body } = await enqueue(gateway, 'http-request', { url: `${target.url}/ok?key=unsigned`, body: 'from alice' }, {}, alice);
+    expect(body.errors).toBeUndefined();
+    const id = (body.data!['enqueueJob'] as { id: string }).id;
+    expect(await settled(gateway, id)).toMatchObject({ state: 'COMPLETED', requestedBy: 'alice', payload: { sign: false } });
+    const [call] = target.calls.filter((c) => c.url === '/ok?key=unsigned');
+    expect(call!.body).toBe('from alice');
+    expect(call!.headers['x-plugboard-signature']).toBeUndefined();
+    const { rows } = await db.pool.query("SELECT options->>'requestedByRole' AS role FROM jobs.jobs WHERE queue = 'default' AND id = $1", [id]);
+    expect(rows).toEqual([{ role: 'user' }]);
+
+    const signed = await enqueue(gateway, 'http-request', { url: `${target.url}/ok?key=forged`, sign: true }, {}, alice);
+    expect(signed.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/only jobs an admin enqueues are signed/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(target.calls.filter((c) => c.url === '/ok?key=forged')).toEqual([]);
+  });
+
+  it('keeps each user\'s idempotency keys to themselves', async () => {
+    const [alice, bob] = [await user('alice'), await user('bob')];
+    const add = async (headers: Record<string, string>, jobId: string) => {
+      const { body } = await enqueue(gateway, 'http-request', { url: `${target.url}/ok?key=idem` }, { jobId, delayMs: 600_000 }, headers);
+      expect(body.errors).toBeUndefined();
+      return (body.data!['enqueueJob'] as { id: string }).id;
+    };
+    const alices = await add(alice, 'nightly');
+    const bobs = await add(bob, 'nightly');
+    expect(bobs).not.toBe(alices);
+    expect(await add(alice, 'nightly')).toBe(alices);
+    // Naming alice's job id as the key reaches a job of bob's own, not hers.
+    const guessed = await add(bob, alices);
+    expect([alices, bobs]).not.toContain(guessed);
+    expect((await jobOf(gateway, alices, bob)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await jobOf(gateway, bobs, bob)).body.data?.['job']).toMatchObject({ requestedBy: 'bob', state: 'DELAYED' });
+    expect((await jobOf(gateway, alices, alice)).body.data?.['job']).toMatchObject({ requestedBy: 'alice', state: 'DELAYED' });
+    for (const id of [alices, bobs, guessed]) await gateway.queue.cancel('default', id);
+  });
+
+  describe('with every queue of the gateway', () => {
+    let fullDb: TestDatabase;
+    let full: TestGateway;
+    const queues = ['default', 'notifications', 'webhooks'];
+    const snapshot = async () => ({
+      counts: await Promise.all(queues.map((queue) => full.queue.counts(queue))),
+      schedules: await Promise.all(queues.map((queue) => full.queue.schedules(queue))),
+      history: (await fullDb.pool.query('SELECT queue, id, type FROM jobs.jobs ORDER BY queue, id')).rows,
+    });
+    let before: Awaited<ReturnType<typeof snapshot>>;
+    beforeAll(async () => {
+      fullDb = await createTestDatabase();
+      full = await startTestGateway({
+        databaseUrl: fullDb.url,
+        env: {
+          PLUGBOARD_PLUGINS: 'core,jobs,notifications,stripe,echo',
+          STRIPE_API_KEY: 'sk_test_jobs0123456789abcdef',
+          STRIPE_WEBHOOK_SECRET: 'whsec_jobs0123456789abcdef',
+          STRIPE_API_BASE_URL: target.url,
+          STRIPE_SYNC_INTERVAL: '0',
+          JOBS_ENQUEUE_ROLES: 'admin,user',
+          JOBS_HTTP_ALLOWED_HOSTS: target.host,
+          JOBS_FILES_ROOT: join(scratch, 'files'),
+          JOBS_BACKUP_DIR: join(scratch, 'backups'),
+        },
+      });
+      // The notifications plugin schedules its next digest at start; let that reach the history first.
+      await vi.waitFor(async () => expect((await fullDb.pool.query("SELECT 1 FROM jobs.jobs WHERE queue = 'notifications' AND type = 'digest'")).rowCount).toBe(1), { timeout: 10_000, interval: 50 });
+      before = await snapshot();
+    });
+    afterAll(async () => {
+      await full?.close();
+      await fullDb?.drop();
+    });
+
+    const adminOnly: [string, string, unknown][] = [
+      ['default', 'send-email', { to: 'victim@example.test', html: '<a href="http://phish.test">reset</a>' }],
+      ['default', 'database-backup', { schema: 'pg_catalog' }],
+      ['default', 'cache-clear', { pattern: 'sessions:*' }],
+      ['default', 'file-cleanup', { directory: '.', olderThanHours: 0, recursive: true }],
+    ];
+    const internal: [string, string, unknown][] = [
+      ['notifications', 'send-email', { to: 'victim@example.test', html: '<b>hi</b>' }],
+      ['notifications', 'digest', {}],
+      ['notifications', 'deliver', { id: '00000000-0000-4000-8000-000000000000' }],
+      ['notifications', 'deliver-batch', { ids: [] }],
+      ['webhooks', 'process', { plugin: 'stripe', id: 'evt_1' }],
+    ];
+
+    it.each([...adminOnly, ...internal])('refuses a user %s/%s: FORBIDDEN, nothing enqueued', async (queue, type, payload) => {
+      const { body } = await enqueue(full, type, payload, {}, await user('mallory'), queue);
+      expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect(body.data).toBeNull();
+    });
+
+    it.each(internal)('refuses an admin %s/%s through the API too (internal to its plugin)', async (queue, type, payload) => {
+      const { body } = await enqueue(full, type, payload, {}, admin, queue);
+      expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/internal to its plugin/), extensions: { code: 'FORBIDDEN' } });
+      const schedule = await full.gql('mutation($queue: String, $type: String!) { createSchedule(cron: "0 3 * * *", queue: $queue, type: $type) { id } }', { variables: { queue, type }, headers: admin });
+      expect(schedule.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    });
+
+    it('has enqueued nothing after all those attempts, and still lets users add http-request', async () => {
+      expect(await snapshot()).toEqual(before);
+      const { body } = await enqueue(full, 'http-request', { url: `${target.url}/ok?key=full` }, {}, await user('alice'));
+      expect(body.errors).toBeUndefined();
+      expect((await enqueue(full, 'count', { to: 1, stepMs: 1 }, {}, await user('alice'), 'echo')).body.errors).toBeUndefined();
+      expect((await enqueue(full, 'teleport', {}, {}, admin, 'nowhere')).body.errors?.[0]?.message).toBe('No queue "nowhere"; queues: default, echo');
+    });
+  });
+});
+
 describe('jobUpdates subscription', () => {
   it('streams a job from its current state through progress to completion, then ends', async () => {
     const id = await enqueued(gateway, 'count', { to: 3, stepMs: 150 }, { delayMs: 500 }, 'echo');
     const ws = connectWs(gateway.wsUrl, { headers: admin });
     const updates = ws.subscribe<{ jobUpdates: { id: string; event: string; state: string; progress: unknown; result: unknown } }>(
-      `subscription { jobUpdates(id: "${id}") { id event state progress result } }`,
+      `subscription { jobUpdates(id: "${id}", queue: "echo") { id event state progress result } }`,
     );
     const seen: { event: string; state: string; progress: unknown; result: unknown }[] = [];
     for (;;) {
@@ -342,6 +610,146 @@ describe('Bull Board at /admin/queues', () => {
     const response = await fetch(`${gateway.url}/admin/queues`, { headers: admin });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/Bull Board needs the BullMQ queue/) }] });
+  });
+});
+
+describe.skipIf(!inject('redisUrl'))('on a Redis database of its own (BullMQ)', () => {
+  // A Redis database of its own, so simulating a flush or pausing a queue touches no other test's
+  // queues; and a Postgres database of its own, so no other gateway's numbered jobs share the history.
+  const redisUrl = () => `${inject('redisUrl').replace(/\/\d*$/, '')}/${redisDb}`;
+  const redisDb = randomInt(1, 16);
+  let numberedDb: TestDatabase;
+  let numbered: TestGateway;
+  let redis: Redis;
+  const userHeaders = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
+  const idOf = (body: { data?: Record<string, unknown> | null; errors?: unknown }) => {
+    expect(body.errors).toBeUndefined();
+    return (body.data!['enqueueJob'] as { id: string }).id;
+  };
+  /** What BullMQ would do after a Redis flush: the queue's jobs and counter are gone; the count reaches `next` again. */
+  const flushQueue = async (queue: string, next: number) => {
+    const keys = await redis.keys(`plugboard:${queue}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.set(`plugboard:${queue}:id`, next - 1);
+  };
+
+  beforeAll(async () => {
+    numberedDb = await createTestDatabase();
+    redis = new Redis(redisUrl());
+    await flushQueue('default', 1);
+    await flushQueue('echo', 1);
+    numbered = await startTestGateway({
+      databaseUrl: numberedDb.url,
+      env: { REDIS_URL: redisUrl(), PLUGBOARD_PLUGINS: 'core,jobs,echo', JOBS_HTTP_ALLOWED_HOSTS: target.host, JOBS_ENQUEUE_ROLES: 'admin,user', JOBS_HTTP_SIGNING_SECRET: SIGNING_SECRET },
+    });
+  });
+  afterAll(async () => {
+    await numbered?.close();
+    await flushQueue('default', 1);
+    await flushQueue('echo', 1);
+    redis?.disconnect();
+    await numberedDb?.drop();
+  });
+
+  it('keeps a number reused after a Redis flush apart: the new job\'s owner reads it, the old one\'s does not', async () => {
+    const [alice, bob] = [await userHeaders('alice'), await userHeaders('bob')];
+    const first = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=flush-alice`, body: 'alice-secret' }, {}, alice)).body);
+    expect(first).toMatch(/^\d+$/);
+    expect(await settled(numbered, first)).toMatchObject({ state: 'COMPLETED', requestedBy: 'alice' });
+
+    await flushQueue('default', Number(first));
+    const second = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=flush-bob`, body: 'bob-data' }, {}, bob)).body);
+    expect(second).toBe(first);
+    await vi.waitFor(async () => expect((await jobOf(numbered, second, bob)).body.data?.['job']).toMatchObject({ state: 'COMPLETED' }), { timeout: 20_000, interval: 100 });
+
+    const bobs = (await jobOf(numbered, second, bob)).body.data?.['job'] as JobView;
+    expect(bobs).toMatchObject({ requestedBy: 'bob', payload: { url: `${target.url}/ok?key=flush-bob`, body: 'bob-data' }, failures: [] });
+    expect(bobs.result!['body']).toContain('bob-data');
+    expect(JSON.stringify(bobs)).not.toContain('alice-secret');
+    expect((await jobOf(numbered, first, alice)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+  });
+
+  it('does not merge a new job into a row from before job creation times were kept (upgraded history)', async () => {
+    const bob = await userHeaders('bob');
+    const next = String(Number((await redis.get('plugboard:default:id')) ?? 0) + 1);
+    await numberedDb.pool.query(
+      `INSERT INTO jobs.jobs (id, queue, type, state, payload, requested_by, created_at, finished_at, updated_at)
+       VALUES ($1, 'default', 'http-request', 'completed', '{"body":"legacy-secret"}', 'alice', now() - interval '1 day', now() - interval '1 day', now() - interval '1 day')`,
+      [next],
+    );
+    await numberedDb.pool.query(`INSERT INTO jobs.job_results (job_id, queue, attempt, result, completed_at) VALUES ($1, 'default', 1, '{"body":"legacy-result"}', now() - interval '1 day')`, [next]);
+    const id = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=legacy-bob`, body: 'bob-now' }, {}, bob)).body);
+    expect(id).toBe(next);
+    await vi.waitFor(async () => expect((await jobOf(numbered, id, bob)).body.data?.['job']).toMatchObject({ state: 'COMPLETED', requestedBy: 'bob' }), { timeout: 20_000, interval: 100 });
+    const job = (await jobOf(numbered, id, bob)).body.data?.['job'] as JobView;
+    expect(JSON.stringify(job)).not.toMatch(/legacy-(secret|result)/);
+    expect(job.result!['body']).toContain('bob-now');
+  });
+
+  it('keeps jobs of two queues with the same number apart: each owner reads only their own job and result', async () => {
+    const [alice, bob] = [await userHeaders('alice'), await userHeaders('bob')];
+    const id = idOf((await enqueue(numbered, 'http-request', { url: `${target.url}/ok?key=queues-alice`, body: 'alice-token' }, {}, alice)).body);
+    // The echo queue numbers its jobs on its own; let its count reach the same number.
+    await redis.set('plugboard:echo:id', Number(id) - 1);
+    expect(idOf((await enqueue(numbered, 'count', { to: 1, stepMs: 1 }, {}, bob, 'echo')).body)).toBe(id);
+    await settled(numbered, id);
+    await settled(numbered, id, undefined, undefined, 'echo');
+
+    const alices = (await jobOf(numbered, id, alice)).body.data?.['job'] as JobView;
+    expect(alices).toMatchObject({ queue: 'default', type: 'http-request', requestedBy: 'alice' });
+    expect(alices.result!['body']).toContain('alice-token');
+    expect((await jobOf(numbered, id, bob, 'echo')).body.data?.['job']).toMatchObject({ queue: 'echo', type: 'count', requestedBy: 'bob', result: { counted: 1 } });
+
+    expect((await jobOf(numbered, id, bob)).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await jobOf(numbered, id, alice, 'echo')).body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await jobOf(numbered, id, bob, 'nowhere')).body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    const cancel = await numbered.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { variables: { id }, headers: bob });
+    expect(cancel.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    const { rows } = await numberedDb.pool.query('SELECT queue, requested_by FROM jobs.jobs WHERE id = $1 ORDER BY queue', [id]);
+    expect(rows).toEqual([
+      { queue: 'default', requested_by: 'alice' },
+      { queue: 'echo', requested_by: 'bob' },
+    ]);
+  });
+
+  it('refuses Bull Board state changes a browser form could forge with saved Basic credentials', async () => {
+    const basic = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` };
+    const crossSite = { ...basic, origin: 'http://evil.test', 'sec-fetch-site': 'cross-site' };
+    const board = `${numbered.url}/admin/queues/api/queues`;
+    const before = await numbered.queue.counts('echo');
+    const forged = [
+      fetch(`${board}/echo/add`, { method: 'POST', headers: { ...crossSite, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=count&data=%7B%7D' }),
+      fetch(`${board}/echo/add`, { method: 'POST', headers: { ...crossSite, 'content-type': 'text/plain' }, body: '{"name":"count","data":{"to":1,"stepMs":1}}' }),
+      fetch(`${board}/echo/add`, { method: 'POST', headers: { ...basic, 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }),
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: crossSite }),
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, 'sec-fetch-site': 'same-site' } }),
+      // A browser without Fetch Metadata: its Origin names the other site.
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, origin: 'http://evil.test' } }),
+      fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...basic, origin: 'null' } }),
+      fetch(`${board}/echo/empty`, { method: 'PUT', headers: basic }),
+    ];
+    for (const response of await Promise.all(forged)) {
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/need Content-Type: application\/json or an X-Requested-With header/), extensions: { code: 'FORBIDDEN' } }] });
+    }
+    expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(false);
+    expect(await numbered.queue.counts('echo')).toEqual(before);
+
+    // What Bull Board's own page sends: bodiless PUTs from the same origin, JSON for an add.
+    const sameOrigin = { ...basic, origin: numbered.url, 'sec-fetch-site': 'same-origin', accept: 'application/json, text/plain, */*' };
+    expect((await fetch(`${board}/echo/pause`, { method: 'PUT', headers: sameOrigin })).status).toBe(200);
+    expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(true);
+    expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: sameOrigin })).status).toBe(200);
+    expect(await (numbered.queue as BullMQQueuePort).bullQueue('echo').isPaused()).toBe(false);
+    const legacyBrowser = { ...basic, origin: numbered.url };
+    expect((await fetch(`${board}/echo/pause`, { method: 'PUT', headers: legacyBrowser })).status).toBe(200);
+    expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: legacyBrowser })).status).toBe(200);
+    const added = await fetch(`${board}/echo/add`, { method: 'POST', headers: { ...sameOrigin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'count', data: { to: 1, stepMs: 1 } }) });
+    expect(added.status).toBe(200);
+    // Scripts send JSON or X-Requested-With.
+    expect((await fetch(`${board}/echo/pause`, { method: 'PUT', headers: { ...admin, 'x-requested-with': 'curl' } })).status).toBe(200);
+    expect((await fetch(`${board}/echo/resume`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    await vi.waitFor(async () => expect((await numbered.queue.counts('echo')).completed).toBe(before.completed + 1), { timeout: 10_000, interval: 100 });
   });
 });
 

@@ -64,6 +64,9 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     });
     expect(done).toMatchObject({ id, queue, name: 'double', data: { n: 21 }, state: 'completed', result: { doubled: 42, type: 'double', attempt: 1 }, attemptsMade: 1, maxAttempts: 1 });
     expect(local.map((e) => e.kind)).toEqual(['added', 'active', 'completed']);
+    // An id the queue may hand out again carries the job's creation time, the same on every event (history tells jobs apart by it).
+    expect(new Set(local.map((e) => e.jobCreatedAt)).size).toBe(1);
+    if (/^\d+$/.test(id)) expect(local[0]!.jobCreatedAt).toBeGreaterThan(0);
     await eventually(async () => remote.some((e) => e.kind === 'completed' && e.id === id), 5000, 'the completed event');
     expect(remote.find((e) => e.kind === 'completed')).toMatchObject({ queue, id, result: { doubled: 42, type: 'double', attempt: 1 } });
     await worker.close();

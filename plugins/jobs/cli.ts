@@ -104,9 +104,10 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .command('retry')
     .description('Run a failed or cancelled job again')
     .argument('<id>', 'job id')
-    .action(async (id: string) => {
+    .option('--queue <name>', 'the job\'s queue (ids repeat across queues)', 'default')
+    .action(async (id: string, options: { queue: string }) => {
       const runtime = await open();
-      await run(() => serviceOf(runtime).retry(id));
+      await run(() => serviceOf(runtime).retry(options.queue, id));
       console.log(`retrying ${id}`);
     });
 

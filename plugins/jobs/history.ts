@@ -12,6 +12,7 @@ import { jobsSql } from './sql.ts';
 interface JobRow {
   id: string;
   queue: string;
+  job_created_at: string | null;
   type: string | null;
   state: JobState;
   payload: unknown;
@@ -56,17 +57,26 @@ export function createHistoryWriter(db: pg.Pool, log: Logger, options: { flushMs
   let dropped = 0;
 
   const fold = (events: JobEvent[]) => {
+    // By queue and id: ids repeat across queues (BullMQ numbers each queue's jobs).
     const rows = new Map<string, JobRow>();
     const results: object[] = [];
     const failures: object[] = [];
     for (const event of events.sort((a, b) => a.at - b.at)) {
       const at = new Date(event.at).toISOString();
       const state = STATE_OF[event.kind](event);
-      let row = rows.get(event.id);
+      const key = `${event.queue}\n${event.id}`;
+      const jobCreatedAt = event.jobCreatedAt === undefined ? null : new Date(event.jobCreatedAt).toISOString();
+      let row = rows.get(key);
+      // A reused number: an earlier job's events are not this one's (the SQL keeps the newest job).
+      if (row && jobCreatedAt !== null && row.job_created_at !== null && jobCreatedAt !== row.job_created_at) {
+        if (jobCreatedAt < row.job_created_at) continue;
+        row = undefined;
+      }
       if (!row) {
         row = {
           id: event.id,
           queue: event.queue,
+          job_created_at: jobCreatedAt,
           type: event.name ?? null,
           state,
           payload: null,
@@ -81,8 +91,9 @@ export function createHistoryWriter(db: pg.Pool, log: Logger, options: { flushMs
           finished_at: null,
           updated_at: at,
         };
-        rows.set(event.id, row);
+        rows.set(key, row);
       }
+      row.job_created_at ??= jobCreatedAt;
       row.type ??= event.name ?? null;
       row.state = state;
       row.updated_at = at;
@@ -97,18 +108,19 @@ export function createHistoryWriter(db: pg.Pool, log: Logger, options: { flushMs
       }
       if (event.kind === 'active') row.started_at ??= at;
       if (event.kind === 'progress') row.progress = event.progress ?? null;
-      if (event.kind === 'completed') results.push({ job_id: event.id, queue: event.queue, attempt: event.attempt ?? 1, result: event.result ?? null, completed_at: at });
+      if (event.kind === 'completed') results.push({ job_id: event.id, queue: event.queue, job_created_at: jobCreatedAt, attempt: event.attempt ?? 1, result: event.result ?? null, completed_at: at });
       if (event.kind === 'failed' || event.kind === 'retrying') {
         row.last_error = event.error ?? null;
-        failures.push({ job_id: event.id, queue: event.queue, attempt: event.attempt ?? 1, error: event.error ?? '', will_retry: event.kind === 'retrying', failed_at: at });
+        failures.push({ job_id: event.id, queue: event.queue, job_created_at: jobCreatedAt, attempt: event.attempt ?? 1, error: event.error ?? '', will_retry: event.kind === 'retrying', failed_at: at });
       }
     }
-    return { rows: [...rows.values()], results, failures };
+    return { rows: [...rows.values()], results, failures, numbered: [...rows.values()].some((row) => row.job_created_at !== null) };
   };
 
   const write = async (events: JobEvent[]) => {
-    const { rows, results, failures } = fold(events);
+    const { rows, results, failures, numbered } = fold(events);
     await inTransaction(db, async (client) => {
+      if (numbered) await client.query(jobsSql('history-drop-superseded'), [JSON.stringify(rows)]);
       await client.query(jobsSql('history-upsert-jobs'), [JSON.stringify(rows)]);
       if (results.length > 0) await client.query(jobsSql('history-upsert-results'), [JSON.stringify(results)]);
       if (failures.length > 0) await client.query(jobsSql('history-insert-failures'), [JSON.stringify(failures)]);

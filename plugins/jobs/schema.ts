@@ -1,6 +1,7 @@
 /**
  * The jobs GraphQL API. Admins may do everything; callers whose role is in JOBS_ENQUEUE_ROLES may
- * enqueue jobs and see, follow and cancel the jobs they enqueued.
+ * enqueue the job types declared safe for users and see, follow and cancel the jobs they enqueued.
+ * A job is named by its queue and id (ids repeat across queues); `queue` defaults to `default`.
  */
 import type { Session } from '../../gateway/auth.ts';
 import type { Builder } from '../../gateway/builder.ts';
@@ -9,18 +10,23 @@ import { badUserInput, codedError, ErrorCode, forbidden } from '../../gateway/er
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { JOB_STATES, type JobEvent, type JobState } from '../../gateway/queue.ts';
 import type { JobsConfig } from './config.ts';
-import { checkCron, JobsInputError, type FailureRow, type JobRow, type JobsService, type JobUpdate, type ScheduleRow } from './service.ts';
+import { DEFAULT_QUEUE } from './job-types/index.ts';
+import { checkCron, JobsForbiddenError, JobsInputError, type ApiCaller, type FailureRow, type JobRow, type JobsService, type JobUpdate, type ScheduleRow } from './service.ts';
+
+/** The queue argument that, with an id, names a job. */
+const JOB_QUEUE_ARG = { defaultValue: DEFAULT_QUEUE, description: "The job's queue: ids repeat across queues." };
 
 const EVENT_KINDS: JobEvent['kind'][] = ['added', 'active', 'progress', 'completed', 'failed', 'retrying', 'cancelled'];
 
 const upper = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<T>, { value: T }>;
 
-/** Turns the service's input errors into BAD_USER_INPUT. */
+/** Turns the service's input errors into BAD_USER_INPUT, and its refusals into FORBIDDEN. */
 async function input<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof JobsInputError) throw badUserInput(error.message);
+    if (error instanceof JobsForbiddenError) throw forbidden(error.message);
     throw error;
   }
 }
@@ -30,9 +36,11 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
   const canEnqueue = (session: Session) => isAdmin(session) || (session.userId !== null && runtime.config.enqueueRoles.includes(session.role));
   const canSee = (session: Session, job: JobRow) => isAdmin(session) || (canEnqueue(session) && job.requested_by !== null && job.requested_by === session.userId);
 
-  const visibleJob = async (session: Session, id: string) => {
-    const job = await service.job(id);
-    if (!job) throw codedError(ErrorCode.NOT_FOUND, `No job ${id}`);
+  const callerOf = (session: Session): ApiCaller => ({ admin: isAdmin(session), userId: session.userId });
+
+  const visibleJob = async (session: Session, queue: string, id: string) => {
+    const job = await service.job(queue, id);
+    if (!job) throw codedError(ErrorCode.NOT_FOUND, `No job ${id} on queue "${queue}"`);
     if (!canSee(session, job)) throw forbidden('Only admins and the user who enqueued a job may see it');
     return job;
   };
@@ -70,7 +78,10 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       failures: t.field({
         type: [JobFailureType],
         description: 'Every failed attempt, oldest first.',
-        resolve: (job, _args, context) => context.loaders.get('jobs.failures', (ids: readonly string[]) => service.failures(ids)).load(job.id),
+        resolve: (job, _args, context) =>
+          context.loaders
+            .get('jobs.failures', (jobs: readonly JobRow[]) => service.failures(jobs), { cacheKeyFn: (key: JobRow) => `${key.queue}\n${key.id}` })
+            .load(job),
       }),
     }),
   });
@@ -136,10 +147,10 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
     job: t.field({
       type: JobType,
       nullable: true,
-      description: 'A job by id: admins see any, others the jobs they enqueued.',
+      description: 'A job by queue and id: admins see any, others the jobs they enqueued.',
       authScopes: { $any: { admin: true, loggedIn: true } },
-      args: { id: t.arg.id({ required: true }) },
-      resolve: (_root, { id }, context) => visibleJob(context.session, String(id)),
+      args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
+      resolve: (_root, { id, queue }, context) => visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id)),
     }),
     jobs: t.connection({
       type: JobType,
@@ -181,30 +192,32 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       },
       resolve: (_root, args, context) =>
         input(() =>
-          service.enqueue({
-            queue: args.queue ?? 'default',
-            type: args.type,
-            payload: args.payload ?? {},
-            ...Object.fromEntries(Object.entries(args.options ?? {}).filter(([, value]) => value !== null && value !== undefined)),
-            ...(context.session.userId ? { requestedBy: context.session.userId } : {}),
-          }),
+          service.enqueue(
+            {
+              queue: args.queue ?? 'default',
+              type: args.type,
+              payload: args.payload ?? {},
+              ...Object.fromEntries(Object.entries(args.options ?? {}).filter(([, value]) => value !== null && value !== undefined)),
+            },
+            callerOf(context.session),
+          ),
         ),
     }),
     retryJob: t.field({
       type: JobType,
       description: 'Runs a failed or cancelled job again.',
       authScopes: { admin: true },
-      args: { id: t.arg.id({ required: true }) },
-      resolve: (_root, { id }) => input(() => service.retry(String(id))),
+      args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
+      resolve: (_root, { id, queue }) => input(() => service.retry(queue ?? DEFAULT_QUEUE, String(id))),
     }),
     cancelJob: t.field({
       type: JobType,
       description: 'Cancels a waiting, delayed or running job (a running one is signalled to stop).',
       authScopes: { $any: { admin: true, loggedIn: true } },
-      args: { id: t.arg.id({ required: true }) },
-      resolve: async (_root, { id }, context) => {
-        await visibleJob(context.session, String(id));
-        return input(() => service.cancel(String(id)));
+      args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
+      resolve: async (_root, { id, queue }, context) => {
+        await visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id));
+        return input(() => service.cancel(queue ?? DEFAULT_QUEUE, String(id)));
       },
     }),
     createSchedule: t.field({
@@ -219,14 +232,10 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       },
       resolve: (_root, args, context) =>
         input(() =>
-          service.createSchedule({
-            cron: args.cron,
-            timezone: args.timezone ?? 'UTC',
-            type: args.type,
-            payload: args.payload ?? {},
-            queue: args.queue ?? 'default',
-            ...(context.session.userId ? { createdBy: context.session.userId } : {}),
-          }),
+          service.createSchedule(
+            { cron: args.cron, timezone: args.timezone ?? 'UTC', type: args.type, payload: args.payload ?? {}, queue: args.queue ?? 'default' },
+            callerOf(context.session),
+          ),
         ),
     }),
     deleteSchedule: t.boolean({
@@ -239,16 +248,16 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
   builder.subscriptionFields((t) => ({
     jobUpdates: t.field({
       type: JobUpdateType,
-      description: 'Changes of one job (its current state first, ending when it finishes), or of a whole queue (admins).',
+      description: 'Changes of one job, by id and queue (default `default`): its current state first, ending when it finishes; or, with a queue alone, of the whole queue (admins).',
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { id: t.arg.id(), queue: t.arg.string() },
       subscribe: async (_root, { id, queue }, context) => {
-        if ((id == null) === (queue == null)) throw badUserInput('Give exactly one of id or queue');
-        if (queue != null) {
+        if (id == null && queue == null) throw badUserInput('Give an id (and its queue), or a queue alone');
+        if (id == null) {
           if (!isAdmin(context.session)) throw forbidden('Following a whole queue needs the admin role');
-          return service.updates({ queue });
+          return service.updates({ queue: queue! });
         }
-        return service.updates({ job: await visibleJob(context.session, String(id)) });
+        return service.updates({ job: await visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id)) });
       },
       resolve: (update) => update,
     }),

@@ -11,7 +11,7 @@ import type { EnqueueOptions, JobEvent, JobState } from '../../gateway/queue.ts'
 import type { JobsConfig } from './config.ts';
 import { flushHistory } from './history-recorder.ts';
 import { builtInTypes, DEFAULT_QUEUE } from './job-types/index.ts';
-import { InvalidPayloadError } from './job-types/job-type.ts';
+import { InvalidPayloadError, objectPayload } from './job-types/job-type.ts';
 import { jobsSql } from './sql.ts';
 
 export interface JobRow {
@@ -44,6 +44,7 @@ export interface ScheduleRow {
 }
 
 export interface FailureRow {
+  queue: string;
   job_id: string;
   attempt: number;
   error: string;
@@ -72,6 +73,23 @@ export class JobsInputError extends Error {
   }
 }
 
+/** A job the caller may not add; GraphQL answers FORBIDDEN. */
+export class JobsForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobsForbiddenError';
+  }
+}
+
+/**
+ * Who adds a job through the public API (GraphQL): an admin, or a user whose role is in
+ * JOBS_ENQUEUE_ROLES. The CLI passes none: an operator with the database may add anything.
+ */
+export interface ApiCaller {
+  admin: boolean;
+  userId: string | null;
+}
+
 export interface EnqueueRequest {
   queue?: string;
   type: string;
@@ -81,7 +99,6 @@ export interface EnqueueRequest {
   priority?: number;
   attempts?: number;
   backoffMs?: number;
-  requestedBy?: string;
 }
 
 const EVENT_STATE: Record<JobEvent['kind'], JobState> = {
@@ -136,17 +153,39 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
   hub.setMaxListeners(0);
   const watched = new Map<string, Promise<() => Promise<void>>>();
 
-  /** The type's payload rules, when it is one of ours; other plugins' types are checked when they run. */
-  const checkPayload = (type: string, payload: unknown) => {
-    const builtIn = builtInTypes[type];
-    if (!builtIn) return;
+  /**
+   * The type's payload rules, when it is one of ours (other plugins' types are checked when they
+   * run); returns the payload to store, which for a non-admin's job is what a user may ask.
+   */
+  const checkPayload = (queue: string, type: string, payload: unknown, caller?: ApiCaller): unknown => {
+    const builtIn = queue === DEFAULT_QUEUE ? builtInTypes[type] : undefined;
+    if (!builtIn) return payload;
     const unavailable = builtIn.unavailable?.(runtime);
     if (unavailable) throw new JobsInputError(unavailable);
     try {
-      builtIn.parse(payload, runtime.config);
+      const stored = caller && !caller.admin && builtIn.forUser ? builtIn.forUser(objectPayload(payload, type)) : payload;
+      builtIn.parse(stored, runtime.config);
+      return stored;
     } catch (error) {
       if (error instanceof InvalidPayloadError) throw new JobsInputError(`${type}: ${error.message}`);
       throw error;
+    }
+  };
+
+  /** The queue and type must exist, and through the API be open to the caller. */
+  const checkAccess = (queue: string, type: string, caller?: ApiCaller) => {
+    const queues = caller ? runtime.jobs.publicQueues() : runtime.jobs.queues();
+    if (!queues.includes(queue)) {
+      if (caller && runtime.jobs.queues().includes(queue)) throw new JobsForbiddenError(`Queue "${queue}" is internal to its plugin; its jobs cannot be added through the API`);
+      throw new JobsInputError(`No queue "${queue}"; queues: ${queues.join(', ')}`);
+    }
+    const access = runtime.jobs.access(queue, type);
+    if (access === null) throw new JobsInputError(`No job type "${type}" on queue "${queue}"; its types: ${runtime.jobs.types(queue).join(', ')}`);
+    if (!caller) return;
+    if (access === 'internal') throw new JobsForbiddenError(`Job type "${type}" of queue "${queue}" is internal to its plugin; it cannot be added through the API`);
+    if (access === 'admin' && !caller.admin) {
+      const open = runtime.jobs.types(queue).filter((t) => runtime.jobs.access(queue, t) === 'user');
+      throw new JobsForbiddenError(`Only admins may add ${type} jobs; JOBS_ENQUEUE_ROLES may add: ${open.join(', ') || 'none'} (queue "${queue}")`);
     }
   };
 
@@ -165,10 +204,10 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
   };
 
   /** From the history; a job added moments ago may only be in the queue yet. */
-  async function findJob(id: string): Promise<JobRow | null> {
-    const { rows } = await runtime.db.query<JobRow>(jobsSql('job-by-id'), [id]);
+  async function findJob(queue: string, id: string): Promise<JobRow | null> {
+    const { rows } = await runtime.db.query<JobRow>(jobsSql('job-by-id'), [queue, id]);
     if (rows[0]) return rows[0];
-    for (const queue of runtime.jobs.queues()) {
+    if (runtime.jobs.queues().includes(queue)) {
       const info = await runtime.queue.getJob(queue, id);
       if (info) {
         return {
@@ -196,29 +235,26 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
   return {
     job: findJob,
 
-    async enqueue(request: EnqueueRequest): Promise<JobRow> {
+    /** Adds a job; `caller` is who asks through the API (the CLI passes none). */
+    async enqueue(request: EnqueueRequest, caller?: ApiCaller): Promise<JobRow> {
       const queue = request.queue ?? DEFAULT_QUEUE;
-      if (!runtime.jobs.has(queue, request.type)) {
-        const types = runtime.jobs.types(queue);
-        throw new JobsInputError(
-          types.length > 0
-            ? `No job type "${request.type}" on queue "${queue}"; its types: ${types.join(', ')}`
-            : `No queue "${queue}"; queues: ${runtime.jobs.queues().join(', ')}`,
-        );
-      }
-      checkPayload(request.type, request.payload ?? {});
+      checkAccess(queue, request.type, caller);
+      const payload = checkPayload(queue, request.type, request.payload ?? {}, caller);
       const { config } = runtime;
+      // A non-admin's idempotency keys are their own: another user's same key is another job.
+      const jobId = request.jobId !== undefined && caller && !caller.admin ? `user\n${caller.userId}\n${request.jobId}` : request.jobId;
       const options: EnqueueOptions = {
         attempts: request.attempts ?? config.retryAttempts,
         backoff: { type: 'exponential', delayMs: request.backoffMs ?? config.retryDelayMs },
-        ...(request.jobId !== undefined ? { jobId: request.jobId } : {}),
+        ...(jobId !== undefined ? { jobId } : {}),
         ...(request.delayMs ? { delayMs: request.delayMs } : {}),
         ...(request.priority !== undefined ? { priority: request.priority } : {}),
-        ...(request.requestedBy !== undefined ? { requestedBy: request.requestedBy } : {}),
+        ...(caller?.userId ? { requestedBy: caller.userId } : {}),
+        ...(caller ? { requestedByRole: caller.admin ? 'admin' : 'user' } : {}),
       };
       let id: string;
       try {
-        ({ id } = await runtime.queue.add(queue, request.type, request.payload ?? {}, options));
+        ({ id } = await runtime.queue.add(queue, request.type, payload, options));
       } catch (error) {
         if (error instanceof RangeError) throw new JobsInputError(error.message);
         throw error;
@@ -230,13 +266,13 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
         queue,
         type: request.type,
         state: options.delayMs ? 'delayed' : 'waiting',
-        payload: request.payload ?? {},
+        payload,
         options,
         attempts_made: 0,
         max_attempts: options.attempts ?? 1,
         progress: null,
         last_error: null,
-        requested_by: request.requestedBy ?? null,
+        requested_by: options.requestedBy ?? null,
         created_at: new Date(),
         started_at: null,
         finished_at: null,
@@ -257,34 +293,35 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
       return rows;
     },
 
-    async failures(ids: readonly string[]): Promise<FailureRow[][]> {
-      const { rows } = await runtime.db.query<FailureRow>(jobsSql('failures-by-job'), [ids]);
-      return ids.map((id) => rows.filter((row) => row.job_id === id));
+    async failures(jobs: readonly { queue: string; id: string }[]): Promise<FailureRow[][]> {
+      const { rows } = await runtime.db.query<FailureRow>(jobsSql('failures-by-job'), [jobs.map((job) => job.queue), jobs.map((job) => job.id)]);
+      return jobs.map((job) => rows.filter((row) => row.queue === job.queue && row.job_id === job.id));
     },
 
-    async retry(id: string): Promise<JobRow> {
-      const job = await findJob(id);
-      if (!job) throw new JobsInputError(`No job ${id}`);
-      if (!(await runtime.queue.retry(job.queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
+    async retry(queue: string, id: string): Promise<JobRow> {
+      const job = await findJob(queue, id);
+      if (!job) throw new JobsInputError(`No job ${id} on queue "${queue}"`);
+      if (!(await runtime.queue.retry(queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
       return { ...job, state: 'waiting', finished_at: null };
     },
 
-    async cancel(id: string): Promise<JobRow> {
-      const job = await findJob(id);
-      if (!job) throw new JobsInputError(`No job ${id}`);
-      if (!(await runtime.queue.cancel(job.queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
+    async cancel(queue: string, id: string): Promise<JobRow> {
+      const job = await findJob(queue, id);
+      if (!job) throw new JobsInputError(`No job ${id} on queue "${queue}"`);
+      if (!(await runtime.queue.cancel(queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
       return { ...job, state: 'cancelled' };
     },
 
-    async createSchedule(request: { cron: string; timezone?: string; type: string; payload?: unknown; queue?: string; createdBy?: string }): Promise<ScheduleRow> {
+    /** Creates a schedule; `caller` is the admin who asks through the API (the CLI passes none). */
+    async createSchedule(request: { cron: string; timezone?: string; type: string; payload?: unknown; queue?: string }, caller?: ApiCaller): Promise<ScheduleRow> {
       const queue = request.queue ?? DEFAULT_QUEUE;
       const timezone = request.timezone ?? 'UTC';
-      if (!runtime.jobs.has(queue, request.type)) throw new JobsInputError(`No job type "${request.type}" on queue "${queue}"`);
+      checkAccess(queue, request.type, caller);
       checkCron(request.cron, timezone);
-      checkPayload(request.type, request.payload ?? {});
+      checkPayload(queue, request.type, request.payload ?? {}, caller);
       const id = randomUUID();
       await applySchedule({ id, queue, type: request.type, cron: request.cron, timezone, payload: request.payload ?? {} });
-      const { rows } = await runtime.db.query<ScheduleRow>(jobsSql('schedule-insert'), [id, queue, request.type, request.cron, timezone, JSON.stringify(request.payload ?? {}), request.createdBy ?? null]);
+      const { rows } = await runtime.db.query<ScheduleRow>(jobsSql('schedule-insert'), [id, queue, request.type, request.cron, timezone, JSON.stringify(request.payload ?? {}), caller?.userId ?? null]);
       return rows[0]!;
     },
 

@@ -2,8 +2,15 @@
  * http-request: calls a URL on a host from JOBS_HTTP_ALLOWED_HOSTS (so a job cannot be pointed at
  * internal addresses), with a timeout, retrying only on 5xx answers and network errors, never
  * following redirects (a redirect could leave the allow-list), and optionally signing the body.
+ * The host is resolved once, its addresses checked (no private, loopback or link-local address
+ * unless the allow-list names that host or address itself), and the request connects to exactly
+ * those addresses, so a name that resolves elsewhere a moment later (DNS rebinding) gains nothing.
  */
 import { createHmac } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { PermanentJobError } from '../../../gateway/queue.ts';
 import { InvalidPayloadError, objectPayload, optionalNumber, requiredString, type JobType } from './job-type.ts';
 
@@ -22,16 +29,78 @@ export interface HttpRequestPayload {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** `example.com`, `example.com:8443` or `*.example.com` (any subdomain, not the apex). */
-export function hostAllowed(url: URL, allowed: readonly string[]): boolean {
-  const host = url.hostname.toLowerCase();
+/** Headers the request itself sets; a payload naming them could reach another virtual host or desync the body. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+
+/** An allow-list entry: `host` or `[v6]`, and its port if it names one. */
+function parseEntry(entry: string): { pattern: string; port: string | undefined } {
+  if (entry.startsWith('[')) return { pattern: entry.slice(0, entry.indexOf(']') + 1), port: entry.split(']:')[1] };
+  const [pattern, port] = entry.split(':');
+  return { pattern: pattern!, port };
+}
+
+/** The entries for `url`'s port: an entry without a port is for 80 and 443 only, `host:port` for that port. */
+function entriesForPort(url: URL, allowed: readonly string[]): { pattern: string }[] {
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return allowed.some((entry) => {
-    const [pattern, allowedPort] = entry.startsWith('[') ? [entry.slice(0, entry.indexOf(']') + 1), entry.split(']:')[1]] : entry.split(':');
-    if (allowedPort !== undefined && allowedPort !== port) return false;
-    if (pattern!.startsWith('*.')) return host.endsWith(pattern!.slice(1)) && host.length > pattern!.length - 1;
-    return host === pattern;
+  return allowed.map(parseEntry).filter((entry) => (entry.port === undefined ? port === '80' || port === '443' : entry.port === port));
+}
+
+/** The entries that let `url` through: `example.com`, `*.example.com` (any subdomain, not the apex). */
+function matchingEntries(url: URL, allowed: readonly string[]): { pattern: string; wildcard: boolean }[] {
+  const host = url.hostname.toLowerCase();
+  return entriesForPort(url, allowed).flatMap(({ pattern }): { pattern: string; wildcard: boolean }[] => {
+    if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 ? [{ pattern, wildcard: true }] : [];
+    return host === pattern ? [{ pattern, wildcard: false }] : [];
   });
+}
+
+export function hostAllowed(url: URL, allowed: readonly string[]): boolean {
+  return matchingEntries(url, allowed).length > 0;
+}
+
+/** Addresses no job may reach unless the allow-list names them (or their host) itself. */
+const NON_PUBLIC = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
+  ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  // Unspecified, loopback and IPv4-compatible; NAT64, 6to4 and Teredo carry an IPv4 address inside; unique-local, link-local, multicast, documentation.
+  ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+
+/** Whether `address` is on the public internet (IPv4-mapped IPv6 addresses are judged as IPv4). */
+export function isPublicAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return false;
+  return !NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Checks the addresses `url`'s host resolved to: a non-public one only when the allow-list names
+ * the host exactly (not through `*.domain`) or names the address itself.
+ */
+export function checkAddresses(url: URL, addresses: readonly string[], allowed: readonly string[]): void {
+  if (matchingEntries(url, allowed).some((entry) => !entry.wildcard)) return;
+  const listed = new Set(entriesForPort(url, allowed).map((entry) => entry.pattern.replace(/^\[|\]$/g, '')));
+  for (const address of addresses) {
+    if (!isPublicAddress(address) && !listed.has(address)) {
+      throw new PermanentJobError(`host ${url.hostname} resolved to ${address}, which is not a public address; JOBS_HTTP_ALLOWED_HOSTS must name the host or address itself to allow it`);
+    }
+  }
+}
+
+/** Resolves the host once and checks every address; the lookup hands exactly those to the connection. */
+async function checkedLookup(url: URL, allowed: readonly string[]): Promise<LookupFunction> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const resolved = isIP(host) ? [{ address: host, family: isIP(host) }] : await dnsLookup(host, { all: true });
+  checkAddresses(url, resolved.map((entry) => entry.address), allowed);
+  return (_hostname, options, callback) => {
+    const candidates = options.family ? resolved.filter((entry) => entry.family === options.family) : resolved;
+    if (candidates.length === 0) return callback(Object.assign(new Error(`no IPv${options.family} address for ${host}`), { code: 'ENOTFOUND' }), '', 0);
+    if (options.all) return callback(null, candidates);
+    callback(null, candidates[0]!.address, candidates[0]!.family);
+  };
 }
 
 /** Stripe-style: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
@@ -44,6 +113,12 @@ class ServerError extends Error {}
 
 export const httpRequest: JobType<HttpRequestPayload> = {
   description: 'Calls an HTTP endpoint on an allowed host; retries on 5xx and network errors',
+  // Users reach only the hosts the operator listed, and their requests go out unsigned.
+  access: 'user',
+  forUser(payload) {
+    if (payload['sign'] === true) throw new InvalidPayloadError('only jobs an admin enqueues are signed; leave sign out');
+    return { ...payload, sign: false };
+  },
   unavailable: (runtime) =>
     runtime.config.httpAllowedHosts.length === 0 ? 'http-request may call no host: list the allowed hosts in JOBS_HTTP_ALLOWED_HOSTS' : null,
   parse(raw, config) {
@@ -67,6 +142,7 @@ export const httpRequest: JobType<HttpRequestPayload> = {
     if (typeof rawHeaders !== 'object' || rawHeaders === null || Array.isArray(rawHeaders)) throw new InvalidPayloadError('headers must be an object of strings');
     for (const [name, value] of Object.entries(rawHeaders)) {
       if (typeof value !== 'string') throw new InvalidPayloadError(`header ${name} must be a string`);
+      if (RESERVED_HEADERS.has(name.toLowerCase())) throw new InvalidPayloadError(`header ${name} is set by the request itself`);
       headers[name.toLowerCase()] = value;
     }
     let body: string | undefined;
@@ -88,27 +164,44 @@ export const httpRequest: JobType<HttpRequestPayload> = {
   async run(payload, job, runtime) {
     const headers = { ...payload.headers };
     if (payload.sign) headers['x-plugboard-signature'] = signature(runtime.config.httpSigningSecret!, payload.body ?? '');
-    let response: Response;
-    try {
-      response = await fetch(payload.url, {
-        method: payload.method,
-        headers,
-        body: payload.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([job.signal, AbortSignal.timeout(payload.timeoutMs)]),
-      });
-    } catch (error) {
-      if (job.signal.aborted) throw job.signal.reason;
-      const cause = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${payload.timeoutMs} ms` : (error as Error).cause ? String((error as Error & { cause: unknown }).cause) : String(error);
-      throw new ServerError(`${payload.method} ${payload.url.origin}${payload.url.pathname} failed: ${cause}`);
-    }
-    const text = (await response.text()).slice(0, MAX_RESPONSE_BYTES);
+    if (payload.body !== undefined) headers['content-length'] = String(Buffer.byteLength(payload.body));
     const where = `${payload.method} ${payload.url.origin}${payload.url.pathname}`;
-    if (response.status >= 500) throw new ServerError(`${where} answered ${response.status}`);
-    if (response.status >= 300 && response.status < 400) {
-      throw new PermanentJobError(`${where} answered ${response.status} redirecting to ${response.headers.get('location') ?? '?'}; redirects are not followed`);
+    const timeout = AbortSignal.timeout(payload.timeoutMs);
+    const signal = AbortSignal.any([job.signal, timeout]);
+    let status: number;
+    let contentType: string | null;
+    let text: string;
+    try {
+      const lookup = await checkedLookup(payload.url, runtime.config.httpAllowedHosts);
+      // node:http follows no redirects; the response is read up to MAX_RESPONSE_BYTES.
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = (payload.url.protocol === 'https:' ? https : http).request(payload.url, { method: payload.method, headers, lookup, signal, agent: false }, resolve);
+        request.once('error', reject);
+        request.end(payload.body);
+      });
+      status = response.statusCode ?? 0;
+      contentType = response.headers['content-type'] ?? null;
+      const location = response.headers.location;
+      let size = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        if (size < MAX_RESPONSE_BYTES) chunks.push(chunk);
+        size += chunk.length;
+        if (size >= MAX_RESPONSE_BYTES) {
+          response.destroy();
+          break;
+        }
+      }
+      text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_BYTES);
+      if (status >= 300 && status < 400) throw new PermanentJobError(`${where} answered ${status} redirecting to ${location ?? '?'}; redirects are not followed`);
+    } catch (error) {
+      if (error instanceof PermanentJobError) throw error;
+      if (job.signal.aborted) throw job.signal.reason;
+      const cause = timeout.aborted ? `no answer within ${payload.timeoutMs} ms` : error instanceof Error ? error.message : String(error);
+      throw new ServerError(`${where} failed: ${cause}`);
     }
-    if (response.status >= 400) throw new PermanentJobError(`${where} answered ${response.status}: ${text.slice(0, 200)}`);
-    return { status: response.status, contentType: response.headers.get('content-type'), body: text };
+    if (status >= 500) throw new ServerError(`${where} answered ${status}`);
+    if (status >= 400) throw new PermanentJobError(`${where} answered ${status}: ${text.slice(0, 200)}`);
+    return { status, contentType, body: text };
   },
 };

@@ -43,6 +43,8 @@ export function builtInQueue(runtime: PluginRuntime<JobsConfig>): QueueDefinitio
     };
   }
   return {
+    public: true,
+    userTypes: Object.keys(builtInTypes).filter((name) => builtInTypes[name]!.access === 'user'),
     // Read when workers start, after the runtime has its config.
     get concurrency() {
       return runtime.config.concurrency;

@@ -9,6 +9,13 @@ import type { JobsConfig } from '../config.ts';
 
 export interface JobType<Payload> {
   description: string;
+  /**
+   * Who may add it through the API: admins only (the default), or `user`: the roles in
+   * JOBS_ENQUEUE_ROLES too. Only types that cannot reach beyond what the operator allowed are `user`.
+   */
+  access?: 'admin' | 'user';
+  /** The payload a non-admin's job is stored and run with (e.g. never signed); throws InvalidPayloadError for what only admins may ask. */
+  forUser?(payload: Record<string, unknown>): Record<string, unknown>;
   /** Why this type cannot run in this deployment (missing config or plugin), or null. */
   unavailable?(runtime: PluginRuntime<JobsConfig>): string | null;
   /** Throws InvalidPayloadError naming what is wrong. */

@@ -1,7 +1,7 @@
 -- A page of jobs, newest first, filtered; keyset-paged on (created_at, id) after the cursor $4/$5.
 SELECT j.*, r.result, j.created_at::text AS cursor_at
 FROM jobs.jobs j
-LEFT JOIN jobs.job_results r ON r.job_id = j.id
+LEFT JOIN jobs.job_results r ON r.queue = j.queue AND r.job_id = j.id AND r.job_created_at IS NOT DISTINCT FROM j.job_created_at
 WHERE ($1::text IS NULL OR j.queue = $1)
   AND ($2::text IS NULL OR j.state = $2)
   AND ($3::text IS NULL OR j.type = $3)

@@ -86,10 +86,12 @@ export default definePlugin({
       }),
     }));
   },
-  // A job type of this plugin's own queue, reporting progress as it counts.
+  // A job type of this plugin's own queue, reporting progress as it counts; users may add it.
   jobs: () => ({
     echo: {
       concurrency: 2,
+      public: true,
+      userTypes: ['count'],
       handlers: {
         count: async (data, job) => {
           const { to, stepMs } = data as { to: number; stepMs: number };
