@@ -319,7 +319,7 @@ describe('operational routes', () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 5, notApplied: 0 } } });
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6, notApplied: 0 } } });
   });
 
   it('exports Prometheus metrics per operation name', async () => {

@@ -60,7 +60,7 @@ describe('embedded Postgres (no DATABASE_URL)', () => {
     const first = await serveGateway(env);
     expect(first.output()).toMatch(/"initialised":true[^\n]*"msg":"embedded Postgres started"/);
     const ready = await (await fetch(`${first.url}/readyz`)).json();
-    expect(ready).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 5 } } });
+    expect(ready).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6 } } });
     const write = await fetch(`${first.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET },
