@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -14,5 +15,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most test time is spent waiting on Postgres, Redis and child processes, so two files at a
+    // time pay off even on two cores (vitest's default, cores - 1, runs them one by one there).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
