@@ -9,8 +9,9 @@
  */
 import { lookup } from 'node:dns/promises';
 import { Agent, type RequestOptions } from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { isPublicAddress } from '../../gateway/public-address.ts';
 
 /** `host` (port 443), `host:port`, `*.domain` (any subdomain, not the apex), or an IP address. */
 export interface PushHostRule {
@@ -69,28 +70,6 @@ export function ruleFor(host: string, port: number, rules: readonly PushHostRule
   const address = isIP(canonical) !== 0;
   return rules.find((rule) => rule.port === port && rule.address === address
     && (rule.wildcard ? canonical.endsWith(`.${rule.host}`) : canonical === rule.host));
-}
-
-/**
- * Loopback, private, link-local, shared, documentation, multicast and reserved ranges. Two lists:
- * a BlockList matches IPv4 addresses against IPv6 rules too (as IPv4-mapped addresses).
- */
-const NOT_PUBLIC_V4 = new BlockList();
-const NOT_PUBLIC_V6 = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NOT_PUBLIC_V4.addSubnet(network, prefix, 'ipv4');
-// IPv4-compatible, -mapped and -translated (NAT64) forms, 6to4 and Teredo carry an IPv4 address: none is a push service.
-for (const [network, prefix] of [
-  ['::', 96], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['2002::', 16],
-  ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) NOT_PUBLIC_V6.addSubnet(network, prefix, 'ipv6');
-
-export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  return family === 4 ? !NOT_PUBLIC_V4.check(address, 'ipv4') : !NOT_PUBLIC_V6.check(address, 'ipv6');
 }
 
 /**

@@ -10,7 +10,8 @@ import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import { isPublicAddress } from '../../../gateway/public-address.ts';
 import { PermanentJobError } from '../../../gateway/queue.ts';
 import { InvalidPayloadError, objectPayload, optionalNumber, requiredString, type JobType } from './job-type.ts';
 
@@ -56,24 +57,6 @@ function matchingEntries(url: URL, allowed: readonly string[]): { pattern: strin
 
 export function hostAllowed(url: URL, allowed: readonly string[]): boolean {
   return matchingEntries(url, allowed).length > 0;
-}
-
-/** Addresses no job may reach unless the allow-list names them (or their host) itself. */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24],
-  ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  // Unspecified, loopback and IPv4-compatible; NAT64, 6to4 and Teredo carry an IPv4 address inside; unique-local, link-local, multicast, documentation.
-  ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-
-/** Whether `address` is on the public internet (IPv4-mapped IPv6 addresses are judged as IPv4). */
-export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  return !NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**
