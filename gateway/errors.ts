@@ -48,6 +48,16 @@ export function isUnavailable(error: unknown): boolean {
   return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error.message);
 }
 
+/**
+ * Postgres refused the data itself: SQLSTATE class 22 (data exception: `\u0000` in text or JSON,
+ * a number out of range, an unreadable date) or 54 (over a limit, e.g. a key too long to index).
+ * Input that can never be stored, so the answer is a 4xx, not a retry.
+ */
+export function isRefusedValue(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code);
+}
+
 export function codedError(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }

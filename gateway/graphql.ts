@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Authenticate, Session } from './auth.ts';
 import type { Context } from './builder.ts';
-import { ErrorCode, isUnavailable } from './errors.ts';
+import { ErrorCode, isRefusedValue, isUnavailable } from './errors.ts';
 import { useQueryLimits } from './limits.ts';
 import { createLoaders } from './loaders.ts';
 import { currentRequestId, newRequestId } from './logger.ts';
@@ -102,6 +102,14 @@ export function createErrorMasker(settings: GatewaySettings, log: Logger): (erro
         nodes: graphqlError?.nodes,
         path: graphqlError?.path,
         extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+      });
+    }
+    if (isRefusedValue(cause)) {
+      log.warn({ err: cause, path: graphqlError?.path }, 'Postgres refused a value');
+      return new GraphQLError(`A value cannot be stored: ${(cause as Error).message}`, {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
       });
     }
     log.error({ err: cause, path: graphqlError?.path }, 'unexpected error in a resolver');

@@ -23,7 +23,7 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { Session } from './auth.ts';
-import { ErrorCode } from './errors.ts';
+import { ErrorCode, isRefusedValue } from './errors.ts';
 import type { GraphQLServer } from './graphql.ts';
 import type { OperationMetrics } from './metrics.ts';
 import { BodyTooLarge, readLimited, sendJson, type RouteHandler } from './http.ts';
@@ -296,9 +296,8 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
       const coded = error as { message?: string; extensions?: { code?: string } };
       const code = coded.extensions?.code;
       if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR) return fail(response, 400, code, coded.message ?? 'Event refused');
-      // Postgres refused the data itself (class 22: bad value; 54: over a limit): a retry would too.
-      const state = (error as { code?: unknown }).code;
-      if (typeof state === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(state)) {
+      // A retry would be refused too.
+      if (isRefusedValue(error)) {
         log.warn({ err: error, trigger, eventId: id }, 'Hasura event refused: Postgres cannot store its data');
         return fail(response, 400, ErrorCode.BAD_REQUEST, 'The event holds data that cannot be stored');
       }

@@ -15,7 +15,7 @@ import { escapeIdentifier, type PoolClient } from 'pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction } from './db.ts';
-import { ErrorCode, isUnavailable } from './errors.ts';
+import { ErrorCode, isRefusedValue, isUnavailable } from './errors.ts';
 import { BodyTooLarge, readLimited, sendError, sendJson } from './http.ts';
 import type { QueueDefinition } from './jobs.ts';
 import { topic, type PubSub } from './pubsub.ts';
@@ -180,12 +180,6 @@ function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: nu
       waiting.push({ item, resolve, reject });
       void next();
     });
-}
-
-/** The SQLSTATE of a Postgres error. */
-function sqlState(error: unknown): string | undefined {
-  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -380,7 +374,7 @@ export function createWebhookLog(options: {
         stored = await insertOne(event);
       } catch (error) {
         // A data exception (class 22, e.g. an unpaired \ud800 in jsonb) will fail every redelivery too.
-        if (sqlState(error)?.startsWith('22')) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
+        if (isRefusedValue(error)) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
         if (!isUnavailable(error)) throw error;
         services().log.warn({ err: error, plugin }, 'webhook not stored: the database is unavailable');
         return sendError(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');

@@ -288,6 +288,16 @@ describe('bad input', () => {
     expect(logged).toMatchObject({ msg: 'unexpected error in a resolver', err: { message: 'database password is hunter2' } });
   });
 
+  it('answers BAD_USER_INPUT, not a masked 500, when Postgres refuses a value (\\u0000 in text), and stores nothing', async () => {
+    const request = JSON.stringify({ query: 'mutation($b: String!) { echo(body: $b) { id } }', variables: { b: 'a\u0000b' } });
+    const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
+    const before = (await gateway.gql('{ echoCount }', { headers: admin })).body.data?.['echoCount'];
+    const body = (await (await post(request, admin)).json()) as { errors?: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors?.[0]?.extensions['code']).toBe('BAD_USER_INPUT');
+    expect(body.errors?.[0]?.message).toMatch(/^A value cannot be stored: /);
+    expect((await gateway.gql('{ echoCount }', { headers: admin })).body.data?.['echoCount']).toBe(before);
+  });
+
   it('answers 404 with a JSON error for unknown routes', async () => {
     const response = await fetch(`${gateway.url}/nope`);
     expect(response.status).toBe(404);
