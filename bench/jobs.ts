@@ -68,10 +68,13 @@ async function rawBullMQ(): Promise<Figures> {
       await queue.addBulk(Array.from({ length: n }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED } })));
     },
     async (onDone) => {
-      const worker = new Worker(name, async () => undefined, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED });
+      // BullMQ leaves a connection it was handed open on close: this one is ours to end.
+      const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+      const worker = new Worker(name, async () => undefined, { connection: workerConnection, prefix, concurrency: CONCURRENCY, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED });
       worker.on('completed', onDone);
       return async () => {
         await worker.close();
+        workerConnection.disconnect();
       };
     },
   );
