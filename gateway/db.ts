@@ -376,7 +376,7 @@ export async function startEmbeddedPostgres(options: {
   };
 
   const started = Date.now();
-  let server: ChildProcess | undefined;
+  let server: ChildProcess;
   try {
     if (initialised) {
       await mkdir(pgDir, { recursive: true, mode: 0o700 });
@@ -399,12 +399,13 @@ export async function startEmbeddedPostgres(options: {
     }
     server = await startServer(binaries, ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], spawnOptions, remember);
   } catch (error) {
-    if (server) await stopChild(server);
     if (error instanceof EmbeddedPostgresError) throw error;
     const detail = [errorText(error), ...recent.slice(-3)].join(' | ');
     const hint = asRoot && /Permission denied|EACCES/.test(detail)
       ? ' As root, Postgres runs as the `postgres` system user: every directory above PLUGBOARD_DATA_DIR must be enterable by it, so pick a data dir such as /var/lib/plugboard,'
-      : ' Move PLUGBOARD_DATA_DIR aside to start over with a new cluster,';
+      : /could not bind|could not create any TCP\/IP sockets/.test(recent.join('\n'))
+        ? ' Pick a free PLUGBOARD_EMBEDDED_PG_PORT (or leave it unset),'
+        : ' Move PLUGBOARD_DATA_DIR aside to start over with a new cluster,';
     throw new EmbeddedPostgresError(`The embedded Postgres failed to start in ${pgDir}: ${detail}.${hint} ${OR_OWN_POSTGRES}.`);
   }
 

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +102,24 @@ describe('an embedded Postgres that cannot start exits 2 with one paragraph', ()
     expectOneParagraph(run.stderr);
     expect(run.stderr).toMatch(/PLUGBOARD_DATA_DIR \(.*a-file\/data\), which cannot be created or used \(ENOTDIR/);
     expect(run.stderr).toMatch(/Set PLUGBOARD_DATA_DIR to a writable directory, or set DATABASE_URL/);
+  });
+
+  it('a PLUGBOARD_EMBEDDED_PG_PORT already in use: says to pick another', async () => {
+    const taken = createServer();
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening));
+    // Reachable by the postgres user (as root), so the cluster stays in it.
+    const dataDir = await mkdtemp(join(tmpdir(), 'plugboard-port-taken-'));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const run = await runCli(['serve'], { PORT: '0', PLUGBOARD_DATA_DIR: dataDir, PLUGBOARD_EMBEDDED_PG_PORT: String(port) });
+      expect(run.code, run.stderr).toBe(2);
+      expectOneParagraph(run.stderr);
+      expect(run.stderr).toMatch(/^The embedded Postgres failed to start in .*could not create any TCP\/IP sockets/);
+      expect(run.stderr).toMatch(/Pick a free PLUGBOARD_EMBEDDED_PG_PORT \(or leave it unset\), or set DATABASE_URL/);
+    } finally {
+      taken.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('a data dir holding a cluster Postgres refuses: says so, and how to start over', async () => {
