@@ -253,7 +253,7 @@ async function clusterDirFor(user: SystemUser, dataDir: string, fresh: boolean, 
     await chmod(home, 0o755);
     await writeFile(resolve(home, 'data-dir'), `${dataDir}\n`);
     // No credentials means a new data dir at the same path: the cluster left here is not its own.
-    if (fresh) await rm(cluster, { recursive: true, force: true });
+    if (fresh && !(await runningServer(cluster))) await rm(cluster, { recursive: true, force: true });
     if (link?.isSymbolicLink() && (await readlink(inPlace)) !== cluster) await rm(inPlace);
     if (!link?.isSymbolicLink() || !existsSync(inPlace)) await symlink(cluster, inPlace).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -367,8 +367,12 @@ export async function startEmbeddedPostgres(options: {
     if (existsSync(pgDir) && readdirSync(pgDir).length > 0) await rm(pgDir, { recursive: true, force: true });
     password = randomBytes(18).toString('base64url');
     await writeFile(credentialsFile, JSON.stringify({ user: 'postgres', password }) + '\n', { mode: 0o600 });
-  } else {
+  } else if (existsSync(credentialsFile)) {
     password = await savedPassword();
+  } else {
+    throw new EmbeddedPostgresError(
+      `The embedded Postgres cluster in ${pgDir} has no credentials: ${credentialsFile}, written when the cluster was created, is gone. Restore that file, move ${pgDir} aside to start over with a new cluster, ${OR_OWN_POSTGRES}.`,
+    );
   }
 
   const port = options.port ?? (await freePort());

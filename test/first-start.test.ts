@@ -126,6 +126,21 @@ describe('an embedded Postgres that cannot start exits 2 with one paragraph', ()
     }
   });
 
+  it('a cluster whose credentials file is gone: says which file, and how to start over', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'plugboard-no-credentials-'));
+    try {
+      await mkdir(join(dataDir, 'postgres'));
+      await writeFile(join(dataDir, 'postgres', 'PG_VERSION'), '18\n');
+      const run = await runCli(['serve'], { PORT: '0', PLUGBOARD_DATA_DIR: dataDir });
+      expect(run.code, run.stderr).toBe(2);
+      expectOneParagraph(run.stderr);
+      expect(run.stderr).toMatch(/has no credentials: .*embedded-postgres\.json, written when the cluster was created, is gone/);
+      expect(run.stderr).toMatch(/move .*postgres aside to start over with a new cluster, or set DATABASE_URL/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a data dir holding a cluster Postgres refuses: says so, and how to start over', async () => {
     // Reachable by the postgres user (as root), so it is Postgres itself that refuses.
     const dataDir = await mkdtemp(join(tmpdir(), 'plugboard-foreign-'));
