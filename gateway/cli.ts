@@ -13,7 +13,7 @@ import { UsageError } from './errors.ts';
 import { actionFields } from './hasura.ts';
 import { hasuraMetadata, METADATA_DIR, pluginTables } from './hasura-metadata.ts';
 import { collectConfigErrors, ConfigError, readConfig, type Env } from './config.ts';
-import { openDatabase, type Database } from './db.ts';
+import { EmbeddedPostgresError, openDatabase, type Database } from './db.ts';
 import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
 import { MigrationError, migrationStatus, runMigrations } from './migrations.ts';
@@ -317,7 +317,7 @@ export async function runCli(argv: string[], registry: readonly Plugin[], env: E
       if (error.message) io.err(error.message);
       return error.code;
     }
-    if (error instanceof ConfigError || error instanceof UsageError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof EmbeddedPostgresError) {
       io.err(error.message);
       return 2;
     }

@@ -118,6 +118,26 @@ describe('production mode', () => {
       await gateway.close();
     }
   });
+
+  it('serves GraphiQL from the package: the page loads nothing from another origin', async () => {
+    const gateway = await startTestGateway({ databaseUrl: db.url });
+    try {
+      const response = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } });
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      const page = await response.text();
+      // Scripts, styles, icon and editor workers are inline (a public CDN's page fetches them).
+      expect(page).toContain('YogaGraphiQL.renderYogaGraphiQL');
+      const external = [
+        ...page.matchAll(/\b(?:src|href)\s*=\s*["']?((?:https?:)?\/\/[^"'\s>]+)/gi),
+        ...page.matchAll(/url\(\s*["']?((?:https?:)?\/\/[^"')\s]+)/gi),
+        ...page.matchAll(/@import\s+(?:url\()?\s*["']?((?:https?:)?\/\/[^"')\s;]+)/gi),
+        ...page.matchAll(/["']((?:https?:)?\/\/[^"'\s]+\.(?:js|css|mjs))["']/gi),
+      ].map((match) => match[1]).filter((url) => new URL(url!, gateway.url).origin !== new URL(gateway.url).origin);
+      expect(external).toEqual([]);
+    } finally {
+      await gateway.close();
+    }
+  });
 });
 
 describe('/metrics and /readyz checks kept from the public', () => {

@@ -42,10 +42,16 @@ export interface ServingGateway {
   stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
-/** Starts `plugboard serve` and resolves once it logs that it listens. */
-export function serveGateway(env: Record<string, string>, timeoutMs = 90_000): Promise<ServingGateway> {
+/**
+ * Starts `plugboard serve` and resolves once it logs that it listens. `from` runs the CLI of
+ * another copy of the checkout, in a working directory of its own.
+ */
+export function serveGateway(env: Record<string, string>, timeoutMs = 90_000, from: { cli?: string; cwd?: string } = {}): Promise<ServingGateway> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'info', ...env } });
+    const child = spawn(process.execPath, [from.cli ?? CLI, 'serve'], {
+      cwd: from.cwd,
+      env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    });
     let output = '';
     const exited = new Promise<number | string | null>((done) => child.on('exit', (code, signal) => done(code ?? signal)));
     const timer = setTimeout(() => {
