@@ -26,7 +26,7 @@ import type { Session } from './auth.ts';
 import { ErrorCode, isRefusedValue } from './errors.ts';
 import type { GraphQLServer } from './graphql.ts';
 import type { OperationMetrics } from './metrics.ts';
-import { BodyTooLarge, readLimited, sendJson, type RouteHandler } from './http.ts';
+import { BodyTooLarge, readBody, sendJson, type RouteHandler } from './http.ts';
 
 export const SECRET_HEADER = 'x-plugboard-action-secret';
 export const ACTIONS_PATH = '/hasura/actions';
@@ -127,7 +127,7 @@ async function readJson(request: IncomingMessage, response: ServerResponse, body
   }
   let body: unknown;
   try {
-    body = JSON.parse((await readLimited(request, bodyLimit)).toString('utf8'));
+    body = JSON.parse((await readBody(request, response, bodyLimit)).toString('utf8'));
   } catch (error) {
     if (error instanceof BodyTooLarge) fail(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Body over ${bodyLimit} bytes`);
     else if (error instanceof SyntaxError) fail(response, 400, ErrorCode.BAD_REQUEST, 'Body is not valid JSON');

@@ -81,18 +81,44 @@ export function sendError(response: ServerResponse, status: number, code: string
   sendJson(response, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/** A body over the route's limit (readBody has set `connection: close` on the response). */
 export class BodyTooLarge extends Error {}
 
-/** Reads a body of unknown length (chunked), refusing more than `limit` bytes. */
-export async function readLimited(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** What readBody reads and drops past the limit before it stops listening (then the client may see a reset). */
+const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a request body of at most `limit` bytes, declared (Content-Length) or counted (chunked).
+ * Over the limit it throws BodyTooLarge, but only once the client has finished sending: the rest
+ * is read and dropped, so a client still writing reads the route's 413 instead of a reset
+ * connection (a socket closed under a client's write is an EPIPE or ECONNRESET there). How long a
+ * client may take is the server's request timeout; what it may send, MAX_DRAINED_BYTES more.
+ */
+export function readBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  let over = declared > limit;
   let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      request.off('data', onData).off('end', onEnd).off('error', settle);
+      if (error) return reject(error);
+      if (!over) return resolve(Buffer.concat(chunks));
+      response.setHeader('connection', 'close');
+      reject(new BodyTooLarge());
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (!over && size <= limit) return void chunks.push(chunk);
+      over = true;
+      chunks.length = 0;
+      // Past this, answer now; Node drops the rest of the body itself.
+      if (size > limit + MAX_DRAINED_BYTES) settle();
+    };
+    const onEnd = () => settle();
+    if (over && declared > limit + MAX_DRAINED_BYTES) return settle();
+    request.on('data', onData).once('end', onEnd).once('error', settle);
+  });
 }
 
 /** Headers for authentication; HTTP Basic carries the admin secret as its password (browsers). */
@@ -234,16 +260,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   async function handleGraphQL(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const declared = request.headers['content-length'];
-    // Node's parser stops at Content-Length, so checking the declared size is enough.
-    if (declared !== undefined && Number(declared) > bodyLimit) return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, tooLarge);
-    if (declared === undefined && request.headers['transfer-encoding'] !== undefined) {
-      // A chunked body has no declared size: read it here, counting, and hand yoga the bytes
-      // (whatwg-node takes a pre-read `request.body`, as it does from body-parsing frameworks).
+    // A body of declared size within the limit goes to yoga unread: Node's parser stops at
+    // Content-Length. One over the limit, or chunked (no declared size), is read here, counting,
+    // and yoga gets the bytes (whatwg-node takes a pre-read `request.body`, as from body parsers).
+    if ((declared !== undefined && Number(declared) > bodyLimit) || (declared === undefined && request.headers['transfer-encoding'] !== undefined)) {
       try {
-        Object.assign(request, { body: await readLimited(request, bodyLimit) });
+        Object.assign(request, { body: await readBody(request, response, bodyLimit) });
       } catch (error) {
         if (!(error instanceof BodyTooLarge)) throw error;
-        response.setHeader('connection', 'close');
         return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, tooLarge);
       }
     }

@@ -16,7 +16,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction } from './db.ts';
 import { ErrorCode, isRefusedValue, isUnavailable } from './errors.ts';
-import { BodyTooLarge, readLimited, sendError, sendJson } from './http.ts';
+import { BodyTooLarge, readBody, sendError, sendJson } from './http.ts';
 import type { QueueDefinition } from './jobs.ts';
 import { topic, type PubSub } from './pubsub.ts';
 import { errorMessage, type QueuePort } from './queue.ts';
@@ -352,12 +352,9 @@ export function createWebhookLog(options: {
       if (!/^application\/json\b/i.test(contentType)) return sendError(response, 415, ErrorCode.BAD_REQUEST, 'Webhooks must be sent as application/json');
       let body: Buffer;
       try {
-        const declared = Number(request.headers['content-length'] ?? NaN);
-        if (declared > bodyLimit) throw new BodyTooLarge();
-        body = await readLimited(request, bodyLimit);
+        body = await readBody(request, response, bodyLimit);
       } catch (error) {
         if (!(error instanceof BodyTooLarge)) throw error;
-        response.setHeader('connection', 'close');
         return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Webhook body is larger than ${bodyLimit} bytes`);
       }
       let event: WebhookEvent;
