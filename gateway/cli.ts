@@ -300,7 +300,8 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
     plugin.commands(command, async () => {
       // The commanded plugin runs even when PLUGBOARD_PLUGINS leaves it out; its config must hold.
       const plugins = await openPlugins(manifest.name);
-      return plugins.instances.find((instance) => instance.selected.manifest.name === manifest.name)!.runtime;
+      const { runtime, instance } = plugins.instances.find((found) => found.selected.manifest.name === manifest.name)!;
+      return { runtime, instance: instance() };
     });
   }
   return program;

@@ -80,9 +80,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const { database, pubsub, queue } = services;
     plugins.attach(services);
 
-    for (const { selected: entry, runtime } of plugins.instances) {
-      await entry.plugin.start?.(runtime);
-      if (entry.plugin.stop) cleanup.push(async () => entry.plugin.stop!(runtime));
+    for (const { selected: entry, runtime, instance } of plugins.instances) {
+      // The services are attached now, so each plugin's instance is set up here (once).
+      const made = instance();
+      await entry.plugin.start?.(runtime, made);
+      if (entry.plugin.stop) cleanup.push(async () => entry.plugin.stop!(runtime, made));
     }
     for (const webhookLog of plugins.webhooks.values()) {
       webhookLog.start();

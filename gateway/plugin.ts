@@ -1,8 +1,9 @@
 /**
  * The plugin contract. A plugin is one folder and one `definePlugin({...})` object: its manifest
  * (plugin.json), its migrations, a typed view of its configuration, the Pothos fields it adds,
- * and optionally CLI commands and start/stop hooks. Plugins never import each other; they meet
- * through the composed schema, the pubsub and the queue.
+ * and optionally its instance (`setup`: its services and state), CLI commands and start/stop
+ * hooks. Plugins never import each other; they meet through the composed schema, the pubsub and
+ * the queue.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Command } from 'commander';
@@ -106,10 +107,23 @@ export interface SocketHooks {
 }
 
 /**
- * Hooks are declared as methods so a `PluginDefinition<StripeConfig>` can sit in the registry's
- * `Plugin[]` (method parameters are checked bivariantly).
+ * A plugin's instance: what `setup` returns, made once per runtime on first call. The schema is
+ * built (and printed) before any database exists, so hooks that run then receive this getter and
+ * call it only at run time (in resolvers, handlers, jobs).
  */
-export interface PluginDefinition<Config> {
+export type InstanceOf<Instance> = () => Instance;
+
+/** What a plugin command's `open()` resolves to: the connected runtime and its instance. */
+export interface OpenedPlugin<Config, Instance> {
+  runtime: PluginRuntime<Config>;
+  instance: Instance;
+}
+
+/**
+ * Hooks are declared as methods so a `PluginDefinition<StripeConfig, StripeInstance>` can sit in the
+ * registry's `Plugin[]` (method parameters are checked bivariantly).
+ */
+interface PluginHooks<Config, Instance> {
   /** The parsed plugin.json; validated against the manifest JSON schema when the gateway starts. */
   manifest: object;
   /** Folder holding NNN_*.sql migrations, e.g. `new URL('./migrations/', import.meta.url)`. */
@@ -120,22 +134,22 @@ export interface PluginDefinition<Config> {
   config(values: ConfigValues): Config;
   /**
    * Adds the plugin's types and fields to its own builder. Also runs without a database
-   * (`npm run schema`), so only read `runtime` inside resolvers.
+   * (`npm run schema`), so only read `runtime` and call `instance()` inside resolvers.
    */
-  schema?(builder: Builder, runtime: PluginRuntime<Config>): void;
-  /** Adds `plugboard <plugin> <command>` subcommands; `open()` connects and returns the runtime. */
-  commands?(command: Command, open: () => Promise<PluginRuntime<Config>>): void;
+  schema?(builder: Builder, runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): void;
+  /** Adds `plugboard <plugin> <command>` subcommands; `open()` connects and returns the runtime and its instance. */
+  commands?(command: Command, open: () => Promise<OpenedPlugin<Config, Instance>>): void;
   /** Job handlers by queue; workers run them in the gateway or in `plugboard jobs worker`. */
-  jobs?(runtime: PluginRuntime<Config>): Record<string, QueueDefinition>;
+  jobs?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): Record<string, QueueDefinition>;
   /** HTTP routes beside /graphql. */
-  routes?(runtime: PluginRuntime<Config>): PluginRoute[];
+  routes?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): PluginRoute[];
   /**
    * Receives webhooks: the gateway serves `receiver.path`, stores verified deliveries in the
    * plugin's `events` table (see gateway/webhooks.ts for its columns) and calls `apply`.
    */
-  webhooks?(runtime: PluginRuntime<Config>): WebhookReceiver;
+  webhooks?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): WebhookReceiver;
   /** Hooks on graphql-ws connections. */
-  sockets?(runtime: PluginRuntime<Config>): SocketHooks;
+  sockets?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): SocketHooks;
   /**
    * Query and Mutation fields of this plugin that Hasura may call as actions (POST
    * /hasura/actions, and `npm run metadata`), by field name. The field's own resolver answers.
@@ -144,22 +158,52 @@ export interface PluginDefinition<Config> {
   /** Tables of the plugin's schema that Hasura tracks (its synced data), for `npm run metadata`. */
   hasuraTables?: readonly string[];
   /** Hasura event-trigger handlers by trigger name (POST /hasura/events). */
-  eventTriggers?(runtime: PluginRuntime<Config>): Record<string, EventTriggerHandler>;
+  eventTriggers?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): Record<string, EventTriggerHandler>;
   /**
    * Triggers of `eventTriggers` that `npm run metadata` defines on the plugin's own tables (which
    * it then tracks), by trigger name. Triggers on the host's tables are the host's to define.
    */
   hasuraEventTriggers?: Readonly<Record<string, HasuraEventTriggerSpec>>;
-  /** Runs after migrations, before the server listens. */
-  start?(runtime: PluginRuntime<Config>): Promise<void> | void;
-  /** Runs on shutdown, before pools close. */
-  stop?(runtime: PluginRuntime<Config>): Promise<void> | void;
+  /** Runs after migrations, before the server listens; the gateway sets the instance up just before. */
+  start?(runtime: PluginRuntime<Config>, instance: Instance): Promise<void> | void;
+  /** Runs on shutdown, before pools close: releases what the instance holds (timers, clients). */
+  stop?(runtime: PluginRuntime<Config>, instance: Instance): Promise<void> | void;
 }
 
-export type Plugin = PluginDefinition<unknown>;
+/**
+ * A plugin. `setup(runtime)` makes its instance (its services, clients, timers), once per runtime
+ * and only when something first needs it at run time; every hook receives it. A plugin without
+ * state has no setup, and its instance is `undefined`.
+ */
+export type PluginDefinition<Config, Instance = undefined> = PluginHooks<Config, Instance> &
+  (undefined extends Instance ? { setup?(runtime: PluginRuntime<Config>): Instance } : { setup(runtime: PluginRuntime<Config>): Instance });
 
-export function definePlugin<Config>(definition: PluginDefinition<Config>): PluginDefinition<Config> {
+export type Plugin = PluginDefinition<unknown, unknown>;
+
+export function definePlugin<Config, Instance = undefined>(definition: PluginDefinition<Config, Instance>): PluginDefinition<Config, Instance> {
   return definition;
+}
+
+/**
+ * Calls `setup` on first use and hands out the same instance after (one per runtime). Before the
+ * runtime has its services (`started` false) it throws instead: setup would see no database.
+ */
+export function lazyInstance<Config, Instance>(plugin: PluginDefinition<Config, Instance>, runtime: PluginRuntime<Config>, started: () => boolean): { get: InstanceOf<Instance>; readonly made: boolean } {
+  let made = false;
+  let instance: Instance | undefined;
+  return {
+    get() {
+      if (!made) {
+        if (!started()) throw new Error(`Plugin ${runtime.name} is not started: its instance is only available while the gateway runs`);
+        instance = plugin.setup?.(runtime) as Instance;
+        made = true;
+      }
+      return instance as Instance;
+    },
+    get made() {
+      return made;
+    },
+  };
 }
 
 export interface RuntimeServices {
@@ -180,6 +224,8 @@ export interface RuntimeServices {
 export function createLazyRuntime<Config>(name: string): {
   runtime: PluginRuntime<Config>;
   attach(services: RuntimeServices, config: Config): void;
+  /** Whether `attach` has run. */
+  attached(): boolean;
 } {
   let attached: (RuntimeServices & { config: Config }) | undefined;
   const get = () => {
@@ -202,5 +248,6 @@ export function createLazyRuntime<Config>(name: string): {
     attach(services, config) {
       attached = { ...services, log: services.log.child({ plugin: name }), config };
     },
+    attached: () => attached !== undefined,
   };
 }

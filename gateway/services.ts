@@ -9,7 +9,7 @@ import { openDatabase, type Database } from './db.ts';
 import { createJobRegistry, type JobRegistry } from './jobs.ts';
 import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
 import { runMigrations, type MigrationSource } from './migrations.ts';
-import { createLazyRuntime, type PluginRoute, type PluginRuntime, type PluginStatus, type SocketHooks } from './plugin.ts';
+import { createLazyRuntime, lazyInstance, type InstanceOf, type PluginRoute, type PluginRuntime, type PluginStatus, type SocketHooks } from './plugin.ts';
 import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
@@ -21,6 +21,10 @@ import { createWebhookLog, WEBHOOK_QUEUE, webhookQueue, type WebhookLog } from '
 export interface PluginInstance {
   selected: SelectedPlugin;
   runtime: PluginRuntime<unknown>;
+  /** The plugin's instance, set up on first call (see `setup` in gateway/plugin.ts). */
+  instance: InstanceOf<unknown>;
+  /** Whether `instance()` has run `setup` yet. */
+  readonly setUp: boolean;
 }
 
 export interface PluginSet {
@@ -63,19 +67,22 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
   const lazies = selected
     .filter((entry) => entry.enabled)
     .map((entry) => ({ selected: entry, lazy: createLazyRuntime<unknown>(entry.manifest.name) }));
-  const instances = lazies.map(({ selected: entry, lazy }) => ({ selected: entry, runtime: lazy.runtime }));
+  const instances = lazies.map(({ selected: entry, lazy }): PluginInstance => {
+    const instance = lazyInstance(entry.plugin, lazy.runtime, lazy.attached);
+    return { selected: entry, runtime: lazy.runtime, instance: instance.get, get setUp() { return instance.made; } };
+  });
   const webhooks = new Map<string, WebhookLog>(
     instances
       .filter(({ selected: entry }) => entry.plugin.webhooks)
-      .map(({ selected: entry, runtime }) => [
+      .map(({ selected: entry, runtime, instance }) => [
         entry.manifest.name,
-        createWebhookLog({ plugin: entry.manifest.name, schema: entry.schema, receiver: () => entry.plugin.webhooks!(runtime), services: () => runtime }),
+        createWebhookLog({ plugin: entry.manifest.name, schema: entry.schema, receiver: () => entry.plugin.webhooks!(runtime, instance), services: () => runtime }),
       ]),
   );
   const jobs = createJobRegistry([
     ...instances
       .filter(({ selected: entry }) => entry.plugin.jobs)
-      .map(({ selected: entry, runtime }) => ({ plugin: entry.manifest.name, queues: entry.plugin.jobs!(runtime) })),
+      .map(({ selected: entry, runtime, instance }) => ({ plugin: entry.manifest.name, queues: entry.plugin.jobs!(runtime, instance) })),
     ...(webhooks.size > 0 ? [{ plugin: 'gateway', queues: { [WEBHOOK_QUEUE]: webhookQueue(() => webhooks) } }] : []),
   ]);
   return {
@@ -93,25 +100,25 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
     schema() {
       const subschemas = instances
         .filter(({ selected: entry }) => entry.plugin.schema)
-        .map(({ selected: entry, runtime }) => buildSubschema(entry.manifest.name, (builder) => entry.plugin.schema!(builder, runtime)));
+        .map(({ selected: entry, runtime, instance }) => buildSubschema(entry.manifest.name, (builder) => entry.plugin.schema!(builder, runtime, instance)));
       return composeSchema(subschemas);
     },
     routes({ bodyLimit }) {
       const webhookRoutes = [...webhooks.values()].map(
         (log): PluginRoute => ({ method: 'ANY', path: log.path, access: 'public', handler: (request, response) => log.handle(request, response, bodyLimit) }),
       );
-      return [...webhookRoutes, ...instances.flatMap(({ selected: entry, runtime }) => entry.plugin.routes?.(runtime) ?? [])];
+      return [...webhookRoutes, ...instances.flatMap(({ selected: entry, runtime, instance }) => entry.plugin.routes?.(runtime, instance) ?? [])];
     },
     sockets() {
-      return instances.flatMap(({ selected: entry, runtime }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime)] : []));
+      return instances.flatMap(({ selected: entry, runtime, instance }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime, instance)] : []));
     },
     hasuraActions() {
       return new Map(instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasuraActions ?? {})));
     },
     eventTriggers() {
       const triggers = new Map<string, EventTriggerHandler>();
-      for (const { selected: entry, runtime } of instances) {
-        for (const [name, handler] of Object.entries(entry.plugin.eventTriggers?.(runtime) ?? {})) {
+      for (const { selected: entry, runtime, instance } of instances) {
+        for (const [name, handler] of Object.entries(entry.plugin.eventTriggers?.(runtime, instance) ?? {})) {
           if (triggers.has(name)) throw new Error(`Two plugins handle the Hasura event trigger ${name}`);
           triggers.set(name, handler);
         }

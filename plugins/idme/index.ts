@@ -18,16 +18,10 @@ import { IdmeInputError, IdmeService } from './service.ts';
 
 export const CALLBACK_PATH = '/auth/idme/callback';
 
-const services = new WeakMap<PluginRuntime<IdmeConfig>, { service: IdmeService; party: RelyingParty }>();
-
-function servicesOf(runtime: PluginRuntime<IdmeConfig>) {
-  let found = services.get(runtime);
-  if (!found) {
-    const party = new RelyingParty(runtime.config);
-    found = { service: new IdmeService(runtime, () => party), party };
-    services.set(runtime, found);
-  }
-  return found;
+/** The ID.me plugin's instance: the OpenID relying party and the verification service. */
+interface IdmeInstance {
+  service: IdmeService;
+  party: RelyingParty;
 }
 
 const STATUS: Record<IdmeErrorCode, number> = {
@@ -51,7 +45,7 @@ const STATUS: Record<IdmeErrorCode, number> = {
  * page to call verifyIdme (which completes the caller's own state only), or with
  * ?idme=error&code=…; without a frontend it answers the same as JSON.
  */
-async function callback(runtime: PluginRuntime<IdmeConfig>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function callback(runtime: PluginRuntime<IdmeConfig>, instance: () => IdmeInstance, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const params = new URL(request.url ?? '/', 'http://localhost').searchParams;
   let result: { status: number; code: string; message: string } | { status: 200; response: { code: string; state: string; iss?: string } };
   try {
@@ -61,7 +55,7 @@ async function callback(runtime: PluginRuntime<IdmeConfig>, request: IncomingMes
     const state = params.get('state');
     const iss = params.get('iss');
     if (!code || !state) throw new IdmeInputError('The callback needs code and state query parameters');
-    await servicesOf(runtime).service.pending({ code, state, iss });
+    await instance().service.pending({ code, state, iss });
     result = { status: 200, response: { code, state, ...(iss ? { iss } : {}) } };
   } catch (error) {
     if (error instanceof IdmeInputError) result = { status: 400, code: ErrorCode.BAD_REQUEST, message: error.message };
@@ -88,22 +82,26 @@ async function callback(runtime: PluginRuntime<IdmeConfig>, request: IncomingMes
   }
 }
 
-export default definePlugin<IdmeConfig>({
+export default definePlugin<IdmeConfig, IdmeInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
   config: readIdmeConfig,
-  schema: (builder, runtime) => addIdmeSchema(builder, runtime, () => servicesOf(runtime).service),
+  setup(runtime) {
+    const party = new RelyingParty(runtime.config);
+    return { service: new IdmeService(runtime, () => party), party };
+  },
+  schema: (builder, runtime, instance) => addIdmeSchema(builder, runtime, () => instance().service),
   commands: (command, open) => addIdmeCommands(command, async () => {
-    const runtime = await open();
-    return { runtime, ...servicesOf(runtime) };
+    const { runtime, instance } = await open();
+    return { runtime, ...instance };
   }),
   hasuraActions: {
     idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },
     verifyIdme: { kind: 'synchronous', roles: ['user'] },
   },
-  routes: (runtime) => [{ method: 'GET', path: CALLBACK_PATH, access: 'public', handler: (request, response) => callback(runtime, request, response) }],
-  async start(runtime) {
+  routes: (runtime, instance) => [{ method: 'GET', path: CALLBACK_PATH, access: 'public', handler: (request, response) => callback(runtime, instance, request, response) }],
+  async start(runtime, instance) {
     // Discovery early, so a wrong issuer shows in the log at startup; the first request retries it.
-    await servicesOf(runtime).party.configuration().catch((error: unknown) => runtime.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'ID.me discovery failed; retrying on first use'));
+    await instance.party.configuration().catch((error: unknown) => runtime.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'ID.me discovery failed; retrying on first use'));
   },
 });

@@ -3,12 +3,12 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { table } from '../../gateway/cli.ts';
 import { UsageError } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { OpenedPlugin } from '../../gateway/plugin.ts';
 import type { JobsConfig } from './config.ts';
 import { startHistory } from './history-recorder.ts';
-import { JobsInputError, type JobsService } from './service.ts';
+import { JobsInputError, type JobsInstance } from './service.ts';
 
-type Open = () => Promise<PluginRuntime<JobsConfig>>;
+type Open = () => Promise<OpenedPlugin<JobsConfig, JobsInstance>>;
 
 function parseJson(text: string | undefined, what: string): unknown {
   if (text === undefined) return {};
@@ -35,13 +35,13 @@ async function run<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-export function addJobsCommands(command: Command, open: Open, serviceOf: (runtime: PluginRuntime<JobsConfig>) => JobsService): void {
+export function addJobsCommands(command: Command, open: Open): void {
   command
     .command('stats')
     .description('Jobs per queue and state')
     .action(async () => {
-      const runtime = await open();
-      console.log(table(await serviceOf(runtime).stats()));
+      const { instance } = await open();
+      console.log(table(await instance.service.stats()));
     });
 
   command
@@ -53,9 +53,9 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .option('--job-id <key>', 'idempotency key')
     .option('--delay <ms>', 'run no earlier than this many milliseconds from now')
     .action(async (type: string, options: { payload: string; queue: string; jobId?: string; delay?: string }) => {
-      const runtime = await open();
+      const { instance } = await open();
       const job = await run(() =>
-        serviceOf(runtime).enqueue({
+        instance.service.enqueue({
           type,
           queue: options.queue,
           payload: parseJson(options.payload, '--payload'),
@@ -76,9 +76,9 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .option('--timezone <tz>', 'IANA time zone', 'UTC')
     .option('--queue <name>', 'queue', 'default')
     .action(async (cron: string, type: string, options: { payload: string; timezone: string; queue: string }) => {
-      const runtime = await open();
+      const { instance } = await open();
       const created = await run(() =>
-        serviceOf(runtime).createSchedule({ cron, type, timezone: options.timezone, queue: options.queue, payload: parseJson(options.payload, '--payload') }),
+        instance.service.createSchedule({ cron, type, timezone: options.timezone, queue: options.queue, payload: parseJson(options.payload, '--payload') }),
       );
       console.log(created.id);
     });
@@ -86,8 +86,8 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .command('list')
     .description('List schedules')
     .action(async () => {
-      const runtime = await open();
-      const schedules = await serviceOf(runtime).schedules();
+      const { instance } = await open();
+      const schedules = await instance.service.schedules();
       console.log(table(schedules.map((s) => ({ id: s.id, queue: s.queue, type: s.type, cron: s.cron, timezone: s.timezone, payload: JSON.stringify(s.payload) }))));
     });
   schedule
@@ -95,8 +95,8 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .description('Delete a schedule')
     .argument('<id>', 'schedule id')
     .action(async (id: string) => {
-      const runtime = await open();
-      if (!(await serviceOf(runtime).deleteSchedule(id))) throw new UsageError(`No schedule ${id}`);
+      const { instance } = await open();
+      if (!(await instance.service.deleteSchedule(id))) throw new UsageError(`No schedule ${id}`);
       console.log(`removed ${id}`);
     });
 
@@ -106,8 +106,8 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .argument('<id>', 'job id')
     .option('--queue <name>', 'the job\'s queue (ids repeat across queues)', 'default')
     .action(async (id: string, options: { queue: string }) => {
-      const runtime = await open();
-      await run(() => serviceOf(runtime).retry(options.queue, id));
+      const { instance } = await open();
+      await run(() => instance.service.retry(options.queue, id));
       console.log(`retrying ${id}`);
     });
 
@@ -117,9 +117,9 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
     .argument('[queues...]', 'queues to work (default: every queue with handlers)')
     .option('--concurrency <n>', 'jobs at once per queue (default: each queue\'s own)')
     .action(async (queues: string[], options: { concurrency?: string }) => {
-      const runtime = await open();
+      const { runtime, instance } = await open();
       const concurrency = options.concurrency === undefined ? undefined : positiveInt(options.concurrency, '--concurrency');
-      const history = startHistory(runtime);
+      const history = (instance.history = startHistory(runtime));
       let workers;
       try {
         workers = await runtime.jobs.startWorkers(runtime.queue, runtime.log, {
@@ -127,6 +127,7 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
           ...(concurrency !== undefined ? { concurrency } : {}),
         });
       } catch (error) {
+        instance.history = null;
         await history.close();
         throw new UsageError((error as Error).message);
       }
@@ -137,6 +138,7 @@ export function addJobsCommands(command: Command, open: Open, serviceOf: (runtim
       stop.abort();
       console.log('stopping: letting running jobs finish');
       await Promise.all(workers.map((worker) => worker.close()));
+      instance.history = null;
       await history.close();
     });
 }

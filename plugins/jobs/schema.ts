@@ -31,7 +31,7 @@ async function input<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfig>, service: JobsService): void {
+export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfig>, service: () => JobsService): void {
   const isAdmin = (session: Session) => session.role === 'admin';
   const canEnqueue = (session: Session) => isAdmin(session) || (session.userId !== null && runtime.config.enqueueRoles.includes(session.role));
   const canSee = (session: Session, job: JobRow) => isAdmin(session) || (canEnqueue(session) && job.requested_by !== null && job.requested_by === session.userId);
@@ -39,7 +39,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
   const callerOf = (session: Session): ApiCaller => ({ admin: isAdmin(session), userId: session.userId });
 
   const visibleJob = async (session: Session, queue: string, id: string) => {
-    const job = await service.job(queue, id);
+    const job = await service().job(queue, id);
     if (!job) throw codedError(ErrorCode.NOT_FOUND, `No job ${id} on queue "${queue}"`);
     if (!canSee(session, job)) throw forbidden('Only admins and the user who enqueued a job may see it');
     return job;
@@ -80,7 +80,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         description: 'Every failed attempt, oldest first.',
         resolve: (job, _args, context) =>
           context.loaders
-            .get('jobs.failures', (jobs: readonly JobRow[]) => service.failures(jobs), { cacheKeyFn: (key: JobRow) => `${key.queue}\n${key.id}` })
+            .get('jobs.failures', (jobs: readonly JobRow[]) => service().failures(jobs), { cacheKeyFn: (key: JobRow) => `${key.queue}\n${key.id}` })
             .load(job),
       }),
     }),
@@ -164,18 +164,18 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       resolve: (_root, args, context) => {
         if (!canEnqueue(context.session)) throw forbidden('Listing jobs needs the admin role or one of JOBS_ENQUEUE_ROLES');
         const requestedBy = isAdmin(context.session) ? null : context.session.userId;
-        return forwardConnection('jobs', args, (after, limit) => service.page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after, limit));
+        return forwardConnection('jobs', args, (after, limit) => service().page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after, limit));
       },
     }),
     schedules: t.field({
       type: [JobScheduleType],
       authScopes: { admin: true },
-      resolve: () => service.schedules(),
+      resolve: () => service().schedules(),
     }),
     queueStats: t.field({
       type: [QueueStatsType],
       authScopes: { admin: true },
-      resolve: () => service.stats(),
+      resolve: () => service().stats(),
     }),
   }));
 
@@ -192,7 +192,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       },
       resolve: (_root, args, context) =>
         input(() =>
-          service.enqueue(
+          service().enqueue(
             {
               queue: args.queue ?? 'default',
               type: args.type,
@@ -208,7 +208,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       description: 'Runs a failed or cancelled job again.',
       authScopes: { admin: true },
       args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
-      resolve: (_root, { id, queue }) => input(() => service.retry(queue ?? DEFAULT_QUEUE, String(id))),
+      resolve: (_root, { id, queue }) => input(() => service().retry(queue ?? DEFAULT_QUEUE, String(id))),
     }),
     cancelJob: t.field({
       type: JobType,
@@ -217,7 +217,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
       resolve: async (_root, { id, queue }, context) => {
         await visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id));
-        return input(() => service.cancel(queue ?? DEFAULT_QUEUE, String(id)));
+        return input(() => service().cancel(queue ?? DEFAULT_QUEUE, String(id)));
       },
     }),
     createSchedule: t.field({
@@ -232,7 +232,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       },
       resolve: (_root, args, context) =>
         input(() =>
-          service.createSchedule(
+          service().createSchedule(
             { cron: args.cron, timezone: args.timezone ?? 'UTC', type: args.type, payload: args.payload ?? {}, queue: args.queue ?? 'default' },
             callerOf(context.session),
           ),
@@ -241,7 +241,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
     deleteSchedule: t.boolean({
       authScopes: { admin: true },
       args: { id: t.arg.id({ required: true }) },
-      resolve: (_root, { id }) => service.deleteSchedule(String(id)),
+      resolve: (_root, { id }) => service().deleteSchedule(String(id)),
     }),
   }));
 
@@ -255,9 +255,9 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         if (id == null && queue == null) throw badUserInput('Give an id (and its queue), or a queue alone');
         if (id == null) {
           if (!isAdmin(context.session)) throw forbidden('Following a whole queue needs the admin role');
-          return service.updates({ queue: queue! });
+          return service().updates({ queue: queue! });
         }
-        return service.updates({ job: await visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id)) });
+        return service().updates({ job: await visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id)) });
       },
       resolve: (update) => update,
     }),

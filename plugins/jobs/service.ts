@@ -9,7 +9,7 @@ import { CronExpressionParser } from 'cron-parser';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { EnqueueOptions, JobEvent, JobState } from '../../gateway/queue.ts';
 import type { JobsConfig } from './config.ts';
-import { flushHistory } from './history-recorder.ts';
+import type { HistoryRecorder } from './history-recorder.ts';
 import { builtInTypes, DEFAULT_QUEUE } from './job-types/index.ts';
 import { InvalidPayloadError, objectPayload } from './job-types/job-type.ts';
 import { jobsSql } from './sql.ts';
@@ -147,7 +147,14 @@ export function checkCron(cron: string, timezone: string): Date {
 
 export type JobsService = ReturnType<typeof createJobsService>;
 
-export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
+/** The jobs plugin's instance: its service, and the history recorder while this process records one. */
+export interface JobsInstance {
+  service: JobsService;
+  history: HistoryRecorder | null;
+}
+
+/** `flushHistory` writes this process's recorded job events (nothing when it records none). */
+export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHistory: () => Promise<void>) {
   // One queue subscription per queue, fanned out to every GraphQL subscriber in this process.
   const hub = new EventEmitter<Record<string, [JobEvent]>>();
   hub.setMaxListeners(0);
@@ -260,7 +267,7 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>) {
         throw error;
       }
       // The caller will look the job up next; its history row (with who asked) should be there.
-      await flushHistory(runtime);
+      await flushHistory();
       return {
         id,
         queue,

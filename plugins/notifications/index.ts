@@ -21,20 +21,19 @@ import { NotificationInputError, NotificationsService } from './service.ts';
 import { notificationsSql } from './sql.ts';
 import { twilioProvider } from './sms.ts';
 
-interface Running {
+/** The notifications plugin's instance: its services, providers and the providers' refresh timer. */
+interface NotificationsInstance {
   service: NotificationsService;
   deliverer: Deliverer;
   /** Reads the failover order from notifications.providers (adding configured ones first). */
   refreshProviders(): Promise<void>;
   close(): Promise<void>;
+  /** Re-reads the providers while the gateway runs (set by start, cleared by stop). */
+  refreshTimer: NodeJS.Timeout | null;
 }
 
-const running = new WeakMap<PluginRuntime<NotificationsConfig>, Running>();
-
-/** The plugin's services, made on first use (by the gateway, a worker, or a CLI command). */
-function servicesOf(runtime: PluginRuntime<NotificationsConfig>): Running {
-  let services = running.get(runtime);
-  if (services) return services;
+/** The plugin's instance, made once per runtime on first use (by the gateway, a worker, or a CLI command). */
+function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstance {
   const { email, push, sms } = runtime.config;
   const limits = [email?.rateLimit, push?.rateLimit, sms?.rateLimit].some((limit) => (limit ?? 0) > 0);
   const redis = limits && runtime.connections.redisUrl ? new Redis(runtime.connections.redisUrl, { connectionName: 'plugboard-notifications-limits', maxRetriesPerRequest: 3, lazyConnect: true }) : null;
@@ -54,9 +53,10 @@ function servicesOf(runtime: PluginRuntime<NotificationsConfig>): Running {
   let providers = arrange(configured.map((p) => ({ name: p.name, enabled: true })));
   const deliverer = new Deliverer(runtime, () => providers);
   const service = new NotificationsService(runtime, () => deliverer);
-  services = {
+  return {
     service,
     deliverer,
+    refreshTimer: null,
     async refreshProviders() {
       const { rows } = await runtime.db.query<{ name: string; enabled: boolean }>(notificationsSql('providers-sync'), [configured.map((p) => p.name), configured.map((p) => p.channel)]);
       providers = arrange(rows);
@@ -67,22 +67,18 @@ function servicesOf(runtime: PluginRuntime<NotificationsConfig>): Running {
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
-  running.set(runtime, services);
-  return services;
 }
 
-const refreshTimers = new WeakMap<PluginRuntime<NotificationsConfig>, NodeJS.Timeout>();
-
-export default definePlugin<NotificationsConfig>({
+export default definePlugin<NotificationsConfig, NotificationsInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
   config: readNotificationsConfig,
-  schema: (builder, runtime) => addNotificationsSchema(builder, runtime, () => servicesOf(runtime).service),
+  setup,
+  schema: (builder, runtime, instance) => addNotificationsSchema(builder, runtime, () => instance().service),
   commands: (command, open) => addNotificationsCommands(command, async () => {
-    const runtime = await open();
-    const services = servicesOf(runtime);
-    await services.refreshProviders();
-    return { runtime, ...services };
+    const { runtime, instance } = await open();
+    await instance.refreshProviders();
+    return { runtime, ...instance };
   }),
   hasuraActions: {
     sendNotification: { kind: 'synchronous', roles: [] },
@@ -91,7 +87,7 @@ export default definePlugin<NotificationsConfig>({
   },
   // Inserting into notifications.requests (through Hasura) sends; hosts may put the same trigger on their own tables.
   hasuraEventTriggers: { notifications_send: { table: 'requests', on: ['insert'] } },
-  eventTriggers: (runtime) => ({
+  eventTriggers: (_runtime, instance) => ({
     // A row (new, or old for DELETE) of { user_id, template, data?, channels?, category? } in any
     // table becomes a notification; the event id is its idempotency key, so a redelivery adds nothing.
     notifications_send: async (event) => {
@@ -101,7 +97,7 @@ export default definePlugin<NotificationsConfig>({
       if (typeof data !== 'object' || data === null || Array.isArray(data)) throw badUserInput('data must be a JSON object');
       if (channels !== null && !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))) throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
       try {
-        const sent = await servicesOf(runtime).service.enqueue({
+        const sent = await instance().service.enqueue({
           userIds: [userId], template, data: data as Record<string, unknown>, channels: channels as Channel[] | null,
           category: typeof category === 'string' ? category : null, idempotencyKey: `hasura-event:${event.id}`, requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
         });
@@ -112,7 +108,7 @@ export default definePlugin<NotificationsConfig>({
       }
     },
   }),
-  jobs: (runtime) => ({
+  jobs: (runtime, instance) => ({
     [QUEUE]: {
       get concurrency() {
         return runtime.config.concurrency;
@@ -123,19 +119,19 @@ export default definePlugin<NotificationsConfig>({
           const { id, attemptsBefore = 0 } = (data ?? {}) as { id?: unknown; attemptsBefore?: unknown };
           if (typeof id !== 'string' || typeof attemptsBefore !== 'number') throw new PermanentJobError('deliver needs { id, attemptsBefore? }');
           // A retry handed over by a deliver-batch job counts the batch's attempt too.
-          return servicesOf(runtime).deliverer.deliver(id, { attempt: attemptsBefore + job.attempt, maxAttempts: attemptsBefore + job.maxAttempts });
+          return instance().deliverer.deliver(id, { attempt: attemptsBefore + job.attempt, maxAttempts: attemptsBefore + job.maxAttempts });
         },
         'deliver-batch': async (data, job) => {
           const ids = (data as { ids?: unknown } | null)?.ids;
           if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new PermanentJobError('deliver-batch needs { ids }');
-          return servicesOf(runtime).deliverer.deliverBatch(ids, job.signal);
+          return instance().deliverer.deliverBatch(ids, job.signal);
         },
         // The jobs plugin's send-email hands its messages here (see plugins/jobs/job-types/send-email.ts).
         'send-email': async (data, job) => {
           const payload = data as { to?: unknown };
           if (typeof payload?.to !== 'string') throw new PermanentJobError('send-email needs { to, subject?, template?, data?, text?, html? }');
           try {
-            return await servicesOf(runtime).service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
+            return await instance().service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
           } catch (error) {
             // A missing template or variable, or a render over a limit: no retry can fix it.
             if (error instanceof NotificationInputError) throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
@@ -144,30 +140,29 @@ export default definePlugin<NotificationsConfig>({
         },
         digest: async (data) => {
           const at = (data as { at?: string } | null)?.at;
-          const services = servicesOf(runtime);
-          const digests = await services.service.sendDigests(at ? new Date(at) : new Date());
-          await services.service.scheduleNextDigest();
+          const { service } = instance();
+          const digests = await service.sendDigests(at ? new Date(at) : new Date());
+          await service.scheduleNextDigest();
           return { digests };
         },
       },
     },
   }),
-  async start(runtime) {
+  async start(runtime, instance) {
     const wanted = runtime.config.queueBackend;
     const actual = runtime.queue.backend === 'bullmq' ? 'redis' : 'postgres';
     if (wanted !== 'auto' && wanted !== actual) {
       throw new ConfigError([{ variable: 'NOTIFICATIONS_QUEUE_BACKEND', owner: 'notifications', message: `is ${wanted}, but the gateway's queue is ${actual} (${actual === 'redis' ? 'REDIS_URL is set' : 'no REDIS_URL'}); set it to auto or ${actual}` }]);
     }
-    const services = servicesOf(runtime);
-    await services.refreshProviders();
+    await instance.refreshProviders();
     // Admins may reorder or disable providers in notifications.providers; picked up within 10 s.
-    const timer = setInterval(() => void services.refreshProviders().catch((error: unknown) => runtime.log.warn({ err: error }, 'reading notification providers failed')), 10_000);
-    timer.unref();
-    refreshTimers.set(runtime, timer);
-    await services.service.scheduleNextDigest();
+    instance.refreshTimer = setInterval(() => void instance.refreshProviders().catch((error: unknown) => runtime.log.warn({ err: error }, 'reading notification providers failed')), 10_000);
+    instance.refreshTimer.unref();
+    await instance.service.scheduleNextDigest();
   },
-  async stop(runtime) {
-    clearInterval(refreshTimers.get(runtime));
-    await running.get(runtime)?.close();
+  async stop(_runtime, instance) {
+    if (instance.refreshTimer) clearInterval(instance.refreshTimer);
+    instance.refreshTimer = null;
+    await instance.close();
   },
 });

@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { validate as isUuid } from 'uuid';
 import { table } from '../../gateway/cli.ts';
 import { UsageError } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { OpenedPlugin } from '../../gateway/plugin.ts';
 import type { RealtimeConfig } from './config.ts';
 import { DISCONNECT_CHANNEL } from './presence.ts';
 import { realtimeSql } from './sql.ts';
 
-type Open = () => Promise<PluginRuntime<RealtimeConfig>>;
+type Open = () => Promise<OpenedPlugin<RealtimeConfig, unknown>>;
 
 /** How long `disconnect` waits for the holding instance to close the connection. */
 const DISCONNECT_WAIT_MS = 5000;
@@ -19,7 +19,7 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .command('status')
     .description('Connections per instance, rooms and online users')
     .action(async () => {
-      const { db } = await open();
+      const { runtime: { db } } = await open();
       const instances = (await db.query(realtimeSql('status-instances'))).rows;
       const totals = (await db.query(realtimeSql('status-totals'))).rows[0] as Record<string, number>;
       console.log(instances.length > 0 ? table(instances) : 'No gateway instance is running (none has a recent heartbeat).');
@@ -33,7 +33,7 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .action(async (options: { limit: string }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-      const { db } = await open();
+      const { runtime: { db } } = await open();
       const { rows } = await db.query(realtimeSql('rooms-list'), [limit]);
       console.log(rows.length > 0 ? table(rows) : 'No rooms yet.');
     });
@@ -44,7 +44,7 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .argument('<connectionId>', 'a connection id, as `status` or realtime.connections show it')
     .action(async (id: string) => {
       if (!isUuid(id)) throw new UsageError(`Not a connection id: ${id}`);
-      const { db } = await open();
+      const { runtime: { db } } = await open();
       const found = (await db.query(realtimeSql('connection-by-id'), [id])).rows[0] as { instance: string; user_id: string } | undefined;
       if (!found) throw new UsageError(`No open connection ${id}`);
       await db.query('SELECT pg_notify($1, $2)', [DISCONNECT_CHANNEL, id]);

@@ -3,7 +3,7 @@
  * graphql-ws endpoint, one consistent view across instances sharing Postgres (connections,
  * presence, rooms) and Redis (pubsub, typing).
  */
-import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
+import { definePlugin } from '../../gateway/plugin.ts';
 import { addRealtimeCommands } from './cli.ts';
 import { readRealtimeConfig, type RealtimeConfig } from './config.ts';
 import { EventLog } from './events-log.ts';
@@ -15,17 +15,18 @@ import { addRealtimeSchema, type RealtimeServices } from './schema.ts';
 import { PRESENCE, ROOM_EVENTS } from './topics.ts';
 import { TypingIndicators } from './typing.ts';
 
-interface Running extends RealtimeServices {
+/** The realtime plugin's instance: its services, made when the runtime's services have arrived. */
+interface RealtimeInstance extends RealtimeServices {
   events: EventLog;
 }
 
-const running = new WeakMap<PluginRuntime<RealtimeConfig>, Running>();
-/** The services of a started plugin; made on first use, as the runtime's services arrive at start. */
-const servicesOf = (runtime: PluginRuntime<RealtimeConfig>): Running => {
-  let services = running.get(runtime);
-  if (!services) {
+export default definePlugin<RealtimeConfig, RealtimeInstance>({
+  manifest,
+  migrations: new URL('./migrations/', import.meta.url),
+  config: readRealtimeConfig,
+  setup(runtime) {
     const events = new EventLog(() => runtime.db, runtime.log);
-    services = {
+    return {
       events,
       rooms: new Rooms(runtime, events),
       presence: new PresenceTracker(runtime, events),
@@ -33,32 +34,22 @@ const servicesOf = (runtime: PluginRuntime<RealtimeConfig>): Running => {
       presenceFeed: new RoomFeed(runtime.pubsub, PRESENCE),
       roomEventsFeed: new RoomFeed(runtime.pubsub, ROOM_EVENTS),
     };
-    running.set(runtime, services);
-  }
-  return services;
-};
-
-export default definePlugin<RealtimeConfig>({
-  manifest,
-  migrations: new URL('./migrations/', import.meta.url),
-  config: readRealtimeConfig,
-  schema: (builder, runtime) => addRealtimeSchema(builder, runtime, () => servicesOf(runtime)),
+  },
+  schema: addRealtimeSchema,
   commands: addRealtimeCommands,
-  sockets: (runtime) => ({
-    opened: (connection) => servicesOf(runtime).presence.opened(connection),
-    closed: (connection) => servicesOf(runtime).presence.closed(connection),
+  sockets: (runtime, instance) => ({
+    opened: (connection) => instance().presence.opened(connection),
+    closed: (connection) => instance().presence.closed(connection),
     keepAlive: { intervalMs: runtime.config.pingIntervalMs, timeoutMs: runtime.config.pingTimeoutMs },
   }),
-  async start(runtime) {
-    await servicesOf(runtime).presence.start();
+  async start(_runtime, instance) {
+    await instance.presence.start();
   },
-  async stop(runtime) {
-    const services = running.get(runtime);
-    if (!services) return;
-    services.presenceFeed.close();
-    services.roomEventsFeed.close();
-    await services.typing.close();
-    await services.presence.stop();
-    await services.events.flush();
+  async stop(_runtime, instance) {
+    instance.presenceFeed.close();
+    instance.roomEventsFeed.close();
+    await instance.typing.close();
+    await instance.presence.stop();
+    await instance.events.flush();
   },
 });

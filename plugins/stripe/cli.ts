@@ -3,20 +3,13 @@ import type { Command } from 'commander';
 import type Stripe from 'stripe';
 import { table } from '../../gateway/cli.ts';
 import { UsageError } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { OpenedPlugin, PluginRuntime } from '../../gateway/plugin.ts';
 import type { StripeConfig } from './config.ts';
+import type { StripeInstance } from './instance.ts';
 import { RESOURCES, type Resource } from './resources.ts';
-import type { Checker } from './check.ts';
 import type { SyncRequest, Syncer } from './sync.ts';
 
-type Open = () => Promise<PluginRuntime<StripeConfig>>;
-
-/** What the commands need besides the runtime, made per runtime by the plugin. */
-export interface StripeTools {
-  syncer(runtime: PluginRuntime<StripeConfig>): Syncer;
-  checker(runtime: PluginRuntime<StripeConfig>): Checker;
-  client(runtime: PluginRuntime<StripeConfig>): Stripe;
-}
+type Open = () => Promise<OpenedPlugin<StripeConfig, StripeInstance>>;
 
 function resources(values: string[] | undefined): Resource[] | undefined {
   if (!values?.length) return undefined;
@@ -49,7 +42,7 @@ async function runAndReport(syncer: Syncer, request: SyncRequest): Promise<void>
   console.log(`${run.kind} ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (run ${run.id})`);
 }
 
-export function addStripeCommands(command: Command, open: Open, tools: StripeTools): void {
+export function addStripeCommands(command: Command, open: Open): void {
   command
     .command('sync')
     .description('Incremental sync from the events list (a backfill when nothing was synced yet)')
@@ -57,7 +50,7 @@ export function addStripeCommands(command: Command, open: Open, tools: StripeToo
     .option('--since <date>', 'backfill objects created since this date instead')
     .action(async (options: { resource?: string[]; since?: string }) => {
       const request = { resources: resources(options.resource), since: date(options.since, '--since') };
-      await runAndReport(tools.syncer(await open()), request);
+      await runAndReport((await open()).instance.syncer, request);
     });
 
   command
@@ -67,7 +60,7 @@ export function addStripeCommands(command: Command, open: Open, tools: StripeToo
     .option('--resource <name...>', `only these resources (${RESOURCES.join(', ')})`)
     .action(async (options: { from?: string; resource?: string[] }) => {
       const request = { resources: resources(options.resource), since: date(options.from, '--from'), full: true };
-      await runAndReport(tools.syncer(await open()), request);
+      await runAndReport((await open()).instance.syncer, request);
     });
 
   command
@@ -77,8 +70,8 @@ export function addStripeCommands(command: Command, open: Open, tools: StripeToo
     .option('--fix', 'repair what differs: rewrite missing and stale rows, mark rows of deleted objects deleted')
     .action(async (options: { resource?: string[]; fix?: boolean }) => {
       const show = progressLine('checked');
-      const runtime = await open();
-      const reports = await tools.checker(runtime).check({
+      const { instance } = await open();
+      const reports = await instance.checker.check({
         resources: resources(options.resource),
         fix: options.fix ?? false,
         onProgress: ({ resource, checked, done }) => show(resource, checked, done),
@@ -94,7 +87,7 @@ export function addStripeCommands(command: Command, open: Open, tools: StripeToo
     .command('status')
     .description('Sync state per resource')
     .action(async () => {
-      const states = await tools.syncer(await open()).states();
+      const states = await (await open()).instance.syncer.states();
       console.log(
         table(
           [...states.values()].map((s) => ({ resource: s.resource, status: s.status, cursor: s.cursor, last_event_at: s.last_event_at?.toISOString() ?? null })),
@@ -109,9 +102,9 @@ export function addStripeCommands(command: Command, open: Open, tools: StripeToo
     .option('--url <url>', 'the webhook URL (default: this gateway on PORT at STRIPE_WEBHOOK_PATH)')
     .option('--timeout <seconds>', 'how long to wait for the event to be applied', '10')
     .action(async (options: { url?: string; timeout: string }) => {
-      const runtime = await open();
+      const { runtime, instance } = await open();
       const url = options.url ?? `http://127.0.0.1:${process.env['PORT'] ?? 4000}${runtime.config.webhookPath}`;
-      const id = await sendTestEvent(runtime, tools.client(runtime), url);
+      const id = await sendTestEvent(runtime, instance.client(), url);
       const log = runtime.webhooks.get(runtime.name)!;
       const deadline = Date.now() + Number(options.timeout) * 1000;
       for (;;) {
@@ -129,7 +122,7 @@ export function addStripeCommands(command: Command, open: Open, tools: StripeToo
     .command('status')
     .description('The webhook log: events per status, the newest delivery, the oldest waiting event, recent failures')
     .action(async () => {
-      const runtime = await open();
+      const { runtime } = await open();
       const log = runtime.webhooks.get(runtime.name)!;
       const stats = await log.stats();
       console.log(`endpoint     POST ${runtime.config.webhookPath} (tolerance ${runtime.config.webhookTolerance} s, ${runtime.config.webhookMaxAttempts} attempts before an event is failed)`);

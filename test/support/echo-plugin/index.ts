@@ -109,7 +109,7 @@ export default definePlugin({
       .command('count')
       .description('Print how many messages are stored')
       .action(async () => {
-        const runtime = await open();
+        const { runtime } = await open();
         const { rows } = await runtime.db.query<{ count: number }>('SELECT count(*)::int AS count FROM echo.messages');
         console.log(`${rows[0]!.count} messages`);
       });
