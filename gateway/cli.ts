@@ -220,7 +220,7 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
     .option('--check', 'exit 1 when metadata/ is stale')
     .action((options: { write?: boolean; check?: boolean }) => {
       const plugins = instantiatePlugins(selectAll(registry));
-      const tables = plugins.instances.flatMap(({ selected: entry }) => pluginTables(entry.schema, entry.plugin));
+      const tables = plugins.instances.flatMap(({ selected: entry }) => pluginTables(entry.schema, entry.plugin.hasura));
       const files = hasuraMetadata(actionFields(plugins.schema(), plugins.hasuraActions()), tables);
       const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
       // Generated files left over from a table or action that is gone (README.md is hand-written).

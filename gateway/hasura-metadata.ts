@@ -30,9 +30,9 @@ export interface TrackedTable {
 }
 
 /** The tables a plugin (whose schema is `schema`) has Hasura track: its declared ones and those its triggers watch. */
-export function pluginTables(schema: string, plugin: { hasuraTables?: readonly string[]; hasuraEventTriggers?: Readonly<Record<string, HasuraEventTriggerSpec>> }): TrackedTable[] {
-  const triggers = Object.entries(plugin.hasuraEventTriggers ?? {});
-  const names = new Set([...(plugin.hasuraTables ?? []), ...triggers.map(([, spec]) => spec.table)]);
+export function pluginTables(schema: string, hasura: { tables?: readonly string[]; triggers?: Readonly<Record<string, Partial<HasuraEventTriggerSpec>>> } = {}): TrackedTable[] {
+  const triggers = Object.entries(hasura.triggers ?? {}).flatMap(([name, { table, on }]) => (table && on ? [[name, { table, on }] as const] : []));
+  const names = new Set([...(hasura.tables ?? []), ...triggers.map(([, spec]) => spec.table)]);
   return [...names].map((name) => ({ schema, name, eventTriggers: new Map(triggers.filter(([, spec]) => spec.table === name).map(([trigger, spec]) => [trigger, spec.on])) }));
 }
 

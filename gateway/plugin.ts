@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Session } from './auth.ts';
 import type { Builder } from './builder.ts';
 import type { ConfigEntry, ConfigValues, ConfigurationSpec } from './config.ts';
-import type { EventTriggerHandler, HasuraActionSpec, HasuraEventTriggerSpec } from './hasura.ts';
+import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from './hasura.ts';
 import type { JobRegistry, QueueDefinition } from './jobs.ts';
 import type { PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
@@ -120,6 +120,31 @@ export interface OpenedPlugin<Config, Instance> {
 }
 
 /**
+ * A plugin's Hasura members: the actions it answers, the tables Hasura tracks, and the event
+ * triggers it handles (`npm run metadata` generates Hasura's side of all three).
+ */
+export interface HasuraMembers<Config, Instance> {
+  /**
+   * Query and Mutation fields of this plugin that Hasura may call as actions (POST
+   * /hasura/actions), by field name. The field's own resolver answers.
+   */
+  actions?: Readonly<Record<string, HasuraActionSpec>>;
+  /** Tables of the plugin's schema that Hasura tracks (its synced data). */
+  tables?: readonly string[];
+  /** Event triggers by name, answered at POST /hasura/events. */
+  triggers?: Readonly<Record<string, HasuraTrigger<Config, Instance>>>;
+}
+
+/**
+ * An event trigger's handler. With `table` and `on`, `npm run metadata` defines the trigger on
+ * that table of the plugin's schema (and tracks it); without, it is for hosts to put on their own
+ * tables.
+ */
+export type HasuraTrigger<Config, Instance> = (HasuraEventTriggerSpec | { table?: never; on?: never }) & {
+  handle(event: HasuraEvent, runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): Promise<unknown>;
+};
+
+/**
  * Hooks are declared as methods so a `PluginDefinition<StripeConfig, StripeInstance>` can sit in the
  * registry's `Plugin[]` (method parameters are checked bivariantly).
  */
@@ -150,20 +175,8 @@ interface PluginHooks<Config, Instance> {
   webhooks?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): WebhookReceiver;
   /** Hooks on graphql-ws connections. */
   sockets?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): SocketHooks;
-  /**
-   * Query and Mutation fields of this plugin that Hasura may call as actions (POST
-   * /hasura/actions, and `npm run metadata`), by field name. The field's own resolver answers.
-   */
-  hasuraActions?: Readonly<Record<string, HasuraActionSpec>>;
-  /** Tables of the plugin's schema that Hasura tracks (its synced data), for `npm run metadata`. */
-  hasuraTables?: readonly string[];
-  /** Hasura event-trigger handlers by trigger name (POST /hasura/events). */
-  eventTriggers?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): Record<string, EventTriggerHandler>;
-  /**
-   * Triggers of `eventTriggers` that `npm run metadata` defines on the plugin's own tables (which
-   * it then tracks), by trigger name. Triggers on the host's tables are the host's to define.
-   */
-  hasuraEventTriggers?: Readonly<Record<string, HasuraEventTriggerSpec>>;
+  /** What the plugin offers a Hasura engine in front of the gateway. */
+  hasura?: HasuraMembers<Config, Instance>;
   /** Runs after migrations, before the server listens; the gateway sets the instance up just before. */
   start?(runtime: PluginRuntime<Config>, instance: Instance): Promise<void> | void;
   /** Runs on shutdown, before pools close: releases what the instance holds (timers, clients). */

@@ -113,14 +113,14 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
       return instances.flatMap(({ selected: entry, runtime, instance }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime, instance)] : []));
     },
     hasuraActions() {
-      return new Map(instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasuraActions ?? {})));
+      return new Map(instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasura?.actions ?? {})));
     },
     eventTriggers() {
       const triggers = new Map<string, EventTriggerHandler>();
       for (const { selected: entry, runtime, instance } of instances) {
-        for (const [name, handler] of Object.entries(entry.plugin.eventTriggers?.(runtime, instance) ?? {})) {
+        for (const [name, trigger] of Object.entries(entry.plugin.hasura?.triggers ?? {})) {
           if (triggers.has(name)) throw new Error(`Two plugins handle the Hasura event trigger ${name}`);
-          triggers.set(name, handler);
+          triggers.set(name, (event) => trigger.handle(event, runtime, instance));
         }
       }
       return triggers;

@@ -11,6 +11,8 @@ import core from '../plugins/core/index.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway } from './support/gateway.ts';
 
+const ACTION_SECRET = 'counter-action-secret-0123456789';
+
 interface Counter {
   /** 1 for the first instance made in this file, 2 for the second, … */
   serial: number;
@@ -69,9 +71,15 @@ const counter = definePlugin<object, Counter>({
     hooked('sockets', instance);
     return {};
   },
-  eventTriggers(_runtime, instance) {
-    hooked('eventTriggers', instance);
-    return {};
+  hasura: {
+    triggers: {
+      counter_bump: {
+        async handle(_event, _runtime, instance) {
+          hooked('hasura trigger', instance);
+          return instance().serial;
+        },
+      },
+    },
   },
   commands(command, open) {
     command.command('serial').action(async () => {
@@ -116,7 +124,7 @@ describe('plugin instances', () => {
     set.sockets();
     set.eventTriggers();
     expect(set.jobs.queues()).toContain('counter');
-    expect([...seen.getters.keys()].sort()).toEqual(['eventTriggers', 'jobs', 'routes', 'schema', 'sockets']);
+    expect([...seen.getters.keys()].sort()).toEqual(['jobs', 'routes', 'schema', 'sockets']);
     expect(seen.setups).toEqual([]);
     const counterInstance = set.instances.find((found) => found.selected.manifest.name === 'counter')!;
     expect(counterInstance.setUp).toBe(false);
@@ -127,7 +135,7 @@ describe('plugin instances', () => {
 
   it('sets up once per runtime and hands that instance to every hook, start and stop', async () => {
     reset();
-    const env = { PLUGBOARD_PLUGINS: 'counter' };
+    const env = { PLUGBOARD_PLUGINS: 'counter', HASURA_ACTION_SECRET: ACTION_SECRET };
     const first = await startTestGateway({ databaseUrl: database.url, plugins, env });
     let second: Awaited<ReturnType<typeof startTestGateway>> | undefined;
     try {
@@ -139,13 +147,29 @@ describe('plugin instances', () => {
       expect(seen.started).toEqual([one, two]);
 
       // Each gateway's hooks got a getter for its own instance; using them sets nothing up again.
-      for (const hook of ['schema', 'jobs', 'routes', 'sockets', 'eventTriggers']) {
+      for (const hook of ['schema', 'jobs', 'routes', 'sockets']) {
         expect(seen.getters.get(hook)!.map((instance) => instance()), hook).toEqual([one, two]);
       }
       expect((await first.gql('{ counterSerial }')).body.data).toEqual({ counterSerial: one.serial });
       expect((await second.gql('{ counterSerial }')).body.data).toEqual({ counterSerial: two.serial });
       expect(await (await fetch(`${first.url}/counter-serial`)).text()).toBe(String(one.serial));
       expect(await (await fetch(`${second.url}/counter-serial`)).text()).toBe(String(two.serial));
+      // A Hasura event trigger's handler gets its gateway's instance too.
+      for (const [gateway, instance] of [[first, one], [second, two]] as const) {
+        const answer = await fetch(`${gateway.url}/hasura/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': ACTION_SECRET },
+          body: JSON.stringify({
+            id: `bump-${instance.serial}`,
+            created_at: new Date().toISOString(),
+            trigger: { name: 'counter_bump' },
+            table: { schema: 'public', name: 'bumps' },
+            event: { op: 'MANUAL', data: { old: null, new: {} }, session_variables: { 'x-hasura-role': 'admin' } },
+          }),
+        });
+        expect(await answer.json()).toEqual({ ok: true, result: instance.serial });
+      }
+      expect(seen.getters.get('hasura trigger')!.map((instance) => instance())).toEqual([one, two]);
       const { id } = await first.queue.add('counter', 'count', {});
       await vi.waitFor(() => expect([...one.jobs, ...two.jobs]).toContain(id), { timeout: 10_000 });
       expect(seen.setups).toHaveLength(2);

@@ -95,9 +95,11 @@ export default definePlugin<IdmeConfig, IdmeInstance>({
     const { runtime, instance } = await open();
     return { runtime, ...instance };
   }),
-  hasuraActions: {
-    idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },
-    verifyIdme: { kind: 'synchronous', roles: ['user'] },
+  hasura: {
+    actions: {
+      idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },
+      verifyIdme: { kind: 'synchronous', roles: ['user'] },
+    },
   },
   routes: (runtime, instance) => [{ method: 'GET', path: CALLBACK_PATH, access: 'public', handler: (request, response) => callback(runtime, instance, request, response) }],
   async start(runtime, instance) {

@@ -80,34 +80,39 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
     await instance.refreshProviders();
     return { runtime, ...instance };
   }),
-  hasuraActions: {
-    sendNotification: { kind: 'synchronous', roles: [] },
-    sendBulkNotifications: { kind: 'synchronous', roles: [] },
-    markNotificationsRead: { kind: 'synchronous', roles: ['user'] },
-  },
-  // Inserting into notifications.requests (through Hasura) sends; hosts may put the same trigger on their own tables.
-  hasuraEventTriggers: { notifications_send: { table: 'requests', on: ['insert'] } },
-  eventTriggers: (_runtime, instance) => ({
-    // A row (new, or old for DELETE) of { user_id, template, data?, channels?, category? } in any
-    // table becomes a notification; the event id is its idempotency key, so a redelivery adds nothing.
-    notifications_send: async (event) => {
-      const row = event.new ?? event.old ?? {};
-      const { user_id: userId, template, data = {}, channels = null, category = null } = row as Record<string, unknown>;
-      if (typeof userId !== 'string' || typeof template !== 'string') throw badUserInput(`notifications_send needs a row with user_id and template (table ${event.table.schema}.${event.table.name})`);
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) throw badUserInput('data must be a JSON object');
-      if (channels !== null && !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))) throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
-      try {
-        const sent = await instance().service.enqueue({
-          userIds: [userId], template, data: data as Record<string, unknown>, channels: channels as Channel[] | null,
-          category: typeof category === 'string' ? category : null, idempotencyKey: `hasura-event:${event.id}`, requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
-        });
-        return { notificationIds: sent.ids, duplicate: sent.duplicate };
-      } catch (error) {
-        if (error instanceof NotificationInputError) throw badUserInput(error.message);
-        throw error;
-      }
+  hasura: {
+    actions: {
+      sendNotification: { kind: 'synchronous', roles: [] },
+      sendBulkNotifications: { kind: 'synchronous', roles: [] },
+      markNotificationsRead: { kind: 'synchronous', roles: ['user'] },
     },
-  }),
+    triggers: {
+      // Inserting into notifications.requests (through Hasura) sends; hosts may put the same trigger
+      // on their own tables. A row (new, or old for DELETE) of { user_id, template, data?, channels?, category? } in any
+      // table becomes a notification; the event id is its idempotency key, so a redelivery adds nothing.
+      notifications_send: {
+        table: 'requests',
+        on: ['insert'],
+        handle: async (event, _runtime, instance) => {
+          const row = event.new ?? event.old ?? {};
+          const { user_id: userId, template, data = {}, channels = null, category = null } = row as Record<string, unknown>;
+          if (typeof userId !== 'string' || typeof template !== 'string') throw badUserInput(`notifications_send needs a row with user_id and template (table ${event.table.schema}.${event.table.name})`);
+          if (typeof data !== 'object' || data === null || Array.isArray(data)) throw badUserInput('data must be a JSON object');
+          if (channels !== null && !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))) throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
+          try {
+            const sent = await instance().service.enqueue({
+              userIds: [userId], template, data: data as Record<string, unknown>, channels: channels as Channel[] | null,
+              category: typeof category === 'string' ? category : null, idempotencyKey: `hasura-event:${event.id}`, requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
+            });
+            return { notificationIds: sent.ids, duplicate: sent.duplicate };
+          } catch (error) {
+            if (error instanceof NotificationInputError) throw badUserInput(error.message);
+            throw error;
+          }
+        },
+      },
+    },
+  },
   jobs: (runtime, instance) => ({
     [QUEUE]: {
       get concurrency() {

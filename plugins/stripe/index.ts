@@ -12,8 +12,10 @@ export default definePlugin<StripeConfig, StripeInstance>({
   migrations: new URL('./migrations/', import.meta.url),
   config: stripeConfig,
   setup: setupStripe,
-  hasuraActions: { syncStripe: { kind: 'asynchronous', roles: [] } },
-  hasuraTables: ['customers', 'subscriptions', 'subscription_items', 'invoices', 'payment_intents', 'charges', 'refunds', 'disputes', 'payouts', 'products', 'prices'],
+  hasura: {
+    actions: { syncStripe: { kind: 'asynchronous', roles: [] } },
+    tables: ['customers', 'subscriptions', 'subscription_items', 'invoices', 'payment_intents', 'charges', 'refunds', 'disputes', 'payouts', 'products', 'prices'],
+  },
   webhooks: (runtime, instance) => stripeReceiver(runtime, () => instance().client()),
   schema: (builder, runtime, instance) => {
     addStripeSchema(builder, runtime, () => instance().syncer);
