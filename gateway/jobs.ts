@@ -3,6 +3,7 @@
  * Workers run inside the gateway (PLUGBOARD_WORKERS=true, the default) or in their own process
  * (`plugboard jobs worker`); either way every queue's jobs are dispatched by type here.
  */
+import { conflict } from './conflicts.ts';
 import type { Logger } from 'pino';
 import { PermanentJobError, type JobHandler, type QueuePort, type Worker } from './queue.ts';
 
@@ -48,13 +49,6 @@ const DEFAULT_CONCURRENCY = 5;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Thrown at start-up when two plugins claim the same job type on the same queue. */
-export class JobConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobConflictError';
-  }
-}
-
 export function createJobRegistry(definitions: { plugin: string; queues: Record<string, QueueDefinition> }[]): JobRegistry {
   // Definitions are kept whole: their concurrency and timeout may be getters over config that
   // only exists once the gateway has started.
@@ -72,7 +66,7 @@ export function createJobRegistry(definitions: { plugin: string; queues: Record<
       entry.definitions.push(definition);
       for (const [type, handler] of Object.entries(definition.handlers)) {
         const key = `${queue}/${type}`;
-        if (owner.has(key)) throw new JobConflictError(`Job type "${type}" on queue "${queue}" is defined by both ${owner.get(key)} and ${plugin}`);
+        if (owner.has(key)) throw conflict(`Job type "${type}" on queue "${queue}"`, owner.get(key)!, plugin);
         owner.set(key, plugin);
         access.set(key, !definition.public ? 'internal' : definition.userTypes?.includes(type) ? 'user' : 'admin');
         if (definition.public) publicQueues.add(queue);

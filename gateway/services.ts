@@ -5,6 +5,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { buildSubschema, composeSchema } from './compose.ts';
+import { byName, checkRoutes } from './conflicts.ts';
 import { openDatabase, type Database } from './db.ts';
 import { createJobRegistry, type JobRegistry } from './jobs.ts';
 import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
@@ -104,26 +105,36 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
       return composeSchema(subschemas);
     },
     routes({ bodyLimit }) {
-      const webhookRoutes = [...webhooks.values()].map(
-        (log): PluginRoute => ({ method: 'ANY', path: log.path, access: 'public', handler: (request, response) => log.handle(request, response, bodyLimit) }),
-      );
-      return [...webhookRoutes, ...instances.flatMap(({ selected: entry, runtime, instance }) => entry.plugin.routes?.(runtime, instance) ?? [])];
+      const routes = [
+        ...[...webhooks].map(([plugin, log]) => ({
+          plugin,
+          route: { method: 'ANY', path: log.path, access: 'public', handler: (request, response) => log.handle(request, response, bodyLimit) } satisfies PluginRoute,
+        })),
+        ...instances.flatMap(({ selected: entry, runtime, instance }) => (entry.plugin.routes?.(runtime, instance) ?? []).map((route) => ({ plugin: entry.manifest.name, route }))),
+      ];
+      checkRoutes(routes);
+      return routes.map(({ route }) => route);
     },
     sockets() {
       return instances.flatMap(({ selected: entry, runtime, instance }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime, instance)] : []));
     },
     hasuraActions() {
-      return new Map(instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasura?.actions ?? {})));
+      return byName(
+        'The Hasura action',
+        instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasura?.actions ?? {}).map(([name, value]) => ({ plugin: entry.manifest.name, name, value }))),
+      );
     },
     eventTriggers() {
-      const triggers = new Map<string, EventTriggerHandler>();
-      for (const { selected: entry, runtime, instance } of instances) {
-        for (const [name, trigger] of Object.entries(entry.plugin.hasura?.triggers ?? {})) {
-          if (triggers.has(name)) throw new Error(`Two plugins handle the Hasura event trigger ${name}`);
-          triggers.set(name, (event) => trigger.handle(event, runtime, instance));
-        }
-      }
-      return triggers;
+      return byName(
+        'The Hasura event trigger',
+        instances.flatMap(({ selected: entry, runtime, instance }) =>
+          Object.entries(entry.plugin.hasura?.triggers ?? {}).map(([name, trigger]) => ({
+            plugin: entry.manifest.name,
+            name,
+            value: ((event) => trigger.handle(event, runtime, instance)) satisfies EventTriggerHandler,
+          })),
+        ),
+      );
     },
   };
 }
