@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { ConfigError, type ConfigProblem } from './config.ts';
 import { gatewaySql } from './sql.ts';
 
 export interface MigrationSource {
@@ -16,6 +17,8 @@ export interface MigrationSource {
   schema: string;
   /** Folder of NNN_*.sql files, or null for a plugin without migrations. */
   dir: string | null;
+  /** The tables its manifest says the migrations create (`database.tables`), when it lists them. */
+  tables?: readonly string[] | undefined;
 }
 
 export interface MigrationFile {
@@ -185,4 +188,24 @@ export async function runMigrations(pool: pg.Pool, sources: MigrationSource[], l
     client.release(!unlocked);
   }
   return applied;
+}
+
+/**
+ * After migrations: each plugin's schema holds exactly the tables its manifest lists, so the
+ * manifest (which operators and Hasura metadata read) cannot drift from the migrations.
+ */
+export async function checkPluginTables(pool: pg.Pool, sources: readonly MigrationSource[]): Promise<void> {
+  const listing = sources.filter((source) => source.dir && source.tables);
+  if (listing.length === 0) return;
+  const { rows } = await pool.query<{ schema: string; tables: string[] }>(gatewaySql('plugin-tables'), [listing.map((source) => source.schema)]);
+  const problems: ConfigProblem[] = [];
+  for (const source of listing) {
+    const actual = rows.find((row) => row.schema === source.schema)?.tables ?? [];
+    const unmade = source.tables!.filter((table) => !actual.includes(table));
+    const unlisted = actual.filter((table) => !source.tables!.includes(table));
+    const owner = `plugin ${source.plugin}`;
+    if (unmade.length > 0) problems.push({ variable: 'plugin.json', owner, message: `/database/tables lists ${unmade.join(', ')}, which its migrations do not create in schema ${source.schema}` });
+    if (unlisted.length > 0) problems.push({ variable: 'plugin.json', owner, message: `/database/tables lacks ${unlisted.join(', ')}, which its migrations create in schema ${source.schema}` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }

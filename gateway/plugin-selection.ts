@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
+import { Command } from 'commander';
 import manifestSchema from './manifest.schema.json' with { type: 'json' };
 import { ConfigError, missingRequired, readConfig, type ConfigProblem, type ConfigValues, type Env } from './config.ts';
 import type { Plugin, PluginManifest, PluginStatus } from './plugin.ts';
@@ -33,6 +34,33 @@ export function checkManifest(raw: object, where: string): PluginManifest {
   throw new ConfigError((validateManifest.errors ?? []).map((e) => ({ variable: 'plugin.json', owner: where, message: describe(e) })));
 }
 
+/** The hook that delivers each capability a manifest can claim ("service" is start/stop, optional either way). */
+const CAPABILITY_HOOKS = { graphql: 'schema', webhooks: 'webhooks', jobs: 'jobs', cli: 'commands', database: 'migrations' } as const;
+
+/**
+ * Where a manifest and its plugin disagree: a capability claimed without the hook that delivers it
+ * (or a hook whose capability is not claimed), and CLI commands listed but not defined, or defined
+ * but not listed. The tables it lists are compared with the database after migrations (gateway.ts).
+ */
+function mismatches(plugin: Plugin, manifest: PluginManifest): string[] {
+  const found: string[] = [];
+  for (const [capability, hook] of Object.entries(CAPABILITY_HOOKS)) {
+    const claimed = manifest.capabilities[capability as keyof typeof CAPABILITY_HOOKS] === true;
+    const defined = plugin[hook] !== undefined;
+    if (claimed && !defined) found.push(`/capabilities/${capability} is true, but the plugin defines no \`${hook}\``);
+    if (!claimed && defined) found.push(`the plugin defines \`${hook}\`, but /capabilities/${capability} is not true`);
+  }
+  const listed = Object.keys(manifest.commands ?? {}).sort();
+  const command = new Command(manifest.name);
+  plugin.commands?.(command, () => Promise.reject(new Error('not run: only listing commands')));
+  const defined = command.commands.map((sub) => sub.name()).sort();
+  const unlisted = defined.filter((name) => !listed.includes(name));
+  const undefinedCommands = listed.filter((name) => !defined.includes(name));
+  if (unlisted.length > 0) found.push(`/commands lacks ${unlisted.join(', ')}, which the plugin defines`);
+  if (undefinedCommands.length > 0) found.push(`/commands lists ${undefinedCommands.join(', ')}, which the plugin does not define`);
+  return found;
+}
+
 export function parsePluginList(raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   return raw.split(',').map((name) => name.trim()).filter(Boolean);
@@ -47,6 +75,7 @@ export function checkRegistry(registry: readonly Plugin[]): { plugin: Plugin; ma
     const label = `plugin #${index + 1}${'name' in plugin.manifest ? ` (${String(plugin.manifest.name)})` : ''}`;
     try {
       const manifest = checkManifest(plugin.manifest, label);
+      for (const message of mismatches(plugin, manifest)) problems.push({ variable: 'plugin.json', owner: label, message });
       if (seen.has(manifest.name)) problems.push({ variable: 'plugin.json', owner: label, message: `/name "${manifest.name}" is registered twice` });
       seen.add(manifest.name);
       checked.push({ plugin, manifest });

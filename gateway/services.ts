@@ -9,7 +9,7 @@ import { byName, checkRoutes } from './conflicts.ts';
 import { openDatabase, type Database } from './db.ts';
 import { createJobRegistry, type JobRegistry } from './jobs.ts';
 import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
-import { runMigrations, type MigrationSource } from './migrations.ts';
+import { checkPluginTables, runMigrations, type MigrationSource } from './migrations.ts';
 import { createLazyRuntime, lazyInstance, type InstanceOf, type PluginRoute, type PluginRuntime, type PluginStatus, type SocketHooks } from './plugin.ts';
 import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.ts';
@@ -59,7 +59,7 @@ export interface Services {
 }
 
 export function migrationSources(selected: readonly SelectedPlugin[]): MigrationSource[] {
-  return selected.map((s) => ({ plugin: s.manifest.name, schema: s.schema, dir: s.migrationsDir }));
+  return selected.map((s) => ({ plugin: s.manifest.name, schema: s.schema, dir: s.migrationsDir, tables: s.manifest.database?.tables }));
 }
 
 /** Runtimes (still without services) for the enabled plugins, their job registry and schema. */
@@ -147,7 +147,10 @@ export async function openServices(settings: GatewaySettings, log: Logger, migra
   try {
     const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedPort: settings.embeddedPgPort, log });
     opened.push(() => database.close());
-    if (migrate) await runMigrations(database.pool, migrate, log);
+    if (migrate) {
+      await runMigrations(database.pool, migrate, log);
+      await checkPluginTables(database.pool, migrate);
+    }
     const pubsub = settings.redisUrl ? await createRedisPubSub(settings.redisUrl, { log }) : createMemoryPubSub();
     opened.push(() => pubsub.close());
     const queue = settings.queueRedisUrl

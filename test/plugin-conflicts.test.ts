@@ -22,7 +22,7 @@ const route = (method: PluginRoute['method'], path: string, prefix = false): Plu
 
 function plugin(name: string, declares: Declares): Plugin {
   return definePlugin<object>({
-    manifest: { name, version: '0.0.1', description: `Test fixture ${name}`, capabilities: { service: true }, configuration: { required: [], optional: [] } },
+    manifest: { name, version: '0.0.1', description: `Test fixture ${name}`, capabilities: { service: true, jobs: true }, configuration: { required: [], optional: [] } },
     config: () => ({}),
     routes: () => declares.routes ?? [],
     hasura: {

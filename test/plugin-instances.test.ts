@@ -39,6 +39,7 @@ const counter = definePlugin<object, Counter>({
     description: 'Test fixture: a plugin with an instance',
     capabilities: { graphql: true, jobs: true, cli: true, service: true },
     configuration: { required: [], optional: [] },
+    commands: { serial: { description: 'Print the serial of the instance the command opened' } },
   },
   config: () => ({}),
   setup(runtime) {
