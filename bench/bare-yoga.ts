@@ -37,7 +37,16 @@ const yoga = createYoga<object, Context>({
   schema,
   logging: false,
   ...(process.env['BARE_NO_BODY_STREAM'] === '1' ? { maxRequestBodySize: false } : {}),
-  context: () => ({ session, db: database.pool, pubsub, queue, loaders: createLoaders(), log, requestId: 'bench', socketId: null }),
+  context: () => ({
+    session,
+    db: database.pool,
+    pubsub,
+    queue,
+    loaders: createLoaders(),
+    log,
+    requestId: 'bench',
+    socketId: null,
+  }),
 });
 const server = createServer(yoga);
 server.listen(Number(process.env['PORT']), '127.0.0.1');

@@ -31,9 +31,17 @@ const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
 const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
 
 const answersQuery = (url: string) =>
-  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY }) });
+  fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: QUERY }),
+  });
 
-async function requestsPerSecond(url: string, headers: Record<string, string>, seconds: number): Promise<{ rps: number; requests: number }> {
+async function requestsPerSecond(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+): Promise<{ rps: number; requests: number }> {
   const result = await autocannon({
     url: `${url}/graphql`,
     method: 'POST',
@@ -42,14 +50,18 @@ async function requestsPerSecond(url: string, headers: Record<string, string>, s
     connections: CONNECTIONS,
     duration: seconds,
   });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
   return { rps: result.requests.average, requests: result.requests.total };
 }
 
-
 async function throughput(): Promise<void> {
   const token = await new SignJWT({
-    'https://hasura.io/jwt/claims': { 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'bench-user' },
+    'https://hasura.io/jwt/claims': {
+      'x-hasura-default-role': 'user',
+      'x-hasura-allowed-roles': ['user'],
+      'x-hasura-user-id': 'bench-user',
+    },
   })
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('1h')
@@ -57,10 +69,20 @@ async function throughput(): Promise<void> {
 
   const servers = {
     'bare graphql-yoga (defaults)': await startServer(['bench/bare-yoga.ts'], {}, answersQuery),
-    'bare graphql-yoga, body-size stream off': await startServer(['bench/bare-yoga.ts'], { BARE_NO_BODY_STREAM: '1' }, answersQuery),
+    'bare graphql-yoga, body-size stream off': await startServer(
+      ['bench/bare-yoga.ts'],
+      { BARE_NO_BODY_STREAM: '1' },
+      answersQuery,
+    ),
     'full gateway (JWT, limits, metrics)': await startServer(
       ['bin/plugboard.js', 'serve'],
-      { DATABASE_URL, PLUGBOARD_JWT_SECRET: JWT_SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', PLUGBOARD_PLUGINS: 'core' },
+      {
+        DATABASE_URL,
+        PLUGBOARD_JWT_SECRET: JWT_SECRET,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        PLUGBOARD_PLUGINS: 'core',
+      },
       readyz,
     ),
   };
@@ -73,7 +95,11 @@ async function throughput(): Promise<void> {
     // Same answer from every server, so all do the same work.
     const answers = await Promise.all(
       names.map((name) =>
-        fetch(`${servers[name].url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headersFor(name) }, body: JSON.stringify({ query: QUERY }) }).then((r) => r.text()),
+        fetch(`${servers[name].url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headersFor(name) },
+          body: JSON.stringify({ query: QUERY }),
+        }).then((r) => r.text()),
       ),
     );
     if (new Set(answers).size !== 1) throw new Error(`answers differ:\n${answers.join('\n')}`);
@@ -94,15 +120,23 @@ async function throughput(): Promise<void> {
       }
       for (const [name, rps] of measured) runs.get(name)!.push(rps);
       for (const [name, list] of ratios) list.push(measured.get(gatewayName)! / measured.get(name)!);
-      console.log(`round ${String(round).padStart(2)}: ${names.map((name) => `${measured.get(name)!.toFixed(0).padStart(6)}`).join('  ')} req/s`);
+      console.log(
+        `round ${String(round).padStart(2)}: ${names.map((name) => `${measured.get(name)!.toFixed(0).padStart(6)}`).join('  ')} req/s`,
+      );
     }
-    console.log(`\nthroughput (${ROUNDS} rotating rounds of ${SECONDS} s each, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''})`);
+    console.log(
+      `\nthroughput (${ROUNDS} rotating rounds of ${SECONDS} s each, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''})`,
+    );
     for (const name of names) {
-      console.log(`  ${name.padEnd(42)}: median ${median(runs.get(name)!).toFixed(0).padStart(6)} req/s, ${median(cpu.get(name)!).toFixed(1)} µs server CPU per request`);
+      console.log(
+        `  ${name.padEnd(42)}: median ${median(runs.get(name)!).toFixed(0).padStart(6)} req/s, ${median(cpu.get(name)!).toFixed(1)} µs server CPU per request`,
+      );
     }
     for (const [name, list] of ratios) {
       const cpuRatio = median(cpu.get(name)!) / median(cpu.get(gatewayName)!);
-      console.log(`  gateway / ${name}: req/s median ${(median(list) * 100).toFixed(1)} % (rounds ${(Math.min(...list) * 100).toFixed(0)}-${(Math.max(...list) * 100).toFixed(0)} %), CPU-per-request ratio ${(cpuRatio * 100).toFixed(1)} %; target >= 90 %`);
+      console.log(
+        `  gateway / ${name}: req/s median ${(median(list) * 100).toFixed(1)} % (rounds ${(Math.min(...list) * 100).toFixed(0)}-${(Math.max(...list) * 100).toFixed(0)} %), CPU-per-request ratio ${(cpuRatio * 100).toFixed(1)} %; target >= 90 %`,
+      );
     }
   } finally {
     await Promise.all(names.map((name) => servers[name].stop()));
@@ -129,6 +163,8 @@ async function coldStart(): Promise<void> {
   }
 }
 
-console.log(`Plugboard gateway benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`);
+console.log(
+  `Plugboard gateway benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
+);
 if (process.env['BENCH_ONLY'] !== 'cold-start') await throughput();
 if (process.env['BENCH_ONLY'] !== 'throughput') await coldStart();

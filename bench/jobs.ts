@@ -38,7 +38,10 @@ const perSecond = (count: number, ms: number) => (count / ms) * 1000;
 const suffix = () => randomBytes(3).toString('hex');
 
 /** Adds JOBS no-op jobs in batches, then processes them; times each phase. */
-async function measure(add: (batch: number) => Promise<void>, work: (onDone: () => void) => Promise<() => Promise<void>>): Promise<Figures> {
+async function measure(
+  add: (batch: number) => Promise<void>,
+  work: (onDone: () => void) => Promise<() => Promise<void>>,
+): Promise<Figures> {
   const addStarted = performance.now();
   for (let added = 0; added < JOBS; added += BATCH) await add(Math.min(BATCH, JOBS - added));
   const addMs = performance.now() - addStarted;
@@ -65,12 +68,24 @@ async function rawBullMQ(): Promise<Figures> {
   const queue = new Queue(name, { connection, prefix });
   const figures = await measure(
     async (n) => {
-      await queue.addBulk(Array.from({ length: n }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED } })));
+      await queue.addBulk(
+        Array.from({ length: n }, () => ({
+          name: 'noop',
+          data: {},
+          opts: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
+        })),
+      );
     },
     async (onDone) => {
       // BullMQ leaves a connection it was handed open on close: this one is ours to end.
       const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-      const worker = new Worker(name, async () => undefined, { connection: workerConnection, prefix, concurrency: CONCURRENCY, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED });
+      const worker = new Worker(name, async () => undefined, {
+        connection: workerConnection,
+        prefix,
+        concurrency: CONCURRENCY,
+        removeOnComplete: KEEP_COMPLETED,
+        removeOnFail: KEEP_FAILED,
+      });
       worker.on('completed', onDone);
       return async () => {
         await worker.close();
@@ -92,7 +107,10 @@ async function throughPort(open: () => Promise<QueuePort>): Promise<Figures> {
   await port.counts(name);
   const figures = await measure(
     async (n) => {
-      await port.addBulk(name, Array.from({ length: n }, () => ({ name: 'noop', data: {} })));
+      await port.addBulk(
+        name,
+        Array.from({ length: n }, () => ({ name: 'noop', data: {} })),
+      );
     },
     async (onDone) => {
       port.local.on('event', (event) => event.kind === 'completed' && onDone());
@@ -109,23 +127,53 @@ async function rawPgBoss(databaseUrl: string): Promise<Figures> {
   boss.on('error', () => {});
   await boss.start();
   const name = `noop${suffix()}`;
-  await boss.createQueue(name, { retryLimit: 0, retryDelay: 0, retryBackoff: false, notify: true, heartbeatSeconds: 30, expireInSeconds: 24 * 3600, deleteAfterSeconds: 7 * 24 * 3600 });
+  await boss.createQueue(name, {
+    retryLimit: 0,
+    retryDelay: 0,
+    retryBackoff: false,
+    notify: true,
+    heartbeatSeconds: 30,
+    expireInSeconds: 24 * 3600,
+    deleteAfterSeconds: 7 * 24 * 3600,
+  });
   const { localConcurrency, batchSize, perBatch } = workerShape(CONCURRENCY);
   const figures = await measure(
     async (n) => {
       // The same job the port stores (its type travels in the payload) and the same answer (the ids).
-      await boss.insert(name, Array.from({ length: n }, () => ({ data: { type: 'noop', data: {} } })), { returnId: true });
+      await boss.insert(
+        name,
+        Array.from({ length: n }, () => ({ data: { type: 'noop', data: {} } })),
+        { returnId: true },
+      );
     },
     async (onDone) => {
-      const options = { localConcurrency, batchSize, burstWhenBatchFull: true, includeMetadata: true, perJobResults: true, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 } as const;
-      const workId = await boss.work<object, unknown, typeof options>(name, options, async (jobs: JobWithMetadata<object>[]) => {
-        const results = [];
-        for (let i = 0; i < jobs.length; i += perBatch) {
-          results.push(...(await Promise.all(jobs.slice(i, i + perBatch).map(async (job) => ({ id: job.id, status: 'completed' as const, output: {} })))));
-        }
-        for (let i = 0; i < jobs.length; i++) onDone();
-        return results;
-      });
+      const options = {
+        localConcurrency,
+        batchSize,
+        burstWhenBatchFull: true,
+        includeMetadata: true,
+        perJobResults: true,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 1,
+      } as const;
+      const workId = await boss.work<object, unknown, typeof options>(
+        name,
+        options,
+        async (jobs: JobWithMetadata<object>[]) => {
+          const results = [];
+          for (let i = 0; i < jobs.length; i += perBatch) {
+            results.push(
+              ...(await Promise.all(
+                jobs
+                  .slice(i, i + perBatch)
+                  .map(async (job) => ({ id: job.id, status: 'completed' as const, output: {} })),
+              )),
+            );
+          }
+          for (let i = 0; i < jobs.length; i++) onDone();
+          return results;
+        },
+      );
       return () => boss.offWork(name, { id: workId, wait: true });
     },
   );
@@ -137,21 +185,29 @@ function report(title: string, raw: Figures[], port: Figures[]) {
   const ratios = (pick: (f: Figures) => number) => raw.map((r, i) => pick(port[i]!) / pick(r));
   const line = (label: string, pick: (f: Figures) => number) => {
     const r = ratios(pick);
-    console.log(`  ${label.padEnd(8)} raw ${median(raw.map(pick)).toFixed(0).padStart(7)} jobs/s   port ${median(port.map(pick)).toFixed(0).padStart(7)} jobs/s   ratio ${(median(r) * 100).toFixed(1)} % (rounds ${r.map((x) => (x * 100).toFixed(0)).join(', ')} %; target >= 90 %)`);
+    console.log(
+      `  ${label.padEnd(8)} raw ${median(raw.map(pick)).toFixed(0).padStart(7)} jobs/s   port ${median(port.map(pick)).toFixed(0).padStart(7)} jobs/s   ratio ${(median(r) * 100).toFixed(1)} % (rounds ${r.map((x) => (x * 100).toFixed(0)).join(', ')} %; target >= 90 %)`,
+    );
   };
   console.log(`\n${title} — ${JOBS} no-op jobs, concurrency ${CONCURRENCY}, ${ROUNDS} rounds`);
   line('add', (f) => f.addPerSecond);
   line('process', (f) => f.processPerSecond);
 }
 
-
-console.log(`Plugboard queue port benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
+console.log(
+  `Plugboard queue port benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+);
 
 if (process.env['BENCH_ONLY'] !== 'postgres') {
   const raw: Figures[] = [];
   const port: Figures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    await inTurn(round, async () => raw.push(await rawBullMQ()), async () => port.push(await throughPort(() => createBullMQQueue(REDIS_URL, { prefix: `bench-${suffix()}`, log }))));
+    await inTurn(
+      round,
+      async () => raw.push(await rawBullMQ()),
+      async () =>
+        port.push(await throughPort(() => createBullMQQueue(REDIS_URL, { prefix: `bench-${suffix()}`, log }))),
+    );
   }
   report('BullMQ (Redis)', raw, port);
 }
@@ -162,7 +218,11 @@ if (process.env['BENCH_ONLY'] !== 'bullmq') {
     const raw: Figures[] = [];
     const port: Figures[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      await inTurn(round, async () => raw.push(await rawPgBoss(database.url)), async () => port.push(await throughPort(() => createPostgresQueue(database.url, { log }))));
+      await inTurn(
+        round,
+        async () => raw.push(await rawPgBoss(database.url)),
+        async () => port.push(await throughPort(() => createPostgresQueue(database.url, { log }))),
+      );
     }
     report('pg-boss (Postgres)', raw, port);
   } finally {

@@ -43,7 +43,13 @@ const track = (child: ChildProcess) => {
 
 async function startSink(): Promise<{ url: string; stats(reset?: boolean): Promise<SinkStats>; stop(): void }> {
   const port = await freePort();
-  const child = track(fork('bench/peers/smtp-sink.ts', { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', PORT: String(port) }, execPath: process.execPath }));
+  const child = track(
+    fork('bench/peers/smtp-sink.ts', {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', PORT: String(port) },
+      execPath: process.execPath,
+    }),
+  );
   await once(child, 'message');
   return {
     url: `smtp://127.0.0.1:${port}`,
@@ -58,7 +64,11 @@ async function startSink(): Promise<{ url: string; stats(reset?: boolean): Promi
 
 const rate = (s: SinkStats) => ((s.count - 1) / (s.lastAt - s.firstAt)) * 1000;
 
-async function waitForSink(sink: Awaited<ReturnType<typeof startSink>>, count: number, timeoutMs = 300_000): Promise<SinkStats> {
+async function waitForSink(
+  sink: Awaited<ReturnType<typeof startSink>>,
+  count: number,
+  timeoutMs = 300_000,
+): Promise<SinkStats> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = await sink.stats();
@@ -74,7 +84,9 @@ let sink: Awaited<ReturnType<typeof startSink>> | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const child of children) child.kill('SIGKILL');
-    void Promise.resolve(gateway?.stop()).then(() => database.drop()).finally(() => process.exit(130));
+    void Promise.resolve(gateway?.stop())
+      .then(() => database.drop())
+      .finally(() => process.exit(130));
   });
 }
 
@@ -90,25 +102,44 @@ try {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
   };
-  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'inherit' });
+  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: 'inherit',
+  });
   if (migrated.status !== 0) throw new Error('plugboard migrate failed');
   const db = new pg.Client(database.url);
   await db.connect();
-  await db.query("INSERT INTO notifications.recipients (user_id, email) SELECT 'u' || i, 'u' || i || '@bench.test' FROM generate_series(0, $1 - 1) AS i", [Math.max(RECIPIENTS, EMAILS)]);
+  await db.query(
+    "INSERT INTO notifications.recipients (user_id, email) SELECT 'u' || i, 'u' || i || '@bench.test' FROM generate_series(0, $1 - 1) AS i",
+    [Math.max(RECIPIENTS, EMAILS)],
+  );
   await db.end();
 
   gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(`${gateway!.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET }, body: JSON.stringify({ query, variables }) });
-    const body = (await response.json()) as { data?: Record<string, { batchId: string; notifications: number }>; errors?: unknown[] };
+    const response = await fetch(`${gateway!.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as {
+      data?: Record<string, { batchId: string; notifications: number }>;
+      errors?: unknown[];
+    };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data!;
   };
-  await graphql('mutation { createNotificationTemplate(input: { name: "bench", channel: EMAIL, subject: "Bench {{ title }}", body: "Bench {{ title }}: read more" }) { id } }');
+  await graphql(
+    'mutation { createNotificationTemplate(input: { name: "bench", channel: EMAIL, subject: "Bench {{ title }}", body: "Bench {{ title }}: read more" }) { id } }',
+  );
   const users = (n: number) => Array.from({ length: n }, (_, i) => `u${i}`);
-  const BULK = 'mutation($u: [ID!]!) { sendBulkNotifications(userIds: $u, template: "bench", data: { title: "news" }, channels: [EMAIL], category: "bench") { batchId notifications } }';
+  const BULK =
+    'mutation($u: [ID!]!) { sendBulkNotifications(userIds: $u, template: "bench", data: { title: "news" }, channels: [EMAIL], category: "bench") { batchId notifications } }';
 
-  console.log(`Notifications — email: ${EMAILS} messages × ${ROUNDS} rounds; bulk: ${RECIPIENTS} recipients × ${ROUNDS} rounds`);
+  console.log(
+    `Notifications — email: ${EMAILS} messages × ${ROUNDS} rounds; bulk: ${RECIPIENTS} recipients × ${ROUNDS} rounds`,
+  );
 
   // 1. Email delivery (first, so no bulk-phase jobs wait in the queue for the worker).
   const raw: number[] = [];
@@ -119,7 +150,19 @@ try {
       async () => {
         await sink!.stats(true);
         const [command, ...args] = pinned(1, [process.execPath, 'bench/peers/nodemailer-send.ts']);
-        const sender = track(spawn(command!, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', SMTP_URL: sink!.url, COUNT: String(EMAILS), IN_FLIGHT: '50', POOL_SIZE: '5' }, stdio: 'inherit' }));
+        const sender = track(
+          spawn(command!, args, {
+            cwd: ROOT,
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              SMTP_URL: sink!.url,
+              COUNT: String(EMAILS),
+              IN_FLIGHT: '50',
+              POOL_SIZE: '5',
+            },
+            stdio: 'inherit',
+          }),
+        );
         await once(sender, 'exit');
         raw.push(rate(await waitForSink(sink!, EMAILS)));
       },
@@ -128,15 +171,25 @@ try {
         await sink!.stats(true);
         const [command, ...args] = pinned(1, [process.execPath, 'bin/plugboard.js', 'notifications', 'worker']);
         // BENCH_WORKER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the worker.
-        const profile = process.env['BENCH_WORKER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] } : {};
-        const worker = track(spawn(command!, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env, ...profile }, stdio: ['ignore', 'ignore', 'inherit'] }));
+        const profile = process.env['BENCH_WORKER_NODE_OPTIONS']
+          ? { NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] }
+          : {};
+        const worker = track(
+          spawn(command!, args, {
+            cwd: ROOT,
+            env: { PATH: process.env['PATH'] ?? '', ...env, ...profile },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          }),
+        );
         const stats = await waitForSink(sink!, EMAILS);
         worker.kill('SIGTERM');
         await once(worker, 'exit');
         ours.push(rate(stats));
       },
     );
-    console.log(`  email round ${round + 1}: raw nodemailer ${raw.at(-1)!.toFixed(0)}/s, plugboard worker ${ours.at(-1)!.toFixed(0)}/s → ${((ours.at(-1)! / raw.at(-1)!) * 100).toFixed(1)} %`);
+    console.log(
+      `  email round ${round + 1}: raw nodemailer ${raw.at(-1)!.toFixed(0)}/s, plugboard worker ${ours.at(-1)!.toFixed(0)}/s → ${((ours.at(-1)! / raw.at(-1)!) * 100).toFixed(1)} %`,
+    );
   }
   const emailRatios = raw.map((r, i) => ours[i]! / r);
 
@@ -144,7 +197,15 @@ try {
   const boss = new PgBoss({ connectionString: database.url, application_name: 'bench-raw' });
   boss.on('error', () => {});
   await boss.start();
-  await boss.createQueue('bench-raw', { retryLimit: 0, retryDelay: 0, retryBackoff: false, notify: true, heartbeatSeconds: 30, expireInSeconds: 24 * 3600, deleteAfterSeconds: 7 * 24 * 3600 });
+  await boss.createQueue('bench-raw', {
+    retryLimit: 0,
+    retryDelay: 0,
+    retryBackoff: false,
+    notify: true,
+    heartbeatSeconds: 30,
+    expireInSeconds: 24 * 3600,
+    deleteAfterSeconds: 7 * 24 * 3600,
+  });
   const rawBulk: number[] = [];
   const oursBulk: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -153,7 +214,13 @@ try {
       async () => {
         const started = performance.now();
         for (let start = 0; start < RECIPIENTS; start += CHUNK) {
-          const jobs = Array.from({ length: Math.min(CHUNK, RECIPIENTS - start) }, () => ({ id: randomUUID(), data: { type: 'deliver', data: { id: randomUUID() } }, retryLimit: 4, retryDelay: 2, retryBackoff: true }));
+          const jobs = Array.from({ length: Math.min(CHUNK, RECIPIENTS - start) }, () => ({
+            id: randomUUID(),
+            data: { type: 'deliver', data: { id: randomUUID() } },
+            retryLimit: 4,
+            retryDelay: 2,
+            retryBackoff: true,
+          }));
           await boss.insert('bench-raw', jobs, { returnId: true });
         }
         rawBulk.push((RECIPIENTS / (performance.now() - started)) * 1000);
@@ -161,17 +228,24 @@ try {
       async () => {
         const started = performance.now();
         const { sendBulkNotifications: receipt } = await graphql(BULK, { u: users(RECIPIENTS) });
-        if (receipt!.notifications !== RECIPIENTS) throw new Error(`enqueued ${receipt!.notifications} of ${RECIPIENTS}`);
+        if (receipt!.notifications !== RECIPIENTS)
+          throw new Error(`enqueued ${receipt!.notifications} of ${RECIPIENTS}`);
         oursBulk.push((RECIPIENTS / (performance.now() - started)) * 1000);
       },
     );
-    console.log(`  bulk round ${round + 1}: raw pg-boss insert ${rawBulk.at(-1)!.toFixed(0)} jobs/s, sendBulkNotifications ${oursBulk.at(-1)!.toFixed(0)} notifications/s → ${((oursBulk.at(-1)! / rawBulk.at(-1)!) * 100).toFixed(1)} %`);
+    console.log(
+      `  bulk round ${round + 1}: raw pg-boss insert ${rawBulk.at(-1)!.toFixed(0)} jobs/s, sendBulkNotifications ${oursBulk.at(-1)!.toFixed(0)} notifications/s → ${((oursBulk.at(-1)! / rawBulk.at(-1)!) * 100).toFixed(1)} %`,
+    );
   }
   await boss.stop({ graceful: false, close: true });
   const bulkRatios = rawBulk.map((r, i) => oursBulk[i]! / r);
 
-  console.log(`\n  email delivery: plugboard ${median(ours).toFixed(0)}/s vs raw nodemailer ${median(raw).toFixed(0)}/s → ${(median(emailRatios) * 100).toFixed(1)} % (goal >= 80 %)`);
-  console.log(`  bulk enqueue:   plugboard ${median(oursBulk).toFixed(0)}/s vs raw pg-boss insert ${median(rawBulk).toFixed(0)}/s → ${(median(bulkRatios) * 100).toFixed(1)} % (goal >= 50 %)`);
+  console.log(
+    `\n  email delivery: plugboard ${median(ours).toFixed(0)}/s vs raw nodemailer ${median(raw).toFixed(0)}/s → ${(median(emailRatios) * 100).toFixed(1)} % (goal >= 80 %)`,
+  );
+  console.log(
+    `  bulk enqueue:   plugboard ${median(oursBulk).toFixed(0)}/s vs raw pg-boss insert ${median(rawBulk).toFixed(0)}/s → ${(median(bulkRatios) * 100).toFixed(1)} % (goal >= 50 %)`,
+  );
 } finally {
   for (const child of children) child.kill('SIGKILL');
   await gateway?.stop();

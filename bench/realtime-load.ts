@@ -71,7 +71,8 @@ function onMessage(client: Client, data: WebSocket.RawData): void {
 }
 
 async function open(client: Client, command: Connect): Promise<void> {
-  const socket = (client.socket = new WebSocket(command.url, command.mode === 'graphql' ? 'graphql-transport-ws' : undefined));
+  const socket = new WebSocket(command.url, command.mode === 'graphql' ? 'graphql-transport-ws' : undefined);
+  client.socket = socket;
   await new Promise<void>((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
@@ -88,7 +89,13 @@ async function open(client: Client, command: Connect): Promise<void> {
     socket.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
   });
   if (command.mode === 'graphql') {
-    const token = await new SignJWT({ 'https://hasura.io/jwt/claims': { 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': client.user } })
+    const token = await new SignJWT({
+      'https://hasura.io/jwt/claims': {
+        'x-hasura-default-role': 'user',
+        'x-hasura-allowed-roles': ['user'],
+        'x-hasura-user-id': client.user,
+      },
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(client.user)
       .setExpirationTime('2h')
@@ -96,8 +103,20 @@ async function open(client: Client, command: Connect): Promise<void> {
     socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
     await ready;
     const variables = { r: rooms[client.room] };
-    socket.send(JSON.stringify({ id: 't', type: 'subscribe', payload: { query: 'subscription($r: ID!) { typing(roomId: $r) { userId isTyping expiresAt } }', variables } }));
-    socket.send(JSON.stringify({ id: 'p', type: 'subscribe', payload: { query: 'subscription($r: ID!) { presence(roomId: $r) { userId status } }', variables } }));
+    socket.send(
+      JSON.stringify({
+        id: 't',
+        type: 'subscribe',
+        payload: { query: 'subscription($r: ID!) { typing(roomId: $r) { userId isTyping expiresAt } }', variables },
+      }),
+    );
+    socket.send(
+      JSON.stringify({
+        id: 'p',
+        type: 'subscribe',
+        payload: { query: 'subscription($r: ID!) { presence(roomId: $r) { userId status } }', variables },
+      }),
+    );
   } else {
     socket.send(JSON.stringify({ type: 'join', room: rooms[client.room], user: client.user }));
     await ready;
@@ -149,14 +168,17 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
     for (; due >= 1; due--) {
       const refresh = sent % 3 === 2 ? recent[Math.floor(Math.random() * Math.min(sent, recent.length))]! : -1;
       // A stride spreads consecutive new typers over rooms and users.
-      const index = refresh >= 0 ? refresh : (cursor = (cursor + 7919) % clients.length);
+      if (refresh < 0) cursor = (cursor + 7919) % clients.length;
+      const index = refresh >= 0 ? refresh : cursor;
       recent[sent % recent.length] = index;
       const client = clients[index]!;
       const socket = client.socket;
       if (!socket) continue; // its connection failed
       sentAt.set(`${client.room}:${client.user}`, now);
       if (mode === 'graphql') {
-        socket.send(`{"id":"m${sent}","type":"subscribe","payload":{"query":"mutation($r: ID!) { startTyping(roomId: $r) }","variables":{"r":"${rooms[client.room]}"}}}`);
+        socket.send(
+          `{"id":"m${sent}","type":"subscribe","payload":{"query":"mutation($r: ID!) { startTyping(roomId: $r) }","variables":{"r":"${rooms[client.room]}"}}}`,
+        );
       } else {
         socket.send(`{"type":"typing","room":"${rooms[client.room]}","user":"${client.user}"}`);
       }
@@ -173,7 +195,19 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
   counting = false;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  send({ event: 'ran', rate, sent, sentPerSecond: sent / elapsed, deliveredPerSecond: deliveredInWindow / elapsed, delivered: typed, expiries: expired, refused, p50: at(0.5), p99: at(0.99), samples: latencies.length });
+  send({
+    event: 'ran',
+    rate,
+    sent,
+    sentPerSecond: sent / elapsed,
+    deliveredPerSecond: deliveredInWindow / elapsed,
+    delivered: typed,
+    expiries: expired,
+    refused,
+    p50: at(0.5),
+    p99: at(0.99),
+    samples: latencies.length,
+  });
 }
 
 process.on('message', (command: Command) => {

@@ -59,7 +59,9 @@ function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void } {
   return {
     async ask<T>(command: object) {
       await ready;
-      const reply = new Promise<T>((resolve, reject) => (answer = (m) => (m.event === 'error' ? reject(new Error(m.message)) : resolve(m as T))));
+      const reply = new Promise<T>(
+        (resolve, reject) => (answer = (m) => (m.event === 'error' ? reject(new Error(m.message)) : resolve(m as T))),
+      );
       child.send(command);
       return reply;
     },
@@ -80,12 +82,21 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
   const load = startLoad();
   try {
     const rssBefore = server.rssBytes();
-    const connected = await load.ask<{ ms: number; connections: number; failures: number }>({ cmd: 'connect', mode, url: `${server.url.replace(/^http/, 'ws')}/graphql`, rooms, roomSize: ROOM_SIZE, jwtSecret: JWT_SECRET });
+    const connected = await load.ask<{ ms: number; connections: number; failures: number }>({
+      cmd: 'connect',
+      mode,
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      rooms,
+      roomSize: ROOM_SIZE,
+      jwtSecret: JWT_SECRET,
+    });
     const settleStarted = performance.now();
     await quiet(server);
     const settledMs = performance.now() - settleStarted;
     const perConnection = (server.rssBytes() - rssBefore) / connected.connections;
-    console.log(`  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed); quiet again ${(settledMs / 1000).toFixed(1)} s later; ${(perConnection / 1024).toFixed(1)} KiB per connection`);
+    console.log(
+      `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed); quiet again ${(settledMs / 1000).toFixed(1)} s later; ${(perConnection / 1024).toFixed(1)} KiB per connection`,
+    );
     const cpuBefore = server.cpuMicros();
     const latency = await load.ask<Ran>({ cmd: 'run', rate: RATE, seconds: SECONDS, latency: true });
     const cpu = (server.cpuMicros() - cpuBefore) / 1e6 / (SECONDS + 0.5);
@@ -95,7 +106,9 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
     let best = 0;
     for (const rate of STEPS) {
       const step = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
-      console.log(`  ${name}: step ${rate}/s sent ${step.sentPerSecond.toFixed(0)}/s → ${step.deliveredPerSecond.toFixed(0)} deliveries/s${step.refused ? ` (${step.refused} refused)` : ''}`);
+      console.log(
+        `  ${name}: step ${rate}/s sent ${step.sentPerSecond.toFixed(0)}/s → ${step.deliveredPerSecond.toFixed(0)} deliveries/s${step.refused ? ` (${step.refused} refused)` : ''}`,
+      );
       best = Math.max(best, step.deliveredPerSecond);
       if (step.deliveredPerSecond < best * 0.9) break; // past saturation
       await sleep(1000);
@@ -131,17 +144,29 @@ try {
     // e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway.
     ...(process.env['BENCH_SERVER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'] } : {}),
   };
-  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'inherit' });
+  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: 'inherit',
+  });
   if (migrated.status !== 0) throw new Error('plugboard migrate failed');
   const db = new pg.Client(database.url);
   await db.connect();
   const roomCount = Math.ceil(CONNECTIONS / ROOM_SIZE);
-  const { rows } = await db.query<{ id: string }>("INSERT INTO realtime.rooms (name, created_by) SELECT 'room ' || i, 'bench' FROM generate_series(1, $1) AS i RETURNING id", [roomCount]);
+  const { rows } = await db.query<{ id: string }>(
+    "INSERT INTO realtime.rooms (name, created_by) SELECT 'room ' || i, 'bench' FROM generate_series(1, $1) AS i RETURNING id",
+    [roomCount],
+  );
   const rooms = rows.map((row) => row.id);
-  await db.query("INSERT INTO realtime.room_members (room_id, user_id) SELECT ($1::uuid[])[1 + i / $2], 'u' || i FROM generate_series(0, $3 - 1) AS i", [rooms, ROOM_SIZE, CONNECTIONS]);
+  await db.query(
+    "INSERT INTO realtime.room_members (room_id, user_id) SELECT ($1::uuid[])[1 + i / $2], 'u' || i FROM generate_series(0, $3 - 1) AS i",
+    [rooms, ROOM_SIZE, CONNECTIONS],
+  );
   await db.end();
 
-  console.log(`Realtime fan-out — ${CONNECTIONS} connections, ${roomCount} rooms × ${ROOM_SIZE}, typing at ${RATE}/s for ${SECONDS} s${TASKSET ? '; server on core 1, load generator on core 0' : ''}`);
+  console.log(
+    `Realtime fan-out — ${CONNECTIONS} connections, ${roomCount} rooms × ${ROOM_SIZE}, typing at ${RATE}/s for ${SECONDS} s${TASKSET ? '; server on core 1, load generator on core 0' : ''}`,
+  );
   const gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   servers.push(gateway);
   const ours = await measure('plugboard', 'graphql', gateway, rooms);
@@ -152,9 +177,15 @@ try {
   const theirs = await measure('bare ws', 'ws', peer, rooms);
   await peer.stop();
 
-  console.log(`\n  latency at ${RATE} typing events/s: p50 ${ours.latency.p50.toFixed(1)} ms, p99 ${ours.latency.p99.toFixed(1)} ms (goal p99 <= 50 ms; bare ws p99 ${theirs.latency.p99.toFixed(1)} ms)`);
-  console.log(`  memory per connection: ${(ours.perConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.perConnection / 1024).toFixed(1)} KiB); connect ${(ours.connected.ms / 1000).toFixed(1)} s (bare ws ${(theirs.connected.ms / 1000).toFixed(1)} s)`);
-  console.log(`  saturation: plugboard ${ours.best.toFixed(0)} deliveries/s, bare ws ${theirs.best.toFixed(0)} deliveries/s → ${((ours.best / theirs.best) * 100).toFixed(1)} % (goal >= 50 %)`);
+  console.log(
+    `\n  latency at ${RATE} typing events/s: p50 ${ours.latency.p50.toFixed(1)} ms, p99 ${ours.latency.p99.toFixed(1)} ms (goal p99 <= 50 ms; bare ws p99 ${theirs.latency.p99.toFixed(1)} ms)`,
+  );
+  console.log(
+    `  memory per connection: ${(ours.perConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.perConnection / 1024).toFixed(1)} KiB); connect ${(ours.connected.ms / 1000).toFixed(1)} s (bare ws ${(theirs.connected.ms / 1000).toFixed(1)} s)`,
+  );
+  console.log(
+    `  saturation: plugboard ${ours.best.toFixed(0)} deliveries/s, bare ws ${theirs.best.toFixed(0)} deliveries/s → ${((ours.best / theirs.best) * 100).toFixed(1)} % (goal >= 50 %)`,
+  );
 } finally {
   for (const server of servers) await server.stop();
   await database.drop();

@@ -29,8 +29,6 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CLI = fileURLToPath(new URL('../bin/plugboard.js', import.meta.url));
 const COLUMNS = 'id, data, is_deleted, stripe_at, last_event_id, synced_at';
 
-
-
 function backfill(env: Record<string, string>): Promise<void> {
   const [command, ...args] = pinned(1, [process.execPath, CLI, 'stripe', 'backfill', '--resource', 'customers']);
   return new Promise((resolve, reject) => {
@@ -45,7 +43,15 @@ function backfill(env: Record<string, string>): Promise<void> {
 /** Reads the backfilled rows into memory, then times a raw COPY of them into a twin table. */
 async function copyRate(db: pg.Client): Promise<number> {
   const chunks: Buffer[] = [];
-  await pipeline(db.query(copyTo(`COPY (SELECT ${COLUMNS} FROM stripe.customers) TO STDOUT`)), new Writable({ write: (chunk: Buffer, _encoding, done) => (chunks.push(chunk), done()) }));
+  await pipeline(
+    db.query(copyTo(`COPY (SELECT ${COLUMNS} FROM stripe.customers) TO STDOUT`)),
+    new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        chunks.push(chunk);
+        done();
+      },
+    }),
+  );
   await db.query('CREATE SCHEMA copy_target; CREATE TABLE copy_target.customers (LIKE stripe.customers INCLUDING ALL)');
   const started = performance.now();
   await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY copy_target.customers (${COLUMNS}) FROM STDIN`)));
@@ -79,7 +85,8 @@ try {
         const { rows } = await db.query<{ seconds: number; rows: number }>(
           "SELECT extract(epoch FROM finished_at - started_at)::float8 AS seconds, (SELECT count(*)::int FROM stripe.customers) AS rows FROM stripe.sync_runs WHERE status = 'completed'",
         );
-        if (rows[0]?.rows !== CUSTOMERS) throw new Error(`backfill wrote ${rows[0]?.rows} customers, expected ${CUSTOMERS}`);
+        if (rows[0]?.rows !== CUSTOMERS)
+          throw new Error(`backfill wrote ${rows[0]?.rows} customers, expected ${CUSTOMERS}`);
         backfillRates.push(CUSTOMERS / rows[0].seconds);
         copyRates.push(await copyRate(db));
       } finally {
@@ -89,7 +96,9 @@ try {
       await database.drop();
     }
     const i = backfillRates.length - 1;
-    console.log(`  round ${round + 1}: backfill ${backfillRates[i]!.toFixed(0)} rows/s, COPY ${copyRates[i]!.toFixed(0)} rows/s, ${((backfillRates[i]! / copyRates[i]!) * 100).toFixed(1)} %`);
+    console.log(
+      `  round ${round + 1}: backfill ${backfillRates[i]!.toFixed(0)} rows/s, COPY ${copyRates[i]!.toFixed(0)} rows/s, ${((backfillRates[i]! / copyRates[i]!) * 100).toFixed(1)} %`,
+    );
   }
 } finally {
   await stripe.close();

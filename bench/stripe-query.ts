@@ -36,7 +36,13 @@ import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { writeStates, type ObjectState } from '../plugins/stripe/store.ts';
-import { buildCustomer, buildPrice, buildProduct, buildSubscription, type StripeObject } from '../test/support/stripe-objects.ts';
+import {
+  buildCustomer,
+  buildPrice,
+  buildProduct,
+  buildSubscription,
+  type StripeObject,
+} from '../test/support/stripe-objects.ts';
 import { freshDatabase, inTurn, median, readyz, ROOT, startServer, TASKSET, type Server } from './support.ts';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 5000);
@@ -70,7 +76,11 @@ const STRIPE_ENV = {
 
 function migrate(url: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/plugboard.js', 'migrate'], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: url, ...STRIPE_ENV }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['bin/plugboard.js', 'migrate'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: url, ...STRIPE_ENV },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`plugboard migrate exited ${code}`))));
   });
 }
@@ -82,12 +92,20 @@ async function fill(url: string): Promise<void> {
     const at = Math.floor(Date.now() / 1000);
     const state = (object: StripeObject): ObjectState => ({ object, deleted: false, stripeAt: at, eventId: null });
     const products = Array.from({ length: 5 }, () => buildProduct());
-    const prices = Array.from({ length: 20 }, (_, i) => buildPrice({ product: products[i % 5]!.id, type: 'recurring' }));
+    const prices = Array.from({ length: 20 }, (_, i) =>
+      buildPrice({ product: products[i % 5]!.id, type: 'recurring' }),
+    );
     await writeStates(db, [...products, ...prices].map(state));
     for (let first = 0; first < CUSTOMERS; first += 1000) {
       const customers = Array.from({ length: Math.min(1000, CUSTOMERS - first) }, () => buildCustomer());
       const subscriptions = customers.flatMap((customer, i) =>
-        Array.from({ length: i % 4 }, (_, j) => buildSubscription({ customer: customer.id, price: prices[(i + j) % 20], status: j === 2 ? 'canceled' : 'active' })),
+        Array.from({ length: i % 4 }, (_, j) =>
+          buildSubscription({
+            customer: customer.id,
+            price: prices[(i + j) % 20],
+            status: j === 2 ? 'canceled' : 'active',
+          }),
+        ),
       );
       await writeStates(db, [...customers, ...subscriptions].map(state));
     }
@@ -99,7 +117,11 @@ async function fill(url: string): Promise<void> {
 }
 
 const post = (url: string, query: string, headers: Record<string, string> = {}) =>
-  fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
 
 type Node = Record<string, unknown>;
 
@@ -111,15 +133,24 @@ interface PageCustomer {
 }
 
 /** The server's answer as sent (the load checks every response against it) and as a page. */
-async function answer(url: string, query: string, headers: Record<string, string>, toPage: (data: Node) => PageCustomer[]): Promise<{ text: string; page: PageCustomer[] }> {
+async function answer(
+  url: string,
+  query: string,
+  headers: Record<string, string>,
+  toPage: (data: Node) => PageCustomer[],
+): Promise<{ text: string; page: PageCustomer[] }> {
   const response = await post(url, query, headers);
   const text = await response.text();
   const body = JSON.parse(text) as { data?: Node; errors?: { message: string }[] };
-  if (response.status !== 200 || body.errors || !body.data) throw new Error(`${url}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
+  if (response.status !== 200 || body.errors || !body.data)
+    throw new Error(`${url}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
   return { text, page: toPage(body.data) };
 }
 
-const priceOf = (price: Node | null) => (price ? `${String(price['id'] ?? price['rowId'])} ${String(price['unitAmount'])} ${String(price['currency'])}` : 'none');
+const priceOf = (price: Node | null) =>
+  price
+    ? `${String(price['id'] ?? price['rowId'])} ${String(price['unitAmount'])} ${String(price['currency'])}`
+    : 'none';
 const plugboardPage = (data: Node): PageCustomer[] =>
   (data['stripeCustomers'] as { edges: { node: Node }[] }).edges.map(({ node }) => ({
     id: node['id'] as string,
@@ -127,7 +158,10 @@ const plugboardPage = (data: Node): PageCustomer[] =>
     subscriptions: (node['subscriptions'] as Node[]).map((s) => ({
       id: s['id'] as string,
       status: s['status'] as string | null,
-      items: (s['items'] as Node[]).map((i) => ({ quantity: String(i['quantity']), price: priceOf(i['price'] as Node | null) })),
+      items: (s['items'] as Node[]).map((i) => ({
+        quantity: String(i['quantity']),
+        price: priceOf(i['price'] as Node | null),
+      })),
     })),
   }));
 const postgraphilePage = (data: Node): PageCustomer[] =>
@@ -137,12 +171,16 @@ const postgraphilePage = (data: Node): PageCustomer[] =>
     subscriptions: (node['stripeSubscriptionsByCustomer'] as { nodes: Node[] }).nodes.map((s) => ({
       id: s['rowId'] as string,
       status: s['status'] as string | null,
-      items: (s['subscriptionItemsBySubscription'] as { nodes: Node[] }).nodes.map((i) => ({ quantity: String(i['quantity']), price: priceOf(i['priceByPrice'] as Node | null) })),
+      items: (s['subscriptionItemsBySubscription'] as { nodes: Node[] }).nodes.map((i) => ({
+        quantity: String(i['quantity']),
+        price: priceOf(i['priceByPrice'] as Node | null),
+      })),
     })),
   }));
 
 const countSubscriptions = (page: PageCustomer[]) => page.reduce((n, c) => n + c.subscriptions.length, 0);
-const countItems = (page: PageCustomer[]) => page.reduce((n, c) => n + c.subscriptions.reduce((m, s) => m + s.items.length, 0), 0);
+const countItems = (page: PageCustomer[]) =>
+  page.reduce((n, c) => n + c.subscriptions.reduce((m, s) => m + s.items.length, 0), 0);
 
 interface Contender {
   name: 'plugboard' | 'postgraphile';
@@ -188,11 +226,23 @@ try {
   await fill(database.url);
   const plugboard = await startServer(
     ['bin/plugboard.js', 'serve'],
-    { DATABASE_URL: database.url, LOG_LEVEL: 'info', NODE_ENV: 'production', PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET, PLUGBOARD_PLUGINS: 'core,stripe', ...STRIPE_ENV },
+    {
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'production',
+      PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+      PLUGBOARD_PLUGINS: 'core,stripe',
+      ...STRIPE_ENV,
+    },
     readyz,
   );
   servers.push(plugboard);
-  const postgraphile = await startServer(['bench/peers/postgraphile-server.ts'], { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production' }, (url) => post(url, '{ __typename }'), 120_000);
+  const postgraphile = await startServer(
+    ['bench/peers/postgraphile-server.ts'],
+    { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production' },
+    (url) => post(url, '{ __typename }'),
+    120_000,
+  );
   servers.push(postgraphile);
   const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
 
@@ -200,17 +250,30 @@ try {
   const plugboardAnswer = await answer(plugboard.url, PLUGBOARD_QUERY, admin, plugboardPage);
   const postgraphileAnswer = await answer(postgraphile.url, POSTGRAPHILE_QUERY, {}, postgraphilePage);
   const [ours, theirs] = [plugboardAnswer.page, postgraphileAnswer.page];
-  const shape = (page: PageCustomer[]) => `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`;
+  const shape = (page: PageCustomer[]) =>
+    `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`;
   if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
     const at = ours.findIndex((customer, i) => JSON.stringify(customer) !== JSON.stringify(theirs[i]));
-    throw new Error(`The answers differ, first at customer ${at}:\n  plugboard    ${shape(ours)}: ${JSON.stringify(ours[at])}\n  postgraphile ${shape(theirs)}: ${JSON.stringify(theirs[at])}`);
+    throw new Error(
+      `The answers differ, first at customer ${at}:\n  plugboard    ${shape(ours)}: ${JSON.stringify(ours[at])}\n  postgraphile ${shape(theirs)}: ${JSON.stringify(theirs[at])}`,
+    );
   }
-  console.log(`Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers; ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''}`);
-  console.log(`  check: HTTP 200, no errors; the same answer from both (${shape(ours)}, same customer ids in the same order)`);
+  console.log(
+    `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers; ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''}`,
+  );
+  console.log(
+    `  check: HTTP 200, no errors; the same answer from both (${shape(ours)}, same customer ids in the same order)`,
+  );
 
   const contenders: Contender[] = [
     { name: 'plugboard', server: plugboard, query: PLUGBOARD_QUERY, headers: admin, expected: plugboardAnswer.text },
-    { name: 'postgraphile', server: postgraphile, query: POSTGRAPHILE_QUERY, headers: {}, expected: postgraphileAnswer.text },
+    {
+      name: 'postgraphile',
+      server: postgraphile,
+      query: POSTGRAPHILE_QUERY,
+      headers: {},
+      expected: postgraphileAnswer.text,
+    },
   ];
   for (const contender of contenders) {
     const warmUp = await measure(contender, 2); // JIT, pools, caches
@@ -220,7 +283,9 @@ try {
   const ratios: number[] = [];
   let failedRounds = 0;
   for (let round = 1; round <= ROUNDS; round++) {
-    const [first, second] = contenders.map((contender) => async () => runs[contender.name].push(await measure(contender, SECONDS)));
+    const [first, second] = contenders.map(
+      (contender) => async () => runs[contender.name].push(await measure(contender, SECONDS)),
+    );
     await inTurn(round, first!, second!);
     const plugboardRun = runs.plugboard.at(-1)!;
     const postgraphileRun = runs.postgraphile.at(-1)!;

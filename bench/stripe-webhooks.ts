@@ -35,13 +35,27 @@ const SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 function makeEvents(stripe: StripeServer): { events: StripeEvent[]; customers: number } {
   const share = (fraction: number) => Math.max(1, Math.round(EVENTS * fraction));
   const products = Array.from({ length: share(0.02) }, () => stripe.create('product', {}).object);
-  const prices = Array.from({ length: share(0.06) }, (_, i) => stripe.create('price', { product: products[i % products.length]!.id, type: 'recurring' }).object);
+  const prices = Array.from(
+    { length: share(0.06) },
+    (_, i) => stripe.create('price', { product: products[i % products.length]!.id, type: 'recurring' }).object,
+  );
   const customers = Array.from({ length: share(0.2) }, () => stripe.create('customer', {}).object);
-  for (const customer of customers) stripe.update('customer', customer.id, { email: `changed.${customer.id}@example.com` });
-  const subscriptions = Array.from({ length: share(0.12) }, (_, i) => stripe.create('subscription', { customer: customers[i % customers.length]!.id, price: prices[i % prices.length], status: 'active' }).object);
-  for (const subscription of subscriptions.slice(0, share(0.08))) stripe.update('subscription', subscription.id, { metadata: { plan: 'changed' } });
+  for (const customer of customers)
+    stripe.update('customer', customer.id, { email: `changed.${customer.id}@example.com` });
+  const subscriptions = Array.from(
+    { length: share(0.12) },
+    (_, i) =>
+      stripe.create('subscription', {
+        customer: customers[i % customers.length]!.id,
+        price: prices[i % prices.length],
+        status: 'active',
+      }).object,
+  );
+  for (const subscription of subscriptions.slice(0, share(0.08)))
+    stripe.update('subscription', subscription.id, { metadata: { plan: 'changed' } });
   for (let i = 0; i < share(0.12); i++) stripe.create('invoice', { customer: customers[i % customers.length]!.id });
-  for (let i = 0; i < share(0.1); i++) stripe.create('payment_intent', { customer: customers[i % customers.length]!.id });
+  for (let i = 0; i < share(0.1); i++)
+    stripe.create('payment_intent', { customer: customers[i % customers.length]!.id });
   for (let i = 0; i < share(0.1); i++) stripe.create('charge', { customer: customers[i % customers.length]!.id });
   return { events: stripe.events(), customers: customers.length };
 }
@@ -55,14 +69,18 @@ async function send(url: string, events: StripeEvent[], stripe: StripeServer): P
   const post = (index: number) =>
     new Promise<void>((resolve, reject) => {
       const { body, headers } = signed[index]!;
-      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => {
-          if (response.statusCode !== 200) failures.push(`${response.statusCode} ${text.slice(0, 200)}`);
-          resolve();
-        });
-      });
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => {
+            if (response.statusCode !== 200) failures.push(`${response.statusCode} ${text.slice(0, 200)}`);
+            resolve();
+          });
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -86,7 +104,11 @@ async function customersIn(url: string): Promise<number> {
 }
 
 /** One system on a fresh database: events applied per second, and the customers it holds after. */
-async function run(system: 'plugboard' | 'peer', events: StripeEvent[], stripe: StripeServer): Promise<{ rate: number; customers: number }> {
+async function run(
+  system: 'plugboard' | 'peer',
+  events: StripeEvent[],
+  stripe: StripeServer,
+): Promise<{ rate: number; customers: number }> {
   const database = await freshDatabase(`bench_wh_${system}`);
   let server: Server | undefined;
   try {
@@ -106,7 +128,11 @@ async function run(system: 'plugboard' | 'peer', events: StripeEvent[], stripe: 
         readyz,
       );
     } else {
-      server = await startServer(['bench/peers/stripe-sync-engine-server.ts'], { DATABASE_URL: database.url, STRIPE_WEBHOOK_SECRET: SECRET, POOL_SIZE: '10' }, (url) => fetch(url));
+      server = await startServer(
+        ['bench/peers/stripe-sync-engine-server.ts'],
+        { DATABASE_URL: database.url, STRIPE_WEBHOOK_SECRET: SECRET, POOL_SIZE: '10' },
+        (url) => fetch(url),
+      );
     }
     const watcher = new pg.Client(database.url);
     await watcher.connect();
@@ -116,7 +142,9 @@ async function run(system: 'plugboard' | 'peer', events: StripeEvent[], stripe: 
       if (system === 'plugboard') {
         const deadline = Date.now() + 120_000;
         for (;;) {
-          const { rows } = await watcher.query<{ done: number; failed: number }>("SELECT count(*) FILTER (WHERE status = 'processed')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM stripe.events");
+          const { rows } = await watcher.query<{ done: number; failed: number }>(
+            "SELECT count(*) FILTER (WHERE status = 'processed')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM stripe.events",
+          );
           if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} events failed`);
           if (rows[0]!.done === events.length) break;
           if (Date.now() > deadline) throw new Error(`only ${rows[0]!.done} of ${events.length} events applied`);
@@ -137,7 +165,9 @@ async function run(system: 'plugboard' | 'peer', events: StripeEvent[], stripe: 
 const stripe = await startStripeServer();
 try {
   const { events, customers } = makeEvents(stripe);
-  console.log(`Stripe webhooks — ${events.length} signed events (${[...new Set(events.map((e) => e.type))].join(', ')}), concurrency ${CONCURRENCY}, ${ROUNDS} rounds`);
+  console.log(
+    `Stripe webhooks — ${events.length} signed events (${[...new Set(events.map((e) => e.type))].join(', ')}), concurrency ${CONCURRENCY}, ${ROUNDS} rounds`,
+  );
   const ours: number[] = [];
   const peer: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -155,8 +185,13 @@ try {
         held['peer'] = result.customers;
       },
     );
-    const check = held['plugboard'] === customers && held['peer'] === customers ? 'both hold every customer' : `customers held: ${JSON.stringify(held)}, expected ${customers}`;
-    console.log(`  round ${round + 1}: plugboard ${ours[round]!.toFixed(0)} events/s, stripe-sync-engine ${peer[round]!.toFixed(0)} events/s, ${(ours[round]! / peer[round]!).toFixed(2)}× (${check})`);
+    const check =
+      held['plugboard'] === customers && held['peer'] === customers
+        ? 'both hold every customer'
+        : `customers held: ${JSON.stringify(held)}, expected ${customers}`;
+    console.log(
+      `  round ${round + 1}: plugboard ${ours[round]!.toFixed(0)} events/s, stripe-sync-engine ${peer[round]!.toFixed(0)} events/s, ${(ours[round]! / peer[round]!).toFixed(2)}× (${check})`,
+    );
   }
   const ratios = ours.map((rate, i) => rate / peer[i]!);
   console.log(

@@ -25,7 +25,11 @@ export const median = (values: number[]) => {
 };
 
 /** Runs the pair, swapping which goes first every round so neither always meets a warmer machine. */
-export async function inTurn(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
+export async function inTurn(
+  round: number,
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+): Promise<void> {
   for (const run of round % 2 === 0 ? [first, second] : [second, first]) await run();
 }
 
@@ -63,7 +67,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** A command pinned to one core when taskset is there. */
-export const pinned = (cpu: number, command: string[]) => (TASKSET ? ['taskset', '-c', String(cpu), ...command] : command);
+export const pinned = (cpu: number, command: string[]) =>
+  TASKSET ? ['taskset', '-c', String(cpu), ...command] : command;
 
 export interface Server {
   url: string;
@@ -75,10 +80,19 @@ export interface Server {
 }
 
 /** Spawns `node <script>` on core 1 with PORT set to a free port, and waits until `probe` answers 200. */
-export async function startServer(script: string[], env: Record<string, string>, probe: (url: string) => Promise<Response>, timeoutMs = 60_000): Promise<Server> {
+export async function startServer(
+  script: string[],
+  env: Record<string, string>,
+  probe: (url: string) => Promise<Response>,
+  timeoutMs = 60_000,
+): Promise<Server> {
   const port = await freePort();
   const [command, ...args] = pinned(1, [process.execPath, ...script]);
-  const child: ChildProcess = spawn(command!, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(command!, args, {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   let exited = false;
   child.once('exit', () => (exited = true));
   const url = `http://127.0.0.1:${port}`;
@@ -89,7 +103,10 @@ export async function startServer(script: string[], env: Record<string, string>,
       child.kill('SIGKILL');
       throw new Error(`${script.join(' ')} not ready in ${timeoutMs} ms`);
     }
-    const ok = await probe(url).then((r) => r.status === 200, () => false);
+    const ok = await probe(url).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     await sleep(20);
   }
@@ -100,7 +117,8 @@ export async function startServer(script: string[], env: Record<string, string>,
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
     },
-    rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024,
+    rssBytes: () =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

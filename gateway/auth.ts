@@ -70,23 +70,34 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
       : undefined;
   const algorithms = options.jwtSecret ? ['HS256'] : ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
   const adminSecretDigest = options.adminSecret ? digest(options.adminSecret) : undefined;
-  const anonymous = frozen({ role: options.anonymousRole, userId: null, allowedRoles: [options.anonymousRole], variables: {}, via: 'anonymous' });
+  const anonymous = frozen({
+    role: options.anonymousRole,
+    userId: null,
+    allowedRoles: [options.anonymousRole],
+    variables: {},
+    via: 'anonymous',
+  });
   const sessions = new Map<string, { session: Session; expiresAt: number }>();
 
   async function verify(token: string): Promise<{ claims: Record<string, unknown>; expiresAt: number | undefined }> {
-    if (!key) throw unauthenticated('Bearer tokens are not accepted: neither PLUGBOARD_JWT_SECRET nor PLUGBOARD_JWKS_URL is configured');
+    if (!key)
+      throw unauthenticated(
+        'Bearer tokens are not accepted: neither PLUGBOARD_JWT_SECRET nor PLUGBOARD_JWKS_URL is configured',
+      );
     let payload: JWTPayload;
     try {
       // jose's overloads differ only in the key's type; both forms verify the same way.
-      const verified = key instanceof Uint8Array
-        ? await jwtVerify(token, key, { algorithms, issuer: options.issuer, audience: options.audience })
-        : await jwtVerify(token, key, { algorithms, issuer: options.issuer, audience: options.audience });
+      const verified =
+        key instanceof Uint8Array
+          ? await jwtVerify(token, key, { algorithms, issuer: options.issuer, audience: options.audience })
+          : await jwtVerify(token, key, { algorithms, issuer: options.issuer, audience: options.audience });
       payload = verified.payload;
     } catch (error) {
       throw unauthenticated(describeJwtError(error));
     }
     // A token without exp would be good forever once it leaks, so it is refused unless allowed.
-    if (payload.exp === undefined && !options.allowNoExp) throw unauthenticated('Token has no "exp" claim: tokens must expire');
+    if (payload.exp === undefined && !options.allowNoExp)
+      throw unauthenticated('Token has no "exp" claim: tokens must expire');
     return { claims: readHasuraClaims(payload), expiresAt: payload.exp === undefined ? undefined : payload.exp * 1000 };
   }
 
@@ -118,7 +129,13 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
         if (value !== null) variables[name] = value;
       }
       const role = requestedRole ?? ADMIN_ROLE;
-      return frozen({ role, userId: variables['x-hasura-user-id'] ?? null, allowedRoles: [role], variables, via: 'admin-secret' });
+      return frozen({
+        role,
+        userId: variables['x-hasura-user-id'] ?? null,
+        allowedRoles: [role],
+        variables,
+        via: 'admin-secret',
+      });
     }
 
     if (authorization !== null) {
@@ -172,7 +189,11 @@ function readHasuraClaims(payload: JWTPayload): Record<string, unknown> {
   return claims as Record<string, unknown>;
 }
 
-function sessionFromClaims(claims: Record<string, unknown>, requestedRole: string | null, expiresAt: number | undefined): Session {
+function sessionFromClaims(
+  claims: Record<string, unknown>,
+  requestedRole: string | null,
+  expiresAt: number | undefined,
+): Session {
   const lower: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(claims)) lower[name.toLowerCase()] = value;
   const defaultRole = lower['x-hasura-default-role'];
@@ -183,14 +204,23 @@ function sessionFromClaims(claims: Record<string, unknown>, requestedRole: strin
   }
   const role = requestedRole ?? defaultRole;
   if (!allowedRoles.includes(role)) {
-    throw codedError(ErrorCode.FORBIDDEN, `Role "${role}" is not in the token's x-hasura-allowed-roles`, { http: { status: 403 } });
+    throw codedError(ErrorCode.FORBIDDEN, `Role "${role}" is not in the token's x-hasura-allowed-roles`, {
+      http: { status: 403 },
+    });
   }
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(lower)) {
     if (name.startsWith('x-hasura-') && typeof value === 'string') variables[name] = value;
   }
   variables['x-hasura-role'] = role;
-  return frozen({ role, userId: variables['x-hasura-user-id'] ?? null, allowedRoles, variables, via: 'jwt', ...(expiresAt === undefined ? {} : { expiresAt }) });
+  return frozen({
+    role,
+    userId: variables['x-hasura-user-id'] ?? null,
+    allowedRoles,
+    variables,
+    via: 'jwt',
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  });
 }
 
 /** Reads graphql-ws `connection_init` payloads: `{headers: {...}}` (Hasura's form) or flat keys. */

@@ -84,7 +84,13 @@ export function createBuilder(): Builder {
   // parseLiteral takes the variables through a rest parameter, so its declared arity is 1:
   // graphql-jit prints an error for every literal of a scalar whose arity is 2. Documents with a
   // variable inside a literal run on graphql-js, which passes them (gateway/graphql.ts).
-  builder.addScalarType('JSON', new GraphQLScalarType({ ...JSONResolver.toConfig(), parseLiteral: (ast, ...variables) => JSONResolver.parseLiteral(ast, ...variables) }));
+  builder.addScalarType(
+    'JSON',
+    new GraphQLScalarType({
+      ...JSONResolver.toConfig(),
+      parseLiteral: (ast, ...variables) => JSONResolver.parseLiteral(ast, ...variables),
+    }),
+  );
   builder.addScalarType('BigInt', BigIntResolver);
   builder.queryType({});
   builder.mutationType({});

@@ -16,7 +16,7 @@ import { collectConfigErrors, ConfigError, readConfig, type Env } from './config
 import { EmbeddedPostgresError, openDatabase, type Database } from './db.ts';
 import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
-import { MigrationError, migrationStatus, runMigrations } from './migrations.ts';
+import { MigrationError, migrationStatus, runMigrations, type MigrationSource } from './migrations.ts';
 import type { Plugin } from './plugin.ts';
 import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin-selection.ts';
 import { instantiatePlugins, migrationSources, openServices } from './services.ts';
@@ -49,7 +49,11 @@ export function table(rows: Record<string, unknown>[]): string {
   const columns = Object.keys(rows[0]!);
   const cells = rows.map((row) => columns.map((c) => (row[c] === null || row[c] === undefined ? '-' : String(row[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
@@ -63,9 +67,16 @@ function commandLogger(env: Env): Logger {
  * `afterCommand` collects what a plugin command's `open()` connected (pools, Redis), for the
  * caller to close when the command ends.
  */
-export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, afterCommand: (() => Promise<void>)[]): Command {
+export function createProgram(
+  registry: readonly Plugin[],
+  env: Env,
+  io: CliIo,
+  afterCommand: (() => Promise<void>)[],
+): Command {
   const program = new Command('plugboard')
-    .description('Plugboard: one GraphQL gateway over plugins that own synced Postgres tables, webhooks, jobs and CLI commands.')
+    .description(
+      'Plugboard: one GraphQL gateway over plugins that own synced Postgres tables, webhooks, jobs and CLI commands.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
@@ -73,13 +84,19 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
   const findPlugin = (name: string) => {
     const all = selectAll(registry);
     const found = all.find((s) => s.manifest.name === name);
-    if (!found) throw new CliExit(2, `Unknown plugin "${name}". Registered: ${all.map((s) => s.manifest.name).join(', ')}`);
+    if (!found)
+      throw new CliExit(2, `Unknown plugin "${name}". Registered: ${all.map((s) => s.manifest.name).join(', ')}`);
     return found;
   };
 
   const openFor = async (log: Logger): Promise<Database> => {
     const settings = loadGatewaySettings(env);
-    return openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedPort: settings.embeddedPgPort, log });
+    return openDatabase({
+      databaseUrl: settings.databaseUrl,
+      dataDir: settings.dataDir,
+      embeddedPort: settings.embeddedPgPort,
+      log,
+    });
   };
 
   program
@@ -117,7 +134,7 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
     .option('--plugin <name>', 'only this plugin (enabled or not)')
     .option('--status', 'show what is applied and pending; change nothing')
     .action(async (options: { plugin?: string; status?: boolean }) => {
-      let sources;
+      let sources: MigrationSource[];
       if (options.plugin) {
         loadGatewaySettings(env);
         sources = migrationSources([findPlugin(options.plugin)]);
@@ -129,11 +146,25 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
       try {
         if (options.status) {
           const statuses = await migrationStatus(database.pool, sources);
-          io.out(table(statuses.map((s) => ({ plugin: s.plugin, version: s.version, name: s.name, state: s.state, applied_at: s.appliedAt?.toISOString() ?? null }))));
+          io.out(
+            table(
+              statuses.map((s) => ({
+                plugin: s.plugin,
+                version: s.version,
+                name: s.name,
+                state: s.state,
+                applied_at: s.appliedAt?.toISOString() ?? null,
+              })),
+            ),
+          );
           return;
         }
         const applied = await runMigrations(database.pool, sources, log);
-        io.out(applied.length === 0 ? 'Nothing to apply: every migration is applied.' : applied.map((m) => `applied ${m.plugin} ${String(m.version).padStart(3, '0')}_${m.name}`).join('\n'));
+        io.out(
+          applied.length === 0
+            ? 'Nothing to apply: every migration is applied.'
+            : applied.map((m) => `applied ${m.plugin} ${String(m.version).padStart(3, '0')}_${m.name}`).join('\n'),
+        );
       } finally {
         await database.close();
       }
@@ -145,7 +176,16 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
     .description('Every registered plugin, whether it is enabled, and why not')
     .action(() => {
       const { selected } = loadConfiguration(registry, env);
-      io.out(table(statusOfPlugins(selected).map((p) => ({ name: p.name, version: p.version, enabled: p.enabled ? 'yes' : 'no', reason: p.reason }))));
+      io.out(
+        table(
+          statusOfPlugins(selected).map((p) => ({
+            name: p.name,
+            version: p.version,
+            enabled: p.enabled ? 'yes' : 'no',
+            reason: p.reason,
+          })),
+        ),
+      );
     });
   pluginCommand
     .command('info')
@@ -154,7 +194,9 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
     .action((name: string) => {
       const { manifest } = findPlugin(name);
       const { values, problems } = readConfig(manifest.configuration, env, `plugin ${name}`);
-      const capabilities = Object.entries(manifest.capabilities).filter(([, on]) => on).map(([c]) => c);
+      const capabilities = Object.entries(manifest.capabilities)
+        .filter(([, on]) => on)
+        .map(([c]) => c);
       io.out(
         [
           `${manifest.name} ${manifest.version}`,
@@ -163,9 +205,22 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
           `schema: ${manifest.database?.schema ?? manifest.name}`,
           '',
           'configuration:',
-          table(values.entries().map((e) => ({ variable: e.key, required: e.required ? 'yes' : 'no', value: e.value, description: e.description }))),
+          table(
+            values.entries().map((e) => ({
+              variable: e.key,
+              required: e.required ? 'yes' : 'no',
+              value: e.value,
+              description: e.description,
+            })),
+          ),
           ...(problems.length > 0 ? ['', 'problems:', ...problems.map((p) => `  - ${p.variable}: ${p.message}`)] : []),
-          ...(manifest.commands ? ['', 'commands:', ...Object.entries(manifest.commands).map(([c, d]) => `  ${c.padEnd(12)} ${d.description}`)] : []),
+          ...(manifest.commands
+            ? [
+                '',
+                'commands:',
+                ...Object.entries(manifest.commands).map(([c, d]) => `  ${c.padEnd(12)} ${d.description}`),
+              ]
+            : []),
         ].join('\n'),
       );
     });
@@ -177,15 +232,22 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
       const database = await openFor(commandLogger(env));
       try {
         const statuses = await migrationStatus(database.pool, migrationSources(selected));
-        io.out(table(statusOfPlugins(selected).map((p) => {
-          const own = statuses.filter((s) => s.plugin === p.name);
-          return {
-            name: p.name,
-            enabled: p.enabled ? 'yes' : 'no',
-            migrations: own.length === 0 ? 'none' : `${own.filter((s) => s.state === 'applied').length}/${own.length} applied`,
-            reason: p.reason,
-          };
-        })));
+        io.out(
+          table(
+            statusOfPlugins(selected).map((p) => {
+              const own = statuses.filter((s) => s.plugin === p.name);
+              return {
+                name: p.name,
+                enabled: p.enabled ? 'yes' : 'no',
+                migrations:
+                  own.length === 0
+                    ? 'none'
+                    : `${own.filter((s) => s.state === 'applied').length}/${own.length} applied`,
+                reason: p.reason,
+              };
+            }),
+          ),
+        );
       } finally {
         await database.close();
       }
@@ -203,7 +265,8 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
         try {
           current = readFileSync(SCHEMA_FILE, 'utf8');
         } catch {}
-        if (current !== sdl) throw new CliExit(1, 'schema/schema.graphql is stale: run `npm run schema` and commit the result');
+        if (current !== sdl)
+          throw new CliExit(1, 'schema/schema.graphql is stale: run `npm run schema` and commit the result');
         io.out('schema/schema.graphql is up to date');
       } else if (options.write) {
         writeFileSync(SCHEMA_FILE, sdl);
@@ -215,19 +278,35 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
 
   program
     .command('metadata')
-    .description('Generate Hasura metadata (actions, custom types, tracked tables, event triggers) from every registered plugin into metadata/')
+    .description(
+      'Generate Hasura metadata (actions, custom types, tracked tables, event triggers) from every registered plugin into metadata/',
+    )
     .option('--write', 'write the files under metadata/')
     .option('--check', 'exit 1 when metadata/ is stale')
     .action((options: { write?: boolean; check?: boolean }) => {
       const plugins = instantiatePlugins(selectAll(registry));
-      const tables = plugins.instances.flatMap(({ selected: entry }) => pluginTables(entry.schema, entry.plugin.hasura));
+      const tables = plugins.instances.flatMap(({ selected: entry }) =>
+        pluginTables(entry.schema, entry.plugin.hasura),
+      );
       const files = hasuraMetadata(actionFields(plugins.schema(), plugins.hasuraActions()), tables);
       const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
       // Generated files left over from a table or action that is gone (README.md is hand-written).
-      const leftOver = existsSync(root) ? readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('.yaml') || path.endsWith('.graphql')).filter((path) => !files.has(path.split('\\').join('/'))) : [];
+      const leftOver = existsSync(root)
+        ? readdirSync(root, { recursive: true, encoding: 'utf8' })
+            .filter((path) => path.endsWith('.yaml') || path.endsWith('.graphql'))
+            .filter((path) => !files.has(path.split('\\').join('/')))
+        : [];
       if (options.check) {
-        const stale = [...files].filter(([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), 'utf8') !== content).map(([path]) => path);
-        if (stale.length + leftOver.length > 0) throw new CliExit(1, `metadata/ is stale (${[...stale, ...leftOver].join(', ')}): run \`npm run metadata\` and commit the result`);
+        const stale = [...files]
+          .filter(
+            ([path, content]) => !existsSync(join(root, path)) || readFileSync(join(root, path), 'utf8') !== content,
+          )
+          .map(([path]) => path);
+        if (stale.length + leftOver.length > 0)
+          throw new CliExit(
+            1,
+            `metadata/ is stale (${[...stale, ...leftOver].join(', ')}): run \`npm run metadata\` and commit the result`,
+          );
         io.out('metadata/ is up to date');
       } else if (options.write) {
         for (const [path, content] of files) {
@@ -235,7 +314,9 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
           writeFileSync(join(root, path), content);
         }
         for (const path of leftOver) rmSync(join(root, path));
-        io.out(`wrote ${files.size} files under metadata/${leftOver.length > 0 ? `, removed ${leftOver.join(', ')}` : ''}`);
+        io.out(
+          `wrote ${files.size} files under metadata/${leftOver.length > 0 ? `, removed ${leftOver.join(', ')}` : ''}`,
+        );
       } else {
         for (const [path, content] of files) io.out(`# ${path}\n${content}`);
       }
@@ -243,7 +324,10 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
 
   /** Services for the enabled plugins (and `alsoEnable`, whose config must then hold), attached to them. */
   const openPlugins = async (alsoEnable?: string) => {
-    const [settings, selected] = collectConfigErrors(() => loadGatewaySettings(env), () => selectPlugins(registry, env, alsoEnable ? { alsoEnable } : {}));
+    const [settings, selected] = collectConfigErrors(
+      () => loadGatewaySettings(env),
+      () => selectPlugins(registry, env, alsoEnable ? { alsoEnable } : {}),
+    );
     const log = commandLogger(env);
     const plugins = instantiatePlugins(selected);
     const services = await openServices(settings, log, migrationSources(selected.filter((s) => s.enabled)));
@@ -273,12 +357,25 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
     .option('--limit <n>', 'at most this many', '50')
     .action(async (options: { plugin?: string; failed?: boolean; status?: string; type?: string; limit: string }) => {
       const status = options.failed ? 'failed' : options.status;
-      if (status !== undefined && !['received', 'processed', 'failed'].includes(status)) throw new CliExit(2, `--status must be received, processed or failed, got "${status}"`);
+      if (status !== undefined && !['received', 'processed', 'failed'].includes(status))
+        throw new CliExit(2, `--status must be received, processed or failed, got "${status}"`);
       const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new CliExit(2, `--limit must be a whole number above 0, got "${options.limit}"`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new CliExit(2, `--limit must be a whole number above 0, got "${options.limit}"`);
       const log = await logOf(options.plugin);
       const events = await log.page({ status: status as WebhookStatus | undefined, type: options.type }, null, limit);
-      io.out(table(events.map((e) => ({ id: e.id, type: e.type, status: e.status, attempts: e.attempts, received_at: e.received_at.toISOString(), error: e.last_error }))));
+      io.out(
+        table(
+          events.map((e) => ({
+            id: e.id,
+            type: e.type,
+            status: e.status,
+            attempts: e.attempts,
+            received_at: e.received_at.toISOString(),
+            error: e.last_error,
+          })),
+        ),
+      );
     });
   webhooks
     .command('replay')
@@ -289,7 +386,11 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
       const log = await logOf(options.plugin);
       if (!(await log.replay(id))) throw new CliExit(2, `No event ${id} in the ${log.plugin} webhook log`);
       const event = (await log.get(id))!;
-      if (event.status !== 'processed') throw new CliExit(1, `Event ${id} failed again: ${event.last_error ?? 'unknown error'} (attempt ${event.attempts}; it will be retried)`);
+      if (event.status !== 'processed')
+        throw new CliExit(
+          1,
+          `Event ${id} failed again: ${event.last_error ?? 'unknown error'} (attempt ${event.attempts}; it will be retried)`,
+        );
       io.out(`replayed ${id} (${event.type}): processed`);
     });
 
@@ -307,7 +408,12 @@ export function createProgram(registry: readonly Plugin[], env: Env, io: CliIo, 
   return program;
 }
 
-export async function runCli(argv: string[], registry: readonly Plugin[], env: Env = process.env, io: CliIo = processIo): Promise<number> {
+export async function runCli(
+  argv: string[],
+  registry: readonly Plugin[],
+  env: Env = process.env,
+  io: CliIo = processIo,
+): Promise<number> {
   const afterCommand: (() => Promise<void>)[] = [];
   try {
     await createProgram(registry, env, io, afterCommand).parseAsync(argv);

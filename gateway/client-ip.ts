@@ -17,7 +17,10 @@ const CIDR = /^([^/]+)\/(\d{1,3})$/;
 export function parseTrustedProxies(value: string): TrustedProxies {
   const list = new BlockList();
   let empty = true;
-  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const range = CIDR.exec(entry);
     const address = range ? range[1]! : entry;
     const family = isIP(address);
@@ -37,18 +40,24 @@ export function parseTrustedProxies(value: string): TrustedProxies {
 function normalize(address: string): string | null {
   const family = isIP(address);
   if (family === 0) return null;
-  if (family === 6 && address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4) return address.slice(7);
+  if (family === 6 && address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4)
+    return address.slice(7);
   return address;
 }
 
-const trusts = (proxies: TrustedProxies, address: string) => proxies.list.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
+const trusts = (proxies: TrustedProxies, address: string) =>
+  proxies.list.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
 
 /**
  * The client address of a request from `peer` carrying `forwardedFor` (X-Forwarded-For, several
  * headers joined by commas): walking the hops from the right, the first that is not a trusted
  * proxy. A malformed hop stops the walk at the trusted hop that reported it.
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | readonly string[] | undefined, proxies: TrustedProxies): string {
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | readonly string[] | undefined,
+  proxies: TrustedProxies,
+): string {
   let client = normalize(peer ?? '') ?? 'unknown';
   if (proxies.empty || forwardedFor === undefined || !trusts(proxies, client)) return client;
   const hops = (typeof forwardedFor === 'string' ? forwardedFor : forwardedFor.join(',')).split(',');

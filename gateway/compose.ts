@@ -4,7 +4,14 @@
  * composed schema executes exactly as fast as a single Pothos schema would.
  */
 import { mergeSchemas } from '@graphql-tools/schema';
-import { GraphQLObjectType, GraphQLSchema, isSpecifiedScalarType, lexicographicSortSchema, printSchema, printType } from 'graphql';
+import {
+  GraphQLObjectType,
+  GraphQLSchema,
+  isSpecifiedScalarType,
+  lexicographicSortSchema,
+  printSchema,
+  printType,
+} from 'graphql';
 import { createBuilder, type Builder } from './builder.ts';
 
 export interface Subschema {
@@ -62,7 +69,8 @@ function checkConflicts(subschemas: Subschema[]): void {
       const printed = printType(type);
       const owner = typeOwner.get(type.name);
       if (!owner) typeOwner.set(type.name, { plugin, printed });
-      else if (owner.printed !== printed) problems.push(`type ${type.name} is defined differently by ${owner.plugin} and ${plugin}`);
+      else if (owner.printed !== printed)
+        problems.push(`type ${type.name} is defined differently by ${owner.plugin} and ${plugin}`);
     }
   }
   if (problems.length > 0) throw new SchemaConflictError(`Plugin schemas conflict:\n  - ${problems.join('\n  - ')}`);
@@ -76,5 +84,5 @@ export function composeSchema(subschemas: Subschema[]): GraphQLSchema {
 
 /** The SDL checked in as schema/schema.graphql: sorted, so it diffs cleanly. */
 export function printComposedSchema(schema: GraphQLSchema): string {
-  return printSchema(lexicographicSortSchema(schema)) + '\n';
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }

@@ -37,10 +37,7 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[]) {
-    super(
-      'Invalid configuration:\n' +
-        problems.map((p) => `  - ${p.variable} (${p.owner}): ${p.message}`).join('\n'),
-    );
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable} (${p.owner}): ${p.message}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -121,23 +118,41 @@ function parseValue(raw: string, spec: ConfigVariableSpec): ConfigValue | undefi
  * Reads and validates the variables of one configuration block. Problems never contain the
  * value of a secret; for other variables the offending value is quoted to help the operator.
  */
-export function readConfig(spec: ConfigurationSpec, env: Env, owner: string): { values: ConfigValues; problems: ConfigProblem[] } {
+export function readConfig(
+  spec: ConfigurationSpec,
+  env: Env,
+  owner: string,
+): { values: ConfigValues; problems: ConfigProblem[] } {
   const values = new Map<string, ConfigValue>();
   const problems: ConfigProblem[] = [];
   for (const { key, required, spec: varSpec } of listVariables(spec)) {
     const raw = env[key];
     if (isBlank(raw)) {
       if (varSpec.default !== undefined) values.set(key, varSpec.default);
-      else if (required) problems.push({ variable: key, owner, message: `is required: expected ${expectation(varSpec)}` });
+      else if (required)
+        problems.push({ variable: key, owner, message: `is required: expected ${expectation(varSpec)}` });
       continue;
     }
     const shown = varSpec.secret ? 'the value given' : JSON.stringify(raw);
-    const fail = () => problems.push({ variable: key, owner, message: `${shown} is invalid: expected ${expectation(varSpec)}` });
+    const fail = () =>
+      problems.push({ variable: key, owner, message: `${shown} is invalid: expected ${expectation(varSpec)}` });
     const value = parseValue(raw, varSpec);
-    if (value === undefined) { fail(); continue; }
-    if (varSpec.validation && !new RegExp(varSpec.validation).test(raw)) { fail(); continue; }
-    if (varSpec.enum && !varSpec.enum.includes(raw)) { fail(); continue; }
-    if (typeof value === 'number' && ((varSpec.min !== undefined && value < varSpec.min) || (varSpec.max !== undefined && value > varSpec.max))) {
+    if (value === undefined) {
+      fail();
+      continue;
+    }
+    if (varSpec.validation && !new RegExp(varSpec.validation).test(raw)) {
+      fail();
+      continue;
+    }
+    if (varSpec.enum && !varSpec.enum.includes(raw)) {
+      fail();
+      continue;
+    }
+    if (
+      typeof value === 'number' &&
+      ((varSpec.min !== undefined && value < varSpec.min) || (varSpec.max !== undefined && value > varSpec.max))
+    ) {
       fail();
       continue;
     }

@@ -32,7 +32,8 @@ export function byName<T>(kind: string, entries: Iterable<{ plugin: string; name
 /** Whether some request would match both routes: a method in common, and the same path or one under the other's prefix. */
 function overlap(a: PluginRoute, b: PluginRoute): boolean {
   if (a.method !== b.method && a.method !== 'ANY' && b.method !== 'ANY') return false;
-  const under = (path: string, route: PluginRoute) => route.prefix === true && path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`);
+  const under = (path: string, route: PluginRoute) =>
+    route.prefix === true && path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`);
   return a.path === b.path || under(a.path, b) || under(b.path, a);
 }
 
@@ -41,7 +42,11 @@ export function checkRoutes(routes: readonly { plugin: string; route: PluginRout
   for (const [index, first] of routes.entries()) {
     for (const second of routes.slice(index + 1)) {
       if (first.plugin !== second.plugin && overlap(first.route, second.route)) {
-        throw conflict(`The route ${second.route.method} ${second.route.path}${second.route.prefix ? '/*' : ''}`, first.plugin, second.plugin);
+        throw conflict(
+          `The route ${second.route.method} ${second.route.path}${second.route.prefix ? '/*' : ''}`,
+          first.plugin,
+          second.plugin,
+        );
       }
     }
   }

@@ -50,7 +50,10 @@ export function forwardConnection<Row extends KeysetRow>(
 ) {
   if (args.before || args.last) throw badUserInput(`${name} pages forward only: use first and after`);
   return resolveCursorConnection<Promise<Row[]>>(
-    { args: { ...args, first: Math.min(args.first ?? defaultSize, maxSize) }, toCursor: (row: Row) => encodeCursor(row.cursor_at, row.id) },
+    {
+      args: { ...args, first: Math.min(args.first ?? defaultSize, maxSize) },
+      toCursor: (row: Row) => encodeCursor(row.cursor_at, row.id),
+    },
     ({ after, limit }) => fetch(after ? decodeCursor(after) : null, limit),
   );
 }

@@ -7,7 +7,21 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, cp, lstat, mkdir, mkdtemp, readFile, readlink, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { arch, platform } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
@@ -186,7 +200,12 @@ function postgresUser(): SystemUser {
 
 /** Whether `user` can reach `path` and execute it (a file) or enter it (a directory): every parent must let it through. */
 function reaches(user: SystemUser, path: string): boolean {
-  const probe = spawnSync('/bin/sh', ['-c', 'test -x "$1"', 'sh', path], { uid: user.uid, gid: user.gid, cwd: '/', stdio: 'ignore' });
+  const probe = spawnSync('/bin/sh', ['-c', 'test -x "$1"', 'sh', path], {
+    uid: user.uid,
+    gid: user.gid,
+    cwd: '/',
+    stdio: 'ignore',
+  });
   return probe.status === 0;
 }
 
@@ -198,7 +217,11 @@ function errorText(error: unknown): string {
  * The package's binaries when the postgres user can run them in place, or else (the checkout sits
  * in a directory only root can enter, such as /root) a copy under ROOT_BINARY_CACHE.
  */
-async function binariesFor(user: SystemUser, packaged: Awaited<ReturnType<typeof packagedBinaries>>, log: Logger): Promise<PostgresBinaries> {
+async function binariesFor(
+  user: SystemUser,
+  packaged: Awaited<ReturnType<typeof packagedBinaries>>,
+  log: Logger,
+): Promise<PostgresBinaries> {
   if (reaches(user, packaged.initdb) && reaches(user, packaged.postgres)) return packaged;
   const copy = resolve(ROOT_BINARY_CACHE, `postgres-${packaged.version}-${platform()}-${arch()}`);
   const binaries = { initdb: resolve(copy, 'bin', 'initdb'), postgres: resolve(copy, 'bin', 'postgres') };
@@ -213,7 +236,10 @@ async function binariesFor(user: SystemUser, packaged: Awaited<ReturnType<typeof
         await rm(partial, { recursive: true, force: true });
         if (!existsSync(binaries.postgres)) throw error;
       });
-      log.info({ from: packaged.nativeDir, to: copy }, 'the postgres user cannot reach the Postgres binaries in place; copied them');
+      log.info(
+        { from: packaged.nativeDir, to: copy },
+        'the postgres user cannot reach the Postgres binaries in place; copied them',
+      );
     }
   } catch (error) {
     throw new EmbeddedPostgresError(
@@ -236,7 +262,10 @@ async function binariesFor(user: SystemUser, packaged: Awaited<ReturnType<typeof
 async function clusterDirFor(user: SystemUser, dataDir: string, fresh: boolean, log: Logger): Promise<string> {
   const inPlace = resolve(dataDir, 'postgres');
   if (reaches(user, dataDir)) return inPlace;
-  const home = resolve(ROOT_CLUSTER_HOME, `${basename(dataDir).replace(/^\.+/, '')}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  const home = resolve(
+    ROOT_CLUSTER_HOME,
+    `${basename(dataDir).replace(/^\.+/, '')}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
+  );
   const cluster = resolve(home, 'postgres');
   const cannot = (cause: string) =>
     new EmbeddedPostgresError(
@@ -255,9 +284,10 @@ async function clusterDirFor(user: SystemUser, dataDir: string, fresh: boolean, 
     // No credentials means a new data dir at the same path: the cluster left here is not its own.
     if (fresh && !(await runningServer(cluster))) await rm(cluster, { recursive: true, force: true });
     if (link?.isSymbolicLink() && (await readlink(inPlace)) !== cluster) await rm(inPlace);
-    if (!link?.isSymbolicLink() || !existsSync(inPlace)) await symlink(cluster, inPlace).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    });
+    if (!link?.isSymbolicLink() || !existsSync(inPlace))
+      await symlink(cluster, inPlace).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      });
   } catch (error) {
     throw cannot(`keeping its cluster in ${home} instead failed (${errorText(error)})`);
   }
@@ -275,13 +305,20 @@ function initdb(binaries: PostgresBinaries, args: string[], spawnOptions: SpawnO
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
     child.once('close', (code, signal) =>
-      code === 0 ? resolveRun() : reject(new Error(`initdb failed (${code ?? signal}): ${output.trim().split('\n').slice(-3).join(' | ')}`)),
+      code === 0
+        ? resolveRun()
+        : reject(new Error(`initdb failed (${code ?? signal}): ${output.trim().split('\n').slice(-3).join(' | ')}`)),
     );
   });
 }
 
 /** Starts the server; resolves once it accepts connections, rejects when it exits before that. */
-function startServer(binaries: PostgresBinaries, args: string[], spawnOptions: SpawnOptions, onLine: (line: string) => void): Promise<ChildProcess> {
+function startServer(
+  binaries: PostgresBinaries,
+  args: string[],
+  spawnOptions: SpawnOptions,
+  onLine: (line: string) => void,
+): Promise<ChildProcess> {
   return new Promise((resolveStart, reject) => {
     const child = spawn(binaries.postgres, args, { ...spawnOptions, stdio: ['ignore', 'ignore', 'pipe'] });
     let pending = '';
@@ -294,7 +331,9 @@ function startServer(binaries: PostgresBinaries, args: string[], spawnOptions: S
       }
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`postgres exited (${code ?? signal}) before accepting connections`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`postgres exited (${code ?? signal}) before accepting connections`)),
+    );
   });
 }
 
@@ -325,13 +364,16 @@ export async function startEmbeddedPostgres(options: {
     );
   }
   const user = asRoot ? postgresUser() : null;
-  let pgDir = user ? await clusterDirFor(user, dataDir, !existsSync(credentialsFile), log) : resolve(dataDir, 'postgres');
+  let pgDir = user
+    ? await clusterDirFor(user, dataDir, !existsSync(credentialsFile), log)
+    : resolve(dataDir, 'postgres');
 
   const ownerFile = resolve(dataDir, 'embedded-postgres.owner');
   const url = (password: string, port: number) =>
     `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}`;
 
-  const savedPassword = async () => (JSON.parse(await readFile(credentialsFile, 'utf8')) as { password: string }).password;
+  const savedPassword = async () =>
+    (JSON.parse(await readFile(credentialsFile, 'utf8')) as { password: string }).password;
 
   const running = existsSync(credentialsFile) ? await runningServer(pgDir) : null;
   if (running) {
@@ -340,12 +382,27 @@ export async function startEmbeddedPostgres(options: {
     if (owner !== null && owner !== process.pid && isAlive(owner)) {
       // Another Plugboard process (a running gateway, say) owns it: use it, leave it running.
       log.info({ port: running.port, owner }, 'using the embedded Postgres of a running Plugboard process');
-      return { url: url(password, running.port), port: running.port, dataDir: pgDir, initialised: false, stop: async () => {} };
+      return {
+        url: url(password, running.port),
+        port: running.port,
+        dataDir: pgDir,
+        initialised: false,
+        stop: async () => {},
+      };
     }
     // Left running by a process that was killed: adopt it, and stop it on shutdown.
-    log.warn({ pid: running.pid, port: running.port }, 'adopting an embedded Postgres left running by an earlier process');
+    log.warn(
+      { pid: running.pid, port: running.port },
+      'adopting an embedded Postgres left running by an earlier process',
+    );
     await writeFile(ownerFile, `${process.pid}\n`);
-    return { url: url(password, running.port), port: running.port, dataDir: pgDir, initialised: false, stop: () => stopByPid(running.pid) };
+    return {
+      url: url(password, running.port),
+      port: running.port,
+      dataDir: pgDir,
+      initialised: false,
+      stop: () => stopByPid(running.pid),
+    };
   }
 
   const packaged = await packagedBinaries();
@@ -366,7 +423,7 @@ export async function startEmbeddedPostgres(options: {
     // A directory without PG_VERSION is the remains of an initdb that did not finish.
     if (existsSync(pgDir) && readdirSync(pgDir).length > 0) await rm(pgDir, { recursive: true, force: true });
     password = randomBytes(18).toString('base64url');
-    await writeFile(credentialsFile, JSON.stringify({ user: 'postgres', password }) + '\n', { mode: 0o600 });
+    await writeFile(credentialsFile, `${JSON.stringify({ user: 'postgres', password })}\n`, { mode: 0o600 });
   } else if (existsSync(credentialsFile)) {
     password = await savedPassword();
   } else {
@@ -399,23 +456,38 @@ export async function startEmbeddedPostgres(options: {
         }
         await initdb(
           binaries,
-          [`--pgdata=${pgDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--lc-messages=C', '--encoding=UTF8'],
+          [
+            `--pgdata=${pgDir}`,
+            '--auth=password',
+            '--username=postgres',
+            `--pwfile=${passwordFile}`,
+            '--lc-messages=C',
+            '--encoding=UTF8',
+          ],
           spawnOptions,
         );
       } finally {
         await rm(passwordFile, { force: true });
       }
     }
-    server = await startServer(binaries, ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'], spawnOptions, remember);
+    server = await startServer(
+      binaries,
+      ['-D', pgDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1'],
+      spawnOptions,
+      remember,
+    );
   } catch (error) {
     if (error instanceof EmbeddedPostgresError) throw error;
     const detail = [errorText(error), ...recent.slice(-3)].join(' | ');
-    const hint = asRoot && /Permission denied|EACCES/.test(detail)
-      ? ' As root, Postgres runs as the `postgres` system user: every directory above PLUGBOARD_DATA_DIR must be enterable by it, so pick a data dir such as /var/lib/plugboard,'
-      : /could not bind|could not create any TCP\/IP sockets/.test(recent.join('\n'))
-        ? ' Pick a free PLUGBOARD_EMBEDDED_PG_PORT (or leave it unset),'
-        : ' Move PLUGBOARD_DATA_DIR aside to start over with a new cluster,';
-    throw new EmbeddedPostgresError(`The embedded Postgres failed to start in ${pgDir}: ${detail}.${hint} ${OR_OWN_POSTGRES}.`);
+    const hint =
+      asRoot && /Permission denied|EACCES/.test(detail)
+        ? ' As root, Postgres runs as the `postgres` system user: every directory above PLUGBOARD_DATA_DIR must be enterable by it, so pick a data dir such as /var/lib/plugboard,'
+        : /could not bind|could not create any TCP\/IP sockets/.test(recent.join('\n'))
+          ? ' Pick a free PLUGBOARD_EMBEDDED_PG_PORT (or leave it unset),'
+          : ' Move PLUGBOARD_DATA_DIR aside to start over with a new cluster,';
+    throw new EmbeddedPostgresError(
+      `The embedded Postgres failed to start in ${pgDir}: ${detail}.${hint} ${OR_OWN_POSTGRES}.`,
+    );
   }
 
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });

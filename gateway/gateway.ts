@@ -49,8 +49,14 @@ export interface Gateway {
 }
 
 /** Validated settings and plugin selection; throws ConfigError listing every problem. */
-export function loadConfiguration(registry: readonly Plugin[], env: Env): { settings: GatewaySettings; selected: SelectedPlugin[] } {
-  const [settings, selected] = collectConfigErrors(() => loadGatewaySettings(env), () => selectPlugins(registry, env));
+export function loadConfiguration(
+  registry: readonly Plugin[],
+  env: Env,
+): { settings: GatewaySettings; selected: SelectedPlugin[] } {
+  const [settings, selected] = collectConfigErrors(
+    () => loadGatewaySettings(env),
+    () => selectPlugins(registry, env),
+  );
   return { settings, selected };
 }
 
@@ -109,10 +115,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       allowAnonymous: settings.allowAnonymous,
       anonymousRole: settings.anonymousRole,
     });
-    const graphql = createGraphQLServer({ schema, settings, authenticate, db: database.pool, pubsub, queue, log, metrics });
+    const graphql = createGraphQLServer({
+      schema,
+      settings,
+      authenticate,
+      db: database.pool,
+      pubsub,
+      queue,
+      log,
+      metrics,
+    });
 
     let shuttingDown = false;
-    const readiness = { db: database.pool, migrations: sources.flatMap(loadMigrationFiles), plugins: sources.map((s) => s.plugin), pubsub, isShuttingDown: () => shuttingDown };
+    const readiness = {
+      db: database.pool,
+      migrations: sources.flatMap(loadMigrationFiles),
+      plugins: sources.map((s) => s.plugin),
+      pubsub,
+      isShuttingDown: () => shuttingDown,
+    };
     const serveMetrics: RouteHandler = async (_request, response) => {
       const text = await metricsRegistry.metrics();
       response.writeHead(200, { 'content-type': metricsRegistry.contentType });
@@ -125,16 +146,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const routes = new Map<string, RouteHandler>([
       ['GET /healthz', healthz],
-      ['GET /readyz', readyz({ ...readiness, ...(adminOnly ? { showChecks: (request) => isAdmin(authenticate, request) } : {}) })],
+      [
+        'GET /readyz',
+        readyz({ ...readiness, ...(adminOnly ? { showChecks: (request) => isAdmin(authenticate, request) } : {}) }),
+      ],
       ['GET /metrics', adminOnly ? adminMetrics : serveMetrics],
       ...hasuraRoutes({
-        graphql, metrics, schema, actions: plugins.hasuraActions(), triggers: plugins.eventTriggers(), secret: settings.hasuraActionSecret,
-        anonymousRole: settings.anonymousRole, bodyLimit: settings.bodyLimit, log,
+        graphql,
+        metrics,
+        schema,
+        actions: plugins.hasuraActions(),
+        triggers: plugins.eventTriggers(),
+        secret: settings.hasuraActionSecret,
+        anonymousRole: settings.anonymousRole,
+        bodyLimit: settings.bodyLimit,
+        log,
       }),
     ]);
     let metricsUrl: string | null = null;
     if (settings.metricsPort !== null) {
-      const operations = createRoutesServer(new Map([['GET /healthz', healthz], ['GET /readyz', readyz(readiness)], ['GET /metrics', serveMetrics]]), settings.server, log);
+      const operations = createRoutesServer(
+        new Map([
+          ['GET /healthz', healthz],
+          ['GET /readyz', readyz(readiness)],
+          ['GET /metrics', serveMetrics],
+        ]),
+        settings.server,
+        log,
+      );
       metricsUrl = urlOf(settings.metricsHost, await listen(operations, settings.metricsPort, settings.metricsHost));
       cleanup.push(async () => {
         const closed = new Promise<void>((resolve) => operations.close(() => resolve()));
@@ -142,11 +181,31 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await closed;
       });
     }
-    const http = createHttpServer({ graphql, authenticate, routes, pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }), socketHooks: plugins.sockets(), trustedProxies: settings.trustedProxies, maxOperationsPerSocket: settings.maxOperationsPerSocket, maskError: createErrorMasker(settings, log), bodyLimit: settings.bodyLimit, limits: settings.server, metrics, log });
+    const http = createHttpServer({
+      graphql,
+      authenticate,
+      routes,
+      pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }),
+      socketHooks: plugins.sockets(),
+      trustedProxies: settings.trustedProxies,
+      maxOperationsPerSocket: settings.maxOperationsPerSocket,
+      maskError: createErrorMasker(settings, log),
+      bodyLimit: settings.bodyLimit,
+      limits: settings.server,
+      metrics,
+      log,
+    });
     const port = await listen(http.server, settings.port, settings.host);
     const url = urlOf(settings.host, port);
     log.info(
-      { url: `${url}/graphql`, metricsUrl, plugins: plugins.instances.map((p) => p.selected.manifest.name), pubsub: pubsub.transport, queue: queue.backend, embeddedPostgres: database.embedded !== null },
+      {
+        url: `${url}/graphql`,
+        metricsUrl,
+        plugins: plugins.instances.map((p) => p.selected.manifest.name),
+        pubsub: pubsub.transport,
+        queue: queue.backend,
+        embeddedPostgres: database.embedded !== null,
+      },
       'gateway listening',
     );
 
@@ -166,7 +225,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ]);
         clearInterval(idleSweep);
         if (timedOut) {
-          log.warn({ timeoutMs: settings.shutdownTimeoutMs }, 'requests still running at the shutdown timeout; closing their connections');
+          log.warn(
+            { timeoutMs: settings.shutdownTimeoutMs },
+            'requests still running at the shutdown timeout; closing their connections',
+          );
           http.server.closeAllConnections();
         }
         await runCleanup();

@@ -4,7 +4,17 @@
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { BREAK, getOperationAST, GraphQLError, Kind, OperationTypeNode, visit, type DocumentNode, type GraphQLSchema, type Token } from 'graphql';
+import {
+  BREAK,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  visit,
+  type DocumentNode,
+  type GraphQLSchema,
+  type Token,
+} from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
@@ -51,7 +61,12 @@ function tokensOf(document: DocumentNode): number {
 
 function parseCaches() {
   const cache = <T extends object>(weigh: (value: T, key: string) => number) =>
-    new LRUCache<string, T>({ max: 1024, ttl: 3_600_000, maxSize: PARSE_CACHE_BYTES, sizeCalculation: (value, key) => Math.max(1, weigh(value, key)) });
+    new LRUCache<string, T>({
+      max: 1024,
+      ttl: 3_600_000,
+      maxSize: PARSE_CACHE_BYTES,
+      sizeCalculation: (value, key) => Math.max(1, weigh(value, key)),
+    });
   return {
     documentCache: cache<DocumentNode>((document, text) => text.length + tokensOf(document) * BYTES_PER_TOKEN),
     // A parse error keeps only its message and the text (the key).
@@ -70,7 +85,8 @@ type ErrorExtensions = Record<string, unknown> & { http?: { status?: number; spe
  */
 function withCode(error: GraphQLError, development: boolean): GraphQLError {
   const { originalError: detail, http, ...rest } = error.extensions as ErrorExtensions;
-  const code = typeof rest['code'] === 'string' ? rest['code'] : http?.status ? ErrorCode.BAD_REQUEST : ErrorCode.BAD_USER_INPUT;
+  const code =
+    typeof rest['code'] === 'string' ? rest['code'] : http?.status ? ErrorCode.BAD_REQUEST : ErrorCode.BAD_USER_INPUT;
   const malformedRequest = code === ErrorCode.BAD_REQUEST && http?.status;
   if (code === rest['code'] && !detail && !malformedRequest) return error;
   return new GraphQLError(error.message, {
@@ -90,11 +106,15 @@ function withCode(error: GraphQLError, development: boolean): GraphQLError {
  * down becomes SERVICE_UNAVAILABLE; anything else is logged and masked (its message shown only
  * in development).
  */
-export function createErrorMasker(settings: GatewaySettings, log: Logger): (error: unknown, message: string) => GraphQLError {
+export function createErrorMasker(
+  settings: GatewaySettings,
+  log: Logger,
+): (error: unknown, message: string) => GraphQLError {
   return (error, message) => {
     const graphqlError = error instanceof GraphQLError ? error : null;
     const original = graphqlError?.originalError;
-    if (graphqlError && (!original || original instanceof GraphQLError)) return withCode(graphqlError, settings.development);
+    if (graphqlError && (!original || original instanceof GraphQLError))
+      return withCode(graphqlError, settings.development);
     const cause = original ?? error;
     if (isUnavailable(cause)) {
       log.warn({ err: cause, path: graphqlError?.path }, 'a dependency is unavailable');
@@ -113,7 +133,7 @@ export function createErrorMasker(settings: GatewaySettings, log: Logger): (erro
       });
     }
     log.error({ err: cause, path: graphqlError?.path }, 'unexpected error in a resolver');
-    return new GraphQLError(settings.development ? (cause as Error).message ?? message : message, {
+    return new GraphQLError(settings.development ? ((cause as Error).message ?? message) : message, {
       nodes: graphqlError?.nodes,
       path: graphqlError?.path,
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
@@ -184,9 +204,14 @@ export function createGraphQLServer(options: {
       // Subscriptions keep graphql-js: graphql-jit's subscribe loses field arguments. So do
       // documents with a variable inside a literal: graphql-jit parses a JSON literal without
       // the variables, so `data: { title: $title }` would lose its title.
-      useGraphQlJit({}, {
-        enableIf: ({ document, operationName }) => getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION && !hasVariableInLiteral(document),
-      }),
+      useGraphQlJit(
+        {},
+        {
+          enableIf: ({ document, operationName }) =>
+            getOperationAST(document, operationName)?.operation !== OperationTypeNode.SUBSCRIPTION &&
+            !hasVariableInLiteral(document),
+        },
+      ),
     ],
   });
 }

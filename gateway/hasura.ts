@@ -79,7 +79,8 @@ export function actionFields(schema: GraphQLSchema, actions: ReadonlyMap<string,
   return [...actions].map(([name, spec]) => {
     const mutation = schema.getMutationType()?.getFields()[name];
     const query = schema.getQueryType()?.getFields()[name];
-    if (!mutation && !query) throw new Error(`Hasura action ${name} is declared, but the schema has no Query or Mutation field ${name}`);
+    if (!mutation && !query)
+      throw new Error(`Hasura action ${name} is declared, but the schema has no Query or Mutation field ${name}`);
     return { name, operation: mutation ? 'mutation' : 'query', field: (mutation ?? query)!, spec };
   });
 }
@@ -103,7 +104,10 @@ export function actionDocument(action: ActionField): { operationName: string; qu
   const operationName = `${field.name}Action`;
   const variables = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
   const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-  return { operationName, query: `${action.operation} ${operationName}${variables ? `(${variables})` : ''} { result: ${field.name}${args ? `(${args})` : ''} ${selectionOf(field.type)} }` };
+  return {
+    operationName,
+    query: `${action.operation} ${operationName}${variables ? `(${variables})` : ''} { result: ${field.name}${args ? `(${args})` : ''} ${selectionOf(field.type)} }`,
+  };
 }
 
 /** Whether the request carries the shared secret (compared in constant time). */
@@ -115,12 +119,22 @@ function trusted(request: IncomingMessage, secret: string): boolean {
 }
 
 /** Hasura's error shape for action and event handlers: `{ message, extensions: { code } }`. */
-function fail(response: ServerResponse, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
+function fail(
+  response: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): void {
   sendJson(response, status, { message, extensions: { code, ...extensions } });
 }
 
 /** Reads a JSON object body; answers the client itself (413/415/400) and returns null when it cannot. */
-async function readJson(request: IncomingMessage, response: ServerResponse, bodyLimit: number): Promise<Record<string, unknown> | null> {
+async function readJson(
+  request: IncomingMessage,
+  response: ServerResponse,
+  bodyLimit: number,
+): Promise<Record<string, unknown> | null> {
   if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
     fail(response, 415, ErrorCode.BAD_REQUEST, 'Send application/json');
     return null;
@@ -158,16 +172,27 @@ const MAX_IDENTIFIER_LENGTH = 63;
 export function sessionFromHasura(variables: unknown, defaultRole: string): Session {
   const vars: Record<string, string> = {};
   if (variables !== undefined && variables !== null) {
-    if (typeof variables !== 'object' || Array.isArray(variables)) throw new MalformedPayload('session_variables must be an object');
+    if (typeof variables !== 'object' || Array.isArray(variables))
+      throw new MalformedPayload('session_variables must be an object');
     for (const [key, value] of Object.entries(variables)) {
       const name = key.toLowerCase();
-      if (typeof value !== 'string') throw new MalformedPayload(`Session variable ${key.slice(0, MAX_NAME_LENGTH)} must be a string`);
-      if (Object.hasOwn(vars, name)) throw new MalformedPayload(`Session variable ${name.slice(0, MAX_NAME_LENGTH)} is given twice, in different cases`);
+      if (typeof value !== 'string')
+        throw new MalformedPayload(`Session variable ${key.slice(0, MAX_NAME_LENGTH)} must be a string`);
+      if (Object.hasOwn(vars, name))
+        throw new MalformedPayload(
+          `Session variable ${name.slice(0, MAX_NAME_LENGTH)} is given twice, in different cases`,
+        );
       vars[name] = value;
     }
   }
   const role = vars['x-hasura-role'] ?? defaultRole;
-  return Object.freeze({ role, userId: vars['x-hasura-user-id'] ?? null, allowedRoles: Object.freeze([role]), variables: Object.freeze(vars), via: 'hasura' as const });
+  return Object.freeze({
+    role,
+    userId: vars['x-hasura-user-id'] ?? null,
+    allowedRoles: Object.freeze([role]),
+    variables: Object.freeze(vars),
+    via: 'hasura' as const,
+  });
 }
 
 const STATUS_BY_CODE: Record<string, number> = {
@@ -190,23 +215,37 @@ export interface HasuraRouteOptions {
   log: Logger;
 }
 
-type ActionResult = { data?: { result?: unknown } | null; errors?: readonly { message: string; extensions?: { code?: string; retryable?: boolean } }[] };
+type ActionResult = {
+  data?: { result?: unknown } | null;
+  errors?: readonly { message: string; extensions?: { code?: string; retryable?: boolean } }[];
+};
 
 export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHandler> {
   const { graphql, metrics, secret, bodyLimit, log } = options;
-  const documents = new Map(actionFields(options.schema, options.actions).map((action) => [action.name, actionDocument(action)]));
+  const documents = new Map(
+    actionFields(options.schema, options.actions).map((action) => [action.name, actionDocument(action)]),
+  );
 
   /**
    * Runs an action's document through yoga's envelop (its parse/validate caches, query limits,
    * error masking and compiled execution), as the graphql-ws path does: no inner Request, and no
    * JSON round trip of the result.
    */
-  const execute = async (query: string, variables: Record<string, unknown>, session: Session): Promise<ActionResult> => {
+  const execute = async (
+    query: string,
+    variables: Record<string, unknown>,
+    session: Session,
+  ): Promise<ActionResult> => {
     const enveloped = graphql.getEnveloped({ session, params: { query, variables } });
     const document = enveloped.parse(query);
     const errors = enveloped.validate(enveloped.schema, document);
     if (errors.length > 0) return { errors };
-    const result = await enveloped.execute({ schema: enveloped.schema, document, variableValues: variables, contextValue: await enveloped.contextFactory() });
+    const result = await enveloped.execute({
+      schema: enveloped.schema,
+      document,
+      variableValues: variables,
+      contextValue: await enveloped.contextFactory(),
+    });
     return result as ActionResult;
   };
 
@@ -228,11 +267,18 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     const body = await readJson(request, response, bodyLimit);
     if (!body) return;
     const name = (body['action'] as { name?: unknown } | undefined)?.name;
-    if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) return fail(response, 400, ErrorCode.BAD_REQUEST, 'Expected Hasura\'s action payload: { action: { name }, input, session_variables }');
+    if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH)
+      return fail(
+        response,
+        400,
+        ErrorCode.BAD_REQUEST,
+        "Expected Hasura's action payload: { action: { name }, input, session_variables }",
+      );
     const document = documents.get(name);
     if (!document) return fail(response, 404, ErrorCode.NOT_FOUND, `No action named ${name}`);
     const input = body['input'] ?? {};
-    if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
+    if (typeof input !== 'object' || input === null || Array.isArray(input))
+      return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
 
     let session: Session;
     try {
@@ -241,11 +287,19 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
       if (error instanceof MalformedPayload) return fail(response, 400, ErrorCode.BAD_REQUEST, error.message);
       throw error;
     }
-    const result = await metrics.measure(document.operationName, () => execute(document.query, input as Record<string, unknown>, session));
+    const result = await metrics.measure(document.operationName, () =>
+      execute(document.query, input as Record<string, unknown>, session),
+    );
     const error = result.errors?.[0];
     if (error) {
       const code = error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR;
-      return fail(response, error.extensions?.retryable ? 503 : STATUS_BY_CODE[code] ?? 400, code, error.message, error.extensions?.retryable ? { retryable: true } : {});
+      return fail(
+        response,
+        error.extensions?.retryable ? 503 : (STATUS_BY_CODE[code] ?? 400),
+        code,
+        error.message,
+        error.extensions?.retryable ? { retryable: true } : {},
+      );
     }
     sendJson(response, 200, result.data?.result ?? null);
   };
@@ -255,23 +309,36 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     const body = await readJson(request, response, bodyLimit);
     if (!body) return;
     const trigger = (body['trigger'] as { name?: unknown } | undefined)?.name;
-    const event = body['event'] as { op?: unknown; data?: { old?: unknown; new?: unknown }; session_variables?: unknown } | undefined;
+    const event = body['event'] as
+      | { op?: unknown; data?: { old?: unknown; new?: unknown }; session_variables?: unknown }
+      | undefined;
     const table = body['table'] as { schema?: unknown; name?: unknown } | undefined;
     const ops = ['INSERT', 'UPDATE', 'DELETE', 'MANUAL'];
     // Bounded, so what can never be stored is a 400 Hasura stops at, not a 500 it retries forever.
-    const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length > 0 && value.length <= max;
+    const text = (value: unknown, max: number): value is string =>
+      typeof value === 'string' && value.length > 0 && value.length <= max;
     const createdAt = body['created_at'];
     if (
-      !text(body['id'], MAX_NAME_LENGTH) || !text(trigger, MAX_NAME_LENGTH) || !event || !ops.includes(event.op as string) ||
-      !text(table?.name, MAX_IDENTIFIER_LENGTH) || !(table.schema === undefined || text(table.schema, MAX_IDENTIFIER_LENGTH)) ||
+      !text(body['id'], MAX_NAME_LENGTH) ||
+      !text(trigger, MAX_NAME_LENGTH) ||
+      !event ||
+      !ops.includes(event.op as string) ||
+      !text(table?.name, MAX_IDENTIFIER_LENGTH) ||
+      !(table.schema === undefined || text(table.schema, MAX_IDENTIFIER_LENGTH)) ||
       !(createdAt === undefined || text(createdAt, 64))
     ) {
-      return fail(response, 400, ErrorCode.BAD_REQUEST, `Expected Hasura's event payload: { id, trigger: { name }, table: { schema, name }, event: { op, data: { old, new } } }, names and id at most ${MAX_NAME_LENGTH} characters`);
+      return fail(
+        response,
+        400,
+        ErrorCode.BAD_REQUEST,
+        `Expected Hasura's event payload: { id, trigger: { name }, table: { schema, name }, event: { op, data: { old, new } } }, names and id at most ${MAX_NAME_LENGTH} characters`,
+      );
     }
     const id = body['id'];
     const handler = options.triggers.get(trigger);
     if (!handler) return fail(response, 404, ErrorCode.NOT_FOUND, `No plugin handles event trigger ${trigger}`);
-    const row = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null);
+    const row = (value: unknown) =>
+      typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
     let session: Session;
     try {
       session = sessionFromHasura(event.session_variables, options.anonymousRole);
@@ -295,7 +362,8 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
       // Hasura retries non-2xx answers (per the trigger's retry_conf); the reason is logged here.
       const coded = error as { message?: string; extensions?: { code?: string } };
       const code = coded.extensions?.code;
-      if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR) return fail(response, 400, code, coded.message ?? 'Event refused');
+      if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR)
+        return fail(response, 400, code, coded.message ?? 'Event refused');
       // A retry would be refused too.
       if (isRefusedValue(error)) {
         log.warn({ err: error, trigger, eventId: id }, 'Hasura event refused: Postgres cannot store its data');
@@ -306,7 +374,10 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     }
   };
 
-  return new Map([[`POST ${ACTIONS_PATH}`, actions], [`POST ${EVENTS_PATH}`, events]]);
+  return new Map([
+    [`POST ${ACTIONS_PATH}`, actions],
+    [`POST ${EVENTS_PATH}`, events],
+  ]);
 }
 
 /** Named types an action's SDL needs (its arguments' and output's, transitively). */

@@ -22,17 +22,22 @@ interface Check {
 
 const CHECK_TIMEOUT_MS = 2000;
 
-async function timed(run: () => Promise<Record<string, unknown> | void>): Promise<Check> {
+/** Runs one check; what `run` resolves to (details, or nothing) is merged into its Check. */
+async function timed(run: () => Promise<unknown>): Promise<Check> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
     });
-    const details = (await Promise.race([run(), timeout])) ?? {};
+    const details = ((await Promise.race([run(), timeout])) ?? {}) as Record<string, unknown>;
     return { ok: details['ok'] !== false, ms: Math.round(performance.now() - started), ...details };
   } catch (error) {
-    return { ok: false, ms: Math.round(performance.now() - started), error: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      ms: Math.round(performance.now() - started),
+      error: error instanceof Error ? error.message : String(error),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -59,7 +64,11 @@ export function readyz(options: {
       ? await timed(async () => {
           const statuses = await statusOf(options.db, options.migrations, options.plugins);
           const notApplied = statuses.filter((s) => s.state !== 'applied');
-          return { ok: notApplied.length === 0, applied: statuses.length - notApplied.length, notApplied: notApplied.length };
+          return {
+            ok: notApplied.length === 0,
+            applied: statuses.length - notApplied.length,
+            notApplied: notApplied.length,
+          };
         })
       : { ok: false, ms: 0, error: 'Postgres unreachable' };
     if (options.pubsub.transport === 'redis') checks['redis'] = await timed(() => options.pubsub.ready());

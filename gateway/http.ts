@@ -5,11 +5,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { getOperationAST, GraphQLError, type execute, type subscribe } from 'graphql';
+import { type DocumentNode, getOperationAST, GraphQLError, type execute, type subscribe } from 'graphql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ADMIN_ROLE, expired, headersFromConnectionParams, type Authenticate, type HeaderSource, type Session } from './auth.ts';
+import {
+  ADMIN_ROLE,
+  expired,
+  headersFromConnectionParams,
+  type Authenticate,
+  type HeaderSource,
+  type Session,
+} from './auth.ts';
 import { clientAddress, parseTrustedProxies, type TrustedProxies } from './client-ip.ts';
 import { codedError, ErrorCode } from './errors.ts';
 import type { Context } from './builder.ts';
@@ -71,9 +78,19 @@ export interface HttpServer {
 /** On every response: browsers must not guess another type (and run JSON or text as HTML or script). */
 const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...NOSNIFF, ...headers });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...NOSNIFF,
+    ...headers,
+  });
   response.end(text);
 }
 
@@ -142,17 +159,38 @@ function authHeaders(request: IncomingMessage): HeaderSource {
 }
 
 /** The admin's session, or null after answering 401 (no or bad credentials) or 403 (not admin). */
-export async function admitAdmin(authenticate: Authenticate, request: IncomingMessage, response: ServerResponse): Promise<Session | null> {
+export async function admitAdmin(
+  authenticate: Authenticate,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<Session | null> {
   const challenge = { 'www-authenticate': 'Basic realm="Plugboard admin", charset="UTF-8"' };
   let session: Session;
   try {
     session = await authenticate(authHeaders(request));
   } catch (error) {
-    sendJson(response, 401, { errors: [{ message: error instanceof GraphQLError ? error.message : 'Unauthorized', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
+    sendJson(
+      response,
+      401,
+      {
+        errors: [
+          {
+            message: error instanceof GraphQLError ? error.message : 'Unauthorized',
+            extensions: { code: ErrorCode.UNAUTHENTICATED },
+          },
+        ],
+      },
+      challenge,
+    );
     return null;
   }
   if (session.via === 'anonymous') {
-    sendJson(response, 401, { errors: [{ message: 'Admin credentials required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }, challenge);
+    sendJson(
+      response,
+      401,
+      { errors: [{ message: 'Admin credentials required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] },
+      challenge,
+    );
     return null;
   }
   if (session.role !== ADMIN_ROLE) {
@@ -205,7 +243,10 @@ export function createLimitedServer(limits: ServerLimits, log: Logger, listener:
 }
 
 /** The request id and the headers every response carries, and the JSON 500 when routing throws. */
-function handleRequests(log: Logger, route: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<void>): RequestListener {
+function handleRequests(
+  log: Logger,
+  route: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<void>,
+): RequestListener {
   return (request, response) => {
     const requestId = requestIdFrom(request.headers['x-request-id']);
     response.setHeader('x-request-id', requestId);
@@ -216,7 +257,8 @@ function handleRequests(log: Logger, route: (request: IncomingMessage, response:
         await route(request, response, path);
       } catch (error) {
         // Cut off (a timeout) or gone before sending its whole request: the client's doing, not a failure here.
-        if (!request.complete && request.destroyed) return log.debug({ err: error }, 'request aborted before its body was read');
+        if (!request.complete && request.destroyed)
+          return log.debug({ err: error }, 'request aborted before its body was read');
         log.error({ err: error }, 'request failed');
         if (!response.headersSent) sendError(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.');
         else response.destroy();
@@ -225,20 +267,31 @@ function handleRequests(log: Logger, route: (request: IncomingMessage, response:
   };
 }
 
-const notFound = (request: IncomingMessage, response: ServerResponse, path: string) => sendError(response, 404, ErrorCode.NOT_FOUND, `No route for ${request.method} ${path}`);
+const notFound = (request: IncomingMessage, response: ServerResponse, path: string) =>
+  sendError(response, 404, ErrorCode.NOT_FOUND, `No route for ${request.method} ${path}`);
 
 /** A server for exact-path routes only (the operations port: /metrics, /readyz, /healthz). */
-export function createRoutesServer(routes: ReadonlyMap<string, RouteHandler>, limits: ServerLimits, log: Logger): Server {
-  return createLimitedServer(limits, log, handleRequests(log, async (request, response, path) => {
-    const route = routes.get(`${request.method} ${path}`);
-    if (route) await route(request, response);
-    else notFound(request, response, path);
-  }));
+export function createRoutesServer(
+  routes: ReadonlyMap<string, RouteHandler>,
+  limits: ServerLimits,
+  log: Logger,
+): Server {
+  return createLimitedServer(
+    limits,
+    log,
+    handleRequests(log, async (request, response, path) => {
+      const route = routes.get(`${request.method} ${path}`);
+      if (route) await route(request, response);
+      else notFound(request, response, path);
+    }),
+  );
 }
 
 function matches(route: PluginRoute, method: string, path: string): boolean {
   if (route.method !== 'ANY' && route.method !== method) return false;
-  return route.prefix ? path === route.path || path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`) : path === route.path;
+  return route.prefix
+    ? path === route.path || path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`)
+    : path === route.path;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -252,7 +305,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   }
 
-  async function handlePluginRoute(route: PluginRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handlePluginRoute(
+    route: PluginRoute,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     const session = route.access === 'admin' ? await admitAdmin(options.authenticate, request, response) : null;
     if (route.access === 'admin' && !session) return;
     await route.handler(request, response, session);
@@ -263,7 +320,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // A body of declared size within the limit goes to yoga unread: Node's parser stops at
     // Content-Length. One over the limit, or chunked (no declared size), is read here, counting,
     // and yoga gets the bytes (whatwg-node takes a pre-read `request.body`, as from body parsers).
-    if ((declared !== undefined && Number(declared) > bodyLimit) || (declared === undefined && request.headers['transfer-encoding'] !== undefined)) {
+    if (
+      (declared !== undefined && Number(declared) > bodyLimit) ||
+      (declared === undefined && request.headers['transfer-encoding'] !== undefined)
+    ) {
       try {
         Object.assign(request, { body: await readBody(request, response, bodyLimit) });
       } catch (error) {
@@ -276,16 +336,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     await graphql.handle(request, response);
   }
 
-  const server = createLimitedServer(options.limits, log, handleRequests(log, async (request, response, path) => {
-    const route = options.routes.get(`${request.method} ${path}`);
-    if (route) await route(request, response);
-    else if (path === '/graphql') await handleGraphQL(request, response);
-    else {
-      const pluginRoute = pluginRoutes.find((r) => matches(r, request.method ?? 'GET', path));
-      if (pluginRoute) await handlePluginRoute(pluginRoute, request, response);
-      else notFound(request, response, path);
-    }
-  }));
+  const server = createLimitedServer(
+    options.limits,
+    log,
+    handleRequests(log, async (request, response, path) => {
+      const route = options.routes.get(`${request.method} ${path}`);
+      if (route) await route(request, response);
+      else if (path === '/graphql') await handleGraphQL(request, response);
+      else {
+        const pluginRoute = pluginRoutes.find((r) => matches(r, request.method ?? 'GET', path));
+        if (pluginRoute) await handlePluginRoute(pluginRoute, request, response);
+        else notFound(request, response, path);
+      }
+    }),
+  );
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: bodyLimit });
   server.on('upgrade', (request, socket, head) => {
@@ -301,7 +365,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const stopKeepAlive = keepSocketsAlive(sockets, socketHooks);
   const closedHooks = async (connection: SocketConnection, hooks: readonly SocketHooks[]) => {
     for (const hook of hooks) {
-      await Promise.resolve(hook.closed?.(connection)).catch((error: unknown) => log.error({ err: error }, 'socket closed hook failed'));
+      await Promise.resolve(hook.closed?.(connection)).catch((error: unknown) =>
+        log.error({ err: error }, 'socket closed hook failed'),
+      );
     }
   };
 
@@ -322,8 +388,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           return false;
         }
         const { session } = context.extra;
-        const ip = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], options.trustedProxies ?? NO_PROXIES);
-        const connection: SocketConnection = { id: randomUUID(), session, ip, close: (code, reason) => socket.close(code, reason.slice(0, 120)) };
+        const ip = clientAddress(
+          request.socket.remoteAddress,
+          request.headers['x-forwarded-for'],
+          options.trustedProxies ?? NO_PROXIES,
+        );
+        const connection: SocketConnection = {
+          id: randomUUID(),
+          session,
+          ip,
+          close: (code, reason) => socket.close(code, reason.slice(0, 120)),
+        };
         context.extra.connection = connection;
         context.extra.operations = 0;
         for (const [index, hooks] of socketHooks.entries()) {
@@ -353,18 +428,22 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
         // mutations, which graphql-ws carries as well as queries and subscriptions.
         const enveloped = graphql.getEnveloped({ requestId, session, socketId: extra.connection.id, params: payload });
-        let document;
+        let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
         } catch (error) {
           const message = error instanceof Error ? error.message : 'Could not parse the document';
-          const code = error instanceof GraphQLError && error.extensions['code'] ? error.extensions['code'] : ErrorCode.GRAPHQL_PARSE_FAILED;
+          const code =
+            error instanceof GraphQLError && error.extensions['code']
+              ? error.extensions['code']
+              : ErrorCode.GRAPHQL_PARSE_FAILED;
           return [new GraphQLError(message, { extensions: { code } })];
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         // graphql-ws would answer an unknown operationName without completing it (keeping its slot).
-        if (!getOperationAST(document, payload.operationName)) return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
+        if (!getOperationAST(document, payload.operationName))
+          return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
         // The slot is taken before the first await, so a burst of subscribes cannot all pass the
         // check above; onComplete gives it back. A refused operation above never took one.
         extra.operations++;
@@ -390,7 +469,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       execute: (args) => (args.rootValue as Operation).execute(args),
       subscribe: (args) => {
         const operation = args.rootValue as Operation;
-        return sharedSubscription(args, (args.contextValue as Context).session.role, options.maskError, operation.sink) ?? operation.subscribe(args);
+        return (
+          sharedSubscription(args, (args.contextValue as Context).session.role, options.maskError, operation.sink) ??
+          operation.subscribe(args)
+        );
       },
     },
     sockets,
@@ -447,7 +529,10 @@ function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
   let timer: NodeJS.Timeout;
   const arm = () => {
     const wait = expiresAt - Date.now();
-    timer = setTimeout(wait > MAX_TIMER_MS ? arm : () => closeExpired(socket), Math.min(Math.max(wait, 0), MAX_TIMER_MS));
+    timer = setTimeout(
+      wait > MAX_TIMER_MS ? arm : () => closeExpired(socket),
+      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
+    );
     timer.unref();
   };
   arm();

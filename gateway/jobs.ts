@@ -49,7 +49,9 @@ const DEFAULT_CONCURRENCY = 5;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Thrown at start-up when two plugins claim the same job type on the same queue. */
-export function createJobRegistry(definitions: { plugin: string; queues: Record<string, QueueDefinition> }[]): JobRegistry {
+export function createJobRegistry(
+  definitions: { plugin: string; queues: Record<string, QueueDefinition> }[],
+): JobRegistry {
   // Definitions are kept whole: their concurrency and timeout may be getters over config that
   // only exists once the gateway has started.
   const byQueue = new Map<string, { definitions: QueueDefinition[]; handlers: Map<string, JobHandler> }>();
@@ -84,18 +86,26 @@ export function createJobRegistry(definitions: { plugin: string; queues: Record<
     async startWorkers(port, log, options = {}) {
       const queues = options.queues ?? [...byQueue.keys()];
       const unknown = queues.filter((queue) => !byQueue.has(queue));
-      if (unknown.length > 0) throw new Error(`No handlers for queue ${unknown.join(', ')}; queues with handlers: ${[...byQueue.keys()].join(', ') || 'none'}`);
+      if (unknown.length > 0)
+        throw new Error(
+          `No handlers for queue ${unknown.join(', ')}; queues with handlers: ${[...byQueue.keys()].join(', ') || 'none'}`,
+        );
       const workers: Worker[] = [];
       for (const queue of queues) {
         const entry = byQueue.get(queue)!;
         const dispatch: JobHandler = (data, job) => {
           const handler = entry.handlers.get(job.name);
           if (!handler) {
-            throw new PermanentJobError(`No handler for job type "${job.name}" on queue "${queue}"; known types: ${[...entry.handlers.keys()].join(', ')}`);
+            throw new PermanentJobError(
+              `No handler for job type "${job.name}" on queue "${queue}"; known types: ${[...entry.handlers.keys()].join(', ')}`,
+            );
           }
           return handler(data, job);
         };
-        const concurrency = options.concurrency ?? entry.definitions.findLast((d) => d.concurrency !== undefined)?.concurrency ?? DEFAULT_CONCURRENCY;
+        const concurrency =
+          options.concurrency ??
+          entry.definitions.findLast((d) => d.concurrency !== undefined)?.concurrency ??
+          DEFAULT_CONCURRENCY;
         const timeoutMs = entry.definitions.findLast((d) => d.timeoutMs !== undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         workers.push(await port.process(queue, dispatch, { concurrency, timeoutMs }));
         log.info({ queue, concurrency, backend: port.backend }, 'queue worker started');

@@ -10,7 +10,13 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { codedError, ErrorCode } from './errors.ts';
 
 export interface QueryLimits {
@@ -26,7 +32,12 @@ function tooComplex(message: string): GraphQLError {
 }
 
 /** armor rules report into the validation result, so every violated limit shows at once. */
-const report = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(tooComplex(error.message))] };
+const report = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) => context?.reportError(tooComplex(error.message)),
+  ],
+};
 
 export function useQueryLimits(limits: QueryLimits, options: { introspection: boolean }): Plugin {
   const rules: ValidationRule[] = [
@@ -49,7 +60,10 @@ export function useQueryLimits(limits: QueryLimits, options: { introspection: bo
   const hideSuggestions = (errors: readonly Error[]) =>
     errors.map((error) =>
       error instanceof GraphQLError && / Did you mean /.test(error.message)
-        ? new GraphQLError(error.message.replace(/ Did you mean .+$/, ''), { nodes: error.nodes, extensions: error.extensions })
+        ? new GraphQLError(error.message.replace(/ Did you mean .+$/, ''), {
+            nodes: error.nodes,
+            extensions: error.extensions,
+          })
         : error,
     );
 

@@ -6,7 +6,11 @@
 import DataLoader from 'dataloader';
 
 export interface Loaders {
-  get<K, V, C = K>(name: string, batch: DataLoader.BatchLoadFn<K, V>, options?: DataLoader.Options<K, V, C>): DataLoader<K, V, C>;
+  get<K, V, C = K>(
+    name: string,
+    batch: DataLoader.BatchLoadFn<K, V>,
+    options?: DataLoader.Options<K, V, C>,
+  ): DataLoader<K, V, C>;
 }
 
 export function createLoaders(): Loaders {

@@ -95,13 +95,16 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
   };
 
   const plugin: Plugin = {
-    onParse: ({ context }) => ({ result }) => {
-      if (result && !(result instanceof Error)) parsed.set(context, result);
-    },
+    onParse:
+      ({ context }) =>
+      ({ result }) => {
+        if (result && !(result instanceof Error)) parsed.set(context, result);
+      },
     onParams: ({ paramsHandler, setParamsHandler }) => {
       setParamsHandler((payload) => {
         const started = performance.now();
-        const done = <R>(result: R): R => record(bounded(operationLabel(payload.params.operationName, parsed.get(payload.context))), started, result);
+        const done = <R>(result: R): R =>
+          record(bounded(operationLabel(payload.params.operationName, parsed.get(payload.context))), started, result);
         const result = paramsHandler(payload);
         return result instanceof Promise ? result.then(done) : done(result);
       });
@@ -110,7 +113,8 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
 
   return {
     plugin,
-    countWebSocketOperation: (requested, document) => webSocketOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
+    countWebSocketOperation: (requested, document) =>
+      webSocketOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
     measure: async (name, run) => {
       const started = performance.now();
       return record(bounded(name), started, await run());

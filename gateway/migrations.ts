@@ -109,13 +109,23 @@ function compare(files: MigrationFile[], applied: AppliedRow[]): MigrationStatus
     });
   }
   for (const row of byKey.values()) {
-    statuses.push({ plugin: row.plugin, version: row.version, name: row.name, state: 'missing', appliedAt: row.applied_at });
+    statuses.push({
+      plugin: row.plugin,
+      version: row.version,
+      name: row.name,
+      state: 'missing',
+      appliedAt: row.applied_at,
+    });
   }
   return statuses.sort((a, b) => a.plugin.localeCompare(b.plugin) || a.version - b.version);
 }
 
 export async function migrationStatus(pool: pg.Pool, sources: MigrationSource[]): Promise<MigrationStatus[]> {
-  return statusOf(pool, sources.flatMap(loadMigrationFiles), sources.map((s) => s.plugin));
+  return statusOf(
+    pool,
+    sources.flatMap(loadMigrationFiles),
+    sources.map((s) => s.plugin),
+  );
 }
 
 /** Status of files already loaded (readiness checks call this without touching the disk). */
@@ -129,15 +139,23 @@ function verifyHistory(files: MigrationFile[], statuses: MigrationStatus[]): voi
   for (const status of statuses) {
     const file = files.find((f) => f.plugin === status.plugin && f.version === status.version);
     if (status.state === 'changed') {
-      problems.push(`${display(file!.path)} was changed after it was applied; applied migrations are immutable, add a new one instead`);
+      problems.push(
+        `${display(file!.path)} was changed after it was applied; applied migrations are immutable, add a new one instead`,
+      );
     } else if (status.state === 'missing') {
-      problems.push(`migration ${status.plugin} ${String(status.version).padStart(3, '0')}_${status.name} was applied but its file is gone`);
+      problems.push(
+        `migration ${status.plugin} ${String(status.version).padStart(3, '0')}_${status.name} was applied but its file is gone`,
+      );
     }
   }
   for (const pending of statuses.filter((s) => s.state === 'pending')) {
-    const later = statuses.find((s) => s.plugin === pending.plugin && s.state === 'applied' && s.version > pending.version);
+    const later = statuses.find(
+      (s) => s.plugin === pending.plugin && s.state === 'applied' && s.version > pending.version,
+    );
     if (later) {
-      problems.push(`${pending.plugin} migration ${pending.version} is pending but ${later.version} is already applied (out of order)`);
+      problems.push(
+        `${pending.plugin} migration ${pending.version} is pending but ${later.version} is already applied (out of order)`,
+      );
     }
   }
   if (problems.length > 0) throw new MigrationError(`Migrations cannot run:\n  - ${problems.join('\n  - ')}`);
@@ -160,7 +178,13 @@ export async function runMigrations(pool: pg.Pool, sources: MigrationSource[], l
     await client.query(gatewaySql('migrations-lock'));
     try {
       await client.query(gatewaySql('migrations-table'));
-      const statuses = compare(files, await readApplied(client, sources.map((s) => s.plugin)));
+      const statuses = compare(
+        files,
+        await readApplied(
+          client,
+          sources.map((s) => s.plugin),
+        ),
+      );
       verifyHistory(files, statuses);
       for (const file of files) {
         if (statuses.find((s) => s.plugin === file.plugin && s.version === file.version)?.state !== 'pending') continue;
@@ -170,18 +194,32 @@ export async function runMigrations(pool: pg.Pool, sources: MigrationSource[], l
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(file.schema)}`);
           await client.query(`SET LOCAL search_path TO ${quoteIdent(file.schema)}, public`);
           await client.query(file.sql);
-          await client.query(gatewaySql('migrations-record'), [file.plugin, file.version, file.name, file.checksum, Date.now() - started]);
+          await client.query(gatewaySql('migrations-record'), [
+            file.plugin,
+            file.version,
+            file.name,
+            file.checksum,
+            Date.now() - started,
+          ]);
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK').catch(() => {});
           const reason = error instanceof Error ? error.message : String(error);
-          throw new MigrationError(`Migration ${display(file.path)} failed and was rolled back: ${reason}`, { cause: error });
+          throw new MigrationError(`Migration ${display(file.path)} failed and was rolled back: ${reason}`, {
+            cause: error,
+          });
         }
-        log.info({ plugin: file.plugin, version: file.version, name: file.name, ms: Date.now() - started }, 'migration applied');
+        log.info(
+          { plugin: file.plugin, version: file.version, name: file.name, ms: Date.now() - started },
+          'migration applied',
+        );
         applied.push(file);
       }
     } finally {
-      unlocked = await client.query(gatewaySql('migrations-unlock')).then(() => true, () => false);
+      unlocked = await client.query(gatewaySql('migrations-unlock')).then(
+        () => true,
+        () => false,
+      );
     }
   } finally {
     // A connection that may still hold the lock is closed rather than returned to the pool.
@@ -197,15 +235,27 @@ export async function runMigrations(pool: pg.Pool, sources: MigrationSource[], l
 export async function checkPluginTables(pool: pg.Pool, sources: readonly MigrationSource[]): Promise<void> {
   const listing = sources.filter((source) => source.dir && source.tables);
   if (listing.length === 0) return;
-  const { rows } = await pool.query<{ schema: string; tables: string[] }>(gatewaySql('plugin-tables'), [listing.map((source) => source.schema)]);
+  const { rows } = await pool.query<{ schema: string; tables: string[] }>(gatewaySql('plugin-tables'), [
+    listing.map((source) => source.schema),
+  ]);
   const problems: ConfigProblem[] = [];
   for (const source of listing) {
     const actual = rows.find((row) => row.schema === source.schema)?.tables ?? [];
     const unmade = source.tables!.filter((table) => !actual.includes(table));
     const unlisted = actual.filter((table) => !source.tables!.includes(table));
     const owner = `plugin ${source.plugin}`;
-    if (unmade.length > 0) problems.push({ variable: 'plugin.json', owner, message: `/database/tables lists ${unmade.join(', ')}, which its migrations do not create in schema ${source.schema}` });
-    if (unlisted.length > 0) problems.push({ variable: 'plugin.json', owner, message: `/database/tables lacks ${unlisted.join(', ')}, which its migrations create in schema ${source.schema}` });
+    if (unmade.length > 0)
+      problems.push({
+        variable: 'plugin.json',
+        owner,
+        message: `/database/tables lists ${unmade.join(', ')}, which its migrations do not create in schema ${source.schema}`,
+      });
+    if (unlisted.length > 0)
+      problems.push({
+        variable: 'plugin.json',
+        owner,
+        message: `/database/tables lacks ${unlisted.join(', ')}, which its migrations create in schema ${source.schema}`,
+      });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -22,7 +22,9 @@ export interface SelectedPlugin {
   values: ConfigValues;
 }
 
-const validateManifest = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PluginManifest>(manifestSchema);
+const validateManifest = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PluginManifest>(
+  manifestSchema,
+);
 
 function describe(error: ErrorObject): string {
   return `${error.instancePath || '(root)'} ${error.message ?? 'is invalid'}`;
@@ -31,11 +33,19 @@ function describe(error: ErrorObject): string {
 /** Validates one manifest; throws ConfigError naming what is wrong. */
 export function checkManifest(raw: object, where: string): PluginManifest {
   if (validateManifest(raw)) return raw;
-  throw new ConfigError((validateManifest.errors ?? []).map((e) => ({ variable: 'plugin.json', owner: where, message: describe(e) })));
+  throw new ConfigError(
+    (validateManifest.errors ?? []).map((e) => ({ variable: 'plugin.json', owner: where, message: describe(e) })),
+  );
 }
 
 /** The hook that delivers each capability a manifest can claim ("service" is start/stop, optional either way). */
-const CAPABILITY_HOOKS = { graphql: 'schema', webhooks: 'webhooks', jobs: 'jobs', cli: 'commands', database: 'migrations' } as const;
+const CAPABILITY_HOOKS = {
+  graphql: 'schema',
+  webhooks: 'webhooks',
+  jobs: 'jobs',
+  cli: 'commands',
+  database: 'migrations',
+} as const;
 
 /**
  * Where a manifest and its plugin disagree: a capability claimed without the hook that delivers it
@@ -57,13 +67,17 @@ function mismatches(plugin: Plugin, manifest: PluginManifest): string[] {
   const unlisted = defined.filter((name) => !listed.includes(name));
   const undefinedCommands = listed.filter((name) => !defined.includes(name));
   if (unlisted.length > 0) found.push(`/commands lacks ${unlisted.join(', ')}, which the plugin defines`);
-  if (undefinedCommands.length > 0) found.push(`/commands lists ${undefinedCommands.join(', ')}, which the plugin does not define`);
+  if (undefinedCommands.length > 0)
+    found.push(`/commands lists ${undefinedCommands.join(', ')}, which the plugin does not define`);
   return found;
 }
 
 export function parsePluginList(raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
-  return raw.split(',').map((name) => name.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
 }
 
 /** Checks manifests only (for `npm run schema` and CLI listings that need no configuration). */
@@ -75,8 +89,14 @@ export function checkRegistry(registry: readonly Plugin[]): { plugin: Plugin; ma
     const label = `plugin #${index + 1}${'name' in plugin.manifest ? ` (${String(plugin.manifest.name)})` : ''}`;
     try {
       const manifest = checkManifest(plugin.manifest, label);
-      for (const message of mismatches(plugin, manifest)) problems.push({ variable: 'plugin.json', owner: label, message });
-      if (seen.has(manifest.name)) problems.push({ variable: 'plugin.json', owner: label, message: `/name "${manifest.name}" is registered twice` });
+      for (const message of mismatches(plugin, manifest))
+        problems.push({ variable: 'plugin.json', owner: label, message });
+      if (seen.has(manifest.name))
+        problems.push({
+          variable: 'plugin.json',
+          owner: label,
+          message: `/name "${manifest.name}" is registered twice`,
+        });
       seen.add(manifest.name);
       checked.push({ plugin, manifest });
     } catch (error) {
@@ -88,7 +108,11 @@ export function checkRegistry(registry: readonly Plugin[]): { plugin: Plugin; ma
   return checked;
 }
 
-export function selectPlugins(registry: readonly Plugin[], env: Env, options: { alsoEnable?: string } = {}): SelectedPlugin[] {
+export function selectPlugins(
+  registry: readonly Plugin[],
+  env: Env,
+  options: { alsoEnable?: string } = {},
+): SelectedPlugin[] {
   const checked = checkRegistry(registry);
   const problems: ConfigProblem[] = [];
   const requested = parsePluginList(env['PLUGBOARD_PLUGINS']);
@@ -133,7 +157,13 @@ export function selectAll(registry: readonly Plugin[]): SelectedPlugin[] {
   );
 }
 
-function toSelected(plugin: Plugin, manifest: PluginManifest, enabled: boolean, reason: string | null, values: ConfigValues): SelectedPlugin {
+function toSelected(
+  plugin: Plugin,
+  manifest: PluginManifest,
+  enabled: boolean,
+  reason: string | null,
+  values: ConfigValues,
+): SelectedPlugin {
   return {
     plugin,
     manifest,

@@ -189,11 +189,15 @@ interface PluginHooks<Config, Instance> {
  * state has no setup, and its instance is `undefined`.
  */
 export type PluginDefinition<Config, Instance = undefined> = PluginHooks<Config, Instance> &
-  (undefined extends Instance ? { setup?(runtime: PluginRuntime<Config>): Instance } : { setup(runtime: PluginRuntime<Config>): Instance });
+  (undefined extends Instance
+    ? { setup?(runtime: PluginRuntime<Config>): Instance }
+    : { setup(runtime: PluginRuntime<Config>): Instance });
 
 export type Plugin = PluginDefinition<unknown, unknown>;
 
-export function definePlugin<Config, Instance = undefined>(definition: PluginDefinition<Config, Instance>): PluginDefinition<Config, Instance> {
+export function definePlugin<Config, Instance = undefined>(
+  definition: PluginDefinition<Config, Instance>,
+): PluginDefinition<Config, Instance> {
   return definition;
 }
 
@@ -201,13 +205,20 @@ export function definePlugin<Config, Instance = undefined>(definition: PluginDef
  * Calls `setup` on first use and hands out the same instance after (one per runtime). Before the
  * runtime has its services (`started` false) it throws instead: setup would see no database.
  */
-export function lazyInstance<Config, Instance>(plugin: PluginDefinition<Config, Instance>, runtime: PluginRuntime<Config>, started: () => boolean): { get: InstanceOf<Instance>; readonly made: boolean } {
+export function lazyInstance<Config, Instance>(
+  plugin: PluginDefinition<Config, Instance>,
+  runtime: PluginRuntime<Config>,
+  started: () => boolean,
+): { get: InstanceOf<Instance>; readonly made: boolean } {
   let made = false;
   let instance: Instance | undefined;
   return {
     get() {
       if (!made) {
-        if (!started()) throw new Error(`Plugin ${runtime.name} is not started: its instance is only available while the gateway runs`);
+        if (!started())
+          throw new Error(
+            `Plugin ${runtime.name} is not started: its instance is only available while the gateway runs`,
+          );
         instance = plugin.setup?.(runtime) as Instance;
         made = true;
       }
@@ -242,21 +253,40 @@ export function createLazyRuntime<Config>(name: string): {
 } {
   let attached: (RuntimeServices & { config: Config }) | undefined;
   const get = () => {
-    if (!attached) throw new Error(`Plugin ${name} is not started: its runtime is only available while the gateway runs`);
+    if (!attached)
+      throw new Error(`Plugin ${name} is not started: its runtime is only available while the gateway runs`);
     return attached;
   };
   return {
     runtime: {
       name,
-      get config() { return get().config; },
-      get db() { return get().db; },
-      get pubsub() { return get().pubsub; },
-      get queue() { return get().queue; },
-      get jobs() { return get().jobs; },
-      get log() { return get().log; },
-      get plugins() { return get().plugins; },
-      get connections() { return get().connections; },
-      get webhooks() { return get().webhooks; },
+      get config() {
+        return get().config;
+      },
+      get db() {
+        return get().db;
+      },
+      get pubsub() {
+        return get().pubsub;
+      },
+      get queue() {
+        return get().queue;
+      },
+      get jobs() {
+        return get().jobs;
+      },
+      get log() {
+        return get().log;
+      },
+      get plugins() {
+        return get().plugins;
+      },
+      get connections() {
+        return get().connections;
+      },
+      get webhooks() {
+        return get().webhooks;
+      },
     },
     attach(services, config) {
       attached = { ...services, log: services.log.child({ plugin: name }), config };

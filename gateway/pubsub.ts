@@ -50,15 +50,23 @@ export function createMemoryPubSub(): PubSub {
 }
 
 /** Connects two Redis clients (a subscribed connection can do nothing else) and waits for both. */
-export async function createRedisPubSub(redisUrl: string, options: { connectTimeoutMs?: number; log?: Logger } = {}): Promise<PubSub> {
-  const clientOptions = { lazyConnect: true, connectTimeout: options.connectTimeoutMs ?? 10_000, maxRetriesPerRequest: 3 };
+export async function createRedisPubSub(
+  redisUrl: string,
+  options: { connectTimeoutMs?: number; log?: Logger } = {},
+): Promise<PubSub> {
+  const clientOptions = {
+    lazyConnect: true,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    maxRetriesPerRequest: 3,
+  };
   const publishClient = new Redis(redisUrl, { ...clientOptions, connectionName: 'plugboard-publish' });
   const subscribeClient = new Redis(redisUrl, { ...clientOptions, connectionName: 'plugboard-subscribe' });
   // ioredis reconnects by itself; an error event is worth a warning, not a crash.
   let connected = false;
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error: Error) => {
-      if (connected) options.log?.warn({ err: error, redis: redactUrl(redisUrl) }, 'Redis connection error; reconnecting');
+      if (connected)
+        options.log?.warn({ err: error, redis: redactUrl(redisUrl) }, 'Redis connection error; reconnecting');
     });
   }
   try {

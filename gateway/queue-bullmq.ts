@@ -134,7 +134,13 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     return queue;
   };
 
-  const added = (queue: string, name: string, data: unknown, jobOptions: EnqueueOptions | undefined, job: Job): JobEvent => ({
+  const added = (
+    queue: string,
+    name: string,
+    data: unknown,
+    jobOptions: EnqueueOptions | undefined,
+    job: Job,
+  ): JobEvent => ({
     kind: 'added',
     queue,
     id: job.id!,
@@ -168,8 +174,11 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     },
 
     async addBulk(queue, jobs) {
-      const created = await queueFor(queue).addBulk(jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options) })));
-      created.forEach((job, i) => local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job)));
+      const created = await queueFor(queue).addBulk(
+        jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options) })),
+      );
+      for (const [i, job] of created.entries())
+        local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job));
       return created.map((job) => ({ id: job.id! }));
     },
 
@@ -209,7 +218,15 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
             throw permanent ? new UnrecoverableError(message) : error;
           }
         },
-        { connection: newConnection(), prefix, concurrency, lockDuration, stalledInterval: Math.min(lockDuration, 30_000), removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
+        {
+          connection: newConnection(),
+          prefix,
+          concurrency,
+          lockDuration,
+          stalledInterval: Math.min(lockDuration, 30_000),
+          removeOnComplete: KEEP_COMPLETED,
+          removeOnFail: KEEP_FAILED,
+        },
       );
       worker.on('error', (error) => log.error({ err: error, queue }, 'queue worker error'));
       workers.set(queue, [...(workers.get(queue) ?? []), worker]);
@@ -217,7 +234,10 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
       return {
         close: async ({ timeoutMs = 10_000 } = {}) => {
           await closeWorker(worker, timeoutMs);
-          workers.set(queue, (workers.get(queue) ?? []).filter((w) => w !== worker));
+          workers.set(
+            queue,
+            (workers.get(queue) ?? []).filter((w) => w !== worker),
+          );
         },
       } satisfies Worker;
     },
@@ -275,7 +295,14 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     },
 
     async counts(queue) {
-      const c = await queueFor(queue).getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed');
+      const c = await queueFor(queue).getJobCounts(
+        'waiting',
+        'prioritized',
+        'delayed',
+        'active',
+        'completed',
+        'failed',
+      );
       return {
         waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0),
         delayed: c['delayed'] ?? 0,
@@ -287,7 +314,11 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     },
 
     async schedule(queue, key, when, name, data, jobOptions) {
-      await queueFor(queue).upsertJobScheduler(key, { pattern: when.cron, tz: when.timezone ?? 'UTC' }, { name, data, opts: withoutJobId(bullOptions(queue, jobOptions)) });
+      await queueFor(queue).upsertJobScheduler(
+        key,
+        { pattern: when.cron, tz: when.timezone ?? 'UTC' },
+        { name, data, opts: withoutJobId(bullOptions(queue, jobOptions)) },
+      );
     },
 
     async unschedule(queue, key) {
@@ -308,19 +339,40 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
 
     async subscribe(queue, listener) {
       const events = new QueueEvents(queue, { connection: newConnection(), prefix });
-      const on = (kind: JobEvent['kind'], pick: (args: Record<string, unknown>) => Partial<JobEvent>) => (args: Record<string, unknown>) =>
-        listener({ kind, queue, id: String(args['jobId']), ...pick(args), at: Date.now() } as JobEvent);
-      events.on('added', on('added', (a) => ({ name: a['name'] as string })));
-      events.on('active', on('active', () => ({})));
-      events.on('progress', on('progress', (a) => ({ progress: a['data'] as JobEvent['progress'] })));
-      events.on('completed', on('completed', (a) => ({ result: a['returnvalue'] })));
+      const on =
+        (kind: JobEvent['kind'], pick: (args: Record<string, unknown>) => Partial<JobEvent>) =>
+        (args: Record<string, unknown>) =>
+          listener({ kind, queue, id: String(args['jobId']), ...pick(args), at: Date.now() } as JobEvent);
+      events.on(
+        'added',
+        on('added', (a) => ({ name: a['name'] as string })),
+      );
+      events.on(
+        'active',
+        on('active', () => ({})),
+      );
+      events.on(
+        'progress',
+        on('progress', (a) => ({ progress: a['data'] as JobEvent['progress'] })),
+      );
+      events.on(
+        'completed',
+        on('completed', (a) => ({ result: a['returnvalue'] })),
+      );
       events.on('failed', (args) => {
         const reason = String(args.failedReason);
-        listener({ kind: reason.startsWith(CANCELLED) ? 'cancelled' : 'failed', queue, id: args.jobId, error: reason, at: Date.now() } as JobEvent);
+        listener({
+          kind: reason.startsWith(CANCELLED) ? 'cancelled' : 'failed',
+          queue,
+          id: args.jobId,
+          error: reason,
+          at: Date.now(),
+        } as JobEvent);
       });
       // Removal of a job that had not run yet is a cancel; finished jobs are also removed by retention.
       events.on('removed', (args) => {
-        if (['wait', 'waiting', 'delayed', 'prioritized'].includes(args.prev)) listener({ kind: 'cancelled', queue, id: args.jobId, at: Date.now() });
+        if (['wait', 'waiting', 'delayed', 'prioritized'].includes(args.prev))
+          listener({ kind: 'cancelled', queue, id: args.jobId, at: Date.now() });
       });
       await events.waitUntilReady();
       const handle = { close: () => events.close() };
@@ -334,7 +386,10 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     async close({ timeoutMs = 10_000 } = {}) {
       // Every step is bounded: with Redis gone, BullMQ's closes would wait for it forever.
       await Promise.all([...workers.values()].flat().map((worker) => closeWorker(worker, timeoutMs)));
-      await settleWithin(2000, Promise.all([...listeners.splice(0).map((l) => l.close()), ...[...queues.values()].map((q) => q.close())]));
+      await settleWithin(
+        2000,
+        Promise.all([...listeners.splice(0).map((l) => l.close()), ...[...queues.values()].map((q) => q.close())]),
+      );
       await settleWithin(2000, Promise.all([cancelSubscriber?.quit(), producer.quit()]));
       for (const connection of connections) connection.disconnect();
     },

@@ -59,7 +59,12 @@ function sendOptions(options: EnqueueOptions = {}): SendOptions {
     ...(options.priority !== undefined ? { priority: -options.priority } : {}),
     ...(options.delayMs ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
     ...(options.attempts !== undefined ? { retryLimit: options.attempts - 1 } : {}),
-    ...(options.backoff ? { retryDelay: Math.max(1, Math.round(options.backoff.delayMs / 1000)), retryBackoff: options.backoff.type === 'exponential' } : {}),
+    ...(options.backoff
+      ? {
+          retryDelay: Math.max(1, Math.round(options.backoff.delayMs / 1000)),
+          retryBackoff: options.backoff.type === 'exponential',
+        }
+      : {}),
   };
 }
 
@@ -87,7 +92,11 @@ const byPriority = (a: JobWithMetadata<Envelope>, b: JobWithMetadata<Envelope>) 
   b.priority - a.priority || a.createdOn.getTime() - b.createdOn.getTime();
 
 /** Runs `run` over `items`, at most `limit` at a time, keeping the order of the results. */
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const lane = async () => {
@@ -209,7 +218,10 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
   const publish = (event: JobEvent) => {
     local.emitJob(event);
     pending.push(event);
-    flushTimer ??= setTimeout(() => void flush().catch((error: unknown) => log.warn({ err: error }, 'queue event notify failed')), NOTIFY_EVERY_MS);
+    flushTimer ??= setTimeout(
+      () => void flush().catch((error: unknown) => log.warn({ err: error }, 'queue event notify failed')),
+      NOTIFY_EVERY_MS,
+    );
   };
 
   const toInfo = (queue: string, job: JobWithMetadata<Envelope>): JobInfo => {
@@ -246,7 +258,9 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       await ensureQueue(queue);
       // A keyed job gets its deterministic id (a second add conflicts and adds nothing); others get the database's.
       const keyed = jobOptions?.jobId ? { id: newJobId(queue, jobOptions) } : {};
-      const id = (await boss.send(queue, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), ...keyed })) ?? keyed.id!;
+      const id =
+        (await boss.send(queue, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), ...keyed })) ??
+        keyed.id!;
       publish({ kind: 'added', queue, id, name, data, ...(jobOptions ? { options: jobOptions } : {}), at: Date.now() });
       return { id };
     },
@@ -266,7 +280,17 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       const ids = anyKeyed ? inserts.map((insert) => insert.id!) : (returned ?? []);
       if (ids.length !== jobs.length) throw new Error(`pg-boss inserted ${ids.length} of ${jobs.length} jobs`);
       const at = Date.now();
-      jobs.forEach((job, i) => publish({ kind: 'added', queue, id: ids[i]!, name: job.name, data: job.data, ...(job.options ? { options: job.options } : {}), at }));
+      jobs.forEach((job, i) => {
+        publish({
+          kind: 'added',
+          queue,
+          id: ids[i]!,
+          name: job.name,
+          data: job.data,
+          ...(job.options ? { options: job.options } : {}),
+          at,
+        });
+      });
       return ids.map((id) => ({ id }));
     },
 
@@ -283,19 +307,27 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
           name: job.data.type,
           attempt,
           maxAttempts,
-          progress: async (value: number | Record<string, unknown>) => publish({ kind: 'progress', ...base, progress: value, at: Date.now() }),
+          progress: async (value: number | Record<string, unknown>) =>
+            publish({ kind: 'progress', ...base, progress: value, at: Date.now() }),
         };
         try {
           // Not ended early when pg-boss aborts the job's signal: it ignores the settle of a lost
           // claim anyway, and listening on its AbortSignal.any signals costs ~5 µs a job.
-          const result = await runAttempt(handler, job.data.data, context, timeoutMs, job.signal, { endOnOuterAbort: false });
+          const result = await runAttempt(handler, job.data.data, context, timeoutMs, job.signal, {
+            endOnOuterAbort: false,
+          });
           publish({ kind: 'completed', ...base, result, at: Date.now() });
           return { id: job.id, status: 'completed', output: { result } };
         } catch (error) {
           const message = errorMessage(error);
           const permanent = error instanceof PermanentJobError;
           // A job cancelled (or taken over) while running lost its claim; pg-boss ignores this settle.
-          publish({ kind: !permanent && attempt < maxAttempts ? 'retrying' : 'failed', ...base, error: message, at: Date.now() });
+          publish({
+            kind: !permanent && attempt < maxAttempts ? 'retrying' : 'failed',
+            ...base,
+            error: message,
+            at: Date.now(),
+          });
           return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { message } };
         }
       };
@@ -321,7 +353,10 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       return {
         close: async ({ timeoutMs = 10_000 } = {}) => {
           await settleWithin(timeoutMs, boss.offWork(queue, { id: workId, wait: true }));
-          workIds.set(queue, (workIds.get(queue) ?? []).filter((id) => id !== workId));
+          workIds.set(
+            queue,
+            (workIds.get(queue) ?? []).filter((id) => id !== workId),
+          );
         },
       };
     },
@@ -355,7 +390,11 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
 
     async schedule(queue, key, when, name, data, jobOptions) {
       await ensureQueue(queue);
-      await boss.schedule(queue, when.cron, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), tz: when.timezone ?? 'UTC', key });
+      await boss.schedule(queue, when.cron, { type: name, data } satisfies Envelope, {
+        ...sendOptions(jobOptions),
+        tz: when.timezone ?? 'UTC',
+        key,
+      });
     },
 
     async unschedule(queue, key) {
@@ -371,14 +410,24 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       const schedules = await boss.getSchedules(queue);
       return schedules.map((s) => {
         const envelope = s.data as Envelope | undefined;
-        return { queue, key: s.key, name: envelope?.type ?? '', cron: s.cron, timezone: s.timezone, data: envelope?.data ?? null };
+        return {
+          queue,
+          key: s.key,
+          name: envelope?.type ?? '',
+          cron: s.cron,
+          timezone: s.timezone,
+          data: envelope?.data ?? null,
+        };
       });
     },
 
     async subscribe(queue, listener) {
       await listen();
       let set = subscribers.get(queue);
-      if (!set) subscribers.set(queue, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        subscribers.set(queue, set);
+      }
       set.add(listener);
       return async () => {
         set.delete(listener);
@@ -386,7 +435,12 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     },
 
     async close({ timeoutMs = 10_000 } = {}) {
-      await settleWithin(timeoutMs, Promise.all([...workIds.entries()].flatMap(([queue, ids]) => ids.map((id) => boss.offWork(queue, { id, wait: true })))));
+      await settleWithin(
+        timeoutMs,
+        Promise.all(
+          [...workIds.entries()].flatMap(([queue, ids]) => ids.map((id) => boss.offWork(queue, { id, wait: true }))),
+        ),
+      );
       clearTimeout(flushTimer);
       await flush().catch(() => {});
       closing = true;

@@ -158,7 +158,14 @@ export interface QueuePort {
   cancel(queue: string, id: string): Promise<boolean>;
   counts(queue: string): Promise<Record<JobState, number>>;
   /** Creates or replaces the schedule `key` of a queue. */
-  schedule(queue: string, key: string, when: ScheduleOptions, name: string, data: unknown, options?: EnqueueOptions): Promise<void>;
+  schedule(
+    queue: string,
+    key: string,
+    when: ScheduleOptions,
+    name: string,
+    data: unknown,
+    options?: EnqueueOptions,
+  ): Promise<void>;
   unschedule(queue: string, key: string): Promise<boolean>;
   schedules(queue: string): Promise<ScheduleInfo[]>;
   /** Lifecycle events of jobs of this queue, from every process. */
@@ -196,8 +203,10 @@ export function checkEnqueueOptions(options: EnqueueOptions = {}): void {
   if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 100)) {
     throw new RangeError('attempts must be an integer from 1 to 100');
   }
-  if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0)) throw new RangeError('delayMs must be a number >= 0');
-  if (backoff && (!Number.isFinite(backoff.delayMs) || backoff.delayMs < 0)) throw new RangeError('backoff.delayMs must be a number >= 0');
+  if (delayMs !== undefined && (!Number.isFinite(delayMs) || delayMs < 0))
+    throw new RangeError('delayMs must be a number >= 0');
+  if (backoff && (!Number.isFinite(backoff.delayMs) || backoff.delayMs < 0))
+    throw new RangeError('backoff.delayMs must be a number >= 0');
 }
 
 /**
@@ -221,7 +230,8 @@ export function runAttempt(
   const job: JobContext = {
     ...context,
     get signal() {
-      return (signal ??= outer ? AbortSignal.any([outer, own.signal]) : own.signal);
+      signal ??= outer ? AbortSignal.any([outer, own.signal]) : own.signal;
+      return signal;
     },
   };
   return new Promise((resolve, reject) => {

@@ -10,7 +10,15 @@ import { openDatabase, type Database } from './db.ts';
 import { createJobRegistry, type JobRegistry } from './jobs.ts';
 import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
 import { checkPluginTables, runMigrations, type MigrationSource } from './migrations.ts';
-import { createLazyRuntime, lazyInstance, type InstanceOf, type PluginRoute, type PluginRuntime, type PluginStatus, type SocketHooks } from './plugin.ts';
+import {
+  createLazyRuntime,
+  lazyInstance,
+  type InstanceOf,
+  type PluginRoute,
+  type PluginRuntime,
+  type PluginStatus,
+  type SocketHooks,
+} from './plugin.ts';
 import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue.ts';
@@ -59,7 +67,12 @@ export interface Services {
 }
 
 export function migrationSources(selected: readonly SelectedPlugin[]): MigrationSource[] {
-  return selected.map((s) => ({ plugin: s.manifest.name, schema: s.schema, dir: s.migrationsDir, tables: s.manifest.database?.tables }));
+  return selected.map((s) => ({
+    plugin: s.manifest.name,
+    schema: s.schema,
+    dir: s.migrationsDir,
+    tables: s.manifest.database?.tables,
+  }));
 }
 
 /** Runtimes (still without services) for the enabled plugins, their job registry and schema. */
@@ -70,20 +83,35 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
     .map((entry) => ({ selected: entry, lazy: createLazyRuntime<unknown>(entry.manifest.name) }));
   const instances = lazies.map(({ selected: entry, lazy }): PluginInstance => {
     const instance = lazyInstance(entry.plugin, lazy.runtime, lazy.attached);
-    return { selected: entry, runtime: lazy.runtime, instance: instance.get, get setUp() { return instance.made; } };
+    return {
+      selected: entry,
+      runtime: lazy.runtime,
+      instance: instance.get,
+      get setUp() {
+        return instance.made;
+      },
+    };
   });
   const webhooks = new Map<string, WebhookLog>(
     instances
       .filter(({ selected: entry }) => entry.plugin.webhooks)
       .map(({ selected: entry, runtime, instance }) => [
         entry.manifest.name,
-        createWebhookLog({ plugin: entry.manifest.name, schema: entry.schema, receiver: () => entry.plugin.webhooks!(runtime, instance), services: () => runtime }),
+        createWebhookLog({
+          plugin: entry.manifest.name,
+          schema: entry.schema,
+          receiver: () => entry.plugin.webhooks!(runtime, instance),
+          services: () => runtime,
+        }),
       ]),
   );
   const jobs = createJobRegistry([
     ...instances
       .filter(({ selected: entry }) => entry.plugin.jobs)
-      .map(({ selected: entry, runtime, instance }) => ({ plugin: entry.manifest.name, queues: entry.plugin.jobs!(runtime, instance) })),
+      .map(({ selected: entry, runtime, instance }) => ({
+        plugin: entry.manifest.name,
+        queues: entry.plugin.jobs!(runtime, instance),
+      })),
     ...(webhooks.size > 0 ? [{ plugin: 'gateway', queues: { [WEBHOOK_QUEUE]: webhookQueue(() => webhooks) } }] : []),
   ]);
   return {
@@ -95,33 +123,53 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
       for (const { selected: entry, lazy } of lazies) {
         const { database, pubsub, queue, log, redisUrl } = services;
         const connections = { databaseUrl: database.url, redisUrl };
-        lazy.attach({ db: database.pool, pubsub, queue, jobs, log, plugins: statuses, connections, webhooks }, entry.plugin.config(entry.values));
+        lazy.attach(
+          { db: database.pool, pubsub, queue, jobs, log, plugins: statuses, connections, webhooks },
+          entry.plugin.config(entry.values),
+        );
       }
     },
     schema() {
       const subschemas = instances
         .filter(({ selected: entry }) => entry.plugin.schema)
-        .map(({ selected: entry, runtime, instance }) => buildSubschema(entry.manifest.name, (builder) => entry.plugin.schema!(builder, runtime, instance)));
+        .map(({ selected: entry, runtime, instance }) =>
+          buildSubschema(entry.manifest.name, (builder) => entry.plugin.schema!(builder, runtime, instance)),
+        );
       return composeSchema(subschemas);
     },
     routes({ bodyLimit }) {
       const routes = [
         ...[...webhooks].map(([plugin, log]) => ({
           plugin,
-          route: { method: 'ANY', path: log.path, access: 'public', handler: (request, response) => log.handle(request, response, bodyLimit) } satisfies PluginRoute,
+          route: {
+            method: 'ANY',
+            path: log.path,
+            access: 'public',
+            handler: (request, response) => log.handle(request, response, bodyLimit),
+          } satisfies PluginRoute,
         })),
-        ...instances.flatMap(({ selected: entry, runtime, instance }) => (entry.plugin.routes?.(runtime, instance) ?? []).map((route) => ({ plugin: entry.manifest.name, route }))),
+        ...instances.flatMap(({ selected: entry, runtime, instance }) =>
+          (entry.plugin.routes?.(runtime, instance) ?? []).map((route) => ({ plugin: entry.manifest.name, route })),
+        ),
       ];
       checkRoutes(routes);
       return routes.map(({ route }) => route);
     },
     sockets() {
-      return instances.flatMap(({ selected: entry, runtime, instance }) => (entry.plugin.sockets ? [entry.plugin.sockets(runtime, instance)] : []));
+      return instances.flatMap(({ selected: entry, runtime, instance }) =>
+        entry.plugin.sockets ? [entry.plugin.sockets(runtime, instance)] : [],
+      );
     },
     hasuraActions() {
       return byName(
         'The Hasura action',
-        instances.flatMap(({ selected: entry }) => Object.entries(entry.plugin.hasura?.actions ?? {}).map(([name, value]) => ({ plugin: entry.manifest.name, name, value }))),
+        instances.flatMap(({ selected: entry }) =>
+          Object.entries(entry.plugin.hasura?.actions ?? {}).map(([name, value]) => ({
+            plugin: entry.manifest.name,
+            name,
+            value,
+          })),
+        ),
       );
     },
     eventTriggers() {
@@ -139,13 +187,23 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
   };
 }
 
-export async function openServices(settings: GatewaySettings, log: Logger, migrate: MigrationSource[] | null): Promise<Services> {
+export async function openServices(
+  settings: GatewaySettings,
+  log: Logger,
+  migrate: MigrationSource[] | null,
+): Promise<Services> {
   const opened: (() => Promise<void>)[] = [];
   const closeAll = async () => {
-    for (const close of opened.reverse()) await close().catch((error: unknown) => log.error({ err: error }, 'closing a service failed'));
+    for (const close of opened.reverse())
+      await close().catch((error: unknown) => log.error({ err: error }, 'closing a service failed'));
   };
   try {
-    const database = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedPort: settings.embeddedPgPort, log });
+    const database = await openDatabase({
+      databaseUrl: settings.databaseUrl,
+      dataDir: settings.dataDir,
+      embeddedPort: settings.embeddedPgPort,
+      log,
+    });
     opened.push(() => database.close());
     if (migrate) {
       await runMigrations(database.pool, migrate, log);

@@ -61,13 +61,24 @@ export interface ServerLimits {
 export function loadGatewaySettings(env: Env): GatewaySettings {
   const { values: v, problems } = readConfig(gatewaySettingsSpec, env, 'gateway');
   if (v.has('PLUGBOARD_JWT_SECRET') && v.has('PLUGBOARD_JWKS_URL')) {
-    problems.push({ variable: 'PLUGBOARD_JWKS_URL', owner: 'gateway', message: 'set either PLUGBOARD_JWT_SECRET (HS256) or PLUGBOARD_JWKS_URL, not both' });
+    problems.push({
+      variable: 'PLUGBOARD_JWKS_URL',
+      owner: 'gateway',
+      message: 'set either PLUGBOARD_JWT_SECRET (HS256) or PLUGBOARD_JWKS_URL, not both',
+    });
   }
   // The headers are part of the request: an explicit headers timeout longer than the request
   // timeout is a mistake (the default one is shortened to it instead).
-  const explicitHeadersTimeout = env['PLUGBOARD_HEADERS_TIMEOUT_MS']?.trim() && v.has('PLUGBOARD_HEADERS_TIMEOUT_MS') && v.has('PLUGBOARD_REQUEST_TIMEOUT_MS');
+  const explicitHeadersTimeout =
+    env['PLUGBOARD_HEADERS_TIMEOUT_MS']?.trim() &&
+    v.has('PLUGBOARD_HEADERS_TIMEOUT_MS') &&
+    v.has('PLUGBOARD_REQUEST_TIMEOUT_MS');
   if (explicitHeadersTimeout && v.number('PLUGBOARD_HEADERS_TIMEOUT_MS') > v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')) {
-    problems.push({ variable: 'PLUGBOARD_HEADERS_TIMEOUT_MS', owner: 'gateway', message: `must not exceed PLUGBOARD_REQUEST_TIMEOUT_MS (${v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')})` });
+    problems.push({
+      variable: 'PLUGBOARD_HEADERS_TIMEOUT_MS',
+      owner: 'gateway',
+      message: `must not exceed PLUGBOARD_REQUEST_TIMEOUT_MS (${v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')})`,
+    });
   }
   let trustedProxies: TrustedProxies | undefined;
   try {
@@ -108,7 +119,10 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
       directives: v.number('PLUGBOARD_MAX_DIRECTIVES'),
     },
     introspection: v.has('PLUGBOARD_INTROSPECTION') ? v.boolean('PLUGBOARD_INTROSPECTION') : !production,
-    corsOrigins: origins?.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: origins
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     trustedProxies,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
@@ -120,7 +134,8 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     },
     metricsPort: v.optionalNumber('PLUGBOARD_METRICS_PORT') ?? null,
     metricsHost: v.optionalString('PLUGBOARD_METRICS_HOST') ?? v.string('HOST'),
-    metricsAccess: (v.optionalString('PLUGBOARD_METRICS_ACCESS') ?? (v.has('PLUGBOARD_METRICS_PORT') ? 'admin' : 'public')) as 'public' | 'admin',
+    metricsAccess: (v.optionalString('PLUGBOARD_METRICS_ACCESS') ??
+      (v.has('PLUGBOARD_METRICS_PORT') ? 'admin' : 'public')) as 'public' | 'admin',
     logLevel: v.string('LOG_LEVEL') as Level | 'silent',
     values: v,
   };

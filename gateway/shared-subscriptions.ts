@@ -7,7 +7,16 @@
  * executed once, not 100 times. The field's `subscribe` still runs per subscriber (so its
  * authorization does), and errors are masked as for every other operation.
  */
-import { createSourceEventStream, execute, getOperationAST, GraphQLError, OperationTypeNode, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  type GraphQLError,
+  OperationTypeNode,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 
 export const SHARED_RESULTS = 'plugboardSharedResults';
 
@@ -41,7 +50,12 @@ export interface SubscriptionSink {
  * frames are written to the sink directly — each event's result serialized once for all its
  * subscribers, then framed with the subscription id — so graphql-ws only sees the stream end.
  */
-export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask, sink: SubscriptionSink): Promise<AsyncIterableIterator<never> | ExecutionResult> | null {
+export function sharedSubscription(
+  args: ExecutionArgs,
+  role: string,
+  mask: Mask,
+  sink: SubscriptionSink,
+): Promise<AsyncIterableIterator<never> | ExecutionResult> | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
   const [selection, ...more] = operation.selectionSet.selections;
@@ -50,7 +64,10 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
   if (field?.extensions?.[SHARED_RESULTS] !== true) return null;
 
   let documentId = documentIds.get(args.document);
-  if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
+  if (documentId === undefined) {
+    documentId = nextDocumentId++;
+    documentIds.set(args.document, documentId);
+  }
   const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
   const masked = (result: ExecutionResult): ExecutionResult =>
     result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
@@ -63,9 +80,15 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
     };
     if (typeof event !== 'object' || event === null) return run();
     let byKey = results.get(event);
-    if (!byKey) results.set(event, (byKey = new Map()));
+    if (!byKey) {
+      byKey = new Map();
+      results.set(event, byKey);
+    }
     let text = byKey.get(key);
-    if (text === undefined) byKey.set(key, (text = run()));
+    if (text === undefined) {
+      text = run();
+      byKey.set(key, text);
+    }
     return text;
   };
   const frame = `{"id":${JSON.stringify(sink.id)},"type":"next","payload":`;
@@ -79,14 +102,22 @@ export function sharedSubscription(args: ExecutionArgs, role: string, mask: Mask
       const text = serialized(event);
       if (typeof text === 'string') send(text);
       // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
-      else text.then(send, (error: unknown) => sink.send(`${frame}${JSON.stringify({ errors: [mask(error, 'Unexpected error.')] })}}`));
+      else
+        text.then(send, (error: unknown) =>
+          sink.send(`${frame}${JSON.stringify({ errors: [mask(error, 'Unexpected error.')] })}}`),
+        );
     };
     // Relays until the source ends (graphql-ws then sends `complete`) or graphql-ws returns us.
     const relayed =
       PUSH in events
-        ? new Promise<void>((resolve, reject) => (events as unknown as PushStream<unknown>)[PUSH](deliver, (error) => (error === undefined ? resolve() : reject(error))))
+        ? new Promise<void>((resolve, reject) =>
+            (events as unknown as PushStream<unknown>)[PUSH](deliver, (error) =>
+              error === undefined ? resolve() : reject(error),
+            ),
+          )
         : (async () => {
-            for (let next = await events.next(); !next.done; next = await events.next()) send(await serialized(next.value));
+            for (let next = await events.next(); !next.done; next = await events.next())
+              send(await serialized(next.value));
           })();
     const ended = relayed.then((): IteratorResult<never> => ({ done: true, value: undefined }));
     const iterator: AsyncIterableIterator<never> = {

@@ -123,7 +123,11 @@ export interface WebhookLog {
   drain(): Promise<void>;
   /** Processes events left unprocessed by a dead process. Returns how many it took. */
   recover(olderThanSeconds?: number): Promise<number>;
-  page(filter: WebhookPageFilter, after: { at: string; id: string } | null, limit: number): Promise<(StoredWebhookEvent & { cursor_at: string })[]>;
+  page(
+    filter: WebhookPageFilter,
+    after: { at: string; id: string } | null,
+    limit: number,
+  ): Promise<(StoredWebhookEvent & { cursor_at: string })[]>;
   get(id: string): Promise<StoredWebhookEvent | null>;
   /** Counts by status, the newest delivery and the oldest event waiting to be applied. */
   stats(): Promise<WebhookStats>;
@@ -143,7 +147,9 @@ export function globToLike(glob: string): string {
 /** `invoice.*`, `*.deleted`, `*` → a matcher over event types. */
 export function globMatcher(globs: readonly string[]): (type: string) => boolean {
   if (globs.length === 0) return () => true;
-  const patterns = globs.map((glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  const patterns = globs.map(
+    (glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+  );
   return (type) => patterns.some((pattern) => pattern.test(type));
 }
 
@@ -153,7 +159,11 @@ export function globMatcher(globs: readonly string[]): (type: string) => boolean
  * with an error `retryAlone` accepts, each item is run again on its own, so one bad item fails
  * only its own caller.
  */
-function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: number, retryAlone: (error: unknown) => boolean = () => false): (item: In) => Promise<Out> {
+function groupCommit<In, Out>(
+  run: (items: In[]) => Promise<Out[]>,
+  maxBatch: number,
+  retryAlone: (error: unknown) => boolean = () => false,
+): (item: In) => Promise<Out> {
   let waiting: { item: In; resolve(out: Out): void; reject(error: unknown): void }[] = [];
   let running = false;
   const next = async () => {
@@ -163,7 +173,7 @@ function groupCommit<In, Out>(run: (items: In[]) => Promise<Out[]>, maxBatch: nu
     waiting = waiting.slice(batch.length);
     try {
       const results = await run(batch.map((entry) => entry.item));
-      batch.forEach((entry, i) => entry.resolve(results[i]!));
+      for (const [i, entry] of batch.entries()) entry.resolve(results[i]!);
     } catch (error) {
       if (batch.length > 1 && retryAlone(error)) {
         for (const entry of batch) await run([entry.item]).then(([result]) => entry.resolve(result!), entry.reject);
@@ -221,14 +231,23 @@ export function createWebhookLog(options: {
 
   const insertBatch = async (events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean }[]> => {
     // The events' own JSON text goes into the statement as is, not parsed and encoded again.
-    const rows = events.map((event) => `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`);
-    const { rows: inserted } = await services().db.query<{ id: string }>(sql('webhook-insert'), [`[${rows.join(',')}]`]);
+    const rows = events.map(
+      (event) =>
+        `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`,
+    );
+    const { rows: inserted } = await services().db.query<{ id: string }>(sql('webhook-insert'), [
+      `[${rows.join(',')}]`,
+    ]);
     const fresh = new Set(inserted.map((row) => row.id));
     // The same event twice in one batch: the first is new, the second a duplicate.
     return events.map((event) => ({ id: event.id, duplicate: !fresh.delete(event.id) }));
   };
   // A statement that fails for its content (not for want of a database) is retried event by event.
-  const insertOne = groupCommit((events: WebhookEvent[]) => insertBatch(events), MAX_BATCH, (error) => !isUnavailable(error));
+  const insertOne = groupCommit(
+    (events: WebhookEvent[]) => insertBatch(events),
+    MAX_BATCH,
+    (error) => !isUnavailable(error),
+  );
 
   /** Events in memory since their delivery, so processing need not read them back. */
   const inFlight = new Map<string, WebhookEvent>();
@@ -236,14 +255,24 @@ export function createWebhookLog(options: {
   const publish = (events: WebhookEvent[]) => {
     const processedAt = new Date().toISOString();
     const { pubsub } = services();
-    for (const event of events) pubsub.publish(webhookEventsTopic, { plugin, id: event.id, type: event.type, payload: event.payload, processedAt });
+    for (const event of events)
+      pubsub.publish(webhookEventsTopic, {
+        plugin,
+        id: event.id,
+        type: event.type,
+        payload: event.payload,
+        processedAt,
+      });
   };
 
   /** One transaction: claim, apply, mark processed. Returns the events it applied. */
   const applyBatch = (ids: string[]): Promise<WebhookEvent[]> =>
     inTransaction(services().db, async (client) => {
       const needPayload = ids.some((id) => !inFlight.has(id));
-      const { rows } = await client.query<{ id: string; type: string; payload: unknown }>(sql('webhook-claim'), [ids, needPayload]);
+      const { rows } = await client.query<{ id: string; type: string; payload: unknown }>(sql('webhook-claim'), [
+        ids,
+        needPayload,
+      ]);
       const events = rows.map((row) => inFlight.get(row.id) ?? { id: row.id, type: row.type, payload: row.payload });
       if (events.length > 0) {
         await receiver().apply(events, client);
@@ -257,15 +286,27 @@ export function createWebhookLog(options: {
   /** Records a failed attempt; schedules the next one on the queue, or marks the event failed. */
   const failed = async (id: string, error: unknown) => {
     const { db, queue, log } = services();
-    const { rows } = await db.query<{ attempts: number }>(sql('webhook-attempt-failed'), [id, errorMessage(error), maxAttempts()]);
+    const { rows } = await db.query<{ attempts: number }>(sql('webhook-attempt-failed'), [
+      id,
+      errorMessage(error),
+      maxAttempts(),
+    ]);
     const attempts = rows[0]?.attempts;
     if (attempts === undefined) return;
     if (attempts >= maxAttempts()) {
-      log.warn({ plugin, eventId: id, err: error }, 'webhook event failed for good; replay it with `plugboard webhooks replay`');
+      log.warn(
+        { plugin, eventId: id, err: error },
+        'webhook event failed for good; replay it with `plugboard webhooks replay`',
+      );
       return;
     }
     log.warn({ plugin, eventId: id, attempts, err: error }, 'webhook event failed; retrying on the queue');
-    await queue.add(WEBHOOK_QUEUE, PROCESS_JOB, { plugin, id }, { jobId: `${plugin}:${id}:${attempts}`, delayMs: retryDelay(attempts) });
+    await queue.add(
+      WEBHOOK_QUEUE,
+      PROCESS_JOB,
+      { plugin, id },
+      { jobId: `${plugin}:${id}:${attempts}`, delayMs: retryDelay(attempts) },
+    );
   };
 
   /** Applies the batch; when it fails, each event alone, so one bad event holds up no other. */
@@ -295,7 +336,9 @@ export function createWebhookLog(options: {
 
   let pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
-    const tracked = work.catch((error: unknown) => services().log.error({ err: error, plugin }, 'webhook processing failed')).finally(() => pending.delete(tracked));
+    const tracked = work
+      .catch((error: unknown) => services().log.error({ err: error, plugin }, 'webhook processing failed'))
+      .finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
 
@@ -318,7 +361,10 @@ export function createWebhookLog(options: {
     async recover(olderThanSeconds = RECOVER_AFTER_SECONDS) {
       let total = 0;
       for (;;) {
-        const { rows } = await services().db.query<{ id: string }>(sql('webhook-unprocessed'), [olderThanSeconds, MAX_BATCH]);
+        const { rows } = await services().db.query<{ id: string }>(sql('webhook-unprocessed'), [
+          olderThanSeconds,
+          MAX_BATCH,
+        ]);
         if (rows.length === 0) return total;
         await processIds(rows.map((row) => row.id));
         total += rows.length;
@@ -327,7 +373,13 @@ export function createWebhookLog(options: {
     },
     async page(filter, after, limit) {
       const type = filter.type ? globToLike(filter.type) : null;
-      const { rows } = await services().db.query<StoredWebhookEvent & { cursor_at: string }>(sql('webhook-page'), [filter.status ?? null, type, after?.at ?? null, after?.id ?? null, limit]);
+      const { rows } = await services().db.query<StoredWebhookEvent & { cursor_at: string }>(sql('webhook-page'), [
+        filter.status ?? null,
+        type,
+        after?.at ?? null,
+        after?.id ?? null,
+        limit,
+      ]);
       return rows;
     },
     async get(id) {
@@ -349,7 +401,8 @@ export function createWebhookLog(options: {
         return sendError(response, 405, ErrorCode.BAD_REQUEST, 'Webhooks are delivered with POST');
       }
       const contentType = request.headers['content-type'] ?? '';
-      if (!/^application\/json\b/i.test(contentType)) return sendError(response, 415, ErrorCode.BAD_REQUEST, 'Webhooks must be sent as application/json');
+      if (!/^application\/json\b/i.test(contentType))
+        return sendError(response, 415, ErrorCode.BAD_REQUEST, 'Webhooks must be sent as application/json');
       let body: Buffer;
       try {
         body = await readBody(request, response, bodyLimit);
@@ -361,17 +414,26 @@ export function createWebhookLog(options: {
       try {
         event = receiver().verify(body, request.headers);
       } catch (error) {
-        if (error instanceof WebhookVerificationError) return sendError(response, 400, ErrorCode.WEBHOOK_SIGNATURE_INVALID, error.message);
-        if (error instanceof SyntaxError) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook body is not valid JSON');
+        if (error instanceof WebhookVerificationError)
+          return sendError(response, 400, ErrorCode.WEBHOOK_SIGNATURE_INVALID, error.message);
+        if (error instanceof SyntaxError)
+          return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook body is not valid JSON');
         throw error;
       }
-      if (holdsNul(event)) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds a \\u0000 character, which cannot be stored');
+      if (holdsNul(event))
+        return sendError(
+          response,
+          400,
+          ErrorCode.BAD_REQUEST,
+          'Webhook event holds a \\u0000 character, which cannot be stored',
+        );
       let stored: { duplicate: boolean };
       try {
         stored = await insertOne(event);
       } catch (error) {
         // A data exception (class 22, e.g. an unpaired \ud800 in jsonb) will fail every redelivery too.
-        if (isRefusedValue(error)) return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
+        if (isRefusedValue(error))
+          return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
         if (!isUnavailable(error)) throw error;
         services().log.warn({ err: error, plugin }, 'webhook not stored: the database is unavailable');
         return sendError(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');

@@ -16,7 +16,13 @@ const pgl = postgraphile({
   extends: [PostGraphileAmberPreset],
   // Conditions and ordering on every column, indexed or not: the page filters on is_deleted, which has no index of its own.
   disablePlugins: ['PgIndexBehaviorsPlugin'],
-  pgServices: [makePgService({ connectionString: process.env['DATABASE_URL']!, schemas: ['stripe'], poolConfig: { max: Number(process.env['POOL_SIZE'] ?? 10) } })],
+  pgServices: [
+    makePgService({
+      connectionString: process.env['DATABASE_URL']!,
+      schemas: ['stripe'],
+      poolConfig: { max: Number(process.env['POOL_SIZE'] ?? 10) },
+    }),
+  ],
   grafserv: { graphiql: false, watch: false },
   grafast: { explain: false },
 });

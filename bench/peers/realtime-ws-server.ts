@@ -14,7 +14,11 @@ const rooms = new Map<string, Set<WebSocket>>();
 const typing = new Map<string, NodeJS.Timeout>();
 
 const frame = (userId: string, isTyping: boolean, expiresAt: number) =>
-  JSON.stringify({ id: 't', type: 'next', payload: { data: { typing: { userId, isTyping, expiresAt: new Date(expiresAt).toISOString() } } } });
+  JSON.stringify({
+    id: 't',
+    type: 'next',
+    payload: { data: { typing: { userId, isTyping, expiresAt: new Date(expiresAt).toISOString() } } },
+  });
 
 function broadcast(room: string, from: WebSocket | null, text: string): void {
   for (const member of rooms.get(room) ?? []) if (member !== from) member.send(text);
@@ -31,17 +35,23 @@ sockets.on('connection', (socket) => {
     if (message.type === 'join') {
       joined = message.room;
       let members = rooms.get(joined);
-      if (!members) rooms.set(joined, (members = new Set()));
+      if (!members) {
+        members = new Set();
+        rooms.set(joined, members);
+      }
       members.add(socket);
       socket.send('{"type":"joined"}');
     } else if (message.type === 'typing' && joined === message.room) {
       const key = `${message.room}\n${message.user}`;
       clearTimeout(typing.get(key));
       const expiresAt = Date.now() + ttlMs;
-      typing.set(key, setTimeout(() => {
-        typing.delete(key);
-        broadcast(message.room, null, frame(message.user, false, expiresAt));
-      }, ttlMs));
+      typing.set(
+        key,
+        setTimeout(() => {
+          typing.delete(key);
+          broadcast(message.room, null, frame(message.user, false, expiresAt));
+        }, ttlMs),
+      );
       broadcast(message.room, socket, frame(message.user, true, expiresAt));
     }
   });

@@ -13,7 +13,9 @@ const webhookSecret = process.env['STRIPE_WEBHOOK_SECRET']!;
 const poolSize = Number(process.env['POOL_SIZE'] ?? 10);
 
 // Its ESM build skips migrations; the CommonJS build runs them.
-const cjs = createRequire(import.meta.url)('@supabase/stripe-sync-engine') as typeof import('@supabase/stripe-sync-engine');
+const cjs = createRequire(import.meta.url)(
+  '@supabase/stripe-sync-engine',
+) as typeof import('@supabase/stripe-sync-engine');
 await cjs.runMigrations({ databaseUrl, schema: 'stripe' });
 
 const sync = new StripeSync({
@@ -36,7 +38,8 @@ createServer((request, response) => {
   request.on('end', () => {
     sync.processWebhook(Buffer.concat(chunks), request.headers['stripe-signature'] as string | undefined).then(
       () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}'),
-      (error: Error) => response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.message })),
+      (error: Error) =>
+        response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: error.message })),
     );
   });
 }).listen(Number(process.env['PORT'] ?? 0), '127.0.0.1');

@@ -8,7 +8,10 @@ export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>)
     description: 'One configuration variable of a plugin. Secret values are never shown.',
     fields: (t) => ({
       key: t.exposeString('key', { description: 'The environment variable.' }),
-      value: t.exposeString('value', { nullable: true, description: 'The value, `********` for a secret that is set, null when unset.' }),
+      value: t.exposeString('value', {
+        nullable: true,
+        description: 'The value, `********` for a secret that is set, null when unset.',
+      }),
       isSet: t.exposeBoolean('isSet'),
       secret: t.exposeBoolean('secret'),
       required: t.exposeBoolean('required'),
@@ -23,7 +26,10 @@ export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>)
       version: t.exposeString('version'),
       description: t.exposeString('description'),
       enabled: t.exposeBoolean('enabled'),
-      reason: t.exposeString('reason', { nullable: true, description: 'Why the plugin is disabled; null when enabled.' }),
+      reason: t.exposeString('reason', {
+        nullable: true,
+        description: 'Why the plugin is disabled; null when enabled.',
+      }),
       config: t.field({
         type: [ConfigEntryType],
         description: 'Configuration variables with secrets masked (admin only).',

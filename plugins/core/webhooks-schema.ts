@@ -8,19 +8,29 @@ import type { Builder } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
 import { badUserInput } from '../../gateway/errors.ts';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { globMatcher, webhookEventsTopic, type StoredWebhookEvent, type WebhookMessage, type WebhookStatus } from '../../gateway/webhooks.ts';
+import {
+  globMatcher,
+  webhookEventsTopic,
+  type StoredWebhookEvent,
+  type WebhookMessage,
+  type WebhookStatus,
+} from '../../gateway/webhooks.ts';
 
 const STATUSES: WebhookStatus[] = ['received', 'processed', 'failed'];
 const PAGE_LIMIT = 100;
 
 export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknown>): void {
   const StatusEnum = builder.enumType('WebhookEventStatus', {
-    description: 'RECEIVED: stored, not yet applied (or being retried). PROCESSED: applied. FAILED: every attempt failed (replay it).',
-    values: Object.fromEntries(STATUSES.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<WebhookStatus>, { value: WebhookStatus }>,
+    description:
+      'RECEIVED: stored, not yet applied (or being retried). PROCESSED: applied. FAILED: every attempt failed (replay it).',
+    values: Object.fromEntries(STATUSES.map((value) => [value.toUpperCase(), { value }])) as Record<
+      Uppercase<WebhookStatus>,
+      { value: WebhookStatus }
+    >,
   });
 
   const StoredType = builder.objectRef<StoredWebhookEvent & { plugin: string }>('WebhookEvent').implement({
-    description: 'A webhook delivery in a plugin\'s durable log.',
+    description: "A webhook delivery in a plugin's durable log.",
     fields: (t) => ({
       id: t.exposeID('id', { description: "The provider's event id." }),
       plugin: t.exposeString('plugin'),
@@ -47,14 +57,17 @@ export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknow
 
   const logOf = (plugin: string) => {
     const log = runtime.webhooks.get(plugin);
-    if (!log) throw badUserInput(`Plugin ${plugin} receives no webhooks here; enabled: ${[...runtime.webhooks.keys()].join(', ') || 'none'}`);
+    if (!log)
+      throw badUserInput(
+        `Plugin ${plugin} receives no webhooks here; enabled: ${[...runtime.webhooks.keys()].join(', ') || 'none'}`,
+      );
     return log;
   };
 
   builder.queryField('webhookEvents', (t) =>
     t.connection({
       type: StoredType,
-      description: 'A plugin\'s webhook log, newest first (admin only). `type` takes a glob such as `invoice.*`.',
+      description: "A plugin's webhook log, newest first (admin only). `type` takes a glob such as `invoice.*`.",
       authScopes: { admin: true },
       args: {
         plugin: t.arg.string({ required: true }),
@@ -65,9 +78,16 @@ export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknow
         const log = logOf(args.plugin);
         if (args.before || args.last) throw badUserInput('webhookEvents pages forward only: use first and after');
         return resolveCursorConnection(
-          { args: { ...args, first: Math.min(args.first ?? 20, PAGE_LIMIT) }, toCursor: (row: StoredWebhookEvent & { cursor_at: string }) => encodeCursor(row.cursor_at, row.id) },
+          {
+            args: { ...args, first: Math.min(args.first ?? 20, PAGE_LIMIT) },
+            toCursor: (row: StoredWebhookEvent & { cursor_at: string }) => encodeCursor(row.cursor_at, row.id),
+          },
           async ({ after, limit }: ResolveCursorConnectionArgs) => {
-            const rows = await log.page({ status: args.status, type: args.type }, after ? decodeCursor(after) : null, limit);
+            const rows = await log.page(
+              { status: args.status, type: args.type },
+              after ? decodeCursor(after) : null,
+              limit,
+            );
             return rows.map((row) => ({ ...row, plugin: args.plugin }));
           },
         );
@@ -78,7 +98,8 @@ export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknow
   builder.subscriptionField('webhookEvents', (t) =>
     t.field({
       type: MessageType,
-      description: 'Webhook events as they are applied (admin only): of one plugin or all, of the types matching any glob (`invoice.*`).',
+      description:
+        'Webhook events as they are applied (admin only): of one plugin or all, of the types matching any glob (`invoice.*`).',
       authScopes: { admin: true },
       args: { plugin: t.arg.string(), types: t.arg.stringList() },
       subscribe: (_root, { plugin, types }) => {

@@ -24,15 +24,26 @@ export function addIdmeCommands(command: Command, open: Open): void {
         return;
       }
       const expired = found.expires_at !== null && found.expires_at.getTime() <= Date.now();
-      console.log(table([{
-        user: found.user_id,
-        verified: found.verified && !expired ? 'yes' : expired ? 'expired' : 'no',
-        verified_at: when(found.verified_at),
-        expires_at: when(found.expires_at),
-        groups: found.groups.filter((g) => g.verified).map((g) => g.group).join(',') || '-',
-        subject: found.subject,
-      }]));
-      if (found.attributes.length > 0) console.log(`\n${table(found.attributes.map((a) => ({ attribute: a.handle, name: a.name, value: a.value ?? '' })))}`);
+      console.log(
+        table([
+          {
+            user: found.user_id,
+            verified: found.verified && !expired ? 'yes' : expired ? 'expired' : 'no',
+            verified_at: when(found.verified_at),
+            expires_at: when(found.expires_at),
+            groups:
+              found.groups
+                .filter((g) => g.verified)
+                .map((g) => g.group)
+                .join(',') || '-',
+            subject: found.subject,
+          },
+        ]),
+      );
+      if (found.attributes.length > 0)
+        console.log(
+          `\n${table(found.attributes.map((a) => ({ attribute: a.handle, name: a.name, value: a.value ?? '' })))}`,
+        );
     });
 
   command
@@ -46,7 +57,16 @@ export function addIdmeCommands(command: Command, open: Open): void {
         console.log(`${userId} has no ID.me groups`);
         return;
       }
-      console.log(table(found.groups.map((g) => ({ group: g.group, verified: g.verified ? 'yes' : 'no', subgroups: g.subgroups.join(', ') || '-', verified_at: g.verifiedAt ?? '-' }))));
+      console.log(
+        table(
+          found.groups.map((g) => ({
+            group: g.group,
+            verified: g.verified ? 'yes' : 'no',
+            subgroups: g.subgroups.join(', ') || '-',
+            verified_at: g.verifiedAt ?? '-',
+          })),
+        ),
+      );
     });
 
   command
@@ -57,13 +77,18 @@ export function addIdmeCommands(command: Command, open: Open): void {
       const configuration = await party.configuration();
       const metadata = configuration.serverMetadata();
       console.log(`discovery   ok  ${metadata.issuer}`);
-      if (!metadata.jwks_uri) throw new Error(`${metadata.issuer} publishes no jwks_uri: ID tokens could not be checked`);
-      const jwks = await fetch(metadata.jwks_uri, { signal: AbortSignal.timeout(runtime.config.httpTimeoutSeconds * 1000) });
-      const keys = jwks.ok ? ((await jwks.json()) as { keys?: unknown[] }).keys ?? [] : [];
+      if (!metadata.jwks_uri)
+        throw new Error(`${metadata.issuer} publishes no jwks_uri: ID tokens could not be checked`);
+      const jwks = await fetch(metadata.jwks_uri, {
+        signal: AbortSignal.timeout(runtime.config.httpTimeoutSeconds * 1000),
+      });
+      const keys = jwks.ok ? (((await jwks.json()) as { keys?: unknown[] }).keys ?? []) : [];
       if (keys.length === 0) throw new Error(`${metadata.jwks_uri} answered ${jwks.status} with no keys`);
       console.log(`jwks        ok  ${keys.length} key(s) at ${metadata.jwks_uri}`);
       const pkce = metadata.code_challenge_methods_supported ?? [];
-      console.log(`pkce        ${pkce.includes('S256') ? 'ok  S256' : `not advertised (${pkce.join(', ') || 'none'}); sent anyway`}`);
+      console.log(
+        `pkce        ${pkce.includes('S256') ? 'ok  S256' : `not advertised (${pkce.join(', ') || 'none'}); sent anyway`}`,
+      );
       await party.checkCredentials();
       console.log(`credentials ok  ${runtime.config.clientId} accepted by the token endpoint`);
     });

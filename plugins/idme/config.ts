@@ -22,11 +22,25 @@ export interface IdmeConfig {
 export function readIdmeConfig(values: ConfigValues): IdmeConfig {
   const scopes = [...new Set(values.string('IDME_SCOPES').split(','))];
   if (!scopes.includes('openid')) {
-    throw new ConfigError([{ variable: 'IDME_SCOPES', owner: 'idme', message: 'must include openid (ID.me verifies through OpenID Connect)' }]);
+    throw new ConfigError([
+      {
+        variable: 'IDME_SCOPES',
+        owner: 'idme',
+        message: 'must include openid (ID.me verifies through OpenID Connect)',
+      },
+    ]);
   }
-  const issuer = new URL(values.optionalString('IDME_ISSUER_URL') ?? (values.boolean('IDME_SANDBOX') ? ISSUERS.sandbox : ISSUERS.production));
+  const issuer = new URL(
+    values.optionalString('IDME_ISSUER_URL') ?? (values.boolean('IDME_SANDBOX') ? ISSUERS.sandbox : ISSUERS.production),
+  );
   if (issuer.protocol === 'http:' && !LOOPBACK.has(issuer.hostname)) {
-    throw new ConfigError([{ variable: 'IDME_ISSUER_URL', owner: 'idme', message: 'must be https:// (http:// is accepted for localhost only)' }]);
+    throw new ConfigError([
+      {
+        variable: 'IDME_ISSUER_URL',
+        owner: 'idme',
+        message: 'must be https:// (http:// is accepted for localhost only)',
+      },
+    ]);
   }
   const frontend = values.optionalString('IDME_FRONTEND_URL');
   return {

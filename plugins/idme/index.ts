@@ -45,12 +45,23 @@ const STATUS: Record<IdmeErrorCode, number> = {
  * page to call verifyIdme (which completes the caller's own state only), or with
  * ?idme=error&code=…; without a frontend it answers the same as JSON.
  */
-async function callback(runtime: PluginRuntime<IdmeConfig>, instance: () => IdmeInstance, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function callback(
+  runtime: PluginRuntime<IdmeConfig>,
+  instance: () => IdmeInstance,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const params = new URL(request.url ?? '/', 'http://localhost').searchParams;
-  let result: { status: number; code: string; message: string } | { status: 200; response: { code: string; state: string; iss?: string } };
+  let result:
+    | { status: number; code: string; message: string }
+    | { status: 200; response: { code: string; state: string; iss?: string } };
   try {
     const error = params.get('error');
-    if (error) throw new IdmeError(IdmeErrorCode.DENIED, `ID.me answered the authorization with ${error}${params.get('error_description') ? `: ${params.get('error_description')}` : ''}`);
+    if (error)
+      throw new IdmeError(
+        IdmeErrorCode.DENIED,
+        `ID.me answered the authorization with ${error}${params.get('error_description') ? `: ${params.get('error_description')}` : ''}`,
+      );
     const code = params.get('code');
     const state = params.get('state');
     const iss = params.get('iss');
@@ -91,19 +102,34 @@ export default definePlugin<IdmeConfig, IdmeInstance>({
     return { service: new IdmeService(runtime, () => party), party };
   },
   schema: (builder, runtime, instance) => addIdmeSchema(builder, runtime, () => instance().service),
-  commands: (command, open) => addIdmeCommands(command, async () => {
-    const { runtime, instance } = await open();
-    return { runtime, ...instance };
-  }),
+  commands: (command, open) =>
+    addIdmeCommands(command, async () => {
+      const { runtime, instance } = await open();
+      return { runtime, ...instance };
+    }),
   hasura: {
     actions: {
       idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },
       verifyIdme: { kind: 'synchronous', roles: ['user'] },
     },
   },
-  routes: (runtime, instance) => [{ method: 'GET', path: CALLBACK_PATH, access: 'public', handler: (request, response) => callback(runtime, instance, request, response) }],
+  routes: (runtime, instance) => [
+    {
+      method: 'GET',
+      path: CALLBACK_PATH,
+      access: 'public',
+      handler: (request, response) => callback(runtime, instance, request, response),
+    },
+  ],
   async start(runtime, instance) {
     // Discovery early, so a wrong issuer shows in the log at startup; the first request retries it.
-    await instance.party.configuration().catch((error: unknown) => runtime.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'ID.me discovery failed; retrying on first use'));
+    await instance.party
+      .configuration()
+      .catch((error: unknown) =>
+        runtime.log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'ID.me discovery failed; retrying on first use',
+        ),
+      );
   },
 });

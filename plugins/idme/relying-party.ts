@@ -49,39 +49,88 @@ export interface IdmeIdentity {
 }
 
 const CREDENTIALS_REFUSED = 'ID.me refused the client credentials: check IDME_CLIENT_ID and IDME_CLIENT_SECRET';
-const TOKEN_CHECKS = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_KEY_SELECTION_FAILED', 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED']);
-const UNREACHABLE = new Set(['OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_JSON']);
+const TOKEN_CHECKS = new Set([
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+  'OAUTH_KEY_SELECTION_FAILED',
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+]);
+const UNREACHABLE = new Set([
+  'OAUTH_RESPONSE_IS_NOT_CONFORM',
+  'OAUTH_TIMEOUT',
+  'OAUTH_ABORT',
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+]);
 
 /** The failure's code and a message that names what went wrong (never a secret). */
 export function classify(error: unknown): IdmeError {
   if (error instanceof IdmeError) return error;
   if (error instanceof oidc.ResponseBodyError) {
-    if (error.status >= 500) return new IdmeError(IdmeErrorCode.UNAVAILABLE, `ID.me failed (${error.status} ${error.error})`, { cause: error });
-    if (error.error === 'invalid_grant') return new IdmeError(IdmeErrorCode.CODE_REJECTED, `ID.me refused the code (${error.error_description ?? error.error}): it was used before, has expired, or was not issued for this request`, { cause: error });
-    if (error.error === 'invalid_client') return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, CREDENTIALS_REFUSED, { cause: error });
-    return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, `ID.me refused the request: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
+    if (error.status >= 500)
+      return new IdmeError(IdmeErrorCode.UNAVAILABLE, `ID.me failed (${error.status} ${error.error})`, {
+        cause: error,
+      });
+    if (error.error === 'invalid_grant')
+      return new IdmeError(
+        IdmeErrorCode.CODE_REJECTED,
+        `ID.me refused the code (${error.error_description ?? error.error}): it was used before, has expired, or was not issued for this request`,
+        { cause: error },
+      );
+    if (error.error === 'invalid_client')
+      return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, CREDENTIALS_REFUSED, { cause: error });
+    return new IdmeError(
+      IdmeErrorCode.PROVIDER_ERROR,
+      `ID.me refused the request: ${error.error}${error.error_description ? ` (${error.error_description})` : ''}`,
+      { cause: error },
+    );
   }
   if (error instanceof oidc.WWWAuthenticateChallengeError) {
     // A 401 with a challenge: the token endpoint did not accept our client authentication.
     const challenge = error.cause[0]?.parameters['error'];
-    if (error.status === 401 || challenge === 'invalid_client') return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, CREDENTIALS_REFUSED, { cause: error });
-    return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, `ID.me refused the request (${error.status}${challenge ? ` ${challenge}` : ''})`, { cause: error });
+    if (error.status === 401 || challenge === 'invalid_client')
+      return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, CREDENTIALS_REFUSED, { cause: error });
+    return new IdmeError(
+      IdmeErrorCode.PROVIDER_ERROR,
+      `ID.me refused the request (${error.status}${challenge ? ` ${challenge}` : ''})`,
+      { cause: error },
+    );
   }
   if (error instanceof oidc.AuthorizationResponseError) {
-    return new IdmeError(IdmeErrorCode.DENIED, `ID.me answered the authorization with ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`, { cause: error });
+    return new IdmeError(
+      IdmeErrorCode.DENIED,
+      `ID.me answered the authorization with ${error.error}${error.error_description ? `: ${error.error_description}` : ''}`,
+      { cause: error },
+    );
   }
   if (error instanceof oidc.ClientError && error.code) {
     const detail = error.cause instanceof Error ? error.cause.message : error.message;
-    if (TOKEN_CHECKS.has(error.code)) return new IdmeError(IdmeErrorCode.TOKEN_INVALID, `ID.me's response failed validation: ${detail}`, { cause: error });
-    if (UNREACHABLE.has(error.code)) return new IdmeError(IdmeErrorCode.UNAVAILABLE, `ID.me answered unexpectedly: ${detail}`, { cause: error });
+    if (TOKEN_CHECKS.has(error.code))
+      return new IdmeError(IdmeErrorCode.TOKEN_INVALID, `ID.me's response failed validation: ${detail}`, {
+        cause: error,
+      });
+    if (UNREACHABLE.has(error.code))
+      return new IdmeError(IdmeErrorCode.UNAVAILABLE, `ID.me answered unexpectedly: ${detail}`, { cause: error });
   }
   // fetch() failing (refused, reset, DNS) is a TypeError, bare or wrapped.
-  const network = error instanceof TypeError ? error : error instanceof oidc.ClientError && error.cause instanceof TypeError ? error.cause : null;
+  const network =
+    error instanceof TypeError
+      ? error
+      : error instanceof oidc.ClientError && error.cause instanceof TypeError
+        ? error.cause
+        : null;
   if (network) {
     const cause = network.cause as { code?: string } | undefined;
-    return new IdmeError(IdmeErrorCode.UNAVAILABLE, `ID.me could not be reached${cause?.code ? ` (${cause.code})` : ''}`, { cause: error });
+    return new IdmeError(
+      IdmeErrorCode.UNAVAILABLE,
+      `ID.me could not be reached${cause?.code ? ` (${cause.code})` : ''}`,
+      { cause: error },
+    );
   }
-  if (error instanceof oidc.ClientError) return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, `OpenID Connect with ID.me failed: ${error.message}`, { cause: error });
+  if (error instanceof oidc.ClientError)
+    return new IdmeError(IdmeErrorCode.PROVIDER_ERROR, `OpenID Connect with ID.me failed: ${error.message}`, {
+      cause: error,
+    });
   throw error;
 }
 
@@ -98,17 +147,30 @@ export class RelyingParty {
     this.discovered ??= (async () => {
       const { issuer, clientId, clientSecret, httpTimeoutSeconds } = this.config;
       try {
-        return await oidc.discovery(issuer, clientId, { client_secret: clientSecret }, oidc.ClientSecretBasic(clientSecret), {
-          timeout: httpTimeoutSeconds,
-          // openid-client trusts an ID token from the token endpoint on TLS alone unless asked:
-          // we check its signature against the issuer's JWKS too. Plain HTTP only for a loopback
-          // issuer (config.ts refuses any other).
-          execute: [oidc.enableNonRepudiationChecks, ...(issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [])],
-        });
+        return await oidc.discovery(
+          issuer,
+          clientId,
+          { client_secret: clientSecret },
+          oidc.ClientSecretBasic(clientSecret),
+          {
+            timeout: httpTimeoutSeconds,
+            // openid-client trusts an ID token from the token endpoint on TLS alone unless asked:
+            // we check its signature against the issuer's JWKS too. Plain HTTP only for a loopback
+            // issuer (config.ts refuses any other).
+            execute: [
+              oidc.enableNonRepudiationChecks,
+              ...(issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : []),
+            ],
+          },
+        );
       } catch (error) {
         this.discovered = undefined;
         const failure = classify(error);
-        throw new IdmeError(failure.code === IdmeErrorCode.PROVIDER_ERROR ? IdmeErrorCode.UNAVAILABLE : failure.code, `Discovery at ${issuer.href} failed: ${failure.message}`, { cause: error });
+        throw new IdmeError(
+          failure.code === IdmeErrorCode.PROVIDER_ERROR ? IdmeErrorCode.UNAVAILABLE : failure.code,
+          `Discovery at ${issuer.href} failed: ${failure.message}`,
+          { cause: error },
+        );
       }
     })();
     return this.discovered;
@@ -136,7 +198,13 @@ export class RelyingParty {
    * Exchanges the code for tokens and reads userinfo. `iss` is the authorization response's issuer
    * parameter (RFC 9207) when the client has it; with one configured issuer, ours stands in.
    */
-  async exchange(input: { code: string; state: string; iss?: string | null; codeVerifier: string; nonce: string }): Promise<IdmeIdentity> {
+  async exchange(input: {
+    code: string;
+    state: string;
+    iss?: string | null;
+    codeVerifier: string;
+    nonce: string;
+  }): Promise<IdmeIdentity> {
     try {
       const configuration = await this.configuration();
       const callback = new URL(this.config.redirectUri.href);
@@ -144,7 +212,8 @@ export class RelyingParty {
       callback.searchParams.set('code', input.code);
       callback.searchParams.set('state', input.state);
       if (input.iss) callback.searchParams.set('iss', input.iss);
-      else if (configuration.serverMetadata().authorization_response_iss_parameter_supported) callback.searchParams.set('iss', configuration.serverMetadata().issuer);
+      else if (configuration.serverMetadata().authorization_response_iss_parameter_supported)
+        callback.searchParams.set('iss', configuration.serverMetadata().issuer);
       const tokens = await oidc.authorizationCodeGrant(configuration, callback, {
         pkceCodeVerifier: input.codeVerifier,
         expectedState: input.state,
@@ -166,7 +235,11 @@ export class RelyingParty {
   async checkCredentials(): Promise<void> {
     const configuration = await this.configuration();
     try {
-      await oidc.genericGrantRequest(configuration, 'authorization_code', { code: 'plugboard-credential-check', redirect_uri: this.config.redirectUri.href, code_verifier: oidc.randomPKCECodeVerifier() });
+      await oidc.genericGrantRequest(configuration, 'authorization_code', {
+        code: 'plugboard-credential-check',
+        redirect_uri: this.config.redirectUri.href,
+        code_verifier: oidc.randomPKCECodeVerifier(),
+      });
     } catch (error) {
       const failure = classify(error);
       if (failure.code === IdmeErrorCode.CODE_REJECTED) return;

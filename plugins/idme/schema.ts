@@ -14,12 +14,14 @@ import { IDME_VERIFIED, type IdmeVerifiedEvent } from './topics.ts';
 
 /** The caller themselves, or an admin. */
 const mayRead = (session: Session, userId: string) => {
-  if (session.role !== 'admin' && session.userId !== userId) throw forbidden("Only admins may read another user's ID.me verification");
+  if (session.role !== 'admin' && session.userId !== userId)
+    throw forbidden("Only admins may read another user's ID.me verification");
 };
 
 /** IdmeErrors keep their code (retryable ones say so); input errors are BAD_USER_INPUT. */
 export function asGraphQLError(error: unknown): unknown {
-  if (error instanceof IdmeError) return codedError(error.code, error.message, error.retryable ? { retryable: true } : {});
+  if (error instanceof IdmeError)
+    return codedError(error.code, error.message, error.retryable ? { retryable: true } : {});
   if (error instanceof IdmeInputError) return badUserInput(error.message);
   return error;
 }
@@ -35,20 +37,27 @@ async function coded<T>(work: () => Promise<T>): Promise<T> {
 export function addIdmeSchema(builder: Builder, runtime: PluginRuntime<IdmeConfig>, service: () => IdmeService): void {
   const GroupEnum = builder.enumType('IdmeGroup', {
     description: 'ID.me verification groups; each is a scope of its own.',
-    values: Object.fromEntries(GROUP_SCOPES.map((scope) => [scope.toUpperCase(), { value: scope }])) as Record<Uppercase<GroupScope>, { value: GroupScope }>,
+    values: Object.fromEntries(GROUP_SCOPES.map((scope) => [scope.toUpperCase(), { value: scope }])) as Record<
+      Uppercase<GroupScope>,
+      { value: GroupScope }
+    >,
   });
 
-  const AuthorizationType = builder.objectRef<{ url: string; state: string; expiresAt: Date }>('IdmeAuthorization').implement({
-    fields: (t) => ({
-      url: t.exposeString('url', { description: "Send the user's browser here." }),
-      state: t.exposeString('state', { description: 'Comes back with the code; pass both to verifyIdme.' }),
-      expiresAt: t.field({ type: 'DateTime', resolve: (a) => a.expiresAt }),
-    }),
-  });
+  const AuthorizationType = builder
+    .objectRef<{ url: string; state: string; expiresAt: Date }>('IdmeAuthorization')
+    .implement({
+      fields: (t) => ({
+        url: t.exposeString('url', { description: "Send the user's browser here." }),
+        state: t.exposeString('state', { description: 'Comes back with the code; pass both to verifyIdme.' }),
+        expiresAt: t.field({ type: 'DateTime', resolve: (a) => a.expiresAt }),
+      }),
+    });
 
   const GroupStatusType = builder.objectRef<GroupStatus>('IdmeGroupStatus').implement({
     fields: (t) => ({
-      group: t.exposeString('group', { description: 'military, veteran, responder, government, teacher, student, nurse, …' }),
+      group: t.exposeString('group', {
+        description: 'military, veteran, responder, government, teacher, student, nurse, …',
+      }),
       verified: t.exposeBoolean('verified'),
       subgroups: t.exposeStringList('subgroups'),
       verifiedAt: t.field({ type: 'DateTime', nullable: true, resolve: (g) => g.verifiedAt }),
@@ -75,7 +84,10 @@ export function addIdmeSchema(builder: Builder, runtime: PluginRuntime<IdmeConfi
     fields: (t) => ({
       userId: t.exposeID('user_id'),
       subject: t.exposeString('subject', { description: "The user's ID.me subject identifier." }),
-      verified: t.boolean({ description: 'ID.me confirmed every group asked for, and the verification has not expired.', resolve: (v) => v.verified && !(v.expires_at && v.expires_at.getTime() <= Date.now()) }),
+      verified: t.boolean({
+        description: 'ID.me confirmed every group asked for, and the verification has not expired.',
+        resolve: (v) => v.verified && !(v.expires_at && v.expires_at.getTime() <= Date.now()),
+      }),
       verifiedAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.verified_at }),
       expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (v) => v.expires_at }),
       scopes: t.exposeStringList('scopes'),
@@ -125,17 +137,26 @@ export function addIdmeSchema(builder: Builder, runtime: PluginRuntime<IdmeConfi
   builder.mutationFields((t) => ({
     idmeAuthorizationUrl: t.field({
       type: AuthorizationType,
-      description: 'Starts ID.me verification for the signed-in user: the URL to send them to, asking the configured scopes plus these groups. The state is single-use and expires (IDME_STATE_TTL).',
+      description:
+        'Starts ID.me verification for the signed-in user: the URL to send them to, asking the configured scopes plus these groups. The state is single-use and expires (IDME_STATE_TTL).',
       authScopes: { loggedIn: true },
       args: { groups: t.arg({ type: [GroupEnum] }) },
-      resolve: (_root, args, context) => coded(() => service().authorizationUrl(signedInUser(context.session), args.groups ?? [])),
+      resolve: (_root, args, context) =>
+        coded(() => service().authorizationUrl(signedInUser(context.session), args.groups ?? [])),
     }),
     verifyIdme: t.field({
       type: VerificationType,
-      description: 'Completes ID.me verification with the code and state ID.me sent back (and its iss parameter, if any). Only the user who started it may complete it; a state presented by another user is refused (IDME_STATE_INVALID) and spent.',
+      description:
+        'Completes ID.me verification with the code and state ID.me sent back (and its iss parameter, if any). Only the user who started it may complete it; a state presented by another user is refused (IDME_STATE_INVALID) and spent.',
       authScopes: { loggedIn: true },
       args: { code: t.arg.string({ required: true }), state: t.arg.string({ required: true }), iss: t.arg.string() },
-      resolve: (_root, args, context) => coded(() => service().verify({ code: args.code, state: args.state, iss: args.iss ?? null }, signedInUser(context.session))),
+      resolve: (_root, args, context) =>
+        coded(() =>
+          service().verify(
+            { code: args.code, state: args.state, iss: args.iss ?? null },
+            signedInUser(context.session),
+          ),
+        ),
     }),
   }));
 

@@ -54,8 +54,10 @@ export class IdmeInputError extends Error {
 }
 
 const hashOf = (state: string) => createHash('sha256').update(state).digest();
-const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
-const text = (value: unknown): string | null => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null);
+const texts = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+const text = (value: unknown): string | null =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
 
 /** What ID.me sends back to the redirect URI, within sane lengths. */
 function checkResponse(input: { code: string; state: string; iss?: string | null }): void {
@@ -69,18 +71,29 @@ function checkResponse(input: { code: string; state: string; iss?: string | null
  * verified }] and `attributes` is [{ handle, name, value }], as ID.me's attribute exchange gives
  * them; entries of other shapes are ignored.
  */
-export function readClaims(userinfo: Record<string, unknown>): { groups: Omit<GroupStatus, 'verifiedAt'>[]; attributes: { handle: string; name: string; value: string | null }[] } {
+export function readClaims(userinfo: Record<string, unknown>): {
+  groups: Omit<GroupStatus, 'verifiedAt'>[];
+  attributes: { handle: string; name: string; value: string | null }[];
+} {
   const groups = new Map<string, Omit<GroupStatus, 'verifiedAt'>>();
   for (const entry of Array.isArray(userinfo['status']) ? userinfo['status'] : []) {
     const group = text((entry as Record<string, unknown>)?.['group'])?.toLowerCase();
     if (!group) continue;
-    groups.set(group, { group, verified: (entry as Record<string, unknown>)['verified'] === true, subgroups: texts((entry as Record<string, unknown>)['subgroups']) });
+    groups.set(group, {
+      group,
+      verified: (entry as Record<string, unknown>)['verified'] === true,
+      subgroups: texts((entry as Record<string, unknown>)['subgroups']),
+    });
   }
   const attributes = new Map<string, { handle: string; name: string; value: string | null }>();
   for (const entry of Array.isArray(userinfo['attributes']) ? userinfo['attributes'] : []) {
     const handle = text((entry as Record<string, unknown>)?.['handle']);
     if (!handle) continue;
-    attributes.set(handle, { handle, name: text((entry as Record<string, unknown>)['name']) ?? handle, value: text((entry as Record<string, unknown>)['value']) });
+    attributes.set(handle, {
+      handle,
+      name: text((entry as Record<string, unknown>)['name']) ?? handle,
+      value: text((entry as Record<string, unknown>)['value']),
+    });
   }
   return { groups: [...groups.values()], attributes: [...attributes.values()] };
 }
@@ -95,13 +108,25 @@ export class IdmeService {
   }
 
   /** An authorization URL for `userId`, asking the configured scopes plus the groups' scopes. */
-  async authorizationUrl(userId: string, groups: GroupScope[]): Promise<{ url: string; state: string; expiresAt: Date }> {
+  async authorizationUrl(
+    userId: string,
+    groups: GroupScope[],
+  ): Promise<{ url: string; state: string; expiresAt: Date }> {
     const wanted = [...new Set(groups)];
     const unknown = wanted.filter((group) => !GROUP_SCOPES.includes(group));
-    if (unknown.length > 0) throw new IdmeInputError(`Unknown ID.me group ${unknown.join(', ')}: expected ${GROUP_SCOPES.join(', ')}`);
+    if (unknown.length > 0)
+      throw new IdmeInputError(`Unknown ID.me group ${unknown.join(', ')}: expected ${GROUP_SCOPES.join(', ')}`);
     const scopes = [...new Set([...this.runtime.config.scopes, ...wanted])];
     const { url, state, nonce, codeVerifier } = await this.party().authorization(scopes);
-    const { rows } = await this.runtime.db.query<{ expires_at: Date }>(idmeSql('request-insert'), [hashOf(state), userId, codeVerifier, nonce, scopes, wanted, this.runtime.config.stateTtlSeconds]);
+    const { rows } = await this.runtime.db.query<{ expires_at: Date }>(idmeSql('request-insert'), [
+      hashOf(state),
+      userId,
+      codeVerifier,
+      nonce,
+      scopes,
+      wanted,
+      this.runtime.config.stateTtlSeconds,
+    ]);
     return { url: url.href, state, expiresAt: rows[0]!.expires_at };
   }
 
@@ -112,9 +137,18 @@ export class IdmeService {
    */
   async pending(input: { code: string; state: string; iss?: string | null }): Promise<void> {
     checkResponse(input);
-    const { rows: [found] } = await this.runtime.db.query<{ used: boolean; expired: boolean }>(idmeSql('request-find'), [hashOf(input.state)]);
-    if (!found) throw new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
-    if (found.used) throw new IdmeError(IdmeErrorCode.STATE_USED, 'This state was used already: start again with idmeAuthorizationUrl');
+    const {
+      rows: [found],
+    } = await this.runtime.db.query<{ used: boolean; expired: boolean }>(idmeSql('request-find'), [
+      hashOf(input.state),
+    ]);
+    if (!found)
+      throw new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
+    if (found.used)
+      throw new IdmeError(
+        IdmeErrorCode.STATE_USED,
+        'This state was used already: start again with idmeAuthorizationUrl',
+      );
     if (found.expired) throw this.expired();
   }
 
@@ -129,9 +163,16 @@ export class IdmeService {
     const claimed = await this.claim(stateHash, userId);
     let identity: IdmeIdentity;
     try {
-      identity = await this.party().exchange({ code: input.code, state: input.state, iss: input.iss ?? null, codeVerifier: claimed.code_verifier, nonce: claimed.nonce });
+      identity = await this.party().exchange({
+        code: input.code,
+        state: input.state,
+        iss: input.iss ?? null,
+        codeVerifier: claimed.code_verifier,
+        nonce: claimed.nonce,
+      });
     } catch (error) {
-      if (error instanceof IdmeError && error.retryable) await this.runtime.db.query(idmeSql('request-release'), [stateHash]);
+      if (error instanceof IdmeError && error.retryable)
+        await this.runtime.db.query(idmeSql('request-release'), [stateHash]);
       throw error;
     }
     const verification = await this.store(claimed, identity);
@@ -141,29 +182,49 @@ export class IdmeService {
       groups: verification.groups.filter((g) => g.verified).map((g) => g.group),
       at: new Date().toISOString(),
     });
-    this.runtime.log.info({ userId: verification.user_id, verified: verification.verified }, 'ID.me verification stored');
+    this.runtime.log.info(
+      { userId: verification.user_id, verified: verification.verified },
+      'ID.me verification stored',
+    );
     return verification;
   }
 
   private async claim(stateHash: Buffer, userId: string): Promise<ClaimedRequest> {
-    const unknown = () => new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
-    const { rows: [claimed] } = await this.runtime.db.query<ClaimedRequest>(idmeSql('request-claim'), [stateHash]);
+    const unknown = () =>
+      new IdmeError(IdmeErrorCode.STATE_INVALID, 'Unknown state: start again with idmeAuthorizationUrl');
+    const {
+      rows: [claimed],
+    } = await this.runtime.db.query<ClaimedRequest>(idmeSql('request-claim'), [stateHash]);
     if (claimed) {
       if (claimed.user_id === userId) return claimed;
       // Another user's state, spent now: the code that came back with it is for the identity of
       // whoever consented in that browser, and must not reach the account that asked for the URL.
-      this.runtime.log.warn({ userId, issuedTo: claimed.user_id }, 'ID.me state presented by another user: refused and spent');
+      this.runtime.log.warn(
+        { userId, issuedTo: claimed.user_id },
+        'ID.me state presented by another user: refused and spent',
+      );
       throw unknown();
     }
-    const { rows: [found] } = await this.runtime.db.query<{ user_id: string; used: boolean; expired: boolean }>(idmeSql('request-find'), [stateHash]);
+    const {
+      rows: [found],
+    } = await this.runtime.db.query<{ user_id: string; used: boolean; expired: boolean }>(idmeSql('request-find'), [
+      stateHash,
+    ]);
     // Another user's state reads as unknown: it is not theirs to learn about.
     if (!found || found.user_id !== userId) throw unknown();
-    if (found.used) throw new IdmeError(IdmeErrorCode.STATE_USED, 'This state was used already: start again with idmeAuthorizationUrl');
+    if (found.used)
+      throw new IdmeError(
+        IdmeErrorCode.STATE_USED,
+        'This state was used already: start again with idmeAuthorizationUrl',
+      );
     throw this.expired();
   }
 
   private expired(): IdmeError {
-    return new IdmeError(IdmeErrorCode.STATE_EXPIRED, `This state expired (they last IDME_STATE_TTL = ${this.runtime.config.stateTtlSeconds} s): start again with idmeAuthorizationUrl`);
+    return new IdmeError(
+      IdmeErrorCode.STATE_EXPIRED,
+      `This state expired (they last IDME_STATE_TTL = ${this.runtime.config.stateTtlSeconds} s): start again with idmeAuthorizationUrl`,
+    );
   }
 
   /** The verification, its groups, badges and attributes, replacing the user's earlier ones. */
@@ -172,27 +233,44 @@ export class IdmeService {
     const statusOf = new Map(groups.map((g) => [g.group, g]));
     // Verified when ID.me confirmed every group asked for (or, asking none, the identity).
     const verified = request.groups.every((group) => statusOf.get(group)?.verified === true);
-    const badges = groups.filter((g) => g.verified).flatMap((g) => (g.subgroups.length > 0 ? g.subgroups : [g.group]).map((badge) => [g.group, badge] as const));
+    const badges = groups
+      .filter((g) => g.verified)
+      .flatMap((g) => (g.subgroups.length > 0 ? g.subgroups : [g.group]).map((badge) => [g.group, badge] as const));
     const info = identity.userinfo as Record<string, unknown>;
-    const claim = (...names: string[]) => names.map((name) => text(info[name] ?? identity.idToken[name])).find((value) => value !== null) ?? null;
+    const claim = (...names: string[]) =>
+      names.map((name) => text(info[name] ?? identity.idToken[name])).find((value) => value !== null) ?? null;
     const { user_id: userId } = request;
     try {
       await inTransaction(this.runtime.db, async (client) => {
         await client.query(idmeSql('verification-upsert'), [
-          userId, identity.subject, verified, this.runtime.config.verificationTtlDays, request.scopes,
-          groups.filter((g) => g.verified).map((g) => g.group), claim('email'), claim('given_name', 'fname'), claim('family_name', 'lname'),
+          userId,
+          identity.subject,
+          verified,
+          this.runtime.config.verificationTtlDays,
+          request.scopes,
+          groups.filter((g) => g.verified).map((g) => g.group),
+          claim('email'),
+          claim('given_name', 'fname'),
+          claim('family_name', 'lname'),
         ]);
         await client.query(idmeSql('details-clear'), [userId]);
         await client.query(idmeSql('details-insert'), [
           userId,
-          groups.map((g) => g.group), groups.map((g) => g.verified), groups.map((g) => JSON.stringify(g.subgroups)),
-          badges.map(([group]) => group), badges.map(([, badge]) => badge),
-          attributes.map((a) => a.handle), attributes.map((a) => a.name), attributes.map((a) => a.value),
+          groups.map((g) => g.group),
+          groups.map((g) => g.verified),
+          groups.map((g) => JSON.stringify(g.subgroups)),
+          badges.map(([group]) => group),
+          badges.map(([, badge]) => badge),
+          attributes.map((a) => a.handle),
+          attributes.map((a) => a.name),
+          attributes.map((a) => a.value),
         ]);
       });
     } catch (error) {
       if ((error as { constraint?: string }).constraint === 'verifications_subject_key') {
-        throw new IdmeError(IdmeErrorCode.SUBJECT_IN_USE, 'This ID.me account already verifies another user', { cause: error });
+        throw new IdmeError(IdmeErrorCode.SUBJECT_IN_USE, 'This ID.me account already verifies another user', {
+          cause: error,
+        });
       }
       throw error;
     }

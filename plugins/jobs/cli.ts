@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { table } from '../../gateway/cli.ts';
 import { UsageError } from '../../gateway/errors.ts';
 import type { OpenedPlugin } from '../../gateway/plugin.ts';
+import type { Worker } from '../../gateway/queue.ts';
 import type { JobsConfig } from './config.ts';
 import { startHistory } from './history-recorder.ts';
 import { JobsInputError, type JobsInstance } from './service.ts';
@@ -78,7 +79,13 @@ export function addJobsCommands(command: Command, open: Open): void {
     .action(async (cron: string, type: string, options: { payload: string; timezone: string; queue: string }) => {
       const { instance } = await open();
       const created = await run(() =>
-        instance.service.createSchedule({ cron, type, timezone: options.timezone, queue: options.queue, payload: parseJson(options.payload, '--payload') }),
+        instance.service.createSchedule({
+          cron,
+          type,
+          timezone: options.timezone,
+          queue: options.queue,
+          payload: parseJson(options.payload, '--payload'),
+        }),
       );
       console.log(created.id);
     });
@@ -88,7 +95,18 @@ export function addJobsCommands(command: Command, open: Open): void {
     .action(async () => {
       const { instance } = await open();
       const schedules = await instance.service.schedules();
-      console.log(table(schedules.map((s) => ({ id: s.id, queue: s.queue, type: s.type, cron: s.cron, timezone: s.timezone, payload: JSON.stringify(s.payload) }))));
+      console.log(
+        table(
+          schedules.map((s) => ({
+            id: s.id,
+            queue: s.queue,
+            type: s.type,
+            cron: s.cron,
+            timezone: s.timezone,
+            payload: JSON.stringify(s.payload),
+          })),
+        ),
+      );
     });
   schedule
     .command('remove')
@@ -104,7 +122,7 @@ export function addJobsCommands(command: Command, open: Open): void {
     .command('retry')
     .description('Run a failed or cancelled job again')
     .argument('<id>', 'job id')
-    .option('--queue <name>', 'the job\'s queue (ids repeat across queues)', 'default')
+    .option('--queue <name>', "the job's queue (ids repeat across queues)", 'default')
     .action(async (id: string, options: { queue: string }) => {
       const { instance } = await open();
       await run(() => instance.service.retry(options.queue, id));
@@ -113,14 +131,18 @@ export function addJobsCommands(command: Command, open: Open): void {
 
   command
     .command('worker')
-    .description('Run job workers in this process until SIGTERM or SIGINT (set PLUGBOARD_WORKERS=false on the gateways)')
+    .description(
+      'Run job workers in this process until SIGTERM or SIGINT (set PLUGBOARD_WORKERS=false on the gateways)',
+    )
     .argument('[queues...]', 'queues to work (default: every queue with handlers)')
-    .option('--concurrency <n>', 'jobs at once per queue (default: each queue\'s own)')
+    .option('--concurrency <n>', "jobs at once per queue (default: each queue's own)")
     .action(async (queues: string[], options: { concurrency?: string }) => {
       const { runtime, instance } = await open();
-      const concurrency = options.concurrency === undefined ? undefined : positiveInt(options.concurrency, '--concurrency');
-      const history = (instance.history = startHistory(runtime));
-      let workers;
+      const concurrency =
+        options.concurrency === undefined ? undefined : positiveInt(options.concurrency, '--concurrency');
+      const history = startHistory(runtime);
+      instance.history = history;
+      let workers: Worker[];
       try {
         workers = await runtime.jobs.startWorkers(runtime.queue, runtime.log, {
           ...(queues.length > 0 ? { queues } : {}),
@@ -132,9 +154,14 @@ export function addJobsCommands(command: Command, open: Open): void {
         throw new UsageError((error as Error).message);
       }
       const names = queues.length > 0 ? queues : runtime.jobs.queues();
-      console.log(`worker ${process.pid} working ${names.join(', ')} on ${runtime.queue.backend}; SIGTERM or SIGINT to stop`);
+      console.log(
+        `worker ${process.pid} working ${names.join(', ')} on ${runtime.queue.backend}; SIGTERM or SIGINT to stop`,
+      );
       const stop = new AbortController();
-      await Promise.race([once(process, 'SIGTERM', { signal: stop.signal }), once(process, 'SIGINT', { signal: stop.signal })]);
+      await Promise.race([
+        once(process, 'SIGTERM', { signal: stop.signal }),
+        once(process, 'SIGINT', { signal: stop.signal }),
+      ]);
       stop.abort();
       console.log('stopping: letting running jobs finish');
       await Promise.all(workers.map((worker) => worker.close()));

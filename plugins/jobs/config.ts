@@ -14,7 +14,11 @@ export interface JobsConfig {
   filesRoot: string | undefined;
 }
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 export function readJobsConfig(values: ConfigValues): JobsConfig {
   const filesRoot = values.optionalString('JOBS_FILES_ROOT');

@@ -65,13 +65,33 @@ export function dashboardRoutes(runtime: PluginRuntime<JobsConfig>): PluginRoute
       access: 'admin',
       async handler(request: IncomingMessage, response: ServerResponse) {
         if (!runtime.config.dashboardEnabled) {
-          return sendJson(response, 404, { errors: [{ message: 'The jobs dashboard is turned off (JOBS_DASHBOARD_ENABLED=false)', extensions: { code: 'NOT_FOUND' } }] });
+          return sendJson(response, 404, {
+            errors: [
+              {
+                message: 'The jobs dashboard is turned off (JOBS_DASHBOARD_ENABLED=false)',
+                extensions: { code: 'NOT_FOUND' },
+              },
+            ],
+          });
         }
         if (runtime.queue.backend !== 'bullmq') {
-          return sendJson(response, 404, { errors: [{ message: 'Bull Board needs the BullMQ queue: set REDIS_URL or JOBS_REDIS_URL (jobs now run on Postgres)', extensions: { code: 'NOT_FOUND' } }] });
+          return sendJson(response, 404, {
+            errors: [
+              {
+                message:
+                  'Bull Board needs the BullMQ queue: set REDIS_URL or JOBS_REDIS_URL (jobs now run on Postgres)',
+                extensions: { code: 'NOT_FOUND' },
+              },
+            ],
+          });
         }
         if (crossSiteForgeable(request)) {
-          return sendError(response, 403, 'FORBIDDEN', 'Changes through the jobs dashboard need Content-Type: application/json or an X-Requested-With header');
+          return sendError(
+            response,
+            403,
+            'FORBIDDEN',
+            'Changes through the jobs dashboard need Content-Type: application/json or an X-Requested-With header',
+          );
         }
         app ??= build();
         (await app)(request as express.Request, response as express.Response);

@@ -48,7 +48,11 @@ export interface HistoryWriter {
   close(): Promise<void>;
 }
 
-export function createHistoryWriter(db: pg.Pool, log: Logger, options: { flushMs?: number; maxPending?: number } = {}): HistoryWriter {
+export function createHistoryWriter(
+  db: pg.Pool,
+  log: Logger,
+  options: { flushMs?: number; maxPending?: number } = {},
+): HistoryWriter {
   const flushMs = options.flushMs ?? 200;
   const maxPending = options.maxPending ?? 100_000;
   let pending: JobEvent[] = [];
@@ -108,13 +112,34 @@ export function createHistoryWriter(db: pg.Pool, log: Logger, options: { flushMs
       }
       if (event.kind === 'active') row.started_at ??= at;
       if (event.kind === 'progress') row.progress = event.progress ?? null;
-      if (event.kind === 'completed') results.push({ job_id: event.id, queue: event.queue, job_created_at: jobCreatedAt, attempt: event.attempt ?? 1, result: event.result ?? null, completed_at: at });
+      if (event.kind === 'completed')
+        results.push({
+          job_id: event.id,
+          queue: event.queue,
+          job_created_at: jobCreatedAt,
+          attempt: event.attempt ?? 1,
+          result: event.result ?? null,
+          completed_at: at,
+        });
       if (event.kind === 'failed' || event.kind === 'retrying') {
         row.last_error = event.error ?? null;
-        failures.push({ job_id: event.id, queue: event.queue, job_created_at: jobCreatedAt, attempt: event.attempt ?? 1, error: event.error ?? '', will_retry: event.kind === 'retrying', failed_at: at });
+        failures.push({
+          job_id: event.id,
+          queue: event.queue,
+          job_created_at: jobCreatedAt,
+          attempt: event.attempt ?? 1,
+          error: event.error ?? '',
+          will_retry: event.kind === 'retrying',
+          failed_at: at,
+        });
       }
     }
-    return { rows: [...rows.values()], results, failures, numbered: [...rows.values()].some((row) => row.job_created_at !== null) };
+    return {
+      rows: [...rows.values()],
+      results,
+      failures,
+      numbered: [...rows.values()].some((row) => row.job_created_at !== null),
+    };
   };
 
   const write = async (events: JobEvent[]) => {

@@ -11,14 +11,25 @@ import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { JOB_STATES, type JobEvent, type JobState } from '../../gateway/queue.ts';
 import type { JobsConfig } from './config.ts';
 import { DEFAULT_QUEUE } from './job-types/index.ts';
-import { checkCron, JobsForbiddenError, JobsInputError, type ApiCaller, type FailureRow, type JobRow, type JobsService, type JobUpdate, type ScheduleRow } from './service.ts';
+import {
+  checkCron,
+  JobsForbiddenError,
+  JobsInputError,
+  type ApiCaller,
+  type FailureRow,
+  type JobRow,
+  type JobsService,
+  type JobUpdate,
+  type ScheduleRow,
+} from './service.ts';
 
 /** The queue argument that, with an id, names a job. */
 const JOB_QUEUE_ARG = { defaultValue: DEFAULT_QUEUE, description: "The job's queue: ids repeat across queues." };
 
 const EVENT_KINDS: JobEvent['kind'][] = ['added', 'active', 'progress', 'completed', 'failed', 'retrying', 'cancelled'];
 
-const upper = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<T>, { value: T }>;
+const upper = <T extends string>(values: readonly T[]) =>
+  Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<T>, { value: T }>;
 
 /** Turns the service's input errors into BAD_USER_INPUT, and its refusals into FORBIDDEN. */
 async function input<T>(run: () => Promise<T>): Promise<T> {
@@ -33,8 +44,10 @@ async function input<T>(run: () => Promise<T>): Promise<T> {
 
 export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfig>, service: () => JobsService): void {
   const isAdmin = (session: Session) => session.role === 'admin';
-  const canEnqueue = (session: Session) => isAdmin(session) || (session.userId !== null && runtime.config.enqueueRoles.includes(session.role));
-  const canSee = (session: Session, job: JobRow) => isAdmin(session) || (canEnqueue(session) && job.requested_by !== null && job.requested_by === session.userId);
+  const canEnqueue = (session: Session) =>
+    isAdmin(session) || (session.userId !== null && runtime.config.enqueueRoles.includes(session.role));
+  const canSee = (session: Session, job: JobRow) =>
+    isAdmin(session) || (canEnqueue(session) && job.requested_by !== null && job.requested_by === session.userId);
 
   const callerOf = (session: Session): ApiCaller => ({ admin: isAdmin(session), userId: session.userId });
 
@@ -80,7 +93,9 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         description: 'Every failed attempt, oldest first.',
         resolve: (job, _args, context) =>
           context.loaders
-            .get('jobs.failures', (jobs: readonly JobRow[]) => service().failures(jobs), { cacheKeyFn: (key: JobRow) => `${key.queue}\n${key.id}` })
+            .get('jobs.failures', (jobs: readonly JobRow[]) => service().failures(jobs), {
+              cacheKeyFn: (key: JobRow) => `${key.queue}\n${key.id}`,
+            })
             .load(job),
       }),
     }),
@@ -135,7 +150,9 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
 
   const EnqueueJobOptions = builder.inputType('EnqueueJobOptions', {
     fields: (t) => ({
-      jobId: t.string({ description: 'Idempotency key: enqueueing the same key again adds no second job while the first exists.' }),
+      jobId: t.string({
+        description: 'Idempotency key: enqueueing the same key again adds no second job while the first exists.',
+      }),
       delayMs: t.int({ description: 'Run no earlier than this many milliseconds from now.' }),
       priority: t.int({ description: '1 (most urgent) … 1000; jobs without a priority go first.' }),
       attempts: t.int({ description: 'Attempts in all; default JOBS_RETRY_ATTEMPTS.' }),
@@ -162,9 +179,12 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         type: t.arg.string(),
       },
       resolve: (_root, args, context) => {
-        if (!canEnqueue(context.session)) throw forbidden('Listing jobs needs the admin role or one of JOBS_ENQUEUE_ROLES');
+        if (!canEnqueue(context.session))
+          throw forbidden('Listing jobs needs the admin role or one of JOBS_ENQUEUE_ROLES');
         const requestedBy = isAdmin(context.session) ? null : context.session.userId;
-        return forwardConnection('jobs', args, (after, limit) => service().page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after, limit));
+        return forwardConnection('jobs', args, (after, limit) =>
+          service().page({ queue: args.queue, state: args.state, type: args.type, requestedBy }, after, limit),
+        );
       },
     }),
     schedules: t.field({
@@ -197,7 +217,9 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
               queue: args.queue ?? 'default',
               type: args.type,
               payload: args.payload ?? {},
-              ...Object.fromEntries(Object.entries(args.options ?? {}).filter(([, value]) => value !== null && value !== undefined)),
+              ...Object.fromEntries(
+                Object.entries(args.options ?? {}).filter(([, value]) => value !== null && value !== undefined),
+              ),
             },
             callerOf(context.session),
           ),
@@ -224,7 +246,11 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       type: JobScheduleType,
       authScopes: { admin: true },
       args: {
-        cron: t.arg.string({ required: true, description: 'Cron expression: 5 fields, or 6 with seconds (BullMQ honours seconds; pg-boss checks about once a minute).' }),
+        cron: t.arg.string({
+          required: true,
+          description:
+            'Cron expression: 5 fields, or 6 with seconds (BullMQ honours seconds; pg-boss checks about once a minute).',
+        }),
         timezone: t.arg.string({ defaultValue: 'UTC' }),
         type: t.arg.string({ required: true }),
         payload: t.arg({ type: 'JSON' }),
@@ -233,7 +259,13 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       resolve: (_root, args, context) =>
         input(() =>
           service().createSchedule(
-            { cron: args.cron, timezone: args.timezone ?? 'UTC', type: args.type, payload: args.payload ?? {}, queue: args.queue ?? 'default' },
+            {
+              cron: args.cron,
+              timezone: args.timezone ?? 'UTC',
+              type: args.type,
+              payload: args.payload ?? {},
+              queue: args.queue ?? 'default',
+            },
             callerOf(context.session),
           ),
         ),
@@ -248,7 +280,8 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
   builder.subscriptionFields((t) => ({
     jobUpdates: t.field({
       type: JobUpdateType,
-      description: 'Changes of one job, by id and queue (default `default`): its current state first, ending when it finishes; or, with a queue alone, of the whole queue (admins).',
+      description:
+        'Changes of one job, by id and queue (default `default`): its current state first, ending when it finishes; or, with a queue alone, of the whole queue (admins).',
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { id: t.arg.id(), queue: t.arg.string() },
       subscribe: async (_root, { id, queue }, context) => {

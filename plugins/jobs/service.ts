@@ -141,7 +141,9 @@ export function checkCron(cron: string, timezone: string): Date {
   try {
     return CronExpressionParser.parse(cron, { tz: timezone }).next().toDate();
   } catch (error) {
-    throw new JobsInputError(`cron ${JSON.stringify(cron)} is not a valid cron expression: ${(error as Error).message}`);
+    throw new JobsInputError(
+      `cron ${JSON.stringify(cron)} is not a valid cron expression: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -170,7 +172,8 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
     const unavailable = builtIn.unavailable?.(runtime);
     if (unavailable) throw new JobsInputError(unavailable);
     try {
-      const stored = caller && !caller.admin && builtIn.forUser ? builtIn.forUser(objectPayload(payload, type)) : payload;
+      const stored =
+        caller && !caller.admin && builtIn.forUser ? builtIn.forUser(objectPayload(payload, type)) : payload;
       builtIn.parse(stored, runtime.config);
       return stored;
     } catch (error) {
@@ -183,16 +186,27 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
   const checkAccess = (queue: string, type: string, caller?: ApiCaller) => {
     const queues = caller ? runtime.jobs.publicQueues() : runtime.jobs.queues();
     if (!queues.includes(queue)) {
-      if (caller && runtime.jobs.queues().includes(queue)) throw new JobsForbiddenError(`Queue "${queue}" is internal to its plugin; its jobs cannot be added through the API`);
+      if (caller && runtime.jobs.queues().includes(queue))
+        throw new JobsForbiddenError(
+          `Queue "${queue}" is internal to its plugin; its jobs cannot be added through the API`,
+        );
       throw new JobsInputError(`No queue "${queue}"; queues: ${queues.join(', ')}`);
     }
     const access = runtime.jobs.access(queue, type);
-    if (access === null) throw new JobsInputError(`No job type "${type}" on queue "${queue}"; its types: ${runtime.jobs.types(queue).join(', ')}`);
+    if (access === null)
+      throw new JobsInputError(
+        `No job type "${type}" on queue "${queue}"; its types: ${runtime.jobs.types(queue).join(', ')}`,
+      );
     if (!caller) return;
-    if (access === 'internal') throw new JobsForbiddenError(`Job type "${type}" of queue "${queue}" is internal to its plugin; it cannot be added through the API`);
+    if (access === 'internal')
+      throw new JobsForbiddenError(
+        `Job type "${type}" of queue "${queue}" is internal to its plugin; it cannot be added through the API`,
+      );
     if (access === 'admin' && !caller.admin) {
       const open = runtime.jobs.types(queue).filter((t) => runtime.jobs.access(queue, t) === 'user');
-      throw new JobsForbiddenError(`Only admins may add ${type} jobs; JOBS_ENQUEUE_ROLES may add: ${open.join(', ') || 'none'} (queue "${queue}")`);
+      throw new JobsForbiddenError(
+        `Only admins may add ${type} jobs; JOBS_ENQUEUE_ROLES may add: ${open.join(', ') || 'none'} (queue "${queue}")`,
+      );
     }
   };
 
@@ -249,7 +263,10 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
       const payload = checkPayload(queue, request.type, request.payload ?? {}, caller);
       const { config } = runtime;
       // A non-admin's idempotency keys are their own: another user's same key is another job.
-      const jobId = request.jobId !== undefined && caller && !caller.admin ? `user\n${caller.userId}\n${request.jobId}` : request.jobId;
+      const jobId =
+        request.jobId !== undefined && caller && !caller.admin
+          ? `user\n${caller.userId}\n${request.jobId}`
+          : request.jobId;
       const options: EnqueueOptions = {
         attempts: request.attempts ?? config.retryAttempts,
         backoff: { type: 'exponential', delayMs: request.backoffMs ?? config.retryDelayMs },
@@ -287,7 +304,11 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
       };
     },
 
-    async page(filter: { queue?: string | null; state?: JobState | null; type?: string | null; requestedBy?: string | null }, after: { at: string; id: string } | null, limit: number) {
+    async page(
+      filter: { queue?: string | null; state?: JobState | null; type?: string | null; requestedBy?: string | null },
+      after: { at: string; id: string } | null,
+      limit: number,
+    ) {
       const { rows } = await runtime.db.query<JobRow & { cursor_at: string }>(jobsSql('jobs-page'), [
         filter.queue ?? null,
         filter.state ?? null,
@@ -301,34 +322,57 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
     },
 
     async failures(jobs: readonly { queue: string; id: string }[]): Promise<FailureRow[][]> {
-      const { rows } = await runtime.db.query<FailureRow>(jobsSql('failures-by-job'), [jobs.map((job) => job.queue), jobs.map((job) => job.id)]);
+      const { rows } = await runtime.db.query<FailureRow>(jobsSql('failures-by-job'), [
+        jobs.map((job) => job.queue),
+        jobs.map((job) => job.id),
+      ]);
       return jobs.map((job) => rows.filter((row) => row.queue === job.queue && row.job_id === job.id));
     },
 
     async retry(queue: string, id: string): Promise<JobRow> {
       const job = await findJob(queue, id);
       if (!job) throw new JobsInputError(`No job ${id} on queue "${queue}"`);
-      if (!(await runtime.queue.retry(queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
+      if (!(await runtime.queue.retry(queue, id)))
+        throw new JobsInputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
       return { ...job, state: 'waiting', finished_at: null };
     },
 
     async cancel(queue: string, id: string): Promise<JobRow> {
       const job = await findJob(queue, id);
       if (!job) throw new JobsInputError(`No job ${id} on queue "${queue}"`);
-      if (!(await runtime.queue.cancel(queue, id))) throw new JobsInputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
+      if (!(await runtime.queue.cancel(queue, id)))
+        throw new JobsInputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
       return { ...job, state: 'cancelled' };
     },
 
     /** Creates a schedule; `caller` is the admin who asks through the API (the CLI passes none). */
-    async createSchedule(request: { cron: string; timezone?: string; type: string; payload?: unknown; queue?: string }, caller?: ApiCaller): Promise<ScheduleRow> {
+    async createSchedule(
+      request: { cron: string; timezone?: string; type: string; payload?: unknown; queue?: string },
+      caller?: ApiCaller,
+    ): Promise<ScheduleRow> {
       const queue = request.queue ?? DEFAULT_QUEUE;
       const timezone = request.timezone ?? 'UTC';
       checkAccess(queue, request.type, caller);
       checkCron(request.cron, timezone);
       checkPayload(queue, request.type, request.payload ?? {}, caller);
       const id = randomUUID();
-      await applySchedule({ id, queue, type: request.type, cron: request.cron, timezone, payload: request.payload ?? {} });
-      const { rows } = await runtime.db.query<ScheduleRow>(jobsSql('schedule-insert'), [id, queue, request.type, request.cron, timezone, JSON.stringify(request.payload ?? {}), caller?.userId ?? null]);
+      await applySchedule({
+        id,
+        queue,
+        type: request.type,
+        cron: request.cron,
+        timezone,
+        payload: request.payload ?? {},
+      });
+      const { rows } = await runtime.db.query<ScheduleRow>(jobsSql('schedule-insert'), [
+        id,
+        queue,
+        request.type,
+        request.cron,
+        timezone,
+        JSON.stringify(request.payload ?? {}),
+        caller?.userId ?? null,
+      ]);
       return rows[0]!;
     },
 
@@ -352,7 +396,13 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
 
     async stats() {
       const queues = await knownQueues();
-      return Promise.all(queues.map(async (queue) => ({ queue, backend: runtime.queue.backend, ...(await runtime.queue.counts(queue)) })));
+      return Promise.all(
+        queues.map(async (queue) => ({
+          queue,
+          backend: runtime.queue.backend,
+          ...(await runtime.queue.counts(queue)),
+        })),
+      );
     },
 
     /** Live updates of a queue, or of one job: its current state first, ending when it finishes. */
@@ -365,7 +415,18 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
       try {
         if ('job' in target) {
           const { job } = target;
-          yield { id: job.id, queue, type: job.type, kind: 'added', state: job.state, attempt: job.attempts_made || null, progress: job.progress, result: job.result, error: job.last_error, at: new Date() };
+          yield {
+            id: job.id,
+            queue,
+            type: job.type,
+            kind: 'added',
+            state: job.state,
+            attempt: job.attempts_made || null,
+            progress: job.progress,
+            result: job.result,
+            error: job.last_error,
+            at: new Date(),
+          };
           if (isFinished(job.state)) return;
         }
         for await (const [event] of events) {
@@ -387,9 +448,16 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
 
   async function applySchedule(schedule: Pick<ScheduleRow, 'id' | 'queue' | 'type' | 'cron' | 'timezone' | 'payload'>) {
     const { config } = runtime;
-    await runtime.queue.schedule(schedule.queue, schedule.id, { cron: schedule.cron, timezone: schedule.timezone }, schedule.type, schedule.payload, {
-      attempts: config.retryAttempts,
-      backoff: { type: 'exponential', delayMs: config.retryDelayMs },
-    });
+    await runtime.queue.schedule(
+      schedule.queue,
+      schedule.id,
+      { cron: schedule.cron, timezone: schedule.timezone },
+      schedule.type,
+      schedule.payload,
+      {
+        attempts: config.retryAttempts,
+        backoff: { type: 'exponential', delayMs: config.retryDelayMs },
+      },
+    );
   }
 }

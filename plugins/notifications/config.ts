@@ -42,23 +42,41 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
   const smtpUrl = values.optionalString('NOTIFICATIONS_SMTP_URL');
   const host = values.optionalString('NOTIFICATIONS_EMAIL_HOST');
   if (smtpUrl && host) {
-    problems.push({ variable: 'NOTIFICATIONS_EMAIL_HOST', owner: OWNER, message: 'set either NOTIFICATIONS_SMTP_URL or NOTIFICATIONS_EMAIL_HOST (with _PORT, _USER, _PASS), not both' });
+    problems.push({
+      variable: 'NOTIFICATIONS_EMAIL_HOST',
+      owner: OWNER,
+      message: 'set either NOTIFICATIONS_SMTP_URL or NOTIFICATIONS_EMAIL_HOST (with _PORT, _USER, _PASS), not both',
+    });
   } else if (smtpUrl) {
     smtp.push({ name: 'smtp', transport: smtpUrl });
   } else if (host) {
     const user = values.optionalString('NOTIFICATIONS_EMAIL_USER');
     const pass = values.optionalString('NOTIFICATIONS_EMAIL_PASS');
     if ((user === undefined) !== (pass === undefined)) {
-      problems.push({ variable: user === undefined ? 'NOTIFICATIONS_EMAIL_USER' : 'NOTIFICATIONS_EMAIL_PASS', owner: OWNER, message: 'SMTP user and password go together' });
+      problems.push({
+        variable: user === undefined ? 'NOTIFICATIONS_EMAIL_USER' : 'NOTIFICATIONS_EMAIL_PASS',
+        owner: OWNER,
+        message: 'SMTP user and password go together',
+      });
     }
     smtp.push({
       name: 'smtp',
-      transport: { host, port: values.number('NOTIFICATIONS_EMAIL_PORT'), secure: values.boolean('NOTIFICATIONS_EMAIL_SECURE'), ...(user && pass ? { auth: { user, pass } } : {}) },
+      transport: {
+        host,
+        port: values.number('NOTIFICATIONS_EMAIL_PORT'),
+        secure: values.boolean('NOTIFICATIONS_EMAIL_SECURE'),
+        ...(user && pass ? { auth: { user, pass } } : {}),
+      },
     });
   }
   const backupUrl = values.optionalString('NOTIFICATIONS_SMTP_BACKUP_URL');
   if (backupUrl) {
-    if (smtp.length === 0) problems.push({ variable: 'NOTIFICATIONS_SMTP_BACKUP_URL', owner: OWNER, message: 'is a backup: set NOTIFICATIONS_SMTP_URL (or NOTIFICATIONS_EMAIL_HOST) too' });
+    if (smtp.length === 0)
+      problems.push({
+        variable: 'NOTIFICATIONS_SMTP_BACKUP_URL',
+        owner: OWNER,
+        message: 'is a backup: set NOTIFICATIONS_SMTP_URL (or NOTIFICATIONS_EMAIL_HOST) too',
+      });
     smtp.push({ name: 'smtp-backup', transport: backupUrl });
   }
 
@@ -67,7 +85,11 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
     const keys = ['NOTIFICATIONS_VAPID_PUBLIC_KEY', 'NOTIFICATIONS_VAPID_PRIVATE_KEY', 'NOTIFICATIONS_VAPID_SUBJECT'];
     if (needAll(values, 'NOTIFICATIONS_PUSH_PROVIDER is webpush', keys, problems)) {
       push = {
-        vapid: { publicKey: values.string(keys[0]!), privateKey: values.string(keys[1]!), subject: values.string(keys[2]!) },
+        vapid: {
+          publicKey: values.string(keys[0]!),
+          privateKey: values.string(keys[1]!),
+          subject: values.string(keys[2]!),
+        },
         rateLimit: values.number('NOTIFICATIONS_PUSH_RATE_LIMIT'),
       };
     }
@@ -89,12 +111,24 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
 
   const pushHosts = parsePushHosts(values.string('NOTIFICATIONS_PUSH_ALLOWED_HOSTS'));
   for (const entry of pushHosts.invalid) {
-    problems.push({ variable: 'NOTIFICATIONS_PUSH_ALLOWED_HOSTS', owner: OWNER, message: `${JSON.stringify(entry)} is not a host, host:port, *.domain or IP address (IPv6 in brackets)` });
+    problems.push({
+      variable: 'NOTIFICATIONS_PUSH_ALLOWED_HOSTS',
+      owner: OWNER,
+      message: `${JSON.stringify(entry)} is not a host, host:port, *.domain or IP address (IPv6 in brackets)`,
+    });
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    email: smtp.length > 0 ? { providers: smtp, from: values.string('NOTIFICATIONS_EMAIL_FROM'), poolSize: values.number('NOTIFICATIONS_EMAIL_POOL_SIZE'), rateLimit: values.number('NOTIFICATIONS_EMAIL_RATE_LIMIT') } : null,
+    email:
+      smtp.length > 0
+        ? {
+            providers: smtp,
+            from: values.string('NOTIFICATIONS_EMAIL_FROM'),
+            poolSize: values.number('NOTIFICATIONS_EMAIL_POOL_SIZE'),
+            rateLimit: values.number('NOTIFICATIONS_EMAIL_RATE_LIMIT'),
+          }
+        : null,
     push,
     sms,
     queueBackend: values.string('NOTIFICATIONS_QUEUE_BACKEND') as NotificationsConfig['queueBackend'],

@@ -13,7 +13,14 @@ import type { PluginRuntime } from '../../gateway/plugin.ts';
 import { PermanentJobError, type JobContext } from '../../gateway/queue.ts';
 import type { Channel, NotificationsConfig } from './config.ts';
 import { PushGoneError } from './push.ts';
-import { DeliveryError, type Message, type Provider, type ProviderChannel, type PushTarget, type Targets } from './providers.ts';
+import {
+  DeliveryError,
+  type Message,
+  type Provider,
+  type ProviderChannel,
+  type PushTarget,
+  type Targets,
+} from './providers.ts';
 import { quietUntil } from './quiet-hours.ts';
 import { notificationsSql } from './sql.ts';
 import { NOTIFICATION_ADDED } from './topics.ts';
@@ -85,7 +92,10 @@ export class Deliverer {
     this.providers = providers;
     this.contexts = new DataLoader(
       async (ids) => {
-        const { rows } = await runtime.db.query<ContextRow>(notificationsSql('delivery-context', runtime.config.recipientsTable), [ids]);
+        const { rows } = await runtime.db.query<ContextRow>(
+          notificationsSql('delivery-context', runtime.config.recipientsTable),
+          [ids],
+        );
         const byId = new Map(rows.map((row) => [row.id, row]));
         return ids.map((id) => byId.get(id) ?? null);
       },
@@ -112,19 +122,23 @@ export class Deliverer {
   async deliverBatch(ids: string[], signal: AbortSignal): Promise<BatchDelivered> {
     const rows = await this.contexts.loadMany(ids);
     const first = { attempt: 1, maxAttempts: this.runtime.config.maxAttempts };
-    const ended = await Promise.all(rows.map((row) => this.slots(async (): Promise<keyof BatchDelivered> => {
-      if (row instanceof Error) throw row;
-      if (!row) return 'missing';
-      if (signal.aborted) return 'not started';
-      // Run again after its first attempt failed (this job was retried): the notification's own job has it.
-      if (row.status === 'queued' && row.attempts > 0) return this.retryAlone(row.id);
-      try {
-        return (await this.attempt(row, first)).status;
-      } catch (error) {
-        if (error instanceof PermanentJobError) return 'failed';
-        return this.retryAlone(row.id);
-      }
-    })));
+    const ended = await Promise.all(
+      rows.map((row) =>
+        this.slots(async (): Promise<keyof BatchDelivered> => {
+          if (row instanceof Error) throw row;
+          if (!row) return 'missing';
+          if (signal.aborted) return 'not started';
+          // Run again after its first attempt failed (this job was retried): the notification's own job has it.
+          if (row.status === 'queued' && row.attempts > 0) return this.retryAlone(row.id);
+          try {
+            return (await this.attempt(row, first)).status;
+          } catch (error) {
+            if (error instanceof PermanentJobError) return 'failed';
+            return this.retryAlone(row.id);
+          }
+        }),
+      ),
+    );
     const counts: BatchDelivered = {};
     for (const status of ended) counts[status] = (counts[status] ?? 0) + 1;
     return counts;
@@ -134,7 +148,17 @@ export class Deliverer {
   private async retryAlone(id: string): Promise<'retrying'> {
     const { maxAttempts, retryDelayMs } = this.runtime.config;
     // Attempt 2 after retryDelayMs, then 2×, 4×… as if the batch's attempt had been the job's first.
-    await this.runtime.queue.add(QUEUE, 'deliver', { id, attemptsBefore: 1 }, { jobId: id, delayMs: retryDelayMs, attempts: maxAttempts - 1, backoff: { type: 'exponential', delayMs: retryDelayMs * 2 } });
+    await this.runtime.queue.add(
+      QUEUE,
+      'deliver',
+      { id, attemptsBefore: 1 },
+      {
+        jobId: id,
+        delayMs: retryDelayMs,
+        attempts: maxAttempts - 1,
+        backoff: { type: 'exponential', delayMs: retryDelayMs * 2 },
+      },
+    );
     return 'retrying';
   }
 
@@ -148,14 +172,20 @@ export class Deliverer {
     };
 
     if (row.kind === 'single' && row.user_id !== null) {
-      if (row.enabled === false) return done({ status: 'skipped', reason: `${row.user_id} opted out of ${row.category} on ${row.channel}` });
+      if (row.enabled === false)
+        return done({ status: 'skipped', reason: `${row.user_id} opted out of ${row.category} on ${row.channel}` });
       if (row.digest === true) return done({ status: 'deferred', reason: 'waiting for the digest', sendAfter: null });
     }
     if (row.channel !== 'IN_APP' && row.quiet_starts && row.quiet_ends && row.quiet_zone) {
       const until = quietUntil(new Date(), row.quiet_starts, row.quiet_ends, row.quiet_zone);
       if (until) {
         // The job ends here; a delayed one takes over when the window closes.
-        await this.runtime.queue.add(QUEUE, 'deliver', { id }, { jobId: `${id}@${until.toISOString()}`, delayMs: until.getTime() - Date.now(), ...this.retries() });
+        await this.runtime.queue.add(
+          QUEUE,
+          'deliver',
+          { id },
+          { jobId: `${id}@${until.toISOString()}`, delayMs: until.getTime() - Date.now(), ...this.retries() },
+        );
         return done({ status: 'deferred', reason: `quiet hours until ${until.toISOString()}`, sendAfter: until });
       }
     }
@@ -164,16 +194,35 @@ export class Deliverer {
     switch (row.channel) {
       case 'IN_APP': {
         const outcome = await done({ status: 'delivered', reason: null, provider: 'in-app' });
-        this.runtime.pubsub.publish(NOTIFICATION_ADDED, { id, userId: row.user_id!, category: row.category, subject: row.subject, body: row.body, createdAt: new Date().toISOString() }, row.user_id!);
+        this.runtime.pubsub.publish(
+          NOTIFICATION_ADDED,
+          {
+            id,
+            userId: row.user_id!,
+            category: row.category,
+            subject: row.subject,
+            body: row.body,
+            createdAt: new Date().toISOString(),
+          },
+          row.user_id!,
+        );
         return outcome;
       }
       case 'EMAIL': {
         const to = row.address ?? row.email;
-        if (!to) return done({ status: 'skipped', reason: `no email address for ${row.user_id} in ${this.runtime.config.recipientsTable}` });
+        if (!to)
+          return done({
+            status: 'skipped',
+            reason: `no email address for ${row.user_id} in ${this.runtime.config.recipientsTable}`,
+          });
         return this.viaProviders('EMAIL', [to], message, job, done);
       }
       case 'SMS': {
-        if (!row.phone) return done({ status: 'skipped', reason: `no phone number for ${row.user_id} in ${this.runtime.config.recipientsTable}` });
+        if (!row.phone)
+          return done({
+            status: 'skipped',
+            reason: `no phone number for ${row.user_id} in ${this.runtime.config.recipientsTable}`,
+          });
         return this.viaProviders('SMS', [row.phone], message, job, done);
       }
       case 'PUSH': {
@@ -220,7 +269,10 @@ export class Deliverer {
             break;
           }
           providerError = error;
-          this.runtime.log.warn({ provider: provider.name, notification: message.id, err: error.message }, 'provider failed; trying the next');
+          this.runtime.log.warn(
+            { provider: provider.name, notification: message.id, err: error.message },
+            'provider failed; trying the next',
+          );
         }
       }
     }
@@ -238,7 +290,10 @@ export class Deliverer {
 
   /** Attempts and backoff of every deliver job. */
   retries(): { attempts: number; backoff: { type: 'exponential'; delayMs: number } } {
-    return { attempts: this.runtime.config.maxAttempts, backoff: { type: 'exponential', delayMs: this.runtime.config.retryDelayMs } };
+    return {
+      attempts: this.runtime.config.maxAttempts,
+      backoff: { type: 'exponential', delayMs: this.runtime.config.retryDelayMs },
+    };
   }
 
   private async record(outcomes: Outcome[]): Promise<void> {

@@ -21,9 +21,17 @@ function fromUrl(url: string): Exclude<SmtpProviderConfig['transport'], string> 
   };
 }
 
-export function smtpProvider(config: SmtpProviderConfig, email: NonNullable<NotificationsConfig['email']>): Provider<'EMAIL'> {
+export function smtpProvider(
+  config: SmtpProviderConfig,
+  email: NonNullable<NotificationsConfig['email']>,
+): Provider<'EMAIL'> {
   const server = typeof config.transport === 'string' ? fromUrl(config.transport) : config.transport;
-  const transport = nodemailer.createTransport({ ...server, pool: true, maxConnections: email.poolSize, maxMessages: Infinity });
+  const transport = nodemailer.createTransport({
+    ...server,
+    pool: true,
+    maxConnections: email.poolSize,
+    maxMessages: Infinity,
+  });
   return {
     name: config.name,
     channel: 'EMAIL',
@@ -42,7 +50,9 @@ export function smtpProvider(config: SmtpProviderConfig, email: NonNullable<Noti
         const smtp = error as SmtpError;
         // A 5xx refusal of the recipient is about the address; anything else is the server's.
         if (smtp.code === 'EENVELOPE' && (smtp.responseCode ?? 0) >= 500) {
-          throw new DeliveryError(`${config.name} refused the recipient: ${smtp.message}`, 'recipient', { cause: error });
+          throw new DeliveryError(`${config.name} refused the recipient: ${smtp.message}`, 'recipient', {
+            cause: error,
+          });
         }
         throw new DeliveryError(`${config.name}: ${smtp.message}`, 'provider', { cause: error });
       }

@@ -36,8 +36,17 @@ interface NotificationsInstance {
 function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstance {
   const { email, push, sms } = runtime.config;
   const limits = [email?.rateLimit, push?.rateLimit, sms?.rateLimit].some((limit) => (limit ?? 0) > 0);
-  const redis = limits && runtime.connections.redisUrl ? new Redis(runtime.connections.redisUrl, { connectionName: 'plugboard-notifications-limits', maxRetriesPerRequest: 3, lazyConnect: true }) : null;
-  redis?.on('error', (error: Error) => runtime.log.warn({ err: error }, 'notifications rate limiter: Redis connection error'));
+  const redis =
+    limits && runtime.connections.redisUrl
+      ? new Redis(runtime.connections.redisUrl, {
+          connectionName: 'plugboard-notifications-limits',
+          maxRetriesPerRequest: 3,
+          lazyConnect: true,
+        })
+      : null;
+  redis?.on('error', (error: Error) =>
+    runtime.log.warn({ err: error }, 'notifications rate limiter: Redis connection error'),
+  );
   const configured: Provider[] = [
     ...(email?.providers.map((provider) => rateLimited(smtpProvider(provider, email), email.rateLimit, redis)) ?? []),
     ...(push ? [rateLimited(webPushProvider(push, runtime.config.pushEndpoints), push.rateLimit, redis)] : []),
@@ -46,7 +55,9 @@ function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstan
   const arrange = (order: { name: string; enabled: boolean }[]): ProviderSet => {
     const byName = new Map(configured.map((p) => [p.name, p]));
     const pick = <C extends keyof ProviderSet>(channel: C) =>
-      order.filter((o) => o.enabled && byName.get(o.name)?.channel === channel).map((o) => byName.get(o.name)!) as ProviderSet[C];
+      order
+        .filter((o) => o.enabled && byName.get(o.name)?.channel === channel)
+        .map((o) => byName.get(o.name)!) as ProviderSet[C];
     return { EMAIL: pick('EMAIL'), PUSH: pick('PUSH'), SMS: pick('SMS') };
   };
   // Until the table is read, the configured order.
@@ -58,7 +69,10 @@ function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstan
     deliverer,
     refreshTimer: null,
     async refreshProviders() {
-      const { rows } = await runtime.db.query<{ name: string; enabled: boolean }>(notificationsSql('providers-sync'), [configured.map((p) => p.name), configured.map((p) => p.channel)]);
+      const { rows } = await runtime.db.query<{ name: string; enabled: boolean }>(notificationsSql('providers-sync'), [
+        configured.map((p) => p.name),
+        configured.map((p) => p.channel),
+      ]);
       providers = arrange(rows);
     },
     async close() {
@@ -75,11 +89,12 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
   config: readNotificationsConfig,
   setup,
   schema: (builder, runtime, instance) => addNotificationsSchema(builder, runtime, () => instance().service),
-  commands: (command, open) => addNotificationsCommands(command, async () => {
-    const { runtime, instance } = await open();
-    await instance.refreshProviders();
-    return { runtime, ...instance };
-  }),
+  commands: (command, open) =>
+    addNotificationsCommands(command, async () => {
+      const { runtime, instance } = await open();
+      await instance.refreshProviders();
+      return { runtime, ...instance };
+    }),
   hasura: {
     actions: {
       sendNotification: { kind: 'synchronous', roles: [] },
@@ -95,14 +110,33 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
         on: ['insert'],
         handle: async (event, _runtime, instance) => {
           const row = event.new ?? event.old ?? {};
-          const { user_id: userId, template, data = {}, channels = null, category = null } = row as Record<string, unknown>;
-          if (typeof userId !== 'string' || typeof template !== 'string') throw badUserInput(`notifications_send needs a row with user_id and template (table ${event.table.schema}.${event.table.name})`);
-          if (typeof data !== 'object' || data === null || Array.isArray(data)) throw badUserInput('data must be a JSON object');
-          if (channels !== null && !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))) throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
+          const {
+            user_id: userId,
+            template,
+            data = {},
+            channels = null,
+            category = null,
+          } = row as Record<string, unknown>;
+          if (typeof userId !== 'string' || typeof template !== 'string')
+            throw badUserInput(
+              `notifications_send needs a row with user_id and template (table ${event.table.schema}.${event.table.name})`,
+            );
+          if (typeof data !== 'object' || data === null || Array.isArray(data))
+            throw badUserInput('data must be a JSON object');
+          if (
+            channels !== null &&
+            !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))
+          )
+            throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
           try {
             const sent = await instance().service.enqueue({
-              userIds: [userId], template, data: data as Record<string, unknown>, channels: channels as Channel[] | null,
-              category: typeof category === 'string' ? category : null, idempotencyKey: `hasura-event:${event.id}`, requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
+              userIds: [userId],
+              template,
+              data: data as Record<string, unknown>,
+              channels: channels as Channel[] | null,
+              category: typeof category === 'string' ? category : null,
+              idempotencyKey: `hasura-event:${event.id}`,
+              requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
             });
             return { notificationIds: sent.ids, duplicate: sent.duplicate };
           } catch (error) {
@@ -122,24 +156,31 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
       handlers: {
         deliver: async (data, job) => {
           const { id, attemptsBefore = 0 } = (data ?? {}) as { id?: unknown; attemptsBefore?: unknown };
-          if (typeof id !== 'string' || typeof attemptsBefore !== 'number') throw new PermanentJobError('deliver needs { id, attemptsBefore? }');
+          if (typeof id !== 'string' || typeof attemptsBefore !== 'number')
+            throw new PermanentJobError('deliver needs { id, attemptsBefore? }');
           // A retry handed over by a deliver-batch job counts the batch's attempt too.
-          return instance().deliverer.deliver(id, { attempt: attemptsBefore + job.attempt, maxAttempts: attemptsBefore + job.maxAttempts });
+          return instance().deliverer.deliver(id, {
+            attempt: attemptsBefore + job.attempt,
+            maxAttempts: attemptsBefore + job.maxAttempts,
+          });
         },
         'deliver-batch': async (data, job) => {
           const ids = (data as { ids?: unknown } | null)?.ids;
-          if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new PermanentJobError('deliver-batch needs { ids }');
+          if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
+            throw new PermanentJobError('deliver-batch needs { ids }');
           return instance().deliverer.deliverBatch(ids, job.signal);
         },
         // The jobs plugin's send-email hands its messages here (see plugins/jobs/job-types/send-email.ts).
         'send-email': async (data, job) => {
           const payload = data as { to?: unknown };
-          if (typeof payload?.to !== 'string') throw new PermanentJobError('send-email needs { to, subject?, template?, data?, text?, html? }');
+          if (typeof payload?.to !== 'string')
+            throw new PermanentJobError('send-email needs { to, subject?, template?, data?, text?, html? }');
           try {
             return await instance().service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
           } catch (error) {
             // A missing template or variable, or a render over a limit: no retry can fix it.
-            if (error instanceof NotificationInputError) throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
+            if (error instanceof NotificationInputError)
+              throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
             throw error;
           }
         },
@@ -157,11 +198,23 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
     const wanted = runtime.config.queueBackend;
     const actual = runtime.queue.backend === 'bullmq' ? 'redis' : 'postgres';
     if (wanted !== 'auto' && wanted !== actual) {
-      throw new ConfigError([{ variable: 'NOTIFICATIONS_QUEUE_BACKEND', owner: 'notifications', message: `is ${wanted}, but the gateway's queue is ${actual} (${actual === 'redis' ? 'REDIS_URL is set' : 'no REDIS_URL'}); set it to auto or ${actual}` }]);
+      throw new ConfigError([
+        {
+          variable: 'NOTIFICATIONS_QUEUE_BACKEND',
+          owner: 'notifications',
+          message: `is ${wanted}, but the gateway's queue is ${actual} (${actual === 'redis' ? 'REDIS_URL is set' : 'no REDIS_URL'}); set it to auto or ${actual}`,
+        },
+      ]);
     }
     await instance.refreshProviders();
     // Admins may reorder or disable providers in notifications.providers; picked up within 10 s.
-    instance.refreshTimer = setInterval(() => void instance.refreshProviders().catch((error: unknown) => runtime.log.warn({ err: error }, 'reading notification providers failed')), 10_000);
+    instance.refreshTimer = setInterval(
+      () =>
+        void instance
+          .refreshProviders()
+          .catch((error: unknown) => runtime.log.warn({ err: error }, 'reading notification providers failed')),
+      10_000,
+    );
     instance.refreshTimer.unref();
     await instance.service.scheduleNextDigest();
   },

@@ -55,10 +55,19 @@ export class DeliveryError extends Error {
  * Holds a provider to `perSecond` sends (0: no limit), across every process sharing Redis, or per
  * process without it. A send over the limit waits for its turn rather than failing.
  */
-export function rateLimited<C extends ProviderChannel>(provider: Provider<C>, perSecond: number, redis: Redis | null): Provider<C> {
+export function rateLimited<C extends ProviderChannel>(
+  provider: Provider<C>,
+  perSecond: number,
+  redis: Redis | null,
+): Provider<C> {
   if (perSecond <= 0) return provider;
   const limiter: RateLimiterAbstract = redis
-    ? new RateLimiterRedis({ storeClient: redis, keyPrefix: 'plugboard:notifications:rate', points: perSecond, duration: 1 })
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: 'plugboard:notifications:rate',
+        points: perSecond,
+        duration: 1,
+      })
     : new RateLimiterMemory({ points: perSecond, duration: 1 });
   return {
     name: provider.name,
@@ -69,7 +78,8 @@ export function rateLimited<C extends ProviderChannel>(provider: Provider<C>, pe
           await limiter.consume(provider.name);
           break;
         } catch (error) {
-          if (!(error instanceof RateLimiterRes)) throw new DeliveryError(`rate limiter unavailable: ${String(error)}`, 'provider', { cause: error });
+          if (!(error instanceof RateLimiterRes))
+            throw new DeliveryError(`rate limiter unavailable: ${String(error)}`, 'provider', { cause: error });
           await new Promise((resolve) => setTimeout(resolve, error.msBeforeNext));
         }
       }

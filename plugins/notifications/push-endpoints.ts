@@ -45,7 +45,10 @@ export function canonicalHost(host: string): string {
 export function parsePushHosts(value: string): { rules: PushHostRule[]; invalid: string[] } {
   const rules: PushHostRule[] = [];
   const invalid: string[] = [];
-  for (const entry of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const entry of value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const match = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(entry);
     const port = match?.[2] === undefined ? 443 : Number(match[2]);
     if (!match || port < 1 || port > 65535) {
@@ -57,7 +60,14 @@ export function parsePushHosts(value: string): { rules: PushHostRule[]; invalid:
     const host = canonicalHost(raw);
     const family = isIP(host);
     if (bracketed ? family === 6 : family === 4) rules.push({ host, wildcard: false, port, address: true });
-    else if (!bracketed && family === 0 && raw.startsWith('*.') && NAME.test(host.slice(2)) && host.slice(2).includes('.')) rules.push({ host: host.slice(2), wildcard: true, port, address: false });
+    else if (
+      !bracketed &&
+      family === 0 &&
+      raw.startsWith('*.') &&
+      NAME.test(host.slice(2)) &&
+      host.slice(2).includes('.')
+    )
+      rules.push({ host: host.slice(2), wildcard: true, port, address: false });
     else if (!bracketed && family === 0 && NAME.test(host)) rules.push({ host, wildcard: false, port, address: false });
     else invalid.push(entry);
   }
@@ -68,8 +78,12 @@ export function parsePushHosts(value: string): { rules: PushHostRule[]; invalid:
 export function ruleFor(host: string, port: number, rules: readonly PushHostRule[]): PushHostRule | undefined {
   const canonical = canonicalHost(host);
   const address = isIP(canonical) !== 0;
-  return rules.find((rule) => rule.port === port && rule.address === address
-    && (rule.wildcard ? canonical.endsWith(`.${rule.host}`) : canonical === rule.host));
+  return rules.find(
+    (rule) =>
+      rule.port === port &&
+      rule.address === address &&
+      (rule.wildcard ? canonical.endsWith(`.${rule.host}`) : canonical === rule.host),
+  );
 }
 
 /**
@@ -91,7 +105,8 @@ export async function checkPushHost(host: string, port: number, rules: readonly 
     throw error;
   }
   const refused = addresses.find((a) => !isPublicAddress(a.address));
-  if (refused) throw new PushEndpointError(`${canonical} resolves to ${refused.address}, which is not a public address`);
+  if (refused)
+    throw new PushEndpointError(`${canonical} resolves to ${refused.address}, which is not a public address`);
   if (addresses.length === 0) throw new PushEndpointError(`${canonical} does not resolve`);
   return addresses[0]!.address;
 }
@@ -122,16 +137,23 @@ export class PushAgent extends Agent {
     this.rules = rules;
   }
 
-  override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+  override createConnection(
+    options: RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
     const host = options.host ?? options.hostname ?? '';
     const port = Number(options.port ?? 443);
     checkPushHost(host, port, this.rules).then(
       (address) => {
         // TLS still verifies the certificate for the name (servername), not for the address.
         const servername = isIP(canonicalHost(host)) === 0 ? canonicalHost(host) : undefined;
-        callback?.(null, super.createConnection({ ...options, host: address, ...(servername ? { servername } : {}) }, undefined)!);
+        callback?.(
+          null,
+          super.createConnection({ ...options, host: address, ...(servername ? { servername } : {}) }, undefined)!,
+        );
       },
-      (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+      (error: unknown) =>
+        callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
     );
     return undefined;
   }

@@ -12,7 +12,14 @@ import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { KeysetRow } from '../../gateway/cursor.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { notificationsSql } from './sql.ts';
-import { MAX_BULK_RECIPIENTS, NotificationInputError, type BatchProgress, type NotificationsService, type PreferenceRow, type StoredTemplate } from './service.ts';
+import {
+  MAX_BULK_RECIPIENTS,
+  NotificationInputError,
+  type BatchProgress,
+  type NotificationsService,
+  type PreferenceRow,
+  type StoredTemplate,
+} from './service.ts';
 import { NOTIFICATION_ADDED, type InAppNotification } from './topics.ts';
 
 interface NotificationRow {
@@ -48,10 +55,14 @@ const dataOf = (data: unknown): Record<string, unknown> => {
   return data as Record<string, unknown>;
 };
 
-export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<NotificationsConfig>, service: () => NotificationsService): void {
+export function addNotificationsSchema(
+  builder: Builder,
+  runtime: PluginRuntime<NotificationsConfig>,
+  service: () => NotificationsService,
+): void {
   const ChannelEnum = builder.enumType('NotificationChannel', { values: CHANNELS });
   const TemplateChannelEnum = builder.enumType('NotificationTemplateChannel', {
-    description: 'A template variant\'s channel; ANY serves channels without a variant of their own.',
+    description: "A template variant's channel; ANY serves channels without a variant of their own.",
     values: ['ANY', ...CHANNELS] as const,
   });
   const StatusEnum = builder.enumType('NotificationStatus', {
@@ -99,16 +110,20 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
     description: 'What sendNotification enqueued: one notification per channel.',
     fields: (t) => ({
       notificationIds: t.idList({ resolve: (r) => r.ids }),
-      duplicate: t.exposeBoolean('duplicate', { description: 'True when the idempotency key was used before: nothing new was enqueued.' }),
+      duplicate: t.exposeBoolean('duplicate', {
+        description: 'True when the idempotency key was used before: nothing new was enqueued.',
+      }),
     }),
   });
 
-  const BulkReceiptType = builder.objectRef<{ batchId: string; notifications: number }>('BulkNotificationReceipt').implement({
-    fields: (t) => ({
-      batchId: t.exposeID('batchId', { description: 'Follow progress with notificationBatch(id).' }),
-      notifications: t.exposeInt('notifications', { description: 'Notifications enqueued (recipients × channels).' }),
-    }),
-  });
+  const BulkReceiptType = builder
+    .objectRef<{ batchId: string; notifications: number }>('BulkNotificationReceipt')
+    .implement({
+      fields: (t) => ({
+        batchId: t.exposeID('batchId', { description: 'Follow progress with notificationBatch(id).' }),
+        notifications: t.exposeInt('notifications', { description: 'Notifications enqueued (recipients × channels).' }),
+      }),
+    });
 
   const BatchType = builder.objectRef<BatchProgress>('NotificationBatch').implement({
     fields: (t) => ({
@@ -123,7 +138,10 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       delivered: t.exposeInt('delivered'),
       failed: t.exposeInt('failed'),
       skipped: t.exposeInt('skipped'),
-      done: t.boolean({ description: 'Every notification has a final status.', resolve: (b) => b.queued + b.deferred === 0 && b.sent + b.delivered + b.failed + b.skipped >= b.total }),
+      done: t.boolean({
+        description: 'Every notification has a final status.',
+        resolve: (b) => b.queued + b.deferred === 0 && b.sent + b.delivered + b.failed + b.skipped >= b.total,
+      }),
       createdAt: t.field({ type: 'DateTime', resolve: (b) => b.created_at }),
     }),
   });
@@ -153,44 +171,61 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
     }),
   });
 
-  const ChannelStatusType = builder.objectRef<ReturnType<NotificationsService['channelStatus']>[number]>('NotificationChannelStatus').implement({
-    fields: (t) => ({
-      channel: t.field({ type: ChannelEnum, resolve: (s) => s.channel }),
-      enabled: t.exposeBoolean('enabled'),
-      providers: t.exposeStringList('providers', { description: 'In failover order.' }),
-      reason: t.exposeString('reason', { nullable: true, description: 'Why the channel is disabled.' }),
-    }),
-  });
+  const ChannelStatusType = builder
+    .objectRef<ReturnType<NotificationsService['channelStatus']>[number]>('NotificationChannelStatus')
+    .implement({
+      fields: (t) => ({
+        channel: t.field({ type: ChannelEnum, resolve: (s) => s.channel }),
+        enabled: t.exposeBoolean('enabled'),
+        providers: t.exposeStringList('providers', { description: 'In failover order.' }),
+        reason: t.exposeString('reason', { nullable: true, description: 'Why the channel is disabled.' }),
+      }),
+    });
 
-  const CountType = builder.objectRef<{ channel: Channel; status: string; count: number }>('NotificationCount').implement({
-    fields: (t) => ({
-      channel: t.field({ type: ChannelEnum, resolve: (c) => c.channel }),
-      status: t.field({ type: StatusEnum, resolve: (c) => c.status.toUpperCase() as 'QUEUED' }),
-      count: t.exposeInt('count'),
-    }),
-  });
+  const CountType = builder
+    .objectRef<{ channel: Channel; status: string; count: number }>('NotificationCount')
+    .implement({
+      fields: (t) => ({
+        channel: t.field({ type: ChannelEnum, resolve: (c) => c.channel }),
+        status: t.field({ type: StatusEnum, resolve: (c) => c.status.toUpperCase() as 'QUEUED' }),
+        count: t.exposeInt('count'),
+      }),
+    });
 
   const PreferenceType = builder.objectRef<PreferenceRow>('NotificationPreference').implement({
     fields: (t) => ({
       channel: t.field({ type: ChannelEnum, resolve: (p) => p.channel }),
       category: t.exposeString('category', { description: '"*" applies to categories without their own row.' }),
       enabled: t.exposeBoolean('enabled'),
-      digest: t.exposeBoolean('digest', { description: 'Gathered into one message every NOTIFICATIONS_BATCH_INTERVAL instead of sent one by one.' }),
+      digest: t.exposeBoolean('digest', {
+        description: 'Gathered into one message every NOTIFICATIONS_BATCH_INTERVAL instead of sent one by one.',
+      }),
     }),
   });
-  const QuietHoursType = builder.objectRef<{ starts: string; ends: string; time_zone: string }>('QuietHours').implement({
-    fields: (t) => ({
-      start: t.exposeString('starts', { description: 'HH:MM, local time' }),
-      end: t.exposeString('ends', { description: 'HH:MM, local time (may be earlier than start: the window wraps midnight)' }),
-      timeZone: t.exposeString('time_zone', { description: 'IANA time zone' }),
-    }),
-  });
-  const PreferencesType = builder.objectRef<Awaited<ReturnType<NotificationsService['preferences']>>>('NotificationPreferences').implement({
-    fields: (t) => ({
-      preferences: t.field({ type: [PreferenceType], resolve: (p) => p.preferences }),
-      quietHours: t.field({ type: QuietHoursType, nullable: true, description: 'Email, push and SMS wait until the window ends; in-app is not held.', resolve: (p) => p.quietHours }),
-    }),
-  });
+  const QuietHoursType = builder
+    .objectRef<{ starts: string; ends: string; time_zone: string }>('QuietHours')
+    .implement({
+      fields: (t) => ({
+        start: t.exposeString('starts', { description: 'HH:MM, local time' }),
+        end: t.exposeString('ends', {
+          description: 'HH:MM, local time (may be earlier than start: the window wraps midnight)',
+        }),
+        timeZone: t.exposeString('time_zone', { description: 'IANA time zone' }),
+      }),
+    });
+  const PreferencesType = builder
+    .objectRef<Awaited<ReturnType<NotificationsService['preferences']>>>('NotificationPreferences')
+    .implement({
+      fields: (t) => ({
+        preferences: t.field({ type: [PreferenceType], resolve: (p) => p.preferences }),
+        quietHours: t.field({
+          type: QuietHoursType,
+          nullable: true,
+          description: 'Email, push and SMS wait until the window ends; in-app is not held.',
+          resolve: (p) => p.quietHours,
+        }),
+      }),
+    });
   const PreferenceInput = builder.inputType('NotificationPreferenceInput', {
     fields: (t) => ({
       channel: t.field({ type: ChannelEnum, required: true }),
@@ -207,20 +242,24 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
     }),
   });
 
-  const PushSubscriptionType = builder.objectRef<{ id: string; endpoint: string; created_at: Date }>('PushSubscription').implement({
-    fields: (t) => ({
-      id: t.exposeID('id'),
-      endpoint: t.exposeString('endpoint'),
-      createdAt: t.field({ type: 'DateTime', resolve: (s) => s.created_at }),
-    }),
-  });
-  const RecipientType = builder.objectRef<{ user_id: string; email: string | null; phone: string | null }>('NotificationRecipient').implement({
-    fields: (t) => ({
-      userId: t.exposeString('user_id'),
-      email: t.exposeString('email', { nullable: true }),
-      phone: t.exposeString('phone', { nullable: true }),
-    }),
-  });
+  const PushSubscriptionType = builder
+    .objectRef<{ id: string; endpoint: string; created_at: Date }>('PushSubscription')
+    .implement({
+      fields: (t) => ({
+        id: t.exposeID('id'),
+        endpoint: t.exposeString('endpoint'),
+        createdAt: t.field({ type: 'DateTime', resolve: (s) => s.created_at }),
+      }),
+    });
+  const RecipientType = builder
+    .objectRef<{ user_id: string; email: string | null; phone: string | null }>('NotificationRecipient')
+    .implement({
+      fields: (t) => ({
+        userId: t.exposeString('user_id'),
+        email: t.exposeString('email', { nullable: true }),
+        phone: t.exposeString('phone', { nullable: true }),
+      }),
+    });
 
   builder.queryFields((t) => ({
     notifications: t.connection({
@@ -230,8 +269,19 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       args: { unreadOnly: t.arg.boolean({ defaultValue: false }) },
       resolve: (_root, args, context) => {
         const userId = signedInUser(context.session);
-        return forwardConnection('notifications', args, async (after, limit) =>
-          (await runtime.db.query<NotificationRow & KeysetRow>(notificationsSql('inbox'), [userId, limit, after?.at ?? null, after?.id ?? null, args.unreadOnly ?? false])).rows,
+        return forwardConnection(
+          'notifications',
+          args,
+          async (after, limit) =>
+            (
+              await runtime.db.query<NotificationRow & KeysetRow>(notificationsSql('inbox'), [
+                userId,
+                limit,
+                after?.at ?? null,
+                after?.id ?? null,
+                args.unreadOnly ?? false,
+              ])
+            ).rows,
         );
       },
     }),
@@ -274,7 +324,8 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
   builder.mutationFields((t) => ({
     sendNotification: t.field({
       type: ReceiptType,
-      description: 'Enqueues a template for one user on the given channels (default: every enabled channel the template has a variant for). Returns once enqueued.',
+      description:
+        'Enqueues a template for one user on the given channels (default: every enabled channel the template has a variant for). Returns once enqueued.',
       authScopes: { admin: true },
       args: {
         userId: t.arg.id({ required: true }),
@@ -282,14 +333,24 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
         data: t.arg({ type: 'JSON' }),
         channels: t.arg({ type: [ChannelEnum] }),
         category: t.arg.string(),
-        idempotencyKey: t.arg.string({ description: 'At most one notification per channel for a key, however often it is sent.' }),
+        idempotencyKey: t.arg.string({
+          description: 'At most one notification per channel for a key, however often it is sent.',
+        }),
         locale: t.arg.string({ description: 'Template locale (falls back to en).' }),
       },
       resolve: (_root, args, context) =>
-        asInput(() => service().enqueue({
-          userIds: [String(args.userId)], template: args.template, data: dataOf(args.data), channels: args.channels ?? null,
-          category: args.category ?? null, idempotencyKey: args.idempotencyKey ?? null, locale: args.locale ?? null, requestedBy: context.session.userId ?? null,
-        })),
+        asInput(() =>
+          service().enqueue({
+            userIds: [String(args.userId)],
+            template: args.template,
+            data: dataOf(args.data),
+            channels: args.channels ?? null,
+            category: args.category ?? null,
+            idempotencyKey: args.idempotencyKey ?? null,
+            locale: args.locale ?? null,
+            requestedBy: context.session.userId ?? null,
+          }),
+        ),
     }),
     sendBulkNotifications: t.field({
       type: BulkReceiptType,
@@ -304,10 +365,20 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
         locale: t.arg.string(),
       },
       resolve: async (_root, args, context) => {
-        const sent = await asInput(() => service().enqueue({
-          userIds: args.userIds.map(String), template: args.template, data: dataOf(args.data), channels: args.channels ?? null,
-          category: args.category ?? null, locale: args.locale ?? null, requestedBy: context.session.userId ?? null,
-        }, { kind: 'bulk' }));
+        const sent = await asInput(() =>
+          service().enqueue(
+            {
+              userIds: args.userIds.map(String),
+              template: args.template,
+              data: dataOf(args.data),
+              channels: args.channels ?? null,
+              category: args.category ?? null,
+              locale: args.locale ?? null,
+              requestedBy: context.session.userId ?? null,
+            },
+            { kind: 'bulk' },
+          ),
+        );
         return { batchId: sent.batchId!, notifications: sent.ids.length };
       },
     }),
@@ -329,8 +400,18 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       args: { preferences: t.arg({ type: [PreferenceInput] }), quietHours: t.arg({ type: QuietHoursInput }) },
       resolve: async (_root, args, context) => {
         const userId = signedInUser(context.session);
-        const rows = (args.preferences ?? []).map((p) => ({ channel: p.channel, category: p.category ?? '*', enabled: p.enabled, digest: p.digest ?? false }));
-        const quiet = args.quietHours === undefined ? undefined : args.quietHours === null ? null : { starts: args.quietHours.start, ends: args.quietHours.end, time_zone: args.quietHours.timeZone };
+        const rows = (args.preferences ?? []).map((p) => ({
+          channel: p.channel,
+          category: p.category ?? '*',
+          enabled: p.enabled,
+          digest: p.digest ?? false,
+        }));
+        const quiet =
+          args.quietHours === undefined
+            ? undefined
+            : args.quietHours === null
+              ? null
+              : { starts: args.quietHours.start, ends: args.quietHours.end, time_zone: args.quietHours.timeZone };
         await asInput(() => service().updatePreferences(userId, rows, quiet));
         return service().preferences(userId);
       },
@@ -339,8 +420,13 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
       type: PushSubscriptionType,
       description: "Stores a browser's PushSubscription (endpoint and keys) for the caller.",
       authScopes: { loggedIn: true },
-      args: { endpoint: t.arg.string({ required: true }), p256dh: t.arg.string({ required: true }), auth: t.arg.string({ required: true }) },
-      resolve: (_root, args, context) => asInput(() => service().registerPush(signedInUser(context.session), args.endpoint, args.p256dh, args.auth)),
+      args: {
+        endpoint: t.arg.string({ required: true }),
+        p256dh: t.arg.string({ required: true }),
+        auth: t.arg.string({ required: true }),
+      },
+      resolve: (_root, args, context) =>
+        asInput(() => service().registerPush(signedInUser(context.session), args.endpoint, args.p256dh, args.auth)),
     }),
     unregisterPushSubscription: t.boolean({
       authScopes: { loggedIn: true },
@@ -349,24 +435,28 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
     }),
     setNotificationRecipient: t.field({
       type: RecipientType,
-      description: 'Sets where a user gets email and SMS, in the plugin\'s recipient directory (notifications.recipients).',
+      description:
+        "Sets where a user gets email and SMS, in the plugin's recipient directory (notifications.recipients).",
       authScopes: { admin: true },
       args: { userId: t.arg.id({ required: true }), email: t.arg.string(), phone: t.arg.string() },
-      resolve: (_root, args) => asInput(() => service().setRecipient(String(args.userId), args.email ?? null, args.phone ?? null)),
+      resolve: (_root, args) =>
+        asInput(() => service().setRecipient(String(args.userId), args.email ?? null, args.phone ?? null)),
     }),
     createNotificationTemplate: t.field({
       type: TemplateType,
       description: 'A new template variant (version 1). Its Liquid is checked now.',
       authScopes: { admin: true },
       args: { input: t.arg({ type: TemplateInput, required: true }) },
-      resolve: (_root, { input }, context) => asInput(() => service().saveTemplate(templateInput(input), 'create', context.session.userId ?? null)),
+      resolve: (_root, { input }, context) =>
+        asInput(() => service().saveTemplate(templateInput(input), 'create', context.session.userId ?? null)),
     }),
     updateNotificationTemplate: t.field({
       type: TemplateType,
       description: 'A new version of a template variant; sends use the newest.',
       authScopes: { admin: true },
       args: { input: t.arg({ type: TemplateInput, required: true }) },
-      resolve: (_root, { input }, context) => asInput(() => service().saveTemplate(templateInput(input), 'update', context.session.userId ?? null)),
+      resolve: (_root, { input }, context) =>
+        asInput(() => service().saveTemplate(templateInput(input), 'update', context.session.userId ?? null)),
     }),
     deleteNotificationTemplate: t.int({
       description: 'Deletes every version of every variant of a template; returns how many rows went.',
@@ -387,7 +477,14 @@ export function addNotificationsSchema(builder: Builder, runtime: PluginRuntime<
   }));
 }
 
-function templateInput(input: { name: string; channel?: string | null; locale?: string | null; subject?: string | null; body: string; html?: string | null }) {
+function templateInput(input: {
+  name: string;
+  channel?: string | null;
+  locale?: string | null;
+  subject?: string | null;
+  body: string;
+  html?: string | null;
+}) {
   return {
     name: input.name,
     channel: (input.channel ?? 'ANY') as Channel | 'ANY',

@@ -38,7 +38,10 @@ export class NotificationInputError extends Error {
 
 /** A template error as the caller sees it: a limit has its own code. */
 function inputError(error: TemplateError): NotificationInputError {
-  return new NotificationInputError(error.message, error instanceof TemplateLimitError ? NotificationErrorCode.TEMPLATE_LIMIT : ErrorCode.BAD_USER_INPUT);
+  return new NotificationInputError(
+    error.message,
+    error instanceof TemplateLimitError ? NotificationErrorCode.TEMPLATE_LIMIT : ErrorCode.BAD_USER_INPUT,
+  );
 }
 
 export const MAX_BULK_RECIPIENTS = 100_000;
@@ -139,7 +142,9 @@ export class NotificationsService {
     };
     return CHANNELS.map((channel) => {
       const names = channel === 'IN_APP' ? ['in-app'] : providers[channel].map((p) => p.name);
-      const reason = reasons[channel] ?? (names.length === 0 ? `every ${channel} provider is disabled in notifications.providers` : null);
+      const reason =
+        reasons[channel] ??
+        (names.length === 0 ? `every ${channel} provider is disabled in notifications.providers` : null);
       return { channel, enabled: reason === null, providers: names, reason };
     });
   }
@@ -149,18 +154,38 @@ export class NotificationsService {
    * the same for every recipient), inserts the rows in one statement and adds one job per row.
    * Returns after enqueueing. A missing variable or template fails here, before anything is stored.
    */
-  async enqueue(request: SendRequest, batch?: { kind: 'bulk' }, { addJobs = true } = {}): Promise<{ ids: string[]; duplicate: boolean; batchId: string | null }> {
+  async enqueue(
+    request: SendRequest,
+    batch?: { kind: 'bulk' },
+    { addJobs = true } = {},
+  ): Promise<{ ids: string[]; duplicate: boolean; batchId: string | null }> {
     const userIds = [...new Set(request.userIds)];
     if (userIds.length === 0) throw new NotificationInputError('userIds is empty');
-    if (userIds.length > MAX_BULK_RECIPIENTS) throw new NotificationInputError(`At most ${MAX_BULK_RECIPIENTS} recipients per call (got ${userIds.length})`);
-    if (userIds.some((id) => id.length === 0 || id.length > 200)) throw new NotificationInputError('Every user id must be 1–200 characters');
+    if (userIds.length > MAX_BULK_RECIPIENTS)
+      throw new NotificationInputError(`At most ${MAX_BULK_RECIPIENTS} recipients per call (got ${userIds.length})`);
+    if (userIds.some((id) => id.length === 0 || id.length > 200))
+      throw new NotificationInputError('Every user id must be 1–200 characters');
     const category = request.category ?? 'general';
-    if (!CATEGORY.test(category)) throw new NotificationInputError(`category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`);
-    const rendered = await this.renderFor(request.template, request.data, request.channels ?? null, request.locale ?? 'en');
+    if (!CATEGORY.test(category))
+      throw new NotificationInputError(
+        `category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`,
+      );
+    const rendered = await this.renderFor(
+      request.template,
+      request.data,
+      request.channels ?? null,
+      request.locale ?? 'en',
+    );
 
     let batchId: string | null = null;
     if (batch) {
-      const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('batch-insert'), [batch.kind, request.template, category, userIds.length * rendered.length, request.requestedBy ?? null]);
+      const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('batch-insert'), [
+        batch.kind,
+        request.template,
+        category,
+        userIds.length * rendered.length,
+        request.requestedBy ?? null,
+      ]);
       batchId = rows[0]!.id;
     }
     const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('notifications-insert'), [
@@ -180,7 +205,9 @@ export class NotificationsService {
     const ids = rows.map((row) => row.id);
     if (addJobs) await this.addDeliveries(ids, request.requestedBy ?? undefined);
     if (request.idempotencyKey && ids.length < rendered.length) {
-      const existing = await this.runtime.db.query<{ id: string }>(this.sql('notifications-by-key'), [request.idempotencyKey]);
+      const existing = await this.runtime.db.query<{ id: string }>(this.sql('notifications-by-key'), [
+        request.idempotencyKey,
+      ]);
       return { ids: existing.rows.map((row) => row.id), duplicate: ids.length === 0, batchId };
     }
     return { ids, duplicate: false, batchId };
@@ -201,26 +228,37 @@ export class NotificationsService {
       const batch = ids.slice(start, start + DELIVERY_BATCH);
       jobs.push({ name: 'deliver-batch', data: { ids: batch }, options: { jobId: `batch:${batch[0]}`, ...options } });
     }
-    for (let start = 0; start < jobs.length; start += JOB_CHUNK) await this.runtime.queue.addBulk(QUEUE, jobs.slice(start, start + JOB_CHUNK));
+    for (let start = 0; start < jobs.length; start += JOB_CHUNK)
+      await this.runtime.queue.addBulk(QUEUE, jobs.slice(start, start + JOB_CHUNK));
   }
 
   /** Each requested (or, by default, each available) channel's variant, rendered with the data. */
-  private async renderFor(name: string, data: Record<string, unknown>, channels: Channel[] | null, locale: string): Promise<(Rendered & { channel: Channel; version: number })[]> {
+  private async renderFor(
+    name: string,
+    data: Record<string, unknown>,
+    channels: Channel[] | null,
+    locale: string,
+  ): Promise<(Rendered & { channel: Channel; version: number })[]> {
     const { rows: variants } = await this.runtime.db.query<TemplateRow>(this.sql('templates-newest'), [name, locale]);
     if (variants.length === 0) throw new NotificationInputError(`No template named ${JSON.stringify(name)}`);
     const status = new Map(this.channelStatus().map((s) => [s.channel, s]));
-    const variantFor = (channel: Channel) => variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY');
+    const variantFor = (channel: Channel) =>
+      variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY');
     let wanted: Channel[];
     if (channels && channels.length > 0) {
       wanted = [...new Set(channels)];
       for (const channel of wanted) {
         const state = status.get(channel)!;
         if (!state.enabled) throw new NotificationInputError(`${channel} is disabled: ${state.reason}`);
-        if (!variantFor(channel)) throw new NotificationInputError(`Template ${JSON.stringify(name)} has no ${channel} variant (and no ANY variant)`);
+        if (!variantFor(channel))
+          throw new NotificationInputError(
+            `Template ${JSON.stringify(name)} has no ${channel} variant (and no ANY variant)`,
+          );
       }
     } else {
       wanted = CHANNELS.filter((channel) => status.get(channel)!.enabled && variantFor(channel));
-      if (wanted.length === 0) throw new NotificationInputError(`Template ${JSON.stringify(name)} has no variant for an enabled channel`);
+      if (wanted.length === 0)
+        throw new NotificationInputError(`Template ${JSON.stringify(name)} has no variant for an enabled channel`);
     }
     // One after another: each render holds the event loop for at most its own time limit.
     const rendered: (Rendered & { channel: Channel; version: number })[] = [];
@@ -237,17 +275,33 @@ export class NotificationsService {
   }
 
   /** The jobs plugin's send-email: a rendered (or plain) email to an address, delivered in this job. */
-  async emailAddress(key: string, payload: { to: string; subject?: string; template?: string; data?: unknown; text?: string; html?: string }, job: { attempt: number; maxAttempts: number }) {
+  async emailAddress(
+    key: string,
+    payload: { to: string; subject?: string; template?: string; data?: unknown; text?: string; html?: string },
+    job: { attempt: number; maxAttempts: number },
+  ) {
     let content: Rendered & { version: number | null };
     if (payload.template) {
       const data = (payload.data ?? {}) as Record<string, unknown>;
       const [variant] = await this.renderFor(payload.template, data, ['EMAIL'], 'en');
       content = { ...variant!, subject: payload.subject ?? variant!.subject };
     } else {
-      content = { subject: payload.subject ?? null, body: payload.text ?? '', html: payload.html ?? null, version: null };
+      content = {
+        subject: payload.subject ?? null,
+        body: payload.text ?? '',
+        html: payload.html ?? null,
+        version: null,
+      };
     }
     const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('notification-to-address'), [
-      key, payload.to, payload.template ?? null, content.version, content.subject, content.body, content.html, payload.data ?? null,
+      key,
+      payload.to,
+      payload.template ?? null,
+      content.version,
+      content.subject,
+      content.body,
+      content.html,
+      payload.data ?? null,
     ]);
     return this.deliverer().deliver(rows[0]!.id, job);
   }
@@ -258,8 +312,10 @@ export class NotificationsService {
 
   /** A new template variant (`create`), or a new version of an existing one. */
   async saveTemplate(input: TemplateInput, mode: 'create' | 'update', by: string | null): Promise<StoredTemplate> {
-    if (!/^[a-z0-9][a-z0-9_.-]{0,99}$/.test(input.name)) throw new NotificationInputError('Template names are lower-case letters, digits and _ . - (at most 100)');
-    if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(input.locale)) throw new NotificationInputError(`locale ${JSON.stringify(input.locale)} is not like "en" or "en-GB"`);
+    if (!/^[a-z0-9][a-z0-9_.-]{0,99}$/.test(input.name))
+      throw new NotificationInputError('Template names are lower-case letters, digits and _ . - (at most 100)');
+    if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(input.locale))
+      throw new NotificationInputError(`locale ${JSON.stringify(input.locale)} is not like "en" or "en-GB"`);
     if (input.body.trim() === '') throw new NotificationInputError('A template needs a body');
     try {
       this.engine.checkSyntax(input);
@@ -267,11 +323,22 @@ export class NotificationsService {
       if (error instanceof TemplateError) throw inputError(error);
       throw error;
     }
-    const { rows } = await this.runtime.db.query<StoredTemplate>(this.sql('template-insert'), [input.name, input.channel, input.locale, input.subject, input.body, input.html, mode === 'create', by]);
+    const { rows } = await this.runtime.db.query<StoredTemplate>(this.sql('template-insert'), [
+      input.name,
+      input.channel,
+      input.locale,
+      input.subject,
+      input.body,
+      input.html,
+      mode === 'create',
+      by,
+    ]);
     if (rows.length === 0) {
-      throw new NotificationInputError(mode === 'create'
-        ? `Template ${input.name} (${input.channel}, ${input.locale}) exists; update it instead`
-        : `No template ${input.name} (${input.channel}, ${input.locale}) to update; create it first`);
+      throw new NotificationInputError(
+        mode === 'create'
+          ? `Template ${input.name} (${input.channel}, ${input.locale}) exists; update it instead`
+          : `No template ${input.name} (${input.channel}, ${input.locale}) to update; create it first`,
+      );
     }
     return rows[0]!;
   }
@@ -285,7 +352,9 @@ export class NotificationsService {
   }
 
   async stats(since: Date): Promise<{ channel: Channel; status: Status; count: number }[]> {
-    return (await this.runtime.db.query<{ channel: Channel; status: Status; count: number }>(this.sql('stats'), [since])).rows;
+    return (
+      await this.runtime.db.query<{ channel: Channel; status: Status; count: number }>(this.sql('stats'), [since])
+    ).rows;
   }
 
   async markRead(userId: string, ids: string[] | null): Promise<number> {
@@ -300,19 +369,42 @@ export class NotificationsService {
     return { preferences: preferences.rows, quietHours: quiet.rows[0] ?? null };
   }
 
-  async updatePreferences(userId: string, preferences: PreferenceRow[], quietHours: QuietHours | null | undefined): Promise<void> {
+  async updatePreferences(
+    userId: string,
+    preferences: PreferenceRow[],
+    quietHours: QuietHours | null | undefined,
+  ): Promise<void> {
     for (const p of preferences) {
-      if (p.category !== '*' && !CATEGORY.test(p.category)) throw new NotificationInputError(`category ${JSON.stringify(p.category)} must be "*" or letters, digits and _ . : -`);
+      if (p.category !== '*' && !CATEGORY.test(p.category))
+        throw new NotificationInputError(
+          `category ${JSON.stringify(p.category)} must be "*" or letters, digits and _ . : -`,
+        );
     }
     if (quietHours) {
-      if (!CLOCK.test(quietHours.starts) || !CLOCK.test(quietHours.ends)) throw new NotificationInputError('Quiet hours are "HH:MM" (24-hour), e.g. "22:00" to "07:00"');
-      if (!isTimeZone(quietHours.time_zone)) throw new NotificationInputError(`${JSON.stringify(quietHours.time_zone)} is not an IANA time zone (e.g. "Europe/Paris")`);
+      if (!CLOCK.test(quietHours.starts) || !CLOCK.test(quietHours.ends))
+        throw new NotificationInputError('Quiet hours are "HH:MM" (24-hour), e.g. "22:00" to "07:00"');
+      if (!isTimeZone(quietHours.time_zone))
+        throw new NotificationInputError(
+          `${JSON.stringify(quietHours.time_zone)} is not an IANA time zone (e.g. "Europe/Paris")`,
+        );
     }
     await inTransaction(this.runtime.db, async (client) => {
       if (preferences.length > 0) {
-        await client.query(this.sql('preferences-upsert'), [userId, preferences.map((p) => p.channel), preferences.map((p) => p.category), preferences.map((p) => p.enabled), preferences.map((p) => p.digest)]);
+        await client.query(this.sql('preferences-upsert'), [
+          userId,
+          preferences.map((p) => p.channel),
+          preferences.map((p) => p.category),
+          preferences.map((p) => p.enabled),
+          preferences.map((p) => p.digest),
+        ]);
       }
-      if (quietHours) await client.query(this.sql('quiet-hours-upsert'), [userId, quietHours.starts, quietHours.ends, quietHours.time_zone]);
+      if (quietHours)
+        await client.query(this.sql('quiet-hours-upsert'), [
+          userId,
+          quietHours.starts,
+          quietHours.ends,
+          quietHours.time_zone,
+        ]);
       else if (quietHours === null) await client.query(this.sql('quiet-hours-clear'), [userId]);
     });
   }
@@ -321,24 +413,48 @@ export class NotificationsService {
    * Stores a subscription whose endpoint is on an allowed push service (resolved and checked
    * now, and again at each send), up to NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS per user.
    */
-  async registerPush(userId: string, endpoint: string, p256dh: string, auth: string): Promise<{ id: string; endpoint: string; created_at: Date }> {
-    if (!/^[A-Za-z0-9_-]{80,100}={0,2}$/.test(p256dh)) throw new NotificationInputError('p256dh is not a base64url P-256 public key');
-    if (!/^[A-Za-z0-9_-]{16,24}={0,2}$/.test(auth)) throw new NotificationInputError('auth is not a base64url 16-byte secret');
-    if (endpoint.length > 2048) throw new NotificationInputError('endpoint is longer than 2048 characters', NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
+  async registerPush(
+    userId: string,
+    endpoint: string,
+    p256dh: string,
+    auth: string,
+  ): Promise<{ id: string; endpoint: string; created_at: Date }> {
+    if (!/^[A-Za-z0-9_-]{80,100}={0,2}$/.test(p256dh))
+      throw new NotificationInputError('p256dh is not a base64url P-256 public key');
+    if (!/^[A-Za-z0-9_-]{16,24}={0,2}$/.test(auth))
+      throw new NotificationInputError('auth is not a base64url 16-byte secret');
+    if (endpoint.length > 2048)
+      throw new NotificationInputError(
+        'endpoint is longer than 2048 characters',
+        NotificationErrorCode.PUSH_ENDPOINT_REFUSED,
+      );
     let checked: string;
     try {
       checked = await checkPushEndpoint(endpoint, this.runtime.config.pushEndpoints.allowed);
     } catch (error) {
-      if (error instanceof PushEndpointError) throw new NotificationInputError(error.message, NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
+      if (error instanceof PushEndpointError)
+        throw new NotificationInputError(error.message, NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
       throw error;
     }
     const { maxPerUser } = this.runtime.config.pushEndpoints;
     const stored = await inTransaction(this.runtime.db, async (client) => {
       // One registration of a user at a time, so two at once cannot both take the last place.
       await client.query(this.sql('push-subscription-lock'), [userId]);
-      return (await client.query<{ id: string; endpoint: string; created_at: Date }>(this.sql('push-subscription-upsert'), [userId, checked, p256dh, auth, maxPerUser])).rows[0];
+      return (
+        await client.query<{ id: string; endpoint: string; created_at: Date }>(this.sql('push-subscription-upsert'), [
+          userId,
+          checked,
+          p256dh,
+          auth,
+          maxPerUser,
+        ])
+      ).rows[0];
     });
-    if (!stored) throw new NotificationInputError(`A user has at most ${maxPerUser} push subscriptions (NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS); unregister one first`, NotificationErrorCode.PUSH_SUBSCRIPTION_LIMIT);
+    if (!stored)
+      throw new NotificationInputError(
+        `A user has at most ${maxPerUser} push subscriptions (NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS); unregister one first`,
+        NotificationErrorCode.PUSH_SUBSCRIPTION_LIMIT,
+      );
     return stored;
   }
 
@@ -348,13 +464,26 @@ export class NotificationsService {
     return ((await this.runtime.db.query(this.sql('push-subscription-delete'), [userId, forms])).rowCount ?? 0) > 0;
   }
 
-  async setRecipient(userId: string, email: string | null, phone: string | null): Promise<{ user_id: string; email: string | null; phone: string | null }> {
+  async setRecipient(
+    userId: string,
+    email: string | null,
+    phone: string | null,
+  ): Promise<{ user_id: string; email: string | null; phone: string | null }> {
     if (this.runtime.config.recipientsTable !== 'notifications.recipients') {
-      throw new NotificationInputError(`Recipients come from ${this.runtime.config.recipientsTable} (NOTIFICATIONS_RECIPIENTS_TABLE); change them there`);
+      throw new NotificationInputError(
+        `Recipients come from ${this.runtime.config.recipientsTable} (NOTIFICATIONS_RECIPIENTS_TABLE); change them there`,
+      );
     }
-    if (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email)) throw new NotificationInputError(`${JSON.stringify(email)} is not an email address`);
-    if (phone !== null && !/^\+[1-9]\d{6,14}$/.test(phone)) throw new NotificationInputError(`${JSON.stringify(phone)} is not an E.164 number (+15551234567)`);
-    return (await this.runtime.db.query<{ user_id: string; email: string | null; phone: string | null }>(this.sql('recipient-upsert'), [userId, email, phone])).rows[0]!;
+    if (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email))
+      throw new NotificationInputError(`${JSON.stringify(email)} is not an email address`);
+    if (phone !== null && !/^\+[1-9]\d{6,14}$/.test(phone))
+      throw new NotificationInputError(`${JSON.stringify(phone)} is not an E.164 number (+15551234567)`);
+    return (
+      await this.runtime.db.query<{ user_id: string; email: string | null; phone: string | null }>(
+        this.sql('recipient-upsert'),
+        [userId, email, phone],
+      )
+    ).rows[0]!;
   }
 
   /**
@@ -364,29 +493,57 @@ export class NotificationsService {
    */
   async sendDigests(before = new Date()): Promise<number> {
     const ids = await inTransaction(this.runtime.db, async (client) => {
-      const { rows: groups } = await client.query<{ user_id: string; channel: Channel; category: string; items: { id: string; subject: string | null; body: string; createdAt: string }[] }>(this.sql('digest-gather'), [before]);
+      const { rows: groups } = await client.query<{
+        user_id: string;
+        channel: Channel;
+        category: string;
+        items: { id: string; subject: string | null; body: string; createdAt: string }[];
+      }>(this.sql('digest-gather'), [before]);
       if (groups.length > 0) {
         const { rows: variants } = await client.query<TemplateRow>(this.sql('templates-newest'), ['digest', 'en']);
-        const variantFor = (channel: Channel) => variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY') ?? DIGEST_TEMPLATE;
+        const variantFor = (channel: Channel) =>
+          variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY') ?? DIGEST_TEMPLATE;
         // One render at a time (each bounded); a digest that cannot render fails its items, not the run.
         const made: { group: (typeof groups)[number]; message: Rendered }[] = [];
         const failed: { id: string; reason: string }[] = [];
         for (const group of groups) {
           try {
-            made.push({ group, message: await this.engine.render(variantFor(group.channel), { category: group.category, count: group.items.length, items: group.items }) });
+            made.push({
+              group,
+              message: await this.engine.render(variantFor(group.channel), {
+                category: group.category,
+                count: group.items.length,
+                items: group.items,
+              }),
+            });
           } catch (error) {
             if (!(error instanceof TemplateError)) throw error;
             failed.push(...group.items.map((item) => ({ id: item.id, reason: `digest not sent: ${error.message}` })));
           }
         }
-        if (failed.length > 0) await client.query(this.sql('digest-items-failed'), [failed.map((f) => f.id), failed.map((f) => f.reason)]);
+        if (failed.length > 0)
+          await client.query(this.sql('digest-items-failed'), [failed.map((f) => f.id), failed.map((f) => f.reason)]);
         if (made.length === 0) return [];
-        const { rows: [batch] } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, made.length, null]);
-        const { rows: digests } = await client.query<{ id: string; user_id: string; channel: string; category: string }>(this.sql('digest-insert'), [
-          batch!.id, made.map((m) => m.group.user_id), made.map((m) => m.group.channel), made.map((m) => m.group.category), made.map((m) => m.message.subject), made.map((m) => m.message.body),
+        const {
+          rows: [batch],
+        } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, made.length, null]);
+        const { rows: digests } = await client.query<{
+          id: string;
+          user_id: string;
+          channel: string;
+          category: string;
+        }>(this.sql('digest-insert'), [
+          batch!.id,
+          made.map((m) => m.group.user_id),
+          made.map((m) => m.group.channel),
+          made.map((m) => m.group.category),
+          made.map((m) => m.message.subject),
+          made.map((m) => m.message.body),
         ]);
         const digestOf = new Map(digests.map((d) => [`${d.user_id}\n${d.channel}\n${d.category}`, d.id]));
-        const items = made.flatMap(({ group: g }) => g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const));
+        const items = made.flatMap(({ group: g }) =>
+          g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const),
+        );
         await client.query(this.sql('digest-items-done'), [items.map(([id]) => id), items.map(([, digest]) => digest)]);
         return digests.map((d) => d.id);
       }
@@ -400,6 +557,11 @@ export class NotificationsService {
   async scheduleNextDigest(): Promise<void> {
     const intervalMs = this.runtime.config.batchIntervalSeconds * 1000;
     const next = (Math.floor(Date.now() / intervalMs) + 1) * intervalMs;
-    await this.runtime.queue.add(QUEUE, 'digest', { at: new Date(next).toISOString() }, { jobId: `digest@${next}`, delayMs: next - Date.now() });
+    await this.runtime.queue.add(
+      QUEUE,
+      'digest',
+      { at: new Date(next).toISOString() },
+      { jobId: `digest@${next}`, delayMs: next - Date.now() },
+    );
   }
 }

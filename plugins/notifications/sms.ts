@@ -40,13 +40,26 @@ export function twilioProvider(sms: NonNullable<NotificationsConfig['sms']>): Pr
     channel: 'SMS',
     async send(to, message) {
       try {
-        const sent = await client.messages.create({ to, body: message.subject ? `${message.subject}\n${message.body}` : message.body, ...sender });
+        const sent = await client.messages.create({
+          to,
+          body: message.subject ? `${message.subject}\n${message.body}` : message.body,
+          ...sender,
+        });
         return sent.sid;
       } catch (error) {
         const rest = error as TwilioRestError;
         // 4xx other than 401/403/429 are about this message (invalid or unsubscribed number, …).
-        if (rest.status !== undefined && rest.status >= 400 && rest.status < 500 && ![401, 403, 429].includes(rest.status)) {
-          throw new DeliveryError(`Twilio refused the message (${rest.code ?? rest.status}): ${rest.message}`, 'recipient', { cause: error });
+        if (
+          rest.status !== undefined &&
+          rest.status >= 400 &&
+          rest.status < 500 &&
+          ![401, 403, 429].includes(rest.status)
+        ) {
+          throw new DeliveryError(
+            `Twilio refused the message (${rest.code ?? rest.status}): ${rest.message}`,
+            'recipient',
+            { cause: error },
+          );
         }
         throw new DeliveryError(`Twilio: ${rest.message}`, 'provider', { cause: error });
       }

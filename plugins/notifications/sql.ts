@@ -7,6 +7,9 @@ const read = sqlFolder(new URL('./sql/', import.meta.url));
  * the manifest restricts to `schema.table` of lower-case identifiers, then quoted here.
  */
 export function notificationsSql(name: string, recipientsTable = 'notifications.recipients'): string {
-  const quoted = recipientsTable.split('.').map((part) => `"${part}"`).join('.');
+  const quoted = recipientsTable
+    .split('.')
+    .map((part) => `"${part}"`)
+    .join('.');
   return read(name).replaceAll('{{recipients}}', quoted);
 }

@@ -69,20 +69,34 @@ export class Templates {
 
   constructor(limits: TemplateLimits) {
     this.limits = limits;
-    const options = { strictVariables: true, strictFilters: true, ownPropertyOnly: true, fs: noFiles, relativeReference: false, parseLimit: limits.parseLength } as const;
+    const options = {
+      strictVariables: true,
+      strictFilters: true,
+      ownPropertyOnly: true,
+      fs: noFiles,
+      relativeReference: false,
+      parseLimit: limits.parseLength,
+    } as const;
     this.text = new Liquid(options);
     this.html = new Liquid({ ...options, outputEscape: 'escape' });
   }
 
   /** Checks a template's syntax (on create/update), so a broken one is never stored. */
   checkSyntax(template: Pick<TemplateRow, 'subject' | 'body' | 'html'> & { name: string }): void {
-    for (const [part, source] of [['subject', template.subject], ['body', template.body], ['html', template.html]] as const) {
+    for (const [part, source] of [
+      ['subject', template.subject],
+      ['body', template.body],
+      ['html', template.html],
+    ] as const) {
       if (source === null) continue;
       try {
         this.text.parse(source);
       } catch (error) {
         const message = (error as Error).message.split('\n')[0];
-        if (OVER_LIMIT.test(message!)) throw new TemplateLimitError(`Template "${template.name}" ${part} is longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT (${this.limits.parseLength} characters)`);
+        if (OVER_LIMIT.test(message!))
+          throw new TemplateLimitError(
+            `Template "${template.name}" ${part} is longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT (${this.limits.parseLength} characters)`,
+          );
         throw new TemplateError(`Template "${template.name}" ${part} is not valid Liquid: ${message}`);
       }
     }
@@ -94,11 +108,19 @@ export class Templates {
    */
   async render(template: TemplateRow, data: Record<string, unknown>): Promise<Rendered> {
     await yieldToIo();
-    const budget = new Context({}, this.text.options, { renderLimit: this.limits.renderMs, memoryLimit: this.limits.memory });
+    const budget = new Context({}, this.text.options, {
+      renderLimit: this.limits.renderMs,
+      memoryLimit: this.limits.memory,
+    });
     const part = (engine: Liquid, source: string | null, name: string): string | null => {
       if (source === null) return null;
       try {
-        const context = new Context(data, engine.options, { sync: true }, { renderLimit: budget.renderLimit, memoryLimit: budget.memoryLimit, liquid: engine });
+        const context = new Context(
+          data,
+          engine.options,
+          { sync: true },
+          { renderLimit: budget.renderLimit, memoryLimit: budget.memoryLimit, liquid: engine },
+        );
         const output = engine.renderSync(engine.parse(source), context) as string;
         budget.memoryLimit.use(output.length);
         return output;
@@ -114,15 +136,25 @@ export class Templates {
   private explain(error: unknown, template: TemplateRow, part: string): TemplateError {
     const message = error instanceof Error ? error.message : String(error);
     const missing = /^undefined variable: ([^,]+)/.exec(message);
-    if (missing) return new TemplateError(`Template "${template.name}" (${template.channel}) needs data for "${missing[1]}" in its ${part}`);
+    if (missing)
+      return new TemplateError(
+        `Template "${template.name}" (${template.channel}) needs data for "${missing[1]}" in its ${part}`,
+      );
     const limit = OVER_LIMIT.exec(message);
     if (limit) {
       const { renderMs, memory, parseLength } = this.limits;
-      const which = limit[1] === 'template render' ? `takes longer than NOTIFICATIONS_TEMPLATE_RENDER_LIMIT_MS (${renderMs} ms)`
-        : limit[1] === 'parse length' ? `is longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT (${parseLength} characters)`
-        : `allocates more than NOTIFICATIONS_TEMPLATE_MEMORY_LIMIT (${memory} characters, output included)`;
-      return new TemplateLimitError(`Template "${template.name}" (${template.channel}) ${part} ${which} with this data`);
+      const which =
+        limit[1] === 'template render'
+          ? `takes longer than NOTIFICATIONS_TEMPLATE_RENDER_LIMIT_MS (${renderMs} ms)`
+          : limit[1] === 'parse length'
+            ? `is longer than NOTIFICATIONS_TEMPLATE_PARSE_LIMIT (${parseLength} characters)`
+            : `allocates more than NOTIFICATIONS_TEMPLATE_MEMORY_LIMIT (${memory} characters, output included)`;
+      return new TemplateLimitError(
+        `Template "${template.name}" (${template.channel}) ${part} ${which} with this data`,
+      );
     }
-    return new TemplateError(`Template "${template.name}" (${template.channel}) ${part} cannot render: ${message.split('\n')[0]}`);
+    return new TemplateError(
+      `Template "${template.name}" (${template.channel}) ${part} cannot render: ${message.split('\n')[0]}`,
+    );
   }
 }

@@ -19,11 +19,17 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .command('status')
     .description('Connections per instance, rooms and online users')
     .action(async () => {
-      const { runtime: { db } } = await open();
+      const {
+        runtime: { db },
+      } = await open();
       const instances = (await db.query(realtimeSql('status-instances'))).rows;
       const totals = (await db.query(realtimeSql('status-totals'))).rows[0] as Record<string, number>;
-      console.log(instances.length > 0 ? table(instances) : 'No gateway instance is running (none has a recent heartbeat).');
-      console.log(`\nconnections ${totals['connections']}   online users ${totals['online']}   rooms ${totals['rooms']}   memberships ${totals['memberships']}`);
+      console.log(
+        instances.length > 0 ? table(instances) : 'No gateway instance is running (none has a recent heartbeat).',
+      );
+      console.log(
+        `\nconnections ${totals['connections']}   online users ${totals['online']}   rooms ${totals['rooms']}   memberships ${totals['memberships']}`,
+      );
     });
 
   command
@@ -33,7 +39,9 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .action(async (options: { limit: string }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
-      const { runtime: { db } } = await open();
+      const {
+        runtime: { db },
+      } = await open();
       const { rows } = await db.query(realtimeSql('rooms-list'), [limit]);
       console.log(rows.length > 0 ? table(rows) : 'No rooms yet.');
     });
@@ -44,8 +52,12 @@ export function addRealtimeCommands(command: Command, open: Open): void {
     .argument('<connectionId>', 'a connection id, as `status` or realtime.connections show it')
     .action(async (id: string) => {
       if (!isUuid(id)) throw new UsageError(`Not a connection id: ${id}`);
-      const { runtime: { db } } = await open();
-      const found = (await db.query(realtimeSql('connection-by-id'), [id])).rows[0] as { instance: string; user_id: string } | undefined;
+      const {
+        runtime: { db },
+      } = await open();
+      const found = (await db.query(realtimeSql('connection-by-id'), [id])).rows[0] as
+        | { instance: string; user_id: string }
+        | undefined;
       if (!found) throw new UsageError(`No open connection ${id}`);
       await db.query('SELECT pg_notify($1, $2)', [DISCONNECT_CHANNEL, id]);
       const deadline = Date.now() + DISCONNECT_WAIT_MS;
@@ -56,7 +68,9 @@ export function addRealtimeCommands(command: Command, open: Open): void {
         }
         await sleep(100);
       }
-      console.error(`Instance ${found.instance} did not close connection ${id} within ${DISCONNECT_WAIT_MS / 1000} s; is it running?`);
+      console.error(
+        `Instance ${found.instance} did not close connection ${id} within ${DISCONNECT_WAIT_MS / 1000} s; is it running?`,
+      );
       process.exitCode = 1;
     });
 }

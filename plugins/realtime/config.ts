@@ -16,13 +16,16 @@ export interface RealtimeConfig {
 
 export function readRealtimeConfig(values: ConfigValues): RealtimeConfig {
   const maxConnections = values.number('REALTIME_MAX_CONNECTIONS');
-  const maxAnonymousConnections = values.optionalNumber('REALTIME_MAX_ANONYMOUS_CONNECTIONS') ?? Math.floor(maxConnections / 10);
+  const maxAnonymousConnections =
+    values.optionalNumber('REALTIME_MAX_ANONYMOUS_CONNECTIONS') ?? Math.floor(maxConnections / 10);
   if (maxAnonymousConnections >= maxConnections) {
-    throw new ConfigError([{
-      variable: 'REALTIME_MAX_ANONYMOUS_CONNECTIONS',
-      owner: 'realtime',
-      message: `must be below REALTIME_MAX_CONNECTIONS (${maxConnections}), or anonymous sockets could take every place and lock signed-in users out`,
-    }]);
+    throw new ConfigError([
+      {
+        variable: 'REALTIME_MAX_ANONYMOUS_CONNECTIONS',
+        owner: 'realtime',
+        message: `must be below REALTIME_MAX_CONNECTIONS (${maxConnections}), or anonymous sockets could take every place and lock signed-in users out`,
+      },
+    ]);
   }
   return {
     maxConnections,

@@ -4,7 +4,15 @@ import type pg from 'pg';
 import { Batcher } from '../../gateway/batch.ts';
 import { realtimeSql } from './sql.ts';
 
-export type RealtimeEventType = 'connected' | 'disconnected' | 'room_created' | 'joined' | 'left' | 'invited' | 'presence_changed' | 'typing_started';
+export type RealtimeEventType =
+  | 'connected'
+  | 'disconnected'
+  | 'room_created'
+  | 'joined'
+  | 'left'
+  | 'invited'
+  | 'presence_changed'
+  | 'typing_started';
 
 interface LoggedEvent {
   type: RealtimeEventType;
@@ -28,9 +36,18 @@ export class EventLog {
     );
   }
 
-  record(type: RealtimeEventType, { roomId = null, userId = null, data = null }: { roomId?: string | null; userId?: string | null; data?: Record<string, unknown> | null } = {}): void {
+  record(
+    type: RealtimeEventType,
+    {
+      roomId = null,
+      userId = null,
+      data = null,
+    }: { roomId?: string | null; userId?: string | null; data?: Record<string, unknown> | null } = {},
+  ): void {
     // Analytics must not fail the action it records: a lost batch is logged, not thrown.
-    this.batcher.add({ type, room_id: roomId, user_id: userId, data, at: new Date().toISOString() }).catch((error: unknown) => this.log.warn({ err: error }, 'realtime events batch not written'));
+    this.batcher
+      .add({ type, room_id: roomId, user_id: userId, data, at: new Date().toISOString() })
+      .catch((error: unknown) => this.log.warn({ err: error }, 'realtime events batch not written'));
   }
 
   flush(): Promise<void> {

@@ -40,7 +40,10 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
 
   push(value: T): void {
     if (this.ended) return;
-    if (this.pushTo) return this.pushTo.deliver(value);
+    if (this.pushTo) {
+      this.pushTo.deliver(value);
+      return;
+    }
     const waiting = this.waiting;
     if (waiting) {
       this.waiting = undefined;

@@ -73,12 +73,17 @@ export class PresenceTracker {
     const { maxConnections, maxAnonymousConnections, maxConnectionsPerIp, maxConnectionsPerUser } = this.runtime.config;
     const { userId, via } = connection.session;
     const refuse = (reason: string): SocketRefusal => ({ code: TOO_MANY_CONNECTIONS, reason });
-    if (this.local.size >= maxConnections) return refuse(`Too many connections on this instance (REALTIME_MAX_CONNECTIONS=${maxConnections}); retry later`);
+    if (this.local.size >= maxConnections)
+      return refuse(`Too many connections on this instance (REALTIME_MAX_CONNECTIONS=${maxConnections}); retry later`);
     if (via === 'anonymous' && this.anonymous >= maxAnonymousConnections) {
-      return refuse(`Too many anonymous connections (REALTIME_MAX_ANONYMOUS_CONNECTIONS=${maxAnonymousConnections}); sign in or retry later`);
+      return refuse(
+        `Too many anonymous connections (REALTIME_MAX_ANONYMOUS_CONNECTIONS=${maxAnonymousConnections}); sign in or retry later`,
+      );
     }
-    if ((this.byIp.get(connection.ip) ?? 0) >= maxConnectionsPerIp) return refuse(`Too many connections from this address (REALTIME_MAX_CONNECTIONS_PER_IP=${maxConnectionsPerIp})`);
-    if (userId && (this.byUser.get(userId) ?? 0) >= maxConnectionsPerUser) return refuse(`Too many connections of this user (REALTIME_MAX_CONNECTIONS_PER_USER=${maxConnectionsPerUser})`);
+    if ((this.byIp.get(connection.ip) ?? 0) >= maxConnectionsPerIp)
+      return refuse(`Too many connections from this address (REALTIME_MAX_CONNECTIONS_PER_IP=${maxConnectionsPerIp})`);
+    if (userId && (this.byUser.get(userId) ?? 0) >= maxConnectionsPerUser)
+      return refuse(`Too many connections of this user (REALTIME_MAX_CONNECTIONS_PER_USER=${maxConnectionsPerUser})`);
     this.local.set(connection.id, connection);
     this.count(connection, 1);
     this.record('open', connection);
@@ -102,7 +107,9 @@ export class PresenceTracker {
   private record(kind: Change['kind'], connection: SocketConnection): void {
     const { userId } = connection.session;
     if (!userId) return;
-    this.changes.add({ kind, id: connection.id, userId }).catch((error: unknown) => this.runtime.log.error({ err: error, kind }, 'recording a connection change failed'));
+    this.changes
+      .add({ kind, id: connection.id, userId })
+      .catch((error: unknown) => this.runtime.log.error({ err: error, kind }, 'recording a connection change failed'));
     this.events.record(kind === 'open' ? 'connected' : 'disconnected', { userId, data: { connection: connection.id } });
   }
 
@@ -112,14 +119,23 @@ export class PresenceTracker {
     const opens = changes.filter((c) => c.kind === 'open');
     const closes = changes.filter((c) => c.kind === 'close');
     if (opens.length > 0) {
-      const { rows } = await db.query<PresenceRow>(realtimeSql('connections-open'), [this.instanceId, opens.map((c) => c.id), opens.map((c) => c.userId)]);
+      const { rows } = await db.query<PresenceRow>(realtimeSql('connections-open'), [
+        this.instanceId,
+        opens.map((c) => c.id),
+        opens.map((c) => c.userId),
+      ]);
       await this.publish(rows);
     }
-    if (closes.length > 0) await db.query(realtimeSql('connections-close'), [closes.map((c) => c.id), config.presenceGraceMs]);
+    if (closes.length > 0)
+      await db.query(realtimeSql('connections-close'), [closes.map((c) => c.id), config.presenceGraceMs]);
   }
 
   async setPresence(userId: string, status: PresenceStatus, customStatus: string | null): Promise<PresencePayload> {
-    const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('set-presence'), [userId, status, customStatus]);
+    const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('set-presence'), [
+      userId,
+      status,
+      customStatus,
+    ]);
     await this.publish(rows);
     this.events.record('presence_changed', { userId, data: { status, customStatus } });
     return toPresence(rows[0]!);
@@ -136,8 +152,12 @@ export class PresenceTracker {
   async publish(rows: PresenceRow[]): Promise<void> {
     if (rows.length === 0) return;
     const byUser = new Map(rows.map((row) => [row.user_id, toPresence(row)]));
-    const { rows: memberships } = await this.runtime.db.query<{ room_id: string; user_id: string }>(realtimeSql('rooms-of-users'), [[...byUser.keys()]]);
-    for (const { room_id, user_id } of memberships) this.runtime.pubsub.publish(PRESENCE, byUser.get(user_id)!, room_id);
+    const { rows: memberships } = await this.runtime.db.query<{ room_id: string; user_id: string }>(
+      realtimeSql('rooms-of-users'),
+      [[...byUser.keys()]],
+    );
+    for (const { room_id, user_id } of memberships)
+      this.runtime.pubsub.publish(PRESENCE, byUser.get(user_id)!, room_id);
   }
 
   async start(): Promise<void> {
@@ -174,9 +194,17 @@ export class PresenceTracker {
   }
 
   private async listenForDisconnects(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.runtime.connections.databaseUrl, application_name: 'plugboard-realtime' });
-    client.on('notification', ({ payload }) => payload && this.local.get(payload)?.close(CLOSED_BY_OPERATOR, 'Disconnected by an operator'));
-    client.on('error', (error) => this.runtime.log.warn({ err: error }, 'realtime disconnect listener lost its connection'));
+    const client = new pg.Client({
+      connectionString: this.runtime.connections.databaseUrl,
+      application_name: 'plugboard-realtime',
+    });
+    client.on(
+      'notification',
+      ({ payload }) => payload && this.local.get(payload)?.close(CLOSED_BY_OPERATOR, 'Disconnected by an operator'),
+    );
+    client.on('error', (error) =>
+      this.runtime.log.warn({ err: error }, 'realtime disconnect listener lost its connection'),
+    );
     await client.connect();
     await client.query(`LISTEN ${DISCONNECT_CHANNEL}`);
     this.listener = client;

@@ -63,7 +63,7 @@ export class Rooms {
   /** The room as the caller may see it: public rooms to anyone signed in, private ones to members and invitees. */
   async visible(session: Session, roomId: string): Promise<RoomRow | null> {
     const room = await this.get(roomId, session.userId);
-    if (room && room.is_private && !room.role && !room.invited && !isAdmin(session)) throw forbidden('This room is private');
+    if (room?.is_private && !room.role && !room.invited && !isAdmin(session)) throw forbidden('This room is private');
     return room;
   }
 
@@ -78,7 +78,8 @@ export class Rooms {
   /** FORBIDDEN unless the caller is a member of the room (or an admin). Unknown rooms look the same. */
   async requireMember(session: Session, roomId: string): Promise<void> {
     if (isAdmin(session)) return;
-    if (!session.userId || !(await this.isMember(roomId, session.userId))) throw forbidden('Only members of this room may do that');
+    if (!session.userId || !(await this.isMember(roomId, session.userId)))
+      throw forbidden('Only members of this room may do that');
   }
 
   async join(userId: string, roomId: string): Promise<RoomRow> {
@@ -108,25 +109,44 @@ export class Rooms {
   async invite(inviterId: string, roomId: string, userId: string): Promise<boolean> {
     const room = await this.get(roomId, inviterId);
     if (!room?.role) throw forbidden('Only members of this room may invite to it');
-    if (room.is_private && room.role === 'member') throw forbidden('Only owners and admins may invite to a private room');
+    if (room.is_private && room.role === 'member')
+      throw forbidden('Only owners and admins may invite to a private room');
     const { rowCount } = await this.runtime.db.query(realtimeSql('room-invite'), [roomId, userId, inviterId]);
     if (rowCount) this.events.record('invited', { roomId, userId, data: { by: inviterId } });
     return rowCount === 1;
   }
 
   /** Owners and admins rename a room or change who may join it. */
-  async update(userId: string, roomId: string, changes: { name?: string | null; isPrivate?: boolean | null }): Promise<RoomRow> {
+  async update(
+    userId: string,
+    roomId: string,
+    changes: { name?: string | null; isPrivate?: boolean | null },
+  ): Promise<RoomRow> {
     const room = await this.get(roomId, userId);
     if (room?.role !== 'owner' && room?.role !== 'admin') throw forbidden('Only owners and admins may change a room');
     const name = changes.name == null ? null : changes.name.trim();
-    if (name !== null && (name.length === 0 || name.length > 200)) throw badUserInput('A room name is 1 to 200 characters');
-    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('room-update'), [roomId, name, changes.isPrivate ?? null]);
+    if (name !== null && (name.length === 0 || name.length > 200))
+      throw badUserInput('A room name is 1 to 200 characters');
+    const { rows } = await this.runtime.db.query<RoomRow>(realtimeSql('room-update'), [
+      roomId,
+      name,
+      changes.isPrivate ?? null,
+    ]);
     this.publish(roomId, 'ROOM_UPDATED', userId);
     return { ...rows[0]!, role: room.role };
   }
 
-  async ofMember(userId: string, limit: number, after: { at: string; id: string } | null): Promise<(RoomRow & KeysetRow)[]> {
-    const { rows } = await this.runtime.db.query<RoomRow & KeysetRow>(realtimeSql('rooms-of-member'), [userId, limit, after?.at ?? null, after?.id ?? null]);
+  async ofMember(
+    userId: string,
+    limit: number,
+    after: { at: string; id: string } | null,
+  ): Promise<(RoomRow & KeysetRow)[]> {
+    const { rows } = await this.runtime.db.query<RoomRow & KeysetRow>(realtimeSql('rooms-of-member'), [
+      userId,
+      limit,
+      after?.at ?? null,
+      after?.id ?? null,
+    ]);
     return rows;
   }
 

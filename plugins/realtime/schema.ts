@@ -27,7 +27,11 @@ export interface RealtimeServices {
 
 const MAX_USERS = 500;
 
-export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<RealtimeConfig>, services: () => RealtimeServices): void {
+export function addRealtimeSchema(
+  builder: Builder,
+  runtime: PluginRuntime<RealtimeConfig>,
+  services: () => RealtimeServices,
+): void {
   let limiter: RateLimiterMemory | undefined;
   /** Typing and presence changes per connection (per user over HTTP), REALTIME_RATE_LIMIT a second. */
   const rateLimit = async (context: Context) => {
@@ -36,7 +40,11 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       await limiter.consume(context.socketId ?? `user:${context.session.userId}`);
     } catch (error) {
       if (error instanceof RateLimiterRes) {
-        throw codedError(ErrorCode.RATE_LIMITED, `Too many typing or presence changes: at most ${runtime.config.rateLimit} a second`, { retryAfterMs: error.msBeforeNext });
+        throw codedError(
+          ErrorCode.RATE_LIMITED,
+          `Too many typing or presence changes: at most ${runtime.config.rateLimit} a second`,
+          { retryAfterMs: error.msBeforeNext },
+        );
       }
       throw error;
     }
@@ -57,7 +65,12 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       userId: t.exposeString('userId'),
       status: t.field({ type: StatusEnum, resolve: (p) => p.status }),
       customStatus: t.exposeString('customStatus', { nullable: true }),
-      lastSeen: t.field({ type: 'DateTime', nullable: true, description: 'Null for a user never seen.', resolve: (p) => (p.lastSeen ? new Date(p.lastSeen) : null) }),
+      lastSeen: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'Null for a user never seen.',
+        resolve: (p) => (p.lastSeen ? new Date(p.lastSeen) : null),
+      }),
     }),
   });
 
@@ -65,7 +78,11 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
     fields: (t) => ({
       userId: t.exposeString('userId'),
       isTyping: t.exposeBoolean('isTyping'),
-      expiresAt: t.field({ type: 'DateTime', description: 'When the indicator lapses without a refresh (when it stopped, if isTyping is false).', resolve: (p) => new Date(p.expiresAt) }),
+      expiresAt: t.field({
+        type: 'DateTime',
+        description: 'When the indicator lapses without a refresh (when it stopped, if isTyping is false).',
+        resolve: (p) => new Date(p.expiresAt),
+      }),
     }),
   });
 
@@ -76,7 +93,10 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       isPrivate: t.exposeBoolean('is_private'),
       createdBy: t.exposeString('created_by'),
       createdAt: t.field({ type: 'DateTime', resolve: (room) => room.created_at }),
-      myRole: t.exposeString('role', { nullable: true, description: 'owner, admin or member; null when the caller is not a member.' }),
+      myRole: t.exposeString('role', {
+        nullable: true,
+        description: 'owner, admin or member; null when the caller is not a member.',
+      }),
     }),
   });
 
@@ -86,7 +106,12 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       roomId: t.exposeID('roomId'),
       userId: t.exposeString('userId', { nullable: true }),
       at: t.field({ type: 'DateTime', resolve: (e) => new Date(e.at) }),
-      room: t.field({ type: RoomType, nullable: true, description: 'The room (on ROOM_STATE).', resolve: (e) => e.room ?? null }),
+      room: t.field({
+        type: RoomType,
+        nullable: true,
+        description: 'The room (on ROOM_STATE).',
+        resolve: (e) => e.room ?? null,
+      }),
     }),
   });
 
@@ -96,7 +121,11 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
     await services().rooms.requireMember(context.session, id);
     return id;
   };
-  const typingChange = async (context: Context, roomId: string | number, change: 'start' | 'stop'): Promise<boolean> => {
+  const typingChange = async (
+    context: Context,
+    roomId: string | number,
+    change: 'start' | 'stop',
+  ): Promise<boolean> => {
     const userId = signedInUser(context.session);
     const id = await memberRoom(context, roomId);
     await rateLimit(context);
@@ -107,9 +136,12 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
   const presenceOfUsers = async (userIds: string[]): Promise<PresencePayload[]> => {
     const { rows } = await runtime.db.query(realtimeSql('presence-of-users'), [userIds]);
     const known = new Map(rows.map((row) => [row.user_id as string, toPresence(row)]));
-    return userIds.map((userId) => known.get(userId) ?? { userId, status: 'OFFLINE', customStatus: null, lastSeen: null });
+    return userIds.map(
+      (userId) => known.get(userId) ?? { userId, status: 'OFFLINE', customStatus: null, lastSeen: null },
+    );
   };
-  const onlineIn = async (roomId: string): Promise<PresencePayload[]> => (await runtime.db.query(realtimeSql('presence-of-room'), [roomId])).rows.map(toPresence);
+  const onlineIn = async (roomId: string): Promise<PresencePayload[]> =>
+    (await runtime.db.query(realtimeSql('presence-of-room'), [roomId])).rows.map(toPresence);
 
   builder.queryFields((t) => ({
     room: t.field({
@@ -148,7 +180,10 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
           const me = signedInUser(context.session);
           const shared = await services().rooms.sharingWith(me, wanted);
           const strangers = wanted.filter((id) => id !== me && !shared.has(id));
-          if (strangers.length > 0) throw forbidden(`No room shared with ${strangers.slice(0, 5).join(', ')}${strangers.length > 5 ? ', …' : ''}`);
+          if (strangers.length > 0)
+            throw forbidden(
+              `No room shared with ${strangers.slice(0, 5).join(', ')}${strangers.length > 5 ? ', …' : ''}`,
+            );
         }
         const byId = new Map((await presenceOfUsers(wanted)).map((p) => [p.userId, p]));
         return userIds.map((id) => byId.get(id)!);
@@ -162,7 +197,8 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       description: 'A new room; the caller is its owner.',
       authScopes: { loggedIn: true },
       args: { name: t.arg.string({ required: true }), isPrivate: t.arg.boolean({ defaultValue: false }) },
-      resolve: (_root, { name, isPrivate }, context) => services().rooms.create(signedInUser(context.session), name, isPrivate ?? false),
+      resolve: (_root, { name, isPrivate }, context) =>
+        services().rooms.create(signedInUser(context.session), name, isPrivate ?? false),
     }),
     joinRoom: t.field({
       type: RoomType,
@@ -179,10 +215,15 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
     }),
     updateRoom: t.field({
       type: RoomType,
-      description: 'Renames a room or makes it private or public (owners and admins); members following roomEvents see ROOM_UPDATED.',
+      description:
+        'Renames a room or makes it private or public (owners and admins); members following roomEvents see ROOM_UPDATED.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }), name: t.arg.string(), isPrivate: t.arg.boolean() },
-      resolve: (_root, args, context) => services().rooms.update(signedInUser(context.session), roomIdOf(args.roomId), { name: args.name, isPrivate: args.isPrivate }),
+      resolve: (_root, args, context) =>
+        services().rooms.update(signedInUser(context.session), roomIdOf(args.roomId), {
+          name: args.name,
+          isPrivate: args.isPrivate,
+        }),
     }),
     leaveRoom: t.boolean({
       description: 'Leaves a room; false when the caller was not in it.',
@@ -191,14 +232,16 @@ export function addRealtimeSchema(builder: Builder, runtime: PluginRuntime<Realt
       resolve: (_root, { roomId }, context) => services().rooms.leave(signedInUser(context.session), roomIdOf(roomId)),
     }),
     inviteToRoom: t.boolean({
-      description: 'Invites a user (owners and admins of a private room, any member of a public one); false when they are in it or invited already.',
+      description:
+        'Invites a user (owners and admins of a private room, any member of a public one); false when they are in it or invited already.',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }), userId: t.arg.string({ required: true }) },
-      resolve: (_root, args, context) => services().rooms.invite(signedInUser(context.session), roomIdOf(args.roomId), args.userId),
+      resolve: (_root, args, context) =>
+        services().rooms.invite(signedInUser(context.session), roomIdOf(args.roomId), args.userId),
     }),
     setPresence: t.field({
       type: PresenceType,
-      description: 'Sets the caller\'s status, seen by the members of their rooms.',
+      description: "Sets the caller's status, seen by the members of their rooms.",
       authScopes: { loggedIn: true },
       args: { status: t.arg({ type: StatusEnum, required: true }), customStatus: t.arg.string() },
       resolve: async (_root, { status, customStatus }, context) => {

@@ -25,7 +25,10 @@ function memoryStore(): TypingStore {
   return {
     async set(roomId, userId, expiresAt) {
       let room = rooms.get(roomId);
-      if (!room) rooms.set(roomId, (room = new Map()));
+      if (!room) {
+        room = new Map();
+        rooms.set(roomId, room);
+      }
       room.set(userId, expiresAt);
     },
     async clear(roomId, userId) {
@@ -51,7 +54,11 @@ function redisStore(redisUrl: string, ttlMs: number, log: Logger): TypingStore {
   return {
     async set(roomId, userId, expiresAt) {
       // The hash outlives its newest entry by one TTL, so an idle room's hash goes away by itself.
-      await redis.multi().hset(key(roomId), userId, String(expiresAt)).pexpire(key(roomId), 2 * ttlMs).exec();
+      await redis
+        .multi()
+        .hset(key(roomId), userId, String(expiresAt))
+        .pexpire(key(roomId), 2 * ttlMs)
+        .exec();
     },
     async clear(roomId, userId) {
       await redis.hdel(key(roomId), userId);
@@ -117,24 +124,34 @@ export class TypingIndicators {
           if ((this.rooms.get(roomId)?.get(userId)?.expiresAt ?? 0) < expiresAt) this.track(roomId, userId, expiresAt);
         }
       }
-      return [...(this.rooms.get(roomId) ?? [])].map(([userId, { expiresAt }]) => ({ userId, isTyping: true, expiresAt: new Date(expiresAt).toISOString() }));
+      return [...(this.rooms.get(roomId) ?? [])].map(([userId, { expiresAt }]) => ({
+        userId,
+        isTyping: true,
+        expiresAt: new Date(expiresAt).toISOString(),
+      }));
     });
   }
 
   /** Sets (expiry) or clears (null) a user's indicator in a relayed room. */
   private track(roomId: string, userId: string, expiresAt: number | null): void {
     let room = this.rooms.get(roomId);
-    if (!room) this.rooms.set(roomId, (room = new Map()));
+    if (!room) {
+      room = new Map();
+      this.rooms.set(roomId, room);
+    }
     const previous = room.get(userId);
     if (previous) clearTimeout(previous.timer);
     if (expiresAt === null) {
       room.delete(userId);
       return;
     }
-    const timer = setTimeout(() => {
-      room.delete(userId);
-      this.feed.emitLocal(roomId, { userId, isTyping: false, expiresAt: new Date(expiresAt).toISOString() });
-    }, Math.max(0, expiresAt - Date.now()));
+    const timer = setTimeout(
+      () => {
+        room.delete(userId);
+        this.feed.emitLocal(roomId, { userId, isTyping: false, expiresAt: new Date(expiresAt).toISOString() });
+      },
+      Math.max(0, expiresAt - Date.now()),
+    );
     timer.unref();
     room.set(userId, { expiresAt, timer });
   }

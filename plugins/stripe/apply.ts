@@ -41,12 +41,14 @@ export type Refetch = (table: ObjectResource, id: string) => Promise<StripeObjec
 
 /** `partial` holds (deeply) in `whole`: nested hashes in previous_attributes list only changed keys. */
 export function includes(whole: unknown, partial: unknown): boolean {
-  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) return isDeepStrictEqual(whole ?? null, partial);
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
+    return isDeepStrictEqual(whole ?? null, partial);
   if (whole === null || typeof whole !== 'object' || Array.isArray(whole)) return false;
   return Object.entries(partial).every(([key, value]) => includes((whole as Record<string, unknown>)[key], value));
 }
 
-const isDeletion = (event: StripeEvent) => event.type.endsWith('.deleted') && event.data.object.object !== 'subscription';
+const isDeletion = (event: StripeEvent) =>
+  event.type.endsWith('.deleted') && event.data.object.object !== 'subscription';
 const isCreation = (event: StripeEvent) => event.type.endsWith('.created');
 
 type Verdict = 'apply' | 'skip' | 'unsure';
@@ -81,7 +83,11 @@ const stateOf = (event: StripeEvent): Stored => ({
  * Applies a batch of events inside the caller's transaction: reads (and locks) the stored rows
  * the batch touches, works out each object's newest state, and writes all of them set-based.
  */
-export async function applyEvents(client: pg.PoolClient, webhookEvents: WebhookEvent[], refetch: Refetch): Promise<void> {
+export async function applyEvents(
+  client: pg.PoolClient,
+  webhookEvents: WebhookEvent[],
+  refetch: Refetch,
+): Promise<void> {
   const byObject = new Map<string, { table: ObjectResource; events: StripeEvent[] }>();
   for (const { payload } of webhookEvents) {
     const event = payload as StripeEvent;
@@ -97,7 +103,8 @@ export async function applyEvents(client: pg.PoolClient, webhookEvents: WebhookE
 
   const stored = new Map<string, Stored>();
   const idsByTable = new Map<ObjectResource, string[]>();
-  for (const { table, events } of byObject.values()) idsByTable.set(table, [...(idsByTable.get(table) ?? []), events[0]!.data.object.id]);
+  for (const { table, events } of byObject.values())
+    idsByTable.set(table, [...(idsByTable.get(table) ?? []), events[0]!.data.object.id]);
   for (const [table, ids] of idsByTable) {
     const { rows } = await client.query<Stored & { id: string }>(tableSql('current-states', table), [ids]);
     for (const row of rows) stored.set(`${table}/${row.id}`, row);
@@ -134,9 +141,19 @@ export async function applyEvents(client: pg.PoolClient, webhookEvents: WebhookE
       const id = events[0]!.data.object.id;
       const fresh = await refetch(table, id);
       const newest = Math.max(...events.map((event) => event.created));
-      states.push({ object: fresh ?? events[0]!.data.object, deleted: fresh === null || fresh.deleted === true, stripeAt: Math.max(newest, Math.floor(Date.now() / 1000)), eventId: null });
+      states.push({
+        object: fresh ?? events[0]!.data.object,
+        deleted: fresh === null || fresh.deleted === true,
+        stripeAt: Math.max(newest, Math.floor(Date.now() / 1000)),
+        eventId: null,
+      });
     } else if (changed && current) {
-      states.push({ object: current.data, deleted: current.is_deleted, stripeAt: current.stripe_at, eventId: current.last_event_id });
+      states.push({
+        object: current.data,
+        deleted: current.is_deleted,
+        stripeAt: current.stripe_at,
+        eventId: current.last_event_id,
+      });
     }
   }
   await writeStates(client, states);

@@ -8,7 +8,14 @@
 import type Stripe from 'stripe';
 import type { PluginRuntime } from '../../gateway/plugin.ts';
 import type { StripeConfig } from './config.ts';
-import { API, LISTED_RESOURCES, TABLE_OF_OBJECT, type ObjectResource, type Resource, type StripeObject } from './resources.ts';
+import {
+  API,
+  LISTED_RESOURCES,
+  TABLE_OF_OBJECT,
+  type ObjectResource,
+  type Resource,
+  type StripeObject,
+} from './resources.ts';
 import { stripeSql, tableSql } from './sql.ts';
 import { itemsOf, writeStates } from './store.ts';
 
@@ -44,7 +51,11 @@ export function createChecker(runtime: PluginRuntime<StripeConfig>, stripe: () =
   const fetchedAt = () => Math.floor(Date.now() / 1000);
 
   /** Counts the objects of one page whose rows are missing or differ, and returns those objects. */
-  async function comparePage(table: ObjectResource, objects: StripeObject[], report: CheckReport): Promise<StripeObject[]> {
+  async function comparePage(
+    table: ObjectResource,
+    objects: StripeObject[],
+    report: CheckReport,
+  ): Promise<StripeObject[]> {
     if (objects.length === 0) return [];
     const { rows } = await db.query<Problem>(tableSql('check-page', table), [JSON.stringify(objects)]);
     for (const row of rows) report[row.problem] += 1;
@@ -59,8 +70,12 @@ export function createChecker(runtime: PluginRuntime<StripeConfig>, stripe: () =
   async function rewrite(objects: StripeObject[], reports: CheckReport[]) {
     if (objects.length === 0) return;
     const at = fetchedAt();
-    await writeStates(db, objects.map((object) => ({ object, deleted: false, stripeAt: at, eventId: null })));
-    for (const report of reports) report.fixed += objects.filter((object) => TABLE_OF_OBJECT[object.object] === report.resource).length;
+    await writeStates(
+      db,
+      objects.map((object) => ({ object, deleted: false, stripeAt: at, eventId: null })),
+    );
+    for (const report of reports)
+      report.fixed += objects.filter((object) => TABLE_OF_OBJECT[object.object] === report.resource).length;
   }
 
   /** Looks up rows the API did not list: gone objects are marked deleted, live ones rewritten. */
@@ -84,7 +99,15 @@ export function createChecker(runtime: PluginRuntime<StripeConfig>, stripe: () =
     await rewrite(found, [report]);
   }
 
-  const emptyReport = (resource: ObjectResource): CheckReport => ({ resource, api: 0, database: 0, missing: 0, stale: 0, extra: 0, fixed: 0 });
+  const emptyReport = (resource: ObjectResource): CheckReport => ({
+    resource,
+    api: 0,
+    database: 0,
+    missing: 0,
+    stale: 0,
+    extra: 0,
+    fixed: 0,
+  });
 
   async function checkResource(resource: Listed, request: CheckRequest): Promise<CheckReport[]> {
     const fix = request.fix ?? false;
@@ -117,14 +140,18 @@ export function createChecker(runtime: PluginRuntime<StripeConfig>, stripe: () =
     }
     report.api = seen.length;
 
-    const extras = (await db.query<{ id: string }>(tableSql('check-extra', resource), [seen])).rows.map((row) => row.id);
+    const extras = (await db.query<{ id: string }>(tableSql('check-extra', resource), [seen])).rows.map(
+      (row) => row.id,
+    );
     report.extra = extras.length;
     if (fix && extras.length > 0) await settleExtras(resource, extras, report);
     report.database = (await db.query<{ live: number }>(tableSql('check-count', resource))).rows[0]!.live;
     if (!items) return [report];
 
     items.api = seenItems.length;
-    const extraItems = (await db.query<{ id: string }>(stripeSql('check-extra-items'), [completeSubscriptions, seenItems])).rows.map((row) => row.id);
+    const extraItems = (
+      await db.query<{ id: string }>(stripeSql('check-extra-items'), [completeSubscriptions, seenItems])
+    ).rows.map((row) => row.id);
     items.extra = extraItems.length;
     if (fix && extraItems.length > 0) await settleExtras('subscription_items', extraItems, items);
     items.database = (await db.query<{ live: number }>(tableSql('check-count', 'subscription_items'))).rows[0]!.live;
@@ -134,7 +161,9 @@ export function createChecker(runtime: PluginRuntime<StripeConfig>, stripe: () =
   async function check(request: CheckRequest = {}): Promise<CheckReport[]> {
     const wanted = request.resources?.length ? request.resources : LISTED_RESOURCES;
     // Items are listed inside their subscriptions.
-    const resources = LISTED_RESOURCES.filter((r) => wanted.includes(r) || (r === 'subscriptions' && wanted.includes('subscription_items')));
+    const resources = LISTED_RESOURCES.filter(
+      (r) => wanted.includes(r) || (r === 'subscriptions' && wanted.includes('subscription_items')),
+    );
     const reports: CheckReport[] = [];
     for (const resource of resources) reports.push(...(await checkResource(resource, request)));
     return reports;

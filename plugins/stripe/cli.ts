@@ -14,14 +14,16 @@ type Open = () => Promise<OpenedPlugin<StripeConfig, StripeInstance>>;
 function resources(values: string[] | undefined): Resource[] | undefined {
   if (!values?.length) return undefined;
   const unknown = values.filter((v) => !RESOURCES.includes(v as Resource));
-  if (unknown.length > 0) throw new UsageError(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
+  if (unknown.length > 0)
+    throw new UsageError(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
   return values as Resource[];
 }
 
 function date(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime())) throw new UsageError(`${flag} must be a date such as 2024-01-31, got ${JSON.stringify(value)}`);
+  if (Number.isNaN(parsed.getTime()))
+    throw new UsageError(`${flag} must be a date such as 2024-01-31, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
@@ -29,14 +31,19 @@ function date(value: string | undefined, flag: string): Date | undefined {
 function progressLine(verb: string): (resource: string, count: number, done: boolean) => void {
   if (!process.stderr.isTTY) return () => {};
   return (resource, count, done) => {
-    process.stderr.write(`\r\x1b[2K${resource.padEnd(18)} ${String(count).padStart(9)} objects ${verb}${done ? ' ✓\n' : ' …'}`);
+    process.stderr.write(
+      `\r\x1b[2K${resource.padEnd(18)} ${String(count).padStart(9)} objects ${verb}${done ? ' ✓\n' : ' …'}`,
+    );
   };
 }
 
 async function runAndReport(syncer: Syncer, request: SyncRequest): Promise<void> {
   const started = Date.now();
   const show = progressLine('synced');
-  const run = await syncer.run({ ...request, onProgress: ({ resource, synced, done }) => show(resource, synced, done) });
+  const run = await syncer.run({
+    ...request,
+    onProgress: ({ resource, synced, done }) => show(resource, synced, done),
+  });
   const rows = Object.entries(run.counts).map(([resource, objects]) => ({ resource, objects }));
   console.log(table(rows));
   console.log(`${run.kind} ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (run ${run.id})`);
@@ -65,7 +72,9 @@ export function addStripeCommands(command: Command, open: Open): void {
 
   command
     .command('check')
-    .description('Compare the synced tables with the API: rows missing, stale (different from Stripe) or extra (gone from Stripe)')
+    .description(
+      'Compare the synced tables with the API: rows missing, stale (different from Stripe) or extra (gone from Stripe)',
+    )
     .option('--resource <name...>', `only these resources (${RESOURCES.join(', ')})`)
     .option('--fix', 'repair what differs: rewrite missing and stale rows, mark rows of deleted objects deleted')
     .action(async (options: { resource?: string[]; fix?: boolean }) => {
@@ -76,7 +85,19 @@ export function addStripeCommands(command: Command, open: Open): void {
         fix: options.fix ?? false,
         onProgress: ({ resource, checked, done }) => show(resource, checked, done),
       });
-      console.log(table(reports.map((r) => ({ resource: r.resource, api: r.api, database: r.database, missing: r.missing, stale: r.stale, extra: r.extra, ...(options.fix ? { fixed: r.fixed } : {}) }))));
+      console.log(
+        table(
+          reports.map((r) => ({
+            resource: r.resource,
+            api: r.api,
+            database: r.database,
+            missing: r.missing,
+            stale: r.stale,
+            extra: r.extra,
+            ...(options.fix ? { fixed: r.fixed } : {}),
+          })),
+        ),
+      );
       const problems = reports.reduce((sum, r) => sum + r.missing + r.stale + r.extra, 0);
       if (problems === 0) console.log('in step with Stripe');
       else if (options.fix) console.log(`fixed ${reports.reduce((sum, r) => sum + r.fixed, 0)} of ${problems} rows`);
@@ -90,7 +111,12 @@ export function addStripeCommands(command: Command, open: Open): void {
       const states = await (await open()).instance.syncer.states();
       console.log(
         table(
-          [...states.values()].map((s) => ({ resource: s.resource, status: s.status, cursor: s.cursor, last_event_at: s.last_event_at?.toISOString() ?? null })),
+          [...states.values()].map((s) => ({
+            resource: s.resource,
+            status: s.status,
+            cursor: s.cursor,
+            last_event_at: s.last_event_at?.toISOString() ?? null,
+          })),
         ),
       );
     });
@@ -98,7 +124,9 @@ export function addStripeCommands(command: Command, open: Open): void {
   const webhook = command.command('webhook').description('The Stripe webhook endpoint');
   webhook
     .command('test')
-    .description('Sign a test event with STRIPE_WEBHOOK_SECRET, post it to the running gateway, and wait until it is stored and applied')
+    .description(
+      'Sign a test event with STRIPE_WEBHOOK_SECRET, post it to the running gateway, and wait until it is stored and applied',
+    )
     .option('--url <url>', 'the webhook URL (default: this gateway on PORT at STRIPE_WEBHOOK_PATH)')
     .option('--timeout <seconds>', 'how long to wait for the event to be applied', '10')
     .action(async (options: { url?: string; timeout: string }) => {
@@ -113,8 +141,14 @@ export function addStripeCommands(command: Command, open: Open): void {
           console.log(`${url} verified, stored and applied test event ${id}`);
           return;
         }
-        if (stored?.status === 'failed') throw new Error(`test event ${id} was stored but failed: ${stored.last_error}`);
-        if (Date.now() > deadline) throw new Error(stored ? `test event ${id} was stored but not applied within ${options.timeout} s (is the gateway processing webhooks?)` : `test event ${id} was acknowledged but is not in this database's stripe.events (does the gateway at ${url} use the same DATABASE_URL?)`);
+        if (stored?.status === 'failed')
+          throw new Error(`test event ${id} was stored but failed: ${stored.last_error}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            stored
+              ? `test event ${id} was stored but not applied within ${options.timeout} s (is the gateway processing webhooks?)`
+              : `test event ${id} was acknowledged but is not in this database's stripe.events (does the gateway at ${url} use the same DATABASE_URL?)`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     });
@@ -125,14 +159,26 @@ export function addStripeCommands(command: Command, open: Open): void {
       const { runtime } = await open();
       const log = runtime.webhooks.get(runtime.name)!;
       const stats = await log.stats();
-      console.log(`endpoint     POST ${runtime.config.webhookPath} (tolerance ${runtime.config.webhookTolerance} s, ${runtime.config.webhookMaxAttempts} attempts before an event is failed)`);
+      console.log(
+        `endpoint     POST ${runtime.config.webhookPath} (tolerance ${runtime.config.webhookTolerance} s, ${runtime.config.webhookMaxAttempts} attempts before an event is failed)`,
+      );
       console.log(`events       ${stats.processed} processed, ${stats.received} waiting, ${stats.failed} failed`);
       console.log(`last         ${stats.last_received_at?.toISOString() ?? 'none received yet'}`);
       if (stats.oldest_waiting_at) console.log(`oldest wait  ${stats.oldest_waiting_at.toISOString()}`);
       const failed = await log.page({ status: 'failed' }, null, 10);
       if (failed.length > 0) {
         console.log('\nrecent failures (replay with `plugboard webhooks replay <id>`):');
-        console.log(table(failed.map((e) => ({ id: e.id, type: e.type, attempts: e.attempts, received_at: e.received_at.toISOString(), error: e.last_error }))));
+        console.log(
+          table(
+            failed.map((e) => ({
+              id: e.id,
+              type: e.type,
+              attempts: e.attempts,
+              received_at: e.received_at.toISOString(),
+              error: e.last_error,
+            })),
+          ),
+        );
       }
     });
 }
@@ -152,9 +198,15 @@ async function sendTestEvent(runtime: PluginRuntime<StripeConfig>, stripe: Strip
   const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: runtime.config.webhookSecret });
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body: payload,
+    });
   } catch (error) {
-    throw new Error(`could not reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    throw new Error(
+      `could not reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+    );
   }
   if (!response.ok) {
     const body = (await response.json().catch(() => null)) as { errors?: { message: string }[] } | null;

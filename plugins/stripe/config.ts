@@ -24,6 +24,9 @@ export function stripeConfig(values: ConfigValues): StripeConfig {
     apiBaseUrl: new URL(values.string('STRIPE_API_BASE_URL')),
     webhookTolerance: values.number('STRIPE_WEBHOOK_TOLERANCE'),
     webhookMaxAttempts: values.number('STRIPE_WEBHOOK_MAX_ATTEMPTS'),
-    readRoles: (values.optionalString('STRIPE_READ_ROLES') ?? '').split(',').map((role) => role.trim()).filter(Boolean),
+    readRoles: (values.optionalString('STRIPE_READ_ROLES') ?? '')
+      .split(',')
+      .map((role) => role.trim())
+      .filter(Boolean),
   };
 }

@@ -14,7 +14,19 @@ export default definePlugin<StripeConfig, StripeInstance>({
   setup: setupStripe,
   hasura: {
     actions: { syncStripe: { kind: 'asynchronous', roles: [] } },
-    tables: ['customers', 'subscriptions', 'subscription_items', 'invoices', 'payment_intents', 'charges', 'refunds', 'disputes', 'payouts', 'products', 'prices'],
+    tables: [
+      'customers',
+      'subscriptions',
+      'subscription_items',
+      'invoices',
+      'payment_intents',
+      'charges',
+      'refunds',
+      'disputes',
+      'payouts',
+      'products',
+      'prices',
+    ],
   },
   webhooks: (runtime, instance) => stripeReceiver(runtime, () => instance().client()),
   schema: (builder, runtime, instance) => {

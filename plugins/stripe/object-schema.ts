@@ -53,17 +53,26 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
   const statementNames = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = statementNames.get(text);
-    if (name === undefined && statementNames.size < MAX_NAMED) statementNames.set(text, (name = `stripe_view_${statementNames.size + 1}`));
+    if (name === undefined && statementNames.size < MAX_NAMED) {
+      name = `stripe_view_${statementNames.size + 1}`;
+      statementNames.set(text, name);
+    }
     return name;
   };
   /** A plan's statement text, filled in once per plan and filter shape rather than per request. */
   const texts = new WeakMap<Plan, Map<string, string>>();
   const textOf = (plan: Plan, name: string, table: ObjectResource, fill: Record<string, string> = {}) => {
     let byFill = texts.get(plan);
-    if (!byFill) texts.set(plan, (byFill = new Map()));
+    if (!byFill) {
+      byFill = new Map();
+      texts.set(plan, byFill);
+    }
     const key = [name, ...Object.entries(fill).flat()].join('\n');
     let text = byFill.get(key);
-    if (text === undefined) byFill.set(key, (text = tableSql(name, table, { columns: plan.columns, ...fill })));
+    if (text === undefined) {
+      text = tableSql(name, table, { columns: plan.columns, ...fill });
+      byFill.set(key, text);
+    }
     return text;
   };
   const rowsOf = async (plan: Plan, text: string, values: unknown[]) => {
@@ -74,12 +83,15 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
   };
 
   const OrderEnum = builder.enumType('StripeOrder', {
-    description: 'Order of a Stripe connection by the objects\' `created` time (ties by id).',
+    description: "Order of a Stripe connection by the objects' `created` time (ties by id).",
     values: { CREATED_DESC: { value: 'DESC' }, CREATED_ASC: { value: 'ASC' } } as const,
   });
 
   const refs = new Map(
-    (Object.entries(VIEWS) as [ObjectResource, ResourceView][]).map(([table, view]) => [table, builder.objectRef<StripeRow>(view.type)]),
+    (Object.entries(VIEWS) as [ObjectResource, ResourceView][]).map(([table, view]) => [
+      table,
+      builder.objectRef<StripeRow>(view.type),
+    ]),
   );
   const refOf = (table: ObjectResource) => refs.get(table)!;
 
@@ -88,12 +100,24 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
       description: view.description,
       fields: (t) => {
         const column = (name: string, type: ColumnType): Field =>
-          t.field({ type, nullable: true, resolve: (row) => (type === 'DateTime' ? timestamp(row[name]) : row[name]) as never });
+          t.field({
+            type,
+            nullable: true,
+            resolve: (row) => (type === 'DateTime' ? timestamp(row[name]) : row[name]) as never,
+          });
         const fields: Record<string, Field> = {
           id: t.field({ type: 'ID', resolve: (row) => row.id }),
           created: t.field({ type: 'DateTime', nullable: true, resolve: (row) => timestamp(row['created']) }),
-          isDeleted: t.field({ type: 'Boolean', description: 'Deleted in Stripe (kept so history stays whole).', resolve: (row) => row['is_deleted'] as boolean }),
-          stripeAt: t.field({ type: 'DateTime', description: 'Stripe-side time of the state this row holds; an older state never replaces it.', resolve: (row) => timestamp(row['stripe_at'])! }),
+          isDeleted: t.field({
+            type: 'Boolean',
+            description: 'Deleted in Stripe (kept so history stays whole).',
+            resolve: (row) => row['is_deleted'] as boolean,
+          }),
+          stripeAt: t.field({
+            type: 'DateTime',
+            description: 'Stripe-side time of the state this row holds; an older state never replaces it.',
+            resolve: (row) => timestamp(row['stripe_at'])!,
+          }),
           syncedAt: t.field({ type: 'DateTime', resolve: (row) => timestamp(row['synced_at'])! }),
           metadata: t.field({ type: 'JSON', nullable: true, resolve: (row) => row.data?.['metadata'] ?? null }),
           data: t.field({ type: 'JSON', description: 'The whole Stripe object.', resolve: (row) => row.data ?? null }),
@@ -111,7 +135,8 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
             type: [refOf(relation.table)],
             description: `Newest first, at most \`first\` (default ${RELATION_DEFAULT}, at most ${PAGE_LIMIT}).`,
             args: { first: t.arg.int({ defaultValue: RELATION_DEFAULT }) },
-            resolve: (row, args) => planned<StripeRow[]>(row, relationKey(field, pageSize(args.first, RELATION_DEFAULT))),
+            resolve: (row, args) =>
+              planned<StripeRow[]>(row, relationKey(field, pageSize(args.first, RELATION_DEFAULT))),
           });
         }
         return fields;
@@ -139,7 +164,10 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
         authScopes: (_root, _args, context) => mayRead(context.session),
         args: {
           ...Object.fromEntries(
-            Object.entries(view.filters).map(([column, type]) => [camelCase(column), type === 'Boolean' ? t.arg.boolean() : t.arg.string()]),
+            Object.entries(view.filters).map(([column, type]) => [
+              camelCase(column),
+              type === 'Boolean' ? t.arg.boolean() : t.arg.string(),
+            ]),
           ),
           createdFrom: t.arg({ type: 'DateTime', description: 'Created at or after.' }),
           createdTo: t.arg({ type: 'DateTime', description: 'Created before.' }),
@@ -153,13 +181,20 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           for (const column of Object.keys(view.filters)) {
             const value = (args as Record<string, unknown>)[camelCase(column)];
             if (value === undefined || value === null) continue;
-            where.push(column === 'email' ? `lower(t.email) = lower(${bind(value)})` : `t."${column}" = ${bind(value)}`);
+            where.push(
+              column === 'email' ? `lower(t.email) = lower(${bind(value)})` : `t."${column}" = ${bind(value)}`,
+            );
           }
           if (args.createdFrom) where.push(`t.created >= ${bind(args.createdFrom)}`);
           if (args.createdTo) where.push(`t.created < ${bind(args.createdTo)}`);
           const descending = args.orderBy !== 'ASC';
           return resolveCursorConnection(
-            { args, defaultSize: PAGE_DEFAULT, maxSize: PAGE_LIMIT, toCursor: (row: StripeRow) => encodeCursor(row.cursor_at!, row.id) },
+            {
+              args,
+              defaultSize: PAGE_DEFAULT,
+              maxSize: PAGE_LIMIT,
+              toCursor: (row: StripeRow) => encodeCursor(row.cursor_at!, row.id),
+            },
             ({ after, before, limit, inverted }: ResolveCursorConnectionArgs) => {
               const bounds = [...where];
               // Rows after the cursor in the chosen order, and before the other one.

@@ -6,7 +6,15 @@
  * the levels. Table and column names come from views.ts; only validated integers (page sizes)
  * are written into the statement.
  */
-import { getArgumentValues, GraphQLObjectType, Kind, visit, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import {
+  getArgumentValues,
+  GraphQLObjectType,
+  Kind,
+  visit,
+  type FieldNode,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from 'graphql';
 import { badUserInput } from '../../gateway/errors.ts';
 import type { ObjectResource } from './resources.ts';
 import { tableSql } from './sql.ts';
@@ -26,7 +34,8 @@ export function pageSize(requested: number | null | undefined, fallback: number)
 }
 
 /** Where a row carries a relation planned for it: `@price`, or `@items:20` with the page size. */
-export const relationKey = (field: string, limit?: number) => (limit === undefined ? `@${field}` : `@${field}:${limit}`);
+export const relationKey = (field: string, limit?: number) =>
+  limit === undefined ? `@${field}` : `@${field}:${limit}`;
 
 interface Column {
   name: string;
@@ -47,17 +56,24 @@ function fieldColumns(view: ResourceView): Map<string, Column> {
   for (const [name, type] of Object.entries(view.columns)) columns.set(camelCase(name), { name, type });
   return columns;
 }
-const FIELD_COLUMNS = Object.fromEntries(Object.entries(VIEWS).map(([table, view]) => [table, fieldColumns(view)])) as Record<ObjectResource, Map<string, Column>>;
+const FIELD_COLUMNS = Object.fromEntries(
+  Object.entries(VIEWS).map(([table, view]) => [table, fieldColumns(view)]),
+) as Record<ObjectResource, Map<string, Column>>;
 
 /**
  * A column as the row carries it. Timestamps and bigints travel as text, at the top level and
  * inside JSON alike: parsing every row's dates into Date objects cost more than the rest of a
  * row, so a field parses its own value when it is asked for.
  */
-const columnValue = (alias: string, { name, type }: Column) => (type === 'DateTime' || type === 'BigInt' ? `${alias}."${name}"::text` : `${alias}."${name}"`);
+const columnValue = (alias: string, { name, type }: Column) =>
+  type === 'DateTime' || type === 'BigInt' ? `${alias}."${name}"::text` : `${alias}."${name}"`;
 
 /** The fields selected in `sets`, grouped by name, through inline fragments and fragment spreads. */
-function fieldsByName(sets: readonly SelectionSetNode[], info: GraphQLResolveInfo, into = new Map<string, FieldNode[]>()): Map<string, FieldNode[]> {
+function fieldsByName(
+  sets: readonly SelectionSetNode[],
+  info: GraphQLResolveInfo,
+  into = new Map<string, FieldNode[]>(),
+): Map<string, FieldNode[]> {
   for (const set of sets) {
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -74,7 +90,8 @@ function fieldsByName(sets: readonly SelectionSetNode[], info: GraphQLResolveInf
   return into;
 }
 
-const selectionSets = (nodes: readonly FieldNode[]) => nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
+const selectionSets = (nodes: readonly FieldNode[]) =>
+  nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
 
 /**
  * How a planned row arrives inside JSON: an array of its values in `keys` order (positional
@@ -111,7 +128,12 @@ class Planner {
       if (belongsTo) {
         const inner = this.alias();
         const { values, shape } = this.row(belongsTo.table, inner, selectionSets(nodes));
-        const sql = tableSql('view-belongs-to', belongsTo.table, { values, alias: inner, parent: alias, column: belongsTo.column });
+        const sql = tableSql('view-belongs-to', belongsTo.table, {
+          values,
+          alias: inner,
+          parent: alias,
+          column: belongsTo.column,
+        });
         entries.set(relationKey(name), { sql, relation: { many: false, shape } });
       }
       const hasMany = view.hasMany?.[name];
@@ -120,22 +142,38 @@ class Planner {
         const byLimit = new Map<number, FieldNode[]>();
         const field = type.getFields()[name]!;
         for (const node of nodes) {
-          const limit = pageSize(getArgumentValues(field, node, this.info.variableValues)['first'] as number | null, RELATION_DEFAULT);
+          const limit = pageSize(
+            getArgumentValues(field, node, this.info.variableValues)['first'] as number | null,
+            RELATION_DEFAULT,
+          );
           byLimit.set(limit, [...(byLimit.get(limit) ?? []), node]);
         }
         for (const [limit, sameLimit] of byLimit) {
           const inner = this.alias();
           const { values, shape } = this.row(hasMany.table, inner, selectionSets(sameLimit));
-          const sql = tableSql('view-has-many', hasMany.table, { values, alias: inner, parent: alias, column: hasMany.column, limit: String(limit) });
+          const sql = tableSql('view-has-many', hasMany.table, {
+            values,
+            alias: inner,
+            parent: alias,
+            column: hasMany.column,
+            limit: String(limit),
+          });
           entries.set(relationKey(name, limit), { sql, relation: { many: true, shape } });
         }
       }
     }
-    if (entries.size > MAX_VALUES) throw badUserInput(`Too many fields of ${view.type} in one selection (at most ${MAX_VALUES} distinct fields and page sizes)`);
+    if (entries.size > MAX_VALUES)
+      throw badUserInput(
+        `Too many fields of ${view.type} in one selection (at most ${MAX_VALUES} distinct fields and page sizes)`,
+      );
     return entries;
   }
 
-  private row(table: ObjectResource, alias: string, sets: readonly SelectionSetNode[]): { values: string; shape: Shape } {
+  private row(
+    table: ObjectResource,
+    alias: string,
+    sets: readonly SelectionSetNode[],
+  ): { values: string; shape: Shape } {
     const entries = [...this.entries(table, alias, sets)];
     return {
       values: entries.map(([, entry]) => entry.sql).join(', '),
@@ -155,7 +193,8 @@ class Planner {
 function rowOf(values: unknown[], shape: Shape): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (let i = 0; i < shape.keys.length; i++) row[shape.keys[i]!] = values[i];
-  for (const { index, many, shape: inner } of shape.relations) row[shape.keys[index]!] = relationOf(values[index], many, inner);
+  for (const { index, many, shape: inner } of shape.relations)
+    row[shape.keys[index]!] = relationOf(values[index], many, inner);
   return row;
 }
 
@@ -214,7 +253,10 @@ const PLANS_PER_FIELD = 100;
  */
 export function planFor(table: ObjectResource, info: GraphQLResolveInfo, path: string[] = []): Plan {
   let cached = plans.get(info.fieldNodes);
-  if (!cached) plans.set(info.fieldNodes, (cached = { variables: variablesBelow(info.fieldNodes, info), byValues: new Map() }));
+  if (!cached) {
+    cached = { variables: variablesBelow(info.fieldNodes, info), byValues: new Map() };
+    plans.set(info.fieldNodes, cached);
+  }
   const values = JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null));
   let plan = cached.byValues.get(values);
   if (plan === undefined) {

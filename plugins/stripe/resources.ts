@@ -59,12 +59,20 @@ const one = <T>(value: Promise<T>) => value as unknown as Promise<StripeObject>;
  * List and retrieve per resource. Subscription items have no account-wide list in Stripe: they
  * arrive inside their subscriptions (and `subscription_items` is synced with them).
  */
-export const API: Record<Exclude<ObjectResource, 'subscription_items'>, { list: Lister; retrieve: Retriever }> & { subscription_items: { retrieve: Retriever } } = {
+export const API: Record<Exclude<ObjectResource, 'subscription_items'>, { list: Lister; retrieve: Retriever }> & {
+  subscription_items: { retrieve: Retriever };
+} = {
   customers: { list: (s, p) => cast(s.customers.list(p)), retrieve: (s, id) => one(s.customers.retrieve(id)) },
-  subscriptions: { list: (s, p) => cast(s.subscriptions.list({ ...p, status: 'all' })), retrieve: (s, id) => one(s.subscriptions.retrieve(id)) },
+  subscriptions: {
+    list: (s, p) => cast(s.subscriptions.list({ ...p, status: 'all' })),
+    retrieve: (s, id) => one(s.subscriptions.retrieve(id)),
+  },
   subscription_items: { retrieve: (s, id) => one(s.subscriptionItems.retrieve(id)) },
   invoices: { list: (s, p) => cast(s.invoices.list(p)), retrieve: (s, id) => one(s.invoices.retrieve(id)) },
-  payment_intents: { list: (s, p) => cast(s.paymentIntents.list(p)), retrieve: (s, id) => one(s.paymentIntents.retrieve(id)) },
+  payment_intents: {
+    list: (s, p) => cast(s.paymentIntents.list(p)),
+    retrieve: (s, id) => one(s.paymentIntents.retrieve(id)),
+  },
   charges: { list: (s, p) => cast(s.charges.list(p)), retrieve: (s, id) => one(s.charges.retrieve(id)) },
   refunds: { list: (s, p) => cast(s.refunds.list(p)), retrieve: (s, id) => one(s.refunds.retrieve(id)) },
   disputes: { list: (s, p) => cast(s.disputes.list(p)), retrieve: (s, id) => one(s.disputes.retrieve(id)) },
@@ -73,4 +81,6 @@ export const API: Record<Exclude<ObjectResource, 'subscription_items'>, { list: 
   prices: { list: (s, p) => cast(s.prices.list(p)), retrieve: (s, id) => one(s.prices.retrieve(id)) },
 };
 
-export const LISTED_RESOURCES = OBJECT_RESOURCES.filter((r): r is Exclude<ObjectResource, 'subscription_items'> => r !== 'subscription_items');
+export const LISTED_RESOURCES = OBJECT_RESOURCES.filter(
+  (r): r is Exclude<ObjectResource, 'subscription_items'> => r !== 'subscription_items',
+);

@@ -45,7 +45,10 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
       kind: t.exposeString('kind', { description: 'backfill or incremental' }),
       resources: t.exposeStringList('resources'),
       status: t.exposeString('status', { description: 'running, completed or failed' }),
-      counts: t.field({ type: [ResourceCount], resolve: (run) => Object.entries(run.counts).map(([resource, count]) => ({ resource, count })) }),
+      counts: t.field({
+        type: [ResourceCount],
+        resolve: (run) => Object.entries(run.counts).map(([resource, count]) => ({ resource, count })),
+      }),
       error: t.exposeString('error', { nullable: true }),
       startedAt: t.field({ type: 'DateTime', resolve: (run) => run.started_at }),
       finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (run) => run.finished_at }),
@@ -57,7 +60,10 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
     fields: (t) => ({
       resource: t.exposeString('resource'),
       status: t.exposeString('status'),
-      cursor: t.exposeString('cursor', { nullable: true, description: 'Last object id checkpointed by an unfinished backfill.' }),
+      cursor: t.exposeString('cursor', {
+        nullable: true,
+        description: 'Last object id checkpointed by an unfinished backfill.',
+      }),
       lastSyncAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.last_sync_at }),
       lastEventAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.last_event_at }),
       objectsSynced: t.field({ type: 'BigInt', resolve: (row) => BigInt(row.objects_synced) }),
@@ -80,14 +86,23 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
     fields: (t) => ({
       id: t.exposeID('id'),
       type: t.exposeString('type'),
-      object: t.field({ type: 'JSON', resolve: (message) => (message.payload as { data?: { object?: unknown } }).data?.object ?? null }),
-      previousAttributes: t.field({ type: 'JSON', nullable: true, resolve: (message) => (message.payload as { data?: { previous_attributes?: unknown } }).data?.previous_attributes ?? null }),
+      object: t.field({
+        type: 'JSON',
+        resolve: (message) => (message.payload as { data?: { object?: unknown } }).data?.object ?? null,
+      }),
+      previousAttributes: t.field({
+        type: 'JSON',
+        nullable: true,
+        resolve: (message) =>
+          (message.payload as { data?: { previous_attributes?: unknown } }).data?.previous_attributes ?? null,
+      }),
       payload: t.field({ type: 'JSON', resolve: (message) => message.payload }),
       processedAt: t.field({ type: 'DateTime', resolve: (message) => new Date(message.processedAt) }),
     }),
   });
 
-  const runById = async (id: string) => (await runtime.db.query<SyncRunRow>(stripeSql('sync-run-by-id'), [id])).rows[0] ?? null;
+  const runById = async (id: string) =>
+    (await runtime.db.query<SyncRunRow>(stripeSql('sync-run-by-id'), [id])).rows[0] ?? null;
 
   builder.queryFields((t) => ({
     stripeSyncStatus: t.field({
@@ -108,12 +123,14 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
   builder.mutationField('syncStripe', (t) =>
     t.field({
       type: SyncRunType,
-      description: 'Starts a sync and returns its run at once (admin only): incremental when possible, a backfill with `full` or `since`.',
+      description:
+        'Starts a sync and returns its run at once (admin only): incremental when possible, a backfill with `full` or `since`.',
       authScopes: { admin: true },
       args: { resources: t.arg.stringList(), since: t.arg({ type: 'DateTime' }), full: t.arg.boolean() },
       resolve: async (_root, args) => {
         const unknown = (args.resources ?? []).filter((r) => !RESOURCES.includes(r as Resource));
-        if (unknown.length > 0) throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
+        if (unknown.length > 0)
+          throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
         // Answers as soon as the run is recorded; the run goes on in the background.
         const id = await new Promise<string>((resolve, reject) => {
           let started = false;
@@ -144,7 +161,10 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
       authScopes: { admin: true },
       args: { plugin: t.arg.string({ defaultValue: 'stripe' }) },
       subscribe: (_root, { plugin }) =>
-        pipe(runtime.pubsub.subscribe(syncProgressTopic), filter((progress: SyncProgress) => progress.plugin === (plugin ?? 'stripe'))),
+        pipe(
+          runtime.pubsub.subscribe(syncProgressTopic),
+          filter((progress: SyncProgress) => progress.plugin === (plugin ?? 'stripe')),
+        ),
       resolve: (progress) => progress,
     }),
     stripeEvents: t.field({
@@ -154,7 +174,10 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
       args: { types: t.arg.stringList() },
       subscribe: (_root, { types }) => {
         const matches = globMatcher(types ?? []);
-        return pipe(runtime.pubsub.subscribe(webhookEventsTopic), filter((message: WebhookMessage) => message.plugin === runtime.name && matches(message.type)));
+        return pipe(
+          runtime.pubsub.subscribe(webhookEventsTopic),
+          filter((message: WebhookMessage) => message.plugin === runtime.name && matches(message.type)),
+        );
       },
       resolve: (message) => message,
     }),

@@ -8,4 +8,7 @@ export const stripeSql = sqlFolder(new URL('./sql/', import.meta.url));
  * value (table and column names come from RESOURCES and views.ts, never from input).
  */
 export const tableSql = (name: string, table: ObjectResource, fill: Record<string, string> = {}) =>
-  Object.entries({ table, ...fill }).reduce((text, [key, value]) => text.replaceAll(`{${key}}`, value), stripeSql(name));
+  Object.entries({ table, ...fill }).reduce(
+    (text, [key, value]) => text.replaceAll(`{${key}}`, value),
+    stripeSql(name),
+  );

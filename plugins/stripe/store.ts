@@ -44,7 +44,9 @@ const copyLine = (row: Row) =>
  * makes COPY fail on the primary key, and the caller upserts instead.
  */
 async function copyIfAllNew(client: pg.PoolClient, table: ObjectResource, rows: Row[]): Promise<boolean> {
-  const { rows: found } = await client.query<{ any: boolean }>(tableSql('any-stored', table), [rows.map((row) => row.id)]);
+  const { rows: found } = await client.query<{ any: boolean }>(tableSql('any-stored', table), [
+    rows.map((row) => row.id),
+  ]);
   if (found[0]!.any) return false;
   await client.query('SAVEPOINT copy_in');
   try {
@@ -67,18 +69,28 @@ interface ItemList {
 export function itemsOf(subscription: StripeObject): { data: StripeObject[]; complete: boolean } | undefined {
   const items = subscription['items'] as ItemList | undefined;
   if (!items?.data) return undefined;
-  return { data: items.data.map((item) => ({ ...item, subscription: item['subscription'] ?? subscription.id })), complete: !items.has_more };
+  return {
+    data: items.data.map((item) => ({ ...item, subscription: item['subscription'] ?? subscription.id })),
+    complete: !items.has_more,
+  };
 }
 
 /**
  * Upserts states (newer-wins in SQL as well), table by table; returns rows written per table.
  * With `bulk` (a client inside a transaction), a table's rows that are all new are COPYed in.
  */
-export async function writeStates(db: Queryable, states: Iterable<ObjectState>, bulk?: pg.PoolClient): Promise<Partial<Record<ObjectResource, number>>> {
+export async function writeStates(
+  db: Queryable,
+  states: Iterable<ObjectState>,
+  bulk?: pg.PoolClient,
+): Promise<Partial<Record<ObjectResource, number>>> {
   const byTable = new Map<ObjectResource, ObjectState[]>();
   const add = (table: ObjectResource, state: ObjectState) => {
     let list = byTable.get(table);
-    if (!list) byTable.set(table, (list = []));
+    if (!list) {
+      list = [];
+      byTable.set(table, list);
+    }
     list.push(state);
   };
   const itemSets: { subscription: string; items: string[]; stripe_at: number }[] = [];
@@ -89,8 +101,19 @@ export async function writeStates(db: Queryable, states: Iterable<ObjectState>, 
     // A subscription carries its items: they are synced with it, and items it no longer lists are gone.
     const items = table === 'subscriptions' ? itemsOf(state.object) : undefined;
     if (items) {
-      for (const item of items.data) add('subscription_items', { object: item, deleted: state.deleted, stripeAt: state.stripeAt, eventId: state.eventId });
-      if (items.complete) itemSets.push({ subscription: state.object.id, items: items.data.map((item) => item.id), stripe_at: state.stripeAt });
+      for (const item of items.data)
+        add('subscription_items', {
+          object: item,
+          deleted: state.deleted,
+          stripeAt: state.stripeAt,
+          eventId: state.eventId,
+        });
+      if (items.complete)
+        itemSets.push({
+          subscription: state.object.id,
+          items: items.data.map((item) => item.id),
+          stripe_at: state.stripeAt,
+        });
     }
   }
   const written: Partial<Record<ObjectResource, number>> = {};
@@ -101,7 +124,13 @@ export async function writeStates(db: Queryable, states: Iterable<ObjectState>, 
       const seen = latest.get(state.object.id);
       if (!seen || seen.stripeAt <= state.stripeAt) latest.set(state.object.id, state);
     }
-    const rows: Row[] = [...latest.values()].map((s) => ({ id: s.object.id, data: s.object, is_deleted: s.deleted, stripe_at: s.stripeAt, event_id: s.eventId }));
+    const rows: Row[] = [...latest.values()].map((s) => ({
+      id: s.object.id,
+      data: s.object,
+      is_deleted: s.deleted,
+      stripe_at: s.stripeAt,
+      event_id: s.eventId,
+    }));
     if (bulk && rows.length >= COPY_MIN_ROWS && (await copyIfAllNew(bulk, table, rows))) {
       written[table] = rows.length;
       continue;

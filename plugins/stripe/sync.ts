@@ -66,7 +66,10 @@ interface FetchedPage {
  * takes everything fetched so far at once. A failed fetch ends the list: the pages before it are
  * still taken (and checkpointed), then `take` throws.
  */
-function readAhead(fetchPage: (after: string | null) => Promise<Stripe.ApiList<StripeObject>>, startAfter: string | null) {
+function readAhead(
+  fetchPage: (after: string | null) => Promise<Stripe.ApiList<StripeObject>>,
+  startAfter: string | null,
+) {
   const buffered: FetchedPage[] = [];
   let done = false;
   let stopped = false;
@@ -134,7 +137,12 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
   }
 
   /** Lists one resource page by page into its table, checkpointing the cursor after every page. */
-  async function backfillResource(runId: string, resource: Exclude<Resource, 'events' | 'subscription_items'>, state: StateRow | undefined, request: SyncRequest): Promise<number> {
+  async function backfillResource(
+    runId: string,
+    resource: Exclude<Resource, 'events' | 'subscription_items'>,
+    state: StateRow | undefined,
+    request: SyncRequest,
+  ): Promise<number> {
     // An interrupted backfill of the same scope continues from its cursor.
     const since = request.since ?? null;
     const resume = state?.status === 'running' || state?.status === 'failed' ? state : undefined;
@@ -142,15 +150,23 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
     let cursor = sameScope ? resume.cursor : null;
     await runtime.db.query(stripeSql('sync-start'), [resource, runId, since, cursor]);
     const list = API[resource].list;
-    const pages = readAhead((after) =>
-      list(stripe(), { limit: PAGE, ...(after ? { starting_after: after } : {}), ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}) }),
-    cursor);
+    const pages = readAhead(
+      (after) =>
+        list(stripe(), {
+          limit: PAGE,
+          ...(after ? { starting_after: after } : {}),
+          ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}),
+        }),
+      cursor,
+    );
     let synced = 0;
     try {
       // Every page fetched while the previous write ran goes into the next write: one
       // transaction, one upsert per table, and the newest page's cursor as the checkpoint.
       for (let batch = await pages.take(); batch; batch = await pages.take()) {
-        const states = batch.flatMap(({ objects, fetchedAt }) => objects.map((object) => ({ object, deleted: object.deleted === true, stripeAt: fetchedAt, eventId: null })));
+        const states = batch.flatMap(({ objects, fetchedAt }) =>
+          objects.map((object) => ({ object, deleted: object.deleted === true, stripeAt: fetchedAt, eventId: null })),
+        );
         cursor = batch.at(-1)!.objects.at(-1)?.id ?? cursor;
         await inTransaction(runtime.db, async (client) => {
           // No wait for the WAL flush: a crash loses the newest batches together with their
@@ -180,7 +196,8 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
       await log.process(stored.filter((s) => !s.duplicate).map((s) => s.id));
       newest = Math.max(newest, event.created);
       synced += 1;
-      if (synced % PAGE === 0) publish({ plugin: runtime.name, runId, resource: 'events', synced, done: false }, request);
+      if (synced % PAGE === 0)
+        publish({ plugin: runtime.name, runId, resource: 'events', synced, done: false }, request);
     }
     await runtime.db.query(stripeSql('sync-events-seen'), [new Date(newest * 1000)]);
     publish({ plugin: runtime.name, runId, resource: 'events', synced, done: true }, request);
@@ -191,7 +208,11 @@ export function createSyncer(runtime: PluginRuntime<StripeConfig>, stripe: () =>
     const id = randomUUID();
     const current = await states();
     const lastEventAt = current.get('events')?.last_event_at ?? null;
-    const incremental = !request.full && !request.since && lastEventAt !== null && Date.now() / 1000 - lastEventAt.getTime() / 1000 < EVENT_RETENTION_SECONDS;
+    const incremental =
+      !request.full &&
+      !request.since &&
+      lastEventAt !== null &&
+      Date.now() / 1000 - lastEventAt.getTime() / 1000 < EVENT_RETENTION_SECONDS;
     const kind: SyncKind = incremental ? 'incremental' : 'backfill';
     const resources = request.resources?.length ? request.resources : LISTED_RESOURCES;
     await runtime.db.query(stripeSql('sync-run-insert'), [id, kind, resources, request.since ?? null]);

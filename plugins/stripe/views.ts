@@ -30,7 +30,14 @@ export const VIEWS: Record<ObjectResource, ResourceView> = {
     single: 'stripeCustomer',
     plural: 'stripeCustomers',
     description: 'A Stripe customer.',
-    columns: { email: 'String', name: 'String', description: 'String', currency: 'String', balance: 'BigInt', delinquent: 'Boolean' },
+    columns: {
+      email: 'String',
+      name: 'String',
+      description: 'String',
+      currency: 'String',
+      balance: 'BigInt',
+      delinquent: 'Boolean',
+    },
     filters: { email: 'String' },
     hasMany: {
       subscriptions: { table: 'subscriptions', column: 'customer' },
@@ -77,7 +84,15 @@ export const VIEWS: Record<ObjectResource, ResourceView> = {
     single: 'stripeInvoice',
     plural: 'stripeInvoices',
     description: 'A Stripe invoice.',
-    columns: { status: 'String', number: 'String', currency: 'String', total: 'BigInt', amount_due: 'BigInt', amount_paid: 'BigInt', due_date: 'DateTime' },
+    columns: {
+      status: 'String',
+      number: 'String',
+      currency: 'String',
+      total: 'BigInt',
+      amount_due: 'BigInt',
+      amount_paid: 'BigInt',
+      due_date: 'DateTime',
+    },
     filters: { status: 'String', customer: 'String', subscription: 'String' },
     belongsTo: {
       customer: { table: 'customers', column: 'customer' },
@@ -104,7 +119,14 @@ export const VIEWS: Record<ObjectResource, ResourceView> = {
     single: 'stripeCharge',
     plural: 'stripeCharges',
     description: 'A Stripe charge.',
-    columns: { status: 'String', amount: 'BigInt', amount_refunded: 'BigInt', currency: 'String', paid: 'Boolean', refunded: 'Boolean' },
+    columns: {
+      status: 'String',
+      amount: 'BigInt',
+      amount_refunded: 'BigInt',
+      currency: 'String',
+      paid: 'Boolean',
+      refunded: 'Boolean',
+    },
     filters: { customer: 'String', status: 'String', invoice: 'String', payment_intent: 'String' },
     belongsTo: {
       customer: { table: 'customers', column: 'customer' },

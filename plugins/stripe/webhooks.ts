@@ -24,7 +24,8 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, stripe: () 
     maxAttempts: config.webhookMaxAttempts,
     verify(body, headers) {
       const signature = headers['stripe-signature'];
-      if (typeof signature !== 'string' || signature === '') throw new WebhookVerificationError('Missing Stripe-Signature header');
+      if (typeof signature !== 'string' || signature === '')
+        throw new WebhookVerificationError('Missing Stripe-Signature header');
       let event: Stripe.Event;
       try {
         event = stripe().webhooks.constructEvent(body, signature, config.webhookSecret, config.webhookTolerance);

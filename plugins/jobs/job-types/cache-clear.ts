@@ -23,7 +23,9 @@ export const cacheClear: JobType<CacheClearPayload> = {
     const pattern = requiredString(payload['pattern'], 'pattern');
     const literalPrefix = pattern.split(/[*?[\\]/, 1)[0]!;
     if (OWN_KEYS.startsWith(literalPrefix) || literalPrefix.startsWith(OWN_KEYS)) {
-      throw new InvalidPayloadError(`pattern ${JSON.stringify(pattern)} could delete Plugboard's own keys (${OWN_KEYS}*); name your cache's prefix`);
+      throw new InvalidPayloadError(
+        `pattern ${JSON.stringify(pattern)} could delete Plugboard's own keys (${OWN_KEYS}*); name your cache's prefix`,
+      );
     }
     return { pattern };
   },

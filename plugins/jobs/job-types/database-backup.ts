@@ -46,39 +46,69 @@ export const databaseBackup: JobType<DatabaseBackupPayload> = {
   parse(raw) {
     const payload = objectPayload(raw, 'database-backup');
     const schema = requiredString(payload['schema'], 'schema');
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new InvalidPayloadError(`schema ${JSON.stringify(schema)} is not a plain schema name`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw new InvalidPayloadError(`schema ${JSON.stringify(schema)} is not a plain schema name`);
     const format = payload['format'] === undefined ? 'plain' : payload['format'];
     if (format !== 'plain' && format !== 'custom') throw new InvalidPayloadError('format must be plain or custom');
     const extension = format === 'plain' ? 'sql' : 'dump';
-    const file = payload['file'] === undefined ? `${schema}-${new Date().toISOString().replace(/[:.]/g, '-')}.${extension}` : requiredString(payload['file'], 'file');
-    if (!/^[\w.-]+$/.test(file) || file.startsWith('.')) throw new InvalidPayloadError('file must be a plain file name (letters, digits, . _ -), written inside JOBS_BACKUP_DIR');
+    const file =
+      payload['file'] === undefined
+        ? `${schema}-${new Date().toISOString().replace(/[:.]/g, '-')}.${extension}`
+        : requiredString(payload['file'], 'file');
+    if (!/^[\w.-]+$/.test(file) || file.startsWith('.'))
+      throw new InvalidPayloadError(
+        'file must be a plain file name (letters, digits, . _ -), written inside JOBS_BACKUP_DIR',
+      );
     return { schema, file, format };
   },
   async run(payload, job, runtime) {
     const directory = runtime.config.backupDir;
     await mkdir(directory, { recursive: true });
     const path = join(directory, payload.file);
-    const taken = () => new PermanentJobError(`${payload.file} already exists in JOBS_BACKUP_DIR; a backup never replaces a file: name another file, or move that one away`);
+    const taken = () =>
+      new PermanentJobError(
+        `${payload.file} already exists in JOBS_BACKUP_DIR; a backup never replaces a file: name another file, or move that one away`,
+      );
     if (await exists(path)) throw taken();
     // Names starting with a dot are refused as backup names, so this one collides with none.
     const temp = join(directory, `.${payload.file}.${randomUUID()}.partial`);
-    const args = ['--schema', payload.schema, '--file', temp, '--format', payload.format === 'plain' ? 'p' : 'c', '--no-owner', '--no-privileges'];
+    const args = [
+      '--schema',
+      payload.schema,
+      '--file',
+      temp,
+      '--format',
+      payload.format === 'plain' ? 'p' : 'c',
+      '--no-owner',
+      '--no-privileges',
+    ];
     const stderr: string[] = [];
     try {
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn('pg_dump', args, { env: { ...process.env, ...libpqEnv(runtime.connections.databaseUrl) }, signal: job.signal });
+        const child = spawn('pg_dump', args, {
+          env: { ...process.env, ...libpqEnv(runtime.connections.databaseUrl) },
+          signal: job.signal,
+        });
         child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
         child.once('error', (error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') reject(new PermanentJobError('pg_dump was not found on PATH; install the PostgreSQL client tools (e.g. `apt install postgresql-client`)'));
+          if (error.code === 'ENOENT')
+            reject(
+              new PermanentJobError(
+                'pg_dump was not found on PATH; install the PostgreSQL client tools (e.g. `apt install postgresql-client`)',
+              ),
+            );
           else reject(error);
         });
         child.once('close', resolve);
       });
       if (code !== 0) {
         const detail = stderr.join('').trim().split('\n').slice(-3).join(' ');
-        throw new PermanentJobError(`pg_dump of schema ${payload.schema} failed (exit ${code}): ${detail || 'no output'}`);
+        throw new PermanentJobError(
+          `pg_dump of schema ${payload.schema} failed (exit ${code}): ${detail || 'no output'}`,
+        );
       }
-      if (stderr.join('').includes('no matching schemas were found')) throw new PermanentJobError(`schema ${payload.schema} does not exist`);
+      if (stderr.join('').includes('no matching schemas were found'))
+        throw new PermanentJobError(`schema ${payload.schema} does not exist`);
       // link(), unlike rename(), fails when the name was taken while pg_dump ran.
       try {
         await link(temp, path);

@@ -24,16 +24,29 @@ function inside(root: string, path: string): boolean {
 
 export const fileCleanup: JobType<FileCleanupPayload> = {
   description: 'Deletes old files under JOBS_FILES_ROOT',
-  unavailable: (runtime) => (runtime.config.filesRoot ? null : 'file-cleanup is disabled: set JOBS_FILES_ROOT to the directory it may delete under'),
+  unavailable: (runtime) =>
+    runtime.config.filesRoot
+      ? null
+      : 'file-cleanup is disabled: set JOBS_FILES_ROOT to the directory it may delete under',
   parse(raw, config) {
-    if (!config.filesRoot) throw new InvalidPayloadError('file-cleanup is disabled: set JOBS_FILES_ROOT to the directory it may delete under');
+    if (!config.filesRoot)
+      throw new InvalidPayloadError(
+        'file-cleanup is disabled: set JOBS_FILES_ROOT to the directory it may delete under',
+      );
     const payload = objectPayload(raw, 'file-cleanup');
     const directory = typeof payload['directory'] === 'string' ? payload['directory'] : '.';
-    if (!inside(config.filesRoot, resolve(config.filesRoot, directory))) throw new InvalidPayloadError(`directory ${JSON.stringify(directory)} is outside JOBS_FILES_ROOT`);
+    if (!inside(config.filesRoot, resolve(config.filesRoot, directory)))
+      throw new InvalidPayloadError(`directory ${JSON.stringify(directory)} is outside JOBS_FILES_ROOT`);
     const olderThanHours = optionalNumber(payload['olderThanHours'], 'olderThanHours', 0, 24 * 365 * 10);
     if (olderThanHours === undefined) throw new InvalidPayloadError('olderThanHours is required');
     const pattern = payload['pattern'] === undefined ? undefined : String(payload['pattern']);
-    return { directory, olderThanHours, pattern, recursive: payload['recursive'] === true, dryRun: payload['dryRun'] === true };
+    return {
+      directory,
+      olderThanHours,
+      pattern,
+      recursive: payload['recursive'] === true,
+      dryRun: payload['dryRun'] === true,
+    };
   },
   async run(payload, job, runtime) {
     const root = await realpath(runtime.config.filesRoot!);
@@ -44,7 +57,8 @@ export const fileCleanup: JobType<FileCleanupPayload> = {
     } catch {
       throw new PermanentJobError(`directory ${payload.directory} does not exist under JOBS_FILES_ROOT`);
     }
-    if (!inside(root, base)) throw new PermanentJobError(`directory ${payload.directory} leads outside JOBS_FILES_ROOT`);
+    if (!inside(root, base))
+      throw new PermanentJobError(`directory ${payload.directory} leads outside JOBS_FILES_ROOT`);
     const cutoff = Date.now() - payload.olderThanHours * 3_600_000;
     const deleted: string[] = [];
     let bytes = 0;

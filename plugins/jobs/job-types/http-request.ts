@@ -43,14 +43,17 @@ function parseEntry(entry: string): { pattern: string; port: string | undefined 
 /** The entries for `url`'s port: an entry without a port is for 80 and 443 only, `host:port` for that port. */
 function entriesForPort(url: URL, allowed: readonly string[]): { pattern: string }[] {
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return allowed.map(parseEntry).filter((entry) => (entry.port === undefined ? port === '80' || port === '443' : entry.port === port));
+  return allowed
+    .map(parseEntry)
+    .filter((entry) => (entry.port === undefined ? port === '80' || port === '443' : entry.port === port));
 }
 
 /** The entries that let `url` through: `example.com`, `*.example.com` (any subdomain, not the apex). */
 function matchingEntries(url: URL, allowed: readonly string[]): { pattern: string; wildcard: boolean }[] {
   const host = url.hostname.toLowerCase();
   return entriesForPort(url, allowed).flatMap(({ pattern }): { pattern: string; wildcard: boolean }[] => {
-    if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 ? [{ pattern, wildcard: true }] : [];
+    if (pattern.startsWith('*.'))
+      return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 ? [{ pattern, wildcard: true }] : [];
     return host === pattern ? [{ pattern, wildcard: false }] : [];
   });
 }
@@ -68,7 +71,9 @@ export function checkAddresses(url: URL, addresses: readonly string[], allowed: 
   const listed = new Set(entriesForPort(url, allowed).map((entry) => entry.pattern.replace(/^\[|\]$/g, '')));
   for (const address of addresses) {
     if (!isPublicAddress(address) && !listed.has(address)) {
-      throw new PermanentJobError(`host ${url.hostname} resolved to ${address}, which is not a public address; JOBS_HTTP_ALLOWED_HOSTS must name the host or address itself to allow it`);
+      throw new PermanentJobError(
+        `host ${url.hostname} resolved to ${address}, which is not a public address; JOBS_HTTP_ALLOWED_HOSTS must name the host or address itself to allow it`,
+      );
     }
   }
 }
@@ -77,10 +82,19 @@ export function checkAddresses(url: URL, addresses: readonly string[], allowed: 
 async function checkedLookup(url: URL, allowed: readonly string[]): Promise<LookupFunction> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const resolved = isIP(host) ? [{ address: host, family: isIP(host) }] : await dnsLookup(host, { all: true });
-  checkAddresses(url, resolved.map((entry) => entry.address), allowed);
+  checkAddresses(
+    url,
+    resolved.map((entry) => entry.address),
+    allowed,
+  );
   return (_hostname, options, callback) => {
     const candidates = options.family ? resolved.filter((entry) => entry.family === options.family) : resolved;
-    if (candidates.length === 0) return callback(Object.assign(new Error(`no IPv${options.family} address for ${host}`), { code: 'ENOTFOUND' }), '', 0);
+    if (candidates.length === 0)
+      return callback(
+        Object.assign(new Error(`no IPv${options.family} address for ${host}`), { code: 'ENOTFOUND' }),
+        '',
+        0,
+      );
     if (options.all) return callback(null, candidates);
     callback(null, candidates[0]!.address, candidates[0]!.family);
   };
@@ -99,11 +113,14 @@ export const httpRequest: JobType<HttpRequestPayload> = {
   // Users reach only the hosts the operator listed, and their requests go out unsigned.
   access: 'user',
   forUser(payload) {
-    if (payload['sign'] === true) throw new InvalidPayloadError('only jobs an admin enqueues are signed; leave sign out');
+    if (payload['sign'] === true)
+      throw new InvalidPayloadError('only jobs an admin enqueues are signed; leave sign out');
     return { ...payload, sign: false };
   },
   unavailable: (runtime) =>
-    runtime.config.httpAllowedHosts.length === 0 ? 'http-request may call no host: list the allowed hosts in JOBS_HTTP_ALLOWED_HOSTS' : null,
+    runtime.config.httpAllowedHosts.length === 0
+      ? 'http-request may call no host: list the allowed hosts in JOBS_HTTP_ALLOWED_HOSTS'
+      : null,
   parse(raw, config) {
     const payload = objectPayload(raw, 'http-request');
     let url: URL;
@@ -113,8 +130,10 @@ export const httpRequest: JobType<HttpRequestPayload> = {
       if (error instanceof InvalidPayloadError) throw error;
       throw new InvalidPayloadError(`url ${JSON.stringify(payload['url'])} is not a valid URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidPayloadError('url must be http or https');
-    if (url.username || url.password) throw new InvalidPayloadError('url must not carry credentials; send them in headers');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new InvalidPayloadError('url must be http or https');
+    if (url.username || url.password)
+      throw new InvalidPayloadError('url must not carry credentials; send them in headers');
     if (!hostAllowed(url, config.httpAllowedHosts)) {
       throw new InvalidPayloadError(`host ${url.host} is not in JOBS_HTTP_ALLOWED_HOSTS`);
     }
@@ -122,10 +141,12 @@ export const httpRequest: JobType<HttpRequestPayload> = {
     if (!METHODS.includes(method)) throw new InvalidPayloadError(`method must be one of ${METHODS.join(', ')}`);
     const headers: Record<string, string> = {};
     const rawHeaders = payload['headers'] ?? {};
-    if (typeof rawHeaders !== 'object' || rawHeaders === null || Array.isArray(rawHeaders)) throw new InvalidPayloadError('headers must be an object of strings');
+    if (typeof rawHeaders !== 'object' || rawHeaders === null || Array.isArray(rawHeaders))
+      throw new InvalidPayloadError('headers must be an object of strings');
     for (const [name, value] of Object.entries(rawHeaders)) {
       if (typeof value !== 'string') throw new InvalidPayloadError(`header ${name} must be a string`);
-      if (RESERVED_HEADERS.has(name.toLowerCase())) throw new InvalidPayloadError(`header ${name} is set by the request itself`);
+      if (RESERVED_HEADERS.has(name.toLowerCase()))
+        throw new InvalidPayloadError(`header ${name} is set by the request itself`);
       headers[name.toLowerCase()] = value;
     }
     let body: string | undefined;
@@ -138,7 +159,8 @@ export const httpRequest: JobType<HttpRequestPayload> = {
       }
     }
     const sign = payload['sign'] === undefined ? config.httpSigningSecret !== undefined : payload['sign'] === true;
-    if (sign && !config.httpSigningSecret) throw new InvalidPayloadError('sign is true but JOBS_HTTP_SIGNING_SECRET is not set');
+    if (sign && !config.httpSigningSecret)
+      throw new InvalidPayloadError('sign is true but JOBS_HTTP_SIGNING_SECRET is not set');
     // Without its own timeout a request may run until the job's deadline (JOBS_JOB_TIMEOUT) ends it.
     const timeoutMs = optionalNumber(payload['timeoutMs'], 'timeoutMs', 1, config.timeoutMs) ?? DEFAULT_TIMEOUT_MS;
     return { url, method, headers, body, timeoutMs, sign };
@@ -146,7 +168,8 @@ export const httpRequest: JobType<HttpRequestPayload> = {
 
   async run(payload, job, runtime) {
     const headers = { ...payload.headers };
-    if (payload.sign) headers['x-plugboard-signature'] = signature(runtime.config.httpSigningSecret!, payload.body ?? '');
+    if (payload.sign)
+      headers['x-plugboard-signature'] = signature(runtime.config.httpSigningSecret!, payload.body ?? '');
     if (payload.body !== undefined) headers['content-length'] = String(Buffer.byteLength(payload.body));
     const where = `${payload.method} ${payload.url.origin}${payload.url.pathname}`;
     const timeout = AbortSignal.timeout(payload.timeoutMs);
@@ -158,7 +181,11 @@ export const httpRequest: JobType<HttpRequestPayload> = {
       const lookup = await checkedLookup(payload.url, runtime.config.httpAllowedHosts);
       // node:http follows no redirects; the response is read up to MAX_RESPONSE_BYTES.
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
-        const request = (payload.url.protocol === 'https:' ? https : http).request(payload.url, { method: payload.method, headers, lookup, signal, agent: false }, resolve);
+        const request = (payload.url.protocol === 'https:' ? https : http).request(
+          payload.url,
+          { method: payload.method, headers, lookup, signal, agent: false },
+          resolve,
+        );
         request.once('error', reject);
         request.end(payload.body);
       });
@@ -176,11 +203,18 @@ export const httpRequest: JobType<HttpRequestPayload> = {
         }
       }
       text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_BYTES);
-      if (status >= 300 && status < 400) throw new PermanentJobError(`${where} answered ${status} redirecting to ${location ?? '?'}; redirects are not followed`);
+      if (status >= 300 && status < 400)
+        throw new PermanentJobError(
+          `${where} answered ${status} redirecting to ${location ?? '?'}; redirects are not followed`,
+        );
     } catch (error) {
       if (error instanceof PermanentJobError) throw error;
       if (job.signal.aborted) throw job.signal.reason;
-      const cause = timeout.aborted ? `no answer within ${payload.timeoutMs} ms` : error instanceof Error ? error.message : String(error);
+      const cause = timeout.aborted
+        ? `no answer within ${payload.timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
       throw new ServerError(`${where} failed: ${cause}`);
     }
     if (status >= 500) throw new ServerError(`${where} answered ${status}`);

@@ -47,6 +47,7 @@ export function optionalNumber(value: unknown, name: string, min: number, max: n
 }
 
 export function requiredString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new InvalidPayloadError(`${name} is required (a non-empty string)`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new InvalidPayloadError(`${name} is required (a non-empty string)`);
   return value;
 }

@@ -26,14 +26,18 @@ export const sendEmail: JobType<SendEmailPayload> = {
   parse(raw) {
     const payload = objectPayload(raw, 'send-email');
     const to = requiredString(payload['to'], 'to');
-    if (!/^[^@\s]+@[^@\s]+$/.test(to)) throw new InvalidPayloadError(`to ${JSON.stringify(to)} is not an email address`);
+    if (!/^[^@\s]+@[^@\s]+$/.test(to))
+      throw new InvalidPayloadError(`to ${JSON.stringify(to)} is not an email address`);
     if (payload['template'] === undefined && payload['text'] === undefined && payload['html'] === undefined) {
       throw new InvalidPayloadError('send-email needs a template, or text or html');
     }
     return payload as unknown as SendEmailPayload;
   },
   async run(payload, job, runtime) {
-    const { id } = await runtime.queue.add(NOTIFICATIONS_QUEUE, NOTIFICATIONS_EMAIL_TYPE, payload, { jobId: `send-email:${job.id}`, attempts: 3 });
+    const { id } = await runtime.queue.add(NOTIFICATIONS_QUEUE, NOTIFICATIONS_EMAIL_TYPE, payload, {
+      jobId: `send-email:${job.id}`,
+      attempts: 3,
+    });
     return { handedOver: { queue: NOTIFICATIONS_QUEUE, id } };
   },
 };
