@@ -15,8 +15,14 @@ describe('plugboard CLI', () => {
   it('has --help on every command', async () => {
     const top = await runCli(['--help'], {});
     expect(top.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'plugin', 'schema', 'jobs', 'echo']) expect(top.stdout).toContain(command);
-    for (const args of [['migrate', '--help'], ['plugin', 'list', '--help'], ['plugin', 'info', '--help'], ['echo', 'count', '--help']]) {
+    for (const command of ['serve', 'migrate', 'plugin', 'schema', 'jobs', 'echo'])
+      expect(top.stdout).toContain(command);
+    for (const args of [
+      ['migrate', '--help'],
+      ['plugin', 'list', '--help'],
+      ['plugin', 'info', '--help'],
+      ['echo', 'count', '--help'],
+    ]) {
       const run = await runCli(args, {});
       expect(run.code, args.join(' ')).toBe(0);
       expect(run.stdout).toMatch(/^Usage: plugboard /);
@@ -48,7 +54,9 @@ describe('plugboard CLI', () => {
     expect(run.stdout).toMatch(/count\s+Print how many messages are stored/);
     const unknown = await runCli(['plugin', 'info', 'nope'], {});
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, idme, echo/);
+    expect(unknown.stderr).toMatch(
+      /Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, idme, echo/,
+    );
   });
 
   it('exits 2 naming the variable when required plugin config is missing or invalid, never printing the secret', async () => {
@@ -58,10 +66,16 @@ describe('plugboard CLI', () => {
 
     const secret = 'ek_THIS-IS-SECRET-and-wrong';
     const jwtSecret = 'short-jwt-secret';
-    const invalid = await runCli(['serve'], { DATABASE_URL: db.url, ECHO_API_KEY: secret, PLUGBOARD_JWT_SECRET: jwtSecret });
+    const invalid = await runCli(['serve'], {
+      DATABASE_URL: db.url,
+      ECHO_API_KEY: secret,
+      PLUGBOARD_JWT_SECRET: jwtSecret,
+    });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/ECHO_API_KEY \(plugin echo\): the value given is invalid/);
-    expect(invalid.stderr).toMatch(/PLUGBOARD_JWT_SECRET \(gateway\): the value given is invalid: expected a string matching \/\^\.\{32,\}\$\//);
+    expect(invalid.stderr).toMatch(
+      /PLUGBOARD_JWT_SECRET \(gateway\): the value given is invalid: expected a string matching \/\^\.\{32,\}\$\//,
+    );
     for (const output of [invalid.stdout, invalid.stderr]) {
       expect(output).not.toContain(secret);
       expect(output).not.toContain(jwtSecret);
@@ -77,7 +91,9 @@ describe('plugboard CLI', () => {
 
     const applied = await runCli(['migrate'], env);
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toBe('applied jobs 001_history\napplied jobs 002_queue_and_id\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied notifications 002_requests\napplied echo 001_messages\n');
+    expect(applied.stdout).toBe(
+      'applied jobs 001_history\napplied jobs 002_queue_and_id\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied notifications 002_requests\napplied echo 001_messages\n',
+    );
     expect((await runCli(['migrate'], env)).stdout).toMatch(/Nothing to apply/);
 
     const after = await runCli(['migrate', '--status'], env);

@@ -5,7 +5,14 @@
  */
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateRoomDocument, RoomPresenceDocument, ViewerDocument, type CreateRoomMutation, type RoomPresenceSubscription, type ViewerQuery } from '../client/generated/graphql.ts';
+import {
+  CreateRoomDocument,
+  RoomPresenceDocument,
+  ViewerDocument,
+  type CreateRoomMutation,
+  type RoomPresenceSubscription,
+  type ViewerQuery,
+} from '../client/generated/graphql.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { signToken } from './support/tokens.ts';
@@ -16,7 +23,11 @@ let gateway: TestGateway;
 const sockets: TestWsClient[] = [];
 
 /** A plain fetch client for typed documents. */
-async function request<T>(document: Parameters<typeof print>[0], variables: Record<string, unknown>, token: string): Promise<T> {
+async function request<T>(
+  document: Parameters<typeof print>[0],
+  variables: Record<string, unknown>,
+  token: string,
+): Promise<T> {
   const response = await fetch(`${gateway.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -51,7 +62,9 @@ describe('typed client documents', () => {
     const ws = connectWs(gateway.wsUrl, { Authorization: `Bearer ${token}` });
     sockets.push(ws);
     await ws.connected;
-    const presence = ws.subscribe<RoomPresenceSubscription>(print(RoomPresenceDocument), { roomId: created.createRoom.id });
+    const presence = ws.subscribe<RoomPresenceSubscription>(print(RoomPresenceDocument), {
+      roomId: created.createRoom.id,
+    });
     const first = (await presence.next()).data?.presence;
     expect(first).toMatchObject({ userId: 'codegen-user', status: expect.any(String) });
   });

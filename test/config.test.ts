@@ -22,7 +22,11 @@ const spec: ConfigurationSpec = {
 
 describe('configuration from the environment', () => {
   it('parses typed values and applies defaults', () => {
-    const { values, problems } = readConfig(spec, { KEY: 'k_abcdefgh', RATIO: '0.25', FLAG: 'yes', HOOK: 'https://example.test/x' }, 'test');
+    const { values, problems } = readConfig(
+      spec,
+      { KEY: 'k_abcdefgh', RATIO: '0.25', FLAG: 'yes', HOOK: 'https://example.test/x' },
+      'test',
+    );
     expect(problems).toEqual([]);
     expect(values.string('KEY')).toBe('k_abcdefgh');
     expect(values.number('COUNT')).toBe(60);
@@ -34,9 +38,15 @@ describe('configuration from the environment', () => {
 
   it('names every bad variable and what it expects, never quoting a secret', () => {
     const secret = 'k_NOT-VALID-super-secret';
-    const { problems } = readConfig(spec, { KEY: secret, COUNT: '5', RATIO: 'lots', FLAG: 'maybe', MODE: 'turbo', HOOK: 'not a url' }, 'plugin x');
+    const { problems } = readConfig(
+      spec,
+      { KEY: secret, COUNT: '5', RATIO: 'lots', FLAG: 'maybe', MODE: 'turbo', HOOK: 'not a url' },
+      'plugin x',
+    );
     expect(problems.map((p) => p.variable)).toEqual(['KEY', 'COUNT', 'RATIO', 'FLAG', 'MODE', 'HOOK']);
-    expect(problems[0]!.message).toBe('the value given is invalid: expected a string matching /^k_[a-z]{8}$/ (the key)');
+    expect(problems[0]!.message).toBe(
+      'the value given is invalid: expected a string matching /^k_[a-z]{8}$/ (the key)',
+    );
     expect(problems[1]!.message).toBe('"5" is invalid: expected an integer from 15 to 1440');
     expect(problems[4]!.message).toBe('"turbo" is invalid: expected one of fast, safe');
     expect(JSON.stringify(problems)).not.toContain(secret);
@@ -44,26 +54,55 @@ describe('configuration from the environment', () => {
 
   it('reports a missing required variable', () => {
     expect(readConfig(spec, {}, 'plugin x').problems).toEqual([
-      { variable: 'KEY', owner: 'plugin x', message: 'is required: expected a string matching /^k_[a-z]{8}$/ (the key)' },
+      {
+        variable: 'KEY',
+        owner: 'plugin x',
+        message: 'is required: expected a string matching /^k_[a-z]{8}$/ (the key)',
+      },
     ]);
   });
 
   it('masks secrets in the entries shown to admins', () => {
     const { values } = readConfig(spec, { KEY: 'k_abcdefgh' }, 'test');
-    expect(values.entries().find((e) => e.key === 'KEY')).toMatchObject({ value: '********', isSet: true, secret: true });
+    expect(values.entries().find((e) => e.key === 'KEY')).toMatchObject({
+      value: '********',
+      isSet: true,
+      secret: true,
+    });
     expect(values.entries().find((e) => e.key === 'HOOK')).toMatchObject({ value: null, isSet: false });
   });
 
   it('validates the gateway settings the same way', () => {
     expect(() => loadGatewaySettings({ PORT: '70000' })).toThrow(/PORT \(gateway\): "70000" is invalid/);
-    expect(() => loadGatewaySettings({ PLUGBOARD_JWT_SECRET: 'x'.repeat(40), PLUGBOARD_JWKS_URL: 'https://idp.test/jwks' })).toThrow(/either PLUGBOARD_JWT_SECRET/);
+    expect(() =>
+      loadGatewaySettings({ PLUGBOARD_JWT_SECRET: 'x'.repeat(40), PLUGBOARD_JWKS_URL: 'https://idp.test/jwks' }),
+    ).toThrow(/either PLUGBOARD_JWT_SECRET/);
     const settings = loadGatewaySettings({ NODE_ENV: 'production' });
-    expect(settings).toMatchObject({ port: 4000, host: '127.0.0.1', production: true, introspection: false, bodyLimit: 1048576 });
+    expect(settings).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      production: true,
+      introspection: false,
+      bodyLimit: 1048576,
+    });
     expect(loadGatewaySettings({}).introspection).toBe(true);
-    expect(() => loadGatewaySettings({ PLUGBOARD_HEADERS_TIMEOUT_MS: '20000', PLUGBOARD_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/PLUGBOARD_HEADERS_TIMEOUT_MS \(gateway\): must not exceed PLUGBOARD_REQUEST_TIMEOUT_MS/);
-    expect(loadGatewaySettings({ PLUGBOARD_REQUEST_TIMEOUT_MS: '5000' }).server).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 5000, maxConnections: 20000 });
-    expect(() => loadGatewaySettings({ PLUGBOARD_METRICS_ACCESS: 'everyone' })).toThrow(/PLUGBOARD_METRICS_ACCESS \(gateway\): "everyone" is invalid: expected one of public, admin/);
-    expect(loadGatewaySettings({ PLUGBOARD_METRICS_PORT: '9464' })).toMatchObject({ metricsPort: 9464, metricsHost: '127.0.0.1', metricsAccess: 'admin' });
+    expect(() =>
+      loadGatewaySettings({ PLUGBOARD_HEADERS_TIMEOUT_MS: '20000', PLUGBOARD_REQUEST_TIMEOUT_MS: '10000' }),
+    ).toThrow(/PLUGBOARD_HEADERS_TIMEOUT_MS \(gateway\): must not exceed PLUGBOARD_REQUEST_TIMEOUT_MS/);
+    expect(loadGatewaySettings({ PLUGBOARD_REQUEST_TIMEOUT_MS: '5000' }).server).toEqual({
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 5000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 20000,
+    });
+    expect(() => loadGatewaySettings({ PLUGBOARD_METRICS_ACCESS: 'everyone' })).toThrow(
+      /PLUGBOARD_METRICS_ACCESS \(gateway\): "everyone" is invalid: expected one of public, admin/,
+    );
+    expect(loadGatewaySettings({ PLUGBOARD_METRICS_PORT: '9464' })).toMatchObject({
+      metricsPort: 9464,
+      metricsHost: '127.0.0.1',
+      metricsAccess: 'admin',
+    });
     expect(loadGatewaySettings({})).toMatchObject({ metricsPort: null, metricsAccess: 'public' });
   });
 });
@@ -100,7 +139,9 @@ describe('plugin selection', () => {
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
-    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(/unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, idme, echo/);
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(
+      /unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, idme, echo/,
+    );
     const error = (() => {
       try {
         selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'echo' });
@@ -109,12 +150,20 @@ describe('plugin selection', () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([{ variable: 'ECHO_API_KEY', owner: 'plugin echo', message: expect.stringMatching(/^is required/) }]);
+    expect((error as ConfigError).problems).toEqual([
+      { variable: 'ECHO_API_KEY', owner: 'plugin echo', message: expect.stringMatching(/^is required/) },
+    ]);
   });
 
   it('validates each manifest against the JSON schema', () => {
     const broken: Plugin = definePlugin({
-      manifest: { name: 'Bad Name', version: '1', description: 'x', capabilities: { teleport: true }, configuration: { required: ['lower'] } },
+      manifest: {
+        name: 'Bad Name',
+        version: '1',
+        description: 'x',
+        capabilities: { teleport: true },
+        configuration: { required: ['lower'] },
+      },
       config: () => ({}),
     });
     expect(() => selectPlugins([broken], {})).toThrow(ConfigError);

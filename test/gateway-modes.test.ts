@@ -39,31 +39,50 @@ describe('JWKS-verified tokens', () => {
   it('accepts RS256 tokens signed by a key the JWKS serves, and refuses others', async () => {
     const gateway = await startTestGateway({
       databaseUrl: db.url,
-      env: { PLUGBOARD_JWT_SECRET: undefined, PLUGBOARD_JWKS_URL: jwksUrl, PLUGBOARD_JWT_ISSUER: 'https://idp.test/', PLUGBOARD_JWT_AUDIENCE: 'plugboard' },
+      env: {
+        PLUGBOARD_JWT_SECRET: undefined,
+        PLUGBOARD_JWKS_URL: jwksUrl,
+        PLUGBOARD_JWT_ISSUER: 'https://idp.test/',
+        PLUGBOARD_JWT_AUDIENCE: 'plugboard',
+      },
     });
     try {
       const { privateKey } = await keys;
       const { SignJWT } = await import('jose');
       const sign = (claims: { iss: string; aud: string }, key = privateKey, kid = 'key-1') =>
-        new SignJWT({ 'https://hasura.io/jwt/claims': { 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'rs-1' } })
+        new SignJWT({
+          'https://hasura.io/jwt/claims': {
+            'x-hasura-default-role': 'user',
+            'x-hasura-allowed-roles': ['user'],
+            'x-hasura-user-id': 'rs-1',
+          },
+        })
           .setProtectedHeader({ alg: 'RS256', kid })
           .setIssuer(claims.iss)
           .setAudience(claims.aud)
           .setExpirationTime('5m')
           .sign(key);
 
-      const good = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'plugboard' })}` } });
+      const good = await gateway.gql('{ viewer { userId } }', {
+        headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'plugboard' })}` },
+      });
       expect(good.body).toEqual({ data: { viewer: { userId: 'rs-1' } } });
 
-      const wrongAudience = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'other' })}` } });
+      const wrongAudience = await gateway.gql('{ viewer { userId } }', {
+        headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'other' })}` },
+      });
       expect(wrongAudience.status).toBe(401);
       expect(wrongAudience.body.errors?.[0]?.message).toBe('Token claim "aud" is invalid');
 
       const stranger = (await generateKeyPair('RS256')).privateKey;
-      const unknownKey = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'plugboard' }, stranger)}` } });
+      const unknownKey = await gateway.gql('{ viewer { userId } }', {
+        headers: { authorization: `Bearer ${await sign({ iss: 'https://idp.test/', aud: 'plugboard' }, stranger)}` },
+      });
       expect(unknownKey.status).toBe(401);
 
-      const hs256 = await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${await signToken({ userId: 'x' })}` } });
+      const hs256 = await gateway.gql('{ viewer { userId } }', {
+        headers: { authorization: `Bearer ${await signToken({ userId: 'x' })}` },
+      });
       expect(hs256.status).toBe(401);
     } finally {
       await gateway.close();
@@ -77,9 +96,14 @@ describe('anonymous access turned off', () => {
     try {
       const { status, body } = await gateway.gql('{ viewer { role } }');
       expect(status).toBe(401);
-      expect(body.errors?.[0]).toEqual({ message: 'Authentication required: send Authorization: Bearer <token>', extensions: { code: 'UNAUTHENTICATED' } });
+      expect(body.errors?.[0]).toEqual({
+        message: 'Authentication required: send Authorization: Bearer <token>',
+        extensions: { code: 'UNAUTHENTICATED' },
+      });
       const token = await signToken({ userId: 'u' });
-      expect((await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${token}` } })).body.data).toEqual({ viewer: { role: 'user' } });
+      expect(
+        (await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${token}` } })).body.data,
+      ).toEqual({ viewer: { role: 'user' } });
     } finally {
       await gateway.close();
     }
@@ -101,7 +125,10 @@ describe('production mode', () => {
       expect(await graphiql.text()).not.toMatch(/graphiql/i);
 
       const failing = await gateway.gql('{ echoFail }');
-      expect(failing.body.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(failing.body.errors?.[0]).toMatchObject({
+        message: 'Unexpected error.',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
     } finally {
       await gateway.close();
     }
@@ -113,7 +140,10 @@ describe('production mode', () => {
       const graphiql = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).toMatch(/graphiql/i);
       expect((await gateway.gql('{ viewr { role } }')).body.errors?.[0]?.message).toMatch(/Did you mean "viewer"/);
-      expect((await gateway.gql('{ echoFail }')).body.errors?.[0]).toMatchObject({ message: 'database password is hunter2', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect((await gateway.gql('{ echoFail }')).body.errors?.[0]).toMatchObject({
+        message: 'database password is hunter2',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
     } finally {
       await gateway.close();
     }
@@ -132,7 +162,9 @@ describe('production mode', () => {
         ...page.matchAll(/url\(\s*["']?((?:https?:)?\/\/[^"')\s]+)/gi),
         ...page.matchAll(/@import\s+(?:url\()?\s*["']?((?:https?:)?\/\/[^"')\s;]+)/gi),
         ...page.matchAll(/["']((?:https?:)?\/\/[^"'\s]+\.(?:js|css|mjs))["']/gi),
-      ].map((match) => match[1]).filter((url) => new URL(url!, gateway.url).origin !== new URL(gateway.url).origin);
+      ]
+        .map((match) => match[1])
+        .filter((url) => new URL(url!, gateway.url).origin !== new URL(gateway.url).origin);
       expect(external).toEqual([]);
     } finally {
       await gateway.close();
@@ -151,22 +183,31 @@ describe('/metrics and /readyz checks kept from the public', () => {
       const scraped = await fetch(`${gateway.metricsUrl}/metrics`);
       expect(scraped.status).toBe(200);
       expect(await scraped.text()).toContain('process_cpu_user_seconds_total');
-      expect(await (await fetch(`${gateway.metricsUrl}/readyz`)).json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true } } });
+      expect(await (await fetch(`${gateway.metricsUrl}/readyz`)).json()).toMatchObject({
+        status: 'ok',
+        checks: { postgres: { ok: true } },
+      });
       expect((await fetch(`${gateway.metricsUrl}/graphql`)).status).toBe(404);
 
       const anonymous = await fetch(`${gateway.url}/metrics`);
       expect(anonymous.status).toBe(401);
       expect(await anonymous.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
-      const user = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${await signToken({ userId: 'u-1' })}` } });
+      const user = await fetch(`${gateway.url}/metrics`, {
+        headers: { authorization: `Bearer ${await signToken({ userId: 'u-1' })}` },
+      });
       expect(user.status).toBe(403);
       expect((await fetch(`${gateway.url}/metrics`, { headers: { authorization: basic } })).status).toBe(200);
-      expect((await fetch(`${gateway.url}/metrics`, { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } })).status).toBe(200);
+      expect(
+        (await fetch(`${gateway.url}/metrics`, { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } })).status,
+      ).toBe(200);
 
       // A load balancer still gets its answer from the status code; the checks are the admin's.
       const ready = await fetch(`${gateway.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ok' });
-      expect(await (await fetch(`${gateway.url}/readyz`, { headers: { authorization: basic } })).json()).toMatchObject({ checks: { migrations: { ok: true } } });
+      expect(await (await fetch(`${gateway.url}/readyz`, { headers: { authorization: basic } })).json()).toMatchObject({
+        checks: { migrations: { ok: true } },
+      });
     } finally {
       await gateway.close();
     }
@@ -192,7 +233,9 @@ async function openConnection(port: number) {
   socket.setNoDelay(true);
   let received = '';
   const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
-  socket.on('data', (chunk: Buffer) => void (received += chunk.toString('latin1')));
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
   socket.on('error', () => {});
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   return {
@@ -217,13 +260,18 @@ async function openConnection(port: number) {
 }
 
 /** Resolves with what `promise` gives, or with 'still waiting' after `ms`: a deadline, not a pause. */
-const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sleep(ms).then(() => 'still waiting' as const)]);
+const within = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([promise, sleep(ms).then(() => 'still waiting' as const)]);
 
 describe('slow clients and the connection cap', () => {
   it('cuts a client trickling its headers or its body within the timeouts, and leaves WebSockets, SSE streams and slow answers alone', async () => {
     const gateway = await startTestGateway({
       databaseUrl: db.url,
-      env: { PLUGBOARD_HEADERS_TIMEOUT_MS: '500', PLUGBOARD_REQUEST_TIMEOUT_MS: '1000', PLUGBOARD_KEEP_ALIVE_TIMEOUT_MS: '500' },
+      env: {
+        PLUGBOARD_HEADERS_TIMEOUT_MS: '500',
+        PLUGBOARD_REQUEST_TIMEOUT_MS: '1000',
+        PLUGBOARD_KEEP_ALIVE_TIMEOUT_MS: '500',
+      },
     });
     const token = await signToken({ userId: 'u-slow' });
     const ws = connectWs(gateway.wsUrl, { headers: { authorization: `Bearer ${token}` } });
@@ -241,7 +289,9 @@ describe('slow clients and the connection cap', () => {
       const port = new URL(gateway.url).port;
       const started = performance.now();
       const bodyTrickle = await openConnection(Number(port));
-      bodyTrickle.socket.write('POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"query":"');
+      bodyTrickle.socket.write(
+        'POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"query":"',
+      );
       const headerTrickle = await openConnection(Number(port));
       headerTrickle.socket.write('GET /healthz HTTP/1.1\r\n');
       const trickle = setInterval(() => {
@@ -250,7 +300,10 @@ describe('slow clients and the connection cap', () => {
       }, 100);
       try {
         // Node's default would hold them 300 s (body) and 60 s (headers).
-        const [body, headers] = await Promise.all([within(bodyTrickle.closed, 5000), within(headerTrickle.closed, 5000)]);
+        const [body, headers] = await Promise.all([
+          within(bodyTrickle.closed, 5000),
+          within(headerTrickle.closed, 5000),
+        ]);
         expect(body).toMatch(/^HTTP\/1\.1 408 /);
         expect(headers).toMatch(/^HTTP\/1\.1 408 /);
         expect(performance.now() - started).toBeLessThan(4000);
@@ -265,7 +318,9 @@ describe('slow clients and the connection cap', () => {
 
       // Past every timeout: the answer that took longer, the socket and the stream still work.
       expect(await slowAnswer).toEqual({ status: 200, body: { data: { echoSlow: 'slept 2500' } } });
-      const written = await gateway.gql('mutation { echo(body: "after the timeouts") { id } }', { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } });
+      const written = await gateway.gql('mutation { echo(body: "after the timeouts") { id } }', {
+        headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
+      });
       expect(written.body.errors).toBeUndefined();
       expect(await subscription.next()).toEqual({ data: { echoed: { body: 'after the timeouts' } } });
       const reader = sse.body!.getReader();
@@ -295,12 +350,14 @@ describe('slow clients and the connection cap', () => {
       for (const connection of open) expect(await connection.get('/healthz')).toBe(200);
       // Once one closes, a new one is served again.
       open.shift()!.socket.end();
-      await expect.poll(async () => {
-        const next = await openConnection(port);
-        const status = await next.get('/healthz');
-        next.socket.destroy();
-        return status;
-      }).toBe(200);
+      await expect
+        .poll(async () => {
+          const next = await openConnection(port);
+          const status = await next.get('/healthz');
+          next.socket.destroy();
+          return status;
+        })
+        .toBe(200);
     } finally {
       for (const connection of open) connection.socket.destroy();
       await gateway.close();
@@ -319,7 +376,10 @@ describe('/readyz when a dependency goes away', () => {
       await proxy.cut();
       const down = await fetch(`${gateway.url}/readyz`);
       expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({ status: 'unavailable', checks: { postgres: { ok: false }, migrations: { ok: false } } });
+      expect(await down.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { postgres: { ok: false }, migrations: { ok: false } },
+      });
       expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
 
       // A resolver that needs Postgres answers 503 with a retryable code, not a masked 500.
@@ -335,13 +395,22 @@ describe('/readyz when a dependency goes away', () => {
     const redis = new URL(inject('redisUrl'));
     const proxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
     // A short shutdown timeout: closing without Redis waits that long for the queue workers.
-    const gateway = await startTestGateway({ databaseUrl: db.url, env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, PLUGBOARD_SHUTDOWN_TIMEOUT_MS: '500' } });
+    const gateway = await startTestGateway({
+      databaseUrl: db.url,
+      env: { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, PLUGBOARD_SHUTDOWN_TIMEOUT_MS: '500' },
+    });
     try {
-      expect(await (await fetch(`${gateway.url}/readyz`)).json()).toMatchObject({ status: 'ok', checks: { redis: { ok: true } } });
+      expect(await (await fetch(`${gateway.url}/readyz`)).json()).toMatchObject({
+        status: 'ok',
+        checks: { redis: { ok: true } },
+      });
       await proxy.cut();
       const down = await fetch(`${gateway.url}/readyz`);
       expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({ status: 'unavailable', checks: { postgres: { ok: true }, redis: { ok: false } } });
+      expect(await down.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { postgres: { ok: true }, redis: { ok: false } },
+      });
     } finally {
       await gateway.close();
     }

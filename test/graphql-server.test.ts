@@ -14,7 +14,9 @@ const logLines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const log = createLogger('debug', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = createLogger('debug', {
+    write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>),
+  });
   gateway = await startTestGateway({ databaseUrl: db.url, log });
 });
 
@@ -37,8 +39,18 @@ describe('composition', () => {
         { name: 'jobs', version: '0.1.0', enabled: true, reason: null },
         { name: 'realtime', version: '0.1.0', enabled: true, reason: null },
         { name: 'notifications', version: '0.1.0', enabled: true, reason: null },
-        { name: 'stripe', version: '0.1.0', enabled: false, reason: 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET' },
-        { name: 'idme', version: '0.1.0', enabled: false, reason: 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI' },
+        {
+          name: 'stripe',
+          version: '0.1.0',
+          enabled: false,
+          reason: 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET',
+        },
+        {
+          name: 'idme',
+          version: '0.1.0',
+          enabled: false,
+          reason: 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI',
+        },
         { name: 'echo', version: '1.2.3', enabled: true, reason: null },
       ],
       viewer: { role: 'anonymous', userId: null },
@@ -55,15 +67,26 @@ describe('composition', () => {
 
   it("pages a plugin's Relay connection", async () => {
     const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
-    for (const body of ['two', 'three']) await gateway.gql(`mutation { echo(body: "${body}") { id } }`, { headers: admin });
-    const first = await gateway.gql('{ echoMessages(first: 2) { edges { node { body } } pageInfo { hasNextPage endCursor } } }');
-    const page = first.body.data?.['echoMessages'] as { edges: { node: { body: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    for (const body of ['two', 'three'])
+      await gateway.gql(`mutation { echo(body: "${body}") { id } }`, { headers: admin });
+    const first = await gateway.gql(
+      '{ echoMessages(first: 2) { edges { node { body } } pageInfo { hasNextPage endCursor } } }',
+    );
+    const page = first.body.data?.['echoMessages'] as {
+      edges: { node: { body: string } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string };
+    };
     expect(page.edges.map((e) => e.node.body)).toEqual(['hi', 'two']);
     expect(page.pageInfo.hasNextPage).toBe(true);
-    const rest = await gateway.gql('query Rest($after: String) { echoMessages(first: 2, after: $after) { edges { node { body } } pageInfo { hasNextPage } } }', {
-      variables: { after: page.pageInfo.endCursor },
+    const rest = await gateway.gql(
+      'query Rest($after: String) { echoMessages(first: 2, after: $after) { edges { node { body } } pageInfo { hasNextPage } } }',
+      {
+        variables: { after: page.pageInfo.endCursor },
+      },
+    );
+    expect(rest.body.data).toEqual({
+      echoMessages: { edges: [{ node: { body: 'three' } }], pageInfo: { hasNextPage: false } },
     });
-    expect(rest.body.data).toEqual({ echoMessages: { edges: [{ node: { body: 'three' } }], pageInfo: { hasNextPage: false } } });
   });
 
   it('masks secret config values, and shows config to admins only', async () => {
@@ -87,7 +110,9 @@ describe('composition', () => {
 describe('authentication (Hasura-compatible)', () => {
   it('reads the session from a Hasura JWT', async () => {
     const token = await signToken({ userId: 'u-42', defaultRole: 'user', allowedRoles: ['user', 'editor'] });
-    const { status, body } = await gateway.gql('{ viewer { role userId allowedRoles } }', { headers: { authorization: `Bearer ${token}` } });
+    const { status, body } = await gateway.gql('{ viewer { role userId allowedRoles } }', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(status).toBe(200);
     expect(body.data).toEqual({ viewer: { role: 'user', userId: 'u-42', allowedRoles: ['user', 'editor'] } });
   });
@@ -96,7 +121,11 @@ describe('authentication (Hasura-compatible)', () => {
     const { SignJWT } = await import('jose');
     const { JWT_SECRET } = await import('./support/tokens.ts');
     const token = await new SignJWT({
-      'https://hasura.io/jwt/claims': JSON.stringify({ 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'u-7' }),
+      'https://hasura.io/jwt/claims': JSON.stringify({
+        'x-hasura-default-role': 'user',
+        'x-hasura-allowed-roles': ['user'],
+        'x-hasura-user-id': 'u-7',
+      }),
     })
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime('5m')
@@ -107,10 +136,14 @@ describe('authentication (Hasura-compatible)', () => {
 
   it('lets x-hasura-role pick one of the allowed roles, and refuses others with 403', async () => {
     const token = await signToken({ userId: 'u-1', defaultRole: 'user', allowedRoles: ['user', 'editor'] });
-    const picked = await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${token}`, 'x-hasura-role': 'editor' } });
+    const picked = await gateway.gql('{ viewer { role } }', {
+      headers: { authorization: `Bearer ${token}`, 'x-hasura-role': 'editor' },
+    });
     expect(picked.body.data).toEqual({ viewer: { role: 'editor' } });
 
-    const refused = await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${token}`, 'x-hasura-role': 'admin' } });
+    const refused = await gateway.gql('{ viewer { role } }', {
+      headers: { authorization: `Bearer ${token}`, 'x-hasura-role': 'admin' },
+    });
     expect(refused.status).toBe(403);
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   });
@@ -118,9 +151,15 @@ describe('authentication (Hasura-compatible)', () => {
   it.each([
     ['garbage', async () => 'not-a-jwt', 'Token is invalid'],
     ['expired', async () => signToken({ userId: 'u', expiresIn: Math.floor(Date.now() / 1000) - 60 }), 'Token expired'],
-    ['wrongly signed', async () => signToken({ userId: 'u' }, new TextEncoder().encode('another-secret-0123456789abcdef-0123')), 'Token signature is invalid'],
+    [
+      'wrongly signed',
+      async () => signToken({ userId: 'u' }, new TextEncoder().encode('another-secret-0123456789abcdef-0123')),
+      'Token signature is invalid',
+    ],
   ])('answers 401 for a %s token', async (_name, makeToken, message) => {
-    const { status, body } = await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${await makeToken()}` } });
+    const { status, body } = await gateway.gql('{ viewer { role } }', {
+      headers: { authorization: `Bearer ${await makeToken()}` },
+    });
     expect(status).toBe(401);
     expect(body.errors).toEqual([{ message, extensions: { code: 'UNAUTHENTICATED' } }]);
     expect(body.data).toBeUndefined();
@@ -138,7 +177,9 @@ describe('authentication (Hasura-compatible)', () => {
     const tokenWithout = async (claims: Record<string, unknown>, exp: boolean) => {
       const { SignJWT } = await import('jose');
       const { JWT_SECRET } = await import('./support/tokens.ts');
-      const jwt = new SignJWT({ 'https://hasura.io/jwt/claims': claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+      const jwt = new SignJWT({ 'https://hasura.io/jwt/claims': claims })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt();
       return (exp ? jwt.setExpirationTime('5m') : jwt).sign(new TextEncoder().encode(JWT_SECRET));
     };
     it.each([
@@ -147,16 +188,24 @@ describe('authentication (Hasura-compatible)', () => {
       ['with exp, PLUGBOARD_JWT_ALLOW_NO_EXP=true', 200, true, true],
       ['without exp, PLUGBOARD_JWT_ALLOW_NO_EXP=true', 200, false, true],
     ])('a token %s: HTTP %i', async (_name, status, exp, allow) => {
-      const token = await tokenWithout({ 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'no-exp' }, exp);
+      const token = await tokenWithout(
+        { 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'], 'x-hasura-user-id': 'no-exp' },
+        exp,
+      );
       const target = allow ? allowing : gateway;
       const response = await target.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${token}` } });
       expect(response.status).toBe(status);
       if (status === 200) expect(response.body).toEqual({ data: { viewer: { userId: 'no-exp' } } });
-      else expect(response.body.errors).toEqual([{ message: 'Token has no "exp" claim: tokens must expire', extensions: { code: 'UNAUTHENTICATED' } }]);
+      else
+        expect(response.body.errors).toEqual([
+          { message: 'Token has no "exp" claim: tokens must expire', extensions: { code: 'UNAUTHENTICATED' } },
+        ]);
       // A socket gets the same answer at connection_init.
       const ws = connectWs(target.wsUrl, { Authorization: `Bearer ${token}` });
       const opened = await Promise.race([ws.connected.then(() => 'acknowledged'), ws.closed]);
-      expect(opened).toEqual(status === 200 ? 'acknowledged' : { code: 4403, reason: 'Token has no "exp" claim: tokens must expire' });
+      expect(opened).toEqual(
+        status === 200 ? 'acknowledged' : { code: 4403, reason: 'Token has no "exp" claim: tokens must expire' },
+      );
       await ws.client.dispose();
     });
   });
@@ -168,14 +217,21 @@ describe('authentication (Hasura-compatible)', () => {
       expect(body.errors?.[0]?.message).toBe('Malformed Authorization header: expected "Bearer <token>"');
     }
     const token = await signToken({ userId: 'case' });
-    expect((await gateway.gql('{ viewer { userId } }', { headers: { authorization: `bearer ${token}` } })).body.data).toEqual({ viewer: { userId: 'case' } });
+    expect(
+      (await gateway.gql('{ viewer { userId } }', { headers: { authorization: `bearer ${token}` } })).body.data,
+    ).toEqual({ viewer: { userId: 'case' } });
   });
 
   it('answers 401 for a token without Hasura claims', async () => {
     const { SignJWT } = await import('jose');
     const { JWT_SECRET } = await import('./support/tokens.ts');
-    const token = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET));
-    const { status, body } = await gateway.gql('{ viewer { role } }', { headers: { authorization: `Bearer ${token}` } });
+    const token = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const { status, body } = await gateway.gql('{ viewer { role } }', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(status).toBe(401);
     expect(body.errors?.[0]?.message).toMatch(/hasura\.io\/jwt\/claims/);
   });
@@ -190,7 +246,9 @@ describe('authentication (Hasura-compatible)', () => {
 
   it('denies a field by scope with FORBIDDEN, leaving the rest of the response', async () => {
     const token = await signToken({ userId: 'u-1' });
-    const { status, body } = await gateway.gql('{ viewer { role } echoCount }', { headers: { authorization: `Bearer ${token}` } });
+    const { status, body } = await gateway.gql('{ viewer { role } echoCount }', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(status).toBe(200);
     expect(body.errors?.[0]).toMatchObject({ path: ['echoCount'], extensions: { code: 'FORBIDDEN' } });
   });
@@ -200,7 +258,9 @@ describe('bad input', () => {
   it('answers 400 to a malformed JSON body', async () => {
     const response = await post('{"query": ');
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+    });
   });
 
   it('answers 413 to a body over the limit, declared or chunked', async () => {
@@ -229,70 +289,101 @@ describe('bad input', () => {
     const response = await fetch(gateway.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: new ReadableStream({ start: (c) => { c.enqueue(bytes); c.close(); } }),
+      body: new ReadableStream({
+        start: (c) => {
+          c.enqueue(bytes);
+          c.close();
+        },
+      }),
       duplex: 'half',
     } as RequestInit);
     expect(await response.json()).toEqual({ data: { viewer: { role: 'anonymous' } } });
   });
 
   it('rejects a query of depth 20', async () => {
-    const deep = '{ ' + 'viewer { '.repeat(20) + 'role' + ' }'.repeat(20) + ' }';
+    const deep = `{ ${'viewer { '.repeat(20)}role${' }'.repeat(20)} }`;
     const { status, body } = await gateway.gql(deep, { headers: { accept: 'application/graphql-response+json' } });
     expect(status).toBe(400);
-    expect(body.errors).toContainEqual({ message: 'Query depth limit of 10 exceeded, found 21.', extensions: { code: 'QUERY_TOO_COMPLEX' } });
+    expect(body.errors).toContainEqual({
+      message: 'Query depth limit of 10 exceeded, found 21.',
+      extensions: { code: 'QUERY_TOO_COMPLEX' },
+    });
     expect(body.data).toBeUndefined();
   });
 
   it('rejects a query with 1,000 aliases', async () => {
-    const query = '{ ' + Array.from({ length: 1000 }, (_, i) => `a${i}: viewer { role }`).join(' ') + ' }';
+    const query = `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`;
     const { status, body } = await gateway.gql(query, { headers: { accept: 'application/graphql-response+json' } });
     expect(status).toBe(400);
     // 1,000 aliases are ~5,000 tokens: the parser's token limit stops it before validation.
-    expect(body.errors).toEqual([{ message: 'Token limit of 5000 exceeded.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+    expect(body.errors).toEqual([
+      { message: 'Token limit of 5000 exceeded.', extensions: { code: 'QUERY_TOO_COMPLEX' } },
+    ]);
   });
 
   it('rejects too many aliases by the alias limit itself', async () => {
-    const query = '{ ' + Array.from({ length: 40 }, (_, i) => `a${i}: viewer { role }`).join(' ') + ' }';
+    const query = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: viewer { role }`).join(' ')} }`;
     // application/json clients get the GraphQL-over-HTTP "legacy" 200; the errors are the same.
     const { status, body } = await gateway.gql(query);
     expect(status).toBe(200);
     expect(body.data).toBeUndefined();
-    expect(body.errors).toContainEqual({ message: 'Aliases limit of 15 exceeded, found 40.', extensions: { code: 'QUERY_TOO_COMPLEX' } });
+    expect(body.errors).toContainEqual({
+      message: 'Aliases limit of 15 exceeded, found 40.',
+      extensions: { code: 'QUERY_TOO_COMPLEX' },
+    });
   });
 
   it('codes parse and validation errors', async () => {
     const parse = await gateway.gql('{ viewer { role ');
     expect(parse.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
     const validation = await gateway.gql('{ viewr { role } }');
-    expect(validation.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+    expect(validation.body.errors).toEqual([
+      expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
   });
 
   it('refuses a browser "simple" request without a CSRF header (403), and accepts it with one', async () => {
-    const simple = await fetch(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ viewer { role } }"}' });
+    const simple = await fetch(gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"{ viewer { role } }"}',
+    });
     expect(simple.status).toBe(403);
     expect(await simple.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
 
     const get = await fetch(`${gateway.graphqlUrl}?query=${encodeURIComponent('{ viewer { role } }')}`);
     expect(get.status).toBe(403);
-    const withHeader = await fetch(`${gateway.graphqlUrl}?query=${encodeURIComponent('{ viewer { role } }')}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
+    const withHeader = await fetch(`${gateway.graphqlUrl}?query=${encodeURIComponent('{ viewer { role } }')}`, {
+      headers: { 'x-graphql-yoga-csrf': '1' },
+    });
     expect(await withHeader.json()).toEqual({ data: { viewer: { role: 'anonymous' } } });
   });
 
   it('masks unexpected errors, with a code, and logs them with the request id', async () => {
     const response = await post(JSON.stringify({ query: '{ echoFail }' }), { 'x-request-id': 'req-mask-1' });
     const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
-    expect(body.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+    ]);
     expect(JSON.stringify(body)).not.toContain('hunter2');
     expect(response.headers.get('x-request-id')).toBe('req-mask-1');
     const logged = logLines.find((line) => line['reqId'] === 'req-mask-1' && line['level'] === 50);
-    expect(logged).toMatchObject({ msg: 'unexpected error in a resolver', err: { message: 'database password is hunter2' } });
+    expect(logged).toMatchObject({
+      msg: 'unexpected error in a resolver',
+      err: { message: 'database password is hunter2' },
+    });
   });
 
   it('answers BAD_USER_INPUT, not a masked 500, when Postgres refuses a value (\\u0000 in text), and stores nothing', async () => {
-    const request = JSON.stringify({ query: 'mutation($b: String!) { echo(body: $b) { id } }', variables: { b: 'a\u0000b' } });
+    const request = JSON.stringify({
+      query: 'mutation($b: String!) { echo(body: $b) { id } }',
+      variables: { b: 'a\u0000b' },
+    });
     const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
     const before = (await gateway.gql('{ echoCount }', { headers: admin })).body.data?.['echoCount'];
-    const body = (await (await post(request, admin)).json()) as { errors?: { message: string; extensions: Record<string, unknown> }[] };
+    const body = (await (await post(request, admin)).json()) as {
+      errors?: { message: string; extensions: Record<string, unknown> }[];
+    };
     expect(body.errors?.[0]?.extensions['code']).toBe('BAD_USER_INPUT');
     expect(body.errors?.[0]?.message).toMatch(/^A value cannot be stored: /);
     expect((await gateway.gql('{ echoCount }', { headers: admin })).body.data?.['echoCount']).toBe(before);
@@ -309,14 +400,25 @@ describe('X-Content-Type-Options: nosniff', () => {
   it.each<[string, () => Promise<Response>]>([
     ['a GraphQL answer', () => post(JSON.stringify({ query: '{ viewer { role } }' }))],
     ['a GraphQL error (bad JSON)', () => post('{"query": ')],
-    ['a GraphQL answer in graphql-response+json', () => post(JSON.stringify({ query: '{ viewr }' }), { accept: 'application/graphql-response+json' })],
+    [
+      'a GraphQL answer in graphql-response+json',
+      () => post(JSON.stringify({ query: '{ viewr }' }), { accept: 'application/graphql-response+json' }),
+    ],
     ['GraphiQL', () => fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } })],
     ['a 413', () => post(JSON.stringify({ query: '{ viewer { role } }', padding: 'x'.repeat(1_100_000) }))],
     ['a 404', () => fetch(`${gateway.url}/nope`)],
     ['/healthz', () => fetch(`${gateway.url}/healthz`)],
     ['/readyz', () => fetch(`${gateway.url}/readyz`)],
     ['/metrics', () => fetch(`${gateway.url}/metrics`)],
-    ['a Hasura route refusal (503: no secret configured)', () => fetch(`${gateway.url}/hasura/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })],
+    [
+      'a Hasura route refusal (503: no secret configured)',
+      () =>
+        fetch(`${gateway.url}/hasura/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }),
+    ],
   ])('is on %s', async (_name, request) => {
     const response = await request();
     await response.arrayBuffer();
@@ -329,7 +431,10 @@ describe('operational routes', () => {
     expect(await (await fetch(`${gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6, notApplied: 0 } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6, notApplied: 0 } },
+    });
   });
 
   it('exports Prometheus metrics per operation name', async () => {
@@ -346,7 +451,10 @@ describe('operational routes', () => {
   });
 
   it('keeps /metrics small and answering under a flood of huge and random operation names', async () => {
-    const random = (length: number) => `n${randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length - 1)}`;
+    const random = (length: number) =>
+      `n${randomBytes(Math.ceil(length / 2))
+        .toString('hex')
+        .slice(0, length - 1)}`;
     const before = await (await fetch(`${gateway.url}/metrics`)).text();
     const attacks = [
       // Names the document does not define: the request fails, and is labelled "unknown".
@@ -384,24 +492,33 @@ describe('operational routes', () => {
     // 400 distinct documents of ~4,900 tokens each (under the token limit): about 700 KB of
     // tokens and nodes apiece, which yoga's parse cache kept (1,024 of them) for an hour.
     for (let i = 0; i < 400; i += 20) {
-      await Promise.all(Array.from({ length: 20 }, async (_, j) => {
-        const query = `{ viewer(n${i + j}: [${Array.from({ length: 2400 }, (_, k) => k % 10).join(',')}]) { role } }`;
-        const response = await post(JSON.stringify({ query }));
-        expect(response.status).toBe(200);
-        await response.arrayBuffer();
-      }));
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, j) => {
+          const query = `{ viewer(n${i + j}: [${Array.from({ length: 2400 }, (_, k) => k % 10).join(',')}]) { role } }`;
+          const response = await post(JSON.stringify({ query }));
+          expect(response.status).toBe(200);
+          await response.arrayBuffer();
+        }),
+      );
     }
     expect(heap() - before).toBeLessThan(80 * 1024 * 1024);
   });
 
   it('labels only operation names the document defines', async () => {
     // Twice: the second time the document comes from yoga's parse cache.
-    for (let i = 0; i < 2; i++) await post(JSON.stringify({ query: 'query Alpha { viewer { role } } query Beta { viewer { userId } }', operationName: 'Beta' }));
+    for (let i = 0; i < 2; i++)
+      await post(
+        JSON.stringify({
+          query: 'query Alpha { viewer { role } } query Beta { viewer { userId } }',
+          operationName: 'Beta',
+        }),
+      );
     await post(JSON.stringify({ query: 'query Gamma { viewer { role } }', operationName: 'Delta' }));
     await post(JSON.stringify({ query: '# query Epsilon\n{ viewer { role } }' }));
     const text = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(text).toMatch(/graphql_operation_duration_seconds_count\{operationName="Beta"\} 2/);
-    for (const absent of ['Alpha', 'Gamma', 'Delta', 'Epsilon']) expect(text).not.toContain(`operationName="${absent}"`);
+    for (const absent of ['Alpha', 'Gamma', 'Delta', 'Epsilon'])
+      expect(text).not.toContain(`operationName="${absent}"`);
   });
 
   it('writes JSON logs that carry the request id', async () => {

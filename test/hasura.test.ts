@@ -23,15 +23,28 @@ let idme: IdmeProvider;
 /** The actions a test below has run through /hasura/actions: every declared action must be one. */
 const called = new Set<string>();
 
-const post = async (path: string, body: unknown, headers: Record<string, string> = { 'x-plugboard-action-secret': SECRET }) => {
-  const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const post = async (
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = { 'x-plugboard-action-secret': SECRET },
+) => {
+  const response = await fetch(`${gateway.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   // Every answer, success or error, tells browsers not to sniff another type.
   expect(response.headers.get('x-content-type-options'), `${path} ${response.status}`).toBe('nosniff');
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 const action = (name: string, input: Record<string, unknown>, session: Record<string, string>) => {
   called.add(name);
-  return post('/hasura/actions', { action: { name }, input, session_variables: session, request_query: `mutation { ${name} }` });
+  return post('/hasura/actions', {
+    action: { name },
+    input,
+    session_variables: session,
+    request_query: `mutation { ${name} }`,
+  });
 };
 const ADMIN = { 'x-hasura-role': 'admin' };
 const USER = (id: string) => ({ 'x-hasura-role': 'user', 'x-hasura-user-id': id });
@@ -44,7 +57,13 @@ const event = (id: string, op: string, data: { old: unknown; new: unknown }, tri
   event: { op, data, session_variables: { 'x-hasura-role': 'admin' } },
   delivery_info: { max_retries: 3, current_retry: 0 },
 });
-const byKey = async (id: string) => (await db.pool.query('SELECT user_id, subject, channel FROM notifications.notifications WHERE idempotency_key = $1', [`hasura-event:${id}`])).rows;
+const byKey = async (id: string) =>
+  (
+    await db.pool.query(
+      'SELECT user_id, subject, channel FROM notifications.notifications WHERE idempotency_key = $1',
+      [`hasura-event:${id}`],
+    )
+  ).rows;
 
 beforeAll(async () => {
   [db, stripe, idme] = await Promise.all([createTestDatabase(), startStripeServer(), startIdmeProvider()]);
@@ -62,7 +81,10 @@ beforeAll(async () => {
       IDME_ISSUER_URL: idme.issuer,
     },
   });
-  const created = await gateway.gql('mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }', { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } });
+  const created = await gateway.gql(
+    'mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }',
+    { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } },
+  );
   expect(created.body.errors).toBeUndefined();
 });
 
@@ -74,11 +96,23 @@ afterAll(async () => {
 describe('session_variables', () => {
   it.each<[string, unknown, { role: string; userId: string | null } | string]>([
     ['lower-case names', { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann' }, { role: 'user', userId: 'ann' }],
-    ['mixed-case names, read case-insensitively', { 'X-Hasura-Role': 'user', 'X-HASURA-USER-ID': 'ann' }, { role: 'user', userId: 'ann' }],
+    [
+      'mixed-case names, read case-insensitively',
+      { 'X-Hasura-Role': 'user', 'X-HASURA-USER-ID': 'ann' },
+      { role: 'user', userId: 'ann' },
+    ],
     ['no role: the anonymous role', { 'x-hasura-user-id': 'ann' }, { role: 'anonymous', userId: 'ann' }],
     ['none at all', null, { role: 'anonymous', userId: null }],
-    ['a role given twice in different cases', { 'x-hasura-role': 'user', 'X-Hasura-Role': 'admin' }, 'x-hasura-role is given twice'],
-    ['a user id given twice in different cases', { 'X-Hasura-User-Id': 'ann', 'x-hasura-user-id': 'bob' }, 'x-hasura-user-id is given twice'],
+    [
+      'a role given twice in different cases',
+      { 'x-hasura-role': 'user', 'X-Hasura-Role': 'admin' },
+      'x-hasura-role is given twice',
+    ],
+    [
+      'a user id given twice in different cases',
+      { 'X-Hasura-User-Id': 'ann', 'x-hasura-user-id': 'bob' },
+      'x-hasura-user-id is given twice',
+    ],
     ['a value that is not a string', { 'x-hasura-role': 'user', 'x-hasura-user-id': 42 }, 'must be a string'],
     ['not an object', ['x-hasura-role', 'admin'], 'must be an object'],
   ])('%s', (_name, variables, expected) => {
@@ -93,7 +127,11 @@ describe('session_variables', () => {
 
 describe('POST /hasura/actions', () => {
   it('runs an admin action with admin session variables and answers its output object', async () => {
-    const { status, body } = await action('sendNotification', { userId: 'ann', template: 'hello', data: { name: 'Ann' }, channels: ['IN_APP'] }, ADMIN);
+    const { status, body } = await action(
+      'sendNotification',
+      { userId: 'ann', template: 'hello', data: { name: 'Ann' }, channels: ['IN_APP'] },
+      ADMIN,
+    );
     expect(status).toBe(200);
     expect(body).toMatchObject({ duplicate: false, notificationIds: [expect.any(String)] });
   });
@@ -101,7 +139,11 @@ describe('POST /hasura/actions', () => {
   it("runs a user action as that user, and refuses an admin action to a user in Hasura's error shape", async () => {
     const read = await action('markNotificationsRead', { all: true }, USER('ann'));
     expect(read).toEqual({ status: 200, body: 1 });
-    const refused = await action('sendNotification', { userId: 'bob', template: 'hello', data: { name: 'Bob' } }, USER('ann'));
+    const refused = await action(
+      'sendNotification',
+      { userId: 'bob', template: 'hello', data: { name: 'Bob' } },
+      USER('ann'),
+    );
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({ message: expect.any(String), extensions: { code: 'FORBIDDEN' } });
   });
@@ -109,11 +151,24 @@ describe('POST /hasura/actions', () => {
   it('refuses session variables that name the role twice in different cases, rather than pick one', async () => {
     const before = await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications');
     // Lower-cased one after the other, the admin role would have won.
-    const smuggled = await action('sendNotification', { userId: 'bob', template: 'hello', data: { name: 'Bob' }, channels: ['IN_APP'] }, { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann', 'X-Hasura-Role': 'admin' });
-    expect(smuggled).toEqual({ status: 400, body: { message: expect.stringContaining('x-hasura-role is given twice'), extensions: { code: 'BAD_REQUEST' } } });
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications')).rows).toEqual(before.rows);
+    const smuggled = await action(
+      'sendNotification',
+      { userId: 'bob', template: 'hello', data: { name: 'Bob' }, channels: ['IN_APP'] },
+      { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann', 'X-Hasura-Role': 'admin' },
+    );
+    expect(smuggled).toEqual({
+      status: 400,
+      body: { message: expect.stringContaining('x-hasura-role is given twice'), extensions: { code: 'BAD_REQUEST' } },
+    });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM notifications.notifications')).rows).toEqual(
+      before.rows,
+    );
     // One mixed-case name is simply that variable.
-    const read = await action('markNotificationsRead', { all: true }, { 'X-Hasura-Role': 'user', 'X-Hasura-User-Id': 'ann' });
+    const read = await action(
+      'markNotificationsRead',
+      { all: true },
+      { 'X-Hasura-Role': 'user', 'X-Hasura-User-Id': 'ann' },
+    );
     expect(read.status).toBe(200);
   });
 
@@ -127,24 +182,48 @@ describe('POST /hasura/actions', () => {
     const payload = { action: { name: 'sendNotification' }, input: {}, session_variables: ADMIN };
     expect((await post('/hasura/actions', payload, {})).status).toBe(401);
     const wrong = await post('/hasura/actions', payload, { 'x-plugboard-action-secret': 'not-the-secret-at-all' });
-    expect(wrong).toEqual({ status: 401, body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } } });
+    expect(wrong).toEqual({
+      status: 401,
+      body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } },
+    });
     expect((await action('dropDatabase', {}, ADMIN)).status).toBe(404);
     expect((await post('/hasura/actions', { input: {} })).status).toBe(400);
-    const text = await fetch(`${gateway.url}/hasura/actions`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-plugboard-action-secret': SECRET }, body: 'x' });
+    const text = await fetch(`${gateway.url}/hasura/actions`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-plugboard-action-secret': SECRET },
+      body: 'x',
+    });
     expect(text.status).toBe(415);
   });
 
   it('runs sendBulkNotifications for an admin, and refuses it to a user', async () => {
-    const sent = await action('sendBulkNotifications', { userIds: ['ann', 'bob'], template: 'hello', data: { name: 'all' }, channels: ['IN_APP'] }, ADMIN);
+    const sent = await action(
+      'sendBulkNotifications',
+      { userIds: ['ann', 'bob'], template: 'hello', data: { name: 'all' }, channels: ['IN_APP'] },
+      ADMIN,
+    );
     expect(sent.status).toBe(200);
-    const { rows } = await db.pool.query('SELECT user_id FROM notifications.notifications WHERE batch_id = $1 ORDER BY user_id', [sent.body['batchId']]);
+    const { rows } = await db.pool.query(
+      'SELECT user_id FROM notifications.notifications WHERE batch_id = $1 ORDER BY user_id',
+      [sent.body['batchId']],
+    );
     expect(rows).toEqual([{ user_id: 'ann' }, { user_id: 'bob' }]);
-    expect((await action('sendBulkNotifications', { userIds: ['bob'], template: 'hello', data: { name: 'x' } }, USER('ann'))).status).toBe(403);
+    expect(
+      (await action('sendBulkNotifications', { userIds: ['bob'], template: 'hello', data: { name: 'x' } }, USER('ann')))
+        .status,
+    ).toBe(403);
   });
 
   it('runs markNotificationsRead for an admin acting as a user, and refuses a session without a user', async () => {
-    await action('sendNotification', { userId: 'cy', template: 'hello', data: { name: 'Cy' }, channels: ['IN_APP'] }, ADMIN);
-    expect(await action('markNotificationsRead', { all: true }, { ...ADMIN, 'x-hasura-user-id': 'cy' })).toEqual({ status: 200, body: 1 });
+    await action(
+      'sendNotification',
+      { userId: 'cy', template: 'hello', data: { name: 'Cy' }, channels: ['IN_APP'] },
+      ADMIN,
+    );
+    expect(await action('markNotificationsRead', { all: true }, { ...ADMIN, 'x-hasura-user-id': 'cy' })).toEqual({
+      status: 200,
+      body: 1,
+    });
     const anonymous = await action('markNotificationsRead', { all: true }, ADMIN);
     expect(anonymous.status).toBeGreaterThanOrEqual(400);
     expect(anonymous.status).toBeLessThan(500);
@@ -154,9 +233,14 @@ describe('POST /hasura/actions', () => {
   it('starts syncStripe (an asynchronous action) for an admin, and refuses it to a user', async () => {
     stripe.seed('customer', 3);
     const started = await action('syncStripe', { full: true, resources: ['customers'] }, ADMIN);
-    expect(started).toMatchObject({ status: 200, body: { id: expect.any(String), status: 'running', resources: ['customers'] } });
+    expect(started).toMatchObject({
+      status: 200,
+      body: { id: expect.any(String), status: 'running', resources: ['customers'] },
+    });
     for (;;) {
-      const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [started.body['id']]);
+      const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [
+        started.body['id'],
+      ]);
       if (rows[0]!.status !== 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -165,11 +249,21 @@ describe('POST /hasura/actions', () => {
   });
 
   it('runs idmeAuthorizationUrl and verifyIdme as the user in the session, and refuses another user the state', async () => {
-    idme.addAccount({ sub: 'idme-hasura-1', email: 'ida@example.test', given_name: 'Ida', family_name: 'Lane', status: [{ group: 'teacher', subgroups: [], verified: true }], attributes: [] });
+    idme.addAccount({
+      sub: 'idme-hasura-1',
+      email: 'ida@example.test',
+      given_name: 'Ida',
+      family_name: 'Lane',
+      status: [{ group: 'teacher', subgroups: [], verified: true }],
+      attributes: [],
+    });
     idme.signInAs('idme-hasura-1');
     const start = async () => {
       const started = await action('idmeAuthorizationUrl', { groups: ['TEACHER'] }, USER('ida'));
-      expect(started).toMatchObject({ status: 200, body: { url: expect.stringContaining(idme.issuer), state: expect.any(String) } });
+      expect(started).toMatchObject({
+        status: 200,
+        body: { url: expect.stringContaining(idme.issuer), state: expect.any(String) },
+      });
       const back = await idme.authorize(started.body['url'] as string);
       return { code: back.searchParams.get('code'), state: back.searchParams.get('state') };
     };
@@ -178,12 +272,17 @@ describe('POST /hasura/actions', () => {
     expect(stolen.status).toBe(400);
     expect(stolen.body['extensions']).toEqual({ code: expect.stringMatching(/^IDME_/) });
     const verified = await action('verifyIdme', await start(), USER('ida'));
-    expect(verified).toMatchObject({ status: 200, body: { userId: 'ida', subject: 'idme-hasura-1', verified: true, groups: [{ group: 'teacher', verified: true }] } });
+    expect(verified).toMatchObject({
+      status: 200,
+      body: { userId: 'ida', subject: 'idme-hasura-1', verified: true, groups: [{ group: 'teacher', verified: true }] },
+    });
     expect((await action('idmeAuthorizationUrl', {}, ADMIN)).status).toBeGreaterThanOrEqual(400);
   });
 
   it('has run every declared action above', () => {
-    const { actions } = parse(readFileSync(new URL('../metadata/actions.yaml', import.meta.url), 'utf8')) as { actions: { name: string }[] };
+    const { actions } = parse(readFileSync(new URL('../metadata/actions.yaml', import.meta.url), 'utf8')) as {
+      actions: { name: string }[];
+    };
     expect([...called].sort()).toEqual(expect.arrayContaining(actions.map((a) => a.name).sort()));
   });
 });
@@ -205,7 +304,10 @@ describe('POST /hasura/events', () => {
   });
 
   it('handles a redelivered event once', async () => {
-    const delivery = event('e-twice', 'INSERT', { old: null, new: { user_id: 'dan', template: 'hello', data: { name: 'Dan' }, channels: ['IN_APP'] } });
+    const delivery = event('e-twice', 'INSERT', {
+      old: null,
+      new: { user_id: 'dan', template: 'hello', data: { name: 'Dan' }, channels: ['IN_APP'] },
+    });
     const first = await post('/hasura/events', delivery);
     const second = await post('/hasura/events', delivery);
     expect([first.status, second.status]).toEqual([200, 200]);
@@ -218,7 +320,10 @@ describe('POST /hasura/events', () => {
       "INSERT INTO notifications.requests (user_id, template, data, channels) VALUES ('fay', 'hello', '{\"name\": \"Fay\"}', '{IN_APP}') RETURNING id, to_json(requests) AS row",
     );
     // Hasura sends the row as Postgres' JSON of it, as here.
-    const { status } = await post('/hasura/events', { ...event('e-request', 'INSERT', { old: null, new: rows[0]!.row }), table: { schema: 'notifications', name: 'requests' } });
+    const { status } = await post('/hasura/events', {
+      ...event('e-request', 'INSERT', { old: null, new: rows[0]!.row }),
+      table: { schema: 'notifications', name: 'requests' },
+    });
     expect(status).toBe(200);
     expect(await byKey('e-request')).toEqual([{ user_id: 'fay', subject: 'Hello Fay', channel: 'IN_APP' }]);
   });
@@ -226,27 +331,65 @@ describe('POST /hasura/events', () => {
   it.each<[string, (delivery: ReturnType<typeof event>) => unknown]>([
     ['a 600 KB event id', (delivery) => ({ ...delivery, id: 'e'.repeat(600_000) })],
     ['a 600 KB trigger name', (delivery) => ({ ...delivery, trigger: { name: 't'.repeat(600_000) } })],
-    ['a table name longer than Postgres allows', (delivery) => ({ ...delivery, table: { schema: 'public', name: 'n'.repeat(64) } })],
+    [
+      'a table name longer than Postgres allows',
+      (delivery) => ({ ...delivery, table: { schema: 'public', name: 'n'.repeat(64) } }),
+    ],
     ['an id that is not a string', (delivery) => ({ ...delivery, id: 42 })],
     ['a created_at that is not a string', (delivery) => ({ ...delivery, created_at: ['now'] })],
-    ['session variables naming the role twice', (delivery) => ({ ...delivery, event: { ...delivery.event, session_variables: { 'x-hasura-role': 'user', 'X-HASURA-ROLE': 'admin' } } })],
-    ['a row Postgres cannot store (\\u0000)', (delivery) => ({ ...delivery, event: { ...delivery.event, data: { old: null, new: { user_id: 'eve\u0000', template: 'hello', data: { name: 'Eve' }, channels: ['IN_APP'] } } } })],
+    [
+      'session variables naming the role twice',
+      (delivery) => ({
+        ...delivery,
+        event: { ...delivery.event, session_variables: { 'x-hasura-role': 'user', 'X-HASURA-ROLE': 'admin' } },
+      }),
+    ],
+    [
+      'a row Postgres cannot store (\\u0000)',
+      (delivery) => ({
+        ...delivery,
+        event: {
+          ...delivery.event,
+          data: {
+            old: null,
+            new: { user_id: 'eve\u0000', template: 'hello', data: { name: 'Eve' }, channels: ['IN_APP'] },
+          },
+        },
+      }),
+    ],
   ])('answers 400, which Hasura does not retry forever, to %s, storing nothing', async (_name, malform) => {
     const id = `e-malformed-${Math.random().toString(36).slice(2)}`;
-    const { status, body } = await post('/hasura/events', malform(event(id, 'INSERT', { old: null, new: { user_id: 'eve', template: 'hello', data: { name: 'Eve' }, channels: ['IN_APP'] } })));
+    const { status, body } = await post(
+      '/hasura/events',
+      malform(
+        event(id, 'INSERT', {
+          old: null,
+          new: { user_id: 'eve', template: 'hello', data: { name: 'Eve' }, channels: ['IN_APP'] },
+        }),
+      ),
+    );
     expect(status).toBe(400);
     expect(body).toMatchObject({ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } });
     expect(JSON.stringify(body).length).toBeLessThan(1000);
     expect(await byKey(id)).toEqual([]);
-    expect((await db.pool.query("SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id LIKE 'eve%'")).rows).toEqual([{ n: 0 }]);
+    expect(
+      (await db.pool.query("SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id LIKE 'eve%'"))
+        .rows,
+    ).toEqual([{ n: 0 }]);
   });
 
   it('refuses a missing secret, an unknown trigger and a row it cannot use, storing nothing', async () => {
     const delivery = event('e-bad', 'INSERT', { old: null, new: { user_id: 'eve' } });
     expect((await post('/hasura/events', delivery, {})).status).toBe(401);
-    expect((await post('/hasura/events', event('e-unknown', 'INSERT', { old: null, new: {} }, 'nobody_handles_this'))).status).toBe(404);
+    expect(
+      (await post('/hasura/events', event('e-unknown', 'INSERT', { old: null, new: {} }, 'nobody_handles_this')))
+        .status,
+    ).toBe(404);
     const bad = await post('/hasura/events', delivery);
-    expect(bad).toEqual({ status: 400, body: { message: expect.stringContaining('template'), extensions: { code: 'BAD_USER_INPUT' } } });
+    expect(bad).toEqual({
+      status: 400,
+      body: { message: expect.stringContaining('template'), extensions: { code: 'BAD_USER_INPUT' } },
+    });
     expect(await byKey('e-bad')).toEqual([]);
   });
 });
@@ -270,26 +413,62 @@ describe('metadata/ (npm run metadata)', () => {
       custom_types: Record<'enums' | 'input_objects' | 'objects' | 'scalars', { name: string }[]>;
     };
     expect(actions.map((a) => a.name).sort()).toEqual(Object.keys(fields).sort());
-    expect(actions.map((a) => a.name)).toEqual(expect.arrayContaining(['sendNotification', 'sendBulkNotifications', 'syncStripe', 'verifyIdme']));
+    expect(actions.map((a) => a.name)).toEqual(
+      expect.arrayContaining(['sendNotification', 'sendBulkNotifications', 'syncStripe', 'verifyIdme']),
+    );
     for (const { definition, permissions } of actions) {
       expect(['synchronous', 'asynchronous']).toContain(definition['kind']);
-      expect(definition).toMatchObject({ handler: '{{PLUGBOARD_URL}}/hasura/actions', forward_client_headers: true, headers: [{ name: 'x-plugboard-action-secret', value_from_env: 'HASURA_ACTION_SECRET' }] });
+      expect(definition).toMatchObject({
+        handler: '{{PLUGBOARD_URL}}/hasura/actions',
+        forward_client_headers: true,
+        headers: [{ name: 'x-plugboard-action-secret', value_from_env: 'HASURA_ACTION_SECRET' }],
+      });
       for (const permission of permissions ?? []) expect(Object.keys(permission)).toEqual(['role']);
     }
     // Every custom type is listed under its kind, and every listed one is defined.
-    const kinds = { enums: isEnumType, input_objects: isInputObjectType, objects: isObjectType, scalars: isScalarType } as const;
-    const defined = Object.values(sdl.getTypeMap()).filter((type) => !type.name.startsWith('__') && !isSpecifiedScalarType(type as never) && !['Query', 'Mutation'].includes(type.name));
+    const kinds = {
+      enums: isEnumType,
+      input_objects: isInputObjectType,
+      objects: isObjectType,
+      scalars: isScalarType,
+    } as const;
+    const defined = Object.values(sdl.getTypeMap()).filter(
+      (type) =>
+        !type.name.startsWith('__') &&
+        !isSpecifiedScalarType(type as never) &&
+        !['Query', 'Mutation'].includes(type.name),
+    );
     for (const [kind, test] of Object.entries(kinds)) {
-      expect(customTypes[kind as keyof typeof kinds].map((t) => t.name).sort(), kind).toEqual(defined.filter((type) => test(type)).map((type) => type.name).sort());
+      expect(customTypes[kind as keyof typeof kinds].map((t) => t.name).sort(), kind).toEqual(
+        defined
+          .filter((type) => test(type))
+          .map((type) => type.name)
+          .sort(),
+      );
     }
     // Tracked tables of the synced schemas.
-    const [source] = parse(read('databases/databases.yaml')) as { name: string; kind: string; configuration: { connection_info: { database_url: { from_env: string } } }; tables: string }[];
-    expect(source).toMatchObject({ name: 'default', kind: 'postgres', configuration: { connection_info: { database_url: { from_env: 'PLUGBOARD_DATABASE_URL' } } }, tables: '!include default/tables/tables.yaml' });
+    const [source] = parse(read('databases/databases.yaml')) as {
+      name: string;
+      kind: string;
+      configuration: { connection_info: { database_url: { from_env: string } } };
+      tables: string;
+    }[];
+    expect(source).toMatchObject({
+      name: 'default',
+      kind: 'postgres',
+      configuration: { connection_info: { database_url: { from_env: 'PLUGBOARD_DATABASE_URL' } } },
+      tables: '!include default/tables/tables.yaml',
+    });
     const includes = parse(read('databases/default/tables/tables.yaml')) as string[];
-    expect(includes).toEqual(expect.arrayContaining(['!include stripe_customers.yaml', '!include notifications_requests.yaml']));
+    expect(includes).toEqual(
+      expect.arrayContaining(['!include stripe_customers.yaml', '!include notifications_requests.yaml']),
+    );
     const triggers: Record<string, unknown>[] = [];
     for (const include of includes) {
-      const table = parse(read(`databases/default/tables/${include.replace('!include ', '')}`)) as { table: { schema: string; name: string }; event_triggers?: Record<string, unknown>[] };
+      const table = parse(read(`databases/default/tables/${include.replace('!include ', '')}`)) as {
+        table: { schema: string; name: string };
+        event_triggers?: Record<string, unknown>[];
+      };
       expect(Object.keys(table.table).sort()).toEqual(['name', 'schema']);
       expect(Object.keys(table).filter((key) => key !== 'table' && key !== 'event_triggers')).toEqual([]);
       triggers.push(...(table.event_triggers ?? []));
@@ -300,7 +479,11 @@ describe('metadata/ (npm run metadata)', () => {
       expect(trigger).toEqual({
         name: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
         definition: expect.any(Object),
-        retry_conf: { num_retries: expect.any(Number), interval_sec: expect.any(Number), timeout_sec: expect.any(Number) },
+        retry_conf: {
+          num_retries: expect.any(Number),
+          interval_sec: expect.any(Number),
+          timeout_sec: expect.any(Number),
+        },
         webhook: '{{PLUGBOARD_URL}}/hasura/events',
         headers: [{ name: 'x-plugboard-action-secret', value_from_env: 'HASURA_ACTION_SECRET' }],
       });

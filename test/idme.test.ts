@@ -23,8 +23,12 @@ let gateway: TestGateway;
 let idme: IdmeProvider;
 const sockets: TestWsClient[] = [];
 
-type Body = { data?: Record<string, never> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-const gql = async (headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}) => (await gateway.gql(query, { variables, headers })).body as Body;
+type Body = {
+  data?: Record<string, never> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+};
+const gql = async (headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}) =>
+  (await gateway.gql(query, { variables, headers })).body as Body;
 const asUser = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
 
 const AUTHORIZE = 'mutation($groups: [IdmeGroup!]) { idmeAuthorizationUrl(groups: $groups) { url state expiresAt } }';
@@ -46,19 +50,25 @@ const veteran: IdmeAccount = {
 };
 
 /** Starts an authorization as `userId` and walks it at the provider: the code and state to verify. */
-async function authorize(userId: string, groups: string[] = ['MILITARY']): Promise<{ code: string; state: string; url: URL }> {
+async function authorize(
+  userId: string,
+  groups: string[] = ['MILITARY'],
+): Promise<{ code: string; state: string; url: URL }> {
   const body = await gql(await asUser(userId), AUTHORIZE, { groups });
   expect(body.errors).toBeUndefined();
-  const { url, state } = (body.data as unknown as { idmeAuthorizationUrl: { url: string; state: string } }).idmeAuthorizationUrl;
+  const { url, state } = (body.data as unknown as { idmeAuthorizationUrl: { url: string; state: string } })
+    .idmeAuthorizationUrl;
   const back = await idme.authorize(url);
   expect(back.searchParams.get('state')).toBe(state);
   return { code: back.searchParams.get('code')!, state, url: new URL(url) };
 }
 
 const counts = async () =>
-  (await db.pool.query<{ v: number; g: number; b: number; a: number }>(
-    'SELECT (SELECT count(*) FROM idme.verifications)::int AS v, (SELECT count(*) FROM idme.groups)::int AS g, (SELECT count(*) FROM idme.badges)::int AS b, (SELECT count(*) FROM idme.attributes)::int AS a',
-  )).rows[0]!;
+  (
+    await db.pool.query<{ v: number; g: number; b: number; a: number }>(
+      'SELECT (SELECT count(*) FROM idme.verifications)::int AS v, (SELECT count(*) FROM idme.groups)::int AS g, (SELECT count(*) FROM idme.badges)::int AS b, (SELECT count(*) FROM idme.attributes)::int AS a',
+    )
+  ).rows[0]!;
 
 /** Runs `work`, expecting the error code, with no verification data written. */
 async function refused(work: () => Promise<Body>, code: string): Promise<Body> {
@@ -72,7 +82,14 @@ async function refused(work: () => Promise<Body>, code: string): Promise<Body> {
 beforeAll(async () => {
   [db, idme] = await Promise.all([createTestDatabase(), startIdmeProvider()]);
   idme.addAccount(veteran);
-  idme.addAccount({ sub: 'idme-sub-student-2', email: 'sam@example.test', given_name: 'Sam', family_name: 'Reed', status: [{ group: 'student', subgroups: [], verified: false }], attributes: [] });
+  idme.addAccount({
+    sub: 'idme-sub-student-2',
+    email: 'sam@example.test',
+    given_name: 'Sam',
+    family_name: 'Reed',
+    status: [{ group: 'student', subgroups: [], verified: false }],
+    attributes: [],
+  });
   gateway = await startTestGateway({
     databaseUrl: db.url,
     env: {
@@ -95,7 +112,9 @@ describe('verification through OpenID Connect', () => {
     const ws = connectWs(gateway.wsUrl, { 'x-hasura-admin-secret': ADMIN_SECRET });
     sockets.push(ws);
     await ws.connected;
-    const events = ws.subscribe<{ idmeVerified: { userId: string; verified: boolean; groups: string[] } }>('subscription { idmeVerified { userId verified groups } }');
+    const events = ws.subscribe<{ idmeVerified: { userId: string; verified: boolean; groups: string[] } }>(
+      'subscription { idmeVerified { userId verified groups } }',
+    );
     await sleep(150);
 
     idme.signInAs(veteran.sub);
@@ -116,31 +135,52 @@ describe('verification through OpenID Connect', () => {
       email: 'vera@example.test',
       givenName: 'Vera',
       groups: [{ group: 'military', verified: true, subgroups: ['Veteran', 'Retiree'] }],
-      badges: [{ group: 'military', badge: 'Retiree' }, { group: 'military', badge: 'Veteran' }],
-      attributes: [{ handle: 'branch', name: 'Branch', value: 'Navy' }, { handle: 'service_era', name: 'Service Era', value: 'Post-9/11' }],
+      badges: [
+        { group: 'military', badge: 'Retiree' },
+        { group: 'military', badge: 'Veteran' },
+      ],
+      attributes: [
+        { handle: 'branch', name: 'Branch', value: 'Navy' },
+        { handle: 'service_era', name: 'Service Era', value: 'Post-9/11' },
+      ],
     });
     expect((await events.next()).data?.idmeVerified).toEqual({ userId: 'vera', verified: true, groups: ['military'] });
-    const stored = await db.pool.query('SELECT verified, expires_at > now() + interval \'364 days\' AS a_year FROM idme.verifications WHERE user_id = $1', ['vera']);
+    const stored = await db.pool.query(
+      "SELECT verified, expires_at > now() + interval '364 days' AS a_year FROM idme.verifications WHERE user_id = $1",
+      ['vera'],
+    );
     expect(stored.rows).toEqual([{ verified: true, a_year: true }]);
     // The state is kept hashed; no tokens anywhere.
-    const request = await db.pool.query('SELECT state_hash, used_at FROM idme.authorization_requests WHERE user_id = $1', ['vera']);
+    const request = await db.pool.query(
+      'SELECT state_hash, used_at FROM idme.authorization_requests WHERE user_id = $1',
+      ['vera'],
+    );
     expect(request.rows[0].state_hash.toString('base64url')).not.toBe(state);
     expect(request.rows[0].used_at).not.toBeNull();
   });
 
   it('reads a verification as its user or an admin only', async () => {
-    const query = '{ idmeVerification(userId: "vera") { verified groups: badges { badge } } idmeGroups(userId: "vera") { group verified } }';
-    expect((await gql(await asUser('vera'), query)).data).toMatchObject({ idmeGroups: [{ group: 'military', verified: true }] });
+    const query =
+      '{ idmeVerification(userId: "vera") { verified groups: badges { badge } } idmeGroups(userId: "vera") { group verified } }';
+    expect((await gql(await asUser('vera'), query)).data).toMatchObject({
+      idmeGroups: [{ group: 'military', verified: true }],
+    });
     expect((await gql(admin, query)).data).toMatchObject({ idmeVerification: { verified: true } });
     expect((await gql(await asUser('mallory'), query)).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    expect((await gql(admin, '{ idmeVerification(userId: "nobody") { verified } }')).data).toEqual({ idmeVerification: null });
+    expect((await gql(admin, '{ idmeVerification(userId: "nobody") { verified } }')).data).toEqual({
+      idmeVerification: null,
+    });
   });
 
   it('stores a group ID.me did not confirm as unverified', async () => {
     idme.signInAs('idme-sub-student-2');
     const { code, state } = await authorize('sam', ['STUDENT']);
     const body = await gql(await asUser('sam'), VERIFY, { code, state });
-    expect((body.data as unknown as { verifyIdme: unknown }).verifyIdme).toMatchObject({ verified: false, groups: [{ group: 'student', verified: false }], badges: [] });
+    expect((body.data as unknown as { verifyIdme: unknown }).verifyIdme).toMatchObject({
+      verified: false,
+      groups: [{ group: 'student', verified: false }],
+      badges: [],
+    });
   });
 
   it('hands code and state on at the browser callback, completing nothing, for verifyIdme to complete', async () => {
@@ -154,7 +194,10 @@ describe('verification through OpenID Connect', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({ code, state });
     expect(await counts()).toEqual(before);
-    const request = await db.pool.query("SELECT used_at FROM idme.authorization_requests WHERE state_hash = sha256(convert_to($1, 'UTF8'))", [state]);
+    const request = await db.pool.query(
+      "SELECT used_at FROM idme.authorization_requests WHERE state_hash = sha256(convert_to($1, 'UTF8'))",
+      [state],
+    );
     expect(request.rows).toEqual([{ used_at: null }]);
 
     expect((await gql(await asUser('vera'), VERIFY, { code, state })).errors).toBeUndefined();
@@ -163,7 +206,11 @@ describe('verification through OpenID Connect', () => {
     expect(((await again.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('IDME_STATE_USED');
     const denied = await callback('error=access_denied&state=x');
     expect(((await denied.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('IDME_AUTHORIZATION_DENIED');
-    for (const query of [`state=${encodeURIComponent(state)}`, `code=x&state=${'s'.repeat(513)}`, `code=x&state=${encodeURIComponent(state)}&iss=${'i'.repeat(513)}`]) {
+    for (const query of [
+      `state=${encodeURIComponent(state)}`,
+      `code=x&state=${'s'.repeat(513)}`,
+      `code=x&state=${encodeURIComponent(state)}&iss=${'i'.repeat(513)}`,
+    ]) {
       const bad = await callback(query);
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as Body).errors?.[0]?.extensions?.['code']).toBe('BAD_REQUEST');
@@ -172,10 +219,13 @@ describe('verification through OpenID Connect', () => {
 });
 
 describe('refusals, with nothing stored', () => {
-  it('refuses an unknown state, a state used before, and another user\'s state, which it spends', async () => {
+  it("refuses an unknown state, a state used before, and another user's state, which it spends", async () => {
     idme.signInAs(veteran.sub);
     const { code, state } = await authorize('vera');
-    await refused(async () => gql(await asUser('vera'), VERIFY, { code, state: 'not-a-state-we-issued' }), 'IDME_STATE_INVALID');
+    await refused(
+      async () => gql(await asUser('vera'), VERIFY, { code, state: 'not-a-state-we-issued' }),
+      'IDME_STATE_INVALID',
+    );
     expect((await gql(await asUser('vera'), VERIFY, { code, state })).errors).toBeUndefined();
     await refused(async () => gql(await asUser('vera'), VERIFY, { code, state }), 'IDME_STATE_USED');
     // Another user's state reads as unknown, and cannot be completed afterwards by anyone.
@@ -187,7 +237,9 @@ describe('refusals, with nothing stored', () => {
   it('refuses an expired state', async () => {
     idme.signInAs(veteran.sub);
     const { code, state } = await authorize('vera');
-    await db.pool.query("UPDATE idme.authorization_requests SET expires_at = now() - interval '1 second' WHERE used_at IS NULL");
+    await db.pool.query(
+      "UPDATE idme.authorization_requests SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
+    );
     await refused(async () => gql(await asUser('vera'), VERIFY, { code, state }), 'IDME_STATE_EXPIRED');
   });
 
@@ -196,7 +248,10 @@ describe('refusals, with nothing stored', () => {
     const first = await authorize('vera');
     expect((await gql(await asUser('vera'), VERIFY, first)).errors).toBeUndefined();
     const second = await authorize('vera');
-    await refused(async () => gql(await asUser('vera'), VERIFY, { code: first.code, state: second.state }), 'IDME_CODE_REJECTED');
+    await refused(
+      async () => gql(await asUser('vera'), VERIFY, { code: first.code, state: second.state }),
+      'IDME_CODE_REJECTED',
+    );
   });
 
   it('refuses an ID token signed by a key the issuer does not publish, or for another audience', async () => {
@@ -218,18 +273,30 @@ describe('refusals, with nothing stored', () => {
     provider.signInAs(veteran.sub);
     const offline = await startTestGateway({
       databaseUrl: db.url,
-      env: { IDME_CLIENT_ID: provider.clientId, IDME_CLIENT_SECRET: provider.clientSecret, IDME_REDIRECT_URI: provider.redirectUri, IDME_ISSUER_URL: provider.issuer, IDME_HTTP_TIMEOUT: '2' },
+      env: {
+        IDME_CLIENT_ID: provider.clientId,
+        IDME_CLIENT_SECRET: provider.clientSecret,
+        IDME_REDIRECT_URI: provider.redirectUri,
+        IDME_ISSUER_URL: provider.issuer,
+        IDME_HTTP_TIMEOUT: '2',
+      },
     });
     try {
-      const started = (await offline.gql(AUTHORIZE, { headers: await asUser('olga'), variables: { groups: ['MILITARY'] } })).body as Body;
-      const { url, state } = (started.data as unknown as { idmeAuthorizationUrl: { url: string; state: string } }).idmeAuthorizationUrl;
+      const started = (
+        await offline.gql(AUTHORIZE, { headers: await asUser('olga'), variables: { groups: ['MILITARY'] } })
+      ).body as Body;
+      const { url, state } = (started.data as unknown as { idmeAuthorizationUrl: { url: string; state: string } })
+        .idmeAuthorizationUrl;
       const code = (await provider.authorize(url)).searchParams.get('code')!;
       await provider.close();
       const before = await counts();
-      const body = (await offline.gql(VERIFY, { headers: await asUser('olga'), variables: { code, state } })).body as Body;
+      const body = (await offline.gql(VERIFY, { headers: await asUser('olga'), variables: { code, state } }))
+        .body as Body;
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'IDME_UNAVAILABLE', retryable: true });
       expect(await counts()).toEqual(before);
-      const request = await db.pool.query('SELECT used_at FROM idme.authorization_requests WHERE user_id = $1', ['olga']);
+      const request = await db.pool.query('SELECT used_at FROM idme.authorization_requests WHERE user_id = $1', [
+        'olga',
+      ]);
       expect(request.rows).toEqual([{ used_at: null }]);
     } finally {
       await offline.close();
@@ -238,7 +305,13 @@ describe('refusals, with nothing stored', () => {
 });
 
 describe('operations', () => {
-  const cliEnv = () => ({ DATABASE_URL: db.url, IDME_CLIENT_ID: idme.clientId, IDME_CLIENT_SECRET: idme.clientSecret, IDME_REDIRECT_URI: idme.redirectUri, IDME_ISSUER_URL: idme.issuer });
+  const cliEnv = () => ({
+    DATABASE_URL: db.url,
+    IDME_CLIENT_ID: idme.clientId,
+    IDME_CLIENT_SECRET: idme.clientSecret,
+    IDME_REDIRECT_URI: idme.redirectUri,
+    IDME_ISSUER_URL: idme.issuer,
+  });
 
   it('shows a verification and groups, and checks discovery and credentials', async () => {
     const verify = await runCli(['idme', 'verify', 'vera'], cliEnv());
@@ -268,10 +341,18 @@ describe('redirect to the frontend', () => {
   it('sends the browser to IDME_FRONTEND_URL with the outcome', async () => {
     const withFrontend = await startTestGateway({
       databaseUrl: db.url,
-      env: { IDME_CLIENT_ID: idme.clientId, IDME_CLIENT_SECRET: idme.clientSecret, IDME_REDIRECT_URI: idme.redirectUri, IDME_ISSUER_URL: idme.issuer, IDME_FRONTEND_URL: FRONTEND },
+      env: {
+        IDME_CLIENT_ID: idme.clientId,
+        IDME_CLIENT_SECRET: idme.clientSecret,
+        IDME_REDIRECT_URI: idme.redirectUri,
+        IDME_ISSUER_URL: idme.issuer,
+        IDME_FRONTEND_URL: FRONTEND,
+      },
     });
     try {
-      const response = await fetch(`${withFrontend.url}/auth/idme/callback?code=x&state=unknown`, { redirect: 'manual' });
+      const response = await fetch(`${withFrontend.url}/auth/idme/callback?code=x&state=unknown`, {
+        redirect: 'manual',
+      });
       expect(response.status).toBe(303);
       expect(response.headers.get('location')).toBe(`${FRONTEND}?idme=error&code=IDME_STATE_INVALID`);
     } finally {
@@ -280,7 +361,7 @@ describe('redirect to the frontend', () => {
   });
 });
 
-describe('an authorization URL opened in someone else\'s browser', () => {
+describe("an authorization URL opened in someone else's browser", () => {
   // The gateway as ID.me and browsers know it; the test browser reaches it at its local port.
   const GATEWAY_HOST = 'gateway.example.test';
   const victim: IdmeAccount = {
@@ -299,7 +380,13 @@ describe('an authorization URL opened in someone else\'s browser', () => {
     provider.addAccount(victim);
     served = await startTestGateway({
       databaseUrl: db.url,
-      env: { IDME_CLIENT_ID: provider.clientId, IDME_CLIENT_SECRET: provider.clientSecret, IDME_REDIRECT_URI: provider.redirectUri, IDME_ISSUER_URL: provider.issuer, IDME_FRONTEND_URL: FRONTEND },
+      env: {
+        IDME_CLIENT_ID: provider.clientId,
+        IDME_CLIENT_SECRET: provider.clientSecret,
+        IDME_REDIRECT_URI: provider.redirectUri,
+        IDME_ISSUER_URL: provider.issuer,
+        IDME_FRONTEND_URL: FRONTEND,
+      },
     });
   });
 
@@ -309,15 +396,26 @@ describe('an authorization URL opened in someone else\'s browser', () => {
   });
 
   const start = async (userId: string) => {
-    const body = (await served.gql(AUTHORIZE, { headers: await asUser(userId), variables: { groups: ['MILITARY'] } })).body as Body;
+    const body = (await served.gql(AUTHORIZE, { headers: await asUser(userId), variables: { groups: ['MILITARY'] } }))
+      .body as Body;
     expect(body.errors).toBeUndefined();
     return (body.data as unknown as { idmeAuthorizationUrl: { url: string; state: string } }).idmeAuthorizationUrl;
   };
   /** What the frontend page does with the parameters it was sent to: verifyIdme as its signed-in user. */
   const verifyAs = async (userId: string, landed: URL) =>
-    (await served.gql(VERIFY, { headers: await asUser(userId), variables: { code: landed.searchParams.get('code'), state: landed.searchParams.get('state') } })).body as Body;
+    (
+      await served.gql(VERIFY, {
+        headers: await asUser(userId),
+        variables: { code: landed.searchParams.get('code'), state: landed.searchParams.get('state') },
+      })
+    ).body as Body;
   const verificationsOf = async (...userIds: string[]) =>
-    (await db.pool.query<{ user_id: string; subject: string }>('SELECT user_id, subject FROM idme.verifications WHERE user_id = ANY($1) OR subject = $2 ORDER BY user_id', [userIds, victim.sub])).rows;
+    (
+      await db.pool.query<{ user_id: string; subject: string }>(
+        'SELECT user_id, subject FROM idme.verifications WHERE user_id = ANY($1) OR subject = $2 ORDER BY user_id',
+        [userIds, victim.sub],
+      )
+    ).rows;
 
   it("does not give the attacker the identity of a victim who consents at the attacker's URL", async () => {
     // The attacker, signed in, gets an authorization URL and sends it to the victim.
@@ -328,7 +426,12 @@ describe('an authorization URL opened in someone else\'s browser', () => {
     const landed = await browser.open(attack.url);
     expect(await verificationsOf('mallory', 'victor')).toEqual([]);
     expect(`${landed.origin}${landed.pathname}`).toBe(FRONTEND);
-    expect(Object.fromEntries(landed.searchParams)).toEqual({ idme: 'verify', code: expect.any(String), state: attack.state, iss: provider.issuer });
+    expect(Object.fromEntries(landed.searchParams)).toEqual({
+      idme: 'verify',
+      code: expect.any(String),
+      state: attack.state,
+      iss: provider.issuer,
+    });
 
     // The victim's page completes it as the victim: the state is not theirs, and it is spent, so
     // the code that landed in the victim's browser is no use to the attacker even if it leaks.
@@ -342,7 +445,12 @@ describe('an authorization URL opened in someone else\'s browser', () => {
     expect(back.searchParams.get('state')).toBe(own.state);
     const body = await verifyAs('victor', back);
     expect(body.errors).toBeUndefined();
-    expect((body.data as unknown as { verifyIdme: unknown }).verifyIdme).toMatchObject({ userId: 'victor', subject: victim.sub, verified: true, badges: [{ group: 'military', badge: 'Service Member' }] });
+    expect((body.data as unknown as { verifyIdme: unknown }).verifyIdme).toMatchObject({
+      userId: 'victor',
+      subject: victim.sub,
+      verified: true,
+      badges: [{ group: 'military', badge: 'Service Member' }],
+    });
     expect(await verificationsOf('mallory', 'victor')).toEqual([{ user_id: 'victor', subject: victim.sub }]);
   });
 });

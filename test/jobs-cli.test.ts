@@ -21,13 +21,24 @@ afterAll(async () => {
 
 describe('plugboard jobs', () => {
   it('enqueues, works the job in a worker process, and reports stats', async () => {
-    const enqueued = await runCli(['jobs', 'enqueue', 'http-request', '--payload', JSON.stringify({ url: `${target.url}/ok`, body: 'from the CLI' })], env);
+    const enqueued = await runCli(
+      [
+        'jobs',
+        'enqueue',
+        'http-request',
+        '--payload',
+        JSON.stringify({ url: `${target.url}/ok`, body: 'from the CLI' }),
+      ],
+      env,
+    );
     expect(enqueued.code, enqueued.stderr).toBe(0);
     const id = enqueued.stdout.trim();
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
     const cli = fileURLToPath(new URL('./support/cli-with-echo.ts', import.meta.url));
-    const worker = spawn(process.execPath, [cli, 'jobs', 'worker', 'default', '--concurrency', '2'], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    const worker = spawn(process.execPath, [cli, 'jobs', 'worker', 'default', '--concurrency', '2'], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+    });
     let output = '';
     worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,7 +52,7 @@ describe('plugboard jobs', () => {
       expect(target.callsTo('/ok')[0]!.body).toBe('from the CLI');
       // The worker writes the history; wait for the completion to land.
       for (let waited = 0; ; waited += 100) {
-        const { rows } = await db.pool.query("SELECT state FROM jobs.jobs WHERE id = $1", [id]);
+        const { rows } = await db.pool.query('SELECT state FROM jobs.jobs WHERE id = $1', [id]);
         if (rows[0]?.state === 'completed') break;
         if (waited > 10_000) throw new Error(`history shows ${rows[0]?.state}:\n${output}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -59,11 +70,26 @@ describe('plugboard jobs', () => {
   });
 
   it('adds, lists and removes schedules', async () => {
-    const added = await runCli(['jobs', 'schedule', 'add', '*/5 * * * *', 'http-request', '--payload', JSON.stringify({ url: `${target.url}/ok` }), '--timezone', 'Asia/Tokyo'], env);
+    const added = await runCli(
+      [
+        'jobs',
+        'schedule',
+        'add',
+        '*/5 * * * *',
+        'http-request',
+        '--payload',
+        JSON.stringify({ url: `${target.url}/ok` }),
+        '--timezone',
+        'Asia/Tokyo',
+      ],
+      env,
+    );
     expect(added.code, added.stderr).toBe(0);
     const id = added.stdout.trim();
     const listed = await runCli(['jobs', 'schedule', 'list'], env);
-    expect(listed.stdout).toMatch(new RegExp(`${id}\\s+default\\s+http-request\\s+\\*/5 \\* \\* \\* \\*\\s+Asia/Tokyo`));
+    expect(listed.stdout).toMatch(
+      new RegExp(`${id}\\s+default\\s+http-request\\s+\\*/5 \\* \\* \\* \\*\\s+Asia/Tokyo`),
+    );
     expect((await runCli(['jobs', 'schedule', 'remove', id], env)).stdout).toBe(`removed ${id}\n`);
     const again = await runCli(['jobs', 'schedule', 'remove', id], env);
     expect(again.code).toBe(2);

@@ -20,9 +20,16 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('finishes in-flight requests, closes sockets with 1001, refuses new work, exits 0', async () => {
-    const gateway = await serveGateway({ DATABASE_URL: db.url, ECHO_API_KEY, PLUGBOARD_JWT_SECRET: JWT_SECRET, PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET });
+    const gateway = await serveGateway({
+      DATABASE_URL: db.url,
+      ECHO_API_KEY,
+      PLUGBOARD_JWT_SECRET: JWT_SECRET,
+      PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+    });
     const token = await signToken({ userId: 'u' });
-    const ws = connectWs(`${gateway.url.replace('http', 'ws')}/graphql`, { headers: { authorization: `Bearer ${token}` } });
+    const ws = connectWs(`${gateway.url.replace('http', 'ws')}/graphql`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     await ws.connected;
 
     const slow = fetch(`${gateway.url}/graphql`, {
@@ -60,7 +67,10 @@ describe('embedded Postgres (no DATABASE_URL)', () => {
     const first = await serveGateway(env);
     expect(first.output()).toMatch(/"initialised":true[^\n]*"msg":"embedded Postgres started"/);
     const ready = await (await fetch(`${first.url}/readyz`)).json();
-    expect(ready).toMatchObject({ status: 'ok', checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6 } } });
+    expect(ready).toMatchObject({
+      status: 'ok',
+      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6 } },
+    });
     const write = await fetch(`${first.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET },

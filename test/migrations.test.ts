@@ -37,10 +37,19 @@ describe('migrations', () => {
     const applied = await runMigrations(db.pool, [source], log);
     expect(applied.map((m) => m.version)).toEqual([1, 2]);
 
-    const columns = await db.pool.query('SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position', [source.schema, 'people']);
+    const columns = await db.pool.query(
+      'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+      [source.schema, 'people'],
+    );
     expect(columns.rows.map((r) => r.column_name)).toEqual(['id', 'name', 'email']);
-    const recorded = await db.pool.query('SELECT version, name, length(checksum) AS len FROM plugboard.schema_migrations WHERE plugin = $1 ORDER BY version', [source.plugin]);
-    expect(recorded.rows).toEqual([{ version: 1, name: 'people', len: 64 }, { version: 2, name: 'add_email', len: 64 }]);
+    const recorded = await db.pool.query(
+      'SELECT version, name, length(checksum) AS len FROM plugboard.schema_migrations WHERE plugin = $1 ORDER BY version',
+      [source.plugin],
+    );
+    expect(recorded.rows).toEqual([
+      { version: 1, name: 'people', len: 64 },
+      { version: 2, name: 'add_email', len: 64 },
+    ]);
 
     expect(await runMigrations(db.pool, [source], log)).toEqual([]);
     expect((await migrationStatus(db.pool, [source])).map((s) => s.state)).toEqual(['applied', 'applied']);
@@ -62,17 +71,24 @@ describe('migrations', () => {
     await write('002_bad.sql', 'CREATE TABLE half (id int);\nSELECT no_such_function();');
     const error = await runMigrations(db.pool, [source], log).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
-    expect((error as Error).message).toMatch(/002_bad\.sql failed and was rolled back: function no_such_function\(\) does not exist/);
+    expect((error as Error).message).toMatch(
+      /002_bad\.sql failed and was rolled back: function no_such_function\(\) does not exist/,
+    );
     const half = await db.pool.query('SELECT to_regclass($1) AS t', [`${source.schema}.half`]);
     expect(half.rows[0].t).toBeNull();
-    expect((await migrationStatus(db.pool, [source])).map((s) => `${s.version}:${s.state}`)).toEqual(['1:applied', '2:pending']);
+    expect((await migrationStatus(db.pool, [source])).map((s) => `${s.version}:${s.state}`)).toEqual([
+      '1:applied',
+      '2:pending',
+    ]);
   });
 
   it('refuses a pending migration older than an applied one, and a missing applied file', async () => {
     await write('002_b.sql', 'CREATE TABLE b (id int);');
     await runMigrations(db.pool, [source], log);
     await write('001_a.sql', 'CREATE TABLE a (id int);');
-    await expect(runMigrations(db.pool, [source], log)).rejects.toThrow(/migration 1 is pending but 2 is already applied/);
+    await expect(runMigrations(db.pool, [source], log)).rejects.toThrow(
+      /migration 1 is pending but 2 is already applied/,
+    );
     await rm(join(dir, '002_b.sql'));
     await rm(join(dir, '001_a.sql'));
     await expect(runMigrations(db.pool, [source], log)).rejects.toThrow(/002_b was applied but its file is gone/);

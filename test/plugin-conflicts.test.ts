@@ -18,18 +18,31 @@ interface Declares {
   jobType?: string;
 }
 
-const route = (method: PluginRoute['method'], path: string, prefix = false): PluginRoute => ({ method, path, prefix, access: 'public', handler: (_request, response) => void response.end() });
+const route = (method: PluginRoute['method'], path: string, prefix = false): PluginRoute => ({
+  method,
+  path,
+  prefix,
+  access: 'public',
+  handler: (_request, response) => void response.end(),
+});
 
 function plugin(name: string, declares: Declares): Plugin {
   return definePlugin<object>({
-    manifest: { name, version: '0.0.1', description: `Test fixture ${name}`, capabilities: { service: true, jobs: true }, configuration: { required: [], optional: [] } },
+    manifest: {
+      name,
+      version: '0.0.1',
+      description: `Test fixture ${name}`,
+      capabilities: { service: true, jobs: true },
+      configuration: { required: [], optional: [] },
+    },
     config: () => ({}),
     routes: () => declares.routes ?? [],
     hasura: {
       actions: declares.action ? { [declares.action]: { kind: 'synchronous', roles: [] } } : {},
       triggers: declares.trigger ? { [declares.trigger]: { handle: async () => null } } : {},
     },
-    jobs: (): Record<string, QueueDefinition> => (declares.jobType ? { shared: { handlers: { [declares.jobType]: async () => null } } } : {}),
+    jobs: (): Record<string, QueueDefinition> =>
+      declares.jobType ? { shared: { handlers: { [declares.jobType]: async () => null } } } : {},
   }) as Plugin;
 }
 
@@ -44,20 +57,58 @@ function collect(first: Declares, second: Declares) {
 
 describe('plugins that claim the same thing', () => {
   it.each<[string, Declares, Declares, RegExp]>([
-    ['the same route', { routes: [route('POST', '/hooks/x')] }, { routes: [route('POST', '/hooks/x')] }, /route POST \/hooks\/x is declared by both alpha and beta/],
-    ['ANY and GET on one path', { routes: [route('ANY', '/x')] }, { routes: [route('GET', '/x')] }, /route GET \/x is declared by both alpha and beta/],
-    ['a path under a prefix route', { routes: [route('GET', '/admin', true)] }, { routes: [route('GET', '/admin/queues')] }, /route GET \/admin\/queues is declared by both alpha and beta/],
-    ['a Hasura action', { action: 'doThing' }, { action: 'doThing' }, /Hasura action "doThing" is declared by both alpha and beta/],
-    ['a Hasura event trigger', { trigger: 'on_row' }, { trigger: 'on_row' }, /Hasura event trigger "on_row" is declared by both alpha and beta/],
-    ['a job type on one queue', { jobType: 'work' }, { jobType: 'work' }, /Job type "work" on queue "shared" is declared by both alpha and beta/],
+    [
+      'the same route',
+      { routes: [route('POST', '/hooks/x')] },
+      { routes: [route('POST', '/hooks/x')] },
+      /route POST \/hooks\/x is declared by both alpha and beta/,
+    ],
+    [
+      'ANY and GET on one path',
+      { routes: [route('ANY', '/x')] },
+      { routes: [route('GET', '/x')] },
+      /route GET \/x is declared by both alpha and beta/,
+    ],
+    [
+      'a path under a prefix route',
+      { routes: [route('GET', '/admin', true)] },
+      { routes: [route('GET', '/admin/queues')] },
+      /route GET \/admin\/queues is declared by both alpha and beta/,
+    ],
+    [
+      'a Hasura action',
+      { action: 'doThing' },
+      { action: 'doThing' },
+      /Hasura action "doThing" is declared by both alpha and beta/,
+    ],
+    [
+      'a Hasura event trigger',
+      { trigger: 'on_row' },
+      { trigger: 'on_row' },
+      /Hasura event trigger "on_row" is declared by both alpha and beta/,
+    ],
+    [
+      'a job type on one queue',
+      { jobType: 'work' },
+      { jobType: 'work' },
+      /Job type "work" on queue "shared" is declared by both alpha and beta/,
+    ],
   ])('%s stops start-up naming both plugins', (_what, first, second, message) => {
     expect(() => collect(first, second)).toThrow(message);
   });
 
   it.each<[string, Declares, Declares]>([
     ['different methods on one path', { routes: [route('GET', '/x')] }, { routes: [route('POST', '/x')] }],
-    ['a path beside a prefix route', { routes: [route('GET', '/admin', true)] }, { routes: [route('GET', '/administer')] }],
-    ['different actions, triggers and job types', { action: 'a', trigger: 't1', jobType: 'j1' }, { action: 'b', trigger: 't2', jobType: 'j2' }],
+    [
+      'a path beside a prefix route',
+      { routes: [route('GET', '/admin', true)] },
+      { routes: [route('GET', '/administer')] },
+    ],
+    [
+      'different actions, triggers and job types',
+      { action: 'a', trigger: 't1', jobType: 'j1' },
+      { action: 'b', trigger: 't2', jobType: 'j2' },
+    ],
   ])('%s is no clash', (_what, first, second) => {
     const set = collect(first, second);
     expect(set.jobs.queues()).toEqual(first.jobType ? ['shared'] : []);
@@ -74,9 +125,9 @@ describe('plugins that claim the same thing', () => {
 
     it('does not start, and says which plugins clash', async () => {
       const plugins = [core, plugin('alpha', { action: 'doThing' }), plugin('beta', { action: 'doThing' })];
-      await expect(startTestGateway({ databaseUrl: db.url, plugins, env: { HASURA_ACTION_SECRET: 'conflict-secret-0123456789' } })).rejects.toThrow(
-        /Hasura action "doThing" is declared by both alpha and beta/,
-      );
+      await expect(
+        startTestGateway({ databaseUrl: db.url, plugins, env: { HASURA_ACTION_SECRET: 'conflict-secret-0123456789' } }),
+      ).rejects.toThrow(/Hasura action "doThing" is declared by both alpha and beta/);
     });
   });
 });

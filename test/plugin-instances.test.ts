@@ -29,7 +29,8 @@ const seen = {
   stopped: [] as Counter[],
   opened: [] as Counter[],
 };
-const hooked = (hook: string, instance: InstanceOf<Counter>) => seen.getters.set(hook, [...(seen.getters.get(hook) ?? []), instance]);
+const hooked = (hook: string, instance: InstanceOf<Counter>) =>
+  seen.getters.set(hook, [...(seen.getters.get(hook) ?? []), instance]);
 let serials = 0;
 
 const counter = definePlugin<object, Counter>({
@@ -66,7 +67,14 @@ const counter = definePlugin<object, Counter>({
   },
   routes(_runtime, instance) {
     hooked('routes', instance);
-    return [{ method: 'GET', path: '/counter-serial', access: 'public', handler: (_request, response) => void response.end(String(instance().serial)) }];
+    return [
+      {
+        method: 'GET',
+        path: '/counter-serial',
+        access: 'public',
+        handler: (_request, response) => void response.end(String(instance().serial)),
+      },
+    ];
   },
   sockets(_runtime, instance) {
     hooked('sockets', instance);
@@ -149,14 +157,20 @@ describe('plugin instances', () => {
 
       // Each gateway's hooks got a getter for its own instance; using them sets nothing up again.
       for (const hook of ['schema', 'jobs', 'routes', 'sockets']) {
-        expect(seen.getters.get(hook)!.map((instance) => instance()), hook).toEqual([one, two]);
+        expect(
+          seen.getters.get(hook)!.map((instance) => instance()),
+          hook,
+        ).toEqual([one, two]);
       }
       expect((await first.gql('{ counterSerial }')).body.data).toEqual({ counterSerial: one.serial });
       expect((await second.gql('{ counterSerial }')).body.data).toEqual({ counterSerial: two.serial });
       expect(await (await fetch(`${first.url}/counter-serial`)).text()).toBe(String(one.serial));
       expect(await (await fetch(`${second.url}/counter-serial`)).text()).toBe(String(two.serial));
       // A Hasura event trigger's handler gets its gateway's instance too.
-      for (const [gateway, instance] of [[first, one], [second, two]] as const) {
+      for (const [gateway, instance] of [
+        [first, one],
+        [second, two],
+      ] as const) {
         const answer = await fetch(`${gateway.url}/hasura/events`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': ACTION_SECRET },

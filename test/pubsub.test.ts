@@ -65,7 +65,13 @@ describe.skipIf(!redisUrl)('Redis pubsub', () => {
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, ECHO_API_KEY, PLUGBOARD_JWT_SECRET: JWT_SECRET, PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET };
+      const env = {
+        DATABASE_URL: db.url,
+        REDIS_URL: redisUrl,
+        ECHO_API_KEY,
+        PLUGBOARD_JWT_SECRET: JWT_SECRET,
+        PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+      };
       [a, b] = await Promise.all([serveGateway(env), serveGateway(env)]);
     });
     afterAll(async () => {

@@ -24,7 +24,11 @@ afterAll(async () => {
 const backends: Backend[] = ['bullmq', 'postgres'];
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -56,19 +60,40 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     const remote: JobEvent[] = [];
     port.local.on('event', (e) => e.queue === queue && local.push(e));
     await port.subscribe(queue, (e) => remote.push(e));
-    const worker = await port.process(queue, async (data, job) => ({ doubled: (data as { n: number }).n * 2, type: job.name, attempt: job.attempt }), { concurrency: 2, timeoutMs: 5000 });
+    const worker = await port.process(
+      queue,
+      async (data, job) => ({ doubled: (data as { n: number }).n * 2, type: job.name, attempt: job.attempt }),
+      { concurrency: 2, timeoutMs: 5000 },
+    );
     const { id } = await port.add(queue, 'double', { n: 21 });
     const done = await eventually(async () => {
       const job = await port.getJob(queue, id);
       return job?.state === 'completed' ? job : undefined;
     });
-    expect(done).toMatchObject({ id, queue, name: 'double', data: { n: 21 }, state: 'completed', result: { doubled: 42, type: 'double', attempt: 1 }, attemptsMade: 1, maxAttempts: 1 });
+    expect(done).toMatchObject({
+      id,
+      queue,
+      name: 'double',
+      data: { n: 21 },
+      state: 'completed',
+      result: { doubled: 42, type: 'double', attempt: 1 },
+      attemptsMade: 1,
+      maxAttempts: 1,
+    });
     expect(local.map((e) => e.kind)).toEqual(['added', 'active', 'completed']);
     // An id the queue may hand out again carries the job's creation time, the same on every event (history tells jobs apart by it).
     expect(new Set(local.map((e) => e.jobCreatedAt)).size).toBe(1);
     if (/^\d+$/.test(id)) expect(local[0]!.jobCreatedAt).toBeGreaterThan(0);
-    await eventually(async () => remote.some((e) => e.kind === 'completed' && e.id === id), 5000, 'the completed event');
-    expect(remote.find((e) => e.kind === 'completed')).toMatchObject({ queue, id, result: { doubled: 42, type: 'double', attempt: 1 } });
+    await eventually(
+      async () => remote.some((e) => e.kind === 'completed' && e.id === id),
+      5000,
+      'the completed event',
+    );
+    expect(remote.find((e) => e.kind === 'completed')).toMatchObject({
+      queue,
+      id,
+      result: { doubled: 42, type: 'double', attempt: 1 },
+    });
     await worker.close();
   });
 
@@ -96,9 +121,13 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     expect((await port.getJob(queue, id))?.state).toBe('delayed');
     const started = Date.now();
     let ranAt = 0;
-    const worker = await port.process(queue, async (_data, job) => {
-      if (job.name === 'later') ranAt = Date.now();
-    }, { concurrency: 1, timeoutMs: 5000 });
+    const worker = await port.process(
+      queue,
+      async (_data, job) => {
+        if (job.name === 'later') ranAt = Date.now();
+      },
+      { concurrency: 1, timeoutMs: 5000 },
+    );
     await eventually(async () => ranAt > 0, 10_000, 'the delayed job');
     expect(ranAt - started).toBeGreaterThanOrEqual(1000);
     await eventually(async () => (await port.counts(queue)).completed === 2);
@@ -112,7 +141,10 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     await port.add(queue, 'none', {});
     await port.add(queue, 'p5', {}, { priority: 5 });
     const order: string[] = [];
-    const worker = await port.process(queue, async (_data, job) => void order.push(job.name), { concurrency: 1, timeoutMs: 5000 });
+    const worker = await port.process(queue, async (_data, job) => void order.push(job.name), {
+      concurrency: 1,
+      timeoutMs: 5000,
+    });
     await eventually(async () => order.length === 4);
     expect(order).toEqual(['none', 'p1', 'p5', 'p10']);
     await worker.close();
@@ -121,11 +153,15 @@ describe.each(backends)('queue port contract: %s', (backend) => {
   it.skipIf(skip)('retries a failing job with exponential backoff until it succeeds', async () => {
     const queue = queueName();
     const attempts: { attempt: number; at: number }[] = [];
-    const worker = await port.process(queue, async (_data, job) => {
-      attempts.push({ attempt: job.attempt, at: Date.now() });
-      if (job.attempt < 3) throw new Error(`transient failure ${job.attempt}`);
-      return 'ok';
-    }, { concurrency: 1, timeoutMs: 5000 });
+    const worker = await port.process(
+      queue,
+      async (_data, job) => {
+        attempts.push({ attempt: job.attempt, at: Date.now() });
+        if (job.attempt < 3) throw new Error(`transient failure ${job.attempt}`);
+        return 'ok';
+      },
+      { concurrency: 1, timeoutMs: 5000 },
+    );
     const kinds: string[] = [];
     port.local.on('event', (e) => e.queue === queue && kinds.push(e.kind));
     const { id } = await port.add(queue, 'flaky', {}, { attempts: 3, backoff: { type: 'exponential', delayMs: 1000 } });
@@ -146,11 +182,15 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     const queue = queueName();
     let calls = 0;
     let healthy = false;
-    const worker = await port.process(queue, async () => {
-      calls++;
-      if (!healthy) throw new PermanentJobError('bad input, do not retry');
-      return 'fixed';
-    }, { concurrency: 1, timeoutMs: 5000 });
+    const worker = await port.process(
+      queue,
+      async () => {
+        calls++;
+        if (!healthy) throw new PermanentJobError('bad input, do not retry');
+        return 'fixed';
+      },
+      { concurrency: 1, timeoutMs: 5000 },
+    );
     const { id } = await port.add(queue, 'strict', {}, { attempts: 5, backoff: { type: 'fixed', delayMs: 100 } });
     const failed = await eventually(async () => {
       const j = await port.getJob(queue, id);
@@ -170,10 +210,14 @@ describe.each(backends)('queue port contract: %s', (backend) => {
   it.skipIf(skip)('enforces the timeout: the signal aborts and the attempt fails', async () => {
     const queue = queueName();
     let aborted = false;
-    const worker = await port.process(queue, async (_data, job) => {
-      job.signal.addEventListener('abort', () => (aborted = true));
-      await sleep(3000); // ignores the signal on purpose
-    }, { concurrency: 1, timeoutMs: 300 });
+    const worker = await port.process(
+      queue,
+      async (_data, job) => {
+        job.signal.addEventListener('abort', () => (aborted = true));
+        await sleep(3000); // ignores the signal on purpose
+      },
+      { concurrency: 1, timeoutMs: 300 },
+    );
     const { id } = await port.add(queue, 'slow', {});
     const failed = await eventually(async () => {
       const j = await port.getJob(queue, id);
@@ -188,10 +232,14 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     const queue = queueName();
     const progress: unknown[] = [];
     await port.subscribe(queue, (e) => e.kind === 'progress' && progress.push(e.progress));
-    const worker = await port.process(queue, async (_data, job) => {
-      await job.progress(50);
-      await job.progress({ step: 'done' });
-    }, { concurrency: 1, timeoutMs: 5000 });
+    const worker = await port.process(
+      queue,
+      async (_data, job) => {
+        await job.progress(50);
+        await job.progress({ step: 'done' });
+      },
+      { concurrency: 1, timeoutMs: 5000 },
+    );
     await port.add(queue, 'steps', {});
     await eventually(async () => progress.length === 2, 5000, 'two progress events');
     expect(progress).toEqual([50, { step: 'done' }]);
@@ -208,19 +256,29 @@ describe.each(backends)('queue port contract: %s', (backend) => {
 
     let started = false;
     let abortedWith: unknown;
-    const worker = await port.process(queue, async (_data, job) => {
-      started = true;
-      await new Promise<void>((resolve) => job.signal.addEventListener('abort', () => {
-        abortedWith = job.signal.reason;
-        resolve();
-      }));
-      throw new Error('stopped');
-    }, { concurrency: 1, timeoutMs: 60_000 });
+    const worker = await port.process(
+      queue,
+      async (_data, job) => {
+        started = true;
+        await new Promise<void>((resolve) =>
+          job.signal.addEventListener('abort', () => {
+            abortedWith = job.signal.reason;
+            resolve();
+          }),
+        );
+        throw new Error('stopped');
+      },
+      { concurrency: 1, timeoutMs: 60_000 },
+    );
     const active = await port.add(queue, 'long', {}, { attempts: 3 });
     await eventually(async () => started);
     expect(await port.cancel(queue, active.id)).toBe(true);
     await eventually(async () => abortedWith !== undefined, 15_000, 'the abort');
-    await eventually(async () => (await port.getJob(queue, active.id))?.state === 'cancelled', 5000, 'the cancelled state');
+    await eventually(
+      async () => (await port.getJob(queue, active.id))?.state === 'cancelled',
+      5000,
+      'the cancelled state',
+    );
     expect(await port.cancel(queue, active.id)).toBe(false);
     await worker.close();
   });
@@ -229,9 +287,14 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     const cron = await openCronHarness(target, port);
     const queue = queueName();
     const runs: unknown[] = [];
-    const worker = await cron.port.process(queue, async (data) => void runs.push(data), { concurrency: 1, timeoutMs: 5000 });
+    const worker = await cron.port.process(queue, async (data) => void runs.push(data), {
+      concurrency: 1,
+      timeoutMs: 5000,
+    });
     await cron.port.schedule(queue, 'tick', { cron: cron.cron, timezone: 'Europe/Berlin' }, 'tick', { hello: 'cron' });
-    expect(await cron.port.schedules(queue)).toEqual([{ queue, key: 'tick', name: 'tick', cron: cron.cron, timezone: 'Europe/Berlin', data: { hello: 'cron' } }]);
+    expect(await cron.port.schedules(queue)).toEqual([
+      { queue, key: 'tick', name: 'tick', cron: cron.cron, timezone: 'Europe/Berlin', data: { hello: 'cron' } },
+    ]);
     for (let elapsed = 0; runs.length < 2 && elapsed < 3; elapsed++) {
       await cron.elapse(cron.cron.split(' ').length === 6 ? 1100 : 61_000);
       await eventually(async () => runs.length > elapsed, 5000, `cron run ${elapsed + 1}`);
@@ -247,10 +310,14 @@ describe.each(backends)('queue port contract: %s', (backend) => {
   it.skipIf(skip)('lets running jobs finish when a worker closes', async () => {
     const queue = queueName();
     let finished = false;
-    const worker = await port.process(queue, async () => {
-      await sleep(500);
-      finished = true;
-    }, { concurrency: 1, timeoutMs: 5000 });
+    const worker = await port.process(
+      queue,
+      async () => {
+        await sleep(500);
+        finished = true;
+      },
+      { concurrency: 1, timeoutMs: 5000 },
+    );
     const { id } = await port.add(queue, 'finish-me', {});
     await eventually(async () => (await port.getJob(queue, id))?.state === 'active');
     await worker.close();
@@ -258,56 +325,96 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     await eventually(async () => (await port.getJob(queue, id))?.state === 'completed', 3000);
   });
 
-  it.skipIf(skip)('recovers a job whose worker process was killed mid-job (SIGKILL)', async () => {
-    const queue = queueName();
-    const { id } = await port.add(queue, 'survive', {}, { attempts: 3 });
-    const script = fileURLToPath(new URL('./support/queue-worker.ts', import.meta.url));
-    const spawnWorker = (mode: string) => {
-      const child = spawn(process.execPath, [script], {
-        env: { PATH: process.env['PATH'] ?? '', QUEUE_BACKEND: backend, QUEUE_URL: target.url, QUEUE_PREFIX: target.prefix, QUEUE_NAME: queue, WORKER_MODE: mode },
-      });
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      return { child, output: () => output };
-    };
-    const doomed = spawnWorker('hang');
-    await eventually(async () => doomed.output().includes(`started ${id}`), 15_000, 'the first worker to start the job');
-    doomed.child.kill('SIGKILL');
-    const rescuer = spawnWorker('complete');
-    try {
-      const job = await eventually(async () => {
-        const j = await port.getJob(queue, id);
-        return j?.state === 'completed' ? j : undefined;
-      }, 40_000, 'the job to complete on the second worker');
-      expect(rescuer.output()).toContain(`completed ${id}`);
-      expect(job.result).toEqual({ by: rescuer.child.pid });
-    } finally {
-      rescuer.child.kill('SIGTERM');
-    }
-  }, 60_000);
-
-  it.skipIf(skip)('completes 10,000 jobs with 10% failing transiently: none lost, none completed twice', async () => {
-    const queue = queueName();
-    const completions = new Map<number, number>();
-    const failedOnce = new Set<number>();
-    const worker = await port.process(queue, async (data) => {
-      const n = (data as { n: number }).n;
-      if (n % 10 === 0 && !failedOnce.has(n)) {
-        failedOnce.add(n);
-        throw new Error('transient');
+  it.skipIf(skip)(
+    'recovers a job whose worker process was killed mid-job (SIGKILL)',
+    async () => {
+      const queue = queueName();
+      const { id } = await port.add(queue, 'survive', {}, { attempts: 3 });
+      const script = fileURLToPath(new URL('./support/queue-worker.ts', import.meta.url));
+      const spawnWorker = (mode: string) => {
+        const child = spawn(process.execPath, [script], {
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            QUEUE_BACKEND: backend,
+            QUEUE_URL: target.url,
+            QUEUE_PREFIX: target.prefix,
+            QUEUE_NAME: queue,
+            WORKER_MODE: mode,
+          },
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        return { child, output: () => output };
+      };
+      const doomed = spawnWorker('hang');
+      await eventually(
+        async () => doomed.output().includes(`started ${id}`),
+        15_000,
+        'the first worker to start the job',
+      );
+      doomed.child.kill('SIGKILL');
+      const rescuer = spawnWorker('complete');
+      try {
+        const job = await eventually(
+          async () => {
+            const j = await port.getJob(queue, id);
+            return j?.state === 'completed' ? j : undefined;
+          },
+          40_000,
+          'the job to complete on the second worker',
+        );
+        expect(rescuer.output()).toContain(`completed ${id}`);
+        expect(job.result).toEqual({ by: rescuer.child.pid });
+      } finally {
+        rescuer.child.kill('SIGTERM');
       }
-      completions.set(n, (completions.get(n) ?? 0) + 1);
-    }, { concurrency: 50, timeoutMs: 10_000 });
-    const total = 10_000;
-    for (let start = 0; start < total; start += 1000) {
-      await port.addBulk(queue, Array.from({ length: 1000 }, (_, i) => ({ name: 'n', data: { n: start + i }, options: { attempts: 3, backoff: { type: 'fixed' as const, delayMs: 100 } } })));
-    }
-    await eventually(async () => (await port.counts(queue)).completed === total, 120_000, `${total} completions`);
-    expect(completions.size).toBe(total);
-    expect([...completions.values()].every((count) => count === 1)).toBe(true);
-    expect(failedOnce.size).toBe(total / 10);
-    expect(await port.counts(queue)).toMatchObject({ waiting: 0, delayed: 0, active: 0, failed: 0, completed: total });
-    await worker.close();
-  }, 150_000);
+    },
+    60_000,
+  );
+
+  it.skipIf(skip)(
+    'completes 10,000 jobs with 10% failing transiently: none lost, none completed twice',
+    async () => {
+      const queue = queueName();
+      const completions = new Map<number, number>();
+      const failedOnce = new Set<number>();
+      const worker = await port.process(
+        queue,
+        async (data) => {
+          const n = (data as { n: number }).n;
+          if (n % 10 === 0 && !failedOnce.has(n)) {
+            failedOnce.add(n);
+            throw new Error('transient');
+          }
+          completions.set(n, (completions.get(n) ?? 0) + 1);
+        },
+        { concurrency: 50, timeoutMs: 10_000 },
+      );
+      const total = 10_000;
+      for (let start = 0; start < total; start += 1000) {
+        await port.addBulk(
+          queue,
+          Array.from({ length: 1000 }, (_, i) => ({
+            name: 'n',
+            data: { n: start + i },
+            options: { attempts: 3, backoff: { type: 'fixed' as const, delayMs: 100 } },
+          })),
+        );
+      }
+      await eventually(async () => (await port.counts(queue)).completed === total, 120_000, `${total} completions`);
+      expect(completions.size).toBe(total);
+      expect([...completions.values()].every((count) => count === 1)).toBe(true);
+      expect(failedOnce.size).toBe(total / 10);
+      expect(await port.counts(queue)).toMatchObject({
+        waiting: 0,
+        delayed: 0,
+        active: 0,
+        failed: 0,
+        completed: total,
+      });
+      await worker.close();
+    },
+    150_000,
+  );
 });

@@ -24,7 +24,12 @@ const clients: TestWsClient[] = [];
 const bearer = async (userId: string) => `Bearer ${await signToken({ userId })}`;
 const wsUrl = (gateway: ServingGateway) => `${gateway.url.replace(/^http/, 'ws')}/graphql`;
 
-async function gql<T>(gateway: ServingGateway, userId: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+async function gql<T>(
+  gateway: ServingGateway,
+  userId: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const response = await fetch(`${gateway.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: await bearer(userId) },
@@ -44,7 +49,10 @@ async function until<T>(subscription: TestSubscription<T>, match: (value: T) => 
   const deadline = Date.now() + ms;
   for (;;) {
     const left = deadline - Date.now();
-    const value = await Promise.race([subscription.next(), sleep(Math.max(1, left)).then(() => Promise.reject(new Error(`no matching event within ${ms} ms`)))]);
+    const value = await Promise.race([
+      subscription.next(),
+      sleep(Math.max(1, left)).then(() => Promise.reject(new Error(`no matching event within ${ms} ms`))),
+    ]);
     if (match(value)) return value;
   }
 }
@@ -72,12 +80,19 @@ afterAll(async () => {
 
 describe.skipIf(!REDIS_URL)('two gateway instances sharing Redis and Postgres', () => {
   it('show one presence and typing state, and reap the users of an instance that was SIGKILLed', async () => {
-    const { createRoom } = await gql<{ createRoom: { id: string } }>(a, 'alice', 'mutation { createRoom(name: "shared") { id } }');
+    const { createRoom } = await gql<{ createRoom: { id: string } }>(
+      a,
+      'alice',
+      'mutation { createRoom(name: "shared") { id } }',
+    );
     const room = createRoom.id;
     await gql(b, 'bob', 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
 
     const observer = await connect(b, 'alice');
-    const presence = observer.subscribe<{ presence: { userId: string; status: string } }>('subscription($r: ID!) { presence(roomId: $r) { userId status } }', { r: room });
+    const presence = observer.subscribe<{ presence: { userId: string; status: string } }>(
+      'subscription($r: ID!) { presence(roomId: $r) { userId status } }',
+      { r: room },
+    );
     await sleep(200);
 
     // Bob connects to A; the observer on B sees him come online.
@@ -86,20 +101,33 @@ describe.skipIf(!REDIS_URL)('two gateway instances sharing Redis and Postgres', 
 
     // Bob types on A before anyone on B follows typing: B learns it from Redis.
     await gql(a, 'bob', 'mutation($r: ID!) { startTyping(roomId: $r) }', { r: room });
-    const typing = observer.subscribe<{ typing: { userId: string; isTyping: boolean } }>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }', { r: room });
+    const typing = observer.subscribe<{ typing: { userId: string; isTyping: boolean } }>(
+      'subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }',
+      { r: room },
+    );
     expect(await until(typing, () => true, 3000)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
     // Typed again on A, over bob's socket there: B relays it, then B's own timer lapses it.
-    expect(await bob.subscribe('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next()).toEqual({ data: { startTyping: true } });
+    expect(await bob.subscribe('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next()).toEqual({
+      data: { startTyping: true },
+    });
     expect(await until(typing, () => true, 3000)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
-    expect(await until(typing, () => true, TYPING_TTL_MS + 2000)).toEqual({ data: { typing: { userId: 'bob', isTyping: false } } });
+    expect(await until(typing, () => true, TYPING_TTL_MS + 2000)).toEqual({
+      data: { typing: { userId: 'bob', isTyping: false } },
+    });
 
     // A dies without a word: B reaps its connections after two missed heartbeats, then the grace runs out.
     const killedAt = Date.now();
     await a.stop('SIGKILL');
-    await until(presence, (e) => e.data?.presence.userId === 'bob' && e.data.presence.status === 'OFFLINE', GRACE_MS + 3 * REAPER_MS + 3000);
+    await until(
+      presence,
+      (e) => e.data?.presence.userId === 'bob' && e.data.presence.status === 'OFFLINE',
+      GRACE_MS + 3 * REAPER_MS + 3000,
+    );
     const took = Date.now() - killedAt;
     expect(took).toBeLessThanOrEqual(GRACE_MS + 3 * REAPER_MS + 3000);
-    const { rows } = await db.pool.query<{ count: number }>("SELECT count(*)::int AS count FROM realtime.connections WHERE user_id = 'bob'");
+    const { rows } = await db.pool.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM realtime.connections WHERE user_id = 'bob'",
+    );
     expect(rows[0]!.count).toBe(0);
     presence.dispose();
     typing.dispose();

@@ -29,7 +29,11 @@ async function as<T = Record<string, unknown>>(userId: string, query: string, va
   const { body } = await gateway.gql(query, { variables, headers: { authorization: await bearer(userId) } });
   return body as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
-async function ok<T = Record<string, unknown>>(userId: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+async function ok<T = Record<string, unknown>>(
+  userId: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
   const body = await as<T>(userId, query, variables);
   expect(body.errors).toBeUndefined();
   return body.data!;
@@ -49,7 +53,10 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000, what 
 }
 /** The next value, or a failure after `ms`. */
 async function within<T>(subscription: TestSubscription<T>, ms = 3000): Promise<T> {
-  return Promise.race([subscription.next(), sleep(ms).then(() => Promise.reject(new Error(`no event within ${ms} ms`)))]);
+  return Promise.race([
+    subscription.next(),
+    sleep(ms).then(() => Promise.reject(new Error(`no event within ${ms} ms`))),
+  ]);
 }
 /** Values until `match` accepts one (which is returned). */
 async function until<T>(subscription: TestSubscription<T>, match: (value: T) => boolean, ms = 3000): Promise<T> {
@@ -60,7 +67,13 @@ async function until<T>(subscription: TestSubscription<T>, match: (value: T) => 
   }
 }
 const online = async (roomId: string, as_ = 'alice') =>
-  (await ok<{ onlineMembers: { userId: string; status: string }[] }>(as_, 'query($r: ID!) { onlineMembers(roomId: $r) { userId status } }', { r: roomId })).onlineMembers.map((p) => p.userId);
+  (
+    await ok<{ onlineMembers: { userId: string; status: string }[] }>(
+      as_,
+      'query($r: ID!) { onlineMembers(roomId: $r) { userId status } }',
+      { r: roomId },
+    )
+  ).onlineMembers.map((p) => p.userId);
 
 type Presence = { presence: { userId: string; status: string; customStatus: string | null } };
 type Typing = { typing: { userId: string; isTyping: boolean; expiresAt: string } };
@@ -80,7 +93,8 @@ beforeAll(async () => {
       REALTIME_RATE_LIMIT: '5',
     },
   });
-  room = (await ok<{ createRoom: { id: string } }>('alice', 'mutation { createRoom(name: "general") { id } }')).createRoom.id;
+  room = (await ok<{ createRoom: { id: string } }>('alice', 'mutation { createRoom(name: "general") { id } }'))
+    .createRoom.id;
   for (const user of ['bob', 'carol']) await ok(user, 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
 });
 
@@ -92,32 +106,69 @@ afterAll(async () => {
 
 describe('rooms', () => {
   it('lets anyone join a public room, and only invitees a private one', async () => {
-    const { createRoom } = await ok<{ createRoom: { id: string; isPrivate: boolean; myRole: string } }>('carol', 'mutation { createRoom(name: "secret", isPrivate: true) { id isPrivate myRole } }');
+    const { createRoom } = await ok<{ createRoom: { id: string; isPrivate: boolean; myRole: string } }>(
+      'carol',
+      'mutation { createRoom(name: "secret", isPrivate: true) { id isPrivate myRole } }',
+    );
     expect(createRoom).toMatchObject({ isPrivate: true, myRole: 'owner' });
     const join = 'mutation($r: ID!) { joinRoom(roomId: $r) { id myRole } }';
     const refused = await as('dave', join, { r: createRoom.id });
     expect(refused.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    expect((await as('dave', 'query($r: ID!) { room(id: $r) { id } }', { r: createRoom.id })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(
+      (await as('dave', 'query($r: ID!) { room(id: $r) { id } }', { r: createRoom.id })).errors?.[0]?.extensions?.[
+        'code'
+      ],
+    ).toBe('FORBIDDEN');
 
     // A plain member of a private room may not invite; the owner may.
-    expect((await ok<{ inviteToRoom: boolean }>('carol', 'mutation($r: ID!) { inviteToRoom(roomId: $r, userId: "dave") }', { r: createRoom.id })).inviteToRoom).toBe(true);
-    expect((await ok<{ room: { id: string; myRole: null } }>('dave', 'query($r: ID!) { room(id: $r) { id myRole } }', { r: createRoom.id })).room.myRole).toBeNull();
-    expect((await ok<{ joinRoom: { myRole: string } }>('dave', join, { r: createRoom.id })).joinRoom.myRole).toBe('member');
-    expect((await as('dave', 'mutation($r: ID!) { inviteToRoom(roomId: $r, userId: "erin") }', { r: createRoom.id })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(
+      (
+        await ok<{ inviteToRoom: boolean }>('carol', 'mutation($r: ID!) { inviteToRoom(roomId: $r, userId: "dave") }', {
+          r: createRoom.id,
+        })
+      ).inviteToRoom,
+    ).toBe(true);
+    expect(
+      (
+        await ok<{ room: { id: string; myRole: null } }>('dave', 'query($r: ID!) { room(id: $r) { id myRole } }', {
+          r: createRoom.id,
+        })
+      ).room.myRole,
+    ).toBeNull();
+    expect((await ok<{ joinRoom: { myRole: string } }>('dave', join, { r: createRoom.id })).joinRoom.myRole).toBe(
+      'member',
+    );
+    expect(
+      (await as('dave', 'mutation($r: ID!) { inviteToRoom(roomId: $r, userId: "erin") }', { r: createRoom.id }))
+        .errors?.[0]?.extensions?.['code'],
+    ).toBe('FORBIDDEN');
 
-    const mine = await ok<{ myRooms: { edges: { node: { id: string; name: string } }[] } }>('dave', '{ myRooms(first: 10) { edges { node { id name } } } }');
+    const mine = await ok<{ myRooms: { edges: { node: { id: string; name: string } }[] } }>(
+      'dave',
+      '{ myRooms(first: 10) { edges { node { id name } } } }',
+    );
     expect(mine.myRooms.edges.map((e) => e.node.name)).toEqual(['secret']);
-    expect((await ok<{ leaveRoom: boolean }>('dave', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: createRoom.id })).leaveRoom).toBe(true);
-    expect((await ok<{ leaveRoom: boolean }>('dave', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: createRoom.id })).leaveRoom).toBe(false);
+    expect(
+      (await ok<{ leaveRoom: boolean }>('dave', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: createRoom.id }))
+        .leaveRoom,
+    ).toBe(true);
+    expect(
+      (await ok<{ leaveRoom: boolean }>('dave', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: createRoom.id }))
+        .leaveRoom,
+    ).toBe(false);
     // The invitation was used up.
     expect((await as('dave', join, { r: createRoom.id })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
   });
 
   it('answers bad room ids and anonymous callers with clear errors', async () => {
-    expect((await as('alice', '{ room(id: "not-a-uuid") { id } }')).errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect((await as('alice', '{ room(id: "not-a-uuid") { id } }')).errors?.[0]?.extensions?.['code']).toBe(
+      'BAD_USER_INPUT',
+    );
     const { body } = await gateway.gql('mutation { createRoom(name: "x") { id } }');
     expect(body.errors?.[0]?.extensions?.['code']).toMatch(/FORBIDDEN|UNAUTHENTICATED/);
-    expect((await as('alice', 'mutation { createRoom(name: "   ") { id } }')).errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect((await as('alice', 'mutation { createRoom(name: "   ") { id } }')).errors?.[0]?.extensions?.['code']).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 });
 
@@ -125,9 +176,14 @@ describe('presence', () => {
   it('turns a user ONLINE on their first connection, OFFLINE after the grace period, and keeps quiet over a quick reconnect', async () => {
     const alice = await connect('alice');
     await eventually(async () => (await online(room)).includes('alice'), 5000, 'alice online');
-    const feed = alice.subscribe<Presence>('subscription($r: ID!) { presence(roomId: $r) { userId status customStatus } }', { r: room });
+    const feed = alice.subscribe<Presence>(
+      'subscription($r: ID!) { presence(roomId: $r) { userId status customStatus } }',
+      { r: room },
+    );
     // The current state first: alice herself is online.
-    expect(await until(feed, (e) => e.data?.presence.userId === 'alice')).toEqual({ data: { presence: { userId: 'alice', status: 'ONLINE', customStatus: null } } });
+    expect(await until(feed, (e) => e.data?.presence.userId === 'alice')).toEqual({
+      data: { presence: { userId: 'alice', status: 'ONLINE', customStatus: null } },
+    });
 
     const bob = await connect('bob');
     expect((await until(feed, (e) => e.data?.presence.userId === 'bob')).data?.presence.status).toBe('ONLINE');
@@ -141,24 +197,36 @@ describe('presence', () => {
     const bobBack = await connect('bob');
     await sleep(GRACE_MS * 2);
     await ok('carol', 'mutation { setPresence(status: AWAY, customStatus: "lunch") { status } }');
-    expect(await within(feed)).toEqual({ data: { presence: { userId: 'carol', status: 'AWAY', customStatus: 'lunch' } } });
+    expect(await within(feed)).toEqual({
+      data: { presence: { userId: 'carol', status: 'AWAY', customStatus: 'lunch' } },
+    });
 
     // Gone for good: OFFLINE once the grace period is over.
     const closedAt = Date.now();
     await bobBack.client.dispose();
-    expect((await until(feed, (e) => e.data?.presence.userId === 'bob', GRACE_MS + 3000)).data?.presence.status).toBe('OFFLINE');
+    expect((await until(feed, (e) => e.data?.presence.userId === 'bob', GRACE_MS + 3000)).data?.presence.status).toBe(
+      'OFFLINE',
+    );
     expect(Date.now() - closedAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
     expect(await online(room)).not.toContain('bob');
 
-    const { presenceOf } = await ok<{ presenceOf: { userId: string; status: string; lastSeen: string | null }[] }>('alice', '{ presenceOf(userIds: ["bob", "carol"]) { userId status lastSeen } }');
-    expect(presenceOf.map((p) => [p.userId, p.status])).toEqual([['bob', 'OFFLINE'], ['carol', 'AWAY']]);
+    const { presenceOf } = await ok<{ presenceOf: { userId: string; status: string; lastSeen: string | null }[] }>(
+      'alice',
+      '{ presenceOf(userIds: ["bob", "carol"]) { userId status lastSeen } }',
+    );
+    expect(presenceOf.map((p) => [p.userId, p.status])).toEqual([
+      ['bob', 'OFFLINE'],
+      ['carol', 'AWAY'],
+    ]);
     expect(presenceOf[0]!.lastSeen).not.toBeNull();
     feed.dispose();
   });
 
   it('reaps a socket that stops answering pings, and the user turns OFFLINE', async () => {
     const observer = await connect('alice');
-    const feed = observer.subscribe<Presence>('subscription($r: ID!) { presence(roomId: $r) { userId status } }', { r: room });
+    const feed = observer.subscribe<Presence>('subscription($r: ID!) { presence(roomId: $r) { userId status } }', {
+      r: room,
+    });
     // A client that never answers pings (autoPong off), speaking graphql-ws by hand.
     const mute = new WebSocket(gateway.wsUrl, 'graphql-transport-ws', { autoPong: false });
     await new Promise((resolve) => mute.once('open', resolve));
@@ -166,7 +234,15 @@ describe('presence', () => {
     const closed = new Promise<number>((resolve) => mute.once('close', resolve));
     await until(feed, (e) => e.data?.presence.userId === 'carol' && e.data.presence.status !== 'OFFLINE');
     expect(await Promise.race([closed, sleep(3000).then(() => 'still open')])).toBe(1006); // terminated
-    expect((await until(feed, (e) => e.data?.presence.userId === 'carol' && e.data.presence.status === 'OFFLINE', GRACE_MS + 3000)).data?.presence.status).toBe('OFFLINE');
+    expect(
+      (
+        await until(
+          feed,
+          (e) => e.data?.presence.userId === 'carol' && e.data.presence.status === 'OFFLINE',
+          GRACE_MS + 3000,
+        )
+      ).data?.presence.status,
+    ).toBe('OFFLINE');
     feed.dispose();
   });
 });
@@ -175,7 +251,9 @@ describe('typing', () => {
   it('publishes start, refresh, expiry and stop, and a late follower starts with who is typing', async () => {
     const alice = await connect('alice');
     const bob = await connect('bob');
-    const feed = alice.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping expiresAt } }', { r: room });
+    const feed = alice.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping expiresAt } }', {
+      r: room,
+    });
     await sleep(100);
     const start = 'mutation($r: ID!) { startTyping(roomId: $r) }';
     const typed = bob.subscribe(start, { r: room });
@@ -186,7 +264,9 @@ describe('typing', () => {
 
     // A late follower sees bob typing at once.
     const carol = await connect('carol');
-    const late = carol.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }', { r: room });
+    const late = carol.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }', {
+      r: room,
+    });
     expect(await within(late)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
 
     // A refresh inside the TTL moves the expiry and keeps the indicator on past the first expiry.
@@ -210,7 +290,11 @@ describe('typing', () => {
 
   it('limits typing and presence changes per connection', async () => {
     const bob = await connect('bob');
-    const results = await Promise.all(Array.from({ length: 12 }, () => bob.subscribe<{ startTyping: boolean }>('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next()));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        bob.subscribe<{ startTyping: boolean }>('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next(),
+      ),
+    );
     const limited = results.filter((r) => r.errors?.[0]?.extensions?.['code'] === 'RATE_LIMITED');
     expect(limited.length).toBeGreaterThanOrEqual(12 - 5);
     expect(results.filter((r) => r.data?.startTyping === true).length).toBeLessThanOrEqual(5);
@@ -220,26 +304,58 @@ describe('typing', () => {
 describe('who may follow a room', () => {
   it('refuses non-members: subscriptions, typing and presence reads are FORBIDDEN', async () => {
     const eve = await connect('eve');
-    for (const query of ['subscription($r: ID!) { typing(roomId: $r) { userId } }', 'subscription($r: ID!) { presence(roomId: $r) { userId } }', 'subscription($r: ID!) { roomEvents(roomId: $r) { type } }']) {
+    for (const query of [
+      'subscription($r: ID!) { typing(roomId: $r) { userId } }',
+      'subscription($r: ID!) { presence(roomId: $r) { userId } }',
+      'subscription($r: ID!) { roomEvents(roomId: $r) { type } }',
+    ]) {
       const result = await within(eve.subscribe(query, { r: room }));
       expect(result.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     }
-    expect((await as('eve', 'mutation($r: ID!) { startTyping(roomId: $r) }', { r: room })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    expect((await as('eve', 'query($r: ID!) { onlineMembers(roomId: $r) { userId } }', { r: room })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    expect((await as('eve', '{ presenceOf(userIds: ["alice"]) { status } }')).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(
+      (await as('eve', 'mutation($r: ID!) { startTyping(roomId: $r) }', { r: room })).errors?.[0]?.extensions?.['code'],
+    ).toBe('FORBIDDEN');
+    expect(
+      (await as('eve', 'query($r: ID!) { onlineMembers(roomId: $r) { userId } }', { r: room })).errors?.[0]
+        ?.extensions?.['code'],
+    ).toBe('FORBIDDEN');
+    expect((await as('eve', '{ presenceOf(userIds: ["alice"]) { status } }')).errors?.[0]?.extensions?.['code']).toBe(
+      'FORBIDDEN',
+    );
   });
 
-  it('streams room events from the room\'s current state', async () => {
+  it("streams room events from the room's current state", async () => {
     const alice = await connect('alice');
-    const events = alice.subscribe<{ roomEvents: { type: string; userId: string | null; room: { name: string } | null } }>('subscription($r: ID!) { roomEvents(roomId: $r) { type userId room { name } } }', { r: room });
-    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'ROOM_STATE', userId: null, room: { name: 'general' } } } });
+    const events = alice.subscribe<{
+      roomEvents: { type: string; userId: string | null; room: { name: string } | null };
+    }>('subscription($r: ID!) { roomEvents(roomId: $r) { type userId room { name } } }', { r: room });
+    expect(await within(events)).toEqual({
+      data: { roomEvents: { type: 'ROOM_STATE', userId: null, room: { name: 'general' } } },
+    });
     await ok('frank', 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
-    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'MEMBER_JOINED', userId: 'frank', room: null } } });
+    expect(await within(events)).toEqual({
+      data: { roomEvents: { type: 'MEMBER_JOINED', userId: 'frank', room: null } },
+    });
     await ok('frank', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room });
-    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'MEMBER_LEFT', userId: 'frank', room: null } } });
-    expect((await as('bob', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "renamed") { id } }', { r: room })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    expect((await ok<{ updateRoom: { name: string } }>('alice', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "general!") { name } }', { r: room })).updateRoom.name).toBe('general!');
-    expect(await within(events)).toEqual({ data: { roomEvents: { type: 'ROOM_UPDATED', userId: 'alice', room: null } } });
+    expect(await within(events)).toEqual({
+      data: { roomEvents: { type: 'MEMBER_LEFT', userId: 'frank', room: null } },
+    });
+    expect(
+      (await as('bob', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "renamed") { id } }', { r: room })).errors?.[0]
+        ?.extensions?.['code'],
+    ).toBe('FORBIDDEN');
+    expect(
+      (
+        await ok<{ updateRoom: { name: string } }>(
+          'alice',
+          'mutation($r: ID!) { updateRoom(roomId: $r, name: "general!") { name } }',
+          { r: room },
+        )
+      ).updateRoom.name,
+    ).toBe('general!');
+    expect(await within(events)).toEqual({
+      data: { roomEvents: { type: 'ROOM_UPDATED', userId: 'alice', room: null } },
+    });
     await ok('alice', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "general") { name } }', { r: room });
     events.dispose();
   });
@@ -261,27 +377,47 @@ describe('limits and operations', () => {
   });
 
   it.each([
-    [{}, { maxConnections: 10_000, maxAnonymousConnections: 1000, maxConnectionsPerIp: 100, maxConnectionsPerUser: 20 }],
+    [
+      {},
+      { maxConnections: 10_000, maxAnonymousConnections: 1000, maxConnectionsPerIp: 100, maxConnectionsPerUser: 20 },
+    ],
     [{ REALTIME_MAX_CONNECTIONS: '2' }, { maxConnections: 2, maxAnonymousConnections: 0 }],
     [{ REALTIME_MAX_ANONYMOUS_CONNECTIONS: '0' }, { maxAnonymousConnections: 0 }],
     [{ REALTIME_MAX_CONNECTIONS: '50', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '49' }, { maxAnonymousConnections: 49 }],
   ])('reads the connection caps from %o', (env, expected) => {
-    expect(readRealtimeConfig(readConfig(realtimeManifest.configuration as ConfigurationSpec, env, 'plugin realtime').values)).toMatchObject(expected);
+    expect(
+      readRealtimeConfig(
+        readConfig(realtimeManifest.configuration as ConfigurationSpec, env, 'plugin realtime').values,
+      ),
+    ).toMatchObject(expected);
   });
 
   it('refuses REALTIME_MAX_ANONYMOUS_CONNECTIONS that would let anonymous sockets take every place', () => {
-    const values = readConfig(realtimeManifest.configuration as ConfigurationSpec, { REALTIME_MAX_CONNECTIONS: '50', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '50' }, 'plugin realtime').values;
-    expect(() => readRealtimeConfig(values)).toThrow(/REALTIME_MAX_ANONYMOUS_CONNECTIONS \(realtime\): must be below REALTIME_MAX_CONNECTIONS \(50\)/);
+    const values = readConfig(
+      realtimeManifest.configuration as ConfigurationSpec,
+      { REALTIME_MAX_CONNECTIONS: '50', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '50' },
+      'plugin realtime',
+    ).values;
+    expect(() => readRealtimeConfig(values)).toThrow(
+      /REALTIME_MAX_ANONYMOUS_CONNECTIONS \(realtime\): must be below REALTIME_MAX_CONNECTIONS \(50\)/,
+    );
   });
 
   it('keeps room for signed-in users: anonymous sockets stop at REALTIME_MAX_ANONYMOUS_CONNECTIONS', async () => {
-    const small = await startTestGateway({ databaseUrl: db.url, env: { REALTIME_MAX_CONNECTIONS: '5', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '3' } });
+    const small = await startTestGateway({
+      databaseUrl: db.url,
+      env: { REALTIME_MAX_CONNECTIONS: '5', REALTIME_MAX_ANONYMOUS_CONNECTIONS: '3' },
+    });
     const opened: TestWsClient[] = [];
     try {
       // Five anonymous sockets, each from its own address: the per-address cap is not what stops them.
-      const anonymous = Array.from({ length: 5 }, (_, i) => connectWs(small.wsUrl, {}, { localAddress: `127.0.0.${10 + i}` }));
+      const anonymous = Array.from({ length: 5 }, (_, i) =>
+        connectWs(small.wsUrl, {}, { localAddress: `127.0.0.${10 + i}` }),
+      );
       opened.push(...anonymous);
-      const outcomes = await Promise.all(anonymous.map((ws) => Promise.race([ws.connected.then(() => 'acknowledged' as const), ws.closed])));
+      const outcomes = await Promise.all(
+        anonymous.map((ws) => Promise.race([ws.connected.then(() => 'acknowledged' as const), ws.closed])),
+      );
       expect(outcomes.filter((o) => o === 'acknowledged')).toHaveLength(3);
       expect(outcomes.filter((o) => o !== 'acknowledged')).toEqual([
         { code: 1013, reason: expect.stringContaining('REALTIME_MAX_ANONYMOUS_CONNECTIONS=3') },
@@ -301,11 +437,18 @@ describe('limits and operations', () => {
   it('caps connections per address and per user; X-Forwarded-For counts only from PLUGBOARD_TRUSTED_PROXIES', async () => {
     const small = await startTestGateway({
       databaseUrl: db.url,
-      env: { REALTIME_MAX_CONNECTIONS_PER_IP: '2', REALTIME_MAX_CONNECTIONS_PER_USER: '2', PLUGBOARD_TRUSTED_PROXIES: '127.0.0.9' },
+      env: {
+        REALTIME_MAX_CONNECTIONS_PER_IP: '2',
+        REALTIME_MAX_CONNECTIONS_PER_USER: '2',
+        PLUGBOARD_TRUSTED_PROXIES: '127.0.0.9',
+      },
     });
     const opened: TestWsClient[] = [];
     const open = async (user: string | null, from: string, forwardedFor?: string) => {
-      const ws = connectWs(small.wsUrl, user ? { Authorization: await bearer(user) } : {}, { localAddress: from, ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}) });
+      const ws = connectWs(small.wsUrl, user ? { Authorization: await bearer(user) } : {}, {
+        localAddress: from,
+        ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}),
+      });
       opened.push(ws);
       return Promise.race([ws.connected.then(() => 'acknowledged' as const), ws.closed]);
     };
@@ -318,7 +461,8 @@ describe('limits and operations', () => {
       expect(await open(null, '127.0.0.3')).toBe('acknowledged');
 
       // Through the trusted proxy each client address counts on its own.
-      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) expect(await open(null, '127.0.0.9', client)).toBe('acknowledged');
+      for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+        expect(await open(null, '127.0.0.9', client)).toBe('acknowledged');
       expect(await open(null, '127.0.0.9', '198.51.100.1')).toBe('acknowledged');
       // The rightmost untrusted hop is the client; what it claims before is not believed.
       expect(await open(null, '127.0.0.9', '192.0.2.77, 198.51.100.1')).toEqual(perIp);
@@ -326,12 +470,18 @@ describe('limits and operations', () => {
       // One user on many addresses.
       expect(await open('dan', '127.0.0.4')).toBe('acknowledged');
       expect(await open('dan', '127.0.0.5')).toBe('acknowledged');
-      expect(await open('dan', '127.0.0.6')).toEqual({ code: 1013, reason: expect.stringContaining('REALTIME_MAX_CONNECTIONS_PER_USER=2') });
+      expect(await open('dan', '127.0.0.6')).toEqual({
+        code: 1013,
+        reason: expect.stringContaining('REALTIME_MAX_CONNECTIONS_PER_USER=2'),
+      });
       expect(await open('erin', '127.0.0.6')).toBe('acknowledged');
 
       // A closed socket gives its place back.
       await opened[0]!.client.dispose();
-      await vi.waitFor(async () => expect(await open(null, '127.0.0.2')).toBe('acknowledged'), { timeout: 3000, interval: 50 });
+      await vi.waitFor(async () => expect(await open(null, '127.0.0.2')).toBe('acknowledged'), {
+        timeout: 3000,
+        interval: 50,
+      });
     } finally {
       for (const ws of opened) await ws.client.dispose();
       await small.close();
@@ -343,7 +493,9 @@ describe('limits and operations', () => {
     const env = { DATABASE_URL: db.url };
     let connectionId = '';
     await eventually(async () => {
-      const { rows } = await db.pool.query<{ id: string }>("SELECT id FROM realtime.connections WHERE user_id = 'carol'");
+      const { rows } = await db.pool.query<{ id: string }>(
+        "SELECT id FROM realtime.connections WHERE user_id = 'carol'",
+      );
       connectionId = rows.at(-1)?.id ?? '';
       return connectionId !== '';
     });

@@ -30,15 +30,21 @@ describe('composed schema', () => {
   });
 
   it('refuses two plugins defining the same root field', () => {
-    const one = buildSubschema('one', (builder) => builder.queryField('status', (t) => t.string({ resolve: () => '1' })));
-    const two = buildSubschema('two', (builder) => builder.queryField('status', (t) => t.string({ resolve: () => '2' })));
+    const one = buildSubschema('one', (builder) =>
+      builder.queryField('status', (t) => t.string({ resolve: () => '1' })),
+    );
+    const two = buildSubschema('two', (builder) =>
+      builder.queryField('status', (t) => t.string({ resolve: () => '2' })),
+    );
     expect(() => composeSchema([one, two])).toThrow(SchemaConflictError);
     expect(() => composeSchema([one, two])).toThrow(/Query\.status is defined by both one and two/);
   });
 
   it('refuses two plugins defining one type differently', () => {
     const one = buildSubschema('one', (builder) => {
-      const Thing = builder.objectRef<{ a: string }>('Thing').implement({ fields: (t) => ({ a: t.exposeString('a') }) });
+      const Thing = builder
+        .objectRef<{ a: string }>('Thing')
+        .implement({ fields: (t) => ({ a: t.exposeString('a') }) });
       builder.queryField('thingOne', (t) => t.field({ type: Thing, resolve: () => ({ a: 'x' }) }));
     });
     const two = buildSubschema('two', (builder) => {

@@ -64,7 +64,13 @@ let idme: IdmeProvider;
 let gateway: TestGateway;
 let scratch: string;
 const fx: Fixtures = { rooms: { alice: '', bob: '' }, jobId: '' };
-const headers: Record<Exclude<Caller, 'other'> | 'bob', Record<string, string>> = { anonymous: {}, user: {}, admin: {}, adminSecret: { 'x-hasura-admin-secret': ADMIN_SECRET }, bob: {} };
+const headers: Record<Exclude<Caller, 'other'> | 'bob', Record<string, string>> = {
+  anonymous: {},
+  user: {},
+  admin: {},
+  adminSecret: { 'x-hasura-admin-secret': ADMIN_SECRET },
+  bob: {},
+};
 
 async function ok(query: string, as: Record<string, string>): Promise<Record<string, unknown>> {
   const { body } = await gateway.gql(query, { headers: as });
@@ -76,24 +82,56 @@ async function ok(query: string, as: Record<string, string>): Promise<Record<str
 async function stripeWebhook(): Promise<void> {
   const id = `cus_${randomBytes(6).toString('hex')}`;
   const payload = JSON.stringify({
-    id: `evt_${randomBytes(8).toString('hex')}`, object: 'event', api_version: '2026-10-28.endive', created: Math.floor(Date.now() / 1000),
-    data: { object: { id, object: 'customer', created: Math.floor(Date.now() / 1000), email: `${id}@example.com`, name: 'Matrix', livemode: false, metadata: {} } },
-    livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'customer.created',
+    id: `evt_${randomBytes(8).toString('hex')}`,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    data: {
+      object: {
+        id,
+        object: 'customer',
+        created: Math.floor(Date.now() / 1000),
+        email: `${id}@example.com`,
+        name: 'Matrix',
+        livemode: false,
+        metadata: {},
+      },
+    },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'customer.created',
   });
   const signature = new Stripe('sk_test_matrix').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-  const response = await fetch(`${gateway.url}/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+  const response = await fetch(`${gateway.url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body: payload,
+  });
   expect(response.status).toBe(200);
 }
 
 /** A complete ID.me verification of a fresh user against the provider stand-in. */
 async function idmeVerification(): Promise<void> {
   const sub = `idme-${randomBytes(4).toString('hex')}`;
-  idme.addAccount({ sub, email: `${sub}@example.test`, given_name: 'Mat', family_name: 'Rix', status: [{ group: 'teacher', subgroups: [], verified: true }], attributes: [] });
+  idme.addAccount({
+    sub,
+    email: `${sub}@example.test`,
+    given_name: 'Mat',
+    family_name: 'Rix',
+    status: [{ group: 'teacher', subgroups: [], verified: true }],
+    attributes: [],
+  });
   idme.signInAs(sub);
   const as = { authorization: `Bearer ${await signToken({ userId: sub })}` };
-  const started = (await ok('mutation { idmeAuthorizationUrl(groups: [TEACHER]) { url } }', as))['idmeAuthorizationUrl'] as { url: string };
+  const started = (await ok('mutation { idmeAuthorizationUrl(groups: [TEACHER]) { url } }', as))[
+    'idmeAuthorizationUrl'
+  ] as { url: string };
   const back = await idme.authorize(started.url);
-  await ok(`mutation { verifyIdme(code: ${str(back.searchParams.get('code')!)}, state: ${str(back.searchParams.get('state')!)}) { verified } }`, as);
+  await ok(
+    `mutation { verifyIdme(code: ${str(back.searchParams.get('code')!)}, state: ${str(back.searchParams.get('state')!)}) { verified } }`,
+    as,
+  );
 }
 
 const asOwner = async (owner: Owner, query: string) => ok(query, owner === 'alice' ? headers.user : headers.bob);
@@ -113,14 +151,31 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'notificationStats', access: 'admin' },
   { kind: 'query', field: 'notificationTemplates', access: 'admin' },
   { kind: 'query', field: 'notifications', access: 'user' },
-  { kind: 'query', field: 'onlineMembers', access: 'self-or-admin', args: (f, owner) => `roomId: ${str(f.rooms[owner])}` },
+  {
+    kind: 'query',
+    field: 'onlineMembers',
+    access: 'self-or-admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+  },
   { kind: 'query', field: 'plugin', access: 'anonymous', args: () => 'name: "jobs"' },
   { kind: 'query', field: 'plugins', access: 'anonymous' },
   { kind: 'query', field: 'presenceOf', access: 'self-or-admin', args: (_f, owner) => `userIds: [${str(owner)}]` },
   { kind: 'query', field: 'queueStats', access: 'admin' },
   { kind: 'query', field: 'room', access: 'self-or-admin', args: (f, owner) => `id: ${str(f.rooms[owner])}` },
   { kind: 'query', field: 'schedules', access: 'admin' },
-  ...['Charge', 'Customer', 'Dispute', 'Invoice', 'PaymentIntent', 'Payout', 'Price', 'Product', 'Refund', 'Subscription', 'SubscriptionItem'].flatMap((name): Row[] => [
+  ...[
+    'Charge',
+    'Customer',
+    'Dispute',
+    'Invoice',
+    'PaymentIntent',
+    'Payout',
+    'Price',
+    'Product',
+    'Refund',
+    'Subscription',
+    'SubscriptionItem',
+  ].flatMap((name): Row[] => [
     { kind: 'query', field: `stripe${name}`, access: 'admin', args: () => 'id: "x_1"' },
     { kind: 'query', field: `stripe${name}s`, access: 'admin' },
   ]),
@@ -130,45 +185,143 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'webhookEvents', access: 'admin', args: () => 'plugin: "stripe"' },
   // Mutation
   { kind: 'mutation', field: 'cancelJob', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
-  { kind: 'mutation', field: 'createNotificationTemplate', access: 'admin', args: () => `input: { name: ${str(`t${uuid().slice(0, 8)}`)}, subject: "Hi", body: "Hi" }` },
+  {
+    kind: 'mutation',
+    field: 'createNotificationTemplate',
+    access: 'admin',
+    args: () => `input: { name: ${str(`t${uuid().slice(0, 8)}`)}, subject: "Hi", body: "Hi" }`,
+  },
   { kind: 'mutation', field: 'createRoom', access: 'user', args: () => 'name: "matrix"' },
-  { kind: 'mutation', field: 'createSchedule', access: 'admin', args: () => 'cron: "0 0 1 1 *", type: "database-backup", payload: { schema: "realtime" }' },
-  { kind: 'mutation', field: 'deleteNotificationTemplate', access: 'admin', args: () => 'name: "nothing-by-this-name"' },
+  {
+    kind: 'mutation',
+    field: 'createSchedule',
+    access: 'admin',
+    args: () => 'cron: "0 0 1 1 *", type: "database-backup", payload: { schema: "realtime" }',
+  },
+  {
+    kind: 'mutation',
+    field: 'deleteNotificationTemplate',
+    access: 'admin',
+    args: () => 'name: "nothing-by-this-name"',
+  },
   { kind: 'mutation', field: 'deleteSchedule', access: 'admin', args: () => `id: ${str(uuid())}` },
-  { kind: 'mutation', field: 'enqueueJob', access: 'admin', args: () => 'type: "database-backup", payload: { schema: "realtime" }, options: { delayMs: 3600000 }' },
+  {
+    kind: 'mutation',
+    field: 'enqueueJob',
+    access: 'admin',
+    args: () => 'type: "database-backup", payload: { schema: "realtime" }, options: { delayMs: 3600000 }',
+  },
   { kind: 'mutation', field: 'idmeAuthorizationUrl', access: 'user' },
-  { kind: 'mutation', field: 'inviteToRoom', access: 'self', args: (f, owner) => `roomId: ${str(f.rooms[owner])}, userId: "carol"` },
+  {
+    kind: 'mutation',
+    field: 'inviteToRoom',
+    access: 'self',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}, userId: "carol"`,
+  },
   // Joining another user's private room needs an invitation, whoever asks.
   { kind: 'mutation', field: 'joinRoom', access: 'self', args: (f, owner) => `roomId: ${str(f.rooms[owner])}` },
   { kind: 'mutation', field: 'leaveRoom', access: 'user', args: () => `roomId: ${str(uuid())}` },
   { kind: 'mutation', field: 'markNotificationsRead', access: 'user', args: () => 'all: true' },
-  { kind: 'mutation', field: 'registerPushSubscription', access: 'user', args: () => 'endpoint: "https://push.example.com/send/matrix", p256dh: "k", auth: "a"' },
+  {
+    kind: 'mutation',
+    field: 'registerPushSubscription',
+    access: 'user',
+    args: () => 'endpoint: "https://push.example.com/send/matrix", p256dh: "k", auth: "a"',
+  },
   { kind: 'mutation', field: 'retryJob', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
-  { kind: 'mutation', field: 'sendBulkNotifications', access: 'admin', args: () => 'userIds: ["carol"], template: "hello", data: { name: "x" }, channels: [IN_APP]' },
-  { kind: 'mutation', field: 'sendNotification', access: 'admin', args: () => 'userId: "carol", template: "hello", data: { name: "x" }, channels: [IN_APP]' },
-  { kind: 'mutation', field: 'setNotificationRecipient', access: 'admin', args: () => 'userId: "carol", email: "carol@example.com"' },
+  {
+    kind: 'mutation',
+    field: 'sendBulkNotifications',
+    access: 'admin',
+    args: () => 'userIds: ["carol"], template: "hello", data: { name: "x" }, channels: [IN_APP]',
+  },
+  {
+    kind: 'mutation',
+    field: 'sendNotification',
+    access: 'admin',
+    args: () => 'userId: "carol", template: "hello", data: { name: "x" }, channels: [IN_APP]',
+  },
+  {
+    kind: 'mutation',
+    field: 'setNotificationRecipient',
+    access: 'admin',
+    args: () => 'userId: "carol", email: "carol@example.com"',
+  },
   { kind: 'mutation', field: 'setPresence', access: 'user', args: () => 'status: ONLINE' },
-  { kind: 'mutation', field: 'startTyping', access: 'self-or-admin', args: (f, owner) => `roomId: ${str(f.rooms[owner])}` },
-  { kind: 'mutation', field: 'stopTyping', access: 'self-or-admin', args: (f, owner) => `roomId: ${str(f.rooms[owner])}` },
+  {
+    kind: 'mutation',
+    field: 'startTyping',
+    access: 'self-or-admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+  },
+  {
+    kind: 'mutation',
+    field: 'stopTyping',
+    access: 'self-or-admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+  },
   { kind: 'mutation', field: 'syncStripe', access: 'admin', args: () => 'resources: ["customers"]' },
-  { kind: 'mutation', field: 'unregisterPushSubscription', access: 'user', args: () => 'endpoint: "https://push.example.com/send/none"' },
+  {
+    kind: 'mutation',
+    field: 'unregisterPushSubscription',
+    access: 'user',
+    args: () => 'endpoint: "https://push.example.com/send/none"',
+  },
   { kind: 'mutation', field: 'updateNotificationPreferences', access: 'user', args: () => 'preferences: []' },
-  { kind: 'mutation', field: 'updateNotificationTemplate', access: 'admin', args: () => 'input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }' },
+  {
+    kind: 'mutation',
+    field: 'updateNotificationTemplate',
+    access: 'admin',
+    args: () => 'input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }',
+  },
   // Owners and admins *of the room*: the gateway admin who is not in it may not rename it.
-  { kind: 'mutation', field: 'updateRoom', access: 'self', args: (f, owner) => `roomId: ${str(f.rooms[owner])}, name: ${str(`${owner}'s room`)}` },
+  {
+    kind: 'mutation',
+    field: 'updateRoom',
+    access: 'self',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}, name: ${str(`${owner}'s room`)}`,
+  },
   { kind: 'mutation', field: 'verifyIdme', access: 'user', args: () => 'code: "not-a-code", state: "not-a-state"' },
   // Subscription
   { kind: 'subscription', field: 'idmeVerified', access: 'admin', trigger: idmeVerification },
   { kind: 'subscription', field: 'jobUpdates', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
   {
-    kind: 'subscription', field: 'notificationAdded', access: 'user',
-    trigger: (_f, _o, subscriber) => ok(`mutation { sendNotification(userId: ${str(subscriber)}, template: "hello", data: { name: "x" }, channels: [IN_APP]) { duplicate } }`, headers.admin),
+    kind: 'subscription',
+    field: 'notificationAdded',
+    access: 'user',
+    trigger: (_f, _o, subscriber) =>
+      ok(
+        `mutation { sendNotification(userId: ${str(subscriber)}, template: "hello", data: { name: "x" }, channels: [IN_APP]) { duplicate } }`,
+        headers.admin,
+      ),
   },
-  { kind: 'subscription', field: 'presence', access: 'self-or-admin', args: (f, owner) => `roomId: ${str(f.rooms[owner])}`, trigger: (_f, owner) => asOwner(owner, 'mutation { setPresence(status: ONLINE) { status } }') },
-  { kind: 'subscription', field: 'roomEvents', access: 'self-or-admin', args: (f, owner) => `roomId: ${str(f.rooms[owner])}` },
+  {
+    kind: 'subscription',
+    field: 'presence',
+    access: 'self-or-admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+    trigger: (_f, owner) => asOwner(owner, 'mutation { setPresence(status: ONLINE) { status } }'),
+  },
+  {
+    kind: 'subscription',
+    field: 'roomEvents',
+    access: 'self-or-admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+  },
   { kind: 'subscription', field: 'stripeEvents', access: 'admin', trigger: stripeWebhook },
-  { kind: 'subscription', field: 'syncProgress', access: 'admin', trigger: () => gateway.gql('mutation { syncStripe(resources: ["customers"]) { id } }', { headers: headers.admin }) },
-  { kind: 'subscription', field: 'typing', access: 'self-or-admin', args: (f, owner) => `roomId: ${str(f.rooms[owner])}`, trigger: (f, owner) => asOwner(owner, `mutation { startTyping(roomId: ${str(f.rooms[owner])}) }`) },
+  {
+    kind: 'subscription',
+    field: 'syncProgress',
+    access: 'admin',
+    trigger: () => gateway.gql('mutation { syncStripe(resources: ["customers"]) { id } }', { headers: headers.admin }),
+  },
+  {
+    kind: 'subscription',
+    field: 'typing',
+    access: 'self-or-admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+    trigger: (f, owner) => asOwner(owner, `mutation { startTyping(roomId: ${str(f.rooms[owner])}) }`),
+  },
   { kind: 'subscription', field: 'webhookEvents', access: 'admin', trigger: stripeWebhook },
 ];
 
@@ -196,7 +349,11 @@ function documentOf(row: Row, owner: Owner): string {
 }
 
 function fieldOf(row: Row): GraphQLField<unknown, unknown> {
-  const type = { query: gateway.schema.getQueryType(), mutation: gateway.schema.getMutationType(), subscription: gateway.schema.getSubscriptionType() }[row.kind];
+  const type = {
+    query: gateway.schema.getQueryType(),
+    mutation: gateway.schema.getMutationType(),
+    subscription: gateway.schema.getSubscriptionType(),
+  }[row.kind];
   return type!.getFields()[row.field]!;
 }
 
@@ -207,11 +364,17 @@ function expectVerdict(body: GraphQLBody, row: Row, caller: Caller, allowed: boo
   const codes = codesOf(body);
   const label = `${row.field} as ${caller} ${what}: ${JSON.stringify(body.errors ?? [])}`;
   if (allowed) {
-    expect(codes.filter((code) => REFUSALS.includes(String(code))), label).toEqual([]);
+    expect(
+      codes.filter((code) => REFUSALS.includes(String(code))),
+      label,
+    ).toEqual([]);
     return;
   }
   expect(codes, label).not.toHaveLength(0);
-  expect(codes.every((code) => (caller === 'anonymous' ? REFUSALS : ['FORBIDDEN']).includes(String(code))), label).toBe(true);
+  expect(
+    codes.every((code) => (caller === 'anonymous' ? REFUSALS : ['FORBIDDEN']).includes(String(code))),
+    label,
+  ).toBe(true);
   expect(body.data?.[row.field] ?? null, label).toBeNull();
 }
 
@@ -219,12 +382,19 @@ const sockets = new Map<Caller, TestWsClient>();
 function socketOf(caller: Caller): TestWsClient {
   const key = caller === 'other' ? 'user' : caller;
   let ws = sockets.get(key);
-  if (!ws) sockets.set(key, (ws = connectWs(gateway.wsUrl, { headers: headersOf(caller) })));
+  if (!ws) {
+    ws = connectWs(gateway.wsUrl, { headers: headersOf(caller) });
+    sockets.set(key, ws);
+  }
   return ws;
 }
 
 /** The first message of a subscription, firing `trigger` until one comes (it may start after the trigger). */
-async function firstMessage<T>(subscription: TestSubscription<T>, trigger?: () => Promise<unknown>, timeoutMs = 15_000): Promise<T> {
+async function firstMessage<T>(
+  subscription: TestSubscription<T>,
+  trigger?: () => Promise<unknown>,
+  timeoutMs = 15_000,
+): Promise<T> {
   let settled = false;
   const next = subscription.next().finally(() => (settled = true));
   const deadline = Date.now() + timeoutMs;
@@ -262,11 +432,20 @@ beforeAll(async () => {
   stripe.seed('customer', 2);
 
   for (const owner of ['alice', 'bob'] as const) {
-    const created = await asOwner(owner, `mutation { createRoom(name: ${str(`${owner}'s room`)}, isPrivate: true) { id } }`);
+    const created = await asOwner(
+      owner,
+      `mutation { createRoom(name: ${str(`${owner}'s room`)}, isPrivate: true) { id } }`,
+    );
     fx.rooms[owner] = (created['createRoom'] as { id: string }).id;
   }
-  await ok('mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }', headers.admin);
-  const job = await ok('mutation { enqueueJob(type: "database-backup", payload: { schema: "realtime" }, options: { delayMs: 3600000 }) { id } }', headers.admin);
+  await ok(
+    'mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }',
+    headers.admin,
+  );
+  const job = await ok(
+    'mutation { enqueueJob(type: "database-backup", payload: { schema: "realtime" }, options: { delayMs: 3600000 }) { id } }',
+    headers.admin,
+  );
   fx.jobId = (job['enqueueJob'] as { id: string }).id;
 }, 60_000);
 
@@ -278,7 +457,8 @@ afterAll(async () => {
 
 test('declares every root field of the composed schema, and no other', () => {
   expect(gateway.plugins.filter((plugin) => !plugin.enabled)).toEqual([]);
-  const inSchema = (kind: Kind, type: { getFields(): Record<string, unknown> } | null | undefined) => Object.keys(type?.getFields() ?? {}).map((field) => `${kind} ${field}`);
+  const inSchema = (kind: Kind, type: { getFields(): Record<string, unknown> } | null | undefined) =>
+    Object.keys(type?.getFields() ?? {}).map((field) => `${kind} ${field}`);
   const schemaFields = [
     ...inSchema('query', gateway.schema.getQueryType()),
     ...inSchema('mutation', gateway.schema.getMutationType()),
@@ -310,10 +490,12 @@ describe('subscriptions over graphql-ws', () => {
       const subscription = socketOf(caller).subscribe<Record<string, unknown>>(documentOf(row, owner));
       // A refusal comes at once; an allowed subscription shows it runs by its first event (and a
       // wrongly allowed one by the event its trigger makes, rather than by a timeout).
-      const subscriber = USERS[caller === 'other' || caller === 'anonymous' ? 'user' : caller === 'adminSecret' ? 'admin' : caller];
+      const subscriber =
+        USERS[caller === 'other' || caller === 'anonymous' ? 'user' : caller === 'adminSecret' ? 'admin' : caller];
       const message = await firstMessage(subscription, row.trigger && (() => row.trigger!(fx, owner, subscriber)));
       expectVerdict(message, row, caller, allowed, 'over graphql-ws');
-      if (allowed) expect(message.data?.[row.field], `${row.field} as ${caller}: ${JSON.stringify(message)}`).toBeTruthy();
+      if (allowed)
+        expect(message.data?.[row.field], `${row.field} as ${caller}: ${JSON.stringify(message)}`).toBeTruthy();
       subscription.dispose();
     }
   });

@@ -17,13 +17,24 @@ let db: TestDatabase;
 let gateway: TestGateway;
 
 const unique = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
-const notificationsOf = async (userId: string) => (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id = $1', [userId])).rows[0]!.n;
-const templateCount = async (name: string) => (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications.templates WHERE name = $1', [name])).rows[0]!.n;
+const notificationsOf = async (userId: string) =>
+  (
+    await db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id = $1',
+      [userId],
+    )
+  ).rows[0]!.n;
+const templateCount = async (name: string) =>
+  (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications.templates WHERE name = $1', [name]))
+    .rows[0]!.n;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   gateway = await startTestGateway({ databaseUrl: db.url, env: { HASURA_ACTION_SECRET: SECRET } });
-  const created = await gateway.gql('mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }', { headers: admin });
+  const created = await gateway.gql(
+    'mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello {{ name }}", body: "Hi {{ name }}" }) { version } }',
+    { headers: admin },
+  );
   expect(created.body.errors).toBeUndefined();
 });
 
@@ -44,11 +55,19 @@ describe('the Hasura routes trust only the exact x-plugboard-action-secret', () 
     created_at: '2026-11-22T10:00:00.000Z',
     trigger: { name: 'notifications_send' },
     table: { schema: 'notifications', name: 'requests' },
-    event: { op: 'INSERT', data: { old: null, new: { user_id: userId, template: 'hello', data: { name: 'x' }, channels: ['IN_APP'] } }, session_variables: { 'x-hasura-role': 'admin' } },
+    event: {
+      op: 'INSERT',
+      data: { old: null, new: { user_id: userId, template: 'hello', data: { name: 'x' }, channels: ['IN_APP'] } },
+      session_variables: { 'x-hasura-role': 'admin' },
+    },
     delivery_info: { max_retries: 3, current_retry: 0 },
   });
   const post = async (path: string, body: unknown, headers: Record<string, string>) => {
-    const response = await fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
@@ -68,21 +87,31 @@ describe('the Hasura routes trust only the exact x-plugboard-action-secret', () 
   test.each(misses)('/hasura/actions refuses %s with 401 and runs nothing', async (_name, headers) => {
     const victim = unique('victim');
     const refused = await post('/hasura/actions', action(victim), headers);
-    expect(refused).toEqual({ status: 401, body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } } });
+    expect(refused).toEqual({
+      status: 401,
+      body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } },
+    });
     expect(await notificationsOf(victim)).toBe(0);
   });
 
   test.each(misses)('/hasura/events refuses %s with 401 and stores nothing', async (_name, headers) => {
     const victim = unique('victim');
     const refused = await post('/hasura/events', event(unique('evt'), victim), headers);
-    expect(refused).toEqual({ status: 401, body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } } });
+    expect(refused).toEqual({
+      status: 401,
+      body: { message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } },
+    });
     expect(await notificationsOf(victim)).toBe(0);
   });
 
   test('the exact secret runs both (the refusals above are for the secret alone)', async () => {
     const [viaAction, viaEvent] = [unique('victim'), unique('victim')];
-    expect((await post('/hasura/actions', action(viaAction), { 'x-plugboard-action-secret': SECRET })).status).toBe(200);
-    expect((await post('/hasura/events', event(unique('evt'), viaEvent), { 'x-plugboard-action-secret': SECRET })).status).toBe(200);
+    expect((await post('/hasura/actions', action(viaAction), { 'x-plugboard-action-secret': SECRET })).status).toBe(
+      200,
+    );
+    expect(
+      (await post('/hasura/events', event(unique('evt'), viaEvent), { 'x-plugboard-action-secret': SECRET })).status,
+    ).toBe(200);
     expect([await notificationsOf(viaAction), await notificationsOf(viaEvent)]).toEqual([1, 1]);
   });
 
@@ -107,17 +136,25 @@ describe('the Hasura routes trust only the exact x-plugboard-action-secret', () 
 });
 
 describe('CSRF prevention on /graphql', () => {
-  const create = (name: string) => `mutation { createNotificationTemplate(input: { name: "${name}", subject: "s", body: "b" }) { version } }`;
+  const create = (name: string) =>
+    `mutation { createNotificationTemplate(input: { name: "${name}", subject: "s", body: "b" }) { version } }`;
 
   // What a page on another site can make a browser send without a preflight: a form or a
   // "simple" fetch. The admin secret stands in for credentials the browser would attach.
   test.each([
     ['text/plain', (query: string) => JSON.stringify({ query })],
     ['application/x-www-form-urlencoded', (query: string) => new URLSearchParams({ query }).toString()],
-    ['multipart/form-data; boundary=x', (query: string) => `--x\r\nContent-Disposition: form-data; name="query"\r\n\r\n${query}\r\n--x--\r\n`],
+    [
+      'multipart/form-data; boundary=x',
+      (query: string) => `--x\r\nContent-Disposition: form-data; name="query"\r\n\r\n${query}\r\n--x--\r\n`,
+    ],
   ])('refuses a %s POST mutation (403, coded) and runs nothing', async (contentType, encode) => {
     const name = unique('csrf');
-    const response = await fetch(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': contentType, origin: 'https://evil.example', ...admin }, body: encode(create(name)) });
+    const response = await fetch(gateway.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': contentType, origin: 'https://evil.example', ...admin },
+      body: encode(create(name)),
+    });
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
     expect(await templateCount(name)).toBe(0);
@@ -136,7 +173,11 @@ describe('CSRF prevention on /graphql', () => {
 
   test('refuses a POST without a content type', async () => {
     const name = unique('csrf');
-    const response = await fetch(gateway.graphqlUrl, { method: 'POST', headers: admin, body: new Blob([JSON.stringify({ query: create(name) })]) });
+    const response = await fetch(gateway.graphqlUrl, {
+      method: 'POST',
+      headers: admin,
+      body: new Blob([JSON.stringify({ query: create(name) })]),
+    });
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     expect(await templateCount(name)).toBe(0);
@@ -145,7 +186,11 @@ describe('CSRF prevention on /graphql', () => {
   test('does not let other origins read responses with credentials', async () => {
     const preflight = await fetch(gateway.graphqlUrl, {
       method: 'OPTIONS',
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-hasura-admin-secret' },
+      headers: {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, x-hasura-admin-secret',
+      },
     });
     expect(preflight.headers.get('access-control-allow-credentials')).not.toBe('true');
   });
@@ -160,7 +205,9 @@ describe('CSRF prevention on /graphql', () => {
 describe('request smuggling: Node refuses ambiguous framing (400, connection closed)', () => {
   /** A complete request that, if a second request were read from the bytes, creates a template. */
   const smuggled = (name: string) => {
-    const body = JSON.stringify({ query: `mutation { createNotificationTemplate(input: { name: "${name}", subject: "s", body: "b" }) { version } }` });
+    const body = JSON.stringify({
+      query: `mutation { createNotificationTemplate(input: { name: "${name}", subject: "s", body: "b" }) { version } }`,
+    });
     return `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hasura-Admin-Secret: ${ADMIN_SECRET}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
   };
   // Responses follow each other without a line break (a body need not end with one).
@@ -181,23 +228,56 @@ describe('request smuggling: Node refuses ambiguous framing (400, connection clo
     });
 
   test.each<[string, (tail: string) => string]>([
-    ['Content-Length and Transfer-Encoding', (tail) => `${head}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${tail}`],
-    ['Transfer-Encoding and Content-Length', (tail) => `${head}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n${tail}`],
-    ['two differing Content-Lengths', (tail) => `${head}Content-Length: 0\r\nContent-Length: ${Buffer.byteLength(tail)}\r\n\r\n${tail}`],
+    [
+      'Content-Length and Transfer-Encoding',
+      (tail) => `${head}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${tail}`,
+    ],
+    [
+      'Transfer-Encoding and Content-Length',
+      (tail) => `${head}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n${tail}`,
+    ],
+    [
+      'two differing Content-Lengths',
+      (tail) => `${head}Content-Length: 0\r\nContent-Length: ${Buffer.byteLength(tail)}\r\n\r\n${tail}`,
+    ],
     ['a Content-Length list', (tail) => `${head}Content-Length: 0, ${Buffer.byteLength(tail)}\r\n\r\n${tail}`],
     ['a signed Content-Length', (tail) => `${head}Content-Length: +0\r\n\r\n${tail}`],
     ['Transfer-Encoding: xchunked', (tail) => `${head}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${tail}`],
-    ['Transfer-Encoding: chunked, identity', (tail) => `${head}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${tail}`],
-    ['a space before the colon of Transfer-Encoding', (tail) => `${head}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n${tail}`],
-    ['Transfer-Encoding folded onto a second line', (tail) => `${head}Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n${tail}`],
-    ['two Transfer-Encoding headers', (tail) => `${head}Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${tail}`],
+    [
+      'Transfer-Encoding: chunked, identity',
+      (tail) => `${head}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${tail}`,
+    ],
+    [
+      'a space before the colon of Transfer-Encoding',
+      (tail) => `${head}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n${tail}`,
+    ],
+    [
+      'Transfer-Encoding folded onto a second line',
+      (tail) => `${head}Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n${tail}`,
+    ],
+    [
+      'two Transfer-Encoding headers',
+      (tail) => `${head}Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n${tail}`,
+    ],
     ['a bare LF ending a header', (tail) => `${head}X-Pad: 1\nContent-Length: 0\r\n\r\n${tail}`],
-    ['a bare CR inside a header (CRLF injection)', (tail) => `${head}X-Pad: 1\rContent-Length: ${Buffer.byteLength(tail)}\r\nContent-Length: 0\r\n\r\n${tail}`],
-    ['a bare CR before Transfer-Encoding', (tail) => `${head}X-Pad: 1\rTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n${tail}`],
-    ['a bare LF in the request line', (tail) => `POST /graphql\nX HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n${tail}`],
+    [
+      'a bare CR inside a header (CRLF injection)',
+      (tail) => `${head}X-Pad: 1\rContent-Length: ${Buffer.byteLength(tail)}\r\nContent-Length: 0\r\n\r\n${tail}`,
+    ],
+    [
+      'a bare CR before Transfer-Encoding',
+      (tail) => `${head}X-Pad: 1\rTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n${tail}`,
+    ],
+    [
+      'a bare LF in the request line',
+      (tail) => `POST /graphql\nX HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n${tail}`,
+    ],
     ['a bare LF after a chunk size', (tail) => `${head}Transfer-Encoding: chunked\r\n\r\n2\n{}\r\n0\r\n\r\n${tail}`],
     ['a chunk longer than its size', (tail) => `${head}Transfer-Encoding: chunked\r\n\r\n2\r\n{}X\r\n0\r\n\r\n${tail}`],
-    ['an overflowing chunk size', (tail) => `${head}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF1\r\n\r\n${tail}`],
+    [
+      'an overflowing chunk size',
+      (tail) => `${head}Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF1\r\n\r\n${tail}`,
+    ],
   ])('%s', async (_name, frame) => {
     const name = unique('smuggled');
     const { text, closedByServer } = await exchange(frame(smuggled(name)));

@@ -33,7 +33,9 @@ type Transport = 'POST' | 'GET' | 'graphql-ws';
 async function run(transport: Transport, query: string): Promise<GraphQLBody> {
   if (transport === 'POST') return (await gateway.gql(query, { headers: admin })).body;
   if (transport === 'GET') {
-    const response = await fetch(`${gateway.graphqlUrl}?query=${encodeURIComponent(query)}`, { headers: { ...admin, 'x-graphql-yoga-csrf': '1' } });
+    const response = await fetch(`${gateway.graphqlUrl}?query=${encodeURIComponent(query)}`, {
+      headers: { ...admin, 'x-graphql-yoga-csrf': '1' },
+    });
     return (await response.json()) as GraphQLBody;
   }
   const subscription = ws.subscribe<Record<string, unknown>>(query);
@@ -43,7 +45,8 @@ async function run(transport: Transport, query: string): Promise<GraphQLBody> {
 }
 
 const transports: Transport[] = ['POST', 'GET', 'graphql-ws'];
-const cases = <T extends string>(documents: [string, T][]) => transports.flatMap((transport) => documents.map(([name, query]) => [transport, name, query] as const));
+const cases = <T extends string>(documents: [string, T][]) =>
+  transports.flatMap((transport) => documents.map(([name, query]) => [transport, name, query] as const));
 
 describe('introspection is refused', () => {
   test.each(
@@ -59,14 +62,18 @@ describe('introspection is refused', () => {
   )('over %s: %s', async (transport, _name, query) => {
     const body = await run(transport, query);
     expect(body.errors?.length, JSON.stringify(body)).toBeGreaterThan(0);
-    expect(body.errors!.map((error) => error.extensions?.['code'])).toEqual(body.errors!.map(() => 'GRAPHQL_VALIDATION_FAILED'));
+    expect(body.errors!.map((error) => error.extensions?.['code'])).toEqual(
+      body.errors!.map(() => 'GRAPHQL_VALIDATION_FAILED'),
+    );
     expect(body.errors!.some((error) => /introspection/i.test(error.message))).toBe(true);
     expect(body.data ?? null).toBeNull();
     expect(JSON.stringify(body)).not.toMatch(/"(Mutation|QueryType|Subscription)"|createNotificationTemplate|__Schema/);
   });
 
   test('__typename still answers (it names no part of the schema beyond the type at hand)', async () => {
-    expect(await run('POST', '{ __typename viewer { role } }')).toEqual({ data: { __typename: 'Query', viewer: { role: 'admin' } } });
+    expect(await run('POST', '{ __typename viewer { role } }')).toEqual({
+      data: { __typename: 'Query', viewer: { role: 'admin' } },
+    });
   });
 });
 
@@ -87,7 +94,9 @@ describe('validation errors suggest nothing', () => {
     for (const error of body.errors!) {
       expect(error.message).not.toMatch(/Did you mean/i);
       // A mutation by GET is refused (BAD_REQUEST) before it is validated.
-      expect(error.extensions?.['code']).toBe(transport === 'GET' && query.startsWith('mutation') ? 'BAD_REQUEST' : 'GRAPHQL_VALIDATION_FAILED');
+      expect(error.extensions?.['code']).toBe(
+        transport === 'GET' && query.startsWith('mutation') ? 'BAD_REQUEST' : 'GRAPHQL_VALIDATION_FAILED',
+      );
     }
   });
 });

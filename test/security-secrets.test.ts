@@ -57,7 +57,11 @@ async function call(path: string, init: RequestInit = {}): Promise<{ status: num
   return { status: response.status, text };
 }
 const gql = async (query: string, headers: Record<string, string> = {}) =>
-  call('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+  call('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
 const admin = () => ({ 'x-hasura-admin-secret': SECRETS.PLUGBOARD_ADMIN_SECRET });
 const data = async (query: string, headers: Record<string, string> = admin()) => {
   const { text } = await gql(query, headers);
@@ -77,7 +81,12 @@ const socketClose = (params: Record<string, unknown>) =>
   });
 
 beforeAll(async () => {
-  [db, stripe, idme, mail] = await Promise.all([createTestDatabase(), startStripeServer(), startIdmeProvider(), startMailSink({ user: 'mailer', pass: 'the-right-password' })]);
+  [db, stripe, idme, mail] = await Promise.all([
+    createTestDatabase(),
+    startStripeServer(),
+    startIdmeProvider(),
+    startMailSink({ user: 'mailer', pass: 'the-right-password' }),
+  ]);
   // A webhook target that always fails, so http-request (signed with the signing secret) fails.
   failingTarget = createServer((_request, response) => response.writeHead(500).end('no'));
   await new Promise<void>((resolve) => failingTarget.listen(0, '127.0.0.1', resolve));
@@ -118,7 +127,10 @@ describe('a gateway with every secret set, driven to fail', () => {
   test('bad tokens and admin secrets (HTTP and graphql-ws) are refused', async () => {
     const { PLUGBOARD_ADMIN_SECRET: adminSecret, PLUGBOARD_JWT_SECRET: jwtSecret } = SECRETS;
     const forged = await signToken({ userId: 'u' }, new TextEncoder().encode(`${jwtSecret}-not`));
-    const expired = await signToken({ userId: 'u', expiresIn: Math.floor(Date.now() / 1000) - 60 }, new TextEncoder().encode(jwtSecret));
+    const expired = await signToken(
+      { userId: 'u', expiresIn: Math.floor(Date.now() / 1000) - 60 },
+      new TextEncoder().encode(jwtSecret),
+    );
     for (const headers of [
       { authorization: `Bearer ${jwtSecret}` } as Record<string, string>,
       { authorization: `Bearer ${adminSecret}` },
@@ -132,65 +144,165 @@ describe('a gateway with every secret set, driven to fail', () => {
     ]) {
       expect((await gql('{ viewer { role } }', headers)).status, JSON.stringify(headers)).toBe(401);
     }
-    for (const params of [{ 'x-hasura-admin-secret': `${adminSecret}x` }, { headers: { Authorization: `Bearer ${jwtSecret}` } }]) {
+    for (const params of [
+      { 'x-hasura-admin-secret': `${adminSecret}x` },
+      { headers: { Authorization: `Bearer ${jwtSecret}` } },
+    ]) {
       const closed = await socketClose(params);
       responses.push(closed);
       expect(closed).toMatch(/^4403 /);
     }
-    expect((await call('/admin/queues', { headers: { authorization: `Basic ${Buffer.from(`admin:${adminSecret}x`).toString('base64')}` } })).status).toBeGreaterThanOrEqual(400);
+    expect(
+      (
+        await call('/admin/queues', {
+          headers: { authorization: `Basic ${Buffer.from(`admin:${adminSecret}x`).toString('base64')}` },
+        })
+      ).status,
+    ).toBeGreaterThanOrEqual(400);
   });
 
   test('bad Hasura secrets are refused', async () => {
-    const body = JSON.stringify({ action: { name: 'sendNotification' }, input: {}, session_variables: { 'x-hasura-role': 'admin' } });
+    const body = JSON.stringify({
+      action: { name: 'sendNotification' },
+      input: {},
+      session_variables: { 'x-hasura-role': 'admin' },
+    });
     for (const path of ['/hasura/actions', '/hasura/events']) {
-      for (const secret of [`${SECRETS.HASURA_ACTION_SECRET}x`, SECRETS.HASURA_ACTION_SECRET.slice(0, -1), SECRETS.PLUGBOARD_ADMIN_SECRET]) {
-        expect((await call(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': secret }, body })).status).toBe(401);
+      for (const secret of [
+        `${SECRETS.HASURA_ACTION_SECRET}x`,
+        SECRETS.HASURA_ACTION_SECRET.slice(0, -1),
+        SECRETS.PLUGBOARD_ADMIN_SECRET,
+      ]) {
+        expect(
+          (
+            await call(path, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': secret },
+              body,
+            })
+          ).status,
+        ).toBe(401);
       }
     }
   });
 
   test('bad webhooks are refused', async () => {
     const sdk = new Stripe('sk_test_unused');
-    const payload = JSON.stringify({ id: `evt_${hex(8)}`, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: `cus_${hex(6)}`, object: 'customer' } } });
+    const payload = JSON.stringify({
+      id: `evt_${hex(8)}`,
+      object: 'event',
+      type: 'customer.created',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: `cus_${hex(6)}`, object: 'customer' } },
+    });
     const signatures = [
       sdk.webhooks.generateTestHeaderString({ payload, secret: `${SECRETS.STRIPE_WEBHOOK_SECRET}x` }),
-      sdk.webhooks.generateTestHeaderString({ payload, secret: SECRETS.STRIPE_WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 86_400 }),
+      sdk.webhooks.generateTestHeaderString({
+        payload,
+        secret: SECRETS.STRIPE_WEBHOOK_SECRET,
+        timestamp: Math.floor(Date.now() / 1000) - 86_400,
+      }),
       SECRETS.STRIPE_WEBHOOK_SECRET,
       `t=1,v1=${SECRETS.STRIPE_WEBHOOK_SECRET}`,
     ];
     for (const signature of signatures) {
-      const { status } = await call('/webhooks/stripe', { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+      const { status } = await call('/webhooks/stripe', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
       expect(status).toBe(400);
     }
     const broken = sdk.webhooks.generateTestHeaderString({ payload: '{"id": ', secret: SECRETS.STRIPE_WEBHOOK_SECRET });
-    expect((await call('/webhooks/stripe', { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': broken }, body: '{"id": ' })).status).toBe(400);
+    expect(
+      (
+        await call('/webhooks/stripe', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': broken },
+          body: '{"id": ',
+        })
+      ).status,
+    ).toBe(400);
   });
 
   test('the providers holding secrets refuse them: Stripe, ID.me, SMTP, a signed http-request', async () => {
     // Stripe answers 401 to the gateway's key.
-    const { syncStripe } = (await data('mutation { syncStripe(resources: ["customers"]) { id } }')) as { syncStripe: { id: string } };
-    await expect.poll(async () => (await one<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [syncStripe.id])).status, { timeout: 20_000 }).toBe('failed');
+    const { syncStripe } = (await data('mutation { syncStripe(resources: ["customers"]) { id } }')) as {
+      syncStripe: { id: string };
+    };
+    await expect
+      .poll(
+        async () =>
+          (await one<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [syncStripe.id])).status,
+        { timeout: 20_000 },
+      )
+      .toBe('failed');
     await data(`{ stripeSyncRun(id: "${syncStripe.id}") { status error } }`);
 
     // ID.me refuses the client secret at the token exchange.
-    idme.addAccount({ sub: 'idme-secret-1', email: 'ida@example.test', given_name: 'Ida', family_name: 'Lane', status: [{ group: 'teacher', subgroups: [], verified: true }], attributes: [] });
+    idme.addAccount({
+      sub: 'idme-secret-1',
+      email: 'ida@example.test',
+      given_name: 'Ida',
+      family_name: 'Lane',
+      status: [{ group: 'teacher', subgroups: [], verified: true }],
+      attributes: [],
+    });
     idme.signInAs('idme-secret-1');
-    const user = { authorization: `Bearer ${await signToken({ userId: 'ida' }, new TextEncoder().encode(SECRETS.PLUGBOARD_JWT_SECRET))}` };
-    const { idmeAuthorizationUrl } = (await data('mutation { idmeAuthorizationUrl(groups: [TEACHER]) { url } }', user)) as { idmeAuthorizationUrl: { url: string } };
+    const user = {
+      authorization: `Bearer ${await signToken({ userId: 'ida' }, new TextEncoder().encode(SECRETS.PLUGBOARD_JWT_SECRET))}`,
+    };
+    const { idmeAuthorizationUrl } = (await data(
+      'mutation { idmeAuthorizationUrl(groups: [TEACHER]) { url } }',
+      user,
+    )) as { idmeAuthorizationUrl: { url: string } };
     const back = await idme.authorize(idmeAuthorizationUrl.url);
-    const verified = JSON.parse((await gql(`mutation { verifyIdme(code: "${back.searchParams.get('code')}", state: "${back.searchParams.get('state')}") { verified } }`, user)).text) as { errors?: { extensions: { code: string } }[] };
+    const verified = JSON.parse(
+      (
+        await gql(
+          `mutation { verifyIdme(code: "${back.searchParams.get('code')}", state: "${back.searchParams.get('state')}") { verified } }`,
+          user,
+        )
+      ).text,
+    ) as { errors?: { extensions: { code: string } }[] };
     expect(verified.errors?.[0]?.extensions.code).toMatch(/^IDME_/);
 
     // The mail server refuses the SMTP password.
-    await data('mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello", body: "Hi {{ name }}" }) { version } }');
+    await data(
+      'mutation { createNotificationTemplate(input: { name: "hello", subject: "Hello", body: "Hi {{ name }}" }) { version } }',
+    );
     await data('mutation { setNotificationRecipient(userId: "mia", email: "mia@example.com") { email } }');
-    await data('mutation { sendNotification(userId: "mia", template: "hello", data: { name: "Mia" }, channels: [EMAIL]) { duplicate } }');
-    await expect.poll(async () => (await one<{ n: number }>("SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id = 'mia' AND attempts > 0")).n, { timeout: 20_000 }).toBe(1);
+    await data(
+      'mutation { sendNotification(userId: "mia", template: "hello", data: { name: "Mia" }, channels: [EMAIL]) { duplicate } }',
+    );
+    await expect
+      .poll(
+        async () =>
+          (
+            await one<{ n: number }>(
+              "SELECT count(*)::int AS n FROM notifications.notifications WHERE user_id = 'mia' AND attempts > 0",
+            )
+          ).n,
+        { timeout: 20_000 },
+      )
+      .toBe(1);
 
     // A signed http-request to a target that fails.
     const port = (failingTarget.address() as AddressInfo).port;
-    const { enqueueJob } = (await data(`mutation { enqueueJob(type: "http-request", payload: { url: "http://127.0.0.1:${port}/hook", method: "POST", body: { a: 1 } }) { id } }`)) as { enqueueJob: { id: string } };
-    await expect.poll(async () => (await one<{ n: number }>('SELECT count(*)::int AS n FROM jobs.job_failures WHERE job_id = $1', [enqueueJob.id])).n, { timeout: 20_000 }).toBeGreaterThan(0);
+    const { enqueueJob } = (await data(
+      `mutation { enqueueJob(type: "http-request", payload: { url: "http://127.0.0.1:${port}/hook", method: "POST", body: { a: 1 } }) { id } }`,
+    )) as { enqueueJob: { id: string } };
+    await expect
+      .poll(
+        async () =>
+          (
+            await one<{ n: number }>('SELECT count(*)::int AS n FROM jobs.job_failures WHERE job_id = $1', [
+              enqueueJob.id,
+            ])
+          ).n,
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
   });
 
   test('what admins and operators may read shows no secret', async () => {
@@ -211,7 +323,10 @@ describe('a gateway with every secret set, driven to fail', () => {
     expect(responses.length).toBeGreaterThan(30);
     for (const [name, value] of forms(SECRETS)) {
       expect(output.includes(value), `${name} in the gateway's output`).toBe(false);
-      expect(responses.filter((response) => response.includes(value)), `${name} in a response`).toEqual([]);
+      expect(
+        responses.filter((response) => response.includes(value)),
+        `${name} in a response`,
+      ).toEqual([]);
     }
   });
 });
@@ -226,19 +341,32 @@ describe('start-ups that fail on configuration', () => {
     ['a malformed Hasura secret', 'HASURA_ACTION_SECRET', {}, `h${hex(3)}`],
     ['a malformed DATABASE_URL (its password)', 'DATABASE_URL', {}, `mysql://root:${pgPassword}@127.0.0.1/x`],
   ])('%s: names %s, never its value', async (_name, variable, env, value) => {
-    const run = await runCli(['serve'], { LOG_LEVEL: 'trace', PORT: '0', DATABASE_URL: db.url, ...env, [variable]: value });
+    const run = await runCli(['serve'], {
+      LOG_LEVEL: 'trace',
+      PORT: '0',
+      DATABASE_URL: db.url,
+      ...env,
+      [variable]: value,
+    });
     const output = run.stdout + run.stderr;
     expect(run.code, output).not.toBe(0);
     expect(output).toContain(variable);
     const secret = variable === 'DATABASE_URL' ? pgPassword : value;
-    for (const [name, form] of forms({ [variable]: secret })) expect(output.includes(form), `${name} in the output`).toBe(false);
+    for (const [name, form] of forms({ [variable]: secret }))
+      expect(output.includes(form), `${name} in the output`).toBe(false);
   });
 
   test('an unreachable DATABASE_URL stops start-up without printing its password', async () => {
     const password = `pg-${hex()}`;
-    const run = await runCli(['serve'], { LOG_LEVEL: 'trace', PORT: '0', DATABASE_URL: `postgres://postgres:${password}@127.0.0.1:9/nowhere`, PLUGBOARD_PLUGINS: 'core' });
+    const run = await runCli(['serve'], {
+      LOG_LEVEL: 'trace',
+      PORT: '0',
+      DATABASE_URL: `postgres://postgres:${password}@127.0.0.1:9/nowhere`,
+      PLUGBOARD_PLUGINS: 'core',
+    });
     const output = run.stdout + run.stderr;
     expect(run.code, output).not.toBe(0);
-    for (const [name, value] of forms({ password })) expect(output.includes(value), `${name} in the output`).toBe(false);
+    for (const [name, value] of forms({ password }))
+      expect(output.includes(value), `${name} in the output`).toBe(false);
   });
 });

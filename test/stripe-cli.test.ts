@@ -16,7 +16,8 @@ let gateway: TestGateway;
 let env: Record<string, string>;
 const secret = `whsec_${randomBytes(16).toString('hex')}`;
 
-const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await db.pool.query(text, params)).rows as T[];
+const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  (await db.pool.query(text, params)).rows as T[];
 
 /** The check table's counts for one resource: api, database, missing, stale, extra (and fixed). */
 function countsOf(stdout: string, resource: string): number[] {
@@ -50,7 +51,9 @@ describe('plugboard stripe check', () => {
     const products = stripe.seed('product', 2);
     const prices = products.map((product) => stripe.create('price', { product: product.id, type: 'recurring' }).object);
     const customers = stripe.seed('customer', 30);
-    const subscriptions = customers.slice(0, 5).map((customer, i) => stripe.create('subscription', { customer: customer.id, price: prices[i % 2] }).object);
+    const subscriptions = customers
+      .slice(0, 5)
+      .map((customer, i) => stripe.create('subscription', { customer: customer.id, price: prices[i % 2] }).object);
     const backfill = await runCli(['stripe', 'backfill'], env);
     expect(backfill.code, backfill.stderr).toBe(0);
     expect(backfill.stdout).toMatch(/backfill completed/);
@@ -60,12 +63,16 @@ describe('plugboard stripe check', () => {
 
     // Drift: a changed row, a lost row, a row wrongly deleted, an item lost, a row Stripe never had,
     // and a customer deleted in Stripe whose webhook never came.
-    await sql(`UPDATE stripe.customers SET data = jsonb_set(data, '{email}', '"evil@example.com"') WHERE id = $1`, [customers[0]!.id]);
+    await sql(`UPDATE stripe.customers SET data = jsonb_set(data, '{email}', '"evil@example.com"') WHERE id = $1`, [
+      customers[0]!.id,
+    ]);
     await sql('DELETE FROM stripe.prices WHERE id = $1', [prices[0]!.id]);
     await sql('UPDATE stripe.products SET is_deleted = true WHERE id = $1', [products[1]!.id]);
     const item = (subscriptions[0]!.items as { data: StripeObject[] }).data[0]!;
     await sql('DELETE FROM stripe.subscription_items WHERE id = $1', [item.id]);
-    await sql(`INSERT INTO stripe.customers (id, data, stripe_at) VALUES ('cus_neverinstripe', '{"id":"cus_neverinstripe","object":"customer","created":1700000000}', now())`);
+    await sql(
+      `INSERT INTO stripe.customers (id, data, stripe_at) VALUES ('cus_neverinstripe', '{"id":"cus_neverinstripe","object":"customer","created":1700000000}', now())`,
+    );
     stripe.remove('customer', customers[29]!.id);
 
     const found = await runCli(['stripe', 'check'], env);
@@ -82,10 +89,16 @@ describe('plugboard stripe check', () => {
     expect(fixed.stdout).toMatch(/fixed 6 of 6 rows/);
     expect(countsOf(fixed.stdout, 'customers')).toEqual([29, 29, 0, 1, 2, 3]);
 
-    expect((await sql<{ email: string }>('SELECT email FROM stripe.customers WHERE id = $1', [customers[0]!.id]))[0]!.email).toBe(customers[0]!.email);
+    expect(
+      (await sql<{ email: string }>('SELECT email FROM stripe.customers WHERE id = $1', [customers[0]!.id]))[0]!.email,
+    ).toBe(customers[0]!.email);
     expect(await sql('SELECT id FROM stripe.prices WHERE id = $1 AND NOT is_deleted', [prices[0]!.id])).toHaveLength(1);
-    expect(await sql('SELECT id FROM stripe.products WHERE id = $1 AND NOT is_deleted', [products[1]!.id])).toHaveLength(1);
-    expect(await sql('SELECT id FROM stripe.subscription_items WHERE id = $1 AND NOT is_deleted', [item.id])).toHaveLength(1);
+    expect(
+      await sql('SELECT id FROM stripe.products WHERE id = $1 AND NOT is_deleted', [products[1]!.id]),
+    ).toHaveLength(1);
+    expect(
+      await sql('SELECT id FROM stripe.subscription_items WHERE id = $1 AND NOT is_deleted', [item.id]),
+    ).toHaveLength(1);
     const deleted = await sql<{ id: string }>('SELECT id FROM stripe.customers WHERE is_deleted ORDER BY id');
     expect(deleted.map((row) => row.id).sort()).toEqual(['cus_neverinstripe', customers[29]!.id].sort());
 
@@ -104,13 +117,17 @@ describe('plugboard stripe backfill', () => {
     stripe.seed('customer', 1500);
     const total = stripe.count('customer');
     const pages = Math.ceil(total / 100);
-    const [{ synced: before }] = (await sql<{ synced: string }>("SELECT coalesce(max(objects_synced), 0) AS synced FROM stripe.sync_state WHERE resource = 'customers'")) as [{ synced: string }];
+    const [{ synced: before }] = (await sql<{ synced: string }>(
+      "SELECT coalesce(max(objects_synced), 0) AS synced FROM stripe.sync_state WHERE resource = 'customers'",
+    )) as [{ synced: string }];
     stripe.setLatency(60);
     const child = spawnCli(['stripe', 'backfill', '--resource', 'customers'], env);
     const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
       for (let waited = 0; ; waited += 50) {
-        const [state] = await sql<{ synced: string }>("SELECT objects_synced AS synced FROM stripe.sync_state WHERE resource = 'customers' AND status = 'running'");
+        const [state] = await sql<{ synced: string }>(
+          "SELECT objects_synced AS synced FROM stripe.sync_state WHERE resource = 'customers' AND status = 'running'",
+        );
         if (state && Number(state.synced) - Number(before) >= 400) break;
         if (waited > 30_000) throw new Error('the backfill made no progress');
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -120,7 +137,9 @@ describe('plugboard stripe backfill', () => {
       await exited;
       stripe.setLatency(0);
     }
-    const [killed] = await sql<{ status: string; cursor: string | null }>("SELECT status, cursor FROM stripe.sync_state WHERE resource = 'customers'");
+    const [killed] = await sql<{ status: string; cursor: string | null }>(
+      "SELECT status, cursor FROM stripe.sync_state WHERE resource = 'customers'",
+    );
     expect(killed).toMatchObject({ status: 'running' });
     expect(killed!.cursor).toMatch(/^cus_/);
 
@@ -134,7 +153,9 @@ describe('plugboard stripe backfill', () => {
     const ids = stripe.list('customer').map((c) => c.id);
     const [counted] = await sql<{ n: string }>('SELECT count(*) AS n FROM stripe.customers WHERE id = ANY($1)', [ids]);
     expect(Number(counted!.n)).toBe(total);
-    const [state] = await sql<{ status: string; cursor: string | null }>("SELECT status, cursor FROM stripe.sync_state WHERE resource = 'customers'");
+    const [state] = await sql<{ status: string; cursor: string | null }>(
+      "SELECT status, cursor FROM stripe.sync_state WHERE resource = 'customers'",
+    );
     expect(state).toEqual({ status: 'completed', cursor: null });
   });
 });
@@ -146,7 +167,10 @@ describe('plugboard stripe webhook and plugboard webhooks', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`${url} verified, stored and applied test event evt_plugboard_test_`));
 
-    const wrongSecret = await runCli(['stripe', 'webhook', 'test', '--url', url], { ...env, STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}` });
+    const wrongSecret = await runCli(['stripe', 'webhook', 'test', '--url', url], {
+      ...env,
+      STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+    });
     expect(wrongSecret.code).toBe(1);
     expect(wrongSecret.stderr).toMatch(/answered 400: Invalid Stripe signature/);
 
@@ -158,10 +182,16 @@ describe('plugboard stripe webhook and plugboard webhooks', () => {
   it('lists a dead letter, shows it in webhook status, and replays it once the cause is gone', async () => {
     await sql(`CREATE FUNCTION stripe.refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.id = 'cus_refused' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$`);
-    await sql('CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON stripe.customers FOR EACH ROW EXECUTE FUNCTION stripe.refuse_for_test()');
+    await sql(
+      'CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON stripe.customers FOR EACH ROW EXECUTE FUNCTION stripe.refuse_for_test()',
+    );
     const { event } = stripe.create('customer', { id: 'cus_refused' });
     const { body, headers } = stripe.signedWebhook(event, secret);
-    const response = await fetch(`${gateway.url}/webhooks/stripe`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const response = await fetch(`${gateway.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body,
+    });
     expect(response.status).toBe(200);
     for (let waited = 0; ; waited += 50) {
       const [row] = await sql<{ status: string }>('SELECT status FROM stripe.events WHERE id = $1', [event.id]);
@@ -172,7 +202,9 @@ describe('plugboard stripe webhook and plugboard webhooks', () => {
 
     const listed = await runCli(['webhooks', 'list', '--failed'], env);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`${event.id}\\s+customer.created\\s+failed\\s+1\\s+\\S+\\s+.*refused for the test`));
+    expect(listed.stdout).toMatch(
+      new RegExp(`${event.id}\\s+customer.created\\s+failed\\s+1\\s+\\S+\\s+.*refused for the test`),
+    );
     expect(listed.stdout.trim().split('\n')).toHaveLength(3); // header, rule, the one dead letter
 
     const status = await runCli(['stripe', 'webhook', 'status'], env);

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
-import { startStripeServer, type Mutation, type StripeEvent, type StripeObject, type StripeResourceType, type StripeServer } from './support/stripe-server.ts';
+import {
+  startStripeServer,
+  type Mutation,
+  type StripeEvent,
+  type StripeObject,
+  type StripeResourceType,
+  type StripeServer,
+} from './support/stripe-server.ts';
 
 let db: TestDatabase;
 let stripe: StripeServer;
@@ -19,7 +26,8 @@ interface Row {
   is_deleted: boolean;
 }
 
-const rowOf = async (table: string, id: string) => (await db.pool.query<Row>(`SELECT data, is_deleted FROM stripe.${table} WHERE id = $1`, [id])).rows[0];
+const rowOf = async (table: string, id: string) =>
+  (await db.pool.query<Row>(`SELECT data, is_deleted FROM stripe.${table} WHERE id = $1`, [id])).rows[0];
 
 /** Delivers the events, signed, in order, and waits until each is applied. */
 async function deliver(...events: StripeEvent[]): Promise<void> {
@@ -30,9 +38,13 @@ async function deliver(...events: StripeEvent[]): Promise<void> {
   }
   for (const event of events) {
     for (let waited = 0; ; waited += 25) {
-      const { rows } = await db.pool.query<{ status: string; last_error: string | null }>('SELECT status, last_error FROM stripe.events WHERE id = $1', [event.id]);
+      const { rows } = await db.pool.query<{ status: string; last_error: string | null }>(
+        'SELECT status, last_error FROM stripe.events WHERE id = $1',
+        [event.id],
+      );
       if (rows[0]?.status === 'processed') break;
-      if (rows[0]?.status === 'failed' || waited > 10_000) throw new Error(`event ${event.id} (${event.type}) is ${rows[0]?.status}: ${rows[0]?.last_error}`);
+      if (rows[0]?.status === 'failed' || waited > 10_000)
+        throw new Error(`event ${event.id} (${event.type}) is ${rows[0]?.status}: ${rows[0]?.last_error}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -43,7 +55,12 @@ beforeAll(async () => {
   stripe = await startStripeServer();
   gateway = await startTestGateway({
     databaseUrl: db.url,
-    env: { STRIPE_API_KEY: stripe.apiKey, STRIPE_WEBHOOK_SECRET: secret, STRIPE_API_BASE_URL: stripe.url, STRIPE_SYNC_INTERVAL: '0' },
+    env: {
+      STRIPE_API_KEY: stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: secret,
+      STRIPE_API_BASE_URL: stripe.url,
+      STRIPE_SYNC_INTERVAL: '0',
+    },
   });
 }, 60_000);
 
@@ -70,13 +87,62 @@ const CASES: Case[] = [
   { type: 'customer', table: 'customers', change: { email: 'changed@example.com' }, end: 'remove', ended: deleted },
   { type: 'product', table: 'products', change: { name: 'Renamed' }, end: 'remove', ended: deleted },
   { type: 'price', table: 'prices', change: { nickname: 'Renamed' }, end: 'remove', ended: deleted },
-  { type: 'subscription', table: 'subscriptions', create: { status: 'active' }, change: { cancel_at_period_end: true }, end: 'remove', ended: (row) => expect(row.data.status).toBe('canceled') },
-  { type: 'invoice', table: 'invoices', create: { status: 'draft' }, change: { description: 'Changed' }, end: 'remove', ended: deleted },
-  { type: 'payment_intent', table: 'payment_intents', create: { status: 'requires_payment_method' }, change: { status: 'processing' }, end: { status: 'canceled' }, ended: (row) => expect(row.data.status).toBe('canceled') },
-  { type: 'charge', table: 'charges', create: { status: 'succeeded' }, change: { description: 'Changed' }, end: { refunded: true, amount_refunded: 500 }, ended: (row) => expect(row.data.refunded).toBe(true) },
-  { type: 'refund', table: 'refunds', create: { status: 'pending' }, change: { status: 'succeeded' }, end: { status: 'canceled' }, ended: (row) => expect(row.data.status).toBe('canceled') },
-  { type: 'dispute', table: 'disputes', create: { status: 'needs_response' }, change: { status: 'under_review' }, end: { status: 'lost' }, ended: (row) => expect(row.data.status).toBe('lost') },
-  { type: 'payout', table: 'payouts', create: { status: 'pending' }, change: { description: 'Changed' }, end: { status: 'canceled' }, ended: (row) => expect(row.data.status).toBe('canceled') },
+  {
+    type: 'subscription',
+    table: 'subscriptions',
+    create: { status: 'active' },
+    change: { cancel_at_period_end: true },
+    end: 'remove',
+    ended: (row) => expect(row.data.status).toBe('canceled'),
+  },
+  {
+    type: 'invoice',
+    table: 'invoices',
+    create: { status: 'draft' },
+    change: { description: 'Changed' },
+    end: 'remove',
+    ended: deleted,
+  },
+  {
+    type: 'payment_intent',
+    table: 'payment_intents',
+    create: { status: 'requires_payment_method' },
+    change: { status: 'processing' },
+    end: { status: 'canceled' },
+    ended: (row) => expect(row.data.status).toBe('canceled'),
+  },
+  {
+    type: 'charge',
+    table: 'charges',
+    create: { status: 'succeeded' },
+    change: { description: 'Changed' },
+    end: { refunded: true, amount_refunded: 500 },
+    ended: (row) => expect(row.data.refunded).toBe(true),
+  },
+  {
+    type: 'refund',
+    table: 'refunds',
+    create: { status: 'pending' },
+    change: { status: 'succeeded' },
+    end: { status: 'canceled' },
+    ended: (row) => expect(row.data.status).toBe('canceled'),
+  },
+  {
+    type: 'dispute',
+    table: 'disputes',
+    create: { status: 'needs_response' },
+    change: { status: 'under_review' },
+    end: { status: 'lost' },
+    ended: (row) => expect(row.data.status).toBe('lost'),
+  },
+  {
+    type: 'payout',
+    table: 'payouts',
+    create: { status: 'pending' },
+    change: { description: 'Changed' },
+    end: { status: 'canceled' },
+    ended: (row) => expect(row.data.status).toBe('canceled'),
+  },
 ];
 
 describe('every Stripe resource through its webhooks', () => {
@@ -92,11 +158,15 @@ describe('every Stripe resource through its webhooks', () => {
       expect(afterChange?.data).toEqual(changed.object);
       expect(afterChange?.is_deleted).toBe(false);
 
-      const ended: Mutation<StripeObject | { id: string }> = c.end === 'remove' ? stripe.remove(c.type, created.object.id) : stripe.update(c.type, created.object.id, c.end);
+      const ended: Mutation<StripeObject | { id: string }> =
+        c.end === 'remove' ? stripe.remove(c.type, created.object.id) : stripe.update(c.type, created.object.id, c.end);
       await deliver(ended.event);
       c.ended((await rowOf(c.table, created.object.id))!);
       // Each event is in the log, applied once.
-      const { rows } = await db.pool.query<{ status: string; attempts: number }>('SELECT status, attempts FROM stripe.events WHERE id = ANY($1)', [[created.event.id, changed.event.id, ended.event.id]]);
+      const { rows } = await db.pool.query<{ status: string; attempts: number }>(
+        'SELECT status, attempts FROM stripe.events WHERE id = ANY($1)',
+        [[created.event.id, changed.event.id, ended.event.id]],
+      );
       expect(rows).toHaveLength(3);
       expect(rows.every((row) => row.status === 'processed')).toBe(true);
     });
@@ -117,6 +187,8 @@ describe('every Stripe resource through its webhooks', () => {
     await deliver(removed.event);
     expect((await rowOf('subscription_items', firstItem.id))?.is_deleted).toBe(true);
     expect((await rowOf('subscription_items', added.object.id))?.is_deleted).toBe(false);
-    expect((await rowOf('subscriptions', subscription.object.id))?.data).toEqual(stripe.get('subscription', subscription.object.id));
+    expect((await rowOf('subscriptions', subscription.object.id))?.data).toEqual(
+      stripe.get('subscription', subscription.object.id),
+    );
   });
 });

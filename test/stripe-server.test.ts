@@ -45,7 +45,7 @@ describe('stripe-objects builders', () => {
     expect(items.object).toBe('list');
     expect(items.url).toBe(`/v1/subscription_items?subscription=${sub.id}`);
     expect(items.data[0]?.subscription).toBe(sub.id);
-    expect((items.data[0]?.price as StripeObject).object).toBe('price');
+    expect((items.data[0]!.price as StripeObject).object).toBe('price');
     expect(sub.current_period_end as number).toBeGreaterThan(sub.current_period_start as number);
     expect(new Set(Array.from({ length: 50 }, () => buildObject('customer').id)).size).toBe(50);
   });
@@ -65,7 +65,8 @@ describe('list endpoints through the real SDK', () => {
     for await (const customer of stripe.customers.list({ limit: 100 })) {
       seen.push(customer.id);
       if (previous) {
-        const ordered = customer.created < previous.created || (customer.created === previous.created && customer.id < previous.id);
+        const ordered =
+          customer.created < previous.created || (customer.created === previous.created && customer.id < previous.id);
         expect(ordered).toBe(true);
       }
       previous = customer;
@@ -79,7 +80,12 @@ describe('list endpoints through the real SDK', () => {
   it('filters on created[gte] and resumes with starting_after / ending_before', async () => {
     const threshold = (seeded[200] as StripeObject).created;
     const recent = await stripe.customers.list({ limit: 100, created: { gte: threshold } });
-    expect(recent.data.map((c) => c.id)).toEqual(seeded.slice(200).reverse().map((c) => c.id));
+    expect(recent.data.map((c) => c.id)).toEqual(
+      seeded
+        .slice(200)
+        .reverse()
+        .map((c) => c.id),
+    );
     expect(recent.has_more).toBe(false);
 
     const exact = await stripe.customers.list({ created: threshold });
@@ -89,7 +95,12 @@ describe('list endpoints through the real SDK', () => {
     expect(first.has_more).toBe(true);
     expect(first.url).toBe('/v1/customers');
     const next = await stripe.customers.list({ limit: 5, starting_after: first.data[4]?.id as string });
-    expect(next.data.map((c) => c.id)).toEqual(seeded.slice(240, 245).reverse().map((c) => c.id));
+    expect(next.data.map((c) => c.id)).toEqual(
+      seeded
+        .slice(240, 245)
+        .reverse()
+        .map((c) => c.id),
+    );
     const back = await stripe.customers.list({ limit: 5, ending_before: next.data[0]?.id as string });
     expect(back.data.map((c) => c.id)).toEqual(first.data.map((c) => c.id));
     expect(back.has_more).toBe(false);
@@ -192,7 +203,11 @@ describe('events', () => {
       const subs = await client.events.list({ types: ['customer.subscription.created', 'customer.updated'] });
       expect(subs.data.map((e) => e.type).sort()).toEqual(['customer.subscription.created', 'customer.updated']);
       const all = await client.events.list({ type: 'customer.*' });
-      expect(all.data.map((e) => e.type).sort()).toEqual(['customer.created', 'customer.subscription.created', 'customer.updated']);
+      expect(all.data.map((e) => e.type).sort()).toEqual([
+        'customer.created',
+        'customer.subscription.created',
+        'customer.updated',
+      ]);
     });
   });
 });
@@ -251,9 +266,13 @@ describe('webhooks', () => {
     expect(verified.id).toBe(event.id);
 
     const tampered = body.replace(event.id, 'evt_forged000000000');
-    expect(() => stripe.webhooks.constructEvent(tampered, headers['stripe-signature'], secret)).toThrow(Stripe.errors.StripeSignatureVerificationError);
+    expect(() => stripe.webhooks.constructEvent(tampered, headers['stripe-signature'], secret)).toThrow(
+      Stripe.errors.StripeSignatureVerificationError,
+    );
 
     const stale = server.signedWebhook(event, secret, Math.floor(Date.now() / 1000) - 3600);
-    expect(() => stripe.webhooks.constructEvent(stale.body, stale.headers['stripe-signature'], secret)).toThrow(/timestamp outside the tolerance zone/i);
+    expect(() => stripe.webhooks.constructEvent(stale.body, stale.headers['stripe-signature'], secret)).toThrow(
+      /timestamp outside the tolerance zone/i,
+    );
   });
 });

@@ -15,15 +15,24 @@ let db: TestDatabase;
 let stripe: StripeServer;
 let gateway: TestGateway;
 
-const count = async (table: string, where = 'true') => Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM stripe.${table} WHERE ${where}`)).rows[0]!.n);
+const count = async (table: string, where = 'true') =>
+  Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM stripe.${table} WHERE ${where}`)).rows[0]!.n);
 
 async function sync(args = '') {
   const { body } = await gateway.gql(`mutation { syncStripe${args} { id kind status } }`, { headers: admin });
   expect(body.errors).toBeUndefined();
   const run = body.data!['syncStripe'] as { id: string };
   for (;;) {
-    const polled = await gateway.gql('query($id: ID!) { stripeSyncRun(id: $id) { id kind status error counts { resource count } } }', { variables: { id: run.id }, headers: admin });
-    const current = polled.body.data!['stripeSyncRun'] as { status: string; kind: string; error: string | null; counts: { resource: string; count: number }[] };
+    const polled = await gateway.gql(
+      'query($id: ID!) { stripeSyncRun(id: $id) { id kind status error counts { resource count } } }',
+      { variables: { id: run.id }, headers: admin },
+    );
+    const current = polled.body.data!['stripeSyncRun'] as {
+      status: string;
+      kind: string;
+      error: string | null;
+      counts: { resource: string; count: number }[];
+    };
     if (current.status !== 'running') return current;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -34,7 +43,12 @@ beforeAll(async () => {
   stripe = await startStripeServer();
   gateway = await startTestGateway({
     databaseUrl: db.url,
-    env: { STRIPE_API_KEY: stripe.apiKey, STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`, STRIPE_API_BASE_URL: stripe.url, STRIPE_SYNC_INTERVAL: '0' },
+    env: {
+      STRIPE_API_KEY: stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+      STRIPE_API_BASE_URL: stripe.url,
+      STRIPE_SYNC_INTERVAL: '0',
+    },
   });
 });
 
@@ -69,7 +83,9 @@ describe('stripe sync', () => {
     stripe.failNext(1, 400, (path) => path.startsWith('/v1/customers') && ++pages > 2);
     const failed = await sync('(full: true, resources: ["customers"])');
     expect(failed.status).toBe('failed');
-    const state = await db.pool.query<{ status: string; cursor: string | null }>("SELECT status, cursor FROM stripe.sync_state WHERE resource = 'customers'");
+    const state = await db.pool.query<{ status: string; cursor: string | null }>(
+      "SELECT status, cursor FROM stripe.sync_state WHERE resource = 'customers'",
+    );
     expect(state.rows[0]).toMatchObject({ status: 'failed' });
     expect(state.rows[0]!.cursor).not.toBeNull();
     const before = stripe.requestCount('/v1/customers');
@@ -94,7 +110,9 @@ describe('stripe sync', () => {
   });
 
   it('reports sync state per resource to admins', async () => {
-    const { body } = await gateway.gql('{ stripeSyncStatus { resource status lastSyncAt objectsSynced } }', { headers: admin });
+    const { body } = await gateway.gql('{ stripeSyncStatus { resource status lastSyncAt objectsSynced } }', {
+      headers: admin,
+    });
     expect(body.errors).toBeUndefined();
     const states = body.data!['stripeSyncStatus'] as { resource: string; status: string }[];
     expect(states).toContainEqual(expect.objectContaining({ resource: 'customers', status: 'completed' }));
@@ -111,8 +129,21 @@ describe('stripe sync', () => {
     pool.on('error', () => {}); // the database is dropped after the tests
     const copies = () => recorder.statements().filter((sql) => sql.includes('COPY stripe."customers"')).length;
     const tricky = 'tab\there, line\nbreak, back\\slash, quote " and \\N';
-    const fresh = Array.from({ length: 250 }, (_, i) => ({ id: `cus_bulk${i}`, object: 'customer', created: 1_700_000_000 + i, email: `bulk${i}@example.com`, description: tricky, metadata: {} }));
-    await inTransaction(pool, (client) => writeStates(client, fresh.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_500, eventId: null })), client));
+    const fresh = Array.from({ length: 250 }, (_, i) => ({
+      id: `cus_bulk${i}`,
+      object: 'customer',
+      created: 1_700_000_000 + i,
+      email: `bulk${i}@example.com`,
+      description: tricky,
+      metadata: {},
+    }));
+    await inTransaction(pool, (client) =>
+      writeStates(
+        client,
+        fresh.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_500, eventId: null })),
+        client,
+      ),
+    );
     expect(copies()).toBe(1);
     const { rows } = await db.pool.query<{ n: number; same: number }>(
       "SELECT count(*)::int AS n, count(*) FILTER (WHERE description = $1 AND email = 'bulk' || substr(id, 9) || '@example.com' AND created = to_timestamp((data->>'created')::int))::int AS same FROM stripe.customers WHERE id LIKE 'cus_bulk%'",
@@ -121,8 +152,22 @@ describe('stripe sync', () => {
     expect(rows[0]).toEqual({ n: 250, same: 250 });
 
     // One of these is stored with a newer state: no COPY (it would fail on the key); the upsert keeps the newer row.
-    const mixed = [...fresh.slice(0, 1).map((o) => ({ ...o, email: 'older@example.com' })), ...Array.from({ length: 249 }, (_, i) => ({ id: `cus_bulkb${i}`, object: 'customer', created: 1_700_000_000, metadata: {} }))];
-    await inTransaction(pool, (client) => writeStates(client, mixed.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_000, eventId: null })), client));
+    const mixed = [
+      ...fresh.slice(0, 1).map((o) => ({ ...o, email: 'older@example.com' })),
+      ...Array.from({ length: 249 }, (_, i) => ({
+        id: `cus_bulkb${i}`,
+        object: 'customer',
+        created: 1_700_000_000,
+        metadata: {},
+      })),
+    ];
+    await inTransaction(pool, (client) =>
+      writeStates(
+        client,
+        mixed.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_000, eventId: null })),
+        client,
+      ),
+    );
     expect(copies()).toBe(1);
     expect(await count('customers', "id LIKE 'cus_bulkb%'")).toBe(249);
     expect(await count('customers', "id = 'cus_bulk0' AND email = 'bulk0@example.com'")).toBe(1);

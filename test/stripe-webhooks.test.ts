@@ -30,10 +30,22 @@ const stripeEnv = (extra: Record<string, string> = {}) => ({
 });
 
 const id = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
-let clock = Math.floor(Date.now() / 1000) - 3600;
+const clock = Math.floor(Date.now() / 1000) - 3600;
 
 function customer(overrides: Record<string, unknown> = {}) {
-  return { id: id('cus'), object: 'customer', created: clock, email: `${randomBytes(4).toString('hex')}@example.com`, name: 'Jenny Rosen', balance: 0, currency: 'usd', delinquent: false, livemode: false, metadata: {}, ...overrides };
+  return {
+    id: id('cus'),
+    object: 'customer',
+    created: clock,
+    email: `${randomBytes(4).toString('hex')}@example.com`,
+    name: 'Jenny Rosen',
+    balance: 0,
+    currency: 'usd',
+    delinquent: false,
+    livemode: false,
+    metadata: {},
+    ...overrides,
+  };
 }
 
 function event(type: string, object: Record<string, unknown>, created: number, previous?: Record<string, unknown>) {
@@ -50,9 +62,17 @@ function event(type: string, object: Record<string, unknown>, created: number, p
   };
 }
 
-async function deliver(g: TestGateway, body: unknown, options: { secret?: string; timestamp?: number; headers?: Record<string, string>; raw?: string } = {}) {
+async function deliver(
+  g: TestGateway,
+  body: unknown,
+  options: { secret?: string; timestamp?: number; headers?: Record<string, string>; raw?: string } = {},
+) {
   const payload = options.raw ?? JSON.stringify(body);
-  const signature = sdk.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? WEBHOOK_SECRET, ...(options.timestamp ? { timestamp: options.timestamp } : {}) });
+  const signature = sdk.webhooks.generateTestHeaderString({
+    payload,
+    secret: options.secret ?? WEBHOOK_SECRET,
+    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+  });
   const response = await fetch(`${g.url}/webhooks/stripe`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'stripe-signature': signature, ...options.headers },
@@ -74,12 +94,23 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 }
 
 const customerRow = async (customerId: string) =>
-  (await db.pool.query<{ email: string; name: string; is_deleted: boolean; last_event_id: string }>('SELECT email, name, is_deleted, last_event_id FROM stripe.customers WHERE id = $1', [customerId])).rows[0];
+  (
+    await db.pool.query<{ email: string; name: string; is_deleted: boolean; last_event_id: string }>(
+      'SELECT email, name, is_deleted, last_event_id FROM stripe.customers WHERE id = $1',
+      [customerId],
+    )
+  ).rows[0];
 
-const eventCount = async () => Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM stripe.events')).rows[0]!.n);
+const eventCount = async () =>
+  Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM stripe.events')).rows[0]!.n);
 
 const eventRow = async (eventId: string) =>
-  (await db.pool.query<{ status: string; attempts: number; last_error: string | null }>('SELECT status, attempts, last_error FROM stripe.events WHERE id = $1', [eventId])).rows[0];
+  (
+    await db.pool.query<{ status: string; attempts: number; last_error: string | null }>(
+      'SELECT status, attempts, last_error FROM stripe.events WHERE id = $1',
+      [eventId],
+    )
+  ).rows[0];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -100,18 +131,32 @@ describe('webhook ingress (Stripe)', () => {
     expect(body).toEqual({ received: true, duplicate: false });
     // The ack means committed: the event is in the log the moment the answer arrives.
     expect(await eventRow(created.id)).toBeDefined();
-    const row = await until(() => customerRow(object.id), (r) => r !== undefined);
+    const row = await until(
+      () => customerRow(object.id),
+      (r) => r !== undefined,
+    );
     expect(row).toMatchObject({ email: object.email, is_deleted: false, last_event_id: created.id });
-    expect(await until(() => eventRow(created.id), (r) => r?.status === 'processed')).toMatchObject({ attempts: 1 });
+    expect(
+      await until(
+        () => eventRow(created.id),
+        (r) => r?.status === 'processed',
+      ),
+    ).toMatchObject({ attempts: 1 });
   });
 
   it('answers a duplicate delivery 2xx and has no second effect', async () => {
     const object = customer();
     const created = event('customer.created', object, clock);
     expect((await deliver(gateway, created)).body).toEqual({ received: true, duplicate: false });
-    await until(() => eventRow(created.id), (r) => r?.status === 'processed');
+    await until(
+      () => eventRow(created.id),
+      (r) => r?.status === 'processed',
+    );
     // Someone changes the row; a redelivery of the old event must not touch it.
-    await db.pool.query(`UPDATE stripe.customers SET data = jsonb_set(data, '{email}', '"changed@example.com"') WHERE id = $1`, [object.id]);
+    await db.pool.query(
+      `UPDATE stripe.customers SET data = jsonb_set(data, '{email}', '"changed@example.com"') WHERE id = $1`,
+      [object.id],
+    );
     const before = await eventCount();
     const again = await Promise.all([deliver(gateway, created), deliver(gateway, created)]);
     for (const delivery of again) expect(delivery).toEqual({ status: 200, body: { received: true, duplicate: true } });
@@ -126,7 +171,11 @@ describe('webhook ingress (Stripe)', () => {
     const before = await eventCount();
     const url = `${gateway.url}/webhooks/stripe`;
 
-    const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(valid) });
+    const unsigned = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(valid),
+    });
     expect(unsigned.status).toBe(400);
     expect(await unsigned.json()).toMatchObject({ errors: [{ extensions: { code: 'WEBHOOK_SIGNATURE_INVALID' } }] });
 
@@ -135,7 +184,11 @@ describe('webhook ingress (Stripe)', () => {
     expect(wrongSecret.body).toMatchObject({ errors: [{ extensions: { code: 'WEBHOOK_SIGNATURE_INVALID' } }] });
 
     const signature = sdk.webhooks.generateTestHeaderString({ payload: JSON.stringify(valid), secret: WEBHOOK_SECRET });
-    const tampered = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: JSON.stringify({ ...valid, type: 'customer.deleted' }) });
+    const tampered = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body: JSON.stringify({ ...valid, type: 'customer.deleted' }),
+    });
     expect(tampered.status).toBe(400);
 
     const stale = await deliver(gateway, valid, { timestamp: Math.floor(Date.now() / 1000) - 301 });
@@ -149,7 +202,11 @@ describe('webhook ingress (Stripe)', () => {
     const huge = await deliver(gateway, null, { raw: JSON.stringify({ ...valid, padding: 'x'.repeat(1024 * 1024) }) });
     expect(huge.status).toBe(413);
 
-    const wrongType = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain', 'stripe-signature': signature }, body: JSON.stringify(valid) });
+    const wrongType = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'stripe-signature': signature },
+      body: JSON.stringify(valid),
+    });
     expect(wrongType.status).toBe(415);
 
     expect(await eventCount()).toBe(before);
@@ -163,13 +220,24 @@ describe('webhook ingress (Stripe)', () => {
     const poisoned = event('customer.created', customer({ name: `Mallory${bad}` }), clock);
     const before = await eventCount();
     // Delivered together, they share group-commit INSERTs: the poisoned one is in the middle.
-    const results = await Promise.all([...valid.slice(0, 15), poisoned, ...valid.slice(15)].map((e) => deliver(gateway, e)));
+    const results = await Promise.all(
+      [...valid.slice(0, 15), poisoned, ...valid.slice(15)].map((e) => deliver(gateway, e)),
+    );
     const poisonedResult = results.splice(15, 1)[0]!;
     for (const result of results) expect(result).toEqual({ status: 200, body: { received: true, duplicate: false } });
-    expect(poisonedResult).toEqual({ status: 400, body: { errors: [{ message: expect.stringMatching(/cannot be stored/), extensions: { code: 'BAD_REQUEST' } }] } });
+    expect(poisonedResult).toEqual({
+      status: 400,
+      body: { errors: [{ message: expect.stringMatching(/cannot be stored/), extensions: { code: 'BAD_REQUEST' } }] },
+    });
     expect(await eventCount()).toBe(before + valid.length);
     expect(await eventRow(poisoned.id)).toBeUndefined();
-    for (const e of valid) expect(await until(() => eventRow(e.id), (r) => r?.status === 'processed')).toMatchObject({ attempts: 1 });
+    for (const e of valid)
+      expect(
+        await until(
+          () => eventRow(e.id),
+          (r) => r?.status === 'processed',
+        ),
+      ).toMatchObject({ attempts: 1 });
     // A redelivery is refused the same way (Stripe stops retrying on 4xx after its schedule).
     expect((await deliver(gateway, poisoned)).status).toBe(400);
     expect(await customerRow(poisoned.data.object.id as string)).toBeUndefined();
@@ -182,17 +250,29 @@ describe('webhook ingress (Stripe)', () => {
       return [
         event('customer.created', object, t),
         event('customer.updated', { ...object, name: 'Second' }, t + 1, { name: object.name }),
-        event('customer.updated', { ...object, name: 'Third', email: `third-${i}@example.com` }, t + 2, { name: 'Second', email: object.email }),
-        ...(i % 2 === 0 ? [event('customer.deleted', { ...object, name: 'Third', email: `third-${i}@example.com` }, t + 3)] : []),
+        event('customer.updated', { ...object, name: 'Third', email: `third-${i}@example.com` }, t + 2, {
+          name: 'Second',
+          email: object.email,
+        }),
+        ...(i % 2 === 0
+          ? [event('customer.deleted', { ...object, name: 'Third', email: `third-${i}@example.com` }, t + 3)]
+          : []),
       ];
     });
     // Deterministic shuffle, newest events tending to come first.
     const shuffled = [...events].sort((a, b) => (a.id < b.id ? -1 : 1));
     const answers = await Promise.all(shuffled.map((e) => deliver(gateway, e)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    await until(() => Promise.all(events.map((e) => eventRow(e.id))), (rows) => rows.every((r) => r?.status === 'processed'));
+    await until(
+      () => Promise.all(events.map((e) => eventRow(e.id))),
+      (rows) => rows.every((r) => r?.status === 'processed'),
+    );
     for (const [i, object] of objects.entries()) {
-      expect(await customerRow(object.id), `customer ${i}`).toMatchObject({ name: 'Third', email: `third-${i}@example.com`, is_deleted: i % 2 === 0 });
+      expect(await customerRow(object.id), `customer ${i}`).toMatchObject({
+        name: 'Third',
+        email: `third-${i}@example.com`,
+        is_deleted: i % 2 === 0,
+      });
     }
   });
 
@@ -203,31 +283,52 @@ describe('webhook ingress (Stripe)', () => {
     const aCreated = event('customer.created', a, t);
     const aUpdated = event('customer.updated', { ...a, name: 'Updated' }, t, { name: a.name });
     await deliver(gateway, aUpdated);
-    await until(() => eventRow(aUpdated.id), (r) => r?.status === 'processed');
+    await until(
+      () => eventRow(aUpdated.id),
+      (r) => r?.status === 'processed',
+    );
     await deliver(gateway, aCreated);
-    await until(() => eventRow(aCreated.id), (r) => r?.status === 'processed');
+    await until(
+      () => eventRow(aCreated.id),
+      (r) => r?.status === 'processed',
+    );
     expect((await customerRow(a.id))!.name).toBe('Updated');
 
     // Two updates in one second (name A → B, then B → C), the later one delivered first.
     const b = customer({ created: t, name: 'A' });
     await deliver(gateway, event('customer.created', b, t - 5));
-    await until(() => customerRow(b.id), (r) => r !== undefined);
+    await until(
+      () => customerRow(b.id),
+      (r) => r !== undefined,
+    );
     const first = event('customer.updated', { ...b, name: 'B' }, t, { name: 'A' });
     const second = event('customer.updated', { ...b, name: 'C' }, t, { name: 'B' });
     await deliver(gateway, second);
-    await until(() => eventRow(second.id), (r) => r?.status === 'processed');
+    await until(
+      () => eventRow(second.id),
+      (r) => r?.status === 'processed',
+    );
     await deliver(gateway, first);
-    await until(() => eventRow(first.id), (r) => r?.status === 'processed');
+    await until(
+      () => eventRow(first.id),
+      (r) => r?.status === 'processed',
+    );
     expect((await customerRow(b.id))!.name).toBe('C');
 
     // Both in one batch, in the wrong order.
     const c = customer({ created: t, name: 'A' });
     await deliver(gateway, event('customer.created', c, t - 5));
-    await until(() => customerRow(c.id), (r) => r !== undefined);
+    await until(
+      () => customerRow(c.id),
+      (r) => r !== undefined,
+    );
     const c1 = event('customer.updated', { ...c, name: 'B' }, t, { name: 'A' });
     const c2 = event('customer.updated', { ...c, name: 'C' }, t, { name: 'B' });
     await Promise.all([deliver(gateway, c2), deliver(gateway, c1)]);
-    await until(() => Promise.all([eventRow(c1.id), eventRow(c2.id)]), (rows) => rows.every((r) => r?.status === 'processed'));
+    await until(
+      () => Promise.all([eventRow(c1.id), eventRow(c2.id)]),
+      (rows) => rows.every((r) => r?.status === 'processed'),
+    );
     expect((await customerRow(c.id))!.name).toBe('C');
   });
 
@@ -235,21 +336,33 @@ describe('webhook ingress (Stripe)', () => {
     // A balance that is not a number cannot be stored: applying fails every time.
     const bad = event('customer.created', customer({ balance: 'not-a-number' }), clock);
     expect((await deliver(gateway, bad)).status).toBe(200);
-    const failed = await until(() => eventRow(bad.id), (r) => r?.status === 'failed', 20_000);
+    const failed = await until(
+      () => eventRow(bad.id),
+      (r) => r?.status === 'failed',
+      20_000,
+    );
     expect(failed!.attempts).toBe(2);
     expect(failed!.last_error).toMatch(/bigint|invalid input/i);
 
-    const query = 'query { webhookEvents(plugin: "stripe", status: FAILED, first: 10) { edges { node { id type status attempts lastError } } } }';
+    const query =
+      'query { webhookEvents(plugin: "stripe", status: FAILED, first: 10) { edges { node { id type status attempts lastError } } } }';
     const { body } = await gateway.gql(query, { headers: admin });
     expect(body.errors).toBeUndefined();
-    const nodes = (body.data!['webhookEvents'] as { edges: { node: { id: string; attempts: number } }[] }).edges.map((e) => e.node);
+    const nodes = (body.data!['webhookEvents'] as { edges: { node: { id: string; attempts: number } }[] }).edges.map(
+      (e) => e.node,
+    );
     expect(nodes).toContainEqual(expect.objectContaining({ id: bad.id, attempts: 2, status: 'FAILED' }));
 
     const anonymous = await gateway.gql(query);
     expect(anonymous.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
 
-    const typed = await gateway.gql('query { webhookEvents(plugin: "stripe", type: "customer.*", first: 100) { edges { node { type } } } }', { headers: admin });
-    const types = (typed.body.data!['webhookEvents'] as { edges: { node: { type: string } }[] }).edges.map((e) => e.node.type);
+    const typed = await gateway.gql(
+      'query { webhookEvents(plugin: "stripe", type: "customer.*", first: 100) { edges { node { type } } } }',
+      { headers: admin },
+    );
+    const types = (typed.body.data!['webhookEvents'] as { edges: { node: { type: string } }[] }).edges.map(
+      (e) => e.node.type,
+    );
     expect(types.length).toBeGreaterThan(0);
     expect(types.every((type) => type.startsWith('customer.'))).toBe(true);
   });
@@ -258,7 +371,9 @@ describe('webhook ingress (Stripe)', () => {
     const ws = connectWs(gateway.wsUrl, { headers: admin });
     await ws.connected;
     try {
-      const updates = ws.subscribe<{ webhookEvents: { id: string; type: string; plugin: string } }>('subscription { webhookEvents(plugin: "stripe", types: ["customer.upd*"]) { plugin id type payload } }');
+      const updates = ws.subscribe<{ webhookEvents: { id: string; type: string; plugin: string } }>(
+        'subscription { webhookEvents(plugin: "stripe", types: ["customer.upd*"]) { plugin id type payload } }',
+      );
       await sleep(200);
       const object = customer();
       const created = event('customer.created', object, clock + 500);
@@ -277,9 +392,18 @@ describe('webhook ingress (Stripe)', () => {
     const object = customer();
     const lost = event('customer.created', object, clock);
     // What a crash right after the ack leaves behind: a stored, unprocessed event.
-    await db.pool.query('INSERT INTO stripe.events (id, type, payload) VALUES ($1, $2, $3)', [lost.id, lost.type, lost]);
+    await db.pool.query('INSERT INTO stripe.events (id, type, payload) VALUES ($1, $2, $3)', [
+      lost.id,
+      lost.type,
+      lost,
+    ]);
     gateway = await startTestGateway({ databaseUrl: db.url, env: stripeEnv({ STRIPE_WEBHOOK_MAX_ATTEMPTS: '2' }) });
-    expect(await until(() => customerRow(object.id), (r) => r !== undefined)).toMatchObject({ email: object.email });
+    expect(
+      await until(
+        () => customerRow(object.id),
+        (r) => r !== undefined,
+      ),
+    ).toMatchObject({ email: object.email });
     expect((await eventRow(lost.id))!.status).toBe('processed');
   });
 

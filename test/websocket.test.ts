@@ -24,11 +24,15 @@ describe('graphql-ws on /graphql', () => {
     const token = await signToken({ userId: 'watcher' });
     const ws = connectWs(gateway.wsUrl, { headers: { Authorization: `Bearer ${token}` } });
     await ws.connected;
-    const subscription = ws.subscribe<{ echoed: { body: string; author: string | null } }>('subscription { echoed { body author } }');
+    const subscription = ws.subscribe<{ echoed: { body: string; author: string | null } }>(
+      'subscription { echoed { body author } }',
+    );
     // The in-process pubsub registers synchronously; give the subscribe round trip a moment.
     await new Promise((r) => setTimeout(r, 100));
     const writer = await signToken({ userId: 'writer' });
-    await gateway.gql('mutation { echo(body: "over the wire") { id } }', { headers: { authorization: `Bearer ${writer}` } });
+    await gateway.gql('mutation { echo(body: "over the wire") { id } }', {
+      headers: { authorization: `Bearer ${writer}` },
+    });
     expect(await subscription.next()).toEqual({ data: { echoed: { body: 'over the wire', author: 'writer' } } });
     subscription.dispose();
     await ws.client.dispose();
@@ -42,7 +46,10 @@ describe('graphql-ws on /graphql', () => {
   });
 
   it('closes the socket with 4403 and the reason for an invalid token', async () => {
-    const forged = await signToken({ userId: 'x' }, new TextEncoder().encode('not-the-gateway-secret-0123456789abcdef'));
+    const forged = await signToken(
+      { userId: 'x' },
+      new TextEncoder().encode('not-the-gateway-secret-0123456789abcdef'),
+    );
     const ws = connectWs(gateway.wsUrl, { headers: { authorization: `Bearer ${forged}` } });
     expect(await ws.closed).toEqual({ code: 4403, reason: 'Token signature is invalid' });
   });
@@ -62,9 +69,13 @@ describe('graphql-ws on /graphql', () => {
 
   it('answers parse, validation and limit errors with codes', async () => {
     const ws = connectWs(gateway.wsUrl, {});
-    expect((await ws.subscribe('{ viewer { role ').next()).errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
-    expect((await ws.subscribe('{ viewr }').next()).errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
-    const deep = '{ ' + 'viewer { '.repeat(20) + 'role' + ' }'.repeat(20) + ' }';
+    expect((await ws.subscribe('{ viewer { role ').next()).errors?.[0]?.extensions?.['code']).toBe(
+      'GRAPHQL_PARSE_FAILED',
+    );
+    expect((await ws.subscribe('{ viewr }').next()).errors?.[0]?.extensions?.['code']).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
+    const deep = `{ ${'viewer { '.repeat(20)}role${' }'.repeat(20)} }`;
     const errors = (await ws.subscribe(deep).next()).errors ?? [];
     expect(errors.map((e) => e.extensions?.['code'])).toContain('QUERY_TOO_COMPLEX');
     await ws.client.dispose();
@@ -73,7 +84,10 @@ describe('graphql-ws on /graphql', () => {
 
 /** The next value, or a failure after `ms` (the operation was never answered). */
 async function within<T>(subscription: TestSubscription<T>, ms = 3000): Promise<T> {
-  return Promise.race([subscription.next(), sleep(ms).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
+  return Promise.race([
+    subscription.next(),
+    sleep(ms).then(() => Promise.reject(new Error(`no answer within ${ms} ms`))),
+  ]);
 }
 
 describe('a socket ends with its token', () => {
@@ -84,18 +98,28 @@ describe('a socket ends with its token', () => {
     let closed: { code: number; reason: string; at: number } | undefined;
     void ws.closed.then((event) => (closed = { ...event, at: Date.now() }));
     await ws.connected;
-    expect(await within(ws.subscribe('{ viewer { userId } }'))).toEqual({ data: { viewer: { userId: 'short-lived' } } });
-    expect((await within(ws.subscribe<{ echo: { id: string } }>('mutation { echo(body: "before exp") { id } }'))).data?.echo.id).toBeDefined();
+    expect(await within(ws.subscribe('{ viewer { userId } }'))).toEqual({
+      data: { viewer: { userId: 'short-lived' } },
+    });
+    expect(
+      (await within(ws.subscribe<{ echo: { id: string } }>('mutation { echo(body: "before exp") { id } }'))).data?.echo
+        .id,
+    ).toBeDefined();
     const feed = ws.subscribe('subscription { echoed { body } }');
 
-    await vi.waitFor(() => expect(closed).toMatchObject({ code: 4403, reason: 'Token expired' }), { timeout: 6000, interval: 50 });
+    await vi.waitFor(() => expect(closed).toMatchObject({ code: 4403, reason: 'Token expired' }), {
+      timeout: 6000,
+      interval: 50,
+    });
     expect(closed!.at).toBeGreaterThanOrEqual(exp * 1000);
     // HTTP agrees, and the subscription that was running ended with the socket.
-    expect((await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await gateway.gql('{ viewer { userId } }', { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      401,
+    );
     expect((await within(feed)).errors).toBeDefined();
   });
 
-  it('refuses a subscribe after the token\'s exp with UNAUTHENTICATED and closes the socket with 4403', async () => {
+  it("refuses a subscribe after the token's exp with UNAUTHENTICATED and closes the socket with 4403", async () => {
     const exp = Math.floor(Date.now() / 1000) + 60;
     const token = await signToken({ userId: 'late', expiresIn: exp });
     const ws = connectWs(gateway.wsUrl, { Authorization: `Bearer ${token}` });
@@ -107,7 +131,9 @@ describe('a socket ends with its token', () => {
     try {
       vi.setSystemTime(exp * 1000 + 1000);
       const refused = await within(ws.subscribe('mutation { echo(body: "after exp") { id } }'));
-      expect(refused.errors).toEqual([expect.objectContaining({ message: 'Token expired', extensions: { code: 'UNAUTHENTICATED' } })]);
+      expect(refused.errors).toEqual([
+        expect.objectContaining({ message: 'Token expired', extensions: { code: 'UNAUTHENTICATED' } }),
+      ]);
       expect(await ws.closed).toEqual({ code: 4403, reason: 'Token expired' });
     } finally {
       vi.useRealTimers();
@@ -124,22 +150,38 @@ describe('operations in flight per socket', () => {
     await ws.connected;
     // Refused and finished operations hold no slot.
     for (let i = 0; i < 20; i++) {
-      expect((await within(ws.subscribe('{ viewer { role '))).errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
-      expect((await within(ws.subscribe('subscription Named { echoed { body } }', {}, 'Missing'))).errors).toBeDefined();
+      expect((await within(ws.subscribe('{ viewer { role '))).errors?.[0]?.extensions?.['code']).toBe(
+        'GRAPHQL_PARSE_FAILED',
+      );
+      expect(
+        (await within(ws.subscribe('subscription Named { echoed { body } }', {}, 'Missing'))).errors,
+      ).toBeDefined();
       expect(await within(ws.subscribe('{ viewer { userId } }'))).toEqual({ data: { viewer: { userId: 'hoarder' } } });
     }
-    const held = Array.from({ length: 100 }, () => ws.subscribe<{ echoed: { body: string } }>('subscription { echoed { body } }'));
+    const held = Array.from({ length: 100 }, () =>
+      ws.subscribe<{ echoed: { body: string } }>('subscription { echoed { body } }'),
+    );
     const refused = await within(ws.subscribe('subscription { echoed { body } }'));
     expect(refused.errors).toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_OPERATIONS' } })]);
     expect(refused.errors?.[0]?.message).toContain('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=100');
-    expect((await within(ws.subscribe('{ viewer { userId } }'))).errors?.[0]?.extensions?.['code']).toBe('TOO_MANY_OPERATIONS');
+    expect((await within(ws.subscribe('{ viewer { userId } }'))).errors?.[0]?.extensions?.['code']).toBe(
+      'TOO_MANY_OPERATIONS',
+    );
 
     // The socket stays open and the 100 still deliver.
-    await gateway.gql('mutation { echo(body: "to the hoard") { id } }', { headers: { authorization: `Bearer ${token}` } });
+    await gateway.gql('mutation { echo(body: "to the hoard") { id } }', {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(await within(held[99]!)).toEqual({ data: { echoed: { body: 'to the hoard' } } });
     // Completing one frees its slot.
     held[0]!.dispose();
-    await vi.waitFor(async () => expect(await within(ws.subscribe('{ viewer { userId } }'))).toEqual({ data: { viewer: { userId: 'hoarder' } } }), { timeout: 3000, interval: 20 });
+    await vi.waitFor(
+      async () =>
+        expect(await within(ws.subscribe('{ viewer { userId } }'))).toEqual({
+          data: { viewer: { userId: 'hoarder' } },
+        }),
+      { timeout: 3000, interval: 20 },
+    );
     await ws.client.dispose();
   });
 });
@@ -147,11 +189,23 @@ describe('operations in flight per socket', () => {
 describe('client address', () => {
   const trusted = parseTrustedProxies('10.0.0.0/8, 192.0.2.1, fd00::/8');
   it.each([
-    ['no trusted proxies: the peer, X-Forwarded-For ignored', '198.51.100.7', '203.0.113.9', parseTrustedProxies(''), '198.51.100.7'],
+    [
+      'no trusted proxies: the peer, X-Forwarded-For ignored',
+      '198.51.100.7',
+      '203.0.113.9',
+      parseTrustedProxies(''),
+      '198.51.100.7',
+    ],
     ['an untrusted peer: X-Forwarded-For ignored', '198.51.100.7', '203.0.113.9', trusted, '198.51.100.7'],
     ['a trusted proxy: the address it saw', '10.1.2.3', '203.0.113.9', trusted, '203.0.113.9'],
     ['a trusted proxy without X-Forwarded-For: the proxy', '10.1.2.3', undefined, trusted, '10.1.2.3'],
-    ['a chain: the rightmost address not a trusted proxy', '10.1.2.3', '1.1.1.1, 203.0.113.9, 192.0.2.1', trusted, '203.0.113.9'],
+    [
+      'a chain: the rightmost address not a trusted proxy',
+      '10.1.2.3',
+      '1.1.1.1, 203.0.113.9, 192.0.2.1',
+      trusted,
+      '203.0.113.9',
+    ],
     ['every hop trusted: the leftmost', '10.1.2.3', '10.9.9.9, 192.0.2.1', trusted, '10.9.9.9'],
     ['a malformed hop: the last trusted hop that named it', '10.1.2.3', '203.0.113.9, not-an-ip', trusted, '10.1.2.3'],
     ['IPv4-mapped IPv6 peers are IPv4', '::ffff:10.1.2.3', '::ffff:203.0.113.9', trusted, '203.0.113.9'],
@@ -160,7 +214,12 @@ describe('client address', () => {
     expect(clientAddress(peer, forwardedFor, proxies)).toBe(expected);
   });
 
-  it.each(['10.0.0.0/33', 'example.com', '10.0.0.1/', '::1/129'])('refuses PLUGBOARD_TRUSTED_PROXIES=%s naming the variable', (value) => {
-    expect(() => loadGatewaySettings({ PLUGBOARD_TRUSTED_PROXIES: value })).toThrow(/PLUGBOARD_TRUSTED_PROXIES \(gateway\)/);
-  });
+  it.each(['10.0.0.0/33', 'example.com', '10.0.0.1/', '::1/129'])(
+    'refuses PLUGBOARD_TRUSTED_PROXIES=%s naming the variable',
+    (value) => {
+      expect(() => loadGatewaySettings({ PLUGBOARD_TRUSTED_PROXIES: value })).toThrow(
+        /PLUGBOARD_TRUSTED_PROXIES \(gateway\)/,
+      );
+    },
+  );
 });

@@ -29,7 +29,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       // pool.end() can resolve while its last connections are still closing; forcing the drop on
       // them would hand those clients a FATAL error nobody listens for any more.
       for (let waited = 0; waited < 2000; waited += 20) {
-        const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = ''", [name]);
+        const { rows } = await client.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = ''",
+          [name],
+        );
         if (rows[0]!.n === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -13,7 +13,10 @@ export interface TestGateway extends Gateway {
   graphqlUrl: string;
   wsUrl: string;
   /** POSTs a GraphQL request and returns the status and the parsed body. */
-  gql(query: string, options?: { variables?: Record<string, unknown>; headers?: Record<string, string> }): Promise<{ status: number; body: GraphQLBody }>;
+  gql(
+    query: string,
+    options?: { variables?: Record<string, unknown>; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: GraphQLBody }>;
 }
 
 export interface GraphQLBody {

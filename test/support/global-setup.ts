@@ -35,7 +35,12 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1500,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {}); // the connect() rejection below says it
   try {
     await redis.connect();
@@ -52,7 +57,9 @@ export default async function setup(project: TestProject) {
   let postgresAdminUrl = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
   if (!(await reachable(postgresAdminUrl))) {
     const dir = await mkdtemp(join(tmpdir(), 'plugboard-test-pg-'));
-    console.warn(`[tests] no Postgres at ${postgresAdminUrl.replace(/:[^:@/]*@/, '@')}; starting an embedded Postgres in ${dir}`);
+    console.warn(
+      `[tests] no Postgres at ${postgresAdminUrl.replace(/:[^:@/]*@/, '@')}; starting an embedded Postgres in ${dir}`,
+    );
     const embedded = await startEmbeddedPostgres({ dataDir: dir, port: undefined, log: createLogger('warn') });
     postgresAdminUrl = embedded.url;
     cleanups.push(async () => {
@@ -65,7 +72,9 @@ export default async function setup(project: TestProject) {
   const redisUp = await redisAnswers(redisUrl);
   if (!redisUp && process.env['CI']) {
     // CI starts Redis (.ci/run): a run that skipped every Redis test would pass with half the suite unrun.
-    throw new Error(`[tests] CI is set but no Redis answers at ${redisUrl}: start Redis (or set TEST_REDIS_URL); Redis tests are not skipped in CI`);
+    throw new Error(
+      `[tests] CI is set but no Redis answers at ${redisUrl}: start Redis (or set TEST_REDIS_URL); Redis tests are not skipped in CI`,
+    );
   }
   if (!redisUp) {
     console.warn(`\n[tests] *** SKIPPING every Redis test: no Redis answers at ${redisUrl} (set TEST_REDIS_URL) ***\n`);

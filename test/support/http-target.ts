@@ -29,12 +29,21 @@ export async function startHttpTarget(): Promise<HttpTarget> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     let body = '';
     for await (const chunk of request) body += chunk;
-    calls.push({ method: request.method ?? 'GET', path: url.pathname, url: request.url ?? '/', headers: request.headers, body, at: Date.now() });
+    calls.push({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      url: request.url ?? '/',
+      headers: request.headers,
+      body,
+      at: Date.now(),
+    });
     // Counted per full URL, so each test can use its own ?key=… for a fresh /flaky.
     const count = calls.filter((c) => c.url === request.url).length;
     switch (url.pathname) {
       case '/ok':
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, received: body }));
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: true, received: body }));
         return;
       case '/flaky':
         if (count <= Number(url.searchParams.get('fail') ?? 1)) response.writeHead(503).end('try later');

@@ -18,7 +18,15 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import Provider from 'oidc-provider';
 
-export const IDME_GROUP_SCOPES = ['military', 'veteran', 'responder', 'government', 'teacher', 'student', 'nurse'] as const;
+export const IDME_GROUP_SCOPES = [
+  'military',
+  'veteran',
+  'responder',
+  'government',
+  'teacher',
+  'student',
+  'nurse',
+] as const;
 
 export interface IdmeAccount {
   sub: string;
@@ -84,11 +92,25 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
 
   const groupClaims = Object.fromEntries(IDME_GROUP_SCOPES.map((scope) => [scope, ['status', 'attributes']]));
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
     jwks: { keys: [signingJwk] },
     cookies: { keys: ['idme-test-cookie-key'] },
     scopes: ['openid', 'email', 'profile', ...IDME_GROUP_SCOPES],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name'], ...groupClaims },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['given_name', 'family_name'],
+      ...groupClaims,
+    },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/oidc/interaction/${interaction.uid}` },
@@ -104,11 +126,14 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
   provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body as { id_token?: string } | undefined;
-    if (!tampering || ctx.method !== 'POST' || !ctx.path.endsWith('/token') || ctx.status !== 200 || !body?.id_token) return;
+    if (!tampering || ctx.method !== 'POST' || !ctx.path.endsWith('/token') || ctx.status !== 200 || !body?.id_token)
+      return;
     const header = decodeProtectedHeader(body.id_token);
     const claims = decodeJwt(body.id_token);
     const key: CryptoKey = tampering === 'foreign-key' ? rogue.privateKey : signing.privateKey;
-    body.id_token = await new SignJWT(tampering === 'audience' ? { ...claims, aud: 'someone-else' } : claims).setProtectedHeader({ alg: 'RS256', kid: header.kid! }).sign(key);
+    body.id_token = await new SignJWT(tampering === 'audience' ? { ...claims, aud: 'someone-else' } : claims)
+      .setProtectedHeader({ alg: 'RS256', kid: header.kid! })
+      .sign(key);
     tampering = null;
   });
 
@@ -139,26 +164,50 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
     if (details.prompt.name === 'login') {
       const account = request.headers[ACCOUNT_HEADER] ?? current;
       if (typeof account !== 'string') throw new Error('idme test provider: call signInAs(sub) first');
-      await provider.interactionFinished(request, response, { login: { accountId: account } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        request,
+        response,
+        { login: { accountId: account } },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
-    const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params['client_id']) });
+    const grant = details.grantId
+      ? (await provider.Grant.find(details.grantId))!
+      : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params['client_id']) });
     grant.addOIDCScope(String(details.params['scope']));
-    await provider.interactionFinished(request, response, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    await provider.interactionFinished(
+      request,
+      response,
+      { consent: { grantId: await grant.save() } },
+      { mergeWithLastSubmission: true },
+    );
   }
 
   /**
    * Follows redirects from `url` like a browser, with `jar`'s cookies (per host), until `done`;
    * a host in `hosts` is reached at the local origin given for it.
    */
-  async function walk(url: string, jar: Map<string, Map<string, string>>, headers: Record<string, string>, done: (next: URL) => boolean, hosts: Record<string, string> = {}): Promise<URL> {
+  async function walk(
+    url: string,
+    jar: Map<string, Map<string, string>>,
+    headers: Record<string, string>,
+    done: (next: URL) => boolean,
+    hosts: Record<string, string> = {},
+  ): Promise<URL> {
     let next = new URL(url);
     for (let hop = 0; hop < 12; hop++) {
       if (done(next)) return next;
       const cookies = jar.get(next.host) ?? new Map<string, string>();
       jar.set(next.host, cookies);
       const target = hosts[next.host] ? new URL(`${next.pathname}${next.search}`, hosts[next.host]) : next;
-      const response = await fetch(target, { redirect: 'manual', headers: { ...(next.origin === issuerOrigin ? headers : {}), cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
+      const response = await fetch(target, {
+        redirect: 'manual',
+        headers: {
+          ...(next.origin === issuerOrigin ? headers : {}),
+          cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+        },
+      });
       for (const cookie of response.headers.getSetCookie()) {
         const pair = cookie.split(';', 1)[0]!;
         const at = pair.indexOf('=');
@@ -167,7 +216,8 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
         else cookies.set(name, value);
       }
       const location = response.headers.get('location');
-      if (!location) throw new Error(`the browser stopped at ${next.href} with ${response.status}: ${await response.text()}`);
+      if (!location)
+        throw new Error(`the browser stopped at ${next.href} with ${response.status}: ${await response.text()}`);
       await response.body?.cancel();
       next = new URL(location, next);
     }
@@ -180,13 +230,19 @@ export async function startIdmeProvider(options: { redirectUri?: string } = {}):
     clientSecret,
     redirectUri,
     addAccount: (account) => void accounts.set(account.sub, account),
-    signInAs: (sub) => void (current = sub),
-    tamper: (kind) => void (tampering = kind),
+    signInAs: (sub) => {
+      current = sub;
+    },
+    tamper: (kind) => {
+      tampering = kind;
+    },
     authorize: (url) => walk(url, new Map(), {}, (next) => next.href.startsWith(redirectUri)),
     browser({ account, hosts = {} } = {}) {
       const jar = new Map<string, Map<string, string>>();
       const headers: Record<string, string> = account ? { [ACCOUNT_HEADER]: account } : {};
-      return { open: (url) => walk(url, jar, headers, (next) => next.origin !== issuerOrigin && !(next.host in hosts), hosts) };
+      return {
+        open: (url) => walk(url, jar, headers, (next) => next.origin !== issuerOrigin && !(next.host in hosts), hosts),
+      };
     },
     async close() {
       server.closeAllConnections();

@@ -46,7 +46,8 @@ export async function startMailSink(options: { user?: string; pass?: string } = 
       callback();
     },
     onAuth(auth, _session, callback) {
-      if (auth.username === options.user && auth.password === options.pass) return callback(null, { user: auth.username });
+      if (auth.username === options.user && auth.password === options.pass)
+        return callback(null, { user: auth.username });
       return callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
     onRcptTo(_address, _session, callback) {
@@ -84,7 +85,8 @@ export async function startMailSink(options: { user?: string; pass?: string } = 
     async waitFor(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`mail sink: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`mail sink: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
         await sleep(20);
       }
       return messages.slice(0, count);

@@ -11,7 +11,10 @@ export interface CliRun {
 }
 
 /** Starts a command. The child gets only the env given (plus PATH). */
-export function spawnCli(args: string[], env: Record<string, string>): ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream } {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream } {
   return spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
 }
 
@@ -46,14 +49,20 @@ export interface ServingGateway {
  * Starts `plugboard serve` and resolves once it logs that it listens. `from` runs the CLI of
  * another copy of the checkout, in a working directory of its own.
  */
-export function serveGateway(env: Record<string, string>, timeoutMs = 90_000, from: { cli?: string; cwd?: string } = {}): Promise<ServingGateway> {
+export function serveGateway(
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+  from: { cli?: string; cwd?: string } = {},
+): Promise<ServingGateway> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [from.cli ?? CLI, 'serve'], {
       cwd: from.cwd,
       env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
     });
     let output = '';
-    const exited = new Promise<number | string | null>((done) => child.on('exit', (code, signal) => done(code ?? signal)));
+    const exited = new Promise<number | string | null>((done) =>
+      child.on('exit', (code, signal) => done(code ?? signal)),
+    );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${output}`));

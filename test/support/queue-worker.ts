@@ -6,7 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openQueue, type Backend } from './queues.ts';
 
-const queue = await openQueue({ backend: process.env['QUEUE_BACKEND'] as Backend, url: process.env['QUEUE_URL']!, prefix: process.env['QUEUE_PREFIX']! });
+const queue = await openQueue({
+  backend: process.env['QUEUE_BACKEND'] as Backend,
+  url: process.env['QUEUE_URL']!,
+  prefix: process.env['QUEUE_PREFIX']!,
+});
 await queue.process(
   process.env['QUEUE_NAME']!,
   async (_data, job) => {

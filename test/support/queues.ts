@@ -25,7 +25,12 @@ export function openQueue(target: QueueTarget, options: { log?: Logger; clock?: 
   const log = options.log ?? createLogger('silent');
   return target.backend === 'bullmq'
     ? createBullMQQueue(target.url, { prefix: target.prefix, lockDurationMs: 2000, log })
-    : createPostgresQueue(target.url, { log, heartbeatSeconds: 10, monitorIntervalSeconds: 1, ...(options.clock ? { clock: options.clock } : {}) });
+    : createPostgresQueue(target.url, {
+        log,
+        heartbeatSeconds: 10,
+        monitorIntervalSeconds: 1,
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
 }
 
 export interface CronHarness {

@@ -153,7 +153,7 @@ function num(value: unknown): number | undefined {
 }
 
 function has(overrides: Overrides, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(overrides, key);
+  return Object.hasOwn(overrides, key);
 }
 
 /** The override when one was given (even null), else the default. */
@@ -171,11 +171,60 @@ function defaultCreated(ctx: BuildContext): number {
   return (ctx.now ?? nowSeconds()) - randomInt(0, 90 * DAY);
 }
 
-const FIRST_NAMES = ['Jenny', 'Ada', 'Grace', 'Linus', 'Margaret', 'Alan', 'Katherine', 'Dennis', 'Barbara', 'Ken', 'Radia', 'Tim', 'Frances', 'Guido', 'Hedy', 'Edsger'];
-const LAST_NAMES = ['Rosen', 'Lovelace', 'Hopper', 'Torvalds', 'Hamilton', 'Turing', 'Johnson', 'Ritchie', 'Liskov', 'Thompson', 'Perlman', 'Berners-Lee', 'Allen', 'van Rossum', 'Lamarr', 'Dijkstra'];
+const FIRST_NAMES = [
+  'Jenny',
+  'Ada',
+  'Grace',
+  'Linus',
+  'Margaret',
+  'Alan',
+  'Katherine',
+  'Dennis',
+  'Barbara',
+  'Ken',
+  'Radia',
+  'Tim',
+  'Frances',
+  'Guido',
+  'Hedy',
+  'Edsger',
+];
+const LAST_NAMES = [
+  'Rosen',
+  'Lovelace',
+  'Hopper',
+  'Torvalds',
+  'Hamilton',
+  'Turing',
+  'Johnson',
+  'Ritchie',
+  'Liskov',
+  'Thompson',
+  'Perlman',
+  'Berners-Lee',
+  'Allen',
+  'van Rossum',
+  'Lamarr',
+  'Dijkstra',
+];
 const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.test'];
-const CURRENCIES = [['usd', 8], ['eur', 2], ['gbp', 1]] as const;
-const PRODUCT_NAMES = ['Starter plan', 'Pro plan', 'Team seat', 'Enterprise add-on', 'Storage pack', 'Priority support', 'T-shirt', 'API credits', 'Analytics module', 'SSO add-on'];
+const CURRENCIES = [
+  ['usd', 8],
+  ['eur', 2],
+  ['gbp', 1],
+] as const;
+const PRODUCT_NAMES = [
+  'Starter plan',
+  'Pro plan',
+  'Team seat',
+  'Enterprise add-on',
+  'Storage pack',
+  'Priority support',
+  'T-shirt',
+  'API credits',
+  'Analytics module',
+  'SSO add-on',
+];
 const CARD_BRANDS = ['visa', 'mastercard', 'amex', 'discover'];
 
 function personName(): string {
@@ -207,12 +256,18 @@ export function addInterval(ts: number, interval: Interval, count: number, n = 1
 }
 
 /** The billing period (anchored at `anchor`) that contains `now`; the first one if `now` is earlier. */
-export function currentPeriod(anchor: number, interval: Interval, count: number, now: number): { start: number; end: number } {
+export function currentPeriod(
+  anchor: number,
+  interval: Interval,
+  count: number,
+  now: number,
+): { start: number; end: number } {
   let start = anchor;
   let end = addInterval(anchor, interval, count);
   if (now >= end) {
     // Jump close, then step: avoids O(periods) loops for old daily subscriptions.
-    const approx = interval === 'day' ? DAY : interval === 'week' ? 7 * DAY : interval === 'month' ? 28 * DAY : 365 * DAY;
+    const approx =
+      interval === 'day' ? DAY : interval === 'week' ? 7 * DAY : interval === 'month' ? 28 * DAY : 365 * DAY;
     let n = Math.max(0, Math.floor((now - anchor) / (approx * count)) - 1);
     while (addInterval(anchor, interval, count, n + 1) <= now) n++;
     while (n > 0 && addInterval(anchor, interval, count, n) > now) n--;
@@ -238,7 +293,10 @@ export function buildCustomer(overrides: Overrides = {}, ctx: BuildContext = {})
     currency: weighted<string | null>([...CURRENCIES, [null, 1]]),
     default_source: null,
     delinquent: Math.random() < 0.05,
-    description: Math.random() < 0.3 ? pick(['Trial signup', 'Imported from legacy billing', 'Enterprise lead', 'Referred by partner']) : null,
+    description:
+      Math.random() < 0.3
+        ? pick(['Trial signup', 'Imported from legacy billing', 'Enterprise lead', 'Referred by partner'])
+        : null,
     discount: null,
     email,
     invoice_prefix: randomAlnum(8).toUpperCase(),
@@ -264,7 +322,15 @@ export function buildProduct(overrides: Overrides = {}, ctx: BuildContext = {}):
     active: Math.random() < 0.9,
     created,
     default_price: Math.random() < 0.7 ? stripeId('price') : null,
-    description: Math.random() < 0.6 ? pick(['Billed monthly', 'Everything in Starter, plus more', 'Per-seat pricing', 'Comfortable gray cotton t-shirt']) : null,
+    description:
+      Math.random() < 0.6
+        ? pick([
+            'Billed monthly',
+            'Everything in Starter, plus more',
+            'Per-seat pricing',
+            'Comfortable gray cotton t-shirt',
+          ])
+        : null,
     images: [],
     livemode: false,
     marketing_features: [],
@@ -284,7 +350,11 @@ export function buildProduct(overrides: Overrides = {}, ctx: BuildContext = {}):
 
 export function buildPrice(overrides: Overrides = {}, ctx: BuildContext = {}): StripeObject {
   const type = ov<string>(overrides, 'type', Math.random() < 0.8 ? 'recurring' : 'one_time');
-  const interval = weighted<Interval>([['month', 6], ['year', 3], ['week', 1]]);
+  const interval = weighted<Interval>([
+    ['month', 6],
+    ['year', 3],
+    ['week', 1],
+  ]);
   const unitAmount = ov<number | null>(overrides, 'unit_amount', pick([500, 900, 1500, 2000, 2900, 4900, 9900, 19900]));
   return {
     id: str(overrides.id) ?? stripeId('price'),
@@ -295,13 +365,20 @@ export function buildPrice(overrides: Overrides = {}, ctx: BuildContext = {}): S
     currency: weighted<string>(CURRENCIES),
     custom_unit_amount: null,
     livemode: false,
-    lookup_key: Math.random() < 0.4 ? `${pick(['starter', 'pro', 'team'])}_${interval}ly_${randomAlnum(4).toLowerCase()}` : null,
+    lookup_key:
+      Math.random() < 0.4 ? `${pick(['starter', 'pro', 'team'])}_${interval}ly_${randomAlnum(4).toLowerCase()}` : null,
     metadata: {},
     nickname: Math.random() < 0.5 ? pick(['Monthly', 'Annual', 'Launch pricing', 'Legacy']) : null,
     product: stripeId('prod'),
     recurring:
       type === 'recurring'
-        ? { interval, interval_count: Math.random() < 0.9 ? 1 : 3, meter: null, trial_period_days: null, usage_type: 'licensed' }
+        ? {
+            interval,
+            interval_count: Math.random() < 0.9 ? 1 : 3,
+            meter: null,
+            trial_period_days: null,
+            usage_type: 'licensed',
+          }
         : null,
     tax_behavior: 'unspecified',
     tiers_mode: null,
@@ -370,7 +447,13 @@ export function buildSubscriptionItem(overrides: Overrides = {}, ctx: BuildConte
 }
 
 export function subscriptionItemsList(subscriptionId: string, items: StripeObject[]): StripeList {
-  return { object: 'list', data: items, has_more: false, total_count: items.length, url: `/v1/subscription_items?subscription=${subscriptionId}` };
+  return {
+    object: 'list',
+    data: items,
+    has_more: false,
+    total_count: items.length,
+    url: `/v1/subscription_items?subscription=${subscriptionId}`,
+  };
 }
 
 /**
@@ -381,11 +464,25 @@ export function buildSubscription(overrides: Overrides = {}, ctx: BuildContext =
   const id = str(overrides.id) ?? stripeId('sub');
   const now = ctx.now ?? nowSeconds();
   const created = num(overrides.created) ?? defaultCreated(ctx);
-  const status = ov<string>(overrides, 'status', weighted([['active', 14], ['trialing', 2], ['past_due', 1], ['canceled', 2], ['unpaid', 1]]));
+  const status = ov<string>(
+    overrides,
+    'status',
+    weighted([
+      ['active', 14],
+      ['trialing', 2],
+      ['past_due', 1],
+      ['canceled', 2],
+      ['unpaid', 1],
+    ]),
+  );
 
   let items: StripeObject[];
   const given = overrides.items;
-  const givenList = Array.isArray(given) ? (given as Overrides[]) : given && typeof given === 'object' ? ((given as StripeList).data as Overrides[]) : undefined;
+  const givenList = Array.isArray(given)
+    ? (given as Overrides[])
+    : given && typeof given === 'object'
+      ? ((given as StripeList).data as Overrides[])
+      : undefined;
   if (givenList) {
     items = givenList.map((item) =>
       item.object === 'subscription_item' && typeof item.id === 'string'
@@ -403,7 +500,10 @@ export function buildSubscription(overrides: Overrides = {}, ctx: BuildContext =
   const { interval, interval_count } = recurringOf(price);
   const period = currentPeriod(created, interval, interval_count, now);
   const canceledAt = status === 'canceled' ? Math.min(now, created + randomInt(DAY, 120 * DAY)) : null;
-  const trial = status === 'trialing' ? { trial_start: created, trial_end: created + 14 * DAY } : { trial_start: null, trial_end: null };
+  const trial =
+    status === 'trialing'
+      ? { trial_start: created, trial_end: created + 14 * DAY }
+      : { trial_start: null, trial_end: null };
 
   return {
     id,
@@ -445,7 +545,17 @@ export function buildSubscription(overrides: Overrides = {}, ctx: BuildContext =
 export function buildInvoice(overrides: Overrides = {}, ctx: BuildContext = {}): StripeObject {
   const id = str(overrides.id) ?? stripeId('in');
   const created = num(overrides.created) ?? defaultCreated(ctx);
-  const status = ov<string>(overrides, 'status', weighted([['paid', 14], ['open', 3], ['draft', 1], ['void', 1], ['uncollectible', 1]]));
+  const status = ov<string>(
+    overrides,
+    'status',
+    weighted([
+      ['paid', 14],
+      ['open', 3],
+      ['draft', 1],
+      ['void', 1],
+      ['uncollectible', 1],
+    ]),
+  );
   const subscription = ov<string | null>(overrides, 'subscription', Math.random() < 0.7 ? stripeId('sub') : null);
   const currency = ov<string>(overrides, 'currency', weighted<string>(CURRENCIES));
   const amountDue = ov<number>(overrides, 'amount_due', amount(500, 50_000));
@@ -470,7 +580,9 @@ export function buildInvoice(overrides: Overrides = {}, ctx: BuildContext = {}):
     attempted: status !== 'draft',
     auto_advance: status === 'draft' || status === 'open',
     automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
-    billing_reason: subscription ? pick(['subscription_cycle', 'subscription_cycle', 'subscription_create', 'subscription_update']) : 'manual',
+    billing_reason: subscription
+      ? pick(['subscription_cycle', 'subscription_cycle', 'subscription_create', 'subscription_update'])
+      : 'manual',
     charge: paid && amountDue > 0 ? stripeId('ch') : null,
     collection_method: sendInvoice ? 'send_invoice' : 'charge_automatically',
     created,
@@ -496,7 +608,7 @@ export function buildInvoice(overrides: Overrides = {}, ctx: BuildContext = {}):
           object: 'line_item',
           amount: amountDue,
           currency,
-          description: subscription ? '1 × Pro plan (at $' + (amountDue / 100).toFixed(2) + ' / month)' : 'One-off charge',
+          description: subscription ? `1 × Pro plan (at $${(amountDue / 100).toFixed(2)} / month)` : 'One-off charge',
           invoice: id,
           livemode: false,
           metadata: {},
@@ -549,7 +661,13 @@ export function buildPaymentIntent(overrides: Overrides = {}, ctx: BuildContext 
   const status = ov<string>(
     overrides,
     'status',
-    weighted([['succeeded', 15], ['requires_payment_method', 2], ['canceled', 1], ['processing', 1], ['requires_action', 1]]),
+    weighted([
+      ['succeeded', 15],
+      ['requires_payment_method', 2],
+      ['canceled', 1],
+      ['processing', 1],
+      ['requires_action', 1],
+    ]),
   );
   const amt = ov<number>(overrides, 'amount', amount(500, 50_000));
   const succeeded = status === 'succeeded';
@@ -599,7 +717,15 @@ export function buildPaymentIntent(overrides: Overrides = {}, ctx: BuildContext 
 export function buildCharge(overrides: Overrides = {}, ctx: BuildContext = {}): StripeObject {
   const id = str(overrides.id) ?? stripeId('ch');
   const created = num(overrides.created) ?? defaultCreated(ctx);
-  const status = ov<string>(overrides, 'status', weighted([['succeeded', 18], ['failed', 1], ['pending', 1]]));
+  const status = ov<string>(
+    overrides,
+    'status',
+    weighted([
+      ['succeeded', 18],
+      ['failed', 1],
+      ['pending', 1],
+    ]),
+  );
   const amt = ov<number>(overrides, 'amount', amount(500, 50_000));
   const amountRefunded = ov<number>(overrides, 'amount_refunded', 0);
   const succeeded = status === 'succeeded';
@@ -616,7 +742,14 @@ export function buildCharge(overrides: Overrides = {}, ctx: BuildContext = {}): 
     application_fee_amount: null,
     balance_transaction: succeeded ? stripeId('txn') : null,
     billing_details: {
-      address: { city: null, country: 'US', line1: null, line2: null, postal_code: String(randomInt(10000, 99999)), state: null },
+      address: {
+        city: null,
+        country: 'US',
+        line1: null,
+        line2: null,
+        postal_code: String(randomInt(10000, 99999)),
+        state: null,
+      },
       email: null,
       name,
       phone: null,
@@ -627,7 +760,8 @@ export function buildCharge(overrides: Overrides = {}, ctx: BuildContext = {}): 
     created,
     currency: weighted<string>(CURRENCIES),
     customer: stripeId('cus'),
-    description: Math.random() < 0.5 ? pick(['Subscription creation', 'Subscription update', 'Payment for invoice']) : null,
+    description:
+      Math.random() < 0.5 ? pick(['Subscription creation', 'Subscription update', 'Payment for invoice']) : null,
     disputed: false,
     failure_balance_transaction: null,
     failure_code: status === 'failed' ? 'card_declined' : null,
@@ -645,7 +779,8 @@ export function buildCharge(overrides: Overrides = {}, ctx: BuildContext = {}): 
       reason: status === 'failed' ? 'generic_decline' : null,
       risk_level: 'normal',
       risk_score: randomInt(0, 60),
-      seller_message: status === 'failed' ? 'The bank did not return any further details with this decline.' : 'Payment complete.',
+      seller_message:
+        status === 'failed' ? 'The bank did not return any further details with this decline.' : 'Payment complete.',
       type: status === 'failed' ? 'issuer_declined' : 'authorized',
     },
     paid: succeeded,
@@ -691,13 +826,25 @@ export function buildRefund(overrides: Overrides = {}, ctx: BuildContext = {}): 
     created: num(overrides.created) ?? defaultCreated(ctx),
     currency: weighted<string>(CURRENCIES),
     customer: null,
-    destination_details: { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
+    destination_details: {
+      card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' },
+      type: 'card',
+    },
     metadata: {},
     payment_intent: stripeId('pi'),
-    reason: weighted<string | null>([['requested_by_customer', 6], [null, 2], ['duplicate', 1], ['fraudulent', 1]]),
+    reason: weighted<string | null>([
+      ['requested_by_customer', 6],
+      [null, 2],
+      ['duplicate', 1],
+      ['fraudulent', 1],
+    ]),
     receipt_number: null,
     source_transfer_reversal: null,
-    status: weighted([['succeeded', 18], ['pending', 1], ['failed', 1]]),
+    status: weighted([
+      ['succeeded', 18],
+      ['pending', 1],
+      ['failed', 1],
+    ]),
     transfer_reversal: null,
     ...omit(overrides, ['id', 'created']),
   };
@@ -714,15 +861,35 @@ export function buildDispute(overrides: Overrides = {}, ctx: BuildContext = {}):
     created,
     currency: weighted<string>(CURRENCIES),
     enhanced_eligibility_types: [],
-    evidence: { customer_email_address: null, customer_name: null, product_description: null, uncategorized_text: null },
+    evidence: {
+      customer_email_address: null,
+      customer_name: null,
+      product_description: null,
+      uncategorized_text: null,
+    },
     evidence_details: { due_by: created + 14 * DAY, has_evidence: false, past_due: false, submission_count: 0 },
     is_charge_refundable: false,
     livemode: false,
     metadata: {},
     payment_intent: stripeId('pi'),
-    payment_method_details: { card: { brand: pick(CARD_BRANDS), case_type: 'chargeback', network_reason_code: '10.4' }, type: 'card' },
-    reason: weighted([['fraudulent', 5], ['product_not_received', 2], ['subscription_canceled', 2], ['duplicate', 1], ['general', 1]]),
-    status: weighted([['needs_response', 4], ['under_review', 2], ['won', 2], ['lost', 1], ['warning_needs_response', 1]]),
+    payment_method_details: {
+      card: { brand: pick(CARD_BRANDS), case_type: 'chargeback', network_reason_code: '10.4' },
+      type: 'card',
+    },
+    reason: weighted([
+      ['fraudulent', 5],
+      ['product_not_received', 2],
+      ['subscription_canceled', 2],
+      ['duplicate', 1],
+      ['general', 1],
+    ]),
+    status: weighted([
+      ['needs_response', 4],
+      ['under_review', 2],
+      ['won', 2],
+      ['lost', 1],
+      ['warning_needs_response', 1],
+    ]),
     ...omit(overrides, ['id', 'created']),
   };
 }
@@ -755,14 +922,22 @@ export function buildPayout(overrides: Overrides = {}, ctx: BuildContext = {}): 
     reversed_by: null,
     source_type: 'card',
     statement_descriptor: null,
-    status: weighted([['paid', 12], ['in_transit', 3], ['pending', 2], ['failed', 1], ['canceled', 1]]),
+    status: weighted([
+      ['paid', 12],
+      ['in_transit', 3],
+      ['pending', 2],
+      ['failed', 1],
+      ['canceled', 1],
+    ]),
     trace_id: { status: 'supported', value: null },
     type: 'bank_account',
     ...omit(overrides, ['id', 'created']),
   };
 }
 
-export const BUILDERS: Readonly<Record<StripeResourceType, (overrides?: Overrides, ctx?: BuildContext) => StripeObject>> = {
+export const BUILDERS: Readonly<
+  Record<StripeResourceType, (overrides?: Overrides, ctx?: BuildContext) => StripeObject>
+> = {
   customer: buildCustomer,
   subscription: buildSubscription,
   subscription_item: buildSubscriptionItem,

@@ -32,7 +32,14 @@ import {
   type StripeResourceType,
 } from './stripe-objects.ts';
 
-export type { DeletedStripeObject, Overrides, StripeEvent, StripeList, StripeObject, StripeResourceType } from './stripe-objects.ts';
+export type {
+  DeletedStripeObject,
+  Overrides,
+  StripeEvent,
+  StripeList,
+  StripeObject,
+  StripeResourceType,
+} from './stripe-objects.ts';
 
 /** The API version the installed SDK sends (and that events are stamped with). */
 export const STRIPE_API_VERSION: string = Stripe.API_VERSION;
@@ -216,7 +223,9 @@ const PLURAL: Record<ListableType, string> = {
   event: 'events',
 };
 
-const TYPE_BY_PLURAL = new Map<string, ListableType>(Object.entries(PLURAL).map(([type, plural]) => [plural, type as ListableType]));
+const TYPE_BY_PLURAL = new Map<string, ListableType>(
+  Object.entries(PLURAL).map(([type, plural]) => [plural, type as ListableType]),
+);
 
 /** Equality filters kept as indexes (field → value → sorted objects). */
 const INDEXED: Record<StripeResourceType, readonly string[]> = {
@@ -245,20 +254,46 @@ interface ListSpec {
 
 const LIST_SPECS: Record<ListableType, ListSpec> = {
   customer: { eq: ['email', 'test_clock'], ranges: [], special: [], required: [] },
-  subscription: { eq: ['customer', 'collection_method', 'test_clock'], ranges: ['current_period_start', 'current_period_end'], special: ['status', 'price'], required: [] },
+  subscription: {
+    eq: ['customer', 'collection_method', 'test_clock'],
+    ranges: ['current_period_start', 'current_period_end'],
+    special: ['status', 'price'],
+    required: [],
+  },
   subscription_item: { eq: ['subscription'], ranges: [], special: [], required: ['subscription'] },
-  invoice: { eq: ['customer', 'subscription', 'status', 'collection_method'], ranges: ['due_date'], special: [], required: [] },
+  invoice: {
+    eq: ['customer', 'subscription', 'status', 'collection_method'],
+    ranges: ['due_date'],
+    special: [],
+    required: [],
+  },
   payment_intent: { eq: ['customer'], ranges: [], special: [], required: [] },
   charge: { eq: ['customer', 'payment_intent', 'transfer_group'], ranges: [], special: [], required: [] },
   refund: { eq: ['charge', 'payment_intent'], ranges: [], special: [], required: [] },
   dispute: { eq: ['charge', 'payment_intent'], ranges: [], special: [], required: [] },
   payout: { eq: ['status', 'destination'], ranges: ['arrival_date'], special: [], required: [] },
   product: { eq: ['active', 'shippable', 'url'], ranges: [], special: ['ids'], required: [] },
-  price: { eq: ['product', 'active', 'type', 'currency'], ranges: [], special: ['lookup_keys', 'recurring'], required: [] },
+  price: {
+    eq: ['product', 'active', 'type', 'currency'],
+    ranges: [],
+    special: ['lookup_keys', 'recurring'],
+    required: [],
+  },
   event: { eq: [], ranges: [], special: ['type', 'types', 'delivery_success'], required: [] },
 };
 
-const SUBSCRIPTION_STATUSES = ['active', 'past_due', 'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'trialing', 'paused', 'all', 'ended'];
+const SUBSCRIPTION_STATUSES = [
+  'active',
+  'past_due',
+  'unpaid',
+  'canceled',
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'paused',
+  'all',
+  'ended',
+];
 const INVOICE_STATUSES = ['draft', 'open', 'paid', 'uncollectible', 'void'];
 
 /** Types whose retrieve answers `{id, object, deleted: true}` once deleted (others 404). */
@@ -287,7 +322,11 @@ function createdEventType(type: StripeResourceType, object: StripeObject): strin
 }
 
 /** The event Stripe sends for an update, judged from what changed; null when Stripe sends none. */
-function updatedEventType(type: StripeResourceType, before: Record<string, unknown>, after: StripeObject): string | null {
+function updatedEventType(
+  type: StripeResourceType,
+  before: Record<string, unknown>,
+  after: StripeObject,
+): string | null {
   const statusChanged = 'status' in before && before.status !== after.status;
   const status = after.status;
   switch (type) {
@@ -332,7 +371,9 @@ function updatedEventType(type: StripeResourceType, before: Record<string, unkno
     case 'refund':
       return statusChanged && status === 'failed' ? 'refund.failed' : 'refund.updated';
     case 'dispute':
-      return statusChanged && (status === 'won' || status === 'lost' || status === 'warning_closed') ? 'charge.dispute.closed' : 'charge.dispute.updated';
+      return statusChanged && (status === 'won' || status === 'lost' || status === 'warning_closed')
+        ? 'charge.dispute.closed'
+        : 'charge.dispute.updated';
     case 'payout':
       if (statusChanged) {
         if (status === 'paid') return 'payout.paid';
@@ -366,7 +407,10 @@ class ApiError extends Error {
   constructor(status: number, body: StripeErrorBody, headers: Record<string, string> = {}) {
     super(body.message);
     this.status = status;
-    this.body = body.code && !body.doc_url ? { ...body, doc_url: `https://stripe.com/docs/error-codes/${body.code.replace(/_/g, '-')}` } : body;
+    this.body =
+      body.code && !body.doc_url
+        ? { ...body, doc_url: `https://stripe.com/docs/error-codes/${body.code.replace(/_/g, '-')}` }
+        : body;
     this.headers = headers;
   }
 }
@@ -393,7 +437,10 @@ export function parseStripeParams(search: string): Params {
       root[rawKey] = value;
       continue;
     }
-    const path = [match[1] as string, ...Array.from((match[2] ?? '').matchAll(/\[([^[\]]*)\]/g), (m) => m[1] as string)];
+    const path = [
+      match[1] as string,
+      ...Array.from((match[2] ?? '').matchAll(/\[([^[\]]*)\]/g), (m) => m[1] as string),
+    ];
     let node: Params = root;
     for (let i = 0; i < path.length; i++) {
       let key = path[i] as string;
@@ -422,7 +469,11 @@ function arrayify(value: unknown): unknown {
 
 function parseInteger(value: unknown, param: string): number {
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  throw invalid(`Invalid integer: ${typeof value === 'string' ? value : JSON.stringify(value)}`, param, 'parameter_invalid_integer');
+  throw invalid(
+    `Invalid integer: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+    param,
+    'parameter_invalid_integer',
+  );
 }
 
 interface Range {
@@ -437,10 +488,12 @@ function parseRange(value: unknown, param: string): Range {
     const exact = parseInteger(value, param);
     return { gte: exact, lte: exact };
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw invalid(`Invalid ${param}: must be an integer or a hash`, param);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw invalid(`Invalid ${param}: must be an integer or a hash`, param);
   const range: Range = {};
   for (const [op, raw] of Object.entries(value as Params)) {
-    if (op !== 'gt' && op !== 'gte' && op !== 'lt' && op !== 'lte') throw invalid(`Received unknown parameter: ${param}[${op}]`, `${param}[${op}]`, 'parameter_unknown');
+    if (op !== 'gt' && op !== 'gte' && op !== 'lt' && op !== 'lte')
+      throw invalid(`Received unknown parameter: ${param}[${op}]`, `${param}[${op}]`, 'parameter_unknown');
     range[op] = parseInteger(raw, `${param}[${op}]`);
   }
   return range;
@@ -544,7 +597,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       const value = indexValue(object, field);
       if (value === null) continue;
       let bucket = buckets.get(value);
-      if (!bucket) buckets.set(value, (bucket = new SortedIndex()));
+      if (!bucket) {
+        bucket = new SortedIndex();
+        buckets.set(value, bucket);
+      }
       if (bulk) bucket.append(object);
       else bucket.insert(object);
     }
@@ -598,7 +654,12 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     previousAttributes?: Record<string, unknown>,
     request?: { id: string | null; idempotency_key: string | null },
   ): StripeEvent {
-    const options: Parameters<typeof buildEvent>[0] = { type, object: clone(object), created: now(), apiVersion: STRIPE_API_VERSION };
+    const options: Parameters<typeof buildEvent>[0] = {
+      type,
+      object: clone(object),
+      created: now(),
+      apiVersion: STRIPE_API_VERSION,
+    };
     if (previousAttributes) options.previousAttributes = clone(previousAttributes);
     if (request) options.request = request;
     const event = buildEvent(options);
@@ -625,12 +686,18 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
         if (candidate.recurring) return candidate;
       }
     }
-    return (fallbackPrice ??= buildPrice({ type: 'recurring', active: true, created: now() - 400 * 86_400, recurring: { interval: 'month', interval_count: 1, meter: null, trial_period_days: null, usage_type: 'licensed' } }));
+    fallbackPrice ??= buildPrice({
+      type: 'recurring',
+      active: true,
+      created: now() - 400 * 86_400,
+      recurring: { interval: 'month', interval_count: 1, meter: null, trial_period_days: null, usage_type: 'licensed' },
+    });
+    return fallbackPrice;
   }
 
   function relate(type: StripeResourceType, given: Overrides): Overrides {
     const o: Overrides = { ...given };
-    const has = (key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+    const has = (key: string): boolean => Object.hasOwn(o, key);
     const pickRef = (key: string, refType: StripeResourceType): StripeObject | undefined => {
       if (has(key)) return typeof o[key] === 'string' ? store(refType).byId.get(o[key] as string) : undefined;
       const ref = randomStored(refType);
@@ -653,7 +720,11 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
         o.price = resolvePrice(o.price);
         break;
       case 'invoice': {
-        let subscription = has('subscription') ? (typeof o.subscription === 'string' ? store('subscription').byId.get(o.subscription) : undefined) : undefined;
+        let subscription = has('subscription')
+          ? typeof o.subscription === 'string'
+            ? store('subscription').byId.get(o.subscription)
+            : undefined
+          : undefined;
         if (!has('subscription') && !has('customer')) {
           subscription = Math.random() < 0.7 ? randomStored('subscription') : undefined;
           o.subscription = subscription?.id ?? null;
@@ -668,7 +739,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
         break;
       }
       case 'payment_intent': {
-        const invoice = has('invoice') && typeof o.invoice === 'string' ? store('invoice').byId.get(o.invoice) : undefined;
+        const invoice =
+          has('invoice') && typeof o.invoice === 'string' ? store('invoice').byId.get(o.invoice) : undefined;
         if (invoice) {
           if (!has('customer')) o.customer = invoice.customer;
           if (!has('amount')) o.amount = invoice.amount_due;
@@ -706,7 +778,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
           if (!has('currency')) o.currency = charge.currency;
           if (type === 'refund') {
             if (!has('customer')) o.customer = charge.customer ?? null;
-            if (!has('amount')) o.amount = Math.max(1, (charge.amount as number) - ((charge.amount_refunded as number) ?? 0));
+            if (!has('amount'))
+              o.amount = Math.max(1, (charge.amount as number) - ((charge.amount_refunded as number) ?? 0));
           } else if (!has('amount')) {
             o.amount = charge.amount;
           }
@@ -730,13 +803,19 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     list.total_count = list.data.length;
   }
 
-  function create(type: StripeResourceType, overrides: Overrides = {}, eventType?: string, request?: StripeEvent['request']): Mutation {
+  function create(
+    type: StripeResourceType,
+    overrides: Overrides = {},
+    eventType?: string,
+    request?: StripeEvent['request'],
+  ): Mutation {
     const o = relate(type, overrides);
     if (o.created === undefined) o.created = now();
     let parent: StripeObject | undefined;
     if (type === 'subscription_item') {
       parent = typeof o.subscription === 'string' ? store('subscription').byId.get(o.subscription) : undefined;
-      if (!parent) throw new Error("stripe-server: create('subscription_item') needs `subscription` set to a stored subscription");
+      if (!parent)
+        throw new Error("stripe-server: create('subscription_item') needs `subscription` set to a stored subscription");
     }
     const previousItems = parent ? clone(parent.items) : undefined;
     const object = buildObject(type, o, { now: now() });
@@ -761,7 +840,12 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       const charge = store('charge').byId.get(object.charge);
       if (charge) {
         const refunded = ((charge.amount_refunded as number) ?? 0) + (object.amount as number);
-        update('charge', charge.id, { amount_refunded: refunded, refunded: refunded >= (charge.amount as number) }, 'charge.refunded');
+        update(
+          'charge',
+          charge.id,
+          { amount_refunded: refunded, refunded: refunded >= (charge.amount as number) },
+          'charge.refunded',
+        );
       }
     }
     if (type === 'dispute' && typeof object.charge === 'string') {
@@ -793,7 +877,13 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     return extra;
   }
 
-  function update(type: StripeResourceType, id: string, changes: Overrides, eventType?: string, request?: StripeEvent['request']): Mutation {
+  function update(
+    type: StripeResourceType,
+    id: string,
+    changes: Overrides,
+    eventType?: string,
+    request?: StripeEvent['request'],
+  ): Mutation {
     const object = mustGet(type, id);
     const all: Overrides = { ...changes, ...knockOn(type, object, changes) };
     delete all.id;
@@ -815,7 +905,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       next[key] = nextValue;
       previous[key] = object[key] === undefined ? null : clone(object[key]);
     }
-    const parent = type === 'subscription_item' && typeof object.subscription === 'string' ? store('subscription').byId.get(object.subscription) : undefined;
+    const parent =
+      type === 'subscription_item' && typeof object.subscription === 'string'
+        ? store('subscription').byId.get(object.subscription)
+        : undefined;
     const previousItems = parent ? clone(parent.items) : undefined;
 
     const reindex = 'created' in next || INDEXED[type].some((field) => field in next);
@@ -830,27 +923,44 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     }
 
     if (type === 'subscription_item') {
-      if (!parent) throw new Error(`stripe-server: subscription item ${id} has no stored subscription to report the change on`);
-      return { object, event: emit(eventType ?? 'customer.subscription.updated', parent, { items: previousItems }, request) };
+      if (!parent)
+        throw new Error(`stripe-server: subscription item ${id} has no stored subscription to report the change on`);
+      return {
+        object,
+        event: emit(eventType ?? 'customer.subscription.updated', parent, { items: previousItems }, request),
+      };
     }
     const resolved = eventType ?? updatedEventType(type, previous, object);
     if (!resolved) {
-      throw new Error(`stripe-server: Stripe sends no event for this ${type} change (${Object.keys(changes).join(', ')}); pass an eventType`);
+      throw new Error(
+        `stripe-server: Stripe sends no event for this ${type} change (${Object.keys(changes).join(', ')}); pass an eventType`,
+      );
     }
     return { object, event: emit(resolved, object, previous, request) };
   }
 
-  function remove(type: StripeResourceType, id: string, request?: StripeEvent['request']): Mutation<StripeObject | DeletedStripeObject> {
+  function remove(
+    type: StripeResourceType,
+    id: string,
+    request?: StripeEvent['request'],
+  ): Mutation<StripeObject | DeletedStripeObject> {
     const object = mustGet(type, id);
     switch (type) {
       case 'subscription':
         // DELETE /v1/subscriptions/:id cancels: the subscription stays, canceled.
-        if (object.status === 'canceled') throw invalid(`A canceled subscription can only update its cancellation_details and metadata.`, undefined, 'subscription_canceled' );
+        if (object.status === 'canceled')
+          throw invalid(
+            `A canceled subscription can only update its cancellation_details and metadata.`,
+            undefined,
+            'subscription_canceled',
+          );
         return update('subscription', id, { status: 'canceled' }, 'customer.subscription.deleted', request);
       case 'customer': {
         // Deleting a customer cancels its subscriptions first.
         const subs = store('subscription').indexes.get('customer')?.get(id)?.items ?? [];
-        for (const sub of [...subs]) if (sub.status !== 'canceled' && sub.status !== 'incomplete_expired') update('subscription', sub.id, { status: 'canceled' }, 'customer.subscription.deleted', request);
+        for (const sub of [...subs])
+          if (sub.status !== 'canceled' && sub.status !== 'incomplete_expired')
+            update('subscription', sub.id, { status: 'canceled' }, 'customer.subscription.deleted', request);
         unlink('customer', object);
         return { object: deletedObject(object), event: emit('customer.deleted', object, undefined, request) };
       }
@@ -859,25 +969,37 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
         unlink(type, object);
         return { object: deletedObject(object), event: emit(`${type}.deleted`, object, undefined, request) };
       case 'invoice':
-        if (object.status !== 'draft') throw invalid(`You can only delete draft invoices.`, undefined, 'invoice_not_editable');
+        if (object.status !== 'draft')
+          throw invalid(`You can only delete draft invoices.`, undefined, 'invoice_not_editable');
         unlink('invoice', object);
         return { object: deletedObject(object), event: emit('invoice.deleted', object, undefined, request) };
       case 'subscription_item': {
-        const parent = typeof object.subscription === 'string' ? store('subscription').byId.get(object.subscription) : undefined;
-        if (!parent) throw new Error(`stripe-server: subscription item ${id} has no stored subscription to report the change on`);
+        const parent =
+          typeof object.subscription === 'string' ? store('subscription').byId.get(object.subscription) : undefined;
+        if (!parent)
+          throw new Error(`stripe-server: subscription item ${id} has no stored subscription to report the change on`);
         const previousItems = clone(parent.items);
         const list = parent.items as StripeList;
         list.data = list.data.filter((item) => item.id !== id);
         list.total_count = list.data.length;
         unlink('subscription_item', object);
-        return { object: deletedObject(object), event: emit('customer.subscription.updated', parent, { items: previousItems }, request) };
+        return {
+          object: deletedObject(object),
+          event: emit('customer.subscription.updated', parent, { items: previousItems }, request),
+        };
       }
       default:
-        throw new Error(`stripe-server: Stripe cannot delete a ${type}; update its status instead (e.g. canceled, failed)`);
+        throw new Error(
+          `stripe-server: Stripe cannot delete a ${type}; update its status instead (e.g. canceled, failed)`,
+        );
     }
   }
 
-  function seed(type: StripeResourceType, count: number, overrides: Overrides | ((index: number) => Overrides) = {}): StripeObject[] {
+  function seed(
+    type: StripeResourceType,
+    count: number,
+    overrides: Overrides | ((index: number) => Overrides) = {},
+  ): StripeObject[] {
     const end = now();
     const span = 365 * 86_400;
     const start = end - span;
@@ -913,12 +1035,22 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
 
   function listPage(type: ListableType, params: Params): { data: Keyed[]; has_more: boolean } {
     const spec = LIST_SPECS[type];
-    const allowed = new Set(['limit', 'starting_after', 'ending_before', 'created', 'expand', ...spec.eq, ...spec.ranges, ...spec.special]);
+    const allowed = new Set([
+      'limit',
+      'starting_after',
+      'ending_before',
+      'created',
+      'expand',
+      ...spec.eq,
+      ...spec.ranges,
+      ...spec.special,
+    ]);
     for (const key of Object.keys(params)) {
       if (!allowed.has(key)) throw invalid(`Received unknown parameter: ${key}`, key, 'parameter_unknown');
     }
     for (const key of spec.required) {
-      if (params[key] === undefined || params[key] === '') throw invalid(`Missing required param: ${key}.`, key, 'parameter_missing');
+      if (params[key] === undefined || params[key] === '')
+        throw invalid(`Missing required param: ${key}.`, key, 'parameter_missing');
     }
 
     let limit = 10;
@@ -942,21 +1074,29 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       if (params.type !== undefined) {
         const wanted = String(params.type);
         if (wanted.includes('*')) {
-          const re = new RegExp(`^${wanted.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+          const re = new RegExp(
+            `^${wanted
+              .split('*')
+              .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+              .join('.*')}$`,
+          );
           predicates.push((e) => re.test((e as StripeEvent).type));
         } else {
           predicates.push((e) => (e as StripeEvent).type === wanted);
         }
       }
       if (params.types !== undefined) {
-        if (params.type !== undefined) throw invalid('You may only specify one of these parameters: type, types.', 'types');
+        if (params.type !== undefined)
+          throw invalid('You may only specify one of these parameters: type, types.', 'types');
         const types = new Set(stringList(params.types, 'types'));
         if (types.size > 20) throw invalid('You may only filter on up to 20 event types.', 'types');
         predicates.push((e) => types.has((e as StripeEvent).type));
       }
     } else {
       const s = store(type);
-      lookupCursor = (id) => s.byId.get(id) ?? (s.deleted.has(id) ? { id, created: (s.deleted.get(id) as { created: number }).created } : undefined);
+      lookupCursor = (id) =>
+        s.byId.get(id) ??
+        (s.deleted.has(id) ? { id, created: (s.deleted.get(id) as { created: number }).created } : undefined);
       for (const field of spec.eq) {
         const value = params[field];
         if (value === undefined) continue;
@@ -985,11 +1125,18 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
           throw invalid(`Invalid status: must be one of ${SUBSCRIPTION_STATUSES.join(', ')}`, 'status');
         }
         if (status === undefined) predicates.push((o) => (o as StripeObject).status !== 'canceled');
-        else if (status === 'ended') predicates.push((o) => (o as StripeObject).status === 'canceled' || (o as StripeObject).status === 'incomplete_expired');
+        else if (status === 'ended')
+          predicates.push(
+            (o) => (o as StripeObject).status === 'canceled' || (o as StripeObject).status === 'incomplete_expired',
+          );
         else if (status !== 'all') predicates.push((o) => (o as StripeObject).status === status);
         if (params.price !== undefined) {
           const price = String(params.price);
-          predicates.push((o) => ((o as StripeObject).items as StripeList).data.some((item) => (item.price as StripeObject | undefined)?.id === price));
+          predicates.push((o) =>
+            ((o as StripeObject).items as StripeList).data.some(
+              (item) => (item.price as StripeObject | undefined)?.id === price,
+            ),
+          );
         }
       }
       if (type === 'product' && params.ids !== undefined) {
@@ -1024,7 +1171,12 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       if (range.lte !== undefined) hi = Math.min(hi, source.firstAtOrAfter(range.lte + 1));
       if (range.lt !== undefined) hi = Math.min(hi, source.firstAtOrAfter(range.lt));
     }
-    const cursorParam = params.starting_after !== undefined ? 'starting_after' : params.ending_before !== undefined ? 'ending_before' : null;
+    const cursorParam =
+      params.starting_after !== undefined
+        ? 'starting_after'
+        : params.ending_before !== undefined
+          ? 'ending_before'
+          : null;
     if (cursorParam) {
       const id = params[cursorParam];
       if (typeof id !== 'string' || id === '') throw invalid(`Invalid string: ${JSON.stringify(id)}`, cursorParam);
@@ -1078,7 +1230,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       if (!(key in template)) throw invalid(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
       const current = template[key];
       if (key === 'metadata') {
-        if (value === '') out[key] = Object.fromEntries(Object.keys((template.metadata as object) ?? {}).map((k) => [k, '']));
+        if (value === '')
+          out[key] = Object.fromEntries(Object.keys((template.metadata as object) ?? {}).map((k) => [k, '']));
         else out[key] = value;
       } else if (value === '') {
         out[key] = null;
@@ -1087,7 +1240,13 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       } else if (typeof value === 'string' && typeof current === 'boolean') {
         if (value !== 'true' && value !== 'false') throw invalid(`Invalid boolean: ${value}`, param);
         out[key] = value === 'true';
-      } else if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object') {
+      } else if (
+        value &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        current &&
+        typeof current === 'object'
+      ) {
         out[key] = { ...(current as object), ...coerce(value as Params, current as Record<string, unknown>, param) };
       } else {
         out[key] = value;
@@ -1098,21 +1257,58 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
 
   const READ_ONLY = new Set(['id', 'object', 'created', 'livemode', 'deleted']);
   /** Write parameters that steer the call rather than set a field: accepted and ignored. */
-  const IGNORED_WRITE_PARAMS = new Set(['expand', 'payment_behavior', 'proration_behavior', 'proration_date', 'off_session', 'return_url', 'confirm', 'trial_period_days', 'invoice_now', 'prorate']);
+  const IGNORED_WRITE_PARAMS = new Set([
+    'expand',
+    'payment_behavior',
+    'proration_behavior',
+    'proration_date',
+    'off_session',
+    'return_url',
+    'confirm',
+    'trial_period_days',
+    'invoice_now',
+    'prorate',
+  ]);
 
   /** What a create call leaves unset: Stripe's defaults, not random values. */
   function createDefaults(type: StripeResourceType, params: Params): Overrides {
     switch (type) {
       case 'customer':
-        return { name: null, email: null, description: null, phone: null, balance: 0, currency: null, delinquent: false, metadata: {} };
+        return {
+          name: null,
+          email: null,
+          description: null,
+          phone: null,
+          balance: 0,
+          currency: null,
+          delinquent: false,
+          metadata: {},
+        };
       case 'product':
         return { active: true, description: null, default_price: null, metadata: {} };
       case 'price':
-        return { active: true, lookup_key: null, nickname: null, type: params.recurring ? 'recurring' : 'one_time', metadata: {} };
+        return {
+          active: true,
+          lookup_key: null,
+          nickname: null,
+          type: params.recurring ? 'recurring' : 'one_time',
+          metadata: {},
+        };
       case 'subscription':
-        return { status: params.trial_period_days || params.trial_end ? 'trialing' : 'active', latest_invoice: null, metadata: {} };
+        return {
+          status: params.trial_period_days || params.trial_end ? 'trialing' : 'active',
+          latest_invoice: null,
+          metadata: {},
+        };
       case 'payment_intent':
-        return { status: params.confirm === 'true' ? 'succeeded' : 'requires_payment_method', latest_charge: null, payment_method: null, customer: null, description: null, metadata: {} };
+        return {
+          status: params.confirm === 'true' ? 'succeeded' : 'requires_payment_method',
+          latest_charge: null,
+          payment_method: null,
+          customer: null,
+          description: null,
+          metadata: {},
+        };
       case 'refund':
         return { status: 'succeeded', reason: null, metadata: {} };
       case 'payout':
@@ -1128,35 +1324,57 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     const p: Params = { ...params };
     const extra: Overrides = {};
     if (type === 'subscription') {
-      if (typeof p.customer !== 'string') throw invalid('Missing required param: customer.', 'customer', 'parameter_missing');
+      if (typeof p.customer !== 'string')
+        throw invalid('Missing required param: customer.', 'customer', 'parameter_missing');
       if (!store('customer').byId.has(p.customer)) throw noSuch('customer', p.customer, 'customer', 400);
       const items = p.items;
-      if (!Array.isArray(items) || items.length === 0) throw invalid('Missing required param: items.', 'items', 'parameter_missing');
+      if (!Array.isArray(items) || items.length === 0)
+        throw invalid('Missing required param: items.', 'items', 'parameter_missing');
       extra.items = (items as Params[]).map((item, i) => {
-        if (typeof item.price !== 'string') throw invalid('Missing required param: items[0][price].', `items[${i}][price]`, 'parameter_missing');
-        return { price: resolvePrice(item.price), quantity: item.quantity === undefined ? 1 : parseInteger(item.quantity, `items[${i}][quantity]`) };
+        if (typeof item.price !== 'string')
+          throw invalid('Missing required param: items[0][price].', `items[${i}][price]`, 'parameter_missing');
+        return {
+          price: resolvePrice(item.price),
+          quantity: item.quantity === undefined ? 1 : parseInteger(item.quantity, `items[${i}][quantity]`),
+        };
       });
       delete p.items;
       delete p.trial_period_days;
     }
     if (type === 'subscription_item') {
-      if (typeof p.subscription !== 'string') throw invalid('Missing required param: subscription.', 'subscription', 'parameter_missing');
-      if (!store('subscription').byId.has(p.subscription)) throw noSuch('subscription', p.subscription, 'subscription', 400);
+      if (typeof p.subscription !== 'string')
+        throw invalid('Missing required param: subscription.', 'subscription', 'parameter_missing');
+      if (!store('subscription').byId.has(p.subscription))
+        throw noSuch('subscription', p.subscription, 'subscription', 400);
       if (typeof p.price !== 'string') throw invalid('Missing required param: price.', 'price', 'parameter_missing');
       extra.price = resolvePrice(p.price);
       delete p.price;
     }
     if (type === 'refund' || type === 'dispute') {
-      if (typeof p.charge === 'string' && !store('charge').byId.has(p.charge)) throw noSuch('charge', p.charge, 'charge', 400);
+      if (typeof p.charge === 'string' && !store('charge').byId.has(p.charge))
+        throw noSuch('charge', p.charge, 'charge', 400);
       if (typeof p.charge !== 'string' && typeof p.payment_intent !== 'string') {
-        throw invalid('One of the following params should be provided for this request: payment_intent or charge.', undefined, 'parameter_missing');
+        throw invalid(
+          'One of the following params should be provided for this request: payment_intent or charge.',
+          undefined,
+          'parameter_missing',
+        );
       }
     }
     if (type === 'payment_intent') delete p.confirm;
-    if (type === 'price' && typeof p.product === 'string' && !store('product').byId.has(p.product)) throw noSuch('product', p.product, 'product', 400);
+    if (type === 'price' && typeof p.product === 'string' && !store('product').byId.has(p.product))
+      throw noSuch('product', p.product, 'product', 400);
     const template = buildObject(type, {}, { now: now() });
-    if (type === 'price') template.recurring = { interval: 'month', interval_count: 1, meter: null, trial_period_days: null, usage_type: 'licensed' };
-    for (const key of Object.keys(p)) if (READ_ONLY.has(key)) throw invalid(`Received unknown parameter: ${key}`, key, 'parameter_unknown');
+    if (type === 'price')
+      template.recurring = {
+        interval: 'month',
+        interval_count: 1,
+        meter: null,
+        trial_period_days: null,
+        usage_type: 'licensed',
+      };
+    for (const key of Object.keys(p))
+      if (READ_ONLY.has(key)) throw invalid(`Received unknown parameter: ${key}`, key, 'parameter_unknown');
     const overrides = { ...createDefaults(type, params), ...coerce(p, template, ''), ...extra };
     if (type === 'price' && overrides.unit_amount !== undefined && overrides.unit_amount_decimal === undefined) {
       overrides.unit_amount_decimal = overrides.unit_amount === null ? null : String(overrides.unit_amount);
@@ -1164,10 +1382,16 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     return create(type, overrides, undefined, request).object;
   }
 
-  function httpUpdate(type: StripeResourceType, id: string, params: Params, request: StripeEvent['request']): StripeObject {
+  function httpUpdate(
+    type: StripeResourceType,
+    id: string,
+    params: Params,
+    request: StripeEvent['request'],
+  ): StripeObject {
     const object = store(type).byId.get(id);
     if (!object) throw noSuch(type, id, 'id', 404);
-    for (const key of Object.keys(params)) if (READ_ONLY.has(key)) throw invalid(`Received unknown parameter: ${key}`, key, 'parameter_unknown');
+    for (const key of Object.keys(params))
+      if (READ_ONLY.has(key)) throw invalid(`Received unknown parameter: ${key}`, key, 'parameter_unknown');
     const p: Params = { ...params };
     const extra: Overrides = {};
     if (type === 'subscription_item' && typeof p.price === 'string') {
@@ -1176,7 +1400,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     }
     const changes = { ...coerce(p, object, ''), ...extra };
     if (Object.keys(changes).length === 0) return object;
-    const eventType = type === 'payment_intent' ? updatedEventType(type, pickKeys(object, changes), { ...object, ...changes }) : undefined;
+    const eventType =
+      type === 'payment_intent'
+        ? updatedEventType(type, pickKeys(object, changes), { ...object, ...changes })
+        : undefined;
     if (type === 'payment_intent' && !eventType) {
       // Stripe records no event for e.g. a metadata change on a PaymentIntent.
       applySilently(type, object, changes);
@@ -1204,9 +1431,37 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     if (reindex) addToIndexes(type, object, false);
   }
 
-  const DELETABLE = new Set<StripeResourceType>(['customer', 'product', 'invoice', 'subscription', 'subscription_item']);
-  const CREATABLE = new Set<StripeResourceType>(['customer', 'product', 'price', 'subscription', 'subscription_item', 'invoice', 'payment_intent', 'refund', 'payout']);
-  const UPDATABLE = new Set<StripeResourceType>(['customer', 'product', 'price', 'subscription', 'subscription_item', 'invoice', 'payment_intent', 'charge', 'refund', 'dispute', 'payout']);
+  const DELETABLE = new Set<StripeResourceType>([
+    'customer',
+    'product',
+    'invoice',
+    'subscription',
+    'subscription_item',
+  ]);
+  const CREATABLE = new Set<StripeResourceType>([
+    'customer',
+    'product',
+    'price',
+    'subscription',
+    'subscription_item',
+    'invoice',
+    'payment_intent',
+    'refund',
+    'payout',
+  ]);
+  const UPDATABLE = new Set<StripeResourceType>([
+    'customer',
+    'product',
+    'price',
+    'subscription',
+    'subscription_item',
+    'invoice',
+    'payment_intent',
+    'charge',
+    'refund',
+    'dispute',
+    'payout',
+  ]);
 
   // --- HTTP -----------------------------------------------------------------------------------
 
@@ -1214,7 +1469,8 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     const header = req.headers.authorization;
     let key: string | null = null;
     if (header?.startsWith('Bearer ')) key = header.slice(7).trim();
-    else if (header?.startsWith('Basic ')) key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0] ?? '';
+    else if (header?.startsWith('Basic '))
+      key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0] ?? '';
     if (!key) {
       throw new ApiError(401, {
         type: 'invalid_request_error',
@@ -1245,20 +1501,44 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     if (fault.status === 429) {
       return new ApiError(
         429,
-        { type: 'rate_limit_error', code: 'rate_limit', message: fault.options.message ?? 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.' },
+        {
+          type: 'rate_limit_error',
+          code: 'rate_limit',
+          message:
+            fault.options.message ??
+            'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.',
+        },
         headers,
       );
     }
     if (fault.status >= 500) {
-      return new ApiError(fault.status, { type: 'api_error', message: fault.options.message ?? 'An unknown error occurred' }, headers);
+      return new ApiError(
+        fault.status,
+        { type: 'api_error', message: fault.options.message ?? 'An unknown error occurred' },
+        headers,
+      );
     }
-    return new ApiError(fault.status, { type: 'invalid_request_error', message: fault.options.message ?? `Injected failure (${fault.status})` }, headers);
+    return new ApiError(
+      fault.status,
+      { type: 'invalid_request_error', message: fault.options.message ?? `Injected failure (${fault.status})` },
+      headers,
+    );
   }
 
-  function route(method: string, path: string, params: Params, request: StripeEvent['request']): { status: number; body: unknown } {
+  function route(
+    method: string,
+    path: string,
+    params: Params,
+    request: StripeEvent['request'],
+  ): { status: number; body: unknown } {
     const parts = path.split('/').filter(Boolean);
     const unrecognized = (): ApiError =>
-      invalid(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, undefined, undefined, 404);
+      invalid(
+        `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+        undefined,
+        undefined,
+        404,
+      );
     if (parts[0] !== 'v1' || parts.length < 2 || parts.length > 3) throw unrecognized();
     const type = TYPE_BY_PLURAL.get(parts[1] as string);
     if (!type) throw unrecognized();
@@ -1278,12 +1558,15 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       const object = s.byId.get(id);
       if (object) return { status: 200, body: object };
       const gone = s.deleted.get(id);
-      if (gone && RETRIEVABLE_WHEN_DELETED.has(type)) return { status: 200, body: { id, object: gone.object, deleted: true } };
+      if (gone && RETRIEVABLE_WHEN_DELETED.has(type))
+        return { status: 200, body: { id, object: gone.object, deleted: true } };
       throw noSuch(type, id, 'id', 404);
     }
     if (type === 'event') throw unrecognized();
-    if (method === 'POST' && id === undefined && CREATABLE.has(type)) return { status: 200, body: httpCreate(type, params, request) };
-    if (method === 'POST' && id !== undefined && UPDATABLE.has(type)) return { status: 200, body: httpUpdate(type, id, params, request) };
+    if (method === 'POST' && id === undefined && CREATABLE.has(type))
+      return { status: 200, body: httpCreate(type, params, request) };
+    if (method === 'POST' && id !== undefined && UPDATABLE.has(type))
+      return { status: 200, body: httpUpdate(type, id, params, request) };
     if (method === 'DELETE' && id !== undefined && DELETABLE.has(type)) {
       if (!store(type).byId.has(id)) throw noSuch(type, id, 'id', 404);
       return { status: 200, body: remove(type, id, request).object };
@@ -1361,7 +1644,13 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
       send(result.status, payload, key ? { 'Idempotency-Key': key } : {});
     } catch (error) {
       if (error instanceof ApiError) {
-        send(error.status, JSON.stringify({ error: { ...error.body, request_log_url: `https://dashboard.stripe.com/test/logs/${record.requestId}` } }), error.headers);
+        send(
+          error.status,
+          JSON.stringify({
+            error: { ...error.body, request_log_url: `https://dashboard.stripe.com/test/logs/${record.requestId}` },
+          }),
+          error.headers,
+        );
         return;
       }
       throw error;
@@ -1423,7 +1712,10 @@ export async function startStripeServer(options: StripeServerOptions = {}): Prom
     },
     requests,
     requestCount: (pathPrefix, method) =>
-      requests.filter((r) => (pathPrefix === undefined || r.path.startsWith(pathPrefix)) && (method === undefined || r.method === method)).length,
+      requests.filter(
+        (r) =>
+          (pathPrefix === undefined || r.path.startsWith(pathPrefix)) && (method === undefined || r.method === method),
+      ).length,
     resetRequests: () => {
       requests.length = 0;
     },

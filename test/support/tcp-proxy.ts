@@ -15,7 +15,11 @@ export interface TcpProxy {
  * `observe`, when given, is called once per connection and the function it returns sees every
  * chunk the client sends (before it is forwarded).
  */
-export async function startTcpProxy(targetHost: string, targetPort: number, observe?: () => (chunk: Buffer) => void): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  observe?: () => (chunk: Buffer) => void,
+): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);

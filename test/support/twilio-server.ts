@@ -36,7 +36,9 @@ export interface TwilioServer {
 }
 
 function twilioError(response: ServerResponse, status: number, code: number, message: string): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
+  response
+    .writeHead(status, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
 }
 
 export async function startTwilioServer(): Promise<TwilioServer> {
@@ -49,13 +51,20 @@ export async function startTwilioServer(): Promise<TwilioServer> {
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
-      const [user, pass] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':');
+      const [user, pass] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+        .toString()
+        .split(':');
       if (user !== accountSid || pass !== authToken) return twilioError(response, 401, 20003, 'Authenticate');
-      const path = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/(SM[0-9a-f]{32}))?\.json$/.exec((request.url ?? '').split('?')[0]!);
-      if (!path || path[1] !== accountSid) return twilioError(response, 404, 20404, `The requested resource ${request.url} was not found`);
+      const path = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages(?:\/(SM[0-9a-f]{32}))?\.json$/.exec(
+        (request.url ?? '').split('?')[0]!,
+      );
+      if (!path || path[1] !== accountSid)
+        return twilioError(response, 404, 20404, `The requested resource ${request.url} was not found`);
       if (request.method === 'GET' && path[2]) {
         const found = messages.find((m) => m.sid === path[2]);
-        return found ? response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(resource(found))) : twilioError(response, 404, 20404, 'not found');
+        return found
+          ? response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(resource(found)))
+          : twilioError(response, 404, 20404, 'not found');
       }
       if (request.method !== 'POST' || path[2]) return twilioError(response, 405, 20004, 'Method not allowed');
       if (injected.left > 0) {
@@ -64,11 +73,20 @@ export async function startTwilioServer(): Promise<TwilioServer> {
       }
       const form = new URLSearchParams(Buffer.concat(chunks).toString());
       const to = form.get('To') ?? '';
-      if (!/^\+[1-9]\d{6,14}$/.test(to)) return twilioError(response, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-      if (!form.get('From') && !form.get('MessagingServiceSid')) return twilioError(response, 400, 21603, "A 'From' phone number is required.");
+      if (!/^\+[1-9]\d{6,14}$/.test(to))
+        return twilioError(response, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+      if (!form.get('From') && !form.get('MessagingServiceSid'))
+        return twilioError(response, 400, 21603, "A 'From' phone number is required.");
       const body = form.get('Body') ?? '';
       if (body === '') return twilioError(response, 400, 21602, 'Message body is required.');
-      const message: TwilioMessage = { sid: `SM${randomBytes(16).toString('hex')}`, to, from: form.get('From'), messaging_service_sid: form.get('MessagingServiceSid'), body, status: 'queued' };
+      const message: TwilioMessage = {
+        sid: `SM${randomBytes(16).toString('hex')}`,
+        to,
+        from: form.get('From'),
+        messaging_service_sid: form.get('MessagingServiceSid'),
+        body,
+        status: 'queued',
+      };
       messages.push(message);
       response.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(resource(message)));
     })().catch((error: unknown) => twilioError(response, 500, 20500, String(error)));
@@ -78,10 +96,24 @@ export async function startTwilioServer(): Promise<TwilioServer> {
   const resource = (m: TwilioMessage) => {
     const now = new Date().toUTCString().replace('GMT', '+0000');
     return {
-      sid: m.sid, account_sid: accountSid, to: m.to, from: m.from, messaging_service_sid: m.messaging_service_sid, body: m.body,
-      status: m.status, num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))), num_media: '0', direction: 'outbound-api',
-      api_version: '2010-04-01', price: null, price_unit: 'USD', error_code: null, error_message: null,
-      date_created: now, date_updated: now, date_sent: null,
+      sid: m.sid,
+      account_sid: accountSid,
+      to: m.to,
+      from: m.from,
+      messaging_service_sid: m.messaging_service_sid,
+      body: m.body,
+      status: m.status,
+      num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
+      num_media: '0',
+      direction: 'outbound-api',
+      api_version: '2010-04-01',
+      price: null,
+      price_unit: 'USD',
+      error_code: null,
+      error_message: null,
+      date_created: now,
+      date_updated: now,
+      date_sent: null,
       uri: `/2010-04-01/Accounts/${accountSid}/Messages/${m.sid}.json`,
       subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${m.sid}/Media.json` },
     };
@@ -96,7 +128,8 @@ export async function startTwilioServer(): Promise<TwilioServer> {
     async waitFor(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`twilio: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`twilio: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
         await sleep(20);
       }
       return messages.slice(0, count);

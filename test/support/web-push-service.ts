@@ -25,7 +25,7 @@ import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ece from 'http_ece';
-import { importJWK, jwtVerify } from 'jose';
+import { importJWK, type JWTPayload, jwtVerify } from 'jose';
 import { generate } from 'selfsigned';
 
 export interface PushDelivery {
@@ -93,21 +93,29 @@ export async function startWebPushService(): Promise<WebPushService> {
       if (!vapid) return refuse(401, 'missing VAPID authorization');
       const publicKey = Buffer.from(vapid[2]!, 'base64url');
       if (publicKey.length !== 65 || publicKey[0] !== 4) return refuse(401, 'k is not an uncompressed P-256 key');
-      let claims;
+      let claims: JWTPayload;
       try {
-        const key = await importJWK({ kty: 'EC', crv: 'P-256', x: b64url(publicKey.subarray(1, 33)), y: b64url(publicKey.subarray(33)) }, 'ES256');
+        const key = await importJWK(
+          { kty: 'EC', crv: 'P-256', x: b64url(publicKey.subarray(1, 33)), y: b64url(publicKey.subarray(33)) },
+          'ES256',
+        );
         ({ payload: claims } = await jwtVerify(vapid[1]!, key, { audience: origin, algorithms: ['ES256'] }));
       } catch (error) {
         return refuse(403, `VAPID token rejected: ${(error as Error).message}`);
       }
-      if (typeof claims.exp !== 'number' || claims.exp > Date.now() / 1000 + 24 * 3600) return refuse(403, 'exp missing or more than 24 h away');
-      if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub)) return refuse(403, 'sub must be a mailto: or https: URL');
+      if (typeof claims.exp !== 'number' || claims.exp > Date.now() / 1000 + 24 * 3600)
+        return refuse(403, 'exp missing or more than 24 h away');
+      if (typeof claims.sub !== 'string' || !/^(mailto:|https:)/.test(claims.sub))
+        return refuse(403, 'sub must be a mailto: or https: URL');
       const ttl = Number(request.headers['ttl']);
-      if (request.headers['ttl'] === undefined || !Number.isInteger(ttl) || ttl < 0) return refuse(400, 'TTL header required');
+      if (request.headers['ttl'] === undefined || !Number.isInteger(ttl) || ttl < 0)
+        return refuse(400, 'TTL header required');
       if (request.headers['content-encoding'] !== 'aes128gcm') return refuse(415, 'only aes128gcm is supported');
       let payload: string;
       try {
-        payload = ece.decrypt(raw, { version: 'aes128gcm', privateKey: subscription.ecdh, authSecret: b64url(subscription.auth) }).toString('utf8');
+        payload = ece
+          .decrypt(raw, { version: 'aes128gcm', privateKey: subscription.ecdh, authSecret: b64url(subscription.auth) })
+          .toString('utf8');
       } catch (error) {
         return refuse(400, `payload does not decrypt: ${(error as Error).message}`);
       }
@@ -133,12 +141,19 @@ export async function startWebPushService(): Promise<WebPushService> {
       ecdh.generateKeys();
       const auth = randomBytes(16);
       subscriptions.set(id, { ecdh, auth, gone: false });
-      return { id, subscription: { endpoint: `${origin}/push/${id}`, keys: { p256dh: b64url(ecdh.getPublicKey()), auth: b64url(auth) } } };
+      return {
+        id,
+        subscription: {
+          endpoint: `${origin}/push/${id}`,
+          keys: { p256dh: b64url(ecdh.getPublicKey()), auth: b64url(auth) },
+        },
+      };
     },
     async waitFor(count, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {
-        if (Date.now() > deadline) throw new Error(`push service: ${received.length} of ${count} messages after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`push service: ${received.length} of ${count} messages after ${timeoutMs} ms`);
         await sleep(20);
       }
       return received.slice(0, count);

@@ -11,7 +11,11 @@ export interface TestWsClient {
   client: Client;
   /** Resolves with the close event's code and reason. */
   closed: Promise<{ code: number; reason: string }>;
-  subscribe<T = unknown>(query: string, variables?: Record<string, unknown>, operationName?: string): TestSubscription<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  subscribe<T = unknown>(
+    query: string,
+    variables?: Record<string, unknown>,
+    operationName?: string,
+  ): TestSubscription<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
   /** Resolves once the server acknowledged connection_init. */
   connected: Promise<void>;
 }
@@ -20,7 +24,11 @@ export interface TestWsClient {
  * `socket` is passed to the `ws` client: `localAddress` to connect from another loopback address
  * (127.0.0.2 …, as another client IP would), `headers` for upgrade headers such as X-Forwarded-For.
  */
-export function connectWs(url: string, connectionParams: Record<string, unknown> = {}, socket?: WebSocket.ClientOptions): TestWsClient {
+export function connectWs(
+  url: string,
+  connectionParams: Record<string, unknown> = {},
+  socket?: WebSocket.ClientOptions,
+): TestWsClient {
   let resolveClosed!: (value: { code: number; reason: string }) => void;
   let resolveConnected!: () => void;
   const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
@@ -60,7 +68,12 @@ export function connectWs(url: string, connectionParams: Record<string, unknown>
       };
       const dispose = client.subscribe(
         { query, variables, ...(operationName ? { operationName } : {}) },
-        { next: push, error: (error) => push({ errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }] }), complete: () => {} },
+        {
+          next: push,
+          error: (error) =>
+            push({ errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }] }),
+          complete: () => {},
+        },
       );
       return {
         next: () => (queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))) as never,

@@ -45,7 +45,9 @@ export default definePlugin({
       echoCount: t.int({
         authScopes: { admin: true },
         resolve: async (_root, _args, context) => {
-          const { rows } = await context.db.query<{ count: number }>('SELECT count(*)::int AS count FROM echo.messages');
+          const { rows } = await context.db.query<{ count: number }>(
+            'SELECT count(*)::int AS count FROM echo.messages',
+          );
           return rows[0]!.count;
         },
       }),
