@@ -4,6 +4,7 @@ import { stripeConfig, type StripeConfig } from './config.ts';
 import { setupStripe, type StripeInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { addStripeObjectSchema } from './object-schema.ts';
+import { OBJECT_RESOURCES } from './resources.ts';
 import { addStripeSchema } from './schema.ts';
 import { stripeReceiver } from './webhooks.ts';
 
@@ -14,19 +15,8 @@ export default definePlugin<StripeConfig, StripeInstance>({
   setup: setupStripe,
   hasura: {
     actions: { syncStripe: { kind: 'asynchronous', roles: [] } },
-    tables: [
-      'customers',
-      'subscriptions',
-      'subscription_items',
-      'invoices',
-      'payment_intents',
-      'charges',
-      'refunds',
-      'disputes',
-      'payouts',
-      'products',
-      'prices',
-    ],
+    // Hasura tracks every table of synced objects (events stay in the webhook log).
+    tables: OBJECT_RESOURCES,
   },
   webhooks: (runtime, instance) => stripeReceiver(runtime, () => instance().client()),
   schema: (builder, runtime, instance) => {
