@@ -10,10 +10,10 @@ import type { Context } from '../gateway/builder.ts';
 import type { Database } from '../gateway/db.ts';
 import { createLoaders } from '../gateway/loaders.ts';
 import { createLogger } from '../gateway/logger.ts';
-import { selectPlugins } from '../gateway/plugin-selection.ts';
+import { selectPlugins } from '../gateway/plugin/selection.ts';
 import { createMemoryPubSub } from '../gateway/pubsub.ts';
-import type { QueuePort } from '../gateway/queue.ts';
-import { instantiatePlugins } from '../gateway/services.ts';
+import type { QueuePort } from '../gateway/queue/port.ts';
+import { instantiatePlugins } from '../gateway/plugin/services.ts';
 import { registry } from '../plugins/registry.ts';
 
 /** The benchmark query reads only the plugin list: Postgres and the queue are never touched. */

@@ -17,9 +17,9 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { createLogger } from '../gateway/logger.ts';
-import type { QueuePort } from '../gateway/queue.ts';
-import { createBullMQQueue } from '../gateway/queue-bullmq.ts';
-import { createPostgresQueue, workerShape } from '../gateway/queue-postgres.ts';
+import type { QueuePort } from '../gateway/queue/port.ts';
+import { createBullMQQueue } from '../gateway/queue/bullmq.ts';
+import { createPostgresQueue, workerShape } from '../gateway/queue/postgres.ts';
 import { freshDatabase, inTurn, median } from './support.ts';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 20_000);

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { forbidden } from './errors.ts';
 import type { Loaders } from './loaders.ts';
 import type { PubSub } from './pubsub.ts';
-import type { QueuePort } from './queue.ts';
+import type { QueuePort } from './queue/port.ts';
 import type { Session } from './auth.ts';
 
 /** What every resolver receives. One per HTTP request or graphql-ws operation. */
@@ -83,7 +83,7 @@ export function createBuilder(): Builder {
   builder.addScalarType('DateTime', DateTimeResolver);
   // parseLiteral takes the variables through a rest parameter, so its declared arity is 1:
   // graphql-jit prints an error for every literal of a scalar whose arity is 2. Documents with a
-  // variable inside a literal run on graphql-js, which passes them (gateway/graphql.ts).
+  // variable inside a literal run on graphql-js, which passes them (gateway/http/graphql.ts).
   builder.addScalarType(
     'JSON',
     new GraphQLScalarType({

@@ -8,20 +8,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
-import { printComposedSchema } from './compose.ts';
+import { printComposedSchema } from './plugin/compose.ts';
 import { UsageError } from './errors.ts';
-import { actionFields } from './hasura.ts';
-import { hasuraMetadata, METADATA_DIR, pluginTables } from './hasura-metadata.ts';
-import { collectConfigErrors, ConfigError, readConfig, type Env } from './config.ts';
+import { actionFields } from './hasura/routes.ts';
+import { hasuraMetadata, METADATA_DIR, pluginTables } from './hasura/metadata.ts';
+import { collectConfigErrors, ConfigError, readConfig, type Env } from './config/variables.ts';
 import { EmbeddedPostgresError, openDatabase, type Database } from './db.ts';
 import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
+import { table } from './text-table.ts';
 import { MigrationError, migrationStatus, runMigrations, type MigrationSource } from './migrations.ts';
-import type { Plugin } from './plugin.ts';
-import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin-selection.ts';
-import { instantiatePlugins, migrationSources, openServices } from './services.ts';
-import { loadGatewaySettings } from './settings.ts';
-import type { WebhookStatus } from './webhooks.ts';
+import type { Plugin } from './plugin/contract.ts';
+import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin/selection.ts';
+import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
+import { loadGatewaySettings } from './config/settings.ts';
+import type { WebhookStatus } from './webhooks/receiver.ts';
 
 export const SCHEMA_FILE = new URL('../schema/schema.graphql', import.meta.url);
 
@@ -42,19 +43,6 @@ class CliExit extends Error {
     super(message);
     this.code = code;
   }
-}
-
-export function table(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '(none)';
-  const columns = Object.keys(rows[0]!);
-  const cells = rows.map((row) => columns.map((c) => (row[c] === null || row[c] === undefined ? '-' : String(row[c]))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 /** A logger for commands other than `serve`: warnings and errors only, on stderr. */

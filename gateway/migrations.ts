@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { ConfigError, type ConfigProblem } from './config.ts';
+import { ConfigError, type ConfigProblem } from './config/variables.ts';
 import { gatewaySql } from './sql.ts';
 
 export interface MigrationSource {

@@ -2,7 +2,7 @@
  * The plugin registry: every plugin the gateway knows, in order. Adding a plugin is adding its
  * folder and one line here.
  */
-import type { Plugin } from '../gateway/plugin.ts';
+import type { Plugin } from '../gateway/sdk.ts';
 import core from './core/index.ts';
 import idme from './idme/index.ts';
 import jobs from './jobs/index.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readConfig, type ConfigurationSpec } from '../gateway/config.ts';
-import { definePlugin, type Plugin } from '../gateway/plugin.ts';
-import { selectPlugins } from '../gateway/plugin-selection.ts';
-import { loadGatewaySettings } from '../gateway/settings.ts';
+import { ConfigError, readConfig, type ConfigurationSpec } from '../gateway/config/variables.ts';
+import { definePlugin, type Plugin } from '../gateway/plugin/contract.ts';
+import { selectPlugins } from '../gateway/plugin/selection.ts';
+import { loadGatewaySettings } from '../gateway/config/settings.ts';
 import { registry } from '../plugins/registry.ts';
 import echo from './support/echo-plugin/index.ts';
 import { ECHO_API_KEY } from './support/gateway.ts';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { listVariables } from '../gateway/config.ts';
+import { listVariables } from '../gateway/config/variables.ts';
 import { ErrorCode } from '../gateway/errors.ts';
-import { selectAll } from '../gateway/plugin-selection.ts';
-import { gatewaySettingsSpec } from '../gateway/settings.ts';
+import { selectAll } from '../gateway/plugin/selection.ts';
+import { gatewaySettingsSpec } from '../gateway/config/settings.ts';
 import { registry } from '../plugins/registry.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

@@ -12,7 +12,7 @@ import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts';
 import { runCli } from './support/processes.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
-import { MalformedPayload, sessionFromHasura } from '../gateway/hasura.ts';
+import { MalformedPayload, sessionFromHasura } from '../gateway/hasura/routes.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
 const SECRET = 'hasura-action-secret-0123456789';

@@ -15,7 +15,7 @@ import { checkAddresses, httpRequest } from '../plugins/jobs/job-types/http-requ
 import { InvalidPayloadError } from '../plugins/jobs/job-types/job-type.ts';
 import { fileCleanup } from '../plugins/jobs/job-types/file-cleanup.ts';
 import { connectWs } from './support/ws-client.ts';
-import type { BullMQQueuePort } from '../gateway/queue-bullmq.ts';
+import type { BullMQQueuePort } from '../gateway/queue/port.ts';
 
 const SIGNING_SECRET = 'jobs-signing-secret-0123456789';
 const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };

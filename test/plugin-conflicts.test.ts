@@ -3,10 +3,10 @@
  * triggers, job types. A clash stops start-up with an error naming both plugins.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QueueDefinition } from '../gateway/jobs.ts';
-import { definePlugin, type Plugin, type PluginRoute } from '../gateway/plugin.ts';
-import { selectPlugins } from '../gateway/plugin-selection.ts';
-import { instantiatePlugins } from '../gateway/services.ts';
+import type { QueueDefinition } from '../gateway/queue/job-types.ts';
+import { definePlugin, type Plugin, type PluginRoute } from '../gateway/plugin/contract.ts';
+import { selectPlugins } from '../gateway/plugin/selection.ts';
+import { instantiatePlugins } from '../gateway/plugin/services.ts';
 import core from '../plugins/core/index.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway } from './support/gateway.ts';

@@ -1,12 +1,12 @@
 /**
- * A plugin's instance (`setup` in gateway/plugin.ts): made once per runtime, never while the
+ * A plugin's instance (`setup` in gateway/plugin/contract.ts): made once per runtime, never while the
  * schema is built, and the same object reaches every hook, the CLI's `open()`, start and stop.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../gateway/cli.ts';
-import { definePlugin, type InstanceOf, type PluginRuntime } from '../gateway/plugin.ts';
-import { selectPlugins } from '../gateway/plugin-selection.ts';
-import { instantiatePlugins } from '../gateway/services.ts';
+import { definePlugin, type InstanceOf, type PluginRuntime } from '../gateway/plugin/contract.ts';
+import { selectPlugins } from '../gateway/plugin/selection.ts';
+import { instantiatePlugins } from '../gateway/plugin/services.ts';
 import core from '../plugins/core/index.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway } from './support/gateway.ts';

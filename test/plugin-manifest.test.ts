@@ -3,9 +3,9 @@
  * checked against the plugin's definition at start, and a mismatch stops start-up naming it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../gateway/config.ts';
-import type { Plugin } from '../gateway/plugin.ts';
-import { checkRegistry } from '../gateway/plugin-selection.ts';
+import { ConfigError } from '../gateway/config/variables.ts';
+import type { Plugin } from '../gateway/plugin/contract.ts';
+import { checkRegistry } from '../gateway/plugin/selection.ts';
 import core from '../plugins/core/index.ts';
 import { registry } from '../plugins/registry.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PermanentJobError, type JobEvent, type QueuePort } from '../gateway/queue.ts';
+import { PermanentJobError, type JobEvent, type QueuePort } from '../gateway/queue/port.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { openCronHarness, openQueue, testPrefix, type Backend, type QueueTarget } from './support/queues.ts';
 

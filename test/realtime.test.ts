@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readConfig, type ConfigurationSpec } from '../gateway/config.ts';
+import { readConfig, type ConfigurationSpec } from '../gateway/config/variables.ts';
 import { readRealtimeConfig } from '../plugins/realtime/config.ts';
 import realtimeManifest from '../plugins/realtime/plugin.json' with { type: 'json' };
 import { createTestDatabase, type TestDatabase } from './support/database.ts';

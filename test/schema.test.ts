@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_FILE } from '../gateway/cli.ts';
-import { buildSubschema, composeSchema, printComposedSchema, SchemaConflictError } from '../gateway/compose.ts';
-import { instantiatePlugins } from '../gateway/services.ts';
-import { selectAll } from '../gateway/plugin-selection.ts';
+import { buildSubschema, composeSchema, printComposedSchema, SchemaConflictError } from '../gateway/plugin/compose.ts';
+import { instantiatePlugins } from '../gateway/plugin/services.ts';
+import { selectAll } from '../gateway/plugin/selection.ts';
 import { registry } from '../plugins/registry.ts';
 
 describe('composed schema', () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import pg from 'pg';
-import { inTransaction } from '../gateway/db.ts';
+import { inTransaction } from '../gateway/sql.ts';
 import { writeStates } from '../plugins/stripe/store.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startStatementRecorder } from './support/pg-statements.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientAddress, parseTrustedProxies } from '../gateway/client-ip.ts';
-import { loadGatewaySettings } from '../gateway/settings.ts';
+import { clientAddress, parseTrustedProxies } from '../gateway/http/client-ip.ts';
+import { loadGatewaySettings } from '../gateway/config/settings.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';

@@ -1,4 +1,4 @@
-import { definePlugin } from '../../gateway/plugin.ts';
+import { definePlugin } from '../../gateway/sdk.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { addCoreSchema } from './schema.ts';
 import { addWebhookSchema } from './webhooks-schema.ts';

@@ -1,7 +1,4 @@
-import type { Builder } from '../../gateway/builder.ts';
-import type { Session } from '../../gateway/auth.ts';
-import type { ConfigEntry } from '../../gateway/config.ts';
-import type { PluginRuntime, PluginStatus } from '../../gateway/plugin.ts';
+import type { Builder, ConfigEntry, PluginRuntime, PluginStatus, Session } from '../../gateway/sdk.ts';
 
 export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>): void {
   const ConfigEntryType = builder.objectRef<ConfigEntry>('PluginConfigEntry').implement({

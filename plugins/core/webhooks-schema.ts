@@ -4,17 +4,18 @@
  */
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { filter, pipe } from '@graphql-yoga/subscription';
-import type { Builder } from '../../gateway/builder.ts';
-import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
-import { badUserInput } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
 import {
+  badUserInput,
+  type Builder,
+  decodeCursor,
+  encodeCursor,
   globMatcher,
-  webhookEventsTopic,
+  type PluginRuntime,
   type StoredWebhookEvent,
+  webhookEventsTopic,
   type WebhookMessage,
   type WebhookStatus,
-} from '../../gateway/webhooks.ts';
+} from '../../gateway/sdk.ts';
 
 const STATUSES: WebhookStatus[] = ['received', 'processed', 'failed'];
 const PAGE_LIMIT = 100;

@@ -1,7 +1,6 @@
 /** `plugboard idme …`: a user's verification and groups, and a check of the issuer and credentials. */
 import type { Command } from 'commander';
-import { table } from '../../gateway/cli.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { type PluginRuntime, table } from '../../gateway/sdk.ts';
 import type { IdmeConfig } from './config.ts';
 import type { RelyingParty } from './relying-party.ts';
 import type { IdmeService } from './service.ts';

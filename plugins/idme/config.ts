@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigValues } from '../../gateway/config.ts';
+import { ConfigError, type ConfigValues } from '../../gateway/sdk.ts';
 
 export const GROUP_SCOPES = ['military', 'veteran', 'responder', 'government', 'teacher', 'student', 'nurse'] as const;
 export type GroupScope = (typeof GROUP_SCOPES)[number];

@@ -6,9 +6,7 @@
  * commands; verifications, groups, badges and attributes are stored in schema `idme`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '../../gateway/errors.ts';
-import { sendError, sendJson } from '../../gateway/http.ts';
-import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
+import { definePlugin, ErrorCode, type PluginRuntime, sendError, sendJson } from '../../gateway/sdk.ts';
 import { addIdmeCommands } from './cli.ts';
 import { readIdmeConfig, type IdmeConfig } from './config.ts';
 import manifest from './plugin.json' with { type: 'json' };

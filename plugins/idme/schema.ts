@@ -3,10 +3,15 @@
  * completes it with the code and state ID.me sent back; they read their own verification, and
  * admins read anyone's and follow `idmeVerified`.
  */
-import { signedInUser, type Session } from '../../gateway/auth.ts';
-import type { Builder } from '../../gateway/builder.ts';
-import { badUserInput, codedError, forbidden } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import {
+  badUserInput,
+  type Builder,
+  codedError,
+  forbidden,
+  type PluginRuntime,
+  type Session,
+  signedInUser,
+} from '../../gateway/sdk.ts';
 import { GROUP_SCOPES, type GroupScope, type IdmeConfig } from './config.ts';
 import { IdmeError } from './relying-party.ts';
 import { IdmeInputError, type GroupStatus, type IdmeService, type Verification } from './service.ts';

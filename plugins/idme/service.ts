@@ -7,8 +7,7 @@
  * not be reached, so the user can retry.
  */
 import { createHash } from 'node:crypto';
-import { inTransaction } from '../../gateway/db.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { inTransaction, type PluginRuntime } from '../../gateway/sdk.ts';
 import { GROUP_SCOPES, type GroupScope, type IdmeConfig } from './config.ts';
 import { IdmeError, IdmeErrorCode, type IdmeIdentity, type RelyingParty } from './relying-party.ts';
 import { idmeSql } from './sql.ts';

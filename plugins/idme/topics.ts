@@ -1,5 +1,5 @@
 /** What travels on the pubsub: a stored ID.me verification, for admins following them. */
-import { topic } from '../../gateway/pubsub.ts';
+import { topic } from '../../gateway/sdk.ts';
 
 export interface IdmeVerifiedEvent {
   userId: string;

@@ -1,10 +1,7 @@
 /** `plugboard jobs …`: stats, enqueue, schedules, retry, and a worker process. */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { table } from '../../gateway/cli.ts';
-import { UsageError } from '../../gateway/errors.ts';
-import type { OpenedPlugin } from '../../gateway/plugin.ts';
-import type { Worker } from '../../gateway/queue.ts';
+import { type OpenedPlugin, table, UsageError, type Worker } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import { startHistory } from './history-recorder.ts';
 import { JobsInputError, type JobsInstance } from './service.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { ConfigValues } from '../../gateway/config.ts';
+import type { ConfigValues } from '../../gateway/sdk.ts';
 
 export interface JobsConfig {
   dashboardEnabled: boolean;

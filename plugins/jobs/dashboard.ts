@@ -15,9 +15,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendError, sendJson } from '../../gateway/http.ts';
-import type { PluginRoute, PluginRuntime } from '../../gateway/plugin.ts';
-import type { BullMQQueuePort } from '../../gateway/queue-bullmq.ts';
+import { type BullMQQueuePort, type PluginRoute, type PluginRuntime, sendError, sendJson } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import { jobsSql } from './sql.ts';
 

@@ -1,5 +1,4 @@
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import type { JobEvent } from '../../gateway/queue.ts';
+import type { JobEvent, PluginRuntime } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import { createHistoryWriter } from './history.ts';
 

@@ -5,8 +5,7 @@
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { inTransaction } from '../../gateway/db.ts';
-import type { JobEvent, JobState } from '../../gateway/queue.ts';
+import { inTransaction, type JobEvent, type JobState } from '../../gateway/sdk.ts';
 import { jobsSql } from './sql.ts';
 
 interface JobRow {

@@ -3,7 +3,7 @@
  * schedules, a GraphQL API, Bull Board and `plugboard jobs …`. The queue itself is the gateway's
  * queue port, which every plugin shares.
  */
-import { definePlugin } from '../../gateway/plugin.ts';
+import { definePlugin } from '../../gateway/sdk.ts';
 import { addJobsCommands } from './cli.ts';
 import { readJobsConfig, type JobsConfig } from './config.ts';
 import { dashboardRoutes } from './dashboard.ts';

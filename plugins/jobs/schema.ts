@@ -3,12 +3,19 @@
  * enqueue the job types declared safe for users and see, follow and cancel the jobs they enqueued.
  * A job is named by its queue and id (ids repeat across queues); `queue` defaults to `default`.
  */
-import type { Session } from '../../gateway/auth.ts';
-import type { Builder } from '../../gateway/builder.ts';
-import { forwardConnection } from '../../gateway/cursor.ts';
-import { badUserInput, codedError, ErrorCode, forbidden } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { JOB_STATES, type JobEvent, type JobState } from '../../gateway/queue.ts';
+import {
+  badUserInput,
+  type Builder,
+  codedError,
+  ErrorCode,
+  forbidden,
+  forwardConnection,
+  JOB_STATES,
+  type JobEvent,
+  type JobState,
+  type PluginRuntime,
+  type Session,
+} from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import { DEFAULT_QUEUE } from './job-types/index.ts';
 import {

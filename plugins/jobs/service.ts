@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { CronExpressionParser } from 'cron-parser';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import type { EnqueueOptions, JobEvent, JobState } from '../../gateway/queue.ts';
+import type { EnqueueOptions, JobEvent, JobState, PluginRuntime } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import type { HistoryRecorder } from './history-recorder.ts';
 import { builtInTypes, DEFAULT_QUEUE } from './job-types/index.ts';

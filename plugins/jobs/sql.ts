@@ -1,3 +1,3 @@
-import { sqlFolder } from '../../gateway/sql.ts';
+import { sqlFolder } from '../../gateway/sdk.ts';
 
 export const jobsSql = sqlFolder(new URL('./sql/', import.meta.url));

@@ -1,9 +1,7 @@
 /** `plugboard notifications …`: templates, a test send, stats, digests now, and a worker. */
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { table } from '../../gateway/cli.ts';
-import { UsageError } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { type PluginRuntime, table, UsageError } from '../../gateway/sdk.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { QUEUE, type Deliverer } from './delivery.ts';
 import { NotificationInputError, type NotificationsService } from './service.ts';

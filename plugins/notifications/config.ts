@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigProblem, type ConfigValues } from '../../gateway/config.ts';
+import { ConfigError, type ConfigProblem, type ConfigValues } from '../../gateway/sdk.ts';
 import { parsePushHosts, type PushHostRule } from './push-endpoints.ts';
 
 export const CHANNELS = ['EMAIL', 'PUSH', 'SMS', 'IN_APP'] as const;

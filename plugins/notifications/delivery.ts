@@ -8,9 +8,7 @@
  */
 import DataLoader from 'dataloader';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Batcher } from '../../gateway/batch.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { PermanentJobError, type JobContext } from '../../gateway/queue.ts';
+import { Batcher, type JobContext, PermanentJobError, type PluginRuntime } from '../../gateway/sdk.ts';
 import type { Channel, NotificationsConfig } from './config.ts';
 import { PushGoneError } from './push.ts';
 import {

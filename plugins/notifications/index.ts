@@ -4,10 +4,7 @@
  * (in-app), with preferences, quiet hours, digests, retries, failover and per-provider limits.
  */
 import { Redis } from 'ioredis';
-import { ConfigError } from '../../gateway/config.ts';
-import { badUserInput } from '../../gateway/errors.ts';
-import { definePlugin, type PluginRuntime } from '../../gateway/plugin.ts';
-import { PermanentJobError } from '../../gateway/queue.ts';
+import { badUserInput, ConfigError, definePlugin, PermanentJobError, type PluginRuntime } from '../../gateway/sdk.ts';
 import { addNotificationsCommands } from './cli.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { readNotificationsConfig } from './config.ts';

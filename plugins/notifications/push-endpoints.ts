@@ -11,7 +11,7 @@ import { lookup } from 'node:dns/promises';
 import { Agent, type RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isPublicAddress } from '../../gateway/public-address.ts';
+import { isPublicAddress } from '../../gateway/sdk.ts';
 
 /** `host` (port 443), `host:port`, `*.domain` (any subdomain, not the apex), or an IP address. */
 export interface PushHostRule {

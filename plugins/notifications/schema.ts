@@ -4,12 +4,15 @@
  * notifications, manages their own preferences and push subscriptions, and gets their own
  * `notificationAdded` events only.
  */
-import { signedInUser } from '../../gateway/auth.ts';
-import type { Builder } from '../../gateway/builder.ts';
-import { forwardConnection } from '../../gateway/cursor.ts';
-import { badUserInput, codedError } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import type { KeysetRow } from '../../gateway/cursor.ts';
+import {
+  badUserInput,
+  type Builder,
+  codedError,
+  forwardConnection,
+  type KeysetRow,
+  type PluginRuntime,
+  signedInUser,
+} from '../../gateway/sdk.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { notificationsSql } from './sql.ts';
 import {

@@ -5,10 +5,7 @@
  * NotificationInputError; GraphQL turns them into BAD_USER_INPUT (or the plugin's own code,
  * NotificationErrorCode), the CLI into exit code 2.
  */
-import { inTransaction } from '../../gateway/db.ts';
-import { ErrorCode } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import type { EnqueueOptions } from '../../gateway/queue.ts';
+import { type EnqueueOptions, ErrorCode, inTransaction, type PluginRuntime } from '../../gateway/sdk.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { DELIVERY_BATCH, QUEUE, type Deliverer, type Status } from './delivery.ts';
 import { isTimeZone } from './quiet-hours.ts';

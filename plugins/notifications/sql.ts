@@ -1,4 +1,4 @@
-import { sqlFolder } from '../../gateway/sql.ts';
+import { sqlFolder } from '../../gateway/sdk.ts';
 
 const read = sqlFolder(new URL('./sql/', import.meta.url));
 

@@ -1,5 +1,5 @@
 /** What travels on the pubsub: an in-app notification, on its recipient's channel (id = user id). */
-import { topic } from '../../gateway/pubsub.ts';
+import { topic } from '../../gateway/sdk.ts';
 
 export interface InAppNotification {
   id: string;

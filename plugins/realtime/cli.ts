@@ -2,9 +2,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validate as isUuid } from 'uuid';
-import { table } from '../../gateway/cli.ts';
-import { UsageError } from '../../gateway/errors.ts';
-import type { OpenedPlugin } from '../../gateway/plugin.ts';
+import { type OpenedPlugin, table, UsageError } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
 import { DISCONNECT_CHANNEL } from './presence.ts';
 import { realtimeSql } from './sql.ts';

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigValues } from '../../gateway/config.ts';
+import { ConfigError, type ConfigValues } from '../../gateway/sdk.ts';
 
 export interface RealtimeConfig {
   maxConnections: number;

@@ -1,7 +1,7 @@
 /** The analytics log (realtime.events), written in batches of whatever happened meanwhile. */
 import type { Logger } from 'pino';
 import type pg from 'pg';
-import { Batcher } from '../../gateway/batch.ts';
+import { Batcher } from '../../gateway/sdk.ts';
 import { realtimeSql } from './sql.ts';
 
 export type RealtimeEventType =

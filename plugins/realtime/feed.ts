@@ -5,8 +5,7 @@
  * listens before the state is read, and holds what arrives meanwhile).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { PubSub, Topic } from '../../gateway/pubsub.ts';
-import { PUSH, type PushStream } from '../../gateway/shared-subscriptions.ts';
+import { type PubSub, PUSH, type PushStream, type Topic } from '../../gateway/sdk.ts';
 
 interface Relay<T> {
   listeners: Set<(event: T) => void>;

@@ -3,7 +3,7 @@
  * graphql-ws endpoint, one consistent view across instances sharing Postgres (connections,
  * presence, rooms) and Redis (pubsub, typing).
  */
-import { definePlugin } from '../../gateway/plugin.ts';
+import { definePlugin } from '../../gateway/sdk.ts';
 import { addRealtimeCommands } from './cli.ts';
 import { readRealtimeConfig, type RealtimeConfig } from './config.ts';
 import { EventLog } from './events-log.ts';

@@ -8,8 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { PluginRuntime, SocketConnection, SocketRefusal } from '../../gateway/plugin.ts';
-import { Batcher } from '../../gateway/batch.ts';
+import { Batcher, type PluginRuntime, type SocketConnection, type SocketRefusal } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
 import type { EventLog } from './events-log.ts';
 import { realtimeSql } from './sql.ts';

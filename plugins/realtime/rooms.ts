@@ -1,10 +1,7 @@
 /** Rooms and membership: who may join, invite, read and follow a room. */
 import { LRUCache } from 'lru-cache';
 import { validate as isUuid } from 'uuid';
-import type { Session } from '../../gateway/auth.ts';
-import type { KeysetRow } from '../../gateway/cursor.ts';
-import { badUserInput, forbidden } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import { badUserInput, forbidden, type KeysetRow, type PluginRuntime, type Session } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
 import type { EventLog } from './events-log.ts';
 import { realtimeSql } from './sql.ts';

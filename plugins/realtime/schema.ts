@@ -3,12 +3,18 @@
  * room's current state and carry its changes; only members (and admins) may follow or read a room.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { signedInUser } from '../../gateway/auth.ts';
-import type { Builder, Context } from '../../gateway/builder.ts';
-import { forwardConnection } from '../../gateway/cursor.ts';
-import { badUserInput, codedError, ErrorCode, forbidden } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { SHARED_RESULTS } from '../../gateway/shared-subscriptions.ts';
+import {
+  badUserInput,
+  type Builder,
+  codedError,
+  type Context,
+  ErrorCode,
+  forbidden,
+  forwardConnection,
+  type PluginRuntime,
+  SHARED_RESULTS,
+  signedInUser,
+} from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
 import { toPresence, type PresenceTracker } from './presence.ts';
 import { isAdmin, roomIdOf, type RoomRow, type Rooms } from './rooms.ts';

@@ -1,5 +1,5 @@
 /** What travels on the pubsub, one channel per room (the topic's id is the room id). */
-import { topic } from '../../gateway/pubsub.ts';
+import { topic } from '../../gateway/sdk.ts';
 
 export type PresenceStatus = 'ONLINE' | 'AWAY' | 'BUSY' | 'OFFLINE';
 

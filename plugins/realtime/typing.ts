@@ -8,7 +8,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { PubSub } from '../../gateway/pubsub.ts';
+import type { PubSub } from '../../gateway/sdk.ts';
 import { RoomFeed } from './feed.ts';
 import { TYPING, type TypingPayload } from './topics.ts';
 

@@ -15,7 +15,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
-import type { WebhookEvent } from '../../gateway/webhooks.ts';
+import type { WebhookEvent } from '../../gateway/sdk.ts';
 import { TABLE_OF_OBJECT, type ObjectResource, type StripeObject } from './resources.ts';
 import { tableSql } from './sql.ts';
 import { writeStates, type ObjectState } from './store.ts';

@@ -6,7 +6,7 @@
  * object is gone, or rewritten when it turns out to exist (created while the check ran).
  */
 import type Stripe from 'stripe';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { PluginRuntime } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import {
   API,

@@ -1,9 +1,7 @@
 /** `plugboard stripe …`: sync, backfill, check, status, webhook test|status. */
 import type { Command } from 'commander';
 import type Stripe from 'stripe';
-import { table } from '../../gateway/cli.ts';
-import { UsageError } from '../../gateway/errors.ts';
-import type { OpenedPlugin, PluginRuntime } from '../../gateway/plugin.ts';
+import { type OpenedPlugin, type PluginRuntime, table, UsageError } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import type { StripeInstance } from './instance.ts';
 import { RESOURCES, type Resource } from './resources.ts';

@@ -1,4 +1,4 @@
-import type { ConfigValues } from '../../gateway/config.ts';
+import type { ConfigValues } from '../../gateway/sdk.ts';
 
 export interface StripeConfig {
   apiKey: string;

@@ -1,4 +1,4 @@
-import { definePlugin } from '../../gateway/plugin.ts';
+import { definePlugin } from '../../gateway/sdk.ts';
 import { addStripeCommands } from './cli.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
 import { setupStripe, type StripeInstance } from './instance.ts';

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import type { PluginRuntime } from '../../gateway/sdk.ts';
 import { createChecker, type Checker } from './check.ts';
 import { createStripeClient } from './client.ts';
 import type { StripeConfig } from './config.ts';

@@ -8,10 +8,14 @@
 import { resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import type { FieldRef } from '@pothos/core';
 import pg from 'pg';
-import type { Session } from '../../gateway/auth.ts';
-import type { Builder, PlugboardTypes } from '../../gateway/builder.ts';
-import { decodeCursor, encodeCursor } from '../../gateway/cursor.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
+import {
+  type Builder,
+  decodeCursor,
+  encodeCursor,
+  type PlugboardTypes,
+  type PluginRuntime,
+  type Session,
+} from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { PAGE_DEFAULT, PAGE_LIMIT, pageSize, planFor, RELATION_DEFAULT, relationKey, type Plan } from './plan.ts';
 import type { ObjectResource } from './resources.ts';

@@ -15,7 +15,7 @@ import {
   type GraphQLResolveInfo,
   type SelectionSetNode,
 } from 'graphql';
-import { badUserInput } from '../../gateway/errors.ts';
+import { badUserInput } from '../../gateway/sdk.ts';
 import type { ObjectResource } from './resources.ts';
 import { tableSql } from './sql.ts';
 import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';

@@ -3,10 +3,14 @@
  * syncProgress) and the typed stripeEvents subscription.
  */
 import { filter, pipe } from '@graphql-yoga/subscription';
-import type { Builder } from '../../gateway/builder.ts';
-import { badUserInput } from '../../gateway/errors.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { globMatcher, webhookEventsTopic, type WebhookMessage } from '../../gateway/webhooks.ts';
+import {
+  badUserInput,
+  type Builder,
+  globMatcher,
+  type PluginRuntime,
+  webhookEventsTopic,
+  type WebhookMessage,
+} from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { RESOURCES, type Resource } from './resources.ts';
 import { stripeSql } from './sql.ts';

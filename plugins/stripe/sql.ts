@@ -1,4 +1,4 @@
-import { sqlFolder } from '../../gateway/sql.ts';
+import { sqlFolder } from '../../gateway/sdk.ts';
 import type { ObjectResource } from './resources.ts';
 
 export const stripeSql = sqlFolder(new URL('./sql/', import.meta.url));

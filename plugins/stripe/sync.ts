@@ -12,9 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { inTransaction } from '../../gateway/db.ts';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { topic } from '../../gateway/pubsub.ts';
+import { inTransaction, type PluginRuntime, topic } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { API, LISTED_RESOURCES, type Resource, type StripeObject } from './resources.ts';
 import { stripeSql } from './sql.ts';

@@ -3,8 +3,7 @@
  * "<timestamp>.<body>", constant-time compare, timestamp tolerance), applied with applyEvents.
  */
 import type Stripe from 'stripe';
-import type { PluginRuntime } from '../../gateway/plugin.ts';
-import { WebhookVerificationError, type WebhookReceiver } from '../../gateway/webhooks.ts';
+import { type PluginRuntime, type WebhookReceiver, WebhookVerificationError } from '../../gateway/sdk.ts';
 import { applyEvents, type Refetch } from './apply.ts';
 import type { StripeConfig } from './config.ts';
 import { API } from './resources.ts';

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { startGateway, type Gateway } from '../../gateway/gateway.ts';
 import { createLogger } from '../../gateway/logger.ts';
-import type { Plugin } from '../../gateway/plugin.ts';
+import type { Plugin } from '../../gateway/plugin/contract.ts';
 import { registry } from '../../plugins/registry.ts';
 import echo from './echo-plugin/index.ts';
 import { ADMIN_SECRET, JWT_SECRET } from './tokens.ts';

@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestClock } from 'pg-boss';
 import type { Logger } from 'pino';
 import { createLogger } from '../../gateway/logger.ts';
-import type { QueuePort } from '../../gateway/queue.ts';
-import { createBullMQQueue } from '../../gateway/queue-bullmq.ts';
-import { createPostgresQueue } from '../../gateway/queue-postgres.ts';
+import type { QueuePort } from '../../gateway/queue/port.ts';
+import { createBullMQQueue } from '../../gateway/queue/bullmq.ts';
+import { createPostgresQueue } from '../../gateway/queue/postgres.ts';
 
 export type Backend = 'bullmq' | 'postgres';
 

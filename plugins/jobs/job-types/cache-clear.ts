@@ -4,7 +4,7 @@
  * under `plugboard:`) are refused.
  */
 import { Redis } from 'ioredis';
-import { PermanentJobError } from '../../../gateway/queue.ts';
+import { PermanentJobError } from '../../../gateway/sdk.ts';
 import { InvalidPayloadError, objectPayload, requiredString, type JobType } from './job-type.ts';
 
 export interface CacheClearPayload {

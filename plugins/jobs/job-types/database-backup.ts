@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { access, link, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PermanentJobError } from '../../../gateway/queue.ts';
+import { PermanentJobError } from '../../../gateway/sdk.ts';
 import { InvalidPayloadError, objectPayload, requiredString, type JobType } from './job-type.ts';
 
 export interface DatabaseBackupPayload {

@@ -5,7 +5,7 @@
  */
 import { readdir, realpath, rm, stat } from 'node:fs/promises';
 import { join, matchesGlob, relative, resolve, sep } from 'node:path';
-import { PermanentJobError } from '../../../gateway/queue.ts';
+import { PermanentJobError } from '../../../gateway/sdk.ts';
 import { InvalidPayloadError, objectPayload, optionalNumber, type JobType } from './job-type.ts';
 
 export interface FileCleanupPayload {

@@ -11,8 +11,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { isPublicAddress } from '../../../gateway/public-address.ts';
-import { PermanentJobError } from '../../../gateway/queue.ts';
+import { isPublicAddress, PermanentJobError } from '../../../gateway/sdk.ts';
 import { InvalidPayloadError, objectPayload, optionalNumber, requiredString, type JobType } from './job-type.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;

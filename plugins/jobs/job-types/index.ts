@@ -1,6 +1,4 @@
-import type { QueueDefinition } from '../../../gateway/jobs.ts';
-import type { PluginRuntime } from '../../../gateway/plugin.ts';
-import { PermanentJobError } from '../../../gateway/queue.ts';
+import { PermanentJobError, type PluginRuntime, type QueueDefinition } from '../../../gateway/sdk.ts';
 import type { JobsConfig } from '../config.ts';
 import { cacheClear } from './cache-clear.ts';
 import { databaseBackup } from './database-backup.ts';

@@ -3,8 +3,7 @@
  * refused at once, and again when it runs), `run` does the work. A type that cannot do its work
  * fails with a clear error; none pretends.
  */
-import type { JobContext } from '../../../gateway/queue.ts';
-import type { PluginRuntime } from '../../../gateway/plugin.ts';
+import type { JobContext, PluginRuntime } from '../../../gateway/sdk.ts';
 import type { JobsConfig } from '../config.ts';
 
 export interface JobType<Payload> {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
-import { definePlugin } from '../../../gateway/plugin.ts';
+import { definePlugin } from '../../../gateway/plugin/contract.ts';
 import { topic } from '../../../gateway/pubsub.ts';
 import manifest from './plugin.json' with { type: 'json' };
 

@@ -23,9 +23,9 @@ import {
   type JobInfo,
   type JobState,
   type QueuePort,
-} from './queue.ts';
-import { gatewaySql } from './sql.ts';
-import { settleWithin } from './timing.ts';
+} from './port.ts';
+import { gatewaySql } from '../sql.ts';
+import { settleWithin } from '../timing.ts';
 
 export interface PostgresQueueOptions {
   log: Logger;

@@ -1,6 +1,6 @@
 /**
  * The queue port: the one job-queue interface every plugin uses. Two adapters implement it,
- * BullMQ on Redis (gateway/queue-bullmq.ts) and pg-boss on Postgres (gateway/queue-postgres.ts),
+ * BullMQ on Redis (gateway/queue/bullmq.ts) and pg-boss on Postgres (gateway/queue/postgres.ts),
  * and one contract test suite (test/queue-contract.test.ts) runs unchanged against both.
  *
  * Delivery is at least once. A job whose worker dies mid-run (crash, SIGKILL, lost connection)
@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { Queue } from 'bullmq';
 import { v5 as uuidv5, validate as isUuid } from 'uuid';
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled';
@@ -276,4 +277,10 @@ export function runAttempt(
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The BullMQ port also hands out its queues (for dashboards such as Bull Board). */
+export interface BullMQQueuePort extends QueuePort {
+  readonly backend: 'bullmq';
+  bullQueue(name: string): Queue;
 }

@@ -7,11 +7,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type pg from 'pg';
-import type { RouteHandler } from './http.ts';
-import { sendJson } from './http.ts';
-import { statusOf, type MigrationFile } from './migrations.ts';
-import type { PubSub } from './pubsub.ts';
-import { gatewaySql } from './sql.ts';
+import { type RouteHandler, sendJson } from './replies.ts';
+import { statusOf, type MigrationFile } from '../migrations.ts';
+import type { PubSub } from '../pubsub.ts';
+import { gatewaySql } from '../sql.ts';
 
 interface Check {
   ok: boolean;

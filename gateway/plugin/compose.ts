@@ -12,7 +12,7 @@ import {
   printSchema,
   printType,
 } from 'graphql';
-import { createBuilder, type Builder } from './builder.ts';
+import { createBuilder, type Builder } from '../builder.ts';
 
 export interface Subschema {
   plugin: string;

@@ -9,16 +9,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Command } from 'commander';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Session } from './auth.ts';
-import type { Builder } from './builder.ts';
-import type { ConfigEntry, ConfigValues, ConfigurationSpec } from './config.ts';
-import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from './hasura.ts';
-import type { JobRegistry, QueueDefinition } from './jobs.ts';
-import type { PubSub } from './pubsub.ts';
-import type { QueuePort } from './queue.ts';
-import type { WebhookLog, WebhookReceiver } from './webhooks.ts';
+import type { Session } from '../auth.ts';
+import type { Builder } from '../builder.ts';
+import type { ConfigEntry, ConfigValues, ConfigurationSpec } from '../config/variables.ts';
+import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from '../hasura/routes.ts';
+import type { JobRegistry, QueueDefinition } from '../queue/job-types.ts';
+import type { PubSub } from '../pubsub.ts';
+import type { QueuePort } from '../queue/port.ts';
+import type { WebhookLog, WebhookReceiver } from '../webhooks/receiver.ts';
 
-/** plugin.json, as validated by gateway/manifest.schema.json (the fields the gateway reads). */
+/** plugin.json, as validated by gateway/plugin/manifest.schema.json (the fields the gateway reads). */
 export interface PluginManifest {
   name: string;
   version: string;
@@ -151,7 +151,7 @@ export type HasuraTrigger<Config, Instance> = (HasuraEventTriggerSpec | { table?
 interface PluginHooks<Config, Instance> {
   /** The parsed plugin.json; validated against the manifest JSON schema when the gateway starts. */
   manifest: object;
-  /** Folder holding NNN_*.sql migrations, e.g. `new URL('./migrations/', import.meta.url)`. */
+  /** Folder holding NNN_*.sql migrations, e.g. `new URL('../migrations/', import.meta.url)`. */
   migrations?: URL;
   /** Enabled whatever PLUGBOARD_PLUGINS says (the core plugin). */
   alwaysEnabled?: boolean;
@@ -170,7 +170,7 @@ interface PluginHooks<Config, Instance> {
   routes?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): PluginRoute[];
   /**
    * Receives webhooks: the gateway serves `receiver.path`, stores verified deliveries in the
-   * plugin's `events` table (see gateway/webhooks.ts for its columns) and calls `apply`.
+   * plugin's `events` table (see gateway/webhooks/receiver.ts for its columns) and calls `apply`.
    */
   webhooks?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): WebhookReceiver;
   /** Hooks on graphql-ws connections. */
@@ -199,98 +199,4 @@ export function definePlugin<Config, Instance = undefined>(
   definition: PluginDefinition<Config, Instance>,
 ): PluginDefinition<Config, Instance> {
   return definition;
-}
-
-/**
- * Calls `setup` on first use and hands out the same instance after (one per runtime). Before the
- * runtime has its services (`started` false) it throws instead: setup would see no database.
- */
-export function lazyInstance<Config, Instance>(
-  plugin: PluginDefinition<Config, Instance>,
-  runtime: PluginRuntime<Config>,
-  started: () => boolean,
-): { get: InstanceOf<Instance>; readonly made: boolean } {
-  let made = false;
-  let instance: Instance | undefined;
-  return {
-    get() {
-      if (!made) {
-        if (!started())
-          throw new Error(
-            `Plugin ${runtime.name} is not started: its instance is only available while the gateway runs`,
-          );
-        instance = plugin.setup?.(runtime) as Instance;
-        made = true;
-      }
-      return instance as Instance;
-    },
-    get made() {
-      return made;
-    },
-  };
-}
-
-export interface RuntimeServices {
-  db: pg.Pool;
-  pubsub: PubSub;
-  queue: QueuePort;
-  jobs: JobRegistry;
-  log: Logger;
-  plugins: readonly PluginStatus[];
-  connections: { databaseUrl: string; redisUrl: string | undefined };
-  webhooks: ReadonlyMap<string, WebhookLog>;
-}
-
-/**
- * A runtime whose services arrive later: the schema is built (and can be printed) before any
- * database exists, and resolvers read the services when they run.
- */
-export function createLazyRuntime<Config>(name: string): {
-  runtime: PluginRuntime<Config>;
-  attach(services: RuntimeServices, config: Config): void;
-  /** Whether `attach` has run. */
-  attached(): boolean;
-} {
-  let attached: (RuntimeServices & { config: Config }) | undefined;
-  const get = () => {
-    if (!attached)
-      throw new Error(`Plugin ${name} is not started: its runtime is only available while the gateway runs`);
-    return attached;
-  };
-  return {
-    runtime: {
-      name,
-      get config() {
-        return get().config;
-      },
-      get db() {
-        return get().db;
-      },
-      get pubsub() {
-        return get().pubsub;
-      },
-      get queue() {
-        return get().queue;
-      },
-      get jobs() {
-        return get().jobs;
-      },
-      get log() {
-        return get().log;
-      },
-      get plugins() {
-        return get().plugins;
-      },
-      get connections() {
-        return get().connections;
-      },
-      get webhooks() {
-        return get().webhooks;
-      },
-    },
-    attach(services, config) {
-      attached = { ...services, log: services.log.child({ plugin: name }), config };
-    },
-    attached: () => attached !== undefined,
-  };
 }

@@ -1,7 +1,7 @@
-/** The gateway's own configuration (gateway/settings.json), read like any plugin's. */
+/** The gateway's own configuration (gateway/config/settings.json), read like any plugin's. */
 import type { Level } from 'pino';
-import { parseTrustedProxies, type TrustedProxies } from './client-ip.ts';
-import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './config.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../http/client-ip.ts';
+import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './variables.ts';
 import settingsSpec from './settings.json' with { type: 'json' };
 
 export const gatewaySettingsSpec = settingsSpec as ConfigurationSpec;

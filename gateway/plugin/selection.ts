@@ -7,8 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { Command } from 'commander';
 import manifestSchema from './manifest.schema.json' with { type: 'json' };
-import { ConfigError, missingRequired, readConfig, type ConfigProblem, type ConfigValues, type Env } from './config.ts';
-import type { Plugin, PluginManifest, PluginStatus } from './plugin.ts';
+import {
+  ConfigError,
+  missingRequired,
+  readConfig,
+  type ConfigProblem,
+  type ConfigValues,
+  type Env,
+} from '../config/variables.ts';
+import type { Plugin, PluginManifest, PluginStatus } from './contract.ts';
 
 export interface SelectedPlugin {
   plugin: Plugin;

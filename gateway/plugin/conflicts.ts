@@ -3,7 +3,12 @@
  * job types): what two plugins both claim stops start-up with an error naming both, instead of one
  * silently replacing the other.
  */
-import type { PluginRoute } from './plugin.ts';
+/** What of a plugin route decides which requests it answers. */
+interface RoutePattern {
+  method: string;
+  path: string;
+  prefix?: boolean;
+}
 
 export class PluginConflictError extends Error {
   constructor(message: string) {
@@ -30,15 +35,15 @@ export function byName<T>(kind: string, entries: Iterable<{ plugin: string; name
 }
 
 /** Whether some request would match both routes: a method in common, and the same path or one under the other's prefix. */
-function overlap(a: PluginRoute, b: PluginRoute): boolean {
+function overlap(a: RoutePattern, b: RoutePattern): boolean {
   if (a.method !== b.method && a.method !== 'ANY' && b.method !== 'ANY') return false;
-  const under = (path: string, route: PluginRoute) =>
+  const under = (path: string, route: RoutePattern) =>
     route.prefix === true && path.startsWith(route.path.endsWith('/') ? route.path : `${route.path}/`);
   return a.path === b.path || under(a.path, b) || under(b.path, a);
 }
 
 /** Refuses routes of two plugins that would answer the same request. */
-export function checkRoutes(routes: readonly { plugin: string; route: PluginRoute }[]): void {
+export function checkRoutes(routes: readonly { plugin: string; route: RoutePattern }[]): void {
   for (const [index, first] of routes.entries()) {
     for (const second of routes.slice(index + 1)) {
       if (first.plugin !== second.plugin && overlap(first.route, second.route)) {

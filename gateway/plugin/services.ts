@@ -6,31 +6,24 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { buildSubschema, composeSchema } from './compose.ts';
 import { byName, checkRoutes } from './conflicts.ts';
-import { openDatabase, type Database } from './db.ts';
-import { createJobRegistry, type JobRegistry } from './jobs.ts';
-import type { EventTriggerHandler, HasuraActionSpec } from './hasura.ts';
-import { checkPluginTables, runMigrations, type MigrationSource } from './migrations.ts';
-import {
-  createLazyRuntime,
-  lazyInstance,
-  type InstanceOf,
-  type PluginRoute,
-  type PluginRuntime,
-  type PluginStatus,
-  type SocketHooks,
-} from './plugin.ts';
-import { statusOfPlugins, type SelectedPlugin } from './plugin-selection.ts';
-import { createMemoryPubSub, createRedisPubSub, type PubSub } from './pubsub.ts';
-import type { QueuePort } from './queue.ts';
-import { createBullMQQueue } from './queue-bullmq.ts';
-import { createPostgresQueue } from './queue-postgres.ts';
-import type { GatewaySettings } from './settings.ts';
-import { createWebhookLog, WEBHOOK_QUEUE, webhookQueue, type WebhookLog } from './webhooks.ts';
+import { openDatabase, type Database } from '../db.ts';
+import { createJobRegistry, type JobRegistry } from '../queue/job-types.ts';
+import type { EventTriggerHandler, HasuraActionSpec } from '../hasura/routes.ts';
+import { checkPluginTables, runMigrations, type MigrationSource } from '../migrations.ts';
+import type { InstanceOf, PluginRoute, PluginRuntime, PluginStatus, SocketHooks } from './contract.ts';
+import { createLazyRuntime, lazyInstance } from './runtime.ts';
+import { statusOfPlugins, type SelectedPlugin } from './selection.ts';
+import { createMemoryPubSub, createRedisPubSub, type PubSub } from '../pubsub.ts';
+import type { QueuePort } from '../queue/port.ts';
+import { createBullMQQueue } from '../queue/bullmq.ts';
+import { createPostgresQueue } from '../queue/postgres.ts';
+import type { GatewaySettings } from '../config/settings.ts';
+import { createWebhookLog, WEBHOOK_QUEUE, webhookQueue, type WebhookLog } from '../webhooks/receiver.ts';
 
 export interface PluginInstance {
   selected: SelectedPlugin;
   runtime: PluginRuntime<unknown>;
-  /** The plugin's instance, set up on first call (see `setup` in gateway/plugin.ts). */
+  /** The plugin's instance, set up on first call (see `setup` in gateway/plugin/contract.ts). */
   instance: InstanceOf<unknown>;
   /** Whether `instance()` has run `setup` yet. */
   readonly setUp: boolean;

@@ -22,11 +22,11 @@ import {
   type GraphQLType,
 } from 'graphql';
 import type { Logger } from 'pino';
-import type { Session } from './auth.ts';
-import { ErrorCode, isRefusedValue } from './errors.ts';
-import type { GraphQLServer } from './graphql.ts';
-import type { OperationMetrics } from './metrics.ts';
-import { BodyTooLarge, readBody, sendJson, type RouteHandler } from './http.ts';
+import type { Session } from '../auth.ts';
+import { ErrorCode, isRefusedValue } from '../errors.ts';
+import type { GraphQLServer } from '../http/graphql.ts';
+import type { OperationMetrics } from '../metrics.ts';
+import { BodyTooLarge, readBody, sendJson, type RouteHandler } from '../http/replies.ts';
 
 export const SECRET_HEADER = 'x-plugboard-action-secret';
 export const ACTIONS_PATH = '/hasura/actions';

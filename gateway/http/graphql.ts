@@ -1,6 +1,6 @@
 /**
  * The GraphQL engine: graphql-yoga over the composed schema, with authentication, query limits
- * (gateway/limits.ts), CSRF prevention, Prometheus metrics (gateway/metrics.ts) and error masking.
+ * (gateway/http/limits.ts), CSRF prevention, Prometheus metrics (gateway/metrics.ts) and error masking.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -19,16 +19,16 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Authenticate, Session } from './auth.ts';
-import type { Context } from './builder.ts';
-import { ErrorCode, isRefusedValue, isUnavailable } from './errors.ts';
+import type { Authenticate, Session } from '../auth.ts';
+import type { Context } from '../builder.ts';
+import { ErrorCode, isRefusedValue, isUnavailable } from '../errors.ts';
 import { useQueryLimits } from './limits.ts';
-import { createLoaders } from './loaders.ts';
-import { currentRequestId, newRequestId } from './logger.ts';
-import type { OperationMetrics } from './metrics.ts';
-import type { PubSub } from './pubsub.ts';
-import type { QueuePort } from './queue.ts';
-import type { GatewaySettings } from './settings.ts';
+import { createLoaders } from '../loaders.ts';
+import { currentRequestId, newRequestId } from '../logger.ts';
+import type { OperationMetrics } from '../metrics.ts';
+import type { PubSub } from '../pubsub.ts';
+import type { QueuePort } from '../queue/port.ts';
+import type { GatewaySettings } from '../config/settings.ts';
 
 /** What the WebSocket layer hands to yoga with each operation (HTTP passes nothing extra). */
 export interface ServerContext {

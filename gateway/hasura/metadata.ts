@@ -21,7 +21,7 @@ import {
   typesOfActions,
   type ActionField,
   type HasuraEventTriggerSpec,
-} from './hasura.ts';
+} from './routes.ts';
 
 export const METADATA_DIR = 'metadata';
 /** Hasura's environment variables the metadata reads: where Plugboard is, and the shared secret. */

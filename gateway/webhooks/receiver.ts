@@ -14,13 +14,13 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { escapeIdentifier, type PoolClient } from 'pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { inTransaction } from './db.ts';
-import { ErrorCode, isRefusedValue, isUnavailable } from './errors.ts';
-import { BodyTooLarge, readBody, sendError, sendJson } from './http.ts';
-import type { QueueDefinition } from './jobs.ts';
-import { topic, type PubSub } from './pubsub.ts';
-import { errorMessage, type QueuePort } from './queue.ts';
-import { gatewaySql } from './sql.ts';
+import { inTransaction } from '../sql.ts';
+import { ErrorCode, isRefusedValue, isUnavailable } from '../errors.ts';
+import { BodyTooLarge, readBody, sendError, sendJson } from '../http/replies.ts';
+import type { QueueDefinition } from '../queue/job-types.ts';
+import { topic, type PubSub } from '../pubsub.ts';
+import { errorMessage, type QueuePort } from '../queue/port.ts';
+import { gatewaySql } from '../sql.ts';
 
 /** A delivery the plugin has verified. */
 export interface WebhookEvent {

@@ -7,7 +7,7 @@
 import { Queue, QueueEvents, UnrecoverableError, Worker as BullWorker, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { settleWithin } from './timing.ts';
+import { settleWithin } from '../timing.ts';
 import {
   checkEnqueueOptions,
   errorMessage,
@@ -17,17 +17,11 @@ import {
   runAttempt,
   type EnqueueOptions,
   type JobEvent,
+  type BullMQQueuePort,
   type JobInfo,
   type JobState,
-  type QueuePort,
   type Worker,
-} from './queue.ts';
-
-/** The BullMQ adapter also hands out its BullMQ queues, for tools such as Bull Board. */
-export interface BullMQQueuePort extends QueuePort {
-  readonly backend: 'bullmq';
-  bullQueue(name: string): Queue;
-}
+} from './port.ts';
 
 export interface BullMQQueueOptions {
   /** Key prefix, so several deployments (or test runs) can share one Redis. Default `plugboard`. */

@@ -1,7 +1,7 @@
 /**
  * Configuration from the environment, validated against the `configuration` block of a
  * manifest (the seed format: required/optional lists and a per-variable schema).
- * The gateway's own settings (gateway/settings.json) and every plugin use the same code.
+ * The gateway's own settings (gateway/config/settings.json) and every plugin use the same code.
  */
 
 export type ConfigType = 'string' | 'integer' | 'number' | 'boolean' | 'url';

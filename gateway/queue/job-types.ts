@@ -3,9 +3,9 @@
  * Workers run inside the gateway (PLUGBOARD_WORKERS=true, the default) or in their own process
  * (`plugboard jobs worker`); either way every queue's jobs are dispatched by type here.
  */
-import { conflict } from './conflicts.ts';
+import { conflict } from '../plugin/conflicts.ts';
 import type { Logger } from 'pino';
-import { PermanentJobError, type JobHandler, type QueuePort, type Worker } from './queue.ts';
+import { PermanentJobError, type JobHandler, type QueuePort, type Worker } from './port.ts';
 
 export interface QueueDefinition {
   /** Jobs of this queue run at once per worker process. Default 5. */

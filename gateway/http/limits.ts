@@ -17,7 +17,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { codedError, ErrorCode } from './errors.ts';
+import { codedError, ErrorCode } from '../errors.ts';
 
 export interface QueryLimits {
   depth: number;

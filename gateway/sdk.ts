@@ -1,0 +1,70 @@
+/**
+ * The plugin SDK: the only gateway module a plugin imports (npm test's dependency rule enforces
+ * it). It holds the contract and the helpers plugins share; adapters, the CLI and the server stay
+ * behind it, so they can change without touching a plugin.
+ */
+
+// The contract.
+export {
+  definePlugin,
+  type HasuraMembers,
+  type HasuraTrigger,
+  type InstanceOf,
+  type OpenedPlugin,
+  type Plugin,
+  type PluginDefinition,
+  type PluginManifest,
+  type PluginRoute,
+  type PluginRuntime,
+  type PluginStatus,
+  type SocketConnection,
+  type SocketHooks,
+  type SocketRefusal,
+} from './plugin/contract.ts';
+export type { ConfigEntry, ConfigProblem, ConfigValues } from './config/variables.ts';
+export { ConfigError } from './config/variables.ts';
+
+// Schema building: the Pothos builder, sessions, cursor connections, batching, shared subscriptions.
+export type { Builder, Context, PlugboardTypes } from './builder.ts';
+export { type Session, signedInUser } from './auth.ts';
+export { decodeCursor, encodeCursor, forwardConnection, type KeysetRow } from './cursor.ts';
+export { Batcher } from './batch.ts';
+export { PUSH, type PushStream, SHARED_RESULTS } from './http/shared-subscriptions.ts';
+
+// Errors.
+export { badUserInput, codedError, ErrorCode, forbidden, UsageError } from './errors.ts';
+
+// Data: SQL files and transactions.
+export { inTransaction, sqlFolder } from './sql.ts';
+
+// Messaging: typed pubsub topics, the job queue port, job types.
+export { type PubSub, type Topic, topic } from './pubsub.ts';
+export {
+  type BullMQQueuePort,
+  type EnqueueOptions,
+  JOB_STATES,
+  type JobContext,
+  type JobEvent,
+  type JobState,
+  PermanentJobError,
+  type QueuePort,
+  type Worker,
+} from './queue/port.ts';
+export type { QueueDefinition } from './queue/job-types.ts';
+
+// Webhooks.
+export {
+  globMatcher,
+  type StoredWebhookEvent,
+  type WebhookEvent,
+  type WebhookMessage,
+  type WebhookReceiver,
+  type WebhookStatus,
+  WebhookVerificationError,
+  webhookEventsTopic,
+} from './webhooks/receiver.ts';
+
+// HTTP replies, outbound address policy, CLI output.
+export { sendError, sendJson } from './http/replies.ts';
+export { isPublicAddress } from './public-address.ts';
+export { table } from './text-table.ts';
