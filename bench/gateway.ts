@@ -22,7 +22,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
-import { ADMIN_URL as DATABASE_URL, median, readyz, startServer, TASKSET } from './support.ts';
+import { ADMIN_URL as DATABASE_URL, median, readyz, startServer, PINNED } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -125,7 +125,7 @@ async function throughput(): Promise<void> {
       );
     }
     console.log(
-      `\nthroughput (${ROUNDS} rotating rounds of ${SECONDS} s each, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''})`,
+      `\nthroughput (${ROUNDS} rotating rounds of ${SECONDS} s each, ${CONNECTIONS} connections${PINNED ? ', servers on core 1, load on core 0' : ', unpinned: everything shares all cores'})`,
     );
     for (const name of names) {
       console.log(

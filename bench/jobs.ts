@@ -9,7 +9,8 @@
  *     while full, per-job results), vs the port's Postgres adapter.
  * Target: the port >= 90% of raw for both add and process throughput.
  *
- * Run: npm run bench:jobs   (BENCH_JOBS, BENCH_ROUNDS tune it)
+ * Run: npm run bench:jobs   (BENCH_JOBS, BENCH_ROUNDS tune it; the benchmark runs pinned to core 1,
+ * BENCH_PIN=false unpinned)
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
@@ -20,7 +21,7 @@ import { createLogger } from '../gateway/logger.ts';
 import type { QueuePort } from '../gateway/queue/port.ts';
 import { createBullMQQueue } from '../gateway/queue/bullmq.ts';
 import { createPostgresQueue, workerShape } from '../gateway/queue/postgres.ts';
-import { freshDatabase, inTurn, median } from './support.ts';
+import { freshDatabase, inTurn, median, pinning, runPinnedSelf } from './support.ts';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 20_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
@@ -194,8 +195,9 @@ function report(title: string, raw: Figures[], port: Figures[]) {
   line('process', (f) => f.processPerSecond);
 }
 
+runPinnedSelf(1);
 console.log(
-  `Plugboard queue port benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+  `Plugboard queue port benchmark, ${pinning} — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
 );
 
 if (process.env['BENCH_ONLY'] !== 'postgres') {

@@ -22,7 +22,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { freshDatabase, pinned, readyz, ROOT, startServer, TASKSET, type Server } from './support.ts';
+import { freshDatabase, pinned, readyz, ROOT, startServer, PINNED, type Server } from './support.ts';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10_000);
 const ROOM_SIZE = Number(process.env['BENCH_ROOM_SIZE'] ?? 100);
@@ -165,7 +165,7 @@ try {
   await db.end();
 
   console.log(
-    `Realtime fan-out — ${CONNECTIONS} connections, ${roomCount} rooms × ${ROOM_SIZE}, typing at ${RATE}/s for ${SECONDS} s${TASKSET ? '; server on core 1, load generator on core 0' : ''}`,
+    `Realtime fan-out — ${CONNECTIONS} connections, ${roomCount} rooms × ${ROOM_SIZE}, typing at ${RATE}/s for ${SECONDS} s${PINNED ? '; server on core 1, load generator on core 0' : '; unpinned: everything shares all cores'}`,
   );
   const gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   servers.push(gateway);

@@ -43,7 +43,7 @@ import {
   buildSubscription,
   type StripeObject,
 } from '../test/support/stripe-objects.ts';
-import { freshDatabase, inTurn, median, readyz, ROOT, startServer, TASKSET, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, readyz, ROOT, startServer, PINNED, type Server } from './support.ts';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 5000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
@@ -259,7 +259,7 @@ try {
     );
   }
   console.log(
-    `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers; ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections${TASKSET ? ', servers on core 1, load on core 0' : ''}`,
+    `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers; ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections${PINNED ? ', servers on core 1, load on core 0' : ', unpinned: everything shares all cores'}`,
   );
   console.log(
     `  check: HTTP 200, no errors; the same answer from both (${shape(ours)}, same customer ids in the same order)`,

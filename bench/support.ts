@@ -3,7 +3,7 @@
  * load generator keeps the first), and the median of per-round figures. This VM's speed drifts
  * by ±20% within a minute, so every benchmark rotates short rounds and reports medians.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,7 +14,13 @@ import pg from 'pg';
 
 export const ADMIN_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TASKSET = existsSync('/usr/bin/taskset') && availableParallelism() > 1;
+/**
+ * Processes are pinned to cores when taskset is there, so load generator and server do not trade
+ * places; `BENCH_PIN=false` runs everything unpinned, sharing all cores as deployed.
+ */
+export const PINNED =
+  existsSync('/usr/bin/taskset') && availableParallelism() > 1 && process.env['BENCH_PIN'] !== 'false';
+export const pinning = PINNED ? 'pinned (taskset)' : 'unpinned (all cores shared)';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -66,9 +72,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A command pinned to one core when taskset is there. */
+/** A command pinned to one core (unless PINNED is off). */
 export const pinned = (cpu: number, command: string[]) =>
-  TASKSET ? ['taskset', '-c', String(cpu), ...command] : command;
+  PINNED ? ['taskset', '-c', String(cpu), ...command] : command;
+
+/**
+ * For benchmarks that run in one process: re-runs this script pinned to `cpu` and exits with its
+ * status; returns in the pinned child (or at once when PINNED is off).
+ */
+export function runPinnedSelf(cpu: number): void {
+  if (!PINNED || process.env['BENCH_PINNED_CHILD'] === '1') return;
+  const [command, ...args] = pinned(cpu, [process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
+  const { status } = spawnSync(command!, args, { stdio: 'inherit', env: { ...process.env, BENCH_PINNED_CHILD: '1' } });
+  process.exit(status ?? 1);
+}
 
 export interface Server {
   url: string;
