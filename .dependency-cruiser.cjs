@@ -1,6 +1,6 @@
 /**
- * The import rules `npm test` enforces (npm run deps): no cycles, plugins reach the gateway only
- * through its SDK, and plugins never import each other.
+ * The import rules `npm test` enforces (npm run deps): no cycles, plugins (and the example plugins
+ * in examples/plugins/) reach the gateway only through its SDK, and plugins never import each other.
  */
 module.exports = {
   forbidden: [
@@ -14,8 +14,8 @@ module.exports = {
     {
       name: 'plugins-use-the-sdk',
       severity: 'error',
-      comment: 'A plugin imports the gateway only through gateway/sdk.ts.',
-      from: { path: '^plugins/' },
+      comment: 'A plugin (or an example plugin) imports the gateway only through gateway/sdk.ts.',
+      from: { path: '^(examples/)?plugins/' },
       to: { path: '^gateway/', pathNot: '^gateway/sdk\\.ts$' },
     },
     {
@@ -24,6 +24,20 @@ module.exports = {
       comment: 'Plugins meet through the schema, pubsub topics and typed jobs, never by import.',
       from: { path: '^plugins/([^/]+)/' },
       to: { path: '^plugins/', pathNot: ['^plugins/$1/', '^plugins/registry\\.ts$'] },
+    },
+    {
+      name: 'no-example-to-plugin',
+      severity: 'error',
+      comment: 'An example plugin stands alone: it imports no other plugin and no other example.',
+      from: { path: '^examples/plugins/([^/]+)/' },
+      to: { path: '^(examples/)?plugins/', pathNot: '^examples/plugins/$1/' },
+    },
+    {
+      name: 'gateway-knows-no-example',
+      severity: 'error',
+      comment: 'The gateway and the product plugins never import the examples.',
+      from: { path: '^(gateway|plugins)/' },
+      to: { path: '^examples/' },
     },
     {
       name: 'gateway-knows-no-plugin',

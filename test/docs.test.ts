@@ -22,6 +22,18 @@ describe('README', () => {
     for (const { manifest } of selectAll(registry)) expect(readme).toContain(`\`${manifest.name}\``);
   });
 
+  // The example plugin of "Adding a plugin" (test/example-plugin.test.ts runs it) is shown as it is.
+  it.each([
+    ['index.ts', 'ts'],
+    ['plugin.json', 'json'],
+    ['migrations/001_bookmarks.sql', 'sql'],
+    ['sql/bookmark-save.sql', 'sql'],
+  ])('shows examples/plugins/bookmarks/%s exactly as it is', (file, language) => {
+    const code = readFileSync(new URL(`../examples/plugins/bookmarks/${file}`, import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Adding a plugin\n'), readme.indexOf('## Tests\n'));
+    expect(section).toContain(`\n\`\`\`${language}\n${code}\`\`\`\n`);
+  });
+
   it('gives the test command that CI runs', () => {
     expect(readme).toContain('npm test');
     expect(readFileSync(new URL('../.ci/run', import.meta.url), 'utf8')).toMatch(/^npm test$/m);
