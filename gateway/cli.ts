@@ -18,6 +18,7 @@ import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
 import { table } from './text-table.ts';
 import { MigrationError, migrationStatus, runMigrations, type MigrationSource } from './migrations.ts';
+import { claims } from './plugin/conflicts.ts';
 import type { Plugin } from './plugin/contract.ts';
 import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin/selection.ts';
 import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
@@ -382,16 +383,25 @@ export function createProgram(
       io.out(`replayed ${id} (${event.type}): processed`);
     });
 
+  // `plugboard <plugin> …` sits beside the built-in commands: a plugin's command whose name (or an
+  // alias the plugin gives it) is a built-in's or another plugin's stops the CLI naming both.
+  const claimCommand = claims('The command');
+  for (const builtIn of [...program.commands.flatMap((c) => [c.name(), ...c.aliases()]), 'help'])
+    claimCommand('gateway', builtIn);
   for (const plugin of registry) {
     if (!plugin.commands) continue;
     const { manifest } = checkRegistry([plugin])[0]!;
-    const command = program.command(manifest.name).description(manifest.description);
+    // Made apart from the program and added once its names are checked (commander would refuse a
+    // clash with an error naming neither plugin); it takes the program's settings as `command()` would.
+    const command = new Command(manifest.name).copyInheritedSettings(program).description(manifest.description);
     plugin.commands(command, async () => {
       // The commanded plugin runs even when PLUGBOARD_PLUGINS leaves it out; its config must hold.
       const plugins = await openPlugins(manifest.name);
       const { runtime, instance } = plugins.instances.find((found) => found.selected.manifest.name === manifest.name)!;
       return { runtime, instance: instance() };
     });
+    for (const name of [command.name(), ...command.aliases()]) claimCommand(manifest.name, name);
+    program.addCommand(command);
   }
   return program;
 }

@@ -37,7 +37,7 @@ export { badUserInput, codedError, ErrorCode, forbidden, UsageError } from './er
 // Data: SQL files and transactions.
 export { inTransaction, sqlFolder } from './sql.ts';
 
-// Messaging: typed pubsub topics, the job queue port, job types.
+// Messaging: typed pubsub topics, the job queue port, job types, typed job contracts.
 export { type PubSub, type Topic, topic } from './pubsub.ts';
 export {
   type BullMQQueuePort,
@@ -51,6 +51,10 @@ export {
   type Worker,
 } from './queue/port.ts';
 export type { QueueDefinition } from './queue/job-types.ts';
+export { type JobContract, JobDataError, jobContract } from './queue/contract.ts';
+
+// Typed jobs between plugins: each contract's data type and check, shared by producer and consumer.
+export { parseSendEmail, type SendEmailJob, sendEmailJob } from './contracts/notifications.ts';
 
 // Webhooks.
 export {

@@ -1,10 +1,14 @@
 /**
  * One conflict rule for what the gateway collects from plugins: routes, Hasura actions and
- * triggers, job types. A clash stops start-up with an error naming both plugins.
+ * triggers, queues (and so their job types), pubsub topics, CLI commands. A clash stops start-up
+ * with an error naming both plugins (or the plugin and the gateway).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProgram, type CliIo, runCli } from '../gateway/cli.ts';
 import type { QueueDefinition } from '../gateway/queue/job-types.ts';
+import { PluginConflictError } from '../gateway/plugin/conflicts.ts';
 import { definePlugin, type Plugin, type PluginRoute } from '../gateway/plugin/contract.ts';
+import { topic } from '../gateway/pubsub.ts';
 import { selectPlugins } from '../gateway/plugin/selection.ts';
 import { instantiatePlugins } from '../gateway/plugin/services.ts';
 import core from '../plugins/core/index.ts';
@@ -15,7 +19,11 @@ interface Declares {
   routes?: PluginRoute[];
   action?: string;
   trigger?: string;
-  jobType?: string;
+  /** A queue with one job type, `work`. */
+  queue?: string;
+  topic?: string;
+  /** A `hello` command, under these aliases of the plugin's command. */
+  commandAliases?: string[];
 }
 
 const route = (method: PluginRoute['method'], path: string, prefix = false): PluginRoute => ({
@@ -27,13 +35,15 @@ const route = (method: PluginRoute['method'], path: string, prefix = false): Plu
 });
 
 function plugin(name: string, declares: Declares): Plugin {
+  const cli = declares.commandAliases !== undefined;
   return definePlugin<object>({
     manifest: {
       name,
       version: '0.0.1',
       description: `Test fixture ${name}`,
-      capabilities: { service: true, jobs: true },
+      capabilities: { service: true, jobs: true, cli },
       configuration: { required: [], optional: [] },
+      ...(cli ? { commands: { hello: { description: 'Says hello' } } } : {}),
     },
     config: () => ({}),
     routes: () => declares.routes ?? [],
@@ -41,8 +51,20 @@ function plugin(name: string, declares: Declares): Plugin {
       actions: declares.action ? { [declares.action]: { kind: 'synchronous', roles: [] } } : {},
       triggers: declares.trigger ? { [declares.trigger]: { handle: async () => null } } : {},
     },
+    topics: declares.topic ? [topic<{ n: number }>(declares.topic)] : [],
     jobs: (): Record<string, QueueDefinition> =>
-      declares.jobType ? { shared: { handlers: { [declares.jobType]: async () => null } } } : {},
+      declares.queue ? { [declares.queue]: { handlers: { work: async () => null } } } : {},
+    ...(cli
+      ? {
+          commands(command) {
+            command.aliases(declares.commandAliases!);
+            command
+              .command('hello')
+              .description('Says hello')
+              .action(() => {});
+          },
+        }
+      : {}),
   }) as Plugin;
 }
 
@@ -88,10 +110,17 @@ describe('plugins that claim the same thing', () => {
       /Hasura event trigger "on_row" is declared by both alpha and beta/,
     ],
     [
-      'a job type on one queue',
-      { jobType: 'work' },
-      { jobType: 'work' },
-      /Job type "work" on queue "shared" is declared by both alpha and beta/,
+      'a queue (even for other job types)',
+      { queue: 'shared' },
+      { queue: 'shared' },
+      /queue "shared" is declared by both alpha and beta/,
+    ],
+    ['a pubsub topic', { topic: 'things' }, { topic: 'things' }, /topic "things" is declared by both alpha and beta/],
+    [
+      "the gateway's own topic",
+      {},
+      { topic: 'webhook.events' },
+      /topic "webhook.events" is declared by both gateway and beta/,
     ],
   ])('%s stops start-up naming both plugins', (_what, first, second, message) => {
     expect(() => collect(first, second)).toThrow(message);
@@ -105,13 +134,71 @@ describe('plugins that claim the same thing', () => {
       { routes: [route('GET', '/administer')] },
     ],
     [
-      'different actions, triggers and job types',
-      { action: 'a', trigger: 't1', jobType: 'j1' },
-      { action: 'b', trigger: 't2', jobType: 'j2' },
+      'different actions, triggers, queues and topics',
+      { action: 'a', trigger: 't1', queue: 'q1', topic: 'one' },
+      { action: 'b', trigger: 't2', queue: 'q2', topic: 'two' },
     ],
   ])('%s is no clash', (_what, first, second) => {
     const set = collect(first, second);
-    expect(set.jobs.queues()).toEqual(first.jobType ? ['shared'] : []);
+    expect(set.jobs.queues()).toEqual([first.queue, second.queue].filter((queue) => queue !== undefined));
+  });
+
+  describe('CLI commands (`plugboard <plugin> …` beside the built-in ones)', () => {
+    const quiet: CliIo = { out: () => {}, err: () => {} };
+    const program = (...plugins: Plugin[]) => createProgram([core, ...plugins], {}, quiet, []);
+
+    it.each<[string, Plugin[], RegExp]>([
+      [
+        'a plugin named like a built-in command',
+        [plugin('migrate', { commandAliases: [] })],
+        /command "migrate" is declared by both gateway and migrate/,
+      ],
+      [
+        "a plugin's alias taking a built-in command",
+        [plugin('alpha', { commandAliases: ['schema'] })],
+        /command "schema" is declared by both gateway and alpha/,
+      ],
+      [
+        'a plugin named help',
+        [plugin('help', { commandAliases: [] })],
+        /command "help" is declared by both gateway and help/,
+      ],
+      [
+        'two plugins giving their commands the same alias',
+        [plugin('alpha', { commandAliases: ['a'] }), plugin('beta', { commandAliases: ['a'] })],
+        /command "a" is declared by both alpha and beta/,
+      ],
+      [
+        "an alias taking another plugin's name",
+        [plugin('alpha', { commandAliases: ['beta'] }), plugin('beta', { commandAliases: [] })],
+        /command "beta" is declared by both alpha and beta/,
+      ],
+    ])('%s stops the CLI naming both', (_what, plugins, message) => {
+      expect(() => program(...plugins)).toThrow(PluginConflictError);
+      expect(() => program(...plugins)).toThrow(message);
+    });
+
+    it('a plugin named like a built-in but without commands takes no command', () => {
+      const names = program(plugin('migrate', {})).commands.map((command) => command.name());
+      expect(names.filter((name) => name === 'migrate')).toHaveLength(1);
+    });
+
+    it('runs the commands of plugins that do not clash', async () => {
+      const out: string[] = [];
+      const io: CliIo = { out: (text) => out.push(text), err: (text) => out.push(text) };
+      const registry = [core, plugin('alpha', { commandAliases: ['al'] }), plugin('beta', { commandAliases: [] })];
+      expect(await runCli(['node', 'plugboard', 'al', '--help'], registry, {}, io)).toBe(0);
+      expect(out.join('')).toMatch(/Usage: plugboard alpha\|al \[options\] \[command\][\s\S]*hello +Says hello/);
+    });
+
+    it('exits 1 with the clash as its message', async () => {
+      const err: string[] = [];
+      const io: CliIo = { out: () => {}, err: (text) => err.push(text) };
+      expect(
+        await runCli(['node', 'plugboard', '--help'], [core, plugin('serve', { commandAliases: [] })], {}, io),
+      ).toBe(1);
+      expect(err.join('')).toMatch(/command "serve" is declared by both gateway and serve/);
+    });
   });
 
   describe('a gateway starting with them', () => {

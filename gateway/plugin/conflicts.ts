@@ -1,7 +1,8 @@
 /**
  * One rule for everything the gateway collects from plugins (routes, Hasura actions and triggers,
- * job types): what two plugins both claim stops start-up with an error naming both, instead of one
- * silently replacing the other.
+ * queues and their job types, pubsub topics, CLI commands): what two plugins (or a plugin and the
+ * gateway) both claim stops start-up with an error naming both, instead of one silently replacing
+ * the other.
  */
 /** What of a plugin route decides which requests it answers. */
 interface RoutePattern {
@@ -21,14 +22,22 @@ export function conflict(what: string, first: string, second: string): PluginCon
   return new PluginConflictError(`${what} is declared by both ${first} and ${second}`);
 }
 
-/** Collects named entries; a name claimed twice is a conflict. */
-export function byName<T>(kind: string, entries: Iterable<{ plugin: string; name: string; value: T }>): Map<string, T> {
-  const collected = new Map<string, T>();
+/** Names claimed one at a time, as the plugins are read; a name claimed twice is a conflict. */
+export function claims(kind: string): (plugin: string, name: string) => void {
   const owners = new Map<string, string>();
-  for (const { plugin, name, value } of entries) {
+  return (plugin, name) => {
     const owner = owners.get(name);
     if (owner !== undefined) throw conflict(`${kind} "${name}"`, owner, plugin);
     owners.set(name, plugin);
+  };
+}
+
+/** Collects named entries; a name claimed twice is a conflict. */
+export function byName<T>(kind: string, entries: Iterable<{ plugin: string; name: string; value: T }>): Map<string, T> {
+  const collected = new Map<string, T>();
+  const claim = claims(kind);
+  for (const { plugin, name, value } of entries) {
+    claim(plugin, name);
     collected.set(name, value);
   }
   return collected;

@@ -2,8 +2,8 @@
  * The plugin contract. A plugin is one folder and one `definePlugin({...})` object: its manifest
  * (plugin.json), its migrations, a typed view of its configuration, the Pothos fields it adds,
  * and optionally its instance (`setup`: its services and state), CLI commands and start/stop
- * hooks. Plugins never import each other; they meet through the composed schema, the pubsub and
- * the queue.
+ * hooks. Plugins never import each other; they meet through the composed schema, the pubsub's
+ * typed topics and the queue's typed job contracts (gateway/queue/contract.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Command } from 'commander';
@@ -14,7 +14,7 @@ import type { Builder } from '../builder.ts';
 import type { ConfigEntry, ConfigValues, ConfigurationSpec } from '../config/variables.ts';
 import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from '../hasura/routes.ts';
 import type { JobRegistry, QueueDefinition } from '../queue/job-types.ts';
-import type { PubSub } from '../pubsub.ts';
+import type { PubSub, Topic } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { WebhookLog, WebhookReceiver } from '../webhooks/receiver.ts';
 
@@ -164,7 +164,15 @@ interface PluginHooks<Config, Instance> {
   schema?(builder: Builder, runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): void;
   /** Adds `plugboard <plugin> <command>` subcommands; `open()` connects and returns the runtime and its instance. */
   commands?(command: Command, open: () => Promise<OpenedPlugin<Config, Instance>>): void;
-  /** Job handlers by queue; workers run them in the gateway or in `plugboard jobs worker`. */
+  /**
+   * The pubsub topics this plugin publishes (others may subscribe to them). A topic name is one
+   * plugin's: two plugins, or a plugin and the gateway, declaring the same one stop start-up.
+   */
+  topics?: readonly Topic<unknown>[];
+  /**
+   * Job handlers by queue; workers run them in the gateway or in `plugboard jobs worker`. A queue
+   * is this plugin's alone: other plugins add its jobs through the queue or a typed job contract.
+   */
   jobs?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): Record<string, QueueDefinition>;
   /** HTTP routes beside /graphql. */
   routes?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): PluginRoute[];

@@ -18,7 +18,16 @@ import type { QueuePort } from '../queue/port.ts';
 import { createBullMQQueue } from '../queue/bullmq.ts';
 import { createPostgresQueue } from '../queue/postgres.ts';
 import type { GatewaySettings } from '../config/settings.ts';
-import { createWebhookLog, WEBHOOK_QUEUE, webhookQueue, type WebhookLog } from '../webhooks/receiver.ts';
+import {
+  createWebhookLog,
+  WEBHOOK_QUEUE,
+  webhookEventsTopic,
+  webhookQueue,
+  type WebhookLog,
+} from '../webhooks/receiver.ts';
+
+/** The topics the gateway itself publishes. */
+const GATEWAY_TOPICS = [webhookEventsTopic];
 
 export interface PluginInstance {
   selected: SelectedPlugin;
@@ -98,6 +107,13 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
         }),
       ]),
   );
+  // A topic name is one publisher's: the gateway's own, or one plugin's.
+  byName('The topic', [
+    ...GATEWAY_TOPICS.map((topic) => ({ plugin: 'gateway', name: topic.name, value: topic })),
+    ...instances.flatMap(({ selected: entry }) =>
+      (entry.plugin.topics ?? []).map((topic) => ({ plugin: entry.manifest.name, name: topic.name, value: topic })),
+    ),
+  ]);
   const jobs = createJobRegistry([
     ...instances
       .filter(({ selected: entry }) => entry.plugin.jobs)

@@ -3,7 +3,7 @@
  * Workers run inside the gateway (PLUGBOARD_WORKERS=true, the default) or in their own process
  * (`plugboard jobs worker`); either way every queue's jobs are dispatched by type here.
  */
-import { conflict } from '../plugin/conflicts.ts';
+import { claims } from '../plugin/conflicts.ts';
 import type { Logger } from 'pino';
 import { PermanentJobError, type JobHandler, type QueuePort, type Worker } from './port.ts';
 
@@ -48,32 +48,31 @@ export interface JobRegistry {
 const DEFAULT_CONCURRENCY = 5;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** Thrown at start-up when two plugins claim the same job type on the same queue. */
+/**
+ * A queue belongs to the one plugin that declares it (its concurrency, deadline and who may add
+ * its jobs are the queue's): a second plugin declaring it stops start-up with PluginConflictError.
+ * Other plugins add its jobs through the queue port or a typed job contract (gateway/queue/contract.ts).
+ */
 export function createJobRegistry(
   definitions: { plugin: string; queues: Record<string, QueueDefinition> }[],
 ): JobRegistry {
   // Definitions are kept whole: their concurrency and timeout may be getters over config that
   // only exists once the gateway has started.
-  const byQueue = new Map<string, { definitions: QueueDefinition[]; handlers: Map<string, JobHandler> }>();
-  const owner = new Map<string, string>();
+  const byQueue = new Map<string, { definition: QueueDefinition; handlers: Map<string, JobHandler> }>();
+  const claimQueue = claims('The queue');
   const access = new Map<string, EnqueueAccess>();
   const publicQueues = new Set<string>();
   for (const { plugin, queues } of definitions) {
     for (const [queue, definition] of Object.entries(queues)) {
-      let entry = byQueue.get(queue);
-      if (!entry) {
-        entry = { definitions: [], handlers: new Map() };
-        byQueue.set(queue, entry);
-      }
-      entry.definitions.push(definition);
-      for (const [type, handler] of Object.entries(definition.handlers)) {
-        const key = `${queue}/${type}`;
-        if (owner.has(key)) throw conflict(`Job type "${type}" on queue "${queue}"`, owner.get(key)!, plugin);
-        owner.set(key, plugin);
-        access.set(key, !definition.public ? 'internal' : definition.userTypes?.includes(type) ? 'user' : 'admin');
-        if (definition.public) publicQueues.add(queue);
-        entry.handlers.set(type, handler);
-      }
+      claimQueue(plugin, queue);
+      const handlers = new Map(Object.entries(definition.handlers));
+      byQueue.set(queue, { definition, handlers });
+      for (const type of handlers.keys())
+        access.set(
+          `${queue}/${type}`,
+          !definition.public ? 'internal' : definition.userTypes?.includes(type) ? 'user' : 'admin',
+        );
+      if (definition.public && handlers.size > 0) publicQueues.add(queue);
     }
   }
 
@@ -102,11 +101,8 @@ export function createJobRegistry(
           }
           return handler(data, job);
         };
-        const concurrency =
-          options.concurrency ??
-          entry.definitions.findLast((d) => d.concurrency !== undefined)?.concurrency ??
-          DEFAULT_CONCURRENCY;
-        const timeoutMs = entry.definitions.findLast((d) => d.timeoutMs !== undefined)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        const concurrency = options.concurrency ?? entry.definition.concurrency ?? DEFAULT_CONCURRENCY;
+        const timeoutMs = entry.definition.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         workers.push(await port.process(queue, dispatch, { concurrency, timeoutMs }));
         log.info({ queue, concurrency, backend: port.backend }, 'queue worker started');
       }

@@ -13,6 +13,7 @@ import manifest from './plugin.json' with { type: 'json' };
 import { classify, IdmeError, IdmeErrorCode, RelyingParty } from './relying-party.ts';
 import { addIdmeSchema } from './schema.ts';
 import { IdmeInputError, IdmeService } from './service.ts';
+import { IDME_VERIFIED } from './topics.ts';
 
 export const CALLBACK_PATH = '/auth/idme/callback';
 
@@ -94,6 +95,7 @@ async function callback(
 export default definePlugin<IdmeConfig, IdmeInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
+  topics: [IDME_VERIFIED],
   config: readIdmeConfig,
   setup(runtime) {
     const party = new RelyingParty(runtime.config);

@@ -8,7 +8,7 @@
  */
 import DataLoader from 'dataloader';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Batcher, type JobContext, PermanentJobError, type PluginRuntime } from '../../gateway/sdk.ts';
+import { Batcher, type JobContext, PermanentJobError, type PluginRuntime, sendEmailJob } from '../../gateway/sdk.ts';
 import type { Channel, NotificationsConfig } from './config.ts';
 import { PushGoneError } from './push.ts';
 import {
@@ -23,7 +23,8 @@ import { quietUntil } from './quiet-hours.ts';
 import { notificationsSql } from './sql.ts';
 import { NOTIFICATION_ADDED } from './topics.ts';
 
-export const QUEUE = 'notifications';
+/** The plugin's queue: the one the SDK's job contracts for this plugin (sendEmailJob) name. */
+export const QUEUE = sendEmailJob.queue;
 /** Notifications per `deliver-batch` job. */
 export const DELIVERY_BATCH = 25;
 

@@ -4,7 +4,14 @@
  * (in-app), with preferences, quiet hours, digests, retries, failover and per-provider limits.
  */
 import { Redis } from 'ioredis';
-import { badUserInput, ConfigError, definePlugin, PermanentJobError, type PluginRuntime } from '../../gateway/sdk.ts';
+import {
+  badUserInput,
+  ConfigError,
+  definePlugin,
+  PermanentJobError,
+  type PluginRuntime,
+  sendEmailJob,
+} from '../../gateway/sdk.ts';
 import { addNotificationsCommands } from './cli.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { readNotificationsConfig } from './config.ts';
@@ -17,6 +24,7 @@ import { addNotificationsSchema } from './schema.ts';
 import { NotificationInputError, NotificationsService } from './service.ts';
 import { notificationsSql } from './sql.ts';
 import { twilioProvider } from './sms.ts';
+import { NOTIFICATION_ADDED } from './topics.ts';
 
 /** The notifications plugin's instance: its services, providers and the providers' refresh timer. */
 interface NotificationsInstance {
@@ -83,6 +91,7 @@ function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstan
 export default definePlugin<NotificationsConfig, NotificationsInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
+  topics: [NOTIFICATION_ADDED],
   config: readNotificationsConfig,
   setup,
   schema: (builder, runtime, instance) => addNotificationsSchema(builder, runtime, () => instance().service),
@@ -167,20 +176,17 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
             throw new PermanentJobError('deliver-batch needs { ids }');
           return instance().deliverer.deliverBatch(ids, job.signal);
         },
-        // The jobs plugin's send-email hands its messages here (see plugins/jobs/job-types/send-email.ts).
-        'send-email': async (data, job) => {
-          const payload = data as { to?: unknown };
-          if (typeof payload?.to !== 'string')
-            throw new PermanentJobError('send-email needs { to, subject?, template?, data?, text?, html? }');
+        // The jobs plugin's send-email hands its messages here through the SDK's typed contract.
+        [sendEmailJob.type]: sendEmailJob.handle(async (payload, job) => {
           try {
-            return await instance().service.emailAddress(`job:${job.id}`, payload as { to: string }, job);
+            return await instance().service.emailAddress(`job:${job.id}`, payload, job);
           } catch (error) {
             // A missing template or variable, or a render over a limit: no retry can fix it.
             if (error instanceof NotificationInputError)
               throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
             throw error;
           }
-        },
+        }),
         digest: async (data) => {
           const at = (data as { at?: string } | null)?.at;
           const { service } = instance();

@@ -5,7 +5,13 @@
  * NotificationInputError; GraphQL turns them into BAD_USER_INPUT (or the plugin's own code,
  * NotificationErrorCode), the CLI into exit code 2.
  */
-import { type EnqueueOptions, ErrorCode, inTransaction, type PluginRuntime } from '../../gateway/sdk.ts';
+import {
+  type EnqueueOptions,
+  ErrorCode,
+  inTransaction,
+  type PluginRuntime,
+  type SendEmailJob,
+} from '../../gateway/sdk.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { DELIVERY_BATCH, QUEUE, type Deliverer, type Status } from './delivery.ts';
 import { isTimeZone } from './quiet-hours.ts';
@@ -272,14 +278,10 @@ export class NotificationsService {
   }
 
   /** The jobs plugin's send-email: a rendered (or plain) email to an address, delivered in this job. */
-  async emailAddress(
-    key: string,
-    payload: { to: string; subject?: string; template?: string; data?: unknown; text?: string; html?: string },
-    job: { attempt: number; maxAttempts: number },
-  ) {
+  async emailAddress(key: string, payload: SendEmailJob, job: { attempt: number; maxAttempts: number }) {
     let content: Rendered & { version: number | null };
     if (payload.template) {
-      const data = (payload.data ?? {}) as Record<string, unknown>;
+      const data = payload.data ?? {};
       const [variant] = await this.renderFor(payload.template, data, ['EMAIL'], 'en');
       content = { ...variant!, subject: payload.subject ?? variant!.subject };
     } else {

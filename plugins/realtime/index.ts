@@ -12,7 +12,7 @@ import manifest from './plugin.json' with { type: 'json' };
 import { PresenceTracker } from './presence.ts';
 import { Rooms } from './rooms.ts';
 import { addRealtimeSchema, type RealtimeServices } from './schema.ts';
-import { PRESENCE, ROOM_EVENTS } from './topics.ts';
+import { PRESENCE, ROOM_EVENTS, TYPING } from './topics.ts';
 import { TypingIndicators } from './typing.ts';
 
 /** The realtime plugin's instance: its services, made when the runtime's services have arrived. */
@@ -23,6 +23,7 @@ interface RealtimeInstance extends RealtimeServices {
 export default definePlugin<RealtimeConfig, RealtimeInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
+  topics: [PRESENCE, TYPING, ROOM_EVENTS],
   config: readRealtimeConfig,
   setup(runtime) {
     const events = new EventLog(() => runtime.db, runtime.log);

@@ -6,11 +6,13 @@ import manifest from './plugin.json' with { type: 'json' };
 import { addStripeObjectSchema } from './object-schema.ts';
 import { OBJECT_RESOURCES } from './resources.ts';
 import { addStripeSchema } from './schema.ts';
+import { syncProgressTopic } from './sync.ts';
 import { stripeReceiver } from './webhooks.ts';
 
 export default definePlugin<StripeConfig, StripeInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
+  topics: [syncProgressTopic],
   config: stripeConfig,
   setup: setupStripe,
   hasura: {

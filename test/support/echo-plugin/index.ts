@@ -20,6 +20,7 @@ const messageAdded = topic<Message>('echo.message-added');
 export default definePlugin({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
+  topics: [messageAdded],
   config: (values) => ({ apiKey: values.string('ECHO_API_KEY'), prefix: values.string('ECHO_PREFIX') }),
   schema(builder, runtime) {
     const MessageType = builder.objectRef<Message>('EchoMessage').implement({
