@@ -237,13 +237,13 @@ describe('POST /hasura/actions', () => {
       status: 200,
       body: { id: expect.any(String), status: 'running', resources: ['customers'] },
     });
-    for (;;) {
-      const { rows } = await db.pool.query<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [
-        started.body['id'],
-      ]);
-      if (rows[0]!.status !== 'running') break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const status = async () =>
+      (
+        await db.pool.query<{ status: string }>('SELECT status FROM stripe.sync_runs WHERE id = $1', [
+          started.body['id'],
+        ])
+      ).rows[0]!.status;
+    await expect.poll(status, { timeout: 10_000 }).not.toBe('running');
     expect((await db.pool.query('SELECT count(*)::int AS n FROM stripe.customers')).rows[0]).toEqual({ n: 3 });
     expect((await action('syncStripe', {}, USER('ann'))).status).toBe(403);
   });

@@ -115,6 +115,8 @@ describe('verification through OpenID Connect', () => {
     const events = ws.subscribe<{ idmeVerified: { userId: string; verified: boolean; groups: string[] } }>(
       'subscription { idmeVerified { userId verified groups } }',
     );
+    // Kept: lets the server register the subscription (graphql-ws does not acknowledge it); were it
+    // too short, the event would be missed and the test would fail, not pass wrongly.
     await sleep(150);
 
     idme.signInAs(veteran.sub);

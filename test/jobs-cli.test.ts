@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
 import { runCli } from './support/processes.ts';
@@ -44,19 +44,23 @@ describe('plugboard jobs', () => {
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
     try {
-      for (let waited = 0; target.callsTo('/ok').length === 0; waited += 100) {
-        if (waited > 20_000) throw new Error(`the worker did not run the job:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await vi.waitFor(
+        () => expect(target.callsTo('/ok'), `the worker did not run the job:\n${output}`).not.toEqual([]),
+        {
+          timeout: 20_000,
+          interval: 100,
+        },
+      );
       expect(output).toMatch(/working default on postgres/);
       expect(target.callsTo('/ok')[0]!.body).toBe('from the CLI');
       // The worker writes the history; wait for the completion to land.
-      for (let waited = 0; ; waited += 100) {
-        const { rows } = await db.pool.query('SELECT state FROM jobs.jobs WHERE id = $1', [id]);
-        if (rows[0]?.state === 'completed') break;
-        if (waited > 10_000) throw new Error(`history shows ${rows[0]?.state}:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query('SELECT state FROM jobs.jobs WHERE id = $1', [id]);
+          expect(rows[0]?.state, output).toBe('completed');
+        },
+        { timeout: 10_000, interval: 100 },
+      );
     } finally {
       worker.kill('SIGTERM');
     }

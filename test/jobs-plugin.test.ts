@@ -3,7 +3,6 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFil
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -100,13 +99,14 @@ async function settled(
   timeoutMs = 20_000,
   queue?: string,
 ): Promise<JobView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = (await jobOf(g, id, admin, queue)).body.data?.['job'] as JobView | undefined;
-    if (job && states.includes(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${job?.state ?? 'unknown'} after ${timeoutMs} ms`);
-    await sleep(100);
-  }
+  return vi.waitFor(
+    async () => {
+      const job = (await jobOf(g, id, admin, queue)).body.data?.['job'] as JobView | undefined;
+      expect(states, `job ${id}`).toContain(job?.state);
+      return job!;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
 
 beforeAll(async () => {
@@ -164,17 +164,16 @@ describe('http-request', () => {
       .digest('hex');
     expect(v1).toBe(`v1=${expected}`);
 
-    // The history is written in batches: give the batch a moment.
-    let rows: unknown[] = [];
-    for (let tries = 0; tries < 50 && rows.length === 0; tries++, await sleep(100)) {
-      rows = (
+    // The history is written in batches: wait for the batch.
+    const historyRows = async () =>
+      (
         await db.pool.query(
           'SELECT j.state, j.payload, r.result FROM jobs.jobs j JOIN jobs.job_results r ON r.job_id = j.id WHERE j.id = $1',
           [id],
         )
       ).rows;
-    }
-    expect(rows).toEqual([
+    await expect.poll(historyRows, { timeout: 5000, interval: 100 }).toHaveLength(1);
+    expect(await historyRows()).toEqual([
       {
         state: 'completed',
         payload: { url: `${target.url}/ok`, method: 'POST', body: { order: 42 } },
@@ -242,10 +241,14 @@ describe('http-request', () => {
       expect(body.errors?.[0]?.message).toContain(message);
       expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     }
-    await sleep(300);
-    expect(
-      (await db.pool.query('SELECT count(*)::int AS n FROM jobs.jobs WHERE created_at >= $1', [started])).rows[0].n,
-    ).toBe(0);
+    // Barrier: a valid job enqueued after them reaches the (batched) history; a refused one that
+    // had been enqueued all the same would be there by then too.
+    const marker = await enqueued(gateway, 'http-request', { url: `${target.url}/ok`, method: 'GET' });
+    await settled(gateway, marker);
+    const created = async () =>
+      (await db.pool.query<{ id: string }>('SELECT id FROM jobs.jobs WHERE created_at >= $1', [started])).rows;
+    await expect.poll(created, { timeout: 5000, interval: 100 }).toContainEqual({ id: marker });
+    expect(await created()).toEqual([{ id: marker }]);
   });
 });
 

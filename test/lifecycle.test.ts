@@ -37,7 +37,8 @@ describe('graceful shutdown on SIGTERM', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ echoSlow(ms: 1500) }' }),
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Barrier: the resolver has started (it logs so), so the request is in flight at SIGTERM.
+    await expect.poll(() => gateway.output(), { timeout: 5000 }).toContain('echoSlow started');
     const exited = gateway.stop('SIGTERM');
 
     expect(await ws.closed).toEqual({ code: 1001, reason: 'Going away' });

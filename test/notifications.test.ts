@@ -8,7 +8,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import webpush from 'web-push';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rateLimited } from '../plugins/notifications/providers.ts';
 import { parsePushHosts, ruleFor } from '../plugins/notifications/push-endpoints.ts';
 import { twilioProvider } from '../plugins/notifications/sms.ts';
@@ -84,14 +84,15 @@ const rows = async (ids: string[]) =>
     .rows;
 /** Waits until every notification has left `queued` (and returns them). */
 async function settled(ids: string[], timeoutMs = 15_000): Promise<Row[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await rows(ids);
-    if (found.length === ids.length && found.every((r) => r.status !== 'queued')) return found;
-    if (Date.now() > deadline)
-      throw new Error(`not settled: ${JSON.stringify(found.map((r) => [r.channel, r.status, r.reason]))}`);
-    await sleep(50);
-  }
+  return vi.waitFor(
+    async () => {
+      const found = await rows(ids);
+      expect(found.map((r) => [r.channel, r.status, r.reason])).toHaveLength(ids.length);
+      expect(found.filter((r) => r.status === 'queued').map((r) => [r.channel, r.status, r.reason])).toEqual([]);
+      return found;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 const recipient = (userId: string, email: string | null, phone: string | null = null) =>
   ok(
@@ -182,6 +183,8 @@ describe('sending on every channel', () => {
     const added = ws.subscribe<{ notificationAdded: { body: string; subject: string } }>(
       'subscription { notificationAdded { body subject } }',
     );
+    // Kept: lets the server register the subscription (graphql-ws does not acknowledge it); were it
+    // too short, the in-app event would be missed and the test would fail, not pass wrongly.
     await sleep(200);
 
     const before = { mail: mail.messages.length, push: push.received.length, sms: twilio.messages.length };
@@ -347,13 +350,22 @@ describe('preferences, quiet hours, digests', () => {
           .notificationIds,
       );
     expect((await settled(ids)).map((r) => r.status)).toEqual(['deferred', 'deferred', 'deferred']);
-    const deadline = Date.now() + (DIGEST_SECONDS + 8) * 1000;
-    while (!mail.messages.some((m) => m.to.includes('dave@example.test'))) {
-      if (Date.now() > deadline) throw new Error('no digest arrived');
-      await sleep(100);
-    }
-    await sleep(300);
-    const digests = mail.messages.filter((m) => m.to.includes('dave@example.test'));
+    await expect
+      .poll(() => mail.messages.some((m) => m.to.includes('dave@example.test')), {
+        timeout: (DIGEST_SECONDS + 8) * 1000,
+        interval: 100,
+      })
+      .toBe(true);
+    await expect
+      .poll(async () => (await rows(ids)).map((r) => r.status), { timeout: 5000 })
+      .toEqual(['sent', 'sent', 'sent']);
+    // Barrier: a later, immediate mail to dave goes out after any second digest of the same window.
+    const marker = await send({ user: 'dave', template: 'news', data: { title: 'Marker' }, channels: ['EMAIL'] });
+    await settled(marker.notificationIds);
+    await expect
+      .poll(() => mail.messages.some((m) => m.to.includes('dave@example.test') && m.subject === 'Marker'))
+      .toBe(true);
+    const digests = mail.messages.filter((m) => m.to.includes('dave@example.test') && m.subject !== 'Marker');
     expect(digests).toHaveLength(1);
     expect(digests[0]!.subject).toBe('3 new news notifications');
     expect(digests[0]!.text).toBe('- One\n- Two\n- Three\n');
@@ -397,8 +409,16 @@ describe('idempotency, retries, failover, dead letters', () => {
     });
     expect(again).toEqual({ notificationIds: first.notificationIds, duplicate: true });
     await settled(first.notificationIds);
-    await sleep(300);
-    expect(mail.messages.filter((m) => m.to.includes('erin@example.test'))).toHaveLength(1);
+    // Barrier: a later mail to erin, through the same queue, arrives after any second copy would have.
+    const marker = await send({ user: 'erin', template: 'news', data: { title: 'Marker' }, channels: ['EMAIL'] });
+    await settled(marker.notificationIds);
+    await expect
+      .poll(() => mail.messages.some((m) => m.to.includes('erin@example.test') && m.subject === 'Marker'))
+      .toBe(true);
+    expect(mail.messages.filter((m) => m.to.includes('erin@example.test')).map((m) => m.subject)).toEqual([
+      'Once',
+      'Marker',
+    ]);
   });
 
   it('fails over to the next provider when the first refuses for now', async () => {
@@ -521,20 +541,17 @@ describe('bulk sends and privacy', () => {
       { u: users },
     );
     expect(receipt.notifications).toBe(10_000);
-    const deadline = Date.now() + 120_000;
-    let batch: { total: number; sent: number; failed: number; skipped: number; done: boolean } | undefined;
-    for (;;) {
-      batch = (
-        await ok<{ notificationBatch: typeof batch }>(
+    type Batch = { total: number; sent: number; failed: number; skipped: number; done: boolean };
+    const batch = async () =>
+      (
+        await ok<{ notificationBatch: Batch }>(
           admin,
           'query($id: ID!) { notificationBatch(id: $id) { total sent failed skipped done } }',
           { id: receipt.batchId },
         )
       ).notificationBatch;
-      if (batch!.done || Date.now() > deadline) break;
-      await sleep(250);
-    }
-    expect(batch).toEqual({ total: 10_000, sent: 10_000, failed: 0, skipped: 0, done: true });
+    await expect.poll(async () => (await batch()).done, { timeout: 120_000, interval: 250 }).toBe(true);
+    expect(await batch()).toEqual({ total: 10_000, sent: 10_000, failed: 0, skipped: 0, done: true });
     const received = mail.messages
       .slice(before)
       .filter((m) => m.subject === 'Bulk')

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { createMemoryPubSub, createRedisPubSub, topic } from '../gateway/pubsub.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -88,15 +88,18 @@ describe.skipIf(!redisUrl)('Redis pubsub', () => {
       // Redis SUBSCRIBE on B completes asynchronously: publish until B has it (bounded).
       let delivered: Awaited<typeof first> | undefined;
       void first.then((value) => (delivered = value));
-      for (let attempt = 0; attempt < 50 && !delivered; attempt++) {
-        const response = await fetch(`${a.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET },
-          body: JSON.stringify({ query: 'mutation { echo(body: "from A") { id } }' }),
-        });
-        expect(response.status).toBe(200);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await vi.waitFor(
+        async () => {
+          const response = await fetch(`${a.url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': ADMIN_SECRET },
+            body: JSON.stringify({ query: 'mutation { echo(body: "from A") { id } }' }),
+          });
+          expect(response.status).toBe(200);
+          expect(delivered).toBeDefined();
+        },
+        { timeout: 5000, interval: 100 },
+      );
       expect(await first).toEqual({ data: { echoed: { body: 'from A' } } });
       subscription.dispose();
       await ws.client.dispose();

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { PermanentJobError, type JobEvent, type QueuePort } from '../gateway/queue/port.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { openCronHarness, openQueue, testPrefix, type Backend, type QueueTarget } from './support/queues.ts';
@@ -23,20 +23,19 @@ afterAll(async () => {
 
 const backends: Backend[] = ['bullmq', 'postgres'];
 
-/** Polls until `check` returns a value, or fails after `timeoutMs`. */
-async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** For `vi.waitFor` / `expect.poll`: the queues' default wait. */
+const wait = { timeout: 15_000, interval: 50 };
+
+/** Waits until the job is in `state`, and returns it. */
+const jobIn = (port: QueuePort, queue: string, id: string, state: string, timeout = wait.timeout) =>
+  vi.waitFor(
+    async () => {
+      const job = await port.getJob(queue, id);
+      expect(job?.state).toBe(state);
+      return job!;
+    },
+    { ...wait, timeout },
+  );
 
 const queueName = () => `q${randomBytes(4).toString('hex')}`;
 
@@ -66,10 +65,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       { concurrency: 2, timeoutMs: 5000 },
     );
     const { id } = await port.add(queue, 'double', { n: 21 });
-    const done = await eventually(async () => {
-      const job = await port.getJob(queue, id);
-      return job?.state === 'completed' ? job : undefined;
-    });
+    const done = await jobIn(port, queue, id, 'completed');
     expect(done).toMatchObject({
       id,
       queue,
@@ -84,11 +80,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     // An id the queue may hand out again carries the job's creation time, the same on every event (history tells jobs apart by it).
     expect(new Set(local.map((e) => e.jobCreatedAt)).size).toBe(1);
     if (/^\d+$/.test(id)) expect(local[0]!.jobCreatedAt).toBeGreaterThan(0);
-    await eventually(
-      async () => remote.some((e) => e.kind === 'completed' && e.id === id),
-      5000,
-      'the completed event',
-    );
+    await expect.poll(() => remote.some((e) => e.kind === 'completed' && e.id === id), { timeout: 5000 }).toBe(true);
     expect(remote.find((e) => e.kind === 'completed')).toMatchObject({
       queue,
       id,
@@ -105,10 +97,16 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     expect(second.id).toBe(first.id);
     const bulk = await port.addBulk(queue, [{ name: 'once', data: { v: 3 }, options: { jobId: 'order-42' } }]);
     expect(bulk[0]!.id).toBe(first.id);
-    const worker = await port.process(queue, async () => ++runs, { concurrency: 1, timeoutMs: 5000 });
-    await eventually(async () => (await port.getJob(queue, 'order-42'))?.state === 'completed');
-    await sleep(300);
+    const worker = await port.process(queue, async (_data, job) => (job.name === 'once' ? ++runs : 0), {
+      concurrency: 1,
+      timeoutMs: 5000,
+    });
+    await jobIn(port, queue, 'order-42', 'completed');
+    // Barrier: one worker runs jobs in order, so a second copy of order-42 would have run before this marker.
+    const marker = await port.add(queue, 'marker', {});
+    await jobIn(port, queue, marker.id, 'completed');
     expect(runs).toBe(1);
+    expect((await port.counts(queue)).completed).toBe(2);
     expect((await port.getJob(queue, 'order-42'))?.data).toEqual({ v: 1 });
     await worker.close();
   });
@@ -128,9 +126,9 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       },
       { concurrency: 1, timeoutMs: 5000 },
     );
-    await eventually(async () => ranAt > 0, 10_000, 'the delayed job');
+    await expect.poll(() => ranAt, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(ranAt - started).toBeGreaterThanOrEqual(1000);
-    await eventually(async () => (await port.counts(queue)).completed === 2);
+    await expect.poll(async () => (await port.counts(queue)).completed, wait).toBe(2);
     await worker.close();
   });
 
@@ -145,7 +143,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       concurrency: 1,
       timeoutMs: 5000,
     });
-    await eventually(async () => order.length === 4);
+    await expect.poll(() => order.length, wait).toBe(4);
     expect(order).toEqual(['none', 'p1', 'p5', 'p10']);
     await worker.close();
   });
@@ -165,10 +163,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     const kinds: string[] = [];
     port.local.on('event', (e) => e.queue === queue && kinds.push(e.kind));
     const { id } = await port.add(queue, 'flaky', {}, { attempts: 3, backoff: { type: 'exponential', delayMs: 1000 } });
-    const job = await eventually(async () => {
-      const j = await port.getJob(queue, id);
-      return j?.state === 'completed' ? j : undefined;
-    }, 20_000);
+    const job = await jobIn(port, queue, id, 'completed', 20_000);
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     const [first, second, third] = attempts.map((a) => a.at);
     expect(second! - first!).toBeGreaterThanOrEqual(900);
@@ -184,7 +179,8 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     let healthy = false;
     const worker = await port.process(
       queue,
-      async () => {
+      async (_data, job) => {
+        if (job.name === 'marker') return 'marker';
         calls++;
         if (!healthy) throw new PermanentJobError('bad input, do not retry');
         return 'fixed';
@@ -192,16 +188,17 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       { concurrency: 1, timeoutMs: 5000 },
     );
     const { id } = await port.add(queue, 'strict', {}, { attempts: 5, backoff: { type: 'fixed', delayMs: 100 } });
-    const failed = await eventually(async () => {
-      const j = await port.getJob(queue, id);
-      return j?.state === 'failed' ? j : undefined;
-    });
+    const failed = await jobIn(port, queue, id, 'failed');
     expect(failed.error).toMatch(/bad input, do not retry/);
-    await sleep(500);
+    // Barrier: a marker due after the retry delay (100 ms; pg-boss rounds it up to 1 s) runs after
+    // any retry of the failed job would have (one worker, due jobs in order).
+    const marker = await port.add(queue, 'marker', {}, { delayMs: 1500 });
+    await jobIn(port, queue, marker.id, 'completed');
     expect(calls).toBe(1);
+    expect((await port.getJob(queue, id))?.attemptsMade).toBe(1);
     healthy = true;
     expect(await port.retry(queue, id)).toBe(true);
-    await eventually(async () => (await port.getJob(queue, id))?.state === 'completed');
+    await jobIn(port, queue, id, 'completed');
     expect(calls).toBe(2);
     expect(await port.retry(queue, id)).toBe(false);
     await worker.close();
@@ -219,10 +216,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       { concurrency: 1, timeoutMs: 300 },
     );
     const { id } = await port.add(queue, 'slow', {});
-    const failed = await eventually(async () => {
-      const j = await port.getJob(queue, id);
-      return j?.state === 'failed' ? j : undefined;
-    }, 2500);
+    const failed = await jobIn(port, queue, id, 'failed', 2500);
     expect(failed.error).toBe('Job timed out after 300 ms');
     expect(aborted).toBe(true);
     await worker.close();
@@ -241,7 +235,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       { concurrency: 1, timeoutMs: 5000 },
     );
     await port.add(queue, 'steps', {});
-    await eventually(async () => progress.length === 2, 5000, 'two progress events');
+    await expect.poll(() => progress.length, { timeout: 5000 }).toBe(2);
     expect(progress).toEqual([50, { step: 'done' }]);
     await worker.close();
   });
@@ -271,14 +265,10 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       { concurrency: 1, timeoutMs: 60_000 },
     );
     const active = await port.add(queue, 'long', {}, { attempts: 3 });
-    await eventually(async () => started);
+    await expect.poll(() => started, wait).toBe(true);
     expect(await port.cancel(queue, active.id)).toBe(true);
-    await eventually(async () => abortedWith !== undefined, 15_000, 'the abort');
-    await eventually(
-      async () => (await port.getJob(queue, active.id))?.state === 'cancelled',
-      5000,
-      'the cancelled state',
-    );
+    await expect.poll(() => abortedWith, wait).toBeDefined();
+    await jobIn(port, queue, active.id, 'cancelled', 5000);
     expect(await port.cancel(queue, active.id)).toBe(false);
     await worker.close();
   });
@@ -297,7 +287,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
     ]);
     for (let elapsed = 0; runs.length < 2 && elapsed < 3; elapsed++) {
       await cron.elapse(cron.cron.split(' ').length === 6 ? 1100 : 61_000);
-      await eventually(async () => runs.length > elapsed, 5000, `cron run ${elapsed + 1}`);
+      await expect.poll(() => runs.length, { timeout: 5000 }).toBeGreaterThan(elapsed);
     }
     expect(runs.slice(0, 2)).toEqual([{ hello: 'cron' }, { hello: 'cron' }]);
     expect(await cron.port.unschedule(queue, 'tick')).toBe(true);
@@ -319,10 +309,10 @@ describe.each(backends)('queue port contract: %s', (backend) => {
       { concurrency: 1, timeoutMs: 5000 },
     );
     const { id } = await port.add(queue, 'finish-me', {});
-    await eventually(async () => (await port.getJob(queue, id))?.state === 'active');
+    await jobIn(port, queue, id, 'active');
     await worker.close();
     expect(finished).toBe(true);
-    await eventually(async () => (await port.getJob(queue, id))?.state === 'completed', 3000);
+    await jobIn(port, queue, id, 'completed', 3000);
   });
 
   it.skipIf(skip)(
@@ -348,22 +338,11 @@ describe.each(backends)('queue port contract: %s', (backend) => {
         return { child, output: () => output };
       };
       const doomed = spawnWorker('hang');
-      await eventually(
-        async () => doomed.output().includes(`started ${id}`),
-        15_000,
-        'the first worker to start the job',
-      );
+      await expect.poll(() => doomed.output(), wait).toContain(`started ${id}`);
       doomed.child.kill('SIGKILL');
       const rescuer = spawnWorker('complete');
       try {
-        const job = await eventually(
-          async () => {
-            const j = await port.getJob(queue, id);
-            return j?.state === 'completed' ? j : undefined;
-          },
-          40_000,
-          'the job to complete on the second worker',
-        );
+        const job = await jobIn(port, queue, id, 'completed', 40_000);
         expect(rescuer.output()).toContain(`completed ${id}`);
         expect(job.result).toEqual({ by: rescuer.child.pid });
       } finally {
@@ -402,7 +381,9 @@ describe.each(backends)('queue port contract: %s', (backend) => {
           })),
         );
       }
-      await eventually(async () => (await port.counts(queue)).completed === total, 120_000, `${total} completions`);
+      await expect
+        .poll(async () => (await port.counts(queue)).completed, { timeout: 120_000, interval: 200 })
+        .toBe(total);
       expect(completions.size).toBe(total);
       expect([...completions.values()].every((count) => count === 1)).toBe(true);
       expect(failedOnce.size).toBe(total / 10);

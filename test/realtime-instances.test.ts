@@ -3,12 +3,11 @@
  * A and an observer on B see the same presence and typing, and when A is SIGKILLed its users turn
  * OFFLINE for observers on B once A's heartbeat is missed and the grace period is over.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { serveGateway, type ServingGateway } from './support/processes.ts';
 import { JWT_SECRET, signToken } from './support/tokens.ts';
-import { connectWs, type TestSubscription, type TestWsClient } from './support/ws-client.ts';
+import { connectWs, nextMatching, type TestWsClient } from './support/ws-client.ts';
 
 const GRACE_MS = 500;
 const REAPER_MS = 300;
@@ -45,18 +44,6 @@ async function connect(gateway: ServingGateway, userId: string): Promise<TestWsC
   clients.push(ws);
   return ws;
 }
-async function until<T>(subscription: TestSubscription<T>, match: (value: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = deadline - Date.now();
-    const value = await Promise.race([
-      subscription.next(),
-      sleep(Math.max(1, left)).then(() => Promise.reject(new Error(`no matching event within ${ms} ms`))),
-    ]);
-    if (match(value)) return value;
-  }
-}
-
 beforeAll(async () => {
   if (!REDIS_URL) return;
   db = await createTestDatabase();
@@ -93,11 +80,11 @@ describe.skipIf(!REDIS_URL)('two gateway instances sharing Redis and Postgres', 
       'subscription($r: ID!) { presence(roomId: $r) { userId status } }',
       { r: room },
     );
-    await sleep(200);
 
-    // Bob connects to A; the observer on B sees him come online.
+    // Bob connects to A; the observer on B sees him come online (live, or in the current state the
+    // subscription starts with, should it be set up only after he connected).
     const bob = await connect(a, 'bob');
-    await until(presence, (e) => e.data?.presence.userId === 'bob' && e.data.presence.status === 'ONLINE', 5000);
+    await nextMatching(presence, (e) => e.data?.presence.userId === 'bob' && e.data.presence.status === 'ONLINE', 5000);
 
     // Bob types on A before anyone on B follows typing: B learns it from Redis.
     await gql(a, 'bob', 'mutation($r: ID!) { startTyping(roomId: $r) }', { r: room });
@@ -105,20 +92,24 @@ describe.skipIf(!REDIS_URL)('two gateway instances sharing Redis and Postgres', 
       'subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }',
       { r: room },
     );
-    expect(await until(typing, () => true, 3000)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
+    expect(await nextMatching(typing, () => true, 3000)).toEqual({
+      data: { typing: { userId: 'bob', isTyping: true } },
+    });
     // Typed again on A, over bob's socket there: B relays it, then B's own timer lapses it.
     expect(await bob.subscribe('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next()).toEqual({
       data: { startTyping: true },
     });
-    expect(await until(typing, () => true, 3000)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
-    expect(await until(typing, () => true, TYPING_TTL_MS + 2000)).toEqual({
+    expect(await nextMatching(typing, () => true, 3000)).toEqual({
+      data: { typing: { userId: 'bob', isTyping: true } },
+    });
+    expect(await nextMatching(typing, () => true, TYPING_TTL_MS + 2000)).toEqual({
       data: { typing: { userId: 'bob', isTyping: false } },
     });
 
     // A dies without a word: B reaps its connections after two missed heartbeats, then the grace runs out.
     const killedAt = Date.now();
     await a.stop('SIGKILL');
-    await until(
+    await nextMatching(
       presence,
       (e) => e.data?.presence.userId === 'bob' && e.data.presence.status === 'OFFLINE',
       GRACE_MS + 3 * REAPER_MS + 3000,

@@ -14,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
 import { signToken } from './support/tokens.ts';
-import { connectWs, type TestSubscription, type TestWsClient } from './support/ws-client.ts';
+import { connectWs, nextMatching, nextWithin, type TestWsClient } from './support/ws-client.ts';
 
 const GRACE_MS = 400;
 const TYPING_TTL_MS = 500;
@@ -43,28 +43,6 @@ async function connect(userId: string, url = gateway.wsUrl): Promise<TestWsClien
   await ws.connected;
   clients.push(ws);
   return ws;
-}
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-/** The next value, or a failure after `ms`. */
-async function within<T>(subscription: TestSubscription<T>, ms = 3000): Promise<T> {
-  return Promise.race([
-    subscription.next(),
-    sleep(ms).then(() => Promise.reject(new Error(`no event within ${ms} ms`))),
-  ]);
-}
-/** Values until `match` accepts one (which is returned). */
-async function until<T>(subscription: TestSubscription<T>, match: (value: T) => boolean, ms = 3000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await within(subscription, Math.max(1, deadline - Date.now()));
-    if (match(value)) return value;
-  }
 }
 const online = async (roomId: string, as_ = 'alice') =>
   (
@@ -175,18 +153,18 @@ describe('rooms', () => {
 describe('presence', () => {
   it('turns a user ONLINE on their first connection, OFFLINE after the grace period, and keeps quiet over a quick reconnect', async () => {
     const alice = await connect('alice');
-    await eventually(async () => (await online(room)).includes('alice'), 5000, 'alice online');
+    await expect.poll(() => online(room), { timeout: 5000 }).toContain('alice');
     const feed = alice.subscribe<Presence>(
       'subscription($r: ID!) { presence(roomId: $r) { userId status customStatus } }',
       { r: room },
     );
     // The current state first: alice herself is online.
-    expect(await until(feed, (e) => e.data?.presence.userId === 'alice')).toEqual({
+    expect(await nextMatching(feed, (e) => e.data?.presence.userId === 'alice')).toEqual({
       data: { presence: { userId: 'alice', status: 'ONLINE', customStatus: null } },
     });
 
     const bob = await connect('bob');
-    expect((await until(feed, (e) => e.data?.presence.userId === 'bob')).data?.presence.status).toBe('ONLINE');
+    expect((await nextMatching(feed, (e) => e.data?.presence.userId === 'bob')).data?.presence.status).toBe('ONLINE');
 
     // A second connection of bob changes nothing; closing one of two changes nothing either.
     const bobAgain = await connect('bob');
@@ -195,18 +173,20 @@ describe('presence', () => {
     // Reconnect inside the grace period: nothing is published for bob.
     await bob.client.dispose();
     const bobBack = await connect('bob');
+    // Kept: the grace period must run out before the marker below, or an OFFLINE for bob could
+    // still follow it. Carol's change then is the barrier: the next event, nothing for bob before it.
     await sleep(GRACE_MS * 2);
     await ok('carol', 'mutation { setPresence(status: AWAY, customStatus: "lunch") { status } }');
-    expect(await within(feed)).toEqual({
+    expect(await nextWithin(feed)).toEqual({
       data: { presence: { userId: 'carol', status: 'AWAY', customStatus: 'lunch' } },
     });
 
     // Gone for good: OFFLINE once the grace period is over.
     const closedAt = Date.now();
     await bobBack.client.dispose();
-    expect((await until(feed, (e) => e.data?.presence.userId === 'bob', GRACE_MS + 3000)).data?.presence.status).toBe(
-      'OFFLINE',
-    );
+    expect(
+      (await nextMatching(feed, (e) => e.data?.presence.userId === 'bob', GRACE_MS + 3000)).data?.presence.status,
+    ).toBe('OFFLINE');
     expect(Date.now() - closedAt).toBeGreaterThanOrEqual(GRACE_MS - 50);
     expect(await online(room)).not.toContain('bob');
 
@@ -232,11 +212,11 @@ describe('presence', () => {
     await new Promise((resolve) => mute.once('open', resolve));
     mute.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: await bearer('carol') } }));
     const closed = new Promise<number>((resolve) => mute.once('close', resolve));
-    await until(feed, (e) => e.data?.presence.userId === 'carol' && e.data.presence.status !== 'OFFLINE');
+    await nextMatching(feed, (e) => e.data?.presence.userId === 'carol' && e.data.presence.status !== 'OFFLINE');
     expect(await Promise.race([closed, sleep(3000).then(() => 'still open')])).toBe(1006); // terminated
     expect(
       (
-        await until(
+        await nextMatching(
           feed,
           (e) => e.data?.presence.userId === 'carol' && e.data.presence.status === 'OFFLINE',
           GRACE_MS + 3000,
@@ -254,11 +234,10 @@ describe('typing', () => {
     const feed = alice.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping expiresAt } }', {
       r: room,
     });
-    await sleep(100);
     const start = 'mutation($r: ID!) { startTyping(roomId: $r) }';
     const typed = bob.subscribe(start, { r: room });
     expect(await typed.next()).toEqual({ data: { startTyping: true } });
-    const first = (await until(feed, (e) => e.data?.typing.userId === 'bob')).data!.typing;
+    const first = (await nextMatching(feed, (e) => e.data?.typing.userId === 'bob')).data!.typing;
     expect(first.isTyping).toBe(true);
     expect(Date.parse(first.expiresAt) - Date.now()).toBeGreaterThan(TYPING_TTL_MS / 2);
 
@@ -267,23 +246,27 @@ describe('typing', () => {
     const late = carol.subscribe<Typing>('subscription($r: ID!) { typing(roomId: $r) { userId isTyping } }', {
       r: room,
     });
-    expect(await within(late)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
+    expect(await nextWithin(late)).toEqual({ data: { typing: { userId: 'bob', isTyping: true } } });
 
     // A refresh inside the TTL moves the expiry and keeps the indicator on past the first expiry.
+    // Kept: half the TTL passes on purpose, so the refresh lands inside it.
     await sleep(TYPING_TTL_MS / 2);
     await ok('bob', start, { r: room });
-    const refreshed = (await within(feed)).data!.typing;
+    // Skips a second copy of the first start (the feed may have begun with the current state just as it was published).
+    const refreshed = (
+      await nextMatching(feed, (e) => Date.parse(e.data!.typing.expiresAt) > Date.parse(first.expiresAt))
+    ).data!.typing;
     expect(refreshed.isTyping).toBe(true);
     expect(Date.parse(refreshed.expiresAt)).toBeGreaterThan(Date.parse(first.expiresAt));
     // No refresh: it lapses after the TTL and the expiry is published.
-    const lapsed = (await within(feed, TYPING_TTL_MS + 2000)).data!.typing;
+    const lapsed = (await nextWithin(feed, TYPING_TTL_MS + 2000)).data!.typing;
     expect(lapsed).toMatchObject({ userId: 'bob', isTyping: false });
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(refreshed.expiresAt) - 20);
 
     await ok('bob', start, { r: room });
-    expect((await within(feed)).data!.typing.isTyping).toBe(true);
+    expect((await nextWithin(feed)).data!.typing.isTyping).toBe(true);
     await ok('bob', 'mutation($r: ID!) { stopTyping(roomId: $r) }', { r: room });
-    expect((await within(feed)).data!.typing).toMatchObject({ userId: 'bob', isTyping: false });
+    expect((await nextWithin(feed)).data!.typing).toMatchObject({ userId: 'bob', isTyping: false });
     feed.dispose();
     late.dispose();
   });
@@ -309,7 +292,7 @@ describe('who may follow a room', () => {
       'subscription($r: ID!) { presence(roomId: $r) { userId } }',
       'subscription($r: ID!) { roomEvents(roomId: $r) { type } }',
     ]) {
-      const result = await within(eve.subscribe(query, { r: room }));
+      const result = await nextWithin(eve.subscribe(query, { r: room }));
       expect(result.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     }
     expect(
@@ -329,15 +312,15 @@ describe('who may follow a room', () => {
     const events = alice.subscribe<{
       roomEvents: { type: string; userId: string | null; room: { name: string } | null };
     }>('subscription($r: ID!) { roomEvents(roomId: $r) { type userId room { name } } }', { r: room });
-    expect(await within(events)).toEqual({
+    expect(await nextWithin(events)).toEqual({
       data: { roomEvents: { type: 'ROOM_STATE', userId: null, room: { name: 'general' } } },
     });
     await ok('frank', 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
-    expect(await within(events)).toEqual({
+    expect(await nextWithin(events)).toEqual({
       data: { roomEvents: { type: 'MEMBER_JOINED', userId: 'frank', room: null } },
     });
     await ok('frank', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room });
-    expect(await within(events)).toEqual({
+    expect(await nextWithin(events)).toEqual({
       data: { roomEvents: { type: 'MEMBER_LEFT', userId: 'frank', room: null } },
     });
     expect(
@@ -353,7 +336,7 @@ describe('who may follow a room', () => {
         )
       ).updateRoom.name,
     ).toBe('general!');
-    expect(await within(events)).toEqual({
+    expect(await nextWithin(events)).toEqual({
       data: { roomEvents: { type: 'ROOM_UPDATED', userId: 'alice', room: null } },
     });
     await ok('alice', 'mutation($r: ID!) { updateRoom(roomId: $r, name: "general") { name } }', { r: room });
@@ -427,7 +410,9 @@ describe('limits and operations', () => {
       const alice = connectWs(small.wsUrl, { Authorization: await bearer('alice') }, { localAddress: '127.0.0.20' });
       opened.push(alice);
       await alice.connected;
-      expect(await within(alice.subscribe('{ viewer { userId } }'))).toEqual({ data: { viewer: { userId: 'alice' } } });
+      expect(await nextWithin(alice.subscribe('{ viewer { userId } }'))).toEqual({
+        data: { viewer: { userId: 'alice' } },
+      });
     } finally {
       for (const ws of opened) await ws.client.dispose();
       await small.close();
@@ -491,14 +476,13 @@ describe('limits and operations', () => {
   it('shows status and rooms in the CLI, and disconnects one connection wherever it is', async () => {
     const carol = await connect('carol');
     const env = { DATABASE_URL: db.url };
-    let connectionId = '';
-    await eventually(async () => {
-      const { rows } = await db.pool.query<{ id: string }>(
-        "SELECT id FROM realtime.connections WHERE user_id = 'carol'",
-      );
-      connectionId = rows.at(-1)?.id ?? '';
-      return connectionId !== '';
-    });
+    await expect
+      .poll(
+        async () =>
+          (await db.pool.query<{ id: string }>("SELECT id FROM realtime.connections WHERE user_id = 'carol'")).rowCount,
+        { timeout: 5000 },
+      )
+      .toBeGreaterThan(0);
     const status = await runCli(['realtime', 'status'], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/online users \d+\s+rooms \d+/);

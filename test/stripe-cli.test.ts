@@ -124,14 +124,17 @@ describe('plugboard stripe backfill', () => {
     const child = spawnCli(['stripe', 'backfill', '--resource', 'customers'], env);
     const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
-      for (let waited = 0; ; waited += 50) {
-        const [state] = await sql<{ synced: string }>(
-          "SELECT objects_synced AS synced FROM stripe.sync_state WHERE resource = 'customers' AND status = 'running'",
-        );
-        if (state && Number(state.synced) - Number(before) >= 400) break;
-        if (waited > 30_000) throw new Error('the backfill made no progress');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await expect
+        .poll(
+          async () => {
+            const [state] = await sql<{ synced: string }>(
+              "SELECT objects_synced AS synced FROM stripe.sync_state WHERE resource = 'customers' AND status = 'running'",
+            );
+            return state ? Number(state.synced) - Number(before) : 0;
+          },
+          { timeout: 30_000, message: 'the backfill made no progress' },
+        )
+        .toBeGreaterThanOrEqual(400);
     } finally {
       child.kill('SIGKILL');
       await exited;
@@ -193,12 +196,14 @@ describe('plugboard stripe webhook and plugboard webhooks', () => {
       body,
     });
     expect(response.status).toBe(200);
-    for (let waited = 0; ; waited += 50) {
-      const [row] = await sql<{ status: string }>('SELECT status FROM stripe.events WHERE id = $1', [event.id]);
-      if (row?.status === 'failed') break;
-      if (waited > 10_000) throw new Error(`event is ${row?.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await expect
+      .poll(
+        async () => (await sql<{ status: string }>('SELECT status FROM stripe.events WHERE id = $1', [event.id]))[0],
+        {
+          timeout: 10_000,
+        },
+      )
+      .toMatchObject({ status: 'failed' });
 
     const listed = await runCli(['webhooks', 'list', '--failed'], env);
     expect(listed.code, listed.stderr).toBe(0);

@@ -3,7 +3,7 @@
  * cursors, relations planned into one statement (SQL statements counted at the wire), and who may read.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startStatementRecorder, type StatementRecorder } from './support/pg-statements.ts';
@@ -69,17 +69,16 @@ beforeAll(async () => {
   stripe.create('charge', { customer: customers[0]!.id, invoice: null, payment_intent: null });
 
   const { syncStripe } = await data<{ syncStripe: { id: string } }>('mutation { syncStripe(full: true) { id } }');
-  for (;;) {
-    const { stripeSyncRun } = await data<{ stripeSyncRun: { status: string; error: string | null } }>(
-      'query($id: ID!) { stripeSyncRun(id: $id) { status error } }',
-      { id: syncStripe.id },
-    );
-    if (stripeSyncRun.status !== 'running') {
-      expect(stripeSyncRun).toEqual({ status: 'completed', error: null });
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const run = async () =>
+    (
+      await data<{ stripeSyncRun: { status: string; error: string | null } }>(
+        'query($id: ID!) { stripeSyncRun(id: $id) { status error } }',
+        { id: syncStripe.id },
+      )
+    ).stripeSyncRun;
+  // In beforeAll, where expect.poll is not available.
+  await vi.waitFor(async () => expect((await run()).status).not.toBe('running'), { timeout: 50_000, interval: 50 });
+  expect(await run()).toEqual({ status: 'completed', error: null });
 }, 60_000);
 
 afterAll(async () => {

@@ -37,16 +37,18 @@ async function deliver(...events: StripeEvent[]): Promise<void> {
     expect(response.status).toBe(200);
   }
   for (const event of events) {
-    for (let waited = 0; ; waited += 25) {
-      const { rows } = await db.pool.query<{ status: string; last_error: string | null }>(
-        'SELECT status, last_error FROM stripe.events WHERE id = $1',
-        [event.id],
-      );
-      if (rows[0]?.status === 'processed') break;
-      if (rows[0]?.status === 'failed' || waited > 10_000)
-        throw new Error(`event ${event.id} (${event.type}) is ${rows[0]?.status}: ${rows[0]?.last_error}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const row = async () =>
+      (
+        await db.pool.query<{ status: string; last_error: string | null }>(
+          'SELECT status, last_error FROM stripe.events WHERE id = $1',
+          [event.id],
+        )
+      ).rows[0];
+    // Until it is processed or failed for good (a failed event is final: it is reported at once).
+    await expect
+      .poll(async () => (await row())?.status, { timeout: 10_000, interval: 25 })
+      .toMatch(/^(processed|failed)$/);
+    expect(await row(), `event ${event.id} (${event.type})`).toMatchObject({ status: 'processed' });
   }
 }
 

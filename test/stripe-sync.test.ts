@@ -22,20 +22,16 @@ async function sync(args = '') {
   const { body } = await gateway.gql(`mutation { syncStripe${args} { id kind status } }`, { headers: admin });
   expect(body.errors).toBeUndefined();
   const run = body.data!['syncStripe'] as { id: string };
-  for (;;) {
-    const polled = await gateway.gql(
-      'query($id: ID!) { stripeSyncRun(id: $id) { id kind status error counts { resource count } } }',
-      { variables: { id: run.id }, headers: admin },
-    );
-    const current = polled.body.data!['stripeSyncRun'] as {
-      status: string;
-      kind: string;
-      error: string | null;
-      counts: { resource: string; count: number }[];
-    };
-    if (current.status !== 'running') return current;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  type Run = { status: string; kind: string; error: string | null; counts: { resource: string; count: number }[] };
+  const poll = async () =>
+    (
+      await gateway.gql(
+        'query($id: ID!) { stripeSyncRun(id: $id) { id kind status error counts { resource count } } }',
+        { variables: { id: run.id }, headers: admin },
+      )
+    ).body.data!['stripeSyncRun'] as Run;
+  await expect.poll(async () => (await poll()).status, { timeout: 30_000 }).not.toBe('running');
+  return poll();
 }
 
 beforeAll(async () => {

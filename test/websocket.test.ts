@@ -27,13 +27,21 @@ describe('graphql-ws on /graphql', () => {
     const subscription = ws.subscribe<{ echoed: { body: string; author: string | null } }>(
       'subscription { echoed { body author } }',
     );
-    // The in-process pubsub registers synchronously; give the subscribe round trip a moment.
-    await new Promise((r) => setTimeout(r, 100));
+    const first = subscription.next();
+    let delivered = false;
+    void first.then(() => (delivered = true));
     const writer = await signToken({ userId: 'writer' });
-    await gateway.gql('mutation { echo(body: "over the wire") { id } }', {
-      headers: { authorization: `Bearer ${writer}` },
-    });
-    expect(await subscription.next()).toEqual({ data: { echoed: { body: 'over the wire', author: 'writer' } } });
+    // The subscribe round trip is not acknowledged: write until the subscription has an event.
+    await vi.waitFor(
+      async () => {
+        await gateway.gql('mutation { echo(body: "over the wire") { id } }', {
+          headers: { authorization: `Bearer ${writer}` },
+        });
+        expect(delivered).toBe(true);
+      },
+      { timeout: 5000, interval: 100 },
+    );
+    expect(await first).toEqual({ data: { echoed: { body: 'over the wire', author: 'writer' } } });
     subscription.dispose();
     await ws.client.dispose();
   });

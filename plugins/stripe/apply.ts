@@ -27,7 +27,7 @@ export interface StripeEvent {
   data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
 }
 
-interface Stored {
+export interface Stored {
   data: StripeObject;
   is_deleted: boolean;
   stripe_at: number;
@@ -51,10 +51,10 @@ const isDeletion = (event: StripeEvent) =>
   event.type.endsWith('.deleted') && event.data.object.object !== 'subscription';
 const isCreation = (event: StripeEvent) => event.type.endsWith('.created');
 
-type Verdict = 'apply' | 'skip' | 'unsure';
+export type Verdict = 'apply' | 'skip' | 'unsure';
 
 /** Whether `event` is newer than the state `current` (stored or produced by an earlier event). */
-function compare(event: StripeEvent, current: Stored): Verdict {
+export function compare(event: StripeEvent, current: Stored): Verdict {
   if (event.created > current.stripe_at) return 'apply';
   if (event.created < current.stripe_at) return 'skip';
   if (event.id === current.last_event_id) return 'skip';
@@ -71,13 +71,53 @@ function compare(event: StripeEvent, current: Stored): Verdict {
   return 'unsure';
 }
 
-const stateOf = (event: StripeEvent): Stored => ({
+export const stateOf = (event: StripeEvent): Stored => ({
   data: event.data.object,
   is_deleted: isDeletion(event) || event.data.object.deleted === true,
   stripe_at: event.created,
   last_event_id: event.id,
   last_previous: event.data.previous_attributes ?? null,
 });
+
+/**
+ * One object's events over its stored state (if any): the newest state when some event changed
+ * it, null when none did, or 'refetch' when a tie in one second cannot be settled by the events.
+ */
+export function resolveEvents(stored: Stored | undefined, events: StripeEvent[]): Stored | null | 'refetch' {
+  let current = stored;
+  let changed = false;
+  // Oldest first; within a second, keep offering the remaining events until none applies.
+  const remaining = [...events].sort((a, b) => a.created - b.created);
+  while (remaining.length > 0) {
+    let progressed = false;
+    for (let i = 0; i < remaining.length; i++) {
+      const event = remaining[i]!;
+      if (remaining.some((other) => other.created < event.created)) continue;
+      const verdict = current ? compare(event, current) : 'apply';
+      if (verdict === 'unsure') continue;
+      if (verdict === 'apply') {
+        current = stateOf(event);
+        changed = true;
+      }
+      remaining.splice(i, 1);
+      progressed = true;
+      break;
+    }
+    if (!progressed) return 'refetch';
+  }
+  return changed && current ? current : null;
+}
+
+/** The state written after a refetch: the API's answer (none: deleted), at least as new as the events. */
+export function refetchedState(events: StripeEvent[], fresh: StripeObject | null, nowSeconds: number): ObjectState {
+  const newest = Math.max(...events.map((event) => event.created));
+  return {
+    object: fresh ?? events[0]!.data.object,
+    deleted: fresh === null || fresh.deleted === true,
+    stripeAt: Math.max(newest, nowSeconds),
+    eventId: null,
+  };
+}
 
 /**
  * Applies a batch of events inside the caller's transaction: reads (and locks) the stored rows
@@ -112,47 +152,16 @@ export async function applyEvents(
 
   const states: ObjectState[] = [];
   for (const [key, { table, events }] of byObject) {
-    let current = stored.get(key);
-    let changed = false;
-    let unsure = false;
-    // Oldest first; within a second, keep offering the remaining events until none applies.
-    const remaining = [...events].sort((a, b) => a.created - b.created);
-    while (remaining.length > 0) {
-      let progressed = false;
-      for (let i = 0; i < remaining.length; i++) {
-        const event = remaining[i]!;
-        if (remaining.some((other) => other.created < event.created)) continue;
-        const verdict = current ? compare(event, current) : 'apply';
-        if (verdict === 'unsure') continue;
-        if (verdict === 'apply') {
-          current = stateOf(event);
-          changed = true;
-        }
-        remaining.splice(i, 1);
-        progressed = true;
-        break;
-      }
-      if (!progressed) {
-        unsure = true;
-        break;
-      }
-    }
-    if (unsure) {
-      const id = events[0]!.data.object.id;
-      const fresh = await refetch(table, id);
-      const newest = Math.max(...events.map((event) => event.created));
+    const resolved = resolveEvents(stored.get(key), events);
+    if (resolved === 'refetch') {
+      const fresh = await refetch(table, events[0]!.data.object.id);
+      states.push(refetchedState(events, fresh, Math.floor(Date.now() / 1000)));
+    } else if (resolved) {
       states.push({
-        object: fresh ?? events[0]!.data.object,
-        deleted: fresh === null || fresh.deleted === true,
-        stripeAt: Math.max(newest, Math.floor(Date.now() / 1000)),
-        eventId: null,
-      });
-    } else if (changed && current) {
-      states.push({
-        object: current.data,
-        deleted: current.is_deleted,
-        stripeAt: current.stripe_at,
-        eventId: current.last_event_id,
+        object: resolved.data,
+        deleted: resolved.is_deleted,
+        stripeAt: resolved.stripe_at,
+        eventId: resolved.last_event_id,
       });
     }
   }

@@ -9,8 +9,8 @@
  */
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
+import { vi } from 'vitest';
 
 export interface ReceivedMail {
   from: string;
@@ -82,14 +82,15 @@ export async function startMailSink(options: { user?: string; pass?: string } = 
     port,
     messages,
     connections: () => sessions,
-    async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > deadline)
-          throw new Error(`mail sink: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
-        await sleep(20);
-      }
-      return messages.slice(0, count);
+    waitFor(count, timeoutMs = 10_000) {
+      return vi.waitFor(
+        () => {
+          if (messages.length < count)
+            throw new Error(`mail sink: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
+          return messages.slice(0, count);
+        },
+        { timeout: timeoutMs, interval: 20 },
+      );
     },
     failNext(count, code, message = code >= 500 ? 'Mailbox unavailable' : 'Try again later') {
       failures = { left: count, code, message };

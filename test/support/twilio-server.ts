@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { vi } from 'vitest';
 
 export interface TwilioMessage {
   sid: string;
@@ -125,14 +125,15 @@ export async function startTwilioServer(): Promise<TwilioServer> {
     accountSid,
     authToken,
     messages,
-    async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > deadline)
-          throw new Error(`twilio: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
-        await sleep(20);
-      }
-      return messages.slice(0, count);
+    waitFor(count, timeoutMs = 10_000) {
+      return vi.waitFor(
+        () => {
+          if (messages.length < count)
+            throw new Error(`twilio: ${messages.length} of ${count} messages after ${timeoutMs} ms`);
+          return messages.slice(0, count);
+        },
+        { timeout: timeoutMs, interval: 20 },
+      );
     },
     failNext(count, error) {
       injected = { left: count, ...error };

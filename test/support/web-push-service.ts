@@ -23,10 +23,10 @@ import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import ece from 'http_ece';
 import { importJWK, type JWTPayload, jwtVerify } from 'jose';
 import { generate } from 'selfsigned';
+import { vi } from 'vitest';
 
 export interface PushDelivery {
   id: string;
@@ -149,14 +149,15 @@ export async function startWebPushService(): Promise<WebPushService> {
         },
       };
     },
-    async waitFor(count, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (received.length < count) {
-        if (Date.now() > deadline)
-          throw new Error(`push service: ${received.length} of ${count} messages after ${timeoutMs} ms`);
-        await sleep(20);
-      }
-      return received.slice(0, count);
+    waitFor(count, timeoutMs = 10_000) {
+      return vi.waitFor(
+        () => {
+          if (received.length < count)
+            throw new Error(`push service: ${received.length} of ${count} messages after ${timeoutMs} ms`);
+          return received.slice(0, count);
+        },
+        { timeout: timeoutMs, interval: 20 },
+      );
     },
     respondNext(count, status) {
       injected = { left: count, status };

@@ -82,3 +82,25 @@ export function connectWs(
     },
   };
 }
+
+/** The subscription's next value, or a failure after `ms`. It awaits the value: no polling. */
+export function nextWithin<T>(subscription: TestSubscription<T>, ms = 3000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms);
+  });
+  return Promise.race([subscription.next(), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The subscription's values, skipped until `match` accepts one (which is returned); a failure after `ms`. */
+export async function nextMatching<T>(
+  subscription: TestSubscription<T>,
+  match: (value: T) => boolean,
+  ms = 3000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await nextWithin(subscription, Math.max(1, deadline - Date.now()));
+    if (match(value)) return value;
+  }
+}

@@ -60,6 +60,8 @@ export default definePlugin({
       echoSlow: t.string({
         args: { ms: t.arg.int({ required: true }) },
         resolve: async (_root, { ms }) => {
+          // Tests wait for this line to know the request is in flight.
+          runtime.log.info({ ms }, 'echoSlow started');
           await sleep(ms);
           return `slept ${ms}`;
         },
