@@ -1,6 +1,6 @@
 /**
  * One conflict rule for what the gateway collects from plugins: routes, Hasura actions and
- * triggers, job types. A clash stops start-up with an error naming both plugins.
+ * triggers, job types, error codes. A clash stops start-up with an error naming both plugins.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueDefinition } from '../gateway/queue/job-types.ts';
@@ -16,6 +16,7 @@ interface Declares {
   action?: string;
   trigger?: string;
   jobType?: string;
+  errorCode?: string;
 }
 
 const route = (method: PluginRoute['method'], path: string, prefix = false): PluginRoute => ({
@@ -41,6 +42,7 @@ function plugin(name: string, declares: Declares): Plugin {
       actions: declares.action ? { [declares.action]: { kind: 'synchronous', roles: [] } } : {},
       triggers: declares.trigger ? { [declares.trigger]: { handle: async () => null } } : {},
     },
+    errors: declares.errorCode ? { [declares.errorCode]: { status: 409, description: 'A test code' } } : {},
     jobs: (): Record<string, QueueDefinition> =>
       declares.jobType ? { shared: { handlers: { [declares.jobType]: async () => null } } } : {},
   }) as Plugin;
@@ -52,6 +54,7 @@ function collect(first: Declares, second: Declares) {
   set.routes({ bodyLimit: 1024 });
   set.hasuraActions();
   set.eventTriggers();
+  set.errors();
   return set;
 }
 
@@ -93,6 +96,19 @@ describe('plugins that claim the same thing', () => {
       { jobType: 'work' },
       /Job type "work" on queue "shared" is declared by both alpha and beta/,
     ],
+    [
+      'an error code',
+      { errorCode: 'THING_TAKEN' },
+      { errorCode: 'THING_TAKEN' },
+      /error code "THING_TAKEN" is declared by both alpha and beta/,
+    ],
+    [
+      "one of the gateway's error codes",
+      {},
+      { errorCode: 'NOT_FOUND' },
+      /error code "NOT_FOUND" is declared by both the gateway and beta/,
+    ],
+    ['an error code not in UPPER_SNAKE', { errorCode: 'thing-taken' }, {}, /alpha: error code thing-taken/],
   ])('%s stops start-up naming both plugins', (_what, first, second, message) => {
     expect(() => collect(first, second)).toThrow(message);
   });
@@ -105,9 +121,9 @@ describe('plugins that claim the same thing', () => {
       { routes: [route('GET', '/administer')] },
     ],
     [
-      'different actions, triggers and job types',
-      { action: 'a', trigger: 't1', jobType: 'j1' },
-      { action: 'b', trigger: 't2', jobType: 'j2' },
+      'different actions, triggers, job types and error codes',
+      { action: 'a', trigger: 't1', jobType: 'j1', errorCode: 'ALPHA_TAKEN' },
+      { action: 'b', trigger: 't2', jobType: 'j2', errorCode: 'BETA_TAKEN' },
     ],
   ])('%s is no clash', (_what, first, second) => {
     const set = collect(first, second);
@@ -128,6 +144,17 @@ describe('plugins that claim the same thing', () => {
       await expect(
         startTestGateway({ databaseUrl: db.url, plugins, env: { HASURA_ACTION_SECRET: 'conflict-secret-0123456789' } }),
       ).rejects.toThrow(/Hasura action "doThing" is declared by both alpha and beta/);
+    });
+
+    it('does not start when two plugins declare one error code, and names both', async () => {
+      const plugins = [
+        core,
+        plugin('alpha', { errorCode: 'THING_TAKEN' }),
+        plugin('beta', { errorCode: 'THING_TAKEN' }),
+      ];
+      await expect(startTestGateway({ databaseUrl: db.url, plugins })).rejects.toThrow(
+        /error code "THING_TAKEN" is declared by both alpha and beta/,
+      );
     });
   });
 });
