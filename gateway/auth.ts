@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { codedError, ErrorCode, unauthenticated } from './errors.ts';
+import { codedError, ERRORS, ErrorCode, unauthenticated } from './errors.ts';
 
 export interface Session {
   /** The role the request acts as (`x-hasura-role`). */
@@ -205,7 +205,7 @@ function sessionFromClaims(
   const role = requestedRole ?? defaultRole;
   if (!allowedRoles.includes(role)) {
     throw codedError(ErrorCode.FORBIDDEN, `Role "${role}" is not in the token's x-hasura-allowed-roles`, {
-      http: { status: 403 },
+      http: { status: ERRORS.FORBIDDEN.status },
     });
   }
   const variables: Record<string, string> = {};

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import { printComposedSchema } from './plugin/compose.ts';
-import { UsageError } from './errors.ts';
+import { InputError, UsageError } from './errors.ts';
 import { actionFields } from './hasura/routes.ts';
 import { hasuraMetadata, METADATA_DIR, pluginTables } from './hasura/metadata.ts';
 import { collectConfigErrors, ConfigError, readConfig, type Env } from './config/variables.ts';
@@ -422,7 +422,12 @@ export async function runCli(
       if (error.message) io.err(error.message);
       return error.code;
     }
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof EmbeddedPostgresError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof InputError ||
+      error instanceof EmbeddedPostgresError
+    ) {
       io.err(error.message);
       return 2;
     }

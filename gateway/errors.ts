@@ -1,42 +1,73 @@
 /**
  * The gateway's catalog of client-facing error codes. Every error a client sees carries one of
- * these (or a plugin's own) in `extensions.code`; README "Errors" documents each, and a test
- * checks that it does.
+ * these (or a plugin's own, declared in its definition's `errors`) in `extensions.code`. Each
+ * entry carries its code and the HTTP status a REST route, a webhook route or a Hasura action
+ * answers with it; README "Errors" documents each, and a test checks that it does.
  */
 import { GraphQLError } from 'graphql';
 
-export const ErrorCode = {
-  /** Missing, invalid or expired credentials (HTTP 401, WebSocket close 4403). */
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  /** Authenticated, but not allowed to do this. */
-  FORBIDDEN: 'FORBIDDEN',
-  /** Arguments that are well-formed GraphQL but not acceptable. */
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  /** The document could not be parsed. */
-  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
-  /** The document does not validate against the schema. */
-  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
-  /** Depth, aliases, tokens, directives or cost over the configured limit. */
-  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
-  /** Malformed HTTP request (bad JSON, missing query, CSRF header missing). */
-  BAD_REQUEST: 'BAD_REQUEST',
-  /** Request body over PLUGBOARD_BODY_LIMIT (HTTP 413). */
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  /** No route at that path (HTTP 404). */
-  NOT_FOUND: 'NOT_FOUND',
-  /** A webhook's signature is missing, wrong or too old (HTTP 400; nothing is stored). */
-  WEBHOOK_SIGNATURE_INVALID: 'WEBHOOK_SIGNATURE_INVALID',
-  /** A dependency (Postgres, Redis) is unavailable; retry later (HTTP 503). */
-  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
-  /** Too many requests of this kind from this connection or user; slow down. */
-  RATE_LIMITED: 'RATE_LIMITED',
-  /** A graphql-ws socket already has PLUGBOARD_MAX_OPERATIONS_PER_SOCKET operations in flight. */
-  TOO_MANY_OPERATIONS: 'TOO_MANY_OPERATIONS',
-  /** Anything unexpected; the message is masked outside development. */
-  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
+/** A code of the catalog: its HTTP status and what it means (README "Errors"). */
+export interface ErrorEntry {
+  readonly code: string;
+  readonly status: number;
+  readonly description: string;
+}
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+/** What a plugin declares for each of its own codes (the code is the key, in UPPER_SNAKE). */
+export type PluginErrors = Record<string, { status: number; description: string }>;
+
+type Catalog<T> = {
+  readonly [K in keyof T & string]: ErrorEntry & { readonly code: K };
+};
+
+/** Gives each entry its code, as Fastify's `createError(code, message, statusCode)` does. */
+function catalog<const T extends PluginErrors>(entries: T): Catalog<T> {
+  return Object.fromEntries(Object.entries(entries).map(([code, entry]) => [code, { code, ...entry }])) as Catalog<T>;
+}
+
+export const ERRORS = catalog({
+  UNAUTHENTICATED: { status: 401, description: 'Missing, invalid or expired credentials (WebSocket close 4403).' },
+  FORBIDDEN: { status: 403, description: 'Authenticated, but not allowed to do this.' },
+  BAD_USER_INPUT: { status: 400, description: 'Arguments that are well-formed GraphQL but not acceptable.' },
+  GRAPHQL_PARSE_FAILED: { status: 400, description: 'The document could not be parsed.' },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, description: 'The document does not validate against the schema.' },
+  QUERY_TOO_COMPLEX: {
+    status: 400,
+    description: 'Depth, aliases, tokens, directives or cost over the configured limit.',
+  },
+  BAD_REQUEST: { status: 400, description: 'Malformed HTTP request (bad JSON, missing query, CSRF header missing).' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'Request body over PLUGBOARD_BODY_LIMIT.' },
+  NOT_FOUND: { status: 404, description: 'No route, action or object of that name.' },
+  WEBHOOK_SIGNATURE_INVALID: {
+    status: 400,
+    description: "A webhook's signature is missing, wrong or too old (nothing is stored).",
+  },
+  SERVICE_UNAVAILABLE: { status: 503, description: 'A dependency (Postgres, Redis) is unavailable; retry later.' },
+  RATE_LIMITED: { status: 429, description: 'Too many requests of this kind from this connection or user; slow down.' },
+  TOO_MANY_OPERATIONS: {
+    status: 429,
+    description: 'A graphql-ws socket already has PLUGBOARD_MAX_OPERATIONS_PER_SOCKET operations in flight.',
+  },
+  INTERNAL_SERVER_ERROR: {
+    status: 500,
+    description: 'Anything unexpected; the message is masked outside development.',
+  },
+});
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The gateway's codes by name, for `codedError(ErrorCode.FORBIDDEN, …)`. */
+export const ErrorCode = Object.fromEntries(Object.keys(ERRORS).map((code) => [code, code])) as {
+  readonly [K in ErrorCode]: K;
+};
+
+/** The gateway's codes and every enabled plugin's (gateway/plugin/services.ts collects them), by code. */
+export type ErrorCatalog = ReadonlyMap<string, ErrorEntry>;
+
+/** The HTTP status of a code; a code no catalog declares is answered as bad input (400). */
+export function statusOf(catalog: ErrorCatalog, code: string): number {
+  return catalog.get(code)?.status ?? ERRORS.BAD_USER_INPUT.status;
+}
 
 /** Connection failures to Postgres or Redis: the client should retry, not report a bug. */
 const UNAVAILABLE_CODES = new Set([
@@ -74,11 +105,26 @@ export function codedError(code: string, message: string, extensions: Record<str
 }
 
 export const unauthenticated = (message: string) =>
-  codedError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+  codedError(ErrorCode.UNAUTHENTICATED, message, { http: { status: ERRORS.UNAUTHENTICATED.status } });
 
 export const forbidden = (message: string) => codedError(ErrorCode.FORBIDDEN, message);
 
 export const badUserInput = (message: string) => codedError(ErrorCode.BAD_USER_INPUT, message);
+
+/**
+ * A request the caller got wrong (or may not make), from a plugin's service or the gateway: the
+ * GraphQL error masker answers it with its code (BAD_USER_INPUT unless given another of the
+ * catalog, e.g. FORBIDDEN or a plugin's own) and message, the Hasura routes with its code's
+ * status, and the CLI prints the message and exits 2. Nothing else needs to translate it.
+ */
+export class InputError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string = ErrorCode.BAD_USER_INPUT) {
+    super(message);
+    this.name = 'InputError';
+    this.code = code;
+  }
+}
 
 /** A CLI command's input was wrong: the CLI prints the message and exits 2. */
 export class UsageError extends Error {

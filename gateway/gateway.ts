@@ -158,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         schema,
         actions: plugins.hasuraActions(),
         triggers: plugins.eventTriggers(),
+        errors: plugins.errors(),
         secret: settings.hasuraActionSecret,
         anonymousRole: settings.anonymousRole,
         bodyLimit: settings.bodyLimit,

@@ -32,7 +32,16 @@ export { Batcher } from './batch.ts';
 export { PUSH, type PushStream, SHARED_RESULTS } from './http/shared-subscriptions.ts';
 
 // Errors.
-export { badUserInput, codedError, ErrorCode, forbidden, UsageError } from './errors.ts';
+export {
+  badUserInput,
+  codedError,
+  ERRORS,
+  ErrorCode,
+  forbidden,
+  InputError,
+  type PluginErrors,
+  UsageError,
+} from './errors.ts';
 
 // Data: SQL files and transactions.
 export { inTransaction, sqlFolder } from './sql.ts';

@@ -389,6 +389,17 @@ describe('bad input', () => {
     expect((await gateway.gql('{ echoCount }', { headers: admin })).body.data?.['echoCount']).toBe(before);
   });
 
+  it.each([
+    ['BAD_USER_INPUT, by default', '{ echoRefuse }', 'BAD_USER_INPUT'],
+    ['its own code when it has one', '{ echoRefuse(code: "ECHO_REFUSED") }', 'ECHO_REFUSED'],
+  ])("answers a plugin's InputError with %s, its message and no stack", async (_what, query, code) => {
+    const response = await post(JSON.stringify({ query }));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors).toEqual([{ message: 'echo refuses this input', path: ['echoRefuse'], extensions: { code } }]);
+    expect(JSON.stringify(body)).not.toMatch(/InputError|\.ts:\d+|\bat /);
+  });
+
   it('answers 404 with a JSON error for unknown routes', async () => {
     const response = await fetch(`${gateway.url}/nope`);
     expect(response.status).toBe(404);

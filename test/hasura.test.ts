@@ -13,9 +13,36 @@ import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts
 import { runCli } from './support/processes.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { MalformedPayload, sessionFromHasura } from '../gateway/hasura/routes.ts';
+import { definePlugin, InputError, type Plugin } from '../gateway/sdk.ts';
+import { registry } from '../plugins/registry.ts';
+import echo from './support/echo-plugin/index.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
 const SECRET = 'hasura-action-secret-0123456789';
+
+/** An action that refuses its input with an InputError: BAD_USER_INPUT, or the code it is given. */
+const refuser = definePlugin<object>({
+  manifest: {
+    name: 'refuser',
+    version: '0.0.1',
+    description: 'Test fixture: an action that refuses its input',
+    capabilities: { graphql: true },
+    configuration: { required: [], optional: [] },
+  },
+  config: () => ({}),
+  errors: { REFUSER_REFUSED: { status: 422, description: 'the refuser refuses' } },
+  schema(builder) {
+    builder.queryField('refuse', (t) =>
+      t.string({
+        args: { code: t.arg.string() },
+        resolve: (_root, { code }) => {
+          throw new InputError('refused', code ?? undefined);
+        },
+      }),
+    );
+  },
+  hasura: { actions: { refuse: { kind: 'synchronous', roles: ['user'] } } },
+}) as Plugin;
 let db: TestDatabase;
 let gateway: TestGateway;
 let stripe: StripeServer;
@@ -69,6 +96,7 @@ beforeAll(async () => {
   [db, stripe, idme] = await Promise.all([createTestDatabase(), startStripeServer(), startIdmeProvider()]);
   gateway = await startTestGateway({
     databaseUrl: db.url,
+    plugins: [...registry, echo, refuser],
     env: {
       HASURA_ACTION_SECRET: SECRET,
       STRIPE_API_KEY: stripe.apiKey,
@@ -176,6 +204,15 @@ describe('POST /hasura/actions', () => {
     const { status, body } = await action('sendNotification', { userId: 'ann', template: 'hello', data: {} }, ADMIN);
     expect(status).toBe(400);
     expect(body).toEqual({ message: expect.stringContaining('name'), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it.each([
+    [{}, 'BAD_USER_INPUT', 400],
+    [{ code: 'REFUSER_REFUSED' }, 'REFUSER_REFUSED', 422],
+    [{ code: 'FORBIDDEN' }, 'FORBIDDEN', 403],
+  ])("answers an action's InputError %j with its code and the catalog's status", async (input, code, status) => {
+    const answer = await action('refuse', input, USER('ann'));
+    expect(answer).toEqual({ status, body: { message: 'refused', extensions: { code } } });
   });
 
   it('refuses a missing or wrong secret with 401, and an unknown action or bad body clearly', async () => {

@@ -1,7 +1,7 @@
 /**
  * One conflict rule for what the gateway collects from plugins: routes, Hasura actions and
- * triggers, queues (and so their job types), pubsub topics, CLI commands. A clash stops start-up
- * with an error naming both plugins (or the plugin and the gateway).
+ * triggers, queues (and so their job types), pubsub topics, CLI commands, error codes. A clash stops
+ * start-up with an error naming both plugins (or the plugin and the gateway).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram, type CliIo, runCli } from '../gateway/cli.ts';
@@ -24,6 +24,7 @@ interface Declares {
   topic?: string;
   /** A `hello` command, under these aliases of the plugin's command. */
   commandAliases?: string[];
+  errorCode?: string;
 }
 
 const route = (method: PluginRoute['method'], path: string, prefix = false): PluginRoute => ({
@@ -52,6 +53,7 @@ function plugin(name: string, declares: Declares): Plugin {
       triggers: declares.trigger ? { [declares.trigger]: { handle: async () => null } } : {},
     },
     topics: declares.topic ? [topic<{ n: number }>(declares.topic)] : [],
+    errors: declares.errorCode ? { [declares.errorCode]: { status: 409, description: 'A test code' } } : {},
     jobs: (): Record<string, QueueDefinition> =>
       declares.queue ? { [declares.queue]: { handlers: { work: async () => null } } } : {},
     ...(cli
@@ -74,6 +76,7 @@ function collect(first: Declares, second: Declares) {
   set.routes({ bodyLimit: 1024 });
   set.hasuraActions();
   set.eventTriggers();
+  set.errors();
   return set;
 }
 
@@ -122,6 +125,19 @@ describe('plugins that claim the same thing', () => {
       { topic: 'webhook.events' },
       /topic "webhook.events" is declared by both gateway and beta/,
     ],
+    [
+      'an error code',
+      { errorCode: 'THING_TAKEN' },
+      { errorCode: 'THING_TAKEN' },
+      /error code "THING_TAKEN" is declared by both alpha and beta/,
+    ],
+    [
+      "one of the gateway's error codes",
+      {},
+      { errorCode: 'NOT_FOUND' },
+      /error code "NOT_FOUND" is declared by both the gateway and beta/,
+    ],
+    ['an error code not in UPPER_SNAKE', { errorCode: 'thing-taken' }, {}, /alpha: error code thing-taken/],
   ])('%s stops start-up naming both plugins', (_what, first, second, message) => {
     expect(() => collect(first, second)).toThrow(message);
   });
@@ -134,9 +150,9 @@ describe('plugins that claim the same thing', () => {
       { routes: [route('GET', '/administer')] },
     ],
     [
-      'different actions, triggers, queues and topics',
-      { action: 'a', trigger: 't1', queue: 'q1', topic: 'one' },
-      { action: 'b', trigger: 't2', queue: 'q2', topic: 'two' },
+      'different actions, triggers, queues, topics and error codes',
+      { action: 'a', trigger: 't1', queue: 'q1', topic: 'one', errorCode: 'ALPHA_TAKEN' },
+      { action: 'b', trigger: 't2', queue: 'q2', topic: 'two', errorCode: 'BETA_TAKEN' },
     ],
   ])('%s is no clash', (_what, first, second) => {
     const set = collect(first, second);
@@ -215,6 +231,17 @@ describe('plugins that claim the same thing', () => {
       await expect(
         startTestGateway({ databaseUrl: db.url, plugins, env: { HASURA_ACTION_SECRET: 'conflict-secret-0123456789' } }),
       ).rejects.toThrow(/Hasura action "doThing" is declared by both alpha and beta/);
+    });
+
+    it('does not start when two plugins declare one error code, and names both', async () => {
+      const plugins = [
+        core,
+        plugin('alpha', { errorCode: 'THING_TAKEN' }),
+        plugin('beta', { errorCode: 'THING_TAKEN' }),
+      ];
+      await expect(startTestGateway({ databaseUrl: db.url, plugins })).rejects.toThrow(
+        /error code "THING_TAKEN" is declared by both alpha and beta/,
+      );
     });
   });
 });

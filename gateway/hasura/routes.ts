@@ -23,7 +23,7 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { Session } from '../auth.ts';
-import { ErrorCode, isRefusedValue } from '../errors.ts';
+import { type ErrorCatalog, ERRORS, type ErrorEntry, InputError, isRefusedValue, statusOf } from '../errors.ts';
 import type { GraphQLServer } from '../http/graphql.ts';
 import type { OperationMetrics } from '../metrics.ts';
 import { BodyTooLarge, readBody, sendJson, type RouteHandler } from '../http/replies.ts';
@@ -118,15 +118,17 @@ function trusted(request: IncomingMessage, secret: string): boolean {
   return timingSafeEqual(digest(given), digest(secret));
 }
 
-/** Hasura's error shape for action and event handlers: `{ message, extensions: { code } }`. */
+/**
+ * Hasura's error shape for action and event handlers, `{ message, extensions: { code } }`, with the
+ * code's status from the catalog (or `status`, where HTTP has a more precise one).
+ */
 function fail(
   response: ServerResponse,
-  status: number,
-  code: string,
+  error: Pick<ErrorEntry, 'code' | 'status'>,
   message: string,
-  extensions: Record<string, unknown> = {},
+  { status = error.status, extensions = {} }: { status?: number; extensions?: Record<string, unknown> } = {},
 ): void {
-  sendJson(response, status, { message, extensions: { code, ...extensions } });
+  sendJson(response, status, { message, extensions: { code: error.code, ...extensions } });
 }
 
 /** Reads a JSON object body; answers the client itself (413/415/400) and returns null when it cannot. */
@@ -136,20 +138,20 @@ async function readJson(
   bodyLimit: number,
 ): Promise<Record<string, unknown> | null> {
   if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
-    fail(response, 415, ErrorCode.BAD_REQUEST, 'Send application/json');
+    fail(response, ERRORS.BAD_REQUEST, 'Send application/json', { status: 415 });
     return null;
   }
   let body: unknown;
   try {
     body = JSON.parse((await readBody(request, response, bodyLimit)).toString('utf8'));
   } catch (error) {
-    if (error instanceof BodyTooLarge) fail(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Body over ${bodyLimit} bytes`);
-    else if (error instanceof SyntaxError) fail(response, 400, ErrorCode.BAD_REQUEST, 'Body is not valid JSON');
+    if (error instanceof BodyTooLarge) fail(response, ERRORS.PAYLOAD_TOO_LARGE, `Body over ${bodyLimit} bytes`);
+    else if (error instanceof SyntaxError) fail(response, ERRORS.BAD_REQUEST, 'Body is not valid JSON');
     else throw error;
     return null;
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    fail(response, 400, ErrorCode.BAD_REQUEST, 'Body must be a JSON object');
+    fail(response, ERRORS.BAD_REQUEST, 'Body must be a JSON object');
     return null;
   }
   return body as Record<string, unknown>;
@@ -195,13 +197,6 @@ export function sessionFromHasura(variables: unknown, defaultRole: string): Sess
   });
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
-  [ErrorCode.UNAUTHENTICATED]: 401,
-  [ErrorCode.FORBIDDEN]: 403,
-  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
-  [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
-};
-
 export interface HasuraRouteOptions {
   graphql: GraphQLServer;
   metrics: OperationMetrics;
@@ -209,6 +204,8 @@ export interface HasuraRouteOptions {
   actions: ReadonlyMap<string, HasuraActionSpec>;
   triggers: ReadonlyMap<string, EventTriggerHandler>;
   secret: string | undefined;
+  /** The gateway's and the enabled plugins' error codes, for the status of each. */
+  errors: ErrorCatalog;
   /** The role of a Hasura session without x-hasura-role (Hasura sends one unless unauthorized). */
   anonymousRole: string;
   bodyLimit: number;
@@ -222,6 +219,8 @@ type ActionResult = {
 
 export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHandler> {
   const { graphql, metrics, secret, bodyLimit, log } = options;
+  /** A code's entry in the catalog; a code no one declared is answered as bad input. */
+  const entry = (code: string) => ({ code, status: statusOf(options.errors, code) });
   const documents = new Map(
     actionFields(options.schema, options.actions).map((action) => [action.name, actionDocument(action)]),
   );
@@ -252,11 +251,11 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
   /** The secret check shared by both routes; answers 503/401 itself. */
   const admit = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (!secret) {
-      fail(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'Hasura integration is off: set HASURA_ACTION_SECRET');
+      fail(response, ERRORS.SERVICE_UNAVAILABLE, 'Hasura integration is off: set HASURA_ACTION_SECRET');
       return false;
     }
     if (!trusted(request, secret)) {
-      fail(response, 401, ErrorCode.UNAUTHENTICATED, `Missing or wrong ${SECRET_HEADER}`);
+      fail(response, ERRORS.UNAUTHENTICATED, `Missing or wrong ${SECRET_HEADER}`);
       return false;
     }
     return true;
@@ -270,21 +269,20 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH)
       return fail(
         response,
-        400,
-        ErrorCode.BAD_REQUEST,
+        ERRORS.BAD_REQUEST,
         "Expected Hasura's action payload: { action: { name }, input, session_variables }",
       );
     const document = documents.get(name);
-    if (!document) return fail(response, 404, ErrorCode.NOT_FOUND, `No action named ${name}`);
+    if (!document) return fail(response, ERRORS.NOT_FOUND, `No action named ${name}`);
     const input = body['input'] ?? {};
     if (typeof input !== 'object' || input === null || Array.isArray(input))
-      return fail(response, 400, ErrorCode.BAD_REQUEST, 'input must be an object');
+      return fail(response, ERRORS.BAD_REQUEST, 'input must be an object');
 
     let session: Session;
     try {
       session = sessionFromHasura(body['session_variables'], options.anonymousRole);
     } catch (error) {
-      if (error instanceof MalformedPayload) return fail(response, 400, ErrorCode.BAD_REQUEST, error.message);
+      if (error instanceof MalformedPayload) return fail(response, ERRORS.BAD_REQUEST, error.message);
       throw error;
     }
     const result = await metrics.measure(document.operationName, () =>
@@ -292,13 +290,14 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     );
     const error = result.errors?.[0];
     if (error) {
-      const code = error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR;
+      const code = error.extensions?.code ?? ERRORS.INTERNAL_SERVER_ERROR.code;
       return fail(
         response,
-        error.extensions?.retryable ? 503 : (STATUS_BY_CODE[code] ?? 400),
-        code,
+        entry(code),
         error.message,
-        error.extensions?.retryable ? { retryable: true } : {},
+        error.extensions?.retryable
+          ? { status: ERRORS.SERVICE_UNAVAILABLE.status, extensions: { retryable: true } }
+          : {},
       );
     }
     sendJson(response, 200, result.data?.result ?? null);
@@ -329,21 +328,20 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
     ) {
       return fail(
         response,
-        400,
-        ErrorCode.BAD_REQUEST,
+        ERRORS.BAD_REQUEST,
         `Expected Hasura's event payload: { id, trigger: { name }, table: { schema, name }, event: { op, data: { old, new } } }, names and id at most ${MAX_NAME_LENGTH} characters`,
       );
     }
     const id = body['id'];
     const handler = options.triggers.get(trigger);
-    if (!handler) return fail(response, 404, ErrorCode.NOT_FOUND, `No plugin handles event trigger ${trigger}`);
+    if (!handler) return fail(response, ERRORS.NOT_FOUND, `No plugin handles event trigger ${trigger}`);
     const row = (value: unknown) =>
       typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
     let session: Session;
     try {
       session = sessionFromHasura(event.session_variables, options.anonymousRole);
     } catch (error) {
-      if (error instanceof MalformedPayload) return fail(response, 400, ErrorCode.BAD_REQUEST, error.message);
+      if (error instanceof MalformedPayload) return fail(response, ERRORS.BAD_REQUEST, error.message);
       throw error;
     }
     try {
@@ -360,17 +358,18 @@ export function hasuraRoutes(options: HasuraRouteOptions): Map<string, RouteHand
       sendJson(response, 200, { ok: true, result: result ?? null });
     } catch (error) {
       // Hasura retries non-2xx answers (per the trigger's retry_conf); the reason is logged here.
+      if (error instanceof InputError) return fail(response, entry(error.code), error.message);
       const coded = error as { message?: string; extensions?: { code?: string } };
       const code = coded.extensions?.code;
-      if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR)
-        return fail(response, 400, code, coded.message ?? 'Event refused');
+      if (code && code !== ERRORS.INTERNAL_SERVER_ERROR.code)
+        return fail(response, entry(code), coded.message ?? 'Event refused');
       // A retry would be refused too.
       if (isRefusedValue(error)) {
         log.warn({ err: error, trigger, eventId: id }, 'Hasura event refused: Postgres cannot store its data');
-        return fail(response, 400, ErrorCode.BAD_REQUEST, 'The event holds data that cannot be stored');
+        return fail(response, ERRORS.BAD_REQUEST, 'The event holds data that cannot be stored');
       }
       log.error({ err: error, trigger, eventId: id }, 'Hasura event trigger handler failed');
-      fail(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'The event could not be handled; Hasura will retry it');
+      fail(response, ERRORS.INTERNAL_SERVER_ERROR, 'The event could not be handled; Hasura will retry it');
     }
   };
 

@@ -21,7 +21,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Authenticate, Session } from '../auth.ts';
 import type { Context } from '../builder.ts';
-import { ErrorCode, isRefusedValue, isUnavailable } from '../errors.ts';
+import { ERRORS, ErrorCode, InputError, isRefusedValue, isUnavailable } from '../errors.ts';
 import { useQueryLimits } from './limits.ts';
 import { createLoaders } from '../loaders.ts';
 import { currentRequestId, newRequestId } from '../logger.ts';
@@ -116,12 +116,18 @@ export function createErrorMasker(
     if (graphqlError && (!original || original instanceof GraphQLError))
       return withCode(graphqlError, settings.development);
     const cause = original ?? error;
+    if (cause instanceof InputError)
+      return new GraphQLError(cause.message, {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: cause.code },
+      });
     if (isUnavailable(cause)) {
       log.warn({ err: cause, path: graphqlError?.path }, 'a dependency is unavailable');
       return new GraphQLError('A service the gateway depends on is unavailable; retry later.', {
         nodes: graphqlError?.nodes,
         path: graphqlError?.path,
-        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: ERRORS.SERVICE_UNAVAILABLE.status } },
       });
     }
     if (isRefusedValue(cause)) {

@@ -3,6 +3,7 @@
  * `nosniff`, errors in the GraphQL error shape, and one bounded body reader.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorEntry } from '../errors.ts';
 
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
 
@@ -25,8 +26,23 @@ export function sendJson(
   response.end(text);
 }
 
-export function sendError(response: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(response, status, { errors: [{ message, extensions: { code } }] });
+/**
+ * An error in the GraphQL error shape, e.g. `sendError(response, ERRORS.NOT_FOUND, 'No such page')`,
+ * answered with its catalog entry's status, or with `options.status` where HTTP has a more precise
+ * one for the same code (405, 415 for a BAD_REQUEST).
+ */
+export function sendError(
+  response: ServerResponse,
+  error: Pick<ErrorEntry, 'code' | 'status'>,
+  message: string,
+  options: { status?: number; headers?: Record<string, string> } = {},
+): void {
+  sendJson(
+    response,
+    options.status ?? error.status,
+    { errors: [{ message, extensions: { code: error.code } }] },
+    options.headers,
+  );
 }
 
 /** A body over the route's limit (readBody has set `connection: close` on the response). */

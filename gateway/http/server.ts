@@ -18,7 +18,7 @@ import {
   type Session,
 } from '../auth.ts';
 import { clientAddress, parseTrustedProxies, type TrustedProxies } from './client-ip.ts';
-import { codedError, ErrorCode } from '../errors.ts';
+import { codedError, ERRORS, ErrorCode } from '../errors.ts';
 import type { Context } from '../builder.ts';
 import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from '../logger.ts';
@@ -26,7 +26,7 @@ import type { OperationMetrics } from '../metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contract.ts';
 import type { ServerLimits } from '../config/settings.ts';
 import { sharedSubscription, type SubscriptionSink } from './shared-subscriptions.ts';
-import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError, sendJson } from './replies.ts';
+import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
 
 export interface HttpServerOptions {
   graphql: GraphQLServer;
@@ -105,32 +105,17 @@ export async function admitAdmin(
   try {
     session = await authenticate(authHeaders(request));
   } catch (error) {
-    sendJson(
-      response,
-      401,
-      {
-        errors: [
-          {
-            message: error instanceof GraphQLError ? error.message : 'Unauthorized',
-            extensions: { code: ErrorCode.UNAUTHENTICATED },
-          },
-        ],
-      },
-      challenge,
-    );
+    sendError(response, ERRORS.UNAUTHENTICATED, error instanceof GraphQLError ? error.message : 'Unauthorized', {
+      headers: challenge,
+    });
     return null;
   }
   if (session.via === 'anonymous') {
-    sendJson(
-      response,
-      401,
-      { errors: [{ message: 'Admin credentials required', extensions: { code: ErrorCode.UNAUTHENTICATED } }] },
-      challenge,
-    );
+    sendError(response, ERRORS.UNAUTHENTICATED, 'Admin credentials required', { headers: challenge });
     return null;
   }
   if (session.role !== ADMIN_ROLE) {
-    sendError(response, 403, ErrorCode.FORBIDDEN, `Role "${session.role}" may not use this route`);
+    sendError(response, ERRORS.FORBIDDEN, `Role "${session.role}" may not use this route`);
     return null;
   }
   return session;
@@ -196,7 +181,7 @@ function handleRequests(
         if (!request.complete && request.destroyed)
           return log.debug({ err: error }, 'request aborted before its body was read');
         log.error({ err: error }, 'request failed');
-        if (!response.headersSent) sendError(response, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Unexpected error.');
+        if (!response.headersSent) sendError(response, ERRORS.INTERNAL_SERVER_ERROR, 'Unexpected error.');
         else response.destroy();
       }
     });
@@ -204,7 +189,7 @@ function handleRequests(
 }
 
 const notFound = (request: IncomingMessage, response: ServerResponse, path: string) =>
-  sendError(response, 404, ErrorCode.NOT_FOUND, `No route for ${request.method} ${path}`);
+  sendError(response, ERRORS.NOT_FOUND, `No route for ${request.method} ${path}`);
 
 /** A server for exact-path routes only (the operations port: /metrics, /readyz, /healthz). */
 export function createRoutesServer(
@@ -264,7 +249,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         Object.assign(request, { body: await readBody(request, response, bodyLimit) });
       } catch (error) {
         if (!(error instanceof BodyTooLarge)) throw error;
-        return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, tooLarge);
+        return sendError(response, ERRORS.PAYLOAD_TOO_LARGE, tooLarge);
       }
     }
     // No server context argument: yoga reads the request id from AsyncLocalStorage, and an

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Session } from '../auth.ts';
 import type { Builder } from '../builder.ts';
 import type { ConfigEntry, ConfigValues, ConfigurationSpec } from '../config/variables.ts';
+import type { PluginErrors } from '../errors.ts';
 import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from '../hasura/routes.ts';
 import type { JobRegistry, QueueDefinition } from '../queue/job-types.ts';
 import type { PubSub, Topic } from '../pubsub.ts';
@@ -185,6 +186,12 @@ interface PluginHooks<Config, Instance> {
   sockets?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): SocketHooks;
   /** What the plugin offers a Hasura engine in front of the gateway. */
   hasura?: HasuraMembers<Config, Instance>;
+  /**
+   * The plugin's own error codes (UPPER_SNAKE, e.g. `IDME_STATE_USED`), each with its HTTP status
+   * and what it means; they join the gateway's catalog (gateway/errors.ts) and README "Errors". A
+   * code the gateway or another plugin declares stops start-up naming both.
+   */
+  errors?: PluginErrors;
   /** Runs after migrations, before the server listens; the gateway sets the instance up just before. */
   start?(runtime: PluginRuntime<Config>, instance: Instance): Promise<void> | void;
   /** Runs on shutdown, before pools close: releases what the instance holds (timers, clients). */

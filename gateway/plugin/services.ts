@@ -9,6 +9,7 @@ import { byName, checkRoutes } from './conflicts.ts';
 import { openDatabase, type Database } from '../db.ts';
 import { createJobRegistry, type JobRegistry } from '../queue/job-types.ts';
 import type { EventTriggerHandler, HasuraActionSpec } from '../hasura/routes.ts';
+import { type ErrorCatalog, type ErrorEntry, ERRORS } from '../errors.ts';
 import { checkPluginTables, runMigrations, type MigrationSource } from '../migrations.ts';
 import type { InstanceOf, PluginRoute, PluginRuntime, PluginStatus, SocketHooks } from './contract.ts';
 import { createLazyRuntime, lazyInstance } from './runtime.ts';
@@ -55,7 +56,11 @@ export interface PluginSet {
   hasuraActions(): Map<string, HasuraActionSpec>;
   /** The enabled plugins' Hasura event-trigger handlers, by trigger name. */
   eventTriggers(): Map<string, EventTriggerHandler>;
+  /** The gateway's error codes and the enabled plugins' own, by code. */
+  errors(): ErrorCatalog;
 }
+
+const UPPER_SNAKE = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/;
 
 export interface Services {
   database: Database;
@@ -192,6 +197,20 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
           })),
         ),
       );
+    },
+    errors() {
+      return byName<ErrorEntry>('The error code', [
+        ...Object.values(ERRORS).map((value) => ({ plugin: 'the gateway', name: value.code, value })),
+        ...instances.flatMap(({ selected: entry }) =>
+          Object.entries(entry.plugin.errors ?? {}).map(([code, { status, description }]) => {
+            if (!UPPER_SNAKE.test(code) || !Number.isInteger(status) || status < 400 || status > 599)
+              throw new Error(
+                `Plugin ${entry.manifest.name}: error code ${code} must be UPPER_SNAKE with a 4xx/5xx status`,
+              );
+            return { plugin: entry.manifest.name, name: code, value: { code, status, description } };
+          }),
+        ),
+      ]);
     },
   };
 }

@@ -15,7 +15,7 @@ import { escapeIdentifier, type PoolClient } from 'pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction } from '../sql.ts';
-import { ErrorCode, isRefusedValue, isUnavailable } from '../errors.ts';
+import { ERRORS, isRefusedValue, isUnavailable } from '../errors.ts';
 import { BodyTooLarge, readBody, sendError, sendJson } from '../http/replies.ts';
 import type { QueueDefinition } from '../queue/job-types.ts';
 import { topic, type PubSub } from '../pubsub.ts';
@@ -398,33 +398,34 @@ export function createWebhookLog(options: {
     async handle(request, response, bodyLimit) {
       if (request.method !== 'POST') {
         response.setHeader('allow', 'POST');
-        return sendError(response, 405, ErrorCode.BAD_REQUEST, 'Webhooks are delivered with POST');
+        return sendError(response, ERRORS.BAD_REQUEST, 'Webhooks are delivered with POST', { status: 405 });
       }
       const contentType = request.headers['content-type'] ?? '';
       if (!/^application\/json\b/i.test(contentType))
-        return sendError(response, 415, ErrorCode.BAD_REQUEST, 'Webhooks must be sent as application/json');
+        return sendError(response, ERRORS.BAD_REQUEST, 'Webhooks must be sent as application/json', {
+          status: 415,
+        });
       let body: Buffer;
       try {
         body = await readBody(request, response, bodyLimit);
       } catch (error) {
         if (!(error instanceof BodyTooLarge)) throw error;
-        return sendError(response, 413, ErrorCode.PAYLOAD_TOO_LARGE, `Webhook body is larger than ${bodyLimit} bytes`);
+        return sendError(response, ERRORS.PAYLOAD_TOO_LARGE, `Webhook body is larger than ${bodyLimit} bytes`);
       }
       let event: WebhookEvent;
       try {
         event = receiver().verify(body, request.headers);
       } catch (error) {
         if (error instanceof WebhookVerificationError)
-          return sendError(response, 400, ErrorCode.WEBHOOK_SIGNATURE_INVALID, error.message);
+          return sendError(response, ERRORS.WEBHOOK_SIGNATURE_INVALID, error.message);
         if (error instanceof SyntaxError)
-          return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook body is not valid JSON');
+          return sendError(response, ERRORS.BAD_REQUEST, 'Webhook body is not valid JSON');
         throw error;
       }
       if (holdsNul(event))
         return sendError(
           response,
-          400,
-          ErrorCode.BAD_REQUEST,
+          ERRORS.BAD_REQUEST,
           'Webhook event holds a \\u0000 character, which cannot be stored',
         );
       let stored: { duplicate: boolean };
@@ -433,10 +434,10 @@ export function createWebhookLog(options: {
       } catch (error) {
         // A data exception (class 22, e.g. an unpaired \ud800 in jsonb) will fail every redelivery too.
         if (isRefusedValue(error))
-          return sendError(response, 400, ErrorCode.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
+          return sendError(response, ERRORS.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
         if (!isUnavailable(error)) throw error;
         services().log.warn({ err: error, plugin }, 'webhook not stored: the database is unavailable');
-        return sendError(response, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');
+        return sendError(response, ERRORS.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');
       }
       sendJson(response, 200, { received: true, duplicate: stored.duplicate });
       if (!stored.duplicate) {

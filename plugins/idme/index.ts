@@ -6,13 +6,13 @@
  * commands; verifications, groups, badges and attributes are stored in schema `idme`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { definePlugin, ErrorCode, type PluginRuntime, sendError, sendJson } from '../../gateway/sdk.ts';
+import { definePlugin, ERRORS, InputError, type PluginRuntime, sendError, sendJson } from '../../gateway/sdk.ts';
 import { addIdmeCommands } from './cli.ts';
 import { readIdmeConfig, type IdmeConfig } from './config.ts';
 import manifest from './plugin.json' with { type: 'json' };
-import { classify, IdmeError, IdmeErrorCode, RelyingParty } from './relying-party.ts';
+import { classify, IDME_ERRORS, IdmeError, IdmeErrorCode, RelyingParty } from './relying-party.ts';
 import { addIdmeSchema } from './schema.ts';
-import { IdmeInputError, IdmeService } from './service.ts';
+import { IdmeService } from './service.ts';
 import { IDME_VERIFIED } from './topics.ts';
 
 export const CALLBACK_PATH = '/auth/idme/callback';
@@ -22,18 +22,6 @@ interface IdmeInstance {
   service: IdmeService;
   party: RelyingParty;
 }
-
-const STATUS: Record<IdmeErrorCode, number> = {
-  IDME_STATE_INVALID: 400,
-  IDME_STATE_EXPIRED: 400,
-  IDME_STATE_USED: 400,
-  IDME_CODE_REJECTED: 400,
-  IDME_TOKEN_INVALID: 400,
-  IDME_AUTHORIZATION_DENIED: 400,
-  IDME_SUBJECT_IN_USE: 403,
-  IDME_PROVIDER_ERROR: 502,
-  IDME_UNAVAILABLE: 503,
-};
 
 /**
  * GET /auth/idme/callback?code&state[&iss] (or ?error=…): where ID.me sends the browser back.
@@ -64,14 +52,15 @@ async function callback(
     const code = params.get('code');
     const state = params.get('state');
     const iss = params.get('iss');
-    if (!code || !state) throw new IdmeInputError('The callback needs code and state query parameters');
+    if (!code || !state) throw new InputError('The callback needs code and state query parameters');
     await instance().service.pending({ code, state, iss });
     result = { status: 200, response: { code, state, ...(iss ? { iss } : {}) } };
   } catch (error) {
-    if (error instanceof IdmeInputError) result = { status: 400, code: ErrorCode.BAD_REQUEST, message: error.message };
+    // The callback's input is its query string: what is wrong with it is a bad request.
+    if (error instanceof InputError) result = { ...ERRORS.BAD_REQUEST, message: error.message };
     else {
       const failure = classify(error);
-      result = { status: STATUS[failure.code], code: failure.code, message: failure.message };
+      result = { code: failure.code, status: IDME_ERRORS[failure.code].status, message: failure.message };
     }
   }
   const frontend = runtime.config.frontendUrl;
@@ -86,7 +75,7 @@ async function callback(
     }
     response.writeHead(303, { location: target.href, 'cache-control': 'no-store' }).end();
   } else if ('code' in result) {
-    sendError(response, result.status, result.code, result.message);
+    sendError(response, result, result.message);
   } else {
     sendJson(response, 200, result.response, { 'cache-control': 'no-store' });
   }
@@ -107,6 +96,7 @@ export default definePlugin<IdmeConfig, IdmeInstance>({
       const { runtime, instance } = await open();
       return { runtime, ...instance };
     }),
+  errors: IDME_ERRORS,
   hasura: {
     actions: {
       idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },

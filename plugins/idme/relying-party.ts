@@ -6,6 +6,7 @@
  * Failures become IdmeErrors with a code a client can act on.
  */
 import * as oidc from 'openid-client';
+import type { PluginErrors } from '../../gateway/sdk.ts';
 import type { IdmeConfig } from './config.ts';
 
 export const IdmeErrorCode = {
@@ -28,6 +29,32 @@ export const IdmeErrorCode = {
   SUBJECT_IN_USE: 'IDME_SUBJECT_IN_USE',
 } as const;
 export type IdmeErrorCode = (typeof IdmeErrorCode)[keyof typeof IdmeErrorCode];
+
+/** The plugin's codes in the error catalog: the status the callback (and a Hasura action) answers with. */
+export const IDME_ERRORS = {
+  IDME_STATE_INVALID: {
+    status: 400,
+    description: 'a state we never issued, or one issued to another user (which is then spent)',
+  },
+  IDME_STATE_EXPIRED: { status: 400, description: 'the state is older than `IDME_STATE_TTL`' },
+  IDME_STATE_USED: { status: 400, description: 'the state completed once already' },
+  IDME_CODE_REJECTED: {
+    status: 400,
+    description: 'ID.me refused the code (`invalid_grant`): replayed, expired, or PKCE mismatch',
+  },
+  IDME_TOKEN_INVALID: {
+    status: 400,
+    description: 'the ID token failed validation: signature, issuer, audience, expiry, nonce',
+  },
+  IDME_AUTHORIZATION_DENIED: { status: 400, description: 'the user declined, or ID.me answered with an error' },
+  IDME_SUBJECT_IN_USE: { status: 403, description: 'this ID.me identity already verifies another user' },
+  IDME_PROVIDER_ERROR: { status: 502, description: 'ID.me refused the client (credentials, redirect URI)' },
+  IDME_UNAVAILABLE: {
+    status: 503,
+    description:
+      'ID.me unreachable, failing or slow (`IDME_HTTP_TIMEOUT`); `extensions.retryable: true`, and the state stays usable',
+  },
+} as const satisfies Record<IdmeErrorCode, PluginErrors[string]>;
 
 export class IdmeError extends Error {
   readonly code: IdmeErrorCode;

@@ -4,7 +4,6 @@
  * admins read anyone's and follow `idmeVerified`.
  */
 import {
-  badUserInput,
   type Builder,
   codedError,
   forbidden,
@@ -14,7 +13,7 @@ import {
 } from '../../gateway/sdk.ts';
 import { GROUP_SCOPES, type GroupScope, type IdmeConfig } from './config.ts';
 import { IdmeError } from './relying-party.ts';
-import { IdmeInputError, type GroupStatus, type IdmeService, type Verification } from './service.ts';
+import type { GroupStatus, IdmeService, Verification } from './service.ts';
 import { IDME_VERIFIED, type IdmeVerifiedEvent } from './topics.ts';
 
 /** The caller themselves, or an admin. */
@@ -23,11 +22,10 @@ const mayRead = (session: Session, userId: string) => {
     throw forbidden("Only admins may read another user's ID.me verification");
 };
 
-/** IdmeErrors keep their code (retryable ones say so); input errors are BAD_USER_INPUT. */
+/** IdmeErrors keep their code (retryable ones say so); the gateway answers input errors itself. */
 export function asGraphQLError(error: unknown): unknown {
   if (error instanceof IdmeError)
     return codedError(error.code, error.message, error.retryable ? { retryable: true } : {});
-  if (error instanceof IdmeInputError) return badUserInput(error.message);
   return error;
 }
 

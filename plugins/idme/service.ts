@@ -7,7 +7,7 @@
  * not be reached, so the user can retry.
  */
 import { createHash } from 'node:crypto';
-import { inTransaction, type PluginRuntime } from '../../gateway/sdk.ts';
+import { InputError, inTransaction, type PluginRuntime } from '../../gateway/sdk.ts';
 import { GROUP_SCOPES, type GroupScope, type IdmeConfig } from './config.ts';
 import { IdmeError, IdmeErrorCode, type IdmeIdentity, type RelyingParty } from './relying-party.ts';
 import { idmeSql } from './sql.ts';
@@ -44,14 +44,6 @@ interface ClaimedRequest {
   groups: string[];
 }
 
-/** Bad arguments (not ID.me's doing): BAD_USER_INPUT in GraphQL, exit 2 in the CLI. */
-export class IdmeInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IdmeInputError';
-  }
-}
-
 const hashOf = (state: string) => createHash('sha256').update(state).digest();
 const texts = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -60,9 +52,9 @@ const text = (value: unknown): string | null =>
 
 /** What ID.me sends back to the redirect URI, within sane lengths. */
 function checkResponse(input: { code: string; state: string; iss?: string | null }): void {
-  if (input.code.length === 0 || input.code.length > 2048) throw new IdmeInputError('code must be 1–2048 characters');
-  if (input.state.length === 0 || input.state.length > 512) throw new IdmeInputError('state must be 1–512 characters');
-  if (input.iss && input.iss.length > 512) throw new IdmeInputError('iss must be at most 512 characters');
+  if (input.code.length === 0 || input.code.length > 2048) throw new InputError('code must be 1–2048 characters');
+  if (input.state.length === 0 || input.state.length > 512) throw new InputError('state must be 1–512 characters');
+  if (input.iss && input.iss.length > 512) throw new InputError('iss must be at most 512 characters');
 }
 
 /**
@@ -114,7 +106,7 @@ export class IdmeService {
     const wanted = [...new Set(groups)];
     const unknown = wanted.filter((group) => !GROUP_SCOPES.includes(group));
     if (unknown.length > 0)
-      throw new IdmeInputError(`Unknown ID.me group ${unknown.join(', ')}: expected ${GROUP_SCOPES.join(', ')}`);
+      throw new InputError(`Unknown ID.me group ${unknown.join(', ')}: expected ${GROUP_SCOPES.join(', ')}`);
     const scopes = [...new Set([...this.runtime.config.scopes, ...wanted])];
     const { url, state, nonce, codeVerifier } = await this.party().authorization(scopes);
     const { rows } = await this.runtime.db.query<{ expires_at: Date }>(idmeSql('request-insert'), [

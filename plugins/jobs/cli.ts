@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type OpenedPlugin, table, UsageError, type Worker } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import { startHistory } from './history-recorder.ts';
-import { JobsInputError, type JobsInstance } from './service.ts';
+import type { JobsInstance } from './service.ts';
 
 type Open = () => Promise<OpenedPlugin<JobsConfig, JobsInstance>>;
 
@@ -21,16 +21,6 @@ function positiveInt(value: string, what: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer`);
   return n;
-}
-
-/** Runs a service call, turning its input errors into usage errors (exit 2). */
-async function run<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof JobsInputError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 export function addJobsCommands(command: Command, open: Open): void {
@@ -52,15 +42,13 @@ export function addJobsCommands(command: Command, open: Open): void {
     .option('--delay <ms>', 'run no earlier than this many milliseconds from now')
     .action(async (type: string, options: { payload: string; queue: string; jobId?: string; delay?: string }) => {
       const { instance } = await open();
-      const job = await run(() =>
-        instance.service.enqueue({
-          type,
-          queue: options.queue,
-          payload: parseJson(options.payload, '--payload'),
-          ...(options.jobId ? { jobId: options.jobId } : {}),
-          ...(options.delay ? { delayMs: positiveInt(options.delay, '--delay') } : {}),
-        }),
-      );
+      const job = await instance.service.enqueue({
+        type,
+        queue: options.queue,
+        payload: parseJson(options.payload, '--payload'),
+        ...(options.jobId ? { jobId: options.jobId } : {}),
+        ...(options.delay ? { delayMs: positiveInt(options.delay, '--delay') } : {}),
+      });
       console.log(job.id);
     });
 
@@ -75,15 +63,13 @@ export function addJobsCommands(command: Command, open: Open): void {
     .option('--queue <name>', 'queue', 'default')
     .action(async (cron: string, type: string, options: { payload: string; timezone: string; queue: string }) => {
       const { instance } = await open();
-      const created = await run(() =>
-        instance.service.createSchedule({
-          cron,
-          type,
-          timezone: options.timezone,
-          queue: options.queue,
-          payload: parseJson(options.payload, '--payload'),
-        }),
-      );
+      const created = await instance.service.createSchedule({
+        cron,
+        type,
+        timezone: options.timezone,
+        queue: options.queue,
+        payload: parseJson(options.payload, '--payload'),
+      });
       console.log(created.id);
     });
   schedule
@@ -122,7 +108,7 @@ export function addJobsCommands(command: Command, open: Open): void {
     .option('--queue <name>', "the job's queue (ids repeat across queues)", 'default')
     .action(async (id: string, options: { queue: string }) => {
       const { instance } = await open();
-      await run(() => instance.service.retry(options.queue, id));
+      await instance.service.retry(options.queue, id);
       console.log(`retrying ${id}`);
     });
 

@@ -15,7 +15,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BullMQQueuePort, type PluginRoute, type PluginRuntime, sendError, sendJson } from '../../gateway/sdk.ts';
+import { type BullMQQueuePort, ERRORS, type PluginRoute, type PluginRuntime, sendError } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import { jobsSql } from './sql.ts';
 
@@ -63,31 +63,23 @@ export function dashboardRoutes(runtime: PluginRuntime<JobsConfig>): PluginRoute
       access: 'admin',
       async handler(request: IncomingMessage, response: ServerResponse) {
         if (!runtime.config.dashboardEnabled) {
-          return sendJson(response, 404, {
-            errors: [
-              {
-                message: 'The jobs dashboard is turned off (JOBS_DASHBOARD_ENABLED=false)',
-                extensions: { code: 'NOT_FOUND' },
-              },
-            ],
-          });
+          return sendError(
+            response,
+            ERRORS.NOT_FOUND,
+            'The jobs dashboard is turned off (JOBS_DASHBOARD_ENABLED=false)',
+          );
         }
         if (runtime.queue.backend !== 'bullmq') {
-          return sendJson(response, 404, {
-            errors: [
-              {
-                message:
-                  'Bull Board needs the BullMQ queue: set REDIS_URL or JOBS_REDIS_URL (jobs now run on Postgres)',
-                extensions: { code: 'NOT_FOUND' },
-              },
-            ],
-          });
+          return sendError(
+            response,
+            ERRORS.NOT_FOUND,
+            'Bull Board needs the BullMQ queue: set REDIS_URL or JOBS_REDIS_URL (jobs now run on Postgres)',
+          );
         }
         if (crossSiteForgeable(request)) {
           return sendError(
             response,
-            403,
-            'FORBIDDEN',
+            ERRORS.FORBIDDEN,
             'Changes through the jobs dashboard need Content-Type: application/json or an X-Requested-With header',
           );
         }

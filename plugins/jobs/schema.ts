@@ -20,8 +20,6 @@ import type { JobsConfig } from './config.ts';
 import { DEFAULT_QUEUE } from './job-types/index.ts';
 import {
   checkCron,
-  JobsForbiddenError,
-  JobsInputError,
   type ApiCaller,
   type FailureRow,
   type JobRow,
@@ -37,17 +35,6 @@ const EVENT_KINDS: JobEvent['kind'][] = ['added', 'active', 'progress', 'complet
 
 const upper = <T extends string>(values: readonly T[]) =>
   Object.fromEntries(values.map((value) => [value.toUpperCase(), { value }])) as Record<Uppercase<T>, { value: T }>;
-
-/** Turns the service's input errors into BAD_USER_INPUT, and its refusals into FORBIDDEN. */
-async function input<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof JobsInputError) throw badUserInput(error.message);
-    if (error instanceof JobsForbiddenError) throw forbidden(error.message);
-    throw error;
-  }
-}
 
 export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfig>, service: () => JobsService): void {
   const isAdmin = (session: Session) => session.role === 'admin';
@@ -218,18 +205,16 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         options: t.arg({ type: EnqueueJobOptions }),
       },
       resolve: (_root, args, context) =>
-        input(() =>
-          service().enqueue(
-            {
-              queue: args.queue ?? 'default',
-              type: args.type,
-              payload: args.payload ?? {},
-              ...Object.fromEntries(
-                Object.entries(args.options ?? {}).filter(([, value]) => value !== null && value !== undefined),
-              ),
-            },
-            callerOf(context.session),
-          ),
+        service().enqueue(
+          {
+            queue: args.queue ?? 'default',
+            type: args.type,
+            payload: args.payload ?? {},
+            ...Object.fromEntries(
+              Object.entries(args.options ?? {}).filter(([, value]) => value !== null && value !== undefined),
+            ),
+          },
+          callerOf(context.session),
         ),
     }),
     retryJob: t.field({
@@ -237,7 +222,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       description: 'Runs a failed or cancelled job again.',
       authScopes: { admin: true },
       args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
-      resolve: (_root, { id, queue }) => input(() => service().retry(queue ?? DEFAULT_QUEUE, String(id))),
+      resolve: (_root, { id, queue }) => service().retry(queue ?? DEFAULT_QUEUE, String(id)),
     }),
     cancelJob: t.field({
       type: JobType,
@@ -246,7 +231,7 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       args: { id: t.arg.id({ required: true }), queue: t.arg.string(JOB_QUEUE_ARG) },
       resolve: async (_root, { id, queue }, context) => {
         await visibleJob(context.session, queue ?? DEFAULT_QUEUE, String(id));
-        return input(() => service().cancel(queue ?? DEFAULT_QUEUE, String(id)));
+        return service().cancel(queue ?? DEFAULT_QUEUE, String(id));
       },
     }),
     createSchedule: t.field({
@@ -264,17 +249,15 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
         queue: t.arg.string({ defaultValue: 'default' }),
       },
       resolve: (_root, args, context) =>
-        input(() =>
-          service().createSchedule(
-            {
-              cron: args.cron,
-              timezone: args.timezone ?? 'UTC',
-              type: args.type,
-              payload: args.payload ?? {},
-              queue: args.queue ?? 'default',
-            },
-            callerOf(context.session),
-          ),
+        service().createSchedule(
+          {
+            cron: args.cron,
+            timezone: args.timezone ?? 'UTC',
+            type: args.type,
+            payload: args.payload ?? {},
+            queue: args.queue ?? 'default',
+          },
+          callerOf(context.session),
         ),
     }),
     deleteSchedule: t.boolean({

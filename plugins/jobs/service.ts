@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { CronExpressionParser } from 'cron-parser';
-import type { EnqueueOptions, JobEvent, JobState, PluginRuntime } from '../../gateway/sdk.ts';
+import {
+  type EnqueueOptions,
+  ErrorCode,
+  InputError,
+  type JobEvent,
+  type JobState,
+  type PluginRuntime,
+} from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
 import type { HistoryRecorder } from './history-recorder.ts';
 import { builtInTypes, DEFAULT_QUEUE } from './job-types/index.ts';
@@ -64,22 +71,6 @@ export interface JobUpdate {
   at: Date;
 }
 
-/** A request the caller got wrong; GraphQL answers BAD_USER_INPUT, the CLI exits 2. */
-export class JobsInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobsInputError';
-  }
-}
-
-/** A job the caller may not add; GraphQL answers FORBIDDEN. */
-export class JobsForbiddenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobsForbiddenError';
-  }
-}
-
 /**
  * Who adds a job through the public API (GraphQL): an admin, or a user whose role is in
  * JOBS_ENQUEUE_ROLES. The CLI passes none: an operator with the database may add anything.
@@ -135,14 +126,12 @@ export function checkCron(cron: string, timezone: string): Date {
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
   } catch {
-    throw new JobsInputError(`timezone ${JSON.stringify(timezone)} is not an IANA time zone`);
+    throw new InputError(`timezone ${JSON.stringify(timezone)} is not an IANA time zone`);
   }
   try {
     return CronExpressionParser.parse(cron, { tz: timezone }).next().toDate();
   } catch (error) {
-    throw new JobsInputError(
-      `cron ${JSON.stringify(cron)} is not a valid cron expression: ${(error as Error).message}`,
-    );
+    throw new InputError(`cron ${JSON.stringify(cron)} is not a valid cron expression: ${(error as Error).message}`);
   }
 }
 
@@ -169,14 +158,14 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
     const builtIn = queue === DEFAULT_QUEUE ? builtInTypes[type] : undefined;
     if (!builtIn) return payload;
     const unavailable = builtIn.unavailable?.(runtime);
-    if (unavailable) throw new JobsInputError(unavailable);
+    if (unavailable) throw new InputError(unavailable);
     try {
       const stored =
         caller && !caller.admin && builtIn.forUser ? builtIn.forUser(objectPayload(payload, type)) : payload;
       builtIn.parse(stored, runtime.config);
       return stored;
     } catch (error) {
-      if (error instanceof InvalidPayloadError) throw new JobsInputError(`${type}: ${error.message}`);
+      if (error instanceof InvalidPayloadError) throw new InputError(`${type}: ${error.message}`);
       throw error;
     }
   };
@@ -186,25 +175,28 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
     const queues = caller ? runtime.jobs.publicQueues() : runtime.jobs.queues();
     if (!queues.includes(queue)) {
       if (caller && runtime.jobs.queues().includes(queue))
-        throw new JobsForbiddenError(
+        throw new InputError(
           `Queue "${queue}" is internal to its plugin; its jobs cannot be added through the API`,
+          ErrorCode.FORBIDDEN,
         );
-      throw new JobsInputError(`No queue "${queue}"; queues: ${queues.join(', ')}`);
+      throw new InputError(`No queue "${queue}"; queues: ${queues.join(', ')}`);
     }
     const access = runtime.jobs.access(queue, type);
     if (access === null)
-      throw new JobsInputError(
+      throw new InputError(
         `No job type "${type}" on queue "${queue}"; its types: ${runtime.jobs.types(queue).join(', ')}`,
       );
     if (!caller) return;
     if (access === 'internal')
-      throw new JobsForbiddenError(
+      throw new InputError(
         `Job type "${type}" of queue "${queue}" is internal to its plugin; it cannot be added through the API`,
+        ErrorCode.FORBIDDEN,
       );
     if (access === 'admin' && !caller.admin) {
       const open = runtime.jobs.types(queue).filter((t) => runtime.jobs.access(queue, t) === 'user');
-      throw new JobsForbiddenError(
+      throw new InputError(
         `Only admins may add ${type} jobs; JOBS_ENQUEUE_ROLES may add: ${open.join(', ') || 'none'} (queue "${queue}")`,
+        ErrorCode.FORBIDDEN,
       );
     }
   };
@@ -279,7 +271,7 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
       try {
         ({ id } = await runtime.queue.add(queue, request.type, payload, options));
       } catch (error) {
-        if (error instanceof RangeError) throw new JobsInputError(error.message);
+        if (error instanceof RangeError) throw new InputError(error.message);
         throw error;
       }
       // The caller will look the job up next; its history row (with who asked) should be there.
@@ -330,17 +322,17 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
 
     async retry(queue: string, id: string): Promise<JobRow> {
       const job = await findJob(queue, id);
-      if (!job) throw new JobsInputError(`No job ${id} on queue "${queue}"`);
+      if (!job) throw new InputError(`No job ${id} on queue "${queue}"`);
       if (!(await runtime.queue.retry(queue, id)))
-        throw new JobsInputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
+        throw new InputError(`Job ${id} is ${job.state}; only failed or cancelled jobs can be retried`);
       return { ...job, state: 'waiting', finished_at: null };
     },
 
     async cancel(queue: string, id: string): Promise<JobRow> {
       const job = await findJob(queue, id);
-      if (!job) throw new JobsInputError(`No job ${id} on queue "${queue}"`);
+      if (!job) throw new InputError(`No job ${id} on queue "${queue}"`);
       if (!(await runtime.queue.cancel(queue, id)))
-        throw new JobsInputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
+        throw new InputError(`Job ${id} is ${job.state}; only waiting, delayed or active jobs can be cancelled`);
       return { ...job, state: 'cancelled' };
     },
 

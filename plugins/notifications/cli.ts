@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type PluginRuntime, table, UsageError } from '../../gateway/sdk.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { QUEUE, type Deliverer } from './delivery.ts';
-import { NotificationInputError, type NotificationsService } from './service.ts';
+import type { NotificationsService } from './service.ts';
 
 /** The plugin's services for a command; `close` ends its SMTP pools and clients so the process can exit. */
 type Open = () => Promise<{
@@ -13,15 +13,6 @@ type Open = () => Promise<{
   deliverer: Deliverer;
   close(): Promise<void>;
 }>;
-
-async function run<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof NotificationInputError) throw new UsageError(error.message);
-    throw error;
-  }
-}
 
 function channelOf(value: string): Channel | 'ANY' {
   const upper = value.toUpperCase().replace('-', '_');
@@ -59,19 +50,17 @@ export function addNotificationsCommands(command: Command, open: Open): void {
         options: { body: string; subject?: string; html?: string; channel: string; locale: string },
       ) => {
         const { service } = await open();
-        const saved = await run(() =>
-          service.saveTemplate(
-            {
-              name,
-              channel: channelOf(options.channel),
-              locale: options.locale,
-              subject: options.subject ?? null,
-              body: options.body,
-              html: options.html ?? null,
-            },
-            'create',
-            'cli',
-          ),
+        const saved = await service.saveTemplate(
+          {
+            name,
+            channel: channelOf(options.channel),
+            locale: options.locale,
+            subject: options.subject ?? null,
+            body: options.body,
+            html: options.html ?? null,
+          },
+          'create',
+          'cli',
         );
         console.log(`created ${saved.name} (${saved.channel}, ${saved.locale}) version ${saved.version}`);
       },
@@ -109,19 +98,17 @@ export function addNotificationsCommands(command: Command, open: Open): void {
     .action(async (userId: string, templateName: string, options: { data: string; channel?: string[] }) => {
       const { service, deliverer, close } = await open();
       const channels = options.channel?.map((c) => channelOf(c)).filter((c): c is Channel => c !== 'ANY');
-      const { ids } = await run(() =>
-        service.enqueue(
-          {
-            userIds: [userId],
-            template: templateName,
-            data: jsonObject(options.data),
-            channels: channels ?? null,
-            category: 'test',
-            requestedBy: 'cli',
-          },
-          undefined,
-          { addJobs: false },
-        ),
+      const { ids } = await service.enqueue(
+        {
+          userIds: [userId],
+          template: templateName,
+          data: jsonObject(options.data),
+          channels: channels ?? null,
+          category: 'test',
+          requestedBy: 'cli',
+        },
+        undefined,
+        { addJobs: false },
       );
       const outcomes = [];
       for (const id of ids) {

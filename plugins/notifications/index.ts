@@ -5,9 +5,9 @@
  */
 import { Redis } from 'ioredis';
 import {
-  badUserInput,
   ConfigError,
   definePlugin,
+  InputError,
   PermanentJobError,
   type PluginRuntime,
   sendEmailJob,
@@ -21,7 +21,7 @@ import manifest from './plugin.json' with { type: 'json' };
 import { rateLimited, type Provider } from './providers.ts';
 import { webPushProvider } from './push.ts';
 import { addNotificationsSchema } from './schema.ts';
-import { NotificationInputError, NotificationsService } from './service.ts';
+import { NotificationErrorCode, NotificationsService } from './service.ts';
 import { notificationsSql } from './sql.ts';
 import { twilioProvider } from './sms.ts';
 import { NOTIFICATION_ADDED } from './topics.ts';
@@ -101,6 +101,20 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
       await instance.refreshProviders();
       return { runtime, ...instance };
     }),
+  errors: {
+    [NotificationErrorCode.TEMPLATE_LIMIT]: {
+      status: 400,
+      description: 'a template with the given data takes too long, allocates too much, or is too long',
+    },
+    [NotificationErrorCode.PUSH_ENDPOINT_REFUSED]: {
+      status: 400,
+      description: 'a push endpoint that is not https on an allowed push service, or resolves to a non-public address',
+    },
+    [NotificationErrorCode.PUSH_SUBSCRIPTION_LIMIT]: {
+      status: 409,
+      description: 'the user has `NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS` push subscriptions already',
+    },
+  },
   hasura: {
     actions: {
       sendNotification: { kind: 'synchronous', roles: [] },
@@ -124,31 +138,26 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
             category = null,
           } = row as Record<string, unknown>;
           if (typeof userId !== 'string' || typeof template !== 'string')
-            throw badUserInput(
+            throw new InputError(
               `notifications_send needs a row with user_id and template (table ${event.table.schema}.${event.table.name})`,
             );
           if (typeof data !== 'object' || data === null || Array.isArray(data))
-            throw badUserInput('data must be a JSON object');
+            throw new InputError('data must be a JSON object');
           if (
             channels !== null &&
             !(Array.isArray(channels) && channels.every((c) => (CHANNELS as readonly unknown[]).includes(c)))
           )
-            throw badUserInput(`channels must be a list of ${CHANNELS.join(', ')}`);
-          try {
-            const sent = await instance().service.enqueue({
-              userIds: [userId],
-              template,
-              data: data as Record<string, unknown>,
-              channels: channels as Channel[] | null,
-              category: typeof category === 'string' ? category : null,
-              idempotencyKey: `hasura-event:${event.id}`,
-              requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
-            });
-            return { notificationIds: sent.ids, duplicate: sent.duplicate };
-          } catch (error) {
-            if (error instanceof NotificationInputError) throw badUserInput(error.message);
-            throw error;
-          }
+            throw new InputError(`channels must be a list of ${CHANNELS.join(', ')}`);
+          const sent = await instance().service.enqueue({
+            userIds: [userId],
+            template,
+            data: data as Record<string, unknown>,
+            channels: channels as Channel[] | null,
+            category: typeof category === 'string' ? category : null,
+            idempotencyKey: `hasura-event:${event.id}`,
+            requestedBy: event.sessionVariables['x-hasura-user-id'] ?? null,
+          });
+          return { notificationIds: sent.ids, duplicate: sent.duplicate };
         },
       },
     },
@@ -182,7 +191,7 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
             return await instance().service.emailAddress(`job:${job.id}`, payload, job);
           } catch (error) {
             // A missing template or variable, or a render over a limit: no retry can fix it.
-            if (error instanceof NotificationInputError)
+            if (error instanceof InputError)
               throw new PermanentJobError(`${error.code}: ${error.message}`, { cause: error });
             throw error;
           }

@@ -7,7 +7,6 @@
 import {
   badUserInput,
   type Builder,
-  codedError,
   forwardConnection,
   type KeysetRow,
   type PluginRuntime,
@@ -17,7 +16,6 @@ import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
 import { notificationsSql } from './sql.ts';
 import {
   MAX_BULK_RECIPIENTS,
-  NotificationInputError,
   type BatchProgress,
   type NotificationsService,
   type PreferenceRow,
@@ -40,16 +38,6 @@ interface NotificationRow {
   read_at: Date | null;
   created_at: Date | string;
   sent_at: Date | null;
-}
-
-/** Input errors become BAD_USER_INPUT (or the plugin's own code); anything else is the gateway's to mask. */
-async function asInput<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof NotificationInputError) throw codedError(error.code, error.message);
-    throw error;
-  }
 }
 
 const dataOf = (data: unknown): Record<string, unknown> => {
@@ -342,18 +330,16 @@ export function addNotificationsSchema(
         locale: t.arg.string({ description: 'Template locale (falls back to en).' }),
       },
       resolve: (_root, args, context) =>
-        asInput(() =>
-          service().enqueue({
-            userIds: [String(args.userId)],
-            template: args.template,
-            data: dataOf(args.data),
-            channels: args.channels ?? null,
-            category: args.category ?? null,
-            idempotencyKey: args.idempotencyKey ?? null,
-            locale: args.locale ?? null,
-            requestedBy: context.session.userId ?? null,
-          }),
-        ),
+        service().enqueue({
+          userIds: [String(args.userId)],
+          template: args.template,
+          data: dataOf(args.data),
+          channels: args.channels ?? null,
+          category: args.category ?? null,
+          idempotencyKey: args.idempotencyKey ?? null,
+          locale: args.locale ?? null,
+          requestedBy: context.session.userId ?? null,
+        }),
     }),
     sendBulkNotifications: t.field({
       type: BulkReceiptType,
@@ -368,19 +354,17 @@ export function addNotificationsSchema(
         locale: t.arg.string(),
       },
       resolve: async (_root, args, context) => {
-        const sent = await asInput(() =>
-          service().enqueue(
-            {
-              userIds: args.userIds.map(String),
-              template: args.template,
-              data: dataOf(args.data),
-              channels: args.channels ?? null,
-              category: args.category ?? null,
-              locale: args.locale ?? null,
-              requestedBy: context.session.userId ?? null,
-            },
-            { kind: 'bulk' },
-          ),
+        const sent = await service().enqueue(
+          {
+            userIds: args.userIds.map(String),
+            template: args.template,
+            data: dataOf(args.data),
+            channels: args.channels ?? null,
+            category: args.category ?? null,
+            locale: args.locale ?? null,
+            requestedBy: context.session.userId ?? null,
+          },
+          { kind: 'bulk' },
         );
         return { batchId: sent.batchId!, notifications: sent.ids.length };
       },
@@ -415,7 +399,7 @@ export function addNotificationsSchema(
             : args.quietHours === null
               ? null
               : { starts: args.quietHours.start, ends: args.quietHours.end, time_zone: args.quietHours.timeZone };
-        await asInput(() => service().updatePreferences(userId, rows, quiet));
+        await service().updatePreferences(userId, rows, quiet);
         return service().preferences(userId);
       },
     }),
@@ -429,7 +413,7 @@ export function addNotificationsSchema(
         auth: t.arg.string({ required: true }),
       },
       resolve: (_root, args, context) =>
-        asInput(() => service().registerPush(signedInUser(context.session), args.endpoint, args.p256dh, args.auth)),
+        service().registerPush(signedInUser(context.session), args.endpoint, args.p256dh, args.auth),
     }),
     unregisterPushSubscription: t.boolean({
       authScopes: { loggedIn: true },
@@ -442,8 +426,7 @@ export function addNotificationsSchema(
         "Sets where a user gets email and SMS, in the plugin's recipient directory (notifications.recipients).",
       authScopes: { admin: true },
       args: { userId: t.arg.id({ required: true }), email: t.arg.string(), phone: t.arg.string() },
-      resolve: (_root, args) =>
-        asInput(() => service().setRecipient(String(args.userId), args.email ?? null, args.phone ?? null)),
+      resolve: (_root, args) => service().setRecipient(String(args.userId), args.email ?? null, args.phone ?? null),
     }),
     createNotificationTemplate: t.field({
       type: TemplateType,
@@ -451,7 +434,7 @@ export function addNotificationsSchema(
       authScopes: { admin: true },
       args: { input: t.arg({ type: TemplateInput, required: true }) },
       resolve: (_root, { input }, context) =>
-        asInput(() => service().saveTemplate(templateInput(input), 'create', context.session.userId ?? null)),
+        service().saveTemplate(templateInput(input), 'create', context.session.userId ?? null),
     }),
     updateNotificationTemplate: t.field({
       type: TemplateType,
@@ -459,7 +442,7 @@ export function addNotificationsSchema(
       authScopes: { admin: true },
       args: { input: t.arg({ type: TemplateInput, required: true }) },
       resolve: (_root, { input }, context) =>
-        asInput(() => service().saveTemplate(templateInput(input), 'update', context.session.userId ?? null)),
+        service().saveTemplate(templateInput(input), 'update', context.session.userId ?? null),
     }),
     deleteNotificationTemplate: t.int({
       description: 'Deletes every version of every variant of a template; returns how many rows went.',

@@ -1,13 +1,13 @@
 /**
  * Everything the GraphQL fields, the CLI and the jobs do, in one place: enqueueing (render once
  * per channel, one set-based insert, one addBulk), templates, preferences, push subscriptions,
- * the recipient directory, digests, batches and stats. Errors a caller can fix are
- * NotificationInputError; GraphQL turns them into BAD_USER_INPUT (or the plugin's own code,
- * NotificationErrorCode), the CLI into exit code 2.
+ * the recipient directory, digests, batches and stats. Errors a caller can fix are the SDK's
+ * InputError, with code BAD_USER_INPUT or one of the plugin's own (NotificationErrorCode).
  */
 import {
   type EnqueueOptions,
   ErrorCode,
+  InputError,
   inTransaction,
   type PluginRuntime,
   type SendEmailJob,
@@ -19,7 +19,7 @@ import { notificationsSql } from './sql.ts';
 import { checkPushEndpoint, PushEndpointError } from './push-endpoints.ts';
 import { TemplateError, TemplateLimitError, Templates, type Rendered, type TemplateRow } from './templates.ts';
 
-/** The plugin's own `extensions.code`s (README "Notifications"). */
+/** The plugin's own `extensions.code`s (declared with their statuses in index.ts; README "Errors"). */
 export const NotificationErrorCode = {
   /** A template with the given data takes too long, allocates too much, or is too long. */
   TEMPLATE_LIMIT: 'NOTIFICATIONS_TEMPLATE_LIMIT',
@@ -29,19 +29,9 @@ export const NotificationErrorCode = {
   PUSH_SUBSCRIPTION_LIMIT: 'NOTIFICATIONS_PUSH_SUBSCRIPTION_LIMIT',
 } as const;
 
-export class NotificationInputError extends Error {
-  /** `extensions.code` of the GraphQL error it becomes. */
-  readonly code: string;
-  constructor(message: string, code: string = ErrorCode.BAD_USER_INPUT) {
-    super(message);
-    this.name = 'NotificationInputError';
-    this.code = code;
-  }
-}
-
 /** A template error as the caller sees it: a limit has its own code. */
-function inputError(error: TemplateError): NotificationInputError {
-  return new NotificationInputError(
+function inputError(error: TemplateError): InputError {
+  return new InputError(
     error.message,
     error instanceof TemplateLimitError ? NotificationErrorCode.TEMPLATE_LIMIT : ErrorCode.BAD_USER_INPUT,
   );
@@ -163,16 +153,14 @@ export class NotificationsService {
     { addJobs = true } = {},
   ): Promise<{ ids: string[]; duplicate: boolean; batchId: string | null }> {
     const userIds = [...new Set(request.userIds)];
-    if (userIds.length === 0) throw new NotificationInputError('userIds is empty');
+    if (userIds.length === 0) throw new InputError('userIds is empty');
     if (userIds.length > MAX_BULK_RECIPIENTS)
-      throw new NotificationInputError(`At most ${MAX_BULK_RECIPIENTS} recipients per call (got ${userIds.length})`);
+      throw new InputError(`At most ${MAX_BULK_RECIPIENTS} recipients per call (got ${userIds.length})`);
     if (userIds.some((id) => id.length === 0 || id.length > 200))
-      throw new NotificationInputError('Every user id must be 1–200 characters');
+      throw new InputError('Every user id must be 1–200 characters');
     const category = request.category ?? 'general';
     if (!CATEGORY.test(category))
-      throw new NotificationInputError(
-        `category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`,
-      );
+      throw new InputError(`category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`);
     const rendered = await this.renderFor(
       request.template,
       request.data,
@@ -243,7 +231,7 @@ export class NotificationsService {
     locale: string,
   ): Promise<(Rendered & { channel: Channel; version: number })[]> {
     const { rows: variants } = await this.runtime.db.query<TemplateRow>(this.sql('templates-newest'), [name, locale]);
-    if (variants.length === 0) throw new NotificationInputError(`No template named ${JSON.stringify(name)}`);
+    if (variants.length === 0) throw new InputError(`No template named ${JSON.stringify(name)}`);
     const status = new Map(this.channelStatus().map((s) => [s.channel, s]));
     const variantFor = (channel: Channel) =>
       variants.find((v) => v.channel === channel) ?? variants.find((v) => v.channel === 'ANY');
@@ -252,16 +240,14 @@ export class NotificationsService {
       wanted = [...new Set(channels)];
       for (const channel of wanted) {
         const state = status.get(channel)!;
-        if (!state.enabled) throw new NotificationInputError(`${channel} is disabled: ${state.reason}`);
+        if (!state.enabled) throw new InputError(`${channel} is disabled: ${state.reason}`);
         if (!variantFor(channel))
-          throw new NotificationInputError(
-            `Template ${JSON.stringify(name)} has no ${channel} variant (and no ANY variant)`,
-          );
+          throw new InputError(`Template ${JSON.stringify(name)} has no ${channel} variant (and no ANY variant)`);
       }
     } else {
       wanted = CHANNELS.filter((channel) => status.get(channel)!.enabled && variantFor(channel));
       if (wanted.length === 0)
-        throw new NotificationInputError(`Template ${JSON.stringify(name)} has no variant for an enabled channel`);
+        throw new InputError(`Template ${JSON.stringify(name)} has no variant for an enabled channel`);
     }
     // One after another: each render holds the event loop for at most its own time limit.
     const rendered: (Rendered & { channel: Channel; version: number })[] = [];
@@ -312,10 +298,10 @@ export class NotificationsService {
   /** A new template variant (`create`), or a new version of an existing one. */
   async saveTemplate(input: TemplateInput, mode: 'create' | 'update', by: string | null): Promise<StoredTemplate> {
     if (!/^[a-z0-9][a-z0-9_.-]{0,99}$/.test(input.name))
-      throw new NotificationInputError('Template names are lower-case letters, digits and _ . - (at most 100)');
+      throw new InputError('Template names are lower-case letters, digits and _ . - (at most 100)');
     if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(input.locale))
-      throw new NotificationInputError(`locale ${JSON.stringify(input.locale)} is not like "en" or "en-GB"`);
-    if (input.body.trim() === '') throw new NotificationInputError('A template needs a body');
+      throw new InputError(`locale ${JSON.stringify(input.locale)} is not like "en" or "en-GB"`);
+    if (input.body.trim() === '') throw new InputError('A template needs a body');
     try {
       this.engine.checkSyntax(input);
     } catch (error) {
@@ -333,7 +319,7 @@ export class NotificationsService {
       by,
     ]);
     if (rows.length === 0) {
-      throw new NotificationInputError(
+      throw new InputError(
         mode === 'create'
           ? `Template ${input.name} (${input.channel}, ${input.locale}) exists; update it instead`
           : `No template ${input.name} (${input.channel}, ${input.locale}) to update; create it first`,
@@ -375,17 +361,13 @@ export class NotificationsService {
   ): Promise<void> {
     for (const p of preferences) {
       if (p.category !== '*' && !CATEGORY.test(p.category))
-        throw new NotificationInputError(
-          `category ${JSON.stringify(p.category)} must be "*" or letters, digits and _ . : -`,
-        );
+        throw new InputError(`category ${JSON.stringify(p.category)} must be "*" or letters, digits and _ . : -`);
     }
     if (quietHours) {
       if (!CLOCK.test(quietHours.starts) || !CLOCK.test(quietHours.ends))
-        throw new NotificationInputError('Quiet hours are "HH:MM" (24-hour), e.g. "22:00" to "07:00"');
+        throw new InputError('Quiet hours are "HH:MM" (24-hour), e.g. "22:00" to "07:00"');
       if (!isTimeZone(quietHours.time_zone))
-        throw new NotificationInputError(
-          `${JSON.stringify(quietHours.time_zone)} is not an IANA time zone (e.g. "Europe/Paris")`,
-        );
+        throw new InputError(`${JSON.stringify(quietHours.time_zone)} is not an IANA time zone (e.g. "Europe/Paris")`);
     }
     await inTransaction(this.runtime.db, async (client) => {
       if (preferences.length > 0) {
@@ -419,20 +401,16 @@ export class NotificationsService {
     auth: string,
   ): Promise<{ id: string; endpoint: string; created_at: Date }> {
     if (!/^[A-Za-z0-9_-]{80,100}={0,2}$/.test(p256dh))
-      throw new NotificationInputError('p256dh is not a base64url P-256 public key');
-    if (!/^[A-Za-z0-9_-]{16,24}={0,2}$/.test(auth))
-      throw new NotificationInputError('auth is not a base64url 16-byte secret');
+      throw new InputError('p256dh is not a base64url P-256 public key');
+    if (!/^[A-Za-z0-9_-]{16,24}={0,2}$/.test(auth)) throw new InputError('auth is not a base64url 16-byte secret');
     if (endpoint.length > 2048)
-      throw new NotificationInputError(
-        'endpoint is longer than 2048 characters',
-        NotificationErrorCode.PUSH_ENDPOINT_REFUSED,
-      );
+      throw new InputError('endpoint is longer than 2048 characters', NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
     let checked: string;
     try {
       checked = await checkPushEndpoint(endpoint, this.runtime.config.pushEndpoints.allowed);
     } catch (error) {
       if (error instanceof PushEndpointError)
-        throw new NotificationInputError(error.message, NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
+        throw new InputError(error.message, NotificationErrorCode.PUSH_ENDPOINT_REFUSED);
       throw error;
     }
     const { maxPerUser } = this.runtime.config.pushEndpoints;
@@ -450,7 +428,7 @@ export class NotificationsService {
       ).rows[0];
     });
     if (!stored)
-      throw new NotificationInputError(
+      throw new InputError(
         `A user has at most ${maxPerUser} push subscriptions (NOTIFICATIONS_PUSH_MAX_SUBSCRIPTIONS); unregister one first`,
         NotificationErrorCode.PUSH_SUBSCRIPTION_LIMIT,
       );
@@ -469,14 +447,14 @@ export class NotificationsService {
     phone: string | null,
   ): Promise<{ user_id: string; email: string | null; phone: string | null }> {
     if (this.runtime.config.recipientsTable !== 'notifications.recipients') {
-      throw new NotificationInputError(
+      throw new InputError(
         `Recipients come from ${this.runtime.config.recipientsTable} (NOTIFICATIONS_RECIPIENTS_TABLE); change them there`,
       );
     }
     if (email !== null && !/^[^@\s]+@[^@\s]+$/.test(email))
-      throw new NotificationInputError(`${JSON.stringify(email)} is not an email address`);
+      throw new InputError(`${JSON.stringify(email)} is not an email address`);
     if (phone !== null && !/^\+[1-9]\d{6,14}$/.test(phone))
-      throw new NotificationInputError(`${JSON.stringify(phone)} is not an E.164 number (+15551234567)`);
+      throw new InputError(`${JSON.stringify(phone)} is not an E.164 number (+15551234567)`);
     return (
       await this.runtime.db.query<{ user_id: string; email: string | null; phone: string | null }>(
         this.sql('recipient-upsert'),

@@ -1,12 +1,14 @@
 /**
  * A small real plugin for tests: a migration, a mutation that writes and publishes, a
- * subscription, an admin-only query, a field that fails unexpectedly, a slow field (for
- * shutdown draining) and a CLI command.
+ * subscription, an admin-only query, a field that fails unexpectedly, one that refuses its input
+ * (with a code of its own), a slow field (for shutdown draining) and a CLI
+ * command.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import { definePlugin } from '../../../gateway/plugin/contract.ts';
 import { topic } from '../../../gateway/pubsub.ts';
+import { InputError } from '../../../gateway/sdk.ts';
 import manifest from './plugin.json' with { type: 'json' };
 
 interface Message {
@@ -57,6 +59,12 @@ export default definePlugin({
           throw new Error('database password is hunter2');
         },
       }),
+      echoRefuse: t.string({
+        args: { code: t.arg.string() },
+        resolve: (_root, { code }) => {
+          throw new InputError('echo refuses this input', code ?? undefined);
+        },
+      }),
       echoSlow: t.string({
         args: { ms: t.arg.int({ required: true }) },
         resolve: async (_root, { ms }) => {
@@ -91,6 +99,7 @@ export default definePlugin({
       }),
     }));
   },
+  errors: { ECHO_REFUSED: { status: 422, description: 'echo refuses this input' } },
   // A job type of this plugin's own queue, reporting progress as it counts; users may add it.
   jobs: () => ({
     echo: {
