@@ -27,15 +27,22 @@ export const gatewaySql = sqlFolder(new URL('./sql/', import.meta.url));
 /** Runs `work` in one transaction on a pooled client: committed when it resolves, rolled back when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection lost between two statements arrives as an 'error' event on the checked-out
+  // client (the pool only listens to idle ones); the next statement fails with it anyway, so the
+  // event is kept here instead of crashing the process, and the client is destroyed, not reused.
+  let lost: Error | undefined;
+  const onLost = (error: Error) => (lost = error);
+  client.on('error', onLost);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await client.query('ROLLBACK').catch((rollbackFailed: Error) => (lost ??= rollbackFailed));
     throw error;
   } finally {
-    client.release();
+    client.off('error', onLost);
+    client.release(lost);
   }
 }

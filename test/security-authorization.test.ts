@@ -19,6 +19,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getNamedType, isLeafType, type GraphQLField } from 'graphql';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -394,17 +395,20 @@ async function firstMessage<T>(
   trigger?: () => Promise<unknown>,
   timeoutMs = 15_000,
 ): Promise<T> {
-  let settled = false;
-  const next = subscription.next().finally(() => (settled = true));
+  const next = subscription.next();
+  const arrived = next.then(
+    () => true,
+    () => true,
+  );
   let checks = 0;
   await vi.waitFor(
     async () => {
-      if (settled) return;
       // Not on the first check: a message may come without it.
       if (checks++ > 0) await trigger?.();
-      throw new Error('no message yet');
+      // Each check gives the message 300 ms, then fires the trigger again.
+      if (!(await Promise.race([arrived, sleep(300).then(() => false)]))) throw new Error('no message yet');
     },
-    { timeout: timeoutMs, interval: 300 },
+    { timeout: timeoutMs, interval: 10 },
   );
   return next;
 }
