@@ -18,7 +18,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { createLogger } from '../gateway/logger.ts';
-import type { QueuePort } from '../gateway/queue/port.ts';
+import type { BullMQQueuePort, QueuePort } from '../gateway/queue/port.ts';
 import { createBullMQQueue } from '../gateway/queue/bullmq.ts';
 import { createPostgresQueue, workerShape } from '../gateway/queue/postgres.ts';
 import { freshDatabase, inTurn, median, pinning, runPinnedSelf } from './support.ts';
@@ -119,6 +119,8 @@ async function throughPort(open: () => Promise<QueuePort>): Promise<Figures> {
       return () => worker.close();
     },
   );
+  // As the raw run does: each round leaves Redis as it found it.
+  if (port.backend === 'bullmq') await (port as BullMQQueuePort).bullQueue(name).obliterate({ force: true });
   await port.close({ timeoutMs: 2000 });
   return figures;
 }

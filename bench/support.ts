@@ -19,7 +19,8 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * places; `BENCH_PIN=false` runs everything unpinned, sharing all cores as deployed.
  */
 export const PINNED =
-  existsSync('/usr/bin/taskset') && availableParallelism() > 1 && process.env['BENCH_PIN'] !== 'false';
+  process.env['BENCH_PINNED_CHILD'] === '1' || // runPinnedSelf's child, which sees one core
+  (existsSync('/usr/bin/taskset') && availableParallelism() > 1 && process.env['BENCH_PIN'] !== 'false');
 export const pinning = PINNED ? 'pinned (taskset)' : 'unpinned (all cores shared)';
 
 const CLOCK_TICKS_PER_SECOND = 100;

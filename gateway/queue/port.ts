@@ -214,7 +214,9 @@ export function checkEnqueueOptions(options: EnqueueOptions = {}): void {
  * Runs one attempt of a handler with its deadline: the signal aborts at the deadline, and the
  * attempt fails with JobTimeoutError even if the handler ignores the signal. `outer` is the
  * adapter's own signal (cancel, lost claim): the handler's signal follows it, and with
- * `endOnOuterAbort` the attempt also fails at once when it aborts.
+ * `endOnOuterAbort` the attempt also fails at once when it aborts. An adapter that tracks its
+ * running attempts itself passes `ends` instead: it receives a function that ends the attempt
+ * (the handler's signal aborts, the attempt fails with that reason), and no per-job signal is made.
  */
 export function runAttempt(
   handler: JobHandler,
@@ -222,31 +224,34 @@ export function runAttempt(
   context: Omit<JobContext, 'signal'>,
   timeoutMs: number,
   outer?: AbortSignal,
-  { endOnOuterAbort = true } = {},
+  { endOnOuterAbort = true, ends }: { endOnOuterAbort?: boolean; ends?: (end: (reason: unknown) => void) => void } = {},
 ): Promise<unknown> {
-  const own = new AbortController();
-  // Joined to `outer` only when the handler reads it: a signal made by AbortSignal.any costs
-  // ~5 µs once it has a listener (Node keeps it alive until it aborts), which no-op jobs feel.
+  // The handler's signal is made only when the handler reads it (or the attempt is ended first):
+  // an AbortController and a signal joined by AbortSignal.any (~5 µs once it has a listener, as
+  // Node keeps it alive until it aborts) are per-job costs that no-op jobs feel.
+  let own: AbortController | undefined;
   let signal: AbortSignal | undefined;
+  const abort = (reason: unknown) => {
+    own ??= new AbortController();
+    own.abort(reason);
+  };
   const job: JobContext = {
     ...context,
     get signal() {
+      own ??= new AbortController();
       signal ??= outer ? AbortSignal.any([outer, own.signal]) : own.signal;
       return signal;
     },
   };
   return new Promise((resolve, reject) => {
-    const onOuterAbort = () => {
-      own.abort(outer!.reason);
+    const end = (reason: unknown) => {
+      abort(reason);
       done();
-      reject(outer!.reason);
+      reject(reason);
     };
-    const timer = setTimeout(() => {
-      const error = new JobTimeoutError(timeoutMs);
-      own.abort(error);
-      done();
-      reject(error);
-    }, timeoutMs);
+    const onOuterAbort = () => end(outer!.reason);
+    const timer = setTimeout(() => end(new JobTimeoutError(timeoutMs)), timeoutMs);
+    ends?.(end);
     const listening = endOnOuterAbort && outer !== undefined;
     const done = () => {
       clearTimeout(timer);
