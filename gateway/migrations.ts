@@ -172,6 +172,10 @@ function quoteIdent(name: string): string {
 export async function runMigrations(pool: pg.Pool, sources: MigrationSource[], log: Logger): Promise<MigrationFile[]> {
   const files = sources.flatMap(loadMigrationFiles);
   const client = await pool.connect();
+  // A connection lost between statements arrives as an 'error' event on this checked-out client;
+  // the next statement fails with it anyway (and the client is then destroyed, see below).
+  const ignoreLost = () => {};
+  client.on('error', ignoreLost);
   const applied: MigrationFile[] = [];
   let unlocked = false;
   try {
@@ -223,6 +227,7 @@ export async function runMigrations(pool: pg.Pool, sources: MigrationSource[], l
     }
   } finally {
     // A connection that may still hold the lock is closed rather than returned to the pool.
+    client.off('error', ignoreLost);
     client.release(!unlocked);
   }
   return applied;

@@ -9,7 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { PermanentJobError, type JobEvent, type QueuePort } from '../gateway/queue/port.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
-import { openCronHarness, openQueue, testPrefix, type Backend, type QueueTarget } from './support/queues.ts';
+import {
+  dropPrefix,
+  openCronHarness,
+  openQueue,
+  testPrefix,
+  type Backend,
+  type QueueTarget,
+} from './support/queues.ts';
 
 const redisUrl = inject('redisUrl');
 let db: TestDatabase;
@@ -51,6 +58,7 @@ describe.each(backends)('queue port contract: %s', (backend) => {
   });
   afterAll(async () => {
     await port?.close({ timeoutMs: 2000 });
+    if (backend === 'bullmq' && target) await dropPrefix(redisUrl, target.prefix);
   });
 
   it.skipIf(skip)('adds and processes a job, reporting its result and lifecycle', async () => {

@@ -1,6 +1,7 @@
 /** Both queue adapters, set up the same way for the contract tests and the worker processes. */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { TestClock } from 'pg-boss';
 import type { Logger } from 'pino';
 import { createLogger } from '../../gateway/logger.ts';
@@ -19,6 +20,21 @@ export interface QueueTarget {
 }
 
 export const testPrefix = () => `pbtest-${randomBytes(4).toString('hex')}`;
+
+/** Deletes every key under a BullMQ prefix, so a test run leaves Redis as it found it. */
+export async function dropPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** Short lock and heartbeat so dead workers are noticed within seconds in tests. */
 export function openQueue(target: QueueTarget, options: { log?: Logger; clock?: TestClock } = {}): Promise<QueuePort> {
