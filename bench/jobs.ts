@@ -20,7 +20,7 @@ import { PgBoss, type JobWithMetadata } from 'pg-boss';
 import { createLogger } from '../gateway/logger.ts';
 import type { BullMQQueuePort, QueuePort } from '../gateway/queue/port.ts';
 import { createBullMQQueue } from '../gateway/queue/bullmq.ts';
-import { createPostgresQueue, workerShape } from '../gateway/queue/postgres.ts';
+import { createPostgresQueue, queueSettings, workerShape } from '../gateway/queue/postgres.ts';
 import { freshDatabase, inTurn, median, pinning, runPinnedSelf } from './support.ts';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 20_000);
@@ -138,16 +138,8 @@ async function rawPgBoss(databaseUrl: string): Promise<Figures> {
   boss.on('error', () => {});
   await boss.start();
   const name = `noop${suffix()}`;
-  await boss.createQueue(name, {
-    retryLimit: 0,
-    retryDelay: 0,
-    retryBackoff: false,
-    notify: true,
-    heartbeatSeconds: 30,
-    expireInSeconds: 24 * 3600,
-    deleteAfterSeconds: 7 * 24 * 3600,
-  });
-  const { localConcurrency, batchSize, perBatch } = workerShape(CONCURRENCY);
+  await boss.createQueue(name, queueSettings());
+  const { perBatch, workOptions: options } = workerShape(CONCURRENCY);
   const figures = await measure(
     async (n) => {
       // The same job the port stores (its type travels in the payload) and the same answer (the ids).
@@ -158,15 +150,6 @@ async function rawPgBoss(databaseUrl: string): Promise<Figures> {
       );
     },
     async (onDone) => {
-      const options = {
-        localConcurrency,
-        batchSize,
-        burstWhenBatchFull: true,
-        includeMetadata: true,
-        perJobResults: true,
-        pollingIntervalSeconds: 1,
-        notifyPollingIntervalSeconds: 1,
-      } as const;
       const workId = await boss.work<object, unknown, typeof options>(
         name,
         options,

@@ -20,6 +20,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import { queueSettings } from '../gateway/queue/postgres.ts';
 import { freePort, freshDatabase, inTurn, median, pinned, readyz, ROOT, startServer, type Server } from './support.ts';
 
 const EMAILS = Number(process.env['BENCH_EMAILS'] ?? 5_000);
@@ -197,15 +198,7 @@ try {
   const boss = new PgBoss({ connectionString: database.url, application_name: 'bench-raw' });
   boss.on('error', () => {});
   await boss.start();
-  await boss.createQueue('bench-raw', {
-    retryLimit: 0,
-    retryDelay: 0,
-    retryBackoff: false,
-    notify: true,
-    heartbeatSeconds: 30,
-    expireInSeconds: 24 * 3600,
-    deleteAfterSeconds: 7 * 24 * 3600,
-  });
+  await boss.createQueue('bench-raw', queueSettings());
   const rawBulk: number[] = [];
   const oursBulk: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {

@@ -78,14 +78,43 @@ function stateOf(job: JobWithMetadata<Envelope>): JobState {
   }
 }
 
+/** What every queue this adapter creates is set to (the benchmarks give raw pg-boss the same). */
+export function queueSettings(heartbeatSeconds = 30) {
+  return {
+    retryLimit: 0,
+    retryDelay: 0,
+    retryBackoff: false,
+    notify: true,
+    heartbeatSeconds: Math.max(10, heartbeatSeconds),
+    // The port's own deadline (WorkerOptions.timeoutMs) ends attempts; this is only a backstop.
+    expireInSeconds: 24 * 3600,
+    deleteAfterSeconds: 7 * 24 * 3600,
+  } as const;
+}
+
 /**
- * pg-boss runs `localConcurrency` fetch loops; each takes up to `batchSize` jobs and this adapter
- * runs at most `perBatch` of them at a time, so `localConcurrency × perBatch = concurrency`.
+ * How a worker of `concurrency` jobs fetches: pg-boss runs `localConcurrency` fetch loops; each
+ * takes up to `batchSize` jobs and this adapter runs at most `perBatch` of them at a time, so
+ * `localConcurrency × perBatch = concurrency`. Batches of at least two let pg-boss fetch again at
+ * once while batches come back full (with single-job fetches it waits out the polling interval
+ * after every job). NOTIFY wakes idle workers for new jobs; delayed jobs and retries become due
+ * without one, so the backstop poll stays short.
  */
-export function workerShape(concurrency: number): { localConcurrency: number; batchSize: number; perBatch: number } {
+export function workerShape(concurrency: number) {
   const localConcurrency = Math.ceil(concurrency / 10);
   const perBatch = Math.ceil(concurrency / localConcurrency);
-  return { localConcurrency, batchSize: Math.max(2, perBatch), perBatch };
+  return {
+    perBatch,
+    workOptions: {
+      localConcurrency,
+      batchSize: Math.max(2, perBatch),
+      burstWhenBatchFull: true,
+      includeMetadata: true,
+      perJobResults: true,
+      pollingIntervalSeconds: 1,
+      notifyPollingIntervalSeconds: 1,
+    } as const,
+  };
 }
 
 const byPriority = (a: JobWithMetadata<Envelope>, b: JobWithMetadata<Envelope>) =>
@@ -134,16 +163,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     if (!created) {
       created = (async () => {
         if (await boss.getQueue(queue)) return;
-        await boss.createQueue(queue, {
-          retryLimit: 0,
-          retryDelay: 0,
-          retryBackoff: false,
-          notify: true,
-          heartbeatSeconds: Math.max(10, options.heartbeatSeconds ?? 30),
-          // The port's own deadline (WorkerOptions.timeoutMs) ends attempts; this is only a backstop.
-          expireInSeconds: 24 * 3600,
-          deleteAfterSeconds: 7 * 24 * 3600,
-        });
+        await boss.createQueue(queue, queueSettings(options.heartbeatSeconds));
       })();
       knownQueues.set(queue, created);
       created.catch(() => knownQueues.delete(queue));
@@ -331,20 +351,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
           return { id: job.id, status: permanent ? 'deadletter' : 'failed', output: { message } };
         }
       };
-      const { localConcurrency, batchSize, perBatch } = workerShape(concurrency);
-      // Batches of at least two let pg-boss fetch again at once while batches come back full
-      // (with single-job fetches it waits out the polling interval after every job). NOTIFY wakes
-      // idle workers for new jobs; delayed jobs and retries become due without one, so the
-      // backstop poll stays short.
-      const workOptions = {
-        localConcurrency,
-        batchSize,
-        burstWhenBatchFull: true,
-        includeMetadata: true,
-        perJobResults: true,
-        pollingIntervalSeconds: 1,
-        notifyPollingIntervalSeconds: 1,
-      } as const;
+      const { perBatch, workOptions } = workerShape(concurrency);
       const workId = await boss.work<Envelope, unknown, typeof workOptions>(queue, workOptions, (jobs) =>
         // A batch is not guaranteed to come back in fetch order: run it in priority order.
         mapWithConcurrency(jobs.sort(byPriority), perBatch, runOne),
