@@ -63,7 +63,7 @@ export type { QueueDefinition } from './queue/job-types.ts';
 export { type JobContract, JobDataError, jobContract } from './queue/contract.ts';
 
 // Typed jobs between plugins: each contract's data type and check, shared by producer and consumer.
-export { parseSendEmail, type SendEmailJob, sendEmailJob } from './contracts/notifications.ts';
+export { type SendEmailJob, sendEmailJob } from './contracts/notifications.ts';
 
 // Webhooks.
 export {
