@@ -14,7 +14,7 @@ import {
   jobIdFor,
   LocalJobEvents,
   PermanentJobError,
-  runAttempt,
+  RunningAttempts,
   type EnqueueOptions,
   type JobEvent,
   type BullMQQueuePort,
@@ -62,8 +62,8 @@ function candidateIds(queue: string, key: string): string[] {
  * A numbered job's creation time: the numbers start again after a Redis flush, so a number alone
  * does not name one job (see JobEvent.jobCreatedAt). Jobs with an idempotency key have UUIDs.
  */
-function createdAtOf(job: Job): Pick<JobEvent, 'jobCreatedAt'> {
-  return /^\d+$/.test(job.id!) ? { jobCreatedAt: job.timestamp } : {};
+function createdAtOf(job: Job): number | undefined {
+  return /^\d+$/.test(job.id!) ? job.timestamp : undefined;
 }
 
 /** A schedule's jobs get fresh ids from BullMQ. */
@@ -106,14 +106,11 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
   const producer = newConnection();
   await producer.connect();
   const queues = new Map<string, Queue>();
-  const workers = new Map<string, BullWorker[]>();
+  const workers = new Map<string, { worker: BullWorker; attempts: RunningAttempts }[]>();
   const listeners: { close(): Promise<void> }[] = [];
   const local = new LocalJobEvents();
   const cancelChannel = `${prefix}:plugboard:cancel`;
   let cancelSubscriber: Redis | undefined;
-  // How to end each attempt running here, by queue and job id: a cancel ends it. (BullMQ's own
-  // per-job AbortSignal, made when a processor takes a third parameter, costs no-op jobs ~10 %.)
-  const running = new Map<string, (reason: unknown) => void>();
 
   const findJob = async (queue: string, key: string) => {
     for (const id of candidateIds(queue, key)) {
@@ -141,7 +138,7 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     kind: 'added',
     queue,
     id: job.id!,
-    ...createdAtOf(job),
+    jobCreatedAt: createdAtOf(job),
     name,
     data,
     ...(jobOptions ? { options: jobOptions } : {}),
@@ -153,8 +150,8 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
     cancelSubscriber = newConnection();
     await cancelSubscriber.connect();
     cancelSubscriber.on('message', (_channel: string, message: string) => {
-      const [queue, id] = message.split('\n');
-      running.get(`${queue}\n${id}`)?.(CANCELLED);
+      const [queue = '', id = ''] = message.split('\n');
+      for (const { attempts } of workers.get(queue) ?? []) attempts.end(id, CANCELLED);
     });
     await cancelSubscriber.subscribe(cancelChannel);
   }
@@ -181,43 +178,43 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
 
     async process(queue, handler, { concurrency, timeoutMs }) {
       await listenForCancels();
+      // Cancels end attempts through `attempts`: BullMQ's own per-job AbortSignal, made when a
+      // processor takes a third parameter, costs no-op jobs ~10 %.
+      const attempts = new RunningAttempts(handler, timeoutMs);
       const worker = new BullWorker(
         queue,
         async (job) => {
-          const maxAttempts = job.opts.attempts ?? 1;
-          const attempt = job.attemptsMade + 1;
-          const base = { queue, id: job.id!, ...createdAtOf(job), name: job.name, attempt, maxAttempts };
-          local.emitJob({ kind: 'active', ...base, at: Date.now() });
-          const context = {
-            id: job.id!,
+          // Events are spread from one fixed-shape object: spreads of varying shapes are slow paths.
+          const base = {
             queue,
+            id: job.id!,
+            jobCreatedAt: createdAtOf(job),
             name: job.name,
-            attempt,
-            maxAttempts,
+            attempt: job.attemptsMade + 1,
+            maxAttempts: job.opts.attempts ?? 1,
+          };
+          local.emitJob({ ...base, kind: 'active', at: Date.now() });
+          const context = {
+            ...base,
             progress: async (value: number | Record<string, unknown>) => {
               await job.updateProgress(value);
-              local.emitJob({ kind: 'progress', ...base, progress: value, at: Date.now() });
+              local.emitJob({ ...base, kind: 'progress', progress: value, at: Date.now() });
             },
           };
-          const key = `${queue}\n${job.id}`;
           try {
-            const result = await runAttempt(handler, job.data, context, timeoutMs, undefined, {
-              ends: (end) => running.set(key, end),
-            });
-            local.emitJob({ kind: 'completed', ...base, result, at: Date.now() });
+            const result = await attempts.run(job.data, context);
+            local.emitJob({ ...base, kind: 'completed', result, at: Date.now() });
             return result;
           } catch (error) {
             const message = errorMessage(error);
             if (error === CANCELLED) {
-              local.emitJob({ kind: 'cancelled', ...base, at: Date.now() });
+              local.emitJob({ ...base, kind: 'cancelled', at: Date.now() });
               throw new UnrecoverableError(`${CANCELLED}: ${message}`);
             }
             const permanent = error instanceof PermanentJobError;
-            const kind = !permanent && attempt < maxAttempts ? 'retrying' : 'failed';
-            local.emitJob({ kind, ...base, error: message, at: Date.now() });
+            const kind = !permanent && base.attempt < base.maxAttempts ? 'retrying' : 'failed';
+            local.emitJob({ ...base, kind, error: message, at: Date.now() });
             throw permanent ? new UnrecoverableError(message) : error;
-          } finally {
-            running.delete(key);
           }
         },
         {
@@ -231,14 +228,14 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
         },
       );
       worker.on('error', (error) => log.error({ err: error, queue }, 'queue worker error'));
-      workers.set(queue, [...(workers.get(queue) ?? []), worker]);
+      workers.set(queue, [...(workers.get(queue) ?? []), { worker, attempts }]);
       await worker.waitUntilReady();
       return {
         close: async ({ timeoutMs = 10_000 } = {}) => {
           await closeWorker(worker, timeoutMs);
           workers.set(
             queue,
-            (workers.get(queue) ?? []).filter((w) => w !== worker),
+            (workers.get(queue) ?? []).filter((w) => w.worker !== worker),
           );
         },
       } satisfies Worker;
@@ -292,7 +289,7 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
       } else {
         return false;
       }
-      local.emitJob({ kind: 'cancelled', queue, id, ...createdAtOf(job), name: job.name, at: Date.now() });
+      local.emitJob({ kind: 'cancelled', queue, id, jobCreatedAt: createdAtOf(job), name: job.name, at: Date.now() });
       return true;
     },
 
@@ -387,7 +384,7 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
 
     async close({ timeoutMs = 10_000 } = {}) {
       // Every step is bounded: with Redis gone, BullMQ's closes would wait for it forever.
-      await Promise.all([...workers.values()].flat().map((worker) => closeWorker(worker, timeoutMs)));
+      await Promise.all([...workers.values()].flat().map(({ worker }) => closeWorker(worker, timeoutMs)));
       await settleWithin(
         2000,
         Promise.all([...listeners.splice(0).map((l) => l.close()), ...[...queues.values()].map((q) => q.close())]),

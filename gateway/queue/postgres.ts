@@ -17,7 +17,7 @@ import {
   LocalJobEvents,
   newJobId,
   PermanentJobError,
-  runAttempt,
+  RunningAttempts,
   type EnqueueOptions,
   type JobEvent,
   type JobInfo,
@@ -316,35 +316,30 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
 
     async process(queue, handler, { concurrency, timeoutMs }) {
       await ensureQueue(queue);
+      const attempts = new RunningAttempts(handler, timeoutMs);
       const runOne = async (job: JobWithMetadata<Envelope>): Promise<JobResult> => {
         const attempt = job.retryCount + 1;
         const maxAttempts = job.retryLimit + 1;
         const base = { queue, id: job.id, name: job.data.type, attempt, maxAttempts };
-        publish({ kind: 'active', ...base, at: Date.now() });
+        publish({ ...base, kind: 'active', at: Date.now() });
         const context = {
-          id: job.id,
-          queue,
-          name: job.data.type,
-          attempt,
-          maxAttempts,
+          ...base,
           progress: async (value: number | Record<string, unknown>) =>
-            publish({ kind: 'progress', ...base, progress: value, at: Date.now() }),
+            publish({ ...base, kind: 'progress', progress: value, at: Date.now() }),
         };
         try {
           // Not ended early when pg-boss aborts the job's signal: it ignores the settle of a lost
           // claim anyway, and listening on its AbortSignal.any signals costs ~5 µs a job.
-          const result = await runAttempt(handler, job.data.data, context, timeoutMs, job.signal, {
-            endOnOuterAbort: false,
-          });
-          publish({ kind: 'completed', ...base, result, at: Date.now() });
+          const result = await attempts.run(job.data.data, context, job.signal);
+          publish({ ...base, kind: 'completed', result, at: Date.now() });
           return { id: job.id, status: 'completed', output: { result } };
         } catch (error) {
           const message = errorMessage(error);
           const permanent = error instanceof PermanentJobError;
           // A job cancelled (or taken over) while running lost its claim; pg-boss ignores this settle.
           publish({
-            kind: !permanent && attempt < maxAttempts ? 'retrying' : 'failed',
             ...base,
+            kind: !permanent && attempt < maxAttempts ? 'retrying' : 'failed',
             error: message,
             at: Date.now(),
           });
