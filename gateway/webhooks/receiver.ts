@@ -42,9 +42,21 @@ export interface WebhookReceiver {
   /**
    * Applies events to the plugin's tables inside the caller's transaction. Events may arrive in
    * any order and more than once across batches; a throw fails the whole batch (each event is
-   * then tried on its own).
+   * then tried on its own). It never calls the provider: an event it cannot settle without the
+   * provider's current state is returned in `setAside`, left unapplied, and settled alone
+   * through `fetchCurrent`; `fetched` then holds that state, by event id.
    */
-  apply(events: WebhookEvent[], client: PoolClient): Promise<void>;
+  apply(
+    events: WebhookEvent[],
+    client: PoolClient,
+    fetched: ReadonlyMap<string, unknown>,
+    // biome-ignore lint/suspicious/noConfusingVoidType: an apply that never sets events aside returns nothing
+  ): Promise<{ setAside?: readonly string[] } | void>;
+  /**
+   * What the provider says now about a set-aside event's object, fetched outside any transaction
+   * (with the SDK's own retries). A throw counts as a failed attempt of that event only.
+   */
+  fetchCurrent?(event: WebhookEvent): Promise<unknown>;
   /** Attempts before an event is marked failed. Default 5. */
   maxAttempts?: number;
   /** First retry delay in milliseconds, doubling each attempt. Default 2000. */
@@ -86,6 +98,7 @@ export const webhookEventsTopic = topic<WebhookMessage>('webhook.events');
 export const WEBHOOK_QUEUE = 'webhooks';
 const PROCESS_JOB = 'process';
 const MAX_BATCH = 500;
+const NOTHING_FETCHED: ReadonlyMap<string, unknown> = new Map();
 const RECOVER_EVERY_MS = 60_000;
 /** An event younger than this may still be on its way through another process. */
 const RECOVER_AFTER_SECONDS = 30;
@@ -265,8 +278,14 @@ export function createWebhookLog(options: {
       });
   };
 
-  /** One transaction: claim, apply, mark processed. Returns the events it applied. */
-  const applyBatch = (ids: string[]): Promise<WebhookEvent[]> =>
+  /**
+   * One transaction: claim, apply, mark processed. Returns the events it applied and those the
+   * plugin set aside (still unprocessed, to be settled alone once the transaction is over).
+   */
+  const applyBatch = (
+    ids: string[],
+    fetched: ReadonlyMap<string, unknown> = NOTHING_FETCHED,
+  ): Promise<{ applied: WebhookEvent[]; setAside: WebhookEvent[] }> =>
     inTransaction(services().db, async (client) => {
       const needPayload = ids.some((id) => !inFlight.has(id));
       const { rows } = await client.query<{ id: string; type: string; payload: unknown }>(sql('webhook-claim'), [
@@ -274,11 +293,12 @@ export function createWebhookLog(options: {
         needPayload,
       ]);
       const events = rows.map((row) => inFlight.get(row.id) ?? { id: row.id, type: row.type, payload: row.payload });
-      if (events.length > 0) {
-        await receiver().apply(events, client);
-        await client.query(sql('webhook-processed'), [events.map((event) => event.id)]);
-      }
-      return events;
+      if (events.length === 0) return { applied: [], setAside: [] };
+      const outcome = await receiver().apply(events, client, fetched);
+      const asideIds = new Set(outcome?.setAside);
+      const applied = asideIds.size === 0 ? events : events.filter((event) => !asideIds.has(event.id));
+      if (applied.length > 0) await client.query(sql('webhook-processed'), [applied.map((event) => event.id)]);
+      return { applied, setAside: events.filter((event) => asideIds.has(event.id)) };
     });
 
   const retryDelay = (attempt: number) => (receiver().retryDelayMs ?? 2000) * 2 ** (attempt - 1);
@@ -309,16 +329,49 @@ export function createWebhookLog(options: {
     );
   };
 
+  /**
+   * Settles an event the plugin set aside: asks the provider outside any transaction, then
+   * applies the event with that answer. Only this event waits for the provider; a failure is one
+   * of its attempts (retried on the queue, dead-lettered after the last).
+   */
+  const settleAlone = async (event: WebhookEvent): Promise<void> => {
+    const { fetchCurrent } = receiver();
+    let current: unknown;
+    try {
+      if (!fetchCurrent) throw new Error(`The ${plugin} plugin set an event aside but cannot fetch its current state`);
+      current = await fetchCurrent(event);
+    } catch (error) {
+      return failed(event.id, error);
+    }
+    try {
+      inFlight.set(event.id, event);
+      const { applied, setAside } = await applyBatch([event.id], new Map([[event.id, current]]));
+      if (setAside.length > 0) throw new Error('Set aside again after fetching its current state');
+      publish(applied);
+    } catch (error) {
+      if (isUnavailable(error)) throw error;
+      await failed(event.id, error);
+    } finally {
+      inFlight.delete(event.id);
+    }
+  };
+
+  const applyAndPublish = async (ids: string[]) => {
+    const { applied, setAside } = await applyBatch(ids);
+    publish(applied);
+    for (const event of setAside) track(settleAlone(event));
+  };
+
   /** Applies the batch; when it fails, each event alone, so one bad event holds up no other. */
   const processIds = async (ids: string[]): Promise<void> => {
     try {
-      publish(await applyBatch(ids));
+      await applyAndPublish(ids);
     } catch (error) {
       if (isUnavailable(error)) throw error;
       if (ids.length === 1) return failed(ids[0]!, error);
       for (const id of ids) {
         try {
-          publish(await applyBatch([id]));
+          await applyAndPublish([id]);
         } catch (single) {
           if (isUnavailable(single)) throw single;
           await failed(id, single);

@@ -36,8 +36,18 @@ export interface Stored {
   last_previous: Record<string, unknown> | null;
 }
 
-/** Fetches an object's current state, for ties the events cannot settle. */
-export type Refetch = (table: ObjectResource, id: string) => Promise<StripeObject | null>;
+/** What the API said of an object (null: it is gone), and when it was asked (epoch seconds). */
+export interface Fetched {
+  object: StripeObject | null;
+  askedAt: number;
+}
+
+/** The table and id of the object an event is about; undefined when this plugin does not sync it. */
+export function objectOf(event: StripeEvent): { table: ObjectResource; id: string } | undefined {
+  const object = event.data?.object;
+  const table = object ? TABLE_OF_OBJECT[object.object] : undefined;
+  return table && typeof object.id === 'string' ? { table, id: object.id } : undefined;
+}
 
 /** `partial` holds (deeply) in `whole`: nested hashes in previous_attributes list only changed keys. */
 export function includes(whole: unknown, partial: unknown): boolean {
@@ -108,13 +118,17 @@ export function resolveEvents(stored: Stored | undefined, events: StripeEvent[])
   return changed && current ? current : null;
 }
 
-/** The state written after a refetch: the API's answer (none: deleted), at least as new as the events. */
-export function refetchedState(events: StripeEvent[], fresh: StripeObject | null, nowSeconds: number): ObjectState {
+/**
+ * The state written after a refetch: the API's answer (none: deleted), as of when the API was
+ * asked and at least as new as the events. (Asked before an event of a later second was applied,
+ * the answer must not overwrite that event's state.)
+ */
+export function refetchedState(events: StripeEvent[], fresh: StripeObject | null, askedAt: number): ObjectState {
   const newest = Math.max(...events.map((event) => event.created));
   return {
     object: fresh ?? events[0]!.data.object,
     deleted: fresh === null || fresh.deleted === true,
-    stripeAt: Math.max(newest, nowSeconds),
+    stripeAt: Math.max(newest, askedAt),
     eventId: null,
   };
 }
@@ -122,24 +136,26 @@ export function refetchedState(events: StripeEvent[], fresh: StripeObject | null
 /**
  * Applies a batch of events inside the caller's transaction: reads (and locks) the stored rows
  * the batch touches, works out each object's newest state, and writes all of them set-based.
+ * An object whose events tie in a way only the API can settle is left alone: its events are
+ * returned as set aside, unless `fetched` already holds the API's answer for one of them.
  */
 export async function applyEvents(
   client: pg.PoolClient,
   webhookEvents: WebhookEvent[],
-  refetch: Refetch,
-): Promise<void> {
+  fetched: ReadonlyMap<string, unknown>,
+): Promise<{ setAside: string[] }> {
   const byObject = new Map<string, { table: ObjectResource; events: StripeEvent[] }>();
   for (const { payload } of webhookEvents) {
     const event = payload as StripeEvent;
-    const object = event.data?.object;
-    const table = object ? TABLE_OF_OBJECT[object.object] : undefined;
-    if (!table || typeof object.id !== 'string') continue; // not an object this plugin syncs
-    const key = `${table}/${object.id}`;
-    const entry = byObject.get(key) ?? { table, events: [] };
+    const object = objectOf(event);
+    if (!object) continue; // not an object this plugin syncs
+    const key = `${object.table}/${object.id}`;
+    const entry = byObject.get(key) ?? { table: object.table, events: [] };
     entry.events.push(event);
     byObject.set(key, entry);
   }
-  if (byObject.size === 0) return;
+  const setAside: string[] = [];
+  if (byObject.size === 0) return { setAside };
 
   const stored = new Map<string, Stored>();
   const idsByTable = new Map<ObjectResource, string[]>();
@@ -151,11 +167,12 @@ export async function applyEvents(
   }
 
   const states: ObjectState[] = [];
-  for (const [key, { table, events }] of byObject) {
+  for (const [key, { events }] of byObject) {
     const resolved = resolveEvents(stored.get(key), events);
     if (resolved === 'refetch') {
-      const fresh = await refetch(table, events[0]!.data.object.id);
-      states.push(refetchedState(events, fresh, Math.floor(Date.now() / 1000)));
+      const answer = events.map((event) => fetched.get(event.id) as Fetched | undefined).find(Boolean);
+      if (answer) states.push(refetchedState(events, answer.object, answer.askedAt));
+      else setAside.push(...events.map((event) => event.id));
     } else if (resolved) {
       states.push({
         object: resolved.data,
@@ -166,4 +183,5 @@ export async function applyEvents(
     }
   }
   await writeStates(client, states);
+  return { setAside };
 }

@@ -4,20 +4,12 @@
  */
 import type Stripe from 'stripe';
 import { type PluginRuntime, type WebhookReceiver, WebhookVerificationError } from '../../gateway/sdk.ts';
-import { applyEvents, type Refetch } from './apply.ts';
+import { applyEvents, objectOf, type Fetched, type StripeEvent } from './apply.ts';
 import type { StripeConfig } from './config.ts';
 import { API } from './resources.ts';
 
 export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, stripe: () => Stripe): WebhookReceiver {
   const { config } = runtime;
-  const refetch: Refetch = async (table, id) => {
-    try {
-      return await API[table].retrieve(stripe(), id);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'resource_missing') return null;
-      throw error;
-    }
-  };
   return {
     path: config.webhookPath,
     maxAttempts: config.webhookMaxAttempts,
@@ -35,6 +27,17 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, stripe: () 
       if (typeof event?.id !== 'string' || typeof event.type !== 'string') throw new SyntaxError('Not a Stripe event');
       return { id: event.id, type: event.type, payload: event, json: body.toString('utf8') };
     },
-    apply: (events, client) => applyEvents(client, events, refetch),
+    apply: (events, client, fetched) => applyEvents(client, events, fetched),
+    // Only for events whose same-second ties the events cannot settle (see apply.ts).
+    async fetchCurrent(event): Promise<Fetched> {
+      const { table, id } = objectOf(event.payload as StripeEvent)!;
+      const askedAt = Math.floor(Date.now() / 1000);
+      try {
+        return { object: await API[table].retrieve(stripe(), id), askedAt };
+      } catch (error) {
+        if ((error as { code?: string }).code === 'resource_missing') return { object: null, askedAt };
+        throw error;
+      }
+    },
   };
 }
