@@ -2,7 +2,7 @@
  * The Stripe customers page against PostGraphile v5 over the same tables.
  *
  * One fresh database (bench_query_<random>, dropped at the end) holds Plugboard's stripe schema,
- * created by its migrations and filled through its own writer (writeStates): BENCH_CUSTOMERS
+ * created by its migrations and filled through its own writer (the sync core's store): BENCH_CUSTOMERS
  * (5,000) customers, 0–3 subscriptions each (the third one canceled) whose items point at 20
  * prices of 5 products. Then ANALYZE: this Postgres runs with autovacuum off, and without
  * statistics the planner guesses thousands of rows per customer, prices PostGraphile's single
@@ -35,7 +35,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { writeStates, type ObjectState } from '../plugins/stripe/store.ts';
+import type { ObjectState } from '../gateway/sync/resource.ts';
+import { createSyncStore } from '../gateway/sync/store.ts';
+import { stripeSyncTables, TABLE_OF_OBJECT } from '../plugins/stripe/resources.ts';
 import {
   buildCustomer,
   buildPrice,
@@ -90,12 +92,24 @@ async function fill(url: string): Promise<void> {
   await db.connect();
   try {
     const at = Math.floor(Date.now() / 1000);
-    const state = (object: StripeObject): ObjectState => ({ object, deleted: false, stripeAt: at, eventId: null });
+    const state = (object: StripeObject): ObjectState => ({
+      table: TABLE_OF_OBJECT[object.object]!,
+      object,
+      deleted: false,
+      versionAt: at,
+      eventId: null,
+    });
+    // The plugin's own writer; the API is never asked.
+    const store = createSyncStore(
+      stripeSyncTables(() => {
+        throw new Error('no API in this benchmark');
+      }),
+    );
     const products = Array.from({ length: 5 }, () => buildProduct());
     const prices = Array.from({ length: 20 }, (_, i) =>
       buildPrice({ product: products[i % 5]!.id, type: 'recurring' }),
     );
-    await writeStates(db, [...products, ...prices].map(state));
+    await store.write(db, [...products, ...prices].map(state));
     for (let first = 0; first < CUSTOMERS; first += 1000) {
       const customers = Array.from({ length: Math.min(1000, CUSTOMERS - first) }, () => buildCustomer());
       const subscriptions = customers.flatMap((customer, i) =>
@@ -107,7 +121,7 @@ async function fill(url: string): Promise<void> {
           }),
         ),
       );
-      await writeStates(db, [...customers, ...subscriptions].map(state));
+      await store.write(db, [...customers, ...subscriptions].map(state));
     }
     await db.query(SMART_TAGS);
     await db.query('ANALYZE');

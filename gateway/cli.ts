@@ -23,7 +23,7 @@ import type { Plugin } from './plugin/contract.ts';
 import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin/selection.ts';
 import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
 import { loadGatewaySettings } from './config/settings.ts';
-import type { WebhookStatus } from './webhooks/receiver.ts';
+import { eventRows, type EventListOptions, replayEvent } from './webhooks/commands.ts';
 
 export const SCHEMA_FILE = new URL('../schema/schema.graphql', import.meta.url);
 
@@ -344,27 +344,9 @@ export function createProgram(
     .option('--status <status>', 'received, processed or failed')
     .option('--type <glob>', 'event types, e.g. invoice.*')
     .option('--limit <n>', 'at most this many', '50')
-    .action(async (options: { plugin?: string; failed?: boolean; status?: string; type?: string; limit: string }) => {
-      const status = options.failed ? 'failed' : options.status;
-      if (status !== undefined && !['received', 'processed', 'failed'].includes(status))
-        throw new CliExit(2, `--status must be received, processed or failed, got "${status}"`);
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new CliExit(2, `--limit must be a whole number above 0, got "${options.limit}"`);
+    .action(async (options: { plugin?: string } & EventListOptions) => {
       const log = await logOf(options.plugin);
-      const events = await log.page({ status: status as WebhookStatus | undefined, type: options.type }, null, limit);
-      io.out(
-        table(
-          events.map((e) => ({
-            id: e.id,
-            type: e.type,
-            status: e.status,
-            attempts: e.attempts,
-            received_at: e.received_at.toISOString(),
-            error: e.last_error,
-          })),
-        ),
-      );
+      io.out(table(await eventRows(log, options)));
     });
   webhooks
     .command('replay')
@@ -372,15 +354,7 @@ export function createProgram(
     .argument('<id>', "the provider's event id")
     .option('--plugin <name>', 'whose log (needed when several plugins receive webhooks)')
     .action(async (id: string, options: { plugin?: string }) => {
-      const log = await logOf(options.plugin);
-      if (!(await log.replay(id))) throw new CliExit(2, `No event ${id} in the ${log.plugin} webhook log`);
-      const event = (await log.get(id))!;
-      if (event.status !== 'processed')
-        throw new CliExit(
-          1,
-          `Event ${id} failed again: ${event.last_error ?? 'unknown error'} (attempt ${event.attempts}; it will be retried)`,
-        );
-      io.out(`replayed ${id} (${event.type}): processed`);
+      io.out(await replayEvent(await logOf(options.plugin), id));
     });
 
   // `plugboard <plugin> …` sits beside the built-in commands: a plugin's command whose name (or an

@@ -77,6 +77,32 @@ export {
   webhookEventsTopic,
 } from './webhooks/receiver.ts';
 
+// The sync core: descriptors, store, pager and checkpoints, check.
+export type {
+  ChildResource,
+  ListRequest,
+  ObjectState,
+  Page,
+  SyncedObject,
+  SyncResource,
+  SyncTables,
+} from './sync/resource.ts';
+export { createSyncStore, type SyncStore } from './sync/store.ts';
+export {
+  type CatchUp,
+  type CatchUpContext,
+  createSyncer,
+  type SyncKind,
+  type SyncProgress,
+  type SyncRequest,
+  type SyncRun,
+  type Syncer,
+  type SyncStateRow,
+  syncProgressTopic,
+} from './sync/syncer.ts';
+export { type CheckReport, type CheckRequest, type Checker, createChecker } from './sync/check.ts';
+export { addSyncCommands, type SyncCommandsOptions } from './sync/cli.ts';
+
 // HTTP replies, outbound address policy, CLI output.
 export { sendError, sendJson } from './http/replies.ts';
 export { isPublicAddress } from './public-address.ts';

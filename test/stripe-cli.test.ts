@@ -57,6 +57,8 @@ describe('plugboard stripe check', () => {
     const backfill = await runCli(['stripe', 'backfill'], env);
     expect(backfill.code, backfill.stderr).toBe(0);
     expect(backfill.stdout).toMatch(/backfill completed/);
+    // Progress, piped: JSON lines on stderr.
+    expect(backfill.stderr).toMatch(/^\{"resource":"customers","synced":30,"done":true\}$/m);
     const clean = await runCli(['stripe', 'check'], env);
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stdout).toMatch(/in step with Stripe/);
@@ -205,7 +207,8 @@ describe('plugboard stripe webhook and plugboard webhooks', () => {
       )
       .toMatchObject({ status: 'failed' });
 
-    const listed = await runCli(['webhooks', 'list', '--failed'], env);
+    // The sync core's generated `events` and `replay`, and the gateway's `webhooks list|replay`, read one log.
+    const listed = await runCli(['stripe', 'events', '--failed'], env);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(
       new RegExp(`${event.id}\\s+customer.created\\s+failed\\s+1\\s+\\S+\\s+.*refused for the test`),
@@ -222,7 +225,7 @@ describe('plugboard stripe webhook and plugboard webhooks', () => {
     expect(stillFailing.stderr).toMatch(/failed again: .*refused for the test/);
 
     await sql('DROP TRIGGER refuse ON stripe.customers');
-    const replayed = await runCli(['webhooks', 'replay', event.id], env);
+    const replayed = await runCli(['stripe', 'replay', event.id], env);
     expect(replayed.code, replayed.stderr).toBe(0);
     expect(replayed.stdout).toBe(`replayed ${event.id} (customer.created): processed\n`);
     expect(await sql("SELECT id FROM stripe.customers WHERE id = 'cus_refused'")).toHaveLength(1);

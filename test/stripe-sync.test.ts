@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import pg from 'pg';
 import { inTransaction } from '../gateway/sql.ts';
-import { writeStates } from '../plugins/stripe/store.ts';
+import { createSyncStore } from '../gateway/sync/store.ts';
+import { stripeSyncTables } from '../plugins/stripe/resources.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startStatementRecorder } from './support/pg-statements.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
@@ -123,7 +124,7 @@ describe('stripe sync', () => {
     target.port = String(recorder.port);
     const pool = new pg.Pool({ connectionString: target.toString(), max: 1 });
     pool.on('error', () => {}); // the database is dropped after the tests
-    const copies = () => recorder.statements().filter((sql) => sql.includes('COPY stripe."customers"')).length;
+    const copies = () => recorder.statements().filter((sql) => sql.includes('COPY "stripe"."customers"')).length;
     const tricky = 'tab\there, line\nbreak, back\\slash, quote " and \\N';
     const fresh = Array.from({ length: 250 }, (_, i) => ({
       id: `cus_bulk${i}`,
@@ -133,10 +134,22 @@ describe('stripe sync', () => {
       description: tricky,
       metadata: {},
     }));
+    // The plugin's own tables and store; the API is never asked here.
+    const store = createSyncStore(
+      stripeSyncTables(() => {
+        throw new Error('no API in this test');
+      }),
+    );
     await inTransaction(pool, (client) =>
-      writeStates(
+      store.write(
         client,
-        fresh.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_500, eventId: null })),
+        fresh.map((object) => ({
+          table: 'customers',
+          object,
+          deleted: false,
+          versionAt: 1_700_000_500,
+          eventId: null,
+        })),
         client,
       ),
     );
@@ -158,9 +171,15 @@ describe('stripe sync', () => {
       })),
     ];
     await inTransaction(pool, (client) =>
-      writeStates(
+      store.write(
         client,
-        mixed.map((object) => ({ object, deleted: false, stripeAt: 1_700_000_000, eventId: null })),
+        mixed.map((object) => ({
+          table: 'customers',
+          object,
+          deleted: false,
+          versionAt: 1_700_000_000,
+          eventId: null,
+        })),
         client,
       ),
     );

@@ -214,54 +214,57 @@ describe('refetchedState: what a tie settled by the API writes', () => {
   const a = event('customer.updated', customer({ name: 'B' }), T, { name: 'X' });
   const b = event('customer.updated', customer({ name: 'C' }), T + 2, { name: 'Y' });
 
-  it.each<[string, StripeEvent[], StripeObject | null, number, { deleted: boolean; stripeAt: number; name: unknown }]>([
+  it.each<[string, StripeEvent[], StripeObject | null, number, { deleted: boolean; versionAt: number; name: unknown }]>(
     [
-      'the fresh object, at the clock when it is later',
-      [a, b],
-      customer({ name: 'API' }),
-      T + 60,
-      {
-        deleted: false,
-        stripeAt: T + 60,
-        name: 'API',
-      },
+      [
+        'the fresh object, at the clock when it is later',
+        [a, b],
+        customer({ name: 'API' }),
+        T + 60,
+        {
+          deleted: false,
+          versionAt: T + 60,
+          name: 'API',
+        },
+      ],
+      [
+        'the newest event time when the clock is behind',
+        [a, b],
+        customer({ name: 'API' }),
+        T - 60,
+        {
+          deleted: false,
+          versionAt: T + 2,
+          name: 'API',
+        },
+      ],
+      [
+        'gone from the API: the first event object, deleted',
+        [a, b],
+        null,
+        T + 60,
+        {
+          deleted: true,
+          versionAt: T + 60,
+          name: 'B',
+        },
+      ],
+      [
+        'the API answers deleted: true',
+        [a],
+        customer({ name: 'API', deleted: true }),
+        T,
+        {
+          deleted: true,
+          versionAt: T,
+          name: 'API',
+        },
+      ],
     ],
-    [
-      'the newest event time when the clock is behind',
-      [a, b],
-      customer({ name: 'API' }),
-      T - 60,
-      {
-        deleted: false,
-        stripeAt: T + 2,
-        name: 'API',
-      },
-    ],
-    [
-      'gone from the API: the first event object, deleted',
-      [a, b],
-      null,
-      T + 60,
-      {
-        deleted: true,
-        stripeAt: T + 60,
-        name: 'B',
-      },
-    ],
-    [
-      'the API answers deleted: true',
-      [a],
-      customer({ name: 'API', deleted: true }),
-      T,
-      {
-        deleted: true,
-        stripeAt: T,
-        name: 'API',
-      },
-    ],
-  ])('%s', (_name, events, fresh, now, expected) => {
-    const state = refetchedState(events, fresh, now);
-    expect({ deleted: state.deleted, stripeAt: state.stripeAt, name: state.object['name'] }).toEqual(expected);
+  )('%s', (_name, events, fresh, now, expected) => {
+    const state = refetchedState('customers', events, fresh, now);
+    expect({ deleted: state.deleted, versionAt: state.versionAt, name: state.object['name'] }).toEqual(expected);
+    expect(state.table).toBe('customers');
     // No event produced it: a later redelivery of any of them is compared by time again.
     expect(state.eventId).toBeNull();
   });

@@ -26,9 +26,10 @@ import {
   webhookQueue,
   type WebhookLog,
 } from '../webhooks/receiver.ts';
+import { syncProgressTopic } from '../sync/syncer.ts';
 
 /** The topics the gateway itself publishes. */
-const GATEWAY_TOPICS = [webhookEventsTopic];
+const GATEWAY_TOPICS = [webhookEventsTopic, syncProgressTopic];
 
 export interface PluginInstance {
   selected: SelectedPlugin;

@@ -1,6 +1,7 @@
 import { definePlugin } from '../../gateway/sdk.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { addCoreSchema } from './schema.ts';
+import { addSyncSchema } from './sync-schema.ts';
 import { addWebhookSchema } from './webhooks-schema.ts';
 
 export default definePlugin({
@@ -10,5 +11,6 @@ export default definePlugin({
   schema(builder, runtime) {
     addCoreSchema(builder, runtime);
     addWebhookSchema(builder, runtime);
+    addSyncSchema(builder, runtime);
   },
 });

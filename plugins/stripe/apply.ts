@@ -15,10 +15,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
-import type { WebhookEvent } from '../../gateway/sdk.ts';
+import type { ObjectState, SyncStore, WebhookEvent } from '../../gateway/sdk.ts';
 import { TABLE_OF_OBJECT, type ObjectResource, type StripeObject } from './resources.ts';
 import { tableSql } from './sql.ts';
-import { writeStates, type ObjectState } from './store.ts';
 
 export interface StripeEvent {
   id: string;
@@ -123,12 +122,18 @@ export function resolveEvents(stored: Stored | undefined, events: StripeEvent[])
  * asked and at least as new as the events. (Asked before an event of a later second was applied,
  * the answer must not overwrite that event's state.)
  */
-export function refetchedState(events: StripeEvent[], fresh: StripeObject | null, askedAt: number): ObjectState {
+export function refetchedState(
+  table: ObjectResource,
+  events: StripeEvent[],
+  fresh: StripeObject | null,
+  askedAt: number,
+): ObjectState {
   const newest = Math.max(...events.map((event) => event.created));
   return {
+    table,
     object: fresh ?? events[0]!.data.object,
     deleted: fresh === null || fresh.deleted === true,
-    stripeAt: Math.max(newest, askedAt),
+    versionAt: Math.max(newest, askedAt),
     eventId: null,
   };
 }
@@ -140,6 +145,7 @@ export function refetchedState(events: StripeEvent[], fresh: StripeObject | null
  * returned as set aside, unless `fetched` already holds the API's answer for one of them.
  */
 export async function applyEvents(
+  store: SyncStore,
   client: pg.PoolClient,
   webhookEvents: WebhookEvent[],
   fetched: ReadonlyMap<string, unknown>,
@@ -167,21 +173,22 @@ export async function applyEvents(
   }
 
   const states: ObjectState[] = [];
-  for (const [key, { events }] of byObject) {
+  for (const [key, { table, events }] of byObject) {
     const resolved = resolveEvents(stored.get(key), events);
     if (resolved === 'refetch') {
       const answer = events.map((event) => fetched.get(event.id) as Fetched | undefined).find(Boolean);
-      if (answer) states.push(refetchedState(events, answer.object, answer.askedAt));
+      if (answer) states.push(refetchedState(table, events, answer.object, answer.askedAt));
       else setAside.push(...events.map((event) => event.id));
     } else if (resolved) {
       states.push({
+        table,
         object: resolved.data,
         deleted: resolved.is_deleted,
-        stripeAt: resolved.stripe_at,
+        versionAt: resolved.stripe_at,
         eventId: resolved.last_event_id,
       });
     }
   }
-  await writeStates(client, states);
+  await store.write(client, states);
   return { setAside };
 }

@@ -1,123 +1,22 @@
-/** `plugboard stripe …`: sync, backfill, check, status, webhook test|status. */
+/** `plugboard stripe …`: the sync core's commands (sync, backfill, check, status, events, replay), and webhook test|status. */
 import type { Command } from 'commander';
 import type Stripe from 'stripe';
-import { type OpenedPlugin, type PluginRuntime, table, UsageError } from '../../gateway/sdk.ts';
+import { addSyncCommands, type OpenedPlugin, type PluginRuntime, table } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import type { StripeInstance } from './instance.ts';
-import { RESOURCES, type Resource } from './resources.ts';
-import type { SyncRequest, Syncer } from './sync.ts';
+import { RESOURCES } from './resources.ts';
 
 type Open = () => Promise<OpenedPlugin<StripeConfig, StripeInstance>>;
 
-function resources(values: string[] | undefined): Resource[] | undefined {
-  if (!values?.length) return undefined;
-  const unknown = values.filter((v) => !RESOURCES.includes(v as Resource));
-  if (unknown.length > 0)
-    throw new UsageError(`Unknown resource ${unknown.join(', ')}; known: ${RESOURCES.join(', ')}`);
-  return values as Resource[];
-}
-
-function date(value: string | undefined, flag: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime()))
-    throw new UsageError(`${flag} must be a date such as 2024-01-31, got ${JSON.stringify(value)}`);
-  return parsed;
-}
-
-/** One line per resource on a terminal, rewritten in place; nothing when output is piped. */
-function progressLine(verb: string): (resource: string, count: number, done: boolean) => void {
-  if (!process.stderr.isTTY) return () => {};
-  return (resource, count, done) => {
-    process.stderr.write(
-      `\r\x1b[2K${resource.padEnd(18)} ${String(count).padStart(9)} objects ${verb}${done ? ' ✓\n' : ' …'}`,
-    );
-  };
-}
-
-async function runAndReport(syncer: Syncer, request: SyncRequest): Promise<void> {
-  const started = Date.now();
-  const show = progressLine('synced');
-  const run = await syncer.run({
-    ...request,
-    onProgress: ({ resource, synced, done }) => show(resource, synced, done),
-  });
-  const rows = Object.entries(run.counts).map(([resource, objects]) => ({ resource, objects }));
-  console.log(table(rows));
-  console.log(`${run.kind} ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (run ${run.id})`);
-}
-
 export function addStripeCommands(command: Command, open: Open): void {
-  command
-    .command('sync')
-    .description('Incremental sync from the events list (a backfill when nothing was synced yet)')
-    .option('--resource <name...>', `only these resources (${RESOURCES.join(', ')})`)
-    .option('--since <date>', 'backfill objects created since this date instead')
-    .action(async (options: { resource?: string[]; since?: string }) => {
-      const request = { resources: resources(options.resource), since: date(options.since, '--since') };
-      await runAndReport((await open()).instance.syncer, request);
-    });
-
-  command
-    .command('backfill')
-    .description('List every object from the API into Postgres (resumes an interrupted backfill)')
-    .option('--from <date>', 'only objects created since this date')
-    .option('--resource <name...>', `only these resources (${RESOURCES.join(', ')})`)
-    .action(async (options: { from?: string; resource?: string[] }) => {
-      const request = { resources: resources(options.resource), since: date(options.from, '--from'), full: true };
-      await runAndReport((await open()).instance.syncer, request);
-    });
-
-  command
-    .command('check')
-    .description(
-      'Compare the synced tables with the API: rows missing, stale (different from Stripe) or extra (gone from Stripe)',
-    )
-    .option('--resource <name...>', `only these resources (${RESOURCES.join(', ')})`)
-    .option('--fix', 'repair what differs: rewrite missing and stale rows, mark rows of deleted objects deleted')
-    .action(async (options: { resource?: string[]; fix?: boolean }) => {
-      const show = progressLine('checked');
-      const { instance } = await open();
-      const reports = await instance.checker.check({
-        resources: resources(options.resource),
-        fix: options.fix ?? false,
-        onProgress: ({ resource, checked, done }) => show(resource, checked, done),
-      });
-      console.log(
-        table(
-          reports.map((r) => ({
-            resource: r.resource,
-            api: r.api,
-            database: r.database,
-            missing: r.missing,
-            stale: r.stale,
-            extra: r.extra,
-            ...(options.fix ? { fixed: r.fixed } : {}),
-          })),
-        ),
-      );
-      const problems = reports.reduce((sum, r) => sum + r.missing + r.stale + r.extra, 0);
-      if (problems === 0) console.log('in step with Stripe');
-      else if (options.fix) console.log(`fixed ${reports.reduce((sum, r) => sum + r.fixed, 0)} of ${problems} rows`);
-      else throw new Error(`${problems} rows differ from Stripe; \`plugboard stripe check --fix\` repairs them`);
-    });
-
-  command
-    .command('status')
-    .description('Sync state per resource')
-    .action(async () => {
-      const states = await (await open()).instance.syncer.states();
-      console.log(
-        table(
-          [...states.values()].map((s) => ({
-            resource: s.resource,
-            status: s.status,
-            cursor: s.cursor,
-            last_event_at: s.last_event_at?.toISOString() ?? null,
-          })),
-        ),
-      );
-    });
+  addSyncCommands(command, {
+    provider: 'Stripe',
+    resources: RESOURCES,
+    async open() {
+      const { runtime, instance } = await open();
+      return { syncer: instance.syncer, checker: instance.checker, log: runtime.webhooks.get(runtime.name) };
+    },
+  });
 
   const webhook = command.command('webhook').description('The Stripe webhook endpoint');
   webhook

@@ -6,13 +6,11 @@ import manifest from './plugin.json' with { type: 'json' };
 import { addStripeObjectSchema } from './object-schema.ts';
 import { OBJECT_RESOURCES } from './resources.ts';
 import { addStripeSchema } from './schema.ts';
-import { syncProgressTopic } from './sync.ts';
 import { stripeReceiver } from './webhooks.ts';
 
 export default definePlugin<StripeConfig, StripeInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
-  topics: [syncProgressTopic],
   config: stripeConfig,
   setup: setupStripe,
   hasura: {
@@ -20,7 +18,7 @@ export default definePlugin<StripeConfig, StripeInstance>({
     // Hasura tracks every table of synced objects (events stay in the webhook log).
     tables: OBJECT_RESOURCES,
   },
-  webhooks: (runtime, instance) => stripeReceiver(runtime, () => instance().client()),
+  webhooks: (runtime, instance) => stripeReceiver(runtime, instance),
   schema: (builder, runtime, instance) => {
     addStripeSchema(builder, runtime, () => instance().syncer);
     addStripeObjectSchema(builder, runtime);

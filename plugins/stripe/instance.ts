@@ -1,22 +1,54 @@
 import type Stripe from 'stripe';
-import type { PluginRuntime } from '../../gateway/sdk.ts';
-import { createChecker, type Checker } from './check.ts';
+import {
+  type Checker,
+  createChecker,
+  createSyncer,
+  createSyncStore,
+  type PluginRuntime,
+  type SyncStore,
+  type Syncer,
+  type SyncTables,
+} from '../../gateway/sdk.ts';
 import { createStripeClient } from './client.ts';
 import type { StripeConfig } from './config.ts';
-import { createSyncer, type Syncer } from './sync.ts';
+import { stripeSyncTables } from './resources.ts';
+import { stripeCatchUp } from './sync.ts';
 
-/** The Stripe plugin's instance: one SDK client, the syncer, the checker, the periodic sync's timer. */
+/** The Stripe plugin's instance: one SDK client, and the sync core's parts over Stripe's tables. */
 export interface StripeInstance {
   /** The SDK client, made on first use. */
   client(): Stripe;
+  tables: SyncTables;
+  store: SyncStore;
   syncer: Syncer;
   checker: Checker;
   /** The periodic incremental sync (set by start when STRIPE_SYNC_INTERVAL is above 0, cleared by stop). */
   timer: NodeJS.Timeout | null;
 }
 
+/** A listed object's state is as of when the API returned it (whole seconds, like event times). */
+const versionOf = (_object: unknown, fetchedAt: number) => fetchedAt;
+
 export function setupStripe(runtime: PluginRuntime<StripeConfig>): StripeInstance {
   let stripe: Stripe | undefined;
   const client = () => (stripe ??= createStripeClient(runtime.config));
-  return { client, syncer: createSyncer(runtime, client), checker: createChecker(runtime, client), timer: null };
+  const tables = stripeSyncTables(client);
+  const store = createSyncStore(tables);
+  const { db, pubsub } = runtime;
+  return {
+    client,
+    tables,
+    store,
+    syncer: createSyncer({
+      plugin: runtime.name,
+      db,
+      pubsub,
+      tables,
+      store,
+      versionOf,
+      catchUp: stripeCatchUp(runtime, client),
+    }),
+    checker: createChecker({ db, tables, store, versionOf }),
+    timer: null,
+  };
 }

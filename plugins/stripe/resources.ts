@@ -3,6 +3,7 @@
  * gives it, and how to list and retrieve it with the SDK.
  */
 import type Stripe from 'stripe';
+import type { SyncResource, SyncTables } from '../../gateway/sdk.ts';
 
 export const RESOURCES = [
   'customers',
@@ -84,3 +85,63 @@ export const API: Record<Exclude<ObjectResource, 'subscription_items'>, { list: 
 export const LISTED_RESOURCES = OBJECT_RESOURCES.filter(
   (r): r is Exclude<ObjectResource, 'subscription_items'> => r !== 'subscription_items',
 );
+
+const PAGE = 100;
+
+interface ItemList {
+  data?: StripeObject[];
+  has_more?: boolean;
+}
+
+/** The items a subscription object carries, as stored (each naming its subscription); `complete` when none were left out. */
+export function itemsOf(subscription: StripeObject): { objects: StripeObject[]; complete: boolean } | undefined {
+  const items = subscription['items'] as ItemList | undefined;
+  if (!items?.data) return undefined;
+  return {
+    objects: items.data.map((item) => ({ ...item, subscription: item['subscription'] ?? subscription.id })),
+    complete: !items.has_more,
+  };
+}
+
+/**
+ * The resources for the sync core: list newest first in pages of 100 (the cursor is the last
+ * id, Stripe's `starting_after`; `since` filters on `created`), retrieve one (gone: null), and
+ * subscription items carried in their subscriptions.
+ */
+export function stripeSyncTables(stripe: () => Stripe): SyncTables {
+  const retrieve = (table: ObjectResource) => async (id: string) => {
+    try {
+      return await API[table].retrieve(stripe(), id);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'resource_missing') return null;
+      throw error;
+    }
+  };
+  const resources = OBJECT_RESOURCES.map((table): SyncResource => {
+    if (table === 'subscription_items') return { table, retrieve: retrieve(table) };
+    return {
+      table,
+      async list({ cursor, since }) {
+        const page = await API[table].list(stripe(), {
+          limit: PAGE,
+          ...(cursor ? { starting_after: cursor } : {}),
+          ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}),
+        });
+        return { objects: page.data, next: page.has_more ? (page.data.at(-1)?.id ?? null) : null };
+      },
+      retrieve: retrieve(table),
+      ...(table === 'subscriptions'
+        ? {
+            children: [
+              {
+                table: 'subscription_items',
+                parentColumn: 'subscription',
+                of: (subscription) => itemsOf(subscription as StripeObject),
+              },
+            ],
+          }
+        : {}),
+    };
+  });
+  return { schema: 'stripe', versionColumn: 'stripe_at', resources };
+}

@@ -1,6 +1,6 @@
 /**
- * The Stripe GraphQL API: sync control for admins (syncStripe, stripeSyncRun, stripeSyncStatus,
- * syncProgress) and the typed stripeEvents subscription.
+ * The Stripe GraphQL API: sync control for admins (syncStripe, stripeSyncRun, stripeSyncStatus;
+ * progress is the core's syncProgress) and the typed stripeEvents subscription.
  */
 import { filter, pipe } from '@graphql-yoga/subscription';
 import {
@@ -8,13 +8,13 @@ import {
   type Builder,
   globMatcher,
   type PluginRuntime,
+  type Syncer,
+  type SyncStateRow,
   webhookEventsTopic,
   type WebhookMessage,
 } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { RESOURCES, type Resource } from './resources.ts';
-import { stripeSql } from './sql.ts';
-import { syncProgressTopic, type SyncProgress, type Syncer } from './sync.ts';
 
 interface SyncRunRow {
   id: string;
@@ -25,16 +25,6 @@ interface SyncRunRow {
   error: string | null;
   started_at: Date;
   finished_at: Date | null;
-}
-
-interface SyncStateRow {
-  resource: string;
-  status: string;
-  cursor: string | null;
-  last_sync_at: Date | null;
-  last_event_at: Date | null;
-  objects_synced: string;
-  last_error: string | null;
 }
 
 export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>, syncer: () => Syncer): void {
@@ -75,16 +65,6 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
     }),
   });
 
-  const ProgressType = builder.objectRef<SyncProgress>('SyncProgress').implement({
-    fields: (t) => ({
-      plugin: t.exposeString('plugin'),
-      runId: t.exposeID('runId'),
-      resource: t.exposeString('resource'),
-      synced: t.exposeInt('synced'),
-      done: t.exposeBoolean('done'),
-    }),
-  });
-
   const StripeEventType = builder.objectRef<WebhookMessage>('StripeEvent').implement({
     description: 'A Stripe event that has just been applied.',
     fields: (t) => ({
@@ -105,15 +85,14 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
     }),
   });
 
-  const runById = async (id: string) =>
-    (await runtime.db.query<SyncRunRow>(stripeSql('sync-run-by-id'), [id])).rows[0] ?? null;
+  const runById = (id: string): Promise<SyncRunRow | null> => syncer().runById(id);
 
   builder.queryFields((t) => ({
     stripeSyncStatus: t.field({
       type: [SyncStateType],
       description: 'Sync state per resource (admin only).',
       authScopes: { admin: true },
-      resolve: async () => (await runtime.db.query<SyncStateRow>(stripeSql('sync-states'))).rows,
+      resolve: async () => [...(await syncer().states()).values()],
     }),
     stripeSyncRun: t.field({
       type: SyncRunType,
@@ -140,7 +119,7 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
           let started = false;
           syncer()
             .run({
-              resources: (args.resources ?? undefined) as Resource[] | undefined,
+              resources: args.resources ?? undefined,
               since: args.since ?? undefined,
               full: args.full ?? false,
               onStart: (runId) => {
@@ -159,18 +138,6 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
   );
 
   builder.subscriptionFields((t) => ({
-    syncProgress: t.field({
-      type: ProgressType,
-      description: 'Progress of sync runs (admin only).',
-      authScopes: { admin: true },
-      args: { plugin: t.arg.string({ defaultValue: 'stripe' }) },
-      subscribe: (_root, { plugin }) =>
-        pipe(
-          runtime.pubsub.subscribe(syncProgressTopic),
-          filter((progress: SyncProgress) => progress.plugin === (plugin ?? 'stripe')),
-        ),
-      resolve: (progress) => progress,
-    }),
     stripeEvents: t.field({
       type: StripeEventType,
       description: 'Stripe events as they are applied (admin only), of the types matching any glob (`invoice.*`).',

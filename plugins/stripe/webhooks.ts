@@ -6,10 +6,12 @@ import type Stripe from 'stripe';
 import { type PluginRuntime, type WebhookReceiver, WebhookVerificationError } from '../../gateway/sdk.ts';
 import { applyEvents, objectOf, type Fetched, type StripeEvent } from './apply.ts';
 import type { StripeConfig } from './config.ts';
+import type { StripeInstance } from './instance.ts';
 import { API } from './resources.ts';
 
-export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, stripe: () => Stripe): WebhookReceiver {
+export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, instance: () => StripeInstance): WebhookReceiver {
   const { config } = runtime;
+  const stripe = () => instance().client();
   return {
     path: config.webhookPath,
     maxAttempts: config.webhookMaxAttempts,
@@ -27,7 +29,7 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, stripe: () 
       if (typeof event?.id !== 'string' || typeof event.type !== 'string') throw new SyntaxError('Not a Stripe event');
       return { id: event.id, type: event.type, payload: event, json: body.toString('utf8') };
     },
-    apply: (events, client, fetched) => applyEvents(client, events, fetched),
+    apply: (events, client, fetched) => applyEvents(instance().store, client, events, fetched),
     // Only for events whose same-second ties the events cannot settle (see apply.ts).
     async fetchCurrent(event): Promise<Fetched> {
       const { table, id } = objectOf(event.payload as StripeEvent)!;

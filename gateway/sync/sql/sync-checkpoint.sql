@@ -1,4 +1,4 @@
 -- After each page, in the page's transaction: where to continue from.
-UPDATE stripe.sync_state
+UPDATE {schema}.sync_state
 SET cursor = $2, objects_synced = objects_synced + $3, updated_at = now()
 WHERE resource = $1

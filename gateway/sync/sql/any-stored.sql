@@ -1,2 +1,2 @@
 -- Whether any of these ids has a row already (a batch of only new rows can be copied in).
-SELECT EXISTS (SELECT 1 FROM stripe."{table}" WHERE id = ANY($1::text[])) AS any
+SELECT EXISTS (SELECT 1 FROM {schema}.{table} WHERE id = ANY($1::{id_type}[])) AS any

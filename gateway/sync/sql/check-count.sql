@@ -1,0 +1,1 @@
+SELECT count(*)::int AS live FROM {schema}.{table} WHERE NOT is_deleted

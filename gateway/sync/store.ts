@@ -1,0 +1,139 @@
+/**
+ * Writing object states into a plugin's synced tables: one set-based upsert per table, where a
+ * row holding a newer state is kept ("newer state wins" in SQL, whatever order writes come in),
+ * and each parent's children kept in step with it. A bulk write (a backfill batch) whose rows of
+ * a table are all new is streamed in with COPY instead, about twice as fast as the upsert.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { tablesOf, type ObjectState, type Queryable, type SyncedObject, type SyncTables } from './resource.ts';
+import { syncStatement } from './statements.ts';
+
+/** Below this many rows of a table an upsert costs about what COPY does. */
+const COPY_MIN_ROWS = 200;
+const UNIQUE_VIOLATION = '23505';
+
+interface Row {
+  id: string;
+  data: SyncedObject;
+  is_deleted: boolean;
+  version_at: number;
+  event_id: string | null;
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+/** A field in COPY's text format. */
+const copyField = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!);
+const copyLine = (row: Row) =>
+  `${copyField(row.id)}\t${copyField(JSON.stringify(row.data))}\t${row.is_deleted ? 't' : 'f'}\t${new Date(row.version_at * 1000).toISOString()}\t${row.event_id === null ? '\\N' : copyField(row.event_id)}\n`;
+
+export interface SyncStore {
+  /**
+   * Upserts states table by table (children with their parents); returns rows written per table.
+   * With `bulk` (a client inside a transaction), a table's rows that are all new are COPYed in.
+   */
+  write(db: Queryable, states: Iterable<ObjectState>, bulk?: pg.PoolClient): Promise<Record<string, number>>;
+  /** Marks rows deleted whose objects the provider says are gone. */
+  markDeleted(db: Queryable, table: string, ids: string[]): Promise<number>;
+  /** The object's id as text. */
+  idOf(object: SyncedObject): string;
+}
+
+export function createSyncStore(tables: SyncTables): SyncStore {
+  const { schema, versionColumn: version } = tables;
+  const known = tablesOf(tables);
+  const idOf = tables.idOf ?? ((object: SyncedObject) => String(object['id']));
+  const names = (table: string) => ({ schema, table, version, idType: known.get(table)?.idType ?? 'text' });
+  const childrenOf = new Map(tables.resources.map((resource) => [resource.table, resource.children ?? []]));
+
+  /**
+   * COPYs the rows in when none of them is stored yet; false (and nothing written) otherwise.
+   * Runs inside the caller's transaction, under a savepoint: a row someone else inserts meanwhile
+   * makes COPY fail on the primary key, and the caller upserts instead.
+   */
+  async function copyIfAllNew(client: pg.PoolClient, table: string, rows: Row[]): Promise<boolean> {
+    const { rows: found } = await client.query<{ any: boolean }>(syncStatement('any-stored', names(table)), [
+      rows.map((row) => row.id),
+    ]);
+    if (found[0]!.any) return false;
+    await client.query('SAVEPOINT copy_in');
+    try {
+      await pipeline(Readable.from(rows.map(copyLine)), client.query(copyFrom(syncStatement('copy-in', names(table)))));
+      await client.query('RELEASE SAVEPOINT copy_in');
+      return true;
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT copy_in');
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return false;
+      throw error;
+    }
+  }
+
+  return {
+    idOf,
+    async write(db, states, bulk) {
+      const byTable = new Map<string, ObjectState[]>();
+      const add = (table: string, state: ObjectState) => {
+        const list = byTable.get(table);
+        if (list) list.push(state);
+        else byTable.set(table, [state]);
+      };
+      const childSets = new Map<string, { parent: string; children: string[]; version_at: number }[]>();
+      for (const state of states) {
+        const { table } = state;
+        if (!known.has(table)) throw new Error(`${table} is not a synced table of ${schema}`);
+        add(table, state);
+        for (const child of childrenOf.get(table) ?? []) {
+          const carried = child.of(state.object);
+          if (!carried) continue;
+          for (const object of carried.objects)
+            add(child.table, {
+              table: child.table,
+              object,
+              deleted: state.deleted,
+              versionAt: state.versionAt,
+              eventId: state.eventId,
+            });
+          if (carried.complete) {
+            const sets = childSets.get(child.table) ?? [];
+            sets.push({ parent: idOf(state.object), children: carried.objects.map(idOf), version_at: state.versionAt });
+            childSets.set(child.table, sets);
+          }
+        }
+      }
+      const written: Record<string, number> = {};
+      for (const [table, list] of byTable) {
+        // The last state of an id wins within one statement (ON CONFLICT cannot touch a row twice).
+        const latest = new Map<string, ObjectState>();
+        for (const state of list) {
+          const id = idOf(state.object);
+          const seen = latest.get(id);
+          if (!seen || seen.versionAt <= state.versionAt) latest.set(id, state);
+        }
+        const rows: Row[] = [...latest].map(([id, s]) => ({
+          id,
+          data: s.object,
+          is_deleted: s.deleted,
+          version_at: s.versionAt,
+          event_id: s.eventId,
+        }));
+        if (bulk && rows.length >= COPY_MIN_ROWS && (await copyIfAllNew(bulk, table, rows))) {
+          written[table] = rows.length;
+          continue;
+        }
+        const result = await db.query(syncStatement('upsert', names(table)), [JSON.stringify(rows)]);
+        written[table] = result.rowCount ?? 0;
+      }
+      for (const [table, sets] of childSets)
+        await db.query(syncStatement('children-removed', { ...names(table), parent: known.get(table)!.parentColumn }), [
+          JSON.stringify(sets),
+        ]);
+      return written;
+    },
+    async markDeleted(db, table, ids) {
+      if (ids.length === 0) return 0;
+      return (await db.query(syncStatement('mark-deleted', names(table)), [ids])).rowCount ?? 0;
+    },
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * Backfill and incremental sync of a plugin's resources, resumable after a crash.
+ *
+ * A backfill lists every object of a resource page by page and writes each batch set-based; the
+ * next pages are fetched while the current batch is written. After each batch the checkpoint
+ * (the page cursor) is stored in `sync_state` in the same transaction as the rows, so a killed
+ * backfill continues where it stopped, without duplicates. A plugin may catch up incrementally
+ * its own way (Stripe: the events list); otherwise every run is a backfill of the resources asked
+ * for, which is how a plugin without a catch-up gets current.
+ *
+ * The provider is called only between transactions, never inside one.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { topic, type PubSub, type Topic } from '../pubsub.ts';
+import { inTransaction } from '../sql.ts';
+import type { SyncedObject, SyncResource, SyncTables } from './resource.ts';
+import { syncStatement } from './statements.ts';
+import type { SyncStore } from './store.ts';
+
+export type SyncKind = 'backfill' | 'incremental';
+
+export interface SyncProgress {
+  plugin: string;
+  runId: string;
+  resource: string;
+  synced: number;
+  done: boolean;
+}
+
+/** Every plugin's sync progress, published for the `syncProgress` subscription. */
+export const syncProgressTopic: Topic<SyncProgress> = topic<SyncProgress>('sync.progress');
+
+export interface SyncRequest {
+  /** Only these resources (default: every listed one). */
+  resources?: readonly string[];
+  /** Backfill only objects created at or after this time. */
+  since?: Date;
+  /** Backfill even when an incremental sync is possible. */
+  full?: boolean;
+  onProgress?(progress: SyncProgress): void;
+  /** Called with the run id once the run is recorded. */
+  onStart?(runId: string): void;
+}
+
+export interface SyncRun {
+  id: string;
+  kind: SyncKind;
+  status: 'running' | 'completed' | 'failed';
+  counts: Record<string, number>;
+  error: string | null;
+}
+
+export interface SyncStateRow {
+  resource: string;
+  status: string;
+  cursor: string | null;
+  run_since: Date | null;
+  last_sync_at: Date | null;
+  last_event_at: Date | null;
+  objects_synced: string;
+  last_error: string | null;
+  updated_at: Date;
+}
+
+/** What a catch-up is handed. */
+export interface CatchUpContext {
+  runId: string;
+  states: ReadonlyMap<string, SyncStateRow>;
+  report(progress: { resource: string; synced: number; done: boolean }): void;
+  /** Records that incremental syncs of `resource` have caught up to `to` (provider-side time). */
+  caughtUp(resource: string, to: Date): Promise<void>;
+}
+
+/** A plugin's own way to catch up since the last sync, when it has one. */
+export interface CatchUp {
+  /** Whether a catch-up can start from the sync states (e.g. the provider still keeps the events since then). */
+  possible(states: ReadonlyMap<string, SyncStateRow>): boolean;
+  /** Catches up; returns counts per resource. */
+  run(context: CatchUpContext): Promise<Record<string, number>>;
+  /** After a backfill that started at `startedAt`: where later catch-ups start from. */
+  afterBackfill?(startedAt: Date, caughtUp: CatchUpContext['caughtUp']): Promise<void>;
+}
+
+export interface SyncerOptions {
+  plugin: string;
+  db: pg.Pool;
+  pubsub: PubSub;
+  tables: SyncTables;
+  store: SyncStore;
+  /** The provider-side time (epoch seconds) of an object listed at `fetchedAt` (epoch seconds). */
+  versionOf(object: SyncedObject, fetchedAt: number): number;
+  catchUp?: CatchUp;
+}
+
+/** Pages fetched ahead of the writer at most (memory stays bounded when Postgres is slower). */
+const PAGES_AHEAD = 50;
+
+interface FetchedPage {
+  objects: SyncedObject[];
+  /** Whole seconds, like webhook event times. */
+  fetchedAt: number;
+  next: string | null;
+}
+
+/**
+ * Lists pages one after another in the background, up to PAGES_AHEAD ahead of the writer, which
+ * takes everything fetched so far at once. A failed fetch ends the list: the pages before it are
+ * still taken (and checkpointed), then `take` throws.
+ */
+export function readAhead(list: NonNullable<SyncResource['list']>, cursor: string | null, since: Date | null) {
+  const buffered: FetchedPage[] = [];
+  let done = false;
+  let stopped = false;
+  let failure: unknown;
+  let wakeWriter: (() => void) | undefined;
+  let wakeReader: (() => void) | undefined;
+  void (async () => {
+    let next = cursor;
+    try {
+      while (!stopped) {
+        while (buffered.length >= PAGES_AHEAD && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
+        if (stopped) break;
+        const page = await list({ cursor: next, since });
+        buffered.push({ objects: page.objects, fetchedAt: Math.floor(Date.now() / 1000), next: page.next });
+        wakeWriter?.();
+        if (page.next === null || page.objects.length === 0) break;
+        next = page.next;
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      done = true;
+      wakeWriter?.();
+    }
+  })();
+  return {
+    async take(): Promise<FetchedPage[] | null> {
+      while (buffered.length === 0 && !done) await new Promise<void>((resolve) => (wakeWriter = resolve));
+      if (buffered.length === 0) {
+        if (failure) throw failure;
+        return null;
+      }
+      const batch = buffered.splice(0);
+      wakeReader?.();
+      return batch;
+    },
+    finished: () => done && buffered.length === 0 && !failure,
+    stop() {
+      stopped = true;
+      wakeReader?.();
+    },
+  };
+}
+
+export function createSyncer(options: SyncerOptions) {
+  const { plugin, db, store, tables } = options;
+  const schema = tables.schema;
+  const sql = (name: string) => syncStatement(name, { schema });
+  const listed = tables.resources.filter((resource) => resource.list);
+
+  const publish = (progress: SyncProgress, request: SyncRequest) => {
+    request.onProgress?.(progress);
+    options.pubsub.publish(syncProgressTopic, progress);
+  };
+
+  const caughtUp = async (resource: string, to: Date): Promise<void> => {
+    await db.query(sql('sync-caught-up'), [resource, to]);
+  };
+
+  async function states(): Promise<Map<string, SyncStateRow>> {
+    const { rows } = await db.query<SyncStateRow>(sql('sync-states'));
+    return new Map(rows.map((row) => [row.resource, row]));
+  }
+
+  /** Lists one resource page by page into its table, checkpointing the cursor after every batch. */
+  async function backfillResource(
+    runId: string,
+    resource: SyncResource,
+    state: SyncStateRow | undefined,
+    request: SyncRequest,
+  ): Promise<number> {
+    // An interrupted backfill of the same scope continues from its cursor.
+    const since = request.since ?? null;
+    const resume = state?.status === 'running' || state?.status === 'failed' ? state : undefined;
+    const sameScope = resume && (resume.run_since?.getTime() ?? null) === (since?.getTime() ?? null);
+    let cursor = sameScope ? resume.cursor : null;
+    await db.query(sql('sync-start'), [resource.table, runId, since, cursor]);
+    const pages = readAhead(resource.list!, cursor, since);
+    let synced = 0;
+    try {
+      // Every page fetched while the previous write ran goes into the next write: one
+      // transaction, one upsert per table, and the newest page's cursor as the checkpoint.
+      for (let batch = await pages.take(); batch; batch = await pages.take()) {
+        const states = batch.flatMap(({ objects, fetchedAt }) =>
+          objects.map((object) => ({
+            table: resource.table,
+            object,
+            deleted: object['deleted'] === true,
+            versionAt: options.versionOf(object, fetchedAt),
+            eventId: null,
+          })),
+        );
+        cursor = batch.at(-1)!.next ?? cursor;
+        await inTransaction(db, async (client) => {
+          // No wait for the WAL flush: a crash loses the newest batches together with their
+          // checkpoint, and the next backfill simply lists them again.
+          await client.query('SET LOCAL synchronous_commit = off');
+          await store.write(client, states, client);
+          await client.query(sql('sync-checkpoint'), [resource.table, cursor, states.length]);
+        });
+        synced += states.length;
+        publish({ plugin, runId, resource: resource.table, synced, done: pages.finished() }, request);
+      }
+    } finally {
+      pages.stop();
+    }
+    return synced;
+  }
+
+  async function run(request: SyncRequest = {}): Promise<SyncRun> {
+    const id = randomUUID();
+    const current = await states();
+    const incremental = !request.full && !request.since && options.catchUp?.possible(current) === true;
+    const kind: SyncKind = incremental ? 'incremental' : 'backfill';
+    const resources = request.resources?.length
+      ? listed.filter((resource) => request.resources!.includes(resource.table))
+      : listed;
+    await db.query(sql('sync-run-insert'), [id, kind, resources.map((r) => r.table), request.since ?? null]);
+    request.onStart?.(id);
+    let counts: Record<string, number> = {};
+    const startedAt = new Date();
+    try {
+      if (incremental) {
+        counts = await options.catchUp!.run({
+          runId: id,
+          states: current,
+          report: (progress) => publish({ plugin, runId: id, ...progress }, request),
+          caughtUp,
+        });
+      } else {
+        for (const resource of resources) {
+          counts[resource.table] = await backfillResource(id, resource, current.get(resource.table), request);
+          await db.query(sql('sync-finish'), [resource.table, startedAt]);
+        }
+        await options.catchUp?.afterBackfill?.(startedAt, caughtUp);
+      }
+      await db.query(sql('sync-run-finish'), [id, 'completed', counts, null]);
+      return { id, kind, status: 'completed', counts, error: null };
+    } catch (error) {
+      const message = (error as Error).message;
+      await db.query(sql('sync-run-finish'), [id, 'failed', counts, message]).catch(() => {});
+      await db.query(sql('sync-failed'), [id, message]).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** A run as recorded. */
+  async function runById(runId: string) {
+    const { rows } = await db.query<{
+      id: string;
+      kind: string;
+      resources: string[];
+      status: string;
+      counts: Record<string, number>;
+      error: string | null;
+      started_at: Date;
+      finished_at: Date | null;
+    }>(sql('sync-run-by-id'), [runId]);
+    return rows[0] ?? null;
+  }
+
+  return { run, states, runById, resources: listed.map((resource) => resource.table) };
+}
+
+export type Syncer = ReturnType<typeof createSyncer>;

@@ -1,1 +1,0 @@
-SELECT count(*)::int AS live FROM stripe."{table}" WHERE NOT is_deleted

@@ -1,1 +1,0 @@
-SELECT id, kind, resources, since, status, counts, error, started_at, finished_at FROM stripe.sync_runs WHERE id = $1

@@ -1,1 +1,0 @@
-INSERT INTO stripe.sync_runs (id, kind, resources, since) VALUES ($1, $2, $3, $4)
