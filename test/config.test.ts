@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readConfig, type ConfigurationSpec } from '../gateway/config/variables.ts';
+import { ConfigError, missingRequired, readConfig, type ConfigurationSpec } from '../gateway/config/variables.ts';
 import { definePlugin, type Plugin } from '../gateway/plugin/contract.ts';
 import { selectPlugins } from '../gateway/plugin/selection.ts';
 import { loadGatewaySettings } from '../gateway/config/settings.ts';
@@ -191,5 +191,30 @@ describe('plugin selection', () => {
 
   it('accepts every registered plugin manifest', () => {
     expect(() => selectPlugins(registry, {})).not.toThrow();
+  });
+});
+
+describe('requiredOneOf: one whole group of alternatives', () => {
+  const credentials: ConfigurationSpec = {
+    required: ['SECRET'],
+    requiredOneOf: [['TOKEN'], ['APP_ID', 'APP_KEY']],
+  };
+  it.each<[string, Record<string, string>, string[], string[]]>([
+    ['the token', { SECRET: 's', TOKEN: 't' }, [], []],
+    ['the whole app', { SECRET: 's', APP_ID: '1', APP_KEY: 'k' }, [], []],
+    ['both', { SECRET: 's', TOKEN: 't', APP_ID: '1', APP_KEY: 'k' }, [], []],
+    ['neither', { SECRET: 's' }, ['TOKEN, or APP_ID + APP_KEY'], ['TOKEN: is required, or instead: APP_ID + APP_KEY']],
+    ['half an app', { SECRET: 's', APP_ID: '1' }, ['TOKEN, or APP_ID + APP_KEY'], ['APP_KEY: is required with APP_ID']],
+    [
+      'blank values',
+      { SECRET: 's', TOKEN: ' ' },
+      ['TOKEN, or APP_ID + APP_KEY'],
+      ['TOKEN: is required, or instead: APP_ID + APP_KEY'],
+    ],
+  ])('%s', (_label, env, missing, problems) => {
+    expect(missingRequired(credentials, env)).toEqual(missing);
+    expect(readConfig(credentials, env, 'plugin x').problems.map((p) => `${p.variable}: ${p.message}`)).toEqual(
+      problems,
+    );
   });
 });

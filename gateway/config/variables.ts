@@ -22,6 +22,11 @@ export interface ConfigVariableSpec {
 
 export interface ConfigurationSpec {
   required?: string[];
+  /**
+   * Alternatives of which one must be set in full, e.g. a token or a whole app credential:
+   * `[["GITHUB_TOKEN"], ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID"]]`.
+   */
+  requiredOneOf?: string[][];
   optional?: string[];
   schema?: Record<string, ConfigVariableSpec>;
 }
@@ -60,15 +65,52 @@ const MASK = '********';
 /** Every variable a configuration block names, with its spec (a string when it has none). */
 export function listVariables(spec: ConfigurationSpec): { key: string; required: boolean; spec: ConfigVariableSpec }[] {
   const required = new Set(spec.required ?? []);
-  const keys = [...new Set([...(spec.required ?? []), ...(spec.optional ?? []), ...Object.keys(spec.schema ?? {})])];
+  const keys = [
+    ...new Set([
+      ...(spec.required ?? []),
+      ...(spec.requiredOneOf ?? []).flat(),
+      ...(spec.optional ?? []),
+      ...Object.keys(spec.schema ?? {}),
+    ]),
+  ];
   return keys.map((key) => ({ key, required: required.has(key), spec: spec.schema?.[key] ?? { type: 'string' } }));
 }
 
-/** Required variables that have no value and no default. */
+/** Required variables that have no value and no default (an unmet `requiredOneOf` as one entry naming its choices). */
 export function missingRequired(spec: ConfigurationSpec, env: Env): string[] {
-  return listVariables(spec)
+  const missing = listVariables(spec)
     .filter((v) => v.required && isBlank(env[v.key]) && v.spec.default === undefined)
     .map((v) => v.key);
+  const choices = spec.requiredOneOf ?? [];
+  if (choices.length > 0 && !choices.some((group) => group.every((key) => !isBlank(env[key]))))
+    missing.push(describeChoices(choices));
+  return missing;
+}
+
+/** `A, or B + C` */
+const describeChoices = (choices: string[][]) => choices.map((group) => group.join(' + ')).join(', or ');
+
+/**
+ * An unmet `requiredOneOf`: none of its groups is complete. A group partly set is named with what
+ * it lacks (someone meant that one); otherwise the choices are listed.
+ */
+function oneOfProblems(spec: ConfigurationSpec, env: Env, owner: string): ConfigProblem[] {
+  const choices = spec.requiredOneOf ?? [];
+  if (choices.length === 0 || choices.some((group) => group.every((key) => !isBlank(env[key])))) return [];
+  const started = choices.filter((group) => group.some((key) => !isBlank(env[key])));
+  if (started.length === 0)
+    return [
+      { variable: choices[0]![0]!, owner, message: `is required, or instead: ${describeChoices(choices.slice(1))}` },
+    ];
+  return started.flatMap((group) =>
+    group
+      .filter((key) => isBlank(env[key]))
+      .map((key) => ({
+        variable: key,
+        owner,
+        message: `is required with ${group.filter((k) => k !== key).join(', ')}`,
+      })),
+  );
 }
 
 function isBlank(raw: string | undefined): raw is undefined | '' {
@@ -124,7 +166,7 @@ export function readConfig(
   owner: string,
 ): { values: ConfigValues; problems: ConfigProblem[] } {
   const values = new Map<string, ConfigValue>();
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = oneOfProblems(spec, env, owner);
   for (const { key, required, spec: varSpec } of listVariables(spec)) {
     const raw = env[key];
     if (isBlank(raw)) {
