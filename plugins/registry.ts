@@ -4,10 +4,11 @@
  */
 import type { Plugin } from '../gateway/sdk.ts';
 import core from './core/index.ts';
+import github from './github/index.ts';
 import idme from './idme/index.ts';
 import jobs from './jobs/index.ts';
 import realtime from './realtime/index.ts';
 import notifications from './notifications/index.ts';
 import stripe from './stripe/index.ts';
 
-export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, idme];
+export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, github, idme];

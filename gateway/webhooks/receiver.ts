@@ -38,7 +38,7 @@ export interface WebhookReceiver {
   /** Where the provider posts, e.g. `/webhooks/stripe`. */
   path: string;
   /** Checks the signature and parses the body; throws WebhookVerificationError when it is not genuine. */
-  verify(body: Buffer, headers: IncomingHttpHeaders): WebhookEvent;
+  verify(body: Buffer, headers: IncomingHttpHeaders): WebhookEvent | Promise<WebhookEvent>;
   /**
    * Applies events to the plugin's tables inside the caller's transaction. Events may arrive in
    * any order and more than once across batches; a throw fails the whole batch (each event is
@@ -467,7 +467,7 @@ export function createWebhookLog(options: {
       }
       let event: WebhookEvent;
       try {
-        event = receiver().verify(body, request.headers);
+        event = await receiver().verify(body, request.headers);
       } catch (error) {
         if (error instanceof WebhookVerificationError)
           return sendError(response, ERRORS.WEBHOOK_SIGNATURE_INVALID, error.message);
