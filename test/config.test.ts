@@ -140,7 +140,7 @@ describe('plugin selection', () => {
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
     expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(
-      /unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, idme, echo/,
+      /unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, github, idme, echo/,
     );
     const error = (() => {
       try {
