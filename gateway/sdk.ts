@@ -97,6 +97,7 @@ export {
   type SyncRequest,
   type SyncRun,
   type Syncer,
+  type SyncRunRow,
   type SyncStateRow,
   syncProgressTopic,
 } from './sync/syncer.ts';

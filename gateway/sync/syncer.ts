@@ -51,6 +51,18 @@ export interface SyncRun {
   error: string | null;
 }
 
+/** A run as `sync_runs` records it. */
+export interface SyncRunRow {
+  id: string;
+  kind: string;
+  resources: string[];
+  status: string;
+  counts: Record<string, number>;
+  error: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
 export interface SyncStateRow {
   resource: string;
   status: string;
@@ -256,17 +268,8 @@ export function createSyncer(options: SyncerOptions) {
   }
 
   /** A run as recorded. */
-  async function runById(runId: string) {
-    const { rows } = await db.query<{
-      id: string;
-      kind: string;
-      resources: string[];
-      status: string;
-      counts: Record<string, number>;
-      error: string | null;
-      started_at: Date;
-      finished_at: Date | null;
-    }>(sql('sync-run-by-id'), [runId]);
+  async function runById(runId: string): Promise<SyncRunRow | null> {
+    const { rows } = await db.query<SyncRunRow>(sql('sync-run-by-id'), [runId]);
     return rows[0] ?? null;
   }
 

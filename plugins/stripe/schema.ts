@@ -9,23 +9,13 @@ import {
   globMatcher,
   type PluginRuntime,
   type Syncer,
+  type SyncRunRow,
   type SyncStateRow,
   webhookEventsTopic,
   type WebhookMessage,
 } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { RESOURCES, type Resource } from './resources.ts';
-
-interface SyncRunRow {
-  id: string;
-  kind: string;
-  resources: string[];
-  status: string;
-  counts: Record<string, number>;
-  error: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-}
 
 export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>, syncer: () => Syncer): void {
   const ResourceCount = builder.objectRef<{ resource: string; count: number }>('StripeResourceCount').implement({
@@ -85,7 +75,7 @@ export function addStripeSchema(builder: Builder, runtime: PluginRuntime<StripeC
     }),
   });
 
-  const runById = (id: string): Promise<SyncRunRow | null> => syncer().runById(id);
+  const runById = (id: string) => syncer().runById(id);
 
   builder.queryFields((t) => ({
     stripeSyncStatus: t.field({
