@@ -118,11 +118,16 @@ describe('plugin selection', () => {
       ['realtime', true, null],
       ['notifications', true, null],
       ['stripe', false, 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET'],
+      [
+        'github',
+        false,
+        'missing required configuration: GITHUB_WEBHOOK_SECRET, either GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID',
+      ],
       ['idme', false, 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI'],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, false, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -133,6 +138,7 @@ describe('plugin selection', () => {
       ['realtime', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['notifications', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['stripe', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['github', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['idme', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
@@ -203,12 +209,22 @@ describe('requiredOneOf: one whole group of alternatives', () => {
     ['the token', { SECRET: 's', TOKEN: 't' }, [], []],
     ['the whole app', { SECRET: 's', APP_ID: '1', APP_KEY: 'k' }, [], []],
     ['both', { SECRET: 's', TOKEN: 't', APP_ID: '1', APP_KEY: 'k' }, [], []],
-    ['neither', { SECRET: 's' }, ['TOKEN, or APP_ID + APP_KEY'], ['TOKEN: is required, or instead: APP_ID + APP_KEY']],
-    ['half an app', { SECRET: 's', APP_ID: '1' }, ['TOKEN, or APP_ID + APP_KEY'], ['APP_KEY: is required with APP_ID']],
+    [
+      'neither',
+      { SECRET: 's' },
+      ['either TOKEN or APP_ID + APP_KEY'],
+      ['TOKEN: is required, or instead: APP_ID + APP_KEY'],
+    ],
+    [
+      'half an app',
+      { SECRET: 's', APP_ID: '1' },
+      ['either TOKEN or APP_ID + APP_KEY'],
+      ['APP_KEY: is required with APP_ID'],
+    ],
     [
       'blank values',
       { SECRET: 's', TOKEN: ' ' },
-      ['TOKEN, or APP_ID + APP_KEY'],
+      ['either TOKEN or APP_ID + APP_KEY'],
       ['TOKEN: is required, or instead: APP_ID + APP_KEY'],
     ],
   ])('%s', (_label, env, missing, problems) => {

@@ -15,7 +15,7 @@ import { startGitHubServer, type GitHubServer, type SeedResult } from './support
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type ThrottledClient = InstanceType<typeof ThrottledOctokit>;
-type LimitHook = (retryAfter: number, options: object, octokit: Octokit, retryCount: number) => boolean;
+type LimitHook = (retryAfter: number, options: object, octokit: unknown, retryCount: number) => boolean;
 
 /** GitHub's recorded webhook payloads (the package's main file is their JSON). */
 const webhookExamples = createRequire(import.meta.url)('@octokit/webhooks-examples') as {

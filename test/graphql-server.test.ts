@@ -46,6 +46,13 @@ describe('composition', () => {
           reason: 'missing required configuration: STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET',
         },
         {
+          name: 'github',
+          version: '0.1.0',
+          enabled: false,
+          reason:
+            'missing required configuration: GITHUB_WEBHOOK_SECRET, either GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID',
+        },
+        {
           name: 'idme',
           version: '0.1.0',
           enabled: false,

@@ -426,6 +426,11 @@ beforeAll(async () => {
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       STRIPE_API_BASE_URL: stripe.url,
       STRIPE_SYNC_INTERVAL: '0',
+      // GitHub has no root field yet; enabled so a field it adds must be declared here.
+      GITHUB_WEBHOOK_SECRET: 'github-webhook-secret-for-the-matrix',
+      GITHUB_TOKEN: `ghp_${'t'.repeat(36)}`,
+      GITHUB_API_URL: 'http://127.0.0.1:9',
+      GITHUB_SYNC_INTERVAL: '0',
       IDME_CLIENT_ID: idme.clientId,
       IDME_CLIENT_SECRET: idme.clientSecret,
       IDME_REDIRECT_URI: idme.redirectUri,

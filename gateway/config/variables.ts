@@ -83,12 +83,17 @@ export function missingRequired(spec: ConfigurationSpec, env: Env): string[] {
     .map((v) => v.key);
   const choices = spec.requiredOneOf ?? [];
   if (choices.length > 0 && !choices.some((group) => group.every((key) => !isBlank(env[key]))))
-    missing.push(describeChoices(choices));
+    missing.push(eitherOf(choices));
   return missing;
 }
 
 /** `A, or B + C` */
 const describeChoices = (choices: string[][]) => choices.map((group) => group.join(' + ')).join(', or ');
+/** `either A or B + C` (`one of A, B, C` for more than two). */
+const eitherOf = (choices: string[][]) => {
+  const groups = choices.map((group) => group.join(' + '));
+  return groups.length === 2 ? `either ${groups[0]} or ${groups[1]}` : `one of ${groups.join(', ')}`;
+};
 
 /**
  * An unmet `requiredOneOf`: none of its groups is complete. A group partly set is named with what

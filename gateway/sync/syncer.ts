@@ -5,8 +5,9 @@
  * next pages are fetched while the current batch is written. After each batch the checkpoint
  * (the page cursor) is stored in `sync_state` in the same transaction as the rows, so a killed
  * backfill continues where it stopped, without duplicates. A plugin may catch up incrementally
- * its own way (Stripe: the events list); otherwise every run is a backfill of the resources asked
- * for, which is how a plugin without a catch-up gets current.
+ * its own way (Stripe: the events list); otherwise, once every resource asked for has completed a
+ * sync, an incremental run lists each one since its last sync began (GitHub: `since`, or newest
+ * first by update time).
  *
  * The provider is called only between transactions, never inside one.
  */
@@ -233,17 +234,28 @@ export function createSyncer(options: SyncerOptions) {
   async function run(request: SyncRequest = {}): Promise<SyncRun> {
     const id = randomUUID();
     const current = await states();
-    const incremental = !request.full && !request.since && options.catchUp?.possible(current) === true;
-    const kind: SyncKind = incremental ? 'incremental' : 'backfill';
     const resources = request.resources?.length
       ? listed.filter((resource) => request.resources!.includes(resource.table))
       : listed;
+    // Without a catch-up of its own, a plugin gets current by listing what changed since each
+    // resource's last completed sync began (its lists filter by update time where they can).
+    const listSince = !options.catchUp && resources.every((resource) => current.get(resource.table)?.last_sync_at);
+    const incremental =
+      !request.full && !request.since && (options.catchUp ? options.catchUp.possible(current) : listSince);
+    const kind: SyncKind = incremental ? 'incremental' : 'backfill';
     await db.query(sql('sync-run-insert'), [id, kind, resources.map((r) => r.table), request.since ?? null]);
     request.onStart?.(id);
     let counts: Record<string, number> = {};
     const startedAt = new Date();
     try {
-      if (incremental) {
+      if (incremental && !options.catchUp) {
+        for (const resource of resources) {
+          const state = current.get(resource.table);
+          const since = state!.last_sync_at!;
+          counts[resource.table] = await backfillResource(id, resource, state, { ...request, since });
+          await db.query(sql('sync-finish'), [resource.table, startedAt]);
+        }
+      } else if (incremental) {
         counts = await options.catchUp!.run({
           runId: id,
           states: current,

@@ -1,4 +1,5 @@
 import { definePlugin } from '../../gateway/sdk.ts';
+import { addGithubCommands } from './cli.ts';
 import { githubConfig, type GithubConfig } from './config.ts';
 import { setupGithub, type GithubInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
@@ -12,4 +13,18 @@ export default definePlugin<GithubConfig, GithubInstance>({
   setup: setupGithub,
   hasura: { tables: GITHUB_TABLES },
   webhooks: (runtime, instance) => githubReceiver(runtime, instance),
+  commands: addGithubCommands,
+  start(runtime, instance) {
+    const minutes = runtime.config.syncInterval;
+    if (minutes === 0) return;
+    // The periodic sync; a failure is logged and the next interval tries again.
+    instance.timer = setInterval(() => {
+      instance.syncer.run().catch((error: unknown) => runtime.log.error({ err: error }, 'periodic github sync failed'));
+    }, minutes * 60_000);
+    instance.timer.unref();
+  },
+  stop(_runtime, instance) {
+    if (instance.timer) clearInterval(instance.timer);
+    instance.timer = null;
+  },
 });

@@ -1,13 +1,56 @@
-import { createSyncStore, type SyncStore, type SyncTables } from '../../gateway/sdk.ts';
-import { githubSyncTables } from './resources.ts';
+import {
+  type Checker,
+  createChecker,
+  createSyncer,
+  createSyncStore,
+  type PluginRuntime,
+  type SyncedObject,
+  type SyncStore,
+  type Syncer,
+  type SyncTables,
+} from '../../gateway/sdk.ts';
+import { createGithubClient, type GithubClient, type RateLimitUsage } from './client.ts';
+import type { GithubConfig } from './config.ts';
+import { githubSyncTables, type Repository, repositoryScope } from './resources.ts';
 
-/** The GitHub plugin's instance: the sync core's store over its tables. */
+/** The GitHub plugin's instance: one Octokit client and what it spent, and the sync core's parts. */
 export interface GithubInstance {
+  /** The client, made on first use. */
+  client(): GithubClient;
+  /** The rate limit this process has spent (and what GitHub says is left). */
+  usage(): RateLimitUsage;
+  /** The repositories in scope, sorted by full name. */
+  scope(): Promise<Repository[]>;
   tables: SyncTables;
   store: SyncStore;
+  syncer: Syncer;
+  checker: Checker;
+  /** The periodic sync (set by start when GITHUB_SYNC_INTERVAL is above 0, cleared by stop). */
+  timer: NodeJS.Timeout | null;
 }
 
-export function setupGithub(): GithubInstance {
-  const tables = githubSyncTables();
-  return { tables, store: createSyncStore(tables) };
+/** GitHub's own time of an object's state; objects without one are as of when they were listed. */
+export function versionOf(object: SyncedObject, fetchedAt: number): number {
+  const updated = Date.parse(String(object['updated_at']));
+  return Number.isFinite(updated) ? updated / 1000 : fetchedAt;
+}
+
+export function setupGithub(runtime: PluginRuntime<GithubConfig>): GithubInstance {
+  let made: ReturnType<typeof createGithubClient> | undefined;
+  const open = () => (made ??= createGithubClient(runtime.config, runtime.log));
+  const client = () => open().octokit;
+  const { db, pubsub } = runtime;
+  const scope = repositoryScope(runtime.config, client);
+  const tables = githubSyncTables({ config: runtime.config, client, db, scope });
+  const store = createSyncStore(tables);
+  return {
+    client,
+    usage: () => ({ ...open().usage }),
+    scope,
+    tables,
+    store,
+    syncer: createSyncer({ plugin: runtime.name, db, pubsub, tables, store, versionOf }),
+    checker: createChecker({ db, tables, store, versionOf }),
+    timer: null,
+  };
 }

@@ -1,8 +1,19 @@
 /**
  * The GitHub resources for the sync core: one table each, GitHub's numeric id (commits: sha;
  * branches and team members: composite text ids), ordered by GitHub's `updated_at`.
+ *
+ * Listing: the repositories in scope (GITHUB_ORG's, GITHUB_REPOS, or else what the token's user
+ * owns or the App installation can reach), then per repository one REST page of 100 at a time.
+ * A page's checkpoint names the repository and the next page, so a killed backfill resumes inside
+ * the repository it was in. Empty repositories are skipped inside one call (an empty page ends a
+ * listing). With `since`, lists that can filter by update time do (`since`, or newest first until
+ * an older object), the rest list everything. Discussions come from the GraphQL API.
  */
-import type { SyncTables } from '../../gateway/sdk.ts';
+import type pg from 'pg';
+import type { Page, SyncedObject, SyncResource, SyncTables } from '../../gateway/sdk.ts';
+import { githubSql } from './sql.ts';
+import type { GithubClient } from './client.ts';
+import type { GithubConfig } from './config.ts';
 
 export const GITHUB_TABLES = [
   'repositories',
@@ -20,12 +31,315 @@ export const GITHUB_TABLES = [
   'team_members',
 ] as const;
 
-const TEXT_IDS: readonly string[] = ['branches', 'commits', 'team_members'];
+export type GithubTable = (typeof GITHUB_TABLES)[number];
 
-export function githubSyncTables(): SyncTables {
+const TEXT_IDS: readonly string[] = ['branches', 'commits', 'team_members'];
+const PER_PAGE = 100;
+/** How long the list of repositories in scope is reused within a run. */
+const SCOPE_TTL_MS = 60_000;
+
+type GithubObject = SyncedObject & { id?: unknown; updated_at?: string; pull_request?: unknown };
+interface RepoPage {
+  objects: GithubObject[];
+  /** The page after this one in the same repository, if any. */
+  more: boolean;
+}
+
+/** `owner/name\tpage` */
+const cursorOf = (repository: string, page: string) => `${repository}\t${page}`;
+function parseCursor(cursor: string | null): { repository: string; page: string } | null {
+  if (!cursor) return null;
+  const [repository = '', page = '1'] = cursor.split('\t');
+  return { repository, page };
+}
+
+const hasNextLink = (headers: { link?: string }) => /rel="next"/.test(headers.link ?? '');
+
+export interface GithubResourcesOptions {
+  config: GithubConfig;
+  client(): GithubClient;
+  db: pg.Pool;
+  /** The repositories in scope, sorted by full name. */
+  scope(): Promise<Repository[]>;
+}
+
+export interface Repository extends SyncedObject {
+  id: number;
+  full_name: string;
+  owner: { login: string };
+  name: string;
+}
+
+/**
+ * The repositories in scope: GITHUB_ORG's and GITHUB_REPOS, or else what the token's user owns
+ * or the App installation reaches; sorted by full name, and reused for a minute (within a run).
+ */
+export function repositoryScope(config: GithubConfig, client: () => GithubClient): () => Promise<Repository[]> {
+  let scopeCache: { at: number; repositories: Promise<Repository[]> } | undefined;
+  /** The repositories in scope, sorted by full name. */
+  const scope = (): Promise<Repository[]> => {
+    if (scopeCache && Date.now() - scopeCache.at < SCOPE_TTL_MS) return scopeCache.repositories;
+    const repositories = (async () => {
+      const octokit = client();
+      const found = new Map<string, Repository>();
+      const add = (list: readonly unknown[]) => {
+        for (const repository of list as Repository[]) found.set(repository.full_name.toLowerCase(), repository);
+      };
+      if (config.org)
+        add(await octokit.paginate('GET /orgs/{org}/repos', { org: config.org, type: 'all', per_page: PER_PAGE }));
+      for (const fullName of config.repos) {
+        const [owner = '', repo = ''] = fullName.split('/');
+        add([(await octokit.request('GET /repos/{owner}/{repo}', { owner, repo })).data]);
+      }
+      if (!config.org && config.repos.length === 0) {
+        if ('token' in config.credential)
+          add(await octokit.paginate('GET /user/repos', { affiliation: 'owner', per_page: PER_PAGE }));
+        else add(await octokit.paginate('GET /installation/repositories', { per_page: PER_PAGE }));
+      }
+      return [...found.values()].sort((a, b) => a.full_name.localeCompare(b.full_name));
+    })();
+    scopeCache = { at: Date.now(), repositories };
+    repositories.catch(() => (scopeCache = undefined));
+    return repositories;
+  };
+
+  return scope;
+}
+
+export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
+  const idType = (table: string) => (TEXT_IDS.includes(table) ? 'text' : 'bigint') as 'text' | 'bigint';
+  const tables = { schema: 'github', versionColumn: 'updated_at' };
+  const { config, client, db, scope } = options;
+
+  /**
+   * A resource listed repository by repository: `fetch` gets one page of one repository. Pages
+   * continue in the same repository while it has more, then move on to the next one.
+   */
+  const perRepository =
+    (fetch: (repository: Repository, page: string, since: Date | null) => Promise<RepoPage & { next?: string }>) =>
+    async ({ cursor, since }: { cursor: string | null; since: Date | null }): Promise<Page<GithubObject>> => {
+      const repositories = await scope();
+      const from = parseCursor(cursor);
+      let index = from ? repositories.findIndex((r) => r.full_name.localeCompare(from.repository) >= 0) : 0;
+      if (index < 0) return { objects: [], next: null };
+      let page = from && repositories[index]!.full_name === from.repository ? from.page : '1';
+      for (; index < repositories.length; index += 1, page = '1') {
+        const repository = repositories[index]!;
+        // Pages that come back empty (all filtered out) are passed over: an empty page ends a listing.
+        for (;;) {
+          const result = await fetch(repository, page, since);
+          const nextPage = result.next ?? String(Number(page) + 1);
+          if (result.objects.length > 0) {
+            if (result.more) return { objects: result.objects, next: cursorOf(repository.full_name, nextPage) };
+            const following = repositories[index + 1];
+            return { objects: result.objects, next: following ? cursorOf(following.full_name, '1') : null };
+          }
+          if (!result.more) break;
+          page = nextPage;
+        }
+      }
+      return { objects: [], next: null };
+    };
+
+  /** One REST page of a repository's list at `path` (GitHub's page numbers). */
+  const restPage =
+    (
+      path: string,
+      query: (since: Date | null) => Record<string, string | number> = () => ({}),
+      shape: (objects: GithubObject[], repository: Repository) => GithubObject[] = (objects) => objects,
+      unwrap?: string,
+    ) =>
+    async (repository: Repository, page: string, since: Date | null): Promise<RepoPage> => {
+      const response = await client().request(`GET ${path}`, {
+        owner: repository.owner.login,
+        repo: repository.name,
+        per_page: PER_PAGE,
+        page: Number(page),
+        ...query(since),
+      });
+      const data = response.data as unknown;
+      const list = (unwrap ? (data as Record<string, GithubObject[]>)[unwrap] : data) as GithubObject[];
+      return { objects: shape(list, repository), more: hasNextLink(response.headers) };
+    };
+
+  /** Newest first, stopping at the first object older than `since` (for lists without a `since` filter). */
+  const newestFirstSince =
+    (fetch: ReturnType<typeof restPage>) =>
+    async (repository: Repository, page: string, since: Date | null): Promise<RepoPage> => {
+      const result = await fetch(repository, page, since);
+      if (!since) return result;
+      const fresh = result.objects.filter((object) => Date.parse(String(object.updated_at)) >= since.getTime());
+      return { objects: fresh, more: result.more && fresh.length === result.objects.length };
+    };
+
+  const sinceParam = (since: Date | null): Record<string, string> => (since ? { since: since.toISOString() } : {});
+  const resources: Record<GithubTable, SyncResource['list']> = {
+    async repositories({ cursor }) {
+      const repositories = await scope();
+      const start = Number(cursor ?? 0);
+      const next = start + PER_PAGE;
+      return { objects: repositories.slice(start, next), next: next < repositories.length ? String(next) : null };
+    },
+    issues: perRepository(
+      restPage(
+        '/repos/{owner}/{repo}/issues',
+        (since) => ({ state: 'all', sort: 'updated', direction: 'asc', ...sinceParam(since) }),
+        // The issues list holds pull requests too; they are synced from the pulls list.
+        (objects) => objects.filter((object) => !object.pull_request),
+      ),
+    ),
+    pull_requests: perRepository(
+      newestFirstSince(
+        restPage('/repos/{owner}/{repo}/pulls', (since) => ({
+          state: 'all',
+          sort: 'updated',
+          direction: since ? 'desc' : 'asc',
+        })),
+      ),
+    ),
+    issue_comments: perRepository(
+      restPage('/repos/{owner}/{repo}/issues/comments', (since) => ({
+        sort: 'updated',
+        direction: 'asc',
+        ...sinceParam(since),
+      })),
+    ),
+    pull_request_reviews: perRepository(async (repository, after, since) => {
+      // Reviews are listed per pull request: the pull requests synced (changed since `since`).
+      // The page cursor is `#<number>` of the pull request done last.
+      const done = after.startsWith('#') ? Number(after.slice(1)) : 0;
+      const { rows } = await db.query<{ number: number }>(githubSql('pull-numbers-after'), [
+        repository.full_name,
+        done,
+        since,
+      ]);
+      const [pull, following] = rows;
+      if (!pull) return { objects: [], more: false };
+      const reviews = await client().paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+        owner: repository.owner.login,
+        repo: repository.name,
+        pull_number: pull.number,
+        per_page: PER_PAGE,
+      });
+      // The cursor is the pull request done; a review has no updated_at: it is as of its submission.
+      const objects = (reviews as GithubObject[]).map((review) => ({
+        ...review,
+        updated_at: String(review['submitted_at'] ?? new Date().toISOString()),
+      }));
+      return { objects, more: following !== undefined, next: `#${pull.number}` };
+    }),
+    releases: perRepository(restPage('/repos/{owner}/{repo}/releases')),
+    branches: perRepository(
+      restPage('/repos/{owner}/{repo}/branches', undefined, (objects, repository) =>
+        objects.map((branch) => ({
+          ...branch,
+          id: `${repository.id}/${String(branch['name'])}`,
+          repository: repository.full_name,
+        })),
+      ),
+    ),
+    commits: perRepository(
+      restPage('/repos/{owner}/{repo}/commits', sinceParam, (objects, repository) =>
+        objects.map((commit) => ({ ...commit, id: String(commit['sha']), repository: repository.full_name })),
+      ),
+    ),
+    workflow_runs: perRepository(
+      newestFirstSince(restPage('/repos/{owner}/{repo}/actions/runs', undefined, undefined, 'workflow_runs')),
+    ),
+    deployments: perRepository(newestFirstSince(restPage('/repos/{owner}/{repo}/deployments'))),
+    discussions: perRepository(async (repository, after) => {
+      const result = await client().graphql<{
+        repository: {
+          discussions: {
+            nodes: {
+              id: string;
+              databaseId: number;
+              number: number;
+              title: string;
+              body: string;
+              url: string;
+              createdAt: string;
+              updatedAt: string;
+              closed: boolean;
+              locked: boolean;
+              author: { login: string } | null;
+              category: { name: string };
+            }[];
+            pageInfo: { hasNextPage: boolean; endCursor: string | null };
+          };
+        } | null;
+      }>(
+        `query ($owner: String!, $name: String!, $after: String) {
+          repository(owner: $owner, name: $name) {
+            discussions(first: 100, after: $after, orderBy: { field: UPDATED_AT, direction: ASC }) {
+              nodes { id databaseId number title body url createdAt updatedAt closed locked author { login } category { name } }
+              pageInfo { hasNextPage endCursor }
+            }
+          }
+        }`,
+        // The page cursor is `@<endCursor>` after the first page.
+        { owner: repository.owner.login, name: repository.name, after: after.startsWith('@') ? after.slice(1) : null },
+      );
+      const connection = result.repository?.discussions;
+      if (!connection) return { objects: [], more: false };
+      // Shaped as webhook payloads carry discussions, so both paths store the same object.
+      const objects = connection.nodes.map((node) => ({
+        id: node.databaseId,
+        node_id: node.id,
+        number: node.number,
+        title: node.title,
+        body: node.body,
+        html_url: node.url,
+        created_at: node.createdAt,
+        updated_at: node.updatedAt,
+        state: node.closed ? 'closed' : 'open',
+        locked: node.locked,
+        user: node.author ? { login: node.author.login } : null,
+        category: { name: node.category.name },
+        repository: repository.full_name,
+      }));
+      const endCursor = connection.pageInfo.endCursor;
+      return { objects, more: connection.pageInfo.hasNextPage && endCursor !== null, next: `@${endCursor}` };
+    }),
+    async teams({ cursor }) {
+      if (!config.org) return { objects: [], next: null };
+      const page = Number(cursor ?? 1);
+      const response = await client().request('GET /orgs/{org}/teams', { org: config.org, per_page: PER_PAGE, page });
+      const objects = (response.data as GithubObject[]).map((team) => ({ ...team, organization: config.org }));
+      return { objects, next: hasNextLink(response.headers) ? String(page + 1) : null };
+    },
+    async team_members({ cursor }) {
+      if (!config.org) return { objects: [], next: null };
+      const teams = (await client().paginate('GET /orgs/{org}/teams', { org: config.org, per_page: PER_PAGE })).sort(
+        (a, b) => a.slug.localeCompare(b.slug),
+      );
+      const from = parseCursor(cursor);
+      let index = from ? teams.findIndex((team) => team.slug.localeCompare(from.repository) >= 0) : 0;
+      if (index < 0) index = teams.length;
+      let page = from && teams[index]?.slug === from.repository ? Number(from.page) : 1;
+      for (; index < teams.length; index += 1, page = 1) {
+        const team = teams[index]!;
+        const response = await client().request('GET /orgs/{org}/teams/{team_slug}/members', {
+          org: config.org,
+          team_slug: team.slug,
+          per_page: PER_PAGE,
+          page,
+        });
+        const objects = (response.data as GithubObject[]).map((user) => ({
+          id: `${team.id}/${String(user.id)}`,
+          team_id: team.id,
+          user,
+        }));
+        if (hasNextLink(response.headers)) return { objects, next: cursorOf(team.slug, String(page + 1)) };
+        const following = teams[index + 1];
+        if (objects.length > 0) return { objects, next: following ? cursorOf(following.slug, '1') : null };
+      }
+      return { objects: [], next: null };
+    },
+  };
+
   return {
-    schema: 'github',
-    versionColumn: 'updated_at',
-    resources: GITHUB_TABLES.map((table) => ({ table, idType: TEXT_IDS.includes(table) ? 'text' : 'bigint' })),
+    ...tables,
+    resources: GITHUB_TABLES.map((table) => ({ table, idType: idType(table), list: resources[table] })),
   };
 }

@@ -570,8 +570,9 @@ const ID_BASES = {
   deployment: 8_000_000_000,
   team: 9_000_000,
   label: 10_000_000_000,
-  discussion: 11_000_000_000,
-  discussionComment: 12_000_000_000,
+  // GraphQL's databaseId is a 32-bit Int: discussion ids must fit in one (as GitHub's do).
+  discussion: 1_500_000_000,
+  discussionComment: 1_600_000_000,
   category: 13_000_000,
   installation: 50_000_000,
 } as const;

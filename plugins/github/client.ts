@@ -1,0 +1,104 @@
+/**
+ * The GitHub client: @octokit/rest with plugin-throttling (waits out primary limits from
+ * `x-ratelimit-reset`, and secondary limits from `retry-after`) and plugin-retry (5xx and network
+ * errors), authenticated by a token or as a GitHub App installation (@octokit/auth-app). It counts
+ * what it spends of the rate limit, so a sync can say what it used.
+ */
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import type { Logger } from 'pino';
+import type { GithubConfig } from './config.ts';
+
+const GithubOctokit = Octokit.plugin(throttling, retry);
+export type GithubClient = InstanceType<typeof GithubOctokit>;
+
+/** What this process has spent of the rate limit, and what GitHub says is left. */
+export interface RateLimitUsage {
+  /** Requests answered (304s included). */
+  requests: number;
+  /** Answers that counted against the limit (a 304 does not). */
+  counted: number;
+  notModified: number;
+  /** From the newest answer's headers. */
+  remaining: number | null;
+  limit: number | null;
+  resetAt: Date | null;
+}
+
+/** Waiting out a limit more than this many times for one request gives up on it. */
+const LIMIT_RETRIES = 3;
+
+export function createGithubClient(
+  config: GithubConfig,
+  log: Logger,
+): { octokit: GithubClient; usage: RateLimitUsage } {
+  const usage: RateLimitUsage = {
+    requests: 0,
+    counted: 0,
+    notModified: 0,
+    remaining: null,
+    limit: null,
+    resetAt: null,
+  };
+  const { credential } = config;
+  // Every HTTP answer passes here, retries and waits included: what GitHub counted is what we count.
+  const countingFetch: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    usage.requests += 1;
+    if (response.status === 304) usage.notModified += 1;
+    else usage.counted += 1;
+    const header = (name: string) => {
+      const value = Number(response.headers.get(name) ?? Number.NaN);
+      return Number.isFinite(value) ? value : null;
+    };
+    usage.remaining = header('x-ratelimit-remaining') ?? usage.remaining;
+    usage.limit = header('x-ratelimit-limit') ?? usage.limit;
+    const reset = header('x-ratelimit-reset');
+    if (reset !== null) usage.resetAt = new Date(reset * 1000);
+    return response;
+  };
+  const octokit = new GithubOctokit({
+    request: { fetch: countingFetch },
+    baseUrl: config.apiUrl.href.replace(/\/$/, ''),
+    ...('token' in credential
+      ? { auth: credential.token }
+      : {
+          authStrategy: createAppAuth,
+          auth: {
+            appId: credential.appId,
+            privateKey: credential.privateKey,
+            installationId: credential.installationId,
+          },
+        }),
+    userAgent: 'plugboard-github',
+    log: {
+      debug: () => {},
+      info: () => {},
+      warn: (message: string) => log.warn({ plugin: 'github' }, message),
+      error: (message: string) => log.error({ plugin: 'github' }, message),
+    },
+    throttle: {
+      onRateLimit: (
+        retryAfter: number,
+        options: { method?: string; url?: string },
+        _octokit: unknown,
+        retryCount: number,
+      ) => {
+        log.warn({ retryAfter, url: options.url, retryCount }, 'GitHub rate limit reached; waiting for its reset');
+        return retryCount < LIMIT_RETRIES;
+      },
+      onSecondaryRateLimit: (
+        retryAfter: number,
+        options: { method?: string; url?: string },
+        _octokit: unknown,
+        retryCount: number,
+      ) => {
+        log.warn({ retryAfter, url: options.url, retryCount }, 'GitHub secondary rate limit; waiting');
+        return retryCount < LIMIT_RETRIES;
+      },
+    },
+  });
+  return { octokit, usage };
+}
