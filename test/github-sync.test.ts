@@ -177,6 +177,13 @@ describe('plugboard github', () => {
       [repository],
     );
     expect(changed!.title).toBe('Changed on GitHub');
+
+    // Nothing changed since: every repository's first page answers 304, which GitHub does not count.
+    const quiet = await runCli(['github', 'sync', '--resource', 'issues'], env);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(countOf(quiet.stdout, 'issues')).toBe(0);
+    // The one counted request lists the organization's repositories.
+    expect(reportedUsage(quiet.stderr)).toEqual({ counted: 1, notModified: REPOS });
   }, 60_000);
 
   it('lists the repositories in scope, and tests the credential', async () => {

@@ -57,6 +57,13 @@ export interface SyncResource<O extends SyncedObject = SyncedObject> {
   /** One object as the provider has it now; null when it is gone. */
   retrieve?(id: string): Promise<O | null>;
   children?: readonly ChildResource<O>[];
+  /** Called before a sync of this resource lists anything (a run, or a resumed one, begins). */
+  started?(): void;
+  /**
+   * Called once a sync of this resource has completed and its checkpoint is cleared: what may only
+   * be kept after every page landed (GitHub: the lists' ETags for the next incremental sync).
+   */
+  completed?(): Promise<void>;
   /** Whether Hasura tracks the table. Default true. */
   hasura?: boolean;
 }

@@ -199,6 +199,7 @@ export function createSyncer(options: SyncerOptions) {
     const sameScope = resume && (resume.run_since?.getTime() ?? null) === (since?.getTime() ?? null);
     let cursor = sameScope ? resume.cursor : null;
     await db.query(sql('sync-start'), [resource.table, runId, since, cursor]);
+    resource.started?.();
     const pages = readAhead(resource.list!, cursor, since);
     let synced = 0;
     try {
@@ -254,6 +255,7 @@ export function createSyncer(options: SyncerOptions) {
           const since = state!.last_sync_at!;
           counts[resource.table] = await backfillResource(id, resource, state, { ...request, since });
           await db.query(sql('sync-finish'), [resource.table, startedAt]);
+          await resource.completed?.();
         }
       } else if (incremental) {
         counts = await options.catchUp!.run({
@@ -266,6 +268,7 @@ export function createSyncer(options: SyncerOptions) {
         for (const resource of resources) {
           counts[resource.table] = await backfillResource(id, resource, current.get(resource.table), request);
           await db.query(sql('sync-finish'), [resource.table, startedAt]);
+          await resource.completed?.();
         }
         await options.catchUp?.afterBackfill?.(startedAt, caughtUp);
       }

@@ -141,38 +141,86 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       return { objects: [], next: null };
     };
 
-  /** One REST page of a repository's list at `path` (GitHub's page numbers). */
-  const restPage =
+  /** First-page ETags of incremental lists: stored by the last completed sync, and seen in this one. */
+  const etags = new Map<string, { stored: Promise<Map<string, string>>; seen: Map<string, string> }>();
+  const etagsOf = (table: string) => {
+    let entry = etags.get(table);
+    if (!entry) {
+      const stored = db
+        .query<{ repository: string; etag: string }>(githubSql('etags-of'), [table])
+        .then(({ rows }) => new Map(rows.map((row) => [row.repository, row.etag])));
+      entry = { stored, seen: new Map() };
+      etags.set(table, entry);
+    }
+    return entry;
+  };
+  /** A sync begins: ETags are read afresh, and only this sync's are kept. */
+  const forgetEtags = (table: string) => () => {
+    etags.delete(table);
+  };
+  /** Keeps the ETags seen once the resource's sync has completed (every page landed). */
+  const keepEtags = (table: string) => async () => {
+    const entry = etags.get(table);
+    etags.delete(table);
+    if (!entry || entry.seen.size === 0) return;
+    const seen = [...entry.seen].map(([repository, etag]) => ({ repository, etag }));
+    await db.query(githubSql('etags-put'), [table, JSON.stringify(seen)]);
+  };
+
+  /**
+   * One REST page of a repository's list at `path` (GitHub's page numbers). A backfill reads it
+   * oldest first. An incremental sync (`since`) of a list ordered by update time reads it newest
+   * first until an object older than `since`, and asks for the first page with the ETag it had
+   * last time: a list with no change answers 304, which costs no rate limit. Lists that only
+   * come newest created first (workflow runs, deployments) stop a day before `since`, as their
+   * objects change soon after they are made.
+   */
+  const restList =
     (
+      table: GithubTable,
       path: string,
-      query: (since: Date | null) => Record<string, string | number> = () => ({}),
-      shape: (objects: GithubObject[], repository: Repository) => GithubObject[] = (objects) => objects,
-      unwrap?: string,
+      options: {
+        query?: Record<string, string>;
+        order?: 'updated' | 'created';
+        sinceParam?: boolean;
+        shape?: (objects: GithubObject[], repository: Repository) => GithubObject[];
+        unwrap?: string;
+      } = {},
     ) =>
     async (repository: Repository, page: string, since: Date | null): Promise<RepoPage> => {
-      const response = await client().request(`GET ${path}`, {
-        owner: repository.owner.login,
-        repo: repository.name,
-        per_page: PER_PAGE,
-        page: Number(page),
-        ...query(since),
-      });
+      const incremental = since !== null && options.order !== undefined;
+      const conditional = incremental && page === '1';
+      const known = conditional ? (await etagsOf(table).stored).get(repository.full_name) : undefined;
+      let response: Awaited<ReturnType<GithubClient['request']>>;
+      try {
+        response = await client().request(`GET ${path}`, {
+          owner: repository.owner.login,
+          repo: repository.name,
+          per_page: PER_PAGE,
+          page: Number(page),
+          ...options.query,
+          ...(options.order === 'updated' ? { sort: 'updated', direction: incremental ? 'desc' : 'asc' } : {}),
+          ...(options.sinceParam && since ? { since: since.toISOString() } : {}),
+          ...(known ? { headers: { 'if-none-match': known } } : {}),
+        });
+      } catch (error) {
+        if (known && (error as { status?: number }).status === 304) return { objects: [], more: false };
+        throw error;
+      }
+      if (conditional && typeof response.headers.etag === 'string')
+        etagsOf(table).seen.set(repository.full_name, response.headers.etag);
       const data = response.data as unknown;
-      const list = (unwrap ? (data as Record<string, GithubObject[]>)[unwrap] : data) as GithubObject[];
-      return { objects: shape(list, repository), more: hasNextLink(response.headers) };
+      const list = (options.unwrap ? (data as Record<string, GithubObject[]>)[options.unwrap] : data) as GithubObject[];
+      const objects = options.shape ? options.shape(list, repository) : list;
+      const more = hasNextLink(response.headers);
+      if (!incremental) return { objects, more };
+      const from = options.order === 'updated' ? since.getTime() : since.getTime() - 24 * 3600_000;
+      const timeOf = (object: GithubObject) =>
+        Date.parse(String(options.order === 'updated' ? object.updated_at : object['created_at']));
+      const older = list.some((object) => timeOf(object) < from);
+      return { objects: objects.filter((object) => timeOf(object) >= from), more: more && !older };
     };
 
-  /** Newest first, stopping at the first object older than `since` (for lists without a `since` filter). */
-  const newestFirstSince =
-    (fetch: ReturnType<typeof restPage>) =>
-    async (repository: Repository, page: string, since: Date | null): Promise<RepoPage> => {
-      const result = await fetch(repository, page, since);
-      if (!since) return result;
-      const fresh = result.objects.filter((object) => Date.parse(String(object.updated_at)) >= since.getTime());
-      return { objects: fresh, more: result.more && fresh.length === result.objects.length };
-    };
-
-  const sinceParam = (since: Date | null): Record<string, string> => (since ? { since: since.toISOString() } : {});
   const resources: Record<GithubTable, SyncResource['list']> = {
     async repositories({ cursor }) {
       const repositories = await scope();
@@ -181,28 +229,18 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       return { objects: repositories.slice(start, next), next: next < repositories.length ? String(next) : null };
     },
     issues: perRepository(
-      restPage(
-        '/repos/{owner}/{repo}/issues',
-        (since) => ({ state: 'all', sort: 'updated', direction: 'asc', ...sinceParam(since) }),
+      restList('issues', '/repos/{owner}/{repo}/issues', {
+        query: { state: 'all' },
+        order: 'updated',
         // The issues list holds pull requests too; they are synced from the pulls list.
-        (objects) => objects.filter((object) => !object.pull_request),
-      ),
+        shape: (objects) => objects.filter((object) => !object.pull_request),
+      }),
     ),
     pull_requests: perRepository(
-      newestFirstSince(
-        restPage('/repos/{owner}/{repo}/pulls', (since) => ({
-          state: 'all',
-          sort: 'updated',
-          direction: since ? 'desc' : 'asc',
-        })),
-      ),
+      restList('pull_requests', '/repos/{owner}/{repo}/pulls', { query: { state: 'all' }, order: 'updated' }),
     ),
     issue_comments: perRepository(
-      restPage('/repos/{owner}/{repo}/issues/comments', (since) => ({
-        sort: 'updated',
-        direction: 'asc',
-        ...sinceParam(since),
-      })),
+      restList('issue_comments', '/repos/{owner}/{repo}/issues/comments', { order: 'updated' }),
     ),
     pull_request_reviews: perRepository(async (repository, after, since) => {
       // Reviews are listed per pull request: the pull requests synced (changed since `since`).
@@ -228,25 +266,28 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       }));
       return { objects, more: following !== undefined, next: `#${pull.number}` };
     }),
-    releases: perRepository(restPage('/repos/{owner}/{repo}/releases')),
+    releases: perRepository(restList('releases', '/repos/{owner}/{repo}/releases')),
     branches: perRepository(
-      restPage('/repos/{owner}/{repo}/branches', undefined, (objects, repository) =>
-        objects.map((branch) => ({
-          ...branch,
-          id: `${repository.id}/${String(branch['name'])}`,
-          repository: repository.full_name,
-        })),
-      ),
+      restList('branches', '/repos/{owner}/{repo}/branches', {
+        shape: (objects, repository) =>
+          objects.map((branch) => ({
+            ...branch,
+            id: `${repository.id}/${String(branch['name'])}`,
+            repository: repository.full_name,
+          })),
+      }),
     ),
     commits: perRepository(
-      restPage('/repos/{owner}/{repo}/commits', sinceParam, (objects, repository) =>
-        objects.map((commit) => ({ ...commit, id: String(commit['sha']), repository: repository.full_name })),
-      ),
+      restList('commits', '/repos/{owner}/{repo}/commits', {
+        sinceParam: true,
+        shape: (objects, repository) =>
+          objects.map((commit) => ({ ...commit, id: String(commit['sha']), repository: repository.full_name })),
+      }),
     ),
     workflow_runs: perRepository(
-      newestFirstSince(restPage('/repos/{owner}/{repo}/actions/runs', undefined, undefined, 'workflow_runs')),
+      restList('workflow_runs', '/repos/{owner}/{repo}/actions/runs', { order: 'created', unwrap: 'workflow_runs' }),
     ),
-    deployments: perRepository(newestFirstSince(restPage('/repos/{owner}/{repo}/deployments'))),
+    deployments: perRepository(restList('deployments', '/repos/{owner}/{repo}/deployments', { order: 'created' })),
     discussions: perRepository(async (repository, after) => {
       const result = await client().graphql<{
         repository: {
@@ -340,6 +381,12 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
 
   return {
     ...tables,
-    resources: GITHUB_TABLES.map((table) => ({ table, idType: idType(table), list: resources[table] })),
+    resources: GITHUB_TABLES.map((table) => ({
+      table,
+      idType: idType(table),
+      list: resources[table],
+      started: forgetEtags(table),
+      completed: keepEtags(table),
+    })),
   };
 }
