@@ -21,12 +21,11 @@
  * Run: npm run bench:github-webhooks
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sign } from '@octokit/webhooks-methods';
 import pg from 'pg';
-import { freshDatabase, inTurn, median, pinning, readyz, startServer, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, pinning, postAll, readyz, startServer, type Server } from './support.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
@@ -35,10 +34,8 @@ const SECRET = randomBytes(24).toString('hex');
 const CHANGES = 5;
 
 interface Delivery {
-  event: string;
-  id: string;
   body: string;
-  signature: string;
+  headers: Record<string, string>;
 }
 
 type Payload = Record<string, unknown> & { action?: string };
@@ -84,51 +81,18 @@ async function makeDeliveries(): Promise<Delivery[]> {
         },
       };
       const body = JSON.stringify(payload);
-      deliveries.push({ event: kind.event, id: randomUUID(), body, signature: await sign(SECRET, body) });
+      deliveries.push({
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': kind.event,
+          'x-github-delivery': randomUUID(),
+          'x-hub-signature-256': await sign(SECRET, body),
+        },
+      });
     }
   }
   return deliveries;
-}
-
-/** Posts every delivery with `concurrency` senders; resolves when the last answer came. */
-async function send(url: string, deliveries: Delivery[]): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  let next = 0;
-  const failures: string[] = [];
-  const post = (delivery: Delivery) =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(delivery.body),
-            'x-github-event': delivery.event,
-            'x-github-delivery': delivery.id,
-            'x-hub-signature-256': delivery.signature,
-          },
-        },
-        (response) => {
-          let text = '';
-          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          response.on('end', () => {
-            if (response.statusCode !== 200) failures.push(`${response.statusCode} ${text.slice(0, 200)}`);
-            resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(delivery.body);
-    });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < deliveries.length) await post(deliveries[next++]!);
-    }),
-  );
-  agent.destroy();
-  if (failures.length > 0) throw new Error(`${url}: ${failures.length} deliveries refused, e.g. ${failures[0]}`);
 }
 
 /** One system on a fresh database: deliveries applied per second, and the objects it holds after. */
@@ -161,7 +125,7 @@ async function run(system: 'plugboard' | 'peer', deliveries: Delivery[]): Promis
     await watcher.connect();
     try {
       const started = performance.now();
-      await send(system === 'plugboard' ? `${server.url}/webhooks/github` : server.url, deliveries);
+      await postAll(system === 'plugboard' ? `${server.url}/webhooks/github` : server.url, deliveries, CONCURRENCY);
       if (system === 'plugboard') {
         const deadline = Date.now() + 120_000;
         for (;;) {

@@ -20,11 +20,10 @@
  * Run: npm run bench:stripe-webhooks
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startStripeServer, type StripeEvent, type StripeServer } from '../test/support/stripe-server.ts';
-import { freshDatabase, inTurn, median, readyz, startServer, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, postAll, readyz, startServer, type Server } from './support.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
@@ -58,39 +57,6 @@ function makeEvents(stripe: StripeServer): { events: StripeEvent[]; customers: n
     stripe.create('payment_intent', { customer: customers[i % customers.length]!.id });
   for (let i = 0; i < share(0.1); i++) stripe.create('charge', { customer: customers[i % customers.length]!.id });
   return { events: stripe.events(), customers: customers.length };
-}
-
-/** Posts every body with `concurrency` senders; resolves with the time the last answer came. */
-async function send(url: string, events: StripeEvent[], stripe: StripeServer): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const signed = events.map((event) => stripe.signedWebhook(event, SECRET));
-  let next = 0;
-  const failures: string[] = [];
-  const post = (index: number) =>
-    new Promise<void>((resolve, reject) => {
-      const { body, headers } = signed[index]!;
-      const req = request(
-        url,
-        { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          let text = '';
-          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          response.on('end', () => {
-            if (response.statusCode !== 200) failures.push(`${response.statusCode} ${text.slice(0, 200)}`);
-            resolve();
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < signed.length) await post(next++);
-    }),
-  );
-  agent.destroy();
-  if (failures.length > 0) throw new Error(`${url}: ${failures.length} deliveries refused, e.g. ${failures[0]}`);
 }
 
 async function customersIn(url: string): Promise<number> {
@@ -138,7 +104,8 @@ async function run(
     await watcher.connect();
     try {
       const started = performance.now();
-      await send(system === 'plugboard' ? `${server.url}/webhooks/stripe` : server.url, events, stripe);
+      const signed = events.map((event) => stripe.signedWebhook(event, SECRET));
+      await postAll(system === 'plugboard' ? `${server.url}/webhooks/stripe` : server.url, signed, CONCURRENCY);
       if (system === 'plugboard') {
         const deadline = Date.now() + 120_000;
         for (;;) {

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -147,3 +148,42 @@ export async function startServer(
 }
 
 export const readyz = (url: string) => fetch(`${url}/readyz`);
+
+/**
+ * Posts every request to `url` with `concurrency` senders over keep-alive connections, each taking
+ * the next request from a shared index (so requests about one object may arrive out of order, as
+ * providers' webhooks do); throws when any answer is not 200.
+ */
+export async function postAll(
+  url: string,
+  requests: readonly { body: string; headers: Record<string, string> }[],
+  concurrency: number,
+): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const failures: string[] = [];
+  const post = ({ body, headers }: { body: string; headers: Record<string, string> }) =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => {
+            if (response.statusCode !== 200) failures.push(`${response.statusCode} ${text.slice(0, 200)}`);
+            resolve();
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests.length) await post(requests[next++]!);
+    }),
+  );
+  agent.destroy();
+  if (failures.length > 0) throw new Error(`${url}: ${failures.length} deliveries refused, e.g. ${failures[0]}`);
+}
