@@ -3,11 +3,13 @@
  * one, an embedded Postgres started here) and Redis (tests that need it are skipped, loudly,
  * when none answers; with CI set, a missing Redis fails the run).
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../../gateway/logger.ts';
 import { startEmbeddedPostgres } from '../../gateway/db.ts';
@@ -81,6 +83,10 @@ export default async function setup(project: TestProject) {
   }
   project.provide('postgresAdminUrl', postgresAdminUrl);
   project.provide('redisUrl', redisUp ? redisUrl : '');
+
+  // One CLI start fills Node's compile cache with every module the CLI loads, so the many CLI
+  // processes the tests start each skip compiling them (a fresh checkout has an empty cache).
+  await promisify(execFile)(process.execPath, [new URL('./cli-with-echo.ts', import.meta.url).pathname, '--help']);
 
   return async () => {
     for (const cleanup of cleanups) await cleanup();
