@@ -82,10 +82,6 @@ export const API: Record<Exclude<ObjectResource, 'subscription_items'>, { list: 
   prices: { list: (s, p) => cast(s.prices.list(p)), retrieve: (s, id) => one(s.prices.retrieve(id)) },
 };
 
-export const LISTED_RESOURCES = OBJECT_RESOURCES.filter(
-  (r): r is Exclude<ObjectResource, 'subscription_items'> => r !== 'subscription_items',
-);
-
 const PAGE = 100;
 
 interface ItemList {
@@ -94,7 +90,7 @@ interface ItemList {
 }
 
 /** The items a subscription object carries, as stored (each naming its subscription); `complete` when none were left out. */
-export function itemsOf(subscription: StripeObject): { objects: StripeObject[]; complete: boolean } | undefined {
+function itemsOf(subscription: StripeObject): { objects: StripeObject[]; complete: boolean } | undefined {
   const items = subscription['items'] as ItemList | undefined;
   if (!items?.data) return undefined;
   return {
