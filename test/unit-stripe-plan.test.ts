@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, execute, parse, type GraphQLResolveInfo } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { pageSize, PAGE_LIMIT, planFor, relationKey } from '../plugins/stripe/plan.ts';
+import { pageSize, PAGE_LIMIT, PlanCache, relationKey } from '../plugins/stripe/plan.ts';
+
+const plans = new PlanCache();
 import type { ObjectResource } from '../plugins/stripe/resources.ts';
 
 const schema = buildSchema(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'));
@@ -35,7 +37,7 @@ async function columnsOf(
   table: ObjectResource = query.includes('stripeSubscriptions') ? 'subscriptions' : 'customers',
   path = CONNECTION,
 ) {
-  return planFor(table, await infoOf(query, variables), path).columns;
+  return plans.planFor(table, await infoOf(query, variables), path).columns;
 }
 
 /** The `AS "key"` names of a select list, in order (only the top level: subqueries are skipped). */
@@ -263,7 +265,7 @@ describe('complete: rows read as arrays become objects', () => {
     ],
   ])('%s', async (_name, query, row, expected) => {
     const table: ObjectResource = query.includes('stripeSubscriptions') ? 'subscriptions' : 'customers';
-    planFor(table, await infoOf(query), CONNECTION).complete(row);
+    plans.planFor(table, await infoOf(query), CONNECTION).complete(row);
     expect(row).toEqual(expected);
   });
 });
@@ -274,21 +276,21 @@ describe('the plan cache', () => {
 
   it('keeps one plan per field and values of the variables used below it', async () => {
     const info = await infoOf(query, { email: 'a@example.test', n: 2 });
-    const first = planFor('customers', info, CONNECTION);
+    const first = plans.planFor('customers', info, CONNECTION);
     // A filter on the root field does not change the plan: the same one is reused.
     const sameBelow = { ...info, variableValues: { email: 'b@example.test', n: 2 } };
-    expect(planFor('customers', sameBelow, CONNECTION)).toBe(first);
+    expect(plans.planFor('customers', sameBelow, CONNECTION)).toBe(first);
     // A variable used below (through the fragment) does.
     const otherBelow = { ...info, variableValues: { email: 'a@example.test', n: 3 } };
-    const second = planFor('customers', otherBelow, CONNECTION);
+    const second = plans.planFor('customers', otherBelow, CONNECTION);
     expect(second).not.toBe(first);
     expect(keysOf(first.columns)).toEqual(['id', '@subscriptions:2']);
     expect(keysOf(second.columns)).toEqual(['id', '@subscriptions:3']);
   });
 
   it('plans another operation afresh', async () => {
-    const a = planFor('customers', await infoOf(query, { n: 2 }), CONNECTION);
-    const b = planFor('customers', await infoOf(query, { n: 2 }), CONNECTION);
+    const a = plans.planFor('customers', await infoOf(query, { n: 2 }), CONNECTION);
+    const b = plans.planFor('customers', await infoOf(query, { n: 2 }), CONNECTION);
     expect(b).not.toBe(a);
     expect(b.columns).toBe(a.columns);
   });

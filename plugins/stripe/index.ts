@@ -21,7 +21,7 @@ export default definePlugin<StripeConfig, StripeInstance>({
   webhooks: (runtime, instance) => stripeReceiver(runtime, instance),
   schema: (builder, runtime, instance) => {
     addStripeSchema(builder, runtime, () => instance().syncer);
-    addStripeObjectSchema(builder, runtime);
+    addStripeObjectSchema(builder, runtime, () => instance().views);
   },
   commands: addStripeCommands,
   start(runtime, instance) {

@@ -10,6 +10,7 @@ import {
   type SyncTables,
 } from '../../gateway/sdk.ts';
 import { createStripeClient } from './client.ts';
+import { PlanCache } from './plan.ts';
 import type { StripeConfig } from './config.ts';
 import { stripeSyncTables } from './resources.ts';
 import { stripeCatchUp } from './sync.ts';
@@ -22,6 +23,8 @@ export interface StripeInstance {
   store: SyncStore;
   syncer: Syncer;
   checker: Checker;
+  /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
+  views: PlanCache;
   /** The periodic incremental sync (set by start when STRIPE_SYNC_INTERVAL is above 0, cleared by stop). */
   timer: NodeJS.Timeout | null;
 }
@@ -49,6 +52,7 @@ export function setupStripe(runtime: PluginRuntime<StripeConfig>): StripeInstanc
       catchUp: stripeCatchUp(runtime, client),
     }),
     checker: createChecker({ db, tables, store, versionOf }),
+    views: new PlanCache(),
     timer: null,
   };
 }

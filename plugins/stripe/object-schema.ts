@@ -17,9 +17,16 @@ import {
   type Session,
 } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
-import { PAGE_DEFAULT, PAGE_LIMIT, pageSize, planFor, RELATION_DEFAULT, relationKey, type Plan } from './plan.ts';
+import {
+  PAGE_DEFAULT,
+  PAGE_LIMIT,
+  pageSize,
+  type Plan,
+  type PlanCache,
+  RELATION_DEFAULT,
+  relationKey,
+} from './plan.ts';
 import type { ObjectResource } from './resources.ts';
-import { tableSql } from './sql.ts';
 import { camelCase, VIEWS, type ColumnType, type ResourceView } from './views.ts';
 
 /**
@@ -40,8 +47,6 @@ const TIMESTAMPTZ = 1184;
 const parseTimestamp = pg.types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
 const timestamp = (value: unknown) => (typeof value === 'string' ? parseTimestamp(value) : null);
 
-const MAX_NAMED = 200;
-
 /** A relation of a row, planned into the statement that read it. */
 function planned<T>(row: StripeRow, key: string): T {
   const value = row[key];
@@ -49,38 +54,14 @@ function planned<T>(row: StripeRow, key: string): T {
   return value as T;
 }
 
-export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<StripeConfig>): void {
+export function addStripeObjectSchema(
+  builder: Builder,
+  runtime: PluginRuntime<StripeConfig>,
+  views: () => PlanCache,
+): void {
   const mayRead = (session: Session) => session.role === 'admin' || runtime.config.readRoles.includes(session.role);
-  // Statements are named, so each connection parses and plans one once (planning a nested
-  // statement costs Postgres about as much as running it) — the first MAX_NAMED distinct ones:
-  // clients sending endless distinct selections must not fill the server's memory.
-  const statementNames = new Map<string, string>();
-  const nameOf = (text: string) => {
-    let name = statementNames.get(text);
-    if (name === undefined && statementNames.size < MAX_NAMED) {
-      name = `stripe_view_${statementNames.size + 1}`;
-      statementNames.set(text, name);
-    }
-    return name;
-  };
-  /** A plan's statement text, filled in once per plan and filter shape rather than per request. */
-  const texts = new WeakMap<Plan, Map<string, string>>();
-  const textOf = (plan: Plan, name: string, table: ObjectResource, fill: Record<string, string> = {}) => {
-    let byFill = texts.get(plan);
-    if (!byFill) {
-      byFill = new Map();
-      texts.set(plan, byFill);
-    }
-    const key = [name, ...Object.entries(fill).flat()].join('\n');
-    let text = byFill.get(key);
-    if (text === undefined) {
-      text = tableSql(name, table, { columns: plan.columns, ...fill });
-      byFill.set(key, text);
-    }
-    return text;
-  };
   const rowsOf = async (plan: Plan, text: string, values: unknown[]) => {
-    const name = nameOf(text);
+    const name = views().nameOf(text);
     const { rows } = await runtime.db.query<StripeRow>(name ? { name, text, values } : { text, values });
     for (const row of rows) plan.complete(row);
     return rows;
@@ -155,8 +136,8 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
         authScopes: (_root, _args, context) => mayRead(context.session),
         args: { id: t.arg.id({ required: true }) },
         resolve: async (_root, { id }, _context, info) => {
-          const plan = planFor(table, info);
-          return (await rowsOf(plan, textOf(plan, 'view-by-id', table), [String(id)]))[0] ?? null;
+          const plan = views().planFor(table, info);
+          return (await rowsOf(plan, views().textOf(plan, 'view-by-id', table), [String(id)]))[0] ?? null;
         },
       }),
     );
@@ -178,7 +159,7 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
           orderBy: t.arg({ type: OrderEnum, defaultValue: 'DESC' }),
         },
         resolve: (_root, args, _context, info) => {
-          const plan = planFor(table, info, ['edges', 'node']);
+          const plan = views().planFor(table, info, ['edges', 'node']);
           const values: unknown[] = [];
           const where: string[] = [];
           const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
@@ -205,7 +186,10 @@ export function addStripeObjectSchema(builder: Builder, runtime: PluginRuntime<S
               if (after) bounds.push(keyset(descending ? '<' : '>', decodeCursor(after), bind));
               if (before) bounds.push(keyset(descending ? '>' : '<', decodeCursor(before), bind));
               const order = descending !== inverted ? 'DESC' : 'ASC';
-              const text = textOf(plan, 'view-page', table, { where: bounds.map((b) => `AND ${b}`).join(' '), order });
+              const text = views().textOf(plan, 'view-page', table, {
+                where: bounds.map((b) => `AND ${b}`).join(' '),
+                order,
+              });
               return rowsOf(plan, text, [limit, ...values]);
             },
           );

@@ -239,32 +239,70 @@ function variablesBelow(nodes: readonly FieldNode[], info: GraphQLResolveInfo): 
   return [...names].sort();
 }
 
-/**
- * Plans are worked out once per field of an operation and values of the variables used below
- * it (a cursor or filter on the root field does not change the plan).
- */
-const plans = new WeakMap<readonly FieldNode[], { variables: string[]; byValues: Map<string, Plan> }>();
 /** Distinct variable values planned per field before the oldest plans are dropped. */
 const PLANS_PER_FIELD = 100;
+/** Statements named (prepared once per connection) at most: later distinct ones run unnamed. */
+const MAX_NAMED = 200;
 
 /**
- * The plan for rows of `table` answering the field being resolved, whose rows sit at `path`
- * under it (['edges', 'node'] for a connection).
+ * The Stripe instance's view caches. Plans are worked out once per field of an operation and
+ * values of the variables used below it (a cursor or filter on the root field does not change
+ * the plan), keyed weakly by the parsed document's field nodes, so they go with the document.
+ * A plan's statement text is filled in once per plan and filter shape rather than per request.
  */
-export function planFor(table: ObjectResource, info: GraphQLResolveInfo, path: string[] = []): Plan {
-  let cached = plans.get(info.fieldNodes);
-  if (!cached) {
-    cached = { variables: variablesBelow(info.fieldNodes, info), byValues: new Map() };
-    plans.set(info.fieldNodes, cached);
+export class PlanCache {
+  readonly #plans = new WeakMap<readonly FieldNode[], { variables: string[]; byValues: Map<string, Plan> }>();
+  readonly #texts = new WeakMap<Plan, Map<string, string>>();
+  // Statements are named, so each connection parses and plans one once (planning a nested
+  // statement costs Postgres about as much as running it) — the first MAX_NAMED distinct ones:
+  // clients sending endless distinct selections must not fill the server's memory.
+  readonly #names = new Map<string, string>();
+
+  /**
+   * The plan for rows of `table` answering the field being resolved, whose rows sit at `path`
+   * under it (['edges', 'node'] for a connection).
+   */
+  planFor(table: ObjectResource, info: GraphQLResolveInfo, path: string[] = []): Plan {
+    let cached = this.#plans.get(info.fieldNodes);
+    if (!cached) {
+      cached = { variables: variablesBelow(info.fieldNodes, info), byValues: new Map() };
+      this.#plans.set(info.fieldNodes, cached);
+    }
+    const values = JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null));
+    let plan = cached.byValues.get(values);
+    if (plan === undefined) {
+      let sets = selectionSets(info.fieldNodes);
+      for (const step of path) sets = selectionSets(fieldsByName(sets, info).get(step) ?? []);
+      plan = planOf(new Planner(info).entries(table, 't', sets));
+      if (cached.byValues.size >= PLANS_PER_FIELD) cached.byValues.clear();
+      cached.byValues.set(values, plan);
+    }
+    return plan;
   }
-  const values = JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null));
-  let plan = cached.byValues.get(values);
-  if (plan === undefined) {
-    let sets = selectionSets(info.fieldNodes);
-    for (const step of path) sets = selectionSets(fieldsByName(sets, info).get(step) ?? []);
-    plan = planOf(new Planner(info).entries(table, 't', sets));
-    if (cached.byValues.size >= PLANS_PER_FIELD) cached.byValues.clear();
-    cached.byValues.set(values, plan);
+
+  /** A plan's statement `name`.sql over `table`, with `fill`'s placeholders filled. */
+  textOf(plan: Plan, name: string, table: ObjectResource, fill: Record<string, string> = {}): string {
+    let byFill = this.#texts.get(plan);
+    if (!byFill) {
+      byFill = new Map();
+      this.#texts.set(plan, byFill);
+    }
+    const key = [name, ...Object.entries(fill).flat()].join('\n');
+    let text = byFill.get(key);
+    if (text === undefined) {
+      text = tableSql(name, table, { columns: plan.columns, ...fill });
+      byFill.set(key, text);
+    }
+    return text;
   }
-  return plan;
+
+  /** The prepared-statement name of a statement text; undefined once MAX_NAMED are named. */
+  nameOf(text: string): string | undefined {
+    let name = this.#names.get(text);
+    if (name === undefined && this.#names.size < MAX_NAMED) {
+      name = `stripe_view_${this.#names.size + 1}`;
+      this.#names.set(text, name);
+    }
+    return name;
+  }
 }
