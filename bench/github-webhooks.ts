@@ -22,10 +22,19 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { sign } from '@octokit/webhooks-methods';
 import pg from 'pg';
-import { freshDatabase, inTurn, median, pinning, postAll, readyz, startServer, type Server } from './support.ts';
+import {
+  freshDatabase,
+  inTurn,
+  median,
+  pinning,
+  postAll,
+  readyz,
+  untilApplied,
+  startServer,
+  type Server,
+} from './support.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
@@ -127,16 +136,7 @@ async function run(system: 'plugboard' | 'peer', deliveries: Delivery[]): Promis
       const started = performance.now();
       await postAll(system === 'plugboard' ? `${server.url}/webhooks/github` : server.url, deliveries, CONCURRENCY);
       if (system === 'plugboard') {
-        const deadline = Date.now() + 120_000;
-        for (;;) {
-          const { rows } = await watcher.query<{ done: number; failed: number }>(
-            "SELECT count(*) FILTER (WHERE status = 'processed')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM github.events",
-          );
-          if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} deliveries failed`);
-          if (rows[0]!.done === deliveries.length) break;
-          if (Date.now() > deadline) throw new Error(`only ${rows[0]!.done} of ${deliveries.length} applied`);
-          await sleep(20);
-        }
+        await untilApplied(watcher, 'github', deliveries.length);
       }
       const rate = deliveries.length / ((performance.now() - started) / 1000);
       const count =

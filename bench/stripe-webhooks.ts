@@ -20,10 +20,9 @@
  * Run: npm run bench:stripe-webhooks
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startStripeServer, type StripeEvent, type StripeServer } from '../test/support/stripe-server.ts';
-import { freshDatabase, inTurn, median, postAll, readyz, startServer, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, postAll, readyz, untilApplied, startServer, type Server } from './support.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
@@ -107,16 +106,7 @@ async function run(
       const signed = events.map((event) => stripe.signedWebhook(event, SECRET));
       await postAll(system === 'plugboard' ? `${server.url}/webhooks/stripe` : server.url, signed, CONCURRENCY);
       if (system === 'plugboard') {
-        const deadline = Date.now() + 120_000;
-        for (;;) {
-          const { rows } = await watcher.query<{ done: number; failed: number }>(
-            "SELECT count(*) FILTER (WHERE status = 'processed')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM stripe.events",
-          );
-          if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} events failed`);
-          if (rows[0]!.done === events.length) break;
-          if (Date.now() > deadline) throw new Error(`only ${rows[0]!.done} of ${events.length} events applied`);
-          await sleep(20);
-        }
+        await untilApplied(watcher, 'stripe', events.length);
       }
       const rate = events.length / ((performance.now() - started) / 1000);
       return { rate, customers: await customersIn(database.url) };

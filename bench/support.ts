@@ -187,3 +187,20 @@ export async function postAll(
   agent.destroy();
   if (failures.length > 0) throw new Error(`${url}: ${failures.length} deliveries refused, e.g. ${failures[0]}`);
 }
+
+/**
+ * Waits until `count` events of a plugin's webhook log are processed (polled every 20 ms, for at
+ * most two minutes); throws as soon as one has failed.
+ */
+export async function untilApplied(db: pg.Client, schema: string, count: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { rows } = await db.query<{ done: number; failed: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'processed')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM ${pg.escapeIdentifier(schema)}.events`,
+    );
+    if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} events failed`);
+    if (rows[0]!.done === count) return;
+    if (Date.now() > deadline) throw new Error(`only ${rows[0]!.done} of ${count} events applied`);
+    await sleep(20);
+  }
+}
