@@ -103,6 +103,19 @@ export {
 } from './sync/syncer.ts';
 export { type CheckReport, type CheckRequest, type Checker, createChecker } from './sync/check.ts';
 export { addSyncCommands, type SyncCommandsOptions } from './sync/cli.ts';
+// …and the GraphQL over synced tables: views, planner, runs and events.
+export {
+  camelCase,
+  type ColumnField,
+  type ColumnType,
+  type Filter,
+  type Relation,
+  type SyncView,
+  type SyncViews,
+} from './sync/views.ts';
+export { PlanCache } from './sync/planner.ts';
+export { addSyncViewSchema, type ViewRow } from './sync/object-schema.ts';
+export { addSyncControlSchema, type SyncControlOptions } from './sync/control-schema.ts';
 
 // HTTP replies, outbound address policy, CLI output.
 export { sendError, sendJson } from './http/replies.ts';

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts';
 import { runCli } from './support/processes.ts';
+import { startGitHubServer, type GitHubServer } from './support/github-server.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { MalformedPayload, sessionFromHasura } from '../gateway/hasura/routes.ts';
 import { definePlugin, InputError, type Plugin } from '../gateway/sdk.ts';
@@ -47,6 +48,7 @@ let db: TestDatabase;
 let gateway: TestGateway;
 let stripe: StripeServer;
 let idme: IdmeProvider;
+let github: GitHubServer;
 /** The actions a test below has run through /hasura/actions: every declared action must be one. */
 const called = new Set<string>();
 
@@ -93,7 +95,12 @@ const byKey = async (id: string) =>
   ).rows;
 
 beforeAll(async () => {
-  [db, stripe, idme] = await Promise.all([createTestDatabase(), startStripeServer(), startIdmeProvider()]);
+  [db, stripe, idme, github] = await Promise.all([
+    createTestDatabase(),
+    startStripeServer(),
+    startIdmeProvider(),
+    startGitHubServer(),
+  ]);
   gateway = await startTestGateway({
     databaseUrl: db.url,
     plugins: [...registry, echo, refuser],
@@ -107,6 +114,11 @@ beforeAll(async () => {
       IDME_CLIENT_SECRET: idme.clientSecret,
       IDME_REDIRECT_URI: idme.redirectUri,
       IDME_ISSUER_URL: idme.issuer,
+      GITHUB_WEBHOOK_SECRET: 'github-webhook-secret-for-hasura',
+      GITHUB_TOKEN: github.token,
+      GITHUB_API_URL: github.url,
+      GITHUB_REPOS: 'acme/web',
+      GITHUB_SYNC_INTERVAL: '0',
     },
   });
   const created = await gateway.gql(
@@ -118,7 +130,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
-  await Promise.all([db?.drop(), stripe?.close(), idme?.close()]);
+  await Promise.all([db?.drop(), stripe?.close(), idme?.close(), github?.close()]);
 });
 
 describe('session_variables', () => {
@@ -283,6 +295,23 @@ describe('POST /hasura/actions', () => {
     await expect.poll(status, { timeout: 10_000 }).not.toBe('running');
     expect((await db.pool.query('SELECT count(*)::int AS n FROM stripe.customers')).rows[0]).toEqual({ n: 3 });
     expect((await action('syncStripe', {}, USER('ann'))).status).toBe(403);
+  });
+
+  it('starts syncGithub (an asynchronous action) for an admin, and refuses it to a user', async () => {
+    github.addRepository('acme', 'web');
+    github.addRelease('acme/web', { tag_name: 'v1' });
+    const started = await action('syncGithub', { full: true, resources: ['releases'] }, ADMIN);
+    expect(started).toMatchObject({ status: 200, body: { id: expect.any(String), resources: ['releases'] } });
+    const status = async () =>
+      (
+        await db.pool.query<{ status: string }>('SELECT status FROM github.sync_runs WHERE id = $1', [
+          started.body['id'],
+        ])
+      ).rows[0]!.status;
+    await expect.poll(status, { timeout: 10_000 }).toBe('completed');
+    expect((await db.pool.query('SELECT tag_name FROM github.releases')).rows).toEqual([{ tag_name: 'v1' }]);
+    expect((await action('syncGithub', {}, USER('ann'))).status).toBe(403);
+    expect((await action('syncGithub', { resources: ['nope'] }, ADMIN)).status).toBe(400);
   });
 
   it('runs idmeAuthorizationUrl and verifyIdme as the user in the session, and refuses another user the state', async () => {
@@ -451,7 +480,7 @@ describe('metadata/ (npm run metadata)', () => {
     };
     expect(actions.map((a) => a.name).sort()).toEqual(Object.keys(fields).sort());
     expect(actions.map((a) => a.name)).toEqual(
-      expect.arrayContaining(['sendNotification', 'sendBulkNotifications', 'syncStripe', 'verifyIdme']),
+      expect.arrayContaining(['sendNotification', 'sendBulkNotifications', 'syncStripe', 'syncGithub', 'verifyIdme']),
     );
     for (const { definition, permissions } of actions) {
       expect(['synchronous', 'asynchronous']).toContain(definition['kind']);

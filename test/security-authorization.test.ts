@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getNamedType, isLeafType, type GraphQLField } from 'graphql';
+import { sign } from '@octokit/webhooks-methods';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { registry } from '../plugins/registry.ts';
@@ -111,6 +112,24 @@ async function stripeWebhook(): Promise<void> {
   expect(response.status).toBe(200);
 }
 
+const GITHUB_WEBHOOK_SECRET = 'github-webhook-secret-for-the-matrix';
+
+/** A signed GitHub `ping` delivered to the gateway's webhook route (stored, applied, fanned out). */
+async function githubWebhook(): Promise<void> {
+  const payload = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1, sender: { login: 'octocat' } });
+  const response = await fetch(`${gateway.url}/webhooks/github`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'ping',
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': await sign(GITHUB_WEBHOOK_SECRET, payload),
+    },
+    body: payload,
+  });
+  expect(response.status).toBeLessThan(300);
+}
+
 /** A complete ID.me verification of a fresh user against the provider stand-in. */
 async function idmeVerification(): Promise<void> {
   const sub = `idme-${randomBytes(4).toString('hex')}`;
@@ -180,6 +199,27 @@ const ROWS: Row[] = [
     { kind: 'query', field: `stripe${name}s`, access: 'admin' },
   ]),
   { kind: 'query', field: 'stripeSyncRun', access: 'admin', args: () => `id: ${str(uuid())}` },
+  ...[
+    'Branch',
+    'Commit',
+    'Deployment',
+    'Discussion',
+    'Issue',
+    'IssueComment',
+    'PullRequest',
+    'PullRequestReview',
+    'Release',
+    'Team',
+    'TeamMember',
+    'WorkflowRun',
+  ].flatMap((name): Row[] => [
+    { kind: 'query', field: `github${name}`, access: 'admin', args: () => 'id: "1"' },
+    { kind: 'query', field: name === 'Branch' ? 'githubBranches' : `github${name}s`, access: 'admin' },
+  ]),
+  { kind: 'query', field: 'githubRepository', access: 'admin', args: () => 'owner: "octo", name: "hello"' },
+  { kind: 'query', field: 'githubRepositories', access: 'admin' },
+  { kind: 'query', field: 'githubSyncRun', access: 'admin', args: () => `id: ${str(uuid())}` },
+  { kind: 'query', field: 'githubSyncStatus', access: 'admin' },
   { kind: 'query', field: 'stripeSyncStatus', access: 'admin' },
   { kind: 'query', field: 'viewer', access: 'anonymous' },
   { kind: 'query', field: 'webhookEvents', access: 'admin', args: () => 'plugin: "stripe"' },
@@ -261,6 +301,7 @@ const ROWS: Row[] = [
     args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
   },
   { kind: 'mutation', field: 'syncStripe', access: 'admin', args: () => 'resources: ["customers"]' },
+  { kind: 'mutation', field: 'syncGithub', access: 'admin', args: () => 'resources: ["releases"]' },
   {
     kind: 'mutation',
     field: 'unregisterPushSubscription',
@@ -309,6 +350,7 @@ const ROWS: Row[] = [
     args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
   },
   { kind: 'subscription', field: 'stripeEvents', access: 'admin', trigger: stripeWebhook },
+  { kind: 'subscription', field: 'githubEvents', access: 'admin', trigger: githubWebhook },
   {
     kind: 'subscription',
     field: 'syncProgress',
@@ -427,7 +469,7 @@ beforeAll(async () => {
       STRIPE_API_BASE_URL: stripe.url,
       STRIPE_SYNC_INTERVAL: '0',
       // GitHub has no root field yet; enabled so a field it adds must be declared here.
-      GITHUB_WEBHOOK_SECRET: 'github-webhook-secret-for-the-matrix',
+      GITHUB_WEBHOOK_SECRET,
       GITHUB_TOKEN: `ghp_${'t'.repeat(36)}`,
       GITHUB_API_URL: 'http://127.0.0.1:9',
       GITHUB_SYNC_INTERVAL: '0',

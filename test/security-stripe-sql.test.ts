@@ -46,7 +46,7 @@ const codes = (body: GraphQLBody) => (body.errors ?? []).map((error) => error.ex
 async function recorded<T>(send: () => Promise<T>): Promise<T> {
   recorder.reset();
   const result = await send();
-  const statements = recorder.statements().filter((sql) => sql.includes('stripe."'));
+  const statements = recorder.statements().filter((sql) => sql.includes('"stripe"."'));
   for (const sql of statements) {
     for (const text of [...HOSTILE, ...MARKERS])
       expect(sql.includes(text), `${JSON.stringify(text)} in ${sql}`).toBe(false);
@@ -245,7 +245,7 @@ describe('hostile aliases and page sizes', () => {
       }),
     );
     const text = await response.text();
-    const statements = recorder.statements().filter((sql) => sql.includes('stripe."'));
+    const statements = recorder.statements().filter((sql) => sql.includes('"stripe"."'));
     expect(statements.length).toBeGreaterThan(0);
     for (const alias of ['__proto__', 'constructor', 'DROP', 'cursor_at', long('')]) {
       for (const sql of statements)

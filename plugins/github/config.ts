@@ -12,6 +12,8 @@ export interface GithubConfig {
   syncInterval: number;
   webhookPath: string;
   webhookMaxAttempts: number;
+  /** Roles besides admin that may query the synced tables. */
+  readRoles: string[];
 }
 
 export function githubConfig(values: ConfigValues): GithubConfig {
@@ -35,5 +37,6 @@ export function githubConfig(values: ConfigValues): GithubConfig {
     syncInterval: values.number('GITHUB_SYNC_INTERVAL'),
     webhookPath: values.string('GITHUB_WEBHOOK_PATH'),
     webhookMaxAttempts: values.number('GITHUB_WEBHOOK_MAX_ATTEMPTS'),
+    readRoles: (values.optionalString('GITHUB_READ_ROLES') ?? '').split(',').filter(Boolean),
   };
 }

@@ -4,6 +4,7 @@ import { githubConfig, type GithubConfig } from './config.ts';
 import { setupGithub, type GithubInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { GITHUB_TABLES } from './resources.ts';
+import { addGithubSchema } from './schema.ts';
 import { githubReceiver } from './webhooks.ts';
 
 export default definePlugin<GithubConfig, GithubInstance>({
@@ -11,8 +12,12 @@ export default definePlugin<GithubConfig, GithubInstance>({
   migrations: new URL('./migrations/', import.meta.url),
   config: githubConfig,
   setup: setupGithub,
-  hasura: { tables: GITHUB_TABLES },
+  hasura: {
+    actions: { syncGithub: { kind: 'asynchronous', roles: [] } },
+    tables: GITHUB_TABLES,
+  },
   webhooks: (runtime, instance) => githubReceiver(runtime, instance),
+  schema: (builder, runtime, instance) => addGithubSchema(builder, runtime, instance),
   commands: addGithubCommands,
   start(runtime, instance) {
     const minutes = runtime.config.syncInterval;

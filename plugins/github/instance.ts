@@ -3,6 +3,7 @@ import {
   createChecker,
   createSyncer,
   createSyncStore,
+  PlanCache,
   type PluginRuntime,
   type SyncedObject,
   type SyncStore,
@@ -12,6 +13,7 @@ import {
 import { createGithubClient, type GithubClient, type RateLimitUsage } from './client.ts';
 import type { GithubConfig } from './config.ts';
 import { githubSyncTables, type Repository, repositoryScope } from './resources.ts';
+import { githubViews } from './views.ts';
 
 /** The GitHub plugin's instance: one Octokit client and what it spent, and the sync core's parts. */
 export interface GithubInstance {
@@ -25,6 +27,8 @@ export interface GithubInstance {
   store: SyncStore;
   syncer: Syncer;
   checker: Checker;
+  /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
+  plans: PlanCache;
   /** The periodic sync (set by start when GITHUB_SYNC_INTERVAL is above 0, cleared by stop). */
   timer: NodeJS.Timeout | null;
 }
@@ -51,6 +55,7 @@ export function setupGithub(runtime: PluginRuntime<GithubConfig>): GithubInstanc
     store,
     syncer: createSyncer({ plugin: runtime.name, db, pubsub, tables, store, versionOf }),
     checker: createChecker({ db, tables, store, versionOf }),
+    plans: new PlanCache(githubViews(() => runtime.config.readRoles)),
     timer: null,
   };
 }

@@ -3,7 +3,6 @@ import { addStripeCommands } from './cli.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
 import { setupStripe, type StripeInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
-import { addStripeObjectSchema } from './object-schema.ts';
 import { OBJECT_RESOURCES } from './resources.ts';
 import { addStripeSchema } from './schema.ts';
 import { stripeReceiver } from './webhooks.ts';
@@ -19,10 +18,7 @@ export default definePlugin<StripeConfig, StripeInstance>({
     tables: OBJECT_RESOURCES,
   },
   webhooks: (runtime, instance) => stripeReceiver(runtime, instance),
-  schema: (builder, runtime, instance) => {
-    addStripeSchema(builder, runtime, () => instance().syncer);
-    addStripeObjectSchema(builder, runtime, () => instance().views);
-  },
+  schema: (builder, runtime, instance) => addStripeSchema(builder, runtime, instance),
   commands: addStripeCommands,
   start(runtime, instance) {
     const minutes = runtime.config.syncInterval;

@@ -4,16 +4,17 @@ import {
   createChecker,
   createSyncer,
   createSyncStore,
+  PlanCache,
   type PluginRuntime,
   type SyncStore,
   type Syncer,
   type SyncTables,
 } from '../../gateway/sdk.ts';
 import { createStripeClient } from './client.ts';
-import { PlanCache } from './plan.ts';
 import type { StripeConfig } from './config.ts';
 import { stripeSyncTables } from './resources.ts';
 import { stripeCatchUp } from './sync.ts';
+import { stripeViews } from './views.ts';
 
 /** The Stripe plugin's instance: one SDK client, and the sync core's parts over Stripe's tables. */
 export interface StripeInstance {
@@ -24,7 +25,7 @@ export interface StripeInstance {
   syncer: Syncer;
   checker: Checker;
   /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
-  views: PlanCache;
+  plans: PlanCache;
   /** The periodic incremental sync (set by start when STRIPE_SYNC_INTERVAL is above 0, cleared by stop). */
   timer: NodeJS.Timeout | null;
 }
@@ -52,7 +53,7 @@ export function setupStripe(runtime: PluginRuntime<StripeConfig>): StripeInstanc
       catchUp: stripeCatchUp(runtime, client),
     }),
     checker: createChecker({ db, tables, store, versionOf }),
-    views: new PlanCache(),
+    plans: new PlanCache(stripeViews(() => runtime.config.readRoles)),
     timer: null,
   };
 }

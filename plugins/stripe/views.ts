@@ -1,21 +1,27 @@
 /**
- * How each synced table appears in GraphQL: its type, the typed columns it exposes, the filters
- * its connection takes and its relations. Relations follow the id columns generated from the
- * objects (there are no foreign keys: events arrive in any order), so a relation to an object
- * not synced yet is null or empty rather than an error.
+ * How each synced Stripe table appears in GraphQL (the sync core builds the types, root fields
+ * and planned statements from it: gateway/sync/views.ts): its type, the typed columns it
+ * exposes, the filters its connection takes and its relations, which follow the id columns
+ * generated from the objects.
  */
+import {
+  type ColumnType,
+  type Filter,
+  type Relation,
+  type SyncView,
+  type SyncViews,
+  camelCase,
+} from '../../gateway/sdk.ts';
 import type { ObjectResource } from './resources.ts';
 
-export type ColumnType = 'String' | 'Boolean' | 'BigInt' | 'Int' | 'DateTime';
-
-export interface ResourceView {
+interface ResourceView {
   /** GraphQL type, e.g. StripeCustomer; the root fields are stripeCustomer(id) and stripeCustomers. */
   type: string;
   single: string;
   plural: string;
   description: string;
-  /** Generated columns exposed as fields (camelCased). `id`, `created`, `data`, … are on every type. */
-  columns: Record<string, ColumnType>;
+  /** Generated columns exposed as fields (camelCased). */
+  columns: Record<string, Exclude<ColumnType, 'JSON'>>;
   /** Connection arguments: column → exact match (`email` matches case-insensitively). */
   filters: Record<string, 'String' | 'Boolean'>;
   /** field → the table whose id this row's column holds. */
@@ -24,7 +30,7 @@ export interface ResourceView {
   hasMany?: Record<string, { table: ObjectResource; column: string }>;
 }
 
-export const VIEWS: Record<ObjectResource, ResourceView> = {
+const VIEWS: Record<ObjectResource, ResourceView> = {
   customers: {
     type: 'StripeCustomer',
     single: 'stripeCustomer',
@@ -200,4 +206,48 @@ export const VIEWS: Record<ObjectResource, ResourceView> = {
   },
 };
 
-export const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+const mapValues = <T, U>(record: Record<string, T> | undefined, map: (value: T, key: string) => U) =>
+  Object.fromEntries(Object.entries(record ?? {}).map(([key, value]) => [key, map(value, key)]));
+
+function syncView(view: ResourceView): SyncView {
+  return {
+    type: view.type,
+    description: view.description,
+    single: view.single,
+    plural: view.plural,
+    fields: Object.fromEntries(
+      Object.entries(view.columns).map(([column, type]) => [camelCase(column), { type, column }]),
+    ),
+    filters: Object.fromEntries(
+      Object.entries(view.filters).map(([column, type]): [string, Filter] => [
+        camelCase(column),
+        { type, column, ...(column === 'email' ? { match: 'caseInsensitive' as const } : {}) },
+      ]),
+    ),
+    belongsTo: mapValues(view.belongsTo, ({ table, column }): Relation => ({ table, on: { id: column } })),
+    hasMany: mapValues(view.hasMany, ({ table, column }): Relation => ({ table, on: { [column]: 'id' } })),
+  };
+}
+
+/** The Stripe tables' views, readable by admins and by the roles in STRIPE_READ_ROLES. */
+export function stripeViews(readRoles: () => readonly string[]): SyncViews {
+  return {
+    prefix: 'Stripe',
+    schema: 'stripe',
+    commonFields: {
+      created: 'DateTime',
+      stripeAt: {
+        type: 'DateTime',
+        column: 'stripe_at',
+        nullable: false,
+        description: 'Stripe-side time of the state this row holds; an older state never replaces it.',
+      },
+      metadata: { type: 'JSON', path: 'metadata' },
+    },
+    orders: { CREATED: 'created' },
+    range: { from: 'createdFrom', to: 'createdTo' },
+    filterStyle: 'arguments',
+    views: mapValues(VIEWS, syncView),
+    mayRead: (session) => session.role === 'admin' || readRoles().includes(session.role),
+  };
+}

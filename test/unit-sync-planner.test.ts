@@ -1,5 +1,5 @@
 /**
- * The Stripe query planner (plugins/stripe/plan.ts), without a database: the select list it
+ * The sync core's query planner (gateway/sync/planner.ts) over Stripe's views, without a database: the select list it
  * writes for a selection, the relation subqueries and their page sizes, fragments, the plan
  * cache, and how rows read back as arrays become objects. The resolve info is real: the query
  * runs against the printed schema (schema/schema.graphql) and the root field's info is kept.
@@ -7,10 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, execute, parse, type GraphQLResolveInfo } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { pageSize, PAGE_LIMIT, PlanCache, relationKey } from '../plugins/stripe/plan.ts';
-
-const plans = new PlanCache();
+import { pageSize, PAGE_LIMIT, PlanCache, relationKey } from '../gateway/sync/planner.ts';
 import type { ObjectResource } from '../plugins/stripe/resources.ts';
+import { stripeViews } from '../plugins/stripe/views.ts';
+import { githubViews } from '../plugins/github/views.ts';
+
+const plans = new PlanCache(stripeViews(() => []));
 
 const schema = buildSchema(readFileSync(new URL('../schema/schema.graphql', import.meta.url), 'utf8'));
 
@@ -102,7 +104,11 @@ describe('the select list for a selection', () => {
       '{ stripeCustomers { edges { node { created isDeleted stripeAt syncedAt } } } }',
       ['id', 'created', 'is_deleted', 'stripe_at', 'synced_at'],
     ],
-    ['data and metadata share one column', '{ stripeCustomers { edges { node { data metadata } } } }', ['id', 'data']],
+    [
+      'metadata is read out of data',
+      '{ stripeCustomers { edges { node { data metadata } } } }',
+      ['id', 'data', '.metadata'],
+    ],
     [
       'a field asked twice (aliases) is read once',
       '{ stripeCustomers { edges { node { a: email b: email email } } } }',
@@ -132,7 +138,8 @@ describe('the select list for a selection', () => {
     ['a boolean column as it is', 'delinquent', 't."delinquent" AS "delinquent"'],
     ['a bigint column as text', 'balance', 't."balance"::text AS "balance"'],
     ['a timestamp as text', 'created', 't."created"::text AS "created"'],
-    ['JSON as it is', 'metadata', 't."data" AS "data"'],
+    ['JSON as it is', 'data', 't."data" AS "data"'],
+    ['a key of data', 'metadata', `t.data->'metadata' AS ".metadata"`],
   ])('%s', async (_name, field, sql) => {
     expect(await columnsOf(`{ stripeCustomers { edges { node { ${field} } } } }`)).toBe(`t.id AS "id", ${sql}`);
   });
@@ -173,8 +180,8 @@ describe('relations', () => {
 
   it('writes a has-many subquery over the related table, newest first, with the page size', async () => {
     const columns = await columnsOf('{ stripeCustomers { edges { node { subscriptions(first: 7) { status } } } } }');
-    expect(columns).toContain('FROM stripe."subscriptions" AS r1');
-    expect(columns).toMatch(/WHERE r1\."customer" = t\.id AND NOT r1\.is_deleted/);
+    expect(columns).toContain('FROM "stripe"."subscriptions" AS r1');
+    expect(columns).toMatch(/WHERE r1\."customer" = t\."id" AND NOT r1\.is_deleted/);
     expect(columns).toContain('LIMIT 7');
     expect(columns).toContain('json_build_array(r1.id, r1."status")');
   });
@@ -183,10 +190,10 @@ describe('relations', () => {
     const columns = await columnsOf(
       '{ stripeCustomers { edges { node { subscriptions { items(first: 3) { quantity price { currency } } } } } } }',
     );
-    expect(columns).toContain('FROM stripe."subscriptions" AS r1');
-    expect(columns).toMatch(/FROM stripe\."subscription_items" AS r2\s+WHERE r2\."subscription" = r1\.id/);
+    expect(columns).toContain('FROM "stripe"."subscriptions" AS r1');
+    expect(columns).toMatch(/FROM "stripe"\."subscription_items" AS r2\s+WHERE r2\."subscription" = r1\."id"/);
     expect(columns).toContain('LIMIT 3');
-    expect(columns).toMatch(/FROM stripe\."prices" AS r3 WHERE r3\.id = r2\."price"/);
+    expect(columns).toMatch(/FROM "stripe"\."prices" AS r3 WHERE r3\."id" = r2\."price"/);
     expect(columns).toContain('r2."quantity"::text');
   });
 
@@ -293,5 +300,47 @@ describe('the plan cache', () => {
     const b = plans.planFor('customers', await infoOf(query, { n: 2 }), CONNECTION);
     expect(b).not.toBe(a);
     expect(b.columns).toBe(a.columns);
+  });
+});
+
+describe('GitHub views: joins on several columns, relation filters as parameters', () => {
+  const github = new PlanCache(githubViews(() => []));
+
+  it('joins an issue to its comments on repository and number', async () => {
+    const plan = github.planFor(
+      'issues',
+      await infoOf('{ githubIssues { edges { node { comments { body } } } } }'),
+      CONNECTION,
+    );
+    expect(plan.columns).toContain('FROM "github"."issue_comments" AS r1');
+    expect(plan.columns).toContain('r1."repository" = t."repository" AND r1."issue_number" = t."number"');
+    expect(plan.columns).toContain(`r1.data->'body'`);
+    expect(plan.params).toEqual([]);
+  });
+
+  it('binds relation filters as parameters numbered after the root statement’s own', async () => {
+    const info = await infoOf(
+      '{ githubRepository(owner: "a", name: "b") { issues(first: 3, filter: { state: "open", labels: ["x", "y"] }) { id } } }',
+    );
+    const plan = github.planFor('repositories', info);
+    expect(plan.params).toEqual(['open', '[{"name":"x"},{"name":"y"}]']);
+    expect(plan.columns).toContain(`r1."state" = $@1 AND r1.data->'labels' @> $@2::jsonb`);
+    const text = github.textOf(plan, 'view-single', 'repositories', {
+      rootValues: 2,
+      where: 'AND lower(t."owner") = lower($1) AND lower(t."name") = lower($2)',
+      order: { column: 'updated_at', direction: 'DESC' },
+    });
+    expect(text).toContain(`r1."state" = $3 AND r1.data->'labels' @> $4::jsonb`);
+    expect(text).not.toContain('$@');
+    expect(keysOf(plan.columns)).toEqual(['id', expect.stringMatching(/^@issues:3:[\w-]{12}$/)]);
+  });
+
+  it('gives the same relation asked with other filters its own key', () => {
+    const open = relationKey('issues', 3, { state: 'open' });
+    expect(open).not.toBe(relationKey('issues', 3, { state: 'closed' }));
+    expect(relationKey('issues', 3, { state: 'open', repo: 'a/b' })).toBe(
+      relationKey('issues', 3, { repo: 'a/b', state: 'open' }),
+    );
+    expect(relationKey('issues', 3, {})).toBe('@issues:3');
   });
 });

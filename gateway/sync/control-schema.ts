@@ -1,0 +1,160 @@
+/**
+ * The GraphQL of a synced provider's runs and events, the same for every provider (names from
+ * its prefix, `Stripe` → syncStripe): `sync<Prefix>` starts a run and answers at once (a Hasura
+ * asynchronous action), `<prefix>SyncRun(id)` and `<prefix>SyncStatus` report on runs and
+ * resources, `<prefix>Events(types)` follows the events applied from the webhook log. All admin
+ * only; progress is the core plugin's `syncProgress`.
+ */
+import type { FieldRef } from '@pothos/core';
+import { filter, pipe } from '@graphql-yoga/subscription';
+import type { Builder, PlugboardTypes } from '../builder.ts';
+import { badUserInput } from '../errors.ts';
+import type { PubSub } from '../pubsub.ts';
+import { globMatcher, webhookEventsTopic, type WebhookMessage } from '../webhooks/receiver.ts';
+import type { Syncer, SyncRunRow, SyncStateRow } from './syncer.ts';
+
+type Types = PothosSchemaTypes.ExtendDefaultTypes<PlugboardTypes>;
+
+export interface SyncControlOptions {
+  /** `Stripe` → StripeSyncRun, syncStripe, stripeEvents. */
+  prefix: string;
+  /** The provider's name in descriptions. */
+  provider: string;
+  /** An event-type glob for the subscription's description (`invoice.*`). */
+  typeExample: string;
+  /** Resources a run may be asked for. */
+  resources: readonly string[];
+  syncer: () => Syncer;
+  /** The plugin's runtime, read when a field resolves (the schema is built before it starts). */
+  runtime: {
+    readonly name: string;
+    readonly pubsub: PubSub;
+    readonly log: { error(details: object, message: string): void };
+  };
+  /** Fields of the event type besides id, type, payload and processedAt (Stripe: object). */
+  eventFields?(
+    t: PothosSchemaTypes.ObjectFieldBuilder<Types, WebhookMessage>,
+  ): Record<string, FieldRef<Types, unknown, 'Object'>>;
+}
+
+export function addSyncControlSchema(builder: Builder, options: SyncControlOptions): void {
+  const { prefix, provider, syncer } = options;
+  const lower = prefix[0]!.toLowerCase() + prefix.slice(1);
+
+  const ResourceCount = builder.objectRef<{ resource: string; count: number }>(`${prefix}ResourceCount`).implement({
+    fields: (t) => ({ resource: t.exposeString('resource'), count: t.exposeInt('count') }),
+  });
+
+  const SyncRunType = builder.objectRef<SyncRunRow>(`${prefix}SyncRun`).implement({
+    description: `One sync run; poll it with ${lower}SyncRun(id) or follow syncProgress.`,
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      kind: t.exposeString('kind', { description: 'backfill or incremental' }),
+      resources: t.exposeStringList('resources'),
+      status: t.exposeString('status', { description: 'running, completed or failed' }),
+      counts: t.field({
+        type: [ResourceCount],
+        resolve: (run) => Object.entries(run.counts).map(([resource, count]) => ({ resource, count })),
+      }),
+      error: t.exposeString('error', { nullable: true }),
+      startedAt: t.field({ type: 'DateTime', resolve: (run) => run.started_at }),
+      finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (run) => run.finished_at }),
+    }),
+  });
+
+  const SyncStateType = builder.objectRef<SyncStateRow>(`${prefix}SyncState`).implement({
+    description: 'Where syncing one resource stands.',
+    fields: (t) => ({
+      resource: t.exposeString('resource'),
+      status: t.exposeString('status'),
+      cursor: t.exposeString('cursor', {
+        nullable: true,
+        description: 'Where an unfinished backfill resumes (its last checkpoint).',
+      }),
+      lastSyncAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.last_sync_at }),
+      lastEventAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.last_event_at }),
+      objectsSynced: t.field({ type: 'BigInt', resolve: (row) => BigInt(row.objects_synced) }),
+      lastError: t.exposeString('last_error', { nullable: true }),
+    }),
+  });
+
+  const EventType = builder.objectRef<WebhookMessage>(`${prefix}Event`).implement({
+    description: `A ${provider} event that has just been applied.`,
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      type: t.exposeString('type'),
+      ...options.eventFields?.(t),
+      payload: t.field({ type: 'JSON', resolve: (message) => message.payload }),
+      processedAt: t.field({ type: 'DateTime', resolve: (message) => new Date(message.processedAt) }),
+    }),
+  });
+
+  const runById = (id: string) => syncer().runById(id);
+
+  builder.queryFields((t) => ({
+    [`${lower}SyncStatus`]: t.field({
+      type: [SyncStateType],
+      description: 'Sync state per resource (admin only).',
+      authScopes: { admin: true },
+      resolve: async () => [...(await syncer().states()).values()],
+    }),
+    [`${lower}SyncRun`]: t.field({
+      type: SyncRunType,
+      nullable: true,
+      authScopes: { admin: true },
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_root, { id }) => runById(String(id)),
+    }),
+  }));
+
+  builder.mutationField(`sync${prefix}`, (t) =>
+    t.field({
+      type: SyncRunType,
+      description:
+        'Starts a sync and returns its run at once (admin only): incremental when possible, a backfill with `full` or `since`.',
+      authScopes: { admin: true },
+      args: { resources: t.arg.stringList(), since: t.arg({ type: 'DateTime' }), full: t.arg.boolean() },
+      resolve: async (_root, args) => {
+        const unknown = (args.resources ?? []).filter((resource) => !options.resources.includes(resource));
+        if (unknown.length > 0)
+          throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${options.resources.join(', ')}`);
+        // Answers as soon as the run is recorded; the run goes on in the background.
+        const id = await new Promise<string>((resolve, reject) => {
+          let started = false;
+          syncer()
+            .run({
+              resources: args.resources ?? undefined,
+              since: args.since ?? undefined,
+              full: args.full ?? false,
+              onStart: (runId) => {
+                started = true;
+                resolve(runId);
+              },
+            })
+            .catch((error: unknown) => {
+              options.runtime.log.error({ err: error }, `${options.runtime.name} sync failed`);
+              if (!started) reject(error);
+            });
+        });
+        return (await runById(id))!;
+      },
+    }),
+  );
+
+  builder.subscriptionField(`${lower}Events`, (t) =>
+    t.field({
+      type: EventType,
+      description: `${provider} events as they are applied (admin only), of the types matching any glob (\`${options.typeExample}\`).`,
+      authScopes: { admin: true },
+      args: { types: t.arg.stringList() },
+      subscribe: (_root, { types }) => {
+        const matches = globMatcher(types ?? []);
+        return pipe(
+          options.runtime.pubsub.subscribe(webhookEventsTopic),
+          filter((message: WebhookMessage) => message.plugin === options.runtime.name && matches(message.type)),
+        );
+      },
+      resolve: (message) => message,
+    }),
+  );
+}
