@@ -33,7 +33,6 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import type { ObjectState } from '../gateway/sync/resource.ts';
 import { createSyncStore } from '../gateway/sync/store.ts';
@@ -45,12 +44,10 @@ import {
   buildSubscription,
   type StripeObject,
 } from '../test/support/stripe-objects.ts';
-import { freshDatabase, inTurn, median, readyz, ROOT, startServer, PINNED, type Server } from './support.ts';
+import { compareQueries, type Node, postQuery } from './query-comparison.ts';
+import { freshDatabase, readyz, ROOT, startServer, type Server } from './support.ts';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 5000);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 const ADMIN_SECRET = 'bench-admin-secret-0123';
 /** Plugboard's pool size (createPool in gateway/db.ts); PostGraphile gets as many connections. */
 const POOL_SIZE = '10';
@@ -130,15 +127,10 @@ async function fill(url: string): Promise<void> {
   }
 }
 
-const post = (url: string, query: string, headers: Record<string, string> = {}) =>
-  fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-  });
-
-type Node = Record<string, unknown>;
-
+const priceOf = (price: Node | null) =>
+  price
+    ? `${String(price['id'] ?? price['rowId'])} ${String(price['unitAmount'])} ${String(price['currency'])}`
+    : 'none';
 /** The page as plain data, whichever server answered: customers with their subscriptions, items and prices. */
 interface PageCustomer {
   id: string;
@@ -146,25 +138,6 @@ interface PageCustomer {
   subscriptions: { id: string; status: string | null; items: { quantity: string; price: string }[] }[];
 }
 
-/** The server's answer as sent (the load checks every response against it) and as a page. */
-async function answer(
-  url: string,
-  query: string,
-  headers: Record<string, string>,
-  toPage: (data: Node) => PageCustomer[],
-): Promise<{ text: string; page: PageCustomer[] }> {
-  const response = await post(url, query, headers);
-  const text = await response.text();
-  const body = JSON.parse(text) as { data?: Node; errors?: { message: string }[] };
-  if (response.status !== 200 || body.errors || !body.data)
-    throw new Error(`${url}: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
-  return { text, page: toPage(body.data) };
-}
-
-const priceOf = (price: Node | null) =>
-  price
-    ? `${String(price['id'] ?? price['rowId'])} ${String(price['unitAmount'])} ${String(price['currency'])}`
-    : 'none';
 const plugboardPage = (data: Node): PageCustomer[] =>
   (data['stripeCustomers'] as { edges: { node: Node }[] }).edges.map(({ node }) => ({
     id: node['id'] as string,
@@ -196,43 +169,6 @@ const countSubscriptions = (page: PageCustomer[]) => page.reduce((n, c) => n + c
 const countItems = (page: PageCustomer[]) =>
   page.reduce((n, c) => n + c.subscriptions.reduce((m, s) => m + s.items.length, 0), 0);
 
-interface Contender {
-  name: 'plugboard' | 'postgraphile';
-  server: Server;
-  query: string;
-  headers: Record<string, string>;
-  /** The answer to expect: a 200 carrying GraphQL errors or other data counts as a failure too. */
-  expected: string;
-}
-
-interface Run {
-  rps: number;
-  /** Server CPU (user + system) per request, in microseconds. */
-  cpuPerRequest: number;
-  failures: number;
-  report: string;
-}
-
-async function measure({ server, query, headers, expected }: Contender, seconds: number): Promise<Run> {
-  const cpuBefore = server.cpuMicros();
-  const result = await autocannon({
-    url: `${server.url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-    expectBody: expected,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  // autocannon counts timeouts among the errors.
-  return {
-    rps: result.requests.average,
-    cpuPerRequest: (server.cpuMicros() - cpuBefore) / Math.max(1, result.requests.total),
-    failures: result.non2xx + result.errors + result.mismatches,
-    report: `${result.non2xx} non-2xx, ${result.errors} errors (${result.timeouts} timeouts), ${result.mismatches} other answers`,
-  };
-}
-
 const database = await freshDatabase('bench_query');
 const servers: Server[] = [];
 try {
@@ -253,78 +189,29 @@ try {
   servers.push(plugboard);
   const postgraphile = await startServer(
     ['bench/peers/postgraphile-server.ts'],
-    { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production' },
-    (url) => post(url, '{ __typename }'),
+    { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production', SCHEMAS: 'stripe' },
+    (url) => postQuery(url, '{ __typename }'),
     120_000,
   );
   servers.push(postgraphile);
-  const admin = { 'x-hasura-admin-secret': ADMIN_SECRET };
-
-  // Same data from both, so both do the same work.
-  const plugboardAnswer = await answer(plugboard.url, PLUGBOARD_QUERY, admin, plugboardPage);
-  const postgraphileAnswer = await answer(postgraphile.url, POSTGRAPHILE_QUERY, {}, postgraphilePage);
-  const [ours, theirs] = [plugboardAnswer.page, postgraphileAnswer.page];
-  const shape = (page: PageCustomer[]) =>
-    `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`;
-  if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-    const at = ours.findIndex((customer, i) => JSON.stringify(customer) !== JSON.stringify(theirs[i]));
-    throw new Error(
-      `The answers differ, first at customer ${at}:\n  plugboard    ${shape(ours)}: ${JSON.stringify(ours[at])}\n  postgraphile ${shape(theirs)}: ${JSON.stringify(theirs[at])}`,
-    );
-  }
-  console.log(
-    `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers; ${ROUNDS} rounds x ${SECONDS} s, ${CONNECTIONS} connections${PINNED ? ', servers on core 1, load on core 0' : ', unpinned: everything shares all cores'}`,
-  );
-  console.log(
-    `  check: HTTP 200, no errors; the same answer from both (${shape(ours)}, same customer ids in the same order)`,
-  );
-
-  const contenders: Contender[] = [
-    { name: 'plugboard', server: plugboard, query: PLUGBOARD_QUERY, headers: admin, expected: plugboardAnswer.text },
-    {
+  await compareQueries<PageCustomer[]>({
+    title: `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers`,
+    plugboard: {
+      name: 'plugboard',
+      server: plugboard,
+      query: PLUGBOARD_QUERY,
+      headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
+      page: plugboardPage,
+    },
+    peer: {
       name: 'postgraphile',
       server: postgraphile,
       query: POSTGRAPHILE_QUERY,
       headers: {},
-      expected: postgraphileAnswer.text,
+      page: postgraphilePage,
     },
-  ];
-  for (const contender of contenders) {
-    const warmUp = await measure(contender, 2); // JIT, pools, caches
-    if (warmUp.failures > 0) console.log(`  !!! warm-up of ${contender.name}: ${warmUp.report}`);
-  }
-  const runs = { plugboard: [] as Run[], postgraphile: [] as Run[] };
-  const ratios: number[] = [];
-  let failedRounds = 0;
-  for (let round = 1; round <= ROUNDS; round++) {
-    const [first, second] = contenders.map(
-      (contender) => async () => runs[contender.name].push(await measure(contender, SECONDS)),
-    );
-    await inTurn(round, first!, second!);
-    const plugboardRun = runs.plugboard.at(-1)!;
-    const postgraphileRun = runs.postgraphile.at(-1)!;
-    ratios.push(plugboardRun.rps / postgraphileRun.rps);
-    const failed = plugboardRun.failures + postgraphileRun.failures > 0;
-    if (failed) failedRounds++;
-    console.log(
-      `  round ${String(round).padStart(2)}: plugboard ${plugboardRun.rps.toFixed(0).padStart(5)} req/s   postgraphile ${postgraphileRun.rps.toFixed(0).padStart(5)} req/s   ratio ${ratios.at(-1)!.toFixed(2)}×` +
-        (failed ? `   !!! FAILURES: plugboard ${plugboardRun.report}; postgraphile ${postgraphileRun.report}` : ''),
-    );
-  }
-
-  const medianOf = (list: Run[], pick: (run: Run) => number) => median(list.map(pick));
-  console.log(
-    `  plugboard ${medianOf(runs.plugboard, (r) => r.rps).toFixed(0)} req/s   postgraphile ${medianOf(runs.postgraphile, (r) => r.rps).toFixed(0)} req/s   ratio ${median(ratios).toFixed(2)}× (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}; target >= 1.0×)`,
-  );
-  console.log(
-    `  server CPU per request (median): plugboard ${(medianOf(runs.plugboard, (r) => r.cpuPerRequest) / 1000).toFixed(2)} ms   postgraphile ${(medianOf(runs.postgraphile, (r) => r.cpuPerRequest) / 1000).toFixed(2)} ms`,
-  );
-  const failures = (list: Run[]) => list.reduce((n, r) => n + r.failures, 0);
-  console.log(
-    failedRounds === 0
-      ? '  failures: none (no non-2xx responses, errors, timeouts or other answers in any round)'
-      : `  !!! FAILURES in ${failedRounds} of ${ROUNDS} rounds: plugboard ${failures(runs.plugboard)}, postgraphile ${failures(runs.postgraphile)} failed requests (non-2xx, errors, timeouts, other answers) — the figures above are not trustworthy`,
-  );
+    shape: (page) => `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`,
+  });
 } finally {
   for (const server of servers) await server.stop();
   await database.drop();

@@ -1,5 +1,6 @@
 /**
- * The peer for bench/stripe-query.ts: PostGraphile v5 (Amber preset) over the `stripe` schema,
+ * The peer for bench/stripe-query.ts and bench/github-query.ts: PostGraphile v5 (Amber preset)
+ * over the schemas in SCHEMAS (default `stripe`),
  * served by grafserv on node:http at 127.0.0.1, with production settings: GraphiQL, watch mode
  * and explain off, errors masked (v5's default), a pool of the gateway's size (POOL_SIZE).
  * The relations come from smart-tag COMMENTs the benchmark puts on the tables (there are no
@@ -19,7 +20,7 @@ const pgl = postgraphile({
   pgServices: [
     makePgService({
       connectionString: process.env['DATABASE_URL']!,
-      schemas: ['stripe'],
+      schemas: (process.env['SCHEMAS'] ?? 'stripe').split(','),
       poolConfig: { max: Number(process.env['POOL_SIZE'] ?? 10) },
     }),
   ],
