@@ -186,6 +186,39 @@ describe('plugboard github', () => {
     expect(reportedUsage(quiet.stderr)).toEqual({ counted: 1, notModified: REPOS });
   }, 60_000);
 
+  it('check --fix marks what GitHub no longer has deleted, looked up by its own API URL, and never follows a foreign one', async () => {
+    const repository = acme.repositories.at(-1)!.full_name;
+    const idOf = async (number: number) =>
+      (
+        await sql<{ id: string }>('SELECT id::text FROM github.issues WHERE repository = $1 AND number = $2', [
+          repository,
+          number,
+        ])
+      )[0]!.id;
+    const [gone, forged] = [await idOf(3), await idOf(4)];
+    github.deleteIssue(repository, 3);
+    github.deleteIssue(repository, 4);
+    // A stored object naming a URL elsewhere: the token is not sent there, and the check says why.
+    await sql(`UPDATE github.issues SET data = jsonb_set(data, '{url}', '"http://127.0.0.1:9/steal"') WHERE id = $1`, [
+      forged,
+    ]);
+    const check = await runCli(['github', 'check', '--resource', 'issues', '--fix'], env);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(
+      `1 issues row(s) could not be looked up: ${forged}: cannot look up http://127.0.0.1:9/steal: not a GitHub API URL under ${github.url}/`,
+    );
+    // The other one was looked up at its own URL, found gone, and marked deleted.
+    expect(github.requestCount(`/repos/${repository}/issues/3`, 'GET')).toBe(1);
+    const deleted = await sql<{ id: string; is_deleted: boolean }>(
+      'SELECT id::text, is_deleted FROM github.issues WHERE id = ANY($1) ORDER BY number',
+      [[gone, forged]],
+    );
+    expect(deleted).toEqual([
+      { id: gone, is_deleted: true },
+      { id: forged, is_deleted: false },
+    ]);
+  }, 60_000);
+
   it('lists the repositories in scope, and tests the credential', async () => {
     const repos = await runCli(['github', 'repos'], env);
     expect(repos.code, repos.stderr).toBe(0);

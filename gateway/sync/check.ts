@@ -92,15 +92,28 @@ export function createChecker(options: CheckerOptions) {
   /** Looks up rows the provider did not list: gone objects are marked deleted, live ones rewritten. */
   async function settleExtras(resource: SyncResource | undefined, table: string, ids: string[], report: CheckReport) {
     if (!resource?.retrieve) throw new Error(`${table} rows cannot be looked up one by one`);
+    const { rows } = await db.query<{ id: string; data: SyncedObject }>(
+      syncStatement('check-stored', names(table, resource.idType)),
+      [ids],
+    );
+    const stored = new Map(rows.map((row) => [row.id, row.data]));
     const gone: string[] = [];
     const found: SyncedObject[] = [];
+    const failed: string[] = [];
     for (const id of ids) {
-      const object = await resource.retrieve(id);
-      if (object === null || object['deleted'] === true) gone.push(id);
-      else found.push(object);
+      try {
+        const object = await resource.retrieve(id, stored.get(id) ?? null);
+        if (object === null || object['deleted'] === true) gone.push(id);
+        else found.push(object);
+      } catch (error) {
+        failed.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
     report.fixed += await store.markDeleted(db, table, gone);
     await rewrite(table, found, report);
+    // The rest is fixed first: one row that cannot be looked up holds up no other.
+    if (failed.length > 0)
+      throw new Error(`${failed.length} ${table} row(s) could not be looked up: ${failed.slice(0, 5).join('; ')}`);
   }
 
   async function liveRows(table: string): Promise<number> {

@@ -54,8 +54,11 @@ export interface SyncResource<O extends SyncedObject = SyncedObject> {
   idType?: 'text' | 'bigint';
   /** Lists every object page by page. Absent for resources that only arrive inside a parent. */
   list?(request: ListRequest): Promise<Page<O>>;
-  /** One object as the provider has it now; null when it is gone. */
-  retrieve?(id: string): Promise<O | null>;
+  /**
+   * One object as the provider has it now; null when it is gone. `stored` is the object as last
+   * stored (GitHub finds an object by the API URL it carries).
+   */
+  retrieve?(id: string, stored: SyncedObject | null): Promise<O | null>;
   children?: readonly ChildResource<O>[];
   /** Called before a sync of this resource lists anything (a run, or a resumed one, begins). */
   started?(): void;

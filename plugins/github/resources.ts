@@ -292,20 +292,7 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       const result = await client().graphql<{
         repository: {
           discussions: {
-            nodes: {
-              id: string;
-              databaseId: number;
-              number: number;
-              title: string;
-              body: string;
-              url: string;
-              createdAt: string;
-              updatedAt: string;
-              closed: boolean;
-              locked: boolean;
-              author: { login: string } | null;
-              category: { name: string };
-            }[];
+            nodes: DiscussionNode[];
             pageInfo: { hasNextPage: boolean; endCursor: string | null };
           };
         } | null;
@@ -313,7 +300,7 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
         `query ($owner: String!, $name: String!, $after: String) {
           repository(owner: $owner, name: $name) {
             discussions(first: 100, after: $after, orderBy: { field: UPDATED_AT, direction: ASC }) {
-              nodes { id databaseId number title body url createdAt updatedAt closed locked author { login } category { name } }
+              nodes { ${DISCUSSION_FIELDS} }
               pageInfo { hasNextPage endCursor }
             }
           }
@@ -323,22 +310,7 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       );
       const connection = result.repository?.discussions;
       if (!connection) return { objects: [], more: false };
-      // Shaped as webhook payloads carry discussions, so both paths store the same object.
-      const objects = connection.nodes.map((node) => ({
-        id: node.databaseId,
-        node_id: node.id,
-        number: node.number,
-        title: node.title,
-        body: node.body,
-        html_url: node.url,
-        created_at: node.createdAt,
-        updated_at: node.updatedAt,
-        state: node.closed ? 'closed' : 'open',
-        locked: node.locked,
-        user: node.author ? { login: node.author.login } : null,
-        category: { name: node.category.name },
-        repository: repository.full_name,
-      }));
+      const objects = connection.nodes.map((node) => discussionObject(node, repository.full_name));
       const endCursor = connection.pageInfo.endCursor;
       return { objects, more: connection.pageInfo.hasNextPage && endCursor !== null, next: `@${endCursor}` };
     }),
@@ -369,6 +341,8 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
         const objects = (response.data as GithubObject[]).map((user) => ({
           id: `${team.id}/${String(user.id)}`,
           team_id: team.id,
+          // Where `check --fix` asks whether the membership still stands.
+          team_slug: team.slug,
           user,
         }));
         if (hasNextLink(response.headers)) return { objects, next: cursorOf(team.slug, String(page + 1)) };
@@ -379,14 +353,126 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
     },
   };
 
+  /**
+   * Looks one object up for `check --fix` (a row GitHub did not list: gone, or only left out).
+   * Most objects carry their own API URL; it must lie under GITHUB_API_URL, so the credential is
+   * never sent anywhere else whatever a stored object says.
+   */
+  const api = config.apiUrl.href.replace(/\/?$/, '/');
+  const get = async (url: unknown, route?: Record<string, unknown>): Promise<GithubObject | null> => {
+    if (!route && (typeof url !== 'string' || !url.startsWith(api)))
+      throw new Error(`cannot look up ${String(url)}: not a GitHub API URL under ${api}`);
+    try {
+      return (await client().request(`GET ${String(url)}`, route ?? {})).data as GithubObject;
+    } catch (error) {
+      if ([404, 410].includes((error as { status?: number }).status ?? 0)) return null;
+      throw error;
+    }
+  };
+  const [ownerOf, nameOf] = [
+    (full: unknown) => String(full).split('/')[0],
+    (full: unknown) => String(full).split('/')[1],
+  ];
+  const retrievers: Record<GithubTable, (id: string, stored: GithubObject) => Promise<GithubObject | null>> = {
+    repositories: (_id, stored) => get(stored['url']),
+    issues: (_id, stored) => get(stored['url']),
+    pull_requests: (_id, stored) => get(stored['url']),
+    issue_comments: (_id, stored) => get(stored['url']),
+    releases: (_id, stored) => get(stored['url']),
+    workflow_runs: (_id, stored) => get(stored['url']),
+    deployments: (_id, stored) => get(stored['url']),
+    teams: async (_id, stored) => {
+      const team = await get(stored['url']);
+      return team && { ...team, organization: stored['organization'] };
+    },
+    pull_request_reviews: async (id, stored) => {
+      const review = await get(`${String(stored['pull_request_url'])}/reviews/${id}`);
+      return review && { ...review, updated_at: String(review['submitted_at'] ?? new Date().toISOString()) };
+    },
+    commits: async (id, stored) => {
+      const commit = await get(stored['url']);
+      return commit && { ...commit, id, repository: stored['repository'] };
+    },
+    branches: async (id, stored) => {
+      const branch = await get('/repos/{owner}/{repo}/branches/{branch}', {
+        owner: ownerOf(stored['repository']),
+        repo: nameOf(stored['repository']),
+        branch: stored['name'],
+      });
+      return branch && { ...branch, id, repository: stored['repository'] };
+    },
+    team_members: async (_id, stored) => {
+      if (!config.org || typeof stored['team_slug'] !== 'string')
+        throw new Error('team members synced before this version cannot be looked up one by one: sync them again');
+      const user = stored['user'] as { login?: string } | undefined;
+      const membership = await get('/orgs/{org}/teams/{team_slug}/memberships/{username}', {
+        org: config.org,
+        team_slug: stored['team_slug'],
+        username: user?.login,
+      });
+      return membership && stored;
+    },
+    discussions: async (_id, stored) => {
+      const result = await client().graphql<{ repository: { discussion: DiscussionNode | null } | null }>(
+        `query ($owner: String!, $name: String!, $number: Int!) {
+          repository(owner: $owner, name: $name) { discussion(number: $number) { ${DISCUSSION_FIELDS} } }
+        }`,
+        { owner: ownerOf(stored['repository']), name: nameOf(stored['repository']), number: stored['number'] },
+      );
+      const node = result.repository?.discussion;
+      return node ? discussionObject(node, String(stored['repository'])) : null;
+    },
+  };
+
   return {
     ...tables,
     resources: GITHUB_TABLES.map((table) => ({
       table,
       idType: idType(table),
       list: resources[table],
+      async retrieve(id, stored) {
+        if (!stored) throw new Error(`github.${table} ${id} is not stored: nothing to look it up by`);
+        return retrievers[table](id, stored as GithubObject);
+      },
       started: forgetEtags(table),
       completed: keepEtags(table),
     })),
+  };
+}
+
+interface DiscussionNode {
+  id: string;
+  databaseId: number;
+  number: number;
+  title: string;
+  body: string;
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+  closed: boolean;
+  locked: boolean;
+  author: { login: string } | null;
+  category: { name: string };
+}
+
+const DISCUSSION_FIELDS =
+  'id databaseId number title body url createdAt updatedAt closed locked author { login } category { name }';
+
+/** A discussion from the GraphQL API, shaped as webhook payloads carry it (both paths store the same object). */
+function discussionObject(node: DiscussionNode, repository: string): GithubObject {
+  return {
+    id: node.databaseId,
+    node_id: node.id,
+    number: node.number,
+    title: node.title,
+    body: node.body,
+    html_url: node.url,
+    created_at: node.createdAt,
+    updated_at: node.updatedAt,
+    state: node.closed ? 'closed' : 'open',
+    locked: node.locked,
+    user: node.author ? { login: node.author.login } : null,
+    category: { name: node.category.name },
+    repository,
   };
 }

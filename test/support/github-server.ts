@@ -1980,6 +1980,12 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     if (!record?.pull) throw notFound();
     return arrayReply(ctx, record.reviews);
   });
+  route('GET', '/repos/:owner/:repo/pulls/:number/reviews/:id', (ctx, p) => {
+    const record = visibleRepo(ctx, p).issues.get(Number(p.number));
+    const review = record?.pull ? record.reviews.find((r) => r.id === Number(p.id)) : undefined;
+    if (!review) throw notFound();
+    return ok(review);
+  });
   route('GET', '/repos/:owner/:repo/releases', (ctx, p) =>
     listFromSorted(ctx, visibleRepo(ctx, p).releases, true, (r) => r),
   );
@@ -2127,6 +2133,17 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     const role = oneOf(ctx.query.get('role'), ['all', 'member', 'maintainer'] as const, 'all', 'role');
     const members = record.members.filter((m) => role === 'all' || m.role === role).map((m) => m.user);
     return arrayReply(ctx, members);
+  });
+
+  route('GET', '/orgs/:org/teams/:slug/memberships/:username', (ctx, p) => {
+    const record = visibleTeams(ctx, p.org as string).get(p.slug as string);
+    const member = record?.members.find((m) => m.user.login === p.username);
+    if (!record || !member) throw notFound();
+    return ok({
+      url: `${bases.api}/organizations/${record.team.id}/team/${record.team.id}/memberships/${member.user.login}`,
+      role: member.role,
+      state: 'active',
+    });
   });
 
   route('POST', '/graphql', async (ctx) => {
