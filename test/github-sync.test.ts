@@ -219,6 +219,43 @@ describe('plugboard github', () => {
     ]);
   }, 60_000);
 
+  it('syncs as a GitHub App installation (its repositories only) and waits out a secondary rate limit', async () => {
+    const installation = github.addInstallation({ account: 'acme', repositories: ['repo-01', 'repo-02'] });
+    const app = {
+      DATABASE_URL: db.url,
+      GITHUB_WEBHOOK_SECRET: env['GITHUB_WEBHOOK_SECRET']!,
+      GITHUB_API_URL: github.url,
+      GITHUB_SYNC_INTERVAL: '0',
+      GITHUB_APP_ID: String(github.app.id),
+      // As environment files hold it: one line, \n escaped.
+      GITHUB_APP_PRIVATE_KEY: github.app.privateKey.replaceAll('\n', '\\n'),
+      GITHUB_APP_INSTALLATION_ID: String(installation.id),
+    };
+    const tested = await runCli(['github', 'test'], app);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(`installation ${installation.id}`);
+    expect(tested.stdout).toMatch('repositories 2 in scope');
+
+    github.resetRequests();
+    github.secondaryLimitOnce(1, 1);
+    const synced = await runCli(['github', 'backfill', '--resource', 'releases'], app);
+    expect(synced.code, synced.stderr).toBe(0);
+    expect(countOf(synced.stdout, 'releases')).toBe(2 * 2);
+    expect(synced.stderr).toMatch(/secondary rate limit/);
+    const refused = github.requests.filter((request) => request.status === 403);
+    expect(refused).toHaveLength(1);
+    // The refused request was sent again after GitHub's retry-after, not failed; one installation
+    // token served the run.
+    const again = github.requests.filter((r) => r.path === refused[0]!.path && r.method === refused[0]!.method);
+    expect(again.map((r) => r.status)).toEqual([403, refused[0]!.method === 'POST' ? 201 : 200]);
+    expect(again[1]!.at - again[0]!.at).toBeGreaterThanOrEqual(1000);
+    const minted = github.requests.filter(
+      (r) => r.path === `/app/installations/${installation.id}/access_tokens` && r.status === 201,
+    );
+    expect(minted).toHaveLength(1);
+    expect(github.requests.filter((r) => r.path.startsWith('/repos/acme/repo-03/'))).toEqual([]);
+  }, 60_000);
+
   it('lists the repositories in scope, and tests the credential', async () => {
     const repos = await runCli(['github', 'repos'], env);
     expect(repos.code, repos.stderr).toBe(0);
