@@ -114,6 +114,7 @@ export {
   type SyncViews,
 } from './sync/views.ts';
 export { PlanCache } from './sync/planner.ts';
+export { expectedColumns, verifySyncSchema } from './sync/expectations.ts';
 export { addSyncViewSchema, type ViewRow } from './sync/object-schema.ts';
 export { addSyncControlSchema, type SyncControlOptions } from './sync/control-schema.ts';
 

@@ -1,4 +1,4 @@
-import { definePlugin } from '../../gateway/sdk.ts';
+import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addGithubCommands } from './cli.ts';
 import { githubConfig, type GithubConfig } from './config.ts';
 import { setupGithub, type GithubInstance } from './instance.ts';
@@ -19,7 +19,9 @@ export default definePlugin<GithubConfig, GithubInstance>({
   webhooks: (runtime, instance) => githubReceiver(runtime, instance),
   schema: (builder, runtime, instance) => addGithubSchema(builder, runtime, instance),
   commands: addGithubCommands,
-  start(runtime, instance) {
+  async start(runtime, instance) {
+    // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
+    await verifySyncSchema(runtime.db, instance.tables, instance.views);
     const minutes = runtime.config.syncInterval;
     if (minutes === 0) return;
     // The periodic sync; a failure is logged and the next interval tries again.

@@ -9,6 +9,7 @@ import {
   type SyncStore,
   type Syncer,
   type SyncTables,
+  type SyncViews,
 } from '../../gateway/sdk.ts';
 import { createGithubClient, type GithubClient, type RateLimitUsage } from './client.ts';
 import type { GithubConfig } from './config.ts';
@@ -27,6 +28,8 @@ export interface GithubInstance {
   store: SyncStore;
   syncer: Syncer;
   checker: Checker;
+  /** How the synced tables appear in GraphQL. */
+  views: SyncViews;
   /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
   plans: PlanCache;
   /** The periodic sync (set by start when GITHUB_SYNC_INTERVAL is above 0, cleared by stop). */
@@ -47,6 +50,7 @@ export function setupGithub(runtime: PluginRuntime<GithubConfig>): GithubInstanc
   const scope = repositoryScope(runtime.config, client);
   const tables = githubSyncTables({ config: runtime.config, client, db, scope });
   const store = createSyncStore(tables);
+  const views = githubViews(() => runtime.config.readRoles);
   return {
     client,
     usage: () => ({ ...open().usage }),
@@ -55,7 +59,8 @@ export function setupGithub(runtime: PluginRuntime<GithubConfig>): GithubInstanc
     store,
     syncer: createSyncer({ plugin: runtime.name, db, pubsub, tables, store, versionOf }),
     checker: createChecker({ db, tables, store, versionOf }),
-    plans: new PlanCache(githubViews(() => runtime.config.readRoles)),
+    views,
+    plans: new PlanCache(views),
     timer: null,
   };
 }

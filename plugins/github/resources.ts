@@ -358,8 +358,8 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
    * Most objects carry their own API URL; it must lie under GITHUB_API_URL, so the credential is
    * never sent anywhere else whatever a stored object says.
    */
-  const api = config.apiUrl.href.replace(/\/?$/, '/');
   const get = async (url: unknown, route?: Record<string, unknown>): Promise<GithubObject | null> => {
+    const api = config.apiUrl.href.replace(/\/?$/, '/');
     if (!route && (typeof url !== 'string' || !url.startsWith(api)))
       throw new Error(`cannot look up ${String(url)}: not a GitHub API URL under ${api}`);
     try {

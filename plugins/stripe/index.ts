@@ -1,4 +1,4 @@
-import { definePlugin } from '../../gateway/sdk.ts';
+import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addStripeCommands } from './cli.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
 import { setupStripe, type StripeInstance } from './instance.ts';
@@ -20,7 +20,9 @@ export default definePlugin<StripeConfig, StripeInstance>({
   webhooks: (runtime, instance) => stripeReceiver(runtime, instance),
   schema: (builder, runtime, instance) => addStripeSchema(builder, runtime, instance),
   commands: addStripeCommands,
-  start(runtime, instance) {
+  async start(runtime, instance) {
+    // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
+    await verifySyncSchema(runtime.db, instance.tables, instance.views);
     const minutes = runtime.config.syncInterval;
     if (minutes === 0) return;
     // The periodic incremental sync; a failure is logged and the next interval tries again.

@@ -9,6 +9,7 @@ import {
   type SyncStore,
   type Syncer,
   type SyncTables,
+  type SyncViews,
 } from '../../gateway/sdk.ts';
 import { createStripeClient } from './client.ts';
 import type { StripeConfig } from './config.ts';
@@ -24,6 +25,8 @@ export interface StripeInstance {
   store: SyncStore;
   syncer: Syncer;
   checker: Checker;
+  /** How the synced tables appear in GraphQL. */
+  views: SyncViews;
   /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
   plans: PlanCache;
   /** The periodic incremental sync (set by start when STRIPE_SYNC_INTERVAL is above 0, cleared by stop). */
@@ -38,6 +41,7 @@ export function setupStripe(runtime: PluginRuntime<StripeConfig>): StripeInstanc
   const client = () => (stripe ??= createStripeClient(runtime.config));
   const tables = stripeSyncTables(client);
   const store = createSyncStore(tables);
+  const views = stripeViews(() => runtime.config.readRoles);
   const { db, pubsub } = runtime;
   return {
     client,
@@ -53,7 +57,8 @@ export function setupStripe(runtime: PluginRuntime<StripeConfig>): StripeInstanc
       catchUp: stripeCatchUp(runtime, client),
     }),
     checker: createChecker({ db, tables, store, versionOf }),
-    plans: new PlanCache(stripeViews(() => runtime.config.readRoles)),
+    views,
+    plans: new PlanCache(views),
     timer: null,
   };
 }
