@@ -159,6 +159,14 @@ describe('github GraphQL', () => {
     );
     expect(await all({ repo: 'acme/api' })).toHaveLength(3);
     expect(await all({ labels: ['no-such-label'] })).toEqual([]);
+    const { body } = await gateway.gql(query, {
+      variables: { filter: { labels: Array.from({ length: 101 }, (_, i) => `l${i}`) } },
+      headers: admin,
+    });
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'labels takes at most 100 values',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('plans relation filters and aliases into the same statement', async () => {

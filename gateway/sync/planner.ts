@@ -28,6 +28,8 @@ export const RELATION_DEFAULT = 20;
 
 /** json_build_array takes at most 100 arguments. */
 const MAX_VALUES = 100;
+/** Values a list filter (`labels: […]`) may carry. */
+const MAX_LIST_FILTER = 100;
 /** Parameters a statement may carry (Postgres allows 65,535; a selection needs far fewer). */
 const MAX_PARAMS = 1000;
 
@@ -74,6 +76,7 @@ export function filterConditions(
     if (filter.match === 'contains') {
       const items = (Array.isArray(value) ? value : [value]).map((item: unknown) => ({ [filter.key]: item }));
       if (items.length === 0) continue;
+      if (items.length > MAX_LIST_FILTER) throw badUserInput(`${name} takes at most ${MAX_LIST_FILTER} values`);
       conditions.push(`${alias}.data->${escapeLiteral(filter.path)} @> ${bind(JSON.stringify(items))}::jsonb`);
       continue;
     }
