@@ -2,9 +2,11 @@
  * How each synced GitHub table appears in GraphQL (the sync core builds the types, root fields and
  * planned statements from it: gateway/sync/views.ts). Relations follow GitHub's own keys: a
  * repository's rows by its full name, an issue's or pull request's comments by repository and
- * number, as the columns generated from the objects hold them.
+ * number, as the columns generated from the objects hold them. Every synced table has a view (the
+ * compiler holds it to GITHUB_TABLES).
  */
-import type { Filter, Relation, SyncViews } from '../../gateway/sdk.ts';
+import type { Filter, Relation, SyncView, SyncViews } from '../../gateway/sdk.ts';
+import type { GithubTable } from './resources.ts';
 
 const repo: Filter = { type: 'String', column: 'repository', description: 'owner/name, as GitHub spells it.' };
 const author: Filter = { type: 'String', description: "The author's login." };
@@ -225,6 +227,6 @@ export function githubViews(readRoles: () => readonly string[]): SyncViews {
         filters: { login: { type: 'String' } },
         belongsTo: { team: { table: 'teams', on: { id: 'team_id' } } },
       },
-    },
+    } satisfies Record<GithubTable, SyncView>,
   };
 }
