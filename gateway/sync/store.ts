@@ -69,7 +69,8 @@ export function createSyncStore(tables: SyncTables): SyncStore {
   /**
    * COPYs the rows in when none of them is stored yet; false (and nothing written) otherwise.
    * Runs inside the caller's transaction, under a savepoint: a row someone else inserts meanwhile
-   * makes COPY fail on the primary key, and the caller upserts instead.
+   * makes COPY fail on the primary key, and the caller upserts instead. The savepoint is left for
+   * the commit to release (a round trip fewer).
    */
   async function copyIfAllNew(client: pg.PoolClient, table: string, rows: Row[]): Promise<boolean> {
     const { rows: found } = await client.query<{ any: boolean }>(syncStatement('any-stored', names(table)), [
@@ -79,7 +80,6 @@ export function createSyncStore(tables: SyncTables): SyncStore {
     await client.query('SAVEPOINT copy_in');
     try {
       await pipeline(Readable.from(copyChunks(rows)), client.query(copyFrom(syncStatement('copy-in', names(table)))));
-      await client.query('RELEASE SAVEPOINT copy_in');
       return true;
     } catch (error) {
       await client.query('ROLLBACK TO SAVEPOINT copy_in');
