@@ -18,7 +18,7 @@ import { syncStatement } from './statements.ts';
  */
 const COPY_MIN_ROWS = 50;
 /** COPY data is sent in messages of about this many characters, not one per row. */
-const COPY_CHUNK = 256 * 1024;
+const COPY_CHUNK = 64 * 1024;
 const UNIQUE_VIOLATION = '23505';
 
 interface Row {
