@@ -24,8 +24,15 @@ export function sqlFolder(folder: URL): (name: string) => string {
 
 export const gatewaySql = sqlFolder(new URL('./sql/', import.meta.url));
 
-/** Runs `work` in one transaction on a pooled client: committed when it resolves, rolled back when it throws. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction on a pooled client: committed when it resolves, rolled back when it
+ * throws. `begin` may set the transaction up in the same round trip (`BEGIN; SET LOCAL …`).
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   // A connection lost between two statements arrives as an 'error' event on the checked-out
   // client (the pool only listens to idle ones); the next statement fails with it anyway, so the
@@ -34,7 +41,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   const onLost = (error: Error) => (lost = error);
   client.on('error', onLost);
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

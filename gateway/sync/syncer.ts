@@ -216,13 +216,16 @@ export function createSyncer(options: SyncerOptions) {
           })),
         );
         cursor = batch.at(-1)!.next ?? cursor;
-        await inTransaction(db, async (client) => {
-          // No wait for the WAL flush: a crash loses the newest batches together with their
-          // checkpoint, and the next backfill simply lists them again.
-          await client.query('SET LOCAL synchronous_commit = off');
-          await store.write(client, states, client);
-          await client.query(sql('sync-checkpoint'), [resource.table, cursor, states.length]);
-        });
+        // No wait for the WAL flush: a crash loses the newest batches together with their
+        // checkpoint, and the next backfill simply lists them again.
+        await inTransaction(
+          db,
+          async (client) => {
+            await store.write(client, states, client);
+            await client.query(sql('sync-checkpoint'), [resource.table, cursor, states.length]);
+          },
+          'BEGIN; SET LOCAL synchronous_commit = off',
+        );
         synced += states.length;
         publish({ plugin, runId, resource: resource.table, synced, done: pages.finished() }, request);
       }

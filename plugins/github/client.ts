@@ -57,7 +57,17 @@ export function createGithubClient(
     usage.limit = header('x-ratelimit-limit') ?? usage.limit;
     const reset = header('x-ratelimit-reset');
     if (reset !== null) usage.resetAt = new Date(reset * 1000);
-    return response;
+    if (!response.ok || response.status === 204 || response.status === 205) return response;
+    // A successful body is read here, at once: a list read ahead may wait in Octokit's queues
+    // while its fetch Response, no longer referenced, is collected, and undici then cancels the
+    // unread body ("Response body object should not be disturbed or locked").
+    const read = new Response(await response.arrayBuffer(), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    Object.defineProperty(read, 'url', { value: response.url });
+    return read;
   };
   const octokit = new GithubOctokit({
     request: { fetch: countingFetch },
