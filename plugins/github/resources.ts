@@ -35,13 +35,6 @@ export type GithubTable = (typeof GITHUB_TABLES)[number];
 
 const TEXT_IDS: readonly string[] = ['branches', 'commits', 'team_members'];
 const PER_PAGE = 100;
-/**
- * Pages of a full list requested ahead of the one the sync asks for: each answer of GitHub (or of
- * Octokit's throttling and retry queues, ~15 ms a request even locally) takes a while, and the
- * sync writes meanwhile. Six ahead (3 gave ~50 % of a raw COPY, 6 ~65 %): seven at once stay below
- * plugin-throttling's own ten and far below GitHub's limit on concurrent requests.
- */
-const PAGES_AHEAD = 6;
 /** How long the list of repositories in scope is reused within a run. */
 const SCOPE_TTL_MS = 60_000;
 
@@ -218,7 +211,7 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       void result.then(
         ({ last }) => {
           if (last === null) return;
-          for (let next = Number(page) + 1; next <= Math.min(Number(page) + PAGES_AHEAD, last); next += 1) {
+          for (let next = Number(page) + 1; next <= Math.min(Number(page) + config.pagesAhead, last); next += 1) {
             const ahead = `${repository.full_name}\t${next}`;
             if (pages.has(ahead)) continue;
             const fetched = fetchPage(repository, String(next), since);
