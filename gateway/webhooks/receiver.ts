@@ -59,6 +59,12 @@ export interface WebhookReceiver {
    * (with the SDK's own retries). A throw counts as a failed attempt of that event only.
    */
   fetchCurrent?(event: WebhookEvent): Promise<unknown>;
+  /**
+   * How many batches of deliveries may be stored and applied at once, in concurrent
+   * transactions. Default 1: more only when `apply` is right whatever the commit order of
+   * concurrent batches (its ordering rules hold in SQL alone, not in what it read before writing).
+   */
+  concurrentBatches?: number;
   /** Attempts before an event is marked failed. Default 5. */
   maxAttempts?: number;
   /** First retry delay in milliseconds, doubling each attempt. Default 2000. */
@@ -177,21 +183,22 @@ export function globMatcher(globs: readonly string[]): (type: string) => boolean
 }
 
 /**
- * Collects calls while one run is in flight and hands them to the next run together: the first
- * caller runs alone, callers arriving meanwhile share the following run. When a shared run fails
- * with an error `retryAlone` accepts, each item is run again on its own, so one bad item fails
- * only its own caller.
+ * Collects calls while runs are in flight and hands them to the next run together: the first
+ * caller runs alone, callers arriving meanwhile share the following run; at most `inFlight` runs
+ * at once. When a shared run fails with an error `retryAlone` accepts, each item is run again on
+ * its own, so one bad item fails only its own caller.
  */
 function groupCommit<In, Out>(
   run: (items: In[]) => Promise<Out[]>,
   maxBatch: number,
   retryAlone: (error: unknown) => boolean = () => false,
+  inFlight = 1,
 ): (item: In) => Promise<Out> {
   let waiting: { item: In; resolve(out: Out): void; reject(error: unknown): void }[] = [];
-  let running = false;
+  let running = 0;
   const next = async () => {
-    if (running || waiting.length === 0) return;
-    running = true;
+    if (running >= inFlight || waiting.length === 0) return;
+    running += 1;
     const batch = waiting.slice(0, maxBatch);
     waiting = waiting.slice(batch.length);
     try {
@@ -204,7 +211,7 @@ function groupCommit<In, Out>(
         for (const entry of batch) entry.reject(error);
       }
     } finally {
-      running = false;
+      running -= 1;
       void next();
     }
   };
@@ -432,7 +439,14 @@ export function createWebhookLog(options: {
     return stored.map((entry) => ({ ...entry, queued: false }));
   };
   // A batch refused for its content (not for want of a database) is retried event by event.
-  const receiveOne = groupCommit(receiveBatch, MAX_BATCH, (error) => !isUnavailable(error));
+  let receiveOneCache: ((event: WebhookEvent) => Promise<Received>) | undefined;
+  const receiveOne = (event: WebhookEvent) =>
+    (receiveOneCache ??= groupCommit(
+      receiveBatch,
+      MAX_BATCH,
+      (error) => !isUnavailable(error),
+      Number(process.env['GHW_INFLIGHT'] ?? receiver().concurrentBatches ?? 1),
+    ))(event);
 
   let pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
