@@ -115,15 +115,24 @@ export function createSyncStore(tables: SyncTables): SyncStore {
           if (!seen || seen.versionAt <= state.versionAt) latest.set(id, state);
         }
         let inPayload = false;
-        const rows: Row[] = [...latest].map(([id, s]) => {
-          const row: Row = { id, data: s.object, is_deleted: s.deleted, version_at: s.versionAt, event_id: s.eventId };
-          if (s.inPayload && s.eventId !== null) {
-            inPayload = true;
-            row.data = s.inPayload.merge ?? null;
-            row.path = s.inPayload.path;
-          }
-          return row;
-        });
+        // In id order: concurrent writers then lock shared rows in one order and cannot deadlock.
+        const rows: Row[] = [...latest]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([id, s]) => {
+            const row: Row = {
+              id,
+              data: s.object,
+              is_deleted: s.deleted,
+              version_at: s.versionAt,
+              event_id: s.eventId,
+            };
+            if (s.inPayload && s.eventId !== null) {
+              inPayload = true;
+              row.data = s.inPayload.merge ?? null;
+              row.path = s.inPayload.path;
+            }
+            return row;
+          });
         if (bulk && !inPayload && rows.length >= COPY_MIN_ROWS && (await copyIfAllNew(bulk, table, rows))) {
           written[table] = rows.length;
           continue;

@@ -3,13 +3,16 @@
  * plugin, inserted into the plugin's durable log (`<schema>.events`, keyed by the provider's
  * event id) and only then acknowledged: a 2xx means "committed". Deliveries arriving together
  * are stored and applied in one transaction (group commit: under load a batch forms while the
- * previous one runs): the log rows go in already processed, the plugin applies the events, one
- * commit, then the acks and the publication. Events the plugin sets aside, and every event of
- * a batch whose apply fails, are stored as received instead and go the queue path: applied
- * again in a batch and, when that fails, each on its own, so one bad event holds up no other. A
- * failed event is retried with backoff on the queue port and, after its last attempt, marked
- * failed (the dead letter) until someone replays it. Events acknowledged but never processed
- * (the process died in between) are picked up at start and every minute.
+ * previous one runs; a plugin may allow a few batches at once): the log rows go in already
+ * processed, the plugin applies the events, one commit, then the acks and the publication.
+ *
+ * An event the plugin sets aside goes back to received in that transaction and is settled alone
+ * once it is over. When the batch's transaction fails (an event the plugin cannot apply), the
+ * batch is stored as received and applied from the log: as a batch again and, when that fails,
+ * each event on its own, so one bad event holds up no other. A failed event is retried with
+ * backoff on the queue port and, after its last attempt, marked failed (the dead letter) until
+ * someone replays it. Events acknowledged but never processed (the process died between the
+ * ack and applying them from the log) are picked up at start and every minute.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { escapeIdentifier, type PoolClient } from 'pg';
@@ -429,6 +432,7 @@ export function createWebhookLog(options: {
       });
     } catch (error) {
       if (isUnavailable(error)) throw error;
+      services().log.debug({ err: error, plugin }, 'webhook batch not applied at receipt; applying it from the log');
       const stored = await insertBatch(events);
       return stored.map((entry) => ({ ...entry, queued: true }));
     }
@@ -439,14 +443,17 @@ export function createWebhookLog(options: {
     return stored.map((entry) => ({ ...entry, queued: false }));
   };
   // A batch refused for its content (not for want of a database) is retried event by event.
-  let receiveOneCache: ((event: WebhookEvent) => Promise<Received>) | undefined;
-  const receiveOne = (event: WebhookEvent) =>
-    (receiveOneCache ??= groupCommit(
+  // Made on first use: how many batches may run at once is the receiver's to say.
+  let receiveGroup: ((event: WebhookEvent) => Promise<Received>) | undefined;
+  const receiveOne = (event: WebhookEvent) => {
+    receiveGroup ??= groupCommit(
       receiveBatch,
       MAX_BATCH,
       (error) => !isUnavailable(error),
-      Number(process.env['GHW_INFLIGHT'] ?? receiver().concurrentBatches ?? 1),
-    ))(event);
+      receiver().concurrentBatches ?? 1,
+    );
+    return receiveGroup(event);
+  };
 
   let pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
