@@ -17,7 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import type { ObjectState, SyncStore, WebhookEvent } from '../../gateway/sdk.ts';
 import { TABLE_OF_OBJECT, type ObjectResource, type StripeObject } from './resources.ts';
-import { stripeSql, tableSql } from './sql.ts';
+import { tableSql } from './sql.ts';
 
 export interface StripeEvent {
   id: string;
@@ -139,9 +139,8 @@ export function refetchedState(
 }
 
 /**
- * Applies a batch of events inside the caller's transaction: locks the objects the batch touches
- * (stored or not: concurrent batches about one object then apply one after the other), reads
- * their stored rows, works out each object's newest state, and writes all of them set-based.
+ * Applies a batch of events inside the caller's transaction: reads (and locks) the stored rows
+ * the batch touches, works out each object's newest state, and writes all of them set-based.
  * An object whose events tie in a way only the API can settle is left alone: its events are
  * returned as set aside, unless `fetched` already holds the API's answer for one of them.
  */
@@ -164,7 +163,6 @@ export async function applyEvents(
   const setAside: string[] = [];
   if (byObject.size === 0) return { setAside };
 
-  await client.query(stripeSql('lock-objects'), [[...byObject.keys()]]);
   const stored = new Map<string, Stored>();
   const idsByTable = new Map<ObjectResource, string[]>();
   for (const { table, events } of byObject.values())

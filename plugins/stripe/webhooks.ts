@@ -15,8 +15,6 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, instance: (
   return {
     path: config.webhookPath,
     maxAttempts: config.webhookMaxAttempts,
-    // Batches about one object take its lock (apply.ts) and so apply one after the other.
-    concurrentBatches: 2,
     verify(body, headers) {
       const signature = headers['stripe-signature'];
       if (typeof signature !== 'string' || signature === '')
