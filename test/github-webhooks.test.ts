@@ -167,24 +167,6 @@ describe('GitHub webhooks', () => {
     ).toEqual([{ is_deleted: false }]);
   });
 
-  it('has applied a delivery when it acknowledges it: log row processed and object stored in one commit', async () => {
-    const opened = examples.find((group) => group.name === 'issues')!.examples.find((e) => e.action === 'opened') as {
-      issue: Record<string, unknown>;
-    };
-    const id = Number(`8${Date.now() % 1_000_000_000}`);
-    const delivery = randomUUID();
-    expect(
-      (await deliver('issues', { ...opened, issue: { ...opened.issue, id, title: 'at once' } }, { delivery })).status,
-    ).toBe(200);
-    // No polling: the 200 comes after the commit that stored and applied the delivery.
-    expect(await rows('SELECT status, attempts FROM github.events WHERE id = $1', [delivery])).toEqual([
-      { status: 'processed', attempts: 1 },
-    ]);
-    expect(await rows('SELECT title, last_event_id FROM github.issues WHERE id = $1', [id])).toEqual([
-      { title: 'at once', last_event_id: delivery },
-    ]);
-  });
-
   it('applies the deliveries beside one that cannot be applied; that one alone waits for its retry', async () => {
     const opened = examples.find((group) => group.name === 'issues')!.examples.find((e) => e.action === 'opened') as {
       issue: Record<string, unknown>;

@@ -1,25 +1,20 @@
 /**
  * Webhook ingress, shared by every plugin that receives webhooks. A delivery is verified by the
  * plugin, inserted into the plugin's durable log (`<schema>.events`, keyed by the provider's
- * event id) and only then acknowledged: a 2xx means "committed". Deliveries arriving together
- * are stored and applied in one transaction (group commit: under load a batch forms while the
- * previous one runs; a plugin may allow a few batches at once): the log rows go in already
- * processed, the plugin applies the events, one commit, then the acks and the publication.
+ * event id) and only then acknowledged: a 2xx means "committed". Processing follows from the
+ * log: the plugin applies a batch of events in one transaction, the events are marked processed
+ * and published. A failed event is retried with backoff on the queue port and, after its last
+ * attempt, marked failed (the dead letter) until someone replays it. Events acknowledged but
+ * never processed (the process died in between) are picked up at start and every minute.
  *
- * An event the plugin sets aside goes back to received in that transaction and is settled alone
- * once it is over. When the batch's transaction fails (an event the plugin cannot apply), the
- * batch is stored as received and applied from the log: as a batch again and, when that fails,
- * each event on its own, so one bad event holds up no other. A failed event is retried with
- * backoff on the queue port and, after its last attempt, marked failed (the dead letter) until
- * someone replays it. Events acknowledged but never processed (the process died between the
- * ack and applying them from the log) are picked up at start and every minute.
+ * Concurrent deliveries share one INSERT, and concurrent processing shares one transaction
+ * (group commit): under load a batch forms while the previous statement runs.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { escapeIdentifier, type PoolClient } from 'pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction } from '../sql.ts';
-import type { Queryable } from '../sync/resource.ts';
 import { ERRORS, isRefusedValue, isUnavailable } from '../errors.ts';
 import { BodyTooLarge, readBody, sendError, sendJson } from '../http/replies.ts';
 import type { QueueDefinition } from '../queue/job-types.ts';
@@ -62,12 +57,6 @@ export interface WebhookReceiver {
    * (with the SDK's own retries). A throw counts as a failed attempt of that event only.
    */
   fetchCurrent?(event: WebhookEvent): Promise<unknown>;
-  /**
-   * How many batches of deliveries may be stored and applied at once, in concurrent
-   * transactions. Default 1: more only when `apply` is right whatever the commit order of
-   * concurrent batches (its ordering rules hold in SQL alone, not in what it read before writing).
-   */
-  concurrentBatches?: number;
   /** Attempts before an event is marked failed. Default 5. */
   maxAttempts?: number;
   /** First retry delay in milliseconds, doubling each attempt. Default 2000. */
@@ -111,14 +100,6 @@ const PROCESS_JOB = 'process';
 const MAX_BATCH = 500;
 const NOTHING_FETCHED: ReadonlyMap<string, unknown> = new Map();
 const RECOVER_EVERY_MS = 60_000;
-
-/** A delivery at receipt: stored before (a redelivery), or stored now and, unless `queued`, applied or set aside. */
-interface Received {
-  id: string;
-  duplicate: boolean;
-  /** Stored as received only: processing is up to the caller. */
-  queued: boolean;
-}
 /** An event younger than this may still be on its way through another process. */
 const RECOVER_AFTER_SECONDS = 30;
 
@@ -186,22 +167,21 @@ export function globMatcher(globs: readonly string[]): (type: string) => boolean
 }
 
 /**
- * Collects calls while runs are in flight and hands them to the next run together: the first
- * caller runs alone, callers arriving meanwhile share the following run; at most `inFlight` runs
- * at once. When a shared run fails with an error `retryAlone` accepts, each item is run again on
- * its own, so one bad item fails only its own caller.
+ * Collects calls while one run is in flight and hands them to the next run together: the first
+ * caller runs alone, callers arriving meanwhile share the following run. When a shared run fails
+ * with an error `retryAlone` accepts, each item is run again on its own, so one bad item fails
+ * only its own caller.
  */
 function groupCommit<In, Out>(
   run: (items: In[]) => Promise<Out[]>,
   maxBatch: number,
   retryAlone: (error: unknown) => boolean = () => false,
-  inFlight = 1,
 ): (item: In) => Promise<Out> {
   let waiting: { item: In; resolve(out: Out): void; reject(error: unknown): void }[] = [];
-  let running = 0;
+  let running = false;
   const next = async () => {
-    if (running >= inFlight || waiting.length === 0) return;
-    running += 1;
+    if (running || waiting.length === 0) return;
+    running = true;
     const batch = waiting.slice(0, maxBatch);
     waiting = waiting.slice(batch.length);
     try {
@@ -214,7 +194,7 @@ function groupCommit<In, Out>(
         for (const entry of batch) entry.reject(error);
       }
     } finally {
-      running -= 1;
+      running = false;
       void next();
     }
   };
@@ -262,20 +242,14 @@ export function createWebhookLog(options: {
   const services = () => options.services();
   const maxAttempts = () => receiver().maxAttempts ?? 5;
 
-  /** Inserts the events (as processed, when the caller applies them in its transaction). */
-  const insertBatch = async (
-    events: WebhookEvent[],
-    db: Queryable = services().db,
-    processed = false,
-  ): Promise<{ id: string; duplicate: boolean }[]> => {
+  const insertBatch = async (events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean }[]> => {
     // The events' own JSON text goes into the statement as is, not parsed and encoded again.
     const rows = events.map(
       (event) =>
         `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`,
     );
-    const { rows: inserted } = await db.query<{ id: string }>(sql('webhook-insert'), [
+    const { rows: inserted } = await services().db.query<{ id: string }>(sql('webhook-insert'), [
       `[${rows.join(',')}]`,
-      processed,
     ]);
     const fresh = new Set(inserted.map((row) => row.id));
     // The same event twice in one batch: the first is new, the second a duplicate.
@@ -413,48 +387,6 @@ export function createWebhookLog(options: {
     return ids.map(() => undefined);
   }, MAX_BATCH);
 
-  /**
-   * Deliveries stored and applied in one transaction: inserted processed, applied, committed once.
-   * Events the plugin sets aside go back to received in that transaction and are settled alone
-   * after it. When the transaction fails for anything but an unavailable database (the plugin's
-   * apply threw, say), the batch is stored as received and goes the queue path instead.
-   */
-  const receiveBatch = async (events: WebhookEvent[]): Promise<Received[]> => {
-    let outcome: { stored: { id: string; duplicate: boolean }[]; setAside: Set<string> };
-    try {
-      outcome = await inTransaction(services().db, async (client) => {
-        const stored = await insertBatch(events, client, true);
-        const fresh = events.filter((_, i) => !stored[i]!.duplicate);
-        const result = fresh.length > 0 ? await receiver().apply(fresh, client, NOTHING_FETCHED) : undefined;
-        const setAside = new Set(result?.setAside);
-        if (setAside.size > 0) await client.query(sql('webhook-set-aside'), [[...setAside]]);
-        return { stored, setAside };
-      });
-    } catch (error) {
-      if (isUnavailable(error)) throw error;
-      services().log.debug({ err: error, plugin }, 'webhook batch not applied at receipt; applying it from the log');
-      const stored = await insertBatch(events);
-      return stored.map((entry) => ({ ...entry, queued: true }));
-    }
-    const { stored, setAside } = outcome;
-    const fresh = events.filter((_, i) => !stored[i]!.duplicate);
-    publish(fresh.filter((event) => !setAside.has(event.id)));
-    for (const event of fresh.filter((event) => setAside.has(event.id))) track(settleAlone(event));
-    return stored.map((entry) => ({ ...entry, queued: false }));
-  };
-  // A batch refused for its content (not for want of a database) is retried event by event.
-  // Made on first use: how many batches may run at once is the receiver's to say.
-  let receiveGroup: ((event: WebhookEvent) => Promise<Received>) | undefined;
-  const receiveOne = (event: WebhookEvent) => {
-    receiveGroup ??= groupCommit(
-      receiveBatch,
-      MAX_BATCH,
-      (error) => !isUnavailable(error),
-      receiver().concurrentBatches ?? 1,
-    );
-    return receiveGroup(event);
-  };
-
   let pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     const tracked = work
@@ -549,9 +481,9 @@ export function createWebhookLog(options: {
           ERRORS.BAD_REQUEST,
           'Webhook event holds a \\u0000 character, which cannot be stored',
         );
-      let stored: Received;
+      let stored: { duplicate: boolean };
       try {
-        stored = await receiveOne(event);
+        stored = await insertOne(event);
       } catch (error) {
         // A data exception (class 22, e.g. an unpaired \ud800 in jsonb) will fail every redelivery too.
         if (isRefusedValue(error))
@@ -561,7 +493,7 @@ export function createWebhookLog(options: {
         return sendError(response, ERRORS.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');
       }
       sendJson(response, 200, { received: true, duplicate: stored.duplicate });
-      if (!stored.duplicate && stored.queued) {
+      if (!stored.duplicate) {
         inFlight.set(event.id, event);
         track(processOne(event.id));
       }

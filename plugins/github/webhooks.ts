@@ -112,9 +112,6 @@ export function githubReceiver(runtime: PluginRuntime<GithubConfig>, instance: (
   return {
     path: config.webhookPath,
     maxAttempts: config.webhookMaxAttempts,
-    // Newer state wins in the upsert itself, whatever order concurrent batches commit in; two
-    // batches at once keep Postgres busy while the other waits on its round trips and commit.
-    concurrentBatches: 2,
     async verify(body, headers) {
       const signature = headers['x-hub-signature-256'];
       const delivery = headers['x-github-delivery'];
