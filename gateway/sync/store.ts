@@ -2,8 +2,9 @@
  * Writing object states into a plugin's synced tables: one set-based upsert per table, where a
  * row holding a newer state is kept ("newer state wins" in SQL, whatever order writes come in),
  * and each parent's children kept in step with it. A state whose object is in a webhook payload
- * the log already holds is taken from there in SQL (a 10 KB object is not sent and parsed again). A bulk write (a backfill batch) whose rows of
- * a table are all new is streamed in with COPY instead, about twice as fast as the upsert.
+ * the log already holds is taken from there in SQL (a 10 KB object is not sent and parsed
+ * again). A bulk write (a backfill batch) whose rows of a table are all new is streamed in with
+ * COPY instead, about twice as fast as the upsert.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -115,7 +116,8 @@ export function createSyncStore(tables: SyncTables): SyncStore {
           if (!seen || seen.versionAt <= state.versionAt) latest.set(id, state);
         }
         let inPayload = false;
-        // In id order: concurrent writers then lock shared rows in one order and cannot deadlock.
+        // In id order: concurrent writers (webhooks, retries, a backfill) lock shared rows in one
+        // order and cannot deadlock on them.
         const rows: Row[] = [...latest]
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([id, s]) => {
