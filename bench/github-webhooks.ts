@@ -21,6 +21,7 @@
  * Run: npm run bench:github-webhooks
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { sign } from '@octokit/webhooks-methods';
 import pg from 'pg';
@@ -104,6 +105,48 @@ async function makeDeliveries(): Promise<Delivery[]> {
   return deliveries;
 }
 
+/**
+ * What a run costs: the server's CPU, the CPU of the Postgres backends serving its database, and
+ * the WAL written (cluster-wide: anything else writing meanwhile counts too). Start, then call
+ * the returned function at the end.
+ */
+async function costMeter(watcher: pg.Client, server: Server) {
+  const backends = async () => {
+    const { rows } = await watcher.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    const ticks = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (1/100 s).
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // The backend ended meanwhile.
+      }
+    }
+    return ticks;
+  };
+  const lsn = async () =>
+    (await watcher.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
+  const server0 = server.cpuMicros();
+  const backends0 = await backends();
+  const lsn0 = await lsn();
+  return async () => {
+    let ticks = 0;
+    for (const [pid, now] of await backends()) ticks += now - (backends0.get(pid) ?? 0);
+    const { rows } = await watcher.query<{ bytes: string }>(
+      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS bytes',
+      [lsn0],
+    );
+    return {
+      serverMicros: server.cpuMicros() - server0,
+      postgresMicros: ticks * 10_000,
+      walBytes: Number(rows[0]!.bytes),
+    };
+  };
+}
+
 /** One system on a fresh database: deliveries applied per second, and the objects it holds after. */
 async function run(system: 'plugboard' | 'peer', deliveries: Delivery[]): Promise<{ rate: number; objects: number }> {
   const database = await freshDatabase(`bench_gh_${system}`);
@@ -133,12 +176,17 @@ async function run(system: 'plugboard' | 'peer', deliveries: Delivery[]): Promis
     const watcher = new pg.Client(database.url);
     await watcher.connect();
     try {
+      const cost = await costMeter(watcher, server);
       const started = performance.now();
       await postAll(system === 'plugboard' ? `${server.url}/webhooks/github` : server.url, deliveries, CONCURRENCY);
       if (system === 'plugboard') {
         await untilApplied(watcher, 'github', deliveries.length);
       }
       const rate = deliveries.length / ((performance.now() - started) / 1000);
+      const { serverMicros, postgresMicros, walBytes } = await cost();
+      console.log(
+        `    ${system}: per delivery ${(serverMicros / deliveries.length).toFixed(0)} µs server CPU, ${(postgresMicros / deliveries.length).toFixed(0)} µs Postgres CPU, ${(walBytes / deliveries.length / 1024).toFixed(1)} KB WAL`,
+      );
       const count =
         system === 'plugboard'
           ? 'SELECT (SELECT count(*) FROM github.issues) + (SELECT count(*) FROM github.issue_comments) + (SELECT count(*) FROM github.pull_requests) AS n'

@@ -167,6 +167,49 @@ describe('GitHub webhooks', () => {
     ).toEqual([{ is_deleted: false }]);
   });
 
+  it('applies the deliveries beside one that cannot be applied; that one alone waits for its retry', async () => {
+    const opened = examples.find((group) => group.name === 'issues')!.examples.find((e) => e.action === 'opened') as {
+      issue: Record<string, unknown>;
+    };
+    const base = Number(`7${Date.now() % 100_000_000}`) * 100;
+    const good = Array.from({ length: 30 }, (_, i) => ({ id: base + i, delivery: randomUUID() }));
+    const bad = randomUUID();
+    // An issue id that is not a number cannot be stored: the batch it shares fails as a whole.
+    const statuses = await Promise.all([
+      ...good.map(({ id, delivery }) =>
+        deliver('issues', { ...opened, issue: { ...opened.issue, id, title: `good ${id}` } }, { delivery }),
+      ),
+      deliver('issues', { ...opened, issue: { ...opened.issue, id: 'not-a-number' } }, { delivery: bad }),
+    ]);
+    expect(statuses.map((answer) => answer.status)).toEqual(statuses.map(() => 200));
+    const deliveries = good.map((g) => g.delivery);
+    await expect
+      .poll(
+        async () =>
+          (
+            await rows("SELECT count(*)::int AS n FROM github.events WHERE id = ANY($1) AND status = 'processed'", [
+              deliveries,
+            ])
+          )[0]!['n'],
+        { timeout: 10_000 },
+      )
+      .toBe(good.length);
+    const stored = await rows('SELECT count(*)::int AS n FROM github.issues WHERE id = ANY($1)', [
+      good.map((g) => g.id),
+    ]);
+    expect(stored).toEqual([{ n: good.length }]);
+    await expect
+      .poll(
+        async () => (await rows('SELECT status, attempts, last_error FROM github.events WHERE id = $1', [bad]))[0],
+        {
+          timeout: 10_000,
+        },
+      )
+      .toMatchObject({ status: 'received', attempts: 1, last_error: expect.stringMatching(/bigint|invalid input/i) });
+    // Out of the way of the tests after this one, which wait for every event to be processed.
+    await rows('DELETE FROM github.events WHERE id = $1', [bad]);
+  });
+
   it('answers ping, and stores event types it does not sync without changing a table', async () => {
     const ping = examples.find((group) => group.name === 'ping')!.examples[0]!;
     const star = examples.find((group) => group.name === 'star')!.examples[0]!;

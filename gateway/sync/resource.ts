@@ -19,6 +19,12 @@ export interface ObjectState<O extends SyncedObject = SyncedObject> {
   versionAt: number;
   /** The webhook event that produced this state, if one did. */
   eventId: string | null;
+  /**
+   * Where `object` is in the payload of event `eventId`, already stored in the plugin's webhook
+   * log (`<schema>.events`): the store then takes it from there in SQL rather than send and parse
+   * it again, with `merge`'s fields laid over it (as `{ ...atPath, ...merge }`).
+   */
+  inPayload?: { path: readonly string[]; merge?: SyncedObject };
 }
 
 export interface Page<O> {

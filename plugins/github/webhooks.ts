@@ -25,38 +25,51 @@ const secondsOf = (value: unknown) => (typeof value === 'string' ? Date.parse(va
 /** The event types whose payload deletes its object (branch deletes are the `delete` event). */
 const DELETIONS = new Set(['issues.deleted', 'repository.deleted', 'issue_comment.deleted', 'release.deleted']);
 
-/** Where a payload of each event lands: its object and table. */
-const ROUTES: Record<string, { table: string; object(payload: Payload): GithubObject | undefined }> = {
-  repository: { table: 'repositories', object: (p) => p.repository },
-  issues: { table: 'issues', object: (p) => p['issue'] as GithubObject },
-  issue_comment: { table: 'issue_comments', object: (p) => p['comment'] as GithubObject },
-  pull_request: { table: 'pull_requests', object: (p) => p['pull_request'] as GithubObject },
-  pull_request_review: { table: 'pull_request_reviews', object: (p) => p['review'] as GithubObject },
-  release: { table: 'releases', object: (p) => p['release'] as GithubObject },
-  workflow_run: { table: 'workflow_runs', object: (p) => p['workflow_run'] as GithubObject },
-  deployment: { table: 'deployments', object: (p) => p['deployment'] as GithubObject },
+/**
+ * Where a payload of each event lands: its table, the key of its object in the payload, and
+ * fields the plugin adds to it.
+ */
+const ROUTES: Record<string, { table: string; key: string; merge?(payload: Payload): SyncedObject }> = {
+  repository: { table: 'repositories', key: 'repository' },
+  issues: { table: 'issues', key: 'issue' },
+  issue_comment: { table: 'issue_comments', key: 'comment' },
+  pull_request: { table: 'pull_requests', key: 'pull_request' },
+  pull_request_review: { table: 'pull_request_reviews', key: 'review' },
+  release: { table: 'releases', key: 'release' },
+  workflow_run: { table: 'workflow_runs', key: 'workflow_run' },
+  deployment: { table: 'deployments', key: 'deployment' },
   // Discussions and teams do not name their repository or organization inside the object.
-  discussion: {
-    table: 'discussions',
-    object: (p) => ({ ...(p['discussion'] as GithubObject), repository: p.repository?.full_name }),
-  },
+  discussion: { table: 'discussions', key: 'discussion', merge: (p) => ({ repository: p.repository?.full_name }) },
   team: {
     table: 'teams',
-    object: (p) => ({ ...(p['team'] as GithubObject), organization: (p['organization'] as { login?: string })?.login }),
+    key: 'team',
+    merge: (p) => ({ organization: (p['organization'] as { login?: string })?.login }),
   },
 };
 
-/** The states one delivery produces (none for types this plugin does not sync). */
+const isObject = (value: unknown): value is GithubObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The states one delivery produces (none for types this plugin does not sync). A state whose
+ * object is in the payload says where (`inPayload`): the store takes it from the stored payload.
+ */
 export function statesOf(type: string, payload: Payload, eventId: string, receivedAt: number): ObjectState[] {
   const [event = '', action] = type.split('.');
   const deleted = DELETIONS.has(type);
-  const state = (table: string, object: GithubObject, gone = deleted): ObjectState => ({
+  const state = (
+    table: string,
+    object: GithubObject,
+    gone = deleted,
+    inPayload?: ObjectState['inPayload'],
+  ): ObjectState => ({
     table,
     object,
     deleted: gone,
     // Objects without an updated_at (branches, commits, memberships) are as of the delivery.
     versionAt: Number.isFinite(secondsOf(object.updated_at)) ? secondsOf(object.updated_at) : receivedAt,
     eventId,
+    ...(inPayload && { inPayload }),
   });
   const repository = payload.repository;
   if ((event === 'create' || event === 'delete') && payload['ref_type'] === 'branch' && repository) {
@@ -67,7 +80,10 @@ export function statesOf(type: string, payload: Payload, eventId: string, receiv
   }
   if (event === 'push' && repository) {
     const commits = (payload['commits'] as GithubObject[] | undefined) ?? [];
-    return commits.map((commit) => state('commits', { ...commit, repository: repository.full_name }));
+    const merge = { repository: repository.full_name };
+    return commits.map((commit, i) =>
+      state('commits', { ...commit, ...merge }, deleted, { path: ['commits', String(i)], merge }),
+    );
   }
   if (event === 'membership' && payload['scope'] === 'team') {
     const team = payload['team'] as { id: number };
@@ -78,13 +94,17 @@ export function statesOf(type: string, payload: Payload, eventId: string, receiv
   if (type === 'issues.transferred') {
     // The issue moves: the old row is deleted, the issue in its new repository is stored.
     const changes = payload['changes'] as { new_issue?: GithubObject } | undefined;
-    const moved = changes?.new_issue ? [state('issues', changes.new_issue, false)] : [];
-    return [state('issues', payload['issue'] as GithubObject, true), ...moved];
+    const moved = changes?.new_issue
+      ? [state('issues', changes.new_issue, false, { path: ['changes', 'new_issue'] })]
+      : [];
+    return [state('issues', payload['issue'] as GithubObject, true, { path: ['issue'] }), ...moved];
   }
   const route = ROUTES[event];
-  const object = route?.object(payload);
-  if (!route || !object || object.id === undefined || object.id === null) return [];
-  return [state(route.table, object)];
+  const found = route && payload[route.key];
+  if (!route || !isObject(found) || found.id === undefined || found.id === null) return [];
+  const merge = route.merge?.(payload);
+  const object = merge ? { ...found, ...merge } : found;
+  return [state(route.table, object, deleted, { path: [route.key], ...(merge && { merge }) })];
 }
 
 export function githubReceiver(runtime: PluginRuntime<GithubConfig>, instance: () => GithubInstance): WebhookReceiver {
