@@ -16,7 +16,7 @@
  * median of the per-round ratios.
  *
  * Run: npm run bench:github-backfill   (BENCH_ISSUES, BENCH_REPOS, BENCH_ROUNDS tune it;
- * BENCH_CPU_PROF=<dir> writes the backfill child's CPU profiles there)
+ * BENCH_CPU_PROF=<dir> writes the backfill child's CPU profiles there; GITHUB_PAGES_AHEAD is passed on)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -101,6 +101,7 @@ const env = {
   GITHUB_API_URL: github.url,
   GITHUB_REPOS: seeded.repositories.map((repository) => repository.full_name).join(','),
   GITHUB_SYNC_INTERVAL: '0',
+  ...(process.env['GITHUB_PAGES_AHEAD'] ? { GITHUB_PAGES_AHEAD: process.env['GITHUB_PAGES_AHEAD'] } : {}),
 };
 
 console.log(

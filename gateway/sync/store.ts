@@ -36,8 +36,14 @@ interface Row {
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 /** A field in COPY's text format. */
 const copyField = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!);
+/**
+ * JSON text as a COPY field: JSON.stringify writes tabs, newlines and carriage returns inside
+ * strings as escapes, never raw, so only its backslashes need doubling (a native replaceAll, not
+ * a callback per match: object bodies are full of `\n` escapes).
+ */
+const copyJson = (value: unknown) => JSON.stringify(value).replaceAll('\\', '\\\\');
 const copyLine = (row: Row) =>
-  `${copyField(row.id)}\t${copyField(JSON.stringify(row.data))}\t${row.is_deleted ? 't' : 'f'}\t${new Date(row.version_at * 1000).toISOString()}\t${row.event_id === null ? '\\N' : copyField(row.event_id)}\n`;
+  `${copyField(row.id)}\t${copyJson(row.data)}\t${row.is_deleted ? 't' : 'f'}\t${new Date(row.version_at * 1000).toISOString()}\t${row.event_id === null ? '\\N' : copyField(row.event_id)}\n`;
 /** The rows as COPY text, a chunk of about COPY_CHUNK characters at a time (made as it is sent). */
 function* copyChunks(rows: readonly Row[]): Generator<string> {
   let chunk = '';
