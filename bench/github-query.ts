@@ -7,8 +7,7 @@
  * BENCH_REPOS (20) repositories of BENCH_ISSUES (1,000) issues each, issue n with n % 4 comments
  * (1.5 per issue on average). Then ANALYZE (autovacuum is off here; see bench/stripe-query.ts).
  *
- * Two servers read it, each in its own process pinned to core 1 (taskset, when available; not
- * with BENCH_PIN=false) with a pool of 10, autocannon in this process on core 0:
+ * Servers, checks and rounds: bench/query-comparison.ts.
  *
  * - Plugboard (`plugboard serve`, admin secret):
  *   `githubRepository(owner, name) { issues(first: 50) { comments } }` — one SQL statement
@@ -19,12 +18,8 @@
  *   name, its live issues most recently updated first (ties by id), at most 50, each issue's live
  *   comments most recently updated first, at most 20 (Plugboard's default page of a relation).
  *
- * The two answers must be the same data before anything is measured (bench/query-comparison.ts).
- * Target: Plugboard >= 1.0x PostGraphile.
- *
  * Run: npm run bench:github-query   (BENCH_REPOS, BENCH_ISSUES, BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS)
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ObjectState, SyncedObject } from '../gateway/sync/resource.ts';
@@ -32,13 +27,10 @@ import { createSyncStore } from '../gateway/sync/store.ts';
 import type { GithubConfig } from '../plugins/github/config.ts';
 import { githubSyncTables } from '../plugins/github/resources.ts';
 import { buildIssue, buildIssueComment, buildRepository, buildUser } from '../test/support/github-objects.ts';
-import { compareQueries, type Node, postQuery } from './query-comparison.ts';
-import { freshDatabase, readyz, ROOT, startServer, type Server } from './support.ts';
+import { type Node, runQueryBench } from './query-comparison.ts';
 
 const REPOS = Number(process.env['BENCH_REPOS'] ?? 20);
 const ISSUES = Number(process.env['BENCH_ISSUES'] ?? 1000);
-const ADMIN_SECRET = 'bench-admin-secret-0123';
-const POOL_SIZE = '10';
 const OWNER = 'acme';
 const TARGET = 'repo-01';
 
@@ -61,17 +53,6 @@ const GITHUB_ENV = {
   GITHUB_API_URL: 'http://127.0.0.1:9', // nothing listens: the gateway never reaches GitHub
   GITHUB_SYNC_INTERVAL: '0',
 };
-
-function migrate(url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/plugboard.js', 'migrate'], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: url, PLUGBOARD_PLUGINS: 'core,github', ...GITHUB_ENV },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`plugboard migrate exited ${code}`))));
-  });
-}
 
 async function fill(url: string): Promise<void> {
   const db = new pg.Client(url);
@@ -168,51 +149,13 @@ const postgraphilePage = (data: Node): Page => {
   };
 };
 
-const database = await freshDatabase('bench_github_query');
-const servers: Server[] = [];
-try {
-  await migrate(database.url);
-  await fill(database.url);
-  const plugboard = await startServer(
-    ['bin/plugboard.js', 'serve'],
-    {
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'production',
-      PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
-      PLUGBOARD_PLUGINS: 'core,github',
-      ...GITHUB_ENV,
-    },
-    readyz,
-  );
-  servers.push(plugboard);
-  const postgraphile = await startServer(
-    ['bench/peers/postgraphile-server.ts'],
-    { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production', SCHEMAS: 'github' },
-    (url) => postQuery(url, '{ __typename }'),
-    120_000,
-  );
-  servers.push(postgraphile);
-  await compareQueries<Page>({
-    title: `GitHub query — a repository's 50 most recently updated issues with their comments; ${REPOS} repositories x ${ISSUES} issues`,
-    plugboard: {
-      name: 'plugboard',
-      server: plugboard,
-      query: PLUGBOARD_QUERY,
-      headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
-      page: plugboardPage,
-    },
-    peer: {
-      name: 'postgraphile',
-      server: postgraphile,
-      query: POSTGRAPHILE_QUERY,
-      headers: {},
-      page: postgraphilePage,
-    },
-    shape: (page) =>
-      `${page.repository}: ${page.issues.length} issues, ${page.issues.reduce((n, issue) => n + issue.comments.length, 0)} comments`,
-  });
-} finally {
-  for (const server of servers) await server.stop();
-  await database.drop();
-}
+await runQueryBench<Page>({
+  title: `GitHub query — a repository's 50 most recently updated issues with their comments; ${REPOS} repositories x ${ISSUES} issues`,
+  schema: 'github',
+  env: { PLUGBOARD_PLUGINS: 'core,github', ...GITHUB_ENV },
+  fill,
+  plugboard: { query: PLUGBOARD_QUERY, page: plugboardPage },
+  postgraphile: { query: POSTGRAPHILE_QUERY, page: postgraphilePage },
+  shape: (page) =>
+    `${page.repository}: ${page.issues.length} issues, ${page.issues.reduce((n, issue) => n + issue.comments.length, 0)} comments`,
+});

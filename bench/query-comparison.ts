@@ -1,13 +1,18 @@
 /**
- * What the query benchmarks share (bench/stripe-query.ts, bench/github-query.ts): a GraphQL query
- * against Plugboard and the same data asked of PostGraphile v5, the two answers checked to be the
+ * What the query benchmarks share (bench/stripe-query.ts, bench/github-query.ts): a fresh
+ * database migrated by `plugboard migrate` and filled by the bench, then two servers over it,
+ * each in its own process pinned to core 1 (taskset, unless BENCH_PIN=false) with a pool of 10
+ * (Plugboard's size, gateway/db.ts), autocannon in this process on core 0: Plugboard
+ * (`plugboard serve`, admin secret) and PostGraphile v5 (bench/peers/postgraphile-server.ts). A
+ * GraphQL query to Plugboard and the same data asked of PostGraphile are checked to answer the
  * same data, then BENCH_ROUNDS (8) rounds of BENCH_SECONDS (3) per server at BENCH_CONNECTIONS
- * (16) with autocannon in this process, alternating which goes first. Every response is checked
- * against the first answer (a 200 with errors or other data counts as a failure). This VM's speed
- * drifts by ±20% within a minute, so the figure is the median of the per-round ratios.
+ * (16), alternating which goes first. Every response is checked against the first answer (a 200
+ * with errors or other data counts as a failure). This VM's speed drifts by ±20% within a
+ * minute, so the figure is the median of the per-round ratios. Target: >= 1.0x PostGraphile.
  */
+import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
-import { inTurn, median, PINNED, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, PINNED, readyz, ROOT, type Server, startServer } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -15,7 +20,11 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
 
 export type Node = Record<string, unknown>;
 
-export interface Contender<Page> {
+const ADMIN_SECRET = 'bench-admin-secret-0123';
+/** Plugboard's pool size (createPool in gateway/db.ts); PostGraphile gets as many connections. */
+const POOL_SIZE = '10';
+
+interface Contender<Page> {
   name: string;
   server: Server;
   query: string;
@@ -32,7 +41,7 @@ interface Run {
   report: string;
 }
 
-export const postQuery = (url: string, query: string, headers: Record<string, string> = {}) =>
+const postQuery = (url: string, query: string, headers: Record<string, string> = {}) =>
   fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -74,7 +83,7 @@ async function measure<Page>(contender: Contender<Page>, expected: string, secon
  * Checks both answer the same `Page` (described by `shape` in the output), then measures
  * Plugboard against the peer and prints the rounds, the median ratio and CPU per request.
  */
-export async function compareQueries<Page>(options: {
+async function compareQueries<Page>(options: {
   title: string;
   plugboard: Contender<Page>;
   peer: Contender<Page>;
@@ -133,4 +142,71 @@ export async function compareQueries<Page>(options: {
       ? '  failures: none (no non-2xx responses, errors, timeouts or other answers in any round)'
       : `  !!! FAILURES in ${failedRounds} of ${ROUNDS} rounds: ${plugboard.name} ${failures(mine.runs)}, ${peer.name} ${failures(theirsRuns.runs)} failed requests — the figures above are not trustworthy`,
   );
+}
+
+function migrate(url: string, env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/plugboard.js', 'migrate'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: url, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`plugboard migrate exited ${code}`))));
+  });
+}
+
+export interface QueryBench<Page> {
+  title: string;
+  /** The plugin's schema, for PostGraphile. */
+  schema: string;
+  /** The gateway's environment: PLUGBOARD_PLUGINS and the plugin's configuration. */
+  env: Record<string, string>;
+  /** Fills the migrated database (then ANALYZE, and smart tags for PostGraphile's relations). */
+  fill(databaseUrl: string): Promise<void>;
+  plugboard: { query: string; page(data: Node): Page };
+  postgraphile: { query: string; page(data: Node): Page };
+  shape(page: Page): string;
+}
+
+/** Sets the database and both servers up, compares them, and tears everything down. */
+export async function runQueryBench<Page>(bench: QueryBench<Page>): Promise<void> {
+  const database = await freshDatabase(`bench_${bench.schema}_query`);
+  const servers: Server[] = [];
+  try {
+    await migrate(database.url, bench.env);
+    await bench.fill(database.url);
+    const plugboard = await startServer(
+      ['bin/plugboard.js', 'serve'],
+      {
+        DATABASE_URL: database.url,
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'production',
+        PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+        ...bench.env,
+      },
+      readyz,
+    );
+    servers.push(plugboard);
+    const postgraphile = await startServer(
+      ['bench/peers/postgraphile-server.ts'],
+      { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production', SCHEMAS: bench.schema },
+      (url) => postQuery(url, '{ __typename }'),
+      120_000,
+    );
+    servers.push(postgraphile);
+    await compareQueries<Page>({
+      title: bench.title,
+      plugboard: {
+        name: 'plugboard',
+        server: plugboard,
+        headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
+        ...bench.plugboard,
+      },
+      peer: { name: 'postgraphile', server: postgraphile, headers: {}, ...bench.postgraphile },
+      shape: bench.shape,
+    });
+  } finally {
+    for (const server of servers) await server.stop();
+    await database.drop();
+  }
 }

@@ -1,37 +1,25 @@
 /**
  * The Stripe customers page against PostGraphile v5 over the same tables.
  *
- * One fresh database (bench_query_<random>, dropped at the end) holds Plugboard's stripe schema,
- * created by its migrations and filled through its own writer (the sync core's store): BENCH_CUSTOMERS
- * (5,000) customers, 0–3 subscriptions each (the third one canceled) whose items point at 20
- * prices of 5 products. Then ANALYZE: this Postgres runs with autovacuum off, and without
- * statistics the planner guesses thousands of rows per customer, prices PostGraphile's single
- * nested statement above jit_above_cost and JIT-compiles it on every request (~60 ms of a
- * ~2 ms query), which measures the missing statistics rather than either server.
+ * A fresh database holds Plugboard's stripe schema, created by its migrations and filled through
+ * its own writer (the sync core's store): BENCH_CUSTOMERS (5,000) customers, 0–3 subscriptions
+ * each (the third one canceled) whose items point at 20 prices of 5 products. Then ANALYZE: this
+ * Postgres runs with autovacuum off, and without statistics the planner guesses thousands of rows
+ * per customer, prices PostGraphile's single nested statement above jit_above_cost and
+ * JIT-compiles it on every request (~60 ms of a ~2 ms query), which measures the missing
+ * statistics rather than either server. Servers, checks and rounds: bench/query-comparison.ts.
  *
- * Two servers read it, each in its own process pinned to core 1 (taskset, when available) with
- * a pool of 10 (Plugboard's size, gateway/db.ts), autocannon in this process on core 0:
- *
- * - Plugboard (`plugboard serve`, admin secret): `stripeCustomers(first: 50)` with each
- *   customer's subscriptions, their items and each item's price (one SQL statement planned from
- *   the selection, relations as nested JSON subqueries);
- * - PostGraphile v5, Amber preset (bench/peers/postgraphile-server.ts), the relations declared by
- *   smart-tag COMMENTs (no foreign keys to read; `subscriptions` renamed, as it clashes with the
- *   Subscription root type), asked the equivalent query: the same 50 customers in the same order
- *   (created, id descending, deleted ones left out), their live subscriptions newest first (at
- *   most 20), their live items newest first (at most 20), each item's price. Stripe ids are its
- *   `rowId` fields (its `id` is a global node id).
- *
- * Each query is sent once first: HTTP 200, no errors, and the two answers must be the same data
- * (customers in order, subscriptions, items, prices). After a warm-up, BENCH_ROUNDS (8) rounds
- * of BENCH_SECONDS (3) per server at BENCH_CONNECTIONS (16), alternating which goes first. This
- * VM's speed drifts by ±20% within a minute, so the figure is the median of the per-round ratios
- * (each compares runs seconds apart). Non-2xx responses and errors are counted and reported;
- * a round with any is flagged. Target: Plugboard >= 1.0x PostGraphile (printed, not asserted).
+ * - Plugboard: `stripeCustomers(first: 50)` with each customer's subscriptions, their items and
+ *   each item's price (one SQL statement planned from the selection, relations as nested JSON
+ *   subqueries);
+ * - PostGraphile v5, the relations declared by smart-tag COMMENTs (no foreign keys to read;
+ *   `subscriptions` renamed, as it clashes with the Subscription root type), asked the equivalent
+ *   query: the same 50 customers in the same order (created, id descending, deleted ones left
+ *   out), their live subscriptions newest first (at most 20), their live items newest first (at
+ *   most 20), each item's price. Stripe ids are its `rowId` fields (its `id` is a global node id).
  *
  * Run: npm run bench:stripe-query   (BENCH_CUSTOMERS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS)
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ObjectState } from '../gateway/sync/resource.ts';
@@ -44,13 +32,9 @@ import {
   buildSubscription,
   type StripeObject,
 } from '../test/support/stripe-objects.ts';
-import { compareQueries, type Node, postQuery } from './query-comparison.ts';
-import { freshDatabase, readyz, ROOT, startServer, type Server } from './support.ts';
+import { type Node, runQueryBench } from './query-comparison.ts';
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 5000);
-const ADMIN_SECRET = 'bench-admin-secret-0123';
-/** Plugboard's pool size (createPool in gateway/db.ts); PostGraphile gets as many connections. */
-const POOL_SIZE = '10';
 
 const PLUGBOARD_QUERY = `query Page { stripeCustomers(first: 50) { edges { node { id email
   subscriptions { id status items { quantity price { id unitAmount currency } } } } } } }`;
@@ -72,17 +56,6 @@ const STRIPE_ENV = {
   STRIPE_API_BASE_URL: 'http://127.0.0.1:9', // nothing listens: the gateway never reaches Stripe
   STRIPE_SYNC_INTERVAL: '0',
 };
-
-function migrate(url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/plugboard.js', 'migrate'], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: url, ...STRIPE_ENV },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`plugboard migrate exited ${code}`))));
-  });
-}
 
 async function fill(url: string): Promise<void> {
   const db = new pg.Client(url);
@@ -169,50 +142,12 @@ const countSubscriptions = (page: PageCustomer[]) => page.reduce((n, c) => n + c
 const countItems = (page: PageCustomer[]) =>
   page.reduce((n, c) => n + c.subscriptions.reduce((m, s) => m + s.items.length, 0), 0);
 
-const database = await freshDatabase('bench_query');
-const servers: Server[] = [];
-try {
-  await migrate(database.url);
-  await fill(database.url);
-  const plugboard = await startServer(
-    ['bin/plugboard.js', 'serve'],
-    {
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'production',
-      PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
-      PLUGBOARD_PLUGINS: 'core,stripe',
-      ...STRIPE_ENV,
-    },
-    readyz,
-  );
-  servers.push(plugboard);
-  const postgraphile = await startServer(
-    ['bench/peers/postgraphile-server.ts'],
-    { DATABASE_URL: database.url, POOL_SIZE, NODE_ENV: 'production', SCHEMAS: 'stripe' },
-    (url) => postQuery(url, '{ __typename }'),
-    120_000,
-  );
-  servers.push(postgraphile);
-  await compareQueries<PageCustomer[]>({
-    title: `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers`,
-    plugboard: {
-      name: 'plugboard',
-      server: plugboard,
-      query: PLUGBOARD_QUERY,
-      headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
-      page: plugboardPage,
-    },
-    peer: {
-      name: 'postgraphile',
-      server: postgraphile,
-      query: POSTGRAPHILE_QUERY,
-      headers: {},
-      page: postgraphilePage,
-    },
-    shape: (page) => `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`,
-  });
-} finally {
-  for (const server of servers) await server.stop();
-  await database.drop();
-}
+await runQueryBench<PageCustomer[]>({
+  title: `Stripe query — page of 50 customers with subscriptions, items and prices; ${CUSTOMERS} customers`,
+  schema: 'stripe',
+  env: { PLUGBOARD_PLUGINS: 'core,stripe', ...STRIPE_ENV },
+  fill,
+  plugboard: { query: PLUGBOARD_QUERY, page: plugboardPage },
+  postgraphile: { query: POSTGRAPHILE_QUERY, page: postgraphilePage },
+  shape: (page) => `${page.length} customers, ${countSubscriptions(page)} subscriptions, ${countItems(page)} items`,
+});
