@@ -115,8 +115,8 @@ export {
 } from './sync/views.ts';
 export { PlanCache } from './sync/planner.ts';
 export { expectedColumns, verifySyncSchema } from './sync/expectations.ts';
-export { addSyncViewSchema, type ViewRow } from './sync/object-schema.ts';
-export { addSyncControlSchema, type SyncControlOptions } from './sync/control-schema.ts';
+export type { ViewRow } from './sync/object-schema.ts';
+export { addSyncSchema, type SyncControlOptions } from './sync/control-schema.ts';
 
 // HTTP replies, outbound address policy, CLI output.
 export { sendError, sendJson } from './http/replies.ts';

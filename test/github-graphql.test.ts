@@ -7,10 +7,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sign } from '@octokit/webhooks-methods';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startGitHubServer, type GitHubServer } from './support/github-server.ts';
+import { syncThroughGraphql } from './support/sync-run.ts';
 import { startStatementRecorder, type StatementRecorder } from './support/pg-statements.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';
 import { connectWs } from './support/ws-client.ts';
@@ -79,21 +80,10 @@ beforeAll(async () => {
     },
   });
   const resources = ['repositories', 'issues', 'issue_comments', 'pull_requests', 'pull_request_reviews', 'releases'];
-  const { syncGithub } = await data<{ syncGithub: { id: string; status: string } }>(
-    'mutation($resources: [String!]) { syncGithub(resources: $resources, full: true) { id status } }',
-    { resources },
-  );
-  expect(syncGithub.status).toBe('running');
-  const run = async () =>
-    (
-      await data<{ githubSyncRun: { status: string; error: string | null } }>(
-        'query($id: ID!) { githubSyncRun(id: $id) { status error } }',
-        { id: syncGithub.id },
-      )
-    ).githubSyncRun;
-  // In beforeAll, where expect.poll is not available.
-  await vi.waitFor(async () => expect((await run()).status).not.toBe('running'), { timeout: 30_000, interval: 50 });
-  expect(await run()).toEqual({ status: 'completed', error: null });
+  expect(await syncThroughGraphql(gateway, admin, 'Github', { resources, full: true })).toEqual({
+    status: 'completed',
+    error: null,
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -3,10 +3,11 @@
  * cursors, relations planned into one statement (SQL statements counted at the wire), and who may read.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startStatementRecorder, type StatementRecorder } from './support/pg-statements.ts';
+import { syncThroughGraphql } from './support/sync-run.ts';
 import { startStripeServer, type StripeObject, type StripeServer } from './support/stripe-server.ts';
 import { ADMIN_SECRET, signToken } from './support/tokens.ts';
 
@@ -68,17 +69,10 @@ beforeAll(async () => {
   stripe.create('charge', { customer: customers[0]!.id, invoice: invoice.id, payment_intent: intent.id });
   stripe.create('charge', { customer: customers[0]!.id, invoice: null, payment_intent: null });
 
-  const { syncStripe } = await data<{ syncStripe: { id: string } }>('mutation { syncStripe(full: true) { id } }');
-  const run = async () =>
-    (
-      await data<{ stripeSyncRun: { status: string; error: string | null } }>(
-        'query($id: ID!) { stripeSyncRun(id: $id) { status error } }',
-        { id: syncStripe.id },
-      )
-    ).stripeSyncRun;
-  // In beforeAll, where expect.poll is not available.
-  await vi.waitFor(async () => expect((await run()).status).not.toBe('running'), { timeout: 50_000, interval: 50 });
-  expect(await run()).toEqual({ status: 'completed', error: null });
+  expect(await syncThroughGraphql(gateway, admin, 'Stripe', { full: true })).toEqual({
+    status: 'completed',
+    error: null,
+  });
 }, 60_000);
 
 afterAll(async () => {

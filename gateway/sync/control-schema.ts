@@ -11,7 +11,11 @@ import type { Builder, PlugboardTypes } from '../builder.ts';
 import { badUserInput } from '../errors.ts';
 import type { PubSub } from '../pubsub.ts';
 import { globMatcher, webhookEventsTopic, type WebhookMessage } from '../webhooks/receiver.ts';
+import { addSyncViewSchema } from './object-schema.ts';
+import type { PlanCache } from './planner.ts';
+import type { Queryable } from './resource.ts';
 import type { Syncer, SyncRunRow, SyncStateRow } from './syncer.ts';
+import type { SyncViews } from './views.ts';
 
 type Types = PothosSchemaTypes.ExtendDefaultTypes<PlugboardTypes>;
 
@@ -24,7 +28,7 @@ export interface SyncControlOptions {
   typeExample: string;
   /** Resources a run may be asked for. */
   resources: readonly string[];
-  syncer: () => Syncer;
+  syncer(): Syncer;
   /** The plugin's runtime, read when a field resolves (the schema is built before it starts). */
   runtime: {
     readonly name: string;
@@ -157,4 +161,19 @@ export function addSyncControlSchema(builder: Builder, options: SyncControlOptio
       resolve: (message) => message,
     }),
   );
+}
+
+/** A synced provider's whole GraphQL: its tables (object-schema.ts) and its runs and events. */
+export function addSyncSchema(
+  builder: Builder,
+  options: Omit<SyncControlOptions, 'syncer' | 'runtime'> & {
+    views: SyncViews;
+    runtime: SyncControlOptions['runtime'] & { readonly db: Queryable };
+    /** The plugin's instance, made when the gateway starts. */
+    instance(): { syncer: Syncer; plans: PlanCache };
+  },
+): void {
+  const { views, runtime, instance } = options;
+  addSyncViewSchema(builder, { views, runtime, plans: () => instance().plans });
+  addSyncControlSchema(builder, { ...options, syncer: () => instance().syncer });
 }

@@ -4,14 +4,7 @@
  * orderBy), …), sync control for admins (syncGithub, githubSyncRun, githubSyncStatus) and the
  * githubEvents subscription, whose events also carry the action, repository and sender.
  */
-import {
-  addSyncControlSchema,
-  addSyncViewSchema,
-  type Builder,
-  type PlanCache,
-  type PluginRuntime,
-  type Syncer,
-} from '../../gateway/sdk.ts';
+import { addSyncSchema, type Builder, type PlanCache, type PluginRuntime, type Syncer } from '../../gateway/sdk.ts';
 import type { GithubConfig } from './config.ts';
 import { GITHUB_TABLES } from './resources.ts';
 import { githubViews } from './views.ts';
@@ -27,17 +20,13 @@ export function addGithubSchema(
   runtime: PluginRuntime<GithubConfig>,
   instance: () => { syncer: Syncer; plans: PlanCache },
 ): void {
-  addSyncViewSchema(builder, {
+  addSyncSchema(builder, {
     views: githubViews(() => runtime.config.readRoles),
-    runtime,
-    plans: () => instance().plans,
-  });
-  addSyncControlSchema(builder, {
+    instance,
     prefix: 'Github',
     provider: 'GitHub',
     typeExample: 'issues.*',
     resources: GITHUB_TABLES,
-    syncer: () => instance().syncer,
     runtime,
     eventFields: (t) => ({
       action: t.string({

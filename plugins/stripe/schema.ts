@@ -3,14 +3,7 @@
  * admins (syncStripe, stripeSyncRun, stripeSyncStatus) and the stripeEvents subscription, whose
  * events also carry Stripe's `data.object` and `data.previous_attributes`.
  */
-import {
-  addSyncControlSchema,
-  addSyncViewSchema,
-  type Builder,
-  type PlanCache,
-  type PluginRuntime,
-  type Syncer,
-} from '../../gateway/sdk.ts';
+import { addSyncSchema, type Builder, type PlanCache, type PluginRuntime, type Syncer } from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { RESOURCES } from './resources.ts';
 import { stripeViews } from './views.ts';
@@ -24,17 +17,13 @@ export function addStripeSchema(
   runtime: PluginRuntime<StripeConfig>,
   instance: () => { syncer: Syncer; plans: PlanCache },
 ): void {
-  addSyncViewSchema(builder, {
+  addSyncSchema(builder, {
     views: stripeViews(() => runtime.config.readRoles),
-    runtime,
-    plans: () => instance().plans,
-  });
-  addSyncControlSchema(builder, {
+    instance,
     prefix: 'Stripe',
     provider: 'Stripe',
     typeExample: 'invoice.*',
     resources: RESOURCES,
-    syncer: () => instance().syncer,
     runtime,
     eventFields: (t) => ({
       object: t.field({
