@@ -10,7 +10,8 @@
  * Servers, checks and rounds: bench/query-comparison.ts.
  *
  * - Plugboard (`plugboard serve`, admin secret):
- *   `githubRepository(owner, name) { issues(first: 50) { comments } }` — one SQL statement
+ *   `githubRepository(owner, name) { issues(first: 50) { edges { node { comments { edges { node } } } } } }`
+ *   (both relations Relay connections) — one SQL statement
  *   planned from the selection, relations as nested JSON subqueries;
  * - PostGraphile v5, Amber preset (bench/peers/postgraphile-server.ts), the relations declared by
  *   smart-tag COMMENTs (repository → issues by full name, issue → comments by repository and
@@ -35,7 +36,7 @@ const OWNER = 'acme';
 const TARGET = 'repo-01';
 
 const PLUGBOARD_QUERY = `query Page { githubRepository(owner: "${OWNER}", name: "${TARGET}") { fullName
-  issues(first: 50) { id number title state comments { id author } } } }`;
+  issues(first: 50) { edges { node { id number title state comments { edges { node { id author } } } } } } } }`;
 
 const POSTGRAPHILE_QUERY = `query Page { allRepositories(first: 1, condition: { owner: "${OWNER}", name: "${TARGET}", isDeleted: false }) { nodes { fullName
   issuesByRepository(first: 50, orderBy: [UPDATED_AT_DESC, PRIMARY_KEY_DESC], condition: { isDeleted: false }) { nodes { rowId number title state
@@ -119,16 +120,17 @@ interface Page {
   issues: PageIssue[];
 }
 
+const nodesOf = (connection: unknown) => (connection as { edges: { node: Node }[] }).edges.map((edge) => edge.node);
 const plugboardPage = (data: Node): Page => {
   const repository = data['githubRepository'] as Node;
   return {
     repository: repository['fullName'] as string,
-    issues: (repository['issues'] as Node[]).map((issue) => ({
+    issues: nodesOf(repository['issues']).map((issue) => ({
       id: String(issue['id']),
       number: issue['number'] as number,
       title: issue['title'] as string,
       state: issue['state'] as string,
-      comments: (issue['comments'] as Node[]).map((c) => ({ id: String(c['id']), author: c['author'] as string })),
+      comments: nodesOf(issue['comments']).map((c) => ({ id: String(c['id']), author: c['author'] as string })),
     })),
   };
 };

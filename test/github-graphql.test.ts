@@ -40,6 +40,8 @@ async function data<T = Record<string, unknown>>(
 
 const column = async (sql: string, params: unknown[] = []) =>
   (await db.pool.query<{ v: string }>(sql, params)).rows.map((row) => row.v);
+/** The nodes of a connection. */
+const nodes = <T>(connection: { edges: { node: T }[] }) => connection.edges.map((edge) => edge.node);
 const githubStatements = () => recorder.statements().filter((sql) => sql.includes('"github".'));
 
 beforeAll(async () => {
@@ -99,22 +101,60 @@ describe('github GraphQL', () => {
     const { githubRepository } = await data<{
       githubRepository: {
         fullName: string;
-        issues: { id: string; number: number; title: string; comments: { body: string; author: string }[] }[];
+        issues: Connection<{ id: string; title: string; comments: Connection<{ body: string; author: string }> }>;
       };
-    }>(
-      '{ githubRepository(owner: "ACME", name: "Web") { fullName issues(first: 50) { id number title comments { body author } } } }',
-    );
+    }>(`{ githubRepository(owner: "ACME", name: "Web") { fullName
+      issues(first: 50) { edges { node { id title comments { edges { node { body author } } } } } pageInfo { hasNextPage } }
+    } }`);
     expect(githubStatements()).toHaveLength(1);
     expect(githubRepository.fullName).toBe('acme/web');
-    expect(githubRepository.issues.map((issue) => issue.id)).toEqual(
+    const issues = nodes(githubRepository.issues);
+    expect(issues.map((issue) => issue.id)).toEqual(
       await column(
         "SELECT id::text AS v FROM github.issues WHERE repository = 'acme/web' ORDER BY updated_at DESC, id DESC LIMIT 50",
       ),
     );
-    const newest = githubRepository.issues[0]!;
-    expect(newest.title).toBe('Web 59');
-    expect(newest.comments.map((comment) => comment.body).sort()).toEqual(['c0', 'c1']);
-    expect(githubRepository.issues.filter((issue) => issue.comments.length > 0)).toHaveLength(3);
+    expect(githubRepository.issues.pageInfo.hasNextPage).toBe(true);
+    expect(issues[0]!.title).toBe('Web 59');
+    expect(
+      nodes(issues[0]!.comments)
+        .map((comment) => comment.body)
+        .sort(),
+    ).toEqual(['c0', 'c1']);
+    expect(issues.filter((issue) => issue.comments.edges.length > 0)).toHaveLength(3);
+  });
+
+  it('pages a relation forward with first and after, each page one statement, and refuses paging backward', async () => {
+    const query = `query($after: String) { githubRepository(owner: "acme", name: "web") {
+      issues(first: 25, after: $after, filter: { state: "open" }) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } }
+    } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 1; ; page++) {
+      recorder.reset();
+      const {
+        githubRepository,
+      }: { githubRepository: { issues: Connection<{ id: string }> & { pageInfo: { hasPreviousPage: boolean } } } } =
+        await data(query, { after });
+      expect(githubStatements()).toHaveLength(1);
+      expect(githubRepository.issues.pageInfo.hasPreviousPage).toBe(page > 1);
+      seen.push(...nodes(githubRepository.issues).map((issue) => issue.id));
+      if (!githubRepository.issues.pageInfo.hasNextPage) break;
+      after = githubRepository.issues.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(
+      await column(
+        "SELECT id::text AS v FROM github.issues WHERE repository = 'acme/web' AND state = 'open' ORDER BY updated_at DESC, id DESC",
+      ),
+    );
+    const { body } = await gateway.gql(
+      '{ githubRepository(owner: "acme", name: "web") { issues(last: 5) { edges { node { id } } } } }',
+      { headers: admin },
+    );
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'Related rows page forward only: use first and after',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('filters issues by state, labels, assignee and repository, in either order, across pages', async () => {
@@ -162,13 +202,17 @@ describe('github GraphQL', () => {
   it('plans relation filters and aliases into the same statement', async () => {
     recorder.reset();
     const { githubRepository } = await data<{
-      githubRepository: { ui: { id: string }[]; closed: { id: string; state: string }[]; any: { id: string }[] };
+      githubRepository: {
+        ui: Connection<{ id: string }>;
+        closed: Connection<{ id: string; state: string }>;
+        any: Connection<{ id: string }>;
+      };
     }>(
       `query($labels: [String!]) {
       githubRepository(owner: "acme", name: "web") {
-        ui: issues(first: 5, filter: { labels: $labels }) { id }
-        closed: issues(first: 5, filter: { state: "closed" }) { id state }
-        any: issues(first: 5) { id }
+        ui: issues(first: 5, filter: { labels: $labels }) { edges { node { id } } }
+        closed: issues(first: 5, filter: { state: "closed" }) { edges { node { id state } } }
+        any: issues(first: 5) { edges { node { id } } }
       }
     }`,
       { labels: ['ui'] },
@@ -178,29 +222,35 @@ describe('github GraphQL', () => {
       column(
         `SELECT id::text AS v FROM github.issues WHERE repository = 'acme/web' AND NOT is_deleted ${condition} ORDER BY updated_at DESC, id DESC LIMIT 5`,
       );
-    expect(githubRepository.ui.map((issue) => issue.id)).toEqual(
+    expect(nodes(githubRepository.ui).map((issue) => issue.id)).toEqual(
       await newest(`AND data->'labels' @> '[{"name":"ui"}]'`),
     );
-    expect(githubRepository.closed.map((issue) => issue.state)).toEqual(Array(5).fill('closed'));
-    expect(githubRepository.any.map((issue) => issue.id)).toEqual(await newest(''));
+    expect(nodes(githubRepository.closed).map((issue) => issue.state)).toEqual(Array(5).fill('closed'));
+    expect(nodes(githubRepository.any).map((issue) => issue.id)).toEqual(await newest(''));
   });
 
   it('follows relations both ways: pull requests with reviews and comments, rows back to their parents', async () => {
     const { githubPullRequests, githubIssueComments } = await data<{
       githubPullRequests: Connection<{
         title: string;
-        reviews: { state: string }[];
-        comments: { body: string }[];
+        reviews: Connection<{ state: string }>;
+        comments: Connection<{ body: string }>;
         repository: { fullName: string };
       }>;
       githubIssueComments: Connection<{ body: string; issue: { title: string } | null }>;
     }>(`{
       githubPullRequests(filter: { repo: "acme/web" }) {
-        edges { node { title reviews { state } comments { body } repository { fullName } } }
+        edges { node { title reviews { edges { node { state } } } comments { edges { node { body } } } repository { fullName } } }
       }
       githubIssueComments(first: 100, filter: { repo: "acme/web" }) { edges { node { body issue { title } } } }
     }`);
-    expect(githubPullRequests.edges.map((edge) => edge.node)).toEqual([
+    expect(
+      nodes(githubPullRequests).map((pull) => ({
+        ...pull,
+        reviews: nodes(pull.reviews),
+        comments: nodes(pull.comments),
+      })),
+    ).toEqual([
       {
         title: 'Faster',
         reviews: [{ state: 'APPROVED' }],

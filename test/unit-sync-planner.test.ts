@@ -309,7 +309,7 @@ describe('GitHub views: joins on several columns, relation filters as parameters
   it('joins an issue to its comments on repository and number', async () => {
     const plan = github.planFor(
       'issues',
-      await infoOf('{ githubIssues { edges { node { comments { body } } } } }'),
+      await infoOf('{ githubIssues { edges { node { comments { edges { node { body } } } } } } }'),
       CONNECTION,
     );
     expect(plan.columns).toContain('FROM "github"."issue_comments" AS r1');
@@ -320,7 +320,7 @@ describe('GitHub views: joins on several columns, relation filters as parameters
 
   it('binds relation filters as parameters numbered after the root statement’s own', async () => {
     const info = await infoOf(
-      '{ githubRepository(owner: "a", name: "b") { issues(first: 3, filter: { state: "open", labels: ["x", "y"] }) { id } } }',
+      '{ githubRepository(owner: "a", name: "b") { issues(first: 3, filter: { state: "open", labels: ["x", "y"] }) { edges { node { id } } } } }',
     );
     const plan = github.planFor('repositories', info);
     expect(plan.params).toEqual(['open', '[{"name":"x"},{"name":"y"}]']);

@@ -21,6 +21,8 @@ import {
   type Plan,
   type PlanCache,
   RELATION_DEFAULT,
+  CURSOR_KEY,
+  relationArguments,
   relationKey,
   viewConditions,
 } from './planner.ts';
@@ -146,6 +148,26 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
         }
         for (const [name, relation] of Object.entries(view.hasMany ?? {})) {
           const target = views.views[relation.table]!;
+          const keyOf = (args: Record<string, unknown>) =>
+            relationKey(
+              name,
+              pageSize(args['first'] as number | null | undefined, RELATION_DEFAULT),
+              relationArguments(views, target, args),
+            );
+          if (views.relationStyle === 'connection') {
+            fields[name] = t.connection({
+              type: refOf(relation.table),
+              description:
+                relation.description ??
+                `Most recent first, \`first\` at a time (default ${RELATION_DEFAULT}, at most ${PAGE_LIMIT}), forward with \`after\`.`,
+              args: filterArgs(t.arg, target),
+              resolve: (row, args) => {
+                const first = pageSize(args.first, RELATION_DEFAULT);
+                return connectionOf(planned<ViewRow[]>(row, keyOf(args as Record<string, unknown>)), first, args.after);
+              },
+            }) as Field;
+            continue;
+          }
           fields[name] = t.field({
             type: [refOf(relation.table)],
             description:
@@ -155,15 +177,7 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
               first: t.arg.int({ defaultValue: RELATION_DEFAULT }),
               ...filterArgs(t.arg, target),
             },
-            resolve: (row, args) =>
-              planned<ViewRow[]>(
-                row,
-                relationKey(
-                  name,
-                  pageSize(args.first, RELATION_DEFAULT),
-                  filterValues(views, target, args as Record<string, unknown>),
-                ),
-              ),
+            resolve: (row, args) => planned<ViewRow[]>(row, keyOf(args as Record<string, unknown>)),
           });
         }
         return fields;
@@ -254,6 +268,20 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
 }
 
 const tableIdType = (view: SyncView) => view.idType ?? 'text';
+
+/** A connection-style relation's rows (one more than `first` when there is a next page) as a Relay connection. */
+function connectionOf(rows: ViewRow[], first: number, after: string | null | undefined) {
+  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(String(node[CURSOR_KEY]), node.id), node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
 
 interface FilterFieldBuilder {
   string(options: object): unknown;

@@ -18,6 +18,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { escapeIdentifier, escapeLiteral } from 'pg';
+import { decodeCursor } from '../cursor.ts';
 import { badUserInput } from '../errors.ts';
 import { syncStatement } from './statements.ts';
 import { type ColumnField, fieldsOf, type Filter, type Relation, type SyncView, type SyncViews } from './views.ts';
@@ -28,6 +29,26 @@ export const RELATION_DEFAULT = 20;
 
 /** json_build_array takes at most 100 arguments. */
 const MAX_VALUES = 100;
+/** Where a connection-style relation's rows carry their cursor time. */
+export const CURSOR_KEY = '@cursor';
+const BIGINT_ID = /^\d{1,19}$/;
+
+/**
+ * The arguments of a relation that decide what it reads: its filters and, for a connection, the
+ * cursor it continues after. Backward paging (`last`, `before`) is refused.
+ */
+export function relationArguments(
+  views: SyncViews,
+  target: SyncView,
+  args: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const filters = filterValues(views, target, args);
+  if (views.relationStyle === 'list') return filters;
+  if (args['last'] != null || args['before'] != null)
+    throw badUserInput('Related rows page forward only: use first and after');
+  return args['after'] == null ? filters : { ...filters, after: args['after'] };
+}
+
 /** Values a list filter (`labels: […]`) may carry. */
 const MAX_LIST_FILTER = 100;
 /** Parameters a statement may carry (Postgres allows 65,535; a selection needs far fewer). */
@@ -188,10 +209,13 @@ class Planner {
     const type = this.info.schema.getType(view.type);
     if (!(type instanceof GraphQLObjectType)) throw new Error(`type ${view.type} is missing from the schema`);
     const fields = fieldsOf(this.views, view);
-    const entries = new Map<string, Entry>([['id', { sql: `${alias}.id` }]]);
+    // A bigint id travels as text: inside JSON it would be a number, exact in JS only below 2^53.
+    const id = view.idType === 'bigint' ? `${alias}.id::text` : `${alias}.id`;
+    const entries = new Map<string, Entry>([['id', { sql: id }]]);
     for (const [name, nodes] of fieldsByName(sets, this.info)) {
       const field = fields.get(name);
-      if (field) entries.set(field.path === undefined ? field.column! : `.${name}`, { sql: valueSql(alias, field) });
+      if (field && name !== 'id')
+        entries.set(field.path === undefined ? field.column! : `.${name}`, { sql: valueSql(alias, field) });
       const belongsTo = view.belongsTo?.[name];
       if (belongsTo) {
         const inner = this.alias();
@@ -228,30 +252,59 @@ class Planner {
     for (const node of nodes) {
       const args = getArgumentValues(definition, node, this.info.variableValues);
       const limit = pageSize(args['first'] as number | null, RELATION_DEFAULT);
-      const filters = filterValues(this.views, target, args);
+      const filters = relationArguments(this.views, target, args);
       const key = relationKey(name, limit, filters);
       const same = byKey.get(key);
       if (same) same.nodes.push(node);
       else byKey.set(key, { limit, filters, nodes: [node] });
     }
+    const orderColumn = escapeIdentifier(Object.values(this.views.orders)[0]!);
+    const connection = this.views.relationStyle === 'connection';
     for (const [key, { limit, filters, nodes: sameKey }] of byKey) {
       const inner = this.alias();
-      const { values, shape } = this.row(relation.table, inner, selectionSets(sameKey));
-      const where = viewConditions(this.views, target, filters, inner, (value) => this.bind(value));
+      // A connection's rows sit at edges.node, carry their cursor time, and one more row is read
+      // than asked for: whether there is a next page.
+      const sets = connection ? this.below(selectionSets(sameKey), ['edges', 'node']) : selectionSets(sameKey);
+      const cursor = connection ? { key: CURSOR_KEY, sql: `${inner}.${orderColumn}::text` } : undefined;
+      const { values, shape } = this.row(relation.table, inner, sets, cursor);
+      const bind = (value: unknown) => this.bind(value);
+      const where = viewConditions(this.views, target, filters, inner, bind);
+      if (typeof filters['after'] === 'string') {
+        const { at, id } = decodeCursor(filters['after']);
+        const idType = target.idType ?? 'text';
+        if (idType === 'bigint' && !BIGINT_ID.test(id)) throw badUserInput('Invalid cursor');
+        where.push(`(${inner}.${orderColumn}, ${inner}.id) < (${bind(at)}::timestamptz, ${bind(id)}::${idType})`);
+      }
       const sql = this.statement('view-has-many', relation.table, {
         values,
         alias: inner,
         join: joinSql(relation, inner, alias),
         where: where.map((condition) => `AND ${condition}`).join(' '),
-        order_column: escapeIdentifier(Object.values(this.views.orders)[0]!),
-        limit: String(limit),
+        order_column: orderColumn,
+        limit: String(connection ? limit + 1 : limit),
       });
       entries.set(key, { sql, relation: { many: true, shape } });
     }
   }
 
-  private row(table: string, alias: string, sets: readonly SelectionSetNode[]): { values: string; shape: Shape } {
+  /** The selection sets at `path` below `sets` (['edges', 'node'] in a connection). */
+  below(sets: readonly SelectionSetNode[], path: readonly string[]): readonly SelectionSetNode[] {
+    for (const step of path) sets = selectionSets(fieldsByName(sets, this.info).get(step) ?? []);
+    return sets;
+  }
+
+  private row(
+    table: string,
+    alias: string,
+    sets: readonly SelectionSetNode[],
+    extra?: { key: string; sql: string },
+  ): { values: string; shape: Shape } {
     const entries = [...this.entries(table, alias, sets)];
+    if (extra) entries.push([extra.key, { sql: extra.sql }]);
+    if (entries.length > MAX_VALUES)
+      throw badUserInput(
+        `Too many fields in one selection (at most ${MAX_VALUES - 1} distinct fields and relation arguments)`,
+      );
     return {
       values: entries.map(([, entry]) => entry.sql).join(', '),
       shape: {
@@ -372,10 +425,8 @@ export class PlanCache {
     const values = JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null));
     let plan = cached.byValues.get(values);
     if (plan === undefined) {
-      let sets = selectionSets(info.fieldNodes);
-      for (const step of path) sets = selectionSets(fieldsByName(sets, info).get(step) ?? []);
       const planner = new Planner(this.#views, info);
-      plan = planOf(planner.entries(table, 't', sets), planner.params);
+      plan = planOf(planner.entries(table, 't', planner.below(selectionSets(info.fieldNodes), path)), planner.params);
       if (cached.byValues.size >= PLANS_PER_FIELD) cached.byValues.clear();
       cached.byValues.set(values, plan);
     }

@@ -67,6 +67,11 @@ export interface SyncViews {
   orders: Readonly<Record<string, string>>;
   /** `from`/`to` range arguments over the first order's column (createdFrom/createdTo). */
   range?: { from: string; to: string };
+  /**
+   * Related rows as a list (`first`; Stripe) or as a Relay connection paged forward with
+   * `first`/`after` (GitHub).
+   */
+  relationStyle: 'list' | 'connection';
   /** Filters as arguments of their own (`email: …`) or in one `filter:` input object. */
   filterStyle: 'arguments' | 'input';
   views: Readonly<Record<string, SyncView>>;

@@ -30,6 +30,7 @@ export function githubViews(readRoles: () => readonly string[]): SyncViews {
     },
     orders: { UPDATED: 'updated_at' },
     range: { from: 'updatedFrom', to: 'updatedTo' },
+    relationStyle: 'connection',
     filterStyle: 'input',
     mayRead: (session) => session.role === 'admin' || readRoles().includes(session.role),
     views: {

@@ -246,6 +246,7 @@ export function stripeViews(readRoles: () => readonly string[]): SyncViews {
     },
     orders: { CREATED: 'created' },
     range: { from: 'createdFrom', to: 'createdTo' },
+    relationStyle: 'list',
     filterStyle: 'arguments',
     views: mapValues(VIEWS, syncView),
     mayRead: (session) => session.role === 'admin' || readRoles().includes(session.role),
