@@ -270,9 +270,14 @@ describe('github GraphQL', () => {
     expect(await data(`{ githubRelease(id: "${id}") { tagName repository { name } } }`)).toEqual({
       githubRelease: { tagName: 'v1.0.0', repository: { name: 'web' } },
     });
-    expect(await data('{ githubRelease(id: "not-a-number") { id } githubIssue(id: "1") { id } }')).toEqual({
+    expect(
+      await data(
+        '{ githubRelease(id: "not-a-number") { id } githubIssue(id: "1") { id } githubPullRequest(id: "9999999999999999999") { id } }',
+      ),
+    ).toEqual({
       githubRelease: null,
       githubIssue: null,
+      githubPullRequest: null,
     });
     const forged = Buffer.from(JSON.stringify(['2026-01-01T00:00:00Z', 'x'])).toString('base64url');
     const { body } = await gateway.gql(`{ githubIssues(after: "${forged}") { edges { node { id } } } }`, {

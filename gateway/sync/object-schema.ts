@@ -15,6 +15,7 @@ import { badUserInput } from '../errors.ts';
 import {
   filterConditions,
   filterValues,
+  isBigintId,
   PAGE_DEFAULT,
   PAGE_LIMIT,
   pageSize,
@@ -45,7 +46,6 @@ type Field = FieldRef<Types, unknown, 'Object'>;
 const TIMESTAMPTZ = 1184;
 const parseTimestamp = pg.types.getTypeParser(TIMESTAMPTZ) as (value: string) => Date;
 const timestamp = (value: unknown) => (typeof value === 'string' ? parseTimestamp(value) : null);
-const BIGINT_ID = /^\d{1,19}$/;
 
 /** A relation of a row, planned into the statement that read it. */
 function planned<T>(row: ViewRow, key: string): T {
@@ -203,7 +203,7 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
           if (single.by) where = filterConditions(single.by, args as Record<string, unknown>, 't', bind);
           else {
             const id = String((args as { id: unknown }).id);
-            if (idType === 'bigint' && !BIGINT_ID.test(id)) return null;
+            if (idType === 'bigint' && !isBigintId(id)) return null;
             where = [`t.id = ${bind(id)}`];
           }
           const plan = plans().planFor(table, info);
@@ -237,7 +237,7 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
           const order = orderOf(args.orderBy);
           const keyset = (comparison: '<' | '>', cursor: string) => {
             const { at, id } = decodeCursor(cursor);
-            if (idType === 'bigint' && !BIGINT_ID.test(id)) throw badUserInput('Invalid cursor');
+            if (idType === 'bigint' && !isBigintId(id)) throw badUserInput('Invalid cursor');
             return `(t.${escapeIdentifier(order.column)}, t.id) ${comparison} (${bind(at)}::timestamptz, ${bind(id)}::${idType})`;
           };
           const descending = order.direction === 'DESC';

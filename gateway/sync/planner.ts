@@ -31,7 +31,8 @@ export const RELATION_DEFAULT = 20;
 const MAX_VALUES = 100;
 /** Where a connection-style relation's rows carry their cursor time. */
 export const CURSOR_KEY = '@cursor';
-const BIGINT_ID = /^\d{1,19}$/;
+/** Whether `id` fits a bigint id column; anything else would fail in SQL as an internal error. */
+export const isBigintId = (id: string) => /^\d{1,19}$/.test(id) && BigInt(id) <= 9_223_372_036_854_775_807n;
 
 /**
  * The arguments of a relation that decide what it reads: its filters and, for a connection, the
@@ -272,7 +273,7 @@ class Planner {
       if (typeof filters['after'] === 'string') {
         const { at, id } = decodeCursor(filters['after']);
         const idType = target.idType ?? 'text';
-        if (idType === 'bigint' && !BIGINT_ID.test(id)) throw badUserInput('Invalid cursor');
+        if (idType === 'bigint' && !isBigintId(id)) throw badUserInput('Invalid cursor');
         where.push(`(${inner}.${orderColumn}, ${inner}.id) < (${bind(at)}::timestamptz, ${bind(id)}::${idType})`);
       }
       const sql = this.statement('view-has-many', relation.table, {
