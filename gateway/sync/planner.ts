@@ -20,7 +20,7 @@ import {
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { decodeCursor } from '../cursor.ts';
 import { badUserInput } from '../errors.ts';
-import { syncStatement } from './statements.ts';
+import { fillPlaceholders, syncStatement } from './statements.ts';
 import { type ColumnField, fieldsOf, type Filter, type Relation, type SyncView, type SyncViews } from './views.ts';
 
 export const PAGE_DEFAULT = 20;
@@ -168,14 +168,9 @@ function fieldsByName(
 const selectionSets = (nodes: readonly FieldNode[]) =>
   nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
 
-/** Fills a view statement's own placeholders in one pass (values are never scanned again). */
-function fill(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\{([a-z_]+)\}/g, (placeholder, key: string) => {
-    const value = values[key];
-    if (value === undefined) throw new Error(`view statement needs ${placeholder}`);
-    return value;
-  });
-}
+/** View statement `name` over `table`, its own placeholders ({columns}, {where}, …) filled with `values`. */
+const viewStatement = (views: SyncViews, name: string, table: string, values: Readonly<Record<string, string>>) =>
+  fillPlaceholders(syncStatement(name, { schema: views.schema, table }), /\{([a-z_]+)\}/g, values, name);
 
 /**
  * How a planned row arrives inside JSON: an array of its values in `keys` order (positional
@@ -221,7 +216,7 @@ class Planner {
       if (belongsTo) {
         const inner = this.alias();
         const { values, shape } = this.row(belongsTo.table, inner, selectionSets(nodes));
-        const sql = this.statement('view-belongs-to', belongsTo.table, {
+        const sql = viewStatement(this.views, 'view-belongs-to', belongsTo.table, {
           values,
           alias: inner,
           join: joinSql(belongsTo, inner, alias),
@@ -276,7 +271,7 @@ class Planner {
         if (idType === 'bigint' && !isBigintId(id)) throw badUserInput('Invalid cursor');
         where.push(`(${inner}.${orderColumn}, ${inner}.id) < (${bind(at)}::timestamptz, ${bind(id)}::${idType})`);
       }
-      const sql = this.statement('view-has-many', relation.table, {
+      const sql = viewStatement(this.views, 'view-has-many', relation.table, {
         values,
         alias: inner,
         join: joinSql(relation, inner, alias),
@@ -313,10 +308,6 @@ class Planner {
         relations: entries.flatMap(([, entry], index) => (entry.relation ? [{ index, ...entry.relation }] : [])),
       },
     };
-  }
-
-  private statement(name: string, table: string, values: Record<string, string>): string {
-    return fill(syncStatement(name, { schema: this.views.schema, table }), values);
   }
 
   private bind(value: unknown): string {
@@ -454,7 +445,7 @@ export class PlanCache {
     let text = byShape.get(key);
     if (text === undefined) {
       const columns = plan.columns.replace(/\$@(\d+)/g, (_match, n: string) => `$${rootValues + Number(n)}`);
-      text = fill(syncStatement(name, { schema: this.#views.schema, table }), {
+      text = viewStatement(this.#views, name, table, {
         columns,
         where,
         order: order.direction,

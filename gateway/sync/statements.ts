@@ -17,6 +17,24 @@ export interface StatementNames {
   idType?: 'text' | 'bigint';
 }
 
+/**
+ * Replaces each placeholder `pattern` matches with its value, in one pass (inserted values are
+ * never scanned again). A placeholder without a value is a mistake in the code or its SQL, not in
+ * any input: it throws, naming the statement and the placeholder.
+ */
+export function fillPlaceholders(
+  text: string,
+  pattern: RegExp,
+  values: Readonly<Record<string, string | undefined>>,
+  statement: string,
+): string {
+  return text.replace(pattern, (placeholder, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`${statement}.sql needs ${placeholder}`);
+    return value;
+  });
+}
+
 export function syncStatement(name: string, names: StatementNames): string {
   const key = `${name}\n${names.schema}\n${names.table}\n${names.version}\n${names.parent}\n${names.idType}`;
   let text = filled.get(key);
@@ -28,11 +46,8 @@ export function syncStatement(name: string, names: StatementNames): string {
       parent: names.parent && escapeIdentifier(names.parent),
       id_type: names.idType ?? 'text',
     };
-    text = read(name).replace(/\{(schema|table|version|parent|id_type)\}/g, (placeholder, field: string) => {
-      const value = values[field];
-      if (value === undefined) throw new Error(`${name}.sql needs ${placeholder}`);
-      return value;
-    });
+    // Only the names' placeholders: a view statement's own ({columns}, …) are the planner's.
+    text = fillPlaceholders(read(name), /\{(schema|table|version|parent|id_type)\}/g, values, name);
     filled.set(key, text);
   }
   return text;
