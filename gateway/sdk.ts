@@ -80,6 +80,8 @@ export {
 // The sync core: descriptors, store, pager and checkpoints, check.
 export type {
   ChildResource,
+  JsonListing,
+  JsonPage,
   ListRequest,
   ObjectState,
   Page,

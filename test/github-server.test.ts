@@ -287,6 +287,31 @@ describe('conditional requests', () => {
   });
 });
 
+describe('cached reads (for benchmarks)', () => {
+  it('answers a repeated GET from memory until something changes, still counting every request', async () => {
+    const cached = await startGitHubServer({ cacheReads: true });
+    try {
+      cached.addRepository('acme', 'api');
+      cached.addIssue('acme/api', { title: 'first' });
+      const reader = client(cached);
+      const list = { owner: 'acme', repo: 'api', state: 'all', per_page: 5 } as const;
+      const first = await reader.rest.issues.listForRepo(list);
+      const before = cached.stats();
+      const again = await reader.rest.issues.listForRepo(list);
+      expect(again.data).toEqual(first.data);
+      expect(again.headers.etag).toBe(first.headers.etag);
+      expect(cached.stats().counted - before.counted).toBe(1);
+      expect(Number(again.headers['x-ratelimit-remaining'])).toBe(Number(first.headers['x-ratelimit-remaining']) - 1);
+      cached.updateIssue('acme/api', first.data[0]!.number, { title: 'edited' });
+      const changed = await reader.rest.issues.listForRepo(list);
+      expect(changed.data[0]!.title).toBe('edited');
+      expect(changed.headers.etag).not.toBe(first.headers.etag);
+    } finally {
+      await cached.close();
+    }
+  });
+});
+
 describe('rate limits', () => {
   it('sends the limit headers on every response; /rate_limit itself is free', async () => {
     const response = await octokit.rest.issues.get({ owner: 'acme', repo: 'api', issue_number: 1 });

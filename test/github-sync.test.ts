@@ -106,6 +106,8 @@ describe('plugboard github', () => {
     // The checkpoint names the repository and the page it continues from.
     expect(killed!.cursor).toMatch(/^acme\/\S+\t\d+$/);
 
+    // What the killed process still had in flight is answered (and counted) before the resumed run.
+    await expect.poll(() => github.stats().inFlight).toBe(0);
     const before = github.stats();
     const resumed = await runCli(['github', 'backfill', '--resource', 'issues'], env);
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -4,13 +4,21 @@
  * and each parent's children kept in step with it. A state whose object is in a webhook payload
  * the log already holds is taken from there in SQL (a 10 KB object is not sent and parsed
  * again). A bulk write (a backfill batch) whose rows of a table are all new is streamed in with
- * COPY instead, about twice as fast as the upsert.
+ * COPY instead, about twice as fast as the upsert. Pages kept as the provider's JSON text (a full
+ * backfill's fast path) go to Postgres as they arrived, in one statement per batch.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { tablesOf, type ObjectState, type Queryable, type SyncedObject, type SyncTables } from './resource.ts';
+import {
+  tablesOf,
+  type JsonListing,
+  type ObjectState,
+  type Queryable,
+  type SyncedObject,
+  type SyncTables,
+} from './resource.ts';
 import { syncStatement } from './statements.ts';
 
 /**
@@ -57,12 +65,35 @@ function* copyChunks(rows: readonly Row[]): Generator<string> {
   if (chunk) yield chunk;
 }
 
+/**
+ * Pages of JSON text as one jsonb parameter in binary form (jsonb's format version, 1, then the
+ * text): node-postgres sends a Buffer as is, so the pages are never decoded or copied as strings.
+ */
+function jsonbArrayOf(pages: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [Buffer.from([1, 0x5b])]; // version 1, '['
+  for (const [i, page] of pages.entries()) parts.push(...(i === 0 ? [page] : [COMMA, page]));
+  parts.push(Buffer.from(']'));
+  return Buffer.concat(parts);
+}
+const COMMA = Buffer.from(',');
+
 export interface SyncStore {
   /**
    * Upserts states table by table (children with their parents); returns rows written per table.
    * With `bulk` (a client inside a transaction), a table's rows that are all new are COPYed in.
    */
   write(db: Queryable, states: Iterable<ObjectState>, bulk?: pg.PoolClient): Promise<Record<string, number>>;
+  /**
+   * Upserts the objects of pages of the provider's JSON text (see `JsonListing`) listed at
+   * `listedAt` (epoch seconds); returns the rows written.
+   */
+  writeJsonPages(
+    db: Queryable,
+    table: string,
+    pages: readonly Buffer[],
+    listing: Omit<JsonListing, 'list'>,
+    listedAt: number,
+  ): Promise<number>;
   /** Marks rows deleted whose objects the provider says are gone. */
   markDeleted(db: Queryable, table: string, ids: string[]): Promise<number>;
   /** The object's id as text. */
@@ -172,6 +203,16 @@ export function createSyncStore(tables: SyncTables): SyncStore {
           JSON.stringify(sets),
         ]);
       return written;
+    },
+    async writeJsonPages(db, table, pages, listing, listedAt) {
+      if (!known.has(table)) throw new Error(`${table} is not a synced table of ${schema}`);
+      const result = await db.query(syncStatement('upsert-json-pages', names(table)), [
+        jsonbArrayOf(pages),
+        listing.versionKey,
+        listing.skipKey ?? null,
+        listedAt,
+      ]);
+      return result.rowCount ?? 0;
     },
     async markDeleted(db, table, ids) {
       if (ids.length === 0) return 0;

@@ -109,20 +109,26 @@ export interface SyncerOptions {
 /** Pages fetched ahead of the writer at most (memory stays bounded when Postgres is slower). */
 const PAGES_AHEAD = 50;
 
-interface FetchedPage {
-  objects: SyncedObject[];
-  /** Whole seconds, like webhook event times. */
-  fetchedAt: number;
-  next: string | null;
-}
-
 /**
  * Lists pages one after another in the background, up to PAGES_AHEAD ahead of the writer, which
- * takes everything fetched so far at once. A failed fetch ends the list: the pages before it are
- * still taken (and checkpointed), then `take` throws.
+ * takes everything fetched so far at once (each page stamped with when it was fetched, in whole
+ * seconds like webhook event times). A failed fetch ends the list: the pages before it are still
+ * taken (and checkpointed), then `take` throws.
  */
-export function readAhead(list: NonNullable<SyncResource['list']>, cursor: string | null, since: Date | null) {
-  const buffered: FetchedPage[] = [];
+export interface PageReader<P> {
+  /** Every page fetched so far (waiting for one when there is none yet); null at the end. */
+  take(): Promise<(P & { fetchedAt: number })[] | null>;
+  finished(): boolean;
+  stop(): void;
+}
+
+export function readAhead<P extends { next: string | null }>(
+  fetchPage: (cursor: string | null) => Promise<P>,
+  cursor: string | null,
+  isLast: (page: P) => boolean,
+): PageReader<P> {
+  type Fetched = P & { fetchedAt: number };
+  const buffered: Fetched[] = [];
   let done = false;
   let stopped = false;
   let failure: unknown;
@@ -134,10 +140,10 @@ export function readAhead(list: NonNullable<SyncResource['list']>, cursor: strin
       while (!stopped) {
         while (buffered.length >= PAGES_AHEAD && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
         if (stopped) break;
-        const page = await list({ cursor: next, since });
-        buffered.push({ objects: page.objects, fetchedAt: Math.floor(Date.now() / 1000), next: page.next });
+        const page = await fetchPage(next);
+        buffered.push({ ...page, fetchedAt: Math.floor(Date.now() / 1000) });
         wakeWriter?.();
-        if (page.next === null || page.objects.length === 0) break;
+        if (page.next === null || isLast(page)) break;
         next = page.next;
       }
     } catch (error) {
@@ -148,7 +154,7 @@ export function readAhead(list: NonNullable<SyncResource['list']>, cursor: strin
     }
   })();
   return {
-    async take(): Promise<FetchedPage[] | null> {
+    async take(): Promise<Fetched[] | null> {
       while (buffered.length === 0 && !done) await new Promise<void>((resolve) => (wakeWriter = resolve));
       if (buffered.length === 0) {
         if (failure) throw failure;
@@ -200,12 +206,61 @@ export function createSyncer(options: SyncerOptions) {
     let cursor = sameScope ? resume.cursor : null;
     await db.query(sql('sync-start'), [resource.table, runId, since, cursor]);
     resource.started?.();
-    const pages = readAhead(resource.list!, cursor, since);
-    let synced = 0;
-    try {
-      // Every page fetched while the previous write ran goes into the next write: one
-      // transaction, one upsert per table, and the newest page's cursor as the checkpoint.
-      for (let batch = await pages.take(); batch; batch = await pages.take()) {
+    /**
+     * Every page fetched while the previous write ran goes into the next write: one transaction,
+     * set-based writes, and the newest page's cursor as the checkpoint.
+     */
+    const writeAll = async <P extends { next: string | null }>(
+      pages: PageReader<P>,
+      write: (client: pg.PoolClient, batch: (P & { fetchedAt: number })[]) => Promise<number>,
+    ) => {
+      let synced = 0;
+      try {
+        for (let batch = await pages.take(); batch; batch = await pages.take()) {
+          const taken = batch;
+          cursor = batch.at(-1)!.next ?? cursor;
+          // No wait for the WAL flush: a crash loses the newest batches together with their
+          // checkpoint, and the next backfill simply lists them again.
+          await inTransaction(
+            db,
+            async (client) => {
+              const written = await write(client, taken);
+              await client.query(sql('sync-checkpoint'), [resource.table, cursor, written]);
+              synced += written;
+            },
+            'BEGIN; SET LOCAL synchronous_commit = off',
+          );
+          publish({ plugin, runId, resource: resource.table, synced, done: pages.finished() }, request);
+        }
+      } finally {
+        pages.stop();
+      }
+      return synced;
+    };
+    const json = since === null ? resource.listJson : undefined;
+    if (json)
+      return writeAll(
+        readAhead(
+          (from) => json.list({ cursor: from }),
+          cursor,
+          () => false,
+        ),
+        (client, batch) =>
+          store.writeJsonPages(
+            client,
+            resource.table,
+            batch.map((page) => page.json),
+            json,
+            batch[0]!.fetchedAt,
+          ),
+      );
+    return writeAll(
+      readAhead(
+        (from) => resource.list!({ cursor: from, since }),
+        cursor,
+        (page) => page.objects.length === 0,
+      ),
+      async (client, batch) => {
         const states = batch.flatMap(({ objects, fetchedAt }) =>
           objects.map((object) => ({
             table: resource.table,
@@ -215,24 +270,10 @@ export function createSyncer(options: SyncerOptions) {
             eventId: null,
           })),
         );
-        cursor = batch.at(-1)!.next ?? cursor;
-        // No wait for the WAL flush: a crash loses the newest batches together with their
-        // checkpoint, and the next backfill simply lists them again.
-        await inTransaction(
-          db,
-          async (client) => {
-            await store.write(client, states, client);
-            await client.query(sql('sync-checkpoint'), [resource.table, cursor, states.length]);
-          },
-          'BEGIN; SET LOCAL synchronous_commit = off',
-        );
-        synced += states.length;
-        publish({ plugin, runId, resource: resource.table, synced, done: pages.finished() }, request);
-      }
-    } finally {
-      pages.stop();
-    }
-    return synced;
+        await store.write(client, states, client);
+        return states.length;
+      },
+    );
   }
 
   async function run(request: SyncRequest = {}): Promise<SyncRun> {

@@ -27,6 +27,19 @@ export interface RateLimitUsage {
   resetAt: Date | null;
 }
 
+/**
+ * The bytes of each successful answer, by its body stream: a request made with
+ * `parseSuccessResponseBody: false` gets the stream as its `data`, and `bodyBytes` returns what
+ * was already read instead of piping it through web streams again (a backfill reads 150 MB).
+ */
+const readBodies = new WeakMap<object, Buffer>();
+
+/** The bytes of an answer's unparsed body (`data` of a request made with `parseSuccessResponseBody: false`). */
+export async function bodyBytes(data: unknown): Promise<Buffer> {
+  const known = typeof data === 'object' && data !== null ? readBodies.get(data) : undefined;
+  return known ?? Buffer.from(await new Response(data as ReadableStream<Uint8Array>).arrayBuffer());
+}
+
 /** Waiting out a limit more than this many times for one request gives up on it. */
 const LIMIT_RETRIES = 3;
 
@@ -61,7 +74,17 @@ export function createGithubClient(
     // A successful body is read here, at once: a list read ahead may wait in Octokit's queues
     // while its fetch Response, no longer referenced, is collected, and undici then cancels the
     // unread body ("Response body object should not be disturbed or locked").
-    const read = new Response(await response.arrayBuffer(), {
+    const bytes = Buffer.from(await response.arrayBuffer());
+    // A body stream that hands over these bytes when read, without a copy (a Response made from
+    // the bytes would copy them), and never is when the caller takes them through `bodyBytes`.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    readBodies.set(body, bytes);
+    const read = new Response(body, {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,

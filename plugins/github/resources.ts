@@ -10,9 +10,9 @@
  * an older object), the rest list everything. Discussions come from the GraphQL API.
  */
 import type pg from 'pg';
-import type { Page, SyncedObject, SyncResource, SyncTables } from '../../gateway/sdk.ts';
+import type { JsonListing, JsonPage, Page, SyncedObject, SyncResource, SyncTables } from '../../gateway/sdk.ts';
 import { githubSql } from './sql.ts';
-import type { GithubClient } from './client.ts';
+import { bodyBytes, type GithubClient } from './client.ts';
 import type { GithubConfig } from './config.ts';
 
 export const GITHUB_TABLES = [
@@ -44,6 +44,16 @@ interface RepoPage {
   /** The page after this one in the same repository, if any. */
   more: boolean;
 }
+/** A REST list page as GitHub sent it. */
+interface RawPage {
+  body: Buffer;
+  more: boolean;
+  /** The page number of the list's last page, when GitHub names it. */
+  last: number | null;
+}
+const NO_OBJECTS = Buffer.from('[]');
+/** How a resource is listed: parsed pages, and for objects stored as GitHub lists them, raw ones too. */
+type Listing = Pick<SyncResource, 'list' | 'listJson'>;
 
 /** `owner/name\tpage` */
 const cursorOf = (repository: string, page: string) => `${repository}\t${page}`;
@@ -118,33 +128,46 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
 
   /**
    * A resource listed repository by repository: `fetch` gets one page of one repository. Pages
-   * continue in the same repository while it has more, then move on to the next one.
+   * continue in the same repository while it has more, then move on to the next one; pages
+   * without objects are passed over. Returns the page found (null at the end) and the cursor after it.
    */
-  const perRepository =
-    (fetch: (repository: Repository, page: string, since: Date | null) => Promise<RepoPage & { next?: string }>) =>
-    async ({ cursor, since }: { cursor: string | null; since: Date | null }): Promise<Page<GithubObject>> => {
+  const walkRepositories =
+    <P extends { more: boolean; next?: string }>(
+      fetch: (repository: Repository, page: string, since: Date | null) => Promise<P>,
+      hasObjects: (page: P) => boolean,
+    ) =>
+    async ({ cursor, since }: { cursor: string | null; since: Date | null }) => {
       const repositories = await scope();
       const from = parseCursor(cursor);
       let index = from ? repositories.findIndex((r) => r.full_name.localeCompare(from.repository) >= 0) : 0;
-      if (index < 0) return { objects: [], next: null };
+      if (index < 0) return { found: null, next: null };
       let page = from && repositories[index]!.full_name === from.repository ? from.page : '1';
       for (; index < repositories.length; index += 1, page = '1') {
         const repository = repositories[index]!;
-        // Pages that come back empty (all filtered out) are passed over: an empty page ends a listing.
         for (;;) {
           const result = await fetch(repository, page, since);
           const nextPage = result.next ?? String(Number(page) + 1);
-          if (result.objects.length > 0) {
-            if (result.more) return { objects: result.objects, next: cursorOf(repository.full_name, nextPage) };
+          if (hasObjects(result)) {
+            if (result.more) return { found: result, next: cursorOf(repository.full_name, nextPage) };
             const following = repositories[index + 1];
-            return { objects: result.objects, next: following ? cursorOf(following.full_name, '1') : null };
+            return { found: result, next: following ? cursorOf(following.full_name, '1') : null };
           }
           if (!result.more) break;
           page = nextPage;
         }
       }
-      return { objects: [], next: null };
+      return { found: null, next: null };
     };
+  /** Parsed pages (an empty page ends a listing, so those that come back empty are passed over). */
+  const perRepository = (
+    fetch: (repository: Repository, page: string, since: Date | null) => Promise<RepoPage & { next?: string }>,
+  ) => {
+    const walk = walkRepositories(fetch, (page) => page.objects.length > 0);
+    return async (request: { cursor: string | null; since: Date | null }): Promise<Page<GithubObject>> => {
+      const { found, next } = await walk(request);
+      return { objects: found?.objects ?? [], next };
+    };
+  };
 
   /** First-page ETags of incremental lists: stored by the last completed sync, and seen in this one. */
   const etags = new Map<string, { stored: Promise<Map<string, string>>; seen: Map<string, string> }>();
@@ -160,9 +183,9 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
     return entry;
   };
   /** Pages of full lists requested ahead, by `owner/name\tpage`, per table. */
-  const requestedAhead = new Map<string, Map<string, Promise<RepoPage & { last: number | null }>>>();
+  const requestedAhead = new Map<string, Map<string, Promise<RawPage>>>();
   const aheadOf = (table: string) => {
-    const pages = requestedAhead.get(table) ?? new Map<string, Promise<RepoPage & { last: number | null }>>();
+    const pages = requestedAhead.get(table) ?? new Map<string, Promise<RawPage>>();
     requestedAhead.set(table, pages);
     return pages;
   };
@@ -195,15 +218,46 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       query?: Record<string, string>;
       order?: 'updated' | 'created';
       sinceParam?: boolean;
+      /** Objects holding this key belong to another resource (the issues list's pull requests). */
+      skipKey?: string;
       shape?: (objects: GithubObject[], repository: Repository) => GithubObject[];
       unwrap?: string;
     } = {},
-  ) => {
-    const list = (repository: Repository, page: string, since: Date | null): Promise<RepoPage> => {
+  ): Listing => {
+    const fetchPage = async (repository: Repository, page: string, since: Date | null): Promise<RawPage> => {
       const incremental = since !== null && options.order !== undefined;
-      if (incremental) return fetchPage(repository, page, since);
-      // A full list: the pages up to the last one GitHub names are requested a few ahead, each
-      // taken from here when the sync asks for it (no page is requested that it will not ask for).
+      const conditional = incremental && page === '1';
+      const known = conditional ? (await etagsOf(table).stored).get(repository.full_name) : undefined;
+      let response: Awaited<ReturnType<GithubClient['request']>>;
+      try {
+        response = await client().request(`GET ${path}`, {
+          owner: repository.owner.login,
+          repo: repository.name,
+          per_page: PER_PAGE,
+          page: Number(page),
+          ...options.query,
+          ...(options.order === 'updated' ? { sort: 'updated', direction: incremental ? 'desc' : 'asc' } : {}),
+          ...(options.sinceParam && since ? { since: since.toISOString() } : {}),
+          ...(known ? { headers: { 'if-none-match': known } } : {}),
+          // The body is kept as bytes and parsed (when it is) with JSON.parse: Octokit's own
+          // parser (bigint-safe, which GitHub's ids do not need) took a fifth of a backfill's CPU.
+          request: { parseSuccessResponseBody: false },
+        });
+      } catch (error) {
+        if (known && (error as { status?: number }).status === 304)
+          return { body: NO_OBJECTS, more: false, last: null };
+        throw error;
+      }
+      if (conditional && typeof response.headers.etag === 'string')
+        etagsOf(table).seen.set(repository.full_name, response.headers.etag);
+      const body = await bodyBytes(response.data);
+      return { body, more: hasNextLink(response.headers), last: lastPageOf(response.headers) };
+    };
+    /**
+     * A page of a full list: the pages up to the last one GitHub names are requested a few ahead,
+     * each taken from here when the sync asks for it (no page is requested that it will not ask for).
+     */
+    const fullPage = (repository: Repository, page: string, since: Date | null): Promise<RawPage> => {
       const key = `${repository.full_name}\t${page}`;
       const pages = aheadOf(table);
       const result = pages.get(key) ?? fetchPage(repository, page, since);
@@ -224,127 +278,126 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
       );
       return result;
     };
-    const fetchPage = async (
-      repository: Repository,
-      page: string,
-      since: Date | null,
-    ): Promise<RepoPage & { last: number | null }> => {
+    /**
+     * One page of a repository's list (GitHub's page numbers). A backfill reads it oldest first.
+     * An incremental sync (`since`) of a list ordered by update time reads it newest first until
+     * an object older than `since`, and asks for the first page with the ETag it had last time: a
+     * list with no change answers 304, which costs no rate limit. Lists that only come newest
+     * created first (workflow runs, deployments) stop a day before `since`, as their objects
+     * change soon after they are made.
+     */
+    const parsedPage = async (repository: Repository, page: string, since: Date | null): Promise<RepoPage> => {
       const incremental = since !== null && options.order !== undefined;
-      const conditional = incremental && page === '1';
-      const known = conditional ? (await etagsOf(table).stored).get(repository.full_name) : undefined;
-      let response: Awaited<ReturnType<GithubClient['request']>>;
-      try {
-        response = await client().request(`GET ${path}`, {
-          owner: repository.owner.login,
-          repo: repository.name,
-          per_page: PER_PAGE,
-          page: Number(page),
-          ...options.query,
-          ...(options.order === 'updated' ? { sort: 'updated', direction: incremental ? 'desc' : 'asc' } : {}),
-          ...(options.sinceParam && since ? { since: since.toISOString() } : {}),
-          ...(known ? { headers: { 'if-none-match': known } } : {}),
-          // The body is parsed here with JSON.parse: Octokit's own parser (bigint-safe, which
-          // GitHub's ids do not need) took a fifth of a backfill's CPU.
-          request: { parseSuccessResponseBody: false },
-        });
-      } catch (error) {
-        if (known && (error as { status?: number }).status === 304) return { objects: [], more: false, last: null };
-        throw error;
-      }
-      if (conditional && typeof response.headers.etag === 'string')
-        etagsOf(table).seen.set(repository.full_name, response.headers.etag);
-      const data = JSON.parse(await new Response(response.data as ReadableStream<Uint8Array>).text()) as unknown;
+      const raw = await (incremental ? fetchPage : fullPage)(repository, page, since);
+      const data = JSON.parse(raw.body.toString()) as unknown;
       const list = (options.unwrap ? (data as Record<string, GithubObject[]>)[options.unwrap] : data) as GithubObject[];
-      const objects = options.shape ? options.shape(list, repository) : list;
-      const more = hasNextLink(response.headers);
-      const last = lastPageOf(response.headers);
-      if (!incremental) return { objects, more, last };
+      const { skipKey } = options;
+      const kept = skipKey ? list.filter((object) => !(skipKey in object)) : list;
+      const objects = options.shape ? options.shape(kept, repository) : kept;
+      if (!incremental) return { objects, more: raw.more };
       const from = options.order === 'updated' ? since.getTime() : since.getTime() - 24 * 3600_000;
       const timeOf = (object: GithubObject) =>
         Date.parse(String(options.order === 'updated' ? object.updated_at : object['created_at']));
       const older = list.some((object) => timeOf(object) < from);
-      return { objects: objects.filter((object) => timeOf(object) >= from), more: more && !older, last };
+      return { objects: objects.filter((object) => timeOf(object) >= from), more: raw.more && !older };
     };
-    return list;
+    const list = perRepository(parsedPage);
+    // Objects stored as GitHub lists them can skip Node's parse in a full backfill.
+    if (options.shape || options.unwrap) return { list };
+    const walk = walkRepositories(
+      async (repository, page) => {
+        const raw = await fullPage(repository, page, null);
+        return { json: raw.body, more: raw.more };
+      },
+      () => true,
+    );
+    const listJson: JsonListing = {
+      list: async ({ cursor }): Promise<JsonPage> => {
+        const { found, next } = await walk({ cursor, since: null });
+        return { json: found?.json ?? NO_OBJECTS, next };
+      },
+      versionKey: 'updated_at',
+      ...(options.skipKey ? { skipKey: options.skipKey } : {}),
+    };
+    return { list, listJson };
   };
 
-  const resources: Record<GithubTable, SyncResource['list']> = {
-    async repositories({ cursor }) {
-      const repositories = await scope();
-      const start = Number(cursor ?? 0);
-      const next = start + PER_PAGE;
-      return { objects: repositories.slice(start, next), next: next < repositories.length ? String(next) : null };
+  const resources: Record<GithubTable, Listing> = {
+    repositories: {
+      async list({ cursor }) {
+        const repositories = await scope();
+        const start = Number(cursor ?? 0);
+        const next = start + PER_PAGE;
+        return { objects: repositories.slice(start, next), next: next < repositories.length ? String(next) : null };
+      },
     },
-    issues: perRepository(
-      restList('issues', '/repos/{owner}/{repo}/issues', {
-        query: { state: 'all' },
-        order: 'updated',
-        // The issues list holds pull requests too; they are synced from the pulls list.
-        shape: (objects) => objects.filter((object) => !object.pull_request),
-      }),
-    ),
-    pull_requests: perRepository(
-      restList('pull_requests', '/repos/{owner}/{repo}/pulls', { query: { state: 'all' }, order: 'updated' }),
-    ),
-    issue_comments: perRepository(
-      restList('issue_comments', '/repos/{owner}/{repo}/issues/comments', { order: 'updated' }),
-    ),
-    pull_request_reviews: perRepository(async (repository, after, since) => {
-      // Reviews are listed per pull request: the pull requests synced (changed since `since`).
-      // The page cursor is `#<number>` of the pull request done last.
-      const done = after.startsWith('#') ? Number(after.slice(1)) : 0;
-      const { rows } = await db.query<{ number: number }>(githubSql('pull-numbers-after'), [
-        repository.full_name,
-        done,
-        since,
-      ]);
-      const [pull, following] = rows;
-      if (!pull) return { objects: [], more: false };
-      const reviews = await client().paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
-        owner: repository.owner.login,
-        repo: repository.name,
-        pull_number: pull.number,
-        per_page: PER_PAGE,
-      });
-      // The cursor is the pull request done; a review has no updated_at: it is as of its submission.
-      const objects = (reviews as GithubObject[]).map((review) => ({
-        ...review,
-        updated_at: String(review['submitted_at'] ?? new Date().toISOString()),
-      }));
-      return { objects, more: following !== undefined, next: `#${pull.number}` };
+    issues: restList('issues', '/repos/{owner}/{repo}/issues', {
+      query: { state: 'all' },
+      order: 'updated',
+      // The issues list holds pull requests too; they are synced from the pulls list.
+      skipKey: 'pull_request',
     }),
-    releases: perRepository(restList('releases', '/repos/{owner}/{repo}/releases')),
-    branches: perRepository(
-      restList('branches', '/repos/{owner}/{repo}/branches', {
-        shape: (objects, repository) =>
-          objects.map((branch) => ({
-            ...branch,
-            id: `${repository.id}/${String(branch['name'])}`,
-            repository: repository.full_name,
-          })),
+    pull_requests: restList('pull_requests', '/repos/{owner}/{repo}/pulls', {
+      query: { state: 'all' },
+      order: 'updated',
+    }),
+    issue_comments: restList('issue_comments', '/repos/{owner}/{repo}/issues/comments', { order: 'updated' }),
+    pull_request_reviews: {
+      list: perRepository(async (repository, after, since) => {
+        // Reviews are listed per pull request: the pull requests synced (changed since `since`).
+        // The page cursor is `#<number>` of the pull request done last.
+        const done = after.startsWith('#') ? Number(after.slice(1)) : 0;
+        const { rows } = await db.query<{ number: number }>(githubSql('pull-numbers-after'), [
+          repository.full_name,
+          done,
+          since,
+        ]);
+        const [pull, following] = rows;
+        if (!pull) return { objects: [], more: false };
+        const reviews = await client().paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', {
+          owner: repository.owner.login,
+          repo: repository.name,
+          pull_number: pull.number,
+          per_page: PER_PAGE,
+        });
+        // The cursor is the pull request done; a review has no updated_at: it is as of its submission.
+        const objects = (reviews as GithubObject[]).map((review) => ({
+          ...review,
+          updated_at: String(review['submitted_at'] ?? new Date().toISOString()),
+        }));
+        return { objects, more: following !== undefined, next: `#${pull.number}` };
       }),
-    ),
-    commits: perRepository(
-      restList('commits', '/repos/{owner}/{repo}/commits', {
-        sinceParam: true,
-        shape: (objects, repository) =>
-          objects.map((commit) => ({ ...commit, id: String(commit['sha']), repository: repository.full_name })),
-      }),
-    ),
-    workflow_runs: perRepository(
-      restList('workflow_runs', '/repos/{owner}/{repo}/actions/runs', { order: 'created', unwrap: 'workflow_runs' }),
-    ),
-    deployments: perRepository(restList('deployments', '/repos/{owner}/{repo}/deployments', { order: 'created' })),
-    discussions: perRepository(async (repository, after) => {
-      const result = await client().graphql<{
-        repository: {
-          discussions: {
-            nodes: DiscussionNode[];
-            pageInfo: { hasNextPage: boolean; endCursor: string | null };
-          };
-        } | null;
-      }>(
-        `query ($owner: String!, $name: String!, $after: String) {
+    },
+    releases: restList('releases', '/repos/{owner}/{repo}/releases'),
+    branches: restList('branches', '/repos/{owner}/{repo}/branches', {
+      shape: (objects, repository) =>
+        objects.map((branch) => ({
+          ...branch,
+          id: `${repository.id}/${String(branch['name'])}`,
+          repository: repository.full_name,
+        })),
+    }),
+    commits: restList('commits', '/repos/{owner}/{repo}/commits', {
+      sinceParam: true,
+      shape: (objects, repository) =>
+        objects.map((commit) => ({ ...commit, id: String(commit['sha']), repository: repository.full_name })),
+    }),
+    workflow_runs: restList('workflow_runs', '/repos/{owner}/{repo}/actions/runs', {
+      order: 'created',
+      unwrap: 'workflow_runs',
+    }),
+    deployments: restList('deployments', '/repos/{owner}/{repo}/deployments', { order: 'created' }),
+    discussions: {
+      list: perRepository(async (repository, after) => {
+        const result = await client().graphql<{
+          repository: {
+            discussions: {
+              nodes: DiscussionNode[];
+              pageInfo: { hasNextPage: boolean; endCursor: string | null };
+            };
+          } | null;
+        }>(
+          `query ($owner: String!, $name: String!, $after: String) {
           repository(owner: $owner, name: $name) {
             discussions(first: 100, after: $after, orderBy: { field: UPDATED_AT, direction: ASC }) {
               nodes { ${DISCUSSION_FIELDS} }
@@ -352,51 +405,60 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
             }
           }
         }`,
-        // The page cursor is `@<endCursor>` after the first page.
-        { owner: repository.owner.login, name: repository.name, after: after.startsWith('@') ? after.slice(1) : null },
-      );
-      const connection = result.repository?.discussions;
-      if (!connection) return { objects: [], more: false };
-      const objects = connection.nodes.map((node) => discussionObject(node, repository.full_name));
-      const endCursor = connection.pageInfo.endCursor;
-      return { objects, more: connection.pageInfo.hasNextPage && endCursor !== null, next: `@${endCursor}` };
-    }),
-    async teams({ cursor }) {
-      if (!config.org) return { objects: [], next: null };
-      const page = Number(cursor ?? 1);
-      const response = await client().request('GET /orgs/{org}/teams', { org: config.org, per_page: PER_PAGE, page });
-      const objects = (response.data as GithubObject[]).map((team) => ({ ...team, organization: config.org }));
-      return { objects, next: hasNextLink(response.headers) ? String(page + 1) : null };
+          // The page cursor is `@<endCursor>` after the first page.
+          {
+            owner: repository.owner.login,
+            name: repository.name,
+            after: after.startsWith('@') ? after.slice(1) : null,
+          },
+        );
+        const connection = result.repository?.discussions;
+        if (!connection) return { objects: [], more: false };
+        const objects = connection.nodes.map((node) => discussionObject(node, repository.full_name));
+        const endCursor = connection.pageInfo.endCursor;
+        return { objects, more: connection.pageInfo.hasNextPage && endCursor !== null, next: `@${endCursor}` };
+      }),
     },
-    async team_members({ cursor }) {
-      if (!config.org) return { objects: [], next: null };
-      const teams = (await client().paginate('GET /orgs/{org}/teams', { org: config.org, per_page: PER_PAGE })).sort(
-        (a, b) => a.slug.localeCompare(b.slug),
-      );
-      const from = parseCursor(cursor);
-      let index = from ? teams.findIndex((team) => team.slug.localeCompare(from.repository) >= 0) : 0;
-      if (index < 0) index = teams.length;
-      let page = from && teams[index]?.slug === from.repository ? Number(from.page) : 1;
-      for (; index < teams.length; index += 1, page = 1) {
-        const team = teams[index]!;
-        const response = await client().request('GET /orgs/{org}/teams/{team_slug}/members', {
-          org: config.org,
-          team_slug: team.slug,
-          per_page: PER_PAGE,
-          page,
-        });
-        const objects = (response.data as GithubObject[]).map((user) => ({
-          id: `${team.id}/${String(user.id)}`,
-          team_id: team.id,
-          // Where `check --fix` asks whether the membership still stands.
-          team_slug: team.slug,
-          user,
-        }));
-        if (hasNextLink(response.headers)) return { objects, next: cursorOf(team.slug, String(page + 1)) };
-        const following = teams[index + 1];
-        if (objects.length > 0) return { objects, next: following ? cursorOf(following.slug, '1') : null };
-      }
-      return { objects: [], next: null };
+    teams: {
+      async list({ cursor }) {
+        if (!config.org) return { objects: [], next: null };
+        const page = Number(cursor ?? 1);
+        const response = await client().request('GET /orgs/{org}/teams', { org: config.org, per_page: PER_PAGE, page });
+        const objects = (response.data as GithubObject[]).map((team) => ({ ...team, organization: config.org }));
+        return { objects, next: hasNextLink(response.headers) ? String(page + 1) : null };
+      },
+    },
+    team_members: {
+      async list({ cursor }) {
+        if (!config.org) return { objects: [], next: null };
+        const teams = (await client().paginate('GET /orgs/{org}/teams', { org: config.org, per_page: PER_PAGE })).sort(
+          (a, b) => a.slug.localeCompare(b.slug),
+        );
+        const from = parseCursor(cursor);
+        let index = from ? teams.findIndex((team) => team.slug.localeCompare(from.repository) >= 0) : 0;
+        if (index < 0) index = teams.length;
+        let page = from && teams[index]?.slug === from.repository ? Number(from.page) : 1;
+        for (; index < teams.length; index += 1, page = 1) {
+          const team = teams[index]!;
+          const response = await client().request('GET /orgs/{org}/teams/{team_slug}/members', {
+            org: config.org,
+            team_slug: team.slug,
+            per_page: PER_PAGE,
+            page,
+          });
+          const objects = (response.data as GithubObject[]).map((user) => ({
+            id: `${team.id}/${String(user.id)}`,
+            team_id: team.id,
+            // Where `check --fix` asks whether the membership still stands.
+            team_slug: team.slug,
+            user,
+          }));
+          if (hasNextLink(response.headers)) return { objects, next: cursorOf(team.slug, String(page + 1)) };
+          const following = teams[index + 1];
+          if (objects.length > 0) return { objects, next: following ? cursorOf(following.slug, '1') : null };
+        }
+        return { objects: [], next: null };
+      },
     },
   };
 
@@ -476,7 +538,7 @@ export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
     resources: GITHUB_TABLES.map((table) => ({
       table,
       idType: idType(table),
-      list: resources[table],
+      ...resources[table],
       async retrieve(id, stored) {
         if (!stored) throw new Error(`github.${table} ${id} is not stored: nothing to look it up by`);
         return retrievers[table](id, stored as GithubObject);

@@ -117,6 +117,13 @@ export interface GitHubServerOptions {
   latencyMs?: number;
   /** Where `html_url`s point; default https://github.com. */
   webUrl?: string;
+  /**
+   * Serve a repeated GET (same credential, same URL) from memory, rendered once, until anything
+   * changes (any other request, any call on the returned server): for benchmarks, so the
+   * stand-in's own rendering does not compete for the CPU with the code measured. Authentication,
+   * rate limits, conditional requests and faults still apply to every request.
+   */
+  cacheReads?: boolean;
 }
 
 export interface GitHubRequestRecord {
@@ -144,6 +151,8 @@ export interface GitHubServerStats {
   secondaryLimited: number;
   /** Requests answered by `failNext` (an error status or a reset connection). */
   injectedFailures: number;
+  /** Requests received and not yet answered (a client killed meanwhile still has its requests counted). */
+  inFlight: number;
 }
 
 export interface RateLimitSnapshot {
@@ -675,6 +684,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   const personalTokens = new Map<string, GitHubUser>();
 
   const requests: GitHubRequestRecord[] = [];
+  const cacheReads = options.cacheReads === true;
+  /** With `cacheReads`: GET answers rendered once, by credential and URL; emptied by any change. */
+  const readCache = new Map<string, { reply: Reply; payload: string | Buffer; etag: string }>();
   const stats: GitHubServerStats = {
     received: 0,
     counted: 0,
@@ -682,6 +694,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     primaryLimited: 0,
     secondaryLimited: 0,
     injectedFailures: 0,
+    inFlight: 0,
   };
   let faults: Fault[] = [];
   const secondary = { remaining: 0, retryAfter: 60, status: 403 };
@@ -2211,7 +2224,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
 
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    stats.inFlight++;
+    const handled = handle(req, res).finally(() => stats.inFlight--);
+    handled.catch((error: unknown) => {
       if (res.destroyed) return;
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
       res.end(
@@ -2243,7 +2258,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     if (latencyMs > 0) await sleep(latencyMs);
     const requestId = `${randomBytes(2).toString('hex').toUpperCase()}:${randomBytes(3).toString('hex').toUpperCase()}:${randomBytes(4).toString('hex').toUpperCase()}`;
 
-    const send = (status: number, payload: string | null, headers: Record<string, string>): void => {
+    const send = (status: number, payload: string | Buffer | null, headers: Record<string, string>): void => {
       if (res.destroyed) return;
       record.status = status;
       const common: Record<string, string> = {
@@ -2315,25 +2330,32 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
         throw new ApiError(primaryLimitStatus, message, { documentation_url: RATE_LIMIT_DOCS });
       }
 
-      let reply: Reply;
-      try {
-        if (!found) throw notFound();
-        if (found.route.auth === 'app' && principal.kind !== 'app')
-          throw jwtError('A JSON web token could not be decoded');
-        if (found.route.auth === 'any' && principal.kind === 'app') throw notAccessibleByIntegration();
-        reply = await found.route.handler(
-          { method, path: url.pathname, query: url.searchParams, principal, body },
-          found.params,
-        );
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        reply = { status: error.status, body: error.body, headers: error.headers };
+      const cacheKey = cacheReads && method === 'GET' ? `${principal.key}\n${url.pathname}${url.search}` : undefined;
+      if (!cacheKey) readCache.clear();
+      let rendered = cacheKey === undefined ? undefined : readCache.get(cacheKey);
+      if (!rendered) {
+        let reply: Reply;
+        try {
+          if (!found) throw notFound();
+          if (found.route.auth === 'app' && principal.kind !== 'app')
+            throw jwtError('A JSON web token could not be decoded');
+          if (found.route.auth === 'any' && principal.kind === 'app') throw notAccessibleByIntegration();
+          reply = await found.route.handler(
+            { method, path: url.pathname, query: url.searchParams, principal, body },
+            found.params,
+          );
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          reply = { status: error.status, body: error.body, headers: error.headers };
+        }
+        const text = JSON.stringify(reply.body);
+        rendered = { reply, payload: cacheKey ? Buffer.from(text) : text, etag: etagOf(text) };
+        if (cacheKey) readCache.set(cacheKey, rendered);
       }
-
-      const payload = JSON.stringify(reply.body);
+      const { reply, payload } = rendered;
       const headers: Record<string, string> = { ...reply.headers };
       if (method === 'GET' && reply.status === 200) {
-        const etag = etagOf(payload);
+        const etag = rendered.etag;
         headers.etag = etag;
         headers['cache-control'] = 'private, max-age=60, s-maxage=60';
         if (reply.lastModifiedMs !== undefined) headers['last-modified'] = new Date(reply.lastModifiedMs).toUTCString();
@@ -2407,7 +2429,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     },
   };
 
-  return {
+  const api: GitHubServer = {
     url: bases.api,
     host,
     port,
@@ -2525,4 +2547,25 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       requests.length = 0;
     },
   };
+  // Any other call may change what GETs answer (seeding, edits, the clock): the cached answers go.
+  const readOnly = new Set([
+    'getRepository',
+    'getIssue',
+    'getPullRequest',
+    'listIssues',
+    'repositories',
+    'rateLimit',
+    'stats',
+    'requestCount',
+  ]);
+  if (cacheReads)
+    for (const [key, value] of Object.entries(api))
+      if (typeof value === 'function' && !readOnly.has(key))
+        Object.assign(api, {
+          [key]: (...args: unknown[]) => {
+            readCache.clear();
+            return (value as (...a: unknown[]) => unknown)(...args);
+          },
+        });
+  return api;
 }
