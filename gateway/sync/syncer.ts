@@ -109,12 +109,6 @@ export interface SyncerOptions {
 /** Pages fetched ahead of the writer at most (memory stays bounded when Postgres is slower). */
 const PAGES_AHEAD = 50;
 
-/**
- * Lists pages one after another in the background, up to PAGES_AHEAD ahead of the writer, which
- * takes everything fetched so far at once (each page stamped with when it was fetched, in whole
- * seconds like webhook event times). A failed fetch ends the list: the pages before it are still
- * taken (and checkpointed), then `take` throws.
- */
 export interface PageReader<P> {
   /** Every page fetched so far (waiting for one when there is none yet); null at the end. */
   take(): Promise<(P & { fetchedAt: number })[] | null>;
@@ -122,6 +116,12 @@ export interface PageReader<P> {
   stop(): void;
 }
 
+/**
+ * Lists pages one after another in the background, up to PAGES_AHEAD ahead of the writer, which
+ * takes everything fetched so far at once (each page stamped with when it was fetched, in whole
+ * seconds like webhook event times). A failed fetch ends the list: the pages before it are still
+ * taken (and checkpointed), then `take` throws.
+ */
 export function readAhead<P extends { next: string | null }>(
   fetchPage: (cursor: string | null) => Promise<P>,
   cursor: string | null,
