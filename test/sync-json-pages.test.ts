@@ -173,4 +173,46 @@ describe('the syncer', () => {
     expect(parsedCalls.length).toBeGreaterThan(0);
     expect(parsedCalls.every((value) => value?.getTime() === since.getTime())).toBe(true);
   });
+
+  it("hands the pages to the listing's own writer when it has one, and checkpoints what it wrote", async () => {
+    const lines = items.map((item) => JSON.stringify(item)).join('\n');
+    const received: string[] = [];
+    const jsonl: SyncResource = {
+      table: 'items',
+      idType: 'bigint',
+      list: resource.list!,
+      listJson: {
+        async list({ cursor }): Promise<JsonPage> {
+          // Two pages of JSON lines, as a bulk export streams them.
+          const half = lines.indexOf('\n', lines.length / 2);
+          return cursor === null
+            ? { json: Buffer.from(lines.slice(0, half)), next: 'second' }
+            : { json: Buffer.from(lines.slice(half + 1)), next: null };
+        },
+        async write(client, pages, listedAt) {
+          received.push(...pages.map((json) => json.toString()));
+          expect(listedAt).toBeGreaterThan(Date.UTC(2026, 0, 1) / 1000);
+          const { rowCount } = await client.query(
+            `INSERT INTO shop.items (id, data, updated_at)
+             SELECT (line::jsonb->>'id')::bigint, line::jsonb, (line::jsonb->>'updated_at')::timestamptz
+             FROM unnest($1::text[]) AS page, string_to_table(page, E'\\n') AS line`,
+            [pages.map((json) => json.toString())],
+          );
+          return rowCount ?? 0;
+        },
+      },
+    };
+    const jsonlTables: SyncTables = { schema: 'shop', versionColumn: 'updated_at', resources: [jsonl] };
+    const run = await createSyncer({
+      plugin: 'shop',
+      db: db.pool,
+      pubsub: createMemoryPubSub(),
+      tables: jsonlTables,
+      store: createSyncStore(jsonlTables),
+      versionOf: (_object, fetchedAt) => fetchedAt,
+    }).run({ full: true });
+    expect(run).toMatchObject({ status: 'completed', counts: { items: 250 } });
+    expect(received.join('\n')).toBe(lines);
+    expect((await rows()).map((row) => row.data)).toEqual(items);
+  });
 });

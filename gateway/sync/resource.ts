@@ -41,17 +41,26 @@ export interface JsonPage {
 }
 
 /**
- * A full backfill's fast path for a resource whose objects are stored exactly as the provider
- * lists them: each page's JSON goes to Postgres as it arrived and is parsed once, there (Node
- * neither parses nor re-encodes ~3 KB per object). Objects are keyed by their `id`; those holding
- * `skipKey` belong elsewhere (GitHub's issues list carries pull requests) and are left out.
+ * A full backfill's fast path: each page's JSON goes to Postgres as it arrived and is parsed once,
+ * there (Node neither parses nor re-encodes each object). By default each page is a JSON array of
+ * objects stored exactly as the provider lists them, keyed by their `id`; those holding `skipKey`
+ * belong elsewhere (GitHub's issues list carries pull requests) and are left out. A plugin whose
+ * pages need more (Shopify's bulk JSONL: several tables, ids from GIDs) writes them itself.
  */
-export interface JsonListing {
+export type JsonListing = {
   list(request: { cursor: string | null }): Promise<JsonPage>;
-  /** The key of an object's provider-side time (ISO 8601); without one, it is as of when it was listed. */
-  versionKey: string;
-  skipKey?: string;
-}
+} & (
+  | {
+      /** The key of an object's provider-side time (ISO 8601); without one, it is as of when it was listed. */
+      versionKey: string;
+      skipKey?: string;
+      write?: never;
+    }
+  | {
+      /** Writes a batch of pages listed at `listedAt` (epoch seconds) set-based; returns the rows written. */
+      write(db: Queryable, pages: readonly Buffer[], listedAt: number): Promise<number>;
+    }
+);
 
 export interface ListRequest {
   /** Continue after this checkpoint (null: from the start). */

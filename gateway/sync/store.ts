@@ -11,14 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import {
-  tablesOf,
-  type JsonListing,
-  type ObjectState,
-  type Queryable,
-  type SyncedObject,
-  type SyncTables,
-} from './resource.ts';
+import { tablesOf, type ObjectState, type Queryable, type SyncedObject, type SyncTables } from './resource.ts';
 import { syncStatement } from './statements.ts';
 
 /**
@@ -84,14 +77,14 @@ export interface SyncStore {
    */
   write(db: Queryable, states: Iterable<ObjectState>, bulk?: pg.PoolClient): Promise<Record<string, number>>;
   /**
-   * Upserts the objects of pages of the provider's JSON text (see `JsonListing`) listed at
+   * Upserts the objects of pages of the provider's JSON text (see `JsonListing`'s default) listed at
    * `listedAt` (epoch seconds); returns the rows written.
    */
   writeJsonPages(
     db: Queryable,
     table: string,
     pages: readonly Buffer[],
-    listing: Omit<JsonListing, 'list'>,
+    listing: { versionKey: string; skipKey?: string | undefined },
     listedAt: number,
   ): Promise<number>;
   /** Marks rows deleted whose objects the provider says are gone. */

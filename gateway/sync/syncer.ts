@@ -245,14 +245,13 @@ export function createSyncer(options: SyncerOptions) {
           cursor,
           () => false,
         ),
-        (client, batch) =>
-          store.writeJsonPages(
-            client,
-            resource.table,
-            batch.map((page) => page.json),
-            json,
-            batch[0]!.fetchedAt,
-          ),
+        (client, batch) => {
+          const pages = batch.map((page) => page.json);
+          const listedAt = batch[0]!.fetchedAt;
+          return json.write
+            ? json.write(client, pages, listedAt)
+            : store.writeJsonPages(client, resource.table, pages, json, listedAt);
+        },
       );
     return writeAll(
       readAhead(
