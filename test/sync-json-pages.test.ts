@@ -190,13 +190,13 @@ describe('the syncer', () => {
             : { json: Buffer.from(lines.slice(half + 1)), next: null };
         },
         async write(client, pages, listedAt) {
-          received.push(...pages.map((json) => json.toString()));
+          received.push(...pages.map((page) => page.json.toString()));
           expect(listedAt).toBeGreaterThan(Date.UTC(2026, 0, 1) / 1000);
           const { rowCount } = await client.query(
             `INSERT INTO shop.items (id, data, updated_at)
              SELECT (line::jsonb->>'id')::bigint, line::jsonb, (line::jsonb->>'updated_at')::timestamptz
              FROM unnest($1::text[]) AS page, string_to_table(page, E'\\n') AS line`,
-            [pages.map((json) => json.toString())],
+            [pages.map((page) => page.json.toString())],
           );
           return rowCount ?? 0;
         },

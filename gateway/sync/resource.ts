@@ -38,6 +38,8 @@ export interface JsonPage {
   json: Buffer;
   /** As in `Page`. */
   next: string | null;
+  /** What the page's objects belong to, for a listing's own writer (Shopify: the shop). */
+  scope?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export type JsonListing = {
     }
   | {
       /** Writes a batch of pages listed at `listedAt` (epoch seconds) set-based; returns the rows written. */
-      write(db: Queryable, pages: readonly Buffer[], listedAt: number): Promise<number>;
+      write(db: Queryable, pages: readonly JsonPage[], listedAt: number): Promise<number>;
     }
 );
 

@@ -246,11 +246,16 @@ export function createSyncer(options: SyncerOptions) {
           () => false,
         ),
         (client, batch) => {
-          const pages = batch.map((page) => page.json);
           const listedAt = batch[0]!.fetchedAt;
           return json.write
-            ? json.write(client, pages, listedAt)
-            : store.writeJsonPages(client, resource.table, pages, json, listedAt);
+            ? json.write(client, batch, listedAt)
+            : store.writeJsonPages(
+                client,
+                resource.table,
+                batch.map((page) => page.json),
+                json,
+                listedAt,
+              );
         },
       );
     return writeAll(
