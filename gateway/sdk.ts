@@ -85,6 +85,7 @@ export type {
   ListRequest,
   ObjectState,
   Page,
+  Queryable,
   SyncedObject,
   SyncResource,
   SyncTables,
