@@ -1,0 +1,53 @@
+/**
+ * What each synced Shopify resource exports in a bulk operation, and the statement that writes a
+ * chunk of that export (plugins/shopify/sql/bulk-*.sql). A bulk query names connections with
+ * `edges { node }`; a nested connection's nodes come as lines of their own with `__parentId`.
+ */
+import type { JsonPage, Queryable } from '../../gateway/sdk.ts';
+import { shopifySql } from './sql.ts';
+
+export interface BulkExport {
+  /** The bulk query (Admin GraphQL). */
+  query: string;
+  /** The statement writing a chunk: $1 JSONL text, $2 shop, $3 listing time; returns `written`. */
+  statement: string;
+}
+
+const VARIANT_FIELDS = 'id legacyResourceId title sku price inventoryQuantity createdAt updatedAt inventoryItem { id }';
+
+export const BULK_EXPORTS = {
+  products: {
+    query: `{ products { edges { node {
+      id legacyResourceId title handle status vendor productType tags createdAt updatedAt publishedAt
+      variants { edges { node { ${VARIANT_FIELDS} } } }
+    } } } }`,
+    statement: 'bulk-products',
+  },
+} as const satisfies Record<string, BulkExport>;
+
+/**
+ * Writes a batch of export chunks: one statement per shop, its chunks' bytes joined (each chunk
+ * ends at a line end), sent as the text parameter's raw bytes.
+ */
+export function bulkWriter(exported: BulkExport) {
+  return async (db: Queryable, pages: readonly JsonPage[], listedAt: number): Promise<number> => {
+    const byShop = new Map<string, Buffer[]>();
+    for (const page of pages) {
+      if (page.json.length === 0) continue;
+      if (!page.scope) throw new Error('a Shopify bulk chunk without its shop');
+      const chunks = byShop.get(page.scope) ?? [];
+      chunks.push(page.json);
+      byShop.set(page.scope, chunks);
+    }
+    let written = 0;
+    for (const [shop, chunks] of byShop) {
+      const { rows } = await db.query<{ written: string }>(shopifySql(exported.statement), [
+        Buffer.concat(chunks),
+        shop,
+        listedAt,
+      ]);
+      written += Number(rows[0]!.written);
+    }
+    return written;
+  };
+}
