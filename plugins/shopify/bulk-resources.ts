@@ -23,6 +23,24 @@ export const BULK_EXPORTS = {
     } } } }`,
     statement: 'bulk-products',
   },
+  customers: {
+    query:
+      '{ customers { edges { node { id legacyResourceId firstName lastName email phone state tags createdAt updatedAt } } } }',
+    statement: 'bulk-customers',
+  },
+  orders: {
+    query: `{ orders { edges { node {
+      id legacyResourceId name email createdAt updatedAt cancelledAt displayFinancialStatus displayFulfillmentStatus
+      currencyCode totalPriceSet { shopMoney { amount currencyCode } } customer { id }
+      fulfillments { id status createdAt updatedAt trackingInfo { number company url } }
+      lineItems { edges { node { id title sku quantity variant { id } product { id } } } }
+    } } } }`,
+    statement: 'bulk-orders',
+  },
+  locations: {
+    query: '{ locations { edges { node { id legacyResourceId name isActive createdAt updatedAt } } } }',
+    statement: 'bulk-locations',
+  },
 } as const satisfies Record<string, BulkExport>;
 
 /**
