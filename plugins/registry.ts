@@ -8,7 +8,8 @@ import github from './github/index.ts';
 import idme from './idme/index.ts';
 import jobs from './jobs/index.ts';
 import realtime from './realtime/index.ts';
+import shopify from './shopify/index.ts';
 import notifications from './notifications/index.ts';
 import stripe from './stripe/index.ts';
 
-export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, github, idme];
+export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, github, shopify, idme];

@@ -172,7 +172,11 @@ export function createChecker(options: CheckerOptions) {
       childReport.api = childSeen.length;
       const extraChildren = (
         await db.query<{ id: string }>(
-          syncStatement('check-extra-children', { ...names(child.table, child.idType), parent: child.parentColumn }),
+          // {id_type} is the parent's: the parent column holds its ids.
+          syncStatement('check-extra-children', {
+            ...names(child.table, resource.idType),
+            parent: child.parentColumn,
+          }),
           [completeParents, childSeen],
         )
       ).rows.map((row) => row.id);

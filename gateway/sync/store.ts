@@ -99,6 +99,12 @@ export function createSyncStore(tables: SyncTables): SyncStore {
   const idOf = tables.idOf ?? ((object: SyncedObject) => String(object['id']));
   const names = (table: string) => ({ schema, table, version, idType: known.get(table)?.idType ?? 'text' });
   const childrenOf = new Map(tables.resources.map((resource) => [resource.table, resource.children ?? []]));
+  /** A child table's parent column holds its parent's ids (text or bigint). */
+  const parentIdType = new Map(
+    tables.resources.flatMap((resource) =>
+      (resource.children ?? []).map((child) => [child.table, resource.idType ?? 'text'] as const),
+    ),
+  );
 
   /**
    * COPYs the rows in when none of them is stored yet; false (and nothing written) otherwise.
@@ -192,9 +198,14 @@ export function createSyncStore(tables: SyncTables): SyncStore {
         written[table] = result.rowCount ?? 0;
       }
       for (const [table, sets] of childSets)
-        await db.query(syncStatement('children-removed', { ...names(table), parent: known.get(table)!.parentColumn }), [
-          JSON.stringify(sets),
-        ]);
+        await db.query(
+          syncStatement('children-removed', {
+            ...names(table),
+            parent: known.get(table)!.parentColumn,
+            idType: parentIdType.get(table),
+          }),
+          [JSON.stringify(sets)],
+        );
       return written;
     },
     async writeJsonPages(db, table, pages, listing, listedAt) {

@@ -1,0 +1,26 @@
+import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
+import { shopifyConfig, type ShopifyConfig } from './config.ts';
+import { setupShopify, type ShopifyInstance } from './instance.ts';
+import manifest from './plugin.json' with { type: 'json' };
+import { SHOPIFY_TABLES } from './resources.ts';
+import { shopifySql } from './sql.ts';
+import { shopifyReceiver } from './webhooks.ts';
+
+export default definePlugin<ShopifyConfig, ShopifyInstance>({
+  manifest,
+  migrations: new URL('./migrations/', import.meta.url),
+  config: shopifyConfig,
+  setup: setupShopify,
+  hasura: { tables: SHOPIFY_TABLES },
+  webhooks: (runtime, instance) => shopifyReceiver(runtime, instance),
+  async start(runtime, instance) {
+    // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
+    await verifySyncSchema(runtime.db, instance.tables);
+    const { mode } = runtime.config;
+    if ('shop' in mode) await runtime.db.query(shopifySql('shop-configured'), [mode.shop]);
+  },
+  stop(_runtime, instance) {
+    if (instance.timer) clearInterval(instance.timer);
+    instance.timer = null;
+  },
+});
