@@ -48,42 +48,44 @@ const REST_VARIANT_LIMIT = 100;
 
 type ShopifyObject = SyncedObject & { shop?: unknown };
 
-/** The children carried in a REST-shaped parent's `key` array, each given the parent's shop and `extra`. */
+/**
+ * The children a parent carries under one of `keys`: a REST list (`variants`, `line_items`), or
+ * a GraphQL connection's `nodes` (`variants`, `lineItems`; complete unless it has a next page),
+ * each given the parent's shop and its id in `parentColumn`.
+ */
 function carried(
   table: ShopifyTable,
   parentColumn: string,
-  key: string,
+  keys: readonly string[],
   complete: (list: readonly unknown[]) => boolean,
-  extra: (parent: ShopifyObject) => SyncedObject = () => ({}),
 ): ChildResource {
   return {
     table,
     idType: idTypeOf(table),
     parentColumn,
     of(parent: ShopifyObject) {
-      const list = parent[key];
-      if (!Array.isArray(list)) return undefined;
-      const merge = { shop: parent.shop, ...extra(parent) };
-      return {
-        objects: list.map((child: SyncedObject) => ({ ...child, ...merge })),
-        complete: complete(list),
-      };
+      for (const key of keys) {
+        const value = parent[key] as unknown;
+        const connection = value as { nodes?: unknown; pageInfo?: { hasNextPage?: boolean } } | null | undefined;
+        const list = Array.isArray(value) ? value : Array.isArray(connection?.nodes) ? connection.nodes : undefined;
+        if (!list) continue;
+        const merge = { shop: parent.shop, [parentColumn]: parent['id'] };
+        return {
+          objects: (list as SyncedObject[]).map((child) => ({ ...child, ...merge })),
+          complete: Array.isArray(value) ? complete(list) : !connection?.pageInfo?.hasNextPage,
+        };
+      }
+      return undefined;
     },
   };
 }
 
 export const PARENTS: Partial<Record<ShopifyTable, readonly ChildResource[]>> = {
-  products: [carried('product_variants', 'product_id', 'variants', (list) => list.length < REST_VARIANT_LIMIT)],
+  products: [carried('product_variants', 'product_id', ['variants'], (list) => list.length < REST_VARIANT_LIMIT)],
+  // REST line items do not name their order; GraphQL fulfillments neither.
   orders: [
-    // REST line items do not name their order.
-    carried(
-      'order_line_items',
-      'order_id',
-      'line_items',
-      () => true,
-      (order) => ({ order_id: order['id'] }),
-    ),
-    carried('fulfillments', 'order_id', 'fulfillments', () => true),
+    carried('order_line_items', 'order_id', ['line_items', 'lineItems'], () => true),
+    carried('fulfillments', 'order_id', ['fulfillments'], () => true),
   ],
 };
 
