@@ -45,16 +45,16 @@ export interface ShopifyClientOptions {
   accessToken: string;
   apiVersion: string;
   /**
-   * Where the shop's Admin API answers instead of `https://<shop>` (tests and benchmarks point
-   * it at a local stand-in); the request path is unchanged.
+   * Where a shop's Admin API answers: `{shop}` stands for the shop's domain (SHOPIFY_ADMIN_URL;
+   * default `https://{shop}`; tests and benchmarks point it at a local stand-in).
    */
-  apiOrigin?: URL | undefined;
+  adminUrl?: string | undefined;
   /** Waits (tests make time pass faster); default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
 }
 
 export function createShopifyAdmin(options: ShopifyClientOptions): ShopifyAdmin {
-  const { shop, apiOrigin } = options;
+  const { shop } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const usage: CostUsage = {
     requests: 0,
@@ -65,16 +65,18 @@ export function createShopifyAdmin(options: ShopifyClientOptions): ShopifyAdmin 
     restoreRate: null,
   };
   const origin = `https://${shop}`;
+  const base = options.adminUrl?.replaceAll('{shop}', shop).replace(/\/$/, '');
   const client: AdminApiClient = createAdminApiClient({
     storeDomain: shop,
     apiVersion: options.apiVersion,
     accessToken: options.accessToken,
     userAgentPrefix: 'plugboard',
     retries: 2,
-    ...(apiOrigin
+    // The library's own hook for where requests go: the path (/admin/api/<version>/graphql.json) stays.
+    ...(base && base !== origin
       ? {
           customFetchApi: (url: string, init?: RequestInit) =>
-            fetch(url.startsWith(origin) ? `${apiOrigin.origin}${url.slice(origin.length)}` : url, init),
+            fetch(url.startsWith(origin) ? `${base}${url.slice(origin.length)}` : url, init),
         }
       : {}),
   });

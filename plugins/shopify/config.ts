@@ -17,6 +17,9 @@ export interface ShopifyConfig {
   webhookMaxAttempts: number;
   /** Roles besides admin that may query the synced tables. */
   readRoles: string[];
+  /** A shop's Admin API base, `{shop}` standing for its domain. */
+  adminUrl: string;
+  bulkPollMs: number;
 }
 
 const API_VERSIONS: readonly string[] = Object.values(ApiVersion);
@@ -51,5 +54,7 @@ export function shopifyConfig(values: ConfigValues): ShopifyConfig {
     webhookPath: values.string('SHOPIFY_WEBHOOK_PATH'),
     webhookMaxAttempts: values.number('SHOPIFY_WEBHOOK_MAX_ATTEMPTS'),
     readRoles: (values.optionalString('SHOPIFY_READ_ROLES') ?? '').split(',').filter(Boolean),
+    adminUrl: values.string('SHOPIFY_ADMIN_URL'),
+    bulkPollMs: values.number('SHOPIFY_BULK_POLL_MS'),
   };
 }

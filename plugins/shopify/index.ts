@@ -1,4 +1,5 @@
 import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
+import { addShopifyCommands } from './cli.ts';
 import { shopifyConfig, type ShopifyConfig } from './config.ts';
 import { setupShopify, type ShopifyInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
@@ -13,6 +14,7 @@ export default definePlugin<ShopifyConfig, ShopifyInstance>({
   setup: setupShopify,
   hasura: { tables: SHOPIFY_TABLES },
   webhooks: (runtime, instance) => shopifyReceiver(runtime, instance),
+  commands: addShopifyCommands,
   async start(runtime, instance) {
     // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
     await verifySyncSchema(runtime.db, instance.tables);

@@ -1,7 +1,19 @@
 import '@shopify/shopify-api/adapters/node';
 import { LogSeverity, type Shopify, shopifyApi } from '@shopify/shopify-api';
-import { createSyncStore, type PluginRuntime, type SyncStore, type SyncTables } from '../../gateway/sdk.ts';
+import {
+  type Checker,
+  createChecker,
+  createSyncer,
+  createSyncStore,
+  type PluginRuntime,
+  type SyncedObject,
+  type Syncer,
+  type SyncStore,
+  type SyncTables,
+} from '../../gateway/sdk.ts';
+import { type CostUsage, createShopifyAdmin, type ShopifyAdmin } from './client.ts';
 import type { ShopifyConfig } from './config.ts';
+import { shopifyListing } from './listing.ts';
 import { shopifySyncTables } from './resources.ts';
 import { shopifySql } from './sql.ts';
 
@@ -11,6 +23,12 @@ export interface ShopifyInstance {
   api: Shopify;
   tables: SyncTables;
   store: SyncStore;
+  syncer: Syncer;
+  checker: Checker;
+  /** A shop's Admin API client (SHOPIFY_ACCESS_TOKEN, or the token its OAuth install stored). */
+  admin(shop: string): Promise<ShopifyAdmin>;
+  /** What this process spent of each shop's cost bucket. */
+  usage(): Map<string, CostUsage>;
   /** Whether a shop's data may be synced: the shop is known and has not uninstalled the app. */
   shopActive(shop: string): Promise<boolean>;
   /** The shops whose data is synced (app/uninstalled takes a shop out), sorted. */
@@ -42,19 +60,62 @@ export function setupShopify(runtime: PluginRuntime<ShopifyConfig>): ShopifyInst
       },
     },
   });
-  const tables = shopifySyncTables();
+  const admins = new Map<string, Promise<ShopifyAdmin>>();
+  const opened = new Map<string, ShopifyAdmin>();
+  const admin = (shop: string): Promise<ShopifyAdmin> => {
+    let made = admins.get(shop);
+    if (!made) {
+      made = (async () => {
+        let accessToken = 'shop' in mode && mode.shop === shop ? mode.accessToken : undefined;
+        if (!accessToken) {
+          const { rows } = await db.query<{ access_token: string }>(shopifySql('session-token'), [shop]);
+          accessToken = rows[0]?.access_token;
+        }
+        if (!accessToken)
+          throw new Error(
+            `No access token for ${shop}: install the app on it (or set SHOPIFY_SHOP and SHOPIFY_ACCESS_TOKEN)`,
+          );
+        const client = createShopifyAdmin({
+          shop,
+          accessToken,
+          apiVersion: config.apiVersion,
+          adminUrl: config.adminUrl,
+        });
+        opened.set(shop, client);
+        return client;
+      })();
+      made.catch(() => admins.delete(shop));
+      admins.set(shop, made);
+    }
+    return made;
+  };
+  const activeShops = async () => {
+    // The configured shop is recorded at start; a command run before any start records it too.
+    if ('shop' in mode) await db.query(shopifySql('shop-configured'), [mode.shop]);
+    const { rows } = await db.query<{ domain: string }>(shopifySql('shops-active'));
+    return rows.map((row) => row.domain);
+  };
+  const tables = shopifySyncTables(shopifyListing({ admin, shops: activeShops, bulkPollMs: config.bulkPollMs }));
+  const store = createSyncStore(tables);
   return {
     api,
     tables,
-    store: createSyncStore(tables),
+    store,
+    syncer: createSyncer({ plugin: runtime.name, db, pubsub: runtime.pubsub, tables, store, versionOf }),
+    checker: createChecker({ db, tables, store, versionOf }),
+    admin,
+    usage: () => new Map([...opened].map(([shop, client]) => [shop, { ...client.usage }])),
     async shopActive(shop) {
       const { rows } = await db.query<{ active: boolean }>(shopifySql('shop-active'), [shop]);
       return rows[0]!.active;
     },
-    async activeShops() {
-      const { rows } = await db.query<{ domain: string }>(shopifySql('shops-active'));
-      return rows.map((row) => row.domain);
-    },
+    activeShops,
     timer: null,
   };
+}
+
+/** Shopify's time of an object's state (either shape); objects without one are as of when they were listed. */
+export function versionOf(object: SyncedObject, fetchedAt: number): number {
+  const updated = Date.parse(String(object['updatedAt'] ?? object['updated_at']));
+  return Number.isFinite(updated) ? updated / 1000 : fetchedAt;
 }
