@@ -182,7 +182,7 @@ async function applyPlan(client: PoolClient, instance: ShopifyInstance, plan: Pl
     // A deleted parent's children go with it (a delete names only the parent).
     for (const child of PARENTS[table] ?? [])
       await client.query(fill(shopifySql('children-deleted'), { table: child.table, parent: child.parentColumn }), [
-        rows.map((row) => row.id),
+        JSON.stringify(rows.map((row) => ({ parent: row.id, version_at: row.version_at }))),
       ]);
   }
   if (plan.shopUpdates.length > 0) await client.query(shopifySql('shop-updated'), [JSON.stringify(plan.shopUpdates)]);
