@@ -55,7 +55,7 @@ describe('plugboard CLI', () => {
     const unknown = await runCli(['plugin', 'info', 'nope'], {});
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
-      /Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, github, idme, echo/,
+      /Unknown plugin "nope". Registered: core, jobs, realtime, notifications, stripe, github, shopify, idme, echo/,
     );
   });
 

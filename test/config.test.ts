@@ -123,11 +123,16 @@ describe('plugin selection', () => {
         false,
         'missing required configuration: GITHUB_WEBHOOK_SECRET, either GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID',
       ],
+      [
+        'shopify',
+        false,
+        'missing required configuration: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, either SHOPIFY_SHOP + SHOPIFY_ACCESS_TOKEN or SHOPIFY_APP_URL + SHOPIFY_SCOPES',
+      ],
       ['idme', false, 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI'],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, false, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, false, false, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -139,14 +144,15 @@ describe('plugin selection', () => {
       ['notifications', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['stripe', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['github', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['shopify', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['idme', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
-    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,shopify' })).toThrow(
-      /unknown plugin "shopify": expected a comma-separated list of core, jobs, realtime, notifications, stripe, github, idme, echo/,
+    expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,woocommerce' })).toThrow(
+      /unknown plugin "woocommerce": expected a comma-separated list of core, jobs, realtime, notifications, stripe, github, shopify, idme, echo/,
     );
     const error = (() => {
       try {

@@ -53,6 +53,13 @@ describe('composition', () => {
             'missing required configuration: GITHUB_WEBHOOK_SECRET, either GITHUB_TOKEN or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY + GITHUB_APP_INSTALLATION_ID',
         },
         {
+          name: 'shopify',
+          version: '0.1.0',
+          enabled: false,
+          reason:
+            'missing required configuration: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, either SHOPIFY_SHOP + SHOPIFY_ACCESS_TOKEN or SHOPIFY_APP_URL + SHOPIFY_SCOPES',
+        },
+        {
           name: 'idme',
           version: '0.1.0',
           enabled: false,

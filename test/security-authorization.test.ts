@@ -473,6 +473,12 @@ beforeAll(async () => {
       GITHUB_TOKEN: `ghp_${'t'.repeat(36)}`,
       GITHUB_API_URL: 'http://127.0.0.1:9',
       GITHUB_SYNC_INTERVAL: '0',
+      // Shopify has no root field yet; enabled so a field it adds must be declared here.
+      SHOPIFY_API_KEY: 'matrix-shopify-api-key',
+      SHOPIFY_API_SECRET: 'shopify-api-secret-for-the-matrix',
+      SHOPIFY_SHOP: 'matrix-shop.myshopify.com',
+      SHOPIFY_ACCESS_TOKEN: `shpat_${'t'.repeat(32)}`,
+      SHOPIFY_SYNC_INTERVAL: '0',
       IDME_CLIENT_ID: idme.clientId,
       IDME_CLIENT_SECRET: idme.clientSecret,
       IDME_REDIRECT_URI: idme.redirectUri,

@@ -98,6 +98,15 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
+/**
+ * JSON.parse keeping integers beyond 2^53 exact, as their digits (Shopify's documented examples
+ * use such ids; a rounded id would name another object). The stored body is the text as sent.
+ */
+const exactIntegers = (_key: string, value: unknown, context?: { source?: string }) =>
+  typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)
+    ? context.source
+    : value;
+
 const ids = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((id) => /^\d{1,19}$/.test(String(id))).map(String) : [];
 
@@ -173,7 +182,7 @@ async function applyPlan(client: PoolClient, instance: ShopifyInstance, plan: Pl
     // A deleted parent's children go with it (a delete names only the parent).
     for (const child of PARENTS[table] ?? [])
       await client.query(fill(shopifySql('children-deleted'), { table: child.table, parent: child.parentColumn }), [
-        rows.map((row) => row.id),
+        JSON.stringify(rows.map((row) => ({ parent: row.id, version_at: row.version_at }))),
       ]);
   }
   if (plan.shopUpdates.length > 0) await client.query(shopifySql('shop-updated'), [JSON.stringify(plan.shopUpdates)]);
@@ -237,7 +246,7 @@ export function shopifyReceiver(
         throw new WebhookVerificationError('X-Shopify-Shop-Domain is not a name.myshopify.com domain');
       if (!apiVersion || !API_VERSION.test(apiVersion))
         throw new WebhookVerificationError('Malformed X-Shopify-API-Version header');
-      const parsed = JSON.parse(text) as unknown;
+      const parsed = JSON.parse(text, exactIntegers as Parameters<typeof JSON.parse>[1]) as unknown;
       if (!isObject(parsed)) throw new SyntaxError('Not a Shopify webhook body');
       // The headers are not signed, the body is: a privacy body names its shop, and must agree.
       if ('shop_domain' in parsed && parsed['shop_domain'] !== shop)

@@ -28,10 +28,10 @@ WITH redacted_orders AS (
       WHEN type LIKE 'orders/%' THEN shopify.without_personal_data(payload->'body')
       ELSE (payload->'body') - shopify.personal_keys('fulfillment') END)
   WHERE shop = $2 AND (
-       (type IN ('customers/data_request', 'customers/redact') AND payload#>>'{body,customer,id}' = $3)
+       (type IN ('customers/data_request', 'customers/redact') AND payload#>>'{body,customer,id}' = $3::bigint::text)
     OR (type LIKE 'customers/%' AND type NOT IN ('customers/data_request', 'customers/redact')
-        AND payload#>>'{body,id}' = $3)
-    OR (type LIKE 'orders/%' AND (payload#>>'{body,customer,id}' = $3
+        AND payload#>>'{body,id}' = $3::bigint::text)
+    OR (type LIKE 'orders/%' AND (payload#>>'{body,customer,id}' = $3::bigint::text
         OR payload#>>'{body,id}' IN (SELECT id::text FROM order_ids)))
     OR (type LIKE 'fulfillments/%' AND payload#>>'{body,order_id}' IN (SELECT id::text FROM order_ids)))
   RETURNING id
