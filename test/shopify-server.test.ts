@@ -5,7 +5,13 @@
  * OAuth, and authentication.
  */
 import '@shopify/shopify-api/adapters/node';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdminApiClient, type AdminApiClient } from '@shopify/admin-api-client';
 import {
@@ -17,10 +23,12 @@ import {
   type Shopify,
 } from '@shopify/shopify-api';
 import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import {
   shopifyFetchFor,
+  shopifyQueryCost,
   shopifyWebhook,
+  webhookTopicName,
   startShopifyServer,
   type ShopifyServer,
   type ShopifyShop,
@@ -589,5 +597,352 @@ describe('errors from shopify-api', () => {
     await expect(graphqlClient(server).request('{ products(first: 300) { nodes { id } } }')).rejects.toBeInstanceOf(
       GraphqlQueryError,
     );
+  });
+});
+
+describe('rules', () => {
+  test.each([
+    ['{ shop { id name } }', {}, 1],
+    ['{ products(first: 10) { nodes { id title } } }', {}, 12],
+    ['{ products(first: 10) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }', {}, 12],
+    ['{ products(first: 5) { nodes { id variants(first: 3) { nodes { id inventoryItem { id } } } } } }', {}, 47],
+    ['query ($n: Int!) { customers(first: $n) { nodes { id email } } }', { n: 100 }, 102],
+    [
+      '{ orders(first: 2) { nodes { id customer { id } lineItems(first: 4) { nodes { id } } } } }',
+      {},
+      2 + 2 * (1 + 1 + 6),
+    ],
+    ['{ node(id: "gid://shopify/Product/1") { ... on Product { id variants(first: 2) { nodes { id } } } } }', {}, 5],
+    ['mutation { bulkOperationRunQuery(query: "{}") { bulkOperation { id } userErrors { message } } }', {}, 10],
+  ])('%s costs %#', (query, variables, cost) => {
+    expect(shopifyQueryCost(query, variables)).toBe(cost);
+  });
+
+  test.each([
+    ['PRODUCTS_UPDATE', 'products/update'],
+    ['BULK_OPERATIONS_FINISH', 'bulk_operations/finish'],
+    ['INVENTORY_LEVELS_UPDATE', 'inventory_levels/update'],
+    ['APP_UNINSTALLED', 'app/uninstalled'],
+    ['orders/updated', 'orders/updated'],
+  ])('topic %s is %s on the wire', (topic, wire) => {
+    expect(webhookTopicName(topic)).toBe(wire);
+  });
+});
+
+describe('search and paging rules', () => {
+  let shop: ShopifyShop;
+  let client: AdminApiClient;
+
+  beforeAll(() => {
+    shop = server.addShop('search-test.myshopify.com');
+    const at = (day: number) => `2030-02-${String(day).padStart(2, '0')}T12:00:00Z`;
+    shop.addProduct({
+      title: 'Red mug',
+      vendor: 'Acme',
+      status: 'ACTIVE',
+      tags: ['sale'],
+      createdAt: at(1),
+      updatedAt: at(5),
+    });
+    shop.addProduct({ title: 'Blue mug', vendor: 'Globex', status: 'DRAFT', createdAt: at(2), updatedAt: at(3) });
+    shop.addProduct({ title: 'Green lamp', vendor: 'Acme', status: 'ACTIVE', createdAt: at(3), updatedAt: at(4) });
+    shop.addProduct({ title: 'Black chair', vendor: 'Hooli', status: 'ARCHIVED', createdAt: at(4), updatedAt: at(6) });
+    client = adminClient(shop);
+  });
+
+  const titles = async (query: string | null, sortKey = 'ID', reverse = false): Promise<string[]> => {
+    const response = await client.request<{ products: { nodes: { title: string }[] } }>(
+      'query ($q: String, $s: ProductSortKeys, $r: Boolean) { products(first: 10, query: $q, sortKey: $s, reverse: $r) { nodes { title } } }',
+      { variables: { q: query, s: sortKey, r: reverse } },
+    );
+    if (response.errors) throw new Error(response.errors.message);
+    return response.data?.products.nodes.map((n) => n.title) ?? [];
+  };
+
+  test.each([
+    [null, ['Red mug', 'Blue mug', 'Green lamp', 'Black chair']],
+    ["updated_at:>'2030-02-04T12:00:00Z'", ['Red mug', 'Black chair']],
+    ["updated_at:>='2030-02-04T12:00:00Z'", ['Red mug', 'Green lamp', 'Black chair']],
+    ['updated_at:<2030-02-04T12:00:00Z', ['Blue mug']],
+    ["created_at:<='2030-02-02T12:00:00Z'", ['Red mug', 'Blue mug']],
+    ['status:active', ['Red mug', 'Green lamp']],
+    ['vendor:Acme status:ACTIVE', ['Red mug', 'Green lamp']],
+    ['vendor:Acme AND -tag:sale', ['Green lamp']],
+    ['mug', ['Red mug', 'Blue mug']],
+    ["title:'blue mug'", ['Blue mug']],
+  ])('query %s matches %j', async (query, expected) => {
+    expect(await titles(query)).toEqual(expected);
+  });
+
+  test.each([
+    ['UPDATED_AT', false, ['Blue mug', 'Green lamp', 'Red mug', 'Black chair']],
+    ['UPDATED_AT', true, ['Black chair', 'Red mug', 'Green lamp', 'Blue mug']],
+    ['TITLE', false, ['Black chair', 'Blue mug', 'Green lamp', 'Red mug']],
+    ['CREATED_AT', true, ['Black chair', 'Green lamp', 'Blue mug', 'Red mug']],
+  ])('sortKey %s reverse %s orders %j', async (sortKey, reverse, expected) => {
+    expect(await titles(null, sortKey, reverse)).toEqual(expected);
+  });
+
+  it('warns about unknown search fields in extensions.search, as Shopify does', async () => {
+    const response = await client.request<{ products: { nodes: unknown[] } }>(
+      '{ products(first: 10, query: "colour:red") { nodes { id } } }',
+    );
+    expect(response.data?.products.nodes).toHaveLength(4);
+    expect(response.extensions?.search).toEqual([
+      expect.objectContaining({
+        path: ['products'],
+        query: 'colour:red',
+        warnings: [expect.objectContaining({ field: 'colour', message: 'Invalid search field for this query.' })],
+      }),
+    ]);
+  });
+
+  it('pages backwards with last/before and reverse over the same order', async () => {
+    type Page = {
+      products: {
+        edges: { cursor: string; node: { title: string } }[];
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean };
+      };
+    };
+    const PAGE =
+      'query ($first: Int, $last: Int, $after: String, $before: String, $reverse: Boolean) { products(first: $first, last: $last, after: $after, before: $before, reverse: $reverse, sortKey: UPDATED_AT) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage } } }';
+    const forward = await client.request<Page>(PAGE, { variables: { first: 4 } });
+    const edges = forward.data?.products.edges ?? [];
+    const lastTwo = await client.request<Page>(PAGE, { variables: { last: 2 } });
+    expect(lastTwo.data?.products.edges.map((e) => e.node.title)).toEqual(['Red mug', 'Black chair']);
+    expect(lastTwo.data?.products.pageInfo.hasPreviousPage).toBe(true);
+    const beforeThird = await client.request<Page>(PAGE, { variables: { last: 5, before: edges[2]?.cursor } });
+    expect(beforeThird.data?.products.edges.map((e) => e.node.title)).toEqual(['Blue mug', 'Green lamp']);
+    expect(beforeThird.data?.products.pageInfo).toMatchObject({ hasPreviousPage: false, hasNextPage: true });
+    const reversedAfter = await client.request<Page>(PAGE, {
+      variables: { first: 5, after: edges[2]?.cursor, reverse: true },
+    });
+    expect(reversedAfter.data?.products.edges.map((e) => e.node.title)).toEqual(['Green lamp', 'Blue mug']);
+    const both = await client.request(PAGE, { variables: {} });
+    expect(both.errors?.graphQLErrors?.[0]?.message).toBe('you must provide one of first or last');
+    const badCursor = await client.request(PAGE, { variables: { first: 1, after: 'not-a-cursor' } });
+    expect(badCursor.errors?.graphQLErrors?.[0]?.message).toMatch(/cursor/i);
+  });
+
+  it('keeps cursors valid across updates (they carry the sort value)', async () => {
+    const first = await client.request<{ products: { edges: { cursor: string; node: { id: string } }[] } }>(
+      '{ products(first: 2, sortKey: UPDATED_AT) { edges { cursor node { id } } } }',
+    );
+    const [a, b] = first.data?.products.edges ?? [];
+    if (!a || !b) throw new Error('no edges');
+    shop.updateProduct(a.node.id, { title: 'Blue mug, renamed', updatedAt: '2030-03-01T00:00:00Z' });
+    const next = await client.request<{ products: { nodes: { title: string }[] } }>(
+      'query ($after: String) { products(first: 5, after: $after, sortKey: UPDATED_AT) { nodes { title } } }',
+      { variables: { after: b.cursor } },
+    );
+    expect(next.data?.products.nodes.map((n) => n.title)).toEqual(['Red mug', 'Black chair', 'Blue mug, renamed']);
+  });
+});
+
+describe('shops and HTTP', () => {
+  it('keeps shops apart: by path prefix (shopifyFetchFor) and by Host header', async () => {
+    const other = server.addShop('other-shop.myshopify.com');
+    other.seed({ products: 3 });
+    const theirs = await adminClient(other).request<{
+      shop: { myshopifyDomain: string };
+      productsCount: { count: number };
+    }>('{ shop { myshopifyDomain } productsCount { count precision } }');
+    expect(theirs.data).toEqual({
+      shop: { myshopifyDomain: 'other-shop.myshopify.com' },
+      productsCount: { count: 3, precision: 'EXACT' },
+    });
+    // One shop's token is no key to another.
+    const crossed = await adminClient(other, server.accessToken).request('{ shop { id } }');
+    expect(crossed.errors?.networkStatusCode).toBe(401);
+
+    const viaHost = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: `/admin/api/${server.apiVersion}/graphql.json`,
+          headers: {
+            Host: 'other-shop.myshopify.com',
+            'Content-Type': 'application/json',
+            'X-Shopify-Access-Token': other.accessToken,
+          },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ query: '{ shop { myshopifyDomain } }' }));
+    });
+    expect(viaHost.status).toBe(200);
+    expect(JSON.parse(viaHost.body).data.shop.myshopifyDomain).toBe('other-shop.myshopify.com');
+  });
+
+  const post = (path: string, headers: Record<string, string>, body: string) =>
+    fetch(`${server.shopUrl}${path}`, { method: 'POST', headers, body });
+  const token = () => server.accessToken;
+
+  test.each([
+    [
+      'an unknown API version',
+      '/admin/api/2025-13/graphql.json',
+      'application/json',
+      '{"query":"{ shop { id } }"}',
+      404,
+    ],
+    ['a form body', '/admin/api/2026-10/graphql.json', 'application/x-www-form-urlencoded', 'query=x', 415],
+    ['a body above 1 MB', '/admin/api/2026-10/graphql.json', 'application/json', 'x'.repeat(1_000_001), 413],
+    ['an unknown path', '/admin/api/2026-10/nothing.json', 'application/json', '{}', 404],
+  ])('answers %s with %#', async (_, path, contentType, body, status) => {
+    const response = await post(path, { 'Content-Type': contentType, 'X-Shopify-Access-Token': token() }, body);
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toMatch(/json/);
+  });
+
+  it('answers a GraphQL syntax error with 200 and errors, charging nothing', async () => {
+    const before = server.throttleStatus().currentlyAvailable;
+    const response = await admin.request('{ products(first: 1) { nodes { id ');
+    expect(response.errors?.graphQLErrors?.[0]?.message).toMatch(/Syntax Error/);
+    expect(server.throttleStatus().currentlyAvailable).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('changes and their webhooks', () => {
+  it('delivers signed products/update and products/delete webhooks; deleted products leave lists', async () => {
+    const shop = server.addShop('hooks-test.myshopify.com');
+    const deliveries: { topic: string; valid: boolean; body: Record<string, unknown> }[] = [];
+    const hookReceiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const rawBody = Buffer.concat(chunks).toString('utf8');
+        const check = await shopify.webhooks.validate({ rawBody, rawRequest: req, rawResponse: res });
+        deliveries.push({
+          topic: check.valid ? check.topic : 'invalid',
+          valid: check.valid,
+          body: JSON.parse(rawBody),
+        });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hookReceiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hookReceiver.address() as AddressInfo).port}/hooks`;
+      shop.subscribeWebhook('PRODUCTS_UPDATE', url);
+      shop.subscribeWebhook('products/delete', url);
+      const product = shop.addProduct({ title: 'Temporary' });
+      shop.updateProduct(product.id, { title: 'Changed' });
+      shop.deleteProduct(product.id);
+      await expect.poll(() => deliveries.length).toBe(2);
+      expect(deliveries.map((d) => [d.topic, d.valid])).toEqual([
+        ['PRODUCTS_UPDATE', true],
+        ['PRODUCTS_DELETE', true],
+      ]);
+      expect(deliveries[0]?.body).toMatchObject({
+        id: Number(product.legacyResourceId),
+        admin_graphql_api_id: product.id,
+        title: 'Changed',
+      });
+      expect(deliveries[1]?.body).toEqual({ id: Number(product.legacyResourceId) });
+      expect(shop.stats()).toMatchObject({ webhooksDelivered: 2, products: 0 });
+
+      const client = adminClient(shop);
+      const after = await client.request<{ node: unknown; products: { nodes: unknown[] } }>(
+        'query ($id: ID!) { node(id: $id) { id } products(first: 5) { nodes { id } } }',
+        { variables: { id: product.id } },
+      );
+      expect(after.data).toEqual({ node: null, products: { nodes: [] } });
+    } finally {
+      await new Promise((resolve) => hookReceiver.close(resolve));
+    }
+  });
+});
+
+describe('bulk operation outcomes', () => {
+  const RUN = `mutation ($query: String!) { bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } } }`;
+  type Run = { bulkOperationRunQuery: { bulkOperation: { id: string } | null; userErrors: { message: string }[] } };
+  type Polled = {
+    node: {
+      status: string;
+      errorCode: string | null;
+      objectCount: string;
+      url: string | null;
+      partialDataUrl: string | null;
+    };
+  };
+
+  const finish = async (client: AdminApiClient, query: string): Promise<Polled['node']> => {
+    const started = await client.request<Run>(RUN, { variables: { query } });
+    const id = started.data?.bulkOperationRunQuery.bulkOperation?.id;
+    if (!id) throw new Error(JSON.stringify(started.data?.bulkOperationRunQuery.userErrors ?? started.errors));
+    let node: Polled['node'] | undefined;
+    await expect
+      .poll(
+        async () => {
+          const polled = await client.request<Polled>(
+            'query ($id: ID!) { node(id: $id) { ... on BulkOperation { status errorCode objectCount url partialDataUrl } } }',
+            { variables: { id } },
+          );
+          node = polled.data?.node;
+          return node?.status;
+        },
+        { timeout: 5000, interval: 25 },
+      )
+      .toMatch(/^(COMPLETED|FAILED|CANCELED)$/);
+    if (!node) throw new Error('no operation');
+    return node;
+  };
+
+  it('writes orders with their line items (two connections) and inline fulfillments', async () => {
+    const shop = server.addShop('bulk-orders.myshopify.com');
+    shop.seed({ products: 5, customers: 3, orders: 20 });
+    const node = await finish(
+      adminClient(shop),
+      '{ orders { edges { node { id name customer { id } fulfillments { status } lineItems { edges { node { id quantity } } } } } } }',
+    );
+    expect(node.status).toBe('COMPLETED');
+    const lines = (await (await fetch(node.url ?? '')).text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const orders = lines.filter((l) => !l.__parentId);
+    const items = lines.filter((l) => l.__parentId);
+    expect(orders).toHaveLength(20);
+    expect(items).toHaveLength(
+      shop.store.orders.sorted('ID', (o) => o.id).records.reduce((n, o) => n + o.lineItems.length, 0),
+    );
+    expect(Number(node.objectCount)).toBe(lines.length);
+    expect(orders[0]).toHaveProperty('fulfillments');
+    const ids = new Set(orders.map((o) => o.id));
+    expect(items.every((i) => ids.has(i.__parentId))).toBe(true);
+  });
+
+  it('reports FAILED with partialDataUrl when the operation fails, and null url for no data', async () => {
+    const shop = server.addShop('bulk-fail.myshopify.com');
+    const client = adminClient(shop);
+    const empty = await finish(client, '{ customers { edges { node { id } } } }');
+    expect(empty).toMatchObject({ status: 'COMPLETED', objectCount: '0', url: null });
+
+    shop.seed({ customers: 30 });
+    shop.failNextBulkOperation('TIMEOUT', 10);
+    const failed = await finish(client, '{ customers { edges { node { id email } } } }');
+    expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'TIMEOUT', url: null });
+    const partial = (await (await fetch(failed.partialDataUrl ?? '')).text()).trimEnd().split('\n');
+    expect(partial).toHaveLength(10);
+  });
+
+  it('refuses bulk queries beyond Shopify limits', async () => {
+    const response = await admin.request<Run>(RUN, {
+      variables: {
+        query:
+          '{ customers { edges { node { id orders { edges { node { id lineItems { edges { node { id } } } } } } } } } }',
+      },
+    });
+    expect(response.data?.bulkOperationRunQuery.userErrors[0]?.message).toMatch(/nesting depth greater than 2/);
   });
 });

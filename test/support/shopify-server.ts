@@ -493,11 +493,18 @@ function queryCost(
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const root = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
   if (!root) return 0;
-  const input = { schema, fragments, variables };
-  const selections = selectionCost(input, operation.selectionSet, root, data, data !== undefined);
-  if (operation.operation !== 'mutation') return selections;
-  const mutations = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD).length;
-  return selections + mutations * MUTATION_COST;
+  // A mutation costs 10 whatever it selects.
+  if (operation.operation === 'mutation')
+    return operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD).length * MUTATION_COST;
+  return selectionCost({ schema, fragments, variables }, operation.selectionSet, root, data, data !== undefined);
+}
+
+let costSchema: GraphQLSchema | null = null;
+
+/** The requested cost of a query as the stand-in charges it (see the file header). */
+export function shopifyQueryCost(query: string, variables: Record<string, unknown> = {}): number {
+  costSchema ??= buildSchema();
+  return queryCost(costSchema, parse(query), undefined, variables);
 }
 
 // --- bulk queries -------------------------------------------------------------------------------

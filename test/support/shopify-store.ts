@@ -419,7 +419,7 @@ export class ShopStore {
 
   /** The first location, made on demand (a shop always has one). */
   primaryLocation(): ShopifyLocation {
-    return this.locations.sorted('ID', () => 0).records[0] ?? this.addLocation();
+    return this.locations.sorted('ID', (l) => legacyIdOf(l.id)).records[0] ?? this.addLocation();
   }
 
   // --- products --------------------------------------------------------------------------------
