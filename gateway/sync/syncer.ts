@@ -108,10 +108,15 @@ export interface SyncerOptions {
 
 /** Pages fetched ahead of the writer at most (memory stays bounded when Postgres is slower). */
 const PAGES_AHEAD = 50;
+/**
+ * Raw JSON pages written per statement at most: a statement's text stays a few MB (Shopify's bulk
+ * chunks are 1 MB, GitHub's pages ~300 KB), and a batch's checkpoint comes often enough to resume near.
+ */
+const JSON_PAGES_PER_BATCH = 6;
 
 export interface PageReader<P> {
-  /** Every page fetched so far (waiting for one when there is none yet); null at the end. */
-  take(): Promise<(P & { fetchedAt: number })[] | null>;
+  /** The pages fetched so far, at most `limit` (waiting for one when there is none yet); null at the end. */
+  take(limit?: number): Promise<(P & { fetchedAt: number })[] | null>;
   finished(): boolean;
   stop(): void;
 }
@@ -154,13 +159,13 @@ export function readAhead<P extends { next: string | null }>(
     }
   })();
   return {
-    async take(): Promise<Fetched[] | null> {
+    async take(limit = Number.POSITIVE_INFINITY): Promise<Fetched[] | null> {
       while (buffered.length === 0 && !done) await new Promise<void>((resolve) => (wakeWriter = resolve));
       if (buffered.length === 0) {
         if (failure) throw failure;
         return null;
       }
-      const batch = buffered.splice(0);
+      const batch = buffered.splice(0, limit);
       wakeReader?.();
       return batch;
     },
@@ -213,10 +218,11 @@ export function createSyncer(options: SyncerOptions) {
     const writeAll = async <P extends { next: string | null }>(
       pages: PageReader<P>,
       write: (client: pg.PoolClient, batch: (P & { fetchedAt: number })[]) => Promise<number>,
+      pagesPerBatch?: number,
     ) => {
       let synced = 0;
       try {
-        for (let batch = await pages.take(); batch; batch = await pages.take()) {
+        for (let batch = await pages.take(pagesPerBatch); batch; batch = await pages.take(pagesPerBatch)) {
           const taken = batch;
           cursor = batch.at(-1)!.next ?? cursor;
           // No wait for the WAL flush: a crash loses the newest batches together with their
@@ -257,6 +263,7 @@ export function createSyncer(options: SyncerOptions) {
                 listedAt,
               );
         },
+        JSON_PAGES_PER_BATCH,
       );
     return writeAll(
       readAhead(
