@@ -857,7 +857,8 @@ describe('changes and their webhooks', () => {
         title: 'Changed',
       });
       expect(deliveries[1]?.body).toEqual({ id: Number(product.legacyResourceId) });
-      expect(shop.stats()).toMatchObject({ webhooksDelivered: 2, products: 0 });
+      await expect.poll(() => shop.stats().webhooksDelivered).toBe(2);
+      expect(shop.stats().products).toBe(0);
 
       const client = adminClient(shop);
       const after = await client.request<{ node: unknown; products: { nodes: unknown[] } }>(
@@ -865,6 +866,24 @@ describe('changes and their webhooks', () => {
         { variables: { id: product.id } },
       );
       expect(after.data).toEqual({ node: null, products: { nodes: [] } });
+
+      // A subscription made through the API with includeFields gets only those fields.
+      const created = await client.request<{ webhookSubscriptionCreate: { userErrors: unknown[] } }>(
+        `mutation ($sub: WebhookSubscriptionInput!) {
+          webhookSubscriptionCreate(topic: ORDERS_UPDATED, webhookSubscription: $sub) { userErrors { field message } }
+        }`,
+        { variables: { sub: { callbackUrl: url, format: 'JSON', includeFields: ['id', 'updated_at', 'line_items'] } } },
+      );
+      expect(created.data?.webhookSubscriptionCreate.userErrors).toEqual([]);
+      const order = shop.addOrder({ lineItems: [{ title: 'Gift card', quantity: 2, price: '25.00' }] });
+      shop.updateOrder(order.id, { displayFinancialStatus: 'REFUNDED' });
+      await expect.poll(() => deliveries.length).toBe(3);
+      expect(deliveries[2]?.topic).toBe('ORDERS_UPDATED');
+      expect(deliveries[2]?.body).toEqual({
+        id: Number(order.legacyResourceId),
+        updated_at: order.updatedAt,
+        line_items: [expect.objectContaining({ title: 'Gift card', quantity: 2, price: '25.00' })],
+      });
     } finally {
       await new Promise((resolve) => hookReceiver.close(resolve));
     }

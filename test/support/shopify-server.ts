@@ -820,7 +820,13 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     for (const subscription of state.webhookSubscriptions.all()) {
       if (subscription.topic !== topicEnum) continue;
       const webhookId = randomUUID();
-      const { body, headers } = shopifyWebhook(apiSecretKey, name, state.identity.myshopifyDomain, payload, {
+      // `includeFields` narrows the payload to those top-level fields, as Shopify does.
+      const fields = subscription.includeFields;
+      const sent =
+        fields.length && payload && typeof payload === 'object'
+          ? Object.fromEntries(Object.entries(payload).filter(([key]) => fields.includes(key)))
+          : payload;
+      const { body, headers } = shopifyWebhook(apiSecretKey, name, state.identity.myshopifyDomain, sent, {
         apiVersion,
         webhookId,
       });
@@ -848,13 +854,20 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     }
   };
 
-  const restPayload = (kind: 'product' | 'customer' | 'order', record: { id: string }): Record<string, unknown> => {
+  /** The REST-shaped payloads Shopify's resource webhooks carry (a subset of their fields). */
+  const restPayload = (
+    store: ShopStore,
+    kind: 'product' | 'customer' | 'order',
+    record: { id: string },
+  ): Record<string, unknown> => {
     const base = { id: legacyIdOf(record.id), admin_graphql_api_id: record.id };
+    const ref = (id: string | null) => (id === null ? null : legacyIdOf(id));
     if (kind === 'product') {
       const p = record as ShopifyProduct;
       return {
         ...base,
         title: p.title,
+        body_html: p.descriptionHtml,
         handle: p.handle,
         status: p.status.toLowerCase(),
         vendor: p.vendor,
@@ -862,6 +875,25 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         tags: p.tags.join(', '),
         created_at: p.createdAt,
         updated_at: p.updatedAt,
+        variants: p.variantIds.flatMap((variantId) => {
+          const v = store.variants.get(variantId);
+          if (!v) return [];
+          return [
+            {
+              id: legacyIdOf(v.id),
+              admin_graphql_api_id: v.id,
+              product_id: legacyIdOf(p.id),
+              title: v.title,
+              price: v.price,
+              sku: v.sku,
+              position: v.position,
+              inventory_item_id: legacyIdOf(v.inventoryItem.id),
+              inventory_quantity: v.inventoryQuantity,
+              created_at: v.createdAt,
+              updated_at: v.updatedAt,
+            },
+          ];
+        }),
       };
     }
     if (kind === 'customer') {
@@ -872,6 +904,8 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         first_name: c.firstName,
         last_name: c.lastName,
         phone: c.phone,
+        state: c.state.toLowerCase(),
+        tags: c.tags.join(', '),
         created_at: c.createdAt,
         updated_at: c.updatedAt,
       };
@@ -881,9 +915,36 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
       ...base,
       name: o.name,
       email: o.email,
-      total_price: o.totalPriceSet.shopMoney.amount,
       currency: o.currencyCode,
+      total_price: o.totalPriceSet.shopMoney.amount,
+      subtotal_price: o.subtotalPriceSet.shopMoney.amount,
+      financial_status: o.displayFinancialStatus.toLowerCase(),
+      fulfillment_status:
+        o.displayFulfillmentStatus === 'UNFULFILLED' ? null : o.displayFulfillmentStatus.toLowerCase(),
       customer: o.customerId ? { id: legacyIdOf(o.customerId), admin_graphql_api_id: o.customerId } : null,
+      line_items: o.lineItems.map((line) => ({
+        id: legacyIdOf(line.id),
+        admin_graphql_api_id: line.id,
+        variant_id: ref(line.variantId),
+        product_id: ref(line.productId),
+        title: line.title,
+        quantity: line.quantity,
+        sku: line.sku,
+        price: line.originalUnitPriceSet.shopMoney.amount,
+      })),
+      fulfillments: o.fulfillments.map((f) => ({
+        id: legacyIdOf(f.id),
+        admin_graphql_api_id: f.id,
+        order_id: legacyIdOf(o.id),
+        name: f.name,
+        status: f.status.toLowerCase(),
+        tracking_number: f.trackingInfo[0]?.number ?? null,
+        created_at: f.createdAt,
+        updated_at: f.updatedAt,
+      })),
+      processed_at: o.processedAt,
+      cancelled_at: o.cancelledAt,
+      closed_at: o.closedAt,
       created_at: o.createdAt,
       updated_at: o.updatedAt,
     };
@@ -1143,7 +1204,11 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
       handle: undefined as unknown as ShopifyShop,
     };
     const changed = <T extends { id: string }>(kind: 'product' | 'customer' | 'order', topic: string, record: T): T => {
-      deliver(state, topic, topic.endsWith('/delete') ? { id: legacyIdOf(record.id) } : restPayload(kind, record));
+      deliver(
+        state,
+        topic,
+        topic.endsWith('/delete') ? { id: legacyIdOf(record.id) } : restPayload(store, kind, record),
+      );
       return record;
     };
     const handle: ShopifyShop = {
