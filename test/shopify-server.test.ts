@@ -963,6 +963,24 @@ describe('bulk operation outcomes', () => {
     expect(partial).toHaveLength(10);
   });
 
+  it('applies search and sort arguments inside a bulk query', async () => {
+    const shop = server.addShop('bulk-search.myshopify.com');
+    shop.seed({ products: 30, end: Date.parse('2029-01-01T00:00:00Z') });
+    const recent = shop.store.products.sorted('ID', (p) => Number(p.legacyResourceId)).records.slice(0, 3);
+    recent.forEach((p, i) => {
+      shop.updateProduct(p.id, { updatedAt: `2030-01-0${3 - i}T00:00:00Z` });
+    });
+    const node = await finish(
+      adminClient(shop),
+      `{ products(query: "updated_at:>'2029-06-01T00:00:00Z'", sortKey: UPDATED_AT) { edges { node { id updatedAt } } } }`,
+    );
+    const lines = (await (await fetch(node.url ?? '')).text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id)).toEqual([...recent].reverse().map((p) => p.id));
+  });
+
   it('refuses bulk queries beyond Shopify limits', async () => {
     const response = await admin.request<Run>(RUN, {
       variables: {
