@@ -495,7 +495,10 @@ describe('bulk operations and webhooks', () => {
 });
 
 describe('OAuth', () => {
-  it('completes auth.begin → authorize → auth.callback and the token works', async () => {
+  it.each([
+    ['offline', false],
+    ['online', true],
+  ])('completes auth.begin → authorize → auth.callback for an %s token, and the token works', async (_, isOnline) => {
     const sessions: Session[] = [];
     const app = createServer(async (req, res) => {
       try {
@@ -507,7 +510,7 @@ describe('OAuth', () => {
           await shopify.auth.begin({
             shop: server.shopDomain,
             callbackPath: '/auth/callback',
-            isOnline: false,
+            isOnline,
             rawRequest: req,
             rawResponse: res,
           });
@@ -545,6 +548,11 @@ describe('OAuth', () => {
       const session = sessions[0];
       expect(session?.shop).toBe(server.shopDomain);
       expect(session?.scope).toBe('read_products,read_orders');
+      expect(session?.isOnline).toBe(isOnline);
+      if (isOnline) {
+        expect(session?.onlineAccessInfo?.associated_user.email).toBe(`staff@${server.shopDomain}`);
+        expect(session?.expires?.getTime()).toBeGreaterThan(Date.now());
+      } else expect(session?.expires).toBeUndefined();
       const shop = await graphqlClient(server, session?.accessToken).request<{ shop: { myshopifyDomain: string } }>(
         '{ shop { myshopifyDomain } }',
       );
@@ -849,7 +857,8 @@ describe('changes and their webhooks', () => {
         title: 'Changed',
       });
       expect(deliveries[1]?.body).toEqual({ id: Number(product.legacyResourceId) });
-      expect(shop.stats()).toMatchObject({ webhooksDelivered: 2, products: 0 });
+      await expect.poll(() => shop.stats().webhooksDelivered).toBe(2);
+      expect(shop.stats().products).toBe(0);
 
       const client = adminClient(shop);
       const after = await client.request<{ node: unknown; products: { nodes: unknown[] } }>(
@@ -857,6 +866,24 @@ describe('changes and their webhooks', () => {
         { variables: { id: product.id } },
       );
       expect(after.data).toEqual({ node: null, products: { nodes: [] } });
+
+      // A subscription made through the API with includeFields gets only those fields.
+      const created = await client.request<{ webhookSubscriptionCreate: { userErrors: unknown[] } }>(
+        `mutation ($sub: WebhookSubscriptionInput!) {
+          webhookSubscriptionCreate(topic: ORDERS_UPDATED, webhookSubscription: $sub) { userErrors { field message } }
+        }`,
+        { variables: { sub: { callbackUrl: url, format: 'JSON', includeFields: ['id', 'updated_at', 'line_items'] } } },
+      );
+      expect(created.data?.webhookSubscriptionCreate.userErrors).toEqual([]);
+      const order = shop.addOrder({ lineItems: [{ title: 'Gift card', quantity: 2, price: '25.00' }] });
+      shop.updateOrder(order.id, { displayFinancialStatus: 'REFUNDED' });
+      await expect.poll(() => deliveries.length).toBe(3);
+      expect(deliveries[2]?.topic).toBe('ORDERS_UPDATED');
+      expect(deliveries[2]?.body).toEqual({
+        id: Number(order.legacyResourceId),
+        updated_at: order.updatedAt,
+        line_items: [expect.objectContaining({ title: 'Gift card', quantity: 2, price: '25.00' })],
+      });
     } finally {
       await new Promise((resolve) => hookReceiver.close(resolve));
     }
@@ -936,6 +963,24 @@ describe('bulk operation outcomes', () => {
     expect(partial).toHaveLength(10);
   });
 
+  it('applies search and sort arguments inside a bulk query', async () => {
+    const shop = server.addShop('bulk-search.myshopify.com');
+    shop.seed({ products: 30, end: Date.parse('2029-01-01T00:00:00Z') });
+    const recent = shop.store.products.sorted('ID', (p) => Number(p.legacyResourceId)).records.slice(0, 3);
+    recent.forEach((p, i) => {
+      shop.updateProduct(p.id, { updatedAt: `2030-01-0${3 - i}T00:00:00Z` });
+    });
+    const node = await finish(
+      adminClient(shop),
+      `{ products(query: "updated_at:>'2029-06-01T00:00:00Z'", sortKey: UPDATED_AT) { edges { node { id updatedAt } } } }`,
+    );
+    const lines = (await (await fetch(node.url ?? '')).text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id)).toEqual([...recent].reverse().map((p) => p.id));
+  });
+
   it('refuses bulk queries beyond Shopify limits', async () => {
     const response = await admin.request<Run>(RUN, {
       variables: {
@@ -944,5 +989,154 @@ describe('bulk operation outcomes', () => {
       },
     });
     expect(response.data?.bulkOperationRunQuery.userErrors[0]?.message).toMatch(/nesting depth greater than 2/);
+  });
+});
+
+describe('tokens and scopes', () => {
+  it('issues client-credentials tokens with the app scopes, and refuses fields outside them', async () => {
+    const { session } = await shopify.auth.clientCredentials({ shop: server.shopDomain });
+    expect(session.accessToken).toMatch(/^shpua_/);
+    expect(session.expires?.getTime()).toBeGreaterThan(Date.now() + 86_000_000);
+    const shop = server.addShop('scoped-shop.myshopify.com');
+    shop.seed({ products: 2, customers: 2 });
+    const { session: scoped } = await shopify.auth.clientCredentials({ shop: shop.shopDomain });
+    const allowed = await graphqlClient(shop, scoped.accessToken).request<{ products: { nodes: unknown[] } }>(
+      '{ products(first: 5) { nodes { id } } }',
+    );
+    expect(allowed.data?.products.nodes).toHaveLength(2);
+
+    // A token limited to read_products (as an OAuth grant of that scope gives).
+    const code = await authorizeCode(shop, 'read_products');
+    const token = await exchange(shop, { code });
+    const client = adminClient(shop, String(token.access_token));
+    const denied = await client.request('{ customers(first: 5) { nodes { id } } }');
+    expect(denied.errors?.graphQLErrors?.[0]).toMatchObject({
+      message: 'Access denied for customers field. Required access: `read_customers` access scope.',
+      extensions: { code: 'ACCESS_DENIED' },
+    });
+    const node = await client.request('query ($id: ID!) { node(id: $id) { id } }', {
+      variables: { id: shop.store.customers.sorted('ID', (c) => c.id).records[0]?.id },
+    });
+    expect(node.errors?.graphQLErrors?.[0]?.extensions?.code).toBe('ACCESS_DENIED');
+    const products = await client.request<{ products: { nodes: unknown[] } }>(
+      '{ products(first: 5) { nodes { id } } }',
+    );
+    expect(products.data?.products.nodes).toHaveLength(2);
+  });
+
+  it('renews expiring offline tokens with a single-use refresh token', async () => {
+    const code = await authorizeCode(server, 'read_products');
+    const first = await exchange(server, { code, expiring: '1' });
+    expect(first).toMatchObject({ scope: 'read_products', expires_in: 3600, refresh_token_expires_in: 7_776_000 });
+    const { session } = await shopify.auth.refreshToken({
+      shop: server.shopDomain,
+      refreshToken: String(first.refresh_token),
+    });
+    expect(session.accessToken).not.toBe(first.access_token);
+    expect(session.refreshToken).toMatch(/^shprt_/);
+    const works = await graphqlClient(server, session.accessToken).request<{ shop: { id: string } }>('{ shop { id } }');
+    expect(works.data?.shop.id).toBe(server.shopId);
+    await expect(
+      shopify.auth.refreshToken({ shop: server.shopDomain, refreshToken: String(first.refresh_token) }),
+    ).rejects.toThrow();
+  });
+
+  it('answers 401 for every token after an uninstall, and delivers app/uninstalled', async () => {
+    const shop = server.addShop('uninstall-shop.myshopify.com');
+    const topics: string[] = [];
+    const hookReceiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const check = await shopify.webhooks.validate({
+          rawBody: Buffer.concat(chunks).toString('utf8'),
+          rawRequest: req,
+          rawResponse: res,
+        });
+        topics.push(check.valid ? check.topic : 'invalid');
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => hookReceiver.listen(0, '127.0.0.1', resolve));
+    try {
+      shop.subscribeWebhook('APP_UNINSTALLED', `http://127.0.0.1:${(hookReceiver.address() as AddressInfo).port}/`);
+      const client = adminClient(shop);
+      expect((await client.request('{ shop { id } }')).errors).toBeUndefined();
+      shop.uninstallApp();
+      expect((await client.request('{ shop { id } }')).errors?.networkStatusCode).toBe(401);
+      await expect.poll(() => topics).toEqual(['APP_UNINSTALLED']);
+    } finally {
+      await new Promise((resolve) => hookReceiver.close(resolve));
+    }
+  });
+
+  async function authorizeCode(shop: ShopifyShop, scope: string): Promise<string> {
+    const url = new URL(`https://${shop.shopDomain}/admin/oauth/authorize`);
+    url.search = new URLSearchParams({
+      client_id: server.apiKey,
+      scope,
+      redirect_uri: 'https://app.example.com/auth/callback',
+      state: 'nonce',
+    }).toString();
+    const response = await shopifyFetchFor(server)(url.href, { redirect: 'manual' });
+    const code = new URL(response.headers.get('location') ?? '').searchParams.get('code');
+    if (!code) throw new Error(`no code: ${response.status}`);
+    return code;
+  }
+
+  async function exchange(shop: ShopifyShop, fields: Record<string, string>): Promise<Record<string, unknown>> {
+    const response = await shopifyFetchFor(server)(`https://${shop.shopDomain}/admin/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id: server.apiKey, client_secret: server.apiSecretKey, ...fields }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Record<string, unknown>;
+  }
+});
+
+describe('faults and records', () => {
+  it('fails the next requests as asked, and records every request', async () => {
+    const before = server.requestCount('/admin/api/');
+    server.failNext(1, 503, (path) => path.endsWith('/graphql.json'));
+    const failed = await admin.request('{ shop { id } }');
+    expect(failed.errors?.networkStatusCode).toBe(503);
+    // admin-api-client retries 503s when asked to.
+    server.failNext(1, 503);
+    const retried = await adminClient(server).request<{ shop: { id: string } }>('{ shop { id } }', { retries: 1 });
+    expect(retried.data?.shop.id).toBe(server.shopId);
+    server.failNext(1, 0);
+    const reset = await admin.request('{ shop { id } }');
+    expect(reset.errors?.message).toMatch(/fetch failed|socket|ECONNRESET|other side closed/i);
+    expect(server.requestCount('/admin/api/') - before).toBe(4);
+    expect(server.requests.slice(-4).map((r) => [r.shop, r.status])).toEqual([
+      [server.shopDomain, 503],
+      [server.shopDomain, 503],
+      [server.shopDomain, 200],
+      [server.shopDomain, 0],
+    ]);
+  });
+
+  it('cancels a running bulk operation and reports the finish', async () => {
+    const shop = server.addShop('bulk-cancel.myshopify.com');
+    shop.seed({ products: 10 });
+    const client = adminClient(shop);
+    const started = await client.request<{ bulkOperationRunQuery: { bulkOperation: { id: string } } }>(
+      'mutation { bulkOperationRunQuery(query: "{ products { edges { node { id } } } }") { bulkOperation { id } userErrors { message } } }',
+    );
+    const id = started.data?.bulkOperationRunQuery.bulkOperation.id;
+    const canceled = await client.request<{ bulkOperationCancel: { bulkOperation: { status: string } } }>(
+      'mutation ($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { message } } }',
+      { variables: { id } },
+    );
+    expect(canceled.data?.bulkOperationCancel.bulkOperation.status).toBe('CANCELING');
+    await expect
+      .poll(async () => {
+        const polled = await client.request<{ currentBulkOperation: { status: string; url: string | null } }>(
+          '{ currentBulkOperation { status url } }',
+        );
+        return polled.data?.currentBulkOperation;
+      })
+      .toEqual({ status: 'CANCELED', url: null });
   });
 });

@@ -359,6 +359,8 @@ export interface ShopContext {
   bulk: boolean;
   /** Search warnings, answered in `extensions.search` as Shopify does. */
   searchWarnings: SearchReport[];
+  /** The access scopes of the request's token (`null`: every scope, as for the default token). */
+  scopes: ReadonlySet<string> | null;
   bulkOperations: Table<BulkOperationRecord>;
   webhookSubscriptions: Table<WebhookSubscriptionRecord>;
   runBulkQuery(query: string): { bulkOperation: BulkOperationRecord | null; userErrors: BulkUserError[] };
@@ -871,9 +873,55 @@ const NODE_LOOKUPS: Record<string, Lookup> = {
   Shop: (ctx, id) => (id === ctx.shop.id ? ctx.shop : undefined),
 };
 
+/** The read scope each kind of record needs (a `write_` scope implies its `read_`). */
+const KIND_SCOPES: Record<string, string> = {
+  Product: 'read_products',
+  ProductVariant: 'read_products',
+  Collection: 'read_products',
+  InventoryItem: 'read_inventory',
+  InventoryLevel: 'read_inventory',
+  Location: 'read_locations',
+  Customer: 'read_customers',
+  Order: 'read_orders',
+};
+
+const FIELD_SCOPES: Record<string, string> = {
+  products: 'read_products',
+  product: 'read_products',
+  productsCount: 'read_products',
+  productVariants: 'read_products',
+  productVariant: 'read_products',
+  collections: 'read_products',
+  collection: 'read_products',
+  inventoryItems: 'read_inventory',
+  inventoryItem: 'read_inventory',
+  locations: 'read_locations',
+  location: 'read_locations',
+  customers: 'read_customers',
+  customer: 'read_customers',
+  customersCount: 'read_customers',
+  orders: 'read_orders',
+  order: 'read_orders',
+  ordersCount: 'read_orders',
+};
+
+/** Shopify's answer to a token without the scope a field needs. */
+function requireScope(ctx: ShopContext, scope: string | undefined, field: string): void {
+  if (!scope || !ctx.scopes) return;
+  if (ctx.scopes.has(scope) || ctx.scopes.has(scope.replace(/^read_/, 'write_'))) return;
+  throw new GraphQLError(`Access denied for ${field} field. Required access: \`${scope}\` access scope.`, {
+    extensions: {
+      code: 'ACCESS_DENIED',
+      documentation: 'https://shopify.dev/api/usage/access-scopes',
+      requiredAccess: `\`${scope}\` access scope.`,
+    },
+  });
+}
+
 function lookup(ctx: ShopContext, id: string): unknown {
   const parsed = parseGid(id);
   if (!parsed) throw inputError(`Invalid global id '${id}'`, 'argumentLiteralsIncompatible');
+  requireScope(ctx, KIND_SCOPES[parsed.kind], 'node');
   const find = NODE_LOOKUPS[parsed.kind];
   return find ? (find(ctx, id) ?? null) : null;
 }
@@ -1128,6 +1176,17 @@ export const resolvers = {
     endpoint: (s: WebhookSubscriptionRecord) => ({ callbackUrl: s.callbackUrl }),
   },
 };
+
+// Root fields check the token's scopes before resolving.
+for (const [field, scope] of Object.entries(FIELD_SCOPES)) {
+  const root = resolvers.QueryRoot as Record<string, (parent: unknown, args: never, ctx: ShopContext) => unknown>;
+  const resolve = root[field];
+  if (!resolve) throw new Error(`shopify-schema: no resolver for ${field}`);
+  root[field] = (parent, args, ctx) => {
+    requireScope(ctx, scope, field);
+    return resolve(parent, args, ctx);
+  };
+}
 
 export function buildSchema() {
   return createSchema<ShopContext>({ typeDefs, resolvers });

@@ -50,12 +50,24 @@
  *   the app's secret in `X-Shopify-Hmac-Sha256`, and the topic, shop, API version, webhook id,
  *   event id and trigger time headers.
  * - OAuth: `GET /admin/oauth/authorize` redirects to `redirect_uri` with `code`, `hmac`, `host`,
- *   `shop`, `state`, `timestamp`; `POST /admin/oauth/access_token` trades the code (once) for
- *   `{ access_token, scope }`.
+ *   `shop`, `state`, `timestamp`; `POST /admin/oauth/access_token` (JSON or form) trades the code
+ *   (once) for `{ access_token, scope }` — with `expiring: '1'` an expiring token and a refresh
+ *   token, for `grant_options[]=per-user` an online token with `associated_user` — and also answers
+ *   the `client_credentials` and `refresh_token` grants (as shopify-api's `auth.clientCredentials`
+ *   and `auth.refreshToken` send them). Wrong client secret, code or refresh token: 400.
+ * - Scopes: the shop's own token (`accessToken`) reads everything; a granted token reads what its
+ *   scopes allow (`write_x` implies `read_x`), root fields and `node` lookups answer ACCESS_DENIED
+ *   otherwise (nested fields are not checked).
+ * - Faults and records: `failNext(count, status)` (status 0 resets the connection), `setLatency`,
+ *   `requests`/`requestCount`, `stats()` per shop and overall, `uninstallApp()`.
+ *
+ * Not modelled: mutations other than the bulk and webhook ones, bulk mutations, the orders 60-day
+ * window without `read_all_orders`, REST endpoints, token exchange of session tokens.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   execute,
   getNamedType,
@@ -147,6 +159,12 @@ export interface ShopifyServerOptions extends ThrottleOptions {
   apiSecretKey?: string;
   /** How long a bulk operation takes from creation to COMPLETED, in ms; default 100. */
   bulkDurationMs?: number;
+  /** The app's scopes: those of the client-credentials grant; default read access to everything served. */
+  scopes?: string;
+  /** Lifetime of expiring offline tokens (OAuth with `expiring=1`, refresh grants); default 3600. */
+  accessTokenTtlSeconds?: number;
+  /** Latency added to every response, in ms (see also `setLatency`). */
+  latencyMs?: number;
   /** The clock for timestamps of new and changed objects, in ms (default: wall clock). */
   now?: () => number;
 }
@@ -176,6 +194,17 @@ export interface ServerStats extends ShopStats {
   requests: number;
   /** Requests refused with 401. */
   unauthorized: number;
+}
+
+export interface ShopifyRequestRecord {
+  method: string;
+  /** The path without the shop prefix (`/admin/api/2026-10/graphql.json`). */
+  path: string;
+  /** The shop addressed, null for bulk result downloads. */
+  shop: string | null;
+  /** The status answered; 0 while in flight or when the connection was reset. */
+  status: number;
+  at: number;
 }
 
 export interface ThrottleStatus {
@@ -227,6 +256,13 @@ export interface ShopifyShop {
   /** The next bulk operation fails with `errorCode` after writing `partialLines` lines (served at `partialDataUrl`). */
   failNextBulkOperation(errorCode?: BulkOperationRecord['errorCode'], partialLines?: number): void;
   throttleStatus(): ThrottleStatus;
+  /**
+   * Uninstalls the app: every token of the shop answers 401 from now on, and `app/uninstalled`
+   * is delivered to the shop's subscriptions for that topic.
+   */
+  uninstallApp(): void;
+  /** Makes a token of the shop answer 401 (as an uninstall or a revoked token does). */
+  revokeToken(token: string): void;
   /** Changes the bucket (e.g. empties it with `currentlyAvailable: 0`). */
   setThrottle(changes: ThrottleOptions & { currentlyAvailable?: number }): void;
   stats(): ShopStats;
@@ -247,6 +283,12 @@ export interface ShopifyServer extends ShopifyShop {
   hosts(domain: string): boolean;
   /** Every request, across shops. */
   stats(): ServerStats;
+  readonly requests: readonly ShopifyRequestRecord[];
+  /** How many requests hit a path starting with `pathPrefix` (all when omitted), across shops. */
+  requestCount(pathPrefix?: string): number;
+  /** The next `count` requests (whose path `match` accepts) fail with `status` (0: the connection is reset). */
+  failNext(count: number, status?: number, match?: (path: string, method: string) => boolean): void;
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -335,6 +377,11 @@ const UNAUTHORIZED_BODY = JSON.stringify({
 const MAX_BODY_BYTES = 1_000_000;
 const RATE_LIMIT_DOCS = 'https://shopify.dev/api/usage/rate-limits';
 const MUTATION_COST = 10;
+const DEFAULT_SCOPES = 'read_products,read_inventory,read_locations,read_customers,read_orders';
+/** Online and client-credentials tokens live a day (Shopify: 86399 s). */
+const ONLINE_TOKEN_TTL_SECONDS = 86_399;
+/** Refresh tokens of expiring offline tokens live 90 days. */
+const REFRESH_TOKEN_TTL_SECONDS = 7_776_000;
 
 class HttpError extends Error {
   readonly status: number;
@@ -366,13 +413,31 @@ interface BulkFile {
 interface OAuthCode {
   shop: string;
   scope: string;
+  /** `grant_options[]=per-user`: an online token, tied to a staff member. */
+  online: boolean;
   expires: number;
+}
+
+interface TokenRecord {
+  /** Granted scopes; null for the shop's own token, which may read everything. */
+  scopes: ReadonlySet<string> | null;
+  scope: string;
+  /** Wall-clock ms after which the token answers 401; null when it does not expire. */
+  expires: number | null;
+}
+
+interface Fault {
+  remaining: number;
+  status: number;
+  match: ((path: string, method: string) => boolean) | null;
 }
 
 interface ShopState {
   identity: ShopIdentity;
   store: ShopStore;
-  tokens: Map<string, string>;
+  tokens: Map<string, TokenRecord>;
+  /** Refresh tokens of expiring offline tokens, to the scope they renew. */
+  refreshTokens: Map<string, { scope: string; expires: number }>;
   bucket: Bucket;
   bulkOperations: Table<BulkOperationRecord>;
   webhookSubscriptions: Table<WebhookSubscriptionRecord>;
@@ -637,6 +702,11 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
   const apiKey = options.apiKey ?? randomBytes(16).toString('hex');
   const apiSecretKey = options.apiSecretKey ?? randomBytes(32).toString('hex');
   const bulkDurationMs = options.bulkDurationMs ?? 100;
+  const appScopes = options.scopes ?? DEFAULT_SCOPES;
+  const tokenTtlSeconds = options.accessTokenTtlSeconds ?? 3600;
+  let latencyMs = options.latencyMs ?? 0;
+  let faults: Fault[] = [];
+  const requests: ShopifyRequestRecord[] = [];
   const maximumAvailable = options.maximumAvailable ?? 2000;
   const restoreRate = options.restoreRate ?? 100;
   const maxQueryCost = options.maxQueryCost ?? Math.min(1000, maximumAvailable);
@@ -750,7 +820,13 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     for (const subscription of state.webhookSubscriptions.all()) {
       if (subscription.topic !== topicEnum) continue;
       const webhookId = randomUUID();
-      const { body, headers } = shopifyWebhook(apiSecretKey, name, state.identity.myshopifyDomain, payload, {
+      // `includeFields` narrows the payload to those top-level fields, as Shopify does.
+      const fields = subscription.includeFields;
+      const sent =
+        fields.length && payload && typeof payload === 'object'
+          ? Object.fromEntries(Object.entries(payload).filter(([key]) => fields.includes(key)))
+          : payload;
+      const { body, headers } = shopifyWebhook(apiSecretKey, name, state.identity.myshopifyDomain, sent, {
         apiVersion,
         webhookId,
       });
@@ -778,13 +854,20 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     }
   };
 
-  const restPayload = (kind: 'product' | 'customer' | 'order', record: { id: string }): Record<string, unknown> => {
+  /** The REST-shaped payloads Shopify's resource webhooks carry (a subset of their fields). */
+  const restPayload = (
+    store: ShopStore,
+    kind: 'product' | 'customer' | 'order',
+    record: { id: string },
+  ): Record<string, unknown> => {
     const base = { id: legacyIdOf(record.id), admin_graphql_api_id: record.id };
+    const ref = (id: string | null) => (id === null ? null : legacyIdOf(id));
     if (kind === 'product') {
       const p = record as ShopifyProduct;
       return {
         ...base,
         title: p.title,
+        body_html: p.descriptionHtml,
         handle: p.handle,
         status: p.status.toLowerCase(),
         vendor: p.vendor,
@@ -792,6 +875,25 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         tags: p.tags.join(', '),
         created_at: p.createdAt,
         updated_at: p.updatedAt,
+        variants: p.variantIds.flatMap((variantId) => {
+          const v = store.variants.get(variantId);
+          if (!v) return [];
+          return [
+            {
+              id: legacyIdOf(v.id),
+              admin_graphql_api_id: v.id,
+              product_id: legacyIdOf(p.id),
+              title: v.title,
+              price: v.price,
+              sku: v.sku,
+              position: v.position,
+              inventory_item_id: legacyIdOf(v.inventoryItem.id),
+              inventory_quantity: v.inventoryQuantity,
+              created_at: v.createdAt,
+              updated_at: v.updatedAt,
+            },
+          ];
+        }),
       };
     }
     if (kind === 'customer') {
@@ -802,6 +904,8 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         first_name: c.firstName,
         last_name: c.lastName,
         phone: c.phone,
+        state: c.state.toLowerCase(),
+        tags: c.tags.join(', '),
         created_at: c.createdAt,
         updated_at: c.updatedAt,
       };
@@ -811,9 +915,36 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
       ...base,
       name: o.name,
       email: o.email,
-      total_price: o.totalPriceSet.shopMoney.amount,
       currency: o.currencyCode,
+      total_price: o.totalPriceSet.shopMoney.amount,
+      subtotal_price: o.subtotalPriceSet.shopMoney.amount,
+      financial_status: o.displayFinancialStatus.toLowerCase(),
+      fulfillment_status:
+        o.displayFulfillmentStatus === 'UNFULFILLED' ? null : o.displayFulfillmentStatus.toLowerCase(),
       customer: o.customerId ? { id: legacyIdOf(o.customerId), admin_graphql_api_id: o.customerId } : null,
+      line_items: o.lineItems.map((line) => ({
+        id: legacyIdOf(line.id),
+        admin_graphql_api_id: line.id,
+        variant_id: ref(line.variantId),
+        product_id: ref(line.productId),
+        title: line.title,
+        quantity: line.quantity,
+        sku: line.sku,
+        price: line.originalUnitPriceSet.shopMoney.amount,
+      })),
+      fulfillments: o.fulfillments.map((f) => ({
+        id: legacyIdOf(f.id),
+        admin_graphql_api_id: f.id,
+        order_id: legacyIdOf(o.id),
+        name: f.name,
+        status: f.status.toLowerCase(),
+        tracking_number: f.trackingInfo[0]?.number ?? null,
+        created_at: f.createdAt,
+        updated_at: f.updatedAt,
+      })),
+      processed_at: o.processedAt,
+      cancelled_at: o.cancelledAt,
+      closed_at: o.closedAt,
       created_at: o.createdAt,
       updated_at: o.updatedAt,
     };
@@ -829,6 +960,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
   const runBulkQuery = (
     state: ShopState,
     query: string,
+    scopes: ReadonlySet<string> | null,
   ): { bulkOperation: BulkOperationRecord | null; userErrors: BulkUserError[] } => {
     const current = currentBulk(state);
     if (current && (current.status === 'CREATED' || current.status === 'RUNNING' || current.status === 'CANCELING'))
@@ -875,7 +1007,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     later(0, () => {
       if (operation.status !== 'CREATED') return;
       operation.status = 'RUNNING';
-      later(0, () => void executeBulk(state, operation, document, createdMs, failure));
+      later(0, () => void executeBulk(state, operation, document, createdMs, failure, scopes));
     });
     return { bulkOperation: operation, userErrors: [] };
   };
@@ -891,15 +1023,17 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     document: DocumentNode,
     createdMs: number,
     failure: ShopState['failNextBulk'],
+    scopes: ReadonlySet<string> | null,
   ): Promise<void> => {
     if (operation.status !== 'RUNNING') return;
-    const result = await execute({ schema, document, contextValue: shopContext(state, true) });
+    const result = await execute({ schema, document, contextValue: shopContext(state, true, scopes) });
     const finish = (): void => {
       if (operation.status !== 'RUNNING') return;
       operation.completedAt = isoSeconds(clock());
       if (result.errors?.length || !result.data || failure) {
         operation.status = 'FAILED';
-        operation.errorCode = failure?.errorCode ?? 'INTERNAL_SERVER_ERROR';
+        const denied = result.errors?.some((e) => e.extensions?.code === 'ACCESS_DENIED');
+        operation.errorCode = failure?.errorCode ?? (denied ? 'ACCESS_DENIED' : 'INTERNAL_SERVER_ERROR');
         if (failure && result.data) {
           const { lines } = bulkLines(result.data);
           const partial = lines.slice(0, failure.partialLines);
@@ -917,17 +1051,20 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
           operation.fileSize = String(bulkFiles.get(fileToken(operation.url))?.body.length ?? 0);
         }
       }
-      deliver(state, 'bulk_operations/finish', {
-        admin_graphql_api_id: operation.id,
-        completed_at: operation.completedAt,
-        created_at: operation.createdAt,
-        error_code: operation.errorCode?.toLowerCase() ?? null,
-        status: operation.status.toLowerCase(),
-        type: operation.type.toLowerCase(),
-      });
+      bulkFinished(state, operation);
     };
     later(Math.max(0, createdMs + bulkDurationMs - Date.now()), finish);
   };
+
+  const bulkFinished = (state: ShopState, operation: BulkOperationRecord): void =>
+    deliver(state, 'bulk_operations/finish', {
+      admin_graphql_api_id: operation.id,
+      completed_at: operation.completedAt,
+      created_at: operation.createdAt,
+      error_code: operation.errorCode?.toLowerCase() ?? null,
+      status: operation.status.toLowerCase(),
+      type: operation.type.toLowerCase(),
+    });
 
   const storeFile = (state: ShopState, operation: BulkOperationRecord, lines: string[]): string => {
     const token = randomBytes(16).toString('hex');
@@ -954,6 +1091,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     later(10, () => {
       operation.status = 'CANCELED';
       operation.completedAt = isoSeconds(clock());
+      bulkFinished(state, operation);
     });
     return { bulkOperation: operation, userErrors: [] };
   };
@@ -1004,15 +1142,20 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     return { webhookSubscription: subscription, userErrors: [] };
   };
 
-  const shopContext = (state: ShopState, bulk: boolean): ShopContext & RequestExtras => ({
+  const shopContext = (
+    state: ShopState,
+    bulk: boolean,
+    scopes: ReadonlySet<string> | null,
+  ): ShopContext & RequestExtras => ({
     shop: state.identity,
     store: state.store,
     bulk,
+    scopes,
     searchWarnings: [],
     bulkOperations: state.bulkOperations,
     webhookSubscriptions: state.webhookSubscriptions,
     shopState: state,
-    runBulkQuery: (query) => runBulkQuery(state, query),
+    runBulkQuery: (query) => runBulkQuery(state, query, scopes),
     cancelBulkOperation: (id) => cancelBulk(state, id),
     currentBulkOperation: () => currentBulk(state),
     createWebhookSubscription: (topic, input) => createSubscription(state, topic, input),
@@ -1041,7 +1184,8 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         myshopifyDomain: domain,
       },
       store,
-      tokens: new Map([[accessToken, 'all']]),
+      tokens: new Map([[accessToken, { scopes: null, scope: appScopes, expires: null }]]),
+      refreshTokens: new Map(),
       bucket: { maximumAvailable, restoreRate, maxQueryCost, available: maximumAvailable, at: Date.now() },
       bulkOperations: new Table<BulkOperationRecord>(),
       webhookSubscriptions: new Table<WebhookSubscriptionRecord>(),
@@ -1060,7 +1204,11 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
       handle: undefined as unknown as ShopifyShop,
     };
     const changed = <T extends { id: string }>(kind: 'product' | 'customer' | 'order', topic: string, record: T): T => {
-      deliver(state, topic, topic.endsWith('/delete') ? { id: legacyIdOf(record.id) } : restPayload(kind, record));
+      deliver(
+        state,
+        topic,
+        topic.endsWith('/delete') ? { id: legacyIdOf(record.id) } : restPayload(store, kind, record),
+      );
       return record;
     };
     const handle: ShopifyShop = {
@@ -1113,6 +1261,21 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         state.failNextBulk = { errorCode, partialLines };
       },
       throttleStatus: () => throttleStatus(state.bucket),
+      uninstallApp: () => {
+        state.tokens.clear();
+        state.refreshTokens.clear();
+        deliver(state, 'app/uninstalled', {
+          id: legacyIdOf(state.identity.id),
+          name: state.identity.name,
+          email: state.identity.email,
+          domain: domain,
+          myshopify_domain: domain,
+          currency: store.currencyCode,
+        });
+      },
+      revokeToken: (token) => {
+        state.tokens.delete(token);
+      },
       setThrottle: (changes) => {
         const bucket = refill(state.bucket);
         if (changes.maximumAvailable !== undefined) bucket.maximumAvailable = changes.maximumAvailable;
@@ -1149,7 +1312,8 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     version: string,
   ): Promise<void> => {
     const token = req.headers['x-shopify-access-token'];
-    if (typeof token !== 'string' || !state.tokens.has(token)) {
+    const granted = typeof token === 'string' ? state.tokens.get(token) : undefined;
+    if (!granted || (granted.expires !== null && granted.expires <= Date.now())) {
       serverStats.unauthorized += 1;
       throw new HttpError(401, UNAUTHORIZED_BODY);
     }
@@ -1161,7 +1325,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     const response = await yoga.fetch(
       'http://shopify.local/graphql',
       { method: 'POST', headers: { 'content-type': contentType, accept: 'application/json' }, body },
-      shopContext(state, false),
+      shopContext(state, false, granted.scopes),
     );
     const text = await response.text();
     res.writeHead(response.status, {
@@ -1186,7 +1350,8 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     const scope = params.get('scope') ?? '';
     const code = randomBytes(16).toString('hex');
     const domain = state.identity.myshopifyDomain;
-    oauthCodes.set(code, { shop: domain, scope, expires: Date.now() + 60_000 });
+    const online = params.getAll('grant_options[]').includes('per-user');
+    oauthCodes.set(code, { shop: domain, scope, online, expires: Date.now() + 60_000 });
     const query: Record<string, string> = {
       code,
       host: Buffer.from(`admin.shopify.com/store/${domain.replace(/\.myshopify\.com$/, '')}`).toString('base64url'),
@@ -1215,23 +1380,83 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
         JSON.stringify({ error: 'invalid_request', error_description: 'The body is not valid JSON' }),
       );
     }
-    const invalid = (description: string) =>
-      new HttpError(400, JSON.stringify({ error: 'invalid_request', error_description: description }));
-    if (fields.client_id !== apiKey) throw invalid('Client credentials are invalid');
-    if (fields.client_secret !== apiSecretKey) throw invalid('Client credentials are invalid');
-    const code = typeof fields.code === 'string' ? oauthCodes.get(fields.code) : undefined;
-    if (!code || code.shop !== state.identity.myshopifyDomain || code.expires < Date.now())
-      throw invalid('The authorization code was not found or was already used');
-    oauthCodes.delete(fields.code as string);
-    const token = `shpua_${randomBytes(16).toString('hex')}`;
-    state.tokens.set(token, code.scope);
+    const invalid = (description: string, error = 'invalid_request') =>
+      new HttpError(400, JSON.stringify({ error, error_description: description }));
+    if (fields.client_id !== apiKey || fields.client_secret !== apiSecretKey)
+      throw invalid('Client credentials are invalid', 'invalid_client');
+    const grant = fields.grant_type ?? 'authorization_code';
+    let answer: Record<string, unknown>;
+    if (grant === 'authorization_code') {
+      const code = typeof fields.code === 'string' ? oauthCodes.get(fields.code) : undefined;
+      if (!code || code.shop !== state.identity.myshopifyDomain || code.expires < Date.now())
+        throw invalid('The authorization code was not found or was already used', 'invalid_grant');
+      oauthCodes.delete(fields.code as string);
+      if (code.online) {
+        answer = {
+          ...mintToken(state, code.scope, ONLINE_TOKEN_TTL_SECONDS),
+          associated_user_scope: code.scope,
+          associated_user: {
+            id: 902541635,
+            first_name: 'Ada',
+            last_name: 'Lovelace',
+            email: `staff@${state.identity.myshopifyDomain}`,
+            email_verified: true,
+            account_owner: true,
+            locale: 'en',
+            collaborator: false,
+          },
+        };
+      } else if (fields.expiring === '1' || fields.expiring === 1) {
+        answer = { ...mintToken(state, code.scope, tokenTtlSeconds), ...mintRefreshToken(state, code.scope) };
+      } else answer = mintToken(state, code.scope, null);
+    } else if (grant === 'client_credentials') {
+      answer = mintToken(state, appScopes, ONLINE_TOKEN_TTL_SECONDS);
+    } else if (grant === 'refresh_token') {
+      const refresh =
+        typeof fields.refresh_token === 'string' ? state.refreshTokens.get(fields.refresh_token) : undefined;
+      if (!refresh || refresh.expires <= Date.now())
+        throw invalid('The refresh token is invalid or has expired', 'invalid_grant');
+      state.refreshTokens.delete(fields.refresh_token as string);
+      answer = { ...mintToken(state, refresh.scope, tokenTtlSeconds), ...mintRefreshToken(state, refresh.scope) };
+    } else throw invalid(`Unsupported grant type ${String(grant)}`, 'unsupported_grant_type');
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
-    res.end(JSON.stringify({ access_token: token, scope: code.scope }));
+    res.end(JSON.stringify(answer));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const mintToken = (state: ShopState, scope: string, ttlSeconds: number | null): Record<string, unknown> => {
+    const token = `shpua_${randomBytes(16).toString('hex')}`;
+    const scopes = new Set(
+      scope
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+    state.tokens.set(token, { scopes, scope, expires: ttlSeconds === null ? null : Date.now() + ttlSeconds * 1000 });
+    return ttlSeconds === null
+      ? { access_token: token, scope }
+      : { access_token: token, scope, expires_in: ttlSeconds };
+  };
+
+  const mintRefreshToken = (state: ShopState, scope: string): Record<string, unknown> => {
+    const refreshToken = `shprt_${randomBytes(16).toString('hex')}`;
+    state.refreshTokens.set(refreshToken, { scope, expires: Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000 });
+    return { refresh_token: refreshToken, refresh_token_expires_in: REFRESH_TOKEN_TTL_SECONDS };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, record: ShopifyRequestRecord): Promise<void> => {
     serverStats.requests += 1;
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (latencyMs > 0) await sleep(latencyMs);
+    const fault = faults.find((f) => f.remaining > 0 && (!f.match || f.match(record.path, record.method)));
+    if (fault) {
+      fault.remaining -= 1;
+      faults = faults.filter((f) => f.remaining > 0);
+      if (fault.status === 0) {
+        req.socket.destroy();
+        return;
+      }
+      throw jsonError(fault.status, fault.status === 503 ? 'Service Unavailable' : 'Internal Server Error');
+    }
     const download = /^\/bulk-operation-results\/([0-9a-f]+)\/[^/]+\.jsonl$/.exec(url.pathname);
     if (download) {
       const file = bulkFiles.get(download[1] as string);
@@ -1267,7 +1492,27 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    const pathname = new URL(req.url ?? '/', 'http://stand-in').pathname;
+    const prefixed = /^\/([a-z0-9][a-z0-9-]*\.myshopify\.com)(\/.*)$/.exec(pathname);
+    const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
+    const record: ShopifyRequestRecord = {
+      method: req.method ?? 'GET',
+      path: prefixed ? (prefixed[2] as string) : pathname,
+      shop: prefixed
+        ? (prefixed[1] as string)
+        : pathname.startsWith('/bulk-operation-results/')
+          ? null
+          : shops.has(host)
+            ? host
+            : defaultShop.shopDomain,
+      status: 0,
+      at: Date.now(),
+    };
+    requests.push(record);
+    res.on('finish', () => {
+      record.status = res.statusCode;
+    });
+    handle(req, res, record).catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
@@ -1339,6 +1584,17 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     },
     failNextBulkOperation: defaultShop.failNextBulkOperation,
     throttleStatus: defaultShop.throttleStatus,
+    uninstallApp: defaultShop.uninstallApp,
+    revokeToken: defaultShop.revokeToken,
+    requests,
+    requestCount: (pathPrefix) =>
+      pathPrefix ? requests.filter((r) => r.path.startsWith(pathPrefix)).length : requests.length,
+    failNext: (count, status = 503, match) => {
+      faults.push({ remaining: count, status, match: match ?? null });
+    },
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
     setThrottle: defaultShop.setThrottle,
     stats: () => {
       const total: ServerStats = { ...defaultShop.stats(), ...serverStats };
