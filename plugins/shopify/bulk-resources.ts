@@ -18,7 +18,7 @@ const VARIANT_FIELDS = 'id legacyResourceId title sku price inventoryQuantity cr
 export const BULK_EXPORTS = {
   products: {
     query: `{ products { edges { node {
-      id legacyResourceId title handle status vendor productType tags createdAt updatedAt publishedAt
+      id legacyResourceId title handle status vendor productType tags createdAt updatedAt
       variants { edges { node { ${VARIANT_FIELDS} } } }
     } } } }`,
     statement: 'bulk-products',

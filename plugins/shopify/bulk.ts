@@ -15,7 +15,7 @@ import type { JsonPage } from '../../gateway/sdk.ts';
 import type { ShopifyAdmin } from './client.ts';
 
 /** A chunk ends at the first line end after this many bytes. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 
 export interface BulkOperation {
   id: string;

@@ -106,6 +106,11 @@ export function createShopifyAdmin(options: ShopifyClientOptions): ShopifyAdmin 
           await sleep(Math.max(0, Math.ceil((needed / rate) * 1000)) + 50);
           continue;
         }
+        if (errors?.networkStatusCode === 401)
+          throw new ShopifyApiError(
+            `Shopify ${shop} refused the access token (HTTP 401): check SHOPIFY_ACCESS_TOKEN, or install the app on the shop again`,
+            'HTTP_401',
+          );
         if (errors) {
           const first = errors.graphQLErrors?.[0];
           const code =

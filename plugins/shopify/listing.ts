@@ -12,8 +12,12 @@ import { BULK_EXPORTS, type BulkExport, bulkWriter } from './bulk-resources.ts';
 import type { ShopifyAdmin } from './client.ts';
 import { SHOPIFY_TABLES, type ShopifyTable } from './resources.ts';
 
-/** Objects per page of an incremental list (its nested lists are bounded too: cost stays < 1,000). */
-const PAGE = 25;
+/**
+ * Objects per page of an incremental list, and per nested list: Shopify refuses a query whose
+ * cost (page size × each node's cost) is over 1,000.
+ */
+const PAGE = 10;
+const NESTED = 20;
 
 interface Connection<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
@@ -40,8 +44,8 @@ const VARIANT_FIELDS = 'id legacyResourceId title sku price inventoryQuantity cr
 const INCREMENTAL: Partial<Record<ShopifyTable, Incremental>> = {
   products: {
     connection: 'products',
-    fields: `id legacyResourceId title handle status vendor productType tags createdAt updatedAt publishedAt
-      variants(first: ${PAGE}) { pageInfo { hasNextPage endCursor } nodes { ${VARIANT_FIELDS} } }`,
+    fields: `id legacyResourceId title handle status vendor productType tags createdAt updatedAt
+      variants(first: ${NESTED}) { pageInfo { hasNextPage endCursor } nodes { ${VARIANT_FIELDS} } }`,
   },
   customers: {
     connection: 'customers',
@@ -51,8 +55,8 @@ const INCREMENTAL: Partial<Record<ShopifyTable, Incremental>> = {
     connection: 'orders',
     fields: `id legacyResourceId name email createdAt updatedAt cancelledAt displayFinancialStatus
       displayFulfillmentStatus currencyCode totalPriceSet { shopMoney { amount currencyCode } } customer { id }
-      fulfillments(first: ${PAGE}) { id status createdAt updatedAt trackingInfo { number company url } }
-      lineItems(first: ${PAGE}) { pageInfo { hasNextPage endCursor } nodes { id title sku quantity variant { id } product { id } } }`,
+      fulfillments(first: 5) { id status createdAt updatedAt trackingInfo { number company url } }
+      lineItems(first: ${NESTED}) { pageInfo { hasNextPage endCursor } nodes { id title sku quantity variant { id } product { id } } }`,
   },
   locations: {
     connection: 'locations',
