@@ -3,7 +3,7 @@
  * round, on a fresh database, `plugboard <plugin> backfill --resource <resource>` runs in a child
  * process (pinned to the second core with taskset unless BENCH_PIN=false) and its rate is taken
  * from the run's own record (sync_runs.started_at → finished_at). The limit it is held against:
- * the very rows it wrote, read back into memory, then `COPY … FROM STDIN` into an empty table of
+ * the very rows it wrote, read back into memory, then `COPY … FROM STDIN` into empty tables of
  * the same shape (generated columns, indexes and compression included) — no API, no upsert. The
  * figure is the median of the per-round ratios; target >= 50 %.
  */
@@ -20,12 +20,9 @@ const CLI = fileURLToPath(new URL('../bin/plugboard.js', import.meta.url));
 export interface BackfillBench {
   plugin: string;
   resource: string;
-  /** The synced table and the columns the COPY writes. */
   schema: string;
-  table: string;
-  columns: string;
-  /** Rows a complete backfill writes. */
-  expected: number;
+  /** The synced tables the backfill writes, the columns the COPY writes, and the rows each gets. */
+  tables: { table: string; columns: string; rows: number }[];
   rounds: number;
   env: Record<string, string>;
   /** A directory for the backfill child's CPU profiles. */
@@ -58,30 +55,37 @@ function backfill(bench: BackfillBench, databaseUrl: string): Promise<void> {
   });
 }
 
-/** Reads the backfilled rows into memory, then times a raw COPY of them into a twin table. */
+/** Reads the backfilled rows into memory, then times a raw COPY of them into twin tables. */
 async function copyRate(db: pg.Client, bench: BackfillBench): Promise<number> {
-  const source = `${bench.schema}.${bench.table}`;
-  const chunks: Buffer[] = [];
-  await pipeline(
-    db.query(copyTo(`COPY (SELECT ${bench.columns} FROM ${source}) TO STDOUT`)),
-    new Writable({
-      write: (chunk: Buffer, _encoding, done) => {
-        chunks.push(chunk);
-        done();
-      },
-    }),
-  );
-  await db.query(`CREATE SCHEMA copy_target; CREATE TABLE copy_target.${bench.table} (LIKE ${source} INCLUDING ALL)`);
+  await db.query('CREATE SCHEMA copy_target');
+  const copies: { table: string; columns: string; rows: number; chunks: Buffer[] }[] = [];
+  for (const { table, columns, rows } of bench.tables) {
+    const source = `${bench.schema}.${table}`;
+    const chunks: Buffer[] = [];
+    await pipeline(
+      db.query(copyTo(`COPY (SELECT ${columns} FROM ${source}) TO STDOUT`)),
+      new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          chunks.push(chunk);
+          done();
+        },
+      }),
+    );
+    await db.query(`CREATE TABLE copy_target.${table} (LIKE ${source} INCLUDING ALL)`);
+    copies.push({ table, columns, rows, chunks });
+  }
   const started = performance.now();
-  await pipeline(
-    Readable.from(chunks),
-    db.query(copyFrom(`COPY copy_target.${bench.table} (${bench.columns}) FROM STDIN`)),
-  );
+  for (const { table, columns, chunks } of copies)
+    await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY copy_target.${table} (${columns}) FROM STDIN`)));
   const seconds = (performance.now() - started) / 1000;
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM copy_target.${bench.table}`);
-  if (rows[0]!.n !== bench.expected) throw new Error(`COPY wrote ${rows[0]!.n} rows, expected ${bench.expected}`);
-  return bench.expected / seconds;
+  for (const { table, rows: expected } of copies) {
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM copy_target.${table}`);
+    if (rows[0]!.n !== expected) throw new Error(`COPY wrote ${rows[0]!.n} rows into ${table}, expected ${expected}`);
+  }
+  return totalRows(bench) / seconds;
 }
+
+const totalRows = (bench: BackfillBench) => bench.tables.reduce((sum, { rows }) => sum + rows, 0);
 
 /** Runs the rounds and prints each, then the medians and the ratio. */
 export async function compareBackfill(bench: BackfillBench): Promise<void> {
@@ -103,14 +107,18 @@ export async function compareBackfill(bench: BackfillBench): Promise<void> {
       const db = new pg.Client({ connectionString: database.url });
       await db.connect();
       try {
-        const { rows } = await db.query<{ seconds: number; rows: number }>(
-          `SELECT extract(epoch FROM finished_at - started_at)::float8 AS seconds,
-             (SELECT count(*)::int FROM ${bench.schema}.${bench.table}) AS rows
+        const { rows } = await db.query<{ seconds: number }>(
+          `SELECT extract(epoch FROM finished_at - started_at)::float8 AS seconds
            FROM ${bench.schema}.sync_runs WHERE status = 'completed'`,
         );
-        if (rows[0]?.rows !== bench.expected)
-          throw new Error(`backfill wrote ${rows[0]?.rows} rows, expected ${bench.expected}`);
-        backfillRates.push(bench.expected / rows[0].seconds);
+        for (const { table, rows: expected } of bench.tables) {
+          const { rows: counted } = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${bench.schema}.${table}`,
+          );
+          if (counted[0]!.n !== expected)
+            throw new Error(`backfill wrote ${counted[0]!.n} rows into ${table}, expected ${expected}`);
+        }
+        backfillRates.push(totalRows(bench) / rows[0]!.seconds);
         copyRates.push(await copyRate(db, bench));
       } finally {
         await db.end();

@@ -59,9 +59,9 @@ try {
     plugin: 'github',
     resource: 'issues',
     schema: 'github',
-    table: 'issues',
-    columns: 'id, data, is_deleted, updated_at, last_event_id, synced_at',
-    expected,
+    tables: [
+      { table: 'issues', columns: 'id, data, is_deleted, updated_at, last_event_id, synced_at', rows: expected },
+    ],
     rounds: ROUNDS,
     env,
     cpuProfiles: process.env['BENCH_CPU_PROF'],

@@ -30,9 +30,9 @@ try {
     plugin: 'stripe',
     resource: 'customers',
     schema: 'stripe',
-    table: 'customers',
-    columns: 'id, data, is_deleted, stripe_at, last_event_id, synced_at',
-    expected: CUSTOMERS,
+    tables: [
+      { table: 'customers', columns: 'id, data, is_deleted, stripe_at, last_event_id, synced_at', rows: CUSTOMERS },
+    ],
     rounds: ROUNDS,
     env,
   });
