@@ -243,6 +243,14 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       NOTIFY_EVERY_MS,
     );
   };
+  /** `added` events of jobs this process is inserting, published once the insert is done or a worker here takes the job. */
+  const addingHere = new Map<string, JobEvent>();
+  const publishAdded = (id: string) => {
+    const added = addingHere.get(id);
+    if (!added) return;
+    addingHere.delete(id);
+    publish(added);
+  };
 
   const toInfo = (queue: string, job: JobWithMetadata<Envelope>): JobInfo => {
     const started = job.startedOn !== null && job.startedOn !== undefined;
@@ -276,12 +284,27 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
 
     async add(queue, name, data, jobOptions) {
       await ensureQueue(queue);
-      // A keyed job gets its deterministic id (a second add conflicts and adds nothing); others get the database's.
-      const keyed = jobOptions?.jobId ? { id: newJobId(queue, jobOptions) } : {};
-      const id =
-        (await boss.send(queue, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), ...keyed })) ??
-        keyed.id!;
-      publish({ kind: 'added', queue, id, name, data, ...(jobOptions ? { options: jobOptions } : {}), at: Date.now() });
+      // A keyed job gets its deterministic id (a second add conflicts and adds nothing); others a
+      // fresh one, known before the insert so a worker here that takes the job at once can say
+      // it was added before it says it is active.
+      const id = newJobId(queue, jobOptions);
+      const added: JobEvent = {
+        kind: 'added',
+        queue,
+        id,
+        name,
+        data,
+        ...(jobOptions ? { options: jobOptions } : {}),
+        at: Date.now(),
+      };
+      addingHere.set(id, added);
+      try {
+        await boss.send(queue, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), id });
+      } catch (error) {
+        addingHere.delete(id);
+        throw error;
+      }
+      publishAdded(id);
       return { id };
     },
 
@@ -321,6 +344,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
         const attempt = job.retryCount + 1;
         const maxAttempts = job.retryLimit + 1;
         const base = { queue, id: job.id, name: job.data.type, attempt, maxAttempts };
+        publishAdded(job.id);
         publish({ ...base, kind: 'active', at: Date.now() });
         const context = {
           ...base,
