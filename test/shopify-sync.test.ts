@@ -32,7 +32,14 @@ function countOf(stdout: string, resource: string): number {
 beforeAll(async () => {
   db = await createTestDatabase();
   shopify = await startShopifyServer({ bulkDurationMs: 300 });
-  shopify.seed({ products: PRODUCTS, variantsPerProduct: VARIANTS, customers: 200, orders: 300, locations: 2 });
+  shopify.seed({
+    products: PRODUCTS,
+    variantsPerProduct: VARIANTS,
+    customers: 200,
+    orders: 300,
+    locations: 2,
+    collections: 5,
+  });
   env = {
     DATABASE_URL: db.url,
     SHOPIFY_API_KEY: shopify.apiKey,
@@ -163,6 +170,37 @@ describe('plugboard shopify', () => {
       [order.id],
     );
     expect(added).toEqual({ n: 1, items: order.lineItems.length });
+  }, 120_000);
+
+  it('backfills collections with their products, and inventory items with their levels at each location', async () => {
+    const run = await runCli(
+      ['shopify', 'backfill', '--resource', 'collections', '--resource', 'inventory_items'],
+      env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { store } = shopify;
+    const memberships = [...store.collections.all()].reduce((sum, collection) => sum + collection.productIds.length, 0);
+    const levels = [...store.inventoryLevels.values()].reduce((sum, byLocation) => sum + byLocation.size, 0);
+    const [counts] = await sql<Record<string, number>>(
+      `SELECT (SELECT count(*)::int FROM shopify.collections) AS collections,
+              (SELECT count(*)::int FROM shopify.collection_products) AS memberships,
+              (SELECT count(*)::int FROM shopify.inventory_items) AS items,
+              (SELECT count(*)::int FROM shopify.inventory_levels) AS levels,
+              (SELECT count(*)::int FROM shopify.inventory_levels WHERE available IS NULL OR location_id IS NULL
+                 OR inventory_item_id IS NULL) AS incomplete_levels`,
+    );
+    expect(counts).toEqual({
+      collections: store.collections.size,
+      memberships,
+      items: store.inventoryItems.size,
+      levels,
+      incomplete_levels: 0,
+    });
+    // A level's quantity is the stand-in's, under its composite key.
+    const level = [...store.inventoryLevels.values()][0]!.values().next().value!;
+    const key = `${level.itemId.replace(/\D+/g, '')}/${level.locationId.replace(/\D+/g, '')}`;
+    const [row] = await sql('SELECT available FROM shopify.inventory_levels WHERE id = $1', [key]);
+    expect(row).toEqual({ available: level.available });
   }, 120_000);
 
   it("waits for the shop's cost bucket to restore instead of failing", async () => {

@@ -41,6 +41,19 @@ export const BULK_EXPORTS = {
     query: '{ locations { edges { node { id legacyResourceId name isActive createdAt updatedAt } } } }',
     statement: 'bulk-locations',
   },
+  collections: {
+    query: `{ collections { edges { node {
+      id legacyResourceId title handle sortOrder updatedAt products { edges { node { id } } }
+    } } } }`,
+    statement: 'bulk-collections',
+  },
+  inventory_items: {
+    query: `{ inventoryItems { edges { node {
+      id legacyResourceId sku tracked createdAt updatedAt variant { id }
+      inventoryLevels { edges { node { id location { id } quantities(names: ["available", "on_hand"]) { name quantity } createdAt updatedAt } } }
+    } } } }`,
+    statement: 'bulk-inventory',
+  },
 } as const satisfies Record<string, BulkExport>;
 
 /**

@@ -37,6 +37,8 @@ interface Incremental {
   /** The connection field and the fields of each node (nested lists bounded). */
   connection: string;
   fields: string;
+  /** Lists that cannot be sorted (inventory items) come by id; the search still selects what changed. */
+  sortKey?: 'UPDATED_AT' | null;
 }
 
 const VARIANT_FIELDS = 'id legacyResourceId title sku price inventoryQuantity createdAt updatedAt inventoryItem { id }';
@@ -62,6 +64,13 @@ const INCREMENTAL: Partial<Record<ShopifyTable, Incremental>> = {
     connection: 'locations',
     fields: 'id legacyResourceId name isActive createdAt updatedAt',
   },
+  // Memberships and levels are listed by a backfill; in between, webhooks keep them current.
+  collections: { connection: 'collections', fields: 'id legacyResourceId title handle sortOrder updatedAt' },
+  inventory_items: {
+    connection: 'inventoryItems',
+    fields: 'id legacyResourceId sku tracked createdAt updatedAt variant { id }',
+    sortKey: null,
+  },
 };
 
 /** How each synced resource is listed: bulk exports for a full backfill, searches by update time after. */
@@ -80,7 +89,7 @@ export function shopifyListing(options: ShopifyListingOptions): Partial<Record<S
         const search = since ? `updated_at:>='${since.toISOString()}'` : null;
         const data = await admin.request<Record<string, Connection<SyncedObject>>>(
           `query ($after: String, $search: String) {
-            list: ${spec.connection}(first: ${PAGE}, after: $after, sortKey: UPDATED_AT, query: $search) {
+            list: ${spec.connection}(first: ${PAGE}, after: $after, ${spec.sortKey === null ? '' : 'sortKey: UPDATED_AT, '}query: $search) {
               pageInfo { hasNextPage endCursor } nodes { ${spec.fields} }
             }
           }`,
