@@ -6,8 +6,9 @@
  * --resource products` runs one bulk operation through @shopify/admin-api-client, downloads its
  * JSONL (products, then each product's variants with `__parentId`) and writes it chunk by chunk,
  * each chunk's lines parsed once in Postgres into products and product_variants. The raw COPY
- * writes the same rows of both tables into twin tables. The stand-in renders the JSONL when the
- * operation runs, before the download: its cost is in the backfill's time, as Shopify's is not.
+ * writes the same rows of both tables into twin tables. The backfill is timed from the export's
+ * completion (the stand-in renders the JSONL while the operation runs, as Shopify prepares it on
+ * its own machines) to the run's end: download, parse and write. Target: >= 60 %.
  *
  * Run: npm run bench:shopify-backfill   (BENCH_PRODUCTS, BENCH_ROUNDS tune it; BENCH_CPU_PROF=<dir>
  * writes the backfill child's CPU profiles there)
@@ -50,6 +51,13 @@ try {
     ],
     rounds: ROUNDS,
     env,
+    target: 0.6,
+    // Timed from the export's completion: preparing it is Shopify's work (the stand-in renders
+    // the JSONL then), not the backfill's.
+    readyAt: () => {
+      const completed = shopify.bulkOperations.at(-1)?.completedAt;
+      return completed ? new Date(completed) : null;
+    },
     cpuProfiles: process.env['BENCH_CPU_PROF'],
   });
 } finally {
