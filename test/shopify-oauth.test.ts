@@ -5,12 +5,19 @@
  * callback with the stand-in's code, hmac and state, and the state cookie); tampered callbacks
  * refused with nothing stored; both shops backfilled by `plugboard shopify`; app/uninstalled (the
  * stand-in's own signed delivery) stopping one shop's syncs while the other goes on, until it is
- * installed again; and the access token in no log line, response or command output.
+ * installed again; the periodic sync between the plugin's start and stop; and the access token
+ * in no log line, response or command output.
  */
 import { createServer } from 'node:net';
+import { ApiVersion } from '@shopify/shopify-api';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PluginRuntime } from '../gateway/plugin/contract.ts';
+import { createMemoryPubSub } from '../gateway/pubsub.ts';
+import type { ShopifyConfig } from '../plugins/shopify/config.ts';
+import shopifyPlugin from '../plugins/shopify/index.ts';
 import { INSTALL_TOPICS, topicEnum } from '../plugins/shopify/install.ts';
+import { setupShopify } from '../plugins/shopify/instance.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { type CliRun, runCli } from './support/processes.ts';
@@ -319,6 +326,53 @@ describe('syncing the installed shops', () => {
       { shop: first.shopDomain, gids: gidsOf(first) },
       { shop: SECOND_SHOP, gids: gidsOf(second) },
     ]);
+  });
+
+  it('syncs the active shops every SHOPIFY_SYNC_INTERVAL minutes between start and stop', async () => {
+    const config: ShopifyConfig = {
+      apiKey: shopify.apiKey,
+      apiSecret: shopify.apiSecretKey,
+      apiVersion: ApiVersion.October26,
+      mode: { appUrl: new URL(appUrl), scopes: SCOPES.split(',') },
+      syncInterval: 2,
+      webhookPath: '/webhooks/shopify',
+      webhookMaxAttempts: 5,
+      readRoles: [],
+      adminUrl: `${shopify.url}/{shop}`,
+      bulkPollMs: 25,
+    };
+    const runtime = {
+      name: 'shopify',
+      config,
+      db: db.pool,
+      pubsub: createMemoryPubSub(),
+      log: pino({ level: 'silent' }),
+    } as unknown as PluginRuntime<ShopifyConfig>;
+    const runs = () =>
+      rows<{ resources: string[]; status: string }>(
+        'SELECT resources, status FROM shopify.sync_runs ORDER BY started_at',
+      );
+    const before = (await runs()).length;
+    const requests = [first.stats().graphqlRequests, second.stats().graphqlRequests];
+    // Only the interval timers are faked: the sync's own I/O runs for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const instance = setupShopify(runtime);
+      await shopifyPlugin.start!(runtime, instance);
+      expect(instance.timer).not.toBeNull();
+      vi.advanceTimersByTime(2 * 60_000);
+      // One run of every resource (the resources never synced yet make it a backfill) over both shops.
+      await expect
+        .poll(async () => (await runs()).slice(before), { timeout: 30_000 })
+        .toEqual([{ resources: instance.syncer.resources, status: 'completed' }]);
+      expect(first.stats().graphqlRequests).toBeGreaterThan(requests[0]!);
+      expect(second.stats().graphqlRequests).toBeGreaterThan(requests[1]!);
+      await shopifyPlugin.stop!(runtime, instance);
+      expect(instance.timer).toBeNull();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('never shows an access token in a log line, a response or a command output', async () => {
