@@ -1,6 +1,7 @@
 import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addShopifyCommands } from './cli.ts';
 import { shopifyConfig, type ShopifyConfig } from './config.ts';
+import { installRoutes, SHOPIFY_ERRORS } from './install.ts';
 import { setupShopify, type ShopifyInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { SHOPIFY_TABLES } from './resources.ts';
@@ -14,12 +15,23 @@ export default definePlugin<ShopifyConfig, ShopifyInstance>({
   setup: setupShopify,
   hasura: { tables: SHOPIFY_TABLES },
   webhooks: (runtime, instance) => shopifyReceiver(runtime, instance),
+  routes: (runtime, instance) => installRoutes(runtime, instance),
+  errors: SHOPIFY_ERRORS,
   commands: addShopifyCommands,
   async start(runtime, instance) {
     // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
     await verifySyncSchema(runtime.db, instance.tables);
-    const { mode } = runtime.config;
+    const { mode, syncInterval } = runtime.config;
     if ('shop' in mode) await runtime.db.query(shopifySql('shop-configured'), [mode.shop]);
+    if (syncInterval === 0) return;
+    // The periodic sync of every active shop (app/uninstalled takes a shop out); a failure is
+    // logged and the next interval tries again.
+    instance.timer = setInterval(() => {
+      instance.syncer
+        .run()
+        .catch((error: unknown) => runtime.log.error({ err: error }, 'periodic shopify sync failed'));
+    }, syncInterval * 60_000);
+    instance.timer.unref();
   },
   stop(_runtime, instance) {
     if (instance.timer) clearInterval(instance.timer);

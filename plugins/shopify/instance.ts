@@ -1,5 +1,6 @@
 import '@shopify/shopify-api/adapters/node';
 import { LogSeverity, type Shopify, shopifyApi } from '@shopify/shopify-api';
+import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import {
   type Checker,
   createChecker,
@@ -27,6 +28,8 @@ export interface ShopifyInstance {
   checker: Checker;
   /** A shop's Admin API client (SHOPIFY_ACCESS_TOKEN, or the token its OAuth install stored). */
   admin(shop: string): Promise<ShopifyAdmin>;
+  /** Drops a shop's cached client (an install stored a new token). */
+  forgetAdmin(shop: string): void;
   /** What this process spent of each shop's cost bucket. */
   usage(): Map<string, CostUsage>;
   /** Whether a shop's data may be synced: the shop is known and has not uninstalled the app. */
@@ -37,9 +40,33 @@ export interface ShopifyInstance {
   timer: NodeJS.Timeout | null;
 }
 
+/** SHOPIFY_ADMIN_URL's default: Shopify itself. */
+export const DEFAULT_ADMIN_URL = 'https://{shop}';
+
+/**
+ * A fetch sending `https://<shop>.myshopify.com/<path>` to SHOPIFY_ADMIN_URL (`{shop}` replaced),
+ * other URLs unchanged.
+ */
+export function adminUrlFetch(adminUrl: string): typeof fetch {
+  return (input, init) => {
+    const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const url = new URL(href);
+    if (url.protocol !== 'https:' || !url.hostname.endsWith('.myshopify.com')) return fetch(input, init);
+    const target = `${adminUrl.replaceAll('{shop}', url.hostname).replace(/\/$/, '')}${url.pathname}${url.search}`;
+    return input instanceof Request ? fetch(new Request(target, input), init) : fetch(target, init);
+  };
+}
+
 export function setupShopify(runtime: PluginRuntime<ShopifyConfig>): ShopifyInstance {
   const { config, db, log } = runtime;
   const { mode } = config;
+  if (config.adminUrl !== DEFAULT_ADMIN_URL)
+    // @shopify/shopify-api builds `https://<shop>/…` itself (the OAuth token exchange in
+    // auth.callback among others) and has no per-instance option for where a shop answers: its
+    // runtime's fetch is the one hook, and it is process-wide. So it is replaced only when
+    // SHOPIFY_ADMIN_URL points elsewhere (a local stand-in), and then only rewrites shop URLs;
+    // with the default, the node adapter's global fetch stays.
+    setAbstractFetchFunc(adminUrlFetch(config.adminUrl));
   const api = shopifyApi({
     apiKey: config.apiKey,
     apiSecretKey: config.apiSecret,
@@ -95,7 +122,13 @@ export function setupShopify(runtime: PluginRuntime<ShopifyConfig>): ShopifyInst
     const { rows } = await db.query<{ domain: string }>(shopifySql('shops-active'));
     return rows.map((row) => row.domain);
   };
-  const tables = shopifySyncTables(shopifyListing({ admin, shops: activeShops, bulkPollMs: config.bulkPollMs }));
+  const installedAfter = async (since: Date) => {
+    const { rows } = await db.query<{ domain: string }>(shopifySql('shops-installed-after'), [since]);
+    return new Set(rows.map((row) => row.domain));
+  };
+  const tables = shopifySyncTables(
+    shopifyListing({ admin, shops: activeShops, installedAfter, bulkPollMs: config.bulkPollMs }),
+  );
   const store = createSyncStore(tables);
   return {
     api,
@@ -104,6 +137,10 @@ export function setupShopify(runtime: PluginRuntime<ShopifyConfig>): ShopifyInst
     syncer: createSyncer({ plugin: runtime.name, db, pubsub: runtime.pubsub, tables, store, versionOf }),
     checker: createChecker({ db, tables, store, versionOf }),
     admin,
+    forgetAdmin(shop) {
+      admins.delete(shop);
+      opened.delete(shop);
+    },
     usage: () => new Map([...opened].map(([shop, client]) => [shop, { ...client.usage }])),
     async shopActive(shop) {
       const { rows } = await db.query<{ active: boolean }>(shopifySql('shop-active'), [shop]);

@@ -29,6 +29,11 @@ export interface ShopifyListingOptions {
   admin(shop: string): Promise<ShopifyAdmin>;
   /** The shops whose data is synced (installed, not uninstalled), in a stable order. */
   shops(): Promise<string[]>;
+  /**
+   * The active shops installed after `since` (a first install, or one after app/uninstalled): an
+   * incremental sync lists them in full, since what changed before is older than `since`.
+   */
+  installedAfter(since: Date): Promise<ReadonlySet<string>>;
   /** How often a bulk operation is polled. */
   bulkPollMs: number;
 }
@@ -80,13 +85,14 @@ export function shopifyListing(options: ShopifyListingOptions): Partial<Record<S
     (spec: Incremental) =>
     async ({ cursor, since }: { cursor: string | null; since: Date | null }): Promise<Page<SyncedObject>> => {
       const shops = await options.shops();
+      const listedInFull = since ? await options.installedAfter(since) : new Set<string>();
       const [fromShop, after = ''] = cursor ? cursor.split('\t') : [];
       let index = fromShop === undefined ? 0 : shops.indexOf(fromShop);
       if (index < 0) index = shops.length;
       for (let page = after; index < shops.length; index += 1, page = '') {
         const shop = shops[index]!;
         const admin = await options.admin(shop);
-        const search = since ? `updated_at:>='${since.toISOString()}'` : null;
+        const search = since && !listedInFull.has(shop) ? `updated_at:>='${since.toISOString()}'` : null;
         const data = await admin.request<Record<string, Connection<SyncedObject>>>(
           `query ($after: String, $search: String) {
             list: ${spec.connection}(first: ${PAGE}, after: $after, ${spec.sortKey === null ? '' : 'sortKey: UPDATED_AT, '}query: $search) {

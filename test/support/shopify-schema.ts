@@ -248,12 +248,19 @@ export const typeDefs = /* GraphQL */ `
   type BulkOperationRunQueryPayload { bulkOperation: BulkOperation userErrors: [BulkOperationUserError!]! }
   type BulkOperationCancelPayload { bulkOperation: BulkOperation userErrors: [UserError!]! }
 
+  # As Shopify's, without the compliance topics (customers/data_request, customers/redact,
+  # shop/redact): an app subscribes to those in its configuration, not through the API.
   enum WebhookSubscriptionTopic {
     BULK_OPERATIONS_FINISH
     PRODUCTS_CREATE PRODUCTS_UPDATE PRODUCTS_DELETE
+    COLLECTIONS_CREATE COLLECTIONS_UPDATE COLLECTIONS_DELETE
     CUSTOMERS_CREATE CUSTOMERS_UPDATE CUSTOMERS_DELETE
-    ORDERS_CREATE ORDERS_UPDATED ORDERS_DELETE
-    INVENTORY_LEVELS_UPDATE APP_UNINSTALLED
+    ORDERS_CREATE ORDERS_UPDATED ORDERS_PAID ORDERS_CANCELLED ORDERS_FULFILLED ORDERS_DELETE
+    FULFILLMENTS_CREATE FULFILLMENTS_UPDATE
+    INVENTORY_ITEMS_CREATE INVENTORY_ITEMS_UPDATE INVENTORY_ITEMS_DELETE
+    INVENTORY_LEVELS_CONNECT INVENTORY_LEVELS_UPDATE INVENTORY_LEVELS_DISCONNECT
+    LOCATIONS_CREATE LOCATIONS_UPDATE LOCATIONS_DELETE LOCATIONS_ACTIVATE LOCATIONS_DEACTIVATE
+    SHOP_UPDATE APP_UNINSTALLED
   }
   enum WebhookSubscriptionFormat { JSON XML }
   type WebhookHttpEndpoint { callbackUrl: URL! }

@@ -142,6 +142,12 @@ export interface ShopOptions {
   /** Display name; default derived from the domain. */
   name?: string;
   currencyCode?: string;
+  /**
+   * Added to every id the shop's objects get; default 0. Shopify's ids are unique across shops,
+   * the stand-in's only with this: give shops synced into one database different offsets (say
+   * 1,000,000,000 apart); seeding stays deterministic per offset.
+   */
+  idOffset?: number;
 }
 
 export interface ShopifyServerOptions extends ThrottleOptions {
@@ -257,8 +263,8 @@ export interface ShopifyShop {
   failNextBulkOperation(errorCode?: BulkOperationRecord['errorCode'], partialLines?: number): void;
   throttleStatus(): ThrottleStatus;
   /**
-   * Uninstalls the app: every token of the shop answers 401 from now on, and `app/uninstalled`
-   * is delivered to the shop's subscriptions for that topic.
+   * Uninstalls the app: every token of the shop answers 401 from now on, `app/uninstalled` is
+   * delivered to the shop's subscriptions for that topic, and then every subscription is removed.
    */
   uninstallApp(): void;
   /** Makes a token of the shop answer 401 (as an uninstall or a revoked token does). */
@@ -1173,7 +1179,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
   const addShop = (domain: string, shopOptions: ShopOptions = {}): ShopifyShop => {
     if (!MYSHOPIFY.test(domain)) throw new Error(`shopify-server: ${domain} is not a <name>.myshopify.com domain`);
     if (shops.has(domain)) throw new Error(`shopify-server: ${domain} is already hosted`);
-    const store = new ShopStore(clock, shopOptions.currencyCode ?? 'USD');
+    const store = new ShopStore(clock, shopOptions.currencyCode ?? 'USD', shopOptions.idOffset ?? 0);
     const accessToken = shopOptions.accessToken ?? `shpat_${randomBytes(16).toString('hex')}`;
     const name = shopOptions.name ?? shopNameOf(domain);
     const state: ShopState = {
@@ -1272,6 +1278,9 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
           myshopify_domain: domain,
           currency: store.currencyCode,
         });
+        // Shopify removes an uninstalled app's subscriptions: nothing more is delivered.
+        for (const subscription of [...state.webhookSubscriptions.all()])
+          state.webhookSubscriptions.delete(subscription.id);
       },
       revokeToken: (token) => {
         state.tokens.delete(token);

@@ -385,13 +385,17 @@ export class ShopStore {
   private orderNumber = 1000;
   private readonly now: () => number;
 
-  constructor(now: () => number, currencyCode = 'USD') {
+  private readonly idOffset: number;
+
+  /** `idOffset` is added to every id base (see ShopOptions.idOffset). */
+  constructor(now: () => number, currencyCode = 'USD', idOffset = 0) {
     this.now = now;
     this.currencyCode = currencyCode;
+    this.idOffset = idOffset;
   }
 
   nextId(kind: GidKind): number {
-    const id = (this.nextIds.get(kind) ?? ID_BASES[kind]) + 1;
+    const id = (this.nextIds.get(kind) ?? ID_BASES[kind] + this.idOffset) + 1;
     this.nextIds.set(kind, id);
     return id;
   }
