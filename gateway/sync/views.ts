@@ -56,6 +56,19 @@ export interface SyncView {
   hasMany?: Readonly<Record<string, Relation>>;
 }
 
+/**
+ * Which rows of every table a session may read: those whose `column` holds one of the values
+ * `valuesFor` returns (a Shopify user reads the shops their session names). `null` is every row
+ * (the admin); an empty list is none. The planner adds the condition to every statement and
+ * subquery it writes, the values as one parameter, so a scope never changes a statement's text.
+ */
+export interface RowScope {
+  /** A text column every table of the views has. */
+  column: string;
+  /** The values the session may read, or null for all; throws a client error for a bad session. */
+  valuesFor(session: Session): readonly string[] | null;
+}
+
 export interface SyncViews {
   /** Type-name prefix of the shared types (`Stripe` → StripeOrder, StripeFilter inputs). */
   prefix: string;
@@ -65,6 +78,8 @@ export interface SyncViews {
   commonFields: Readonly<Record<string, ColumnType | ColumnField>>;
   /** The orders a connection offers: enum key → timestamp column (`CREATED` → created); the first is the default, newest first. */
   orders: Readonly<Record<string, string>>;
+  /** The name of the enum of `orders`; default `<prefix>Order` (Shopify has an order type of that name). */
+  orderEnum?: string;
   /** `from`/`to` range arguments over the first order's column (createdFrom/createdTo). */
   range?: { from: string; to: string };
   /**
@@ -77,6 +92,8 @@ export interface SyncViews {
   views: Readonly<Record<string, SyncView>>;
   /** Who may read the tables. */
   mayRead(session: Session): boolean;
+  /** The rows each reader may see, when not all of them. */
+  rowScope?: RowScope;
 }
 
 export const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());

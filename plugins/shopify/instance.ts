@@ -3,6 +3,7 @@ import { LogSeverity, type Shopify, shopifyApi } from '@shopify/shopify-api';
 import {
   type Checker,
   createChecker,
+  PlanCache,
   createSyncer,
   createSyncStore,
   type PluginRuntime,
@@ -10,12 +11,14 @@ import {
   type Syncer,
   type SyncStore,
   type SyncTables,
+  type SyncViews,
 } from '../../gateway/sdk.ts';
 import { type CostUsage, createShopifyAdmin, type ShopifyAdmin } from './client.ts';
 import type { ShopifyConfig } from './config.ts';
 import { shopifyListing } from './listing.ts';
 import { shopifySyncTables } from './resources.ts';
 import { shopifySql } from './sql.ts';
+import { shopifyViews } from './views.ts';
 
 /** The Shopify plugin's instance: the Shopify library configured for the app, and the sync core's parts. */
 export interface ShopifyInstance {
@@ -25,6 +28,9 @@ export interface ShopifyInstance {
   store: SyncStore;
   syncer: Syncer;
   checker: Checker;
+  views: SyncViews;
+  /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
+  plans: PlanCache;
   /** A shop's Admin API client (SHOPIFY_ACCESS_TOKEN, or the token its OAuth install stored). */
   admin(shop: string): Promise<ShopifyAdmin>;
   /** What this process spent of each shop's cost bucket. */
@@ -97,12 +103,15 @@ export function setupShopify(runtime: PluginRuntime<ShopifyConfig>): ShopifyInst
   };
   const tables = shopifySyncTables(shopifyListing({ admin, shops: activeShops, bulkPollMs: config.bulkPollMs }));
   const store = createSyncStore(tables);
+  const views = shopifyViews(() => runtime.config.readRoles);
   return {
     api,
     tables,
     store,
     syncer: createSyncer({ plugin: runtime.name, db, pubsub: runtime.pubsub, tables, store, versionOf }),
     checker: createChecker({ db, tables, store, versionOf }),
+    views,
+    plans: new PlanCache(views),
     admin,
     usage: () => new Map([...opened].map(([shop, client]) => [shop, { ...client.usage }])),
     async shopActive(shop) {
