@@ -54,6 +54,8 @@ export function sessionShops(session: Session): readonly string[] | null {
 const id = (column: string): Filter => ({ type: 'String', column, description: 'A numeric Shopify id.' });
 const to = (table: ShopifyTable, column: string): Relation => ({ table, on: { id: column } });
 const from = (table: ShopifyTable, column: string): Relation => ({ table, on: { [column]: 'id' } });
+/** Every table but collection_products (a pairing, not a Shopify object) has the object's GID. */
+const gid = { type: 'String', description: "Shopify's global id (gid://shopify/…)." } as const;
 const numericId = (description: string) => ({ type: 'BigInt', description }) as const;
 
 /** The Shopify tables' views, readable by admins and by the roles in SHOPIFY_READ_ROLES, each reader held to their shops. */
@@ -63,7 +65,6 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
     schema: 'shopify',
     commonFields: {
       shop: { type: 'String', nullable: false, description: 'The shop it belongs to (name.myshopify.com).' },
-      gid: { type: 'String', description: "Shopify's global id (gid://shopify/…)." },
       updatedAt: {
         type: 'DateTime',
         nullable: false,
@@ -85,6 +86,7 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         single: 'shopifyProduct',
         plural: 'shopifyProducts',
         fields: {
+          gid,
           title: 'String',
           handle: 'String',
           status: { type: 'String', description: 'active, archived or draft.' },
@@ -113,6 +115,7 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         single: 'shopifyProductVariant',
         plural: 'shopifyProductVariants',
         fields: {
+          gid,
           productId: numericId("The product's id."),
           sku: 'String',
           title: 'String',
@@ -128,7 +131,11 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         idType: 'bigint',
         single: 'shopifyCollection',
         plural: 'shopifyCollections',
-        fields: { title: 'String', handle: 'String' },
+        fields: {
+          gid,
+          title: 'String',
+          handle: 'String',
+        },
         filters: { handle: { type: 'String' } },
         hasMany: {
           products: {
@@ -153,6 +160,7 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         single: 'shopifyCustomer',
         plural: 'shopifyCustomers',
         fields: {
+          gid,
           email: 'String',
           phone: 'String',
           firstName: 'String',
@@ -173,6 +181,7 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         single: 'shopifyOrder',
         plural: 'shopifyOrders',
         fields: {
+          gid,
           name: { type: 'String', description: '#1001…' },
           email: 'String',
           customerId: numericId("The customer's id."),
@@ -199,6 +208,7 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         single: 'shopifyOrderLineItem',
         plural: 'shopifyOrderLineItems',
         fields: {
+          gid,
           orderId: numericId("The order's id."),
           productId: numericId("The product's id."),
           variantId: numericId("The variant's id."),
@@ -219,7 +229,12 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         idType: 'bigint',
         single: 'shopifyFulfillment',
         plural: 'shopifyFulfillments',
-        fields: { orderId: numericId("The order's id."), status: 'String', trackingNumber: 'String' },
+        fields: {
+          gid,
+          orderId: numericId("The order's id."),
+          status: 'String',
+          trackingNumber: 'String',
+        },
         filters: { status: { type: 'String' }, order: id('order_id') },
         belongsTo: { order: to('orders', 'order_id') },
       },
@@ -229,7 +244,11 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         idType: 'bigint',
         single: 'shopifyInventoryItem',
         plural: 'shopifyInventoryItems',
-        fields: { sku: 'String', tracked: 'Boolean' },
+        fields: {
+          gid,
+          sku: 'String',
+          tracked: 'Boolean',
+        },
         filters: { sku: { type: 'String' } },
         hasMany: { levels: from('inventory_levels', 'inventory_item_id') },
       },
@@ -239,6 +258,7 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         single: 'shopifyInventoryLevel',
         plural: 'shopifyInventory',
         fields: {
+          gid,
           inventoryItemId: numericId("The inventory item's id."),
           locationId: numericId("The location's id."),
           available: 'Int',
@@ -255,7 +275,11 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         idType: 'bigint',
         single: 'shopifyLocation',
         plural: 'shopifyLocations',
-        fields: { name: 'String', active: 'Boolean' },
+        fields: {
+          gid,
+          name: 'String',
+          active: 'Boolean',
+        },
         filters: { active: { type: 'Boolean' } },
         hasMany: { inventoryLevels: from('inventory_levels', 'location_id') },
       },
