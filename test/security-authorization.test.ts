@@ -263,7 +263,12 @@ const ROWS: Row[] = [
     ] as const
   ).flatMap(([single, plural]): Row[] => [
     { kind: 'query', field: `shopify${single}`, access: 'admin', args: () => 'id: "1"' },
-    { kind: 'query', field: `shopify${plural}`, access: 'admin' },
+    {
+      kind: 'query',
+      field: `shopify${plural}`,
+      access: 'admin',
+      ...(plural === 'Inventory' && { args: () => 'locationId: "1"' }),
+    },
   ]),
   { kind: 'query', field: 'shopifySyncRun', access: 'admin', args: () => `id: ${str(uuid())}` },
   { kind: 'query', field: 'shopifySyncStatus', access: 'admin' },

@@ -354,7 +354,7 @@ describe('a merchant of shop A', () => {
     );
     expect(nodes(shopifyCustomers)).toEqual([{ id: String(a.customer), shop: SHOP_A }]);
     const { shopifyInventory } = await data<{ shopifyInventory: { edges: { node: unknown }[] } }>(
-      `query($location: String) { shopifyInventory(filter: { locationId: $location }) {
+      `query($location: String!) { shopifyInventory(locationId: $location) {
         edges { node { id available inventoryItem { id sku } location { id } } } } }`,
       merchantA,
       { location: String(a.location) },
@@ -400,11 +400,14 @@ describe('a merchant of shop A', () => {
     });
     expect(shopifyOrders.edges).toEqual([]);
     const { shopifyInventory } = await data<{ shopifyInventory: { edges: unknown[] } }>(
-      `query($location: String) { shopifyInventory(filter: { locationId: $location }) { edges { node { id } } } }`,
+      `query($location: String!) { shopifyInventory(locationId: $location) { edges { node { id } } } }`,
       merchantA,
       { location: String(b.location) },
     );
     expect(shopifyInventory.edges).toEqual([]);
+    // Not a number: refused as the caller's mistake, not an internal error.
+    const notAnId = await gql('{ shopifyInventory(locationId: "depot") { edges { node { id } } } }', merchantA);
+    expect(notAnId.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     const { shopifyCollectionProducts } = await data<{ shopifyCollectionProducts: { edges: unknown[] } }>(
       `query($collection: String) { shopifyCollectionProducts(filter: { collection: $collection }) { edges { node { id } } } }`,
       merchantA,
@@ -454,7 +457,7 @@ describe('other readers', () => {
       PRODUCTS,
       ORDERS,
       '{ shopifyCustomers { edges { node { id } } } }',
-      '{ shopifyInventory { edges { node { id } } } }',
+      `{ shopifyInventory(locationId: "${rowsOf[SHOP_A]!.location}") { edges { node { id } } } }`,
     ]) {
       const answer = await data<Record<string, { edges: unknown[] }>>(query, merchantNone);
       expect(Object.values(answer)[0]!.edges).toEqual([]);

@@ -134,6 +134,16 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
     return { filter: arg({ type: input }) as never };
   };
 
+  // Arguments of their own, each required: a lookup's key columns, a connection's pluralBy.
+  // biome-ignore lint/suspicious/noExplicitAny: see filterArgs
+  const requiredArgs = (arg: any, filters: Readonly<Record<string, Filter>>): Record<string, never> =>
+    Object.fromEntries(
+      Object.entries(filters).map(([name, filter]) => [
+        name,
+        arg({ type: filter.type, required: true, ...(filter.description && { description: filter.description }) }),
+      ]),
+    ) as Record<string, never>;
+
   for (const [table, view] of Object.entries(views.views)) {
     const idType = tableIdType(view);
     refOf(table).implement({
@@ -194,11 +204,7 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
         nullable: true,
         description: `${view.description} ${single.by ? `By ${Object.keys(single.by).join(' and ')}` : 'By id'}, deleted or not.`,
         authScopes: mayRead,
-        args: single.by
-          ? Object.fromEntries(
-              Object.entries(single.by).map(([name, filter]) => [name, t.arg({ type: filter.type, required: true })]),
-            )
-          : { id: t.arg.id({ required: true }) },
+        args: single.by ? requiredArgs(t.arg, single.by) : { id: t.arg.id({ required: true }) },
         resolve: async (_root, args, context, info) => {
           const scope = scopeOf(context.session);
           const values: unknown[] = [];
@@ -226,19 +232,20 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
         type: refOf(table),
         description: `${view.description.replace(/\.$/, '')}: newest first unless ordered otherwise; deleted ones left out.`,
         authScopes: mayRead,
-        args: { ...filterArgs(t.arg, view), orderBy: t.arg({ type: OrderEnum, defaultValue: `${orderKeys[0]}_DESC` }) },
+        args: {
+          ...requiredArgs(t.arg, view.pluralBy ?? {}),
+          ...filterArgs(t.arg, view),
+          orderBy: t.arg({ type: OrderEnum, defaultValue: `${orderKeys[0]}_DESC` }),
+        },
         resolve: (_root, args, context, info) => {
           const scope = scopeOf(context.session);
           const plan = plans().planFor(table, info, ['edges', 'node'], scope !== null);
           const values: unknown[] = [];
           const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
-          const where = viewConditions(
-            views,
-            view,
-            filterValues(views, view, args as Record<string, unknown>),
-            't',
-            bind,
-          );
+          const where = [
+            ...filterConditions(view.pluralBy ?? {}, args as Record<string, unknown>, 't', bind),
+            ...viewConditions(views, view, filterValues(views, view, args as Record<string, unknown>), 't', bind),
+          ];
           const order = orderOf(args.orderBy);
           const keyset = (comparison: '<' | '>', cursor: string) => {
             const { at, id } = decodeCursor(cursor);

@@ -46,6 +46,11 @@ export interface SyncView {
   single: string | { name: string; by: Readonly<Record<string, Filter>> };
   /** The root connection, e.g. stripeCustomers. */
   plural: string;
+  /**
+   * Arguments the root connection requires, each matching a column as a filter does (Shopify's
+   * `shopifyInventory(locationId: …)`); relations to the view do not take them.
+   */
+  pluralBy?: Readonly<Record<string, Filter>>;
   /** Fields besides `id`, `isDeleted`, `syncedAt`, `data` and the plugin's common fields. */
   fields: Readonly<Record<string, ColumnType | ColumnField>>;
   /** Arguments of its connection and of every relation to it. */

@@ -257,13 +257,14 @@ export function shopifyViews(readRoles: () => readonly string[]): SyncViews {
         description: 'The stock of an inventory item at a location; its id is `<inventory item id>/<location id>`.',
         single: 'shopifyInventoryLevel',
         plural: 'shopifyInventory',
+        pluralBy: { locationId: { type: 'String', column: 'location_id', description: "The location's numeric id." } },
         fields: {
           gid,
           inventoryItemId: numericId("The inventory item's id."),
           locationId: numericId("The location's id."),
           available: 'Int',
         },
-        filters: { locationId: id('location_id'), inventoryItem: id('inventory_item_id') },
+        filters: { inventoryItem: id('inventory_item_id') },
         belongsTo: {
           inventoryItem: to('inventory_items', 'inventory_item_id'),
           location: to('locations', 'location_id'),
