@@ -113,6 +113,7 @@ export {
   type ColumnType,
   type Filter,
   type Relation,
+  type RowScope,
   type SyncView,
   type SyncViews,
 } from './sync/views.ts';

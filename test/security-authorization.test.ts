@@ -15,7 +15,7 @@
  * A refusal must carry UNAUTHENTICATED or FORBIDDEN (a signed-in user: FORBIDDEN) and no data for
  * the field; an allowed call may fail for other reasons, but never with those two codes.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,32 @@ async function githubWebhook(): Promise<void> {
   expect(response.status).toBeLessThan(300);
 }
 
+const SHOPIFY_API_SECRET = 'shopify-api-secret-for-the-matrix';
+
+/** A signed Shopify `locations/update` delivered to the gateway's webhook route (stored, applied, fanned out). */
+async function shopifyWebhook(): Promise<void> {
+  const payload = JSON.stringify({
+    id: 7_001,
+    name: 'Matrix depot',
+    active: true,
+    updated_at: new Date().toISOString(),
+  });
+  const response = await fetch(`${gateway.url}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': 'locations/update',
+      'x-shopify-hmac-sha256': createHmac('sha256', SHOPIFY_API_SECRET).update(payload, 'utf8').digest('base64'),
+      'x-shopify-shop-domain': 'matrix-shop.myshopify.com',
+      'x-shopify-api-version': '2026-10',
+      'x-shopify-webhook-id': randomUUID(),
+      'x-shopify-triggered-at': new Date().toISOString(),
+    },
+    body: payload,
+  });
+  expect(response.status).toBe(200);
+}
+
 /** A complete ID.me verification of a fresh user against the provider stand-in. */
 async function idmeVerification(): Promise<void> {
   const sub = `idme-${randomBytes(4).toString('hex')}`;
@@ -220,6 +246,32 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'githubRepositories', access: 'admin' },
   { kind: 'query', field: 'githubSyncRun', access: 'admin', args: () => `id: ${str(uuid())}` },
   { kind: 'query', field: 'githubSyncStatus', access: 'admin' },
+  // Shopify's tables are readable by admins (and SHOPIFY_READ_ROLES, none here), each reader held to their shops.
+  ...(
+    [
+      ['Product', 'Products'],
+      ['ProductVariant', 'ProductVariants'],
+      ['Collection', 'Collections'],
+      ['CollectionProduct', 'CollectionProducts'],
+      ['Customer', 'Customers'],
+      ['Order', 'Orders'],
+      ['OrderLineItem', 'OrderLineItems'],
+      ['Fulfillment', 'Fulfillments'],
+      ['InventoryItem', 'InventoryItems'],
+      ['InventoryLevel', 'Inventory'],
+      ['Location', 'Locations'],
+    ] as const
+  ).flatMap(([single, plural]): Row[] => [
+    { kind: 'query', field: `shopify${single}`, access: 'admin', args: () => 'id: "1"' },
+    {
+      kind: 'query',
+      field: `shopify${plural}`,
+      access: 'admin',
+      ...(plural === 'Inventory' && { args: () => 'locationId: "1"' }),
+    },
+  ]),
+  { kind: 'query', field: 'shopifySyncRun', access: 'admin', args: () => `id: ${str(uuid())}` },
+  { kind: 'query', field: 'shopifySyncStatus', access: 'admin' },
   { kind: 'query', field: 'stripeSyncStatus', access: 'admin' },
   { kind: 'query', field: 'viewer', access: 'anonymous' },
   { kind: 'query', field: 'webhookEvents', access: 'admin', args: () => 'plugin: "stripe"' },
@@ -302,6 +354,7 @@ const ROWS: Row[] = [
   },
   { kind: 'mutation', field: 'syncStripe', access: 'admin', args: () => 'resources: ["customers"]' },
   { kind: 'mutation', field: 'syncGithub', access: 'admin', args: () => 'resources: ["releases"]' },
+  { kind: 'mutation', field: 'syncShopify', access: 'admin', args: () => 'resources: ["locations"]' },
   {
     kind: 'mutation',
     field: 'unregisterPushSubscription',
@@ -351,6 +404,7 @@ const ROWS: Row[] = [
   },
   { kind: 'subscription', field: 'stripeEvents', access: 'admin', trigger: stripeWebhook },
   { kind: 'subscription', field: 'githubEvents', access: 'admin', trigger: githubWebhook },
+  { kind: 'subscription', field: 'shopifyEvents', access: 'admin', trigger: shopifyWebhook },
   {
     kind: 'subscription',
     field: 'syncProgress',
@@ -473,9 +527,10 @@ beforeAll(async () => {
       GITHUB_TOKEN: `ghp_${'t'.repeat(36)}`,
       GITHUB_API_URL: 'http://127.0.0.1:9',
       GITHUB_SYNC_INTERVAL: '0',
-      // Shopify has no root field yet; enabled so a field it adds must be declared here.
       SHOPIFY_API_KEY: 'matrix-shopify-api-key',
-      SHOPIFY_API_SECRET: 'shopify-api-secret-for-the-matrix',
+      SHOPIFY_API_SECRET,
+      // syncShopify's run fails at once here (nothing listens), never reaching out.
+      SHOPIFY_ADMIN_URL: 'http://127.0.0.1:9/{shop}',
       SHOPIFY_SHOP: 'matrix-shop.myshopify.com',
       SHOPIFY_ACCESS_TOKEN: `shpat_${'t'.repeat(32)}`,
       SHOPIFY_SYNC_INTERVAL: '0',

@@ -46,6 +46,7 @@ export function expectedColumns(tables: SyncTables, views?: SyncViews): Map<stri
       const filters = [
         ...Object.entries(view.filters),
         ...Object.entries(typeof view.single === 'string' ? {} : view.single.by),
+        ...Object.entries(view.pluralBy ?? {}),
       ];
       for (const [name, filter] of filters) if (filter.match !== 'contains') need(table, filter.column ?? name);
       for (const relation of [...Object.values(view.belongsTo ?? {}), ...Object.values(view.hasMany ?? {})]) {

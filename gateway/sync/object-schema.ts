@@ -63,18 +63,21 @@ export interface ViewSchemaOptions {
 }
 
 export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: ViewSchemaOptions): void {
-  const rowsOf = async (plan: Plan, text: string, values: unknown[]) => {
-    const all = [...values, ...plan.params];
+  // A scoped plan's statement takes the reader's scope values last (PlanCache.textOf).
+  const rowsOf = async (plan: Plan, text: string, values: unknown[], scope: readonly string[] | null) => {
+    const all = plan.scoped ? [...values, ...plan.params, scope] : [...values, ...plan.params];
     const name = plans().nameOf(text);
     const { rows } = await runtime.db.query<ViewRow>(name ? { name, text, values: all } : { text, values: all });
     for (const row of rows) plan.complete(row);
     return rows;
   };
-  const mayRead = (_root: unknown, _args: unknown, context: { session: Parameters<SyncViews['mayRead']>[0] }) =>
-    views.mayRead(context.session);
+  type ReadSession = Parameters<SyncViews['mayRead']>[0];
+  const mayRead = (_root: unknown, _args: unknown, context: { session: ReadSession }) => views.mayRead(context.session);
+  /** The values of the row scope the session may read; null when every row (or no scope is declared). */
+  const scopeOf = (session: ReadSession) => views.rowScope?.valuesFor(session) ?? null;
 
   const orderKeys = Object.keys(views.orders);
-  const OrderEnum = builder.enumType(`${views.prefix}Order`, {
+  const OrderEnum = builder.enumType(views.orderEnum ?? `${views.prefix}Order`, {
     description: `Order of a ${views.prefix} connection (ties by id).`,
     values: Object.fromEntries(
       orderKeys.flatMap((key) => [
@@ -130,6 +133,16 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
     }
     return { filter: arg({ type: input }) as never };
   };
+
+  // Arguments of their own, each required: a lookup's key columns, a connection's pluralBy.
+  // biome-ignore lint/suspicious/noExplicitAny: see filterArgs
+  const requiredArgs = (arg: any, filters: Readonly<Record<string, Filter>>): Record<string, never> =>
+    Object.fromEntries(
+      Object.entries(filters).map(([name, filter]) => [
+        name,
+        arg({ type: filter.type, required: true, ...(filter.description && { description: filter.description }) }),
+      ]),
+    ) as Record<string, never>;
 
   for (const [table, view] of Object.entries(views.views)) {
     const idType = tableIdType(view);
@@ -191,12 +204,9 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
         nullable: true,
         description: `${view.description} ${single.by ? `By ${Object.keys(single.by).join(' and ')}` : 'By id'}, deleted or not.`,
         authScopes: mayRead,
-        args: single.by
-          ? Object.fromEntries(
-              Object.entries(single.by).map(([name, filter]) => [name, t.arg({ type: filter.type, required: true })]),
-            )
-          : { id: t.arg.id({ required: true }) },
-        resolve: async (_root, args, _context, info) => {
+        args: single.by ? requiredArgs(t.arg, single.by) : { id: t.arg.id({ required: true }) },
+        resolve: async (_root, args, context, info) => {
+          const scope = scopeOf(context.session);
           const values: unknown[] = [];
           const bind = (value: unknown) => `$${values.push(value)}`;
           let where: string[];
@@ -206,13 +216,13 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
             if (idType === 'bigint' && !isBigintId(id)) return null;
             where = [`t.id = ${bind(id)}`];
           }
-          const plan = plans().planFor(table, info);
+          const plan = plans().planFor(table, info, [], scope !== null);
           const text = plans().textOf(plan, 'view-single', table, {
             rootValues: values.length,
             where: where.map((condition) => `AND ${condition}`).join(' '),
             order: orderOf(null),
           });
-          return (await rowsOf(plan, text, values))[0] ?? null;
+          return (await rowsOf(plan, text, values, scope))[0] ?? null;
         },
       }),
     );
@@ -222,18 +232,20 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
         type: refOf(table),
         description: `${view.description.replace(/\.$/, '')}: newest first unless ordered otherwise; deleted ones left out.`,
         authScopes: mayRead,
-        args: { ...filterArgs(t.arg, view), orderBy: t.arg({ type: OrderEnum, defaultValue: `${orderKeys[0]}_DESC` }) },
-        resolve: (_root, args, _context, info) => {
-          const plan = plans().planFor(table, info, ['edges', 'node']);
+        args: {
+          ...requiredArgs(t.arg, view.pluralBy ?? {}),
+          ...filterArgs(t.arg, view),
+          orderBy: t.arg({ type: OrderEnum, defaultValue: `${orderKeys[0]}_DESC` }),
+        },
+        resolve: (_root, args, context, info) => {
+          const scope = scopeOf(context.session);
+          const plan = plans().planFor(table, info, ['edges', 'node'], scope !== null);
           const values: unknown[] = [];
           const bind = (value: unknown) => `$${values.push(value) + 1}`; // $1 is the limit
-          const where = viewConditions(
-            views,
-            view,
-            filterValues(views, view, args as Record<string, unknown>),
-            't',
-            bind,
-          );
+          const where = [
+            ...filterConditions(view.pluralBy ?? {}, args as Record<string, unknown>, 't', bind),
+            ...viewConditions(views, view, filterValues(views, view, args as Record<string, unknown>), 't', bind),
+          ];
           const order = orderOf(args.orderBy);
           const keyset = (comparison: '<' | '>', cursor: string) => {
             const { at, id } = decodeCursor(cursor);
@@ -258,7 +270,7 @@ export function addSyncViewSchema(builder: Builder, { views, runtime, plans }: V
                 where: bounds.map((bound) => `AND ${bound}`).join(' '),
                 order: { column: order.column, direction: descending !== inverted ? 'DESC' : 'ASC' },
               });
-              return rowsOf(plan, text, [limit, ...values]);
+              return rowsOf(plan, text, [limit, ...values], scope);
             },
           );
         },

@@ -21,7 +21,15 @@ import { escapeIdentifier, escapeLiteral } from 'pg';
 import { decodeCursor } from '../cursor.ts';
 import { badUserInput } from '../errors.ts';
 import { fillPlaceholders, syncStatement } from './statements.ts';
-import { type ColumnField, fieldsOf, type Filter, type Relation, type SyncView, type SyncViews } from './views.ts';
+import {
+  type ColumnField,
+  fieldsOf,
+  type Filter,
+  type Relation,
+  type RowScope,
+  type SyncView,
+  type SyncViews,
+} from './views.ts';
 
 export const PAGE_DEFAULT = 20;
 export const PAGE_LIMIT = 100;
@@ -193,10 +201,19 @@ class Planner {
 
   private readonly views: SyncViews;
   private readonly info: GraphQLResolveInfo;
+  /** Whether the views' row scope applies: every subquery then carries its condition. */
+  private readonly scoped: boolean;
 
-  constructor(views: SyncViews, info: GraphQLResolveInfo) {
+  constructor(views: SyncViews, info: GraphQLResolveInfo, scoped: boolean) {
     this.views = views;
     this.info = info;
+    this.scoped = scoped;
+  }
+
+  /** The row scope's condition on the row aliased `alias`, when it applies. */
+  scopeConditions(alias: string): string[] {
+    const scope = this.views.rowScope;
+    return this.scoped && scope ? [scopeCondition(scope, alias)] : [];
   }
 
   /** key → what a row of `table` (as `alias`) carries for the fields selected in `sets`. */
@@ -219,7 +236,7 @@ class Planner {
         const sql = viewStatement(this.views, 'view-belongs-to', belongsTo.table, {
           values,
           alias: inner,
-          join: joinSql(belongsTo, inner, alias),
+          join: [joinSql(belongsTo, inner, alias), ...this.scopeConditions(inner)].join(' AND '),
         });
         entries.set(relationKey(name), { sql, relation: { many: false, shape } });
       }
@@ -264,7 +281,7 @@ class Planner {
       const cursor = connection ? { key: CURSOR_KEY, sql: `${inner}.${orderColumn}::text` } : undefined;
       const { values, shape } = this.row(relation.table, inner, sets, cursor);
       const bind = (value: unknown) => this.bind(value);
-      const where = viewConditions(this.views, target, filters, inner, bind);
+      const where = [...this.scopeConditions(inner), ...viewConditions(this.views, target, filters, inner, bind)];
       if (typeof filters['after'] === 'string') {
         const { at, id } = decodeCursor(filters['after']);
         const idType = target.idType ?? 'text';
@@ -320,6 +337,14 @@ class Planner {
   }
 }
 
+/**
+ * `alias.column = ANY(<the scope's values>)`. The values are one parameter, written `$@0` and
+ * numbered after all others when the text is made (PlanCache.textOf).
+ */
+const scopeCondition = (scope: RowScope, alias: string) =>
+  `${alias}.${escapeIdentifier(scope.column)} = ANY(${SCOPE_PARAM}::text[])`;
+const SCOPE_PARAM = '$@0';
+
 function viewOf(views: SyncViews, table: string): SyncView {
   const view = views.views[table];
   if (!view) throw new Error(`${views.schema}.${table} has no view`);
@@ -345,15 +370,21 @@ export interface Plan {
   readonly columns: string;
   /** Values of the `$@n` parameters in `columns`, in order. */
   readonly params: readonly unknown[];
+  /**
+   * Whether the views' row scope applies: its condition is in every subquery (`$@0`) and goes
+   * in the root's where (textOf), and its values are the statement's last parameter.
+   */
+  readonly scoped: boolean;
   /** Turns the relations of a row as read (arrays of values) into rows. */
   complete(row: Record<string, unknown>): void;
 }
 
-function planOf(entries: Map<string, Entry>, params: unknown[]): Plan {
+function planOf(entries: Map<string, Entry>, params: unknown[], scoped: boolean): Plan {
   const relations = [...entries].flatMap(([key, entry]) => (entry.relation ? [{ key, ...entry.relation }] : []));
   return {
     columns: [...entries].map(([key, entry]) => `${entry.sql} AS ${escapeIdentifier(key)}`).join(', '),
     params,
+    scoped,
     complete(row) {
       for (const { key, many, shape } of relations) row[key] = relationOf(row[key], many, shape);
     },
@@ -406,19 +437,25 @@ export class PlanCache {
 
   /**
    * The plan for rows of `table` answering the field being resolved, whose rows sit at `path`
-   * under it (['edges', 'node'] for a connection).
+   * under it (['edges', 'node'] for a connection); `scoped` when the views' row scope restricts
+   * the reader (rowScope.valuesFor gave a list).
    */
-  planFor(table: string, info: GraphQLResolveInfo, path: readonly string[] = []): Plan {
+  planFor(table: string, info: GraphQLResolveInfo, path: readonly string[] = [], scoped = false): Plan {
+    if (scoped && !this.#views.rowScope) throw new Error(`${this.#views.schema} views declare no row scope`);
     let cached = this.#plans.get(info.fieldNodes);
     if (!cached) {
       cached = { variables: variablesBelow(info.fieldNodes, info), byValues: new Map() };
       this.#plans.set(info.fieldNodes, cached);
     }
-    const values = JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null));
+    const values = `${scoped ? 'scoped' : 'all'}:${JSON.stringify(cached.variables.map((name) => info.variableValues[name] ?? null))}`;
     let plan = cached.byValues.get(values);
     if (plan === undefined) {
-      const planner = new Planner(this.#views, info);
-      plan = planOf(planner.entries(table, 't', planner.below(selectionSets(info.fieldNodes), path)), planner.params);
+      const planner = new Planner(this.#views, info, scoped);
+      plan = planOf(
+        planner.entries(table, 't', planner.below(selectionSets(info.fieldNodes), path)),
+        planner.params,
+        scoped,
+      );
       if (cached.byValues.size >= PLANS_PER_FIELD) cached.byValues.clear();
       cached.byValues.set(values, plan);
     }
@@ -428,7 +465,8 @@ export class PlanCache {
   /**
    * The text of statement `name` (view-single, view-page) over `table` for `plan`, ordered by
    * `order.column` (`order.direction`), with `where` filled in; the plan's parameters are
-   * numbered after the `rootValues` first ones.
+   * numbered after the `rootValues` first ones, and a scoped plan's scope values come last (the
+   * root row's scope condition joins `where`).
    */
   textOf(
     plan: Plan,
@@ -444,10 +482,17 @@ export class PlanCache {
     const key = `${name}\n${table}\n${rootValues}\n${order.column}\n${order.direction}\n${where}`;
     let text = byShape.get(key);
     if (text === undefined) {
-      const columns = plan.columns.replace(/\$@(\d+)/g, (_match, n: string) => `$${rootValues + Number(n)}`);
+      const scopeParam = rootValues + plan.params.length + 1;
+      const columns = plan.columns.replace(
+        /\$@(\d+)/g,
+        (_match, n: string) => `$${n === '0' ? scopeParam : rootValues + Number(n)}`,
+      );
+      const scope = this.#views.rowScope;
+      const scoped =
+        plan.scoped && scope ? ` AND ${scopeCondition(scope, 't').replace(SCOPE_PARAM, `$${scopeParam}`)}` : '';
       text = viewStatement(this.#views, name, table, {
         columns,
-        where,
+        where: `${where}${scoped}`,
         order: order.direction,
         order_column: escapeIdentifier(order.column),
       });

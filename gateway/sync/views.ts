@@ -46,6 +46,11 @@ export interface SyncView {
   single: string | { name: string; by: Readonly<Record<string, Filter>> };
   /** The root connection, e.g. stripeCustomers. */
   plural: string;
+  /**
+   * Arguments the root connection requires, each matching a column as a filter does (Shopify's
+   * `shopifyInventory(locationId: …)`); relations to the view do not take them.
+   */
+  pluralBy?: Readonly<Record<string, Filter>>;
   /** Fields besides `id`, `isDeleted`, `syncedAt`, `data` and the plugin's common fields. */
   fields: Readonly<Record<string, ColumnType | ColumnField>>;
   /** Arguments of its connection and of every relation to it. */
@@ -54,6 +59,19 @@ export interface SyncView {
   belongsTo?: Readonly<Record<string, Relation>>;
   /** field → rows of another table that point at this row. */
   hasMany?: Readonly<Record<string, Relation>>;
+}
+
+/**
+ * Which rows of every table a session may read: those whose `column` holds one of the values
+ * `valuesFor` returns (a Shopify user reads the shops their session names). `null` is every row
+ * (the admin); an empty list is none. The planner adds the condition to every statement and
+ * subquery it writes, the values as one parameter, so a scope never changes a statement's text.
+ */
+export interface RowScope {
+  /** A text column every table of the views has. */
+  column: string;
+  /** The values the session may read, or null for all; throws a client error for a bad session. */
+  valuesFor(session: Session): readonly string[] | null;
 }
 
 export interface SyncViews {
@@ -65,6 +83,8 @@ export interface SyncViews {
   commonFields: Readonly<Record<string, ColumnType | ColumnField>>;
   /** The orders a connection offers: enum key → timestamp column (`CREATED` → created); the first is the default, newest first. */
   orders: Readonly<Record<string, string>>;
+  /** The name of the enum of `orders`; default `<prefix>Order` (Shopify has an order type of that name). */
+  orderEnum?: string;
   /** `from`/`to` range arguments over the first order's column (createdFrom/createdTo). */
   range?: { from: string; to: string };
   /**
@@ -77,6 +97,8 @@ export interface SyncViews {
   views: Readonly<Record<string, SyncView>>;
   /** Who may read the tables. */
   mayRead(session: Session): boolean;
+  /** The rows each reader may see, when not all of them. */
+  rowScope?: RowScope;
 }
 
 export const camelCase = (name: string) => name.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());

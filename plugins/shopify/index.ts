@@ -1,11 +1,13 @@
 import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addShopifyCommands } from './cli.ts';
 import { shopifyConfig, type ShopifyConfig } from './config.ts';
-import { installRoutes, SHOPIFY_ERRORS } from './install.ts';
+import { INSTALL_ERRORS, installRoutes } from './install.ts';
 import { setupShopify, type ShopifyInstance } from './instance.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { SHOPIFY_TABLES } from './resources.ts';
+import { addShopifySchema } from './schema.ts';
 import { shopifySql } from './sql.ts';
+import { SCOPE_ERRORS } from './views.ts';
 import { shopifyReceiver } from './webhooks.ts';
 
 export default definePlugin<ShopifyConfig, ShopifyInstance>({
@@ -13,14 +15,18 @@ export default definePlugin<ShopifyConfig, ShopifyInstance>({
   migrations: new URL('./migrations/', import.meta.url),
   config: shopifyConfig,
   setup: setupShopify,
-  hasura: { tables: SHOPIFY_TABLES },
+  errors: { ...INSTALL_ERRORS, ...SCOPE_ERRORS },
+  hasura: {
+    actions: { syncShopify: { kind: 'asynchronous', roles: [] } },
+    tables: SHOPIFY_TABLES,
+  },
   webhooks: (runtime, instance) => shopifyReceiver(runtime, instance),
   routes: (runtime, instance) => installRoutes(runtime, instance),
-  errors: SHOPIFY_ERRORS,
+  schema: (builder, runtime, instance) => addShopifySchema(builder, runtime, instance),
   commands: addShopifyCommands,
   async start(runtime, instance) {
     // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
-    await verifySyncSchema(runtime.db, instance.tables);
+    await verifySyncSchema(runtime.db, instance.tables, instance.views);
     const { mode, syncInterval } = runtime.config;
     if ('shop' in mode) await runtime.db.query(shopifySql('shop-configured'), [mode.shop]);
     if (syncInterval === 0) return;

@@ -33,7 +33,7 @@ export const INSTALL_PATH = '/auth/shopify';
 export const CALLBACK_PATH = '/auth/shopify/callback';
 
 /** The plugin's error codes (README "Errors"). */
-export const SHOPIFY_ERRORS = {
+export const INSTALL_ERRORS = {
   SHOPIFY_SHOP_INVALID: { status: 400, description: 'the `shop` parameter is not a `name.myshopify.com` domain' },
   SHOPIFY_OAUTH_INVALID: {
     status: 403,
@@ -51,11 +51,11 @@ export const SHOPIFY_ERRORS = {
   },
 } as const;
 
-type ShopifyErrorCode = keyof typeof SHOPIFY_ERRORS;
+type InstallErrorCode = keyof typeof INSTALL_ERRORS;
 
 class InstallError extends Error {
-  readonly code: ShopifyErrorCode;
-  constructor(code: ShopifyErrorCode, message: string) {
+  readonly code: InstallErrorCode;
+  constructor(code: InstallErrorCode, message: string) {
     super(message);
     this.code = code;
   }
@@ -238,7 +238,7 @@ async function complete(
   response.end(page);
 }
 
-function classify(error: unknown): { code: ShopifyErrorCode; message: string } {
+function classify(error: unknown): { code: InstallErrorCode; message: string } {
   if (error instanceof InstallError) return { code: error.code, message: error.message };
   if (error instanceof InvalidShopError)
     return { code: 'SHOPIFY_SHOP_INVALID', message: 'The callback names no valid shop' };
@@ -256,8 +256,8 @@ function classify(error: unknown): { code: ShopifyErrorCode; message: string } {
   return { code: 'SHOPIFY_INSTALL_FAILED', message: 'Shopify could not complete the install; try again' };
 }
 
-function reply(response: ServerResponse, code: ShopifyErrorCode, message: string): void {
-  sendError(response, { code, status: SHOPIFY_ERRORS[code].status }, message, {
+function reply(response: ServerResponse, code: InstallErrorCode, message: string): void {
+  sendError(response, { code, status: INSTALL_ERRORS[code].status }, message, {
     headers: { 'cache-control': 'no-store' },
   });
 }

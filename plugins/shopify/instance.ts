@@ -4,6 +4,7 @@ import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import {
   type Checker,
   createChecker,
+  PlanCache,
   createSyncer,
   createSyncStore,
   type PluginRuntime,
@@ -11,12 +12,14 @@ import {
   type Syncer,
   type SyncStore,
   type SyncTables,
+  type SyncViews,
 } from '../../gateway/sdk.ts';
 import { type CostUsage, createShopifyAdmin, type ShopifyAdmin } from './client.ts';
 import type { ShopifyConfig } from './config.ts';
 import { shopifyListing } from './listing.ts';
 import { shopifySyncTables } from './resources.ts';
 import { shopifySql } from './sql.ts';
+import { shopifyViews } from './views.ts';
 
 /** The Shopify plugin's instance: the Shopify library configured for the app, and the sync core's parts. */
 export interface ShopifyInstance {
@@ -26,6 +29,9 @@ export interface ShopifyInstance {
   store: SyncStore;
   syncer: Syncer;
   checker: Checker;
+  views: SyncViews;
+  /** Query plans, statement texts and prepared-statement names of the GraphQL views. */
+  plans: PlanCache;
   /** A shop's Admin API client (SHOPIFY_ACCESS_TOKEN, or the token its OAuth install stored). */
   admin(shop: string): Promise<ShopifyAdmin>;
   /** Drops a shop's cached client (an install stored a new token). */
@@ -130,12 +136,15 @@ export function setupShopify(runtime: PluginRuntime<ShopifyConfig>): ShopifyInst
     shopifyListing({ admin, shops: activeShops, installedAfter, bulkPollMs: config.bulkPollMs }),
   );
   const store = createSyncStore(tables);
+  const views = shopifyViews(() => runtime.config.readRoles);
   return {
     api,
     tables,
     store,
     syncer: createSyncer({ plugin: runtime.name, db, pubsub: runtime.pubsub, tables, store, versionOf }),
     checker: createChecker({ db, tables, store, versionOf }),
+    views,
+    plans: new PlanCache(views),
     admin,
     forgetAdmin(shop) {
       admins.delete(shop);

@@ -1,0 +1,45 @@
+/**
+ * The Shopify GraphQL API, from the sync core: the synced tables (views.ts: shopifyProducts with
+ * their variants and collections, shopifyOrders with line items, fulfillments and customer,
+ * shopifyCustomers, shopifyInventory, lookups by id…), each reader held to the shops their
+ * session names; sync control for admins (syncShopify, shopifySyncRun, shopifySyncStatus) and
+ * the shopifyEvents subscription, whose events also carry their shop and topic.
+ */
+import { addSyncSchema, type Builder, type PlanCache, type PluginRuntime, type Syncer } from '../../gateway/sdk.ts';
+import type { ShopifyConfig } from './config.ts';
+import { SHOPIFY_TABLES } from './resources.ts';
+import { shopifyViews } from './views.ts';
+
+/** The webhook log's envelope (webhooks.ts). */
+interface ShopifyEnvelope {
+  shop?: string;
+  topic?: string;
+}
+
+export function addShopifySchema(
+  builder: Builder,
+  runtime: PluginRuntime<ShopifyConfig>,
+  instance: () => { syncer: Syncer; plans: PlanCache },
+): void {
+  addSyncSchema(builder, {
+    views: shopifyViews(() => runtime.config.readRoles),
+    instance,
+    prefix: 'Shopify',
+    provider: 'Shopify',
+    typeExample: 'orders/*',
+    resources: SHOPIFY_TABLES,
+    runtime,
+    eventFields: (t) => ({
+      shop: t.string({
+        nullable: true,
+        description: 'The shop it came from (name.myshopify.com).',
+        resolve: (message) => (message.payload as ShopifyEnvelope).shop ?? null,
+      }),
+      topic: t.string({
+        nullable: true,
+        description: 'The webhook topic (`orders/create`…).',
+        resolve: (message) => (message.payload as ShopifyEnvelope).topic ?? null,
+      }),
+    }),
+  });
+}
