@@ -12,6 +12,7 @@ import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startIdmeProvider, type IdmeProvider } from './support/idme-provider.ts';
 import { runCli } from './support/processes.ts';
 import { startGitHubServer, type GitHubServer } from './support/github-server.ts';
+import { startShopifyServer, type ShopifyServer } from './support/shopify-server.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { MalformedPayload, sessionFromHasura } from '../gateway/hasura/routes.ts';
 import { definePlugin, InputError, type Plugin } from '../gateway/sdk.ts';
@@ -49,6 +50,7 @@ let gateway: TestGateway;
 let stripe: StripeServer;
 let idme: IdmeProvider;
 let github: GitHubServer;
+let shopify: ShopifyServer;
 /** The actions a test below has run through /hasura/actions: every declared action must be one. */
 const called = new Set<string>();
 
@@ -95,11 +97,12 @@ const byKey = async (id: string) =>
   ).rows;
 
 beforeAll(async () => {
-  [db, stripe, idme, github] = await Promise.all([
+  [db, stripe, idme, github, shopify] = await Promise.all([
     createTestDatabase(),
     startStripeServer(),
     startIdmeProvider(),
     startGitHubServer(),
+    startShopifyServer({ bulkDurationMs: 20 }),
   ]);
   gateway = await startTestGateway({
     databaseUrl: db.url,
@@ -119,6 +122,13 @@ beforeAll(async () => {
       GITHUB_API_URL: github.url,
       GITHUB_REPOS: 'acme/web',
       GITHUB_SYNC_INTERVAL: '0',
+      SHOPIFY_API_KEY: shopify.apiKey,
+      SHOPIFY_API_SECRET: shopify.apiSecretKey,
+      SHOPIFY_SHOP: shopify.shopDomain,
+      SHOPIFY_ACCESS_TOKEN: shopify.accessToken,
+      SHOPIFY_ADMIN_URL: `${shopify.url}/{shop}`,
+      SHOPIFY_BULK_POLL_MS: '20',
+      SHOPIFY_SYNC_INTERVAL: '0',
     },
   });
   const created = await gateway.gql(
@@ -130,7 +140,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
-  await Promise.all([db?.drop(), stripe?.close(), idme?.close(), github?.close()]);
+  await Promise.all([db?.drop(), stripe?.close(), idme?.close(), github?.close(), shopify?.close()]);
 });
 
 describe('session_variables', () => {
@@ -312,6 +322,22 @@ describe('POST /hasura/actions', () => {
     expect((await db.pool.query('SELECT tag_name FROM github.releases')).rows).toEqual([{ tag_name: 'v1' }]);
     expect((await action('syncGithub', {}, USER('ann'))).status).toBe(403);
     expect((await action('syncGithub', { resources: ['nope'] }, ADMIN)).status).toBe(400);
+  });
+
+  it('starts syncShopify (an asynchronous action) for an admin, and refuses it to a user', async () => {
+    shopify.seed({ products: 3, variantsPerProduct: 2, customers: 0, orders: 0 });
+    const started = await action('syncShopify', { full: true, resources: ['products'] }, ADMIN);
+    expect(started).toMatchObject({ status: 200, body: { id: expect.any(String), resources: ['products'] } });
+    const status = async () =>
+      (
+        await db.pool.query<{ status: string }>('SELECT status FROM shopify.sync_runs WHERE id = $1', [
+          started.body['id'],
+        ])
+      ).rows[0]!.status;
+    await expect.poll(status, { timeout: 10_000 }).toBe('completed');
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM shopify.product_variants')).rows[0]).toEqual({ n: 6 });
+    expect((await action('syncShopify', {}, USER('ann'))).status).toBe(403);
+    expect((await action('syncShopify', { resources: ['nope'] }, ADMIN)).status).toBe(400);
   });
 
   it('runs idmeAuthorizationUrl and verifyIdme as the user in the session, and refuses another user the state', async () => {
