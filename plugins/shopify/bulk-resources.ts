@@ -4,13 +4,16 @@
  * `edges { node }`; a nested connection's nodes come as lines of their own with `__parentId`.
  */
 import type { JsonPage, Queryable } from '../../gateway/sdk.ts';
-import { shopifySql } from './sql.ts';
+import { shopifySql, shopifyStatement } from './sql.ts';
 
 export interface BulkExport {
   /** The bulk query (Admin GraphQL). */
   query: string;
   /** The statement writing a chunk: $1 JSONL text, $2 shop, $3 listing time; returns `written`. */
   statement: string;
+  /** For `bulk-objects` (one table): the table, and the GID type of its objects ($4). */
+  table?: string;
+  kind?: string;
 }
 
 const VARIANT_FIELDS = 'id legacyResourceId title sku price inventoryQuantity createdAt updatedAt inventoryItem { id }';
@@ -26,7 +29,9 @@ export const BULK_EXPORTS = {
   customers: {
     query:
       '{ customers { edges { node { id legacyResourceId firstName lastName email phone state tags createdAt updatedAt } } } }',
-    statement: 'bulk-customers',
+    statement: 'bulk-objects',
+    table: 'customers',
+    kind: 'Customer',
   },
   orders: {
     query: `{ orders { edges { node {
@@ -39,7 +44,9 @@ export const BULK_EXPORTS = {
   },
   locations: {
     query: '{ locations { edges { node { id legacyResourceId name isActive createdAt updatedAt } } } }',
-    statement: 'bulk-locations',
+    statement: 'bulk-objects',
+    table: 'locations',
+    kind: 'Location',
   },
   collections: {
     query: `{ collections { edges { node {
@@ -72,10 +79,13 @@ export function bulkWriter(exported: BulkExport) {
     }
     let written = 0;
     for (const [shop, chunks] of byShop) {
-      const { rows } = await db.query<{ written: string }>(shopifySql(exported.statement), [
+      const { table, kind } = exported;
+      const statement = table ? shopifyStatement(exported.statement, { table }) : shopifySql(exported.statement);
+      const { rows } = await db.query<{ written: string }>(statement, [
         Buffer.concat(chunks),
         shop,
         listedAt,
+        ...(kind ? [kind] : []),
       ]);
       written += Number(rows[0]!.written);
     }

@@ -24,7 +24,7 @@ import {
 import type { ShopifyConfig } from './config.ts';
 import type { ShopifyInstance } from './instance.ts';
 import { idTypeOf, PARENTS, type ShopifyTable, shopifyIdOf } from './resources.ts';
-import { shopifySql } from './sql.ts';
+import { shopifySql, shopifyStatement } from './sql.ts';
 
 /** The stored event. */
 export interface ShopifyEnvelope {
@@ -168,20 +168,14 @@ export function planOf(events: readonly WebhookEvent[], receivedAt: number): Pla
   return plan;
 }
 
-/** The table name as a quoted identifier: names come from the plugin's own list, never input. */
-const fill = (statement: string, names: Record<string, string>) =>
-  statement.replace(/\{(table|parent|id_type)\}/g, (_, key: string) =>
-    key === 'id_type' ? names[key]! : `"${names[key]!}"`,
-  );
-
 async function applyPlan(client: PoolClient, instance: ShopifyInstance, plan: Plan): Promise<void> {
   if (plan.shopsSeen.size > 0) await client.query(shopifySql('shops-seen'), [[...plan.shopsSeen]]);
   if (plan.states.length > 0) await instance.store.write(client, plan.states);
   for (const [table, rows] of plan.deletions) {
-    await client.query(fill(shopifySql('deleted'), { table, id_type: idTypeOf(table) }), [JSON.stringify(rows)]);
+    await client.query(shopifyStatement('deleted', { table, id_type: idTypeOf(table) }), [JSON.stringify(rows)]);
     // A deleted parent's children go with it (a delete names only the parent).
     for (const child of PARENTS[table] ?? [])
-      await client.query(fill(shopifySql('children-deleted'), { table: child.table, parent: child.parentColumn }), [
+      await client.query(shopifyStatement('children-deleted', { table: child.table, parent: child.parentColumn }), [
         JSON.stringify(rows.map((row) => ({ parent: row.id, version_at: row.version_at }))),
       ]);
   }

@@ -1,14 +1,15 @@
--- A chunk of a customers bulk export into customers ($1 JSONL text, $2 shop, $3 listing time in
--- epoch seconds for objects without `updatedAt`); as bulk-products.sql.
+-- A chunk of a single-table bulk export (customers, locations) into {table}. $1 JSONL text, $2
+-- shop, $3 listing time (epoch seconds) for objects without `updatedAt`, $4 the GID type of the
+-- table's objects (`Customer`); as bulk-products.sql.
 WITH line AS (
   SELECT l::jsonb AS o FROM string_to_table($1::text, E'\n') AS l WHERE l <> ''
-), customer AS (
-  INSERT INTO shopify.customers AS t (id, data, is_deleted, updated_at, last_event_id, synced_at)
+), written AS (
+  INSERT INTO shopify.{table} AS t (id, data, is_deleted, updated_at, last_event_id, synced_at)
   SELECT DISTINCT ON (id)
     shopify.gid_number(o->>'id') AS id, o || jsonb_build_object('shop', $2::text), false,
     coalesce(shopify.to_timestamptz(o->>'updatedAt'), to_timestamp($3::double precision)) AS version_at, NULL, now()
   FROM line
-  WHERE o->>'id' LIKE 'gid://shopify/Customer/%'
+  WHERE o->>'id' LIKE 'gid://shopify/' || $4::text || '/%'
   ORDER BY id, version_at DESC
   ON CONFLICT (id) DO UPDATE
   SET data = excluded.data, is_deleted = excluded.is_deleted, updated_at = excluded.updated_at,
@@ -16,4 +17,4 @@ WITH line AS (
   WHERE t.updated_at <= excluded.updated_at
   RETURNING 1
 )
-SELECT count(*) AS written FROM customer
+SELECT count(*) AS written FROM written
