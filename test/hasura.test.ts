@@ -340,6 +340,30 @@ describe('POST /hasura/actions', () => {
     expect((await action('syncShopify', { resources: ['nope'] }, ADMIN)).status).toBe(400);
   });
 
+  it("syncShopify(shop) backfills that shop beside the resources' own syncs, and refuses a shop not installed", async () => {
+    shopify.seed({ products: 0, customers: 4, orders: 0, seed: 7 });
+    const before = (await db.pool.query("SELECT * FROM shopify.sync_state WHERE resource = 'customers'")).rows;
+    const started = await action('syncShopify', { shop: shopify.shopDomain, resources: ['customers'] }, ADMIN);
+    expect(started).toMatchObject({ status: 200, body: { kind: 'backfill', resources: ['customers'] } });
+    await expect
+      .poll(
+        async () =>
+          (await db.pool.query('SELECT status FROM shopify.sync_runs WHERE id = $1', [started.body['id']])).rows[0]!
+            .status,
+        { timeout: 10_000 },
+      )
+      .toBe('completed');
+    const customers = (
+      await db.pool.query('SELECT count(*)::int AS n FROM shopify.customers WHERE shop = $1', [shopify.shopDomain])
+    ).rows[0];
+    expect(customers).toEqual({ n: shopify.stats().customers });
+    // The resource's own sync state (checkpoint, last sync) is as it was.
+    expect((await db.pool.query("SELECT * FROM shopify.sync_state WHERE resource = 'customers'")).rows).toEqual(before);
+    const refused = await action('syncShopify', { shop: 'not-installed.myshopify.com' }, ADMIN);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('not a shop the app is installed on');
+  });
+
   it('runs idmeAuthorizationUrl and verifyIdme as the user in the session, and refuses another user the state', async () => {
     idme.addAccount({
       sub: 'idme-hasura-1',

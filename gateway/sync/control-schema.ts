@@ -35,6 +35,11 @@ export interface SyncControlOptions {
     readonly pubsub: PubSub;
     readonly log: { error(details: object, message: string): void };
   };
+  /**
+   * An argument of `sync<Prefix>` naming one part of the provider's data to backfill alone
+   * (Shopify: `shop`), checked by `check` (an error message, or null when it may be synced).
+   */
+  scope?: { argument: string; description: string; check(value: string): Promise<string | null> };
   /** Fields of the event type besides id, type, payload and processedAt (Stripe: object). */
   eventFields?(
     t: PothosSchemaTypes.ObjectFieldBuilder<Types, WebhookMessage>,
@@ -42,7 +47,7 @@ export interface SyncControlOptions {
 }
 
 export function addSyncControlSchema(builder: Builder, options: SyncControlOptions): void {
-  const { prefix, provider, syncer } = options;
+  const { prefix, provider, syncer, scope } = options;
   const lower = prefix[0]!.toLowerCase() + prefix.slice(1);
 
   const ResourceCount = builder.objectRef<{ resource: string; count: number }>(`${prefix}ResourceCount`).implement({
@@ -117,11 +122,21 @@ export function addSyncControlSchema(builder: Builder, options: SyncControlOptio
       description:
         'Starts a sync and returns its run at once (admin only): incremental when possible, a backfill with `full` or `since`.',
       authScopes: { admin: true },
-      args: { resources: t.arg.stringList(), since: t.arg({ type: 'DateTime' }), full: t.arg.boolean() },
+      args: {
+        resources: t.arg.stringList(),
+        since: t.arg({ type: 'DateTime' }),
+        full: t.arg.boolean(),
+        ...(scope ? { [scope.argument]: t.arg.string({ description: scope.description }) } : {}),
+      },
       resolve: async (_root, args) => {
         const unknown = (args.resources ?? []).filter((resource) => !options.resources.includes(resource));
         if (unknown.length > 0)
           throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${options.resources.join(', ')}`);
+        const part = scope ? (args as Record<string, unknown>)[scope.argument] : undefined;
+        if (typeof part === 'string') {
+          const refused = await scope!.check(part);
+          if (refused) throw badUserInput(refused);
+        }
         // Answers as soon as the run is recorded; the run goes on in the background.
         const id = await new Promise<string>((resolve, reject) => {
           let started = false;
@@ -130,6 +145,7 @@ export function addSyncControlSchema(builder: Builder, options: SyncControlOptio
               resources: args.resources ?? undefined,
               since: args.since ?? undefined,
               full: args.full ?? false,
+              ...(typeof part === 'string' ? { scopes: [part] } : {}),
               onStart: (runId) => {
                 started = true;
                 resolve(runId);

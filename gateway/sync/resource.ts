@@ -50,7 +50,7 @@ export interface JsonPage {
  * pages need more (Shopify's bulk JSONL: several tables, ids from GIDs) writes them itself.
  */
 export type JsonListing = {
-  list(request: { cursor: string | null }): Promise<JsonPage>;
+  list(request: { cursor: string | null; scopes?: readonly string[] | undefined }): Promise<JsonPage>;
 } & (
   | {
       /** The key of an object's provider-side time (ISO 8601); without one, it is as of when it was listed. */
@@ -69,6 +69,8 @@ export interface ListRequest {
   cursor: string | null;
   /** Only objects created (or changed, for an incremental list) at or after this time. */
   since: Date | null;
+  /** Only these parts of the provider's data (a plugin's own notion: Shopify's shops); absent = all. */
+  scopes?: readonly string[] | undefined;
 }
 
 /** Resources carried inside a parent's objects (Stripe subscription items, GitHub PR reviews). */

@@ -39,6 +39,12 @@ export interface SyncRequest {
   since?: Date;
   /** Backfill even when an incremental sync is possible. */
   full?: boolean;
+  /**
+   * Only these parts of the provider's data (Shopify: shops), handed to the lists. Such a run is
+   * a backfill of those parts beside the resources' own syncs: it neither resumes nor leaves a
+   * checkpoint, and moves no resource's last sync, so the other parts lose nothing.
+   */
+  scopes?: readonly string[];
   onProgress?(progress: SyncProgress): void;
   /** Called with the run id once the run is recorded. */
   onStart?(runId: string): void;
@@ -206,11 +212,14 @@ export function createSyncer(options: SyncerOptions) {
   ): Promise<number> {
     // An interrupted backfill of the same scope continues from its cursor.
     const since = request.since ?? null;
+    const { scopes } = request;
     const resume = state?.status === 'running' || state?.status === 'failed' ? state : undefined;
     const sameScope = resume && (resume.run_since?.getTime() ?? null) === (since?.getTime() ?? null);
-    let cursor = sameScope ? resume.cursor : null;
-    await db.query(sql('sync-start'), [resource.table, runId, since, cursor]);
-    resource.started?.();
+    let cursor = sameScope && !scopes ? resume.cursor : null;
+    if (!scopes) {
+      await db.query(sql('sync-start'), [resource.table, runId, since, cursor]);
+      resource.started?.();
+    }
     /**
      * Every page fetched while the previous write ran goes into the next write: one transaction,
      * set-based writes, and the newest page's cursor as the checkpoint.
@@ -231,7 +240,7 @@ export function createSyncer(options: SyncerOptions) {
             db,
             async (client) => {
               const written = await write(client, taken);
-              await client.query(sql('sync-checkpoint'), [resource.table, cursor, written]);
+              if (!scopes) await client.query(sql('sync-checkpoint'), [resource.table, cursor, written]);
               synced += written;
             },
             'BEGIN; SET LOCAL synchronous_commit = off',
@@ -247,7 +256,7 @@ export function createSyncer(options: SyncerOptions) {
     if (json)
       return writeAll(
         readAhead(
-          (from) => json.list({ cursor: from }),
+          (from) => json.list({ cursor: from, scopes }),
           cursor,
           () => false,
         ),
@@ -267,7 +276,7 @@ export function createSyncer(options: SyncerOptions) {
       );
     return writeAll(
       readAhead(
-        (from) => resource.list!({ cursor: from, since }),
+        (from) => resource.list!({ cursor: from, since, scopes }),
         cursor,
         (page) => page.objects.length === 0,
       ),
@@ -297,7 +306,10 @@ export function createSyncer(options: SyncerOptions) {
     // resource's last completed sync began (its lists filter by update time where they can).
     const listSince = !options.catchUp && resources.every((resource) => current.get(resource.table)?.last_sync_at);
     const incremental =
-      !request.full && !request.since && (options.catchUp ? options.catchUp.possible(current) : listSince);
+      !request.full &&
+      !request.since &&
+      !request.scopes &&
+      (options.catchUp ? options.catchUp.possible(current) : listSince);
     const kind: SyncKind = incremental ? 'incremental' : 'backfill';
     await db.query(sql('sync-run-insert'), [id, kind, resources.map((r) => r.table), request.since ?? null]);
     request.onStart?.(id);
@@ -319,6 +331,9 @@ export function createSyncer(options: SyncerOptions) {
           report: (progress) => publish({ plugin, runId: id, ...progress }, request),
           caughtUp,
         });
+      } else if (request.scopes) {
+        for (const resource of resources)
+          counts[resource.table] = await backfillResource(id, resource, current.get(resource.table), request);
       } else {
         for (const resource of resources) {
           counts[resource.table] = await backfillResource(id, resource, current.get(resource.table), request);

@@ -116,6 +116,10 @@ export async function* jsonlChunks(url: string, from: number): AsyncGenerator<{ 
   }
 }
 
+/** The shops a run asked for (`syncShopify(shop: …)`), or every one. */
+export const inScope = (shops: string[], scopes: readonly string[] | undefined) =>
+  scopes ? shops.filter((shop) => scopes.includes(shop)) : shops;
+
 const cursorOf = (shop: string, operation: string, offset: number) => `${shop}\t${operation}\t${offset}`;
 
 /**
@@ -127,7 +131,7 @@ export function bulkListing(options: {
   shops(): Promise<string[]>;
   query: string;
   pollMs: number;
-}): (request: { cursor: string | null }) => Promise<JsonPage> {
+}): (request: { cursor: string | null; scopes?: readonly string[] | undefined }) => Promise<JsonPage> {
   /** The export being read: where its next chunk comes from. */
   let reading: {
     cursor: string;
@@ -135,8 +139,8 @@ export function bulkListing(options: {
     shop: string;
     id: string;
   } | null = null;
-  const nextShop = async (shop: string | null) => {
-    const shops = await options.shops();
+  const nextShop = async (shop: string | null, scopes: readonly string[] | undefined) => {
+    const shops = inScope(await options.shops(), scopes);
     const index = shop === null ? 0 : shops.indexOf(shop) + 1;
     return shops[index] ?? null;
   };
@@ -156,7 +160,7 @@ export function bulkListing(options: {
     }
     return { shop, id: found.id, url: found.url, offset };
   };
-  return async ({ cursor }) => {
+  return async ({ cursor, scopes }) => {
     let shop: string | null;
     let chunks: AsyncGenerator<{ bytes: Buffer; end: number }>;
     let id: string;
@@ -164,7 +168,7 @@ export function bulkListing(options: {
       ({ shop, chunks, id } = reading);
     } else {
       const [cursorShop = '', operation = '', offset = '0'] = cursor ? cursor.split('\t') : [];
-      shop = cursor ? cursorShop : await nextShop(null);
+      shop = cursor ? cursorShop : await nextShop(null, scopes);
       if (shop === null) return { json: Buffer.alloc(0), next: null };
       const opened = await open(shop, operation, Number(offset));
       id = opened.id;
@@ -179,7 +183,7 @@ export function bulkListing(options: {
       }
       // This shop's export is read: the next shop's begins.
       reading = null;
-      const following = await nextShop(shop);
+      const following = await nextShop(shop, scopes);
       if (following === null) return { json: Buffer.alloc(0), next: null };
       shop = following;
       const opened = await open(shop, '', 0);

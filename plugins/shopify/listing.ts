@@ -7,7 +7,7 @@
  * path stores the REST shape; the migration's columns read both).
  */
 import type { Page, SyncedObject, SyncResource } from '../../gateway/sdk.ts';
-import { bulkListing } from './bulk.ts';
+import { bulkListing, inScope } from './bulk.ts';
 import { BULK_EXPORTS, type BulkExport, bulkWriter } from './bulk-resources.ts';
 import type { ShopifyAdmin } from './client.ts';
 import { SHOPIFY_TABLES, type ShopifyTable } from './resources.ts';
@@ -83,8 +83,16 @@ export function shopifyListing(options: ShopifyListingOptions): Partial<Record<S
   /** An incremental list: shop after shop, objects updated since `since`, by cursor (`shop \t cursor`). */
   const incrementalList =
     (spec: Incremental) =>
-    async ({ cursor, since }: { cursor: string | null; since: Date | null }): Promise<Page<SyncedObject>> => {
-      const shops = await options.shops();
+    async ({
+      cursor,
+      since,
+      scopes,
+    }: {
+      cursor: string | null;
+      since: Date | null;
+      scopes?: readonly string[] | undefined;
+    }): Promise<Page<SyncedObject>> => {
+      const shops = inScope(await options.shops(), scopes);
       const listedInFull = since ? await options.installedAfter(since) : new Set<string>();
       const [fromShop, after = ''] = cursor ? cursor.split('\t') : [];
       let index = fromShop === undefined ? 0 : shops.indexOf(fromShop);

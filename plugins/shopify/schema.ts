@@ -19,7 +19,7 @@ interface ShopifyEnvelope {
 export function addShopifySchema(
   builder: Builder,
   runtime: PluginRuntime<ShopifyConfig>,
-  instance: () => { syncer: Syncer; plans: PlanCache },
+  instance: () => { syncer: Syncer; plans: PlanCache; activeShops(): Promise<string[]> },
 ): void {
   addSyncSchema(builder, {
     views: shopifyViews(() => runtime.config.readRoles),
@@ -29,6 +29,15 @@ export function addShopifySchema(
     typeExample: 'orders/*',
     resources: SHOPIFY_TABLES,
     runtime,
+    scope: {
+      argument: 'shop',
+      description:
+        "Only this shop (name.myshopify.com): a backfill of it beside the resources' own syncs, which it leaves as they are.",
+      check: async (shop) =>
+        (await instance().activeShops()).includes(shop)
+          ? null
+          : `${shop} is not a shop the app is installed on (see shopifySyncStatus, or plugboard shopify shops)`,
+    },
     eventFields: (t) => ({
       shop: t.string({
         nullable: true,
