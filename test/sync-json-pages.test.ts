@@ -215,4 +215,41 @@ describe('the syncer', () => {
     expect(received.join('\n')).toBe(lines);
     expect((await rows()).map((row) => row.data)).toEqual(items);
   });
+
+  it('checkpoints only past batches that committed, in order, when writes run two at a time', async () => {
+    const pagesOf = (n: number) => items.slice(n * 25, n * 25 + 25);
+    const failing: SyncResource = {
+      table: 'items',
+      idType: 'bigint',
+      list: resource.list!,
+      listJson: {
+        // Ten pages of 25; the sixth cannot be stored.
+        async list({ cursor }): Promise<JsonPage> {
+          const n = Number(cursor ?? 0);
+          const objects = n === 5 ? [{ id: 'not a number' }] : pagesOf(n);
+          return { json: page(objects), next: n < 9 ? String(n + 1) : null };
+        },
+        versionKey: 'updated_at',
+      },
+    };
+    const failingTables: SyncTables = { schema: 'shop', versionColumn: 'updated_at', resources: [failing] };
+    await expect(
+      createSyncer({
+        plugin: 'shop',
+        db: db.pool,
+        pubsub: createMemoryPubSub(),
+        tables: failingTables,
+        store: createSyncStore(failingTables),
+        versionOf: (_object, fetchedAt) => fetchedAt,
+      }).run({ full: true }),
+    ).rejects.toThrow();
+    const [state] = (await db.pool.query('SELECT status, cursor, objects_synced FROM shop.sync_state')).rows;
+    expect(state).toMatchObject({ status: 'failed' });
+    // Whatever the checkpoint says was written is stored: a resumed backfill skips nothing.
+    const reached = state.cursor === null ? 0 : Number(state.cursor);
+    expect(reached).toBeLessThanOrEqual(5);
+    const stored = (await rows()).map((row) => Number(row.id));
+    for (const item of items.slice(0, reached * 25)) expect(stored).toContain(item.id);
+    expect(Number(state.objects_synced)).toBe(reached * 25);
+  });
 });

@@ -119,6 +119,11 @@ const PAGES_AHEAD = 50;
  * chunks are 1 MB, GitHub's pages ~300 KB), and a batch's checkpoint comes often enough to resume near.
  */
 const JSON_PAGES_PER_BATCH = 6;
+/**
+ * Raw JSON batches written at once: Postgres does the parsing and writing of these, one core per
+ * connection, so two writes keep two cores busy while the next pages are fetched.
+ */
+const JSON_WRITES_IN_FLIGHT = 2;
 
 export interface PageReader<P> {
   /** The pages fetched so far, at most `limit` (waiting for one when there is none yet); null at the end. */
@@ -222,33 +227,71 @@ export function createSyncer(options: SyncerOptions) {
     }
     /**
      * Every page fetched while the previous write ran goes into the next write: one transaction,
-     * set-based writes, and the newest page's cursor as the checkpoint.
+     * set-based writes, and the newest page's cursor as the checkpoint. With `inFlight` above 1,
+     * that many writes run at once (Postgres then uses that many cores); a batch's checkpoint is
+     * stored only once it and every batch before it have committed, so a crash never skips one.
      */
     const writeAll = async <P extends { next: string | null }>(
       pages: PageReader<P>,
       write: (client: pg.PoolClient, batch: (P & { fetchedAt: number })[]) => Promise<number>,
-      pagesPerBatch?: number,
+      options: { pagesPerBatch?: number; inFlight?: number } = {},
     ) => {
+      const inFlight = options.inFlight ?? 1;
+      // No wait for the WAL flush: a crash loses the newest batches together with their
+      // checkpoint, and the next backfill simply lists them again.
+      const quick = 'BEGIN; SET LOCAL synchronous_commit = off';
       let synced = 0;
-      try {
-        for (let batch = await pages.take(pagesPerBatch); batch; batch = await pages.take(pagesPerBatch)) {
-          const taken = batch;
-          cursor = batch.at(-1)!.next ?? cursor;
-          // No wait for the WAL flush: a crash loses the newest batches together with their
-          // checkpoint, and the next backfill simply lists them again.
+      const writing: { done: Promise<number>; reached: string | null }[] = [];
+      /** Waits for the oldest write, then records its checkpoint (in order, after every earlier one). */
+      const settleOldest = async () => {
+        const { done, reached } = writing.shift()!;
+        const written = await done;
+        if (!scopes)
           await inTransaction(
             db,
-            async (client) => {
-              const written = await write(client, taken);
-              if (!scopes) await client.query(sql('sync-checkpoint'), [resource.table, cursor, written]);
-              synced += written;
-            },
-            'BEGIN; SET LOCAL synchronous_commit = off',
+            (client) => client.query(sql('sync-checkpoint'), [resource.table, reached, written]),
+            quick,
           );
-          publish({ plugin, runId, resource: resource.table, synced, done: pages.finished() }, request);
+        synced += written;
+        publish(
+          { plugin, runId, resource: resource.table, synced, done: pages.finished() && writing.length === 0 },
+          request,
+        );
+      };
+      try {
+        for (
+          let batch = await pages.take(options.pagesPerBatch);
+          batch;
+          batch = await pages.take(options.pagesPerBatch)
+        ) {
+          const taken = batch;
+          cursor = batch.at(-1)!.next ?? cursor;
+          if (inFlight === 1 && !scopes) {
+            // One write at a time: its checkpoint goes in the same transaction.
+            const reached = cursor;
+            await inTransaction(
+              db,
+              async (client) => {
+                const written = await write(client, taken);
+                await client.query(sql('sync-checkpoint'), [resource.table, reached, written]);
+                synced += written;
+              },
+              quick,
+            );
+            publish({ plugin, runId, resource: resource.table, synced, done: pages.finished() }, request);
+            continue;
+          }
+          const done = inTransaction(db, (client) => write(client, taken), quick);
+          // A failure surfaces when this write is settled, in order.
+          done.catch(() => {});
+          writing.push({ done, reached: cursor });
+          if (writing.length >= inFlight) await settleOldest();
         }
+        while (writing.length > 0) await settleOldest();
       } finally {
         pages.stop();
+        // Writes still running when one failed end before the run is reported failed.
+        await Promise.allSettled(writing.map((entry) => entry.done));
       }
       return synced;
     };
@@ -272,7 +315,7 @@ export function createSyncer(options: SyncerOptions) {
                 listedAt,
               );
         },
-        JSON_PAGES_PER_BATCH,
+        { pagesPerBatch: JSON_PAGES_PER_BATCH, inFlight: JSON_WRITES_IN_FLIGHT },
       );
     return writeAll(
       readAhead(
