@@ -64,7 +64,13 @@ async function fill(url: string): Promise<void> {
     };
     // The plugin's own writer; the API is never asked.
     const store = createSyncStore(
-      githubSyncTables({ config: {} as GithubConfig, client: noApi, db: null as never, scope: noApi }),
+      githubSyncTables({
+        config: {} as GithubConfig,
+        client: noApi,
+        db: null as never,
+        scope: noApi,
+        bodyBytes: noApi,
+      }),
     );
     const bases = { api: 'https://api.github.com', web: 'https://github.com' };
     const owner = buildUser(bases, OWNER, 1, 'Organization');

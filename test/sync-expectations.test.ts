@@ -27,7 +27,13 @@ const plugins = [
   },
   {
     name: 'github',
-    tables: githubSyncTables({ config: {} as GithubConfig, client: noApi, db: null as never, scope: noApi }),
+    tables: githubSyncTables({
+      config: {} as GithubConfig,
+      client: noApi,
+      db: null as never,
+      scope: noApi,
+      bodyBytes: noApi,
+    }),
     views: githubViews(() => []),
   },
 ];

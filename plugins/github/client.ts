@@ -27,26 +27,28 @@ export interface RateLimitUsage {
   resetAt: Date | null;
 }
 
-/**
- * The bytes of each successful answer, by its body stream: a request made with
- * `parseSuccessResponseBody: false` gets the stream as its `data`, and `bodyBytes` returns what
- * was already read instead of piping it through web streams again (a backfill reads 150 MB).
- */
-const readBodies = new WeakMap<object, Buffer>();
-
-/** The bytes of an answer's unparsed body (`data` of a request made with `parseSuccessResponseBody: false`). */
-export async function bodyBytes(data: unknown): Promise<Buffer> {
-  const known = typeof data === 'object' && data !== null ? readBodies.get(data) : undefined;
-  return known ?? Buffer.from(await new Response(data as ReadableStream<Uint8Array>).arrayBuffer());
-}
-
 /** Waiting out a limit more than this many times for one request gives up on it. */
 const LIMIT_RETRIES = 3;
 
 export function createGithubClient(
   config: GithubConfig,
   log: Logger,
-): { octokit: GithubClient; usage: RateLimitUsage } {
+): {
+  octokit: GithubClient;
+  usage: RateLimitUsage;
+  /** The bytes of an answer's unparsed body (`data` of a request made with `parseSuccessResponseBody: false`). */
+  bodyBytes(data: unknown): Promise<Buffer>;
+} {
+  /**
+   * The bytes of each successful answer, by its body stream: a request made with
+   * `parseSuccessResponseBody: false` gets the stream as its `data`, and `bodyBytes` returns what
+   * was already read instead of piping it through web streams again (a backfill reads 150 MB).
+   */
+  const readBodies = new WeakMap<object, Buffer>();
+  const bodyBytes = async (data: unknown): Promise<Buffer> => {
+    const known = typeof data === 'object' && data !== null ? readBodies.get(data) : undefined;
+    return known ?? Buffer.from(await new Response(data as ReadableStream<Uint8Array>).arrayBuffer());
+  };
   const usage: RateLimitUsage = {
     requests: 0,
     counted: 0,
@@ -133,5 +135,5 @@ export function createGithubClient(
       },
     },
   });
-  return { octokit, usage };
+  return { octokit, usage, bodyBytes };
 }

@@ -48,7 +48,13 @@ export function setupGithub(runtime: PluginRuntime<GithubConfig>): GithubInstanc
   const client = () => open().octokit;
   const { db, pubsub } = runtime;
   const scope = repositoryScope(runtime.config, client);
-  const tables = githubSyncTables({ config: runtime.config, client, db, scope });
+  const tables = githubSyncTables({
+    config: runtime.config,
+    client,
+    db,
+    scope,
+    bodyBytes: (data) => open().bodyBytes(data),
+  });
   const store = createSyncStore(tables);
   const views = githubViews(() => runtime.config.readRoles);
   return {

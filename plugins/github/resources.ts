@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import type { JsonListing, JsonPage, Page, SyncedObject, SyncResource, SyncTables } from '../../gateway/sdk.ts';
 import { githubSql } from './sql.ts';
-import { bodyBytes, type GithubClient } from './client.ts';
+import type { GithubClient } from './client.ts';
 import type { GithubConfig } from './config.ts';
 
 export const GITHUB_TABLES = [
@@ -76,6 +76,8 @@ export interface GithubResourcesOptions {
   db: pg.Pool;
   /** The repositories in scope, sorted by full name. */
   scope(): Promise<Repository[]>;
+  /** The bytes of an unparsed answer's `data` (the client's `bodyBytes`). */
+  bodyBytes(data: unknown): Promise<Buffer>;
 }
 
 export interface Repository extends SyncedObject {
@@ -124,7 +126,7 @@ export function repositoryScope(config: GithubConfig, client: () => GithubClient
 export function githubSyncTables(options: GithubResourcesOptions): SyncTables {
   const idType = (table: string) => (TEXT_IDS.includes(table) ? 'text' : 'bigint') as 'text' | 'bigint';
   const tables = { schema: 'github', versionColumn: 'updated_at' };
-  const { config, client, db, scope } = options;
+  const { config, client, db, scope, bodyBytes } = options;
 
   /**
    * A resource listed repository by repository: `fetch` gets one page of one repository. Pages
