@@ -77,10 +77,10 @@ export function bulkWriter(exported: BulkExport) {
       chunks.push(page.json);
       byShop.set(page.scope, chunks);
     }
+    const { table, kind } = exported;
+    const statement = table ? shopifyStatement(exported.statement, { table }) : shopifySql(exported.statement);
     let written = 0;
     for (const [shop, chunks] of byShop) {
-      const { table, kind } = exported;
-      const statement = table ? shopifyStatement(exported.statement, { table }) : shopifySql(exported.statement);
       const { rows } = await db.query<{ written: string }>(statement, [
         Buffer.concat(chunks),
         shop,

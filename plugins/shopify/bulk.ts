@@ -11,13 +11,14 @@
  * it a week) is started again.
  */
 import { Readable } from 'node:stream';
+import { setTimeout } from 'node:timers/promises';
 import type { JsonPage } from '../../gateway/sdk.ts';
 import type { ShopifyAdmin } from './client.ts';
 
 /** A chunk ends at the first line end after this many bytes. */
 const CHUNK_BYTES = 1024 * 1024;
 
-export interface BulkOperation {
+interface BulkOperation {
   id: string;
   status: string;
   errorCode: string | null;
@@ -28,11 +29,7 @@ export interface BulkOperation {
 const BULK_FIELDS = 'id status errorCode objectCount url';
 
 /** Starts a bulk query and waits for it to complete; its result URL (null when it found nothing). */
-export async function runBulkQuery(
-  admin: ShopifyAdmin,
-  query: string,
-  options: { pollMs: number; sleep?: (ms: number) => Promise<void> },
-): Promise<BulkOperation> {
+async function runBulkQuery(admin: ShopifyAdmin, query: string, options: { pollMs: number }): Promise<BulkOperation> {
   const started = await admin.request<{
     bulkOperationRunQuery: {
       bulkOperation: BulkOperation | null;
@@ -53,12 +50,7 @@ export async function runBulkQuery(
 }
 
 /** Polls a bulk operation until it is over; throws when it failed or was cancelled. */
-export async function waitForBulk(
-  admin: ShopifyAdmin,
-  id: string,
-  options: { pollMs: number; sleep?: (ms: number) => Promise<void> },
-): Promise<BulkOperation> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+async function waitForBulk(admin: ShopifyAdmin, id: string, options: { pollMs: number }): Promise<BulkOperation> {
   for (;;) {
     const { node } = await admin.request<{ node: BulkOperation | null }>(
       `query ($id: ID!) { node(id: $id) { ... on BulkOperation { ${BULK_FIELDS} } } }`,
@@ -70,7 +62,7 @@ export async function waitForBulk(
       throw new Error(
         `Shopify ${admin.shop}: bulk operation ${id} ${node.status.toLowerCase()} (${node.errorCode ?? 'no error code'})`,
       );
-    await sleep(options.pollMs);
+    await setTimeout(options.pollMs);
   }
 }
 
@@ -78,7 +70,7 @@ export async function waitForBulk(
  * The JSONL at `url` from byte `from` on, in chunks of whole lines (a chunk's last byte is a line
  * end or the file's end). Each chunk comes with the byte offset after it.
  */
-export async function* jsonlChunks(url: string, from: number): AsyncGenerator<{ bytes: Buffer; end: number }> {
+async function* jsonlChunks(url: string, from: number): AsyncGenerator<{ bytes: Buffer; end: number }> {
   const response = await fetch(url, from > 0 ? { headers: { range: `bytes=${from}-` } } : {});
   if (!response.ok || !response.body) throw new Error(`the bulk result could not be read (HTTP ${response.status})`);
   // A server that ignores Range sends everything: what was written already is skipped.

@@ -4,6 +4,7 @@
  * until the bucket has restored what the query asks for (from `extensions.cost.throttleStatus`),
  * then asks again. It counts the cost it spent, so a sync can say what it used.
  */
+import { setTimeout } from 'node:timers/promises';
 import { type AdminApiClient, createAdminApiClient } from '@shopify/admin-api-client';
 
 /** What this process has spent of a shop's query cost bucket. */
@@ -49,13 +50,10 @@ export interface ShopifyClientOptions {
    * default `https://{shop}`; tests and benchmarks point it at a local stand-in).
    */
   adminUrl?: string | undefined;
-  /** Waits (tests make time pass faster); default setTimeout. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 export function createShopifyAdmin(options: ShopifyClientOptions): ShopifyAdmin {
   const { shop } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const usage: CostUsage = {
     requests: 0,
     cost: 0,
@@ -103,7 +101,7 @@ export function createShopifyAdmin(options: ShopifyClientOptions): ShopifyAdmin 
           // Wait until the bucket holds what the query costs, at the shop's restore rate.
           const needed = (cost?.requestedQueryCost ?? 1) - (status?.currentlyAvailable ?? 0);
           const rate = status?.restoreRate && status.restoreRate > 0 ? status.restoreRate : 50;
-          await sleep(Math.max(0, Math.ceil((needed / rate) * 1000)) + 50);
+          await setTimeout(Math.max(0, Math.ceil((needed / rate) * 1000)) + 50);
           continue;
         }
         if (errors?.networkStatusCode === 401)
