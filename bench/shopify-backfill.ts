@@ -55,8 +55,8 @@ try {
     // Timed from the export's completion: preparing it is Shopify's work (the stand-in renders
     // the JSONL then), not the backfill's.
     readyAt: () => {
-      const completed = shopify.bulkOperations.at(-1)?.completedAt;
-      return completed ? new Date(completed) : null;
+      const finished = shopify.bulkOperations.at(-1)?.finishedMs;
+      return finished ? new Date(finished) : null;
     },
     cpuProfiles: process.env['BENCH_CPU_PROF'],
   });

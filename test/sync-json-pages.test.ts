@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryPubSub } from '../gateway/pubsub.ts';
 import { inTransaction } from '../gateway/sql.ts';
-import type { JsonPage, SyncResource, SyncTables } from '../gateway/sync/resource.ts';
+import type { JsonPage, SyncedObject, SyncResource, SyncTables } from '../gateway/sync/resource.ts';
 import { createSyncStore } from '../gateway/sync/store.ts';
 import { createSyncer } from '../gateway/sync/syncer.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -174,7 +174,7 @@ describe('the syncer', () => {
     expect(parsedCalls.every((value) => value?.getTime() === since.getTime())).toBe(true);
   });
 
-  it("hands the pages to the listing's own writer when it has one, and checkpoints what it wrote", async () => {
+  it('writes the object states a listing makes of its own pages, and checkpoints what it wrote', async () => {
     const lines = items.map((item) => JSON.stringify(item)).join('\n');
     const received: string[] = [];
     const jsonl: SyncResource = {
@@ -189,16 +189,19 @@ describe('the syncer', () => {
             ? { json: Buffer.from(lines.slice(0, half)), next: 'second' }
             : { json: Buffer.from(lines.slice(half + 1)), next: null };
         },
-        async write(client, pages, listedAt) {
+        states(pages, listedAt) {
           received.push(...pages.map((page) => page.json.toString()));
           expect(listedAt).toBeGreaterThan(Date.UTC(2026, 0, 1) / 1000);
-          const { rowCount } = await client.query(
-            `INSERT INTO shop.items (id, data, updated_at)
-             SELECT (line::jsonb->>'id')::bigint, line::jsonb, (line::jsonb->>'updated_at')::timestamptz
-             FROM unnest($1::text[]) AS page, string_to_table(page, E'\\n') AS line`,
-            [pages.map((page) => page.json.toString())],
+          return pages.flatMap((page) =>
+            page.json
+              .toString()
+              .split('\n')
+              .map((line) => {
+                const object = JSON.parse(line) as SyncedObject & { updated_at: string };
+                const versionAt = Date.parse(object.updated_at) / 1000;
+                return { table: 'items', object, deleted: false, versionAt, eventId: null };
+              }),
           );
-          return rowCount ?? 0;
         },
       },
     };

@@ -38,7 +38,7 @@ export interface JsonPage {
   json: Buffer;
   /** As in `Page`. */
   next: string | null;
-  /** What the page's objects belong to, for a listing's own writer (Shopify: the shop). */
+  /** What the page's objects belong to, for a listing that parses its own pages (Shopify: the shop). */
   scope?: string;
 }
 
@@ -47,7 +47,8 @@ export interface JsonPage {
  * there (Node neither parses nor re-encodes each object). By default each page is a JSON array of
  * objects stored exactly as the provider lists them, keyed by their `id`; those holding `skipKey`
  * belong elsewhere (GitHub's issues list carries pull requests) and are left out. A plugin whose
- * pages need more (Shopify's bulk JSONL: several tables, ids from GIDs) writes them itself.
+ * pages need more (Shopify's bulk JSONL: several tables, ids from GIDs) turns them into object
+ * states itself; the store writes those as it writes parsed pages (COPY when all are new).
  */
 export type JsonListing = {
   list(request: { cursor: string | null; scopes?: readonly string[] | undefined }): Promise<JsonPage>;
@@ -56,11 +57,11 @@ export type JsonListing = {
       /** The key of an object's provider-side time (ISO 8601); without one, it is as of when it was listed. */
       versionKey: string;
       skipKey?: string;
-      write?: never;
+      states?: never;
     }
   | {
-      /** Writes a batch of pages listed at `listedAt` (epoch seconds) set-based; returns the rows written. */
-      write(db: Queryable, pages: readonly JsonPage[], listedAt: number): Promise<number>;
+      /** The object states of a batch of pages listed at `listedAt` (epoch seconds). */
+      states(pages: readonly JsonPage[], listedAt: number): ObjectState[];
     }
 );
 

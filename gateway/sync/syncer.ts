@@ -303,17 +303,19 @@ export function createSyncer(options: SyncerOptions) {
           cursor,
           () => false,
         ),
-        (client, batch) => {
+        async (client, batch) => {
           const listedAt = batch[0]!.fetchedAt;
-          return json.write
-            ? json.write(client, batch, listedAt)
-            : store.writeJsonPages(
-                client,
-                resource.table,
-                batch.map((page) => page.json),
-                json,
-                listedAt,
-              );
+          if (json.states) {
+            const written = await store.write(client, json.states(batch, listedAt), client);
+            return Object.values(written).reduce((sum, rows) => sum + rows, 0);
+          }
+          return store.writeJsonPages(
+            client,
+            resource.table,
+            batch.map((page) => page.json),
+            json,
+            listedAt,
+          );
         },
         { pagesPerBatch: JSON_PAGES_PER_BATCH, inFlight: JSON_WRITES_IN_FLIGHT },
       );

@@ -1,9 +1,8 @@
 /**
  * Backfill through Shopify's bulk operations: one `bulkOperationRunQuery` per shop and resource,
- * polled until it completes, then its JSONL result read in chunks of whole lines that go to
- * Postgres as they arrived (the sync core's JSON listing with the plugin's own writer: each line
- * parsed once, there; children carry `__parentId`). No page-size ceiling: a shop of any size is
- * one export.
+ * polled until it completes, then its JSONL result read in chunks of whole lines (the sync core's
+ * JSON listing; bulk-resources.ts turns each batch of chunks into rows, children by their
+ * `__parentId`). No page-size ceiling: a shop of any size is one export.
  *
  * The checkpoint after each chunk is `shop \t bulk operation id \t byte offset`: a killed
  * backfill asks Shopify for the same operation again and continues from that byte (a Range

@@ -8,7 +8,7 @@
  */
 import type { Page, SyncedObject, SyncResource } from '../../gateway/sdk.ts';
 import { bulkListing, inScope } from './bulk.ts';
-import { BULK_EXPORTS, type BulkExport, bulkWriter } from './bulk-resources.ts';
+import { BULK_EXPORTS, type BulkExport, bulkStates, VARIANT_FIELDS } from './bulk-resources.ts';
 import type { ShopifyAdmin } from './client.ts';
 import { SHOPIFY_TABLES, type ShopifyTable } from './resources.ts';
 
@@ -45,8 +45,6 @@ interface Incremental {
   /** Lists that cannot be sorted (inventory items) come by id; the search still selects what changed. */
   sortKey?: 'UPDATED_AT' | null;
 }
-
-const VARIANT_FIELDS = 'id legacyResourceId title sku price inventoryQuantity createdAt updatedAt inventoryItem { id }';
 
 const INCREMENTAL: Partial<Record<ShopifyTable, Incremental>> = {
   products: {
@@ -133,7 +131,7 @@ export function shopifyListing(options: ShopifyListingOptions): Partial<Record<S
           query: exported.query,
           pollMs: options.bulkPollMs,
         }),
-        write: bulkWriter(exported),
+        states: bulkStates(exported),
       },
     };
   }

@@ -332,6 +332,8 @@ export interface BulkOperationRecord {
   errorCode: 'ACCESS_DENIED' | 'INTERNAL_SERVER_ERROR' | 'TIMEOUT' | null;
   createdAt: string;
   completedAt: string | null;
+  /** When it reached its final status (its file written), in epoch ms; `completedAt` is Shopify's, to the second. */
+  finishedMs: number | null;
   objectCount: string;
   rootObjectCount: string;
   fileSize: string | null;

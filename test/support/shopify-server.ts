@@ -999,6 +999,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
       errorCode: null,
       createdAt: isoSeconds(clock()),
       completedAt: null,
+      finishedMs: null,
       objectCount: '0',
       rootObjectCount: '0',
       fileSize: null,
@@ -1035,7 +1036,6 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     const result = await execute({ schema, document, contextValue: shopContext(state, true, scopes) });
     const finish = (): void => {
       if (operation.status !== 'RUNNING') return;
-      operation.completedAt = isoSeconds(clock());
       if (result.errors?.length || !result.data || failure) {
         operation.status = 'FAILED';
         const denied = result.errors?.some((e) => e.extensions?.code === 'ACCESS_DENIED');
@@ -1057,6 +1057,9 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
           operation.fileSize = String(bulkFiles.get(fileToken(operation.url))?.body.length ?? 0);
         }
       }
+      // Complete once its file is written, as Shopify reports it.
+      operation.completedAt = isoSeconds(clock());
+      operation.finishedMs = Date.now();
       bulkFinished(state, operation);
     };
     later(Math.max(0, createdMs + bulkDurationMs - Date.now()), finish);
@@ -1097,6 +1100,7 @@ export async function startShopifyServer(options: ShopifyServerOptions = {}): Pr
     later(10, () => {
       operation.status = 'CANCELED';
       operation.completedAt = isoSeconds(clock());
+      operation.finishedMs = Date.now();
       bulkFinished(state, operation);
     });
     return { bulkOperation: operation, userErrors: [] };
