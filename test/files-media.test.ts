@@ -271,8 +271,11 @@ describe('images', () => {
   test.each([
     ['jpeg', 'image/jpeg'],
     ['png', 'image/png'],
+    ['webp', 'image/webp'],
   ] as const)('stripMetadata keeps a %s a %s, upright, without EXIF, GPS or XMP', async (format, mime) => {
     const original = await photo({ width: 300, height: 200, format, orientation: 6 });
+    const before = await sharp(original).metadata();
+    expect([before.exif, before.xmp, before.orientation]).toEqual([expect.any(Buffer), expect.any(Buffer), 6]);
     const stripped = await stripMetadata(original, MAX_PIXELS);
     expect(stripped).toMatchObject({ format, mime, width: 200, height: 300 });
     expect((await sharp(stripped.data).metadata()).format).toBe(format);

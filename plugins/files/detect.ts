@@ -5,7 +5,11 @@
  */
 import { fileTypeFromBuffer } from 'file-type';
 
-/** How much of a file's head `detectType` needs (file-type's own "reasonable detection size"). */
+/**
+ * How much of a file's head `detectType` reads (file-type's own "reasonable detection size");
+ * bytes past it are ignored, so a file read whole from disk and one read by range from S3 are
+ * detected alike.
+ */
 export const DETECTION_HEAD_BYTES = 4100;
 
 export interface DetectedType {

@@ -196,7 +196,7 @@ export async function processImage(input: ImageInput, options: ProcessImageOptio
 /**
  * The original re-encoded in its own format, upright, without EXIF/GPS/XMP/IPTC (for
  * FILES_STRIP_ORIGINAL_METADATA). The ICC profile stays, so colours do not change; JPEG and WebP
- * are re-encoded at quality 90, PNG, GIF and TIFF losslessly.
+ * are re-encoded at quality 90, GIF to its palette again, PNG and TIFF (deflate) losslessly.
  */
 export async function stripMetadata(input: ImageInput, maxPixels: number): Promise<EncodedImage> {
   const info = await imageInfo(input, maxPixels);
@@ -214,7 +214,7 @@ export async function stripMetadata(input: ImageInput, maxPixels: number): Promi
     case 'gif':
       return encode(pipeline.gif());
     case 'tiff':
-      return encode(pipeline.tiff());
+      return encode(pipeline.tiff({ compression: 'deflate' }));
     case 'heif':
       return encode(pipeline.avif({ quality: 70 }));
     default:

@@ -198,6 +198,15 @@ async function runTool(
   );
 }
 
+/** ffmpeg needs no configuration from the environment, so it gets none of the gateway's secrets. */
+function toolEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'LD_LIBRARY_PATH']) {
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
+  return env;
+}
+
 /** Runs one binary; resolves with its stdout when it exits 0. */
 function run(
   binary: string,
@@ -205,7 +214,7 @@ function run(
   limits: { input: string; maxOutput: number; timeoutMs: number },
 ): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, env: toolEnvironment() });
     const output: Buffer[] = [];
     let outputBytes = 0;
     let stderr = '';

@@ -34,7 +34,7 @@ const XMP = `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
 export interface PhotoOptions {
   width: number;
   height: number;
-  format: 'jpeg' | 'png';
+  format: 'jpeg' | 'png' | 'webp';
   /** EXIF orientation 1–8. @default 1 */
   orientation?: number;
   alpha?: boolean;
@@ -55,7 +55,8 @@ export async function photo(options: PhotoOptions): Promise<Buffer> {
   const image = sharp({
     create: { width, height, channels, background: options.alpha ? { r: 0, g: 0, b: 255, alpha: 0.5 } : '#0000ff' },
   }).composite([{ input: marker, top: 0, left: 0 }]);
-  const encoded = options.format === 'jpeg' ? image.jpeg({ quality: 90 }) : image.png();
+  const encoded =
+    options.format === 'jpeg' ? image.jpeg({ quality: 90 }) : options.format === 'webp' ? image.webp() : image.png();
   return encoded
     .withMetadata({ orientation: options.orientation ?? 1 })
     .withExifMerge({
