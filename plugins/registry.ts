@@ -4,6 +4,7 @@
  */
 import type { Plugin } from '../gateway/sdk.ts';
 import core from './core/index.ts';
+import files from './files/index.ts';
 import github from './github/index.ts';
 import idme from './idme/index.ts';
 import jobs from './jobs/index.ts';
@@ -12,4 +13,4 @@ import shopify from './shopify/index.ts';
 import notifications from './notifications/index.ts';
 import stripe from './stripe/index.ts';
 
-export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, github, shopify, idme];
+export const registry: readonly Plugin[] = [core, jobs, realtime, notifications, stripe, github, shopify, idme, files];

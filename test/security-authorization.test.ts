@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getNamedType, isLeafType, type GraphQLField } from 'graphql';
 import { sign } from '@octokit/webhooks-methods';
+import sharp from 'sharp';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { registry } from '../plugins/registry.ts';
@@ -42,6 +43,9 @@ type Kind = 'query' | 'mutation' | 'subscription';
 interface Fixtures {
   rooms: Record<Owner, string>;
   jobId: string;
+  /** A processed file, and an upload never completed, of each owner. */
+  files: Record<Owner, string>;
+  uploads: Record<Owner, string>;
 }
 
 interface Row {
@@ -64,7 +68,12 @@ let stripe: StripeServer;
 let idme: IdmeProvider;
 let gateway: TestGateway;
 let scratch: string;
-const fx: Fixtures = { rooms: { alice: '', bob: '' }, jobId: '' };
+const fx: Fixtures = {
+  rooms: { alice: '', bob: '' },
+  jobId: '',
+  files: { alice: '', bob: '' },
+  uploads: { alice: '', bob: '' },
+};
 const headers: Record<Exclude<Caller, 'other'> | 'bob', Record<string, string>> = {
   anonymous: {},
   user: {},
@@ -184,6 +193,8 @@ const asOwner = async (owner: Owner, query: string) => ok(query, owner === 'alic
 /** One row per root field. Keep it sorted by kind, then field. */
 const ROWS: Row[] = [
   // Query
+  { kind: 'query', field: 'file', access: 'user', args: (f, owner) => `id: ${str(f.files[owner])}` },
+  { kind: 'query', field: 'files', access: 'user' },
   { kind: 'query', field: 'idmeGroups', access: 'self-or-admin', args: (_f, owner) => `userId: ${str(owner)}` },
   { kind: 'query', field: 'idmeVerification', access: 'self-or-admin', args: (_f, owner) => `userId: ${str(owner)}` },
   // Default JOBS_ENQUEUE_ROLES is admin: a plain user sees no job, not even of its own.
@@ -299,6 +310,19 @@ const ROWS: Row[] = [
   { kind: 'mutation', field: 'deleteSchedule', access: 'admin', args: () => `id: ${str(uuid())}` },
   {
     kind: 'mutation',
+    field: 'completeUpload',
+    access: 'user',
+    args: (f, owner) => `id: ${str(f.uploads[owner])}`,
+  },
+  {
+    kind: 'mutation',
+    field: 'createUpload',
+    access: 'user',
+    args: () => 'filename: "a.png", contentType: "image/png", size: 10',
+  },
+  { kind: 'mutation', field: 'deleteFile', access: 'user', args: (f, owner) => `id: ${str(f.uploads[owner])}` },
+  {
+    kind: 'mutation',
     field: 'enqueueJob',
     access: 'admin',
     args: () => 'type: "database-backup", payload: { schema: "realtime" }, options: { delayMs: 3600000 }',
@@ -320,6 +344,7 @@ const ROWS: Row[] = [
     access: 'user',
     args: () => 'endpoint: "https://push.example.com/send/matrix", p256dh: "k", auth: "a"',
   },
+  { kind: 'mutation', field: 'reprocessFile', access: 'admin', args: (f, owner) => `id: ${str(f.files[owner])}` },
   { kind: 'mutation', field: 'retryJob', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
   {
     kind: 'mutation',
@@ -377,6 +402,13 @@ const ROWS: Row[] = [
   },
   { kind: 'mutation', field: 'verifyIdme', access: 'user', args: () => 'code: "not-a-code", state: "not-a-state"' },
   // Subscription
+  {
+    kind: 'subscription',
+    field: 'fileProcessed',
+    access: 'user',
+    args: (f, owner) => `id: ${str(f.files[owner])}`,
+    trigger: (f, owner) => ok(`mutation { reprocessFile(id: ${str(f.files[owner])}) { id } }`, headers.admin),
+  },
   { kind: 'subscription', field: 'idmeVerified', access: 'admin', trigger: idmeVerification },
   { kind: 'subscription', field: 'jobUpdates', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
   {
@@ -538,6 +570,7 @@ beforeAll(async () => {
       IDME_CLIENT_SECRET: idme.clientSecret,
       IDME_REDIRECT_URI: idme.redirectUri,
       IDME_ISSUER_URL: idme.issuer,
+      FILES_LOCAL_DIR: join(scratch, 'files'),
     },
   });
   headers.user = { authorization: `Bearer ${await signToken({ userId: USERS.user })}` };
@@ -561,6 +594,35 @@ beforeAll(async () => {
     headers.admin,
   );
   fx.jobId = (job['enqueueJob'] as { id: string }).id;
+
+  // Each owner's processed file, and an upload of theirs that never got its bytes.
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } })
+    .png()
+    .toBuffer();
+  for (const owner of ['alice', 'bob'] as const) {
+    const upload = (await asOwner(
+      owner,
+      `mutation { createUpload(filename: "m.png", contentType: "image/png", size: ${png.length}) { file { id } url headers } }`,
+    )) as { createUpload: { file: { id: string }; url: string; headers: Record<string, string> } };
+    const { file, url, headers: put } = upload.createUpload;
+    expect((await fetch(new URL(url, gateway.url), { method: 'PUT', headers: put, body: png })).status).toBe(200);
+    await asOwner(owner, `mutation { completeUpload(id: ${str(file.id)}) { id } }`);
+    fx.files[owner] = file.id;
+    const pending = (await asOwner(
+      owner,
+      'mutation { createUpload(filename: "p.png", contentType: "image/png", size: 10) { file { id } } }',
+    )) as { createUpload: { file: { id: string } } };
+    fx.uploads[owner] = pending.createUpload.file.id;
+  }
+  await vi.waitFor(
+    async () => {
+      for (const owner of ['alice', 'bob'] as const) {
+        const found = await ok(`{ file(id: ${str(fx.files[owner])}) { status } }`, headers.admin);
+        expect(found['file']).toEqual({ status: 'READY' });
+      }
+    },
+    { timeout: 20_000, interval: 100 },
+  );
 }, 60_000);
 
 afterAll(async () => {

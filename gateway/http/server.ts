@@ -121,6 +121,20 @@ export async function admitAdmin(
   return session;
 }
 
+/** The caller's session (anonymous without credentials), or null after answering 401 to bad ones. */
+async function admitSession(
+  authenticate: Authenticate,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<Session | null> {
+  try {
+    return await authenticate(authHeaders(request));
+  } catch (error) {
+    sendError(response, ERRORS.UNAUTHENTICATED, error instanceof GraphQLError ? error.message : 'Unauthorized');
+    return null;
+  }
+}
+
 /** Whether the request carries admin credentials (answers nothing). */
 export async function isAdmin(authenticate: Authenticate, request: IncomingMessage): Promise<boolean> {
   try {
@@ -231,8 +245,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     request: IncomingMessage,
     response: ServerResponse,
   ): Promise<void> {
-    const session = route.access === 'admin' ? await admitAdmin(options.authenticate, request, response) : null;
-    if (route.access === 'admin' && !session) return;
+    if (route.access === 'public') return route.handler(request, response, null);
+    const session =
+      route.access === 'admin'
+        ? await admitAdmin(options.authenticate, request, response)
+        : await admitSession(options.authenticate, request, response);
+    if (!session) return;
     await route.handler(request, response, session);
   }
 

@@ -70,9 +70,11 @@ export interface PluginRoute {
   prefix?: boolean;
   /**
    * `admin`: the gateway answers 401/403 unless the caller is an admin (admin secret as header,
-   * as HTTP Basic password for browsers, or an admin-role token). `public`: the route checks itself.
+   * as HTTP Basic password for browsers, or an admin-role token). `session`: the gateway answers
+   * 401 to bad credentials and hands the caller's session (anonymous ones too) to the handler,
+   * which decides. `public`: the route checks itself (no session).
    */
-  access: 'admin' | 'public';
+  access: 'admin' | 'session' | 'public';
   handler(request: IncomingMessage, response: ServerResponse, session: Session | null): Promise<void> | void;
 }
 

@@ -48,7 +48,10 @@ import {
 export interface LocalStorageOptions {
   /** Where the files are kept (created when missing). */
   dir: string;
-  /** The gateway's public URL (scheme, host, port and any path prefix), which presigned URLs start with. */
+  /**
+   * The gateway's public URL (scheme, host, port and any path prefix), which presigned URLs start
+   * with; empty: URLs are paths, relative to the gateway that handed them out.
+   */
   baseUrl: string;
   /** The HMAC key presigned URLs are signed with: at least 32 characters, kept secret. */
   secret: string;
@@ -91,11 +94,8 @@ export function createLocalStorage(options: LocalStorageOptions): LocalFileStora
     throw new TypeError(
       `routePath must start with "/" and not end with one (got ${JSON.stringify(options.routePath)})`,
     );
-  try {
-    new URL(options.baseUrl);
-  } catch {
+  if (options.baseUrl !== '' && !URL.canParse(options.baseUrl))
     throw new TypeError(`baseUrl ${JSON.stringify(options.baseUrl)} is not a URL`);
-  }
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const routePath = options.routePath;
   const now = options.now ?? (() => new Date());

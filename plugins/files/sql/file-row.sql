@@ -1,0 +1,2 @@
+-- File $1 as stored.
+SELECT * FROM files.files WHERE id = $1
