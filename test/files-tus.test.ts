@@ -5,17 +5,16 @@
  * s3rver 3.7 answers ListParts and AbortMultipartUpload with MethodNotAllowed, and @tus/s3-store
  * lists the parts on every PATCH and HEAD.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3 } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import { DetailedError, type PreviousUpload, Upload, type UploadOptions, type UrlStorage } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { startMotoServer } from './support/moto-server.ts';
 import { InputError, type PluginErrors, type Session } from '../gateway/sdk.ts';
 import { createTusUploads, type TusHooks, type TusStorage, type TusUploads } from '../plugins/files/tus.ts';
 
@@ -55,54 +54,22 @@ async function localBackend(): Promise<Backend> {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** moto's S3 on a free port, with one bucket. */
+/** moto's S3 (test/support/moto-server.ts), with one bucket. */
 async function s3Backend(): Promise<Backend> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  // moto comes with the machine image's Python (pyenv), whose shims a non-login shell may not have on PATH.
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PATH: `${process.env['PATH'] ?? ''}:${join(homedir(), '.pyenv', 'shims')}` },
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-5000)));
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (error) =>
-      reject(new Error(`moto_server could not start (pip install 'moto[server]'): ${error}`)),
-    );
-    child.once('exit', (code) => reject(new Error(`moto_server exited with ${code}:\n${output}`)));
-  });
-  failed.catch(() => {});
-  await Promise.race([
-    vi.waitFor(() => fetch(endpoint).then((r) => expect(r.ok).toBe(true)), { timeout: 30_000, interval: 100 }),
-    failed,
-  ]);
-  const bucket = 'plugboard-files';
-  const settings = {
-    endpoint,
-    region: 'us-east-1',
-    bucket,
-    accessKeyId: 'test',
-    secretAccessKey: 'test',
-    forcePathStyle: true,
-  };
-  const s3 = new S3({
-    endpoint,
-    region: settings.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-  });
-  await s3.createBucket({ Bucket: bucket });
+  const moto = await startMotoServer();
+  const { s3, bucket } = moto;
   return {
-    storage: { kind: 's3', s3: settings },
+    storage: {
+      kind: 's3',
+      s3: {
+        endpoint: moto.endpoint,
+        region: moto.region,
+        bucket,
+        accessKeyId: moto.accessKeyId,
+        secretAccessKey: moto.secretAccessKey,
+        forcePathStyle: true,
+      },
+    },
     async read(key) {
       try {
         return Buffer.from(await (await s3.getObject({ Bucket: bucket, Key: key })).Body!.transformToByteArray());
@@ -113,12 +80,7 @@ async function s3Backend(): Promise<Backend> {
     },
     objects: async () => ((await s3.listObjectsV2({ Bucket: bucket })).Contents ?? []).map((o) => o.Key!),
     inProgress: async () => ((await s3.listMultipartUploads({ Bucket: bucket })).Uploads ?? []).map((u) => u.Key!),
-    async close() {
-      s3.destroy();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill();
-      await exited;
-    },
+    close: () => moto.close(),
   };
 }
 

@@ -4,8 +4,12 @@
  * owns the trigger, idempotently. Payloads are Hasura's documented shapes.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildSchema, isEnumType, isInputObjectType, isObjectType, isScalarType, isSpecifiedScalarType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { parse } from 'yaml';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
@@ -51,6 +55,8 @@ let stripe: StripeServer;
 let idme: IdmeProvider;
 let github: GitHubServer;
 let shopify: ShopifyServer;
+/** Where the files plugin keeps uploads during this test. */
+let files: string;
 /** The actions a test below has run through /hasura/actions: every declared action must be one. */
 const called = new Set<string>();
 
@@ -97,6 +103,7 @@ const byKey = async (id: string) =>
   ).rows;
 
 beforeAll(async () => {
+  files = await mkdtemp(join(tmpdir(), 'plugboard-hasura-files-'));
   [db, stripe, idme, github, shopify] = await Promise.all([
     createTestDatabase(),
     startStripeServer(),
@@ -129,6 +136,7 @@ beforeAll(async () => {
       SHOPIFY_ADMIN_URL: `${shopify.url}/{shop}`,
       SHOPIFY_BULK_POLL_MS: '20',
       SHOPIFY_SYNC_INTERVAL: '0',
+      FILES_LOCAL_DIR: join(files, 'storage'),
     },
   });
   const created = await gateway.gql(
@@ -141,6 +149,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   await Promise.all([db?.drop(), stripe?.close(), idme?.close(), github?.close(), shopify?.close()]);
+  if (files) await rm(files, { recursive: true, force: true });
 });
 
 describe('session_variables', () => {
@@ -184,6 +193,29 @@ describe('POST /hasura/actions', () => {
     );
     expect(status).toBe(200);
     expect(body).toMatchObject({ duplicate: false, notificationIds: [expect.any(String)] });
+  });
+
+  it('starts an upload and completes it as the user in the session, and hides it from another user', async () => {
+    const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
+    const created = await action(
+      'createUpload',
+      { filename: 'hasura.png', contentType: 'image/png', size: png.length },
+      USER('ann'),
+    );
+    expect(created.status).toBe(200);
+    const { file, url, headers } = created.body as {
+      file: { id: string; ownerId: string };
+      url: string;
+      headers: Record<string, string>;
+    };
+    expect(file.ownerId).toBe('ann');
+    const put = await fetch(new URL(url, gateway.url), { method: 'PUT', headers, body: new Uint8Array(png) });
+    expect(put.status).toBe(200);
+    expect((await action('completeUpload', { id: file.id }, USER('bob'))).status).toBe(404);
+    const completed = await action('completeUpload', { id: file.id }, USER('ann'));
+    expect(completed).toMatchObject({ status: 200, body: { id: file.id, contentType: 'image/png' } });
   });
 
   it("runs a user action as that user, and refuses an admin action to a user in Hasura's error shape", async () => {
