@@ -6,12 +6,14 @@ import type { FileProcessor } from './processing.ts';
 import { type FilesService, isUuid } from './service.ts';
 import { filesSql } from './sql.ts';
 import type { FileStorage } from './storage.ts';
+import type { TusUploads } from './tus.ts';
 
 type Open = () => Promise<{
   runtime: PluginRuntime<FilesConfig>;
   storage: FileStorage;
   service: FilesService;
   processor: FileProcessor;
+  tus: TusUploads;
 }>;
 
 /** Rows checked against the storage per statement, and HEAD requests in flight. */
@@ -84,12 +86,16 @@ export function addFilesCommands(command: Command, open: Open): void {
     .option('--dry-run', 'only report what would be deleted')
     .action(async (options: { dryRun?: boolean }) => {
       const dryRun = options.dryRun === true;
-      const { runtime, storage } = await open();
+      const { runtime, storage, tus } = await open();
       const { db } = runtime;
       const abandoned = (
         await db.query<{ key: string }>(filesSql('uploads-abandoned'), [new Date(Date.now() - DAY_MS), dryRun])
       ).rows.map((r) => r.key);
-      if (!dryRun) await storage.delete(abandoned);
+      if (!dryRun) {
+        // A resumable upload stopped half-way: tus keeps its parts and records beside the key.
+        for (const key of abandoned) await tus.discard(key);
+        await storage.delete(abandoned);
+      }
       console.error(`abandoned uploads: ${abandoned.length}`);
 
       let orphans = 0;
