@@ -63,7 +63,7 @@ export type { QueueDefinition } from './queue/job-types.ts';
 export { type JobContract, JobDataError, jobContract } from './queue/contract.ts';
 
 // Typed jobs between plugins: each contract's data type and check, shared by producer and consumer.
-export { type SendEmailJob, sendEmailJob } from './contracts/notifications.ts';
+export { type NotifyUsersJob, notifyUsersJob, type SendEmailJob, sendEmailJob } from './contracts/notifications.ts';
 
 // Webhooks.
 export {

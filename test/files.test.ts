@@ -154,6 +154,7 @@ beforeAll(async () => {
     FILES_MAX_SIZE: String(MAX_SIZE),
     FILES_MAX_PENDING_UPLOADS: String(MAX_PENDING),
     FILES_MAX_PIXELS: '50000000',
+    FILES_ALERT_USERS: 'security-admin',
   };
   const [local, remote] = await Promise.all([
     startTestGateway({ databaseUrl: dbs[0]!.url, env: { ...common, FILES_LOCAL_DIR: localDir } }),
@@ -319,6 +320,27 @@ describe('uploads on the local disk', () => {
     });
     expect(existsSync(join(localDir, 'objects', 'quarantine', file.id))).toBe(true);
     expect(existsSync(join(localDir, 'objects', 'uploads', file.id))).toBe(false);
+    // The owner and FILES_ALERT_USERS are told in-app, through the notifications plugin.
+    await expect
+      .poll(
+        async () =>
+          (
+            await dbs[0]!.pool.query<{ user_id: string; status: string }>(
+              'SELECT user_id, status FROM notifications.notifications WHERE idempotency_key LIKE $1 ORDER BY user_id',
+              [`files:infected:${file.id}:%`],
+            )
+          ).rows,
+      )
+      .toEqual([
+        { user_id: 'security-admin', status: 'delivered' },
+        { user_id: 'unlucky', status: 'delivered' },
+      ]);
+    const inbox = await ok<{ notifications: { edges: { node: { subject: string; body: string } }[] } }>(
+      gateway(),
+      user,
+      '{ notifications { edges { node { subject body } } } }',
+    );
+    expect(inbox.notifications.edges[0]!.node.body).toContain(TEST_SIGNATURES.marker);
   });
 
   it('keeps a file pending_scan while clamd is down, never clean, and finishes it once clamd is back', async () => {

@@ -3,7 +3,13 @@
  * on the real Postgres queue (the producer's data typed, the consumer's data checked again).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSendEmail, type SendEmailJob, sendEmailJob } from '../gateway/contracts/notifications.ts';
+import {
+  type NotifyUsersJob,
+  parseNotifyUsers,
+  parseSendEmail,
+  type SendEmailJob,
+  sendEmailJob,
+} from '../gateway/contracts/notifications.ts';
 import { JobDataError } from '../gateway/queue/contract.ts';
 import { PermanentJobError, type QueuePort, type Worker } from '../gateway/queue/port.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -42,6 +48,31 @@ describe('the send-email contract', () => {
 
   it('is a job that fails for good, whoever lets the error through', () => {
     expect(new JobDataError('x')).toBeInstanceOf(PermanentJobError);
+  });
+});
+
+describe('the notify-users contract', () => {
+  it.each<[string, unknown, NotifyUsersJob]>([
+    ['the least', { userIds: ['u1'], subject: 's', body: 'b' }, { userIds: ['u1'], subject: 's', body: 'b' }],
+    [
+      'with a category and a key',
+      { userIds: ['u1', 'u2'], subject: 's', body: 'b', category: 'security', idempotencyKey: 'k' },
+      { userIds: ['u1', 'u2'], subject: 's', body: 'b', category: 'security', idempotencyKey: 'k' },
+    ],
+  ])('takes %s', (_case, raw, parsed) => {
+    expect(parseNotifyUsers(raw)).toStrictEqual(parsed);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['no users', { userIds: [], subject: 's', body: 'b' }, /userIds/],
+    ['too many users', { userIds: Array.from({ length: 101 }, (_, i) => `u${i}`), subject: 's', body: 'b' }, /userIds/],
+    ['a user id that is not text', { userIds: [1], subject: 's', body: 'b' }, /userIds/],
+    ['no subject', { userIds: ['u'], body: 'b' }, /subject/],
+    ['a body too long', { userIds: ['u'], subject: 's', body: 'b'.repeat(5001) }, /body/],
+    ['a list', [], /object/],
+  ])('refuses %s', (_case, raw, message) => {
+    expect(() => parseNotifyUsers(raw)).toThrow(JobDataError);
+    expect(() => parseNotifyUsers(raw)).toThrow(message);
   });
 });
 

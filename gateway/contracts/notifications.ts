@@ -47,3 +47,45 @@ export function parseSendEmail(raw: unknown): SendEmailJob {
 
 /** The jobs plugin's send-email hands its messages to the notifications plugin with this job. */
 export const sendEmailJob = jobContract<SendEmailJob>('notifications', 'send-email', parseSendEmail);
+
+/** An in-app notice to users, as plain text: what a plugin tells people without a template of its own. */
+export interface NotifyUsersJob {
+  userIds: string[];
+  subject: string;
+  body: string;
+  /** Preferences are per category (default `general`). */
+  category?: string;
+  /** The same key twice notifies once. */
+  idempotencyKey?: string;
+}
+
+const MAX_NOTIFIED = 100;
+
+export function parseNotifyUsers(raw: unknown): NotifyUsersJob {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new JobDataError('the payload must be an object');
+  const payload = raw as Record<string, unknown>;
+  const { userIds } = payload;
+  if (
+    !Array.isArray(userIds) ||
+    userIds.length === 0 ||
+    userIds.length > MAX_NOTIFIED ||
+    !userIds.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 200)
+  )
+    throw new JobDataError(`userIds must be 1–${MAX_NOTIFIED} user ids`);
+  const text = (key: string, max: number) => {
+    const value = payload[key];
+    if (typeof value !== 'string' || value.length === 0 || value.length > max)
+      throw new JobDataError(`${key} must be a string of 1–${max} characters`);
+    return value;
+  };
+  const job: NotifyUsersJob = { userIds: userIds as string[], subject: text('subject', 200), body: text('body', 5000) };
+  for (const key of ['category', 'idempotencyKey'] as const) {
+    const value = optionalString(payload, key);
+    if (value !== undefined) job[key] = value;
+  }
+  return job;
+}
+
+/** A plugin's in-app notice to users (the files plugin's infected-file alert), sent by the notifications plugin. */
+export const notifyUsersJob = jobContract<NotifyUsersJob>('notifications', 'notify-users', parseNotifyUsers);

@@ -22,6 +22,8 @@ export interface FilesConfig {
   avif: boolean;
   stripOriginalMetadata: boolean;
   virusScan: { host: string; port: number; socket: string | undefined } | null;
+  /** Told with the owner when a file is quarantined. */
+  alertUsers: string[];
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
   uploadUrlTtl: number;
@@ -77,6 +79,7 @@ export function readFilesConfig(values: ConfigValues): FilesConfig {
           socket: values.optionalString('FILES_CLAMD_SOCKET'),
         }
       : null,
+    alertUsers: values.optionalString('FILES_ALERT_USERS')?.split(',') ?? [],
     ffmpegPath: values.optionalString('FILES_FFMPEG_PATH'),
     ffprobePath: values.optionalString('FILES_FFPROBE_PATH'),
     uploadUrlTtl: values.number('FILES_UPLOAD_URL_TTL'),

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PermanentJobError, type PluginRuntime } from '../../gateway/sdk.ts';
+import { notifyUsersJob, PermanentJobError, type PluginRuntime } from '../../gateway/sdk.ts';
 import type { FilesConfig } from './config.ts';
 import { type EncodedImage, imageInfo, processImage, stripMetadata } from './images.ts';
 import { FileRejectedError, MediaErrorCode, MediaToolError } from './media-errors.ts';
@@ -161,7 +161,29 @@ export class FileProcessor {
       { file: file.id, owner: file.owner_id, signature: result.signature },
       'infected file quarantined',
     );
+    await this.alert(file, result.signature ?? 'an unnamed signature');
     return 'infected';
+  }
+
+  /** Tells the owner and FILES_ALERT_USERS in-app, when the notifications plugin runs. */
+  private async alert(file: FileRow, signature: string): Promise<void> {
+    const { jobs, queue, config, log } = this.#runtime;
+    if (!jobs.has(notifyUsersJob.queue, notifyUsersJob.type)) {
+      log.warn({ file: file.id }, 'the notifications plugin is not enabled: nobody was told of the quarantined file');
+      return;
+    }
+    const key = `files:infected:${file.id}`;
+    await notifyUsersJob.enqueue(
+      queue,
+      {
+        userIds: [file.owner_id, ...config.alertUsers],
+        subject: 'A file was quarantined',
+        body: `The virus scanner found ${signature} in "${file.name}" (file ${file.id}). It was quarantined and cannot be downloaded.`,
+        category: 'security',
+        idempotencyKey: key,
+      },
+      { jobId: key, attempts: 3 },
+    );
   }
 
   private async make(type: string, path: string): Promise<Made> {

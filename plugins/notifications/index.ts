@@ -9,6 +9,7 @@ import {
   definePlugin,
   InputError,
   PermanentJobError,
+  notifyUsersJob,
   type PluginRuntime,
   sendEmailJob,
 } from '../../gateway/sdk.ts';
@@ -196,6 +197,8 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
             throw error;
           }
         }),
+        // Other plugins' plain-text notices (the files plugin's infected-file alert).
+        [notifyUsersJob.type]: notifyUsersJob.handle((payload) => instance().service.notifyText(payload)),
         digest: async (data) => {
           const at = (data as { at?: string } | null)?.at;
           const { service } = instance();

@@ -10,6 +10,7 @@ import {
   InputError,
   inTransaction,
   type PluginRuntime,
+  type NotifyUsersJob,
   type SendEmailJob,
 } from '../../gateway/sdk.ts';
 import { CHANNELS, type Channel, type NotificationsConfig } from './config.ts';
@@ -202,6 +203,26 @@ export class NotificationsService {
       return { ids: existing.rows.map((row) => row.id), duplicate: ids.length === 0, batchId };
     }
     return { ids, duplicate: false, batchId };
+  }
+
+  /**
+   * An in-app notice in plain text (another plugin's, through the SDK's `notifyUsersJob`): one row
+   * per user, no template; delivered like any notification, the users' preferences applying.
+   */
+  async notifyText(request: NotifyUsersJob): Promise<{ ids: string[] }> {
+    const category = request.category ?? 'general';
+    if (!CATEGORY.test(category))
+      throw new InputError(`category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`);
+    const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('text-insert'), [
+      [...new Set(request.userIds)],
+      request.subject,
+      request.body,
+      category,
+      request.idempotencyKey ?? null,
+    ]);
+    const ids = rows.map((row) => row.id);
+    if (ids.length > 0) await this.addDeliveries(ids);
+    return { ids };
   }
 
   /**
