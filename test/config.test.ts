@@ -129,10 +129,11 @@ describe('plugin selection', () => {
         'missing required configuration: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, either SHOPIFY_SHOP + SHOPIFY_ACCESS_TOKEN or SHOPIFY_APP_URL + SHOPIFY_SCOPES',
       ],
       ['idme', false, 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI'],
+      ['files', true, null],
       ['echo', false, 'missing required configuration: ECHO_API_KEY'],
     ]);
     const withKey = selectPlugins(plugins, { ECHO_API_KEY });
-    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, false, false, true]);
+    expect(withKey.map((p) => p.enabled)).toEqual([true, true, true, true, false, false, false, false, true, true]);
   });
 
   it('follows PLUGBOARD_PLUGINS (core is always on)', () => {
@@ -146,13 +147,14 @@ describe('plugin selection', () => {
       ['github', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['shopify', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['idme', false, 'not listed in PLUGBOARD_PLUGINS'],
+      ['files', false, 'not listed in PLUGBOARD_PLUGINS'],
       ['echo', false, 'not listed in PLUGBOARD_PLUGINS'],
     ]);
   });
 
   it('stops on an unknown plugin name or missing config of a plugin asked for', () => {
     expect(() => selectPlugins(plugins, { PLUGBOARD_PLUGINS: 'core,woocommerce' })).toThrow(
-      /unknown plugin "woocommerce": expected a comma-separated list of core, jobs, realtime, notifications, stripe, github, shopify, idme, echo/,
+      /unknown plugin "woocommerce": expected a comma-separated list of core, jobs, realtime, notifications, stripe, github, shopify, idme, files, echo/,
     );
     const error = (() => {
       try {

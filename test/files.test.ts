@@ -496,6 +496,43 @@ describe('uploads on the local disk', () => {
     expect(await fileOf(gateway(), owner, file.id)).toBeNull();
   });
 
+  it("pages through the caller's files newest or oldest first, filtered by status", async () => {
+    const user = await asUser('lister');
+    const ids: string[] = [];
+    for (const name of ['one.png', 'two.png', 'three.png']) {
+      const { createUpload } = await ok<{ createUpload: { file: { id: string } } }>(
+        gateway(),
+        user,
+        'mutation($n: String!) { createUpload(filename: $n, contentType: "image/png", size: 10) { file { id } } }',
+        { n: name },
+      );
+      ids.push(createUpload.file.id);
+    }
+    type Page = { files: { edges: { node: { id: string } }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } };
+    const page = (order: string, after: string | null) =>
+      ok<Page>(
+        gateway(),
+        user,
+        `query($after: String) { files(first: 2, after: $after, orderBy: ${order}, filter: { status: UPLOADING }) { edges { node { id } } pageInfo { endCursor hasNextPage } } }`,
+        { after },
+      );
+    for (const [order, expected] of [
+      ['NEWEST_FIRST', [...ids].reverse()],
+      ['OLDEST_FIRST', ids],
+    ] as const) {
+      const first = await page(order, null);
+      expect(first.files.pageInfo.hasNextPage).toBe(true);
+      const second = await page(order, first.files.pageInfo.endCursor);
+      expect([...first.files.edges, ...second.files.edges].map((e) => e.node.id)).toEqual(expected);
+    }
+    const ready = await ok<Page>(
+      gateway(),
+      user,
+      '{ files(filter: { status: READY }) { edges { node { id } } pageInfo { endCursor hasNextPage } } }',
+    );
+    expect(ready.files.edges).toEqual([]);
+  });
+
   it('cleans up abandoned uploads and objects no row names, and reports stats, from the CLI', async () => {
     const user = await asUser('forgetful');
     const { createUpload } = await ok<{ createUpload: { file: { id: string } } }>(

@@ -65,6 +65,7 @@ describe('composition', () => {
           enabled: false,
           reason: 'missing required configuration: IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI',
         },
+        { name: 'files', version: '0.1.0', enabled: true, reason: null },
         { name: 'echo', version: '1.2.3', enabled: true, reason: null },
       ],
       viewer: { role: 'anonymous', userId: null },
@@ -458,7 +459,7 @@ describe('operational routes', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ok',
-      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 6, notApplied: 0 } },
+      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 7, notApplied: 0 } },
     });
   });
 

@@ -119,7 +119,9 @@ describe('plugboard jobs', () => {
     expect(unknownJob.stderr).toMatch(/No job 00000000-0000-4000-8000-000000000000 on queue "default"/);
     const badQueue = await runCli(['jobs', 'worker', 'nowhere'], env);
     expect(badQueue.code).toBe(2);
-    expect(badQueue.stderr).toMatch(/No handlers for queue nowhere; queues with handlers: default, notifications$/m);
+    expect(badQueue.stderr).toMatch(
+      /No handlers for queue nowhere; queues with handlers: default, notifications, files$/m,
+    );
   });
 
   it('looks a job up by its queue and id (ids repeat across queues)', async () => {

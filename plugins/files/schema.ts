@@ -143,19 +143,29 @@ export function addFilesSchema(
     }),
   });
 
+  const OrderEnum = builder.enumType('FilesOrder', {
+    values: {
+      NEWEST_FIRST: { value: 'files-page', description: 'By upload time, newest first (the default).' },
+      OLDEST_FIRST: { value: 'files-page-oldest', description: 'By upload time, oldest first.' },
+    } as const,
+  });
+
   builder.queryFields((t) => ({
     files: t.connection({
       type: FileType,
       description: "The caller's files, newest first (an admin's: every file).",
       authScopes: { loggedIn: true, admin: true },
-      args: { filter: t.arg({ type: FilterInput }) },
+      args: {
+        filter: t.arg({ type: FilterInput }),
+        orderBy: t.arg({ type: OrderEnum, defaultValue: 'files-page' }),
+      },
       resolve: (_root, args, context) => {
         const owner = context.session.role === 'admin' ? null : signedInUser(context.session);
         const type = args.filter?.type ?? null;
         if (type !== null && (type.length > 100 || !/^[a-z0-9.+/-]*$/.test(type)))
           throw new InputError('filter.type must be a media type or its start (image/)');
         return forwardConnection('files', args, async (after, limit) => {
-          const { rows } = await runtime.db.query<FileView & KeysetRow>(filesSql('files-page'), [
+          const { rows } = await runtime.db.query<FileView & KeysetRow>(filesSql(args.orderBy ?? 'files-page'), [
             owner,
             limit,
             after?.at ?? null,
