@@ -68,6 +68,14 @@ CREATE TABLE metadata (
   page_count       integer
 );
 
+-- A file as callers read it: with its derivatives, metadata and newest scan.
+CREATE VIEW file_views AS
+SELECT f.*,
+  coalesce((SELECT json_agg(t ORDER BY t.kind, t.width, t.format) FROM thumbnails AS t WHERE t.file_id = f.id), '[]') AS derivatives,
+  (SELECT to_json(m) FROM metadata AS m WHERE m.file_id = f.id) AS meta,
+  (SELECT to_json(s) FROM scans AS s WHERE s.file_id = f.id ORDER BY s.scanned_at DESC, s.id DESC LIMIT 1) AS scan
+FROM files AS f;
+
 -- The key that signs local storage URLs when FILES_LOCAL_SECRET is unset: made once, shared by
 -- every instance on this database.
 CREATE TABLE signing_key (
