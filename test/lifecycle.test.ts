@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../gateway/db.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ECHO_API_KEY } from './support/gateway.ts';
-import { serveGateway } from './support/processes.ts';
+import { type ServingGateway, serveGateway } from './support/processes.ts';
 import { ADMIN_SECRET, JWT_SECRET, signToken } from './support/tokens.ts';
 import { connectWs } from './support/ws-client.ts';
 
@@ -59,13 +59,24 @@ describe('embedded Postgres (no DATABASE_URL)', () => {
     await chmod(parent, 0o755);
     dataDir = join(parent, 'data');
   });
+  /** Every gateway started here: one a failed assertion left running is killed after the test. */
+  const started: ServingGateway[] = [];
+  const serve = async (env: Record<string, string>) => {
+    const gateway = await serveGateway(env);
+    started.push(gateway);
+    return gateway;
+  };
   afterAll(async () => {
+    for (const gateway of started) if (gateway.child.exitCode === null) await gateway.stop('SIGKILL');
+    // A gateway killed that way leaves its embedded Postgres behind: stop it too.
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGQUIT');
     await rm(join(dataDir, '..'), { recursive: true, force: true });
   });
 
   it('initialises a real Postgres under the data dir, serves, and stops it on SIGTERM', async () => {
     const env = { PLUGBOARD_DATA_DIR: dataDir, ECHO_API_KEY, PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET };
-    const first = await serveGateway(env);
+    const first = await serve(env);
     expect(first.output()).toMatch(/"initialised":true[^\n]*"msg":"embedded Postgres started"/);
     const ready = await (await fetch(`${first.url}/readyz`)).json();
     expect(ready).toMatchObject({
@@ -85,7 +96,7 @@ describe('embedded Postgres (no DATABASE_URL)', () => {
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
 
     // A later start reuses the data dir: no initdb, and the data is still there.
-    const second = await serveGateway(env);
+    const second = await serve(env);
     expect(second.output()).toMatch(/"initialised":false[^\n]*"msg":"embedded Postgres started"/);
     const count = await fetch(`${second.url}/graphql`, {
       method: 'POST',
@@ -97,7 +108,7 @@ describe('embedded Postgres (no DATABASE_URL)', () => {
     // Killed without shutdown: the next start adopts the Postgres left running, then stops it.
     const orphanPid = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
     await second.stop('SIGKILL');
-    const third = await serveGateway(env);
+    const third = await serve(env);
     expect(third.output()).toMatch(/adopting an embedded Postgres left running by an earlier process/);
     expect(await third.stop('SIGTERM'), third.output()).toBe(0);
     expect(isAlive(orphanPid)).toBe(false);
