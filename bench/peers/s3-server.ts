@@ -7,7 +7,13 @@
 import { startS3Server } from '../../test/support/s3-server.ts';
 
 const s3 = await startS3Server({ bucket: 'plugboard-bench' });
-const stop = () => void s3.close().finally(() => process.exit(0));
+// Once: a SIGTERM is followed by the parent's exit (a disconnect), which must not cut the first stop short.
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void s3.close().finally(() => process.exit(0));
+};
 process.once('SIGTERM', stop);
 process.once('disconnect', stop);
 process.send!({
