@@ -1,0 +1,292 @@
+/**
+ * The files plugin's upload path against a bare presigned PUT to the same S3-compatible server,
+ * in uploads per second, in one run.
+ *
+ * - Plugboard: `createUpload` (GraphQL, a signed-in user: checks, a row, a presigned S3 PUT URL)
+ *   + the PUT of the bytes to that URL + `completeUpload` (HEAD and a ranged GET of the object,
+ *   type detection from its first bytes, the row updated, the processing job queued). The
+ *   gateway (`plugboard serve`, S3 storage) runs with PLUGBOARD_WORKERS=false: the queued jobs
+ *   wait for a `plugboard jobs worker` that never comes, so no processing runs during the bench.
+ * - Bare: the AWS SDK's presigner (getSignedUrl of a PutObjectCommand, content type and length
+ *   signed, as the plugin signs them) in the load generator, then the same PUT.
+ * The S3 server is test/support/s3-server.ts (s3rver; it checks each presigned signature again
+ * with the SDK's presigner) in its own process (bench/peers/s3-server.ts). Gateway and S3 server
+ * run on core 1, the load generator (this process) on core 0 (BENCH_S3_CORE=0: the S3 server
+ * beside the load generator, the gateway alone). BENCH_CONCURRENCY (16) uploads are
+ * under way at once, each uploader a user of its own; every file is the same PNG of ~100 kB
+ * (BENCH_SIZE bytes). A warm-up of each side precedes the rounds; rounds alternate which side
+ * goes first and the ratio is the median of the per-round ratios. Goal: ≥ 0.7 × the bare PUT.
+ *
+ * Run: npm run bench:files-upload   (BENCH_UPLOADS per side per round, 2,000; BENCH_ROUNDS, 5;
+ * BENCH_CONCURRENCY; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false unpinned)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import pg from 'pg';
+import sharp from 'sharp';
+import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
+import {
+  freshDatabase,
+  inTurn,
+  median,
+  PINNED,
+  pinned,
+  pinning,
+  readyz,
+  ROOT,
+  runPinnedSelf,
+  type Server,
+  startServer,
+} from './support.ts';
+
+const UPLOADS = Number(process.env['BENCH_UPLOADS'] ?? 2000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
+const SIZE = Number(process.env['BENCH_SIZE'] ?? 100_000);
+/** Pinned, the S3 server shares core 1 with the gateway (the servers), or with BENCH_S3_CORE=0 the load generator's. */
+const S3_CORE = Number(process.env['BENCH_S3_CORE'] ?? 1);
+const WARM_UP = 300;
+const ADMIN_SECRET = 'bench-admin-secret-0123456789';
+const CONTENT_TYPE = 'image/png';
+/** The plugin's default FILES_UPLOAD_URL_TTL. */
+const EXPIRES_IN = 900;
+
+interface S3Peer {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+interface Figures {
+  uploadsPerSecond: number;
+  /** CPU time per upload, in µs, of the gateway, of the S3 server and of the load generator. */
+  gatewayCpu: number;
+  s3Cpu: number;
+  loadCpu: number;
+  /** Share of the time the load generator was busy (near 100 %: it, not the servers, set the pace). */
+  loadBusy: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+/** A process's CPU time (user + system) so far, in µs, from /proc (fields 14 and 15). */
+const cpuMicrosOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+};
+
+/** A PNG of `size` bytes or a little more: noise does not compress, so its pixels are about its size. */
+async function pngOfAbout(size: number): Promise<Buffer> {
+  const side = Math.ceil(Math.sqrt(size / 3));
+  const pixels = Buffer.alloc(side * side * 3);
+  let state = 12_345;
+  for (let i = 0; i < pixels.length; i++) {
+    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
+    pixels[i] = state >>> 24;
+  }
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+}
+
+/** Runs `upload` `count` times, CONCURRENCY at a time (uploader `slot` each); uploads per second. */
+async function timed(count: number, upload: (slot: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, slot) => {
+      while (next < count) {
+        next++;
+        await upload(slot);
+      }
+    }),
+  );
+  return (count / (performance.now() - started)) * 1000;
+}
+
+runPinnedSelf(0);
+
+const children = new Set<ChildProcess>();
+const database = await freshDatabase('bench_files_upload');
+let gateway: Server | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    void Promise.resolve(gateway?.stop())
+      .then(() => database.drop())
+      .finally(() => process.exit(130));
+  });
+}
+
+try {
+  const layout = PINNED ? `: gateway on core 1, S3 server on core ${S3_CORE}, load generator on core 0` : '';
+  console.log(
+    `Files upload path, ${pinning}${layout} — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+  );
+  const png = await pngOfAbout(SIZE);
+  const body = new Uint8Array(png);
+
+  const [command, ...args] = pinned(S3_CORE, [process.execPath, 'bench/peers/s3-server.ts']);
+  const s3Process = spawn(command!, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // BENCH_S3_NODE_OPTIONS profiles the S3 server the same way.
+    env: { ...process.env, NODE_OPTIONS: process.env['BENCH_S3_NODE_OPTIONS'] ?? '' },
+  });
+  children.add(s3Process);
+  s3Process.once('exit', () => children.delete(s3Process));
+  const s3 = await new Promise<S3Peer>((resolve, reject) => {
+    s3Process.once('message', (message: S3Peer) => resolve(message));
+    s3Process.once('exit', (code) => reject(new Error(`the S3 server exited (${code})`)));
+  });
+  const s3Cpu = () => cpuMicrosOf(s3Process.pid!);
+
+  const env = {
+    DATABASE_URL: database.url,
+    PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+    PLUGBOARD_JWT_SECRET: JWT_SECRET,
+    PLUGBOARD_PLUGINS: 'core,files',
+    PLUGBOARD_WORKERS: 'false',
+    FILES_S3_ENDPOINT: s3.endpoint,
+    FILES_S3_REGION: s3.region,
+    FILES_S3_BUCKET: s3.bucket,
+    FILES_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    FILES_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    FILES_S3_FORCE_PATH_STYLE: 'true',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    // BENCH_GATEWAY_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway.
+    ...(process.env['BENCH_GATEWAY_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_GATEWAY_NODE_OPTIONS'] } : {}),
+  };
+  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: 'inherit',
+  });
+  if (migrated.status !== 0) throw new Error('plugboard migrate failed');
+  gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
+  const server = gateway;
+
+  const tokens = await Promise.all(
+    Array.from({ length: CONCURRENCY }, (_, slot) => signToken({ userId: `uploader-${slot}`, expiresIn: '2h' })),
+  );
+  const graphql = async <T>(slot: number, query: string, variables: Record<string, unknown>): Promise<T> => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[slot]}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const answer = (await response.json()) as { data?: T; errors?: unknown[] };
+    if (answer.errors || !answer.data) throw new Error(JSON.stringify(answer.errors));
+    return answer.data;
+  };
+  const put = async (url: string, headers: Record<string, string>) => {
+    const response = await fetch(url, { method: 'PUT', headers, body });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`PUT answered ${response.status}: ${text.slice(0, 300)}`);
+  };
+
+  const CREATE =
+    'mutation($n: String!, $t: String!, $s: Int!) { createUpload(filename: $n, contentType: $t, size: $s) { file { id } url headers } }';
+  const COMPLETE = 'mutation($id: ID!) { completeUpload(id: $id) { id status } }';
+  async function throughPlugboard(slot: number): Promise<void> {
+    const { createUpload } = await graphql<{
+      createUpload: { file: { id: string }; url: string; headers: Record<string, string> };
+    }>(slot, CREATE, { n: 'picture.png', t: CONTENT_TYPE, s: png.length });
+    await put(createUpload.url, createUpload.headers);
+    const { completeUpload } = await graphql<{ completeUpload: { status: string } }>(slot, COMPLETE, {
+      id: createUpload.file.id,
+    });
+    if (completeUpload.status !== 'PROCESSING')
+      throw new Error(`completeUpload left the file ${completeUpload.status}`);
+  }
+
+  // Configured as the plugin's S3 client is (plugins/files/storage-s3.ts).
+  const client = new S3Client({
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  async function barePut(): Promise<void> {
+    const command = new PutObjectCommand({
+      Bucket: s3.bucket,
+      Key: `bare/${randomUUID()}`,
+      ContentType: CONTENT_TYPE,
+      ContentLength: png.length,
+    });
+    const url = await getSignedUrl(client, command, {
+      expiresIn: EXPIRES_IN,
+      signableHeaders: new Set(['content-type', 'content-length']),
+    });
+    await put(url, { 'Content-Type': CONTENT_TYPE });
+  }
+
+  async function measure(upload: (slot: number) => Promise<void>): Promise<Figures> {
+    const gatewayStarted = server.cpuMicros();
+    const s3Started = s3Cpu();
+    const loadStarted = process.cpuUsage();
+    const uploadsPerSecond = await timed(UPLOADS, upload);
+    const load = process.cpuUsage(loadStarted);
+    const loadCpu = (load.user + load.system) / UPLOADS;
+    return {
+      uploadsPerSecond,
+      gatewayCpu: (server.cpuMicros() - gatewayStarted) / UPLOADS,
+      s3Cpu: (s3Cpu() - s3Started) / UPLOADS,
+      loadCpu,
+      loadBusy: (loadCpu * uploadsPerSecond) / 1e6,
+    };
+  }
+
+  console.log(
+    `${UPLOADS} uploads of ${png.length} bytes per side per round × ${ROUNDS} rounds, concurrency ${CONCURRENCY} (after a warm-up of ${WARM_UP} each)`,
+  );
+  await timed(WARM_UP, throughPlugboard);
+  await timed(WARM_UP, barePut);
+  const bare: Figures[] = [];
+  const ours: Figures[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await inTurn(
+      round,
+      async () => ours.push(await measure(throughPlugboard)),
+      async () => bare.push(await measure(barePut)),
+    );
+    const [b, o] = [bare.at(-1)!, ours.at(-1)!];
+    const describe = (f: Figures) =>
+      `${f.uploadsPerSecond.toFixed(0)}/s (load generator busy ${(f.loadBusy * 100).toFixed(0)} %)`;
+    console.log(
+      `  round ${round + 1}: bare presigned PUT ${describe(b)}, plugboard ${describe(o)} → ${(o.uploadsPerSecond / b.uploadsPerSecond).toFixed(2)}×`,
+    );
+  }
+  client.destroy();
+
+  const db = new pg.Client(database.url);
+  await db.connect();
+  const { rows } = await db.query<{ processing: number }>(
+    "SELECT count(*) FILTER (WHERE status = 'processing')::int AS processing FROM files.files",
+  );
+  await db.end();
+  const expected = WARM_UP + UPLOADS * ROUNDS;
+  if (rows[0]!.processing !== expected)
+    throw new Error(`${rows[0]!.processing} files are waiting for processing, ${expected} expected`);
+
+  const ratios = bare.map((b, i) => ours[i]!.uploadsPerSecond / b.uploadsPerSecond);
+  const pick = (figures: Figures[], key: keyof Figures) => median(figures.map((f) => f[key]));
+  console.log(
+    `\n  uploads per second: plugboard ${pick(ours, 'uploadsPerSecond').toFixed(0)} vs bare presigned PUT ${pick(bare, 'uploadsPerSecond').toFixed(0)} → ${median(ratios).toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}; goal >= 0.7×)`,
+  );
+  console.log(
+    `  CPU per upload: plugboard — gateway ${pick(ours, 'gatewayCpu').toFixed(0)} µs + S3 server ${pick(ours, 's3Cpu').toFixed(0)} µs (load generator ${pick(ours, 'loadCpu').toFixed(0)} µs); bare — S3 server ${pick(bare, 's3Cpu').toFixed(0)} µs (load generator ${pick(bare, 'loadCpu').toFixed(0)} µs)`,
+  );
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await gateway?.stop();
+  await database.drop();
+}
