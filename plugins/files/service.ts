@@ -9,7 +9,7 @@ import { ErrorCode, InputError, type PluginRuntime, type Session } from '../../g
 import type { FilesConfig } from './config.ts';
 import { DETECTION_HEAD_BYTES, detectType, isAllowed } from './detect.ts';
 import { filesSql } from './sql.ts';
-import type { FileStorage } from './storage.ts';
+import { type FileStorage, ObjectNotFoundError } from './storage.ts';
 import { FILE_PROCESSED } from './topics.ts';
 
 export const QUEUE = 'files';
@@ -176,12 +176,17 @@ export class FilesService {
   private async complete(file: FileView): Promise<FileView> {
     const { id } = file;
     if (file.status !== 'uploading') return file;
-    const stored = await this.#storage.head(file.key);
-    if (!stored)
+    // One request tells the size and gives the first bytes, whose type decides.
+    let stored: { bytes: Buffer; size: number };
+    try {
+      stored = await this.#storage.readStart(file.key, DETECTION_HEAD_BYTES);
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
       throw new InputError(
         'nothing was uploaded yet: PUT the bytes to the upload URL first',
         FilesErrorCode.UPLOAD_INCOMPLETE,
       );
+    }
     const refuse = async (message: string, code: string): Promise<never> => {
       await this.#storage.delete([file.key]);
       await this.#runtime.db.query(filesSql('file-status'), [id, ['uploading'], 'failed', message, null]);
@@ -192,7 +197,7 @@ export class FilesService {
         `the upload has ${stored.size} bytes, ${file.size} were announced`,
         FilesErrorCode.UPLOAD_INCOMPLETE,
       );
-    const detected = await detectType(await this.#storage.readStart(file.key, DETECTION_HEAD_BYTES));
+    const detected = await detectType(stored.bytes);
     if (!detected || !isAllowed(detected.mime, this.#runtime.config.allowedTypes))
       await refuse(
         `the file's content is ${detected?.mime ?? 'of no known type'}, which is not accepted`,

@@ -434,14 +434,15 @@ export function createLocalStorage(options: LocalStorageOptions): LocalFileStora
       if (!Number.isSafeInteger(length) || length < 1) throw new RangeError('length must be a whole number, 1 or more');
       const handle = await openObject(key);
       try {
-        const buffer = Buffer.alloc(length);
+        const { size } = await handle.stat();
+        const buffer = Buffer.alloc(Math.min(length, size));
         let filled = 0;
-        while (filled < length) {
-          const { bytesRead } = await handle.read(buffer, filled, length - filled, filled);
+        while (filled < buffer.length) {
+          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
           if (bytesRead === 0) break;
           filled += bytesRead;
         }
-        return buffer.subarray(0, filled);
+        return { bytes: buffer.subarray(0, filled), size };
       } finally {
         await handle.close();
       }

@@ -253,14 +253,19 @@ export function createS3Storage(options: S3StorageOptions): S3FileStorage {
       assertKey(key);
       if (!Number.isSafeInteger(length) || length < 1) throw new RangeError('length must be a whole number, 1 or more');
       try {
-        const { Body } = await client.send(
+        const { Body, ContentRange, ContentLength } = await client.send(
           new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${length - 1}` }),
         );
-        return Buffer.from(await Body!.transformToByteArray());
+        const bytes = Buffer.from(await Body!.transformToByteArray());
+        // "bytes 0-4099/100898": the total after the slash. A server that ignores the range sends it all.
+        const total = ContentRange ? Number(ContentRange.slice(ContentRange.lastIndexOf('/') + 1)) : NaN;
+        const size = Number.isSafeInteger(total) ? total : (ContentLength ?? bytes.length);
+        return { bytes: bytes.subarray(0, length), size };
       } catch (error) {
         if (missing(error)) throw new ObjectNotFoundError(key, `bucket "${bucket}"`);
         // A range of an empty object is unsatisfiable (416): its start is all of it.
-        if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416) return Buffer.alloc(0);
+        if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 416)
+          return { bytes: Buffer.alloc(0), size: 0 };
         throw failure(error, `GET (range) "${key}"`);
       }
     },

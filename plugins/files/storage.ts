@@ -49,8 +49,11 @@ export interface FileStorage {
   presignGet(key: string, options: PresignGetOptions): Promise<string>;
   /** The object's size, type and time, or null when there is none. */
   head(key: string): Promise<StoredObject | null>;
-  /** Up to the first `length` bytes (for content-type sniffing); fewer when the object is shorter. */
-  readStart(key: string, length: number): Promise<Buffer>;
+  /**
+   * Up to the first `length` bytes (for content-type sniffing; fewer when the object is shorter)
+   * and the object's whole size, in one request; ObjectNotFoundError when there is none.
+   */
+  readStart(key: string, length: number): Promise<{ bytes: Buffer; size: number }>;
   /** The whole object as a stream; ObjectNotFoundError when there is none. */
   read(key: string): Promise<Readable>;
   /** Writes (or replaces) the object; a stream is not held in memory. */
