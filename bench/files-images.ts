@@ -36,6 +36,7 @@ import { processImage } from '../plugins/files/images.ts';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
 import { parseBoxes, rawImageWork } from './peers/sharp-pipeline.ts';
 import {
+  cleanUpOnSignal,
   freshDatabase,
   inTurn,
   median,
@@ -196,14 +197,11 @@ runPinnedSelf(0);
 const database = await freshDatabase('bench_files_images');
 let gateway: Server | undefined;
 let storageDir: string | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of children) child.kill('SIGKILL');
-    void Promise.resolve(gateway?.stop())
-      .then(() => database.drop())
-      .finally(() => process.exit(130));
-  });
-}
+cleanUpOnSignal(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await gateway?.stop();
+  await database.drop();
+});
 
 try {
   console.log(

@@ -30,6 +30,7 @@ import pg from 'pg';
 import sharp from 'sharp';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
 import {
+  cleanUpOnSignal,
   freshDatabase,
   inTurn,
   median,
@@ -114,14 +115,11 @@ runPinnedSelf(0);
 const children = new Set<ChildProcess>();
 const database = await freshDatabase('bench_files_upload');
 let gateway: Server | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of children) child.kill('SIGKILL');
-    void Promise.resolve(gateway?.stop())
-      .then(() => database.drop())
-      .finally(() => process.exit(130));
-  });
-}
+cleanUpOnSignal(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await gateway?.stop();
+  await database.drop();
+});
 
 try {
   const layout = PINNED ? `: gateway on core 1, S3 server on core ${S3_CORE}, load generator on core 0` : '';

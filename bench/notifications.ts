@@ -21,7 +21,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { queueSettings } from '../gateway/queue/postgres.ts';
-import { freePort, freshDatabase, inTurn, median, pinned, readyz, ROOT, startServer, type Server } from './support.ts';
+import {
+  cleanUpOnSignal,
+  freePort,
+  freshDatabase,
+  inTurn,
+  median,
+  pinned,
+  readyz,
+  ROOT,
+  startServer,
+  type Server,
+} from './support.ts';
 
 const EMAILS = Number(process.env['BENCH_EMAILS'] ?? 5_000);
 const RECIPIENTS = Number(process.env['BENCH_RECIPIENTS'] ?? 100_000);
@@ -82,14 +93,11 @@ async function waitForSink(
 const database = await freshDatabase('bench_notifications');
 let gateway: Server | undefined;
 let sink: Awaited<ReturnType<typeof startSink>> | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of children) child.kill('SIGKILL');
-    void Promise.resolve(gateway?.stop())
-      .then(() => database.drop())
-      .finally(() => process.exit(130));
-  });
-}
+cleanUpOnSignal(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await gateway?.stop();
+  await database.drop();
+});
 
 try {
   sink = await startSink();

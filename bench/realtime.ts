@@ -22,7 +22,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { freshDatabase, pinned, readyz, ROOT, startServer, PINNED, type Server } from './support.ts';
+import { cleanUpOnSignal, freshDatabase, pinned, readyz, ROOT, startServer, PINNED, type Server } from './support.ts';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10_000);
 const ROOM_SIZE = Number(process.env['BENCH_ROOM_SIZE'] ?? 100);
@@ -122,14 +122,11 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
 const database = await freshDatabase('bench_realtime');
 const servers: Server[] = [];
 // Stopped (by Ctrl-C or `timeout`): the servers, load generators and database go too.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const load of loads) load.kill('SIGKILL');
-    void Promise.all(servers.map((server) => server.stop()))
-      .then(() => database.drop())
-      .finally(() => process.exit(130));
-  });
-}
+cleanUpOnSignal(async () => {
+  for (const load of loads) load.kill('SIGKILL');
+  await Promise.all(servers.map((server) => server.stop()));
+  await database.drop();
+});
 try {
   const env = {
     DATABASE_URL: database.url,

@@ -204,3 +204,9 @@ export async function untilApplied(db: pg.Client, schema: string, count: number)
     await sleep(20);
   }
 }
+
+/** On Ctrl-C or `timeout` (SIGINT, SIGTERM): runs `cleanup` (stop servers, drop the database), then exits 130. */
+export function cleanUpOnSignal(cleanup: () => Promise<unknown>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+}
