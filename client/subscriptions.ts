@@ -1,0 +1,61 @@
+/**
+ * The graphql-ws client a frontend runs the typed subscription documents (client/generated) with.
+ * It sends the token in `connection_init` and, when its gateway goes away (a rolling restart
+ * closes sockets with 1001), reconnects through the balancer and subscribes again by itself.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type ExecutionResult } from 'graphql';
+import { createClient, type Client, type Sink } from 'graphql-ws';
+
+export interface SubscriptionClientOptions {
+  /** ws(s)://…/graphql */
+  url: string;
+  /** The bearer token, asked on every (re)connect so a refreshed one is used. */
+  token?: () => string | undefined | Promise<string | undefined>;
+  /** A WebSocket class where there is no global one (Node: the `ws` package). */
+  webSocketImpl?: unknown;
+  /**
+   * Reconnects in a row before giving up; every successful connect starts the count again.
+   * @default 10
+   */
+  retryAttempts?: number;
+  /** After every connect; `reconnected` is true when it follows a lost connection. */
+  onConnected?(reconnected: boolean): void;
+}
+
+/** The first reconnect waits 0.5–1 s, each next one up to twice as long, at most 30 s. */
+const FIRST_RETRY_MS = 1000;
+const LONGEST_RETRY_MS = 30_000;
+
+/**
+ * Waits a random time in the upper half of an exponential window: the sockets a restarted gateway
+ * closed together come back spread out instead of all at once.
+ */
+export function retryDelayMs(retries: number, random = Math.random()): number {
+  const window = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** retries);
+  return Math.round(window * (0.5 + random / 2));
+}
+
+export function createSubscriptionClient(options: SubscriptionClientOptions): Client {
+  return createClient({
+    url: options.url,
+    webSocketImpl: options.webSocketImpl,
+    connectionParams: async () => {
+      const token = await options.token?.();
+      return token ? { Authorization: `Bearer ${token}` } : {};
+    },
+    retryAttempts: options.retryAttempts ?? 10,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryDelayMs(retries))),
+    on: { connected: (_socket, _payload, wasRetry) => options.onConnected?.(wasRetry) },
+  });
+}
+
+/** Subscribes with a typed document; the returned function unsubscribes. */
+export function subscribeTo<Result, Variables extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<Result, Variables>,
+  variables: Variables,
+  sink: Sink<ExecutionResult<Result>>,
+): () => void {
+  return client.subscribe<Result>({ query: print(document), variables }, sink);
+}

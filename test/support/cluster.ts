@@ -1,0 +1,227 @@
+/**
+ * Several gateways behind HAProxy on this machine: N `plugboard serve` processes (no job workers
+ * inside), M `plugboard jobs worker` processes, and HAProxy in front balancing HTTP and WebSocket
+ * upgrades with `/readyz` as its health check. They share the Postgres and Redis they are given.
+ * Any gateway can be stopped (SIGTERM drains, SIGKILL does not) and started again on its port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, vi } from 'vitest';
+import { serveGateway, type ServingGateway } from './processes.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/plugboard.js', import.meta.url));
+const HAPROXY = process.env['HAPROXY'] ?? 'haproxy';
+
+/** HAProxy's health check: every CHECK_INTERVAL_MS, one failure takes a server out, one success brings it back. */
+export const CHECK_INTERVAL_MS = 500;
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The balancer's configuration. Requests go round-robin to the gateways whose `/readyz` answers
+ * 200; WebSockets are tunnelled (`timeout tunnel`). HAProxy opens a connection per request to a
+ * gateway (`http-server-close`), so it never sends a request down a kept-alive connection the
+ * gateway is closing; a connection refused is retried on another gateway (`redispatch`), which is
+ * safe for any method since nothing was sent. No other retry: a POST is never replayed.
+ */
+export function haproxyConfig(options: { port: number; statsPort: number; gateways: readonly number[] }): string {
+  return `global
+  maxconn 20000
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  timeout tunnel 1h
+  timeout http-keep-alive 10s
+  option http-server-close
+  option forwardfor
+  option redispatch 1
+  retries 3
+  retry-on conn-failure
+
+frontend gateways
+  bind 127.0.0.1:${options.port}
+  default_backend gateways
+
+backend gateways
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+  default-server inter ${CHECK_INTERVAL_MS}ms fall 1 rise 1
+${options.gateways.map((port, index) => `  server g${index + 1} 127.0.0.1:${port} check`).join('\n')}
+
+listen stats
+  bind 127.0.0.1:${options.statsPort}
+  stats enable
+  stats uri /stats
+`;
+}
+
+export interface ClusterGateway {
+  readonly name: string;
+  readonly port: number;
+  /** http://127.0.0.1:port, the gateway itself (not through the balancer). */
+  readonly url: string;
+  /** Everything the current process has logged. */
+  output(): string;
+  /** Signals the running process and resolves with its exit code (or the signal's name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
+  /** Starts it again on the same port, resolving once it listens. */
+  start(): Promise<void>;
+}
+
+export interface ClusterWorker {
+  readonly child: ChildProcess;
+  output(): string;
+}
+
+export interface Cluster {
+  /** The balancer: http://127.0.0.1:port. */
+  readonly url: string;
+  readonly gateways: readonly ClusterGateway[];
+  readonly workers: readonly ClusterWorker[];
+  /** What HAProxy says of each gateway now: `UP`, `DOWN`, … by server name (g1, g2, …). */
+  backendStates(): Promise<Record<string, string>>;
+  /** Stops HAProxy, the workers and the gateways, and removes the temp dir. */
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  gateways: number;
+  workers: number;
+  /** The environment every process gets (DATABASE_URL, REDIS_URL, secrets, plugin settings). */
+  env: Record<string, string>;
+  /** Arguments after `plugboard jobs worker` (queues, --concurrency). */
+  workerArgs?: string[];
+}
+
+function startWorker(env: Record<string, string>, args: string[]): Promise<ClusterWorker> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'jobs', 'worker', ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+    });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/worker \d+ working/.test(output)) resolve({ child, output: () => output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`jobs worker exited with ${code} before working:\n${output}`)));
+  });
+}
+
+function startHaproxy(configFile: string): { child: ChildProcess; output(): string; exited: Promise<unknown> } {
+  // -db: foreground, no daemon; a child of the test, never a system service.
+  const child = spawn(HAPROXY, ['-db', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return { child, output: () => output, exited };
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'plugboard-cluster-'));
+  const ports = await Promise.all(Array.from({ length: options.gateways }, freePort));
+  const [port, statsPort] = [await freePort(), await freePort()];
+  const running = new Map<number, ServingGateway>();
+  const workers: ClusterWorker[] = [];
+  let haproxy: ReturnType<typeof startHaproxy> | undefined;
+
+  const serveOn = async (gatewayPort: number) => {
+    running.set(
+      gatewayPort,
+      await serveGateway({ ...options.env, PORT: String(gatewayPort), PLUGBOARD_WORKERS: 'false' }, 90_000, {
+        cli: CLI,
+      }),
+    );
+  };
+  const gateways = ports.map(
+    (gatewayPort, index): ClusterGateway => ({
+      name: `g${index + 1}`,
+      port: gatewayPort,
+      url: `http://127.0.0.1:${gatewayPort}`,
+      output: () => running.get(gatewayPort)?.output() ?? '',
+      stop: async (signal = 'SIGTERM') => {
+        const gateway = running.get(gatewayPort);
+        if (!gateway) throw new Error(`gateway on port ${gatewayPort} is not running`);
+        const code = await gateway.stop(signal);
+        running.delete(gatewayPort);
+        return code;
+      },
+      start: () => serveOn(gatewayPort),
+    }),
+  );
+
+  const backendStates = async () => {
+    const csv = await (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).text();
+    const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
+    const columns = header!.split(',');
+    const [proxy, server, status] = ['pxname', 'svname', 'status'].map((name) => columns.indexOf(name));
+    return Object.fromEntries(
+      rows
+        .map((row) => row.split(','))
+        .filter((cells) => cells[proxy!] === 'gateways' && /^g\d+$/.test(cells[server!]!))
+        .map((cells) => [cells[server!]!, cells[status!]!]),
+    );
+  };
+
+  const close = async () => {
+    haproxy?.child.kill('SIGTERM');
+    await haproxy?.exited;
+    await Promise.all([
+      ...workers.map(
+        (worker) =>
+          new Promise((resolve) => {
+            if (worker.child.exitCode !== null) return resolve(null);
+            worker.child.once('exit', resolve);
+            worker.child.kill('SIGTERM');
+          }),
+      ),
+      ...[...running.values()].map((gateway) => gateway.stop('SIGKILL')),
+    ]);
+    running.clear();
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    // The first gateway migrates alone; the others then start together on the migrated database.
+    await serveOn(ports[0]!);
+    await Promise.all([
+      ...ports.slice(1).map(serveOn),
+      ...Array.from({ length: options.workers }, async () =>
+        workers.push(await startWorker(options.env, options.workerArgs ?? [])),
+      ),
+    ]);
+    const configFile = join(dir, 'haproxy.cfg');
+    await writeFile(configFile, haproxyConfig({ port, statsPort, gateways: ports }));
+    haproxy = startHaproxy(configFile);
+    const started = haproxy;
+    await vi.waitFor(
+      async () => {
+        if (started.child.exitCode !== null) throw new Error(`haproxy exited:\n${started.output()}`);
+        const states = await backendStates();
+        expect(states, started.output()).toEqual(Object.fromEntries(gateways.map((gateway) => [gateway.name, 'UP'])));
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  return { url: `http://127.0.0.1:${port}`, gateways, workers, backendStates, close };
+}
