@@ -2,6 +2,7 @@
  * The graphql-ws client a frontend runs the typed subscription documents (client/generated) with.
  * It sends the token in `connection_init` and, when its gateway goes away (a rolling restart
  * closes sockets with 1001), reconnects through the balancer and subscribes again by itself.
+ * `client.on('connected' | 'closed', …)` tells when.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
@@ -19,8 +20,6 @@ export interface SubscriptionClientOptions {
    * @default 10
    */
   retryAttempts?: number;
-  /** After every connect; `reconnected` is true when it follows a lost connection. */
-  onConnected?(reconnected: boolean): void;
 }
 
 /** The first reconnect waits 0.5–1 s, each next one up to twice as long, at most 30 s. */
@@ -46,7 +45,6 @@ export function createSubscriptionClient(options: SubscriptionClientOptions): Cl
     },
     retryAttempts: options.retryAttempts ?? 10,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryDelayMs(retries))),
-    on: { connected: (_socket, _payload, wasRetry) => options.onConnected?.(wasRetry) },
   });
 }
 

@@ -5,13 +5,20 @@
  * Any gateway can be stopped (SIGTERM drains, SIGKILL does not) and started again on its port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { expect, vi } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import type { GraphQLBody } from './gateway.ts';
+import { startHttpTarget, type HttpTarget } from './http-target.ts';
 import { serveGateway, type ServingGateway } from './processes.ts';
+import { signedWebhook, startStripeServer, type StripeServer } from './stripe-server.ts';
+import { ADMIN_SECRET, JWT_SECRET, signToken } from './tokens.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/plugboard.js', import.meta.url));
 const HAPROXY = process.env['HAPROXY'] ?? 'haproxy';
@@ -34,12 +41,20 @@ export async function freePort(): Promise<number> {
  * gateway is closing; a connection refused is retried on another gateway (`redispatch`), which is
  * safe for any method since nothing was sent. No other retry: a POST is never replayed.
  */
-export function haproxyConfig(options: { port: number; statsPort: number; gateways: readonly number[] }): string {
+export function haproxyConfig(options: {
+  /** Where clients connect, `host:port`. */
+  bind: string;
+  /** Where HAProxy's own stats page answers (`/stats`), `host:port`. */
+  stats: string;
+  /** The gateways, `host:port` each. */
+  servers: readonly string[];
+}): string {
   return `global
-  maxconn 20000
+  maxconn 4000
 
 defaults
   mode http
+  maxconn 4000
   timeout connect 2s
   timeout client 60s
   timeout server 60s
@@ -52,7 +67,7 @@ defaults
   retry-on conn-failure
 
 frontend gateways
-  bind 127.0.0.1:${options.port}
+  bind ${options.bind}
   default_backend gateways
 
 backend gateways
@@ -60,10 +75,10 @@ backend gateways
   option httpchk GET /readyz
   http-check expect status 200
   default-server inter ${CHECK_INTERVAL_MS}ms fall 1 rise 1
-${options.gateways.map((port, index) => `  server g${index + 1} 127.0.0.1:${port} check`).join('\n')}
+${options.servers.map((server, index) => `  server g${index + 1} ${server} check`).join('\n')}
 
 listen stats
-  bind 127.0.0.1:${options.statsPort}
+  bind ${options.stats}
   stats enable
   stats uri /stats
 `;
@@ -207,7 +222,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ),
     ]);
     const configFile = join(dir, 'haproxy.cfg');
-    await writeFile(configFile, haproxyConfig({ port, statsPort, gateways: ports }));
+    await writeFile(
+      configFile,
+      haproxyConfig({
+        bind: `127.0.0.1:${port}`,
+        stats: `127.0.0.1:${statsPort}`,
+        servers: ports.map((gatewayPort) => `127.0.0.1:${gatewayPort}`),
+      }),
+    );
     haproxy = startHaproxy(configFile);
     const started = haproxy;
     await vi.waitFor(
@@ -225,3 +247,86 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   return { url: `http://127.0.0.1:${port}`, gateways, workers, backendStates, close };
 }
+
+export interface ClusterServices {
+  db: TestDatabase;
+  stripe: StripeServer;
+  /** Where the http-request jobs call, so each run of a job is counted. */
+  target: HttpTarget;
+  webhookSecret: string;
+  /** What every gateway and worker of the cluster gets. */
+  env: Record<string, string>;
+  /** Posts a Stripe event, signed, to `url` (a gateway or the balancer). */
+  deliver(url: string, event: unknown): Promise<Response>;
+  /** Stops the stand-ins, drops the database and the cluster's Redis keys. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What a cluster shares: a database of its own on the machine's Postgres, a Redis database of its
+ * own on the machine's Redis (the BullMQ queues of other test files' gateways never take its
+ * jobs), the Stripe stand-in and an HTTP target for jobs.
+ */
+export async function startClusterServices(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<ClusterServices> {
+  const db = await createTestDatabase();
+  const stripe = await startStripeServer();
+  const target = await startHttpTarget();
+  const webhookSecret = `whsec_${randomBytes(16).toString('hex')}`;
+  const ownRedis = `${redisUrl.replace(/\/\d*$/, '')}/${randomInt(1, 16)}`;
+  return {
+    db,
+    stripe,
+    target,
+    webhookSecret,
+    env: {
+      DATABASE_URL: db.url,
+      REDIS_URL: ownRedis,
+      PLUGBOARD_PLUGINS: 'core,jobs,realtime,stripe',
+      PLUGBOARD_JWT_SECRET: JWT_SECRET,
+      PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+      // HAProxy adds X-Forwarded-For: the realtime caps then count the client, not the balancer.
+      PLUGBOARD_TRUSTED_PROXIES: '127.0.0.1',
+      STRIPE_API_KEY: stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      STRIPE_API_BASE_URL: stripe.url,
+      STRIPE_SYNC_INTERVAL: '0',
+      JOBS_HTTP_ALLOWED_HOSTS: target.host,
+      // Long enough for HAProxy's check (every CHECK_INTERVAL_MS, one failure) to take a gateway out.
+      PLUGBOARD_SHUTDOWN_DELAY_MS: String(4 * CHECK_INTERVAL_MS),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    deliver: (url, event) => {
+      const { body, headers } = signedWebhook(event, webhookSecret);
+      return fetch(`${url}/webhooks/stripe`, { method: 'POST', headers, body });
+    },
+    async stop() {
+      await Promise.all([stripe.close(), target.close(), db.drop()]);
+      const redis = new Redis(ownRedis);
+      const keys = await redis.keys('plugboard:*');
+      if (keys.length > 0) await redis.unlink(...keys);
+      redis.disconnect();
+    },
+  };
+}
+
+/** POSTs a GraphQL request; the status and the parsed body. */
+export async function graphqlAt(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: GraphQLBody }> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as GraphQLBody };
+}
+
+export const adminHeaders = { 'x-hasura-admin-secret': ADMIN_SECRET };
+export const bearer = async (userId: string) => ({ authorization: `Bearer ${await signToken({ userId })}` });
