@@ -9,7 +9,9 @@
  * sync, an incremental run lists each one since its last sync began (GitHub: `since`, or newest
  * first by update time).
  *
- * The provider is called only between transactions, never inside one.
+ * The provider is called only between transactions, never inside one. A plugin's runs go one at a
+ * time across every process sharing the database (an advisory lock): asked while one runs, `run`
+ * returns that run instead of starting another.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
