@@ -107,7 +107,8 @@ describe('stripe sync', () => {
   });
 
   it('answers a second syncStripe asked while a run goes on with that run, starting none', async () => {
-    stripe.setLatency(100);
+    // Each API call slow enough that the run still goes on when the second ask arrives.
+    stripe.setLatency(200);
     const before = await count('sync_runs');
     const ask = async () => {
       const { body } = await gateway.gql('mutation { syncStripe { id status } }', { headers: admin });

@@ -53,7 +53,6 @@ beforeAll(async () => {
   services = await startClusterServices(REDIS_URL, {
     // 1,000 sockets from one address (the test's, named by HAProxy's X-Forwarded-For).
     REALTIME_MAX_CONNECTIONS_PER_IP: '5000',
-    LOG_LEVEL: 'warn',
   });
   cluster = await startCluster({ gateways: 3, workers: 2, env: services.env });
 }, 120_000);
