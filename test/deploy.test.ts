@@ -18,7 +18,7 @@ const DIR = new URL('../deploy/kubernetes/', import.meta.url);
 interface Resource {
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
-  spec: Record<string, never>;
+  spec: Record<string, unknown>;
   stringData?: Record<string, string>;
 }
 interface Container {
@@ -99,7 +99,8 @@ describe('deploy/kubernetes', () => {
   });
 
   it('configures both from the Secret, with variables the gateway and its plugins know and accept', () => {
-    for (const container of [gateway, worker]) expect(container.envFrom).toEqual([{ secretRef: { name: 'plugboard' } }]);
+    for (const container of [gateway, worker])
+      expect(container.envFrom).toEqual([{ secretRef: { name: 'plugboard' } }]);
     const known = new Set([
       ...listVariables(gatewaySettingsSpec).map((v) => v.key),
       ...selectAll(registry).flatMap((s) => listVariables(s.manifest.configuration).map((v) => v.key)),

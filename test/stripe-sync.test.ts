@@ -118,7 +118,9 @@ describe('stripe sync', () => {
     const [first, second] = await Promise.all([ask(), ask()]);
     expect(first.status).toBe('running');
     expect(second).toEqual(first);
-    await expect.poll(() => count('sync_runs', `id = '${first.id}' AND status = 'completed'`), { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(() => count('sync_runs', `id = '${first.id}' AND status = 'completed'`), { timeout: 30_000 })
+      .toBe(1);
     stripe.setLatency(0);
     expect(await count('sync_runs')).toBe(before + 1);
     // It let go of the lock when it ended: the next run starts.
