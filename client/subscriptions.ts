@@ -44,6 +44,9 @@ export function createSubscriptionClient(options: SubscriptionClientOptions): Cl
       return token ? { Authorization: `Bearer ${token}` } : {};
     },
     retryAttempts: options.retryAttempts ?? 10,
+    // graphql-ws retries only close events by default: a refused upgrade (a balancer's 503 while
+    // no gateway is ready) would end the client. Its fatal close codes (4400, 4500, …) still are.
+    shouldRetry: () => true,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, retryDelayMs(retries))),
   });
 }

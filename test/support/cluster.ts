@@ -23,8 +23,12 @@ import { ADMIN_SECRET, JWT_SECRET, signToken } from './tokens.ts';
 const CLI = fileURLToPath(new URL('../../bin/plugboard.js', import.meta.url));
 const HAPROXY = process.env['HAPROXY'] ?? 'haproxy';
 
-/** HAProxy's health check: every CHECK_INTERVAL_MS, one failure takes a server out, one success brings it back. */
+/**
+ * HAProxy's health check: every CHECK_INTERVAL_MS; CHECK_FALL failures in a row take a gateway out
+ * (one slow answer from a busy gateway does not), one success brings it back.
+ */
 export const CHECK_INTERVAL_MS = 500;
+export const CHECK_FALL = 2;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -36,7 +40,7 @@ export async function freePort(): Promise<number> {
 
 /**
  * The balancer's configuration. Requests go round-robin to the gateways whose `/readyz` answers
- * 200; WebSockets are tunnelled (`timeout tunnel`). HAProxy opens a connection per request to a
+ * 200 (a check may take 3 s: a busy gateway is slow, not down); WebSockets are tunnelled. HAProxy opens a connection per request to a
  * gateway (`http-server-close`), so it never sends a request down a kept-alive connection the
  * gateway is closing; a connection refused is retried on another gateway (`redispatch`), which is
  * safe for any method since nothing was sent. No other retry: a POST is never replayed.
@@ -51,14 +55,18 @@ export function haproxyConfig(options: {
 }): string {
   return `global
   maxconn 4000
+  # Gateways taken out and brought back, with the reason, on stderr.
+  log stderr format raw local0 notice
 
 defaults
   mode http
+  log global
   maxconn 4000
   timeout connect 2s
   timeout client 60s
   timeout server 60s
   timeout tunnel 1h
+  timeout check 3s
   timeout http-keep-alive 10s
   option http-server-close
   option forwardfor
@@ -74,7 +82,7 @@ backend gateways
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
-  default-server inter ${CHECK_INTERVAL_MS}ms fall 1 rise 1
+  default-server inter ${CHECK_INTERVAL_MS}ms fall ${CHECK_FALL} rise 1
 ${options.servers.map((server, index) => `  server g${index + 1} ${server} check`).join('\n')}
 
 listen stats
@@ -109,6 +117,8 @@ export interface Cluster {
   readonly workers: readonly ClusterWorker[];
   /** What HAProxy says of each gateway now: `UP`, `DOWN`, … by server name (g1, g2, …). */
   backendStates(): Promise<Record<string, string>>;
+  /** HAProxy's log: each gateway taken out or brought back, and why. */
+  balancerLog(): string;
   /** Stops HAProxy, the workers and the gateways, and removes the temp dir. */
   close(): Promise<void>;
 }
@@ -213,10 +223,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    // The first gateway migrates alone; the others then start together on the migrated database.
-    await serveOn(ports[0]!);
+    // All at once: the migrations' advisory lock has them take turns.
     await Promise.all([
-      ...ports.slice(1).map(serveOn),
+      ...ports.map(serveOn),
       ...Array.from({ length: options.workers }, async () =>
         workers.push(await startWorker(options.env, options.workerArgs ?? [])),
       ),
@@ -245,7 +254,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     throw error;
   }
 
-  return { url: `http://127.0.0.1:${port}`, gateways, workers, backendStates, close };
+  const balancerLog = () => haproxy?.output() ?? '';
+  return { url: `http://127.0.0.1:${port}`, gateways, workers, backendStates, balancerLog, close };
 }
 
 export interface ClusterServices {
@@ -294,8 +304,9 @@ export async function startClusterServices(
       STRIPE_API_BASE_URL: stripe.url,
       STRIPE_SYNC_INTERVAL: '0',
       JOBS_HTTP_ALLOWED_HOSTS: target.host,
-      // Long enough for HAProxy's check (every CHECK_INTERVAL_MS, one failure) to take a gateway out.
-      PLUGBOARD_SHUTDOWN_DELAY_MS: String(4 * CHECK_INTERVAL_MS),
+      // Longer than HAProxy takes to notice (CHECK_FALL checks CHECK_INTERVAL_MS apart, each answered
+      // at once by a draining gateway), with room for a busy machine.
+      PLUGBOARD_SHUTDOWN_DELAY_MS: String((CHECK_FALL + 4) * CHECK_INTERVAL_MS),
       LOG_LEVEL: 'info',
       ...env,
     },
