@@ -22,17 +22,19 @@ export interface SubscriptionClientOptions {
   retryAttempts?: number;
 }
 
-/** The first reconnect waits 0.5–1 s, each next one up to twice as long, at most 30 s. */
-const FIRST_RETRY_MS = 1000;
+/** The first reconnect waits 0.75–3 s, each next one up to twice as long, at most 30 s. */
+const FIRST_RETRY_MS = 3000;
 const LONGEST_RETRY_MS = 30_000;
 
 /**
- * Waits a random time in the upper half of an exponential window: the sockets a restarted gateway
- * closed together come back spread out instead of all at once.
+ * A random time in the last three quarters of a window that doubles with each retry: the sockets
+ * a stopping gateway closed together come back spread over seconds, not all at once onto the
+ * others (who would be too busy to answer their health checks), and within the realtime plugin's
+ * presence grace period (10 s) even when the first attempt fails.
  */
 export function retryDelayMs(retries: number, random = Math.random()): number {
   const window = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** retries);
-  return Math.round(window * (0.5 + random / 2));
+  return Math.round(window * (0.25 + (random * 3) / 4));
 }
 
 export function createSubscriptionClient(options: SubscriptionClientOptions): Client {

@@ -43,7 +43,10 @@ interface Subscriber {
   longestGapMs: number;
   /** Who is ONLINE in the room as this subscriber was told, and every OFFLINE it was told of. */
   online: Set<string>;
-  offline: string[];
+  /** Who was shown OFFLINE, when (ms since the epoch). */
+  offline: { userId: string; at: number }[];
+  /** Connection attempts after a lost connection, failed ones included. */
+  attempts: number;
   away: Set<string>;
   errors: unknown[];
 }
@@ -118,6 +121,7 @@ function subscribe(userId: string, roomId: string): Subscriber {
     longestGapMs: 0,
     online: new Set(),
     offline: [],
+    attempts: 0,
     away: new Set(),
     errors: [],
   };
@@ -126,6 +130,9 @@ function subscribe(userId: string, roomId: string): Subscriber {
     if (!wasRetry) return;
     subscriber.reconnections++;
     subscriber.longestGapMs = Math.max(subscriber.longestGapMs, Date.now() - subscriber.closedAt);
+  });
+  client.on('connecting', (isRetry) => {
+    if (isRetry) subscriber.attempts++;
   });
   client.on('closed', () => {
     if (subscriber.connected) subscriber.closedAt = Date.now();
@@ -140,7 +147,7 @@ function subscribe(userId: string, roomId: string): Subscriber {
         if (errors) subscriber.errors.push(errors);
         const presence = data?.presence;
         if (!presence) return;
-        if (presence.status === 'OFFLINE') subscriber.offline.push(presence.userId);
+        if (presence.status === 'OFFLINE') subscriber.offline.push({ userId: presence.userId, at: Date.now() });
         else subscriber.online.add(presence.userId);
         if (presence.status === 'AWAY') subscriber.away.add(presence.userId);
       },
@@ -301,7 +308,21 @@ describe.skipIf(!REDIS_URL)('a rolling restart of three gateways behind HAProxy'
     expect(subscribers.filter((s) => s.reconnections === 0).map((s) => s.userId)).toEqual([]);
     expect(subscribers.filter((s) => s.errors.length > 0).map(described)).toEqual([]);
     // Reconnected within the grace period, so nobody was ever shown OFFLINE.
-    expect(subscribers.flatMap((s) => s.offline)).toEqual([]);
+    const shownOffline = new Map(subscribers.flatMap((s) => s.offline).map((o) => [o.userId, o.at - started]));
+    const offlineUsers = subscribers
+      .filter((s) => shownOffline.has(s.userId))
+      .map((s) => ({
+        userId: s.userId,
+        shownOfflineAtMs: shownOffline.get(s.userId),
+        closedAtMs: s.closedAt - started,
+        longestGapMs: s.longestGapMs,
+        attempts: s.attempts,
+      }));
+    const warnings = cluster.gateways
+      .flatMap((g) => g.output().split('\n'))
+      .filter((line) => /"level":(40|50|60)/.test(line))
+      .slice(0, 30);
+    expect(offlineUsers, `restarts: ${JSON.stringify(restarts)}\n${warnings.join('\n')}`).toEqual([]);
     expect(await count("SELECT count(*)::int AS n FROM realtime.presence WHERE status = 'ONLINE'")).toBe(
       ROOMS * MEMBERS,
     );

@@ -28,7 +28,7 @@ const HAPROXY = process.env['HAPROXY'] ?? 'haproxy';
  * (one slow answer from a busy gateway does not), one success brings it back.
  */
 export const CHECK_INTERVAL_MS = 500;
-export const CHECK_FALL = 2;
+export const CHECK_FALL = 3;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -39,8 +39,10 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * The balancer's configuration. Requests go round-robin to the gateways whose `/readyz` answers
- * 200 (a check may take 3 s: a busy gateway is slow, not down); WebSockets are tunnelled. HAProxy opens a connection per request to a
+ * The balancer's configuration. Requests and WebSockets (tunnelled) go to whichever gateway has
+ * the fewest connections among those whose `/readyz` answers 200 — so the sockets of a stopping
+ * gateway move mostly to the one just restarted — (a check may take 3 s: a busy gateway is slow,
+ * not down). HAProxy opens a connection per request to a
  * gateway (`http-server-close`), so it never sends a request down a kept-alive connection the
  * gateway is closing; a connection refused is retried on another gateway (`redispatch`), which is
  * safe for any method since nothing was sent. No other retry: a POST is never replayed.
@@ -79,7 +81,7 @@ frontend gateways
   default_backend gateways
 
 backend gateways
-  balance roundrobin
+  balance leastconn
   option httpchk GET /readyz
   http-check expect status 200
   default-server inter ${CHECK_INTERVAL_MS}ms fall ${CHECK_FALL} rise 1
@@ -97,7 +99,7 @@ export interface ClusterGateway {
   readonly port: number;
   /** http://127.0.0.1:port, the gateway itself (not through the balancer). */
   readonly url: string;
-  /** Everything the current process has logged. */
+  /** Everything its processes have logged, the stopped ones' included. */
   output(): string;
   /** Signals the running process and resolves with its exit code (or the signal's name). */
   stop(signal?: NodeJS.Signals): Promise<number | string | null>;
@@ -163,6 +165,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const ports = await Promise.all(Array.from({ length: options.gateways }, freePort));
   const [port, statsPort] = [await freePort(), await freePort()];
   const running = new Map<number, ServingGateway>();
+  /** What the stopped processes of each port logged. */
+  const logged = new Map<number, string>();
   const workers: ClusterWorker[] = [];
   let haproxy: ReturnType<typeof startHaproxy> | undefined;
 
@@ -179,11 +183,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       name: `g${index + 1}`,
       port: gatewayPort,
       url: `http://127.0.0.1:${gatewayPort}`,
-      output: () => running.get(gatewayPort)?.output() ?? '',
+      output: () => (logged.get(gatewayPort) ?? '') + (running.get(gatewayPort)?.output() ?? ''),
       stop: async (signal = 'SIGTERM') => {
         const gateway = running.get(gatewayPort);
         if (!gateway) throw new Error(`gateway on port ${gatewayPort} is not running`);
         const code = await gateway.stop(signal);
+        logged.set(gatewayPort, (logged.get(gatewayPort) ?? '') + gateway.output());
         running.delete(gatewayPort);
         return code;
       },
