@@ -36,11 +36,12 @@ const CLUSTER_SCHEME = /^(rediss?)\+cluster:\/\/(.*)$/s;
  * of a cluster. Throws an Error whose message quotes no credentials.
  */
 export function parseRedisUrl(value: string, options: { cluster?: boolean } = {}): RedisTarget {
-  const clusterUrl = CLUSTER_SCHEME.exec(value.trim());
+  const text = value.trim();
+  const clusterUrl = CLUSTER_SCHEME.exec(text);
   if (clusterUrl) return parseClusterUrl(clusterUrl[1] === 'rediss', clusterUrl[2]!);
   let url: URL;
   try {
-    url = new URL(value.trim());
+    url = new URL(text);
   } catch {
     throw new Error('is not a URL: expected redis://, rediss://, or redis+cluster://host:port,host:port');
   }
@@ -49,7 +50,7 @@ export function parseRedisUrl(value: string, options: { cluster?: boolean } = {}
       `has the scheme ${url.protocol}//: expected redis://, rediss://, or redis+cluster://host:port,host:port`,
     );
   if (!url.hostname) throw new Error('names no host');
-  if (!options.cluster) return { cluster: false, url: value.trim(), display: redactUrl(value) };
+  if (!options.cluster) return { cluster: false, url: text, display: redactUrl(url) };
   if (url.search) throw new Error('takes no query parameters for a Redis Cluster');
   checkClusterDatabase(url.pathname);
   const tls = url.protocol === 'rediss:';
@@ -116,14 +117,9 @@ function clusterDisplay(tls: boolean, nodes: readonly RedisNode[]): string {
   return `${tls ? 'rediss' : 'redis'}+cluster://${hosts.join(',')}`;
 }
 
-/** host:port of a URL without user or password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
+/** The URL without user or password, for messages. */
+function redactUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
 
 export interface RedisClientOptions {
