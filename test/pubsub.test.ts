@@ -57,6 +57,11 @@ describe.skipIf(!redisUrl)('Redis pubsub', () => {
     await expect(
       createRedisPubSub(parseRedisUrl('redis://user:s3cret@127.0.0.1:1'), { connectTimeoutMs: 500 }),
     ).rejects.toThrow(/^Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/);
+    await expect(
+      createRedisPubSub(parseRedisUrl('redis+cluster://user:s3cret@127.0.0.1:1,127.0.0.1:2'), {
+        connectTimeoutMs: 500,
+      }),
+    ).rejects.toThrow(/^Redis at redis\+cluster:\/\/127\.0\.0\.1:1,127\.0\.0\.1:2 is unreachable/);
   });
 
   describe('across gateway processes', () => {

@@ -102,9 +102,10 @@ beforeAll(async () => {
     NOTIFICATIONS_EMAIL_FROM: 'Plugboard <no-reply@plugboard.test>',
     NOTIFICATIONS_EMAIL_RATE_LIMIT: String(EMAIL_RATE_LIMIT),
   };
-  // One after the other: both would run the migrations at once otherwise (they take turns anyway).
-  a = await startTestGateway({ databaseUrl: db.url, env });
-  b = await startTestGateway({ databaseUrl: db.url, env });
+  [a, b] = await Promise.all([
+    startTestGateway({ databaseUrl: db.url, env }),
+    startTestGateway({ databaseUrl: db.url, env }),
+  ]);
   redis = createRedisClient(parseRedisUrl(cluster.url));
 }, 90_000);
 
