@@ -53,9 +53,13 @@ async function connect(gateway: TestGateway, userId: string): Promise<TestWsClie
   return ws;
 }
 
-type RoomEvent = { data?: { roomEvents: { type: string; room: { name: string } | null } } };
-const renamedTo = (name: string) => (event: RoomEvent) =>
-  event.data?.roomEvents.type === 'ROOM_UPDATED' && event.data.roomEvents.room?.name === name;
+type RoomEvent = { data?: { roomEvents: { type: string; userId: string | null } } };
+
+/** A new member joins the room through the gateway; followers of roomEvents see MEMBER_JOINED. */
+async function join(gateway: TestGateway, room: string, userId: string): Promise<(event: RoomEvent) => boolean> {
+  await ok(gateway, await asUser(userId), 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
+  return (event) => event.data?.roomEvents.type === 'MEMBER_JOINED' && event.data.roomEvents.userId === userId;
+}
 
 async function enqueueCall(gateway: TestGateway, key: string): Promise<string> {
   const data = await ok<{ enqueueJob: { id: string } }>(
@@ -129,16 +133,14 @@ describe.skipIf(!present)('two gateways on a Redis Cluster', () => {
     );
     room = createRoom.id;
     await ok(b, await asUser('bob'), 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
-    const query = 'subscription($r: ID!) { roomEvents(roomId: $r) { type room { name } } }';
+    const query = 'subscription($r: ID!) { roomEvents(roomId: $r) { type userId } }';
     onA = (await connect(a, 'alice')).subscribe(query, { r: room });
     onB = (await connect(b, 'bob')).subscribe(query, { r: room });
     // The first event is the room as it is: each subscription is set up by then.
     for (const subscription of [onA, onB])
       await nextMatching(subscription, (e) => e.data?.roomEvents.type === 'ROOM_STATE', 5000);
-    await ok(b, await asUser('alice'), 'mutation($r: ID!) { updateRoom(roomId: $r, name: "renamed") { id } }', {
-      r: room,
-    });
-    for (const subscription of [onA, onB]) await nextMatching(subscription, renamedTo('renamed'), 5000);
+    const joined = await join(b, room, 'dave');
+    for (const subscription of [onA, onB]) await nextMatching(subscription, joined, 5000);
   });
 
   it('share typing state between instances', async () => {
@@ -241,10 +243,8 @@ describe.skipIf(!present)('two gateways on a Redis Cluster', () => {
       { timeout: 30_000, interval: 50 },
     );
     // Subscribed again on the victim: an event still reaches both.
-    await ok(a, await asUser('alice'), 'mutation($r: ID!) { updateRoom(roomId: $r, name: "herded") { id } }', {
-      r: room,
-    });
-    for (const subscription of [onA, onB]) await nextMatching(subscription, renamedTo('herded'), 5000);
+    const joined = await join(a, room, 'erin');
+    for (const subscription of [onA, onB]) await nextMatching(subscription, joined, 5000);
 
     const killing = cluster.killMaster(victim);
     // Enqueued while the master is down: the enqueue waits for the promotion instead of failing.
@@ -263,17 +263,8 @@ describe.skipIf(!present)('two gateways on a Redis Cluster', () => {
     let attempt = 0;
     await vi.waitFor(
       async () => {
-        const name = `after-${++attempt}`;
-        await ok(
-          a,
-          await asUser('alice'),
-          'mutation($r: ID!, $n: String) { updateRoom(roomId: $r, name: $n) { id } }',
-          {
-            r: room,
-            n: name,
-          },
-        );
-        for (const subscription of [onA, onB]) await nextMatching(subscription, renamedTo(name), 1000);
+        const joined = await join(a, room, `after-${++attempt}`);
+        for (const subscription of [onA, onB]) await nextMatching(subscription, joined, 1000);
       },
       { timeout: 20_000, interval: 100 },
     );
