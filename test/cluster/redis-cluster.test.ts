@@ -179,6 +179,8 @@ describe.skipIf(!present)('two gateways on a Redis Cluster', () => {
         ),
       ),
     );
+    // The limiter's window lives in the cluster while the mails go out.
+    await expect.poll(() => redis.exists('plugboard:notifications:rate:smtp'), { timeout: 5000, interval: 20 }).toBe(1);
     await mail.waitFor(count, 20_000);
     // Two a second in one-second windows shared by both gateways: four windows, three waits.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
