@@ -2,11 +2,13 @@
  * The one publish/subscribe every subscription uses. In-process by default; with REDIS_URL the
  * events travel over Redis channels so subscribers on every gateway instance receive them.
  * Payloads cross Redis as JSON: publish plain data (Dates arrive as ISO strings, no BigInt).
+ * On a Redis Cluster this is classic pubsub: a PUBLISH on any node reaches subscribers on every
+ * node, and ioredis moves the subscriptions to another node when theirs goes away.
  */
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSubEventTarget } from '@graphql-yoga/subscription';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createRedisClient, type RedisTarget } from './redis.ts';
 import { settleWithin } from './timing.ts';
 
 /** A named channel carrying payloads of type T. Declare once, publish and subscribe anywhere. */
@@ -49,24 +51,30 @@ export function createMemoryPubSub(): PubSub {
   return wrap(createPubSub<Channels>(), { transport: 'memory', ready: async () => {}, close: async () => {} });
 }
 
+/**
+ * Subscribed to by `ready()`: a SUBSCRIBE is answered after every SUBSCRIBE sent before it on the
+ * same connection, on one Redis and on a cluster's subscriber connection alike (a PING to a
+ * cluster goes to any node, not necessarily the subscriber's).
+ */
+const READY_CHANNEL = 'plugboard:pubsub-ready';
+
 /** Connects two Redis clients (a subscribed connection can do nothing else) and waits for both. */
 export async function createRedisPubSub(
-  redisUrl: string,
+  redis: RedisTarget,
   options: { connectTimeoutMs?: number; log?: Logger } = {},
 ): Promise<PubSub> {
   const clientOptions = {
     lazyConnect: true,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     maxRetriesPerRequest: 3,
   };
-  const publishClient = new Redis(redisUrl, { ...clientOptions, connectionName: 'plugboard-publish' });
-  const subscribeClient = new Redis(redisUrl, { ...clientOptions, connectionName: 'plugboard-subscribe' });
+  const publishClient = createRedisClient(redis, { ...clientOptions, connectionName: 'plugboard-publish' });
+  const subscribeClient = createRedisClient(redis, { ...clientOptions, connectionName: 'plugboard-subscribe' });
   // ioredis reconnects by itself; an error event is worth a warning, not a crash.
   let connected = false;
   for (const client of [publishClient, subscribeClient]) {
     client.on('error', (error: Error) => {
-      if (connected)
-        options.log?.warn({ err: error, redis: redactUrl(redisUrl) }, 'Redis connection error; reconnecting');
+      if (connected) options.log?.warn({ err: error, redis: redis.display }, 'Redis connection error; reconnecting');
     });
   }
   try {
@@ -74,15 +82,14 @@ export async function createRedisPubSub(
   } catch (error) {
     publishClient.disconnect();
     subscribeClient.disconnect();
-    throw new Error(`Redis at ${redactUrl(redisUrl)} is unreachable: ${(error as Error).message}`);
+    throw new Error(`Redis at ${redis.display} is unreachable: ${(error as Error).message}`);
   }
   connected = true;
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient }) as PubSubEventTarget<Channels>;
   return wrap(createPubSub<Channels>({ eventTarget }), {
     transport: 'redis',
-    // A PING on the subscriber connection is answered after every SUBSCRIBE sent before it.
     ready: async () => {
-      await subscribeClient.ping();
+      await subscribeClient.subscribe(READY_CHANNEL);
     },
     close: async () => {
       // quit() waits for Redis; if it has gone away, drop the connections instead.
@@ -91,14 +98,4 @@ export async function createRedisPubSub(
       subscribeClient.disconnect();
     },
   });
-}
-
-/** host:port of a URL without user or password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
 }

@@ -3,9 +3,9 @@
  * through real providers (nodemailer SMTP pools, web-push, the Twilio SDK) and the pubsub
  * (in-app), with preferences, quiet hours, digests, retries, failover and per-provider limits.
  */
-import { Redis } from 'ioredis';
 import {
   ConfigError,
+  createRedisClient,
   definePlugin,
   InputError,
   PermanentJobError,
@@ -43,8 +43,8 @@ function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstan
   const { email, push, sms } = runtime.config;
   const limits = [email?.rateLimit, push?.rateLimit, sms?.rateLimit].some((limit) => (limit ?? 0) > 0);
   const redis =
-    limits && runtime.connections.redisUrl
-      ? new Redis(runtime.connections.redisUrl, {
+    limits && runtime.connections.redis
+      ? createRedisClient(runtime.connections.redis, {
           connectionName: 'plugboard-notifications-limits',
           maxRetriesPerRequest: 3,
           lazyConnect: true,
