@@ -106,10 +106,11 @@ beforeAll(async () => {
     NOTIFICATIONS_EMAIL_FROM: 'Plugboard <no-reply@plugboard.test>',
     NOTIFICATIONS_EMAIL_RATE_LIMIT: String(EMAIL_RATE_LIMIT),
   };
-  // One after the other: the notifications plugin's provider sync, run by two gateways at once on a
-  // fresh database, can leave one of them believing every email provider is disabled.
-  a = await startTestGateway({ databaseUrl: db.url, env });
-  b = await startTestGateway({ databaseUrl: db.url, env });
+  // Both at once on a fresh database, as a deployment starts its instances.
+  [a, b] = await Promise.all([
+    startTestGateway({ databaseUrl: db.url, env }),
+    startTestGateway({ databaseUrl: db.url, env }),
+  ]);
   redis = createRedisClient(parseRedisUrl(cluster.url));
 }, 90_000);
 
