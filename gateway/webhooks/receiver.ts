@@ -394,8 +394,7 @@ export function createWebhookLog(options: {
   const track = (work: Promise<unknown>) => {
     const tracked = work
       .catch((error: unknown) => {
-        if (!isUnavailable(error))
-          return services().log.error({ err: error, plugin }, 'webhook processing failed');
+        if (!isUnavailable(error)) return services().log.error({ err: error, plugin }, 'webhook processing failed');
         services().log.warn({ err: error, plugin }, 'webhook processing waits: the database is unavailable');
         recoverSoon();
       })
