@@ -42,7 +42,10 @@ export const ERRORS = catalog({
     status: 400,
     description: "A webhook's signature is missing, wrong or too old (nothing is stored).",
   },
-  SERVICE_UNAVAILABLE: { status: 503, description: 'A dependency (Postgres, Redis) is unavailable; retry later.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    description: 'A dependency (Postgres, Redis) is unavailable, or Postgres takes no writes; retry later.',
+  },
   RATE_LIMITED: { status: 429, description: 'Too many requests of this kind from this connection or user; slow down.' },
   TOO_MANY_OPERATIONS: {
     status: 429,
