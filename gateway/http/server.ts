@@ -465,10 +465,15 @@ const SLOW_CLOSE_GRACE_MS = 1000;
 /**
  * Bounds what each socket may have waiting to be sent (ws's bufferedAmount: the bytes queued in
  * ws and in Node's stream, past what the kernel took). A client that stops reading would
- * otherwise make the gateway keep every frame meant for it. Past `maxBytes` its frames are
+ * otherwise make the gateway keep every event meant for it. Past `maxBytes` its frames are
  * dropped and it is closed with 1013 (try again later); the close frame waits behind what is
  * queued, so a client that still does not read is cut after SLOW_CLOSE_GRACE_MS. Every send
  * passes here, graphql-ws's and the shared subscriptions' alike, so the check wraps ws's send.
+ *
+ * graphql-ws waits for each frame's send callback (its write reaching the kernel) before it takes
+ * an operation's next event, so a stalled client would leave its events queued upstream, in the
+ * pubsub's per-subscription queue, where no socket limit sees them (and where a 1,025th throws).
+ * The callback is therefore called as soon as the frame is queued: the events wait here, counted.
  */
 function limitSendBuffers(sockets: WebSocketServer, maxBytes: number, log: Logger): void {
   const reason = `Sending faster than the client reads (PLUGBOARD_WS_MAX_BUFFER=${maxBytes})`;
@@ -479,9 +484,10 @@ function limitSendBuffers(sockets: WebSocketServer, maxBytes: number, log: Logge
       optionsOrCallback?: Parameters<WebSocket['send']>[1] | ((error?: Error) => void),
       callback?: (error?: Error) => void,
     ) => {
+      const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
       if (socket.bufferedAmount < maxBytes) {
-        if (typeof optionsOrCallback === 'function') return send(data, optionsOrCallback);
-        return send(data, optionsOrCallback ?? {}, callback);
+        send(data, typeof optionsOrCallback === 'function' ? {} : (optionsOrCallback ?? {}));
+        return done?.();
       }
       if (socket.readyState === socket.OPEN) {
         log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'closing a WebSocket that does not read');
@@ -491,7 +497,7 @@ function limitSendBuffers(sockets: WebSocketServer, maxBytes: number, log: Logge
         socket.once('close', () => clearTimeout(cut));
       }
       // The frame is dropped; the socket is closing, which its operations learn from its close.
-      (typeof optionsOrCallback === 'function' ? optionsOrCallback : callback)?.();
+      done?.();
     };
     socket.send = bounded as WebSocket['send'];
   });
