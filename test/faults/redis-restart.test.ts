@@ -235,7 +235,7 @@ async function underLoad(name: string, fault: (noticed: () => Promise<void>) => 
   const applied = [...acknowledged].filter((key) => counts.has(key)).length;
   const runsAfter = target.callsTo('/ok').filter((call) => call.at >= back && call.url.includes(`key=${name}-`));
   const jobsResumedAt = Math.min(...runsAfter.map((call) => call.at));
-  // A job a worker took as its connection was cut waits out its lock (30 s) before it runs again.
+  // A job taken from the queue just as the connection was cut runs once its lock (30 s) lapses.
   const lastJobAt = Math.max(...runsAfter.map((call) => call.at));
   printFigures({
     fault:
