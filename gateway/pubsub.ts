@@ -5,7 +5,6 @@
  * On a Redis Cluster this is classic pubsub: a PUBLISH on any node reaches subscribers on every
  * node, and ioredis moves the subscriptions to another node when theirs goes away.
  */
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSubEventTarget } from '@graphql-yoga/subscription';
 import type { Logger } from 'pino';
 import { createRedisClient, type RedisTarget } from './redis.ts';
@@ -85,7 +84,7 @@ export async function createRedisPubSub(
     throw new Error(`Redis at ${redis.display} is unreachable: ${(error as Error).message}`);
   }
   connected = true;
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient }) as PubSubEventTarget<Channels>;
+  const eventTarget = redisEventTarget(publishClient, subscribeClient, options.log);
   return wrap(createPubSub<Channels>({ eventTarget }), {
     transport: 'redis',
     ready: async () => {
@@ -98,4 +97,79 @@ export async function createRedisPubSub(
       subscribeClient.disconnect();
     },
   });
+}
+
+/** What the event target needs of its two Redis connections. */
+interface PubSubConnection {
+  publish(channel: string, message: string): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+}
+
+/**
+ * yoga's event target over Redis channels, as @graphql-yoga/redis-event-target makes it, but one
+ * that outlives Redis going away: that package leaves a failed PUBLISH or SUBSCRIBE as an
+ * unhandled rejection, which ends the process. Here an event published while Redis is
+ * unreachable is dropped (pubsub delivers at most once) and logged, and every channel is
+ * subscribed again each time the subscriber connection is ready, including those whose
+ * SUBSCRIBE failed during the outage (ioredis renews only the ones that succeeded).
+ */
+function redisEventTarget(
+  publisher: PubSubConnection,
+  subscriber: PubSubConnection,
+  log: Logger | undefined,
+): PubSubEventTarget<Channels> {
+  const listeners = new Map<string, Set<(event: CustomEvent) => void>>();
+  const callbackOf = (listener: EventListenerOrEventListenerObject) =>
+    (typeof listener === 'function' ? listener : listener.handleEvent) as (event: CustomEvent) => void;
+  const subscribe = (channel: string) =>
+    void subscriber
+      .subscribe(channel)
+      .catch((error: unknown) => log?.warn({ err: error, channel }, 'Redis SUBSCRIBE failed; retried on reconnect'));
+  subscriber.on('message', (channel, message) => {
+    const callbacks = listeners.get(channel);
+    if (!callbacks) return;
+    const event = new CustomEvent(channel, { detail: message === '' ? null : JSON.parse(message) });
+    for (const callback of callbacks) callback(event);
+  });
+  subscriber.on('ready', () => {
+    for (const channel of listeners.keys()) subscribe(channel);
+  });
+  // One warning per outage, with the count of events dropped once publishing works again.
+  let dropped = 0;
+  return {
+    addEventListener(channel: string, listener: EventListenerOrEventListenerObject | null) {
+      if (!listener) return;
+      let callbacks = listeners.get(channel);
+      if (!callbacks) {
+        callbacks = new Set();
+        listeners.set(channel, callbacks);
+        subscribe(channel);
+      }
+      callbacks.add(callbackOf(listener));
+    },
+    removeEventListener(channel: string, listener: EventListenerOrEventListenerObject | null) {
+      const callbacks = listeners.get(channel);
+      if (!listener || !callbacks) return;
+      callbacks.delete(callbackOf(listener));
+      if (callbacks.size > 0) return;
+      listeners.delete(channel);
+      void subscriber.unsubscribe(channel).catch(() => {}); // gone with the connection anyway
+    },
+    dispatchEvent(event: CustomEvent) {
+      publisher.publish(event.type, event.detail === undefined ? '' : JSON.stringify(event.detail)).then(
+        () => {
+          if (dropped === 0) return;
+          log?.warn({ dropped }, 'events published while Redis was unreachable were dropped');
+          dropped = 0;
+        },
+        (error: unknown) => {
+          if (dropped++ === 0) log?.warn({ err: error }, 'Redis PUBLISH failed; events are dropped until it is back');
+        },
+      );
+      return true;
+    },
+  };
 }

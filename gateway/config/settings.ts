@@ -39,6 +39,8 @@ export interface GatewaySettings {
   trustedProxies: TrustedProxies;
   /** Operations one graphql-ws socket may have in flight. */
   maxOperationsPerSocket: number;
+  /** Bytes a graphql-ws socket may have waiting to be sent before it is closed (PLUGBOARD_WS_MAX_BUFFER). */
+  wsMaxBuffer: number;
   shutdownTimeoutMs: number;
   /** Timeouts and the connection cap of the HTTP servers. */
   server: ServerLimits;
@@ -139,6 +141,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
       .filter(Boolean),
     trustedProxies,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
+    wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
     server: {
       headersTimeoutMs: Math.min(v.number('PLUGBOARD_HEADERS_TIMEOUT_MS'), v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')),
