@@ -241,8 +241,8 @@ export async function openServices(
     const pubsub = settings.redisUrl ? await createRedisPubSub(settings.redisUrl, { log }) : createMemoryPubSub();
     opened.push(() => pubsub.close());
     const queue = settings.queueRedisUrl
-      ? await createBullMQQueue(settings.queueRedisUrl, { log })
-      : await createPostgresQueue(database.url, { log });
+      ? await createBullMQQueue(settings.queueRedisUrl, { log, lockDurationMs: settings.jobStallSeconds * 1000 })
+      : await createPostgresQueue(database.url, { log, heartbeatSeconds: settings.jobStallSeconds });
     opened.push(() => queue.close({ timeoutMs: settings.shutdownTimeoutMs }));
     return { database, pubsub, queue, log, redisUrl: settings.redisUrl, close: closeAll };
   } catch (error) {

@@ -29,9 +29,12 @@ import { settleWithin } from '../timing.ts';
 
 export interface PostgresQueueOptions {
   log: Logger;
-  /** A worker that misses heartbeats this long is presumed dead and its job retried (>= 10). */
+  /**
+   * A worker that misses heartbeats this long is presumed dead and its job retried (>= 10); dead
+   * workers are looked for as often.
+   */
   heartbeatSeconds?: number;
-  /** How often pg-boss's monitor looks for dead jobs and due schedules. */
+  /** How often pg-boss's monitor does its upkeep and looks for due schedules (and dead jobs, if sooner). */
   monitorIntervalSeconds?: number;
   /** For tests: pg-boss's controllable clock. */
   clock?: Clock;
@@ -146,7 +149,8 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     application_name: 'plugboard-queue',
     useListenNotify: true,
     monitorIntervalSeconds: monitor,
-    superviseIntervalSeconds: monitor,
+    // The supervisor fails (and so retries) the jobs of dead workers: as often as a heartbeat may lapse.
+    superviseIntervalSeconds: Math.min(monitor, queueSettings(options.heartbeatSeconds).heartbeatSeconds),
     cronMonitorIntervalSeconds: Math.min(monitor, 30),
     cronWorkerIntervalSeconds: Math.min(monitor, 5),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -162,8 +166,12 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     let created = knownQueues.get(queue);
     if (!created) {
       created = (async () => {
-        if (await boss.getQueue(queue)) return;
-        await boss.createQueue(queue, queueSettings(options.heartbeatSeconds));
+        const settings = queueSettings(options.heartbeatSeconds);
+        const existing = await boss.getQueue(queue);
+        if (!existing) return boss.createQueue(queue, settings);
+        // Jobs take the queue's heartbeat when added: a changed PLUGBOARD_JOB_STALL_SECONDS must reach it.
+        if (existing.heartbeatSeconds !== settings.heartbeatSeconds)
+          await boss.updateQueue(queue, { heartbeatSeconds: settings.heartbeatSeconds });
       })();
       knownQueues.set(queue, created);
       created.catch(() => knownQueues.delete(queue));
