@@ -52,7 +52,6 @@ describe('a gateway SIGKILLed between storing notifications and enqueueing their
       }
       const env = {
         DATABASE_URL: db.url,
-        LOG_LEVEL: 'warn',
         PLUGBOARD_PLUGINS: 'core,notifications',
         PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
         NOTIFICATIONS_SMTP_URL: mail.url,

@@ -1,6 +1,6 @@
 -- The queue job that carries each notification, by its idempotency key: the notification's own id
--- for a `deliver` job, `batch:<send>:<n>` for a `deliver-batch` job. NULL when the process that
--- stores the row delivers it itself (send-email jobs, `plugboard notifications test`). A process
+-- for a `deliver` job, `batch:<send>:<n>` for a `deliver-batch` job. NULL on the rows of a
+-- send-email job, which delivers them itself (and runs again if its worker dies). A process
 -- that dies between storing rows and enqueueing their jobs leaves them `queued` with no job: the
 -- sweep finds them here and enqueues the job again under the same key (so never twice).
 ALTER TABLE notifications ADD COLUMN delivery_job text;
