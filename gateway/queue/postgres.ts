@@ -29,12 +29,9 @@ import { settleWithin } from '../timing.ts';
 
 export interface PostgresQueueOptions {
   log: Logger;
-  /**
-   * A worker that misses heartbeats this long is presumed dead and its job retried (>= 10); dead
-   * workers are looked for as often.
-   */
+  /** A worker that misses heartbeats this long is presumed dead and its job retried (>= 10). */
   heartbeatSeconds?: number;
-  /** How often pg-boss's monitor does its upkeep and looks for due schedules (and dead jobs, if sooner). */
+  /** How often pg-boss's monitor looks for dead jobs and due schedules; default: the heartbeat, at most 60 s. */
   monitorIntervalSeconds?: number;
   /** For tests: pg-boss's controllable clock. */
   clock?: Clock;
@@ -143,14 +140,16 @@ async function mapWithConcurrency<T, R>(
 
 export async function createPostgresQueue(databaseUrl: string, options: PostgresQueueOptions): Promise<QueuePort> {
   const { log } = options;
-  const monitor = options.monitorIntervalSeconds ?? 60;
+  // pg-boss fails (and so retries) the jobs of dead workers in its monitor pass: as often as a
+  // heartbeat may lapse, so such a job runs again within about twice the heartbeat.
+  const monitor =
+    options.monitorIntervalSeconds ?? Math.min(60, queueSettings(options.heartbeatSeconds).heartbeatSeconds);
   const boss = new PgBoss({
     connectionString: databaseUrl,
     application_name: 'plugboard-queue',
     useListenNotify: true,
     monitorIntervalSeconds: monitor,
-    // The supervisor fails (and so retries) the jobs of dead workers: as often as a heartbeat may lapse.
-    superviseIntervalSeconds: Math.min(monitor, queueSettings(options.heartbeatSeconds).heartbeatSeconds),
+    superviseIntervalSeconds: monitor,
     cronMonitorIntervalSeconds: Math.min(monitor, 30),
     cronWorkerIntervalSeconds: Math.min(monitor, 5),
     ...(options.clock ? { clock: options.clock } : {}),

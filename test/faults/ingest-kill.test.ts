@@ -21,7 +21,7 @@ import {
 } from '../support/webhook-load.ts';
 
 const CONCURRENCY = 32;
-const DELIVERIES = 3000;
+const DELIVERIES = 900;
 const SECRET = randomBytes(24).toString('hex');
 
 interface Provider {

@@ -21,8 +21,8 @@ import { type OwnRedis, startRedisServer } from '../support/redis-server.ts';
 import { ADMIN_SECRET } from '../support/tokens.ts';
 
 /** Notifications of the send whose jobs are enqueued, and of the one the kill strands. */
-const WAITING = 500;
-const STRANDED = 1000;
+const WAITING = 250;
+const STRANDED = 500;
 const SWEEP_AFTER_SECONDS = 2;
 const QUEUE = 'notifications';
 
