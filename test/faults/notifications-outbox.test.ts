@@ -14,6 +14,7 @@ import { createLogger } from '../../gateway/logger.ts';
 import { createBullMQQueue } from '../../gateway/queue/bullmq.ts';
 import type { QueuePort } from '../../gateway/queue/port.ts';
 import { createPostgresQueue } from '../../gateway/queue/postgres.ts';
+import { DELIVERY_BATCH, QUEUE } from '../../plugins/notifications/delivery.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { startMailSink } from '../support/mail-sink.ts';
 import { type ServingGateway, serveGateway } from '../support/processes.ts';
@@ -24,7 +25,6 @@ import { ADMIN_SECRET } from '../support/tokens.ts';
 const WAITING = 250;
 const STRANDED = 500;
 const SWEEP_AFTER_SECONDS = 2;
-const QUEUE = 'notifications';
 
 const backends = [{ backend: 'postgres' as const }, { backend: 'bullmq' as const }];
 
@@ -173,7 +173,7 @@ describe('a gateway SIGKILLed between storing notifications and enqueueing their
       const stranded = await rowsOf(strandedUsers);
       expect(stranded.filter((row) => row.status !== 'queued' || row.attempts !== 0)).toEqual([]);
       const strandedJobs = [...new Set(stranded.map((row) => row.delivery_job))];
-      expect(strandedJobs).toHaveLength(STRANDED / 25);
+      expect(strandedJobs).toHaveLength(STRANDED / DELIVERY_BATCH);
       const present = await Promise.all(strandedJobs.map((key) => port.getJob(QUEUE, key)));
       expect(present.filter((job) => job !== null)).toEqual([]);
       const waitingJobs = [...new Set((await rowsOf(waitingUsers)).map((row) => row.delivery_job))];
