@@ -18,6 +18,8 @@ export interface GatewaySettings {
   /** Redis for the job queue: JOBS_REDIS_URL, else REDIS_URL; unset means the Postgres queue. */
   queueRedis: RedisTarget | undefined;
   workers: boolean;
+  /** How long a dead worker's job waits before another worker runs it (lock / heartbeat lapse). */
+  jobStallSeconds: number;
   adminSecret: string | undefined;
   /** Shared secret of Hasura's action and event-trigger calls. */
   hasuraActionSecret: string | undefined;
@@ -115,6 +117,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     redis,
     queueRedis,
     workers: v.boolean('PLUGBOARD_WORKERS'),
+    jobStallSeconds: v.number('PLUGBOARD_JOB_STALL_SECONDS'),
     adminSecret: v.optionalString('PLUGBOARD_ADMIN_SECRET'),
     hasuraActionSecret: v.optionalString('HASURA_ACTION_SECRET'),
     jwtSecret: v.optionalString('PLUGBOARD_JWT_SECRET'),

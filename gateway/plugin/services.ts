@@ -242,8 +242,8 @@ export async function openServices(
     const pubsub = settings.redis ? await createRedisPubSub(settings.redis, { log }) : createMemoryPubSub();
     opened.push(() => pubsub.close());
     const queue = settings.queueRedis
-      ? await createBullMQQueue(settings.queueRedis, { log })
-      : await createPostgresQueue(database.url, { log });
+      ? await createBullMQQueue(settings.queueRedis, { log, lockDurationMs: settings.jobStallSeconds * 1000 })
+      : await createPostgresQueue(database.url, { log, heartbeatSeconds: settings.jobStallSeconds });
     opened.push(() => queue.close({ timeoutMs: settings.shutdownTimeoutMs }));
     return { database, pubsub, queue, log, redis: settings.redis, close: closeAll };
   } catch (error) {

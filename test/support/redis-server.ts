@@ -2,16 +2,20 @@
  * A redis-server of a test's own on a free port, never the machine's shared one, for tests that
  * kill Redis and start it again on the same port. Its data is kept in an append-only file synced
  * on every write, as BullMQ asks of a Redis that holds jobs, so a restart keeps what was written.
+ * Tests that pause or inspect it (CLIENT PAUSE, key counts) use its `client`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 
 export interface OwnRedis {
   url: string;
   port: number;
+  /** A client for the test itself; it connects on its first command. */
+  client: Redis;
   /** Kills the server (SIGKILL: nothing is flushed on the way out) and resolves once it is gone. */
   kill(): Promise<void>;
   /** Starts it again on the same port and data; resolves once it accepts connections. */
@@ -62,12 +66,16 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     await exited;
   };
   await start();
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url,
     port,
+    client,
     kill,
     start,
     stop: async () => {
+      client.disconnect();
       await kill();
       await rm(dir, { recursive: true, force: true });
     },
