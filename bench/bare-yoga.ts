@@ -29,7 +29,7 @@ const pubsub = createMemoryPubSub();
 const database = { url: '', pool: unused('Postgres'), embedded: null, close: async () => {} } as Database;
 const queue = unused<QueuePort>('the queue');
 const plugins = instantiatePlugins(selectPlugins(registry, { PLUGBOARD_PLUGINS: 'core' }));
-plugins.attach({ database, pubsub, queue, log, redisUrl: undefined, close: async () => {} });
+plugins.attach({ database, pubsub, queue, log, redis: undefined, close: async () => {} });
 const schema = plugins.schema();
 
 const session = { role: 'user', userId: 'bench-user', allowedRoles: ['user'], variables: {}, via: 'jwt' as const };

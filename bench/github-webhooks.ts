@@ -20,11 +20,10 @@
  *
  * Run: npm run bench:github-webhooks
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { sign } from '@octokit/webhooks-methods';
+import { randomBytes } from 'node:crypto';
+import { githubDeliveries } from '../test/support/webhook-load.ts';
 import { pinning } from './support.ts';
-import { compareWebhooks, type Delivery } from './webhooks-comparison.ts';
+import { compareWebhooks } from './webhooks-comparison.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
@@ -32,64 +31,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const SECRET = randomBytes(24).toString('hex');
 const CHANGES = 5;
 
-type Payload = Record<string, unknown> & { action?: string };
-const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as {
-  name: string;
-  examples: Payload[];
-}[];
-const example = (event: string, action: string) =>
-  examples.find((group) => group.name === event)!.examples.find((e) => e.action === action)!;
-
-/** BENCH_EVENTS deliveries: objects of three kinds, each opened then edited with later times. */
-async function makeDeliveries(): Promise<Delivery[]> {
-  const kinds = [
-    { event: 'issues', key: 'issue', opened: example('issues', 'opened'), edited: example('issues', 'edited') },
-    {
-      event: 'issue_comment',
-      key: 'comment',
-      opened: example('issue_comment', 'created'),
-      edited: example('issue_comment', 'edited'),
-    },
-    {
-      event: 'pull_request',
-      key: 'pull_request',
-      opened: example('pull_request', 'opened'),
-      edited: example('pull_request', 'synchronize'),
-    },
-  ];
-  const objects = Math.ceil(EVENTS / CHANGES);
-  const start = Date.UTC(2030, 0, 1);
-  const deliveries: Delivery[] = [];
-  for (let change = 0; change < CHANGES; change++) {
-    for (let n = 0; n < objects && deliveries.length < EVENTS; n++) {
-      const kind = kinds[n % kinds.length]!;
-      const template = change === 0 ? kind.opened : kind.edited;
-      const object = template[kind.key] as Record<string, unknown>;
-      const payload = {
-        ...template,
-        [kind.key]: {
-          ...object,
-          id: 7_000_000_000 + n,
-          title: `object ${n} change ${change}`,
-          updated_at: new Date(start + (n * CHANGES + change) * 1000).toISOString(),
-        },
-      };
-      const body = JSON.stringify(payload);
-      deliveries.push({
-        body,
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': kind.event,
-          'x-github-delivery': randomUUID(),
-          'x-hub-signature-256': await sign(SECRET, body),
-        },
-      });
-    }
-  }
-  return deliveries;
-}
-
-const deliveries = await makeDeliveries();
+const deliveries = await githubDeliveries(SECRET, EVENTS, CHANGES);
 const expected = Math.ceil(EVENTS / CHANGES);
 console.log(
   `GitHub webhooks, ${pinning} — ${deliveries.length} signed deliveries (issues, issue_comment, pull_request) about ${expected} objects, concurrency ${CONCURRENCY}, ${ROUNDS} rounds`,

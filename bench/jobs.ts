@@ -21,6 +21,7 @@ import { createLogger } from '../gateway/logger.ts';
 import type { BullMQQueuePort, QueuePort } from '../gateway/queue/port.ts';
 import { createBullMQQueue } from '../gateway/queue/bullmq.ts';
 import { createPostgresQueue, queueSettings, workerShape } from '../gateway/queue/postgres.ts';
+import { parseRedisUrl } from '../gateway/redis.ts';
 import { freshDatabase, inTurn, median, pinning, runPinnedSelf } from './support.ts';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 20_000);
@@ -206,7 +207,9 @@ if (process.env['BENCH_ONLY'] !== 'postgres') {
       round,
       async () => raw.push(await rawBullMQ()),
       async () =>
-        port.push(await throughPort(() => createBullMQQueue(REDIS_URL, { prefix: `bench-${suffix()}`, log }))),
+        port.push(
+          await throughPort(() => createBullMQQueue(parseRedisUrl(REDIS_URL), { prefix: `bench-${suffix()}`, log })),
+        ),
     );
   }
   report('BullMQ (Redis)', raw, port);

@@ -13,10 +13,9 @@
  * Run: npm run bench:shopify-webhooks
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { shopifyWebhook } from '../test/support/shopify-server.ts';
+import { shopifyDeliveries } from '../test/support/webhook-load.ts';
 import { pinning } from './support.ts';
-import { compareWebhooks, type Delivery } from './webhooks-comparison.ts';
+import { compareWebhooks } from './webhooks-comparison.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 5000);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
@@ -25,43 +24,7 @@ const SECRET = randomBytes(24).toString('hex');
 const SHOP = 'bench-shop.myshopify.com';
 const CHANGES = 5;
 
-type Payload = Record<string, unknown> & { id: number };
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../test/fixtures/shopify/${name}.json`, import.meta.url), 'utf8')) as Payload;
-
-/** A child list with ids made unique to its parent `n`. */
-const renumber = (list: unknown, n: number) =>
-  (list as Payload[] | undefined)?.map((child, i) => ({ ...child, id: 9_000_000_000 + n * 100 + i }));
-
-function makeDeliveries(): Delivery[] {
-  const kinds = [
-    { topic: 'products/update', payload: fixture('products-create') },
-    { topic: 'orders/updated', payload: fixture('orders-create') },
-    { topic: 'customers/update', payload: fixture('customers-create') },
-  ];
-  const objects = Math.ceil(EVENTS / CHANGES);
-  const start = Date.UTC(2030, 0, 1);
-  const deliveries: Delivery[] = [];
-  for (let change = 0; change < CHANGES; change++) {
-    for (let n = 0; n < objects && deliveries.length < EVENTS; n++) {
-      const { topic, payload } = kinds[n % kinds.length]!;
-      const body: Payload = {
-        ...payload,
-        id: 7_000_000_000 + n,
-        admin_graphql_api_id: `gid://shopify/${topic.startsWith('products') ? 'Product' : topic.startsWith('orders') ? 'Order' : 'Customer'}/${7_000_000_000 + n}`,
-        updated_at: new Date(start + (n * CHANGES + change) * 1000).toISOString(),
-      };
-      if (payload['variants']) body['variants'] = renumber(payload['variants'], n);
-      if (payload['line_items']) body['line_items'] = renumber(payload['line_items'], n);
-      if (payload['fulfillments']) body['fulfillments'] = renumber(payload['fulfillments'], n);
-      const { body: text, headers } = shopifyWebhook(SECRET, topic, SHOP, body);
-      deliveries.push({ body: text, headers });
-    }
-  }
-  return deliveries;
-}
-
-const deliveries = makeDeliveries();
+const deliveries = shopifyDeliveries(SECRET, SHOP, EVENTS, CHANGES);
 const expected = Math.ceil(EVENTS / CHANGES);
 console.log(
   `Shopify webhooks, ${pinning} — ${deliveries.length} signed deliveries (products/update, orders/updated, customers/update) about ${expected} objects, concurrency ${CONCURRENCY}, ${ROUNDS} rounds`,

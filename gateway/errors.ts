@@ -42,7 +42,10 @@ export const ERRORS = catalog({
     status: 400,
     description: "A webhook's signature is missing, wrong or too old (nothing is stored).",
   },
-  SERVICE_UNAVAILABLE: { status: 503, description: 'A dependency (Postgres, Redis) is unavailable; retry later.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    description: 'A dependency (Postgres, Redis) is unavailable, or Postgres takes no writes; retry later.',
+  },
   RATE_LIMITED: { status: 429, description: 'Too many requests of this kind from this connection or user; slow down.' },
   TOO_MANY_OPERATIONS: {
     status: 429,
@@ -69,7 +72,12 @@ export function statusOf(catalog: ErrorCatalog, code: string): number {
   return catalog.get(code)?.status ?? ERRORS.BAD_USER_INPUT.status;
 }
 
-/** Connection failures to Postgres or Redis: the client should retry, not report a bug. */
+/**
+ * Postgres or Redis cannot serve the request now: the client should retry, not report a bug.
+ * Connection failures, a server shutting down or starting (57P01, 57P03), too many connections
+ * (53300), and a database that takes no writes: read-only (25006, e.g.
+ * `default_transaction_read_only`, a standby) or out of disk (53100).
+ */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -80,6 +88,8 @@ const UNAVAILABLE_CODES = new Set([
   '57P01',
   '57P03',
   '53300',
+  '25006',
+  '53100',
 ]);
 const UNAVAILABLE_MESSAGES =
   /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
@@ -88,6 +98,18 @@ export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   return (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+/** What a client is told when isUnavailable(error): which kind of outage, never the server's own words. */
+export function unavailableMessage(error: unknown): string {
+  switch ((error as { code?: unknown } | null)?.code) {
+    case '25006':
+      return 'The database is read-only now and takes no writes; retry later.';
+    case '53100':
+      return 'The database is out of disk space and takes no writes; retry later.';
+    default:
+      return 'A service the gateway depends on is unavailable; retry later.';
+  }
 }
 
 /**

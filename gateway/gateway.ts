@@ -195,6 +195,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       socketHooks: plugins.sockets(),
       trustedProxies: settings.trustedProxies,
       maxOperationsPerSocket: settings.maxOperationsPerSocket,
+      maxSocketBuffer: settings.wsMaxBuffer,
       maskError: createErrorMasker(settings, log),
       bodyLimit: settings.bodyLimit,
       limits: settings.server,

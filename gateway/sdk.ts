@@ -48,6 +48,14 @@ export { inTransaction, sqlFolder } from './sql.ts';
 
 // Messaging: typed pubsub topics, the job queue port, job types, typed job contracts.
 export { type PubSub, type Topic, topic } from './pubsub.ts';
+// Redis (REDIS_URL): one Redis or a cluster, through one factory.
+export {
+  createRedisClient,
+  masterNodes,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisTarget,
+} from './redis.ts';
 export {
   type BullMQQueuePort,
   type EnqueueOptions,

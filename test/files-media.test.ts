@@ -99,7 +99,10 @@ describe('detecting the type from the content', () => {
     ['a PDF', 'application/pdf', async () => pdfWithPages(['one'])],
     ['an ELF executable', 'application/x-elf', elfExecutable],
     ['a PE executable', 'application/x-msdownload', async () => peExecutable()],
-    ['plain text', null, async () => Buffer.from('just some words, no magic bytes at all\n')],
+    ['plain text', 'text/plain', async () => Buffer.from('just some words, no magic bytes at all\n')],
+    ['UTF-8 text cut mid-character', 'text/plain', async () => Buffer.from('añb€'.repeat(1500)).subarray(0, 4100)],
+    ['text with a NUL', null, async () => Buffer.from('looks like text\0but is not')],
+    ['bytes that are not UTF-8', null, async () => Buffer.from([0x68, 0x69, 0xff, 0xfe, 0x20])],
     ['nothing', null, async () => Buffer.alloc(0)],
   ])('%s is detected as %s', async (_name, mime, make) => {
     const detected = await detectType(await make());

@@ -155,6 +155,8 @@ beforeAll(async () => {
     FILES_MAX_PENDING_UPLOADS: String(MAX_PENDING),
     FILES_MAX_PIXELS: '50000000',
     FILES_ALERT_USERS: 'security-admin',
+    // Text too, so that the EICAR test file (68 bytes of ASCII) reaches the scanner.
+    FILES_ALLOWED_TYPES: 'image/*,video/*,application/pdf,text/plain',
   };
   const [local, remote] = await Promise.all([
     startTestGateway({ databaseUrl: dbs[0]!.url, env: { ...common, FILES_LOCAL_DIR: localDir } }),
@@ -227,6 +229,40 @@ describe.each(['local', 's3'] as const)('a photo uploaded to %s storage', (stora
         ? original.headers.get('content-disposition')
         : new URL(file.url!).searchParams.get('response-content-disposition');
     expect(disposition).toContain('Holiday.JPG');
+  });
+});
+
+// The standard 68-byte EICAR test file (eicar.org), put together here so that this source file
+// itself does not match the signature.
+const EICAR = Buffer.from(['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join(''));
+
+describe.each(['local', 's3'] as const)('the EICAR test file uploaded to %s storage', (storage) => {
+  it('is quarantined: infected, no URL, no derivatives, the object under quarantine/', async () => {
+    const gateway = gateways[storage];
+    const user = await asUser(`eicar-${storage}`);
+    expect(EICAR.length).toBe(68);
+    const file = await upload(gateway, user, { name: 'eicar.com.txt', type: 'text/plain', bytes: EICAR });
+    expect(file).toMatchObject({
+      status: 'INFECTED',
+      contentType: 'text/plain',
+      url: null,
+      thumbnails: [],
+      scan: { result: 'infected', signatureName: TEST_SIGNATURES.eicar },
+    });
+    const quarantined = `quarantine/${file.id}`;
+    const db = dbs[storage === 'local' ? 0 : 1]!;
+    const { rows } = await db.pool.query<{ key: string }>('SELECT key FROM files.files WHERE id = $1', [file.id]);
+    expect(rows).toEqual([{ key: quarantined }]);
+    if (storage === 'local') {
+      expect(existsSync(join(localDir, 'objects', quarantined))).toBe(true);
+      expect(existsSync(join(localDir, 'objects', 'uploads', file.id))).toBe(false);
+    } else {
+      const held = await s3.s3.headObject({ Bucket: s3.bucket, Key: quarantined });
+      expect(held.ContentLength).toBe(68);
+      await expect(s3.s3.headObject({ Bucket: s3.bucket, Key: `uploads/${file.id}` })).rejects.toMatchObject({
+        name: 'NotFound',
+      });
+    }
   });
 });
 

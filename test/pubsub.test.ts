@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { createMemoryPubSub, createRedisPubSub, topic } from '../gateway/pubsub.ts';
+import { parseRedisUrl } from '../gateway/redis.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ECHO_API_KEY } from './support/gateway.ts';
 import { serveGateway, type ServingGateway } from './support/processes.ts';
@@ -37,8 +38,8 @@ describe('in-process pubsub', () => {
 
 describe.skipIf(!redisUrl)('Redis pubsub', () => {
   it('delivers between two pubsub instances (two Redis connections each)', async () => {
-    const a = await createRedisPubSub(redisUrl);
-    const b = await createRedisPubSub(redisUrl);
+    const a = await createRedisPubSub(parseRedisUrl(redisUrl));
+    const b = await createRedisPubSub(parseRedisUrl(redisUrl));
     try {
       const iterator = b.subscribe(ping, 'redis-unit');
       const received = firstValue(iterator);
@@ -53,9 +54,14 @@ describe.skipIf(!redisUrl)('Redis pubsub', () => {
   });
 
   it('fails start-up clearly when Redis is unreachable, without printing credentials', async () => {
-    await expect(createRedisPubSub('redis://user:s3cret@127.0.0.1:1', { connectTimeoutMs: 500 })).rejects.toThrow(
-      /^Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/,
-    );
+    await expect(
+      createRedisPubSub(parseRedisUrl('redis://user:s3cret@127.0.0.1:1'), { connectTimeoutMs: 500 }),
+    ).rejects.toThrow(/^Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/);
+    await expect(
+      createRedisPubSub(parseRedisUrl('redis+cluster://user:s3cret@127.0.0.1:1,127.0.0.1:2'), {
+        connectTimeoutMs: 500,
+      }),
+    ).rejects.toThrow(/^Redis at redis\+cluster:\/\/127\.0\.0\.1:1,127\.0\.0\.1:2 is unreachable/);
   });
 
   describe('across gateway processes', () => {

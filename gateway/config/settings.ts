@@ -1,6 +1,7 @@
 /** The gateway's own configuration (gateway/config/settings.json), read like any plugin's. */
 import type { Level } from 'pino';
 import { parseTrustedProxies, type TrustedProxies } from '../http/client-ip.ts';
+import { parseRedisUrl, type RedisTarget } from '../redis.ts';
 import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './variables.ts';
 import settingsSpec from './settings.json' with { type: 'json' };
 
@@ -12,10 +13,13 @@ export interface GatewaySettings {
   port: number;
   host: string;
   databaseUrl: string | undefined;
-  redisUrl: string | undefined;
+  /** REDIS_URL (with REDIS_CLUSTER): pubsub and plugins' Redis; unset keeps pubsub in-process. */
+  redis: RedisTarget | undefined;
   /** Redis for the job queue: JOBS_REDIS_URL, else REDIS_URL; unset means the Postgres queue. */
-  queueRedisUrl: string | undefined;
+  queueRedis: RedisTarget | undefined;
   workers: boolean;
+  /** How long a dead worker's job waits before another worker runs it (lock / heartbeat lapse). */
+  jobStallSeconds: number;
   adminSecret: string | undefined;
   /** Shared secret of Hasura's action and event-trigger calls. */
   hasuraActionSecret: string | undefined;
@@ -37,6 +41,8 @@ export interface GatewaySettings {
   trustedProxies: TrustedProxies;
   /** Operations one graphql-ws socket may have in flight. */
   maxOperationsPerSocket: number;
+  /** Bytes a graphql-ws socket may have waiting to be sent before it is closed (PLUGBOARD_WS_MAX_BUFFER). */
+  wsMaxBuffer: number;
   /** On SIGTERM: how long to keep serving, /readyz at 503, before closing (PLUGBOARD_SHUTDOWN_DELAY_MS). */
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
@@ -88,6 +94,18 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
   } catch (error) {
     problems.push({ variable: 'PLUGBOARD_TRUSTED_PROXIES', owner: 'gateway', message: (error as Error).message });
   }
+  const redisSetting = (variable: string): RedisTarget | undefined => {
+    const value = v.optionalString(variable);
+    if (value === undefined) return undefined;
+    try {
+      return parseRedisUrl(value, { cluster: v.has('REDIS_CLUSTER') && v.boolean('REDIS_CLUSTER') });
+    } catch (error) {
+      problems.push({ variable, owner: 'gateway', message: (error as Error).message });
+      return undefined;
+    }
+  };
+  const redis = redisSetting('REDIS_URL');
+  const queueRedis = v.has('JOBS_REDIS_URL') ? redisSetting('JOBS_REDIS_URL') : redis;
   if (problems.length > 0 || !trustedProxies) throw new ConfigError(problems);
   const nodeEnv = v.optionalString('NODE_ENV');
   const production = nodeEnv === 'production';
@@ -98,9 +116,10 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     port: v.number('PORT'),
     host: v.string('HOST'),
     databaseUrl: v.optionalString('DATABASE_URL'),
-    redisUrl: v.optionalString('REDIS_URL'),
-    queueRedisUrl: v.optionalString('JOBS_REDIS_URL') ?? v.optionalString('REDIS_URL'),
+    redis,
+    queueRedis,
     workers: v.boolean('PLUGBOARD_WORKERS'),
+    jobStallSeconds: v.number('PLUGBOARD_JOB_STALL_SECONDS'),
     adminSecret: v.optionalString('PLUGBOARD_ADMIN_SECRET'),
     hasuraActionSecret: v.optionalString('HASURA_ACTION_SECRET'),
     jwtSecret: v.optionalString('PLUGBOARD_JWT_SECRET'),
@@ -127,6 +146,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
       .filter(Boolean),
     trustedProxies,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
+    wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
     shutdownDelayMs: v.number('PLUGBOARD_SHUTDOWN_DELAY_MS'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
     server: {

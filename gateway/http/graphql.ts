@@ -21,7 +21,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Authenticate, Session } from '../auth.ts';
 import type { Context } from '../builder.ts';
-import { ERRORS, ErrorCode, InputError, isRefusedValue, isUnavailable } from '../errors.ts';
+import { ERRORS, ErrorCode, InputError, isRefusedValue, isUnavailable, unavailableMessage } from '../errors.ts';
 import { useQueryLimits } from './limits.ts';
 import { createLoaders } from '../loaders.ts';
 import { currentRequestId, newRequestId } from '../logger.ts';
@@ -124,7 +124,7 @@ export function createErrorMasker(
       });
     if (isUnavailable(cause)) {
       log.warn({ err: cause, path: graphqlError?.path }, 'a dependency is unavailable');
-      return new GraphQLError('A service the gateway depends on is unavailable; retry later.', {
+      return new GraphQLError(unavailableMessage(cause), {
         nodes: graphqlError?.nodes,
         path: graphqlError?.path,
         extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: ERRORS.SERVICE_UNAVAILABLE.status } },

@@ -41,6 +41,8 @@ export interface HttpServerOptions {
   trustedProxies?: TrustedProxies;
   /** Operations one graphql-ws socket may have in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET). */
   maxOperationsPerSocket: number;
+  /** Bytes a graphql-ws socket may have waiting to be sent (PLUGBOARD_WS_MAX_BUFFER). */
+  maxSocketBuffer: number;
   /** Masks unexpected errors, as for every operation (see createErrorMasker). */
   maskError: (error: unknown, message: string) => GraphQLError;
   bodyLimit: number;
@@ -291,6 +293,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   );
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: bodyLimit });
+  // Before graphql-ws's listener, so every frame it sends is bounded too.
+  limitSendBuffers(sockets, options.maxSocketBuffer, log);
   server.on('upgrade', (request, socket, head) => {
     if ((request.url ?? '/').split('?', 1)[0] !== '/graphql') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -454,6 +458,50 @@ function coalescingSender(): (socket: WebSocket, text: string) => void {
 }
 
 const NO_PROXIES: TrustedProxies = parseTrustedProxies('');
+
+/** How long a socket closed for its send buffer has to take the close frame before it is cut. */
+const SLOW_CLOSE_GRACE_MS = 1000;
+
+/**
+ * Bounds what each socket may have waiting to be sent (ws's bufferedAmount: the bytes queued in
+ * ws and in Node's stream, past what the kernel took). A client that stops reading would
+ * otherwise make the gateway keep every event meant for it. Past `maxBytes` its frames are
+ * dropped and it is closed with 1013 (try again later); the close frame waits behind what is
+ * queued, so a client that still does not read is cut after SLOW_CLOSE_GRACE_MS. Every send
+ * passes here, graphql-ws's and the shared subscriptions' alike, so the check wraps ws's send.
+ *
+ * graphql-ws waits for each frame's send callback (its write reaching the kernel) before it takes
+ * an operation's next event, so a stalled client would leave its events queued upstream, in the
+ * pubsub's per-subscription queue, where no socket limit sees them (and where a 1,025th throws).
+ * The callback is therefore called as soon as the frame is queued: the events wait here, counted.
+ */
+function limitSendBuffers(sockets: WebSocketServer, maxBytes: number, log: Logger): void {
+  const reason = `Sending faster than the client reads (PLUGBOARD_WS_MAX_BUFFER=${maxBytes})`;
+  sockets.on('connection', (socket: WebSocket) => {
+    const send = socket.send.bind(socket);
+    const bounded = (
+      data: Parameters<WebSocket['send']>[0],
+      optionsOrCallback?: Parameters<WebSocket['send']>[1] | ((error?: Error) => void),
+      callback?: (error?: Error) => void,
+    ) => {
+      const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
+      if (socket.bufferedAmount < maxBytes) {
+        send(data, typeof optionsOrCallback === 'function' ? {} : (optionsOrCallback ?? {}));
+        return done?.();
+      }
+      if (socket.readyState === socket.OPEN) {
+        log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'closing a WebSocket that does not read');
+        socket.close(1013, reason);
+        const cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
+        cut.unref();
+        socket.once('close', () => clearTimeout(cut));
+      }
+      // The frame is dropped; the socket is closing, which its operations learn from its close.
+      done?.();
+    };
+    socket.send = bounded as WebSocket['send'];
+  });
+}
 
 /** The longest delay setTimeout takes (about 24.8 days); a later expiry waits in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

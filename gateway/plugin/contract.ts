@@ -17,6 +17,7 @@ import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from '../h
 import type { JobRegistry, QueueDefinition } from '../queue/job-types.ts';
 import type { PubSub, Topic } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
+import type { RedisTarget } from '../redis.ts';
 import type { WebhookLog, WebhookReceiver } from '../webhooks/receiver.ts';
 
 /** plugin.json, as validated by gateway/plugin/manifest.schema.json (the fields the gateway reads). */
@@ -56,8 +57,11 @@ export interface PluginRuntime<Config> {
   readonly log: Logger;
   /** Every registered plugin's status. */
   readonly plugins: readonly PluginStatus[];
-  /** Connection strings, for tools that connect on their own (pg_dump, a Redis client). Secret. */
-  readonly connections: { readonly databaseUrl: string; readonly redisUrl: string | undefined };
+  /**
+   * Where Postgres and Redis (REDIS_URL) are, for tools that connect on their own (pg_dump, a
+   * Redis client made with `createRedisClient`). Secret.
+   */
+  readonly connections: { readonly databaseUrl: string; readonly redis: RedisTarget | undefined };
   /** The webhook logs of every enabled plugin that receives webhooks, by plugin name. */
   readonly webhooks: ReadonlyMap<string, WebhookLog>;
 }

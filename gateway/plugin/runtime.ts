@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { JobRegistry } from '../queue/job-types.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
+import type { RedisTarget } from '../redis.ts';
 import type { WebhookLog } from '../webhooks/receiver.ts';
 import type { InstanceOf, PluginDefinition, PluginRuntime, PluginStatus } from './contract.ts';
 
@@ -46,7 +47,7 @@ export interface RuntimeServices {
   jobs: JobRegistry;
   log: Logger;
   plugins: readonly PluginStatus[];
-  connections: { databaseUrl: string; redisUrl: string | undefined };
+  connections: { databaseUrl: string; redis: RedisTarget | undefined };
   webhooks: ReadonlyMap<string, WebhookLog>;
 }
 

@@ -16,6 +16,7 @@ import { createLazyRuntime, lazyInstance } from './runtime.ts';
 import { statusOfPlugins, type SelectedPlugin } from './selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
+import type { RedisTarget } from '../redis.ts';
 import { createBullMQQueue } from '../queue/bullmq.ts';
 import { createPostgresQueue } from '../queue/postgres.ts';
 import type { GatewaySettings } from '../config/settings.ts';
@@ -69,7 +70,7 @@ export interface Services {
   queue: QueuePort;
   log: Logger;
   /** REDIS_URL, for plugins that use Redis directly. */
-  redisUrl: string | undefined;
+  redis: RedisTarget | undefined;
   /** Closes the queue (letting running jobs finish), pubsub and Postgres, in that order. */
   close(): Promise<void>;
 }
@@ -136,8 +137,8 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
     webhooks,
     attach(services) {
       for (const { selected: entry, lazy } of lazies) {
-        const { database, pubsub, queue, log, redisUrl } = services;
-        const connections = { databaseUrl: database.url, redisUrl };
+        const { database, pubsub, queue, log, redis } = services;
+        const connections = { databaseUrl: database.url, redis };
         lazy.attach(
           { db: database.pool, pubsub, queue, jobs, log, plugins: statuses, connections, webhooks },
           entry.plugin.config(entry.values),
@@ -238,13 +239,13 @@ export async function openServices(
       await runMigrations(database.pool, migrate, log);
       await checkPluginTables(database.pool, migrate);
     }
-    const pubsub = settings.redisUrl ? await createRedisPubSub(settings.redisUrl, { log }) : createMemoryPubSub();
+    const pubsub = settings.redis ? await createRedisPubSub(settings.redis, { log }) : createMemoryPubSub();
     opened.push(() => pubsub.close());
-    const queue = settings.queueRedisUrl
-      ? await createBullMQQueue(settings.queueRedisUrl, { log })
-      : await createPostgresQueue(database.url, { log });
+    const queue = settings.queueRedis
+      ? await createBullMQQueue(settings.queueRedis, { log, lockDurationMs: settings.jobStallSeconds * 1000 })
+      : await createPostgresQueue(database.url, { log, heartbeatSeconds: settings.jobStallSeconds });
     opened.push(() => queue.close({ timeoutMs: settings.shutdownTimeoutMs }));
-    return { database, pubsub, queue, log, redisUrl: settings.redisUrl, close: closeAll };
+    return { database, pubsub, queue, log, redis: settings.redis, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

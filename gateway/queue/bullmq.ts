@@ -3,10 +3,12 @@
  * stalled jobs (worker died, lock not renewed) go back to waiting after `lockDurationMs`.
  * Cancelling an active job is broadcast over Redis pub/sub to every worker process; the one
  * running it aborts the job's signal and fails it without retries.
+ * On a Redis Cluster the key prefix is a hash tag (`{plugboard}`), so each queue's keys share a
+ * slot as BullMQ's multi-key scripts need; on one Redis it is `plugboard`, as it always was.
  */
 import { Queue, QueueEvents, UnrecoverableError, Worker as BullWorker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../redis.ts';
 import { settleWithin } from '../timing.ts';
 import {
   checkEnqueueOptions,
@@ -24,7 +26,10 @@ import {
 } from './port.ts';
 
 export interface BullMQQueueOptions {
-  /** Key prefix, so several deployments (or test runs) can share one Redis. Default `plugboard`. */
+  /**
+   * Key prefix, so several deployments (or test runs) can share one Redis. Default `plugboard`;
+   * made a hash tag (`{plugboard}`) on a cluster.
+   */
   prefix?: string;
   /** How long a job's lock lasts without renewal: a dead worker's job is retried after this. */
   lockDurationMs?: number;
@@ -86,18 +91,27 @@ function stateOf(bullState: string, job: Job): JobState {
   }
 }
 
+/**
+ * A BullMQ key prefix for the target: on a cluster every key of a queue must hash to one slot
+ * (its scripts take several keys), so the prefix becomes a hash tag, `{plugboard}`. On one Redis
+ * it stays as given, so existing deployments keep their queues.
+ */
+export function queuePrefix(target: RedisTarget, prefix: string): string {
+  return target.cluster && !/\{[^{}]+\}/.test(prefix) ? `{${prefix}}` : prefix;
+}
+
 /** Lets running jobs finish for up to `timeoutMs`, then stops regardless (bounded even without Redis). */
 async function closeWorker(worker: BullWorker, timeoutMs: number): Promise<void> {
   if (!(await settleWithin(timeoutMs, worker.close()))) await settleWithin(2000, worker.close(true));
 }
 
-export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOptions): Promise<BullMQQueuePort> {
-  const prefix = options.prefix ?? 'plugboard';
+export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueueOptions): Promise<BullMQQueuePort> {
+  const prefix = queuePrefix(redis, options.prefix ?? 'plugboard');
   const lockDuration = options.lockDurationMs ?? 30_000;
   const log = options.log;
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const newConnection = () => {
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    const connection = createRedisClient(redis, { maxRetriesPerRequest: null, lazyConnect: true });
     connection.on('error', (error: Error) => log.warn({ err: error }, 'queue Redis connection error'));
     connections.push(connection);
     return connection;
@@ -110,7 +124,7 @@ export async function createBullMQQueue(redisUrl: string, options: BullMQQueueOp
   const listeners: { close(): Promise<void> }[] = [];
   const local = new LocalJobEvents();
   const cancelChannel = `${prefix}:plugboard:cancel`;
-  let cancelSubscriber: Redis | undefined;
+  let cancelSubscriber: RedisClient | undefined;
 
   const findJob = async (queue: string, key: string) => {
     for (const id of candidateIds(queue, key)) {

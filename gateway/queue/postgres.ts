@@ -31,7 +31,7 @@ export interface PostgresQueueOptions {
   log: Logger;
   /** A worker that misses heartbeats this long is presumed dead and its job retried (>= 10). */
   heartbeatSeconds?: number;
-  /** How often pg-boss's monitor looks for dead jobs and due schedules. */
+  /** How often pg-boss's monitor looks for dead jobs and due schedules; default: the heartbeat, at most 60 s. */
   monitorIntervalSeconds?: number;
   /** For tests: pg-boss's controllable clock. */
   clock?: Clock;
@@ -140,7 +140,10 @@ async function mapWithConcurrency<T, R>(
 
 export async function createPostgresQueue(databaseUrl: string, options: PostgresQueueOptions): Promise<QueuePort> {
   const { log } = options;
-  const monitor = options.monitorIntervalSeconds ?? 60;
+  // pg-boss fails (and so retries) the jobs of dead workers in its monitor pass: as often as a
+  // heartbeat may lapse, so such a job runs again within about twice the heartbeat.
+  const monitor =
+    options.monitorIntervalSeconds ?? Math.min(60, queueSettings(options.heartbeatSeconds).heartbeatSeconds);
   const boss = new PgBoss({
     connectionString: databaseUrl,
     application_name: 'plugboard-queue',
@@ -162,8 +165,12 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
     let created = knownQueues.get(queue);
     if (!created) {
       created = (async () => {
-        if (await boss.getQueue(queue)) return;
-        await boss.createQueue(queue, queueSettings(options.heartbeatSeconds));
+        const settings = queueSettings(options.heartbeatSeconds);
+        const existing = await boss.getQueue(queue);
+        if (!existing) return boss.createQueue(queue, settings);
+        // Jobs take the queue's heartbeat when added: a changed PLUGBOARD_JOB_STALL_SECONDS must reach it.
+        if (existing.heartbeatSeconds !== settings.heartbeatSeconds)
+          await boss.updateQueue(queue, { heartbeatSeconds: settings.heartbeatSeconds });
       })();
       knownQueues.set(queue, created);
       created.catch(() => knownQueues.delete(queue));

@@ -15,7 +15,7 @@ import { escapeIdentifier, type PoolClient } from 'pg';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { inTransaction } from '../sql.ts';
-import { ERRORS, isRefusedValue, isUnavailable } from '../errors.ts';
+import { ERRORS, isRefusedValue, isUnavailable, unavailableMessage } from '../errors.ts';
 import { BodyTooLarge, readBody, sendError, sendJson } from '../http/replies.ts';
 import type { QueueDefinition } from '../queue/job-types.ts';
 import { topic, type PubSub } from '../pubsub.ts';
@@ -102,6 +102,9 @@ const NOTHING_FETCHED: ReadonlyMap<string, unknown> = new Map();
 const RECOVER_EVERY_MS = 60_000;
 /** An event younger than this may still be on its way through another process. */
 const RECOVER_AFTER_SECONDS = 30;
+/** After the database was unavailable, the first look for events left waiting, doubling up to the last. */
+const OUTAGE_RETRY_FIRST_MS = 500;
+const OUTAGE_RETRY_LAST_MS = 5000;
 
 export interface WebhookLogServices {
   db: pg.Pool;
@@ -390,12 +393,43 @@ export function createWebhookLog(options: {
   let pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     const tracked = work
-      .catch((error: unknown) => services().log.error({ err: error, plugin }, 'webhook processing failed'))
+      .catch((error: unknown) => {
+        if (!isUnavailable(error)) return services().log.error({ err: error, plugin }, 'webhook processing failed');
+        services().log.warn({ err: error, plugin }, 'webhook processing waits: the database is unavailable');
+        recoverSoon();
+      })
       .finally(() => pending.delete(tracked));
     pending.add(tracked);
   };
 
   let timer: NodeJS.Timeout | undefined;
+  /**
+   * While the database is away, events it acknowledged wait unprocessed (and a delivery whose
+   * commit was not answered waits too, its redelivery being a duplicate). Rather than leave them
+   * to the minutely recovery, look again soon, backing off while the database stays away.
+   */
+  let outageTimer: NodeJS.Timeout | undefined;
+  let outageDelayMs = OUTAGE_RETRY_FIRST_MS;
+  let stopped = false;
+  const recoverSoon = () => {
+    if (outageTimer || stopped) return;
+    outageTimer = setTimeout(() => {
+      track(
+        log.recover(0).then(
+          () => {
+            outageTimer = undefined;
+            outageDelayMs = OUTAGE_RETRY_FIRST_MS;
+          },
+          (error: unknown) => {
+            outageTimer = undefined;
+            outageDelayMs = Math.min(outageDelayMs * 2, OUTAGE_RETRY_LAST_MS);
+            throw error;
+          },
+        ),
+      );
+    }, outageDelayMs);
+    outageTimer.unref();
+  };
 
   const log: WebhookLog = {
     plugin,
@@ -490,7 +524,13 @@ export function createWebhookLog(options: {
           return sendError(response, ERRORS.BAD_REQUEST, 'Webhook event holds content that cannot be stored');
         if (!isUnavailable(error)) throw error;
         services().log.warn({ err: error, plugin }, 'webhook not stored: the database is unavailable');
-        return sendError(response, ERRORS.SERVICE_UNAVAILABLE, 'The webhook could not be stored; retry later');
+        // The INSERT may have committed before the connection went: that event waits unprocessed.
+        recoverSoon();
+        return sendError(
+          response,
+          ERRORS.SERVICE_UNAVAILABLE,
+          `The webhook could not be stored: ${unavailableMessage(error)}`,
+        );
       }
       sendJson(response, 200, { received: true, duplicate: stored.duplicate });
       if (!stored.duplicate) {
@@ -499,12 +539,16 @@ export function createWebhookLog(options: {
       }
     },
     start() {
+      stopped = false;
       track(log.recover(0));
       timer = setInterval(() => track(log.recover()), RECOVER_EVERY_MS);
       timer.unref();
     },
     async stop() {
+      stopped = true;
       clearInterval(timer);
+      clearTimeout(outageTimer);
+      outageTimer = undefined;
       await log.drain();
       pending = new Set();
     },

@@ -19,10 +19,31 @@ export interface DetectedType {
   ext: string;
 }
 
-/** The type the first bytes of a file say, or null when they match no known format (e.g. plain text). */
+/**
+ * The type the first bytes of a file say: a known binary format, else `text/plain` when they read
+ * as UTF-8 text, else null (no known format: refused, whatever FILES_ALLOWED_TYPES says).
+ */
 export async function detectType(head: Uint8Array): Promise<DetectedType | null> {
-  const found = await fileTypeFromBuffer(head.subarray(0, DETECTION_HEAD_BYTES));
-  return found ? { mime: found.mime, ext: found.ext } : null;
+  const start = head.subarray(0, DETECTION_HEAD_BYTES);
+  const found = await fileTypeFromBuffer(start);
+  if (found) return { mime: found.mime, ext: found.ext };
+  return isText(start) ? { mime: 'text/plain', ext: 'txt' } : null;
+}
+
+// Tab, line feed, form feed and carriage return are the only control characters text carries.
+const TEXT_CONTROLS = new Set([0x09, 0x0a, 0x0c, 0x0d]);
+
+/** Whether `bytes` (possibly cut mid-character at the end) are non-empty UTF-8 text with no other control characters. */
+function isText(bytes: Uint8Array): boolean {
+  if (bytes.length === 0) return false;
+  for (const byte of bytes) if ((byte < 0x20 && !TEXT_CONTROLS.has(byte)) || byte === 0x7f) return false;
+  try {
+    // `stream` tolerates a character the head's end cut in two.
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -19,6 +19,8 @@ export interface NotificationsConfig {
   maxAttempts: number;
   retryDelayMs: number;
   concurrency: number;
+  /** Lost delivery jobs: how often each gateway looks for them, and how old a row must be. */
+  sweep: { intervalSeconds: number; afterSeconds: number };
   recipientsTable: string;
   /** Bounds of one template render (subject, body and html together). */
   templateLimits: { renderMs: number; memory: number; parseLength: number };
@@ -136,6 +138,10 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
     maxAttempts: values.number('NOTIFICATIONS_MAX_ATTEMPTS'),
     retryDelayMs: values.number('NOTIFICATIONS_RETRY_DELAY_MS'),
     concurrency: values.number('NOTIFICATIONS_CONCURRENCY'),
+    sweep: {
+      intervalSeconds: values.number('NOTIFICATIONS_SWEEP_INTERVAL'),
+      afterSeconds: values.number('NOTIFICATIONS_SWEEP_AFTER'),
+    },
     recipientsTable: values.string('NOTIFICATIONS_RECIPIENTS_TABLE'),
     templateLimits: {
       renderMs: values.number('NOTIFICATIONS_TEMPLATE_RENDER_LIMIT_MS'),

@@ -3,9 +3,9 @@
  * through real providers (nodemailer SMTP pools, web-push, the Twilio SDK) and the pubsub
  * (in-app), with preferences, quiet hours, digests, retries, failover and per-provider limits.
  */
-import { Redis } from 'ioredis';
 import {
   ConfigError,
+  createRedisClient,
   definePlugin,
   InputError,
   PermanentJobError,
@@ -36,6 +36,8 @@ interface NotificationsInstance {
   close(): Promise<void>;
   /** Re-reads the providers while the gateway runs (set by start, cleared by stop). */
   refreshTimer: NodeJS.Timeout | null;
+  /** Looks for notifications whose delivery job was lost, while the gateway runs. */
+  sweepTimer: NodeJS.Timeout | null;
 }
 
 /** The plugin's instance, made once per runtime on first use (by the gateway, a worker, or a CLI command). */
@@ -43,8 +45,8 @@ function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstan
   const { email, push, sms } = runtime.config;
   const limits = [email?.rateLimit, push?.rateLimit, sms?.rateLimit].some((limit) => (limit ?? 0) > 0);
   const redis =
-    limits && runtime.connections.redisUrl
-      ? new Redis(runtime.connections.redisUrl, {
+    limits && runtime.connections.redis
+      ? createRedisClient(runtime.connections.redis, {
           connectionName: 'plugboard-notifications-limits',
           maxRetriesPerRequest: 3,
           lazyConnect: true,
@@ -74,6 +76,7 @@ function setup(runtime: PluginRuntime<NotificationsConfig>): NotificationsInstan
     service,
     deliverer,
     refreshTimer: null,
+    sweepTimer: null,
     async refreshProviders() {
       const { rows } = await runtime.db.query<{ name: string; enabled: boolean }>(notificationsSql('providers-sync'), [
         configured.map((p) => p.name),
@@ -232,10 +235,22 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
     );
     instance.refreshTimer.unref();
     await instance.service.scheduleNextDigest();
+    // A process that died between storing notifications and enqueueing their jobs left them
+    // queued with no job: every gateway looks for such rows now and then (and at once, after a restart).
+    const sweep = () =>
+      void instance.service
+        .resendUnsent()
+        .catch((error: unknown) => runtime.log.warn({ err: error }, 'looking for lost notification jobs failed'));
+    sweep();
+    instance.sweepTimer = setInterval(sweep, runtime.config.sweep.intervalSeconds * 1000);
+    instance.sweepTimer.unref();
   },
   async stop(_runtime, instance) {
     if (instance.refreshTimer) clearInterval(instance.refreshTimer);
+    if (instance.sweepTimer) clearInterval(instance.sweepTimer);
     instance.refreshTimer = null;
+    instance.sweepTimer = null;
+    await instance.service.sweepDone();
     await instance.close();
   },
 });

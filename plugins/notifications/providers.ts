@@ -6,7 +6,7 @@
  * notification: another provider would get the same answer.
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../gateway/sdk.ts';
 import type { Channel } from './config.ts';
 
 export interface Message {
@@ -58,11 +58,12 @@ export class DeliveryError extends Error {
 export function rateLimited<C extends ProviderChannel>(
   provider: Provider<C>,
   perSecond: number,
-  redis: Redis | null,
+  redis: RedisClient | null,
 ): Provider<C> {
   if (perSecond <= 0) return provider;
   const limiter: RateLimiterAbstract = redis
     ? new RateLimiterRedis({
+        // One key per provider, its script takes only that key: fine on a Redis Cluster.
         storeClient: redis,
         keyPrefix: 'plugboard:notifications:rate',
         points: perSecond,

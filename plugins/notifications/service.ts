@@ -4,6 +4,7 @@
  * the recipient directory, digests, batches and stats. Errors a caller can fix are the SDK's
  * InputError, with code BAD_USER_INPUT or one of the plugin's own (NotificationErrorCode).
  */
+import { randomUUID } from 'node:crypto';
 import {
   type EnqueueOptions,
   ErrorCode,
@@ -40,6 +41,39 @@ function inputError(error: TemplateError): InputError {
 
 export const MAX_BULK_RECIPIENTS = 100_000;
 const JOB_CHUNK = 5_000;
+/** Rows one sweep looks at (a job carries at most DELIVERY_BATCH of them). */
+const SWEEP_ROWS = 1_000;
+
+/** A stored notification and the key of the queue job that carries it (notifications.delivery_job). */
+interface Carried {
+  id: string;
+  delivery_job: string;
+}
+
+/** The key prefix of the jobs of one insert: `<prefix>:<n>` carries its rows n × DELIVERY_BATCH onwards. */
+const newSendKey = () => `batch:${randomUUID()}`;
+
+/**
+ * The jobs that carry `rows`, one per key the rows name: a row that is its own key gets a
+ * `deliver` job, the rows of a shared key one `deliver-batch` job. The key is the job's
+ * idempotency key, so adding these jobs again adds nothing while they exist.
+ */
+function deliveryJobs(
+  rows: readonly Carried[],
+  options: EnqueueOptions,
+): { name: string; data: { id: string } | { ids: string[] }; options: EnqueueOptions }[] {
+  const byKey = new Map<string, string[]>();
+  for (const row of rows) {
+    const ids = byKey.get(row.delivery_job);
+    if (ids) ids.push(row.id);
+    else byKey.set(row.delivery_job, [row.id]);
+  }
+  return [...byKey].map(([key, ids]) =>
+    ids.length === 1 && ids[0] === key
+      ? { name: 'deliver', data: { id: key }, options: { jobId: key, ...options } }
+      : { name: 'deliver-batch', data: { ids }, options: { jobId: key, ...options } },
+  );
+}
 
 export interface SendRequest {
   userIds: string[];
@@ -180,7 +214,7 @@ export class NotificationsService {
       ]);
       batchId = rows[0]!.id;
     }
-    const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('notifications-insert'), [
+    const { rows } = await this.runtime.db.query<Carried>(this.sql('notifications-insert'), [
       userIds,
       rendered.map((r) => r.channel),
       rendered.map((r) => r.version),
@@ -193,9 +227,11 @@ export class NotificationsService {
       batch ? null : request.data,
       request.idempotencyKey ?? null,
       batchId,
+      newSendKey(),
+      DELIVERY_BATCH,
     ]);
     const ids = rows.map((row) => row.id);
-    if (addJobs) await this.addDeliveries(ids, request.requestedBy ?? undefined);
+    if (addJobs) await this.addDeliveries(rows, request.requestedBy ?? undefined);
     if (request.idempotencyKey && ids.length < rendered.length) {
       const existing = await this.runtime.db.query<{ id: string }>(this.sql('notifications-by-key'), [
         request.idempotencyKey,
@@ -213,35 +249,85 @@ export class NotificationsService {
     const category = request.category ?? 'general';
     if (!CATEGORY.test(category))
       throw new InputError(`category ${JSON.stringify(category)} must be letters, digits and _ . : - (at most 64)`);
-    const { rows } = await this.runtime.db.query<{ id: string }>(this.sql('text-insert'), [
+    const { rows } = await this.runtime.db.query<Carried>(this.sql('text-insert'), [
       [...new Set(request.userIds)],
       request.subject,
       request.body,
       category,
       request.idempotencyKey ?? null,
+      newSendKey(),
+      DELIVERY_BATCH,
     ]);
-    const ids = rows.map((row) => row.id);
-    if (ids.length > 0) await this.addDeliveries(ids);
-    return { ids };
+    if (rows.length > 0) await this.addDeliveries(rows);
+    return { ids: rows.map((row) => row.id) };
   }
 
   /**
-   * One `deliver` job for a single notification; `deliver-batch` jobs of DELIVERY_BATCH for more
-   * (a bulk send, a digest run), so a 100,000-recipient send is 4,000 jobs, not 100,000.
+   * The jobs that carry stored notifications, by the key each row was stored with: one `deliver`
+   * job for a single notification; `deliver-batch` jobs of DELIVERY_BATCH for more (a bulk send,
+   * a digest run), so a 100,000-recipient send is 4,000 jobs, not 100,000.
    */
-  async addDeliveries(ids: string[], requestedBy?: string): Promise<void> {
-    const options = { ...this.deliverer().retries(), ...(requestedBy ? { requestedBy } : {}) };
-    if (ids.length === 1) {
-      await this.runtime.queue.add(QUEUE, 'deliver', { id: ids[0] }, { jobId: ids[0], ...options });
+  async addDeliveries(rows: readonly Carried[], requestedBy?: string): Promise<void> {
+    const jobs = deliveryJobs(rows, { ...this.deliverer().retries(), ...(requestedBy ? { requestedBy } : {}) });
+    if (jobs.length === 1) {
+      const [job] = jobs as [(typeof jobs)[number]];
+      await this.runtime.queue.add(QUEUE, job.name, job.data, job.options);
       return;
-    }
-    const jobs: { name: string; data: { ids: string[] }; options: EnqueueOptions }[] = [];
-    for (let start = 0; start < ids.length; start += DELIVERY_BATCH) {
-      const batch = ids.slice(start, start + DELIVERY_BATCH);
-      jobs.push({ name: 'deliver-batch', data: { ids: batch }, options: { jobId: `batch:${batch[0]}`, ...options } });
     }
     for (let start = 0; start < jobs.length; start += JOB_CHUNK)
       await this.runtime.queue.addBulk(QUEUE, jobs.slice(start, start + JOB_CHUNK));
+  }
+
+  /** Where the next sweep goes on from (the last key it looked at); null starts from the oldest. */
+  private sweptTo: { storedAt: string; job: string } | null = null;
+  private sweeping: Promise<number> | null = null;
+
+  /**
+   * Enqueues again the jobs of notifications a process stored but died before enqueueing: rows
+   * still queued and never attempted NOTIFICATIONS_SWEEP_AFTER after they were stored, whose job
+   * does not exist. A job that exists (waiting in a backlog, running, retrying or failed) is left
+   * alone, and a re-added job has its old key, so nothing is sent twice. Each sweep looks at up to
+   * SWEEP_ROWS rows and the next goes on from there. Returns how many jobs it added.
+   */
+  resendUnsent(): Promise<number> {
+    this.sweeping ??= this.sweep().finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  /** Resolves once no sweep is running (at stop, before the pool closes). */
+  async sweepDone(): Promise<void> {
+    await this.sweeping?.catch(() => {});
+  }
+
+  private async sweep(): Promise<number> {
+    const { rows } = await this.runtime.db.query<Carried & { stored_at: string }>(this.sql('unsent'), [
+      this.runtime.config.sweep.afterSeconds,
+      this.sweptTo?.storedAt ?? null,
+      this.sweptTo?.job ?? null,
+      SWEEP_ROWS,
+    ]);
+    let whole = rows;
+    if (rows.length === SWEEP_ROWS) {
+      // The last job's rows may go on past the limit: the next sweep takes that job whole.
+      const cut = rows.at(-1)!.delivery_job;
+      whole = rows.filter((row) => row.delivery_job !== cut);
+    }
+    const last = whole.at(-1);
+    this.sweptTo = rows.length === SWEEP_ROWS && last ? { storedAt: last.stored_at, job: last.delivery_job } : null;
+    const jobs = deliveryJobs(whole, this.deliverer().retries());
+    const present = await Promise.all(jobs.map((job) => this.runtime.queue.getJob(QUEUE, job.options.jobId!)));
+    const lost = jobs.filter((_, i) => present[i] === null);
+    if (lost.length === 0) return 0;
+    for (let start = 0; start < lost.length; start += JOB_CHUNK)
+      await this.runtime.queue.addBulk(QUEUE, lost.slice(start, start + JOB_CHUNK));
+    this.runtime.log.warn(
+      {
+        jobs: lost.length,
+        notifications: lost.reduce((n, job) => n + ('ids' in job.data ? job.data.ids.length : 1), 0),
+      },
+      'notifications had lost their delivery job (a process died before enqueueing it); enqueued it again',
+    );
+    return lost.length;
   }
 
   /** Each requested (or, by default, each available) channel's variant, rendered with the data. */
@@ -490,7 +576,7 @@ export class NotificationsService {
    * enqueues their delivery. Returns how many digests were made.
    */
   async sendDigests(before = new Date()): Promise<number> {
-    const ids = await inTransaction(this.runtime.db, async (client) => {
+    const digests = await inTransaction(this.runtime.db, async (client) => {
       const { rows: groups } = await client.query<{
         user_id: string;
         channel: Channel;
@@ -525,30 +611,33 @@ export class NotificationsService {
         const {
           rows: [batch],
         } = await client.query<{ id: string }>(this.sql('batch-insert'), ['digest', 'digest', null, made.length, null]);
-        const { rows: digests } = await client.query<{
-          id: string;
-          user_id: string;
-          channel: string;
-          category: string;
-        }>(this.sql('digest-insert'), [
+        const { rows: digests } = await client.query<
+          Carried & {
+            user_id: string;
+            channel: string;
+            category: string;
+          }
+        >(this.sql('digest-insert'), [
           batch!.id,
           made.map((m) => m.group.user_id),
           made.map((m) => m.group.channel),
           made.map((m) => m.group.category),
           made.map((m) => m.message.subject),
           made.map((m) => m.message.body),
+          newSendKey(),
+          DELIVERY_BATCH,
         ]);
         const digestOf = new Map(digests.map((d) => [`${d.user_id}\n${d.channel}\n${d.category}`, d.id]));
         const items = made.flatMap(({ group: g }) =>
           g.items.map((item) => [item.id, digestOf.get(`${g.user_id}\n${g.channel}\n${g.category}`)!] as const),
         );
         await client.query(this.sql('digest-items-done'), [items.map(([id]) => id), items.map(([, digest]) => digest)]);
-        return digests.map((d) => d.id);
+        return digests;
       }
       return [];
     });
-    await this.addDeliveries(ids);
-    return ids.length;
+    if (digests.length > 0) await this.addDeliveries(digests);
+    return digests.length;
   }
 
   /** Enqueues the digest run of the next window (once, whichever instance asks). */

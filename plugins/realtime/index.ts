@@ -31,12 +31,7 @@ export default definePlugin<RealtimeConfig, RealtimeInstance>({
       events,
       rooms: new Rooms(runtime, events),
       presence: new PresenceTracker(runtime, events),
-      typing: new TypingIndicators(
-        runtime.pubsub,
-        runtime.connections.redisUrl,
-        runtime.config.typingTtlMs,
-        runtime.log,
-      ),
+      typing: new TypingIndicators(runtime.pubsub, runtime.connections.redis, runtime.config.typingTtlMs, runtime.log),
       presenceFeed: new RoomFeed(runtime.pubsub, PRESENCE),
       roomEventsFeed: new RoomFeed(runtime.pubsub, ROOM_EVENTS),
     };

@@ -6,9 +6,8 @@
  * instance relaying a room keeps a timer per typing user and hands `isTyping: false` to its own
  * followers when the expiry passes without a refresh — nothing crosses Redis for it.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { PubSub } from '../../gateway/sdk.ts';
+import { createRedisClient, type PubSub, type RedisTarget } from '../../gateway/sdk.ts';
 import { RoomFeed } from './feed.ts';
 import { TYPING, type TypingPayload } from './topics.ts';
 
@@ -46,14 +45,15 @@ function memoryStore(): TypingStore {
   };
 }
 
-function redisStore(redisUrl: string, ttlMs: number, log: Logger): TypingStore {
-  const redis = new Redis(redisUrl, { connectionName: 'plugboard-realtime-typing', maxRetriesPerRequest: 3 });
+function redisStore(target: RedisTarget, ttlMs: number, log: Logger): TypingStore {
+  const redis = createRedisClient(target, { connectionName: 'plugboard-realtime-typing', maxRetriesPerRequest: 3 });
   // ioredis reconnects by itself; an error is worth a warning (commands meanwhile fail loudly).
   redis.on('error', (error: Error) => log.warn({ err: error }, 'realtime typing store: Redis connection error'));
   const key = (roomId: string) => `plugboard:realtime:typing:${roomId}`;
   return {
     async set(roomId, userId, expiresAt) {
       // The hash outlives its newest entry by one TTL, so an idle room's hash goes away by itself.
+      // One key, so one slot: the MULTI works on a cluster too.
       await redis
         .multi()
         .hset(key(roomId), userId, String(expiresAt))
@@ -87,10 +87,10 @@ export class TypingIndicators {
   private readonly pubsub: PubSub;
   private readonly ttlMs: number;
 
-  constructor(pubsub: PubSub, redisUrl: string | undefined, ttlMs: number, log: Logger) {
+  constructor(pubsub: PubSub, redis: RedisTarget | undefined, ttlMs: number, log: Logger) {
     this.pubsub = pubsub;
     this.ttlMs = ttlMs;
-    this.store = pubsub.transport === 'redis' && redisUrl ? redisStore(redisUrl, ttlMs, log) : memoryStore();
+    this.store = pubsub.transport === 'redis' && redis ? redisStore(redis, ttlMs, log) : memoryStore();
     this.feed = new RoomFeed(pubsub, TYPING, {
       onEvent: (roomId, event) => this.track(roomId, event.userId, event.isTyping ? Date.parse(event.expiresAt) : null),
       onIdle: (roomId) => {

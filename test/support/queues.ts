@@ -8,6 +8,7 @@ import { createLogger } from '../../gateway/logger.ts';
 import type { QueuePort } from '../../gateway/queue/port.ts';
 import { createBullMQQueue } from '../../gateway/queue/bullmq.ts';
 import { createPostgresQueue } from '../../gateway/queue/postgres.ts';
+import { parseRedisUrl } from '../../gateway/redis.ts';
 
 export type Backend = 'bullmq' | 'postgres';
 
@@ -40,7 +41,7 @@ export async function dropPrefix(redisUrl: string, prefix: string): Promise<void
 export function openQueue(target: QueueTarget, options: { log?: Logger; clock?: TestClock } = {}): Promise<QueuePort> {
   const log = options.log ?? createLogger('silent');
   return target.backend === 'bullmq'
-    ? createBullMQQueue(target.url, { prefix: target.prefix, lockDurationMs: 2000, log })
+    ? createBullMQQueue(parseRedisUrl(target.url), { prefix: target.prefix, lockDurationMs: 2000, log })
     : createPostgresQueue(target.url, {
         log,
         heartbeatSeconds: 10,

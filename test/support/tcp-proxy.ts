@@ -9,6 +9,8 @@ export interface TcpProxy {
   port: number;
   /** Stops listening and cuts every forwarded connection. */
   cut(): Promise<void>;
+  /** Listens again on the same port after a cut: the service is reachable again. */
+  reopen(): Promise<void>;
 }
 
 /**
@@ -34,9 +36,12 @@ export async function startTcpProxy(
     }
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listen(0);
+  const port = (server.address() as { port: number }).port;
   return {
-    port: (server.address() as { port: number }).port,
+    port,
+    reopen: () => listen(port),
     cut: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
