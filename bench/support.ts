@@ -109,7 +109,8 @@ export async function startServer(
   const [command, ...args] = pinned(1, [process.execPath, ...script]);
   const child: ChildProcess = spawn(command!, args, {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port) },
+    // No load balancer in front: SIGTERM need not wait for one to take the server out.
+    env: { PATH: process.env['PATH'] ?? '', PLUGBOARD_SHUTDOWN_DELAY_MS: '0', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let exited = false;

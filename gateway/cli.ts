@@ -102,9 +102,11 @@ export function createProgram(
         stopped = resolve;
         failed = reject;
       });
+      // SIGTERM is how orchestrators stop an instance: drain first, so the balancer in front
+      // moves traffic elsewhere. SIGINT (Ctrl-C in a terminal) stops at once.
       const shutDown = () => {
         gateway!.log.info({ signal: signalled }, 'signal received');
-        gateway!.close().then(stopped, failed);
+        gateway!.close({ drain: signalled === 'SIGTERM' }).then(stopped, failed);
       };
       const onSignal = (signal: NodeJS.Signals) => {
         signalled = signal;

@@ -45,8 +45,12 @@ export interface Gateway {
   readonly pubsub: PubSub;
   readonly queue: QueuePort;
   readonly log: Logger;
-  /** Graceful shutdown: stop accepting, drain HTTP, close sockets (1001), stop plugins, close pools. */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown: stop accepting, drain HTTP, close sockets (1001), stop plugins, close pools.
+   * With `drain`, it first keeps serving everything for PLUGBOARD_SHUTDOWN_DELAY_MS while /readyz
+   * answers 503, so a load balancer's health check takes this instance out before it closes.
+   */
+  close(options?: { drain?: boolean }): Promise<void>;
 }
 
 /** Validated settings and plugin selection; throws ConfigError listing every problem. */
@@ -213,9 +217,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
 
     let closing: Promise<void> | undefined;
-    const close = () => {
+    const close = (options: { drain?: boolean } = {}) => {
       closing ??= (async () => {
         shuttingDown = true;
+        if (options.drain && settings.shutdownDelayMs > 0) {
+          log.info({ delayMs: settings.shutdownDelayMs }, 'draining: /readyz answers 503, still serving');
+          await new Promise((resolve) => setTimeout(resolve, settings.shutdownDelayMs));
+        }
         log.info('shutting down');
         const drained = new Promise<void>((resolve) => http.server.close(() => resolve()));
         await http.closeSockets();

@@ -49,6 +49,40 @@ describe('graceful shutdown on SIGTERM', () => {
     await expect(fetch(`${gateway.url}/healthz`)).rejects.toThrow();
     expect(gateway.output()).toMatch(/"msg":"shutdown complete"/);
   });
+
+  it('drains first: /readyz 503 while requests and sockets are still served for PLUGBOARD_SHUTDOWN_DELAY_MS', async () => {
+    const delayMs = 2000;
+    const gateway = await serveGateway({
+      DATABASE_URL: db.url,
+      ECHO_API_KEY,
+      PLUGBOARD_JWT_SECRET: JWT_SECRET,
+      PLUGBOARD_SHUTDOWN_DELAY_MS: String(delayMs),
+    });
+    const ws = connectWs(`${gateway.url.replace('http', 'ws')}/graphql`, {
+      headers: { authorization: `Bearer ${await signToken({ userId: 'u' })}` },
+    });
+    await ws.connected;
+    let closedAt = 0;
+    void ws.closed.then(() => (closedAt = Date.now()));
+    const signalledAt = Date.now();
+    const exited = gateway.stop('SIGTERM');
+
+    await expect.poll(async () => (await fetch(`${gateway.url}/readyz`)).status, { timeout: 1500 }).toBe(503);
+    // Still serving while it drains: a new request on a new connection, and the open socket.
+    const during = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ query: '{ plugins { name } }' }),
+    });
+    expect(during.status).toBe(200);
+    expect(closedAt).toBe(0);
+    expect(await ws.subscribe('{ viewer { userId } }').next()).toEqual({ data: { viewer: { userId: 'u' } } });
+
+    expect(await ws.closed).toEqual({ code: 1001, reason: 'Going away' });
+    expect(closedAt - signalledAt).toBeGreaterThanOrEqual(delayMs - 50);
+    expect(await exited, gateway.output()).toBe(0);
+    expect(gateway.output()).toMatch(/"delayMs":2000[^\n]*"msg":"draining: \/readyz answers 503, still serving"/);
+  });
 });
 
 describe('embedded Postgres (no DATABASE_URL)', () => {

@@ -106,6 +106,28 @@ describe('stripe sync', () => {
     expect(await count('events', "status = 'processed'")).toBeGreaterThanOrEqual(3);
   });
 
+  it('answers a second syncStripe asked while a run goes on with that run, starting none', async () => {
+    // Each API call slow enough that the run still goes on when the second ask arrives.
+    stripe.setLatency(200);
+    const before = await count('sync_runs');
+    const ask = async () => {
+      const { body } = await gateway.gql('mutation { syncStripe { id status } }', { headers: admin });
+      expect(body.errors).toBeUndefined();
+      return body.data!['syncStripe'] as { id: string; status: string };
+    };
+    const [first, second] = await Promise.all([ask(), ask()]);
+    expect(first.status).toBe('running');
+    expect(second).toEqual(first);
+    await expect
+      .poll(() => count('sync_runs', `id = '${first.id}' AND status = 'completed'`), { timeout: 30_000 })
+      .toBe(1);
+    stripe.setLatency(0);
+    expect(await count('sync_runs')).toBe(before + 1);
+    // It let go of the lock when it ended: the next run starts.
+    expect((await sync()).status).toBe('completed');
+    expect(await count('sync_runs')).toBe(before + 2);
+  });
+
   it('reports sync state per resource to admins', async () => {
     const { body } = await gateway.gql('{ stripeSyncStatus { resource status lastSyncAt objectsSynced } }', {
       headers: admin,

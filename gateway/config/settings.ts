@@ -43,6 +43,8 @@ export interface GatewaySettings {
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent before it is closed (PLUGBOARD_WS_MAX_BUFFER). */
   wsMaxBuffer: number;
+  /** On SIGTERM: how long to keep serving, /readyz at 503, before closing (PLUGBOARD_SHUTDOWN_DELAY_MS). */
+  shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   /** Timeouts and the connection cap of the HTTP servers. */
   server: ServerLimits;
@@ -145,6 +147,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     trustedProxies,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
+    shutdownDelayMs: v.number('PLUGBOARD_SHUTDOWN_DELAY_MS'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
     server: {
       headersTimeoutMs: Math.min(v.number('PLUGBOARD_HEADERS_TIMEOUT_MS'), v.number('PLUGBOARD_REQUEST_TIMEOUT_MS')),

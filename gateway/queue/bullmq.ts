@@ -156,7 +156,9 @@ export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueue
     name,
     data,
     ...(jobOptions ? { options: jobOptions } : {}),
-    at: Date.now(),
+    // When BullMQ made the job, before storing it: a worker elsewhere may run it (and record it
+    // completed) before `add` resolves here, and the history keeps the newest event's state.
+    at: job.timestamp,
   });
 
   async function listenForCancels(): Promise<void> {

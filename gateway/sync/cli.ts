@@ -59,6 +59,10 @@ async function runAndReport(syncer: Syncer, request: SyncRequest): Promise<void>
     ...request,
     onProgress: ({ resource, synced, done }) => show(resource, synced, done),
   });
+  if (run.status === 'running') {
+    console.log(`a sync is already running (run ${run.id}): not started again`);
+    return;
+  }
   console.log(table(Object.entries(run.counts).map(([resource, objects]) => ({ resource, objects }))));
   console.log(`${run.kind} ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (run ${run.id})`);
 }

@@ -9,7 +9,9 @@
  * sync, an incremental run lists each one since its last sync began (GitHub: `since`, or newest
  * first by update time).
  *
- * The provider is called only between transactions, never inside one.
+ * The provider is called only between transactions, never inside one. A plugin's runs go one at a
+ * time across every process sharing the database (an advisory lock): asked while one runs, `run`
+ * returns that run instead of starting another.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -341,22 +343,98 @@ export function createSyncer(options: SyncerOptions) {
     );
   }
 
+  /**
+   * Runs `start` (which records the run) only when no other run of this plugin is going on in any
+   * process sharing the database: the claim's own connection then holds an advisory lock until
+   * `release`. Otherwise `start` is not called and the running run is returned.
+   */
+  async function claim(
+    start: (client: pg.PoolClient) => Promise<void>,
+  ): Promise<{ running: SyncRunRow } | { release(): Promise<void> }> {
+    const client = await db.connect();
+    // A connection lost while held arrives as an 'error' event (see inTransaction); it is destroyed.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => (lost = error);
+    client.on('error', onLost);
+    const done = (destroy: boolean) => {
+      client.off('error', onLost);
+      client.release(destroy || lost);
+    };
+    let locked = false;
+    try {
+      await client.query('BEGIN');
+      await client.query(sql('sync-lock-start'), [schema]);
+      locked = (await client.query<{ locked: boolean }>(sql('sync-lock'), [schema])).rows[0]!.locked;
+      if (locked) await start(client);
+      const running = locked ? undefined : (await client.query<SyncRunRow>(sql('sync-run-running'))).rows[0];
+      await client.query('COMMIT');
+      if (!locked) {
+        done(false);
+        // The holder marks its run finished only after letting go of the lock, so it is listed.
+        if (!running) throw new Error(`${plugin} sync: the lock is held but no run is recorded as running`);
+        return { running };
+      }
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      // Destroyed, not returned to the pool, when it may still hold the session lock.
+      done(locked);
+      throw error;
+    }
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        const unlocked = await client.query(sql('sync-unlock'), [schema]).then(
+          () => true,
+          () => false,
+        );
+        done(!unlocked);
+      },
+    };
+  }
+
   async function run(request: SyncRequest = {}): Promise<SyncRun> {
     const id = randomUUID();
-    const current = await states();
     const resources = request.resources?.length
       ? listed.filter((resource) => request.resources!.includes(resource.table))
       : listed;
-    // Without a catch-up of its own, a plugin gets current by listing what changed since each
-    // resource's last completed sync began (its lists filter by update time where they can).
-    const listSince = !options.catchUp && resources.every((resource) => current.get(resource.table)?.last_sync_at);
-    const incremental =
-      !request.full &&
-      !request.since &&
-      !request.scopes &&
-      (options.catchUp ? options.catchUp.possible(current) : listSince);
-    const kind: SyncKind = incremental ? 'incremental' : 'backfill';
-    await db.query(sql('sync-run-insert'), [id, kind, resources.map((r) => r.table), request.since ?? null]);
+    let current = new Map<string, SyncStateRow>();
+    let kind: SyncKind = 'backfill';
+    let incremental = false;
+    // Read once no other run can change them: this run starts where the last one left off.
+    const start = async (client: pg.PoolClient | pg.Pool) => {
+      current = await states();
+      // Without a catch-up of its own, a plugin gets current by listing what changed since each
+      // resource's last completed sync began (its lists filter by update time where they can).
+      const listSince = !options.catchUp && resources.every((resource) => current.get(resource.table)?.last_sync_at);
+      incremental =
+        !request.full &&
+        !request.since &&
+        !request.scopes &&
+        (options.catchUp ? options.catchUp.possible(current) : listSince);
+      kind = incremental ? 'incremental' : 'backfill';
+      await client.query(sql('sync-run-insert'), [id, kind, resources.map((r) => r.table), request.since ?? null]);
+    };
+    // A run of some parts of the data (scopes) keeps no checkpoint, so it runs beside the others;
+    // every other run is one per plugin at a time, across instances.
+    let release = async () => {};
+    if (request.scopes) await start(db);
+    else {
+      const claimed = await claim(start);
+      if ('running' in claimed) {
+        const { running } = claimed;
+        request.onStart?.(running.id);
+        return {
+          id: running.id,
+          kind: running.kind as SyncKind,
+          status: 'running',
+          counts: running.counts,
+          error: null,
+        };
+      }
+      release = claimed.release;
+    }
     request.onStart?.(id);
     let counts: Record<string, number> = {};
     const startedAt = new Date();
@@ -387,10 +465,12 @@ export function createSyncer(options: SyncerOptions) {
         }
         await options.catchUp?.afterBackfill?.(startedAt, caughtUp);
       }
+      await release();
       await db.query(sql('sync-run-finish'), [id, 'completed', counts, null]);
       return { id, kind, status: 'completed', counts, error: null };
     } catch (error) {
       const message = (error as Error).message;
+      await release();
       await db.query(sql('sync-run-finish'), [id, 'failed', counts, message]).catch(() => {});
       await db.query(sql('sync-failed'), [id, message]).catch(() => {});
       throw error;

@@ -57,7 +57,8 @@ export function serveGateway(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [from.cli ?? CLI, 'serve'], {
       cwd: from.cwd,
-      env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
+      // No drain delay unless a test asks for one: most stop a gateway that no balancer fronts.
+      env: { PATH: process.env['PATH'] ?? '', PORT: '0', LOG_LEVEL: 'info', PLUGBOARD_SHUTDOWN_DELAY_MS: '0', ...env },
     });
     let output = '';
     const exited = new Promise<number | string | null>((done) =>
