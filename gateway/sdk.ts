@@ -77,6 +77,11 @@ export {
   webhookEventsTopic,
 } from './webhooks/receiver.ts';
 
+// Retention: rules a plugin's `retention` hook returns, the webhook log's weeks, sync runs.
+export { batchedRule, type PruneContext, type RetentionRule } from './retention.ts';
+export { webhookLogRetention } from './webhooks/partitions.ts';
+export { syncRunsRetention } from './sync/retention.ts';
+
 // The sync core: descriptors, store, pager and checkpoints, check.
 export type {
   ChildResource,

@@ -1,4 +1,5 @@
 /** The gateway's own configuration (gateway/config/settings.json), read like any plugin's. */
+import { CronExpressionParser } from 'cron-parser';
 import type { Level } from 'pino';
 import { parseTrustedProxies, type TrustedProxies } from '../http/client-ip.ts';
 import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './variables.ts';
@@ -16,6 +17,8 @@ export interface GatewaySettings {
   /** Redis for the job queue: JOBS_REDIS_URL, else REDIS_URL; unset means the Postgres queue. */
   queueRedisUrl: string | undefined;
   workers: boolean;
+  /** PLUGBOARD_RETENTION_CRON; null when `off`. */
+  retentionCron: string | null;
   adminSecret: string | undefined;
   /** Shared secret of Hasura's action and event-trigger calls. */
   hasuraActionSecret: string | undefined;
@@ -86,6 +89,18 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
   } catch (error) {
     problems.push({ variable: 'PLUGBOARD_TRUSTED_PROXIES', owner: 'gateway', message: (error as Error).message });
   }
+  const retentionCron = v.string('PLUGBOARD_RETENTION_CRON').trim();
+  if (retentionCron !== 'off') {
+    try {
+      CronExpressionParser.parse(retentionCron, { tz: 'UTC' });
+    } catch {
+      problems.push({
+        variable: 'PLUGBOARD_RETENTION_CRON',
+        owner: 'gateway',
+        message: `must be a cron expression (e.g. "17 * * * *") or off, got ${JSON.stringify(retentionCron)}`,
+      });
+    }
+  }
   if (problems.length > 0 || !trustedProxies) throw new ConfigError(problems);
   const nodeEnv = v.optionalString('NODE_ENV');
   const production = nodeEnv === 'production';
@@ -99,6 +114,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     redisUrl: v.optionalString('REDIS_URL'),
     queueRedisUrl: v.optionalString('JOBS_REDIS_URL') ?? v.optionalString('REDIS_URL'),
     workers: v.boolean('PLUGBOARD_WORKERS'),
+    retentionCron: retentionCron === 'off' ? null : retentionCron,
     adminSecret: v.optionalString('PLUGBOARD_ADMIN_SECRET'),
     hasuraActionSecret: v.optionalString('HASURA_ACTION_SECRET'),
     jwtSecret: v.optionalString('PLUGBOARD_JWT_SECRET'),

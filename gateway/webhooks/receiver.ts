@@ -21,6 +21,7 @@ import type { QueueDefinition } from '../queue/job-types.ts';
 import { topic, type PubSub } from '../pubsub.ts';
 import { errorMessage, type QueuePort } from '../queue/port.ts';
 import { gatewaySql } from '../sql.ts';
+import { ensurePartitions } from './partitions.ts';
 
 /** A delivery the plugin has verified. */
 export interface WebhookEvent {
@@ -499,6 +500,8 @@ export function createWebhookLog(options: {
       }
     },
     start() {
+      // Weeks ahead are also made by every prune; this covers a gateway that never runs one.
+      track(ensurePartitions(services().db, options.schema));
       track(log.recover(0));
       timer = setInterval(() => track(log.recover()), RECOVER_EVERY_MS);
       timer.unref();
