@@ -372,7 +372,10 @@ export function createProgram(
       const rules = plugins.retention();
       if (options.plugin !== undefined) {
         if (!rules.has(options.plugin))
-          throw new CliExit(2, `Plugin "${options.plugin}" prunes nothing here; pruning: ${[...rules.keys()].join(', ')}`);
+          throw new CliExit(
+            2,
+            `Plugin "${options.plugin}" prunes nothing here; pruning: ${[...rules.keys()].join(', ')}`,
+          );
         for (const name of [...rules.keys()]) if (name !== options.plugin) rules.delete(name);
       }
       const dryRun = options.dryRun === true;

@@ -42,6 +42,7 @@ const jobsConfig = (overrides: Partial<JobsConfig>): JobsConfig => ({
   retryAttempts: 1,
   retryDelayMs: 0,
   timeoutMs: 60_000,
+  historyRetentionDays: 30,
   enqueueRoles: ['admin'],
   httpAllowedHosts: [],
   httpSigningSecret: undefined,

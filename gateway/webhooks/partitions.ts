@@ -58,14 +58,14 @@ export async function ensurePartitions(db: pg.Pool, schema: string, now = new Da
   for (let week = 0; week <= WEEKS_AHEAD; week++) {
     const from = new Date(weekStart(now).getTime() + week * WEEK_MS);
     const to = new Date(from.getTime() + WEEK_MS);
-    const covered = ranges.some(
-      (p) => (p.from_at === null || p.from_at < to) && (p.to_at === null || p.to_at > from),
-    );
+    const covered = ranges.some((p) => (p.from_at === null || p.from_at < to) && (p.to_at === null || p.to_at > from));
     if (covered) continue;
     const name = partitionName(from);
     try {
       await inTransaction(db, (client) =>
-        client.query(sql('webhook-partition-create', { partition: name, from: from.toISOString(), to: to.toISOString() })),
+        client.query(
+          sql('webhook-partition-create', { partition: name, from: from.toISOString(), to: to.toISOString() }),
+        ),
       );
       made.push(name);
     } catch (error) {

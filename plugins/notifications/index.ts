@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import {
+  batchedRule,
   ConfigError,
   definePlugin,
   InputError,
@@ -163,6 +164,15 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
       },
     },
   },
+  // Notifications first: a batch goes once none of its notifications is left.
+  retention: (runtime) =>
+    (['notifications', 'batches', 'requests'] as const).map((table) =>
+      batchedRule({
+        name: `notifications.${table}`,
+        days: runtime.config.retentionDays,
+        sql: notificationsSql(`${table}-prune`),
+      }),
+    ),
   jobs: (runtime, instance) => ({
     [QUEUE]: {
       get concurrency() {
