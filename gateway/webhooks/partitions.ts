@@ -16,6 +16,8 @@ const WEEK_MS = 7 * 86_400_000;
 /** Weeks made ahead of the current one. */
 const WEEKS_AHEAD = 2;
 const DUPLICATE_TABLE = '42P07';
+/** The default partition holds rows of the week: they stay there, pruned row by row. */
+const CHECK_VIOLATION = '23514';
 const LOCK_NOT_AVAILABLE = '55P03';
 
 interface Partition {
@@ -47,12 +49,13 @@ async function partitionsOf(db: pg.Pool, schema: string): Promise<Partition[]> {
 }
 
 /**
- * Makes the partitions of the current week and the next ones that no partition covers yet.
- * A week whose time the default partition already holds rows of cannot be made (those rows stay
- * in the default partition, pruned row by row). Returns the partitions made.
+ * Makes the partitions of the current week and the next ones that no partition covers yet, in a
+ * partitioned log (a plain `events` table is left as it is). Returns the partitions made.
  */
 export async function ensurePartitions(db: pg.Pool, schema: string, now = new Date()): Promise<string[]> {
   const sql = sqlFor(schema);
+  const { rows } = await db.query<{ partitioned: boolean }>(sql('webhook-log-partitioned'));
+  if (!rows[0]?.partitioned) return [];
   const ranges = (await partitionsOf(db, schema)).filter((p) => !p.is_default);
   const made: string[] = [];
   for (let week = 0; week <= WEEKS_AHEAD; week++) {
@@ -69,8 +72,10 @@ export async function ensurePartitions(db: pg.Pool, schema: string, now = new Da
       );
       made.push(name);
     } catch (error) {
-      // Another process made it meanwhile.
-      if ((error as { code?: string }).code !== DUPLICATE_TABLE) throw error;
+      // Another process made it meanwhile, or deliveries came before it did (their rows stay in
+      // the default partition), or the log stayed busy for the lock's 2 s: the next start or prune makes it.
+      const code = (error as { code?: string }).code;
+      if (code !== DUPLICATE_TABLE && code !== CHECK_VIOLATION && code !== LOCK_NOT_AVAILABLE) throw error;
     }
   }
   return made;

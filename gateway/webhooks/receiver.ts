@@ -8,7 +8,8 @@
  * never processed (the process died in between) are picked up at start and every minute.
  *
  * Concurrent deliveries share one INSERT, and concurrent processing shares one transaction
- * (group commit): under load a batch forms while the previous statement runs.
+ * (group commit): under load a batch forms while the previous statement runs. A log may be
+ * partitioned by week (partitions.ts): its weeks ahead are made at start.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { escapeIdentifier, type PoolClient } from 'pg';
