@@ -739,7 +739,7 @@ describe('which job types users may enqueue', () => {
   describe('with every queue of the gateway', () => {
     let fullDb: TestDatabase;
     let full: TestGateway;
-    const queues = ['default', 'notifications', 'webhooks'];
+    const queues = ['default', 'notifications', 'webhooks', 'retention'];
     const snapshot = async () => ({
       counts: await Promise.all(queues.map((queue) => full.queue.counts(queue))),
       schedules: await Promise.all(queues.map((queue) => full.queue.schedules(queue))),
@@ -790,6 +790,7 @@ describe('which job types users may enqueue', () => {
       ['notifications', 'deliver', { id: '00000000-0000-4000-8000-000000000000' }],
       ['notifications', 'deliver-batch', { ids: [] }],
       ['webhooks', 'process', { plugin: 'stripe', id: 'evt_1' }],
+      ['retention', 'stripe', {}],
     ];
 
     it.each([...adminOnly, ...internal])(
