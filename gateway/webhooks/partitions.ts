@@ -112,14 +112,18 @@ export function webhookLogRetention(options: {
         if (partition.is_default || !partition.to_at || partition.to_at > processedBefore) continue;
         context.signal?.throwIfAborted();
         const values = { partition: partition.name, keep_after: literal };
+        const count = async () =>
+          (await db.query<{ rows: number }>(sql('webhook-partition-count', values), [literal])).rows[0]!.rows;
         if (context.dryRun) {
-          const { rows } = await db.query<{ rows: number }>(sql('webhook-partition-count', values), [literal]);
-          total += rows[0]!.rows;
-          context.progress(rows[0]!.rows, `would drop partition ${partition.name}`);
+          const rows = await count();
+          total += rows;
+          context.progress(rows, `would drop partition ${partition.name}`);
           continue;
         }
-        // An exact count would read the whole partition; the estimate is what autovacuum saw.
-        const estimate = Math.max(Number(partition.estimated_rows), 0);
+        // Counting would read the whole partition: the planner's estimate (what autovacuum last
+        // saw) stands in, unless the partition was never analyzed.
+        const estimate = Number(partition.estimated_rows) >= 0 ? Number(partition.estimated_rows) : null;
+        const exact = estimate === null ? await count() : null;
         let results: pg.QueryResult[];
         try {
           results = (await inTransaction(db, (client) =>
@@ -131,11 +135,11 @@ export function webhookLogRetention(options: {
           continue;
         }
         const moved = results.find((result) => result.command === 'INSERT')?.rowCount ?? 0;
-        const removed = Math.max(estimate - moved, 0);
+        const removed = exact ?? Math.max(estimate! - moved, 0);
         total += removed;
         context.progress(
           removed,
-          `dropped partition ${partition.name} (about ${removed} rows; ${moved} unsettled moved to ${schema}.events_default)`,
+          `dropped partition ${partition.name} (${exact === null ? 'about ' : ''}${removed} rows; ${moved} unsettled moved to ${schema}.events_default)`,
         );
       }
       return total;
