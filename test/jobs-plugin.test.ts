@@ -569,7 +569,7 @@ describe('schedules, stats, retry and cancel', () => {
       headers: admin,
     });
     const stats = body.data!['queueStats'] as { queue: string; backend: string; completed: number }[];
-    expect(stats.map((s) => s.queue)).toEqual(['default', 'echo']);
+    expect(stats.map((s) => s.queue)).toEqual(['default', 'echo', 'retention']);
     expect(stats[0]).toMatchObject({ backend: 'postgres' });
     expect(stats[0]!.completed).toBeGreaterThan(0);
   });
