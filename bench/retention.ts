@@ -225,7 +225,7 @@ try {
             batchSize: 5000,
             progress: (_plugin, _rule, _rows, note) => note && notes.push(note),
           });
-          return outcomes.reduce((sum, o) => sum + Math.max(o.rows, 0), 0);
+          return outcomes.reduce((sum, o) => sum + o.rows, 0);
         });
       },
     );

@@ -396,7 +396,7 @@ export function createProgram(
             plugin: o.plugin,
             what: o.rule,
             keeps: o.keeps,
-            [dryRun ? 'would remove' : 'removed']: o.rows < 0 ? 'skipped: a prune of it is running' : String(o.rows),
+            [dryRun ? 'would remove' : 'removed']: o.skipped ? 'skipped: a prune of it is running' : String(o.rows),
           })),
         ),
       );

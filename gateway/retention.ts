@@ -88,12 +88,14 @@ export interface RuleOutcome {
   rule: string;
   keeps: string;
   rows: number;
+  /** Another process was pruning this plugin: nothing was done. */
+  skipped: boolean;
 }
 
 /**
  * Runs rules one after another. Two prunes of one plugin at once (a job and the CLI) would do
  * the same work twice, so each plugin's rules run under a session advisory lock; a plugin whose
- * lock is held elsewhere is skipped and reported with `rows: -1`.
+ * lock is held elsewhere is skipped.
  */
 export async function runRetention(
   db: pg.Pool,
@@ -108,7 +110,7 @@ export async function runRetention(
     try {
       const { rows } = await client.query<{ locked: boolean }>(gatewaySql('retention-lock'), [plugin]);
       if (!rows[0]!.locked) {
-        outcomes.push({ plugin, rule: '(all)', keeps: '', rows: -1 });
+        outcomes.push({ plugin, rule: '(all)', keeps: '', rows: 0, skipped: true });
         continue;
       }
       try {
@@ -117,7 +119,7 @@ export async function runRetention(
             ...context,
             progress: (n, note) => context.progress?.(plugin, rule, n, note),
           });
-          outcomes.push({ plugin, rule: rule.name, keeps: rule.keeps, rows: removed });
+          outcomes.push({ plugin, rule: rule.name, keeps: rule.keeps, rows: removed, skipped: false });
         }
       } finally {
         await client.query(gatewaySql('retention-unlock'), [plugin]);
