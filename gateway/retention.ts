@@ -161,12 +161,11 @@ export function retentionQueue(
 }
 
 /**
- * Puts each plugin's prune on the queue's schedule (an upsert: every gateway may do it), or
- * takes the schedules off when `cron` is null.
+ * Puts each plugin's prune on the queue's schedule (an upsert: every gateway may do it) and takes
+ * off the schedules of plugins no longer pruning here; all of them when `cron` is null.
  */
 export async function scheduleRetention(queue: QueuePort, plugins: readonly string[], cron: string | null) {
-  for (const plugin of plugins) {
-    if (cron) await queue.schedule(RETENTION_QUEUE, plugin, { cron }, plugin, {});
-    else await queue.unschedule(RETENTION_QUEUE, plugin);
-  }
+  for (const { key } of await queue.schedules(RETENTION_QUEUE))
+    if (!cron || !plugins.includes(key)) await queue.unschedule(RETENTION_QUEUE, key);
+  if (cron) for (const plugin of plugins) await queue.schedule(RETENTION_QUEUE, plugin, { cron }, plugin, {});
 }
