@@ -15,6 +15,7 @@ import { ConfigError, readConfig } from '../gateway/config/variables.ts';
 import { loadGatewaySettings } from '../gateway/config/settings.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { runMigrations } from '../gateway/migrations.ts';
+import { scheduleRetention } from '../gateway/retention.ts';
 import { gatewaySql } from '../gateway/sql.ts';
 import { ensurePartitions, weekStart } from '../gateway/webhooks/partitions.ts';
 import { selectAll } from '../gateway/plugin/selection.ts';
@@ -474,5 +475,12 @@ describe('rows pruned in batches', () => {
         timeout: 20_000,
       })
       .toEqual([`${tag}-new`]);
+
+    // Fewer plugins pruning, another cron, then off: the schedules follow.
+    const scheduled = async () => (await gateway.queue.schedules('retention')).map((s) => `${s.key} ${s.cron}`).sort();
+    await scheduleRetention(gateway.queue, ['jobs', 'stripe'], '0 3 * * *');
+    expect(await scheduled()).toEqual(['jobs 0 3 * * *', 'stripe 0 3 * * *']);
+    await scheduleRetention(gateway.queue, ['jobs', 'stripe'], null);
+    expect(await scheduled()).toEqual([]);
   });
 });
