@@ -3,7 +3,8 @@
  * with a default partition so that no insert ever fails for want of one. Weeks are made ahead
  * (at start, and by every prune); retention drops a week whole once it is past retention, after
  * moving its unsettled events (failed, or never applied) that are still within their own
- * retention to the default partition, where they are pruned row by row. A plugin's migration
+ * retention to the default partition, where they are pruned row by row. A week is taken out of
+ * the log in one short transaction and dropped in the next, outside the log's lock. A plugin's migration
  * turns its plain `events` table into this shape (see plugins/stripe/migrations/002_*.sql).
  */
 import { escapeIdentifier } from 'pg';
@@ -107,11 +108,16 @@ export function webhookLogRetention(options: {
       if (!processedBefore) return 0;
       const keepAfter = cutoff(context.now, unsettledDays);
       const literal = keepAfter ? keepAfter.toISOString() : '-infinity';
+      const purge = (detached: string) => db.query(sql('webhook-partition-purge', { detached }));
+      // Weeks a stopped prune took out but did not drop.
+      for (const { name } of (await db.query<{ name: string }>(sql('webhook-partitions-detached'))).rows)
+        if (!context.dryRun) await purge(name);
       let total = 0;
       for (const partition of await partitionsOf(db, schema)) {
         if (partition.is_default || !partition.to_at || partition.to_at > processedBefore) continue;
         context.signal?.throwIfAborted();
-        const values = { partition: partition.name, keep_after: literal };
+        const detached = `${schema}_${partition.name}_detached`;
+        const values = { partition: partition.name, keep_after: literal, detached };
         const count = async () =>
           (await db.query<{ rows: number }>(sql('webhook-partition-count', values), [literal])).rows[0]!.rows;
         if (context.dryRun) {
@@ -134,6 +140,7 @@ export function webhookLogRetention(options: {
           context.progress(0, `left partition ${partition.name} for the next run: the log stayed busy for 2 s`);
           continue;
         }
+        await purge(detached);
         const moved = results.find((result) => result.command === 'INSERT')?.rowCount ?? 0;
         const removed = exact ?? Math.max(estimate! - moved, 0);
         total += removed;
