@@ -348,6 +348,10 @@ describe('the webhook log by week', () => {
       const to = new Date(/TO \('(.+)'\)/.exec(p.bound)![1]!);
       expect(to.getTime()).toBeGreaterThan(ago(30).getTime());
     }
+    // The weeks taken out are dropped, not left in schema plugboard.
+    expect(
+      await rows("SELECT tablename FROM pg_tables WHERE schemaname = 'plugboard' AND tablename LIKE 'stripe%'"),
+    ).toEqual([]);
     // A moved dead letter still replays.
     const replayed = await runCli(['webhooks', 'replay', id('failed_60d'), '--plugin', 'stripe'], env);
     expect(replayed.code, replayed.stderr).toBe(0);
