@@ -24,6 +24,7 @@ import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plug
 import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
 import { loadGatewaySettings } from './config/settings.ts';
 import { eventRows, type EventListOptions, replayEvent } from './webhooks/commands.ts';
+import { PRUNE_BATCH, runRetention } from './retention.ts';
 
 export const SCHEMA_FILE = new URL('../schema/schema.graphql', import.meta.url);
 
@@ -357,6 +358,50 @@ export function createProgram(
     .option('--plugin <name>', 'whose log (needed when several plugins receive webhooks)')
     .action(async (id: string, options: { plugin?: string }) => {
       io.out(await replayEvent(await logOf(options.plugin), id));
+    });
+
+  program
+    .command('prune')
+    .description("Remove what is past the plugins' retention settings, in short batches, showing progress")
+    .option('--plugin <name>', 'only this plugin')
+    .option('--dry-run', 'count what would go, remove nothing')
+    .option('--batch-size <n>', 'rows a statement deletes at most', String(PRUNE_BATCH))
+    .action(async (options: { plugin?: string; dryRun?: boolean; batchSize: string }) => {
+      const batchSize = Number(options.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1_000_000)
+        throw new UsageError(`--batch-size must be a whole number from 1 to 1000000, got "${options.batchSize}"`);
+      const plugins = await openPlugins();
+      const rules = plugins.retention();
+      if (options.plugin !== undefined) {
+        if (!rules.has(options.plugin))
+          throw new CliExit(
+            2,
+            `Plugin "${options.plugin}" prunes nothing here; pruning: ${[...rules.keys()].join(', ')}`,
+          );
+        for (const name of [...rules.keys()]) if (name !== options.plugin) rules.delete(name);
+      }
+      const dryRun = options.dryRun === true;
+      const totals = new Map<string, number>();
+      const outcomes = await runRetention(plugins.instances[0]!.runtime.db, rules, {
+        now: new Date(),
+        dryRun,
+        batchSize,
+        progress(_plugin, rule, rows, note) {
+          const total = (totals.get(rule.name) ?? 0) + rows;
+          totals.set(rule.name, total);
+          io.err(`${rule.name}: ${note ?? `${total} rows ${dryRun ? 'to remove' : 'removed'} so far`}`);
+        },
+      });
+      io.out(
+        table(
+          outcomes.map((o) => ({
+            plugin: o.plugin,
+            what: o.rule,
+            keeps: o.keeps,
+            [dryRun ? 'would remove' : 'removed']: o.skipped ? 'skipped: a prune of it is running' : String(o.rows),
+          })),
+        ),
+      );
     });
 
   // `plugboard <plugin> …` sits beside the built-in commands: a plugin's command whose name (or an

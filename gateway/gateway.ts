@@ -24,6 +24,7 @@ import { selectPlugins, type SelectedPlugin } from './plugin/selection.ts';
 import type { PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue/port.ts';
 import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
+import { scheduleRetention } from './retention.ts';
 import { loadGatewaySettings, type GatewaySettings } from './config/settings.ts';
 
 export interface GatewayOptions {
@@ -101,6 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       webhookLog.start();
       cleanup.push(() => webhookLog.stop());
     }
+    await scheduleRetention(queue, plugins.pruning, settings.retentionCron);
     // Closed before the queue, which waits for the jobs they are running.
     const workers = settings.workers ? await plugins.jobs.startWorkers(queue, log) : [];
     cleanup.push(async () => {

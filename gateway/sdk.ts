@@ -85,6 +85,10 @@ export {
   webhookEventsTopic,
 } from './webhooks/receiver.ts';
 
+// Retention: rules a plugin's `retention` hook returns, the webhook log's weeks, sync runs.
+export { batchedRule, type PruneContext, type RetentionRule } from './retention.ts';
+export { readSyncedRetention, type SyncedRetention, syncedRetention } from './sync/retention.ts';
+
 // The sync core: descriptors, store, pager and checkpoints, check.
 export type {
   ChildResource,

@@ -120,7 +120,7 @@ describe('plugboard jobs', () => {
     const badQueue = await runCli(['jobs', 'worker', 'nowhere'], env);
     expect(badQueue.code).toBe(2);
     expect(badQueue.stderr).toMatch(
-      /No handlers for queue nowhere; queues with handlers: default, notifications, files$/m,
+      /No handlers for queue nowhere; queues with handlers: default, notifications, files, retention$/m,
     );
   });
 

@@ -42,6 +42,7 @@ const jobsConfig = (overrides: Partial<JobsConfig>): JobsConfig => ({
   retryAttempts: 1,
   retryDelayMs: 0,
   timeoutMs: 60_000,
+  historyRetentionDays: 30,
   enqueueRoles: ['admin'],
   httpAllowedHosts: [],
   httpSigningSecret: undefined,
@@ -568,7 +569,7 @@ describe('schedules, stats, retry and cancel', () => {
       headers: admin,
     });
     const stats = body.data!['queueStats'] as { queue: string; backend: string; completed: number }[];
-    expect(stats.map((s) => s.queue)).toEqual(['default', 'echo']);
+    expect(stats.map((s) => s.queue)).toEqual(['default', 'echo', 'retention']);
     expect(stats[0]).toMatchObject({ backend: 'postgres' });
     expect(stats[0]!.completed).toBeGreaterThan(0);
   });
@@ -738,7 +739,7 @@ describe('which job types users may enqueue', () => {
   describe('with every queue of the gateway', () => {
     let fullDb: TestDatabase;
     let full: TestGateway;
-    const queues = ['default', 'notifications', 'webhooks'];
+    const queues = ['default', 'notifications', 'webhooks', 'retention'];
     const snapshot = async () => ({
       counts: await Promise.all(queues.map((queue) => full.queue.counts(queue))),
       schedules: await Promise.all(queues.map((queue) => full.queue.schedules(queue))),
@@ -789,6 +790,7 @@ describe('which job types users may enqueue', () => {
       ['notifications', 'deliver', { id: '00000000-0000-4000-8000-000000000000' }],
       ['notifications', 'deliver-batch', { ids: [] }],
       ['webhooks', 'process', { plugin: 'stripe', id: 'evt_1' }],
+      ['retention', 'stripe', {}],
     ];
 
     it.each([...adminOnly, ...internal])(

@@ -337,6 +337,7 @@ describe('syncing the installed shops', () => {
       syncInterval: 2,
       webhookPath: '/webhooks/shopify',
       webhookMaxAttempts: 5,
+      retention: { eventsDays: 30, failedEventsDays: 90, syncRunsDays: 90 },
       readRoles: [],
       adminUrl: `${shopify.url}/{shop}`,
       bulkPollMs: 25,

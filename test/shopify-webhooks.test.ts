@@ -114,11 +114,13 @@ async function accepted(topic: string, body: unknown, options: Delivery) {
   return answer;
 }
 
-/** Every table of the schema with the column naming each row's shop. */
+/** Every table of the schema with the column naming each row's shop (partitions are their log's). */
 async function shopTables(): Promise<{ table: string; column: string }[]> {
   const found = await rows(
-    `SELECT table_name AS table, column_name AS column FROM information_schema.columns
-     WHERE table_schema = 'shopify' AND column_name IN ('shop', 'domain') ORDER BY table_name`,
+    `SELECT table_name AS table, column_name AS column FROM information_schema.columns AS c
+     WHERE table_schema = 'shopify' AND column_name IN ('shop', 'domain')
+       AND NOT EXISTS (SELECT FROM pg_inherits WHERE inhrelid = format('shopify.%I', c.table_name)::regclass)
+     ORDER BY table_name`,
   );
   return found as { table: string; column: string }[];
 }

@@ -1,4 +1,5 @@
 /** The gateway's own configuration (gateway/config/settings.json), read like any plugin's. */
+import { CronExpressionParser } from 'cron-parser';
 import type { Level } from 'pino';
 import { parseTrustedProxies, type TrustedProxies } from '../http/client-ip.ts';
 import { parseRedisUrl, type RedisTarget } from '../redis.ts';
@@ -20,6 +21,8 @@ export interface GatewaySettings {
   workers: boolean;
   /** How long a dead worker's job waits before another worker runs it (lock / heartbeat lapse). */
   jobStallSeconds: number;
+  /** PLUGBOARD_RETENTION_CRON; null when `off`. */
+  retentionCron: string | null;
   adminSecret: string | undefined;
   /** Shared secret of Hasura's action and event-trigger calls. */
   hasuraActionSecret: string | undefined;
@@ -106,6 +109,18 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
   };
   const redis = redisSetting('REDIS_URL');
   const queueRedis = v.has('JOBS_REDIS_URL') ? redisSetting('JOBS_REDIS_URL') : redis;
+  const retentionCron = v.string('PLUGBOARD_RETENTION_CRON').trim();
+  if (retentionCron !== 'off') {
+    try {
+      CronExpressionParser.parse(retentionCron, { tz: 'UTC' });
+    } catch {
+      problems.push({
+        variable: 'PLUGBOARD_RETENTION_CRON',
+        owner: 'gateway',
+        message: `must be a cron expression (e.g. "17 * * * *") or off, got ${JSON.stringify(retentionCron)}`,
+      });
+    }
+  }
   if (problems.length > 0 || !trustedProxies) throw new ConfigError(problems);
   const nodeEnv = v.optionalString('NODE_ENV');
   const production = nodeEnv === 'production';
@@ -120,6 +135,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     queueRedis,
     workers: v.boolean('PLUGBOARD_WORKERS'),
     jobStallSeconds: v.number('PLUGBOARD_JOB_STALL_SECONDS'),
+    retentionCron: retentionCron === 'off' ? null : retentionCron,
     adminSecret: v.optionalString('PLUGBOARD_ADMIN_SECRET'),
     hasuraActionSecret: v.optionalString('HASURA_ACTION_SECRET'),
     jwtSecret: v.optionalString('PLUGBOARD_JWT_SECRET'),

@@ -18,6 +18,7 @@ import type { JobRegistry, QueueDefinition } from '../queue/job-types.ts';
 import type { PubSub, Topic } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { RedisTarget } from '../redis.ts';
+import type { RetentionRule } from '../retention.ts';
 import type { WebhookLog, WebhookReceiver } from '../webhooks/receiver.ts';
 
 /** plugin.json, as validated by gateway/plugin/manifest.schema.json (the fields the gateway reads). */
@@ -181,6 +182,12 @@ interface PluginHooks<Config, Instance> {
    * is this plugin's alone: other plugins add its jobs through the queue or a typed job contract.
    */
   jobs?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): Record<string, QueueDefinition>;
+  /**
+   * What the plugin prunes as it ages, by its own retention settings (gateway/retention.ts): the
+   * gateway runs the rules on PLUGBOARD_RETENTION_CRON as the `retention` queue's job named after
+   * the plugin, and `plugboard prune` runs them by hand. Read only at run time.
+   */
+  retention?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): readonly RetentionRule[];
   /** HTTP routes beside /graphql. */
   routes?(runtime: PluginRuntime<Config>, instance: InstanceOf<Instance>): PluginRoute[];
   /**

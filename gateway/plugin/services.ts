@@ -28,6 +28,7 @@ import {
   type WebhookLog,
 } from '../webhooks/receiver.ts';
 import { syncProgressTopic } from '../sync/syncer.ts';
+import { RETENTION_QUEUE, retentionQueue, type RetentionRule } from '../retention.ts';
 
 /** The topics the gateway itself publishes. */
 const GATEWAY_TOPICS = [webhookEventsTopic, syncProgressTopic];
@@ -49,6 +50,10 @@ export interface PluginSet {
   attach(services: Services): void;
   /** Webhook logs of the enabled plugins that receive webhooks, by plugin name. */
   webhooks: ReadonlyMap<string, WebhookLog>;
+  /** The enabled plugins that prune something (their `retention` hook). */
+  pruning: readonly string[];
+  /** Those plugins' retention rules, by plugin name (runtimes must be attached). */
+  retention(): Map<string, readonly RetentionRule[]>;
   schema(): GraphQLSchema;
   /** Plugins' own routes and their webhook routes. */
   routes(options: { bodyLimit: number }): PluginRoute[];
@@ -121,6 +126,14 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
       (entry.plugin.topics ?? []).map((topic) => ({ plugin: entry.manifest.name, name: topic.name, value: topic })),
     ),
   ]);
+  const pruning = instances.filter(({ selected: entry }) => entry.plugin.retention);
+  const retention = () =>
+    new Map(
+      pruning.map(({ selected: entry, runtime, instance }) => [
+        entry.manifest.name,
+        entry.plugin.retention!(runtime, instance),
+      ]),
+    );
   const jobs = createJobRegistry([
     ...instances
       .filter(({ selected: entry }) => entry.plugin.jobs)
@@ -129,12 +142,28 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
         queues: entry.plugin.jobs!(runtime, instance),
       })),
     ...(webhooks.size > 0 ? [{ plugin: 'gateway', queues: { [WEBHOOK_QUEUE]: webhookQueue(() => webhooks) } }] : []),
+    ...(pruning.length > 0
+      ? [
+          {
+            plugin: 'gateway',
+            queues: {
+              [RETENTION_QUEUE]: retentionQueue(
+                pruning.map(({ selected: entry }) => entry.manifest.name),
+                (plugin) => retention().get(plugin)!,
+                () => pruning[0]!.runtime.db,
+              ),
+            },
+          },
+        ]
+      : []),
   ]);
   return {
     instances,
     statuses,
     jobs,
     webhooks,
+    pruning: pruning.map(({ selected: entry }) => entry.manifest.name),
+    retention,
     attach(services) {
       for (const { selected: entry, lazy } of lazies) {
         const { database, pubsub, queue, log, redis } = services;

@@ -1,5 +1,7 @@
--- The tables (not views) in each of the schemas $1, for comparing with what the manifests list.
-SELECT table_schema AS schema, array_agg(table_name::text ORDER BY table_name) AS tables
-FROM information_schema.tables
-WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'
-GROUP BY table_schema
+-- The tables (not views, not partitions) in each of the schemas $1, for comparing with what the
+-- manifests list.
+SELECT n.nspname AS schema, array_agg(c.relname::text ORDER BY c.relname) AS tables
+FROM pg_class AS c
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+GROUP BY n.nspname

@@ -8,7 +8,8 @@
  * never processed (the process died in between) are picked up at start and every minute.
  *
  * Concurrent deliveries share one INSERT, and concurrent processing shares one transaction
- * (group commit): under load a batch forms while the previous statement runs.
+ * (group commit): under load a batch forms while the previous statement runs. A log may be
+ * partitioned by week (partitions.ts): its weeks ahead are made at start.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { escapeIdentifier, type PoolClient } from 'pg';
@@ -21,6 +22,7 @@ import type { QueueDefinition } from '../queue/job-types.ts';
 import { topic, type PubSub } from '../pubsub.ts';
 import { errorMessage, type QueuePort } from '../queue/port.ts';
 import { gatewaySql } from '../sql.ts';
+import { ensurePartitions } from './partitions.ts';
 
 /** A delivery the plugin has verified. */
 export interface WebhookEvent {
@@ -540,6 +542,8 @@ export function createWebhookLog(options: {
     },
     start() {
       stopped = false;
+      // Weeks ahead are also made by every prune; this covers a gateway that never runs one.
+      track(ensurePartitions(services().db, options.schema));
       track(log.recover(0));
       timer = setInterval(() => track(log.recover()), RECOVER_EVERY_MS);
       timer.unref();

@@ -1,4 +1,4 @@
-import type { ConfigValues } from '../../gateway/sdk.ts';
+import { type ConfigValues, readSyncedRetention, type SyncedRetention } from '../../gateway/sdk.ts';
 
 export interface GithubConfig {
   webhookSecret: string;
@@ -12,6 +12,7 @@ export interface GithubConfig {
   syncInterval: number;
   webhookPath: string;
   webhookMaxAttempts: number;
+  retention: SyncedRetention;
   /**
    * Pages of a full list requested ahead of the one a backfill asks for: each answer (and
    * Octokit's throttling and retry queues, ~15 ms a request even locally) takes a while, and the
@@ -45,6 +46,7 @@ export function githubConfig(values: ConfigValues): GithubConfig {
     syncInterval: values.number('GITHUB_SYNC_INTERVAL'),
     webhookPath: values.string('GITHUB_WEBHOOK_PATH'),
     webhookMaxAttempts: values.number('GITHUB_WEBHOOK_MAX_ATTEMPTS'),
+    retention: readSyncedRetention(values, 'GITHUB'),
     pagesAhead: values.number('GITHUB_PAGES_AHEAD'),
     readRoles: (values.optionalString('GITHUB_READ_ROLES') ?? '').split(',').filter(Boolean),
   };

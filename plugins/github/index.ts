@@ -1,4 +1,4 @@
-import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
+import { definePlugin, syncedRetention, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addGithubCommands } from './cli.ts';
 import { githubConfig, type GithubConfig } from './config.ts';
 import { setupGithub, type GithubInstance } from './instance.ts';
@@ -17,6 +17,7 @@ export default definePlugin<GithubConfig, GithubInstance>({
     tables: GITHUB_TABLES,
   },
   webhooks: (runtime, instance) => githubReceiver(runtime, instance),
+  retention: (runtime) => syncedRetention('github', runtime.config.retention),
   schema: (builder, runtime, instance) => addGithubSchema(builder, runtime, instance),
   commands: addGithubCommands,
   async start(runtime, instance) {

@@ -14,6 +14,8 @@ export interface IdmeConfig {
   issuer: URL;
   frontendUrl: URL | null;
   stateTtlSeconds: number;
+  /** Days authorization requests are kept after they expire; 0 keeps them forever. */
+  requestsRetentionDays: number;
   /** 0: verifications do not expire. */
   verificationTtlDays: number;
   httpTimeoutSeconds: number;
@@ -51,6 +53,7 @@ export function readIdmeConfig(values: ConfigValues): IdmeConfig {
     issuer,
     frontendUrl: frontend ? new URL(frontend) : null,
     stateTtlSeconds: values.number('IDME_STATE_TTL'),
+    requestsRetentionDays: values.number('IDME_REQUESTS_RETENTION_DAYS'),
     verificationTtlDays: values.number('IDME_VERIFICATION_TTL_DAYS'),
     httpTimeoutSeconds: values.number('IDME_HTTP_TIMEOUT'),
   };

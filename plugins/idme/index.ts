@@ -6,7 +6,15 @@
  * commands; verifications, groups, badges and attributes are stored in schema `idme`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { definePlugin, ERRORS, InputError, type PluginRuntime, sendError, sendJson } from '../../gateway/sdk.ts';
+import {
+  batchedRule,
+  definePlugin,
+  ERRORS,
+  InputError,
+  type PluginRuntime,
+  sendError,
+  sendJson,
+} from '../../gateway/sdk.ts';
 import { addIdmeCommands } from './cli.ts';
 import { readIdmeConfig, type IdmeConfig } from './config.ts';
 import manifest from './plugin.json' with { type: 'json' };
@@ -14,6 +22,7 @@ import { classify, IDME_ERRORS, IdmeError, IdmeErrorCode, RelyingParty } from '.
 import { addIdmeSchema } from './schema.ts';
 import { IdmeService } from './service.ts';
 import { IDME_VERIFIED } from './topics.ts';
+import { idmeSql } from './sql.ts';
 
 export const CALLBACK_PATH = '/auth/idme/callback';
 
@@ -97,6 +106,13 @@ export default definePlugin<IdmeConfig, IdmeInstance>({
       return { runtime, ...instance };
     }),
   errors: IDME_ERRORS,
+  retention: (runtime) => [
+    batchedRule({
+      name: 'idme.authorization_requests',
+      days: runtime.config.requestsRetentionDays,
+      sql: idmeSql('requests-prune'),
+    }),
+  ],
   hasura: {
     actions: {
       idmeAuthorizationUrl: { kind: 'synchronous', roles: ['user'] },

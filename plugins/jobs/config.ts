@@ -7,6 +7,8 @@ export interface JobsConfig {
   retryAttempts: number;
   retryDelayMs: number;
   timeoutMs: number;
+  /** Days finished jobs' history is kept; 0 keeps it forever. */
+  historyRetentionDays: number;
   enqueueRoles: string[];
   httpAllowedHosts: string[];
   httpSigningSecret: string | undefined;
@@ -28,6 +30,7 @@ export function readJobsConfig(values: ConfigValues): JobsConfig {
     retryAttempts: values.number('JOBS_RETRY_ATTEMPTS'),
     retryDelayMs: values.number('JOBS_RETRY_DELAY'),
     timeoutMs: values.number('JOBS_JOB_TIMEOUT'),
+    historyRetentionDays: values.number('JOBS_HISTORY_RETENTION_DAYS'),
     enqueueRoles: list(values.string('JOBS_ENQUEUE_ROLES')),
     httpAllowedHosts: list(values.string('JOBS_HTTP_ALLOWED_HOSTS')).map((host) => host.toLowerCase()),
     httpSigningSecret: values.optionalString('JOBS_HTTP_SIGNING_SECRET'),

@@ -3,7 +3,7 @@
  * schedules, a GraphQL API, Bull Board and `plugboard jobs …`. The queue itself is the gateway's
  * queue port, which every plugin shares.
  */
-import { definePlugin } from '../../gateway/sdk.ts';
+import { batchedRule, definePlugin } from '../../gateway/sdk.ts';
 import { addJobsCommands } from './cli.ts';
 import { readJobsConfig, type JobsConfig } from './config.ts';
 import { dashboardRoutes } from './dashboard.ts';
@@ -12,6 +12,7 @@ import { builtInQueue, DEFAULT_QUEUE } from './job-types/index.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { addJobsSchema } from './schema.ts';
 import { createJobsService, type JobsInstance } from './service.ts';
+import { jobsSql } from './sql.ts';
 
 export default definePlugin<JobsConfig, JobsInstance>({
   manifest,
@@ -27,6 +28,9 @@ export default definePlugin<JobsConfig, JobsInstance>({
   schema: (builder, runtime, instance) => addJobsSchema(builder, runtime, () => instance().service),
   jobs: (runtime) => ({ [DEFAULT_QUEUE]: builtInQueue(runtime) }),
   routes: dashboardRoutes,
+  retention: (runtime) => [
+    batchedRule({ name: 'jobs.jobs', days: runtime.config.historyRetentionDays, sql: jobsSql('history-prune') }),
+  ],
   commands: addJobsCommands,
   async start(runtime, instance) {
     instance.history = startHistory(runtime);

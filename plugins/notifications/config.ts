@@ -16,6 +16,8 @@ export interface NotificationsConfig {
   sms: { accountSid: string; authToken: string; from: string; apiUrl: string; rateLimit: number } | null;
   queueBackend: 'auto' | 'redis' | 'postgres';
   batchIntervalSeconds: number;
+  /** Days settled notifications, emptied batches and requests are kept; 0 keeps them forever. */
+  retentionDays: number;
   maxAttempts: number;
   retryDelayMs: number;
   concurrency: number;
@@ -135,6 +137,7 @@ export function readNotificationsConfig(values: ConfigValues): NotificationsConf
     sms,
     queueBackend: values.string('NOTIFICATIONS_QUEUE_BACKEND') as NotificationsConfig['queueBackend'],
     batchIntervalSeconds: values.number('NOTIFICATIONS_BATCH_INTERVAL'),
+    retentionDays: values.number('NOTIFICATIONS_RETENTION_DAYS'),
     maxAttempts: values.number('NOTIFICATIONS_MAX_ATTEMPTS'),
     retryDelayMs: values.number('NOTIFICATIONS_RETRY_DELAY_MS'),
     concurrency: values.number('NOTIFICATIONS_CONCURRENCY'),

@@ -4,6 +4,7 @@
  * (in-app), with preferences, quiet hours, digests, retries, failover and per-provider limits.
  */
 import {
+  batchedRule,
   ConfigError,
   createRedisClient,
   definePlugin,
@@ -166,6 +167,15 @@ export default definePlugin<NotificationsConfig, NotificationsInstance>({
       },
     },
   },
+  // Notifications first: a batch goes once none of its notifications is left.
+  retention: (runtime) =>
+    (['notifications', 'batches', 'requests'] as const).map((table) =>
+      batchedRule({
+        name: `notifications.${table}`,
+        days: runtime.config.retentionDays,
+        sql: notificationsSql(`${table}-prune`),
+      }),
+    ),
   jobs: (runtime, instance) => ({
     [QUEUE]: {
       get concurrency() {

@@ -12,6 +12,8 @@ export interface RealtimeConfig {
   pingTimeoutMs: number;
   reaperIntervalMs: number;
   rateLimit: number;
+  /** Days the analytics events are kept; 0 keeps them forever. */
+  eventsRetentionDays: number;
 }
 
 export function readRealtimeConfig(values: ConfigValues): RealtimeConfig {
@@ -38,5 +40,6 @@ export function readRealtimeConfig(values: ConfigValues): RealtimeConfig {
     pingTimeoutMs: values.number('REALTIME_PING_TIMEOUT'),
     reaperIntervalMs: values.number('REALTIME_REAPER_INTERVAL_MS'),
     rateLimit: values.number('REALTIME_RATE_LIMIT'),
+    eventsRetentionDays: values.number('REALTIME_EVENTS_RETENTION_DAYS'),
   };
 }

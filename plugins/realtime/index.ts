@@ -3,7 +3,7 @@
  * graphql-ws endpoint, one consistent view across instances sharing Postgres (connections,
  * presence, rooms) and Redis (pubsub, typing).
  */
-import { definePlugin } from '../../gateway/sdk.ts';
+import { batchedRule, definePlugin } from '../../gateway/sdk.ts';
 import { addRealtimeCommands } from './cli.ts';
 import { readRealtimeConfig, type RealtimeConfig } from './config.ts';
 import { EventLog } from './events-log.ts';
@@ -11,6 +11,7 @@ import { RoomFeed } from './feed.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { PresenceTracker } from './presence.ts';
 import { Rooms } from './rooms.ts';
+import { realtimeSql } from './sql.ts';
 import { addRealtimeSchema, type RealtimeServices } from './schema.ts';
 import { PRESENCE, ROOM_EVENTS, TYPING } from './topics.ts';
 import { TypingIndicators } from './typing.ts';
@@ -38,6 +39,13 @@ export default definePlugin<RealtimeConfig, RealtimeInstance>({
   },
   schema: addRealtimeSchema,
   commands: addRealtimeCommands,
+  retention: (runtime) => [
+    batchedRule({
+      name: 'realtime.events',
+      days: runtime.config.eventsRetentionDays,
+      sql: realtimeSql('events-prune'),
+    }),
+  ],
   sockets: (runtime, instance) => ({
     opened: (connection) => instance().presence.opened(connection),
     closed: (connection) => instance().presence.closed(connection),

@@ -1,5 +1,5 @@
 import { ApiVersion } from '@shopify/shopify-api';
-import { ConfigError, type ConfigValues } from '../../gateway/sdk.ts';
+import { ConfigError, type ConfigValues, readSyncedRetention, type SyncedRetention } from '../../gateway/sdk.ts';
 
 export interface ShopifyConfig {
   apiKey: string;
@@ -15,6 +15,7 @@ export interface ShopifyConfig {
   syncInterval: number;
   webhookPath: string;
   webhookMaxAttempts: number;
+  retention: SyncedRetention;
   /** Roles besides admin that may query the synced tables. */
   readRoles: string[];
   /** A shop's Admin API base, `{shop}` standing for its domain. */
@@ -53,6 +54,7 @@ export function shopifyConfig(values: ConfigValues): ShopifyConfig {
     syncInterval: values.number('SHOPIFY_SYNC_INTERVAL'),
     webhookPath: values.string('SHOPIFY_WEBHOOK_PATH'),
     webhookMaxAttempts: values.number('SHOPIFY_WEBHOOK_MAX_ATTEMPTS'),
+    retention: readSyncedRetention(values, 'SHOPIFY'),
     readRoles: (values.optionalString('SHOPIFY_READ_ROLES') ?? '').split(',').filter(Boolean),
     adminUrl: values.string('SHOPIFY_ADMIN_URL'),
     bulkPollMs: values.number('SHOPIFY_BULK_POLL_MS'),

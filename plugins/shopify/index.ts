@@ -1,4 +1,4 @@
-import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
+import { definePlugin, syncedRetention, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addShopifyCommands } from './cli.ts';
 import { shopifyConfig, type ShopifyConfig } from './config.ts';
 import { INSTALL_ERRORS, installRoutes } from './install.ts';
@@ -21,6 +21,7 @@ export default definePlugin<ShopifyConfig, ShopifyInstance>({
     tables: SHOPIFY_TABLES,
   },
   webhooks: (runtime, instance) => shopifyReceiver(runtime, instance),
+  retention: (runtime) => syncedRetention('shopify', runtime.config.retention),
   routes: (runtime, instance) => installRoutes(runtime, instance),
   schema: (builder, runtime, instance) => addShopifySchema(builder, runtime, instance),
   commands: addShopifyCommands,

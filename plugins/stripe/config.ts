@@ -1,4 +1,4 @@
-import type { ConfigValues } from '../../gateway/sdk.ts';
+import { type ConfigValues, readSyncedRetention, type SyncedRetention } from '../../gateway/sdk.ts';
 
 export interface StripeConfig {
   apiKey: string;
@@ -10,6 +10,7 @@ export interface StripeConfig {
   apiBaseUrl: URL;
   webhookTolerance: number;
   webhookMaxAttempts: number;
+  retention: SyncedRetention;
   /** Roles besides admin that may query the synced tables. */
   readRoles: string[];
 }
@@ -24,6 +25,7 @@ export function stripeConfig(values: ConfigValues): StripeConfig {
     apiBaseUrl: new URL(values.string('STRIPE_API_BASE_URL')),
     webhookTolerance: values.number('STRIPE_WEBHOOK_TOLERANCE'),
     webhookMaxAttempts: values.number('STRIPE_WEBHOOK_MAX_ATTEMPTS'),
+    retention: readSyncedRetention(values, 'STRIPE'),
     readRoles: (values.optionalString('STRIPE_READ_ROLES') ?? '')
       .split(',')
       .map((role) => role.trim())

@@ -1,4 +1,4 @@
-import { definePlugin, verifySyncSchema } from '../../gateway/sdk.ts';
+import { definePlugin, syncedRetention, verifySyncSchema } from '../../gateway/sdk.ts';
 import { addStripeCommands } from './cli.ts';
 import { stripeConfig, type StripeConfig } from './config.ts';
 import { setupStripe, type StripeInstance } from './instance.ts';
@@ -18,6 +18,7 @@ export default definePlugin<StripeConfig, StripeInstance>({
     tables: OBJECT_RESOURCES,
   },
   webhooks: (runtime, instance) => stripeReceiver(runtime, instance),
+  retention: (runtime) => syncedRetention('stripe', runtime.config.retention),
   schema: (builder, runtime, instance) => addStripeSchema(builder, runtime, instance),
   commands: addStripeCommands,
   async start(runtime, instance) {
