@@ -22,8 +22,8 @@ export default defineConfig({
     // (about a quarter of the suite's time went to imports); every file makes its own databases,
     // gateways and queues, so none depends on a fresh module state.
     isolate: false,
-    // Most test time is spent waiting on Postgres, Redis and child processes, so two files at a
-    // time pay off even on two cores (vitest's default, cores - 1, runs them one by one there).
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // Most test time is spent waiting on Postgres, Redis and child processes, so one file more
+    // than there are cores pays off (vitest's default, cores - 1, runs them one by one on two).
+    maxWorkers: availableParallelism() + 1,
   },
 });
