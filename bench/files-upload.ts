@@ -22,7 +22,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -31,6 +30,7 @@ import sharp from 'sharp';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
 import {
   cleanUpOnSignal,
+  cpuMicrosOf,
   freshDatabase,
   inTurn,
   median,
@@ -73,13 +73,6 @@ interface Figures {
   /** Share of the time the load generator was busy (near 100 %: it, not the servers, set the pace). */
   loadBusy: number;
 }
-
-const CLOCK_TICKS_PER_SECOND = 100;
-/** A process's CPU time (user + system) so far, in µs, from /proc (fields 14 and 15). */
-const cpuMicrosOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
-};
 
 /** A PNG of `size` bytes or a little more: noise does not compress, so its pixels are about its size. */
 async function pngOfAbout(size: number): Promise<Buffer> {

@@ -26,6 +26,12 @@ export const pinning = PINNED ? 'pinned (taskset)' : 'unpinned (all cores shared
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** A process's CPU time (user + system) so far, in µs: /proc/<pid>/stat fields 14 and 15, in clock ticks (after the comm field). */
+export function cpuMicrosOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
 export const median = (values: number[]) => {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
@@ -132,11 +138,7 @@ export async function startServer(
   }
   return {
     url,
-    cpuMicros: () => {
-      // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (after the comm field).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
-    },
+    cpuMicros: () => cpuMicrosOf(child.pid!),
     rssBytes: () =>
       Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024,
     stop: () =>
