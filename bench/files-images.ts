@@ -25,7 +25,7 @@
  * fewer; BENCH_ROUNDS 3; BENCH_CONCURRENCY 2, the plugin's default; BENCH_DISTINCT;
  * BENCH_PIN=false unpinned)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -40,6 +40,7 @@ import {
   freshDatabase,
   inTurn,
   median,
+  migrate,
   pinned,
   pinning,
   readyz,
@@ -224,12 +225,7 @@ try {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
   };
-  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: 'inherit',
-  });
-  if (migrated.status !== 0) throw new Error('plugboard migrate failed');
+  migrate(env);
   gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   const server = gateway;
   const user = { authorization: `Bearer ${await signToken({ userId: 'bench-photographer', expiresIn: '2h' })}` };

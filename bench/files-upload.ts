@@ -20,7 +20,7 @@
  * Run: npm run bench:files-upload   (BENCH_UPLOADS per side per round, 2,000; BENCH_ROUNDS, 5;
  * BENCH_CONCURRENCY; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false unpinned)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -34,6 +34,7 @@ import {
   freshDatabase,
   inTurn,
   median,
+  migrate,
   PINNED,
   pinned,
   pinning,
@@ -154,12 +155,7 @@ try {
     // BENCH_GATEWAY_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway.
     ...(process.env['BENCH_GATEWAY_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_GATEWAY_NODE_OPTIONS'] } : {}),
   };
-  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: 'inherit',
-  });
-  if (migrated.status !== 0) throw new Error('plugboard migrate failed');
+  migrate(env);
   gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   const server = gateway;
 

@@ -14,7 +14,7 @@
  *
  * Run: npm run bench:notifications   (BENCH_EMAILS, BENCH_RECIPIENTS, BENCH_ROUNDS)
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,11 +27,12 @@ import {
   freshDatabase,
   inTurn,
   median,
+  migrate,
   pinned,
   readyz,
   ROOT,
-  startServer,
   type Server,
+  startServer,
 } from './support.ts';
 
 const EMAILS = Number(process.env['BENCH_EMAILS'] ?? 5_000);
@@ -111,12 +112,7 @@ try {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
   };
-  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: 'inherit',
-  });
-  if (migrated.status !== 0) throw new Error('plugboard migrate failed');
+  migrate(env);
   const db = new pg.Client(database.url);
   await db.connect();
   await db.query(

@@ -18,11 +18,21 @@
  *
  * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { cleanUpOnSignal, freshDatabase, pinned, readyz, ROOT, startServer, PINNED, type Server } from './support.ts';
+import {
+  cleanUpOnSignal,
+  freshDatabase,
+  migrate,
+  PINNED,
+  pinned,
+  readyz,
+  ROOT,
+  type Server,
+  startServer,
+} from './support.ts';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10_000);
 const ROOM_SIZE = Number(process.env['BENCH_ROOM_SIZE'] ?? 100);
@@ -141,12 +151,7 @@ try {
     // e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway.
     ...(process.env['BENCH_SERVER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'] } : {}),
   };
-  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: 'inherit',
-  });
-  if (migrated.status !== 0) throw new Error('plugboard migrate failed');
+  migrate(env);
   const db = new pg.Client(database.url);
   await db.connect();
   const roomCount = Math.ceil(CONNECTIONS / ROOM_SIZE);

@@ -150,6 +150,16 @@ export async function startServer(
   };
 }
 
+/** Runs `plugboard migrate` with `env` (and PATH), its output shown; throws if it fails. */
+export function migrate(env: Record<string, string>): void {
+  const migrated = spawnSync(process.execPath, ['bin/plugboard.js', 'migrate'], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: 'inherit',
+  });
+  if (migrated.status !== 0) throw new Error('plugboard migrate failed');
+}
+
 export const readyz = (url: string) => fetch(`${url}/readyz`);
 
 /**
