@@ -4,6 +4,7 @@
  * clean only when clamd says `stream: OK`; clamd down, hung, giving up or refusing is an error.
  */
 import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import {
@@ -83,6 +84,64 @@ describe('clamd replies', () => {
     [{ maxBytes: -1 }, 'maxBytes'],
   ])('options %j: an error naming %s', (options, name) => {
     expect(() => createClamdScanner(options)).toThrow(new RegExp(`\\b${name} must be`));
+  });
+});
+
+/**
+ * clamd refuses a body past its StreamMaxLength by replying and hanging up at once; when the
+ * scanner's next write meets that reset before the reply is read, the reply is lost (seen with a
+ * real clamd on a loaded machine). This stand-in makes that case certain: it answers VERSION, and
+ * resets an INSTREAM connection after its first 256 KiB without a word. `goneAfterReset` makes it
+ * refuse every connection after that, as a clamd that went away mid-scan.
+ */
+describe('a clamd that hangs up while the body is being sent', () => {
+  let server: Server;
+  let goneAfterReset = false;
+  let gone = false;
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      socket.on('error', () => {});
+      if (gone) return socket.resetAndDestroy();
+      let received = 0;
+      socket.on('data', (chunk) => {
+        if (received === 0 && chunk.subarray(0, 9).toString() === 'zVERSION\0') {
+          socket.end('ClamAV 1.4.6/27480/Tue Dec  9 08:32:01 2025\0');
+          return;
+        }
+        received += chunk.length;
+        if (received <= 256 * 1024) return;
+        gone = goneAfterReset;
+        socket.resetAndDestroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => {
+    server.close();
+  });
+  const scanner = () =>
+    createClamdScanner({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      timeoutMs: TIMEOUT_MS,
+      maxBytes: 64 * MiB,
+    });
+
+  it('refuses the body as too large when clamd still answers afterwards (never clean)', async () => {
+    const refusal = await scanner()
+      .scan(randomBytes(4 * MiB))
+      .catch((error: unknown) => error);
+    expect(refusal, String(refusal)).toBeInstanceOf(ScanTooLargeError);
+  });
+
+  it('is unavailable when clamd is gone afterwards', async () => {
+    goneAfterReset = true;
+    const failure = await scanner()
+      .scan(randomBytes(4 * MiB))
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ScannerUnavailableError);
+    expect(failure).not.toBeInstanceOf(ScanTooLargeError);
+    expect(String(failure)).toMatch(/VERSION failed: ECONNRESET/);
   });
 });
 
@@ -187,7 +246,7 @@ describe.skipIf(!clamdBinary)('scanning with a real clamd', () => {
   it("refuses a body over clamd's own StreamMaxLength (never clean)", async () => {
     const scanner = scannerOver('tcp', { maxBytes: 64 * MiB });
     const refusal = await scanner.scan(randomBytes(clamd.streamMaxBytes + MiB)).catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(ScanTooLargeError);
+    expect(refusal, String(refusal)).toBeInstanceOf(ScanTooLargeError);
     expect(refusal).toMatchObject({ limitBytes: null });
   });
 

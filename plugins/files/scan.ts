@@ -89,6 +89,14 @@ export class ScannerReplyError extends ScannerUnavailableError {
   }
 }
 
+/** clamd reset the connection while the INSTREAM body was still being written; its reply, if any, is lost. */
+class HungUpMidBodyError extends ScannerUnavailableError {
+  constructor(where: string, cause: unknown) {
+    super(`${where} hung up while the body was being sent`, { cause });
+    this.name = 'HungUpMidBodyError';
+  }
+}
+
 /** The body is larger than the scanner takes: it cannot be scanned, so it must not be served. */
 export class ScanTooLargeError extends Error {
   /** The limit that was passed, when known (clamd does not say its own). */
@@ -159,7 +167,16 @@ export function createClamdScanner(options: ClamdScannerOptions): ClamdScanner {
       if (Buffer.isBuffer(body) && body.length > maxBytes) throw new ScanTooLargeError(maxBytes);
       // Asked first, on its own connection: when clamd is down this fails before the body is read.
       const { engine, signatureVersion } = await version();
-      const verdict = parseScanReply(await exchange(where, target, timeoutMs, 'INSTREAM', { body, maxBytes }));
+      const reply = await exchange(where, target, timeoutMs, 'INSTREAM', { body, maxBytes }).catch(async (error) => {
+        if (!(error instanceof HungUpMidBodyError)) throw error;
+        // clamd refuses a body past its StreamMaxLength by replying and hanging up at once. When a
+        // write of ours meets that reset before the reply is read, Node closes the socket with the
+        // reply unread. clamd still answering, on a new connection, tells that refusal apart from
+        // clamd going away mid-scan (then this throws ScannerUnavailableError).
+        await version();
+        throw new ScanTooLargeError(null);
+      });
+      const verdict = parseScanReply(reply);
       return verdict.status === 'clean'
         ? { status: 'clean', signature: null, engine, signatureVersion }
         : { status: 'infected', signature: verdict.signature, engine, signatureVersion };
@@ -188,8 +205,12 @@ async function exchange(
     await Promise.race([new Promise((resolve) => socket.once('connect', resolve)), answer.settled]);
     if (answer.done()) return await answer.reply;
     socket.write(`z${command}\0`);
-    if (instream) await send(socket, answer, instream.body, instream.maxBytes);
-    return await answer.reply;
+    const sentWhole = instream ? await send(socket, answer, instream.body, instream.maxBytes) : true;
+    return await answer.reply.catch((error: unknown) => {
+      const code = error instanceof Error && (error.cause as NodeJS.ErrnoException | undefined)?.code;
+      if (sentWhole || (code !== 'ECONNRESET' && code !== 'EPIPE')) throw error;
+      throw new HungUpMidBodyError(where, error);
+    });
   } finally {
     socket.destroy();
   }
@@ -244,9 +265,10 @@ function readReply(socket: Socket, where: string, command: string, timeoutMs: nu
 
 /**
  * Writes the INSTREAM body, waiting for the socket to drain. Stops as soon as clamd answers or
- * fails, even while waiting on a stalled source (a stream body is destroyed then).
+ * fails, even while waiting on a stalled source (a stream body is destroyed then). True when the
+ * whole body and its end were written.
  */
-async function send(socket: Socket, answer: PendingReply, body: Readable | Buffer, maxBytes: number): Promise<void> {
+async function send(socket: Socket, answer: PendingReply, body: Readable | Buffer, maxBytes: number): Promise<boolean> {
   const pieces = chunksOf(body);
   let total = 0;
   try {
@@ -256,7 +278,7 @@ async function send(socket: Socket, answer: PendingReply, body: Readable | Buffe
       // clamd answers before the end only to refuse (its size limit) or to give up (its ReadTimeout).
       if (next === STOPPED || answer.done()) {
         pending.catch(() => {}); // the source is destroyed below; how its read ends no longer matters
-        return;
+        return false;
       }
       if (next.done) break;
       total += next.value.length;
@@ -269,7 +291,9 @@ async function send(socket: Socket, answer: PendingReply, body: Readable | Buffe
   } finally {
     if (!Buffer.isBuffer(body)) body.destroy();
   }
-  if (!answer.done()) socket.write(END_OF_STREAM);
+  if (answer.done()) return false;
+  socket.write(END_OF_STREAM);
+  return true;
 }
 
 async function* chunksOf(body: Readable | Buffer): AsyncGenerator<Buffer> {
