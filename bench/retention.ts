@@ -138,6 +138,15 @@ async function stream(url: string, during?: () => Promise<number>): Promise<Wind
   const span = await pruning;
   agent.destroy();
   const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)] ?? NaN;
+  if (process.env['BENCH_TIMELINE'] && span) {
+    const rows: string[] = [];
+    for (let t = started; t < end; t += 250) {
+      const done = acks.filter((a) => a.at + a.ms >= t && a.at + a.ms < t + 250).map((a) => a.ms).sort((a, b) => a - b);
+      const mark = t + 250 > span.from && t < span.to ? '*' : ' ';
+      rows.push(`${mark}${((t - started) / 1000).toFixed(2)}s n=${done.length} p50=${(done[Math.floor(done.length / 2)] ?? 0).toFixed(0)} max=${(done.at(-1) ?? 0).toFixed(0)}`);
+    }
+    console.log(rows.join('\n'));
+  }
   if (prune && span)
     prune.p99During = p99(acks.filter((a) => a.at + a.ms >= span.from && a.at <= span.to).map((a) => a.ms));
   return {
