@@ -15,7 +15,9 @@
  * per-round ratios of acks/s and of p99, prune window over plain window. Target: within 10 %
  * (acks/s >= 0.90×, p99 <= 1.10×).
  *
- * Run: npm run bench:retention (BENCH_PIN=false: unpinned)
+ * Run: npm run bench:retention (BENCH_PIN=false: unpinned; BENCH_TIMELINE=1 prints each prune
+ * window's acks in 250 ms steps, the prune's steps starred; DATABASE_URL picks the Postgres, e.g.
+ * the one bench/postgres-without-discard.sh starts)
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
@@ -141,9 +143,14 @@ async function stream(url: string, during?: () => Promise<number>): Promise<Wind
   if (process.env['BENCH_TIMELINE'] && span) {
     const rows: string[] = [];
     for (let t = started; t < end; t += 250) {
-      const done = acks.filter((a) => a.at + a.ms >= t && a.at + a.ms < t + 250).map((a) => a.ms).sort((a, b) => a - b);
+      const done = acks
+        .filter((a) => a.at + a.ms >= t && a.at + a.ms < t + 250)
+        .map((a) => a.ms)
+        .sort((a, b) => a - b);
       const mark = t + 250 > span.from && t < span.to ? '*' : ' ';
-      rows.push(`${mark}${((t - started) / 1000).toFixed(2)}s n=${done.length} p50=${(done[Math.floor(done.length / 2)] ?? 0).toFixed(0)} max=${(done.at(-1) ?? 0).toFixed(0)}`);
+      rows.push(
+        `${mark}${((t - started) / 1000).toFixed(2)}s n=${done.length} p50=${(done[Math.floor(done.length / 2)] ?? 0).toFixed(0)} max=${(done.at(-1) ?? 0).toFixed(0)}`,
+      );
     }
     console.log(rows.join('\n'));
   }
