@@ -66,6 +66,33 @@ afterAll(async () => {
 });
 
 describe.skipIf(!REDIS_URL)('two gateway instances sharing Redis and Postgres', () => {
+  it('forget a membership ended on the other instance: a member who left is refused at once, not after the cache lapses', async () => {
+    const { createRoom } = await gql<{ createRoom: { id: string } }>(
+      a,
+      'alice',
+      'mutation { createRoom(name: "left") { id } }',
+    );
+    const room = createRoom.id;
+    await gql(a, 'carol:1', 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room });
+    const typeOnB = async () => {
+      const response = await fetch(`${b.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: await bearer('carol:1') },
+        // The room id as a client may spell it: upper case.
+        body: JSON.stringify({
+          query: 'mutation($r: ID!) { startTyping(roomId: $r) }',
+          variables: { r: room.toUpperCase() },
+        }),
+      });
+      const body = (await response.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] };
+      return body.errors?.[0]?.extensions.code ?? 'OK';
+    };
+    // B checks the membership in Postgres once and keeps it (a minute).
+    expect(await typeOnB()).toBe('OK');
+    await gql(a, 'carol:1', 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room });
+    await expect.poll(typeOnB, { timeout: 3000 }).toBe('FORBIDDEN');
+  });
+
   it('show one presence and typing state, and reap the users of an instance that was SIGKILLed', async () => {
     const { createRoom } = await gql<{ createRoom: { id: string } }>(
       a,

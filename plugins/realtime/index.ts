@@ -13,7 +13,7 @@ import { PresenceTracker } from './presence.ts';
 import { Rooms } from './rooms.ts';
 import { realtimeSql } from './sql.ts';
 import { addRealtimeSchema, type RealtimeServices } from './schema.ts';
-import { PRESENCE, ROOM_EVENTS, TYPING } from './topics.ts';
+import { MEMBERSHIP_ENDED, PRESENCE, ROOM_EVENTS, TYPING } from './topics.ts';
 import { TypingIndicators } from './typing.ts';
 
 /** The realtime plugin's instance: its services, made when the runtime's services have arrived. */
@@ -24,16 +24,17 @@ interface RealtimeInstance extends RealtimeServices {
 export default definePlugin<RealtimeConfig, RealtimeInstance>({
   manifest,
   migrations: new URL('./migrations/', import.meta.url),
-  topics: [PRESENCE, TYPING, ROOM_EVENTS],
+  topics: [PRESENCE, TYPING, ROOM_EVENTS, MEMBERSHIP_ENDED],
   config: readRealtimeConfig,
   setup(runtime) {
     const events = new EventLog(() => runtime.db, runtime.log);
+    const presence = new PresenceTracker(runtime, events);
     return {
       events,
       rooms: new Rooms(runtime, events),
-      presence: new PresenceTracker(runtime, events),
+      presence,
       typing: new TypingIndicators(runtime.pubsub, runtime.connections.redis, runtime.config.typingTtlMs, runtime.log),
-      presenceFeed: new RoomFeed(runtime.pubsub, PRESENCE),
+      presenceFeed: new RoomFeed(runtime.pubsub, PRESENCE, { state: (roomId) => presence.onlineIn(roomId) }),
       roomEventsFeed: new RoomFeed(runtime.pubsub, ROOM_EVENTS),
     };
   },
@@ -52,9 +53,11 @@ export default definePlugin<RealtimeConfig, RealtimeInstance>({
     keepAlive: { intervalMs: runtime.config.pingIntervalMs, timeoutMs: runtime.config.pingTimeoutMs },
   }),
   async start(_runtime, instance) {
+    instance.rooms.start();
     await instance.presence.start();
   },
   async stop(_runtime, instance) {
+    instance.rooms.stop();
     instance.presenceFeed.close();
     instance.roomEventsFeed.close();
     await instance.typing.close();

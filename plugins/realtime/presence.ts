@@ -129,6 +129,11 @@ export class PresenceTracker {
       await db.query(realtimeSql('connections-close'), [closes.map((c) => c.id), config.presenceGraceMs]);
   }
 
+  /** Members of the room who are not OFFLINE. */
+  async onlineIn(roomId: string): Promise<PresencePayload[]> {
+    return (await this.runtime.db.query<PresenceRow>(realtimeSql('presence-of-room'), [roomId])).rows.map(toPresence);
+  }
+
   async setPresence(userId: string, status: PresenceStatus, customStatus: string | null): Promise<PresencePayload> {
     const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('set-presence'), [
       userId,

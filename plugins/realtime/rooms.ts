@@ -1,11 +1,12 @@
 /** Rooms and membership: who may join, invite, read and follow a room. */
+import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import { validate as isUuid } from 'uuid';
 import { badUserInput, forbidden, type KeysetRow, type PluginRuntime, type Session } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
 import type { EventLog } from './events-log.ts';
 import { realtimeSql } from './sql.ts';
-import { ROOM_EVENTS, type RoomEventType } from './topics.ts';
+import { MEMBERSHIP_ENDED, ROOM_EVENTS, type RoomEventType } from './topics.ts';
 
 export interface RoomRow {
   id: string;
@@ -23,23 +24,61 @@ export interface RoomRow {
 export function roomIdOf(value: string | number): string {
   const id = String(value);
   if (!isUuid(id)) throw badUserInput(`Not a room id: ${id.slice(0, 60)}`);
-  return id;
+  // One spelling, as Postgres prints it: the membership cache is keyed by it.
+  return id.toLowerCase();
 }
 
 export const isAdmin = (session: Session) => session.role === 'admin';
 
+/** How long a membership seen is trusted without asking Postgres again. */
+const MEMBERSHIP_TTL_MS = 60_000;
+
 export class Rooms {
   /**
-   * Memberships seen in the last few seconds, so typing at speed is not a query per keystroke.
-   * Only "yes" is kept: a join on another instance counts at once; a leave there within seconds.
+   * Memberships seen in the last minute, so typing and subscribing are not a query each. Only
+   * "yes" is kept, so a join anywhere counts at once; a leave anywhere is published on
+   * MEMBERSHIP_ENDED and every instance forgets it (the TTL bounds what a lost message costs).
    */
-  private readonly members = new LRUCache<string, true>({ max: 100_000, ttl: 5000 });
+  private readonly members = new LRUCache<string, true>({ max: 200_000, ttl: MEMBERSHIP_TTL_MS });
+  /**
+   * Lookups the cache cannot answer, collected for a turn of the event loop and asked in one
+   * query: 10,000 sockets subscribing at once, two subscriptions each, cost a few queries.
+   */
+  private readonly lookups: DataLoader<string, boolean>;
   private readonly runtime: PluginRuntime<RealtimeConfig>;
   private readonly events: EventLog;
+  private ended: AsyncIterableIterator<{ roomId: string; userId: string }> | undefined;
 
   constructor(runtime: PluginRuntime<RealtimeConfig>, events: EventLog) {
     this.runtime = runtime;
     this.events = events;
+    this.lookups = new DataLoader((keys) => this.membersAmong(keys), {
+      cache: false,
+      maxBatchSize: 1000,
+      batchScheduleFn: (callback) => setImmediate(callback),
+    });
+  }
+
+  /** Listens for memberships ended on any instance. */
+  start(): void {
+    this.ended = this.runtime.pubsub.subscribe(MEMBERSHIP_ENDED);
+    void (async () => {
+      for await (const { roomId, userId } of this.ended!) this.members.delete(`${roomId}:${userId}`);
+    })().catch((error: unknown) => this.runtime.log.error({ err: error }, 'realtime membership listener failed'));
+  }
+
+  stop(): void {
+    void this.ended?.return?.();
+  }
+
+  /** Keys are `room:user`; a room id is a UUID, so the first colon ends it. */
+  private async membersAmong(keys: readonly string[]): Promise<boolean[]> {
+    const { rows } = await this.runtime.db.query<{ n: string }>(realtimeSql('members-among'), [
+      keys.map((key) => key.slice(0, key.indexOf(':'))),
+      keys.map((key) => key.slice(key.indexOf(':') + 1)),
+    ]);
+    const members = new Set(rows.map((row) => Number(row.n) - 1));
+    return keys.map((_key, index) => members.has(index));
   }
 
   async create(userId: string, name: string, isPrivate: boolean): Promise<RoomRow> {
@@ -67,7 +106,7 @@ export class Rooms {
   async isMember(roomId: string, userId: string): Promise<boolean> {
     const key = `${roomId}:${userId}`;
     if (this.members.has(key)) return true;
-    const member = (await this.get(roomId, userId))?.role != null;
+    const member = await this.lookups.load(key);
     if (member) this.members.set(key, true);
     return member;
   }
@@ -96,6 +135,7 @@ export class Rooms {
   async leave(userId: string, roomId: string): Promise<boolean> {
     const { rowCount } = await this.runtime.db.query(realtimeSql('room-leave'), [roomId, userId]);
     this.members.delete(`${roomId}:${userId}`);
+    this.runtime.pubsub.publish(MEMBERSHIP_ENDED, { roomId, userId });
     if (!rowCount) return false;
     this.publish(roomId, 'MEMBER_LEFT', userId);
     this.events.record('left', { roomId, userId });

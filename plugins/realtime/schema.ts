@@ -146,8 +146,6 @@ export function addRealtimeSchema(
       (userId) => known.get(userId) ?? { userId, status: 'OFFLINE', customStatus: null, lastSeen: null },
     );
   };
-  const onlineIn = async (roomId: string): Promise<PresencePayload[]> =>
-    (await runtime.db.query(realtimeSql('presence-of-room'), [roomId])).rows.map(toPresence);
 
   builder.queryFields((t) => ({
     room: t.field({
@@ -172,7 +170,7 @@ export function addRealtimeSchema(
       description: 'Members of the room who are not OFFLINE (members and admins only).',
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { roomId: t.arg.id({ required: true }) },
-      resolve: async (_root, { roomId }, context) => onlineIn(await memberRoom(context, roomId)),
+      resolve: async (_root, { roomId }, context) => services().presence.onlineIn(await memberRoom(context, roomId)),
     }),
     presenceOf: t.field({
       type: [PresenceType],
@@ -279,10 +277,8 @@ export function addRealtimeSchema(
       description: 'Members of the room who are online now, then every presence change of its members.',
       authScopes: { $any: { admin: true, loggedIn: true } },
       args: { roomId: t.arg.id({ required: true }) },
-      subscribe: async (_root, { roomId }, context) => {
-        const id = await memberRoom(context, roomId);
-        return services().presenceFeed.follow(id, () => onlineIn(id));
-      },
+      subscribe: async (_root, { roomId }, context) =>
+        services().presenceFeed.follow(await memberRoom(context, roomId)),
       resolve: (payload) => payload,
     }),
     typing: t.field({

@@ -30,3 +30,5 @@ export interface RoomEventPayload {
 export const PRESENCE = topic<PresencePayload>('realtime.presence');
 export const TYPING = topic<TypingPayload>('realtime.typing');
 export const ROOM_EVENTS = topic<RoomEventPayload>('realtime.room-events');
+/** One channel for all rooms: a membership ended, for every instance's membership cache. */
+export const MEMBERSHIP_ENDED = topic<{ roomId: string; userId: string }>('realtime.membership-ended');

@@ -84,6 +84,8 @@ export class TypingIndicators {
   private readonly feed: RoomFeed<TypingPayload>;
   /** Per room this instance relays: who types, with the timer that lapses it. */
   private readonly rooms = new Map<string, Map<string, Typer>>();
+  /** Relayed rooms whose typers were read from the store (once, by their first followers). */
+  private readonly known = new Set<string>();
   private readonly pubsub: PubSub;
   private readonly ttlMs: number;
 
@@ -92,10 +94,12 @@ export class TypingIndicators {
     this.ttlMs = ttlMs;
     this.store = pubsub.transport === 'redis' && redis ? redisStore(redis, ttlMs, log) : memoryStore();
     this.feed = new RoomFeed(pubsub, TYPING, {
+      state: (roomId) => this.current(roomId),
       onEvent: (roomId, event) => this.track(roomId, event.userId, event.isTyping ? Date.parse(event.expiresAt) : null),
       onIdle: (roomId) => {
         for (const typer of this.rooms.get(roomId)?.values() ?? []) clearTimeout(typer.timer);
         this.rooms.delete(roomId);
+        this.known.delete(roomId);
       },
     });
   }
@@ -117,19 +121,22 @@ export class TypingIndicators {
 
   /** Who is typing in the room now, then every start, refresh, stop and expiry. */
   follow(roomId: string): AsyncIterableIterator<TypingPayload> {
-    return this.feed.follow(roomId, async () => {
-      if (!this.rooms.has(roomId)) {
-        // First follower here: learn who types from the store (events relayed meanwhile win if later).
-        for (const [userId, expiresAt] of await this.store.current(roomId)) {
-          if ((this.rooms.get(roomId)?.get(userId)?.expiresAt ?? 0) < expiresAt) this.track(roomId, userId, expiresAt);
-        }
+    return this.feed.follow(roomId);
+  }
+
+  /** Who types in a relayed room; its first followers learn it from the store (events relayed meanwhile win if later). */
+  private async current(roomId: string): Promise<TypingPayload[]> {
+    if (!this.known.has(roomId)) {
+      for (const [userId, expiresAt] of await this.store.current(roomId)) {
+        if ((this.rooms.get(roomId)?.get(userId)?.expiresAt ?? 0) < expiresAt) this.track(roomId, userId, expiresAt);
       }
-      return [...(this.rooms.get(roomId) ?? [])].map(([userId, { expiresAt }]) => ({
-        userId,
-        isTyping: true,
-        expiresAt: new Date(expiresAt).toISOString(),
-      }));
-    });
+      this.known.add(roomId);
+    }
+    return [...(this.rooms.get(roomId) ?? [])].map(([userId, { expiresAt }]) => ({
+      userId,
+      isTyping: true,
+      expiresAt: new Date(expiresAt).toISOString(),
+    }));
   }
 
   /** Sets (expiry) or clears (null) a user's indicator in a relayed room. */
