@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type DocumentNode, getOperationAST, GraphQLError, type execute, type subscribe } from 'graphql';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
@@ -20,11 +19,13 @@ import {
 import { clientAddress, parseTrustedProxies, type TrustedProxies } from './client-ip.ts';
 import { codedError, ERRORS, ErrorCode } from '../errors.ts';
 import type { Context } from '../builder.ts';
+import { createLoaders } from '../loaders.ts';
 import type { GraphQLServer } from './graphql.ts';
 import { requestIdFrom, withRequestId } from '../logger.ts';
 import type { OperationMetrics } from '../metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contract.ts';
 import type { ServerLimits } from '../config/settings.ts';
+import { serveGraphQLWs, type SocketExtra } from './graphql-ws.ts';
 import { sharedSubscription, type SubscriptionSink } from './shared-subscriptions.ts';
 import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
 
@@ -61,7 +62,7 @@ type SocketState = {
   operations: number;
 };
 /** graphql-ws runs no operation before the ack, so operations find the state complete. */
-type AcknowledgedExtra = Extra & SocketState;
+type AcknowledgedExtra = SocketExtra & SocketState;
 
 /** What onSubscribe hands to execute/subscribe (as the root value graphql-ws passes along). */
 interface Operation {
@@ -317,12 +318,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const maxOperations = options.maxOperationsPerSocket;
   const tooManyOperations = `This socket has ${maxOperations} operations in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=${maxOperations}); complete one first`;
 
-  const disposable = useServer<Record<string, unknown>, SocketState>(
+  const disposable = serveGraphQLWs<SocketExtra & Partial<SocketState>>(
     {
       onConnect: async (context) => {
-        const { socket, request } = context.extra;
+        const { socket } = context.extra;
+        const request = context.extra.request!; // there until onConnect returns
+        // graphql-ws keeps the context for the socket's life; the token is not needed after this.
+        const connectionParams = context.connectionParams;
+        (context as { connectionParams?: unknown }).connectionParams = undefined;
         try {
-          context.extra.session = await options.authenticate(headersFromConnectionParams(context.connectionParams));
+          context.extra.session = await options.authenticate(headersFromConnectionParams(connectionParams));
           context.extra.requestId = requestIdFrom(request.headers['x-request-id']);
         } catch (error) {
           const reason = error instanceof GraphQLError ? error.message : 'Forbidden';
@@ -412,14 +417,28 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       execute: (args) => (args.rootValue as Operation).execute(args),
       subscribe: (args) => {
         const operation = args.rootValue as Operation;
-        return (
-          sharedSubscription(args, (args.contextValue as Context).session.role, options.maskError, operation.sink) ??
-          operation.subscribe(args)
-        );
+        const context = args.contextValue as Context;
+        const shared = sharedSubscription(args, context.session.role, options.maskError, operation.sink);
+        if (!shared) return operation.subscribe(args);
+        // graphql-ws holds these arguments for the subscription's life, and a shared subscription
+        // executes each event with them. Its field's subscribe has run with the full context by
+        // now; the events need only the gateway's part of it, not yoga's request, parameters and caches.
+        args.contextValue = {
+          session: context.session,
+          db: context.db,
+          pubsub: context.pubsub,
+          queue: context.queue,
+          loaders: createLoaders(),
+          log: context.log,
+          requestId: context.requestId,
+          socketId: context.socketId,
+        } satisfies Context;
+        args.rootValue = undefined;
+        return shared;
       },
     },
     sockets,
-    0, // keepSocketsAlive pings instead
+    log,
   );
 
   return {
