@@ -8,6 +8,9 @@
  * `presence`, `startTyping` mutations over the same socket) and `ws` (the bare peer's join and
  * typing messages). Deliveries are read without a full JSON.parse (the frames are the same in
  * both), so the generator stays cheaper than either server.
+ *
+ * `run` also reports how late typing expiries arrive (receipt − the frame's `expiresAt`), and
+ * `churn` closes and reopens a share of the connections every second, for a soak.
  */
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
@@ -27,10 +30,17 @@ interface Run {
   /** Keep every latency (the latency phase) or only count (saturation steps). */
   latency: boolean;
 }
-type Command = Connect | Run | { cmd: 'close' };
+interface Churn {
+  cmd: 'churn';
+  seconds: number;
+  /** Connections closed and opened again each second. */
+  perSecond: number;
+}
+type Command = Connect | Run | Churn | { cmd: 'close' };
 
 const send = (message: unknown) => process.send!(message);
 const TYPING_FRAME = '{"id":"t","type":"next","payload":{"data":{"typing":{"userId":"';
+const EXPIRES_AT = '"expiresAt":"';
 
 interface Client {
   socket?: WebSocket;
@@ -49,6 +59,9 @@ let typed = 0;
 let expired = 0;
 let refused = 0;
 let latencies: number[] = [];
+/** How late each expiry arrived after its `expiresAt` (ms; the clocks are the same machine's). */
+let expiryLateness: number[] = [];
+let connectCommand: Connect | undefined;
 
 function onMessage(client: Client, data: WebSocket.RawData): void {
   const text = data.toString();
@@ -58,6 +71,11 @@ function onMessage(client: Client, data: WebSocket.RawData): void {
     const isTyping = text.startsWith('true', userEnd + 13); // ","isTyping":true
     if (!isTyping) {
       expired++;
+      if (keepLatency) {
+        const at = text.indexOf(EXPIRES_AT, userEnd);
+        if (at !== -1)
+          expiryLateness.push(Date.now() - Date.parse(text.slice(at + EXPIRES_AT.length, at + EXPIRES_AT.length + 24)));
+      }
       return;
     }
     typed++;
@@ -125,6 +143,7 @@ async function open(client: Client, command: Connect): Promise<void> {
 }
 
 async function connect(command: Connect): Promise<void> {
+  connectCommand = command;
   mode = command.mode;
   rooms = command.rooms;
   const started = performance.now();
@@ -154,6 +173,7 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
   expired = 0;
   refused = 0;
   latencies = [];
+  expiryLateness = [];
   keepLatency = latency;
   counting = true;
   // Senders of the last four seconds (inside the 5 s TTL): a refresh picks one of them.
@@ -193,8 +213,8 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
   // Deliveries still in flight count for latency, not for the rate.
   await new Promise((resolve) => setTimeout(resolve, 500));
   counting = false;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const at = percentiles(latencies);
+  const late = percentiles(expiryLateness);
   send({
     event: 'ran',
     rate,
@@ -207,13 +227,53 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
     p50: at(0.5),
     p99: at(0.99),
     samples: latencies.length,
+    expiryLateP50: late(0.5),
+    expiryLateP99: late(0.99),
+    expirySamples: expiryLateness.length,
   });
+}
+
+function percentiles(values: number[]): (q: number) => number {
+  values.sort((a, b) => a - b);
+  return (q) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
+}
+
+/** Closes `perSecond` connections a second, each opened again at once (a reconnect), for `seconds`. */
+async function churn({ seconds, perSecond }: Churn): Promise<void> {
+  const command = connectCommand!;
+  let cycled = 0;
+  let failures = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const second = performance.now();
+    const picked = new Set<Client>();
+    while (picked.size < Math.min(perSecond, clients.length))
+      picked.add(clients[Math.floor(Math.random() * clients.length)]!);
+    await Promise.all(
+      [...picked].map(async (client) => {
+        const socket = client.socket;
+        client.socket = undefined;
+        if (socket) {
+          const closed = new Promise((resolve) => socket.once('close', resolve));
+          socket.close();
+          await closed;
+        }
+        await open(client, command).then(
+          () => cycled++,
+          () => failures++,
+        );
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (performance.now() - second))));
+  }
+  send({ event: 'churned', cycled, failures });
 }
 
 process.on('message', (command: Command) => {
   const done = (error: unknown) => send({ event: 'error', message: String((error as Error)?.stack ?? error) });
   if (command.cmd === 'connect') connect(command).catch(done);
   else if (command.cmd === 'run') run(command).catch(done);
+  else if (command.cmd === 'churn') churn(command).catch(done);
   else {
     for (const { socket } of clients) socket?.terminate();
     process.exit(0);

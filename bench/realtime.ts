@@ -2,24 +2,34 @@
  * Realtime fan-out: BENCH_CONNECTIONS (10,000) graphql-ws connections on one gateway process,
  * rooms of BENCH_ROOM_SIZE (100) members, each subscribed to `presence` and `typing` of its room.
  * The load generator (bench/realtime-load.ts) is a separate process on core 0; the server under
- * test is on core 1 (taskset, when available). Postgres and Redis are the machine's own.
+ * test is on core 1 (taskset, when available; BENCH_PIN=false shares all cores). Postgres and
+ * Redis are the machine's own. The same run measures a bare `ws` server
+ * (bench/peers/realtime-ws-server.ts) doing the same fan-out with the same frames.
  *
- * 1. Connect: time until every connection is acknowledged and has subscribed, then the server's
- *    memory per connection (RSS after − RSS before, ÷ connections) once it is quiet again (every
- *    user coming ONLINE is presence news for the 99 others in their room: ~1M deliveries).
+ * 1. Connect: time until every connection is acknowledged and has subscribed, plus until the
+ *    server is quiet again (every user coming ONLINE is presence news for the 99 others in their
+ *    room: ~1M deliveries); then memory per connection (RSS growth ÷ connections).
  * 2. Latency: BENCH_RATE (200) typing events a second for BENCH_SECONDS (10): p50/p99 from
  *    `startTyping` sent to its delivery at each other member (≈ 99 × rate deliveries a second).
  *    A third of the events refresh someone still typing; indicators left alone lapse after the
- *    TTL (5 s) and those expiries are delivered too (counted apart).
+ *    TTL (5 s), and how late those expiries arrive after their `expiresAt` is reported too.
  * 3. Saturation: the rate doubles in steps (400 … 6,400 events/s, 3 s each) and the best
- *    typing deliveries/s is kept — for the gateway and, in the same run, for a bare `ws` server
- *    (bench/peers/realtime-ws-server.ts) doing the same fan-out with the same frames.
- * Goals: p99 ≤ 50 ms at 200 events/s; saturation ≥ 50 % of the bare ws server.
+ *    typing deliveries/s is kept; then twice the saturating rate, which must not collapse.
+ * 4. With BENCH_SOAK_SECONDS (e.g. 600), the gateway's soak: BENCH_SOAK_CHURN (50) connections a
+ *    second closed and reopened, its RSS sampled every 10 s.
+ * The servers' GC pauses are recorded beside each phase (bench/gc-pauses.ts).
+ * Goals (issue 22): ≤ 16 KiB per connection, connect ≤ 2× the bare server, saturation ≥ 80 %
+ * of it, ≥ 90 % of the peak at twice the saturating rate, p99 ≤ 50 ms pinned and unpinned,
+ * expiries ≤ 100 ms late at p99, RSS flat over the soak.
  *
- * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS)
+ * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS,
+ * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
@@ -42,6 +52,10 @@ const STEPS = [400, 800, 1600, 3200, 6400];
 const STEP_SECONDS = 3;
 const JWT_SECRET = randomBytes(24).toString('hex');
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const SOAK_SECONDS = Number(process.env['BENCH_SOAK_SECONDS'] ?? 0);
+const SOAK_CHURN = Number(process.env['BENCH_SOAK_CHURN'] ?? 50);
+const GC_FILE = join(tmpdir(), `plugboard-bench-gc-${process.pid}.jsonl`);
+const GC_OBSERVER = `--import=${join(ROOT, 'bench/gc-pauses.ts')}`;
 
 interface Ran {
   rate: number;
@@ -53,6 +67,9 @@ interface Ran {
   p50: number;
   p99: number;
   samples: number;
+  expiryLateP50: number;
+  expiryLateP99: number;
+  expirySamples: number;
 }
 
 /** The load generator on core 0, answering each command with one message. */
@@ -79,19 +96,52 @@ function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void } {
   };
 }
 
-/** Waits until the server has used under 15 % of a core for two seconds running. */
-async function quiet(server: Server): Promise<void> {
+/**
+ * Waits until the server has used under 15 % of a core for two seconds running; resolves with
+ * how long it was busy before that calm began.
+ */
+async function quiet(server: Server): Promise<number> {
+  const started = performance.now();
+  let calmSince = started;
   for (let calm = 0; calm < 2; ) {
     const before = server.cpuMicros();
+    const at = performance.now();
     await sleep(1000);
-    calm = (server.cpuMicros() - before) / 1e4 < 15 ? calm + 1 : 0;
+    if ((server.cpuMicros() - before) / 1e4 < 15) {
+      if (calm++ === 0) calmSince = at;
+    } else calm = 0;
   }
+  return calmSince - started;
 }
 
-async function measure(name: string, mode: 'graphql' | 'ws', server: Server, rooms: string[]) {
+interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  over10ms: number;
+  over50ms: number;
+}
+
+/** The server's GC pauses since the last call (bench/gc-pauses.ts, loaded into it, answers SIGUSR2). */
+async function gcPauses(server: Server, file: string): Promise<GcPauses> {
+  const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
+  const before = lines().length;
+  process.kill(server.pid, 'SIGUSR2');
+  for (let waited = 0; lines().length === before; waited += 20) {
+    if (waited > 5000) throw new Error('the server did not report its GC pauses (bench/gc-pauses.ts not loaded?)');
+    await sleep(20);
+  }
+  return JSON.parse(lines().at(-1)!) as GcPauses;
+}
+
+const gcLine = (gc: GcPauses) =>
+  `GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms, ${gc.over10ms} over 10 ms, ${gc.over50ms} over 50 ms`;
+
+async function measure(name: string, mode: 'graphql' | 'ws', server: Server, rooms: string[], gcFile: string) {
   const load = startLoad();
   try {
     const rssBefore = server.rssBytes();
+    await gcPauses(server, gcFile);
     const connected = await load.ask<{ ms: number; connections: number; failures: number }>({
       cmd: 'connect',
       mode,
@@ -100,33 +150,83 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
       roomSize: ROOM_SIZE,
       jwtSecret: JWT_SECRET,
     });
-    const settleStarted = performance.now();
-    await quiet(server);
-    const settledMs = performance.now() - settleStarted;
+    // Until every user's coming ONLINE has reached the 99 others of their room.
+    const settledMs = await quiet(server);
+    const connectGc = await gcPauses(server, gcFile);
     const perConnection = (server.rssBytes() - rssBefore) / connected.connections;
     console.log(
-      `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed); quiet again ${(settledMs / 1000).toFixed(1)} s later; ${(perConnection / 1024).toFixed(1)} KiB per connection`,
+      `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed), settled ${(settledMs / 1000).toFixed(1)} s after; ${(perConnection / 1024).toFixed(1)} KiB per connection; ${gcLine(connectGc)}`,
     );
     const cpuBefore = server.cpuMicros();
     const latency = await load.ask<Ran>({ cmd: 'run', rate: RATE, seconds: SECONDS, latency: true });
     const cpu = (server.cpuMicros() - cpuBefore) / 1e6 / (SECONDS + 0.5);
+    const latencyGc = await gcPauses(server, gcFile);
     console.log(
-      `  ${name}: ${latency.sentPerSecond.toFixed(0)} typing events/s → ${latency.deliveredPerSecond.toFixed(0)} deliveries/s, latency p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms (${latency.samples} samples); ${latency.expiries} expiries delivered; ${latency.refused} refused; server CPU ${(cpu * 100).toFixed(0)} %`,
+      `  ${name}: ${latency.sentPerSecond.toFixed(0)} typing events/s → ${latency.deliveredPerSecond.toFixed(0)} deliveries/s, latency p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms (${latency.samples} samples); ${latency.expiries} expiries delivered, late by p50 ${latency.expiryLateP50.toFixed(1)} ms, p99 ${latency.expiryLateP99.toFixed(1)} ms; ${latency.refused} refused; server CPU ${(cpu * 100).toFixed(0)} %; ${gcLine(latencyGc)}`,
     );
-    let best = 0;
+    // Rates double each step, so the step after the best is twice the saturating rate.
+    const delivered = new Map<number, Ran>();
+    let best: Ran | undefined;
     for (const rate of STEPS) {
       const step = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
+      delivered.set(rate, step);
       console.log(
         `  ${name}: step ${rate}/s sent ${step.sentPerSecond.toFixed(0)}/s → ${step.deliveredPerSecond.toFixed(0)} deliveries/s${step.refused ? ` (${step.refused} refused)` : ''}`,
       );
-      best = Math.max(best, step.deliveredPerSecond);
-      if (step.deliveredPerSecond < best * 0.9) break; // past saturation
+      if (!best || step.deliveredPerSecond > best.deliveredPerSecond) best = step;
+      if (step.deliveredPerSecond < best.deliveredPerSecond * 0.9) break; // past saturation
       await sleep(1000);
     }
-    return { connected, perConnection, latency, cpu, best };
+    const twice = best!.rate * 2;
+    if (!delivered.has(twice)) {
+      await sleep(1000);
+      const step = await load.ask<Ran>({ cmd: 'run', rate: twice, seconds: STEP_SECONDS, latency: false });
+      delivered.set(twice, step);
+      console.log(
+        `  ${name}: step ${twice}/s sent ${step.sentPerSecond.toFixed(0)}/s → ${step.deliveredPerSecond.toFixed(0)} deliveries/s${step.refused ? ` (${step.refused} refused)` : ''}`,
+      );
+    }
+    const overload = delivered.get(twice)!;
+    const soak = mode === 'graphql' && SOAK_SECONDS > 0 ? await soakRss(name, server, load) : undefined;
+    return {
+      connected,
+      settledMs,
+      perConnection,
+      latency,
+      latencyGc,
+      cpu,
+      best: best!.deliveredPerSecond,
+      bestRate: best!.rate,
+      overload: overload.deliveredPerSecond / best!.deliveredPerSecond,
+      soak,
+    };
   } finally {
     load.stop();
   }
+}
+
+/**
+ * The soak: SOAK_CHURN connections a second closed and opened again for SOAK_SECONDS, the
+ * server's RSS sampled every 10 s. A leak shows as RSS that keeps growing after the first minute.
+ */
+async function soakRss(name: string, server: Server, load: ReturnType<typeof startLoad>) {
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(server.rssBytes()), 10_000);
+  const started = server.rssBytes();
+  const churned = await load.ask<{ cycled: number; failures: number }>({
+    cmd: 'churn',
+    seconds: SOAK_SECONDS,
+    perSecond: SOAK_CHURN,
+  });
+  clearInterval(sampler);
+  await quiet(server);
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const firstMinute = Math.max(...samples.slice(0, 6));
+  const lastMinute = Math.max(...samples.slice(-6));
+  console.log(
+    `  ${name}: soak ${SOAK_SECONDS} s, ${churned.cycled} reconnects (${churned.failures} failed): RSS ${mib(started)} MiB at the start, max of the first minute ${mib(firstMinute)}, of the last minute ${mib(lastMinute)}, after ${mib(server.rssBytes())} MiB (every 10 s: ${samples.map(mib).join(' ')})`,
+  );
+  return { firstMinute, lastMinute };
 }
 
 const database = await freshDatabase('bench_realtime');
@@ -148,8 +248,10 @@ try {
     REALTIME_MAX_CONNECTIONS_PER_IP: String(CONNECTIONS * 2),
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
-    // e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway.
-    ...(process.env['BENCH_SERVER_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_SERVER_NODE_OPTIONS'] } : {}),
+    // GC pauses recorded (bench/gc-pauses.ts); e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof
+    // --cpu-prof-dir=/tmp/prof' to profile the gateway as well.
+    NODE_OPTIONS: [GC_OBSERVER, process.env['BENCH_SERVER_NODE_OPTIONS'] ?? ''].join(' ').trim(),
+    BENCH_GC_FILE: GC_FILE,
   };
   migrate(env);
   const db = new pg.Client(database.url);
@@ -171,24 +273,46 @@ try {
   );
   const gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   servers.push(gateway);
-  const ours = await measure('plugboard', 'graphql', gateway, rooms);
+  const ours = await measure('plugboard', 'graphql', gateway, rooms, GC_FILE);
   await gateway.stop();
 
-  const peer = await startServer(['bench/peers/realtime-ws-server.ts'], { TYPING_TTL_MS: '5000' }, readyz);
+  const peer = await startServer(
+    ['bench/peers/realtime-ws-server.ts'],
+    { TYPING_TTL_MS: '5000', NODE_OPTIONS: GC_OBSERVER, BENCH_GC_FILE: GC_FILE },
+    readyz,
+  );
   servers.push(peer);
-  const theirs = await measure('bare ws', 'ws', peer, rooms);
+  const theirs = await measure('bare ws', 'ws', peer, rooms, GC_FILE);
   await peer.stop();
 
+  const check = (ok: boolean) => (ok ? '✓' : '✗');
+  const connectOurs = ours.connected.ms + ours.settledMs;
+  const connectTheirs = theirs.connected.ms + theirs.settledMs;
+  console.log(`\n  Plugboard against the bare ws server (${PINNED ? 'pinned' : 'unpinned'}):`);
   console.log(
-    `\n  latency at ${RATE} typing events/s: p50 ${ours.latency.p50.toFixed(1)} ms, p99 ${ours.latency.p99.toFixed(1)} ms (goal p99 <= 50 ms; bare ws p99 ${theirs.latency.p99.toFixed(1)} ms)`,
+    `  memory per connection: ${(ours.perConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.perConnection / 1024).toFixed(1)} KiB; goal <= 16 KiB ${check(ours.perConnection <= 16 * 1024)})`,
   );
   console.log(
-    `  memory per connection: ${(ours.perConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.perConnection / 1024).toFixed(1)} KiB); connect ${(ours.connected.ms / 1000).toFixed(1)} s (bare ws ${(theirs.connected.ms / 1000).toFixed(1)} s)`,
+    `  connect and settle: ${(connectOurs / 1000).toFixed(1)} s (bare ws ${(connectTheirs / 1000).toFixed(1)} s) = ${(connectOurs / connectTheirs).toFixed(2)}× (goal <= 2× ${check(connectOurs <= 2 * connectTheirs)})`,
   );
   console.log(
-    `  saturation: plugboard ${ours.best.toFixed(0)} deliveries/s, bare ws ${theirs.best.toFixed(0)} deliveries/s → ${((ours.best / theirs.best) * 100).toFixed(1)} % (goal >= 50 %)`,
+    `  saturation: ${ours.best.toFixed(0)} deliveries/s at ${ours.bestRate}/s offered, bare ws ${theirs.best.toFixed(0)} → ${((ours.best / theirs.best) * 100).toFixed(1)} % (goal >= 80 % ${check(ours.best >= 0.8 * theirs.best)})`,
   );
+  console.log(
+    `  at twice the saturating rate (${ours.bestRate * 2}/s): ${(ours.overload * 100).toFixed(1)} % of the peak (goal >= 90 % ${check(ours.overload >= 0.9)}; bare ws ${(theirs.overload * 100).toFixed(1)} %)`,
+  );
+  console.log(
+    `  latency at ${RATE} typing events/s: p50 ${ours.latency.p50.toFixed(1)} ms, p99 ${ours.latency.p99.toFixed(1)} ms (goal <= 50 ms ${check(ours.latency.p99 <= 50)}; bare ws p99 ${theirs.latency.p99.toFixed(1)} ms); longest GC pause meanwhile ${ours.latencyGc.maxMs.toFixed(1)} ms (bare ws ${theirs.latencyGc.maxMs.toFixed(1)} ms)`,
+  );
+  console.log(
+    `  typing expiries late by p99 ${ours.latency.expiryLateP99.toFixed(1)} ms (${ours.latency.expirySamples} samples; goal <= 100 ms ${check(ours.latency.expiryLateP99 <= 100)}; bare ws ${theirs.latency.expiryLateP99.toFixed(1)} ms)`,
+  );
+  if (ours.soak)
+    console.log(
+      `  soak: RSS max ${(ours.soak.firstMinute / 2 ** 20).toFixed(0)} MiB in the first minute, ${(ours.soak.lastMinute / 2 ** 20).toFixed(0)} MiB in the last (goal: flat, within 10 % ${check(ours.soak.lastMinute <= ours.soak.firstMinute * 1.1)})`,
+    );
 } finally {
   for (const server of servers) await server.stop();
   await database.drop();
+  rmSync(GC_FILE, { force: true });
 }

@@ -97,6 +97,7 @@ export function runPinnedSelf(cpu: number): void {
 
 export interface Server {
   url: string;
+  pid: number;
   /** CPU time (user + system) the server process has used so far, in microseconds. */
   cpuMicros(): number;
   /** The server process's resident memory now, in bytes. */
@@ -138,6 +139,7 @@ export async function startServer(
   }
   return {
     url,
+    pid: child.pid!,
     cpuMicros: () => cpuMicrosOf(child.pid!),
     rssBytes: () =>
       Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024,

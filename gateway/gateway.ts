@@ -198,6 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       trustedProxies: settings.trustedProxies,
       maxOperationsPerSocket: settings.maxOperationsPerSocket,
       maxSocketBuffer: settings.wsMaxBuffer,
+      shedLagMs: settings.shedLagMs,
       maskError: createErrorMasker(settings, log),
       bodyLimit: settings.bodyLimit,
       limits: settings.server,

@@ -44,6 +44,8 @@ export interface OperationMetrics {
   plugin: Plugin;
   /** Counts an operation started over graphql-ws, once its document is parsed. */
   countWebSocketOperation(operationName: string | null | undefined, document: DocumentNode): void;
+  /** Counts a graphql-ws operation refused because the gateway lagged (PLUGBOARD_SHED_LAG_MS). */
+  countShedOperation(operationName: string | null | undefined, document: DocumentNode): void;
   /** Measures an operation run outside yoga's HTTP handler (a Hasura action) like one over HTTP. */
   measure<R>(operationName: string, run: () => Promise<R>): Promise<R>;
 }
@@ -66,6 +68,13 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
   const webSocketOperations = new Counter({
     name: 'graphql_websocket_operations_total',
     help: 'GraphQL operations started over graphql-ws, by operation name',
+    labelNames,
+    registers: [registry],
+  });
+
+  const shedOperations = new Counter({
+    name: 'graphql_websocket_operations_shed_total',
+    help: 'Sheddable graphql-ws operations refused while the event loop lagged past PLUGBOARD_SHED_LAG_MS, by operation name',
     labelNames,
     registers: [registry],
   });
@@ -115,6 +124,8 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
     plugin,
     countWebSocketOperation: (requested, document) =>
       webSocketOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
+    countShedOperation: (requested, document) =>
+      shedOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
     measure: async (name, run) => {
       const started = performance.now();
       return record(bounded(name), started, await run());

@@ -30,6 +30,7 @@ export { type Session, signedInUser } from './auth.ts';
 export { decodeCursor, encodeCursor, forwardConnection, type KeysetRow } from './cursor.ts';
 export { Batcher } from './batch.ts';
 export { PUSH, type PushStream, SHARED_RESULTS } from './http/shared-subscriptions.ts';
+export { SHEDDABLE } from './http/load-shedding.ts';
 
 // Errors.
 export {

@@ -13,7 +13,7 @@ import realtimeManifest from '../plugins/realtime/plugin.json' with { type: 'jso
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { runCli } from './support/processes.ts';
-import { signToken } from './support/tokens.ts';
+import { ADMIN_SECRET, signToken } from './support/tokens.ts';
 import { connectWs, nextMatching, nextWithin, type TestWsClient } from './support/ws-client.ts';
 
 const GRACE_MS = 400;
@@ -281,6 +281,38 @@ describe('typing', () => {
     const limited = results.filter((r) => r.errors?.[0]?.extensions?.['code'] === 'RATE_LIMITED');
     expect(limited.length).toBeGreaterThanOrEqual(12 - 5);
     expect(results.filter((r) => r.data?.startTyping === true).length).toBeLessThanOrEqual(5);
+  });
+
+  it('sheds startTyping, never setPresence, while the event loop lags past PLUGBOARD_SHED_LAG_MS', async () => {
+    const carol = await connect('carol');
+    const startTyping = () =>
+      carol.subscribe<{ startTyping: boolean }>('mutation($r: ID!) { startTyping(roomId: $r) }', { r: room }).next();
+    // The gateway runs in this process: busy 120 ms at a time, it runs that late (default limit 50 ms).
+    let blocking = true;
+    const blocker = (async () => {
+      while (blocking) {
+        const end = performance.now() + 120;
+        while (performance.now() < end);
+        await sleep(5);
+      }
+    })();
+    try {
+      const shed = await startTyping();
+      expect(shed.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+      expect(shed.errors?.[0]?.message).toMatch(/busy.*PLUGBOARD_SHED_LAG_MS=50/);
+      const presence = await carol
+        .subscribe<{ setPresence: { status: string } }>('mutation { setPresence(status: BUSY) { status } }')
+        .next();
+      expect(presence).toEqual({ data: { setPresence: { status: 'BUSY' } } });
+    } finally {
+      blocking = false;
+      await blocker;
+    }
+    await expect.poll(async () => (await startTyping()).data?.startTyping, { interval: 300 }).toBe(true);
+    const metrics = await (
+      await fetch(`${gateway.url}/metrics`, { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } })
+    ).text();
+    expect(metrics).toMatch(/graphql_websocket_operations_shed_total\{[^}]*\} [1-9]/);
   });
 });
 

@@ -46,6 +46,8 @@ export interface GatewaySettings {
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent before it is closed (PLUGBOARD_WS_MAX_BUFFER). */
   wsMaxBuffer: number;
+  /** Event-loop lag past which sheddable mutations are refused (PLUGBOARD_SHED_LAG_MS; 0: never). */
+  shedLagMs: number;
   /** On SIGTERM: how long to keep serving, /readyz at 503, before closing (PLUGBOARD_SHUTDOWN_DELAY_MS). */
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
@@ -163,6 +165,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     trustedProxies,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
+    shedLagMs: v.number('PLUGBOARD_SHED_LAG_MS'),
     shutdownDelayMs: v.number('PLUGBOARD_SHUTDOWN_DELAY_MS'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
     server: {

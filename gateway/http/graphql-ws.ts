@@ -4,8 +4,9 @@
  * - The upgrade request is in `extra` for onConnect only, then let go (the adapter kept it, about
  *   2 KB, for the socket's life).
  * - No keep-alive timers of its own: the gateway pings every socket in slots (keepSocketsAlive).
- * - A frame is queued on the socket without a promise of its own (the gateway bounds what a socket
- *   may have queued: limitSendBuffers).
+ * - Frames go through the gateway's sender (`send`: corked for the turn, so a mutation's `next`
+ *   and `complete` leave in one write), with no promise each (limitSendBuffers bounds what a
+ *   socket may have queued).
  * - A client that vanishes mid-write is a debug line; the adapter printed it with console.error.
  */
 import type { IncomingMessage } from 'node:http';
@@ -22,6 +23,7 @@ export interface SocketExtra {
 export function serveGraphQLWs<E extends SocketExtra>(
   options: ServerOptions<Record<string, unknown> | undefined, E>,
   sockets: WebSocketServer,
+  send: (socket: WebSocket, frame: string) => void,
   log: Logger,
 ): { dispose(): Promise<void> } {
   const onConnect = options.onConnect;
@@ -44,9 +46,7 @@ export function serveGraphQLWs<E extends SocketExtra>(
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
-          if (socket.readyState === socket.OPEN) socket.send(data);
-        },
+        send: (data) => send(socket, data),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {

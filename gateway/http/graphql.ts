@@ -222,8 +222,13 @@ export function createGraphQLServer(options: {
   });
 }
 
+/** Answers of hasVariableInLiteral by document: yoga hands over the same parsed document for a repeated query. */
+const variablesInLiterals = new WeakMap<DocumentNode, boolean>();
+
 /** Whether a variable appears inside an object or list literal (`{ a: $a }`, `[$a]`). */
 function hasVariableInLiteral(document: DocumentNode): boolean {
+  const known = variablesInLiterals.get(document);
+  if (known !== undefined) return known;
   let depth = 0;
   let found = false;
   const nest = { enter: () => void depth++, leave: () => void depth-- };
@@ -236,5 +241,6 @@ function hasVariableInLiteral(document: DocumentNode): boolean {
       return BREAK;
     },
   });
+  variablesInLiterals.set(document, found);
   return found;
 }

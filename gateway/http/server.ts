@@ -26,6 +26,7 @@ import type { OperationMetrics } from '../metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contract.ts';
 import type { ServerLimits } from '../config/settings.ts';
 import { serveGraphQLWs, type SocketExtra } from './graphql-ws.ts';
+import { createLoadShedder } from './load-shedding.ts';
 import { sharedSubscription, type SubscriptionSink } from './shared-subscriptions.ts';
 import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
 
@@ -44,6 +45,8 @@ export interface HttpServerOptions {
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent (PLUGBOARD_WS_MAX_BUFFER). */
   maxSocketBuffer: number;
+  /** Event-loop lag past which sheddable mutations are refused (PLUGBOARD_SHED_LAG_MS; 0: never). */
+  shedLagMs: number;
   /** Masks unexpected errors, as for every operation (see createErrorMasker). */
   maskError: (error: unknown, message: string) => GraphQLError;
   bodyLimit: number;
@@ -315,6 +318,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   };
 
+  const shedder = createLoadShedder(options.shedLagMs);
+  const busy = `The server is busy: this update was dropped (PLUGBOARD_SHED_LAG_MS=${options.shedLagMs}); send the next one later`;
   const maxOperations = options.maxOperationsPerSocket;
   const tooManyOperations = `This socket has ${maxOperations} operations in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=${maxOperations}); complete one first`;
 
@@ -392,6 +397,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // graphql-ws would answer an unknown operationName without completing it (keeping its slot).
         if (!getOperationAST(document, payload.operationName))
           return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
+        if (shedder.sheds(enveloped.schema, document, payload.operationName)) {
+          options.metrics.countShedOperation(payload.operationName, document);
+          return [codedError(ErrorCode.RATE_LIMITED, busy, { retryAfterMs: 1000 })];
+        }
         // The slot is taken before the first await, so a burst of subscribes cannot all pass the
         // check above; onComplete gives it back. A refused operation above never took one.
         extra.operations++;
@@ -438,6 +447,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
     },
     sockets,
+    sendFrame,
     log,
   );
 
@@ -445,15 +455,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     server,
     closeSockets: async () => {
       stopKeepAlive();
+      shedder.stop();
       await disposable.dispose();
     },
   };
 }
 
 /**
- * Sends shared subscriptions' frames so that what one socket gets in a turn of the event loop
- * leaves in one write: a room's event is a frame for each member, and under load several events
- * reach a member in the same turn. A write system call per frame was over half the gateway's
+ * Sends every graphql-ws frame so that what one socket gets in a turn of the event loop leaves in
+ * one write: a room's event is a frame for each member, under load several events reach a member
+ * in the same turn, and a mutation's answer is a `next` and a `complete`. A write system call per frame was over half the gateway's
  * CPU at saturation. The socket is corked on its first frame and uncorked after the turn's I/O
  * (setImmediate), so a lone frame waits for no more than the work already queued.
  */

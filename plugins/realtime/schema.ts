@@ -13,6 +13,7 @@ import {
   forwardConnection,
   type PluginRuntime,
   SHARED_RESULTS,
+  SHEDDABLE,
   signedInUser,
 } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
@@ -256,7 +257,11 @@ export function addRealtimeSchema(
       },
     }),
     startTyping: t.boolean({
-      description: 'The caller types in the room; repeat within REALTIME_TYPING_TTL_MS to keep the indicator on.',
+      // A keystroke's indicator: while the gateway is overloaded it may be refused (RATE_LIMITED),
+      // and the next keystroke sends another.
+      extensions: { [SHEDDABLE]: true },
+      description:
+        'The caller types in the room; repeat within REALTIME_TYPING_TTL_MS to keep the indicator on. Refused with RATE_LIMITED while the server is overloaded (PLUGBOARD_SHED_LAG_MS).',
       authScopes: { loggedIn: true },
       args: { roomId: t.arg.id({ required: true }) },
       resolve: (_root, { roomId }, context) => typingChange(context, roomId, 'start'),

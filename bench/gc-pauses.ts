@@ -1,0 +1,31 @@
+/**
+ * Loaded into a server under test with NODE_OPTIONS=--import (bench/realtime.ts does): records
+ * the process's garbage-collection pauses, and on SIGUSR2 appends what it saw since the last
+ * signal to BENCH_GC_FILE as one JSON line ({ count, totalMs, maxMs, over10ms, over50ms }).
+ * Pauses are what a p99 latency cannot hide: every delivery waits for them.
+ */
+import { appendFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+
+const file = process.env['BENCH_GC_FILE'];
+let pauses: number[] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) pauses.push(entry.duration);
+}).observe({ entryTypes: ['gc'] });
+
+if (file) {
+  process.on('SIGUSR2', () => {
+    const seen = pauses;
+    pauses = [];
+    appendFileSync(
+      file,
+      `${JSON.stringify({
+        count: seen.length,
+        totalMs: seen.reduce((sum, ms) => sum + ms, 0),
+        maxMs: Math.max(0, ...seen),
+        over10ms: seen.filter((ms) => ms > 10).length,
+        over50ms: seen.filter((ms) => ms > 50).length,
+      })}\n`,
+    );
+  });
+}

@@ -1,0 +1,36 @@
+/** Which operations the gateway may refuse while it lags (gateway/http/load-shedding.ts). */
+import { GraphQLBoolean, GraphQLObjectType, GraphQLSchema, parse } from 'graphql';
+import { describe, expect, test } from 'vitest';
+import { isSheddable, SHEDDABLE } from '../gateway/http/load-shedding.ts';
+
+const schema = new GraphQLSchema({
+  query: new GraphQLObjectType({ name: 'Query', fields: { ping: { type: GraphQLBoolean } } }),
+  mutation: new GraphQLObjectType({
+    name: 'Mutation',
+    fields: {
+      startTyping: { type: GraphQLBoolean, extensions: { [SHEDDABLE]: true } },
+      blink: { type: GraphQLBoolean, extensions: { [SHEDDABLE]: true } },
+      setPresence: { type: GraphQLBoolean },
+    },
+  }),
+});
+
+describe('isSheddable', () => {
+  test.each([
+    ['mutation { startTyping }', undefined, true],
+    ['mutation { a: startTyping b: blink __typename }', undefined, true],
+    ['mutation { startTyping setPresence }', undefined, false],
+    ['mutation { setPresence }', undefined, false],
+    ['mutation { __typename }', undefined, false],
+    ['query { ping }', undefined, false],
+    ['mutation T { startTyping } mutation P { setPresence }', 'T', true],
+    ['mutation T { startTyping } mutation P { setPresence }', 'P', false],
+    ['mutation T { startTyping } mutation P { setPresence }', undefined, false],
+    ['mutation { ...F } fragment F on Mutation { startTyping }', undefined, false],
+  ])('%s (%s): %s', (query, operationName, expected) => {
+    const document = parse(query);
+    expect(isSheddable(schema, document, operationName)).toBe(expected);
+    // Cached per document and name: the same answer again.
+    expect(isSheddable(schema, document, operationName)).toBe(expected);
+  });
+});
