@@ -30,7 +30,7 @@ const database = { url: '', pool: unused('Postgres'), embedded: null, close: asy
 const queue = unused<QueuePort>('the queue');
 const plugins = instantiatePlugins(selectPlugins(registry, { PLUGBOARD_PLUGINS: 'core' }));
 plugins.attach({ database, pubsub, queue, log, redis: undefined, close: async () => {} });
-const schema = plugins.schema();
+const schema = await plugins.schema();
 
 const session = { role: 'user', userId: 'bench-user', allowedRoles: ['user'], variables: {}, via: 'jwt' as const };
 const yoga = createYoga<object, Context>({

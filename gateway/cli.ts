@@ -8,20 +8,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
-import { printComposedSchema } from './plugin/compose.ts';
 import { InputError, UsageError } from './errors.ts';
-import { actionFields } from './hasura/routes.ts';
-import { hasuraMetadata, METADATA_DIR, pluginTables } from './hasura/metadata.ts';
 import { collectConfigErrors, ConfigError, readConfig, type Env } from './config/variables.ts';
 import { EmbeddedPostgresError, openDatabase, type Database } from './db.ts';
-import { loadConfiguration, startGateway, type Gateway } from './gateway.ts';
+import type { Gateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
 import { table } from './text-table.ts';
 import { MigrationError, migrationStatus, runMigrations, type MigrationSource } from './migrations.ts';
 import { claims } from './plugin/conflicts.ts';
 import type { Plugin } from './plugin/contract.ts';
 import { checkRegistry, selectAll, selectPlugins, statusOfPlugins } from './plugin/selection.ts';
-import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
+import { instantiatePlugins, loadConfiguration, migrationSources, openServices } from './plugin/services.ts';
 import { loadGatewaySettings } from './config/settings.ts';
 import { eventRows, type EventListOptions, replayEvent } from './webhooks/commands.ts';
 import { PRUNE_BATCH, runRetention } from './retention.ts';
@@ -115,6 +112,8 @@ export function createProgram(
       };
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
+      // The server and everything it serves with load only here, so other commands start quickly.
+      const { startGateway } = await import('./gateway.ts');
       gateway = await startGateway({ registry, env });
       if (signalled) shutDown();
       await done;
@@ -250,8 +249,9 @@ export function createProgram(
     .description('Print the composed SDL of every registered plugin (what schema/schema.graphql holds)')
     .option('--write', 'write schema/schema.graphql')
     .option('--check', 'exit 1 when schema/schema.graphql is stale')
-    .action((options: { write?: boolean; check?: boolean }) => {
-      const sdl = printComposedSchema(instantiatePlugins(selectAll(registry)).schema());
+    .action(async (options: { write?: boolean; check?: boolean }) => {
+      const { printComposedSchema } = await import('./plugin/compose.ts');
+      const sdl = printComposedSchema(await instantiatePlugins(selectAll(registry)).schema());
       if (options.check) {
         let current = '';
         try {
@@ -275,12 +275,16 @@ export function createProgram(
     )
     .option('--write', 'write the files under metadata/')
     .option('--check', 'exit 1 when metadata/ is stale')
-    .action((options: { write?: boolean; check?: boolean }) => {
+    .action(async (options: { write?: boolean; check?: boolean }) => {
+      const [{ actionFields }, { hasuraMetadata, METADATA_DIR, pluginTables }] = await Promise.all([
+        import('./hasura/routes.ts'),
+        import('./hasura/metadata.ts'),
+      ]);
       const plugins = instantiatePlugins(selectAll(registry));
       const tables = plugins.instances.flatMap(({ selected: entry }) =>
         pluginTables(entry.schema, entry.plugin.hasura),
       );
-      const files = hasuraMetadata(actionFields(plugins.schema(), plugins.hasuraActions()), tables);
+      const files = hasuraMetadata(actionFields(await plugins.schema(), plugins.hasuraActions()), tables);
       const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
       // Generated files left over from a table or action that is gone (README.md is hand-written).
       const leftOver = existsSync(root)

@@ -9,7 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuthenticator } from './auth.ts';
-import { collectConfigErrors, type Env } from './config/variables.ts';
+import type { Env } from './config/variables.ts';
 import type { Database } from './db.ts';
 import { createErrorMasker, createGraphQLServer } from './http/graphql.ts';
 import { hasuraRoutes } from './hasura/routes.ts';
@@ -20,12 +20,10 @@ import { createLogger } from './logger.ts';
 import { createOperationMetrics } from './metrics.ts';
 import { loadMigrationFiles } from './migrations.ts';
 import type { Plugin, PluginStatus } from './plugin/contract.ts';
-import { selectPlugins, type SelectedPlugin } from './plugin/selection.ts';
 import type { PubSub } from './pubsub.ts';
 import type { QueuePort } from './queue/port.ts';
-import { instantiatePlugins, migrationSources, openServices } from './plugin/services.ts';
+import { instantiatePlugins, loadConfiguration, migrationSources, openServices } from './plugin/services.ts';
 import { scheduleRetention } from './retention.ts';
-import { loadGatewaySettings, type GatewaySettings } from './config/settings.ts';
 
 export interface GatewayOptions {
   registry: readonly Plugin[];
@@ -54,18 +52,6 @@ export interface Gateway {
   close(options?: { drain?: boolean }): Promise<void>;
 }
 
-/** Validated settings and plugin selection; throws ConfigError listing every problem. */
-export function loadConfiguration(
-  registry: readonly Plugin[],
-  env: Env,
-): { settings: GatewaySettings; selected: SelectedPlugin[] } {
-  const [settings, selected] = collectConfigErrors(
-    () => loadGatewaySettings(env),
-    () => selectPlugins(registry, env),
-  );
-  return { settings, selected };
-}
-
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { settings, selected } = loadConfiguration(options.registry, options.env);
   const log = options.log ?? createLogger(settings.logLevel);
@@ -75,7 +61,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   // Built before any connection, so a schema or job-type conflict fails start-up at once.
   const plugins = instantiatePlugins(selected);
-  const schema = plugins.schema();
+  const schema = await plugins.schema();
 
   const cleanup: (() => Promise<void>)[] = [];
   const runCleanup = async () => {

@@ -125,10 +125,10 @@ describe('plugin instances', () => {
     await database?.drop();
   });
 
-  it('builds the schema, routes, job registry and socket hooks without running setup', () => {
+  it('builds the schema, routes, job registry and socket hooks without running setup', async () => {
     reset();
     const set = instantiatePlugins(selectPlugins(plugins, {}));
-    expect(set.schema().getQueryType()?.getFields()['counterSerial']).toBeDefined();
+    expect((await set.schema()).getQueryType()?.getFields()['counterSerial']).toBeDefined();
     set.routes({ bodyLimit: 1024 });
     set.sockets();
     set.eventTriggers();

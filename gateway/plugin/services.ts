@@ -4,22 +4,20 @@
  */
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { buildSubschema, composeSchema } from './compose.ts';
 import { byName, checkRoutes } from './conflicts.ts';
 import { openDatabase, type Database } from '../db.ts';
 import { createJobRegistry, type JobRegistry } from '../queue/job-types.ts';
 import type { EventTriggerHandler, HasuraActionSpec } from '../hasura/routes.ts';
 import { type ErrorCatalog, type ErrorEntry, ERRORS } from '../errors.ts';
 import { checkPluginTables, runMigrations, type MigrationSource } from '../migrations.ts';
-import type { InstanceOf, PluginRoute, PluginRuntime, PluginStatus, SocketHooks } from './contract.ts';
+import type { InstanceOf, Plugin, PluginRoute, PluginRuntime, PluginStatus, SocketHooks } from './contract.ts';
 import { createLazyRuntime, lazyInstance } from './runtime.ts';
-import { statusOfPlugins, type SelectedPlugin } from './selection.ts';
+import { selectPlugins, statusOfPlugins, type SelectedPlugin } from './selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { RedisTarget } from '../redis.ts';
-import { createBullMQQueue } from '../queue/bullmq.ts';
-import { createPostgresQueue } from '../queue/postgres.ts';
-import type { GatewaySettings } from '../config/settings.ts';
+import { loadGatewaySettings, type GatewaySettings } from '../config/settings.ts';
+import { collectConfigErrors, type Env } from '../config/variables.ts';
 import {
   createWebhookLog,
   WEBHOOK_QUEUE,
@@ -54,7 +52,8 @@ export interface PluginSet {
   pruning: readonly string[];
   /** Those plugins' retention rules, by plugin name (runtimes must be attached). */
   retention(): Map<string, readonly RetentionRule[]>;
-  schema(): GraphQLSchema;
+  /** The composed schema; the schema builder loads on the first call (commands that need no schema skip it). */
+  schema(): Promise<GraphQLSchema>;
   /** Plugins' own routes and their webhook routes. */
   routes(options: { bodyLimit: number }): PluginRoute[];
   /** The socket hooks of the enabled plugins. */
@@ -78,6 +77,18 @@ export interface Services {
   redis: RedisTarget | undefined;
   /** Closes the queue (letting running jobs finish), pubsub and Postgres, in that order. */
   close(): Promise<void>;
+}
+
+/** Validated settings and plugin selection; throws ConfigError listing every problem. */
+export function loadConfiguration(
+  registry: readonly Plugin[],
+  env: Env,
+): { settings: GatewaySettings; selected: SelectedPlugin[] } {
+  const [settings, selected] = collectConfigErrors(
+    () => loadGatewaySettings(env),
+    () => selectPlugins(registry, env),
+  );
+  return { settings, selected };
 }
 
 export function migrationSources(selected: readonly SelectedPlugin[]): MigrationSource[] {
@@ -174,7 +185,8 @@ export function instantiatePlugins(selected: readonly SelectedPlugin[]): PluginS
         );
       }
     },
-    schema() {
+    async schema() {
+      const { buildSubschema, composeSchema } = await import('./compose.ts');
       const subschemas = instances
         .filter(({ selected: entry }) => entry.plugin.schema)
         .map(({ selected: entry, runtime, instance }) =>
@@ -270,9 +282,16 @@ export async function openServices(
     }
     const pubsub = settings.redis ? await createRedisPubSub(settings.redis, { log }) : createMemoryPubSub();
     opened.push(() => pubsub.close());
+    // Each queue's client library loads only when it is the one configured.
     const queue = settings.queueRedis
-      ? await createBullMQQueue(settings.queueRedis, { log, lockDurationMs: settings.jobStallSeconds * 1000 })
-      : await createPostgresQueue(database.url, { log, heartbeatSeconds: settings.jobStallSeconds });
+      ? await (await import('../queue/bullmq.ts')).createBullMQQueue(settings.queueRedis, {
+          log,
+          lockDurationMs: settings.jobStallSeconds * 1000,
+        })
+      : await (await import('../queue/postgres.ts')).createPostgresQueue(database.url, {
+          log,
+          heartbeatSeconds: settings.jobStallSeconds,
+        });
     opened.push(() => queue.close({ timeoutMs: settings.shutdownTimeoutMs }));
     return { database, pubsub, queue, log, redis: settings.redis, close: closeAll };
   } catch (error) {

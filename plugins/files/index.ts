@@ -18,16 +18,14 @@ import { addFilesCommands } from './cli.ts';
 import { type FilesConfig, readFilesConfig } from './config.ts';
 import manifest from './plugin.json' with { type: 'json' };
 import { MEDIA_ERRORS } from './media-errors.ts';
-import { FileProcessor } from './processing.ts';
-import { createClamdScanner } from './scan.ts';
+import type { FileProcessor } from './processing.ts';
 import { addFilesSchema } from './schema.ts';
 import { FilesErrorCode, FilesService, mayRead, PROCESS_JOB, QUEUE } from './service.ts';
 import { filesSql } from './sql.ts';
 import type { FileStorage } from './storage.ts';
 import { createLocalStorage, type LocalFileStorage } from './storage-local.ts';
-import { createS3Storage } from './storage-s3.ts';
 import { FILE_PROCESSED } from './topics.ts';
-import { createTusUploads, type TusUploads } from './tus.ts';
+import type { TusUploads } from './tus.ts';
 
 export const LOCAL_ROUTE = '/files/local';
 export const TUS_ROUTE = '/files/tus';
@@ -69,9 +67,12 @@ interface FilesInstance {
 
 async function openFiles(runtime: PluginRuntime<FilesConfig>): Promise<OpenedFiles> {
   const { config } = runtime;
+  // The media tools (sharp, pdf.js), tus and the S3 client load here, when the plugin opens, not
+  // with every CLI command.
+  const [{ FileProcessor }, { createTusUploads }] = await Promise.all([import('./processing.ts'), import('./tus.ts')]);
   let local: LocalFileStorage | null = null;
   let storage: FileStorage;
-  if (config.s3) storage = createS3Storage(config.s3);
+  if (config.s3) storage = (await import('./storage-s3.ts')).createS3Storage(config.s3);
   else {
     const secret =
       config.localSecret ??
@@ -85,7 +86,9 @@ async function openFiles(runtime: PluginRuntime<FilesConfig>): Promise<OpenedFil
     });
     storage = local;
   }
-  const scanner = config.virusScan ? createClamdScanner({ ...config.virusScan, maxBytes: config.maxSize }) : null;
+  const scanner = config.virusScan
+    ? (await import('./scan.ts')).createClamdScanner({ ...config.virusScan, maxBytes: config.maxSize })
+    : null;
   const service = new FilesService(runtime, storage);
   const tus = createTusUploads({
     path: TUS_ROUTE,

@@ -10,10 +10,7 @@
  * Bull Board's page sends JSON for adds and edits, and only the browser's headers with its
  * bodiless PUTs.
  */
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import express from 'express';
+import type express from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BullMQQueuePort, ERRORS, type PluginRoute, type PluginRuntime, sendError } from '../../gateway/sdk.ts';
 import type { JobsConfig } from './config.ts';
@@ -44,7 +41,14 @@ function sameHost(origin: string | undefined, host: string | undefined): boolean
 
 export function dashboardRoutes(runtime: PluginRuntime<JobsConfig>): PluginRoute[] {
   let app: Promise<express.Express> | undefined;
+  // Bull Board and Express load with the first request to the board, not with every CLI command.
   const build = async () => {
+    const [{ createBullBoard }, { BullMQAdapter }, { ExpressAdapter }, { default: express }] = await Promise.all([
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/express'),
+      import('express'),
+    ]);
     const port = runtime.queue as BullMQQueuePort;
     const { rows } = await runtime.db.query<{ queue: string }>(jobsSql('queues-in-history'));
     const names = [...new Set([...runtime.jobs.queues(), ...rows.map((r) => r.queue)])].sort();

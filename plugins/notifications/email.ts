@@ -1,5 +1,5 @@
-/** Email through nodemailer's pooled SMTP transport: one pool of connections per provider. */
-import nodemailer from 'nodemailer';
+/** Email through nodemailer's pooled SMTP transport: one pool of connections per provider, made with the first message. */
+import type { Transporter } from 'nodemailer';
 import type { NotificationsConfig, SmtpProviderConfig } from './config.ts';
 import { DeliveryError, type Provider } from './providers.ts';
 
@@ -26,18 +26,18 @@ export function smtpProvider(
   email: NonNullable<NotificationsConfig['email']>,
 ): Provider<'EMAIL'> {
   const server = typeof config.transport === 'string' ? fromUrl(config.transport) : config.transport;
-  const transport = nodemailer.createTransport({
-    ...server,
-    pool: true,
-    maxConnections: email.poolSize,
-    maxMessages: Infinity,
-  });
+  let transport: Promise<Transporter> | undefined;
+  const transportOf = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({ ...server, pool: true, maxConnections: email.poolSize, maxMessages: Infinity }),
+    ));
   return {
     name: config.name,
     channel: 'EMAIL',
     async send(to, message) {
+      const smtp = await transportOf();
       try {
-        const info = await transport.sendMail({
+        const info = await smtp.sendMail({
           from: email.from,
           to,
           subject: message.subject ?? '',
@@ -58,7 +58,7 @@ export function smtpProvider(
       }
     },
     async close() {
-      transport.close();
+      (await transport)?.close();
     },
   };
 }

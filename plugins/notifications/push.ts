@@ -3,7 +3,6 @@
  * the push services of NOTIFICATIONS_PUSH_ALLOWED_HOSTS, through an agent that checks each
  * connection's address (push-endpoints.ts).
  */
-import webpush from 'web-push';
 import type { NotificationsConfig } from './config.ts';
 import { DeliveryError, type Provider } from './providers.ts';
 import { PushAgent, PushEndpointError } from './push-endpoints.ts';
@@ -27,6 +26,8 @@ export function webPushProvider(
         body: message.body,
         category: message.category,
       });
+      // web-push loads with the first message (the module cache makes later imports immediate).
+      const { default: webpush } = await import('web-push');
       try {
         const sent = await webpush.sendNotification({ endpoint: to.endpoint, keys: to.keys }, payload, {
           vapidDetails: { subject, publicKey, privateKey },

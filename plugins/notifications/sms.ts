@@ -1,28 +1,34 @@
-/** SMS through the official `twilio` SDK (Programmable Messaging). */
-import twilio from 'twilio';
+/** SMS through the official `twilio` SDK (Programmable Messaging), loaded with the first message. */
+import type { Twilio } from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type { NotificationsConfig } from './config.ts';
 import { DeliveryError, type Provider } from './providers.ts';
 
 const TWILIO_API = 'https://api.twilio.com';
 
-/**
- * The SDK's own HTTP client, sending to NOTIFICATIONS_TWILIO_API_URL instead of api.twilio.com
- * (a proxy, or a local stand-in in tests). The SDK has no base-URL option; its requests go
- * through `httpClient.request`, so only the origin is swapped there.
- */
-class OriginRequestClient extends twilio.RequestClient {
-  private readonly origin: URL;
-  constructor(origin: string) {
-    super();
-    this.origin = new URL(origin);
+async function twilioClient(sms: NonNullable<NotificationsConfig['sms']>): Promise<Twilio> {
+  const { default: twilio } = await import('twilio');
+  /**
+   * The SDK's own HTTP client, sending to NOTIFICATIONS_TWILIO_API_URL instead of api.twilio.com
+   * (a proxy, or a local stand-in in tests). The SDK has no base-URL option; its requests go
+   * through `httpClient.request`, so only the origin is swapped there.
+   */
+  class OriginRequestClient extends twilio.RequestClient {
+    private readonly origin: URL;
+    constructor(origin: string) {
+      super();
+      this.origin = new URL(origin);
+    }
+    override request<TData>(options: TwilioRequestClient.RequestOptions<TData>) {
+      const uri = new URL(options.uri);
+      uri.protocol = this.origin.protocol;
+      uri.host = this.origin.host;
+      return super.request({ ...options, uri: uri.href });
+    }
   }
-  override request<TData>(options: TwilioRequestClient.RequestOptions<TData>) {
-    const uri = new URL(options.uri);
-    uri.protocol = this.origin.protocol;
-    uri.host = this.origin.host;
-    return super.request({ ...options, uri: uri.href });
-  }
+  return twilio(sms.accountSid, sms.authToken, {
+    ...(sms.apiUrl.replace(/\/+$/, '') !== TWILIO_API ? { httpClient: new OriginRequestClient(sms.apiUrl) } : {}),
+  });
 }
 
 interface TwilioRestError extends Error {
@@ -31,16 +37,16 @@ interface TwilioRestError extends Error {
 }
 
 export function twilioProvider(sms: NonNullable<NotificationsConfig['sms']>): Provider<'SMS'> {
-  const client = twilio(sms.accountSid, sms.authToken, {
-    ...(sms.apiUrl.replace(/\/+$/, '') !== TWILIO_API ? { httpClient: new OriginRequestClient(sms.apiUrl) } : {}),
-  });
+  let client: Promise<Twilio> | undefined;
   const sender = sms.from.startsWith('MG') ? { messagingServiceSid: sms.from } : { from: sms.from };
   return {
     name: 'twilio',
     channel: 'SMS',
     async send(to, message) {
+      client ??= twilioClient(sms);
+      const { messages } = await client;
       try {
-        const sent = await client.messages.create({
+        const sent = await messages.create({
           to,
           body: message.subject ? `${message.subject}\n${message.body}` : message.body,
           ...sender,

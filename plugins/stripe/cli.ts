@@ -29,7 +29,7 @@ export function addStripeCommands(command: Command, open: Open): void {
     .action(async (options: { url?: string; timeout: string }) => {
       const { runtime, instance } = await open();
       const url = options.url ?? `http://127.0.0.1:${process.env['PORT'] ?? 4000}${runtime.config.webhookPath}`;
-      const id = await sendTestEvent(runtime, instance.client(), url);
+      const id = await sendTestEvent(runtime, await instance.client(), url);
       const log = runtime.webhooks.get(runtime.name)!;
       const deadline = Date.now() + Number(options.timeout) * 1000;
       for (;;) {

@@ -1,8 +1,12 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { StripeConfig } from './config.ts';
 
-/** The real Stripe SDK, pointed at STRIPE_API_BASE_URL; it retries 429s and network errors with backoff. */
-export function createStripeClient(config: StripeConfig): Stripe {
+/**
+ * The real Stripe SDK, pointed at STRIPE_API_BASE_URL; it retries 429s and network errors with backoff.
+ * The SDK (a couple of hundred modules) loads here, so CLI commands that never call Stripe start without it.
+ */
+export async function createStripeClient(config: StripeConfig): Promise<Stripe> {
+  const { default: Stripe } = await import('stripe');
   const base = config.apiBaseUrl;
   const protocol = base.protocol === 'http:' ? 'http' : 'https';
   return new Stripe(config.apiKey, {

@@ -24,6 +24,8 @@ export default definePlugin<StripeConfig, StripeInstance>({
   async start(runtime, instance) {
     // Refuses to start, naming what is missing, when the migrations and the descriptors differ.
     await verifySyncSchema(runtime.db, instance.tables, instance.views);
+    // The SDK loads now rather than on the first webhook, which would wait for it.
+    await instance.client();
     const minutes = runtime.config.syncInterval;
     if (minutes === 0) return;
     // The periodic incremental sync; a failure is logged and the next interval tries again.

@@ -19,8 +19,8 @@ import { stripeViews } from './views.ts';
 
 /** The Stripe plugin's instance: one SDK client, and the sync core's parts over Stripe's tables. */
 export interface StripeInstance {
-  /** The SDK client, made on first use. */
-  client(): Stripe;
+  /** The SDK client, made (and the SDK loaded) on first use. */
+  client(): Promise<Stripe>;
   tables: SyncTables;
   store: SyncStore;
   syncer: Syncer;
@@ -37,7 +37,7 @@ export interface StripeInstance {
 const versionOf = (_object: unknown, fetchedAt: number) => fetchedAt;
 
 export function setupStripe(runtime: PluginRuntime<StripeConfig>): StripeInstance {
-  let stripe: Stripe | undefined;
+  let stripe: Promise<Stripe> | undefined;
   const client = () => (stripe ??= createStripeClient(runtime.config));
   const tables = stripeSyncTables(client);
   const store = createSyncStore(tables);

@@ -104,10 +104,10 @@ function itemsOf(subscription: StripeObject): { objects: StripeObject[]; complet
  * id, Stripe's `starting_after`; `since` filters on `created`), retrieve one (gone: null), and
  * subscription items carried in their subscriptions.
  */
-export function stripeSyncTables(stripe: () => Stripe): SyncTables {
+export function stripeSyncTables(stripe: () => Promise<Stripe>): SyncTables {
   const retrieve = (table: ObjectResource) => async (id: string) => {
     try {
-      return await API[table].retrieve(stripe(), id);
+      return await API[table].retrieve(await stripe(), id);
     } catch (error) {
       if ((error as { code?: string }).code === 'resource_missing') return null;
       throw error;
@@ -118,7 +118,7 @@ export function stripeSyncTables(stripe: () => Stripe): SyncTables {
     return {
       table,
       async list({ cursor, since }) {
-        const page = await API[table].list(stripe(), {
+        const page = await API[table].list(await stripe(), {
           limit: PAGE,
           ...(cursor ? { starting_after: cursor } : {}),
           ...(since ? { created: { gte: Math.floor(since.getTime() / 1000) } } : {}),

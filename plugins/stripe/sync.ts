@@ -16,7 +16,7 @@ const EVENT_RETENTION_SECONDS = 29 * 24 * 3600;
 /** The sync_state row that remembers the newest event seen. */
 const EVENTS = 'events';
 
-export function stripeCatchUp(runtime: PluginRuntime<StripeConfig>, stripe: () => Stripe): CatchUp {
+export function stripeCatchUp(runtime: PluginRuntime<StripeConfig>, stripe: () => Promise<Stripe>): CatchUp {
   return {
     possible(states) {
       const lastEventAt = states.get(EVENTS)?.last_event_at;
@@ -29,7 +29,7 @@ export function stripeCatchUp(runtime: PluginRuntime<StripeConfig>, stripe: () =
       let synced = 0;
       let newest = Math.floor(states.get(EVENTS)!.last_event_at!.getTime() / 1000);
       // gte: events of the boundary second may not all have been seen; the ones seen are no-ops.
-      for await (const event of stripe().events.list({ limit: PAGE, created: { gte: newest } })) {
+      for await (const event of (await stripe()).events.list({ limit: PAGE, created: { gte: newest } })) {
         const stored = await log.ingest([{ id: event.id, type: event.type, payload: event }]);
         await log.process(stored.filter((s) => !s.duplicate).map((s) => s.id));
         newest = Math.max(newest, event.created);

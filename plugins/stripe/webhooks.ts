@@ -15,13 +15,14 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, instance: (
   return {
     path: config.webhookPath,
     maxAttempts: config.webhookMaxAttempts,
-    verify(body, headers) {
+    async verify(body, headers) {
       const signature = headers['stripe-signature'];
       if (typeof signature !== 'string' || signature === '')
         throw new WebhookVerificationError('Missing Stripe-Signature header');
+      const { webhooks } = await stripe();
       let event: Stripe.Event;
       try {
-        event = stripe().webhooks.constructEvent(body, signature, config.webhookSecret, config.webhookTolerance);
+        event = webhooks.constructEvent(body, signature, config.webhookSecret, config.webhookTolerance);
       } catch (error) {
         if (error instanceof SyntaxError) throw error;
         throw new WebhookVerificationError(`Invalid Stripe signature: ${(error as Error).message}`);
@@ -35,7 +36,7 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, instance: (
       const { table, id } = objectOf(event.payload as StripeEvent)!;
       const askedAt = Math.floor(Date.now() / 1000);
       try {
-        return { object: await API[table].retrieve(stripe(), id), askedAt };
+        return { object: await API[table].retrieve(await stripe(), id), askedAt };
       } catch (error) {
         if ((error as { code?: string }).code === 'resource_missing') return { object: null, askedAt };
         throw error;
