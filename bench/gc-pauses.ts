@@ -1,8 +1,11 @@
 /**
  * Loaded into a server under test with NODE_OPTIONS=--import (bench/realtime.ts does): records
  * the process's garbage-collection pauses, and on SIGUSR2 appends what it saw since the last
- * signal to BENCH_GC_FILE as one JSON line ({ count, totalMs, maxMs, over10ms, over50ms }).
- * Pauses are what a p99 latency cannot hide: every delivery waits for them.
+ * signal to BENCH_GC_FILE as one JSON line ({ count, totalMs, maxMs, over10ms, over50ms }), with
+ * its live heap and RSS (`heapUsed`, `rss`). On SIGWINCH it first collects all garbage (with
+ * --expose-gc), so that `heapUsed` is what is really kept; that collection stalls a large heap
+ * for a while, so the bench asks for it only where no latency is being measured. Pauses are what
+ * a p99 latency cannot hide: every delivery waits for them.
  */
 import { appendFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -13,9 +16,11 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) pauses.push(entry.duration);
 }).observe({ entryTypes: ['gc'] });
 
-if (file) {
-  process.on('SIGUSR2', () => {
+function report(file: string, collect: boolean) {
+  return () => {
     const seen = pauses;
+    if (collect) (globalThis as { gc?: () => void }).gc?.();
+    const { heapUsed, rss } = process.memoryUsage();
     pauses = [];
     appendFileSync(
       file,
@@ -25,7 +30,14 @@ if (file) {
         maxMs: Math.max(0, ...seen),
         over10ms: seen.filter((ms) => ms > 10).length,
         over50ms: seen.filter((ms) => ms > 50).length,
+        heapUsed,
+        rss,
       })}\n`,
     );
-  });
+  };
+}
+
+if (file) {
+  process.on('SIGUSR2', report(file, false));
+  process.on('SIGWINCH', report(file, true));
 }

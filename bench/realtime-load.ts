@@ -1,7 +1,7 @@
 /**
  * The realtime benchmark's load generator, a child process of bench/realtime.ts (pinned to core
  * 0, the server under test on core 1), driven over IPC: `connect` opens one WebSocket per member
- * of every room and follows typing (and presence, for the gateway); `run` sends typing events at
+ * of every room and follows typing and presence; `run` sends typing events at
  * a rate for some seconds and reports deliveries and latency from send to each delivery.
  *
  * Two dialects: `graphql` (graphql-ws: connection_init with a JWT, subscriptions `typing` and
@@ -83,7 +83,7 @@ function onMessage(client: Client, data: WebSocket.RawData): void {
       const at = sentAt.get(`${client.room}:${text.slice(TYPING_FRAME.length, userEnd)}`);
       if (at !== undefined) latencies.push(performance.now() - at);
     }
-  } else if (text.includes('"errors"')) {
+  } else if (text.includes('"errors"') || (text.startsWith('{"id":"m') && text.includes('"type":"error"'))) {
     refused++;
   }
 }

@@ -34,6 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
   cleanUpOnSignal,
+  cpuMicrosOf,
   freshDatabase,
   migrate,
   PINNED,
@@ -55,7 +56,7 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SOAK_SECONDS = Number(process.env['BENCH_SOAK_SECONDS'] ?? 0);
 const SOAK_CHURN = Number(process.env['BENCH_SOAK_CHURN'] ?? 50);
 const GC_FILE = join(tmpdir(), `plugboard-bench-gc-${process.pid}.jsonl`);
-const GC_OBSERVER = `--import=${join(ROOT, 'bench/gc-pauses.ts')}`;
+const GC_OBSERVER = `--expose-gc --import=${join(ROOT, 'bench/gc-pauses.ts')}`;
 
 interface Ran {
   rate: number;
@@ -75,7 +76,7 @@ interface Ran {
 /** The load generator on core 0, answering each command with one message. */
 const loads = new Set<ChildProcess>();
 
-function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void } {
+function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void; cpuMicros(): number } {
   const [command, ...args] = pinned(0, [process.execPath, 'bench/realtime-load.ts']);
   const child: ChildProcess = spawn(command!, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   loads.add(child);
@@ -93,6 +94,7 @@ function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void } {
       return reply;
     },
     stop: () => void child.kill('SIGKILL'),
+    cpuMicros: () => cpuMicrosOf(child.pid!),
   };
 }
 
@@ -120,13 +122,19 @@ interface GcPauses {
   maxMs: number;
   over10ms: number;
   over50ms: number;
+  /** After a full collection, at the signal. */
+  heapUsed: number;
+  rss: number;
 }
 
-/** The server's GC pauses since the last call (bench/gc-pauses.ts, loaded into it, answers SIGUSR2). */
-async function gcPauses(server: Server, file: string): Promise<GcPauses> {
+/**
+ * The server's GC pauses since the last call, and its memory (bench/gc-pauses.ts, loaded into it,
+ * answers SIGUSR2; SIGWINCH, for `collect`, after collecting all garbage first).
+ */
+async function gcPauses(server: Server, file: string, collect = false): Promise<GcPauses> {
   const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : []);
   const before = lines().length;
-  process.kill(server.pid, 'SIGUSR2');
+  process.kill(server.pid, collect ? 'SIGWINCH' : 'SIGUSR2');
   for (let waited = 0; lines().length === before; waited += 20) {
     if (waited > 5000) throw new Error('the server did not report its GC pauses (bench/gc-pauses.ts not loaded?)');
     await sleep(20);
@@ -140,8 +148,7 @@ const gcLine = (gc: GcPauses) =>
 async function measure(name: string, mode: 'graphql' | 'ws', server: Server, rooms: string[], gcFile: string) {
   const load = startLoad();
   try {
-    const rssBefore = server.rssBytes();
-    await gcPauses(server, gcFile);
+    const before = await gcPauses(server, gcFile, true);
     const connected = await load.ask<{ ms: number; connections: number; failures: number }>({
       cmd: 'connect',
       mode,
@@ -153,9 +160,9 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
     // Until every user's coming ONLINE has reached the 99 others of their room.
     const settledMs = await quiet(server);
     const connectGc = await gcPauses(server, gcFile);
-    const perConnection = (server.rssBytes() - rssBefore) / connected.connections;
+    const perConnection = (connectGc.rss - before.rss) / connected.connections;
     console.log(
-      `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed), settled ${(settledMs / 1000).toFixed(1)} s after; ${(perConnection / 1024).toFixed(1)} KiB per connection; ${gcLine(connectGc)}`,
+      `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed), settled ${(settledMs / 1000).toFixed(1)} s after; ${(perConnection / 1024).toFixed(1)} KiB per connection (RSS); ${gcLine(connectGc)}`,
     );
     const cpuBefore = server.cpuMicros();
     const latency = await load.ask<Ran>({ cmd: 'run', rate: RATE, seconds: SECONDS, latency: true });
@@ -167,12 +174,18 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
     // Rates double each step, so the step after the best is twice the saturating rate.
     const delivered = new Map<number, Ran>();
     let best: Ran | undefined;
-    for (const rate of STEPS) {
-      const step = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
-      delivered.set(rate, step);
+    const runStep = async (rate: number) => {
+      const cpu = { server: server.cpuMicros(), load: load.cpuMicros() };
+      const ran = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
+      const share = (micros: number) => `${((micros / 1e6 / (STEP_SECONDS + 0.5)) * 100).toFixed(0)} %`;
+      delivered.set(rate, ran);
       console.log(
-        `  ${name}: step ${rate}/s sent ${step.sentPerSecond.toFixed(0)}/s → ${step.deliveredPerSecond.toFixed(0)} deliveries/s${step.refused ? ` (${step.refused} refused)` : ''}`,
+        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s${ran.refused ? ` (${ran.refused} refused)` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)}, load generator ${share(load.cpuMicros() - cpu.load)}`,
       );
+      return ran;
+    };
+    for (const rate of STEPS) {
+      const step = await runStep(rate);
       if (!best || step.deliveredPerSecond > best.deliveredPerSecond) best = step;
       if (step.deliveredPerSecond < best.deliveredPerSecond * 0.9) break; // past saturation
       await sleep(1000);
@@ -180,18 +193,21 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
     const twice = best!.rate * 2;
     if (!delivered.has(twice)) {
       await sleep(1000);
-      const step = await load.ask<Ran>({ cmd: 'run', rate: twice, seconds: STEP_SECONDS, latency: false });
-      delivered.set(twice, step);
-      console.log(
-        `  ${name}: step ${twice}/s sent ${step.sentPerSecond.toFixed(0)}/s → ${step.deliveredPerSecond.toFixed(0)} deliveries/s${step.refused ? ` (${step.refused} refused)` : ''}`,
-      );
+      await runStep(twice);
     }
     const overload = delivered.get(twice)!;
+    // What the connections really keep, after a full collection (which stalls the server: no
+    // latency is measured after it).
+    await quiet(server);
+    const heapPerConnection =
+      ((await gcPauses(server, gcFile, true)).heapUsed - before.heapUsed) / connected.connections;
+    console.log(`  ${name}: ${(heapPerConnection / 1024).toFixed(1)} KiB of live heap per connection`);
     const soak = mode === 'graphql' && SOAK_SECONDS > 0 ? await soakRss(name, server, load) : undefined;
     return {
       connected,
       settledMs,
       perConnection,
+      heapPerConnection,
       latency,
       latencyGc,
       cpu,
@@ -290,7 +306,7 @@ try {
   const connectTheirs = theirs.connected.ms + theirs.settledMs;
   console.log(`\n  Plugboard against the bare ws server (${PINNED ? 'pinned' : 'unpinned'}):`);
   console.log(
-    `  memory per connection: ${(ours.perConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.perConnection / 1024).toFixed(1)} KiB; goal <= 16 KiB ${check(ours.perConnection <= 16 * 1024)})`,
+    `  memory per connection: ${(ours.perConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.perConnection / 1024).toFixed(1)} KiB; goal <= 16 KiB ${check(ours.perConnection <= 16 * 1024)}); live heap ${(ours.heapPerConnection / 1024).toFixed(1)} KiB (bare ws ${(theirs.heapPerConnection / 1024).toFixed(1)} KiB)`,
   );
   console.log(
     `  connect and settle: ${(connectOurs / 1000).toFixed(1)} s (bare ws ${(connectTheirs / 1000).toFixed(1)} s) = ${(connectOurs / connectTheirs).toFixed(2)}× (goal <= 2× ${check(connectOurs <= 2 * connectTheirs)})`,

@@ -177,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const http = createHttpServer({
       graphql,
+      schema,
       authenticate,
       routes,
       pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }),

@@ -44,8 +44,8 @@ export interface OperationMetrics {
   plugin: Plugin;
   /** Counts an operation started over graphql-ws, once its document is parsed. */
   countWebSocketOperation(operationName: string | null | undefined, document: DocumentNode): void;
-  /** Counts a graphql-ws operation refused because the gateway lagged (PLUGBOARD_SHED_LAG_MS). */
-  countShedOperation(operationName: string | null | undefined, document: DocumentNode): void;
+  /** Counts a graphql-ws operation refused, unparsed, because the gateway lagged (PLUGBOARD_SHED_LAG_MS). */
+  countShedOperation(operationName: string | null | undefined): void;
   /** Measures an operation run outside yoga's HTTP handler (a Hasura action) like one over HTTP. */
   measure<R>(operationName: string, run: () => Promise<R>): Promise<R>;
 }
@@ -124,8 +124,7 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
     plugin,
     countWebSocketOperation: (requested, document) =>
       webSocketOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
-    countShedOperation: (requested, document) =>
-      shedOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
+    countShedOperation: (requested) => shedOperations.inc({ operationName: bounded(requested || 'anonymous') }),
     measure: async (name, run) => {
       const started = performance.now();
       return record(bounded(name), started, await run());

@@ -1,7 +1,7 @@
 /** Which operations the gateway may refuse while it lags (gateway/http/load-shedding.ts). */
 import { GraphQLBoolean, GraphQLObjectType, GraphQLSchema, parse } from 'graphql';
 import { describe, expect, test } from 'vitest';
-import { isSheddable, SHEDDABLE } from '../gateway/http/load-shedding.ts';
+import { isSheddable, SHEDDABLE, shedShare } from '../gateway/http/load-shedding.ts';
 
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType({ name: 'Query', fields: { ping: { type: GraphQLBoolean } } }),
@@ -32,5 +32,18 @@ describe('isSheddable', () => {
     expect(isSheddable(schema, document, operationName)).toBe(expected);
     // Cached per document and name: the same answer again.
     expect(isSheddable(schema, document, operationName)).toBe(expected);
+  });
+});
+
+describe('shedShare: the share of sheddable operations refused at a smoothed lag', () => {
+  test.each([
+    [0, 50, 0],
+    [50, 50, 0],
+    [75, 50, 0.5],
+    [100, 50, 1],
+    [400, 50, 1],
+    [1000, 0, 0],
+  ])('lag %d ms, limit %d ms: %d', (lag, limit, share) => {
+    expect(shedShare(lag, limit)).toBe(share);
   });
 });

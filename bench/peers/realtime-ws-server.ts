@@ -4,7 +4,9 @@
  * {"type":"typing","room","user"} goes to every other member of the room as the same frame a
  * graphql-ws subscriber gets ({"id":"t","type":"next","payload":{"data":{"typing":{…}}}}),
  * serialized once per event; an indicator not refreshed within the TTL lapses with isTyping
- * false, as the gateway's do. PORT and TYPING_TTL_MS from the environment.
+ * false, as the gateway's do. Presence too, as the gateway's subscribers get it: a joiner is
+ * sent who in the room is online (a frame each), and the others get the joiner's ONLINE (and
+ * OFFLINE when they leave). PORT and TYPING_TTL_MS from the environment.
  */
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,6 +21,10 @@ const frame = (userId: string, isTyping: boolean, expiresAt: number) =>
     type: 'next',
     payload: { data: { typing: { userId, isTyping, expiresAt: new Date(expiresAt).toISOString() } } },
   });
+
+const presenceFrame = (userId: string, status: 'ONLINE' | 'OFFLINE') =>
+  JSON.stringify({ id: 'p', type: 'next', payload: { data: { presence: { userId, status } } } });
+const users = new WeakMap<WebSocket, string>();
 
 function broadcast(room: string, from: WebSocket | null, text: string): void {
   for (const member of rooms.get(room) ?? []) if (member !== from) member.send(text);
@@ -39,8 +45,11 @@ sockets.on('connection', (socket) => {
         members = new Set();
         rooms.set(joined, members);
       }
-      members.add(socket);
       socket.send('{"type":"joined"}');
+      for (const member of members) socket.send(presenceFrame(users.get(member)!, 'ONLINE'));
+      users.set(socket, message.user);
+      members.add(socket);
+      broadcast(joined, socket, presenceFrame(message.user, 'ONLINE'));
     } else if (message.type === 'typing' && joined === message.room) {
       const key = `${message.room}\n${message.user}`;
       clearTimeout(typing.get(key));
@@ -55,6 +64,10 @@ sockets.on('connection', (socket) => {
       broadcast(message.room, socket, frame(message.user, true, expiresAt));
     }
   });
-  socket.on('close', () => joined && rooms.get(joined)?.delete(socket));
+  socket.on('close', () => {
+    if (!joined) return;
+    rooms.get(joined)?.delete(socket);
+    broadcast(joined, null, presenceFrame(users.get(socket)!, 'OFFLINE'));
+  });
 });
 server.listen(Number(process.env['PORT'] ?? 0), '127.0.0.1');

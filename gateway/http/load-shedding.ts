@@ -2,21 +2,34 @@
  * Admission control for work that may be dropped when the gateway falls behind. A root mutation
  * field marked `extensions: { [SHEDDABLE]: true }` promises that refusing a call loses nothing the
  * client cannot repeat and nothing others depend on (a typing refresh: the next keystroke sends
- * another). While the event loop lags past PLUGBOARD_SHED_LAG_MS, an operation made only of such
- * fields is refused with RATE_LIMITED before it is executed, so that an overload is spent on
- * delivering events rather than on queueing more of them (without it, deliveries fell to a sixth
- * of their peak at twice the saturating rate).
+ * another). While the event loop lags past PLUGBOARD_SHED_LAG_MS, a share of the operations made
+ * only of such fields is refused with RATE_LIMITED before any GraphQL work is done for them, so
+ * that an overload is spent on delivering events rather than on queueing more of them (without
+ * it, deliveries fell to a sixth of their peak at twice the saturating rate).
+ *
+ * The share grows with the lag: none at the limit, all at twice it. Refusing every sheddable
+ * operation as soon as a burst passed the limit starved the gateway of work it had room for.
  */
-import { type DocumentNode, getOperationAST, type GraphQLSchema, OperationTypeNode } from 'graphql';
+import { type DocumentNode, getOperationAST, type GraphQLSchema, OperationTypeNode, parse } from 'graphql';
+import { LRUCache } from 'lru-cache';
 
 export const SHEDDABLE = 'plugboardSheddable';
 
 /** How often the event loop's lag is sampled. */
 const SAMPLE_MS = 20;
+/** Weight of the newest sample in the smoothed lag (about the last 100 ms count). */
+const SMOOTHING = 0.2;
+/** Documents (by operation name and text) whose answer is kept; clients choose them, so they are bounded. */
+const KNOWN_DOCUMENTS = 1000;
+/** Longer documents are never sheddable: a typing refresh is a one-liner. */
+const MAX_DOCUMENT_LENGTH = 2000;
 
 export interface LoadShedder {
-  /** True when the operation is made only of sheddable fields and the gateway lags now. */
-  sheds(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): boolean;
+  /**
+   * True when this operation is to be refused now: it is made only of sheddable fields, and the
+   * gateway lags enough for its share of refusals to fall on it.
+   */
+  sheds(query: string, operationName: string | null | undefined): boolean;
   stop(): void;
 }
 
@@ -48,18 +61,46 @@ export function isSheddable(
   return answer;
 }
 
-export function createLoadShedder(thresholdMs: number): LoadShedder {
+/** The share of sheddable operations to refuse at a smoothed lag: 0 up to the limit, 1 from twice it. */
+export function shedShare(lagMs: number, limitMs: number): number {
+  if (limitMs <= 0) return 0;
+  return Math.min(1, Math.max(0, (lagMs - limitMs) / limitMs));
+}
+
+export function createLoadShedder(
+  limitMs: number,
+  schema: () => GraphQLSchema,
+  random: () => number = Math.random,
+): LoadShedder {
   let lag = 0;
   let expected = performance.now() + SAMPLE_MS;
   const timer = setInterval(() => {
     const now = performance.now();
-    lag = Math.max(0, now - expected);
+    lag = (1 - SMOOTHING) * lag + SMOOTHING * Math.max(0, now - expected);
     expected = now + SAMPLE_MS;
   }, SAMPLE_MS);
   timer.unref();
+  // By the operation's text, so that refusing costs a lookup and no parse, context or execution.
+  const known = new LRUCache<string, boolean>({ max: KNOWN_DOCUMENTS });
+  const sheddableQuery = (query: string, operationName: string | null | undefined) => {
+    if (query.length > MAX_DOCUMENT_LENGTH) return false;
+    const key = `${operationName ?? ''}\n${query}`;
+    let answer = known.get(key);
+    if (answer === undefined) {
+      try {
+        answer = isSheddable(schema(), parse(query), operationName);
+      } catch {
+        answer = false; // not a document: the ordinary path reports why
+      }
+      known.set(key, answer);
+    }
+    return answer;
+  };
   return {
-    sheds: (schema, document, operationName) =>
-      thresholdMs > 0 && lag > thresholdMs && isSheddable(schema, document, operationName),
+    sheds(query, operationName) {
+      const share = shedShare(lag, limitMs);
+      return share > 0 && random() < share && sheddableQuery(query, operationName);
+    },
     stop: () => clearInterval(timer),
   };
 }

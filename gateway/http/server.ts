@@ -5,7 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type DocumentNode, getOperationAST, GraphQLError, type execute, type subscribe } from 'graphql';
+import {
+  type DocumentNode,
+  type execute,
+  getOperationAST,
+  GraphQLError,
+  type GraphQLSchema,
+  type subscribe,
+} from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
@@ -32,6 +39,8 @@ import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from '.
 
 export interface HttpServerOptions {
   graphql: GraphQLServer;
+  /** The schema yoga serves (which mutations are sheddable). */
+  schema: GraphQLSchema;
   authenticate: Authenticate;
   /** The gateway's own exact-path routes, keyed `METHOD /path`. */
   routes: ReadonlyMap<string, RouteHandler>;
@@ -318,8 +327,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   };
 
-  const shedder = createLoadShedder(options.shedLagMs);
-  const busy = `The server is busy: this update was dropped (PLUGBOARD_SHED_LAG_MS=${options.shedLagMs}); send the next one later`;
+  const shedder = createLoadShedder(options.shedLagMs, () => options.schema);
+  // One error for every refusal: under overload, building one each was a measurable cost.
+  const busy = [
+    codedError(
+      ErrorCode.RATE_LIMITED,
+      `The server is busy: this update was dropped (PLUGBOARD_SHED_LAG_MS=${options.shedLagMs}); send the next one later`,
+      { retryAfterMs: 1000 },
+    ),
+  ];
   const maxOperations = options.maxOperationsPerSocket;
   const tooManyOperations = `This socket has ${maxOperations} operations in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=${maxOperations}); complete one first`;
 
@@ -377,6 +393,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           setImmediate(() => closeExpired(extra.socket)); // after the error frame has gone
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
+        if (shedder.sheds(payload.query, payload.operationName)) {
+          options.metrics.countShedOperation(payload.operationName);
+          return busy;
+        }
         if (extra.operations >= maxOperations) return [codedError(ErrorCode.TOO_MANY_OPERATIONS, tooManyOperations)];
         // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
         // mutations, which graphql-ws carries as well as queries and subscriptions.
@@ -397,10 +417,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // graphql-ws would answer an unknown operationName without completing it (keeping its slot).
         if (!getOperationAST(document, payload.operationName))
           return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
-        if (shedder.sheds(enveloped.schema, document, payload.operationName)) {
-          options.metrics.countShedOperation(payload.operationName, document);
-          return [codedError(ErrorCode.RATE_LIMITED, busy, { retryAfterMs: 1000 })];
-        }
         // The slot is taken before the first await, so a burst of subscribes cannot all pass the
         // check above; onComplete gives it back. A refused operation above never took one.
         extra.operations++;
