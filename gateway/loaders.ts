@@ -14,9 +14,11 @@ export interface Loaders {
 }
 
 export function createLoaders(): Loaders {
-  const byName = new Map<string, DataLoader<unknown, unknown, unknown>>();
+  // Made on first use: most operations (every subscription kept open on a socket) load nothing.
+  let byName: Map<string, DataLoader<unknown, unknown, unknown>> | undefined;
   return {
     get<K, V, C = K>(name: string, batch: DataLoader.BatchLoadFn<K, V>, options?: DataLoader.Options<K, V, C>) {
+      byName ??= new Map();
       let loader = byName.get(name) as DataLoader<K, V, C> | undefined;
       if (!loader) {
         loader = new DataLoader<K, V, C>(batch, options);

@@ -29,7 +29,7 @@ export type { Builder, Context, PlugboardTypes } from './builder.ts';
 export { type Session, signedInUser } from './auth.ts';
 export { decodeCursor, encodeCursor, forwardConnection, type KeysetRow } from './cursor.ts';
 export { Batcher } from './batch.ts';
-export { PUSH, type PushStream, SHARED_RESULTS } from './http/shared-subscriptions.ts';
+export { PUSH, type PushReceiver, type PushStream, SHARED_RESULTS } from './http/shared-subscriptions.ts';
 export { SHEDDABLE } from './http/load-shedding.ts';
 
 // Errors.

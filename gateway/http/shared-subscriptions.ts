@@ -21,15 +21,20 @@ import {
 export const SHARED_RESULTS = 'plugboardSharedResults';
 
 /**
- * A subscription's event stream may also offer its events by callback: `[PUSH](deliver, end)`
- * hands each event to `deliver` as it happens (and `end` once, when the stream ends or fails),
- * instead of through `next()`. A shared subscription then frames and sends each event in the
- * same turn it was published in — no promise per subscriber per event.
+ * A subscription's event stream may also offer its events by callback: `[PUSH](receiver)` hands
+ * each event to `receiver.deliver` as it happens (and calls `receiver.end` once, when the stream
+ * ends or fails), instead of through `next()`. A shared subscription then frames and sends each
+ * event in the same turn it was published in — no promise per subscriber per event.
  */
 export const PUSH = Symbol.for('plugboard.push');
 
+export interface PushReceiver<T> {
+  deliver(event: T): void;
+  end(error?: unknown): void;
+}
+
 export interface PushStream<T> {
-  [PUSH](deliver: (event: T) => void, end: (error?: unknown) => void): void;
+  [PUSH](receiver: PushReceiver<T>): void;
 }
 
 type Mask = (error: unknown, message: string) => GraphQLError;
@@ -69,14 +74,103 @@ export function sharedSubscription(
     documentIds.set(args.document, documentId);
   }
   const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
-  const masked = (result: ExecutionResult): ExecutionResult =>
-    result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
+  return SharedSubscriber.start(args, key, mask, sink);
+}
 
-  // Synchronous when the selection resolves synchronously (the usual case for a payload).
-  const serialized = (event: unknown): string | Promise<string> => {
+/**
+ * One subscriber of a shared subscription: what it needs per event and the iterator graphql-ws
+ * holds, in one object with its methods on the prototype. Ten thousand sockets hold two each, so
+ * the closures and promises a subscriber would otherwise keep were a good part of a socket's weight.
+ */
+class SharedSubscriber implements PushReceiver<unknown>, AsyncIterableIterator<never> {
+  private readonly args: ExecutionArgs;
+  private readonly key: string;
+  private readonly mask: Mask;
+  private readonly sink: SubscriptionSink;
+  /** The start of this subscriber's `next` frames, up to its payload. */
+  private readonly frame: string;
+  private events: AsyncIterator<unknown> | undefined;
+  private readonly ended: Promise<IteratorResult<never>>;
+  private finish!: (error?: unknown) => void;
+
+  static async start(
+    args: ExecutionArgs,
+    key: string,
+    mask: Mask,
+    sink: SubscriptionSink,
+  ): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+    const stream = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in stream)) return masked(stream, mask);
+    const subscriber = new SharedSubscriber(args, key, mask, sink);
+    subscriber.relay(stream[Symbol.asyncIterator]());
+    return subscriber;
+  }
+
+  private constructor(args: ExecutionArgs, key: string, mask: Mask, sink: SubscriptionSink) {
+    this.args = args;
+    this.key = key;
+    this.mask = mask;
+    this.sink = sink;
+    this.frame = `{"id":${JSON.stringify(sink.id)},"type":"next","payload":`;
+    // Settles when the source ends (graphql-ws then sends `complete`) or fails.
+    this.ended = new Promise((resolve, reject) => {
+      this.finish = (error) => (error === undefined ? resolve({ done: true, value: undefined }) : reject(error));
+    });
+  }
+
+  /** Relays until the source ends or graphql-ws returns us. */
+  private relay(events: AsyncIterator<unknown>): void {
+    this.events = events;
+    if (PUSH in events) {
+      (events as unknown as PushStream<unknown>)[PUSH](this);
+      return;
+    }
+    void (async () => {
+      for (let next = await events.next(); !next.done; next = await events.next())
+        this.send(await this.serialized(next.value));
+    })().then(() => this.finish(), this.finish);
+  }
+
+  deliver(event: unknown): void {
+    const text = this.serialized(event);
+    if (typeof text === 'string') this.send(text);
+    // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
+    else
+      text.then(
+        (serialized) => this.send(serialized),
+        (error: unknown) => this.send(JSON.stringify({ errors: [this.mask(error, 'Unexpected error.')] })),
+      );
+  }
+
+  end(error?: unknown): void {
+    this.finish(error);
+  }
+
+  next(): Promise<IteratorResult<never>> {
+    return this.ended;
+  }
+
+  async return(): Promise<IteratorResult<never>> {
+    await this.events?.return?.();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+    return this;
+  }
+
+  private send(text: string): void {
+    this.sink.send(`${this.frame}${text}}`);
+  }
+
+  /** The event's result for this subscriber's document, variables and role: executed once for all of them. */
+  private serialized(event: unknown): string | Promise<string> {
+    // Synchronous when the selection resolves synchronously (the usual case for a payload).
     const run = () => {
-      const result = execute({ ...args, rootValue: event });
-      return result instanceof Promise ? result.then((r) => JSON.stringify(masked(r))) : JSON.stringify(masked(result));
+      const result = execute({ ...this.args, rootValue: event });
+      return result instanceof Promise
+        ? result.then((r) => JSON.stringify(masked(r, this.mask)))
+        : JSON.stringify(masked(result, this.mask));
     };
     if (typeof event !== 'object' || event === null) return run();
     let byKey = results.get(event);
@@ -84,52 +178,15 @@ export function sharedSubscription(
       byKey = new Map();
       results.set(event, byKey);
     }
-    let text = byKey.get(key);
+    let text = byKey.get(this.key);
     if (text === undefined) {
       text = run();
-      byKey.set(key, text);
+      byKey.set(this.key, text);
     }
     return text;
-  };
-  const frame = `{"id":${JSON.stringify(sink.id)},"type":"next","payload":`;
+  }
+}
 
-  return (async () => {
-    const stream = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in stream)) return masked(stream);
-    const events = stream[Symbol.asyncIterator]();
-    const send = (text: string) => sink.send(`${frame}${text}}`);
-    const deliver = (event: unknown) => {
-      const text = serialized(event);
-      if (typeof text === 'string') send(text);
-      // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
-      else
-        text.then(send, (error: unknown) =>
-          sink.send(`${frame}${JSON.stringify({ errors: [mask(error, 'Unexpected error.')] })}}`),
-        );
-    };
-    // Relays until the source ends (graphql-ws then sends `complete`) or graphql-ws returns us.
-    const relayed =
-      PUSH in events
-        ? new Promise<void>((resolve, reject) =>
-            (events as unknown as PushStream<unknown>)[PUSH](deliver, (error) =>
-              error === undefined ? resolve() : reject(error),
-            ),
-          )
-        : (async () => {
-            for (let next = await events.next(); !next.done; next = await events.next())
-              send(await serialized(next.value));
-          })();
-    const ended = relayed.then((): IteratorResult<never> => ({ done: true, value: undefined }));
-    const iterator: AsyncIterableIterator<never> = {
-      next: () => ended,
-      return: async () => {
-        await events.return?.();
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-    return iterator;
-  })();
+function masked(result: ExecutionResult, mask: Mask): ExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
 }

@@ -5,7 +5,7 @@
  * listens before the state is read, and holds what arrives meanwhile).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type PubSub, PUSH, type PushStream, type Topic } from '../../gateway/sdk.ts';
+import { type PubSub, PUSH, type PushReceiver, type PushStream, type Topic } from '../../gateway/sdk.ts';
 
 interface Relay<T> {
   listeners: Set<(event: T) => void>;
@@ -33,7 +33,7 @@ export interface FeedHooks<T> {
  */
 class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
   private buffer: T[] = [];
-  private pushTo: { deliver: (value: T) => void; end: (error?: unknown) => void } | undefined;
+  private pushTo: PushReceiver<T> | undefined;
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   private failure: unknown;
   private ended = false;
@@ -58,13 +58,13 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
     }
   }
 
-  /** Delivers by callback from now on (what is buffered first). */
-  [PUSH](deliver: (value: T) => void, end: (error?: unknown) => void): void {
-    this.pushTo = { deliver, end };
+  /** Delivers to the receiver from now on (what is buffered first). */
+  [PUSH](receiver: PushReceiver<T>): void {
+    this.pushTo = receiver;
     const buffered = this.buffer;
     this.buffer = [];
-    for (const value of buffered) deliver(value);
-    if (this.ended) end(this.failure);
+    for (const value of buffered) receiver.deliver(value);
+    if (this.ended) receiver.end(this.failure);
   }
 
   fail(error: unknown): void {
