@@ -185,7 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       trustedProxies: settings.trustedProxies,
       maxOperationsPerSocket: settings.maxOperationsPerSocket,
       maxSocketBuffer: settings.wsMaxBuffer,
-      shedLagMs: settings.shedLagMs,
+      shed: { lagMs: settings.shedLagMs, inFlight: settings.shedInFlight },
       maskError: createErrorMasker(settings, log),
       bodyLimit: settings.bodyLimit,
       limits: settings.server,

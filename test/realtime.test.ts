@@ -301,7 +301,7 @@ describe('typing', () => {
       await expect
         .poll(async () => (await startTyping()).errors?.[0], { interval: 250 })
         .toMatchObject({
-          message: expect.stringMatching(/busy.*PLUGBOARD_SHED_LAG_MS=50/),
+          message: expect.stringMatching(/busy.*PLUGBOARD_SHED_LAG_MS/),
           extensions: { code: 'RATE_LIMITED' },
         });
       const presence = await carol

@@ -1,7 +1,7 @@
 /** Which operations the gateway may refuse while it lags (gateway/http/load-shedding.ts). */
 import { GraphQLBoolean, GraphQLObjectType, GraphQLSchema, parse } from 'graphql';
 import { describe, expect, test } from 'vitest';
-import { isSheddable, SHEDDABLE, shedShare } from '../gateway/http/load-shedding.ts';
+import { createLoadShedder, isSheddable, SHEDDABLE, shedShare } from '../gateway/http/load-shedding.ts';
 
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType({ name: 'Query', fields: { ping: { type: GraphQLBoolean } } }),
@@ -45,5 +45,24 @@ describe('shedShare: the share of sheddable operations refused at a smoothed lag
     [1000, 0, 0],
   ])('lag %d ms, limit %d ms: %d', (lag, limit, share) => {
     expect(shedShare(lag, limit)).toBe(share);
+  });
+});
+
+describe('createLoadShedder', () => {
+  test('refuses sheddable operations while PLUGBOARD_SHED_IN_FLIGHT of them are under way', () => {
+    const shedder = createLoadShedder({ lagMs: 0, inFlight: 2 }, () => schema);
+    try {
+      expect(shedder.isSheddable('mutation { startTyping }', undefined)).toBe(true);
+      expect(shedder.isSheddable('mutation { setPresence }', undefined)).toBe(false);
+      expect(shedder.isSheddable('not a document', undefined)).toBe(false);
+      expect(shedder.refuses()).toBe(false);
+      shedder.started();
+      shedder.started();
+      expect(shedder.refuses()).toBe(true);
+      shedder.finished();
+      expect(shedder.refuses()).toBe(false);
+    } finally {
+      shedder.stop();
+    }
   });
 });

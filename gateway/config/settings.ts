@@ -48,6 +48,8 @@ export interface GatewaySettings {
   wsMaxBuffer: number;
   /** Event-loop lag past which sheddable mutations are refused (PLUGBOARD_SHED_LAG_MS; 0: never). */
   shedLagMs: number;
+  /** Sheddable mutations under way at once past which more are refused (PLUGBOARD_SHED_IN_FLIGHT; 0: no cap). */
+  shedInFlight: number;
   /** On SIGTERM: how long to keep serving, /readyz at 503, before closing (PLUGBOARD_SHUTDOWN_DELAY_MS). */
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
@@ -166,6 +168,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
     shedLagMs: v.number('PLUGBOARD_SHED_LAG_MS'),
+    shedInFlight: v.number('PLUGBOARD_SHED_IN_FLIGHT'),
     shutdownDelayMs: v.number('PLUGBOARD_SHUTDOWN_DELAY_MS'),
     shutdownTimeoutMs: v.number('PLUGBOARD_SHUTDOWN_TIMEOUT_MS'),
     server: {

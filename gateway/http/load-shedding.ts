@@ -2,13 +2,15 @@
  * Admission control for work that may be dropped when the gateway falls behind. A root mutation
  * field marked `extensions: { [SHEDDABLE]: true }` promises that refusing a call loses nothing the
  * client cannot repeat and nothing others depend on (a typing refresh: the next keystroke sends
- * another). While the event loop lags past PLUGBOARD_SHED_LAG_MS, a share of the operations made
- * only of such fields is refused with RATE_LIMITED before any GraphQL work is done for them, so
- * that an overload is spent on delivering events rather than on queueing more of them (without
+ * another). Such an operation is refused with RATE_LIMITED before any GraphQL work is done for it
+ * - while the event loop lags past PLUGBOARD_SHED_LAG_MS, in a share that grows with the lag (none
+ *   at the limit, all at twice it: refusing every one as soon as a burst passed the limit starved
+ *   the gateway of work it had room for);
+ * - while PLUGBOARD_SHED_IN_FLIGHT of them are under way (waiting on Redis or Postgres, say): a
+ *   busy event loop made of short turns does not lag, yet work queued behind a slow store grows
+ *   without bound.
+ * An overload is then spent on delivering events rather than on queueing more of them (without
  * it, deliveries fell to a sixth of their peak at twice the saturating rate).
- *
- * The share grows with the lag: none at the limit, all at twice it. Refusing every sheddable
- * operation as soon as a burst passed the limit starved the gateway of work it had room for.
  */
 import { type DocumentNode, getOperationAST, type GraphQLSchema, OperationTypeNode, parse } from 'graphql';
 import { LRUCache } from 'lru-cache';
@@ -25,11 +27,13 @@ const KNOWN_DOCUMENTS = 1000;
 const MAX_DOCUMENT_LENGTH = 2000;
 
 export interface LoadShedder {
-  /**
-   * True when this operation is to be refused now: it is made only of sheddable fields, and the
-   * gateway lags enough for its share of refusals to fall on it.
-   */
-  sheds(query: string, operationName: string | null | undefined): boolean;
+  /** Whether the operation is made only of sheddable fields (decided from its text, cached). */
+  isSheddable(query: string, operationName: string | null | undefined): boolean;
+  /** Whether a sheddable operation is to be refused now. */
+  refuses(): boolean;
+  /** A sheddable operation was accepted; `finished` must follow once it is over. */
+  started(): void;
+  finished(): void;
   stop(): void;
 }
 
@@ -68,11 +72,12 @@ export function shedShare(lagMs: number, limitMs: number): number {
 }
 
 export function createLoadShedder(
-  limitMs: number,
+  limits: { lagMs: number; inFlight: number },
   schema: () => GraphQLSchema,
   random: () => number = Math.random,
 ): LoadShedder {
   let lag = 0;
+  let inFlight = 0;
   let expected = performance.now() + SAMPLE_MS;
   const timer = setInterval(() => {
     const now = performance.now();
@@ -97,10 +102,14 @@ export function createLoadShedder(
     return answer;
   };
   return {
-    sheds(query, operationName) {
-      const share = shedShare(lag, limitMs);
-      return share > 0 && random() < share && sheddableQuery(query, operationName);
+    isSheddable: sheddableQuery,
+    refuses() {
+      if (limits.inFlight > 0 && inFlight >= limits.inFlight) return true;
+      const share = shedShare(lag, limits.lagMs);
+      return share > 0 && random() < share;
     },
+    started: () => void inFlight++,
+    finished: () => void inFlight--,
     stop: () => clearInterval(timer),
   };
 }

@@ -54,8 +54,8 @@ export interface HttpServerOptions {
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent (PLUGBOARD_WS_MAX_BUFFER). */
   maxSocketBuffer: number;
-  /** Event-loop lag past which sheddable mutations are refused (PLUGBOARD_SHED_LAG_MS; 0: never). */
-  shedLagMs: number;
+  /** When sheddable mutations are refused (PLUGBOARD_SHED_LAG_MS, PLUGBOARD_SHED_IN_FLIGHT; 0: never). */
+  shed: { lagMs: number; inFlight: number };
   /** Masks unexpected errors, as for every operation (see createErrorMasker). */
   maskError: (error: unknown, message: string) => GraphQLError;
   bodyLimit: number;
@@ -72,6 +72,8 @@ type SocketState = {
   connection: SocketConnection;
   /** Operations accepted by onSubscribe and not completed yet. */
   operations: number;
+  /** Of those, the sheddable ones (made on the socket's first). */
+  sheddable?: Set<string>;
 };
 /** graphql-ws runs no operation before the ack, so operations find the state complete. */
 type AcknowledgedExtra = SocketExtra & SocketState;
@@ -327,12 +329,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   };
 
-  const shedder = createLoadShedder(options.shedLagMs, () => options.schema);
+  const shedder = createLoadShedder(options.shed, () => options.schema);
   // One error for every refusal: under overload, building one each was a measurable cost.
   const busy = [
     codedError(
       ErrorCode.RATE_LIMITED,
-      `The server is busy: this update was dropped (PLUGBOARD_SHED_LAG_MS=${options.shedLagMs}); send the next one later`,
+      'The server is busy: this update was dropped (PLUGBOARD_SHED_LAG_MS, PLUGBOARD_SHED_IN_FLIGHT); send the next one later',
       { retryAfterMs: 1000 },
     ),
   ];
@@ -383,6 +385,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
       // Only for acknowledged connections: a refused one never counted as opened.
       onDisconnect: async (context) => {
+        // Sheddable operations cut off with the socket never reach onComplete.
+        for (const _ of context.extra.sheddable ?? []) shedder.finished();
+        context.extra.sheddable?.clear();
         if (context.extra.connection) await closedHooks(context.extra.connection, socketHooks);
       },
       onSubscribe: async (context, id, payload) => {
@@ -393,7 +398,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           setImmediate(() => closeExpired(extra.socket)); // after the error frame has gone
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
-        if (shedder.sheds(payload.query, payload.operationName)) {
+        const sheddable = shedder.isSheddable(payload.query, payload.operationName);
+        if (sheddable && shedder.refuses()) {
           options.metrics.countShedOperation(payload.operationName);
           return busy;
         }
@@ -420,6 +426,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // The slot is taken before the first await, so a burst of subscribes cannot all pass the
         // check above; onComplete gives it back. A refused operation above never took one.
         extra.operations++;
+        if (sheddable) {
+          shedder.started();
+          extra.sheddable ??= new Set();
+          extra.sheddable.add(id);
+        }
         options.metrics.countWebSocketOperation(payload.operationName, document);
         return {
           schema: enveloped.schema,
@@ -436,8 +447,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
       // Every operation onSubscribe accepted ends here: answered, completed by the client, or its
       // socket closed. (One that throws closes the socket with 4500, its count with it.)
-      onComplete: (context) => {
-        (context.extra as AcknowledgedExtra).operations--;
+      onComplete: (context, id) => {
+        const extra = context.extra as AcknowledgedExtra;
+        extra.operations--;
+        if (extra.sheddable?.delete(id)) shedder.finished();
       },
       execute: (args) => (args.rootValue as Operation).execute(args),
       subscribe: (args) => {
