@@ -88,7 +88,8 @@ export function createLoadShedder(
   // By the operation's text, so that refusing costs a lookup and no parse, context or execution.
   const known = new LRUCache<string, boolean>({ max: KNOWN_DOCUMENTS });
   const sheddableQuery = (query: string, operationName: string | null | undefined) => {
-    if (query.length > MAX_DOCUMENT_LENGTH) return false;
+    // Queries and subscriptions (most operations) are told apart without a parse.
+    if (query.length > MAX_DOCUMENT_LENGTH || !query.includes('mutation')) return false;
     const key = `${operationName ?? ''}\n${query}`;
     let answer = known.get(key);
     if (answer === undefined) {

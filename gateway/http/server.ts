@@ -72,7 +72,7 @@ type SocketState = {
   connection: SocketConnection;
   /** Operations accepted by onSubscribe and not completed yet. */
   operations: number;
-  /** Of those, the sheddable ones (made on the socket's first). */
+  /** Of those, the sheddable ones (the set is made with the socket's first). */
   sheddable?: Set<string>;
 };
 /** graphql-ws runs no operation before the ack, so operations find the state complete. */
@@ -493,8 +493,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 /**
  * Sends every graphql-ws frame so that what one socket gets in a turn of the event loop leaves in
  * one write: a room's event is a frame for each member, under load several events reach a member
- * in the same turn, and a mutation's answer is a `next` and a `complete`. A write system call per frame was over half the gateway's
- * CPU at saturation. The socket is corked on its first frame and uncorked after the turn's I/O
+ * in the same turn, and a mutation's answer is a `next` and a `complete`. A write system call per
+ * frame was over half the gateway's CPU at saturation. The socket is corked on its first frame and uncorked after the turn's I/O
  * (setImmediate), so a lone frame waits for no more than the work already queued.
  */
 function coalescingSender(): (socket: WebSocket, text: string) => void {
