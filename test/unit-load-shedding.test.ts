@@ -50,7 +50,7 @@ describe('shedShare: the share of sheddable operations refused at a smoothed lag
 
 describe('createLoadShedder', () => {
   test('refuses sheddable operations while PLUGBOARD_SHED_IN_FLIGHT of them are under way', () => {
-    const shedder = createLoadShedder({ lagMs: 0, inFlight: 2 }, () => schema);
+    const shedder = createLoadShedder({ lagMs: 0, inFlight: 2 }, schema);
     try {
       expect(shedder.isSheddable('mutation { startTyping }', undefined)).toBe(true);
       expect(shedder.isSheddable('mutation { setPresence }', undefined)).toBe(false);

@@ -73,7 +73,7 @@ export function shedShare(lagMs: number, limitMs: number): number {
 
 export function createLoadShedder(
   limits: { lagMs: number; inFlight: number },
-  schema: () => GraphQLSchema,
+  schema: GraphQLSchema,
   random: () => number = Math.random,
 ): LoadShedder {
   let lag = 0;
@@ -94,7 +94,7 @@ export function createLoadShedder(
     let answer = known.get(key);
     if (answer === undefined) {
       try {
-        answer = isSheddable(schema(), parse(query), operationName);
+        answer = isSheddable(schema, parse(query), operationName);
       } catch {
         answer = false; // not a document: the ordinary path reports why
       }

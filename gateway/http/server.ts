@@ -329,7 +329,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   };
 
-  const shedder = createLoadShedder(options.shed, () => options.schema);
+  const shedder = createLoadShedder(options.shed, options.schema);
   // One error for every refusal: under overload, building one each was a measurable cost.
   const busy = [
     codedError(
