@@ -9,6 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const file = process.env['BENCH_GC_FILE'];
 let pauses: number[] = [];
@@ -20,7 +21,14 @@ function report(file: string, collect: boolean) {
   return () => {
     const seen = pauses;
     if (collect) (globalThis as { gc?: () => void }).gc?.();
-    const { heapUsed, rss } = process.memoryUsage();
+    // BENCH_HEAP_SNAPSHOT_DIR: a heap snapshot at each collection, to see what the heap holds.
+    const snapshots = process.env['BENCH_HEAP_SNAPSHOT_DIR'];
+    if (collect && snapshots) writeHeapSnapshot(`${snapshots}/${process.pid}-${Date.now()}.heapsnapshot`);
+    const { heapUsed, heapTotal, external, arrayBuffers, rss } = process.memoryUsage();
+    // Where RSS goes: each V8 space's physical size, and what lives outside the heap.
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((space) => [space.space_name, space.physical_space_size]),
+    );
     pauses = [];
     appendFileSync(
       file,
@@ -31,7 +39,11 @@ function report(file: string, collect: boolean) {
         over10ms: seen.filter((ms) => ms > 10).length,
         over50ms: seen.filter((ms) => ms > 50).length,
         heapUsed,
+        heapTotal,
+        external,
+        arrayBuffers,
         rss,
+        spaces,
       })}\n`,
     );
   };

@@ -55,8 +55,16 @@ const JWT_SECRET = randomBytes(24).toString('hex');
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SOAK_SECONDS = Number(process.env['BENCH_SOAK_SECONDS'] ?? 0);
 const SOAK_CHURN = Number(process.env['BENCH_SOAK_CHURN'] ?? 50);
+const MEMORY_ONLY = process.env['BENCH_MEMORY_ONLY'] === 'true';
 const GC_FILE = join(tmpdir(), `plugboard-bench-gc-${process.pid}.jsonl`);
 const GC_OBSERVER = `--expose-gc --import=${join(ROOT, 'bench/gc-pauses.ts')}`;
+/** What bench/gc-pauses.ts needs in each server (BENCH_HEAP_SNAPSHOT_DIR: a snapshot at each collection). */
+const GC_ENV = {
+  BENCH_GC_FILE: GC_FILE,
+  ...(process.env['BENCH_HEAP_SNAPSHOT_DIR']
+    ? { BENCH_HEAP_SNAPSHOT_DIR: process.env['BENCH_HEAP_SNAPSHOT_DIR'] }
+    : {}),
+};
 
 interface Ran {
   rate: number;
@@ -145,6 +153,8 @@ async function gcPauses(server: Server, file: string, collect = false): Promise<
 const gcLine = (gc: GcPauses) =>
   `GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms, ${gc.over10ms} over 10 ms, ${gc.over50ms} over 50 ms`;
 
+type Measured = NonNullable<Awaited<ReturnType<typeof measure>>>;
+
 async function measure(name: string, mode: 'graphql' | 'ws', server: Server, rooms: string[], gcFile: string) {
   const load = startLoad();
   try {
@@ -164,6 +174,18 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
     console.log(
       `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed), settled ${(settledMs / 1000).toFixed(1)} s after; ${(perConnection / 1024).toFixed(1)} KiB per connection (RSS); ${gcLine(connectGc)}`,
     );
+    if (MEMORY_ONLY) {
+      const rss: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        await sleep(5000);
+        rss.push(Math.round((server.rssBytes() - before.rss) / connected.connections));
+      }
+      console.log(`  ${name}: at rest, RSS per connection every 5 s: ${rss.join(' ')}`);
+      (await import('node:fs')).writeFileSync(`/tmp/smaps-${mode}.txt`, readFileSync(`/proc/${server.pid}/smaps`));
+      const collected = await gcPauses(server, gcFile, true);
+      console.log(`  ${name}: memory ${JSON.stringify({ before, connected: connectGc, collected })}`);
+      return;
+    }
     const cpuBefore = server.cpuMicros();
     const latency = await load.ask<Ran>({ cmd: 'run', rate: RATE, seconds: SECONDS, latency: true });
     const cpu = (server.cpuMicros() - cpuBefore) / 1e6 / (SECONDS + 0.5);
@@ -267,7 +289,7 @@ try {
     // GC pauses recorded (bench/gc-pauses.ts); e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof
     // --cpu-prof-dir=/tmp/prof' to profile the gateway as well.
     NODE_OPTIONS: [GC_OBSERVER, process.env['BENCH_SERVER_NODE_OPTIONS'] ?? ''].join(' ').trim(),
-    BENCH_GC_FILE: GC_FILE,
+    ...GC_ENV,
   };
   migrate(env);
   const db = new pg.Client(database.url);
@@ -294,13 +316,22 @@ try {
 
   const peer = await startServer(
     ['bench/peers/realtime-ws-server.ts'],
-    { TYPING_TTL_MS: '5000', NODE_OPTIONS: GC_OBSERVER, BENCH_GC_FILE: GC_FILE },
+    { TYPING_TTL_MS: '5000', NODE_OPTIONS: GC_OBSERVER, ...GC_ENV },
     readyz,
   );
   servers.push(peer);
   const theirs = await measure('bare ws', 'ws', peer, rooms, GC_FILE);
   await peer.stop();
 
+  if (ours && theirs) compare(ours, theirs);
+} finally {
+  for (const server of servers) await server.stop();
+  await database.drop();
+  rmSync(GC_FILE, { force: true });
+}
+
+/** The summary against the issue's goals. */
+function compare(ours: Measured, theirs: Measured) {
   const check = (ok: boolean) => (ok ? '✓' : '✗');
   const connectOurs = ours.connected.ms + ours.settledMs;
   const connectTheirs = theirs.connected.ms + theirs.settledMs;
@@ -327,8 +358,4 @@ try {
     console.log(
       `  soak: RSS max ${(ours.soak.firstMinute / 2 ** 20).toFixed(0)} MiB in the first minute, ${(ours.soak.lastMinute / 2 ** 20).toFixed(0)} MiB in the last (goal: flat, within 10 % ${check(ours.soak.lastMinute <= ours.soak.firstMinute * 1.1)})`,
     );
-} finally {
-  for (const server of servers) await server.stop();
-  await database.drop();
-  rmSync(GC_FILE, { force: true });
 }

@@ -1,66 +1,320 @@
 /**
- * graphql-ws served on `ws` sockets: what graphql-ws's own `use/ws` adapter does, lighter per
- * socket and quieter.
- * - The upgrade request is in `extra` for onConnect only, then let go (the adapter kept it, about
- *   2 KB, for the socket's life).
- * - No keep-alive timers of its own: the gateway pings every socket in slots (keepSocketsAlive).
- * - Frames go through the gateway's sender (`send`: corked for the turn, so a mutation's `next`
- *   and `complete` leave in one write), with no promise each (limitSendBuffers bounds what a
- *   socket may have queued).
- * - A client that vanishes mid-write is a debug line; the adapter printed it with console.error.
+ * The graphql-transport-ws protocol (graphql-ws's), served on `ws` sockets by the gateway itself.
+ * graphql-ws's own server keeps, per subscription, an async function suspended in `for await`
+ * with the raw frame, the parsed message and the query, a promise chain and three closures, and
+ * per socket a dozen closures and the upgrade request: at 10,000 chat sockets with two
+ * subscriptions each, more than the socket itself weighs. Here a socket is one object whose
+ * methods are on its prototype, its listeners are shared by every socket, and a shared
+ * subscription is one object that writes its own frames (shared-subscriptions.ts).
+ *
+ * The protocol's rules are graphql-ws's (its `parseMessage` validates every message), with its
+ * close codes: 4400 a malformed or unexpected message, 4401 subscribe before the ack, 4403 refused
+ * at connection_init, 4406 without the subprotocol, 4408 no connection_init within 3 s, 4409 an id
+ * already in use, 4429 a second connection_init, 4500 a failure of ours.
  */
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import {
+  CloseCode,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
+  handleProtocols,
+  MessageType,
+  parseMessage,
+  type SubscribePayload,
+} from 'graphql-ws';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
 
-/** What graphql-ws hands the hooks as `extra`; `request` is gone once onConnect has returned. */
-export interface SocketExtra {
-  readonly socket: WebSocket;
-  request: IncomingMessage | undefined;
+/** How long a socket may wait before its connection_init (graphql-ws's default). */
+const INIT_TIMEOUT_MS = 3000;
+
+/** Why a connection_init is refused: the socket is closed with this code and reason. */
+export class Refusal {
+  readonly code: number;
+  readonly reason: string;
+
+  constructor(code: number, reason: string) {
+    this.code = code;
+    this.reason = reason;
+  }
 }
 
-export function serveGraphQLWs<E extends SocketExtra>(
-  options: ServerOptions<Record<string, unknown> | undefined, E>,
+/** Where an operation's frames go, and how an operation that sends its own says it has ended. */
+export interface OperationSink {
+  send(text: string): void;
+  /** A pushed operation's source ended (or failed): its `complete` (or `error`) is sent. */
+  ended(id: string, error?: unknown): void;
+}
+
+/**
+ * An operation that sends its own `next` frames through the sink (a shared subscription): it
+ * starts sending at `begin`, stops at `stop`, and calls `sink.ended` when its source ends.
+ */
+export interface PushedOperation {
+  begin(): void;
+  stop(): void;
+}
+
+/** What a subscribe message led to: one result, a stream of them, or an operation sending its own. */
+export type Outcome = ExecutionResult | AsyncIterable<ExecutionResult> | PushedOperation;
+
+/** What the gateway does at each step of a socket's life; `S` is what it keeps per socket. */
+export interface GraphQLWsHandlers<S> {
+  /** connection_init: the socket's state when it is let in (it is then acknowledged), or a refusal. */
+  connect(
+    socket: WebSocket,
+    request: IncomingMessage,
+    params: Record<string, unknown> | undefined,
+  ): Promise<S | Refusal>;
+  /** A socket `connect` let in has closed; its operations have been stopped. */
+  disconnect(state: S): Promise<void>;
+  /** subscribe: the operation's outcome, or errors to answer it with (it then never ran). */
+  operate(
+    state: S,
+    id: string,
+    payload: SubscribePayload,
+    sink: OperationSink,
+  ): Promise<Outcome | readonly GraphQLError[]>;
+  /** Every operation `operate` accepted ends here once: answered, completed, failed, or its socket closed. */
+  finished(state: S, id: string): void;
+  /** Masks what a stream threw before it goes to the client. */
+  maskError(error: unknown, message: string): GraphQLError;
+}
+
+interface Protocol<S> {
+  handlers: GraphQLWsHandlers<S>;
+  send(socket: WebSocket, text: string): void;
+  log: Logger;
+}
+
+const ACK = JSON.stringify({ type: MessageType.ConnectionAck });
+const PONG = JSON.stringify({ type: MessageType.Pong });
+
+const isPushed = (outcome: Outcome): outcome is PushedOperation =>
+  typeof (outcome as Partial<PushedOperation>).begin === 'function';
+const isStream = (outcome: Outcome): outcome is AsyncIterable<ExecutionResult> =>
+  typeof (outcome as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+
+/** A running operation, by the socket's id for it. */
+interface Running {
+  stop(): void;
+}
+
+/** One socket: its protocol state and the gateway's (`state`, once let in). */
+class GraphQLSocket<S> implements OperationSink {
+  state: S | undefined;
+  private request: IncomingMessage | undefined;
+  private initTimer: NodeJS.Timeout | undefined;
+  private initReceived = false;
+  private closed = false;
+  /** By id: null while `operate` runs, then what to stop. */
+  private readonly operations = new Map<string, Running | null>();
+
+  readonly socket: WebSocket;
+  private readonly protocol: Protocol<S>;
+
+  constructor(socket: WebSocket, request: IncomingMessage, protocol: Protocol<S>) {
+    this.socket = socket;
+    this.protocol = protocol;
+    this.request = request;
+    this.initTimer = setTimeout(closeUninitialised, INIT_TIMEOUT_MS, this);
+  }
+
+  send(text: string): void {
+    this.protocol.send(this.socket, text);
+  }
+
+  receive(data: string): void {
+    let message: ReturnType<typeof parseMessage>;
+    try {
+      message = parseMessage(data);
+    } catch {
+      this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+      return;
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        void this.init(message.payload).catch((error: unknown) => this.fail(error));
+        return;
+      case MessageType.Ping:
+        this.send(message.payload ? JSON.stringify({ type: MessageType.Pong, payload: message.payload }) : PONG);
+        return;
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe:
+        void this.subscribe(message.id, message.payload).catch((error: unknown) => this.fail(error));
+        return;
+      case MessageType.Complete:
+        this.complete(message.id);
+        return;
+      default:
+        this.socket.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  private async init(payload: Record<string, unknown> | undefined): Promise<void> {
+    if (this.initReceived) {
+      this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+      return;
+    }
+    this.initReceived = true;
+    clearTimeout(this.initTimer);
+    this.initTimer = undefined;
+    const request = this.request!;
+    this.request = undefined; // only connect needs it
+    const admitted = await this.protocol.handlers.connect(this.socket, request, payload ?? undefined);
+    if (admitted instanceof Refusal) {
+      this.socket.close(admitted.code, admitted.reason.slice(0, 120));
+      return;
+    }
+    // Gone while being let in: it was never acknowledged, but what connect opened closes now.
+    if (this.closed) return this.protocol.handlers.disconnect(admitted);
+    this.state = admitted;
+    this.send(ACK);
+  }
+
+  private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
+    const state = this.state;
+    if (state === undefined) {
+      this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+      return;
+    }
+    if (this.operations.has(id)) {
+      this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      return;
+    }
+    this.operations.set(id, null);
+    let outcome: Outcome | readonly GraphQLError[];
+    try {
+      outcome = await this.protocol.handlers.operate(state, id, payload, this);
+    } catch (error) {
+      this.operations.delete(id);
+      throw error;
+    }
+    if (Array.isArray(outcome)) {
+      if (this.operations.delete(id)) this.send(errorFrame(id, outcome));
+      return;
+    }
+    const accepted = outcome as Outcome;
+    // Completed by the client, or its socket closed, while it started.
+    const running: Running = isPushed(accepted)
+      ? accepted
+      : isStream(accepted)
+        ? this.relay(id, accepted[Symbol.asyncIterator]())
+        : { stop() {} };
+    if (!this.operations.has(id)) {
+      running.stop();
+      this.protocol.handlers.finished(state, id);
+      return;
+    }
+    if (isPushed(accepted) || isStream(accepted)) {
+      this.operations.set(id, running);
+      if (isPushed(accepted)) accepted.begin();
+      return;
+    }
+    this.operations.delete(id);
+    this.send(JSON.stringify({ id, type: MessageType.Next, payload: accepted }));
+    this.send(JSON.stringify({ id, type: MessageType.Complete }));
+    this.protocol.handlers.finished(state, id);
+  }
+
+  /** A stream's results as `next` frames, after `subscribe` has registered it; stopped by `return`. */
+  private relay(id: string, results: AsyncIterator<ExecutionResult>): Running {
+    queueMicrotask(() => {
+      void (async () => {
+        try {
+          for (let next = await results.next(); !next.done; next = await results.next()) {
+            if (this.operations.get(id) == null) return;
+            this.send(JSON.stringify({ id, type: MessageType.Next, payload: next.value }));
+          }
+          this.ended(id);
+        } catch (error) {
+          this.ended(id, error);
+        }
+      })();
+    });
+    return { stop: () => void results.return?.()?.catch(() => {}) };
+  }
+
+  ended(id: string, error?: unknown): void {
+    if (this.operations.get(id) == null) return; // stopped already, and counted
+    this.operations.delete(id);
+    this.send(
+      error === undefined
+        ? JSON.stringify({ id, type: MessageType.Complete })
+        : errorFrame(id, [this.protocol.handlers.maskError(error, 'Unexpected error.')]),
+    );
+    this.protocol.handlers.finished(this.state!, id);
+  }
+
+  private complete(id: string): void {
+    const running = this.operations.get(id);
+    if (running === undefined) return;
+    this.operations.delete(id);
+    // One still starting is stopped and counted by `subscribe` when it finds its id gone.
+    if (running === null) return;
+    running.stop();
+    this.protocol.handlers.finished(this.state!, id);
+  }
+
+  close(): Promise<void> | undefined {
+    this.closed = true;
+    clearTimeout(this.initTimer);
+    for (const id of [...this.operations.keys()]) this.complete(id);
+    return this.state === undefined ? undefined : this.protocol.handlers.disconnect(this.state);
+  }
+
+  /** A failure of ours: logged, and the socket closed with 4500. */
+  fail(error: unknown): void {
+    this.protocol.log.error({ err: error }, 'graphql-ws message handling failed');
+    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+}
+
+function closeUninitialised(socket: GraphQLSocket<unknown>): void {
+  socket.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+}
+
+function errorFrame(id: string, errors: readonly GraphQLError[]): string {
+  return JSON.stringify({ id, type: MessageType.Error, payload: errors });
+}
+
+/**
+ * Serves graphql-transport-ws on the server's sockets. `send` writes a frame (the gateway's
+ * coalescing, bounded sender); a client that vanishes mid-write is a debug line.
+ */
+export function serveGraphQLWs<S>(
+  handlers: GraphQLWsHandlers<S>,
   sockets: WebSocketServer,
-  send: (socket: WebSocket, frame: string) => void,
+  send: (socket: WebSocket, text: string) => void,
   log: Logger,
 ): { dispose(): Promise<void> } {
-  const onConnect = options.onConnect;
-  const server = makeServer<Record<string, unknown> | undefined, E>({
-    ...options,
-    onConnect: async (context) => {
-      try {
-        return onConnect ? await onConnect(context) : true;
-      } finally {
-        context.extra.request = undefined;
-      }
-    },
-  });
+  const protocol: Protocol<S> = { handlers, send, log };
+  const bySocket = new WeakMap<WebSocket, GraphQLSocket<S>>();
+  // Shared by every socket (`this` is the socket): no closures per socket.
+  function onMessage(this: WebSocket, data: RawData): void {
+    bySocket.get(this)?.receive(String(data));
+  }
+  function onClose(this: WebSocket): void {
+    const socket = bySocket.get(this);
+    bySocket.delete(this);
+    socket?.close()?.catch((error: unknown) => log.error({ err: error }, 'graphql-ws close failed'));
+  }
+  function onError(error: Error): void {
+    // A reset or broken pipe: the client went away; its close follows.
+    log.debug({ err: error }, 'WebSocket error');
+  }
   sockets.options.handleProtocols = handleProtocols;
   sockets.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
   sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    // A reset or broken pipe: the client went away; its close follows.
-    socket.on('error', (error) => log.debug({ err: error }, 'WebSocket error'));
-    const extra = { socket, request } as E;
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) => send(socket, data),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', (data) => {
-            handle(String(data)).catch((error: unknown) => {
-              log.error({ err: error }, 'graphql-ws message handling failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            });
-          }),
-      },
-      extra,
-    );
-    socket.once('close', (code, reason) =>
-      closed(code, String(reason)).catch((error: unknown) => log.error({ err: error }, 'graphql-ws close failed')),
-    );
+    socket.on('error', onError);
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
+    bySocket.set(socket, new GraphQLSocket(socket, request, protocol));
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
   });
   return {
     async dispose() {

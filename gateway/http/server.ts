@@ -7,11 +7,11 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Socket } from 'node:net';
 import {
   type DocumentNode,
-  type execute,
+  type ExecutionArgs,
   getOperationAST,
   GraphQLError,
   type GraphQLSchema,
-  type subscribe,
+  OperationTypeNode,
 } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -32,9 +32,9 @@ import { requestIdFrom, withRequestId } from '../logger.ts';
 import type { OperationMetrics } from '../metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contract.ts';
 import type { ServerLimits } from '../config/settings.ts';
-import { serveGraphQLWs, type SocketExtra } from './graphql-ws.ts';
+import { Refusal, serveGraphQLWs } from './graphql-ws.ts';
 import { createLoadShedder } from './load-shedding.ts';
-import { sharedSubscription, type SubscriptionSink } from './shared-subscriptions.ts';
+import { sharedSubscription } from './shared-subscriptions.ts';
 import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
 
 export interface HttpServerOptions {
@@ -65,24 +65,33 @@ export interface HttpServerOptions {
   log: Logger;
 }
 
-/** What the gateway keeps on a graphql-ws socket (in graphql-ws's `extra`), set by onConnect before the ack. */
-type SocketState = {
-  session: Session;
-  requestId: string;
-  connection: SocketConnection;
-  /** Operations accepted by onSubscribe and not completed yet. */
-  operations: number;
+/**
+ * What the gateway keeps per graphql-ws socket once connection_init let it in; plugins see it as
+ * the SocketConnection of their hooks.
+ */
+class SocketState implements SocketConnection {
+  /** Operations accepted and not finished yet. */
+  operations = 0;
   /** Of those, the sheddable ones (the set is made with the socket's first). */
-  sheddable?: Set<string>;
-};
-/** graphql-ws runs no operation before the ack, so operations find the state complete. */
-type AcknowledgedExtra = SocketExtra & SocketState;
+  sheddable: Set<string> | undefined;
 
-/** What onSubscribe hands to execute/subscribe (as the root value graphql-ws passes along). */
-interface Operation {
-  execute: typeof execute;
-  subscribe: typeof subscribe;
-  sink: SubscriptionSink;
+  readonly socket: WebSocket;
+  readonly id: string;
+  readonly session: Session;
+  readonly ip: string;
+  readonly requestId: string;
+
+  constructor(socket: WebSocket, id: string, session: Session, ip: string, requestId: string) {
+    this.socket = socket;
+    this.id = id;
+    this.session = session;
+    this.ip = ip;
+    this.requestId = requestId;
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason.slice(0, 120));
+  }
 }
 
 export interface HttpServer {
@@ -308,8 +317,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   );
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: bodyLimit });
-  // Before graphql-ws's listener, so every frame it sends is bounded too.
-  limitSendBuffers(sockets, options.maxSocketBuffer, log);
   server.on('upgrade', (request, socket, head) => {
     if ((request.url ?? '/').split('?', 1)[0] !== '/graphql') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
@@ -318,9 +325,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
   });
 
-  const sendFrame = coalescingSender();
+  const sendFrame = boundedSender(coalescingSender(), options.maxSocketBuffer, log);
   const socketHooks = options.socketHooks ?? [];
   const stopKeepAlive = keepSocketsAlive(sockets, socketHooks);
+  const expiries = new ExpiryClock();
   const closedHooks = async (connection: SocketConnection, hooks: readonly SocketHooks[]) => {
     for (const hook of hooks) {
       await Promise.resolve(hook.closed?.(connection)).catch((error: unknown) =>
@@ -341,61 +349,47 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const maxOperations = options.maxOperationsPerSocket;
   const tooManyOperations = `This socket has ${maxOperations} operations in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=${maxOperations}); complete one first`;
 
-  const disposable = serveGraphQLWs<SocketExtra & Partial<SocketState>>(
+  const disposable = serveGraphQLWs<SocketState>(
     {
-      onConnect: async (context) => {
-        const { socket } = context.extra;
-        const request = context.extra.request!; // there until onConnect returns
-        // graphql-ws keeps the context for the socket's life; the token is not needed after this.
-        const connectionParams = context.connectionParams;
-        (context as { connectionParams?: unknown }).connectionParams = undefined;
+      connect: async (socket, request, connectionParams) => {
+        let session: Session;
         try {
-          context.extra.session = await options.authenticate(headersFromConnectionParams(connectionParams));
-          context.extra.requestId = requestIdFrom(request.headers['x-request-id']);
+          session = await options.authenticate(headersFromConnectionParams(connectionParams));
         } catch (error) {
-          const reason = error instanceof GraphQLError ? error.message : 'Forbidden';
           // 4403 is graphql-ws's Forbidden; the reason tells the client why.
-          socket.close(4403, reason.slice(0, 120));
-          return false;
+          return new Refusal(4403, error instanceof GraphQLError ? error.message : 'Forbidden');
         }
-        const { session } = context.extra;
         const ip = clientAddress(
           request.socket.remoteAddress,
           request.headers['x-forwarded-for'],
           options.trustedProxies ?? NO_PROXIES,
         );
-        const connection: SocketConnection = {
-          id: randomUUID(),
+        const state = new SocketState(
+          socket,
+          randomUUID(),
           session,
           ip,
-          close: (code, reason) => socket.close(code, reason.slice(0, 120)),
-        };
-        context.extra.connection = connection;
-        context.extra.operations = 0;
+          requestIdFrom(request.headers['x-request-id']),
+        );
         for (const [index, hooks] of socketHooks.entries()) {
-          const refusal = await hooks.opened?.(connection);
+          const refusal = await hooks.opened?.(state);
           if (refusal) {
-            await closedHooks(connection, socketHooks.slice(0, index));
-            socket.close(refusal.code, refusal.reason.slice(0, 120));
-            return false;
+            await closedHooks(state, socketHooks.slice(0, index));
+            return new Refusal(refusal.code, refusal.reason);
           }
         }
-        if (session.expiresAt !== undefined) closeAtExpiry(socket, session.expiresAt);
-        return true;
+        if (session.expiresAt !== undefined) expiries.add(socket, session.expiresAt);
+        return state;
       },
-      // Only for acknowledged connections: a refused one never counted as opened.
-      onDisconnect: async (context) => {
-        // Sheddable operations cut off with the socket never reach onComplete.
-        for (const _ of context.extra.sheddable ?? []) shedder.finished();
-        context.extra.sheddable?.clear();
-        if (context.extra.connection) await closedHooks(context.extra.connection, socketHooks);
+      disconnect: async (state) => {
+        if (state.session.expiresAt !== undefined) expiries.delete(state.socket, state.session.expiresAt);
+        await closedHooks(state, socketHooks);
       },
-      onSubscribe: async (context, id, payload) => {
-        const extra = context.extra as AcknowledgedExtra;
-        const { session, requestId } = extra;
+      operate: async (state, id, payload, sink) => {
+        const { session, requestId } = state;
         // The close timer may run late under load: an operation after the token's exp is refused.
         if (expired(session)) {
-          setImmediate(() => closeExpired(extra.socket)); // after the error frame has gone
+          setImmediate(() => closeExpired(state.socket)); // after the error frame has gone
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
         const sheddable = shedder.isSheddable(payload.query, payload.operationName);
@@ -403,10 +397,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           options.metrics.countShedOperation(payload.operationName);
           return busy;
         }
-        if (extra.operations >= maxOperations) return [codedError(ErrorCode.TOO_MANY_OPERATIONS, tooManyOperations)];
+        if (state.operations >= maxOperations) return [codedError(ErrorCode.TOO_MANY_OPERATIONS, tooManyOperations)];
         // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
         // mutations, which graphql-ws carries as well as queries and subscriptions.
-        const enveloped = graphql.getEnveloped({ requestId, session, socketId: extra.connection.id, params: payload });
+        const enveloped = graphql.getEnveloped({ requestId, session, socketId: state.id, params: payload });
         let document: DocumentNode;
         try {
           document = enveloped.parse(payload.query);
@@ -420,60 +414,48 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
-        // graphql-ws would answer an unknown operationName without completing it (keeping its slot).
-        if (!getOperationAST(document, payload.operationName))
-          return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
         // The slot is taken before the first await, so a burst of subscribes cannot all pass the
-        // check above; onComplete gives it back. A refused operation above never took one.
-        extra.operations++;
+        // check above; `finished` gives it back. A refused operation above never took one.
+        state.operations++;
         if (sheddable) {
           shedder.started();
-          extra.sheddable ??= new Set();
-          extra.sheddable.add(id);
+          state.sheddable ??= new Set();
+          state.sheddable.add(id);
         }
         options.metrics.countWebSocketOperation(payload.operationName, document);
-        return {
+        const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue: await enveloped.contextFactory(),
-          rootValue: {
-            execute: enveloped.execute,
-            subscribe: enveloped.subscribe,
-            sink: { id, send: (text: string) => sendFrame(extra.socket, text) },
-          } satisfies Operation,
         };
-      },
-      // Every operation onSubscribe accepted ends here: answered, completed by the client, or its
-      // socket closed. (One that throws closes the socket with 4500, its count with it.)
-      onComplete: (context, id) => {
-        const extra = context.extra as AcknowledgedExtra;
-        extra.operations--;
-        if (extra.sheddable?.delete(id)) shedder.finished();
-      },
-      execute: (args) => (args.rootValue as Operation).execute(args),
-      subscribe: (args) => {
-        const operation = args.rootValue as Operation;
+        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) return enveloped.execute(args);
         const context = args.contextValue as Context;
-        const shared = sharedSubscription(args, context.session.role, options.maskError, operation.sink);
-        if (!shared) return operation.subscribe(args);
-        // graphql-ws holds these arguments for the subscription's life, and a shared subscription
-        // executes each event with them. Its field's subscribe has run with the full context by
-        // now; the events need only the gateway's part of it, not yoga's request, parameters and caches.
+        const shared = sharedSubscription(args, session.role, options.maskError, sink, id);
+        if (!shared) return enveloped.subscribe(args);
+        // A shared subscription executes each event with these arguments for its whole life. Its
+        // field's subscribe has run with the full context by now; the events need only the
+        // gateway's part of it, not yoga's request, parameters and caches.
         args.contextValue = {
-          session: context.session,
+          session,
           db: context.db,
           pubsub: context.pubsub,
           queue: context.queue,
           loaders: createLoaders(),
           log: context.log,
-          requestId: context.requestId,
-          socketId: context.socketId,
+          requestId,
+          socketId: state.id,
         } satisfies Context;
-        args.rootValue = undefined;
         return shared;
       },
+      finished: (state, id) => {
+        state.operations--;
+        if (state.sheddable?.delete(id)) shedder.finished();
+      },
+      maskError: options.maskError,
     },
     sockets,
     sendFrame,
@@ -526,63 +508,80 @@ const SLOW_CLOSE_GRACE_MS = 1000;
  * ws and in Node's stream, past what the kernel took). A client that stops reading would
  * otherwise make the gateway keep every event meant for it. Past `maxBytes` its frames are
  * dropped and it is closed with 1013 (try again later); the close frame waits behind what is
- * queued, so a client that still does not read is cut after SLOW_CLOSE_GRACE_MS. Every send
- * passes here, graphql-ws's and the shared subscriptions' alike, so the check wraps ws's send.
- *
- * graphql-ws waits for each frame's send callback (its write reaching the kernel) before it takes
- * an operation's next event, so a stalled client would leave its events queued upstream, in the
- * pubsub's per-subscription queue, where no socket limit sees them (and where a 1,025th throws).
- * The callback is therefore called as soon as the frame is queued: the events wait here, counted.
+ * queued, so a client that still does not read is cut after SLOW_CLOSE_GRACE_MS. Every frame
+ * the gateway sends passes here.
  */
-function limitSendBuffers(sockets: WebSocketServer, maxBytes: number, log: Logger): void {
+function boundedSender(
+  send: (socket: WebSocket, text: string) => void,
+  maxBytes: number,
+  log: Logger,
+): (socket: WebSocket, text: string) => void {
   const reason = `Sending faster than the client reads (PLUGBOARD_WS_MAX_BUFFER=${maxBytes})`;
-  sockets.on('connection', (socket: WebSocket) => {
-    const send = socket.send.bind(socket);
-    const bounded = (
-      data: Parameters<WebSocket['send']>[0],
-      optionsOrCallback?: Parameters<WebSocket['send']>[1] | ((error?: Error) => void),
-      callback?: (error?: Error) => void,
-    ) => {
-      const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
-      if (socket.bufferedAmount < maxBytes) {
-        send(data, typeof optionsOrCallback === 'function' ? {} : (optionsOrCallback ?? {}));
-        return done?.();
-      }
-      if (socket.readyState === socket.OPEN) {
-        log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'closing a WebSocket that does not read');
-        socket.close(1013, reason);
-        const cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
-        cut.unref();
-        socket.once('close', () => clearTimeout(cut));
-      }
-      // The frame is dropped; the socket is closing, which its operations learn from its close.
-      done?.();
-    };
-    socket.send = bounded as WebSocket['send'];
-  });
+  return (socket, text) => {
+    if (socket.bufferedAmount < maxBytes) return send(socket, text);
+    // The frame is dropped; the socket is closing, which its operations learn from its close.
+    if (socket.readyState !== socket.OPEN) return;
+    log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'closing a WebSocket that does not read');
+    socket.close(1013, reason);
+    const cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+  };
 }
-
-/** The longest delay setTimeout takes (about 24.8 days); a later expiry waits in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** 4403, as for bad credentials at connection_init. */
 function closeExpired(socket: WebSocket): void {
   socket.close(4403, 'Token expired');
 }
 
-/** Closes an acknowledged socket when its token expires: one timer per socket, cleared when it closes. */
-function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
-  let timer: NodeJS.Timeout;
-  const arm = () => {
-    const wait = expiresAt - Date.now();
-    timer = setTimeout(
-      wait > MAX_TIMER_MS ? arm : () => closeExpired(socket),
-      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
-    );
-    timer.unref();
-  };
-  arm();
-  socket.once('close', () => clearTimeout(timer));
+/**
+ * Closes sockets when their tokens expire. Sockets are kept by the second their token expires in,
+ * and one timer waits for the earliest second: ten thousand sockets cost ten thousand set
+ * entries, not ten thousand timers and their closures.
+ */
+class ExpiryClock {
+  private readonly due = new Map<number, Set<WebSocket>>();
+  private timer: NodeJS.Timeout | undefined;
+  private next = Number.POSITIVE_INFINITY;
+
+  add(socket: WebSocket, expiresAt: number): void {
+    const second = Math.ceil(expiresAt / 1000);
+    let sockets = this.due.get(second);
+    if (!sockets) {
+      sockets = new Set();
+      this.due.set(second, sockets);
+    }
+    sockets.add(socket);
+    if (second < this.next) this.arm(second);
+  }
+
+  delete(socket: WebSocket, expiresAt: number): void {
+    const second = Math.ceil(expiresAt / 1000);
+    const sockets = this.due.get(second);
+    if (sockets?.delete(socket) && sockets.size === 0) this.due.delete(second);
+  }
+
+  private arm(second: number): void {
+    clearTimeout(this.timer);
+    this.next = second;
+    // setTimeout takes at most 2^31 - 1 ms (about 24.8 days); a later second is waited for in steps.
+    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(second * 1000 - Date.now(), 0), 2 ** 31 - 1));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [second, sockets] of this.due) {
+      if (second * 1000 <= now) {
+        this.due.delete(second);
+        for (const socket of sockets) closeExpired(socket);
+      } else if (second < next) next = second;
+    }
+    this.timer = undefined;
+    this.next = Number.POSITIVE_INFINITY;
+    if (next !== Number.POSITIVE_INFINITY) this.arm(next);
+  }
 }
 
 /** graphql-ws's own keep-alive, which the gateway's replaces when no plugin asks for another. */
@@ -604,15 +603,22 @@ function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[
   const period = Math.max(50, Math.min(intervalMs, timeoutMs) / 2);
   const slots = Array.from({ length: Math.max(1, Math.min(100, Math.floor(period / 20))) }, () => new Set<WebSocket>());
   const pings = new WeakMap<WebSocket, { sentAt: number; answered: boolean }>();
+  const slotOf = new WeakMap<WebSocket, Set<WebSocket>>();
+  // Shared by every socket (`this` is the socket): no closures per socket.
+  function leave(this: WebSocket) {
+    slotOf.get(this)?.delete(this);
+  }
+  function answered(this: WebSocket) {
+    const ping = pings.get(this);
+    if (ping) ping.answered = true;
+  }
   let dealt = 0;
   sockets.on('connection', (socket: WebSocket) => {
     const slot = slots[dealt++ % slots.length]!;
     slot.add(socket);
-    socket.once('close', () => slot.delete(socket));
-    socket.on('pong', () => {
-      const ping = pings.get(socket);
-      if (ping) ping.answered = true;
-    });
+    slotOf.set(socket, slot);
+    socket.on('close', leave);
+    socket.on('pong', answered);
   });
   let visiting = 0;
   const tick = () => {

@@ -17,6 +17,7 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import type { OperationSink, PushedOperation } from './graphql-ws.ts';
 
 export const SHARED_RESULTS = 'plugboardSharedResults';
 
@@ -44,23 +45,18 @@ let nextDocumentId = 0;
 /** Serialized results by event, then by document, variables and role; gone with the event. */
 const results = new WeakMap<object, Map<string, string | Promise<string>>>();
 
-/** Where a graphql-ws subscription's frames go: its id, and its socket. */
-export interface SubscriptionSink {
-  id: string;
-  send(text: string): void;
-}
-
 /**
  * The shared root field's subscription, or null when the operation is not one. Its `next`
  * frames are written to the sink directly — each event's result serialized once for all its
- * subscribers, then framed with the subscription id — so graphql-ws only sees the stream end.
+ * subscribers, then framed with the subscription id.
  */
 export function sharedSubscription(
   args: ExecutionArgs,
   role: string,
   mask: Mask,
-  sink: SubscriptionSink,
-): Promise<AsyncIterableIterator<never> | ExecutionResult> | null {
+  sink: OperationSink,
+  id: string,
+): Promise<PushedOperation | ExecutionResult> | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
   const [selection, ...more] = operation.selectionSet.selections;
@@ -74,53 +70,56 @@ export function sharedSubscription(
     documentIds.set(args.document, documentId);
   }
   const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
-  return SharedSubscriber.start(args, key, mask, sink);
+  return SharedSubscriber.start(args, key, mask, sink, id);
 }
 
 /**
- * One subscriber of a shared subscription: what it needs per event and the iterator graphql-ws
- * holds, in one object with its methods on the prototype. Ten thousand sockets hold two each, so
- * the closures and promises a subscriber would otherwise keep were a good part of a socket's weight.
+ * One subscriber of a shared subscription, in one object with its methods on the prototype: ten
+ * thousand sockets hold two each, so the closures and promises a subscriber would otherwise keep
+ * were a good part of a socket's weight.
  */
-class SharedSubscriber implements PushReceiver<unknown>, AsyncIterableIterator<never> {
+class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   private readonly args: ExecutionArgs;
   private readonly key: string;
   private readonly mask: Mask;
-  private readonly sink: SubscriptionSink;
+  private readonly sink: OperationSink;
+  private readonly id: string;
   /** The start of this subscriber's `next` frames, up to its payload. */
   private readonly frame: string;
-  private events: AsyncIterator<unknown> | undefined;
-  private readonly ended: Promise<IteratorResult<never>>;
-  private finish!: (error?: unknown) => void;
+  private readonly events: AsyncIterator<unknown>;
 
   static async start(
     args: ExecutionArgs,
     key: string,
     mask: Mask,
-    sink: SubscriptionSink,
-  ): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+    sink: OperationSink,
+    id: string,
+  ): Promise<PushedOperation | ExecutionResult> {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return masked(stream, mask);
-    const subscriber = new SharedSubscriber(args, key, mask, sink);
-    subscriber.relay(stream[Symbol.asyncIterator]());
-    return subscriber;
+    return new SharedSubscriber(args, key, mask, sink, id, stream[Symbol.asyncIterator]());
   }
 
-  private constructor(args: ExecutionArgs, key: string, mask: Mask, sink: SubscriptionSink) {
+  private constructor(
+    args: ExecutionArgs,
+    key: string,
+    mask: Mask,
+    sink: OperationSink,
+    id: string,
+    events: AsyncIterator<unknown>,
+  ) {
     this.args = args;
     this.key = key;
     this.mask = mask;
     this.sink = sink;
-    this.frame = `{"id":${JSON.stringify(sink.id)},"type":"next","payload":`;
-    // Settles when the source ends (graphql-ws then sends `complete`) or fails.
-    this.ended = new Promise((resolve, reject) => {
-      this.finish = (error) => (error === undefined ? resolve({ done: true, value: undefined }) : reject(error));
-    });
+    this.id = id;
+    this.frame = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.events = events;
   }
 
-  /** Relays until the source ends or graphql-ws returns us. */
-  private relay(events: AsyncIterator<unknown>): void {
-    this.events = events;
+  /** Relays until the source ends or the subscriber is stopped. */
+  begin(): void {
+    const events = this.events;
     if (PUSH in events) {
       (events as unknown as PushStream<unknown>)[PUSH](this);
       return;
@@ -128,7 +127,10 @@ class SharedSubscriber implements PushReceiver<unknown>, AsyncIterableIterator<n
     void (async () => {
       for (let next = await events.next(); !next.done; next = await events.next())
         this.send(await this.serialized(next.value));
-    })().then(() => this.finish(), this.finish);
+    })().then(
+      () => this.end(),
+      (error: unknown) => this.end(error),
+    );
   }
 
   deliver(event: unknown): void {
@@ -143,20 +145,11 @@ class SharedSubscriber implements PushReceiver<unknown>, AsyncIterableIterator<n
   }
 
   end(error?: unknown): void {
-    this.finish(error);
+    this.sink.ended(this.id, error);
   }
 
-  next(): Promise<IteratorResult<never>> {
-    return this.ended;
-  }
-
-  async return(): Promise<IteratorResult<never>> {
-    await this.events?.return?.();
-    return { done: true, value: undefined };
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
-    return this;
+  stop(): void {
+    void this.events.return?.()?.catch(() => {});
   }
 
   private send(text: string): void {
