@@ -183,7 +183,15 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
       console.log(`  ${name}: at rest, RSS per connection every 5 s: ${rss.join(' ')}`);
       (await import('node:fs')).writeFileSync(`/tmp/smaps-${mode}.txt`, readFileSync(`/proc/${server.pid}/smaps`));
       const collected = await gcPauses(server, gcFile, true);
-      console.log(`  ${name}: memory ${JSON.stringify({ before, connected: connectGc, collected })}`);
+      const after: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        await sleep(3000);
+        after.push(Math.round((server.rssBytes() - before.rss) / connected.connections));
+      }
+      console.log(`  ${name}: after a full collection, RSS per connection every 3 s: ${after.join(' ')}`);
+      console.log(
+        `  ${name}: live heap ${((collected.heapUsed - before.heapUsed) / connected.connections / 1024).toFixed(1)} KiB per connection; memory ${JSON.stringify({ before, connected: connectGc, collected })}`,
+      );
       return;
     }
     const cpuBefore = server.cpuMicros();

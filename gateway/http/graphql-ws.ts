@@ -184,9 +184,12 @@ class GraphQLSocket<S> implements OperationSink {
       return;
     }
     this.operations.set(id, null);
+    // JSON.parse leaves longer strings as slices of the whole frame, and a subscription keeps its
+    // variables (a room id, say) for its life: parsed again, they hold only their own text.
+    const variables = payload.variables && (JSON.parse(JSON.stringify(payload.variables)) as typeof payload.variables);
     let outcome: Outcome | readonly GraphQLError[];
     try {
-      outcome = await this.protocol.handlers.operate(state, id, payload, this);
+      outcome = await this.protocol.handlers.operate(state, id, { ...payload, variables }, this);
     } catch (error) {
       this.operations.delete(id);
       throw error;

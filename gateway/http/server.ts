@@ -34,7 +34,7 @@ import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contr
 import type { ServerLimits } from '../config/settings.ts';
 import { Refusal, serveGraphQLWs } from './graphql-ws.ts';
 import { createLoadShedder } from './load-shedding.ts';
-import { sharedSubscription } from './shared-subscriptions.ts';
+import { type EventContexts, sharedSubscription } from './shared-subscriptions.ts';
 import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
 
 export interface HttpServerOptions {
@@ -69,7 +69,9 @@ export interface HttpServerOptions {
  * What the gateway keeps per graphql-ws socket once connection_init let it in; plugins see it as
  * the SocketConnection of their hooks.
  */
-class SocketState implements SocketConnection {
+class SocketState implements SocketConnection, EventContexts {
+  /** What its shared subscriptions' events are executed with, but loaders: set by the first. */
+  eventContextBase: Omit<Context, 'loaders'> | undefined;
   /** Operations accepted and not finished yet. */
   operations = 0;
   /** Of those, the sheddable ones (the set is made with the socket's first). */
@@ -91,6 +93,10 @@ class SocketState implements SocketConnection {
 
   close(code: number, reason: string): void {
     this.socket.close(code, reason.slice(0, 120));
+  }
+
+  eventContext(): Context {
+    return { ...this.eventContextBase!, loaders: createLoaders() };
   }
 }
 
@@ -433,22 +439,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           contextValue: await enveloped.contextFactory(),
         };
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION) return enveloped.execute(args);
-        const context = args.contextValue as Context;
-        const shared = sharedSubscription(args, session.role, options.maskError, sink, id);
+        const shared = sharedSubscription(args, session.role, options.maskError, sink, id, state);
         if (!shared) return enveloped.subscribe(args);
-        // A shared subscription executes each event with these arguments for its whole life. Its
-        // field's subscribe has run with the full context by now; the events need only the
-        // gateway's part of it, not yoga's request, parameters and caches.
-        args.contextValue = {
+        // A shared subscription's events need only the gateway's part of the context, not yoga's
+        // request, parameters and caches; one for all the socket's shared subscriptions.
+        const context = args.contextValue as Context;
+        state.eventContextBase ??= {
           session,
           db: context.db,
           pubsub: context.pubsub,
           queue: context.queue,
-          loaders: createLoaders(),
           log: context.log,
           requestId,
           socketId: state.id,
-        } satisfies Context;
+        };
         return shared;
       },
       finished: (state, id) => {

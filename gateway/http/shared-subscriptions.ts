@@ -45,6 +45,11 @@ let nextDocumentId = 0;
 /** Serialized results by event, then by document, variables and role; gone with the event. */
 const results = new WeakMap<object, Map<string, string | Promise<string>>>();
 
+/** Where a shared subscription's events get their context: a fresh one each execution (its loaders cache nothing stale). */
+export interface EventContexts {
+  eventContext(): unknown;
+}
+
 /**
  * The shared root field's subscription, or null when the operation is not one. Its `next`
  * frames are written to the sink directly — each event's result serialized once for all its
@@ -56,6 +61,7 @@ export function sharedSubscription(
   mask: Mask,
   sink: OperationSink,
   id: string,
+  contexts: EventContexts,
 ): Promise<PushedOperation | ExecutionResult> | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return null;
@@ -70,7 +76,7 @@ export function sharedSubscription(
     documentIds.set(args.document, documentId);
   }
   const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
-  return SharedSubscriber.start(args, key, mask, sink, id);
+  return SharedSubscriber.start(args, key, mask, sink, id, contexts);
 }
 
 /**
@@ -79,7 +85,9 @@ export function sharedSubscription(
  * were a good part of a socket's weight.
  */
 class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
-  private readonly args: ExecutionArgs;
+  /** What each event is executed with, but its root value and context. */
+  private readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
+  private readonly contexts: EventContexts;
   private readonly key: string;
   private readonly mask: Mask;
   private readonly sink: OperationSink;
@@ -94,10 +102,11 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     mask: Mask,
     sink: OperationSink,
     id: string,
+    contexts: EventContexts,
   ): Promise<PushedOperation | ExecutionResult> {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return masked(stream, mask);
-    return new SharedSubscriber(args, key, mask, sink, id, stream[Symbol.asyncIterator]());
+    return new SharedSubscriber(args, key, mask, sink, id, contexts, stream[Symbol.asyncIterator]());
   }
 
   private constructor(
@@ -106,9 +115,13 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     mask: Mask,
     sink: OperationSink,
     id: string,
+    contexts: EventContexts,
     events: AsyncIterator<unknown>,
   ) {
-    this.args = args;
+    // Not the subscribe's context: the field's subscribe has run with it, the events need their own.
+    const { schema, document, operationName, variableValues } = args;
+    this.args = { schema, document, operationName, variableValues };
+    this.contexts = contexts;
     this.key = key;
     this.mask = mask;
     this.sink = sink;
@@ -160,7 +173,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   private serialized(event: unknown): string | Promise<string> {
     // Synchronous when the selection resolves synchronously (the usual case for a payload).
     const run = () => {
-      const result = execute({ ...this.args, rootValue: event });
+      const result = execute({ ...this.args, rootValue: event, contextValue: this.contexts.eventContext() });
       return result instanceof Promise
         ? result.then((r) => JSON.stringify(masked(r, this.mask)))
         : JSON.stringify(masked(result, this.mask));

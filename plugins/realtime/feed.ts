@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type PubSub, PUSH, type PushReceiver, type PushStream, type Topic } from '../../gateway/sdk.ts';
 
 interface Relay<T> {
-  listeners: Set<(event: T) => void>;
+  followers: Set<Follower<T>>;
   ready: Promise<void>;
   stop(): void;
 }
@@ -27,9 +27,10 @@ export interface FeedHooks<T> {
 }
 
 /**
- * An async iterator fed by pushes: a value waits in a buffer until asked for, an ask waits until
- * a value comes. Lighter per event than a generator over `events.on`, which matters when one
- * event goes to thousands of followers.
+ * One follower of a room: an async iterator fed by pushes (a value waits in a buffer until asked
+ * for, an ask waits until a value comes), or a push stream handing each event on. Lighter per
+ * event than a generator over `events.on`, which matters when one event goes to thousands of
+ * followers; and one object, listener included, since ten thousand sockets follow two rooms each.
  */
 class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
   private buffer: T[] = [];
@@ -37,10 +38,28 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   private failure: unknown;
   private ended = false;
-  private readonly onEnd: () => void;
+  private readonly feed: RoomFeed<T>;
+  readonly roomId: string;
+  /** Events relayed while the room's current state is read: they follow it. */
+  private held: T[] | undefined = [];
 
-  constructor(onEnd: () => void) {
-    this.onEnd = onEnd;
+  constructor(feed: RoomFeed<T>, roomId: string) {
+    this.feed = feed;
+    this.roomId = roomId;
+  }
+
+  /** An event relayed for the room. */
+  accept(event: T): void {
+    if (this.held) this.held.push(event);
+    else this.push(event);
+  }
+
+  /** The room's current state, then what was held while it was read. */
+  started(state: T[]): void {
+    for (const event of state) this.push(event);
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const event of held) this.push(event);
   }
 
   push(value: T): void {
@@ -90,7 +109,7 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
       this.waiting?.resolve({ value: undefined, done: true });
       this.waiting = undefined;
       this.pushTo?.end(this.failure);
-      this.onEnd();
+      this.feed.unfollow(this);
     }
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -116,7 +135,7 @@ export class RoomFeed<T> {
 
   /** Hands an event to the room's local followers only (e.g. a typing expiry each instance works out). */
   emitLocal(roomId: string, event: T): void {
-    for (const listener of this.relays.get(roomId)?.listeners ?? []) listener(event);
+    for (const follower of this.relays.get(roomId)?.followers ?? []) follower.accept(event);
   }
 
   /**
@@ -126,21 +145,19 @@ export class RoomFeed<T> {
   follow(roomId: string, current?: () => Promise<T[]> | T[]): AsyncIterableIterator<T> {
     const read = current ?? (() => this.sharedState(roomId));
     const relay = this.acquire(roomId);
-    // Events arriving while the current state is read wait, and follow it.
-    let held: T[] | undefined = [];
-    const listener = (event: T) => (held ? held.push(event) : follower.push(event));
-    const follower: Follower<T> = new Follower(() => {
-      relay.listeners.delete(listener);
-      this.release(roomId);
-    });
-    relay.listeners.add(listener);
+    const follower = new Follower(this, roomId);
+    relay.followers.add(follower);
     void (async () => {
       await relay.ready;
-      for (const event of await read()) follower.push(event);
-      for (const event of held!) follower.push(event);
-      held = undefined;
+      follower.started(await read());
     })().catch((error: unknown) => follower.fail(error));
     return follower;
+  }
+
+  /** A follower ended. */
+  unfollow(follower: Follower<T>): void {
+    this.relays.get(follower.roomId)?.followers.delete(follower);
+    this.release(follower.roomId);
   }
 
   /**
@@ -164,17 +181,17 @@ export class RoomFeed<T> {
   private acquire(roomId: string): Relay<T> {
     let relay = this.relays.get(roomId);
     if (!relay) {
-      const listeners = new Set<(event: T) => void>();
+      const followers = new Set<Follower<T>>();
       const source = this.pubsub.subscribe(this.topic, roomId);
       const pump = (async () => {
         for await (const event of source) {
           this.hooks.onEvent?.(roomId, event);
-          for (const listener of listeners) listener(event);
+          for (const follower of followers) follower.accept(event);
         }
       })();
       pump.catch(() => {});
       relay = {
-        listeners,
+        followers,
         // The pump's first next() subscribes; ready() then waits until Redis confirms it.
         ready: nextTurn().then(() => this.pubsub.ready()),
         stop: () => void source.return?.(),
@@ -186,7 +203,7 @@ export class RoomFeed<T> {
 
   private release(roomId: string): void {
     const relay = this.relays.get(roomId);
-    if (!relay || relay.listeners.size > 0) return;
+    if (!relay || relay.followers.size > 0) return;
     this.relays.delete(roomId);
     relay.stop();
     this.hooks.onIdle?.(roomId);
