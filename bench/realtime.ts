@@ -22,8 +22,12 @@
  * of it, ≥ 90 % of the peak at twice the saturating rate, p99 ≤ 50 ms pinned and unpinned,
  * expiries ≤ 100 ms late at p99, RSS flat over the soak.
  *
+ * With BENCH_MEMORY_ONLY=true it stops after connect: RSS per connection at rest for a minute and
+ * after a full collection, the live heap, and each V8 space's size (where the RSS is); with
+ * BENCH_HEAP_SNAPSHOT_DIR each server writes a heap snapshot at each full collection.
+ *
  * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS,
- * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN)
+ * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -132,7 +136,11 @@ interface GcPauses {
   over50ms: number;
   /** After a full collection, at the signal. */
   heapUsed: number;
+  heapTotal: number;
+  external: number;
   rss: number;
+  /** Each V8 space's physical size. */
+  spaces: Record<string, number>;
 }
 
 /**
@@ -152,6 +160,51 @@ async function gcPauses(server: Server, file: string, collect = false): Promise<
 
 const gcLine = (gc: GcPauses) =>
   `GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms, ${gc.over10ms} over 10 ms, ${gc.over50ms} over 50 ms`;
+
+/**
+ * BENCH_MEMORY_ONLY: RSS per connection at rest for a minute, then after a full collection; the
+ * live heap; and where the memory is (MiB): RSS, the heap's committed and used size, each V8
+ * space, and what lives outside the heap.
+ */
+async function memoryReport(
+  name: string,
+  server: Server,
+  gcFile: string,
+  before: GcPauses,
+  connected: GcPauses,
+  connections: number,
+) {
+  const perConnection = () => Math.round((server.rssBytes() - before.rss) / connections);
+  const atRest: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    await sleep(5000);
+    atRest.push(perConnection());
+  }
+  const collected = await gcPauses(server, gcFile, true);
+  const afterCollection: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await sleep(3000);
+    afterCollection.push(perConnection());
+  }
+  console.log(`  ${name}: RSS bytes per connection at rest, every 5 s: ${atRest.join(' ')}`);
+  console.log(`  ${name}: after a full collection, every 3 s: ${afterCollection.join(' ')}`);
+  console.log(
+    `  ${name}: live heap ${((collected.heapUsed - before.heapUsed) / connections / 1024).toFixed(1)} KiB per connection`,
+  );
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+  for (const [when, gc] of [
+    ['before', before],
+    ['connected', connected],
+    ['collected', collected],
+  ] as const) {
+    const spaces = Object.entries(gc.spaces)
+      .filter(([, bytes]) => bytes >= 2 ** 20)
+      .map(([space, bytes]) => `${space} ${mib(bytes)}`);
+    console.log(
+      `  ${name}: ${when}: RSS ${mib(gc.rss)}, heap ${mib(gc.heapTotal)} (used ${mib(gc.heapUsed)}; ${spaces.join(', ')}), external ${mib(gc.external)} MiB`,
+    );
+  }
+}
 
 type Measured = NonNullable<Awaited<ReturnType<typeof measure>>>;
 
@@ -175,23 +228,7 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
       `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed), settled ${(settledMs / 1000).toFixed(1)} s after; ${(perConnection / 1024).toFixed(1)} KiB per connection (RSS); ${gcLine(connectGc)}`,
     );
     if (MEMORY_ONLY) {
-      const rss: number[] = [];
-      for (let i = 0; i < 12; i++) {
-        await sleep(5000);
-        rss.push(Math.round((server.rssBytes() - before.rss) / connected.connections));
-      }
-      console.log(`  ${name}: at rest, RSS per connection every 5 s: ${rss.join(' ')}`);
-      (await import('node:fs')).writeFileSync(`/tmp/smaps-${mode}.txt`, readFileSync(`/proc/${server.pid}/smaps`));
-      const collected = await gcPauses(server, gcFile, true);
-      const after: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        await sleep(3000);
-        after.push(Math.round((server.rssBytes() - before.rss) / connected.connections));
-      }
-      console.log(`  ${name}: after a full collection, RSS per connection every 3 s: ${after.join(' ')}`);
-      console.log(
-        `  ${name}: live heap ${((collected.heapUsed - before.heapUsed) / connected.connections / 1024).toFixed(1)} KiB per connection; memory ${JSON.stringify({ before, connected: connectGc, collected })}`,
-      );
+      await memoryReport(name, server, gcFile, before, connectGc, connected.connections);
       return;
     }
     const cpuBefore = server.cpuMicros();
