@@ -278,8 +278,16 @@ function closeUninitialised(socket: GraphQLSocket<unknown>): void {
   socket.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
 }
 
+/** Errors answered often (the same refusal under overload) are serialized once. */
+const serializedErrors = new WeakMap<readonly GraphQLError[], string>();
+
 function errorFrame(id: string, errors: readonly GraphQLError[]): string {
-  return JSON.stringify({ id, type: MessageType.Error, payload: errors });
+  let payload = serializedErrors.get(errors);
+  if (payload === undefined) {
+    payload = JSON.stringify(errors);
+    serializedErrors.set(errors, payload);
+  }
+  return `{"id":${JSON.stringify(id)},"type":"${MessageType.Error}","payload":${payload}}`;
 }
 
 /**
