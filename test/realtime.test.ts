@@ -297,9 +297,10 @@ describe('typing', () => {
       }
     })();
     try {
-      // Once the smoothed lag is past twice the limit, every startTyping is refused.
+      // Once the smoothed lag is past twice the limit, every startTyping is refused. The lag is
+      // sampled once per blocked turn (every ~125 ms), and takes about 14 samples to get there.
       await expect
-        .poll(async () => (await startTyping()).errors?.[0], { interval: 250 })
+        .poll(async () => (await startTyping()).errors?.[0], { interval: 250, timeout: 5000 })
         .toMatchObject({
           message: expect.stringMatching(/busy.*PLUGBOARD_SHED_LAG_MS/),
           extensions: { code: 'RATE_LIMITED' },
