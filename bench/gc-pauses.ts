@@ -7,7 +7,8 @@
  * for a while, so the bench asks for it only where no latency is being measured. Pauses are what
  * a p99 latency cannot hide: every delivery waits for them.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
@@ -17,6 +18,21 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) pauses.push(entry.duration);
 }).observe({ entryTypes: ['gc'] });
 
+/**
+ * BENCH_HEAP_SAMPLING_DIR: samples allocations from the start, keeping those a major collection
+ * freed (garbage that was promoted before it died, what inflates old space), and writes the
+ * profile (.heapprofile, for Chrome DevTools) at each full collection.
+ */
+const sampling = process.env['BENCH_HEAP_SAMPLING_DIR'];
+const inspector = sampling ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  inspector.post('HeapProfiler.startSampling', {
+    samplingInterval: 32768,
+    includeObjectsCollectedByMajorGC: true,
+  });
+}
+
 function report(file: string, collect: boolean) {
   return () => {
     const seen = pauses;
@@ -24,6 +40,11 @@ function report(file: string, collect: boolean) {
     // BENCH_HEAP_SNAPSHOT_DIR: a heap snapshot at each collection, to see what the heap holds.
     const snapshots = process.env['BENCH_HEAP_SNAPSHOT_DIR'];
     if (collect && snapshots) writeHeapSnapshot(`${snapshots}/${process.pid}-${Date.now()}.heapsnapshot`);
+    if (collect && inspector)
+      inspector.post('HeapProfiler.getSamplingProfile', (error, result) => {
+        if (!error)
+          writeFileSync(`${sampling}/${process.pid}-${Date.now()}.heapprofile`, JSON.stringify(result.profile));
+      });
     const { heapUsed, heapTotal, external, arrayBuffers, rss } = process.memoryUsage();
     // Where RSS goes: each V8 space's physical size, and what lives outside the heap.
     const spaces = Object.fromEntries(

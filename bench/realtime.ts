@@ -62,13 +62,13 @@ const SOAK_CHURN = Number(process.env['BENCH_SOAK_CHURN'] ?? 50);
 const MEMORY_ONLY = process.env['BENCH_MEMORY_ONLY'] === 'true';
 const GC_FILE = join(tmpdir(), `plugboard-bench-gc-${process.pid}.jsonl`);
 const GC_OBSERVER = `--expose-gc --import=${join(ROOT, 'bench/gc-pauses.ts')}`;
-/** What bench/gc-pauses.ts needs in each server (BENCH_HEAP_SNAPSHOT_DIR: a snapshot at each collection). */
-const GC_ENV = {
-  BENCH_GC_FILE: GC_FILE,
-  ...(process.env['BENCH_HEAP_SNAPSHOT_DIR']
-    ? { BENCH_HEAP_SNAPSHOT_DIR: process.env['BENCH_HEAP_SNAPSHOT_DIR'] }
-    : {}),
-};
+/** What bench/gc-pauses.ts needs in each server (and, when set, where it writes heap snapshots and allocation samples). */
+const GC_ENV = Object.fromEntries(
+  ['BENCH_HEAP_SNAPSHOT_DIR', 'BENCH_HEAP_SAMPLING_DIR'].flatMap((name) =>
+    process.env[name] ? [[name, process.env[name]]] : [],
+  ),
+) as Record<string, string>;
+GC_ENV['BENCH_GC_FILE'] = GC_FILE;
 
 interface Ran {
   rate: number;

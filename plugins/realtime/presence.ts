@@ -7,6 +7,7 @@
  * is dead, and the others reap its connections. Presence changes go to the user's rooms only.
  */
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { Batcher, type PluginRuntime, type SocketConnection, type SocketRefusal } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
@@ -37,6 +38,9 @@ export const toPresence = (row: PresenceRow): PresencePayload => ({
 
 type Change = { kind: 'open' | 'close'; id: string; userId: string };
 
+/** Users whose last-read presence is kept, so that reads of an unchanged presence give the same object. */
+const KNOWN_PRESENCES = 100_000;
+
 /** Adds to a count, dropping keys that reach 0 (so the maps hold only addresses and users with sockets). */
 function adjust(counts: Map<string, number>, key: string, delta: number): void {
   const next = (counts.get(key) ?? 0) + delta;
@@ -57,6 +61,13 @@ export class PresenceTracker {
   private listener: pg.Client | undefined;
   private readonly runtime: PluginRuntime<RealtimeConfig>;
   private readonly events: EventLog;
+  /**
+   * Each user's presence as last read, by user: a room's state is read again for every turn in
+   * which followers start, and handing out the same object for an unchanged presence lets the
+   * shared subscriptions execute it once (their results are kept by event object), not once per
+   * read: at 10,000 sockets connecting, that execution was most of the garbage made.
+   */
+  private readonly presences = new LRUCache<string, PresencePayload>({ max: KNOWN_PRESENCES });
 
   constructor(runtime: PluginRuntime<RealtimeConfig>, events: EventLog) {
     this.runtime = runtime;
@@ -131,7 +142,21 @@ export class PresenceTracker {
 
   /** Members of the room who are not OFFLINE. */
   async onlineIn(roomId: string): Promise<PresencePayload[]> {
-    return (await this.runtime.db.query<PresenceRow>(realtimeSql('presence-of-room'), [roomId])).rows.map(toPresence);
+    const { rows } = await this.runtime.db.query<PresenceRow>(realtimeSql('presence-of-room'), [roomId]);
+    return rows.map((row) => this.known(toPresence(row)));
+  }
+
+  /** The presence object already handed out for this user, when nothing in it changed. */
+  private known(presence: PresencePayload): PresencePayload {
+    const known = this.presences.get(presence.userId);
+    if (
+      known?.status === presence.status &&
+      known.customStatus === presence.customStatus &&
+      known.lastSeen === presence.lastSeen
+    )
+      return known;
+    this.presences.set(presence.userId, presence);
+    return presence;
   }
 
   async setPresence(userId: string, status: PresenceStatus, customStatus: string | null): Promise<PresencePayload> {
