@@ -8,7 +8,6 @@
  * a p99 latency cannot hide: every delivery waits for them.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
@@ -24,7 +23,8 @@ new PerformanceObserver((list) => {
  * profile (.heapprofile, for Chrome DevTools) at each full collection.
  */
 const sampling = process.env['BENCH_HEAP_SAMPLING_DIR'];
-const inspector = sampling ? new Session() : undefined;
+// Imported only when asked for: the inspector is not loaded into a server being measured.
+const inspector = sampling ? new (await import('node:inspector')).Session() : undefined;
 if (inspector) {
   inspector.connect();
   inspector.post('HeapProfiler.startSampling', {

@@ -8,7 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readConfig, type ConfigurationSpec } from '../gateway/config/variables.ts';
-import { readRealtimeConfig } from '../plugins/realtime/config.ts';
+import type { PluginRuntime } from '../gateway/plugin/contract.ts';
+import { readRealtimeConfig, type RealtimeConfig } from '../plugins/realtime/config.ts';
+import type { EventLog } from '../plugins/realtime/events-log.ts';
+import { PresenceTracker } from '../plugins/realtime/presence.ts';
 import realtimeManifest from '../plugins/realtime/plugin.json' with { type: 'json' };
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
@@ -318,6 +321,36 @@ describe('typing', () => {
       await fetch(`${gateway.url}/metrics`, { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } })
     ).text();
     expect(metrics).toMatch(/graphql_websocket_operations_shed_total\{[^}]*\} [1-9]/);
+  });
+});
+
+describe("a room's presence as read for new followers", () => {
+  it('is the same object for a presence that did not change, and a new one for one that did', async () => {
+    const { rows } = await db.pool.query<{ id: string }>(
+      "INSERT INTO realtime.rooms (name, created_by) VALUES ('reads', 'dave') RETURNING id",
+    );
+    const reads = rows[0]!.id;
+    await db.pool.query(
+      "INSERT INTO realtime.room_members (room_id, user_id) SELECT $1, u FROM unnest(ARRAY['dave', 'erin']) AS u",
+      [reads],
+    );
+    await db.pool.query(
+      "INSERT INTO realtime.presence (user_id, status, last_seen) SELECT u, 'ONLINE', now() FROM unnest(ARRAY['dave', 'erin']) AS u",
+    );
+    // onlineIn reads the database only: the runtime needs its pool, the tracker no event log.
+    const tracker = new PresenceTracker(
+      { db: db.pool } as unknown as PluginRuntime<RealtimeConfig>,
+      undefined as unknown as EventLog,
+    );
+    const [dave, erin] = await tracker.onlineIn(reads);
+    const again = await tracker.onlineIn(reads);
+    expect(again[0]).toBe(dave);
+    expect(again[1]).toBe(erin);
+    await db.pool.query("UPDATE realtime.presence SET status = 'BUSY' WHERE user_id = 'erin'");
+    const changed = await tracker.onlineIn(reads);
+    expect(changed[0]).toBe(dave);
+    expect(changed[1]).not.toBe(erin);
+    expect(changed[1]).toMatchObject({ userId: 'erin', status: 'BUSY' });
   });
 });
 
