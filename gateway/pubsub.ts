@@ -5,6 +5,7 @@
  * On a Redis Cluster this is classic pubsub: a PUBLISH on any node reaches subscribers on every
  * node, and ioredis moves the subscriptions to another node when theirs goes away.
  */
+import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSubEventTarget } from '@graphql-yoga/subscription';
 import type { Logger } from 'pino';
 import { createRedisClient, type RedisTarget } from './redis.ts';
@@ -47,7 +48,15 @@ function wrap(inner: ReturnType<typeof createPubSub<Channels>>, rest: Omit<PubSu
 }
 
 export function createMemoryPubSub(): PubSub {
-  return wrap(createPubSub<Channels>(), { transport: 'memory', ready: async () => {}, close: async () => {} });
+  // Every subscriber of a channel is a listener of one event: a room of 100 is 100 of them, not
+  // the leak Node's warning past 10 assumes.
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  return wrap(createPubSub<Channels>({ eventTarget: eventTarget as PubSubEventTarget<Channels> }), {
+    transport: 'memory',
+    ready: async () => {},
+    close: async () => {},
+  });
 }
 
 /**

@@ -34,6 +34,21 @@ describe('in-process pubsub', () => {
     expect(await got2).toEqual({ n: 2 });
     await all.return?.();
   });
+
+  it('takes any number of subscribers to one topic without a MaxListenersExceededWarning', async () => {
+    const pubsub = createMemoryPubSub();
+    const warned = vi.spyOn(process, 'emitWarning');
+    try {
+      const subscribers = Array.from({ length: 25 }, () => pubsub.subscribe(ping, 'busy-room'));
+      const firsts = subscribers.map((subscriber) => firstValue(subscriber));
+      pubsub.publish(ping, { n: 7 }, 'busy-room');
+      expect(await Promise.all(firsts)).toEqual(Array.from({ length: 25 }, () => ({ n: 7 })));
+      expect(warned).not.toHaveBeenCalled();
+      await Promise.all(subscribers.map((subscriber) => subscriber.return?.()));
+    } finally {
+      warned.mockRestore();
+    }
+  });
 });
 
 describe.skipIf(!redisUrl)('Redis pubsub', () => {
