@@ -199,26 +199,24 @@ class GraphQLSocket<S> implements OperationSink {
       return;
     }
     const accepted = outcome as Outcome;
+    if (!isPushed(accepted) && !isStream(accepted)) {
+      // One result: answered unless the client completed it (or its socket closed) meanwhile.
+      if (this.operations.delete(id)) {
+        this.send(JSON.stringify({ id, type: MessageType.Next, payload: accepted }));
+        this.send(JSON.stringify({ id, type: MessageType.Complete }));
+      }
+      this.protocol.handlers.finished(state, id);
+      return;
+    }
+    const running: Running = isPushed(accepted) ? accepted : this.relay(id, accepted[Symbol.asyncIterator]());
     // Completed by the client, or its socket closed, while it started.
-    const running: Running = isPushed(accepted)
-      ? accepted
-      : isStream(accepted)
-        ? this.relay(id, accepted[Symbol.asyncIterator]())
-        : { stop() {} };
     if (!this.operations.has(id)) {
       running.stop();
       this.protocol.handlers.finished(state, id);
       return;
     }
-    if (isPushed(accepted) || isStream(accepted)) {
-      this.operations.set(id, running);
-      if (isPushed(accepted)) accepted.begin();
-      return;
-    }
-    this.operations.delete(id);
-    this.send(JSON.stringify({ id, type: MessageType.Next, payload: accepted }));
-    this.send(JSON.stringify({ id, type: MessageType.Complete }));
-    this.protocol.handlers.finished(state, id);
+    this.operations.set(id, running);
+    if (isPushed(accepted)) accepted.begin();
   }
 
   /** A stream's results as `next` frames, after `subscribe` has registered it; stopped by `return`. */

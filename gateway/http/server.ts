@@ -606,21 +606,22 @@ function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[
   // Each socket is visited every `period`; a tick is at least 20 ms, at most a hundredth of it.
   const period = Math.max(50, Math.min(intervalMs, timeoutMs) / 2);
   const slots = Array.from({ length: Math.max(1, Math.min(100, Math.floor(period / 20))) }, () => new Set<WebSocket>());
-  const pings = new WeakMap<WebSocket, { sentAt: number; answered: boolean }>();
-  const slotOf = new WeakMap<WebSocket, Set<WebSocket>>();
+  // Each socket's slot and last ping, kept by the socket (one object each, updated in place).
+  const liveness = new WeakMap<WebSocket, { slot: Set<WebSocket>; sentAt: number; answered: boolean }>();
   // Shared by every socket (`this` is the socket): no closures per socket.
   function leave(this: WebSocket) {
-    slotOf.get(this)?.delete(this);
+    liveness.get(this)?.slot.delete(this);
   }
   function answered(this: WebSocket) {
-    const ping = pings.get(this);
-    if (ping) ping.answered = true;
+    const socket = liveness.get(this);
+    if (socket) socket.answered = true;
   }
   let dealt = 0;
   sockets.on('connection', (socket: WebSocket) => {
     const slot = slots[dealt++ % slots.length]!;
     slot.add(socket);
-    slotOf.set(socket, slot);
+    // Never pinged yet: pinged on its slot's first visit.
+    liveness.set(socket, { slot, sentAt: Number.NEGATIVE_INFINITY, answered: true });
     socket.on('close', leave);
     socket.on('pong', answered);
   });
@@ -628,11 +629,12 @@ function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[
   const tick = () => {
     const now = Date.now();
     for (const socket of slots[visiting++ % slots.length]!) {
-      const ping = pings.get(socket);
-      if (ping && !ping.answered) {
-        if (now - ping.sentAt >= timeoutMs) socket.terminate();
-      } else if (!ping || now - ping.sentAt >= intervalMs) {
-        pings.set(socket, { sentAt: now, answered: false });
+      const state = liveness.get(socket)!;
+      if (!state.answered) {
+        if (now - state.sentAt >= timeoutMs) socket.terminate();
+      } else if (now - state.sentAt >= intervalMs) {
+        state.sentAt = now;
+        state.answered = false;
         socket.ping();
       }
     }

@@ -76,7 +76,11 @@ export function sharedSubscription(
     documentIds.set(args.document, documentId);
   }
   const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
-  return SharedSubscriber.start(args, key, mask, sink, id, contexts);
+  return Promise.resolve(createSourceEventStream(args)).then((stream) =>
+    Symbol.asyncIterator in stream
+      ? new SharedSubscriber(args, key, mask, sink, id, contexts, stream[Symbol.asyncIterator]())
+      : masked(stream, mask),
+  );
 }
 
 /**
@@ -96,20 +100,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   private readonly frame: string;
   private readonly events: AsyncIterator<unknown>;
 
-  static async start(
-    args: ExecutionArgs,
-    key: string,
-    mask: Mask,
-    sink: OperationSink,
-    id: string,
-    contexts: EventContexts,
-  ): Promise<PushedOperation | ExecutionResult> {
-    const stream = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in stream)) return masked(stream, mask);
-    return new SharedSubscriber(args, key, mask, sink, id, contexts, stream[Symbol.asyncIterator]());
-  }
-
-  private constructor(
+  constructor(
     args: ExecutionArgs,
     key: string,
     mask: Mask,
