@@ -30,6 +30,7 @@ if (inspector) {
   inspector.post('HeapProfiler.startSampling', {
     samplingInterval: 32768,
     includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: process.env['BENCH_HEAP_SAMPLING_MINOR'] === 'true',
   });
 }
 

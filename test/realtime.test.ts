@@ -230,6 +230,40 @@ describe('presence', () => {
   });
 });
 
+describe('a presence event shared by its subscribers', () => {
+  it('gives each subscriber its own selection, role and room', async () => {
+    const other = (await ok<{ createRoom: { id: string } }>('bob', 'mutation { createRoom(name: "elsewhere") { id } }'))
+      .createRoom.id;
+    const [alice, bob] = [await connect('alice'), await connect('bob')];
+    const admin = connectWs(gateway.wsUrl, { 'x-hasura-admin-secret': ADMIN_SECRET });
+    await admin.connected;
+    clients.push(admin);
+    const full = 'subscription($r: ID!) { presence(roomId: $r) { userId status customStatus } }';
+    const idsOnly = 'subscription($r: ID!) { presence(roomId: $r) { userId } }';
+    const feeds = {
+      alice: alice.subscribe<Presence>(full, { r: room }),
+      bob: bob.subscribe<{ presence: { userId: string } }>(idsOnly, { r: room }),
+      admin: admin.subscribe<Presence>(full, { r: room }),
+      elsewhere: bob.subscribe<Presence>(full, { r: other }),
+    };
+    await ok('carol', 'mutation { setPresence(status: BUSY, customStatus: "shared") { status } }');
+    const carols = (e: { data?: { presence: { userId: string } } }) => e.data?.presence.userId === 'carol';
+    const expected = { userId: 'carol', status: 'BUSY', customStatus: 'shared' };
+    expect((await nextMatching(feeds.alice, carols)).data?.presence).toEqual(expected);
+    expect((await nextMatching(feeds.admin, carols)).data?.presence).toEqual(expected);
+    expect((await nextMatching(feeds.bob, carols)).data?.presence).toEqual({ userId: 'carol' });
+    // Carol is not in the other room: all it sees up to bob's own change there is bob's.
+    await ok('bob', 'mutation { setPresence(status: AWAY) { status } }');
+    for (let event = await nextWithin(feeds.elsewhere); ; event = await nextWithin(feeds.elsewhere)) {
+      expect(event.data?.presence.userId).toBe('bob');
+      if (event.data?.presence.status === 'AWAY') break;
+    }
+    for (const feed of Object.values(feeds)) feed.dispose();
+    await ok('carol', 'mutation { setPresence(status: ONLINE) { status } }');
+    await ok('bob', 'mutation { setPresence(status: ONLINE) { status } }');
+  });
+});
+
 describe('typing', () => {
   it('publishes start, refresh, expiry and stop, and a late follower starts with who is typing', async () => {
     const alice = await connect('alice');

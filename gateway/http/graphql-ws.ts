@@ -13,6 +13,7 @@
  * already in use, 4429 a second connection_init, 4500 a failure of ours.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   CloseCode,
   GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -23,7 +24,7 @@ import {
 } from 'graphql-ws';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 /** How long a socket may wait before its connection_init (graphql-ws's default). */
 const INIT_TIMEOUT_MS = 3000;
@@ -41,7 +42,8 @@ export class Refusal {
 
 /** Where an operation's frames go, and how an operation that sends its own says it has ended. */
 export interface OperationSink {
-  send(text: string): void;
+  /** Writes a frame to the socket. */
+  write(text: string): void;
   /** A pushed operation's source ended (or failed): its `complete` (or `error`) is sent. */
   ended(id: string, error?: unknown): void;
 }
@@ -81,6 +83,22 @@ export interface GraphQLWsHandlers<S> {
   maskError(error: unknown, message: string): GraphQLError;
 }
 
+/** How often each socket is pinged, and how long its pong may take before it is terminated. */
+export interface KeepAlive {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface GraphQLWsOptions<S> {
+  handlers: GraphQLWsHandlers<S>;
+  /** Writes a frame (the gateway's coalescing, bounded sender). */
+  send(socket: WebSocket, text: string): void;
+  log: Logger;
+  /** The largest message a client may send, in bytes. */
+  maxPayload: number;
+  keepAlive: KeepAlive;
+}
+
 interface Protocol<S> {
   handlers: GraphQLWsHandlers<S>;
   send(socket: WebSocket, text: string): void;
@@ -100,8 +118,12 @@ interface Running {
   stop(): void;
 }
 
-/** One socket: its protocol state and the gateway's (`state`, once let in). */
-class GraphQLSocket<S> implements OperationSink {
+/**
+ * One socket: ws's WebSocket (the server makes its sockets of this class), its protocol state, its
+ * keep-alive and the gateway's `state` once let in — one object, found as `this` by listeners that
+ * every socket shares.
+ */
+class GraphQLSocket<S> extends WebSocket implements OperationSink {
   state: S | undefined;
   private request: IncomingMessage | undefined;
   private initTimer: NodeJS.Timeout | undefined;
@@ -109,19 +131,21 @@ class GraphQLSocket<S> implements OperationSink {
   private closed = false;
   /** By id: null while `operate` runs, then what to stop. */
   private readonly operations = new Map<string, Running | null>();
+  // Set by `start`, when ws hands the socket over ('connection').
+  private served!: Protocol<S>;
+  /** The keep-alive slot it is pinged from, when its last ping went, and whether its pong came back. */
+  slot: Set<GraphQLSocket<S>> | undefined;
+  pingedAt = Number.NEGATIVE_INFINITY;
+  answered = true;
 
-  readonly socket: WebSocket;
-  private readonly protocol: Protocol<S>;
-
-  constructor(socket: WebSocket, request: IncomingMessage, protocol: Protocol<S>) {
-    this.socket = socket;
-    this.protocol = protocol;
+  start(request: IncomingMessage, served: Protocol<S>): void {
+    this.served = served;
     this.request = request;
     this.initTimer = setTimeout(closeUninitialised, INIT_TIMEOUT_MS, this);
   }
 
-  send(text: string): void {
-    this.protocol.send(this.socket, text);
+  write(text: string): void {
+    this.served.send(this, text);
   }
 
   receive(data: string): void {
@@ -129,7 +153,7 @@ class GraphQLSocket<S> implements OperationSink {
     try {
       message = parseMessage(data);
     } catch {
-      this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+      this.close(CloseCode.BadRequest, 'Invalid message received');
       return;
     }
     switch (message.type) {
@@ -137,7 +161,7 @@ class GraphQLSocket<S> implements OperationSink {
         void this.init(message.payload).catch((error: unknown) => this.fail(error));
         return;
       case MessageType.Ping:
-        this.send(message.payload ? JSON.stringify({ type: MessageType.Pong, payload: message.payload }) : PONG);
+        this.write(message.payload ? JSON.stringify({ type: MessageType.Pong, payload: message.payload }) : PONG);
         return;
       case MessageType.Pong:
         return;
@@ -148,13 +172,13 @@ class GraphQLSocket<S> implements OperationSink {
         this.complete(message.id);
         return;
       default:
-        this.socket.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+        this.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
     }
   }
 
   private async init(payload: Record<string, unknown> | undefined): Promise<void> {
     if (this.initReceived) {
-      this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+      this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
       return;
     }
     this.initReceived = true;
@@ -162,25 +186,25 @@ class GraphQLSocket<S> implements OperationSink {
     this.initTimer = undefined;
     const request = this.request!;
     this.request = undefined; // only connect needs it
-    const admitted = await this.protocol.handlers.connect(this.socket, request, payload ?? undefined);
+    const admitted = await this.served.handlers.connect(this, request, payload ?? undefined);
     if (admitted instanceof Refusal) {
-      this.socket.close(admitted.code, admitted.reason.slice(0, 120));
+      this.close(admitted.code, admitted.reason.slice(0, 120));
       return;
     }
     // Gone while being let in: it was never acknowledged, but what connect opened closes now.
-    if (this.closed) return this.protocol.handlers.disconnect(admitted);
+    if (this.closed) return this.served.handlers.disconnect(admitted);
     this.state = admitted;
-    this.send(ACK);
+    this.write(ACK);
   }
 
   private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
     const state = this.state;
     if (state === undefined) {
-      this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+      this.close(CloseCode.Unauthorized, 'Unauthorized');
       return;
     }
     if (this.operations.has(id)) {
-      this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
       return;
     }
     this.operations.set(id, null);
@@ -189,30 +213,30 @@ class GraphQLSocket<S> implements OperationSink {
     const variables = payload.variables && (JSON.parse(JSON.stringify(payload.variables)) as typeof payload.variables);
     let outcome: Outcome | readonly GraphQLError[];
     try {
-      outcome = await this.protocol.handlers.operate(state, id, { ...payload, variables }, this);
+      outcome = await this.served.handlers.operate(state, id, { ...payload, variables }, this);
     } catch (error) {
       this.operations.delete(id);
       throw error;
     }
     if (Array.isArray(outcome)) {
-      if (this.operations.delete(id)) this.send(errorFrame(id, outcome));
+      if (this.operations.delete(id)) this.write(errorFrame(id, outcome));
       return;
     }
     const accepted = outcome as Outcome;
     if (!isPushed(accepted) && !isStream(accepted)) {
       // One result: answered unless the client completed it (or its socket closed) meanwhile.
       if (this.operations.delete(id)) {
-        this.send(JSON.stringify({ id, type: MessageType.Next, payload: accepted }));
-        this.send(JSON.stringify({ id, type: MessageType.Complete }));
+        this.write(JSON.stringify({ id, type: MessageType.Next, payload: accepted }));
+        this.write(JSON.stringify({ id, type: MessageType.Complete }));
       }
-      this.protocol.handlers.finished(state, id);
+      this.served.handlers.finished(state, id);
       return;
     }
     const running: Running = isPushed(accepted) ? accepted : this.relay(id, accepted[Symbol.asyncIterator]());
     // Completed by the client, or its socket closed, while it started.
     if (!this.operations.has(id)) {
       running.stop();
-      this.protocol.handlers.finished(state, id);
+      this.served.handlers.finished(state, id);
       return;
     }
     this.operations.set(id, running);
@@ -226,7 +250,7 @@ class GraphQLSocket<S> implements OperationSink {
         try {
           for (let next = await results.next(); !next.done; next = await results.next()) {
             if (this.operations.get(id) == null) return;
-            this.send(JSON.stringify({ id, type: MessageType.Next, payload: next.value }));
+            this.write(JSON.stringify({ id, type: MessageType.Next, payload: next.value }));
           }
           this.ended(id);
         } catch (error) {
@@ -240,12 +264,12 @@ class GraphQLSocket<S> implements OperationSink {
   ended(id: string, error?: unknown): void {
     if (this.operations.get(id) == null) return; // stopped already, and counted
     this.operations.delete(id);
-    this.send(
+    this.write(
       error === undefined
         ? JSON.stringify({ id, type: MessageType.Complete })
-        : errorFrame(id, [this.protocol.handlers.maskError(error, 'Unexpected error.')]),
+        : errorFrame(id, [this.served.handlers.maskError(error, 'Unexpected error.')]),
     );
-    this.protocol.handlers.finished(this.state!, id);
+    this.served.handlers.finished(this.state!, id);
   }
 
   private complete(id: string): void {
@@ -255,25 +279,26 @@ class GraphQLSocket<S> implements OperationSink {
     // One still starting is stopped and counted by `subscribe` when it finds its id gone.
     if (running === null) return;
     running.stop();
-    this.protocol.handlers.finished(this.state!, id);
+    this.served.handlers.finished(this.state!, id);
   }
 
-  close(): Promise<void> | undefined {
+  /** The socket closed: its operations stop, and the gateway lets go of its state. */
+  disconnected(): Promise<void> | undefined {
     this.closed = true;
     clearTimeout(this.initTimer);
     for (const id of [...this.operations.keys()]) this.complete(id);
-    return this.state === undefined ? undefined : this.protocol.handlers.disconnect(this.state);
+    return this.state === undefined ? undefined : this.served.handlers.disconnect(this.state);
   }
 
   /** A failure of ours: logged, and the socket closed with 4500. */
   fail(error: unknown): void {
-    this.protocol.log.error({ err: error }, 'graphql-ws message handling failed');
-    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+    this.served.log.error({ err: error }, 'graphql-ws message handling failed');
+    this.close(CloseCode.InternalServerError, 'Internal server error');
   }
 }
 
 function closeUninitialised(socket: GraphQLSocket<unknown>): void {
-  socket.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+  socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
 }
 
 /** Errors answered often (the same refusal under overload) are serialized once. */
@@ -289,47 +314,120 @@ function errorFrame(id: string, errors: readonly GraphQLError[]): string {
 }
 
 /**
- * Serves graphql-transport-ws on the server's sockets. `send` writes a frame (the gateway's
- * coalescing, bounded sender); a client that vanishes mid-write is a debug line.
+ * Serves graphql-transport-ws: `handleUpgrade` takes an HTTP upgrade (the caller has checked its
+ * path) and makes it a GraphQLSocket. A client that vanishes mid-write is a debug line.
  */
-export function serveGraphQLWs<S>(
-  handlers: GraphQLWsHandlers<S>,
-  sockets: WebSocketServer,
-  send: (socket: WebSocket, text: string) => void,
-  log: Logger,
-): { dispose(): Promise<void> } {
+export function serveGraphQLWs<S>(options: GraphQLWsOptions<S>): {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  dispose(): Promise<void>;
+} {
+  const { handlers, send, log } = options;
   const protocol: Protocol<S> = { handlers, send, log };
-  const bySocket = new WeakMap<WebSocket, GraphQLSocket<S>>();
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayload,
+    handleProtocols,
+    // The keep-alive's slots hold every socket; ws's own set added a close listener to each.
+    clientTracking: false,
+    WebSocket: GraphQLSocket,
+  });
+  const keepAlive = new KeepAliveSlots<S>(options.keepAlive);
   // Shared by every socket (`this` is the socket): no closures per socket.
   function onMessage(this: WebSocket, data: RawData): void {
-    bySocket.get(this)?.receive(String(data));
+    (this as GraphQLSocket<S>).receive(String(data));
   }
   function onClose(this: WebSocket): void {
-    const socket = bySocket.get(this);
-    bySocket.delete(this);
-    socket?.close()?.catch((error: unknown) => log.error({ err: error }, 'graphql-ws close failed'));
+    const socket = this as GraphQLSocket<S>;
+    keepAlive.leave(socket);
+    socket.disconnected()?.catch((error: unknown) => log.error({ err: error }, 'graphql-ws close failed'));
+  }
+  function onPong(this: WebSocket): void {
+    (this as GraphQLSocket<S>).answered = true;
   }
   function onError(error: Error): void {
     // A reset or broken pipe: the client went away; its close follows.
     log.debug({ err: error }, 'WebSocket error');
   }
-  sockets.options.handleProtocols = handleProtocols;
   sockets.on('error', (error) => log.error({ err: error }, 'WebSocket server error'));
-  sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    socket.on('error', onError);
-    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
-      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
-      return;
-    }
-    bySocket.set(socket, new GraphQLSocket(socket, request, protocol));
-    socket.on('message', onMessage);
-    socket.on('close', onClose);
-  });
   return {
+    handleUpgrade(request, socket, head) {
+      sockets.handleUpgrade(request, socket, head, (upgraded) => {
+        const graphqlSocket = upgraded as GraphQLSocket<S>;
+        graphqlSocket.on('error', onError);
+        if (graphqlSocket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+          graphqlSocket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+          return;
+        }
+        graphqlSocket.start(request, protocol);
+        keepAlive.join(graphqlSocket);
+        graphqlSocket.on('message', onMessage);
+        graphqlSocket.on('close', onClose);
+        graphqlSocket.on('pong', onPong);
+      });
+    },
     async dispose() {
-      for (const socket of sockets.clients) socket.close(1001, 'Going away');
+      keepAlive.stop();
+      const closed = keepAlive.sockets().map((socket) => {
+        const gone = new Promise((resolve) => socket.once('close', resolve));
+        socket.close(1001, 'Going away');
+        return gone;
+      });
       sockets.removeAllListeners();
+      await Promise.all(closed);
       await new Promise<void>((resolve, reject) => sockets.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/**
+ * Pings every socket each interval and terminates one whose pong has not come back within the
+ * timeout: a dead peer is noticed within one interval plus one timeout. Sockets are dealt
+ * round-robin into slots and each tick visits one slot, so 10,000 sockets get their pings a
+ * hundred at a time, not in one burst that stalls every delivery behind 10,000 writes.
+ */
+class KeepAliveSlots<S> {
+  private readonly slots: Set<GraphQLSocket<S>>[];
+  private readonly timer: NodeJS.Timeout;
+  private dealt = 0;
+  private visiting = 0;
+
+  constructor({ intervalMs, timeoutMs }: KeepAlive) {
+    // Each socket is visited every `period`; a tick is at least 20 ms, at most a hundredth of it.
+    const period = Math.max(50, Math.min(intervalMs, timeoutMs) / 2);
+    this.slots = Array.from({ length: Math.max(1, Math.min(100, Math.floor(period / 20))) }, () => new Set());
+    this.timer = setInterval(() => this.tick(intervalMs, timeoutMs), period / this.slots.length);
+    this.timer.unref();
+  }
+
+  join(socket: GraphQLSocket<S>): void {
+    const slot = this.slots[this.dealt++ % this.slots.length]!;
+    slot.add(socket);
+    socket.slot = slot;
+  }
+
+  leave(socket: GraphQLSocket<S>): void {
+    socket.slot?.delete(socket);
+    socket.slot = undefined;
+  }
+
+  sockets(): GraphQLSocket<S>[] {
+    return this.slots.flatMap((slot) => [...slot]);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(intervalMs: number, timeoutMs: number): void {
+    const now = Date.now();
+    for (const socket of this.slots[this.visiting++ % this.slots.length]!) {
+      if (!socket.answered) {
+        if (now - socket.pingedAt >= timeoutMs) socket.terminate();
+      } else if (now - socket.pingedAt >= intervalMs) {
+        socket.pingedAt = now;
+        socket.answered = false;
+        socket.ping();
+      }
+    }
+  }
 }

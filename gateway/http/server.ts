@@ -14,7 +14,7 @@ import {
   OperationTypeNode,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   ADMIN_ROLE,
   expired,
@@ -32,7 +32,7 @@ import { requestIdFrom, withRequestId } from '../logger.ts';
 import type { OperationMetrics } from '../metrics.ts';
 import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contract.ts';
 import type { ServerLimits } from '../config/settings.ts';
-import { Refusal, serveGraphQLWs } from './graphql-ws.ts';
+import { type KeepAlive, Refusal, serveGraphQLWs } from './graphql-ws.ts';
 import { createLoadShedder } from './load-shedding.ts';
 import { type EventContexts, sharedSubscription } from './shared-subscriptions.ts';
 import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
@@ -322,18 +322,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }),
   );
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: bodyLimit });
   server.on('upgrade', (request, socket, head) => {
     if ((request.url ?? '/').split('?', 1)[0] !== '/graphql') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+    graphqlWs.handleUpgrade(request, socket, head);
   });
 
-  const sendFrame = boundedSender(coalescingSender(), options.maxSocketBuffer, log);
   const socketHooks = options.socketHooks ?? [];
-  const stopKeepAlive = keepSocketsAlive(sockets, socketHooks);
   const expiries = new ExpiryClock();
   const closedHooks = async (connection: SocketConnection, hooks: readonly SocketHooks[]) => {
     for (const hook of hooks) {
@@ -355,8 +352,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const maxOperations = options.maxOperationsPerSocket;
   const tooManyOperations = `This socket has ${maxOperations} operations in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET=${maxOperations}); complete one first`;
 
-  const disposable = serveGraphQLWs<SocketState>(
-    {
+  const graphqlWs = serveGraphQLWs<SocketState>({
+    handlers: {
       connect: async (socket, request, connectionParams) => {
         let session: Session;
         try {
@@ -461,17 +458,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
       maskError: options.maskError,
     },
-    sockets,
-    sendFrame,
+    send: boundedSender(coalescingSender(), options.maxSocketBuffer, log),
     log,
-  );
+    maxPayload: bodyLimit,
+    keepAlive: keepAliveOf(socketHooks),
+  });
 
   return {
     server,
     closeSockets: async () => {
-      stopKeepAlive();
       shedder.stop();
-      await disposable.dispose();
+      await graphqlWs.dispose();
     },
   };
 }
@@ -591,55 +588,12 @@ class ExpiryClock {
 /** graphql-ws's own keep-alive, which the gateway's replaces when no plugin asks for another. */
 const DEFAULT_KEEP_ALIVE = { intervalMs: 12_000, timeoutMs: 12_000 };
 
-/**
- * Pings every socket each interval the plugins asked for (the shortest) and terminates a socket
- * whose pong has not come back within the timeout: a dead peer is noticed within one interval
- * plus one timeout. Sockets are dealt round-robin into slots and each tick visits one slot, so
- * 10,000 sockets get their pings a hundred at a time, not in one burst that stalls every
- * delivery behind 10,000 writes (graphql-ws's own keep-alive, a timer per socket, is turned off).
- * Returns the function that stops it.
- */
-function keepSocketsAlive(sockets: WebSocketServer, hooks: readonly SocketHooks[]): () => void {
+/** The keep-alive the plugins asked for (the shortest interval and timeout), or the default. */
+function keepAliveOf(hooks: readonly SocketHooks[]): KeepAlive {
   const wanted = hooks.flatMap((h) => (h.keepAlive ? [h.keepAlive] : []));
-  const intervalMs = wanted.length > 0 ? Math.min(...wanted.map((w) => w.intervalMs)) : DEFAULT_KEEP_ALIVE.intervalMs;
-  const timeoutMs = wanted.length > 0 ? Math.min(...wanted.map((w) => w.timeoutMs)) : DEFAULT_KEEP_ALIVE.timeoutMs;
-  // Each socket is visited every `period`; a tick is at least 20 ms, at most a hundredth of it.
-  const period = Math.max(50, Math.min(intervalMs, timeoutMs) / 2);
-  const slots = Array.from({ length: Math.max(1, Math.min(100, Math.floor(period / 20))) }, () => new Set<WebSocket>());
-  // Each socket's slot and last ping, kept by the socket (one object each, updated in place).
-  const liveness = new WeakMap<WebSocket, { slot: Set<WebSocket>; sentAt: number; answered: boolean }>();
-  // Shared by every socket (`this` is the socket): no closures per socket.
-  function leave(this: WebSocket) {
-    liveness.get(this)?.slot.delete(this);
-  }
-  function answered(this: WebSocket) {
-    const socket = liveness.get(this);
-    if (socket) socket.answered = true;
-  }
-  let dealt = 0;
-  sockets.on('connection', (socket: WebSocket) => {
-    const slot = slots[dealt++ % slots.length]!;
-    slot.add(socket);
-    // Never pinged yet: pinged on its slot's first visit.
-    liveness.set(socket, { slot, sentAt: Number.NEGATIVE_INFINITY, answered: true });
-    socket.on('close', leave);
-    socket.on('pong', answered);
-  });
-  let visiting = 0;
-  const tick = () => {
-    const now = Date.now();
-    for (const socket of slots[visiting++ % slots.length]!) {
-      const state = liveness.get(socket)!;
-      if (!state.answered) {
-        if (now - state.sentAt >= timeoutMs) socket.terminate();
-      } else if (now - state.sentAt >= intervalMs) {
-        state.sentAt = now;
-        state.answered = false;
-        socket.ping();
-      }
-    }
+  if (wanted.length === 0) return DEFAULT_KEEP_ALIVE;
+  return {
+    intervalMs: Math.min(...wanted.map((w) => w.intervalMs)),
+    timeoutMs: Math.min(...wanted.map((w) => w.timeoutMs)),
   };
-  const timer = setInterval(tick, period / slots.length);
-  timer.unref();
-  return () => clearInterval(timer);
 }

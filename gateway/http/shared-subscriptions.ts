@@ -42,8 +42,46 @@ type Mask = (error: unknown, message: string) => GraphQLError;
 
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 0;
-/** Serialized results by event, then by document, variables and role; gone with the event. */
-const results = new WeakMap<object, Map<string, string | Promise<string>>>();
+
+/**
+ * What the subscribers of one document, variables and role have in common: what each event is
+ * executed with, and each event's serialized result (kept while the event is). One object for a
+ * room's hundred subscribers, not a copy of the arguments and the key in each.
+ */
+class SharedQuery {
+  readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
+  readonly mask: Mask;
+  readonly results = new WeakMap<object, string | Promise<string>>();
+
+  constructor(args: ExecutionArgs, mask: Mask) {
+    // Not the subscribe's context: the field's subscribe has run with it, the events need their own.
+    const { schema, document, operationName, variableValues } = args;
+    this.args = { schema, document, operationName, variableValues };
+    this.mask = mask;
+  }
+}
+
+/** Queries by key while any subscriber holds them; an entry goes once its query is collected. */
+const queries = new Map<string, WeakRef<SharedQuery>>();
+const collected = new FinalizationRegistry<string>((key) => {
+  if (queries.get(key)?.deref() === undefined) queries.delete(key);
+});
+
+function sharedQuery(args: ExecutionArgs, role: string, mask: Mask): SharedQuery {
+  let documentId = documentIds.get(args.document);
+  if (documentId === undefined) {
+    documentId = nextDocumentId++;
+    documentIds.set(args.document, documentId);
+  }
+  const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
+  let query = queries.get(key)?.deref();
+  if (!query) {
+    query = new SharedQuery(args, mask);
+    queries.set(key, new WeakRef(query));
+    collected.register(query, key);
+  }
+  return query;
+}
 
 /** Where a shared subscription's events get their context: a fresh one each execution (its loaders cache nothing stale). */
 export interface EventContexts {
@@ -70,15 +108,9 @@ export function sharedSubscription(
   const field = args.schema.getSubscriptionType()?.getFields()[selection.name.value];
   if (field?.extensions?.[SHARED_RESULTS] !== true) return null;
 
-  let documentId = documentIds.get(args.document);
-  if (documentId === undefined) {
-    documentId = nextDocumentId++;
-    documentIds.set(args.document, documentId);
-  }
-  const key = `${documentId}\n${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${role}`;
   return Promise.resolve(createSourceEventStream(args)).then((stream) =>
     Symbol.asyncIterator in stream
-      ? new SharedSubscriber(args, key, mask, sink, id, contexts, stream[Symbol.asyncIterator]())
+      ? new SharedSubscriber(sharedQuery(args, role, mask), sink, id, contexts, stream[Symbol.asyncIterator]())
       : masked(stream, mask),
   );
 }
@@ -89,35 +121,23 @@ export function sharedSubscription(
  * were a good part of a socket's weight.
  */
 class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
-  /** What each event is executed with, but its root value and context. */
-  private readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
+  private readonly query: SharedQuery;
   private readonly contexts: EventContexts;
-  private readonly key: string;
-  private readonly mask: Mask;
   private readonly sink: OperationSink;
   private readonly id: string;
-  /** The start of this subscriber's `next` frames, up to its payload. */
-  private readonly frame: string;
   private readonly events: AsyncIterator<unknown>;
 
   constructor(
-    args: ExecutionArgs,
-    key: string,
-    mask: Mask,
+    query: SharedQuery,
     sink: OperationSink,
     id: string,
     contexts: EventContexts,
     events: AsyncIterator<unknown>,
   ) {
-    // Not the subscribe's context: the field's subscribe has run with it, the events need their own.
-    const { schema, document, operationName, variableValues } = args;
-    this.args = { schema, document, operationName, variableValues };
+    this.query = query;
     this.contexts = contexts;
-    this.key = key;
-    this.mask = mask;
     this.sink = sink;
     this.id = id;
-    this.frame = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     this.events = events;
   }
 
@@ -144,7 +164,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     else
       text.then(
         (serialized) => this.send(serialized),
-        (error: unknown) => this.send(JSON.stringify({ errors: [this.mask(error, 'Unexpected error.')] })),
+        (error: unknown) => this.send(JSON.stringify({ errors: [this.query.mask(error, 'Unexpected error.')] })),
       );
   }
 
@@ -157,28 +177,25 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   }
 
   private send(text: string): void {
-    this.sink.send(`${this.frame}${text}}`);
+    // Framed at each send: a frame prefix kept per subscriber weighed more than this costs.
+    this.sink.write(`{"id":${JSON.stringify(this.id)},"type":"next","payload":${text}}`);
   }
 
   /** The event's result for this subscriber's document, variables and role: executed once for all of them. */
   private serialized(event: unknown): string | Promise<string> {
+    const { args, mask, results } = this.query;
     // Synchronous when the selection resolves synchronously (the usual case for a payload).
     const run = () => {
-      const result = execute({ ...this.args, rootValue: event, contextValue: this.contexts.eventContext() });
+      const result = execute({ ...args, rootValue: event, contextValue: this.contexts.eventContext() });
       return result instanceof Promise
-        ? result.then((r) => JSON.stringify(masked(r, this.mask)))
-        : JSON.stringify(masked(result, this.mask));
+        ? result.then((r) => JSON.stringify(masked(r, mask)))
+        : JSON.stringify(masked(result, mask));
     };
     if (typeof event !== 'object' || event === null) return run();
-    let byKey = results.get(event);
-    if (!byKey) {
-      byKey = new Map();
-      results.set(event, byKey);
-    }
-    let text = byKey.get(this.key);
+    let text = results.get(event);
     if (text === undefined) {
       text = run();
-      byKey.set(this.key, text);
+      results.set(event, text);
     }
     return text;
   }

@@ -8,6 +8,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type PubSub, PUSH, type PushReceiver, type PushStream, type Topic } from '../../gateway/sdk.ts';
 
 interface Relay<T> {
+  /** The room's id, one string that every follower of the room keeps. */
+  roomId: string;
   followers: Set<Follower<T>>;
   ready: Promise<void>;
   stop(): void;
@@ -33,7 +35,8 @@ export interface FeedHooks<T> {
  * followers; and one object, listener included, since ten thousand sockets follow two rooms each.
  */
 class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
-  private buffer: T[] = [];
+  /** Values not asked for yet (made with the first). */
+  private buffer: T[] | undefined;
   private pushTo: PushReceiver<T> | undefined;
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   private failure: unknown;
@@ -72,16 +75,18 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
     if (waiting) {
       this.waiting = undefined;
       waiting.resolve({ value, done: false });
-    } else {
+    } else if (this.buffer) {
       this.buffer.push(value);
+    } else {
+      this.buffer = [value];
     }
   }
 
   /** Delivers to the receiver from now on (what is buffered first). */
   [PUSH](receiver: PushReceiver<T>): void {
     this.pushTo = receiver;
-    const buffered = this.buffer;
-    this.buffer = [];
+    const buffered = this.buffer ?? [];
+    this.buffer = undefined;
     for (const value of buffered) receiver.deliver(value);
     if (this.ended) receiver.end(this.failure);
   }
@@ -96,7 +101,7 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.buffer?.length) return Promise.resolve({ value: this.buffer.shift()!, done: false });
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
@@ -105,7 +110,7 @@ class Follower<T> implements AsyncIterableIterator<T>, PushStream<T> {
   return(): Promise<IteratorResult<T>> {
     if (!this.ended) {
       this.ended = true;
-      this.buffer = [];
+      this.buffer = undefined;
       this.waiting?.resolve({ value: undefined, done: true });
       this.waiting = undefined;
       this.pushTo?.end(this.failure);
@@ -145,7 +150,7 @@ export class RoomFeed<T> {
   follow(roomId: string, current?: () => Promise<T[]> | T[]): AsyncIterableIterator<T> {
     const read = current ?? (() => this.sharedState(roomId));
     const relay = this.acquire(roomId);
-    const follower = new Follower(this, roomId);
+    const follower = new Follower(this, relay.roomId);
     relay.followers.add(follower);
     void (async () => {
       await relay.ready;
@@ -191,6 +196,7 @@ export class RoomFeed<T> {
       })();
       pump.catch(() => {});
       relay = {
+        roomId,
         followers,
         // The pump's first next() subscribes; ready() then waits until Redis confirms it.
         ready: nextTurn().then(() => this.pubsub.ready()),
