@@ -20,7 +20,9 @@ new PerformanceObserver((list) => {
 /**
  * BENCH_HEAP_SAMPLING_DIR: samples allocations from the start, keeping those a major collection
  * freed (garbage that was promoted before it died, what inflates old space), and writes the
- * profile (.heapprofile, for Chrome DevTools) at each full collection.
+ * profile (.heapprofile, for Chrome DevTools) at each full collection. With
+ * BENCH_HEAP_SAMPLING_MINOR=true it keeps those a young-generation collection freed too: every
+ * allocation, what makes the young generation collect (and grow).
  */
 const sampling = process.env['BENCH_HEAP_SAMPLING_DIR'];
 // Imported only when asked for: the inspector is not loaded into a server being measured.

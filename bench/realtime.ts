@@ -24,10 +24,13 @@
  *
  * With BENCH_MEMORY_ONLY=true it stops after connect: RSS per connection at rest for a minute and
  * after a full collection, the live heap, and each V8 space's size (where the RSS is); with
- * BENCH_HEAP_SNAPSHOT_DIR each server writes a heap snapshot at each full collection.
+ * BENCH_HEAP_SNAPSHOT_DIR each server writes a heap snapshot at each full collection, with
+ * BENCH_HEAP_SAMPLING_DIR an allocation profile (bench/gc-pauses.ts). The gateway is started
+ * with `npm start`'s Node flags (package.json).
  *
  * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS,
- * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR)
+ * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR,
+ * BENCH_HEAP_SAMPLING_DIR, BENCH_HEAP_SAMPLING_MINOR, BENCH_SERVER_NODE_OPTIONS)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

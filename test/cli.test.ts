@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { ECHO_API_KEY } from './support/gateway.ts';
@@ -116,5 +118,26 @@ describe('plugboard CLI', () => {
     const unreachable = await runCli(['migrate'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^plugboard: .*ECONNREFUSED/);
+  });
+});
+
+describe('npm start', () => {
+  it("runs Node with flags this Node accepts, and they size V8's heap as the README says", () => {
+    const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      scripts: { start: string };
+    };
+    const [node, ...args] = scripts.start.split(' ');
+    expect(node).toBe('node');
+    const flags = args.filter((arg) => arg.startsWith('--'));
+    expect(flags).toEqual(['--max-semi-space-size=16', '--heap-growing-percent=100']);
+    // A flag a later Node no longer knows would stop the gateway from starting at all. Objects
+    // that survive a while make V8 grow the young generation (to 64 MiB here without the flags).
+    const churn =
+      'const kept = new Array(5e5); for (let i = 0; i < 2e7; i++) kept[i % 5e5] = { i };' +
+      'console.log(require("node:v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size)';
+    const run = spawnSync(process.execPath, [...flags, '-e', churn], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(Number(run.stdout)).toBeLessThanOrEqual(32 * 2 ** 20);
   });
 });
