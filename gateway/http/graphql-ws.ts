@@ -99,12 +99,6 @@ export interface GraphQLWsOptions<S> {
   keepAlive: KeepAlive;
 }
 
-interface Protocol<S> {
-  handlers: GraphQLWsHandlers<S>;
-  send(socket: WebSocket, text: string): void;
-  log: Logger;
-}
-
 const ACK = JSON.stringify({ type: MessageType.ConnectionAck });
 const PONG = JSON.stringify({ type: MessageType.Pong });
 
@@ -131,14 +125,14 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
   private closed = false;
   /** By id: null while `operate` runs, then what to stop. */
   private readonly operations = new Map<string, Running | null>();
-  // Set by `start`, when ws hands the socket over ('connection').
-  private served!: Protocol<S>;
+  // Set by `start`, when ws hands the socket over.
+  private served!: GraphQLWsOptions<S>;
   /** The keep-alive slot it is pinged from, when its last ping went, and whether its pong came back. */
   slot: Set<GraphQLSocket<S>> | undefined;
   pingedAt = Number.NEGATIVE_INFINITY;
   answered = true;
 
-  start(request: IncomingMessage, served: Protocol<S>): void {
+  start(request: IncomingMessage, served: GraphQLWsOptions<S>): void {
     this.served = served;
     this.request = request;
     this.initTimer = setTimeout(closeUninitialised, INIT_TIMEOUT_MS, this);
@@ -321,8 +315,7 @@ export function serveGraphQLWs<S>(options: GraphQLWsOptions<S>): {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   dispose(): Promise<void>;
 } {
-  const { handlers, send, log } = options;
-  const protocol: Protocol<S> = { handlers, send, log };
+  const { log } = options;
   const sockets = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayload,
@@ -358,7 +351,7 @@ export function serveGraphQLWs<S>(options: GraphQLWsOptions<S>): {
           graphqlSocket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
           return;
         }
-        graphqlSocket.start(request, protocol);
+        graphqlSocket.start(request, options);
         keepAlive.join(graphqlSocket);
         graphqlSocket.on('message', onMessage);
         graphqlSocket.on('close', onClose);
