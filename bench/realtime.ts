@@ -29,7 +29,7 @@
  * with `npm start`'s Node flags (package.json).
  *
  * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS,
- * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR,
+ * BENCH_STEPS (the saturation steps' rates, comma-separated), BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR,
  * BENCH_HEAP_SAMPLING_DIR, BENCH_HEAP_SAMPLING_MINOR, BENCH_SERVER_NODE_OPTIONS)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,13 +50,15 @@ import {
   ROOT,
   type Server,
   startServer,
+  systemMicrosOf,
+  writeCallsOf,
 } from './support.ts';
 
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 10_000);
 const ROOM_SIZE = Number(process.env['BENCH_ROOM_SIZE'] ?? 100);
 const RATE = Number(process.env['BENCH_RATE'] ?? 200);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const STEPS = [400, 800, 1600, 3200, 6400];
+const STEPS = (process.env['BENCH_STEPS'] ?? '400,800,1600,3200,6400').split(',').map(Number);
 const STEP_SECONDS = 3;
 const JWT_SECRET = randomBytes(24).toString('hex');
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -247,12 +249,18 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
     const delivered = new Map<number, Ran>();
     let best: Ran | undefined;
     const runStep = async (rate: number) => {
-      const cpu = { server: server.cpuMicros(), load: load.cpuMicros() };
+      const cpu = {
+        server: server.cpuMicros(),
+        kernel: systemMicrosOf(server.pid),
+        load: load.cpuMicros(),
+        writes: writeCallsOf(server.pid),
+      };
       const ran = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
       const share = (micros: number) => `${((micros / 1e6 / (STEP_SECONDS + 0.5)) * 100).toFixed(0)} %`;
+      const writes = writeCallsOf(server.pid) - cpu.writes;
       delivered.set(rate, ran);
       console.log(
-        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s${ran.refused ? ` (${ran.refused} refused)` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)}, load generator ${share(load.cpuMicros() - cpu.load)}`,
+        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s${ran.refused ? ` (${ran.refused} refused)` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
       );
       return ran;
     };

@@ -32,6 +32,17 @@ export function cpuMicrosOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
 }
 
+/** The process's write system calls so far (write, writev, sendmsg…: `syscw` in /proc/<pid>/io). */
+export function writeCallsOf(pid: number): number {
+  return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+}
+
+/** The process's system (kernel) CPU time so far, in microseconds. */
+export function systemMicrosOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[12]) / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
 export const median = (values: number[]) => {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);

@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import {
   type DocumentNode,
   type ExecutionArgs,
@@ -458,7 +457,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       },
       maskError: options.maskError,
     },
-    send: boundedSender(coalescingSender(), options.maxSocketBuffer, log),
+    maxBufferedBytes: options.maxSocketBuffer,
     log,
     maxPayload: bodyLimit,
     keepAlive: keepAliveOf(socketHooks),
@@ -473,62 +472,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
 }
 
-/**
- * Sends every graphql-ws frame so that what one socket gets in a turn of the event loop leaves in
- * one write: a room's event is a frame for each member, under load several events reach a member
- * in the same turn, and a mutation's answer is a `next` and a `complete`. A write system call per
- * frame was over half the gateway's CPU at saturation. The socket is corked on its first frame and uncorked after the turn's I/O
- * (setImmediate), so a lone frame waits for no more than the work already queued.
- */
-function coalescingSender(): (socket: WebSocket, text: string) => void {
-  const corked = new Set<Socket>();
-  const uncorkAll = () => {
-    for (const raw of corked) raw.uncork();
-    corked.clear();
-  };
-  return (socket, text) => {
-    if (socket.readyState !== socket.OPEN) return;
-    // ws keeps its net.Socket in `_socket` and offers no public cork; without it a frame goes at once.
-    const raw = (socket as unknown as { _socket?: Socket | null })._socket;
-    if (raw && !corked.has(raw)) {
-      if (corked.size === 0) setImmediate(uncorkAll);
-      raw.cork();
-      corked.add(raw);
-    }
-    socket.send(text);
-  };
-}
-
 const NO_PROXIES: TrustedProxies = parseTrustedProxies('');
-
-/** How long a socket closed for its send buffer has to take the close frame before it is cut. */
-const SLOW_CLOSE_GRACE_MS = 1000;
-
-/**
- * Bounds what each socket may have waiting to be sent (ws's bufferedAmount: the bytes queued in
- * ws and in Node's stream, past what the kernel took). A client that stops reading would
- * otherwise make the gateway keep every event meant for it. Past `maxBytes` its frames are
- * dropped and it is closed with 1013 (try again later); the close frame waits behind what is
- * queued, so a client that still does not read is cut after SLOW_CLOSE_GRACE_MS. Every frame
- * the gateway sends passes here.
- */
-function boundedSender(
-  send: (socket: WebSocket, text: string) => void,
-  maxBytes: number,
-  log: Logger,
-): (socket: WebSocket, text: string) => void {
-  const reason = `Sending faster than the client reads (PLUGBOARD_WS_MAX_BUFFER=${maxBytes})`;
-  return (socket, text) => {
-    if (socket.bufferedAmount < maxBytes) return send(socket, text);
-    // The frame is dropped; the socket is closing, which its operations learn from its close.
-    if (socket.readyState !== socket.OPEN) return;
-    log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'closing a WebSocket that does not read');
-    socket.close(1013, reason);
-    const cut = setTimeout(() => socket.terminate(), SLOW_CLOSE_GRACE_MS);
-    cut.unref();
-    socket.once('close', () => clearTimeout(cut));
-  };
-}
 
 /** 4403, as for bad credentials at connection_init. */
 function closeExpired(socket: WebSocket): void {

@@ -51,7 +51,7 @@ let nextDocumentId = 0;
 class SharedQuery {
   readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
   readonly mask: Mask;
-  readonly results = new WeakMap<object, string | Promise<string>>();
+  readonly results = new WeakMap<object, Buffer | Promise<Buffer>>();
 
   constructor(args: ExecutionArgs, mask: Mask) {
     // Not the subscribe's context: the field's subscribe has run with it, the events need their own.
@@ -150,7 +150,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     }
     void (async () => {
       for (let next = await events.next(); !next.done; next = await events.next())
-        this.send(await this.serialized(next.value));
+        this.sink.next(this.id, await this.serialized(next.value));
     })().then(
       () => this.end(),
       (error: unknown) => this.end(error),
@@ -158,13 +158,13 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   }
 
   deliver(event: unknown): void {
-    const text = this.serialized(event);
-    if (typeof text === 'string') this.send(text);
+    const result = this.serialized(event);
+    if (!(result instanceof Promise)) this.sink.next(this.id, result);
     // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
     else
-      text.then(
-        (serialized) => this.send(serialized),
-        (error: unknown) => this.send(JSON.stringify({ errors: [this.query.mask(error, 'Unexpected error.')] })),
+      result.then(
+        (serialized) => this.sink.next(this.id, serialized),
+        (error: unknown) => this.sink.next(this.id, encoded({ errors: [this.query.mask(error, 'Unexpected error.')] })),
       );
   }
 
@@ -176,20 +176,13 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     void this.events.return?.()?.catch(() => {});
   }
 
-  private send(text: string): void {
-    // Framed at each send: a frame prefix kept per subscriber weighed more than this costs.
-    this.sink.write(`{"id":${JSON.stringify(this.id)},"type":"next","payload":${text}}`);
-  }
-
   /** The event's result for this subscriber's document, variables and role: executed once for all of them. */
-  private serialized(event: unknown): string | Promise<string> {
+  private serialized(event: unknown): Buffer | Promise<Buffer> {
     const { args, mask, results } = this.query;
     // Synchronous when the selection resolves synchronously (the usual case for a payload).
     const run = () => {
       const result = execute({ ...args, rootValue: event, contextValue: this.contexts.eventContext() });
-      return result instanceof Promise
-        ? result.then((r) => JSON.stringify(masked(r, mask)))
-        : JSON.stringify(masked(result, mask));
+      return result instanceof Promise ? result.then((r) => encoded(masked(r, mask))) : encoded(masked(result, mask));
     };
     if (typeof event !== 'object' || event === null) return run();
     let text = results.get(event);
@@ -200,6 +193,9 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     return text;
   }
 }
+
+/** A result as the UTF-8 JSON that each subscriber's frame carries. */
+const encoded = (result: ExecutionResult) => Buffer.from(JSON.stringify(result));
 
 function masked(result: ExecutionResult, mask: Mask): ExecutionResult {
   return result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
