@@ -122,21 +122,37 @@ interface Running {
 /** How long a socket closed for its send buffer has to take the close frame before it is cut. */
 const SLOW_CLOSE_GRACE_MS = 1000;
 
-/** A shared subscription's `next` frame: the subscriber's part, then the result encoded once for all. */
-class SharedNext {
-  readonly head: string;
-  readonly result: Buffer;
+/** What goes around a `next` frame's quoted id, before its payload. */
+const NEXT_OPEN = Buffer.from('{"id":');
+const NEXT_PAYLOAD = Buffer.from(`,"type":"${MessageType.Next}","payload":`);
+const CLOSING_BRACE = 0x7d;
 
-  constructor(head: string, result: Buffer) {
-    this.head = head;
+/** A shared subscription's `next` frame: the subscriber's id, and the result encoded once for all. */
+class SharedNext {
+  private readonly quotedId: string;
+  private readonly result: Buffer;
+  /** The frame's payload size: `{"id":…,"type":"next","payload":`, the result, `}`. */
+  readonly length: number;
+
+  constructor(id: string, result: Buffer) {
+    this.quotedId = JSON.stringify(id);
     this.result = result;
+    this.length = NEXT_OPEN.length + Buffer.byteLength(this.quotedId) + NEXT_PAYLOAD.length + result.length + 1;
+  }
+
+  /** Writes the frame at `at`; returns where it ends. */
+  writeTo(out: Buffer, at: number): number {
+    let end = writeFrameHeader(out, at, this.length);
+    end += NEXT_OPEN.copy(out, end);
+    end += out.write(this.quotedId, end);
+    end += NEXT_PAYLOAD.copy(out, end);
+    end += this.result.copy(out, end);
+    out[end] = CLOSING_BRACE;
+    return end + 1;
   }
 }
 
 type Waiting = string | SharedNext;
-
-const nextHead = (id: string) => `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
-const CLOSING_BRACE = 0x7d;
 
 /** A text frame's size on the wire, server to client (RFC 6455 §5.2: unmasked, 2, 4 or 10 bytes of header). */
 const frameBytes = (length: number) => length + (length < 126 ? 2 : length < 65_536 ? 4 : 10);
@@ -212,8 +228,8 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
   }
 
   next(id: string, result: Buffer): void {
-    const head = nextHead(id);
-    this.queue(new SharedNext(head, result), frameBytes(Buffer.byteLength(head) + result.length + 1));
+    const frame = new SharedNext(id, result);
+    this.queue(frame, frameBytes(frame.length));
   }
 
   private queue(frame: Waiting, bytes: number): void {
@@ -248,12 +264,7 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
       if (typeof frame === 'string') {
         at = writeFrameHeader(out, at, Buffer.byteLength(frame));
         at += out.write(frame, at);
-      } else {
-        at = writeFrameHeader(out, at, Buffer.byteLength(frame.head) + frame.result.length + 1);
-        at += out.write(frame.head, at);
-        at += frame.result.copy(out, at);
-        out[at++] = CLOSING_BRACE;
-      }
+      } else at = frame.writeTo(out, at);
     }
     // ws keeps its net.Socket in `_socket` and offers no way to write frames made elsewhere.
     (this as unknown as { _socket: Duplex })._socket.write(out);

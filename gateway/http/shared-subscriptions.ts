@@ -52,6 +52,9 @@ class SharedQuery {
   readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
   readonly mask: Mask;
   readonly results = new WeakMap<object, Buffer | Promise<Buffer>>();
+  /** The event seen last and its result: a room's hundred subscribers ask for it in a row. */
+  lastEvent: object | undefined;
+  lastResult: Buffer | Promise<Buffer> | undefined;
 
   constructor(args: ExecutionArgs, mask: Mask) {
     // Not the subscribe's context: the field's subscribe has run with it, the events need their own.
@@ -178,19 +181,24 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
 
   /** The event's result for this subscriber's document, variables and role: executed once for all of them. */
   private serialized(event: unknown): Buffer | Promise<Buffer> {
-    const { args, mask, results } = this.query;
-    // Synchronous when the selection resolves synchronously (the usual case for a payload).
-    const run = () => {
-      const result = execute({ ...args, rootValue: event, contextValue: this.contexts.eventContext() });
-      return result instanceof Promise ? result.then((r) => encoded(masked(r, mask))) : encoded(masked(result, mask));
-    };
-    if (typeof event !== 'object' || event === null) return run();
-    let text = results.get(event);
-    if (text === undefined) {
-      text = run();
-      results.set(event, text);
+    const query = this.query;
+    if (event === query.lastEvent && query.lastResult) return query.lastResult;
+    if (typeof event !== 'object' || event === null) return this.executed(event);
+    let result = query.results.get(event);
+    if (result === undefined) {
+      result = this.executed(event);
+      query.results.set(event, result);
     }
-    return text;
+    query.lastEvent = event;
+    query.lastResult = result;
+    return result;
+  }
+
+  /** Synchronous when the selection resolves synchronously (the usual case for a payload). */
+  private executed(event: unknown): Buffer | Promise<Buffer> {
+    const { args, mask } = this.query;
+    const result = execute({ ...args, rootValue: event, contextValue: this.contexts.eventContext() });
+    return result instanceof Promise ? result.then((r) => encoded(masked(r, mask))) : encoded(masked(result, mask));
   }
 }
 
