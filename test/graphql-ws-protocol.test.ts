@@ -146,6 +146,27 @@ describe('graphql-transport-ws: pings and operations', () => {
     client.socket.close();
   });
 
+  // Frames sent in one turn leave in one buffer, each with a header the gateway writes: its
+  // length takes 7 bits up to 125 bytes, 16 bits up to 65,535, and 64 bits beyond (RFC 6455 §5.2).
+  it('frames pongs of every header size, sent in one turn, whole and in order', async () => {
+    const client = open();
+    const raw: Buffer[] = [];
+    client.socket.on('message', (data: Buffer) => raw.push(data));
+    // A pong is '{"type":"pong","payload":{"p":"…"}}': 34 bytes around the padding.
+    const pong = (bytes: number, wide: boolean) => {
+      const twoByteChars = wide ? Math.floor((bytes - 34) / 4) : 0;
+      return { p: 'é'.repeat(twoByteChars) + 'x'.repeat(bytes - 34 - 2 * twoByteChars) };
+    };
+    const sizes = [125, 126, 65_535, 65_536, 70_001];
+    const payloads = sizes.flatMap((bytes) => [pong(bytes, false), pong(bytes, true)]);
+    await client.opened;
+    for (const payload of payloads) client.socket.send(JSON.stringify({ type: 'ping', payload }));
+    await vi.waitFor(() => expect(raw).toHaveLength(payloads.length), { timeout: 5000, interval: 10 });
+    expect(raw.map((data) => data.length)).toEqual(sizes.flatMap((bytes) => [bytes, bytes]));
+    expect(client.frames).toEqual(payloads.map((payload) => ({ type: 'pong', payload })));
+    client.socket.close();
+  });
+
   it('answers a query with next then complete, and a document that does not validate with error only', async () => {
     const client = await acknowledged();
     await client.send({ id: 'q', type: 'subscribe', payload: { query: '{ viewer { role } }' } });

@@ -43,10 +43,10 @@ export class Refusal {
 /** Where a pushed operation's frames go, and how it says it has ended. */
 export interface OperationSink {
   /**
-   * Sends a `next` frame for `id` whose payload is `result`, JSON already encoded: a shared
-   * subscription's result is encoded once for all its subscribers.
+   * Sends a `next` frame for `id` whose payload is `result`, already serialized: a shared
+   * subscription's result is serialized once for all its subscribers.
    */
-  next(id: string, result: Buffer): void;
+  next(id: string, result: string): void;
   /** A pushed operation's source ended (or failed): its `complete` (or `error`) is sent. */
   ended(id: string, error?: unknown): void;
 }
@@ -127,17 +127,18 @@ const NEXT_OPEN = Buffer.from('{"id":');
 const NEXT_PAYLOAD = Buffer.from(`,"type":"${MessageType.Next}","payload":`);
 const CLOSING_BRACE = 0x7d;
 
-/** A shared subscription's `next` frame: the subscriber's id, and the result encoded once for all. */
+/** A shared subscription's `next` frame: the subscriber's id, and the result serialized once for all. */
 class SharedNext {
   private readonly quotedId: string;
-  private readonly result: Buffer;
+  private readonly result: string;
   /** The frame's payload size: `{"id":…,"type":"next","payload":`, the result, `}`. */
   readonly length: number;
 
-  constructor(id: string, result: Buffer) {
+  constructor(id: string, result: string) {
     this.quotedId = JSON.stringify(id);
     this.result = result;
-    this.length = NEXT_OPEN.length + Buffer.byteLength(this.quotedId) + NEXT_PAYLOAD.length + result.length + 1;
+    this.length =
+      NEXT_OPEN.length + Buffer.byteLength(this.quotedId) + NEXT_PAYLOAD.length + Buffer.byteLength(result) + 1;
   }
 
   /** Writes the frame at `at`; returns where it ends. */
@@ -146,7 +147,7 @@ class SharedNext {
     end += NEXT_OPEN.copy(out, end);
     end += out.write(this.quotedId, end);
     end += NEXT_PAYLOAD.copy(out, end);
-    end += this.result.copy(out, end);
+    end += out.write(this.result, end);
     out[end] = CLOSING_BRACE;
     return end + 1;
   }
@@ -227,7 +228,7 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
     this.queue(text, frameBytes(Buffer.byteLength(text)));
   }
 
-  next(id: string, result: Buffer): void {
+  next(id: string, result: string): void {
     const frame = new SharedNext(id, result);
     this.queue(frame, frameBytes(frame.length));
   }

@@ -49,18 +49,42 @@ let nextDocumentId = 0;
  * room's hundred subscribers, not a copy of the arguments and the key in each.
  */
 class SharedQuery {
-  readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
+  private readonly args: Pick<ExecutionArgs, 'schema' | 'document' | 'operationName' | 'variableValues'>;
   readonly mask: Mask;
-  readonly results = new WeakMap<object, Buffer | Promise<Buffer>>();
-  /** The event seen last and its result: a room's hundred subscribers ask for it in a row. */
-  lastEvent: object | undefined;
-  lastResult: Buffer | Promise<Buffer> | undefined;
+  private readonly results = new WeakMap<object, string | Promise<string>>();
+  /** The event fanned out last and its result: its subscribers ask for it in a row. */
+  private lastEvent: unknown;
+  private lastResult: string | undefined;
 
   constructor(args: ExecutionArgs, mask: Mask) {
     // Not the subscribe's context: the field's subscribe has run with it, the events need their own.
     const { schema, document, operationName, variableValues } = args;
     this.args = { schema, document, operationName, variableValues };
     this.mask = mask;
+  }
+
+  /** The event's result, executed once for all the subscribers (with the context of the first to ask). */
+  result(event: unknown, contexts: EventContexts): string | Promise<string> {
+    if (this.lastResult !== undefined && event === this.lastEvent) return this.lastResult;
+    if (typeof event !== 'object' || event === null) return this.executed(event, contexts);
+    let result = this.results.get(event);
+    if (result === undefined) {
+      result = this.executed(event, contexts);
+      this.results.set(event, result);
+    }
+    if (typeof result === 'string') {
+      this.lastEvent = event;
+      this.lastResult = result;
+    }
+    return result;
+  }
+
+  /** Synchronous when the selection resolves synchronously (the usual case for a payload). */
+  private executed(event: unknown, contexts: EventContexts): string | Promise<string> {
+    const result = execute({ ...this.args, rootValue: event, contextValue: contexts.eventContext() });
+    return result instanceof Promise
+      ? result.then((r) => JSON.stringify(masked(r, this.mask)))
+      : JSON.stringify(masked(result, this.mask));
   }
 }
 
@@ -153,7 +177,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     }
     void (async () => {
       for (let next = await events.next(); !next.done; next = await events.next())
-        this.sink.next(this.id, await this.serialized(next.value));
+        this.sink.next(this.id, await this.query.result(next.value, this.contexts));
     })().then(
       () => this.end(),
       (error: unknown) => this.end(error),
@@ -161,13 +185,14 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   }
 
   deliver(event: unknown): void {
-    const result = this.serialized(event);
+    const result = this.query.result(event, this.contexts);
     if (!(result instanceof Promise)) this.sink.next(this.id, result);
     // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
     else
       result.then(
         (serialized) => this.sink.next(this.id, serialized),
-        (error: unknown) => this.sink.next(this.id, encoded({ errors: [this.query.mask(error, 'Unexpected error.')] })),
+        (error: unknown) =>
+          this.sink.next(this.id, JSON.stringify({ errors: [this.query.mask(error, 'Unexpected error.')] })),
       );
   }
 
@@ -178,32 +203,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   stop(): void {
     void this.events.return?.()?.catch(() => {});
   }
-
-  /** The event's result for this subscriber's document, variables and role: executed once for all of them. */
-  private serialized(event: unknown): Buffer | Promise<Buffer> {
-    const query = this.query;
-    if (event === query.lastEvent && query.lastResult) return query.lastResult;
-    if (typeof event !== 'object' || event === null) return this.executed(event);
-    let result = query.results.get(event);
-    if (result === undefined) {
-      result = this.executed(event);
-      query.results.set(event, result);
-    }
-    query.lastEvent = event;
-    query.lastResult = result;
-    return result;
-  }
-
-  /** Synchronous when the selection resolves synchronously (the usual case for a payload). */
-  private executed(event: unknown): Buffer | Promise<Buffer> {
-    const { args, mask } = this.query;
-    const result = execute({ ...args, rootValue: event, contextValue: this.contexts.eventContext() });
-    return result instanceof Promise ? result.then((r) => encoded(masked(r, mask))) : encoded(masked(result, mask));
-  }
 }
-
-/** A result as the UTF-8 JSON that each subscriber's frame carries. */
-const encoded = (result: ExecutionResult) => Buffer.from(JSON.stringify(result));
 
 function masked(result: ExecutionResult, mask: Mask): ExecutionResult {
   return result.errors ? { ...result, errors: result.errors.map((error) => mask(error, 'Unexpected error.')) } : result;
