@@ -30,7 +30,8 @@
  *
  * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS,
  * BENCH_STEPS (the saturation steps' rates, comma-separated), BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR,
- * BENCH_HEAP_SAMPLING_DIR, BENCH_HEAP_SAMPLING_MINOR, BENCH_SERVER_NODE_OPTIONS)
+ * BENCH_HEAP_SAMPLING_DIR, BENCH_HEAP_SAMPLING_MINOR, BENCH_SERVER_NODE_OPTIONS; PLUGBOARD_* settings are
+ * passed to the gateway)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -348,6 +349,8 @@ try {
     // --cpu-prof-dir=/tmp/prof' to profile the gateway as well.
     NODE_OPTIONS: [GC_OBSERVER, process.env['BENCH_SERVER_NODE_OPTIONS'] ?? ''].join(' ').trim(),
     ...GC_ENV,
+    // Settings to try (PLUGBOARD_SHED_IN_FLIGHT=1000, say) reach the gateway from the bench's environment.
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PLUGBOARD_'))),
   };
   migrate(env);
   const db = new pg.Client(database.url);

@@ -14,6 +14,7 @@
 import { Kind, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ShedReason } from './http/load-shedding.ts';
 
 const MAX_OPERATION_NAMES = 500;
 const MAX_NAME_LENGTH = 100;
@@ -44,8 +45,8 @@ export interface OperationMetrics {
   plugin: Plugin;
   /** Counts an operation started over graphql-ws, once its document is parsed. */
   countWebSocketOperation(operationName: string | null | undefined, document: DocumentNode): void;
-  /** Counts a graphql-ws operation refused, unparsed, because the gateway lagged (PLUGBOARD_SHED_LAG_MS). */
-  countShedOperation(operationName: string | null | undefined): void;
+  /** Counts a sheddable graphql-ws operation refused, unparsed, and why (load-shedding.ts). */
+  countShedOperation(operationName: string | null | undefined, reason: ShedReason): void;
   /** Measures an operation run outside yoga's HTTP handler (a Hasura action) like one over HTTP. */
   measure<R>(operationName: string, run: () => Promise<R>): Promise<R>;
 }
@@ -74,8 +75,8 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
 
   const shedOperations = new Counter({
     name: 'graphql_websocket_operations_shed_total',
-    help: 'Sheddable graphql-ws operations refused while the event loop lagged past PLUGBOARD_SHED_LAG_MS, by operation name',
-    labelNames,
+    help: 'Sheddable graphql-ws operations refused, by operation name and reason: lag (the event loop ran later than PLUGBOARD_SHED_LAG_MS) or in_flight (PLUGBOARD_SHED_IN_FLIGHT were under way)',
+    labelNames: ['operationName', 'reason'] as const,
     registers: [registry],
   });
 
@@ -124,7 +125,8 @@ export function createOperationMetrics(registry: Registry): OperationMetrics {
     plugin,
     countWebSocketOperation: (requested, document) =>
       webSocketOperations.inc({ operationName: bounded(operationLabel(requested, document)) }),
-    countShedOperation: (requested) => shedOperations.inc({ operationName: bounded(requested || 'anonymous') }),
+    countShedOperation: (requested, reason) =>
+      shedOperations.inc({ operationName: bounded(requested || 'anonymous'), reason }),
     measure: async (name, run) => {
       const started = performance.now();
       return record(bounded(name), started, await run());

@@ -354,7 +354,7 @@ describe('typing', () => {
     const metrics = await (
       await fetch(`${gateway.url}/metrics`, { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } })
     ).text();
-    expect(metrics).toMatch(/graphql_websocket_operations_shed_total\{[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/graphql_websocket_operations_shed_total\{[^}]*reason="lag"[^}]*\} [1-9]/);
   });
 });
 

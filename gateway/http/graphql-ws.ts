@@ -43,10 +43,11 @@ export class Refusal {
 /** Where a pushed operation's frames go, and how it says it has ended. */
 export interface OperationSink {
   /**
-   * Sends a `next` frame for `id` whose payload is `result`, already serialized: a shared
-   * subscription's result is serialized once for all its subscribers.
+   * Sends a `next` frame whose payload is `result`, already serialized (a shared subscription's
+   * result is serialized once for all its subscribers), for the operation whose id as JSON is
+   * `quotedId` (written into each of its frames, so quoted once).
    */
-  next(id: string, result: string): void;
+  next(quotedId: string, result: string): void;
   /** A pushed operation's source ended (or failed): its `complete` (or `error`) is sent. */
   ended(id: string, error?: unknown): void;
 }
@@ -134,8 +135,8 @@ class SharedNext {
   /** The frame's payload size: `{"id":…,"type":"next","payload":`, the result, `}`. */
   readonly length: number;
 
-  constructor(id: string, result: string) {
-    this.quotedId = JSON.stringify(id);
+  constructor(quotedId: string, result: string) {
+    this.quotedId = quotedId;
     this.result = result;
     this.length =
       NEXT_OPEN.length + Buffer.byteLength(this.quotedId) + NEXT_PAYLOAD.length + Buffer.byteLength(result) + 1;
@@ -228,8 +229,8 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
     this.queue(text, frameBytes(Buffer.byteLength(text)));
   }
 
-  next(id: string, result: string): void {
-    const frame = new SharedNext(id, result);
+  next(quotedId: string, result: string): void {
+    const frame = new SharedNext(quotedId, result);
     this.queue(frame, frameBytes(frame.length));
   }
 

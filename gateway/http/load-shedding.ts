@@ -17,6 +17,9 @@ import { LRUCache } from 'lru-cache';
 
 export const SHEDDABLE = 'plugboardSheddable';
 
+/** Why an operation was shed: the event loop lagged, or too many were under way. */
+export type ShedReason = 'lag' | 'in_flight';
+
 /** How often the event loop's lag is sampled. */
 const SAMPLE_MS = 20;
 /** Weight of the newest sample in the smoothed lag (about the last 100 ms count). */
@@ -29,8 +32,8 @@ const MAX_DOCUMENT_LENGTH = 2000;
 export interface LoadShedder {
   /** Whether the operation is made only of sheddable fields (decided from its text, cached). */
   isSheddable(query: string, operationName: string | null | undefined): boolean;
-  /** Whether a sheddable operation is to be refused now. */
-  refuses(): boolean;
+  /** Why a sheddable operation is to be refused now, or undefined when it is let in. */
+  refuses(): ShedReason | undefined;
   /** A sheddable operation was accepted; `finished` must follow once it is over. */
   started(): void;
   finished(): void;
@@ -105,9 +108,9 @@ export function createLoadShedder(
   return {
     isSheddable: sheddableQuery,
     refuses() {
-      if (limits.inFlight > 0 && inFlight >= limits.inFlight) return true;
+      if (limits.inFlight > 0 && inFlight >= limits.inFlight) return 'in_flight';
       const share = shedShare(lag, limits.lagMs);
-      return share > 0 && random() < share;
+      return share > 0 && random() < share ? 'lag' : undefined;
     },
     started: () => void inFlight++,
     finished: () => void inFlight--,

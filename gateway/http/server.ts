@@ -395,8 +395,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
         const sheddable = shedder.isSheddable(payload.query, payload.operationName);
-        if (sheddable && shedder.refuses()) {
-          options.metrics.countShedOperation(payload.operationName);
+        const shed = sheddable ? shedder.refuses() : undefined;
+        if (shed) {
+          options.metrics.countShedOperation(payload.operationName, shed);
           return busy;
         }
         if (state.operations >= maxOperations) return [codedError(ErrorCode.TOO_MANY_OPERATIONS, tooManyOperations)];

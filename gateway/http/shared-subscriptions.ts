@@ -152,6 +152,8 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
   private readonly contexts: EventContexts;
   private readonly sink: OperationSink;
   private readonly id: string;
+  /** The id as JSON, as every frame carries it. */
+  private readonly quotedId: string;
   private readonly events: AsyncIterator<unknown>;
 
   constructor(
@@ -165,6 +167,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     this.contexts = contexts;
     this.sink = sink;
     this.id = id;
+    this.quotedId = JSON.stringify(id);
     this.events = events;
   }
 
@@ -177,7 +180,7 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
     }
     void (async () => {
       for (let next = await events.next(); !next.done; next = await events.next())
-        this.sink.next(this.id, await this.query.result(next.value, this.contexts));
+        this.sink.next(this.quotedId, await this.query.result(next.value, this.contexts));
     })().then(
       () => this.end(),
       (error: unknown) => this.end(error),
@@ -186,13 +189,13 @@ class SharedSubscriber implements PushReceiver<unknown>, PushedOperation {
 
   deliver(event: unknown): void {
     const result = this.query.result(event, this.contexts);
-    if (!(result instanceof Promise)) this.sink.next(this.id, result);
+    if (!(result instanceof Promise)) this.sink.next(this.quotedId, result);
     // execute reports resolver errors in its result; a rejection would be a bug, not the client's.
     else
       result.then(
-        (serialized) => this.sink.next(this.id, serialized),
+        (serialized) => this.sink.next(this.quotedId, serialized),
         (error: unknown) =>
-          this.sink.next(this.id, JSON.stringify({ errors: [this.query.mask(error, 'Unexpected error.')] })),
+          this.sink.next(this.quotedId, JSON.stringify({ errors: [this.query.mask(error, 'Unexpected error.')] })),
       );
   }
 
