@@ -29,9 +29,10 @@
  * with `npm start`'s Node flags (package.json).
  *
  * Run: npm run bench:realtime   (BENCH_CONNECTIONS, BENCH_ROOM_SIZE, BENCH_RATE, BENCH_SECONDS,
- * BENCH_STEPS (the saturation steps' rates, comma-separated), BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR,
- * BENCH_HEAP_SAMPLING_DIR, BENCH_HEAP_SAMPLING_MINOR, BENCH_SERVER_NODE_OPTIONS; PLUGBOARD_* settings are
- * passed to the gateway)
+ * BENCH_STEPS (the saturation steps' rates, comma-separated), BENCH_PEER=false (the gateway alone),
+ * BENCH_PIN, BENCH_SOAK_SECONDS, BENCH_SOAK_CHURN, BENCH_MEMORY_ONLY, BENCH_HEAP_SNAPSHOT_DIR,
+ * BENCH_HEAP_SAMPLING_DIR, BENCH_HEAP_SAMPLING_MINOR, BENCH_SERVER_NODE_OPTIONS; PLUGBOARD_*
+ * settings in its environment are passed to the gateway)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -166,6 +167,20 @@ async function gcPauses(server: Server, file: string, collect = false): Promise<
   return JSON.parse(lines().at(-1)!) as GcPauses;
 }
 
+/** The gateway's shed counters (/metrics, graphql_websocket_operations_shed_total), summed by reason. */
+async function shedCounts(server: Server): Promise<{ lag: number; inFlight: number }> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const sum = (reason: string) =>
+    [
+      ...text.matchAll(
+        new RegExp(`^graphql_websocket_operations_shed_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)`, 'gm'),
+      ),
+    ]
+      .map((match) => Number(match[1]))
+      .reduce((total, count) => total + count, 0);
+  return { lag: sum('lag'), inFlight: sum('in_flight') };
+}
+
 const gcLine = (gc: GcPauses) =>
   `GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms, ${gc.over10ms} over 10 ms, ${gc.over50ms} over 50 ms`;
 
@@ -256,12 +271,18 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
         load: load.cpuMicros(),
         writes: writeCallsOf(server.pid),
       };
+      const shedBefore = mode === 'graphql' ? await shedCounts(server) : undefined;
       const ran = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
       const share = (micros: number) => `${((micros / 1e6 / (STEP_SECONDS + 0.5)) * 100).toFixed(0)} %`;
       const writes = writeCallsOf(server.pid) - cpu.writes;
+      const shed = shedBefore && (await shedCounts(server));
+      const why =
+        shed && shedBefore
+          ? `: shed for lag ${shed.lag - shedBefore.lag}, in flight ${shed.inFlight - shedBefore.inFlight}`
+          : '';
       delivered.set(rate, ran);
       console.log(
-        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s${ran.refused ? ` (${ran.refused} refused)` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
+        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s${ran.refused ? ` (${ran.refused} refused${why})` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
       );
       return ran;
     };
@@ -376,16 +397,18 @@ try {
   const ours = await measure('plugboard', 'graphql', gateway, rooms, GC_FILE);
   await gateway.stop();
 
-  const peer = await startServer(
-    ['bench/peers/realtime-ws-server.ts'],
-    { TYPING_TTL_MS: '5000', NODE_OPTIONS: GC_OBSERVER, ...GC_ENV },
-    readyz,
-  );
-  servers.push(peer);
-  const theirs = await measure('bare ws', 'ws', peer, rooms, GC_FILE);
-  await peer.stop();
-
-  if (ours && theirs) compare(ours, theirs);
+  // BENCH_PEER=false: trying a setting, the gateway alone.
+  if (process.env['BENCH_PEER'] !== 'false') {
+    const peer = await startServer(
+      ['bench/peers/realtime-ws-server.ts'],
+      { TYPING_TTL_MS: '5000', NODE_OPTIONS: GC_OBSERVER, ...GC_ENV },
+      readyz,
+    );
+    servers.push(peer);
+    const theirs = await measure('bare ws', 'ws', peer, rooms, GC_FILE);
+    await peer.stop();
+    if (ours && theirs) compare(ours, theirs);
+  }
 } finally {
   for (const server of servers) await server.stop();
   await database.drop();

@@ -74,7 +74,13 @@ export interface GraphQLWsHandlers<S> {
   ): Promise<S | Refusal>;
   /** A socket `connect` let in has closed; its operations have been stopped. */
   disconnect(state: S): Promise<void>;
-  /** subscribe: the operation's outcome, or errors to answer it with (it then never ran). */
+  /**
+   * subscribe, before any work for it: errors to refuse it with at once (the session expired, the
+   * gateway sheds load, the socket has too many operations), or undefined to operate it. Cheap
+   * and synchronous, since under overload most operations end here.
+   */
+  admit(state: S, payload: SubscribePayload): readonly GraphQLError[] | undefined;
+  /** subscribe, once admitted: the operation's outcome, or errors to answer it with (it then never ran). */
   operate(
     state: S,
     id: string,
@@ -307,7 +313,7 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
       case MessageType.Pong:
         return;
       case MessageType.Subscribe:
-        void this.subscribe(message.id, message.payload).catch((error: unknown) => this.fail(error));
+        this.subscribe(message.id, message.payload);
         return;
       case MessageType.Complete:
         this.complete(message.id);
@@ -338,7 +344,7 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
     this.write(ACK);
   }
 
-  private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
+  private subscribe(id: string, payload: SubscribePayload): void {
     const state = this.state;
     if (state === undefined) {
       this.close(CloseCode.Unauthorized, 'Unauthorized');
@@ -348,7 +354,16 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
       this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
       return;
     }
+    const refused = this.served.handlers.admit(state, payload);
+    if (refused) {
+      this.write(errorFrame(id, refused));
+      return;
+    }
     this.operations.set(id, null);
+    void this.operate(state, id, payload).catch((error: unknown) => this.fail(error));
+  }
+
+  private async operate(state: S, id: string, payload: SubscribePayload): Promise<void> {
     // JSON.parse leaves longer strings as slices of the whole frame, and a subscription keeps its
     // variables (a room id, say) for its life: parsed again, they hold only their own text.
     const variables = payload.variables && (JSON.parse(JSON.stringify(payload.variables)) as typeof payload.variables);

@@ -387,20 +387,23 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         if (state.session.expiresAt !== undefined) expiries.delete(state.socket, state.session.expiresAt);
         await closedHooks(state, socketHooks);
       },
-      operate: async (state, id, payload, sink) => {
-        const { session, requestId } = state;
+      admit: (state, payload) => {
         // The close timer may run late under load: an operation after the token's exp is refused.
-        if (expired(session)) {
+        if (expired(state.session)) {
           setImmediate(() => closeExpired(state.socket)); // after the error frame has gone
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
-        const sheddable = shedder.isSheddable(payload.query, payload.operationName);
-        const shed = sheddable ? shedder.refuses() : undefined;
+        const shed = shedder.isSheddable(payload.query, payload.operationName) ? shedder.refuses() : undefined;
         if (shed) {
           options.metrics.countShedOperation(payload.operationName, shed);
           return busy;
         }
         if (state.operations >= maxOperations) return [codedError(ErrorCode.TOO_MANY_OPERATIONS, tooManyOperations)];
+        return undefined;
+      },
+      operate: async (state, id, payload, sink) => {
+        const { session, requestId } = state;
+        const sheddable = shedder.isSheddable(payload.query, payload.operationName);
         // No `request`: yoga would read the upgrade's GET as the operation's method and refuse
         // mutations, which graphql-ws carries as well as queries and subscriptions.
         const enveloped = graphql.getEnveloped({ requestId, session, socketId: state.id, params: payload });
@@ -419,8 +422,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         if (errors.length > 0) return errors;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [codedError(ErrorCode.BAD_REQUEST, 'Could not determine what operation to execute.')];
-        // The slot is taken before the first await, so a burst of subscribes cannot all pass the
-        // check above; `finished` gives it back. A refused operation above never took one.
+        // The slot is taken before the first await (operate runs at once after admit), so a burst
+        // of subscribes cannot all pass admit's check; `finished` gives it back. An operation
+        // refused above never took one.
         state.operations++;
         if (sheddable) {
           shedder.started();
