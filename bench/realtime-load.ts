@@ -210,6 +210,7 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
   clearInterval(timer);
   const elapsed = (performance.now() - started) / 1000;
   const deliveredInWindow = typed;
+  const expiredInWindow = expired;
   // Deliveries still in flight count for latency, not for the rate.
   await new Promise((resolve) => setTimeout(resolve, 500));
   counting = false;
@@ -221,6 +222,7 @@ async function run({ rate, seconds, latency }: Run): Promise<void> {
     sent,
     sentPerSecond: sent / elapsed,
     deliveredPerSecond: deliveredInWindow / elapsed,
+    expiredPerSecond: expiredInWindow / elapsed,
     delivered: typed,
     expiries: expired,
     refused,

@@ -81,6 +81,8 @@ interface Ran {
   rate: number;
   sentPerSecond: number;
   deliveredPerSecond: number;
+  /** Expiries (isTyping false) delivered a second in the same window: typers of earlier events lapsing. */
+  expiredPerSecond: number;
   delivered: number;
   expiries: number;
   refused: number;
@@ -282,7 +284,7 @@ async function measure(name: string, mode: 'graphql' | 'ws', server: Server, roo
           : '';
       delivered.set(rate, ran);
       console.log(
-        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s${ran.refused ? ` (${ran.refused} refused${why})` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
+        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s (and ${ran.expiredPerSecond.toFixed(0)} expiries/s)${ran.refused ? ` (${ran.refused} refused${why})` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
       );
       return ran;
     };
