@@ -484,6 +484,8 @@ export function serveGraphQLWs<S>(options: GraphQLWsOptions<S>): {
     handleProtocols,
     // The keep-alive's slots hold every socket; ws's own set added a close listener to each.
     clientTracking: false,
+    // Sockets write their frames themselves (`flush`), uncompressed, as ws's default is.
+    perMessageDeflate: false,
     WebSocket: GraphQLSocket,
   });
   const keepAlive = new KeepAliveSlots<S>(options.keepAlive);
