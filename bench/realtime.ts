@@ -4,7 +4,9 @@
  * The load generator (bench/realtime-load.ts) is a separate process on core 0; the server under
  * test is on core 1 (taskset, when available; BENCH_PIN=false shares all cores). Postgres and
  * Redis are the machine's own. The same run measures a bare `ws` server
- * (bench/peers/realtime-ws-server.ts) doing the same fan-out with the same frames.
+ * (bench/peers/realtime-ws-server.ts) doing the same fan-out with the same frames: both servers
+ * hold their connections at once, each with its own load generator, and take turns at each phase
+ * (the saturation steps alternate which goes first), since this VM's speed drifts by the minute.
  *
  * 1. Connect: time until every connection is acknowledged and has subscribed, plus until the
  *    server is quiet again (every user coming ONLINE is presence news for the 99 others in their
@@ -64,6 +66,13 @@ const RATE = Number(process.env['BENCH_RATE'] ?? 200);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const STEPS = (process.env['BENCH_STEPS'] ?? '400,800,1600,3200,6400').split(',').map(Number);
 const STEP_SECONDS = 3;
+/** Both servers lapse typers after 5 s. */
+const TYPING_TTL_MS = 5000;
+/**
+ * Between steps: a step's typers lapse within the TTL, and their expiries, delivered by the server
+ * that ran it, are not to load the next step (the other server's, when pinned, on the same core).
+ */
+const DRAIN_MS = TYPING_TTL_MS + 1000;
 const JWT_SECRET = randomBytes(24).toString('hex');
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const SOAK_SECONDS = Number(process.env['BENCH_SOAK_SECONDS'] ?? 0);
@@ -99,9 +108,14 @@ interface Ran {
 /** The load generator on core 0, answering each command with one message. */
 const loads = new Set<ChildProcess>();
 
-function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void; cpuMicros(): number } {
+function startLoad(): { ask<T>(command: object): Promise<T>; cpuMicros(): number } {
   const [command, ...args] = pinned(0, [process.execPath, 'bench/realtime-load.ts']);
-  const child: ChildProcess = spawn(command!, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn(command!, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // Structured clone: a percentile of no samples stays NaN (JSON would make it null).
+    serialization: 'advanced',
+  });
   loads.add(child);
   child.once('exit', () => loads.delete(child));
   let answer: ((message: { event: string; message?: string }) => void) | undefined;
@@ -116,7 +130,6 @@ function startLoad(): { ask<T>(command: object): Promise<T>; stop(): void; cpuMi
       child.send(command);
       return reply;
     },
-    stop: () => void child.kill('SIGKILL'),
     cpuMicros: () => cpuMicrosOf(child.pid!),
   };
 }
@@ -233,102 +246,173 @@ async function memoryReport(
   }
 }
 
-type Measured = NonNullable<Awaited<ReturnType<typeof measure>>>;
+/**
+ * A server under test and its own load generator, measured phase by phase, so that the two
+ * servers' saturation steps can take turns: this VM's speed drifts from minute to minute, and
+ * steps of the two servers minutes apart measured the drift as much as the servers.
+ */
+class Subject {
+  readonly load = startLoad();
+  /** Steps run, by offered rate. */
+  private readonly delivered = new Map<number, Ran>();
+  private best: Ran | undefined;
+  /** A step fell below 90 % of the best: past saturation, no more steps. */
+  saturated = false;
+  private before!: GcPauses;
+  private connected!: { ms: number; connections: number; failures: number };
+  private settledMs = 0;
+  private perConnection = 0;
+  private latency!: Ran;
+  private latencyGc!: GcPauses;
+  private latencyCpu = 0;
 
-async function measure(name: string, mode: 'graphql' | 'ws', server: Server, rooms: string[], gcFile: string) {
-  const load = startLoad();
-  try {
-    const before = await gcPauses(server, gcFile, true);
-    const connected = await load.ask<{ ms: number; connections: number; failures: number }>({
+  readonly name: string;
+  readonly server: Server;
+  private readonly mode: 'graphql' | 'ws';
+  private readonly gcFile: string;
+
+  constructor(name: string, mode: 'graphql' | 'ws', server: Server, gcFile: string) {
+    this.name = name;
+    this.mode = mode;
+    this.server = server;
+    this.gcFile = gcFile;
+  }
+
+  /** Connects every member of every room and waits until the server is quiet; RSS per connection. */
+  async connect(rooms: string[]): Promise<void> {
+    this.before = await gcPauses(this.server, this.gcFile, true);
+    this.connected = await this.load.ask({
       cmd: 'connect',
-      mode,
-      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      mode: this.mode,
+      url: `${this.server.url.replace(/^http/, 'ws')}/graphql`,
       rooms,
       roomSize: ROOM_SIZE,
       jwtSecret: JWT_SECRET,
     });
     // Until every user's coming ONLINE has reached the 99 others of their room.
-    const settledMs = await quiet(server);
-    const connectGc = await gcPauses(server, gcFile);
-    const perConnection = (connectGc.rss - before.rss) / connected.connections;
+    this.settledMs = await quiet(this.server);
+    const connectGc = await gcPauses(this.server, this.gcFile);
+    this.perConnection = (connectGc.rss - this.before.rss) / this.connected.connections;
     console.log(
-      `  ${name}: ${connected.connections} connected in ${(connected.ms / 1000).toFixed(1)} s (${connected.failures} failed), settled ${(settledMs / 1000).toFixed(1)} s after; ${(perConnection / 1024).toFixed(1)} KiB per connection (RSS); ${gcLine(connectGc)}`,
+      `  ${this.name}: ${this.connected.connections} connected in ${(this.connected.ms / 1000).toFixed(1)} s (${this.connected.failures} failed), settled ${(this.settledMs / 1000).toFixed(1)} s after; ${(this.perConnection / 1024).toFixed(1)} KiB per connection (RSS); ${gcLine(connectGc)}`,
     );
-    if (MEMORY_ONLY) {
-      await memoryReport(name, server, gcFile, before, connectGc, connected.connections);
-      return;
-    }
-    const cpuBefore = server.cpuMicros();
-    const latency = await load.ask<Ran>({ cmd: 'run', rate: RATE, seconds: SECONDS, latency: true });
-    const cpu = (server.cpuMicros() - cpuBefore) / 1e6 / (SECONDS + 0.5);
-    const latencyGc = await gcPauses(server, gcFile);
+    if (MEMORY_ONLY)
+      await memoryReport(this.name, this.server, this.gcFile, this.before, connectGc, this.connected.connections);
+  }
+
+  /** RATE typing events a second for SECONDS: latency from send to each delivery, and expiries' lateness. */
+  async measureLatency(): Promise<void> {
+    const cpuBefore = this.server.cpuMicros();
+    this.latency = await this.load.ask<Ran>({ cmd: 'run', rate: RATE, seconds: SECONDS, latency: true });
+    this.latencyCpu = (this.server.cpuMicros() - cpuBefore) / 1e6 / (SECONDS + 0.5);
+    this.latencyGc = await gcPauses(this.server, this.gcFile);
+    const latency = this.latency;
     console.log(
-      `  ${name}: ${latency.sentPerSecond.toFixed(0)} typing events/s → ${latency.deliveredPerSecond.toFixed(0)} deliveries/s, latency p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms (${latency.samples} samples); ${latency.expiries} expiries delivered, late by p50 ${latency.expiryLateP50.toFixed(1)} ms, p99 ${latency.expiryLateP99.toFixed(1)} ms; ${latency.refused} refused; server CPU ${(cpu * 100).toFixed(0)} %; ${gcLine(latencyGc)}`,
+      `  ${this.name}: ${latency.sentPerSecond.toFixed(0)} typing events/s → ${latency.deliveredPerSecond.toFixed(0)} deliveries/s, latency p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms (${latency.samples} samples); ${latency.expiries} expiries delivered, late by p50 ${latency.expiryLateP50.toFixed(1)} ms, p99 ${latency.expiryLateP99.toFixed(1)} ms; ${latency.refused} refused; server CPU ${(this.latencyCpu * 100).toFixed(0)} %; ${gcLine(this.latencyGc)}`,
     );
-    // Rates double each step, so the step after the best is twice the saturating rate.
-    const delivered = new Map<number, Ran>();
-    let best: Ran | undefined;
-    const runStep = async (rate: number) => {
-      const cpu = {
-        server: server.cpuMicros(),
-        kernel: systemMicrosOf(server.pid),
-        load: load.cpuMicros(),
-        writes: writeCallsOf(server.pid),
-      };
-      const shedBefore = mode === 'graphql' ? await shedCounts(server) : undefined;
-      const ran = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
-      const share = (micros: number) => `${((micros / 1e6 / (STEP_SECONDS + 0.5)) * 100).toFixed(0)} %`;
-      const writes = writeCallsOf(server.pid) - cpu.writes;
-      const shed = shedBefore && (await shedCounts(server));
-      const why =
-        shed && shedBefore
-          ? `: shed for lag ${shed.lag - shedBefore.lag}, in flight ${shed.inFlight - shedBefore.inFlight}`
-          : '';
-      delivered.set(rate, ran);
-      console.log(
-        `  ${name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s (and ${ran.expiredPerSecond.toFixed(0)} expiries/s)${ran.refused ? ` (${ran.refused} refused${why})` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
-      );
-      return ran;
+  }
+
+  /** A step of the ascent: kept if it is the best so far; one under 90 % of the best ends the ascent. */
+  async ascend(rate: number): Promise<void> {
+    const ran = await this.step(rate);
+    if (!this.best || ran.deliveredPerSecond > this.best.deliveredPerSecond) this.best = ran;
+    if (ran.deliveredPerSecond < this.best.deliveredPerSecond * 0.9) this.saturated = true;
+  }
+
+  /** One saturation step: `rate` typing events a second offered for STEP_SECONDS. */
+  private async step(rate: number): Promise<Ran> {
+    const { server, load } = this;
+    const cpu = {
+      server: server.cpuMicros(),
+      kernel: systemMicrosOf(server.pid),
+      load: load.cpuMicros(),
+      writes: writeCallsOf(server.pid),
     };
-    for (const rate of STEPS) {
-      const step = await runStep(rate);
-      if (!best || step.deliveredPerSecond > best.deliveredPerSecond) best = step;
-      if (step.deliveredPerSecond < best.deliveredPerSecond * 0.9) break; // past saturation
-      await sleep(1000);
-    }
-    const twice = best!.rate * 2;
-    if (!delivered.has(twice)) {
-      await sleep(1000);
-      await runStep(twice);
-    }
-    const overload = delivered.get(twice)!;
-    // What the connections really keep, after a full collection (which stalls the server: no
-    // latency is measured after it).
-    await quiet(server);
-    const heapPerConnection =
-      ((await gcPauses(server, gcFile, true)).heapUsed - before.heapUsed) / connected.connections;
-    console.log(`  ${name}: ${(heapPerConnection / 1024).toFixed(1)} KiB of live heap per connection`);
-    const soak = mode === 'graphql' && SOAK_SECONDS > 0 ? await soakRss(name, server, load) : undefined;
+    const shedBefore = this.mode === 'graphql' ? await shedCounts(server) : undefined;
+    const ran = await load.ask<Ran>({ cmd: 'run', rate, seconds: STEP_SECONDS, latency: false });
+    const share = (micros: number) => `${((micros / 1e6 / (STEP_SECONDS + 0.5)) * 100).toFixed(0)} %`;
+    const writes = writeCallsOf(server.pid) - cpu.writes;
+    const shed = shedBefore && (await shedCounts(server));
+    const why =
+      shed && shedBefore
+        ? `: shed for lag ${shed.lag - shedBefore.lag}, in flight ${shed.inFlight - shedBefore.inFlight}`
+        : '';
+    this.delivered.set(rate, ran);
+    console.log(
+      `  ${this.name}: step ${rate}/s sent ${ran.sentPerSecond.toFixed(0)}/s → ${ran.deliveredPerSecond.toFixed(0)} deliveries/s (and ${ran.expiredPerSecond.toFixed(0)} expiries/s)${ran.refused ? ` (${ran.refused} refused${why})` : ''}; CPU of a core: server ${share(server.cpuMicros() - cpu.server)} (kernel ${share(systemMicrosOf(server.pid) - cpu.kernel)}), load generator ${share(load.cpuMicros() - cpu.load)}; server write calls ${(writes / (STEP_SECONDS + 0.5)).toFixed(0)}/s (${(ran.delivered / writes).toFixed(2)} deliveries each)`,
+    );
+    return ran;
+  }
+
+  /** Rates double each step, so the step after the best is twice the saturating rate: run it unless it ran. */
+  async stepTwiceTheBest(): Promise<void> {
+    const twice = this.best!.rate * 2;
+    if (!this.delivered.has(twice)) await this.step(twice);
+  }
+
+  /** What the connections really keep, after a full collection (which stalls the server: nothing is timed after it). */
+  async results(): Promise<Measured> {
+    await quiet(this.server);
+    const collected = await gcPauses(this.server, this.gcFile, true);
+    const heapPerConnection = (collected.heapUsed - this.before.heapUsed) / this.connected.connections;
+    console.log(`  ${this.name}: ${(heapPerConnection / 1024).toFixed(1)} KiB of live heap per connection`);
+    const best = this.best!;
+    const overload = this.delivered.get(best.rate * 2)!;
     return {
-      connected,
-      settledMs,
-      perConnection,
+      connected: this.connected,
+      settledMs: this.settledMs,
+      perConnection: this.perConnection,
       heapPerConnection,
-      latency,
-      latencyGc,
-      cpu,
-      best: best!.deliveredPerSecond,
-      bestRate: best!.rate,
+      latency: this.latency,
+      latencyGc: this.latencyGc,
+      best: best.deliveredPerSecond,
+      bestRate: best.rate,
       // Every typing frame counts here: an expiry is a delivery too, and shed refreshes make typers
       // lapse, so under overload a share of the deliveries are expiries (which the peer, shedding
       // nothing, has none of); what is asked is whether delivery collapses.
       overload:
-        (overload.deliveredPerSecond + overload.expiredPerSecond) / (best!.deliveredPerSecond + best!.expiredPerSecond),
-      overloadStartsOnly: overload.deliveredPerSecond / best!.deliveredPerSecond,
-      soak,
+        (overload.deliveredPerSecond + overload.expiredPerSecond) / (best.deliveredPerSecond + best.expiredPerSecond),
+      overloadStartsOnly: overload.deliveredPerSecond / best.deliveredPerSecond,
     };
-  } finally {
-    load.stop();
+  }
+}
+
+interface Measured {
+  connected: { ms: number; connections: number; failures: number };
+  settledMs: number;
+  perConnection: number;
+  heapPerConnection: number;
+  latency: Ran;
+  latencyGc: GcPauses;
+  best: number;
+  bestRate: number;
+  overload: number;
+  overloadStartsOnly: number;
+  soak?: { firstMinute: number; lastMinute: number };
+}
+
+/**
+ * Saturation, the servers taking turns at each rate (which goes first alternates), each until a
+ * step falls below 90 % of its best; then each at twice its saturating rate.
+ */
+async function saturate(subjects: Subject[]): Promise<void> {
+  for (const [index, rate] of STEPS.entries()) {
+    const turn = index % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const subject of turn.filter((s) => !s.saturated)) {
+      const others = subjects.filter((other) => other !== subject);
+      const idleBefore = others.map((other) => other.server.cpuMicros());
+      await subject.ascend(rate);
+      // Both servers share core 1 when pinned: what the idle one took meanwhile.
+      others.forEach((other, i) => {
+        const share = (other.server.cpuMicros() - idleBefore[i]!) / 1e6 / (STEP_SECONDS + 0.5);
+        console.log(`    (${other.name}, idle meanwhile: ${(share * 100).toFixed(1)} % of a core)`);
+      });
+      await sleep(DRAIN_MS);
+    }
+  }
+  for (const subject of subjects) {
+    await subject.stepTwiceTheBest();
+    await sleep(DRAIN_MS);
   }
 }
 
@@ -371,6 +455,7 @@ try {
     PLUGBOARD_JWT_SECRET: JWT_SECRET,
     PLUGBOARD_PLUGINS: 'core,realtime',
     REALTIME_MAX_CONNECTIONS: String(CONNECTIONS * 2),
+    REALTIME_TYPING_TTL_MS: String(TYPING_TTL_MS),
     // Every load connection comes from 127.0.0.1, one per user.
     REALTIME_MAX_CONNECTIONS_PER_IP: String(CONNECTIONS * 2),
     NODE_ENV: 'production',
@@ -403,25 +488,37 @@ try {
   // Started as `npm start` starts it, with the same Node flags.
   const gateway = await startServer(startCommand(), env, readyz);
   servers.push(gateway);
-  const ours = await measure('plugboard', 'graphql', gateway, rooms, GC_FILE);
-  await gateway.stop();
-
+  const subjects = [new Subject('plugboard', 'graphql', gateway, GC_FILE)];
+  await subjects[0]!.connect(rooms);
   // BENCH_PEER=false: trying a setting, the gateway alone.
   if (process.env['BENCH_PEER'] !== 'false') {
+    const peerGcFile = `${GC_FILE}.peer`;
     const peer = await startServer(
       ['bench/peers/realtime-ws-server.ts'],
-      { TYPING_TTL_MS: '5000', NODE_OPTIONS: GC_OBSERVER, ...GC_ENV },
+      { TYPING_TTL_MS: String(TYPING_TTL_MS), NODE_OPTIONS: GC_OBSERVER, ...GC_ENV, BENCH_GC_FILE: peerGcFile },
       readyz,
     );
     servers.push(peer);
-    const theirs = await measure('bare ws', 'ws', peer, rooms, GC_FILE);
-    await peer.stop();
-    if (ours && theirs) compare(ours, theirs);
+    subjects.push(new Subject('bare ws', 'ws', peer, peerGcFile));
+    await subjects[1]!.connect(rooms);
+  }
+  if (!MEMORY_ONLY) {
+    for (const subject of subjects) {
+      await subject.measureLatency();
+      await sleep(DRAIN_MS);
+    }
+    await saturate(subjects);
+    const [ours, theirs] = [await subjects[0]!.results(), await subjects[1]?.results()];
+    for (const subject of subjects.slice(1)) await subject.server.stop();
+    if (SOAK_SECONDS > 0) ours!.soak = await soakRss(subjects[0]!.name, gateway, subjects[0]!.load);
+    if (theirs) compare(ours!, theirs);
   }
 } finally {
+  for (const load of loads) load.kill('SIGKILL');
   for (const server of servers) await server.stop();
   await database.drop();
   rmSync(GC_FILE, { force: true });
+  rmSync(`${GC_FILE}.peer`, { force: true });
 }
 
 /** `npm start`'s command (package.json), without its `node`: the Node flags, the script and `serve`. */
