@@ -271,7 +271,7 @@ export function createProgram(
   program
     .command('metadata')
     .description(
-      'Generate Hasura metadata (actions, custom types, tracked tables, event triggers) from every registered plugin into metadata/',
+      "Generate Hasura metadata (actions, custom types, tracked tables, event triggers) from every registered plugin, and the allow list from the client's persisted documents, into metadata/",
     )
     .option('--write', 'write the files under metadata/')
     .option('--check', 'exit 1 when metadata/ is stale')
@@ -284,7 +284,12 @@ export function createProgram(
       const tables = plugins.instances.flatMap(({ selected: entry }) =>
         pluginTables(entry.schema, entry.plugin.hasura),
       );
-      const files = hasuraMetadata(actionFields(await plugins.schema(), plugins.hasuraActions()), tables);
+      // The codegen'd client's persisted documents (`npm run codegen`), for Hasura's allow list.
+      const manifest = fileURLToPath(new URL('../client/generated/persisted-documents.json', import.meta.url));
+      const documents = existsSync(manifest)
+        ? (JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, string>)
+        : undefined;
+      const files = hasuraMetadata(actionFields(await plugins.schema(), plugins.hasuraActions()), tables, documents);
       const root = fileURLToPath(new URL(`../${METADATA_DIR}/`, import.meta.url));
       // Generated files left over from a table or action that is gone (README.md is hand-written).
       const leftOver = existsSync(root)

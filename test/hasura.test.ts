@@ -19,6 +19,7 @@ import { startGitHubServer, type GitHubServer } from './support/github-server.ts
 import { startShopifyServer, type ShopifyServer } from './support/shopify-server.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { MalformedPayload, sessionFromHasura } from '../gateway/hasura/routes.ts';
+import { hasuraMetadata } from '../gateway/hasura/metadata.ts';
 import { definePlugin, InputError, type Plugin } from '../gateway/sdk.ts';
 import { registry } from '../plugins/registry.ts';
 import echo from './support/echo-plugin/index.ts';
@@ -549,6 +550,36 @@ describe('metadata/ (npm run metadata)', () => {
   it('is current', async () => {
     const check = await runCli(['metadata', '--check'], {});
     expect(check.code, check.stderr).toBe(0);
+  });
+
+  it("allows every persisted document of the codegen'd client in Hasura's allow list", () => {
+    const documents = JSON.parse(
+      readFileSync(new URL('../client/generated/persisted-documents.json', import.meta.url), 'utf8'),
+    ) as Record<string, string>;
+    expect(Object.keys(documents).length).toBeGreaterThan(0);
+    const [collection, ...others] = parse(read('query_collections.yaml')) as {
+      name: string;
+      definition: { queries: { name: string; query: string }[] };
+    }[];
+    expect(others).toEqual([]);
+    const { queries } = collection!.definition;
+    expect(queries.map((q) => q.query).sort()).toEqual(Object.values(documents).sort());
+    expect(new Set(queries.map((q) => q.name)).size).toBe(queries.length);
+    expect(parse(read('allow_list.yaml'))).toEqual([{ collection: collection!.name, scope: { global: true } }]);
+  });
+
+  it('names an allowed document by its operation, or by its hash when the name is shared or missing', () => {
+    const files = hasuraMetadata([], [], {
+      'sha256:aa': 'query Same { __typename }',
+      'sha256:bb': 'query Same { __schema { queryType { name } } }',
+      'sha256:cc': '{ __typename }',
+      'sha256:dd': 'mutation Alone { __typename }',
+    });
+    const [{ definition }] = parse(files.get('query_collections.yaml')!) as [
+      { definition: { queries: { name: string }[] } },
+    ];
+    expect(definition.queries.map((q) => q.name)).toEqual(['Alone', 'sha256_aa', 'sha256_bb', 'sha256_cc']);
+    expect(hasuraMetadata([], []).has('allow_list.yaml')).toBe(false);
   });
 
   it("has the shapes of Hasura's metadata documentation (v3 directory format)", () => {
