@@ -399,7 +399,7 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
     if (isPushed(accepted)) accepted.begin();
   }
 
-  /** A stream's results as `next` frames, after `subscribe` has registered it; stopped by `return`. */
+  /** A stream's results as `next` frames, after `operate` has registered it; stopped by `return`. */
   private relay(id: string, results: AsyncIterator<ExecutionResult>): Running {
     queueMicrotask(() => {
       void (async () => {
@@ -432,7 +432,7 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
     const running = this.operations.get(id);
     if (running === undefined) return;
     this.operations.delete(id);
-    // One still starting is stopped and counted by `subscribe` when it finds its id gone.
+    // One still starting is stopped and counted by `operate` when it finds its id gone.
     if (running === null) return;
     running.stop();
     this.served.handlers.finished(this.state!, id);
