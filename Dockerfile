@@ -10,6 +10,9 @@ COPY bin ./bin
 COPY gateway ./gateway
 COPY plugins ./plugins
 COPY schema ./schema
+# The codegen'd client's documents: production runs trusted documents only (PLUGBOARD_DOCUMENTS),
+# these by default; mount others and list them in PLUGBOARD_TRUSTED_DOCUMENTS.
+COPY client/generated/persisted-documents.json ./client/generated/
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -223,6 +223,8 @@ try {
     // Each round's photos all wait for completeUpload at once.
     FILES_MAX_PENDING_UPLOADS: '10000',
     NODE_ENV: 'production',
+    // Documents as text, as before trusted documents (issue 23).
+    PLUGBOARD_DOCUMENTS: 'any',
     LOG_LEVEL: 'warn',
   };
   migrate(env);

@@ -151,6 +151,8 @@ try {
     FILES_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
     FILES_S3_FORCE_PATH_STYLE: 'true',
     NODE_ENV: 'production',
+    // Documents as text, as before trusted documents (issue 23).
+    PLUGBOARD_DOCUMENTS: 'any',
     LOG_LEVEL: 'warn',
     // BENCH_GATEWAY_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway.
     ...(process.env['BENCH_GATEWAY_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_GATEWAY_NODE_OPTIONS'] } : {}),

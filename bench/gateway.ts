@@ -81,6 +81,8 @@ async function throughput(): Promise<void> {
         PLUGBOARD_JWT_SECRET: JWT_SECRET,
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
+        // Documents as text, as before trusted documents (issue 23).
+        PLUGBOARD_DOCUMENTS: 'any',
         PLUGBOARD_PLUGINS: 'core',
       },
       readyz,

@@ -43,6 +43,8 @@ try {
       PLUGBOARD_PLUGINS: 'core,notifications',
       PLUGBOARD_WORKERS: 'false',
       NODE_ENV: 'production',
+      // Documents as text, as before trusted documents (issue 23).
+      PLUGBOARD_DOCUMENTS: 'any',
       LOG_LEVEL: 'warn',
     },
     readyz,

@@ -110,6 +110,8 @@ try {
     PLUGBOARD_BODY_LIMIT: String(16 * 1024 * 1024),
     NOTIFICATIONS_SMTP_URL: sink.url,
     NODE_ENV: 'production',
+    // Documents as text, as before trusted documents (issue 23).
+    PLUGBOARD_DOCUMENTS: 'any',
     LOG_LEVEL: 'warn',
   };
   migrate(env);

@@ -181,6 +181,8 @@ export async function runQueryBench<Page>(bench: QueryBench<Page>): Promise<void
         DATABASE_URL: database.url,
         LOG_LEVEL: 'info',
         NODE_ENV: 'production',
+        // Documents as text, as before trusted documents (issue 23).
+        PLUGBOARD_DOCUMENTS: 'any',
         PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
         ...bench.env,
       },

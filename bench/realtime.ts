@@ -459,6 +459,8 @@ try {
     // Every load connection comes from 127.0.0.1, one per user.
     REALTIME_MAX_CONNECTIONS_PER_IP: String(CONNECTIONS * 2),
     NODE_ENV: 'production',
+    // Documents as text, as before trusted documents (issue 23).
+    PLUGBOARD_DOCUMENTS: 'any',
     LOG_LEVEL: 'warn',
     // GC pauses recorded (bench/gc-pauses.ts); e.g. BENCH_SERVER_NODE_OPTIONS='--cpu-prof
     // --cpu-prof-dir=/tmp/prof' to profile the gateway as well.

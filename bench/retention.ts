@@ -170,6 +170,8 @@ try {
       DATABASE_URL: database.url,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      // Documents as text, as before trusted documents (issue 23).
+      PLUGBOARD_DOCUMENTS: 'any',
       PLUGBOARD_PLUGINS: 'core,stripe',
       PLUGBOARD_RETENTION_CRON: 'off',
       STRIPE_API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,

@@ -84,6 +84,8 @@ async function run(
           DATABASE_URL: database.url,
           LOG_LEVEL: 'warn',
           NODE_ENV: 'production',
+          // Documents as text, as before trusted documents (issue 23).
+          PLUGBOARD_DOCUMENTS: 'any',
           PLUGBOARD_PLUGINS: 'core,stripe',
           STRIPE_API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,
           STRIPE_WEBHOOK_SECRET: SECRET,

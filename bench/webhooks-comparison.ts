@@ -95,6 +95,8 @@ async function run(bench: WebhookBench, system: 'plugboard' | 'peer'): Promise<{
               DATABASE_URL: database.url,
               LOG_LEVEL: 'warn',
               NODE_ENV: 'production',
+              // Documents as text, as before trusted documents (issue 23).
+              PLUGBOARD_DOCUMENTS: 'any',
               PLUGBOARD_PLUGINS: bench.plugins,
               ...bench.env,
             },

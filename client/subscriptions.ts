@@ -5,8 +5,9 @@
  * `client.on('connected' | 'closed', …)` tells when.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type ExecutionResult } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { createClient, type Client, type Sink } from 'graphql-ws';
+import { operationOf } from './request.ts';
 
 export interface SubscriptionClientOptions {
   /** ws(s)://…/graphql */
@@ -53,12 +54,19 @@ export function createSubscriptionClient(options: SubscriptionClientOptions): Cl
   });
 }
 
-/** Subscribes with a typed document; the returned function unsubscribes. */
+/**
+ * Subscribes with a typed document, by its trusted id unless `sendText` (see client/request.ts);
+ * the returned function unsubscribes.
+ */
 export function subscribeTo<Result, Variables extends Record<string, unknown>>(
   client: Client,
   document: TypedDocumentNode<Result, Variables>,
   variables: Variables,
   sink: Sink<ExecutionResult<Result>>,
+  options: { sendText?: boolean } = {},
 ): () => void {
-  return client.subscribe<Result>({ query: print(document), variables }, sink);
+  const operation = operationOf(document as TypedDocumentNode<unknown, never>, options.sendText);
+  // graphql-ws's client requires `query`; the gateway reads an empty one beside `documentId` as "by id".
+  const payload = 'documentId' in operation ? { query: '', ...operation, variables } : { ...operation, variables };
+  return client.subscribe<Result>(payload, sink);
 }

@@ -112,6 +112,8 @@ export function createProgram(
       };
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
+      // SIGHUP reads the trusted documents again; connections and sockets stay.
+      process.on('SIGHUP', () => void gateway?.reloadTrustedDocuments());
       // The server and everything it serves with load only here, so other commands start quickly.
       const { startGateway } = await import('./gateway.ts');
       gateway = await startGateway({ registry, env });

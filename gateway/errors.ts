@@ -35,6 +35,14 @@ export const ERRORS = catalog({
     status: 400,
     description: 'Depth, aliases, tokens, directives or cost over the configured limit.',
   },
+  PERSISTED_QUERY_NOT_FOUND: {
+    status: 400,
+    description: 'No trusted document has the documentId (or APQ sha256Hash) sent (PLUGBOARD_TRUSTED_DOCUMENTS).',
+  },
+  PERSISTED_QUERY_ONLY: {
+    status: 400,
+    description: "A document's text was sent where PLUGBOARD_DOCUMENTS allows trusted documents only.",
+  },
   BAD_REQUEST: { status: 400, description: 'Malformed HTTP request (bad JSON, missing query, CSRF header missing).' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'Request body over PLUGBOARD_BODY_LIMIT.' },
   NOT_FOUND: { status: 404, description: 'No route, action or object of that name.' },

@@ -9,13 +9,14 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuthenticator } from './auth.ts';
-import type { Env } from './config/variables.ts';
+import { ConfigError, type Env } from './config/variables.ts';
 import type { Database } from './db.ts';
 import { createErrorMasker, createGraphQLServer } from './http/graphql.ts';
 import { hasuraRoutes } from './hasura/routes.ts';
 import { healthz, readyz } from './http/health.ts';
 import type { RouteHandler } from './http/replies.ts';
 import { admitAdmin, createHttpServer, createRoutesServer, isAdmin } from './http/server.ts';
+import { ManifestError, TrustedDocuments } from './http/trusted-documents.ts';
 import { createLogger } from './logger.ts';
 import { createOperationMetrics } from './metrics.ts';
 import { loadMigrationFiles } from './migrations.ts';
@@ -50,6 +51,8 @@ export interface Gateway {
    * answers 503, so a load balancer's health check takes this instance out before it closes.
    */
   close(options?: { drain?: boolean }): Promise<void>;
+  /** Reads PLUGBOARD_TRUSTED_DOCUMENTS again (SIGHUP); false, with the old set kept, when it cannot. */
+  reloadTrustedDocuments(): Promise<boolean>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -57,6 +60,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? createLogger(settings.logLevel);
   for (const s of selected) {
     if (!s.enabled) log.info({ plugin: s.manifest.name, reason: s.reason }, 'plugin disabled');
+  }
+
+  // Read before any connection: a manifest that cannot be used stops start-up as a config error.
+  const documents = new TrustedDocuments(settings.documentsMode, settings.trustedDocuments, log);
+  try {
+    await documents.load();
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    throw new ConfigError([{ variable: 'PLUGBOARD_TRUSTED_DOCUMENTS', owner: 'gateway', message: error.message }]);
   }
 
   // Built before any connection, so a schema or job-type conflict fails start-up at once.
@@ -117,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       queue,
       log,
       metrics,
+      documents,
     });
 
     let shuttingDown = false;
@@ -183,6 +196,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }),
       socketHooks: plugins.sockets(),
       trustedProxies: settings.trustedProxies,
+      documents,
       maxOperationsPerSocket: settings.maxOperationsPerSocket,
       maxSocketBuffer: settings.wsMaxBuffer,
       shed: { lagMs: settings.shedLagMs, inFlight: settings.shedInFlight },
@@ -238,7 +252,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     };
 
-    return { url, port, metricsUrl, schema, plugins: plugins.statuses, database, pubsub, queue, log, close };
+    return {
+      url,
+      port,
+      metricsUrl,
+      schema,
+      plugins: plugins.statuses,
+      database,
+      pubsub,
+      queue,
+      log,
+      close,
+      reloadTrustedDocuments: () => documents.reload(),
+    };
   } catch (error) {
     await runCleanup();
     throw error;

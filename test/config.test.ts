@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+
 import { ConfigError, missingRequired, readConfig, type ConfigurationSpec } from '../gateway/config/variables.ts';
 import { definePlugin, type Plugin } from '../gateway/plugin/contract.ts';
 import { selectPlugins } from '../gateway/plugin/selection.ts';
@@ -6,6 +8,8 @@ import { loadGatewaySettings } from '../gateway/config/settings.ts';
 import { registry } from '../plugins/registry.ts';
 import echo from './support/echo-plugin/index.ts';
 import { ECHO_API_KEY } from './support/gateway.ts';
+
+const CLIENT_MANIFEST = fileURLToPath(new URL('../client/generated/persisted-documents.json', import.meta.url));
 
 const spec: ConfigurationSpec = {
   required: ['KEY'],
@@ -70,6 +74,29 @@ describe('configuration from the environment', () => {
       secret: true,
     });
     expect(values.entries().find((e) => e.key === 'HOOK')).toMatchObject({ value: null, isSet: false });
+  });
+
+  it.each<[string, Record<string, string>, { documentsMode: string; trustedDocuments: string[] } | RegExp]>([
+    ['outside production, any document', {}, { documentsMode: 'any', trustedDocuments: [CLIENT_MANIFEST] }],
+    [
+      'in production, trusted documents',
+      { NODE_ENV: 'production' },
+      { documentsMode: 'trusted', trustedDocuments: [CLIENT_MANIFEST] },
+    ],
+    [
+      'a list of manifests',
+      { PLUGBOARD_DOCUMENTS: 'trusted-strict', PLUGBOARD_TRUSTED_DOCUMENTS: ' a.json, https://cdn.test/b.json ,' },
+      { documentsMode: 'trusted-strict', trustedDocuments: ['a.json', 'https://cdn.test/b.json'] },
+    ],
+    [
+      'trusted with no manifest',
+      { PLUGBOARD_DOCUMENTS: 'trusted', PLUGBOARD_TRUSTED_DOCUMENTS: ' , ' },
+      /PLUGBOARD_TRUSTED_DOCUMENTS \(gateway\): PLUGBOARD_DOCUMENTS=trusted needs the manifests/,
+    ],
+    ['an unknown mode', { PLUGBOARD_DOCUMENTS: 'some' }, /PLUGBOARD_DOCUMENTS \(gateway\): "some" is invalid/],
+  ])('PLUGBOARD_DOCUMENTS: %s', (_case, env, expected) => {
+    if (expected instanceof RegExp) expect(() => loadGatewaySettings(env)).toThrow(expected);
+    else expect(loadGatewaySettings(env)).toMatchObject(expected);
   });
 
   it('validates the gateway settings the same way', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -111,8 +112,33 @@ describe('anonymous access turned off', () => {
 });
 
 describe('production mode', () => {
-  it('turns off GraphiQL, introspection and field suggestions, and masks errors', async () => {
+  it("runs trusted documents only by default: the codegen'd client's by id; text only from admins", async () => {
     const gateway = await startTestGateway({ databaseUrl: db.url, env: { NODE_ENV: 'production' } });
+    try {
+      const text = await gateway.gql('{ viewer { role } }');
+      expect(text.body.errors?.[0]?.extensions).toEqual({ code: 'PERSISTED_QUERY_ONLY' });
+      const manifest = JSON.parse(readFileSync('client/generated/persisted-documents.json', 'utf8')) as object;
+      const [documentId] = Object.entries(manifest).find(([, text]) => String(text).startsWith('query Viewer'))!;
+      const token = await signToken({ userId: 'prod-user' });
+      const response = await fetch(gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ documentId }),
+      });
+      const body = (await response.json()) as { data?: { viewer?: { userId?: string } } };
+      expect(body.data?.viewer?.userId).toBe('prod-user');
+      const admin = await gateway.gql('{ viewer { role } }', { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } });
+      expect(admin.body.data).toEqual({ viewer: { role: 'admin' } });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('turns off GraphiQL, introspection and field suggestions, and masks errors', async () => {
+    const gateway = await startTestGateway({
+      databaseUrl: db.url,
+      env: { NODE_ENV: 'production', PLUGBOARD_DOCUMENTS: 'any' },
+    });
     try {
       const introspection = await gateway.gql('{ __schema { queryType { name } } }');
       expect(introspection.body.errors?.[0]?.message).toMatch(/introspection/i);

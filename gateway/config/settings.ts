@@ -1,10 +1,16 @@
 /** The gateway's own configuration (gateway/config/settings.json), read like any plugin's. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CronExpressionParser } from 'cron-parser';
 import type { Level } from 'pino';
 import { parseTrustedProxies, type TrustedProxies } from '../http/client-ip.ts';
 import { parseRedisUrl, type RedisTarget } from '../redis.ts';
 import { ConfigError, readConfig, type ConfigValues, type ConfigurationSpec, type Env } from './variables.ts';
+import type { DocumentsMode } from '../http/trusted-documents.ts';
 import settingsSpec from './settings.json' with { type: 'json' };
+
+/** The codegen'd client's manifest (`npm run codegen`), trusted when PLUGBOARD_TRUSTED_DOCUMENTS is unset. */
+const CLIENT_DOCUMENTS = fileURLToPath(new URL('../../client/generated/persisted-documents.json', import.meta.url));
 
 export const gatewaySettingsSpec = settingsSpec as ConfigurationSpec;
 
@@ -42,6 +48,10 @@ export interface GatewaySettings {
   corsOrigins: string[] | undefined;
   /** Peers whose X-Forwarded-For names the client (PLUGBOARD_TRUSTED_PROXIES). */
   trustedProxies: TrustedProxies;
+  /** Who may send a document's text rather than a trusted document's id (PLUGBOARD_DOCUMENTS). */
+  documentsMode: DocumentsMode;
+  /** The trusted-document manifests, files or URLs (PLUGBOARD_TRUSTED_DOCUMENTS). */
+  trustedDocuments: string[];
   /** Operations one graphql-ws socket may have in flight. */
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent before it is closed (PLUGBOARD_WS_MAX_BUFFER). */
@@ -125,9 +135,26 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
       });
     }
   }
-  if (problems.length > 0 || !trustedProxies) throw new ConfigError(problems);
   const nodeEnv = v.optionalString('NODE_ENV');
   const production = nodeEnv === 'production';
+  const documentsMode = (v.optionalString('PLUGBOARD_DOCUMENTS') ?? (production ? 'trusted' : 'any')) as DocumentsMode;
+  const trustedDocuments = v.has('PLUGBOARD_TRUSTED_DOCUMENTS')
+    ? v
+        .string('PLUGBOARD_TRUSTED_DOCUMENTS')
+        .split(',')
+        .map((source) => source.trim())
+        .filter(Boolean)
+    : existsSync(CLIENT_DOCUMENTS)
+      ? [CLIENT_DOCUMENTS]
+      : [];
+  if (documentsMode !== 'any' && trustedDocuments.length === 0) {
+    problems.push({
+      variable: 'PLUGBOARD_TRUSTED_DOCUMENTS',
+      owner: 'gateway',
+      message: `PLUGBOARD_DOCUMENTS=${documentsMode}${v.has('PLUGBOARD_DOCUMENTS') ? '' : ' (the production default)'} needs the manifests of the trusted documents; or set PLUGBOARD_DOCUMENTS=any`,
+    });
+  }
+  if (problems.length > 0 || !trustedProxies) throw new ConfigError(problems);
   const origins = v.optionalString('PLUGBOARD_CORS_ORIGINS');
   return {
     production,
@@ -165,6 +192,8 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
       .map((o) => o.trim())
       .filter(Boolean),
     trustedProxies,
+    documentsMode,
+    trustedDocuments,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
     shedLagMs: v.number('PLUGBOARD_SHED_LAG_MS'),

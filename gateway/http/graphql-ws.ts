@@ -7,7 +7,7 @@
  * methods are on its prototype, its listeners are shared by every socket, and a shared
  * subscription is one object that writes its own frames (shared-subscriptions.ts).
  *
- * The protocol's rules are graphql-ws's (its `parseMessage` validates every message), with its
+ * The protocol's rules are graphql-ws's (its `validateMessage` checks every message), with its
  * close codes: 4400 a malformed or unexpected message, 4401 subscribe before the ack, 4403 refused
  * at connection_init, 4406 without the subprotocol, 4408 no connection_init within 3 s, 4409 an id
  * already in use, 4429 a second connection_init, 4500 a failure of ours.
@@ -19,7 +19,7 @@ import {
   GRAPHQL_TRANSPORT_WS_PROTOCOL,
   handleProtocols,
   MessageType,
-  parseMessage,
+  validateMessage,
   type SubscribePayload,
 } from 'graphql-ws';
 import type { ExecutionResult, GraphQLError } from 'graphql';
@@ -76,8 +76,9 @@ export interface GraphQLWsHandlers<S> {
   disconnect(state: S): Promise<void>;
   /**
    * subscribe, before any work for it: errors to refuse it with at once (the session expired, the
-   * gateway sheds load, the socket has too many operations), or undefined to operate it. Cheap
-   * and synchronous, since under overload most operations end here.
+   * gateway sheds load, the socket has too many operations, text where only trusted documents
+   * run), or undefined to operate it, with `payload.query` set to the text to run (a trusted
+   * document sent by id). Cheap and synchronous, since under overload most operations end here.
    */
   admit(state: S, payload: SubscribePayload): readonly GraphQLError[] | undefined;
   /** subscribe, once admitted: the operation's outcome, or errors to answer it with (it then never ran). */
@@ -115,6 +116,23 @@ export interface GraphQLWsOptions<S> {
 
 const ACK = JSON.stringify({ type: MessageType.ConnectionAck });
 const PONG = JSON.stringify({ type: MessageType.Pong });
+
+/**
+ * graphql-ws requires a subscribe's `query`; one that names a trusted document by `documentId`
+ * instead (as over HTTP) gets an empty one, which `admit` replaces with the document's text.
+ */
+function withDocumentText(message: unknown): unknown {
+  const { type, payload } = (message ?? {}) as { type?: unknown; payload?: Record<string, unknown> | null };
+  if (
+    type === MessageType.Subscribe &&
+    typeof payload === 'object' &&
+    payload !== null &&
+    payload['query'] === undefined &&
+    typeof payload['documentId'] === 'string'
+  )
+    payload['query'] = '';
+  return message;
+}
 
 const isPushed = (outcome: Outcome): outcome is PushedOperation =>
   typeof (outcome as Partial<PushedOperation>).begin === 'function';
@@ -296,9 +314,9 @@ class GraphQLSocket<S> extends WebSocket implements OperationSink {
   }
 
   receive(data: string): void {
-    let message: ReturnType<typeof parseMessage>;
+    let message: ReturnType<typeof validateMessage>;
     try {
-      message = parseMessage(data);
+      message = validateMessage(withDocumentText(JSON.parse(data)));
     } catch {
       this.close(CloseCode.BadRequest, 'Invalid message received');
       return;

@@ -4,6 +4,7 @@
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import {
   BREAK,
   getOperationAST,
@@ -19,7 +20,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Authenticate, Session } from '../auth.ts';
+import { ADMIN_ROLE, type Authenticate, type Session } from '../auth.ts';
 import type { Context } from '../builder.ts';
 import { ERRORS, ErrorCode, InputError, isRefusedValue, isUnavailable, unavailableMessage } from '../errors.ts';
 import { useQueryLimits } from './limits.ts';
@@ -29,6 +30,13 @@ import type { OperationMetrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { GatewaySettings } from '../config/settings.ts';
+import {
+  documentIdOf,
+  missingDocumentError,
+  notFoundError,
+  textRefusedError,
+  type TrustedDocuments,
+} from './trusted-documents.ts';
 
 /** What the WebSocket layer hands to yoga with each operation (HTTP passes nothing extra). */
 export interface ServerContext {
@@ -156,8 +164,9 @@ export function createGraphQLServer(options: {
   queue: QueuePort;
   log: Logger;
   metrics: OperationMetrics;
+  documents: TrustedDocuments;
 }): GraphQLServer {
-  const { settings, log } = options;
+  const { settings, log, documents } = options;
 
   return createYoga<ServerContext, Context>({
     schema: options.schema,
@@ -168,6 +177,8 @@ export function createGraphQLServer(options: {
     renderGraphiQL: async (graphiql) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
     landingPage: false,
     batching: false,
+    // A trusted document's id (GraphQL over HTTP's persisted documents); APQ's hash goes in `extensions`.
+    extraParamNames: ['documentId'],
     // Browsers may read x-request-id; credentials (cookies) only for origins named in config,
     // since Plugboard authenticates with headers, not cookies.
     cors: settings.corsOrigins
@@ -202,6 +213,30 @@ export function createGraphQLServer(options: {
     },
     plugins: [
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
+      // A document sent by id runs as its text: yoga's parse and validation caches, keyed by that
+      // text (the same string object each time), then hold its checked document.
+      usePersistedOperations({
+        getPersistedOperation: (id) => documents.get(id) ?? null,
+        extractPersistedOperationId: (params, request) =>
+          documentIdOf(params) ??
+          (request.method === 'GET' ? new URL(request.url).searchParams.get('documentId') : null),
+        allowArbitraryOperations:
+          documents.mode === 'trusted'
+            ? async (request) => {
+                try {
+                  return (await options.authenticate(request.headers)).role === ADMIN_ROLE;
+                } catch {
+                  return false;
+                }
+              }
+            : documents.allowsText(false),
+        customErrors: {
+          notFound: ({ params, request }) =>
+            notFoundError(documentIdOf(params) ?? new URL(request.url).searchParams.get('documentId') ?? '', 'http'),
+          keyNotFound: () => missingDocumentError('http'),
+          persistedQueryOnly: () => textRefusedError(documents.mode, 'http'),
+        },
+      }),
       useQueryLimits(settings.limits, { introspection: settings.introspection }),
       options.metrics.plugin,
       // Each operation is compiled once (cached by its parsed document) into a function that

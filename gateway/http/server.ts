@@ -33,6 +33,7 @@ import type { PluginRoute, SocketConnection, SocketHooks } from '../plugin/contr
 import type { ServerLimits } from '../config/settings.ts';
 import { type KeepAlive, Refusal, serveGraphQLWs } from './graphql-ws.ts';
 import { createLoadShedder } from './load-shedding.ts';
+import type { TrustedDocuments } from './trusted-documents.ts';
 import { type EventContexts, sharedSubscription } from './shared-subscriptions.ts';
 import { BodyTooLarge, NOSNIFF, readBody, type RouteHandler, sendError } from './replies.ts';
 
@@ -49,6 +50,8 @@ export interface HttpServerOptions {
   socketHooks?: readonly SocketHooks[];
   /** Proxies whose X-Forwarded-For names a socket's client address (none: the TCP peer). */
   trustedProxies?: TrustedProxies;
+  /** Which documents may run, by id or as text (PLUGBOARD_DOCUMENTS, PLUGBOARD_TRUSTED_DOCUMENTS). */
+  documents: TrustedDocuments;
   /** Operations one graphql-ws socket may have in flight (PLUGBOARD_MAX_OPERATIONS_PER_SOCKET). */
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent (PLUGBOARD_WS_MAX_BUFFER). */
@@ -393,6 +396,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           setImmediate(() => closeExpired(state.socket)); // after the error frame has gone
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
+        const query = options.documents.resolve(payload, state.session.role === ADMIN_ROLE);
+        if (typeof query !== 'string') return [query];
+        (payload as { query: string }).query = query;
         const shed = shedder.isSheddable(payload.query, payload.operationName) ? shedder.refuses() : undefined;
         if (shed) {
           options.metrics.countShedOperation(payload.operationName, shed);

@@ -1,0 +1,150 @@
+/**
+ * Trusted documents: the same documents sent as `{ documentId }` and as text, to one gateway in
+ * the same run (PLUGBOARD_DOCUMENTS=any, so both are served; the manifest holds both documents).
+ * By id, the request is smaller and the text comes from the manifest as the same string object
+ * each time, so yoga's parse and validation caches find it without hashing the text again.
+ * Target: documentId ≥ 1.0× text, for each document.
+ *
+ * Two documents: the gateway bench's small query, and a larger one (about 2 KB: fragments,
+ * aliases, directives) where the text's cost shows more. Rounds rotate the order of the four
+ * variants; the figure is the median of the per-round ratios. The gateway runs on core 1,
+ * autocannon here on core 0 (`BENCH_PIN=false`: unpinned).
+ *
+ * Run: npm run bench:trusted-documents (Postgres at DATABASE_URL). BENCH_ROUNDS, BENCH_SECONDS,
+ * BENCH_CONNECTIONS tune it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+import { ADMIN_URL as DATABASE_URL, median, PINNED, pinning, readyz, runPinnedSelf, startServer } from './support.ts';
+
+runPinnedSelf(0);
+
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 12);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
+const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
+
+const SMALL = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
+const LARGE = `query BenchLarge($withReason: Boolean = true, $withVersion: Boolean = true) {
+  viewer { ...Caller }
+  me: viewer { ...Caller role }
+  all: plugins { ...Plugin }
+  again: plugins { ...Plugin name }
+  ${Array.from({ length: 12 }, (_, i) => `p${i}: plugins { name enabled version @include(if: $withVersion) reason @include(if: $withReason) }`).join('\n  ')}
+}
+fragment Caller on Viewer { role userId allowedRoles }
+fragment Plugin on Plugin { name version @include(if: $withVersion) enabled reason @include(if: $withReason) }`;
+
+const idOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+const token = await new SignJWT({
+  'https://hasura.io/jwt/claims': {
+    'x-hasura-default-role': 'user',
+    'x-hasura-allowed-roles': ['user'],
+    'x-hasura-user-id': 'bench-user',
+  },
+})
+  .setProtectedHeader({ alg: 'HS256' })
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(JWT_SECRET));
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+
+const variants = [
+  { name: 'small, text', document: 'small', body: JSON.stringify({ query: SMALL }) },
+  { name: 'small, documentId', document: 'small', body: JSON.stringify({ documentId: idOf(SMALL) }) },
+  { name: 'large, text', document: 'large', body: JSON.stringify({ query: LARGE }) },
+  { name: 'large, documentId', document: 'large', body: JSON.stringify({ documentId: idOf(LARGE) }) },
+] as const;
+
+const directory = await mkdtemp(join(tmpdir(), 'plugboard-bench-documents-'));
+const manifest = join(directory, 'documents.json');
+await writeFile(manifest, JSON.stringify({ [idOf(SMALL)]: SMALL, [idOf(LARGE)]: LARGE }));
+const gateway = await startServer(
+  ['bin/plugboard.js', 'serve'],
+  {
+    DATABASE_URL,
+    PLUGBOARD_JWT_SECRET: JWT_SECRET,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    PLUGBOARD_DOCUMENTS: 'any',
+    PLUGBOARD_TRUSTED_DOCUMENTS: manifest,
+    PLUGBOARD_PLUGINS: 'core',
+  },
+  readyz,
+);
+
+async function run(body: string, seconds: number): Promise<{ rps: number; requests: number }> {
+  const result = await autocannon({
+    url: `${gateway.url}/graphql`,
+    method: 'POST',
+    headers,
+    body,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { rps: result.requests.average, requests: result.requests.total };
+}
+
+try {
+  console.log(
+    `Trusted documents: documentId vs text — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${pinning}`,
+  );
+  console.log(`documents: small ${SMALL.length} B, large ${LARGE.length} B\n`);
+  // Each document answers the same by id as by text.
+  for (const [text, id] of [
+    [variants[0], variants[1]],
+    [variants[2], variants[3]],
+  ] as const) {
+    const [byText, byId] = await Promise.all(
+      [text, id].map((v) =>
+        fetch(`${gateway.url}/graphql`, { method: 'POST', headers, body: v.body }).then((r) => r.text()),
+      ),
+    );
+    if (byText !== byId || !byText!.startsWith('{"data"')) throw new Error(`answers differ:\n${byText}\n${byId}`);
+  }
+  for (const variant of variants) await run(variant.body, 2); // warm-up (JIT)
+
+  const rps = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const ratios = { small: [] as number[], large: [] as number[] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    const measured = new Map<string, number>();
+    for (const variant of order) {
+      const before = gateway.cpuMicros();
+      const result = await run(variant.body, SECONDS);
+      measured.set(variant.name, result.rps);
+      rps.get(variant.name)!.push(result.rps);
+      cpu.get(variant.name)!.push((gateway.cpuMicros() - before) / result.requests);
+    }
+    ratios.small.push(measured.get('small, documentId')! / measured.get('small, text')!);
+    ratios.large.push(measured.get('large, documentId')! / measured.get('large, text')!);
+    console.log(
+      `round ${String(round).padStart(2)}: ${variants.map((v) => `${v.name} ${measured.get(v.name)!.toFixed(0).padStart(6)}`).join('  ')} req/s`,
+    );
+  }
+  console.log(
+    `\n${ROUNDS} rotating rounds of ${SECONDS} s, ${CONNECTIONS} connections${PINNED ? ', gateway on core 1, load on core 0' : ', unpinned'}`,
+  );
+  for (const variant of variants) {
+    console.log(
+      `  ${variant.name.padEnd(18)}: median ${median(rps.get(variant.name)!).toFixed(0).padStart(6)} req/s, ${median(cpu.get(variant.name)!).toFixed(1)} µs gateway CPU per request`,
+    );
+  }
+  for (const document of ['small', 'large'] as const) {
+    const list = ratios[document];
+    const cpuRatio = median(cpu.get(`${document}, text`)!) / median(cpu.get(`${document}, documentId`)!);
+    console.log(
+      `  ${document}: documentId / text req/s median ${median(list).toFixed(3)}× (rounds ${Math.min(...list).toFixed(2)}–${Math.max(...list).toFixed(2)}), CPU per request text / documentId ${cpuRatio.toFixed(3)}×; target >= 1.0×`,
+    );
+  }
+} finally {
+  await gateway.stop();
+  await rm(directory, { recursive: true, force: true });
+}
