@@ -105,7 +105,7 @@ describe('manifests', () => {
   });
 });
 
-describe('who may run what (TrustedDocuments.resolve, as graphql-ws applies it)', () => {
+describe('who may run what (TrustedDocuments.resolve, for HTTP and graphql-ws)', () => {
   const modes = new Map<DocumentsMode, TrustedDocuments>();
   beforeAll(async () => {
     const path = await manifest('rules.json', [VIEWER]);
@@ -139,12 +139,12 @@ describe('who may run what (TrustedDocuments.resolve, as graphql-ws applies it)'
     ['trusted-strict', true, 'text', 'PERSISTED_QUERY_ONLY'],
     ['trusted-strict', false, 'text', 'PERSISTED_QUERY_ONLY'],
   ] as const)('%s, admin %s, sending %s → %s', (mode, admin, what, expected) => {
-    const outcome = modes.get(mode)!.resolve(sent[what]!, admin);
+    const outcome = modes.get(mode)!.resolve(sent[what]!, admin, 'ws');
     expect(typeof outcome === 'string' ? outcome : outcome.extensions['code']).toBe(expected);
   });
 
   it('echoes no more than 32 characters of an overlong id', () => {
-    const outcome = modes.get('any')!.resolve(sent['a 5,000-character id']!, false);
+    const outcome = modes.get('any')!.resolve(sent['a 5,000-character id']!, false, 'http');
     expect(typeof outcome === 'string' ? outcome : outcome.message.length).toBeLessThan(200);
   });
 });

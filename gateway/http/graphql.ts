@@ -4,7 +4,6 @@
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import {
   BREAK,
   getOperationAST,
@@ -16,7 +15,7 @@ import {
   type GraphQLSchema,
   type Token,
 } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -30,13 +29,7 @@ import type { OperationMetrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { GatewaySettings } from '../config/settings.ts';
-import {
-  documentIdOf,
-  missingDocumentError,
-  notFoundError,
-  textRefusedError,
-  type TrustedDocuments,
-} from './trusted-documents.ts';
+import { documentIdOf, type OperationParams, type TrustedDocuments } from './trusted-documents.ts';
 
 /** What the WebSocket layer hands to yoga with each operation (HTTP passes nothing extra). */
 export interface ServerContext {
@@ -213,30 +206,7 @@ export function createGraphQLServer(options: {
     },
     plugins: [
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
-      // A document sent by id runs as its text: yoga's parse and validation caches, keyed by that
-      // text (the same string object each time), then hold its checked document.
-      usePersistedOperations({
-        getPersistedOperation: (id) => documents.get(id) ?? null,
-        extractPersistedOperationId: (params, request) =>
-          documentIdOf(params) ??
-          (request.method === 'GET' ? new URL(request.url).searchParams.get('documentId') : null),
-        allowArbitraryOperations:
-          documents.mode === 'trusted'
-            ? async (request) => {
-                try {
-                  return (await options.authenticate(request.headers)).role === ADMIN_ROLE;
-                } catch {
-                  return false;
-                }
-              }
-            : documents.allowsText(false),
-        customErrors: {
-          notFound: ({ params, request }) =>
-            notFoundError(documentIdOf(params) ?? new URL(request.url).searchParams.get('documentId') ?? '', 'http'),
-          keyNotFound: () => missingDocumentError('http'),
-          persistedQueryOnly: () => textRefusedError(documents.mode, 'http'),
-        },
-      }),
+      useTrustedDocuments(documents, options.authenticate),
       useQueryLimits(settings.limits, { introspection: settings.introspection }),
       options.metrics.plugin,
       // Each operation is compiled once (cached by its parsed document) into a function that
@@ -255,6 +225,38 @@ export function createGraphQLServer(options: {
       ),
     ],
   });
+}
+
+/**
+ * A document sent by id runs as its trusted text (TrustedDocuments.resolve, as over graphql-ws):
+ * yoga's parse cache, keyed by that text (the same string object each time), then holds its
+ * parsed document, and its validation cache the checks of that document. An admin check only
+ * where `trusted` mode meets text. (yoga's persisted-operations plugin does the same with a
+ * WeakSet and a WeakMap entry per request.)
+ */
+function useTrustedDocuments(documents: TrustedDocuments, authenticate: Authenticate): Plugin {
+  const isAdmin = async (request: Request) => {
+    try {
+      return (await authenticate(request.headers)).role === ADMIN_ROLE;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    onParams({ params, request, setParams }) {
+      // yoga reads only query, variables, operationName and extensions from a GET's URL.
+      const sent: OperationParams =
+        params.query || documentIdOf(params) !== null || request.method !== 'GET'
+          ? params
+          : { documentId: new URL(request.url).searchParams.get('documentId') ?? undefined };
+      const run = (admin: boolean) => {
+        const query = documents.resolve(sent, admin, 'http');
+        if (typeof query !== 'string') throw query;
+        if (query !== params.query) setParams({ ...params, query });
+      };
+      return documents.asksWhoSends(sent) ? isAdmin(request).then(run) : run(false);
+    },
+  };
 }
 
 /** Answers of hasVariableInLiteral by document: yoga hands over the same parsed document for a repeated query. */

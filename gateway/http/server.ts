@@ -396,7 +396,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           setImmediate(() => closeExpired(state.socket)); // after the error frame has gone
           return [codedError(ErrorCode.UNAUTHENTICATED, 'Token expired')];
         }
-        const query = options.documents.resolve(payload, state.session.role === ADMIN_ROLE);
+        const query = options.documents.resolve(payload, state.session.role === ADMIN_ROLE, 'ws');
         if (typeof query !== 'string') return [query];
         (payload as { query: string }).query = query;
         const shed = shedder.isSheddable(payload.query, payload.operationName) ? shedder.refuses() : undefined;

@@ -2,8 +2,7 @@
  * Trusted documents: the operations a client may run by id, from manifests written by codegen
  * (`client/generated/persisted-documents.json`: `{ "sha256:<hex>": "<document>" }`) or in
  * Apollo's persisted query manifest format. PLUGBOARD_DOCUMENTS says who may still send text.
- * HTTP applies the rules through yoga's persisted-operations plugin, graphql-ws through
- * `resolve` below: the same store and the same answers on both.
+ * HTTP and graphql-ws both decide through `resolve` below: the same store and the same answers.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -105,25 +104,25 @@ export function documentIdOf(params: OperationParams): string | null {
 }
 
 /** The refusals, over HTTP with their status (400) and over graphql-ws without. */
-type Transport = 'http' | 'ws';
+export type Transport = 'http' | 'ws';
 const extensionsFor = (code: ErrorCode, transport: Transport) =>
   transport === 'http' ? { code, http: { status: 400 } } : { code };
 
-export function notFoundError(id: string, transport: Transport): GraphQLError {
+function notFoundError(id: string, transport: Transport): GraphQLError {
   const shown = id.length > MAX_ID_LENGTH ? `${id.slice(0, 32)}…` : id;
   return new GraphQLError(`No trusted document has the id ${JSON.stringify(shown)} (PLUGBOARD_TRUSTED_DOCUMENTS)`, {
     extensions: extensionsFor(ErrorCode.PERSISTED_QUERY_NOT_FOUND, transport),
   });
 }
 
-export function textRefusedError(mode: DocumentsMode, transport: Transport): GraphQLError {
+function textRefusedError(mode: DocumentsMode, transport: Transport): GraphQLError {
   return new GraphQLError(
     `This gateway runs trusted documents only (PLUGBOARD_DOCUMENTS=${mode}): send a documentId from the codegen'd manifest, not the document's text`,
     { extensions: extensionsFor(ErrorCode.PERSISTED_QUERY_ONLY, transport) },
   );
 }
 
-export function missingDocumentError(transport: Transport): GraphQLError {
+function missingDocumentError(transport: Transport): GraphQLError {
   return new GraphQLError('Send a document as query, or a trusted document by documentId', {
     extensions: extensionsFor(ErrorCode.BAD_REQUEST, transport),
   });
@@ -177,17 +176,22 @@ export class TrustedDocuments {
     }
   }
 
+  /** Whether deciding on these parameters needs to know if the caller is an admin. */
+  asksWhoSends(params: OperationParams): boolean {
+    return this.mode === 'trusted' && typeof params.query === 'string' && params.query !== '';
+  }
+
   /**
-   * The text to run for a graphql-ws operation's parameters, or the error to answer: text where
-   * the mode lets this caller send it, else the trusted document its id names. (HTTP: the same
-   * rules through yoga's persisted-operations plugin, gateway/http/graphql.ts.)
+   * The text to run for an operation's parameters, or the error to answer: text where the mode
+   * lets this caller send it, else the trusted document its id names. HTTP (gateway/http/graphql.ts)
+   * and graphql-ws (server.ts) both ask here.
    */
-  resolve(params: OperationParams, isAdmin: boolean): string | GraphQLError {
+  resolve(params: OperationParams, isAdmin: boolean, transport: Transport): string | GraphQLError {
     if (typeof params.query === 'string' && params.query !== '') {
-      return this.allowsText(isAdmin) ? params.query : textRefusedError(this.mode, 'ws');
+      return this.allowsText(isAdmin) ? params.query : textRefusedError(this.mode, transport);
     }
     const id = documentIdOf(params);
-    if (id === null) return missingDocumentError('ws');
-    return this.get(id) ?? notFoundError(id, 'ws');
+    if (id === null) return missingDocumentError(transport);
+    return this.get(id) ?? notFoundError(id, transport);
   }
 }
