@@ -243,7 +243,7 @@ function useTrustedDocuments(documents: TrustedDocuments, authenticate: Authenti
     }
   };
   return {
-    onParams({ params, request, setParams }) {
+    onParams({ params, request }) {
       // yoga reads only query, variables, operationName and extensions from a GET's URL.
       const sent: OperationParams =
         params.query || documentIdOf(params) !== null || request.method !== 'GET'
@@ -252,7 +252,8 @@ function useTrustedDocuments(documents: TrustedDocuments, authenticate: Authenti
       const run = (admin: boolean) => {
         const query = documents.resolve(sent, admin, 'http');
         if (typeof query !== 'string') throw query;
-        if (query !== params.query) setParams({ ...params, query });
+        // The request's own parameters object, parsed from its body for this request alone.
+        if (query !== params.query) params.query = query;
       };
       return documents.asksWhoSends(sent) ? isAdmin(request).then(run) : run(false);
     },
