@@ -11,6 +11,8 @@ export interface RequestClientOptions {
   url: string;
   /** The bearer token, asked before every request so a refreshed one is used. */
   token?: () => string | undefined | Promise<string | undefined>;
+  /** More headers for every request (the operator console's CSRF token). */
+  headers?: () => Record<string, string>;
   /** Send each document's text rather than its id (a gateway without this client's manifest). */
   sendText?: boolean;
   fetch?: typeof fetch;
@@ -61,6 +63,7 @@ export function createRequestClient(options: RequestClientOptions): RequestClien
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...options.headers?.(),
         },
         body: JSON.stringify({
           ...operationOf(document as TypedDocumentNode<unknown, never>, options.sendText),

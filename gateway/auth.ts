@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { type ConsoleSessions, CSRF_HEADER, csrfMatches } from './console/sessions.ts';
 import { codedError, ERRORS, ErrorCode, unauthenticated } from './errors.ts';
 
 export interface Session {
@@ -17,7 +18,7 @@ export interface Session {
   /** Every `x-hasura-*` session variable, keys lower-cased. */
   readonly variables: Readonly<Record<string, string>>;
   /** How the caller proved who they are. */
-  readonly via: 'anonymous' | 'jwt' | 'admin-secret' | 'hasura';
+  readonly via: 'anonymous' | 'jwt' | 'admin-secret' | 'hasura' | 'console';
   /**
    * When the credentials stop being valid (epoch ms: a token's `exp`); absent for those that do
    * not expire. A graphql-ws socket, whose session is fixed at connection_init, ends then.
@@ -49,6 +50,8 @@ export interface AuthOptions {
   allowNoExp?: boolean;
   allowAnonymous: boolean;
   anonymousRole: string;
+  /** The operator console's cookie sessions (gateway/console/sessions.ts); none without an admin secret. */
+  consoleSessions?: ConsoleSessions | undefined;
 }
 
 /** Header-like lookup: HTTP `Headers`, or the plain object of a graphql-ws `connection_init`. */
@@ -121,6 +124,21 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
     });
   }
 
+  /** The console's admin session: its cookie, and its CSRF token in the header (the cookie alone is nothing). */
+  async function fromConsole(cookie: string | null, csrfToken: string): Promise<Session> {
+    const session = await options.consoleSessions?.read(cookie);
+    if (!session || !csrfMatches(session, csrfToken))
+      throw unauthenticated('The console session is missing, expired or not this one: sign in again');
+    return frozen({
+      role: ADMIN_ROLE,
+      userId: null,
+      allowedRoles: [ADMIN_ROLE],
+      variables: {},
+      via: 'console',
+      expiresAt: session.expiresAt,
+    });
+  }
+
   return function authenticate(headers) {
     const adminSecret = headers.get('x-hasura-admin-secret');
     const authorization = headers.get('authorization');
@@ -145,6 +163,9 @@ export function createAuthenticator(options: AuthOptions): Authenticate {
         via: 'admin-secret',
       });
     }
+
+    const csrfToken = headers.get(CSRF_HEADER);
+    if (csrfToken !== null) return fromConsole(headers.get('cookie'), csrfToken);
 
     if (authorization !== null) {
       // "Bearer <token>", scheme case-insensitive (RFC 7235), one token without spaces.

@@ -9,6 +9,8 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuthenticator } from './auth.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { createConsoleSessions } from './console/sessions.ts';
 import { ConfigError, type Env } from './config/variables.ts';
 import type { Database } from './db.ts';
 import { createErrorMasker, createGraphQLServer } from './http/graphql.ts';
@@ -110,6 +112,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const metricsRegistry = new Registry();
     collectDefaultMetrics({ register: metricsRegistry });
     const metrics = createOperationMetrics(metricsRegistry);
+    const consoleSessions = settings.adminSecret
+      ? createConsoleSessions(settings.adminSecret, settings.consoleSessionSeconds)
+      : null;
     const authenticate = createAuthenticator({
       adminSecret: settings.adminSecret,
       jwtSecret: settings.jwtSecret,
@@ -119,6 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       allowNoExp: settings.jwtAllowNoExp,
       allowAnonymous: settings.allowAnonymous,
       anonymousRole: settings.anonymousRole,
+      consoleSessions: consoleSessions ?? undefined,
     });
     const graphql = createGraphQLServer({
       schema,
@@ -193,7 +199,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       schema,
       authenticate,
       routes,
-      pluginRoutes: plugins.routes({ bodyLimit: settings.bodyLimit }),
+      pluginRoutes: [
+        ...plugins.routes({ bodyLimit: settings.bodyLimit }),
+        ...consoleRoutes({
+          sessions: consoleSessions,
+          adminSecret: settings.adminSecret,
+          trustedProxies: settings.trustedProxies,
+          log,
+        }),
+      ],
       socketHooks: plugins.sockets(),
       trustedProxies: settings.trustedProxies,
       documents,

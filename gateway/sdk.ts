@@ -80,6 +80,8 @@ export {
   type StoredWebhookEvent,
   type WebhookEvent,
   type WebhookMessage,
+  type WebhookMinute,
+  type WebhookStats,
   type WebhookReceiver,
   type WebhookStatus,
   WebhookVerificationError,

@@ -286,6 +286,7 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'stripeSyncStatus', access: 'admin' },
   { kind: 'query', field: 'viewer', access: 'anonymous' },
   { kind: 'query', field: 'webhookEvents', access: 'admin', args: () => 'plugin: "stripe"' },
+  { kind: 'query', field: 'webhookStats', access: 'admin' },
   // Mutation
   { kind: 'mutation', field: 'cancelJob', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
   {
@@ -343,6 +344,13 @@ const ROWS: Row[] = [
     field: 'registerPushSubscription',
     access: 'user',
     args: () => 'endpoint: "https://push.example.com/send/matrix", p256dh: "k", auth: "a"',
+  },
+  { kind: 'mutation', field: 'replayFailedWebhookEvents', access: 'admin', args: () => 'plugin: "stripe"' },
+  {
+    kind: 'mutation',
+    field: 'replayWebhookEvent',
+    access: 'admin',
+    args: () => 'plugin: "stripe", id: "evt_not_in_the_log"',
   },
   { kind: 'mutation', field: 'reprocessFile', access: 'admin', args: (f, owner) => `id: ${str(f.files[owner])}` },
   { kind: 'mutation', field: 'retryJob', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },

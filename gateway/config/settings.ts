@@ -52,6 +52,8 @@ export interface GatewaySettings {
   documentsMode: DocumentsMode;
   /** The trusted-document manifests, files or URLs (PLUGBOARD_TRUSTED_DOCUMENTS). */
   trustedDocuments: string[];
+  /** How long a console sign-in lasts (PLUGBOARD_CONSOLE_SESSION_HOURS), in seconds. */
+  consoleSessionSeconds: number;
   /** Operations one graphql-ws socket may have in flight. */
   maxOperationsPerSocket: number;
   /** Bytes a graphql-ws socket may have waiting to be sent before it is closed (PLUGBOARD_WS_MAX_BUFFER). */
@@ -194,6 +196,7 @@ export function loadGatewaySettings(env: Env): GatewaySettings {
     trustedProxies,
     documentsMode,
     trustedDocuments,
+    consoleSessionSeconds: v.number('PLUGBOARD_CONSOLE_SESSION_HOURS') * 3600,
     maxOperationsPerSocket: v.number('PLUGBOARD_MAX_OPERATIONS_PER_SOCKET'),
     wsMaxBuffer: v.number('PLUGBOARD_WS_MAX_BUFFER'),
     shedLagMs: v.number('PLUGBOARD_SHED_LAG_MS'),

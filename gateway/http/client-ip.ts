@@ -48,6 +48,12 @@ function normalize(address: string): string | null {
 const trusts = (proxies: TrustedProxies, address: string) =>
   proxies.list.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
 
+/** Whether a request's peer is one of the trusted proxies, whose X-Forwarded-* headers are believed. */
+export function isTrustedProxy(peer: string | undefined, proxies: TrustedProxies): boolean {
+  const address = normalize(peer ?? '');
+  return !proxies.empty && address !== null && trusts(proxies, address);
+}
+
 /**
  * The client address of a request from `peer` carrying `forwardedFor` (X-Forwarded-For, several
  * headers joined by commas): walking the hops from the right, the first that is not a trusted

@@ -359,7 +359,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       connect: async (socket, request, connectionParams) => {
         let session: Session;
         try {
-          session = await options.authenticate(headersFromConnectionParams(connectionParams));
+          // The upgrade's cookie goes along: the console's session is a cookie plus its CSRF
+          // token in connection_init (a page of another site can send neither).
+          const params = headersFromConnectionParams(connectionParams);
+          session = await options.authenticate({
+            get: (name) => (name === 'cookie' ? (request.headers.cookie ?? null) : params.get(name)),
+          });
         } catch (error) {
           // 4403 is graphql-ws's Forbidden; the reason tells the client why.
           return new Refusal(4403, error instanceof GraphQLError ? error.message : 'Forbidden');

@@ -129,6 +129,12 @@ export interface WebhookStats {
   oldest_waiting_at: Date | null;
 }
 
+export interface WebhookMinute {
+  minute: Date;
+  received: number;
+  failed: number;
+}
+
 /** One plugin's webhook log: ingestion, processing, retries, listing and replay. */
 export interface WebhookLog {
   readonly plugin: string;
@@ -149,8 +155,12 @@ export interface WebhookLog {
   get(id: string): Promise<StoredWebhookEvent | null>;
   /** Counts by status, the newest delivery and the oldest event waiting to be applied. */
   stats(): Promise<WebhookStats>;
+  /** Deliveries per minute over the last hour. */
+  throughput(): Promise<WebhookMinute[]>;
   /** Puts an event back to unprocessed and processes it; false when there is no such event. */
   replay(id: string): Promise<boolean>;
+  /** Replays up to `limit` failed events, oldest first; resolves with how many, once they are processed. */
+  replayFailed(limit: number): Promise<number>;
   /** The webhook route: verify, store, acknowledge, process. */
   handle(request: IncomingMessage, response: ServerResponse, bodyLimit: number): Promise<void>;
   start(): void;
@@ -478,11 +488,19 @@ export function createWebhookLog(options: {
     async stats() {
       return (await services().db.query<WebhookStats>(sql('webhook-stats'))).rows[0]!;
     },
+    async throughput() {
+      return (await services().db.query<WebhookMinute>(sql('webhook-throughput'))).rows;
+    },
     async replay(id) {
       const { rowCount } = await services().db.query(sql('webhook-replay'), [id]);
       if (!rowCount) return false;
       await processIds([id]);
       return true;
+    },
+    async replayFailed(limit) {
+      const { rows } = await services().db.query<{ id: string }>(sql('webhook-replay-failed'), [limit]);
+      if (rows.length > 0) await processIds(rows.map((row) => row.id));
+      return rows.length;
     },
     async handle(request, response, bodyLimit) {
       if (request.method !== 'POST') {

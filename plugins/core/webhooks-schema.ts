@@ -14,11 +14,15 @@ import {
   type StoredWebhookEvent,
   webhookEventsTopic,
   type WebhookMessage,
+  type WebhookMinute,
+  type WebhookStats,
   type WebhookStatus,
 } from '../../gateway/sdk.ts';
 
 const STATUSES: WebhookStatus[] = ['received', 'processed', 'failed'];
 const PAGE_LIMIT = 100;
+/** Failed events one replayWebhookEvents call takes (each is applied before it answers). */
+const REPLAY_LIMIT = 1000;
 
 export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknown>): void {
   const StatusEnum = builder.enumType('WebhookEventStatus', {
@@ -93,6 +97,66 @@ export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknow
           },
         );
       },
+    }),
+  );
+
+  const MinuteType = builder.objectRef<WebhookMinute>('WebhookMinute').implement({
+    description: 'Deliveries received in one minute.',
+    fields: (t) => ({
+      minute: t.field({ type: 'DateTime', resolve: (row) => row.minute }),
+      received: t.exposeInt('received'),
+      failed: t.exposeInt('failed', { description: 'Of those, the ones that have failed for good.' }),
+    }),
+  });
+
+  const StatsType = builder.objectRef<WebhookStats & { plugin: string }>('WebhookStats').implement({
+    description: "A plugin's webhook log at a glance.",
+    fields: (t) => ({
+      plugin: t.exposeString('plugin'),
+      received: t.exposeInt('received', { description: 'Stored, not yet applied (or being retried).' }),
+      processed: t.exposeInt('processed'),
+      failed: t.exposeInt('failed'),
+      lastReceivedAt: t.field({ type: 'DateTime', nullable: true, resolve: (stats) => stats.last_received_at }),
+      oldestWaitingAt: t.field({ type: 'DateTime', nullable: true, resolve: (stats) => stats.oldest_waiting_at }),
+      perMinute: t.field({
+        type: [MinuteType],
+        description: 'Deliveries per minute over the last hour (a minute without any is absent).',
+        resolve: (stats) => logOf(stats.plugin).throughput(),
+      }),
+    }),
+  });
+
+  builder.queryField('webhookStats', (t) =>
+    t.field({
+      type: [StatsType],
+      description: "Every webhook-receiving plugin's log at a glance (admin only).",
+      authScopes: { admin: true },
+      resolve: () =>
+        Promise.all([...runtime.webhooks.entries()].map(async ([plugin, log]) => ({ ...(await log.stats()), plugin }))),
+    }),
+  );
+
+  builder.mutationField('replayWebhookEvent', (t) =>
+    t.field({
+      type: StoredType,
+      description: 'Applies a stored event again (a failed one, usually) and answers it as it is then (admin only).',
+      authScopes: { admin: true },
+      args: { plugin: t.arg.string({ required: true }), id: t.arg.id({ required: true }) },
+      resolve: async (_root, args) => {
+        const log = logOf(args.plugin);
+        const id = String(args.id);
+        if (!(await log.replay(id))) throw badUserInput(`No event ${id} in the ${args.plugin} webhook log`);
+        return { ...(await log.get(id))!, plugin: args.plugin };
+      },
+    }),
+  );
+
+  builder.mutationField('replayFailedWebhookEvents', (t) =>
+    t.int({
+      description: `Applies a plugin's failed events again, up to ${REPLAY_LIMIT} a call, oldest first; answers how many (admin only).`,
+      authScopes: { admin: true },
+      args: { plugin: t.arg.string({ required: true }) },
+      resolve: (_root, args) => logOf(args.plugin).replayFailed(REPLAY_LIMIT),
     }),
   );
 

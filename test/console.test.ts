@@ -1,0 +1,235 @@
+/**
+ * The operator console (/console) in a real browser: Debian's chromium, driven by puppeteer-core,
+ * with every request leaving 127.0.0.1 refused (no proxy reachable) and recorded. Sign in, see every
+ * plugin, replay a webhook that failed once its cause is fixed, sign out; and the attacks: no
+ * cookie, the cookie without its CSRF token, a cross-site form post. Screenshots of each page are
+ * written as it goes (docs/console/ holds the README's).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { ADMIN_SECRET } from './support/tokens.ts';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** CONSOLE_SCREENSHOTS_DIR=docs/console refreshes the README's; by default they go to a temporary directory. */
+const SCREENSHOTS = process.env['CONSOLE_SCREENSHOTS_DIR'] ?? join(tmpdir(), 'plugboard-console-screenshots');
+const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
+const API_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
+
+let db: TestDatabase;
+let gateway: TestGateway;
+let browser: Browser;
+let page: Page;
+/** Every URL the console's page asked for. */
+const requested: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install chromium (.ci/run does)`);
+  if (!existsSync('console/dist/index.html')) throw new Error('The console is not built: npm run build:console');
+  db = await createTestDatabase();
+  gateway = await startTestGateway({
+    databaseUrl: db.url,
+    env: {
+      STRIPE_API_KEY: API_KEY,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_API_BASE_URL: 'http://127.0.0.1:9',
+      STRIPE_SYNC_INTERVAL: '0',
+      STRIPE_WEBHOOK_MAX_ATTEMPTS: '1',
+    },
+  });
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox', // root in CI
+      // Offline but for this machine: anything not on 127.0.0.1 goes to a proxy that is not there.
+      '--proxy-server=http://127.0.0.1:9',
+      '--proxy-bypass-list=127.0.0.1;localhost',
+    ],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  page.on('request', (request) => requested.push(request.url()));
+  await mkdir(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+  await db?.drop();
+});
+
+/** A signed Stripe delivery, as the stripe SDK signs them. */
+async function deliverCustomer(name: string): Promise<string> {
+  const eventId = `evt_${randomBytes(8).toString('hex')}`;
+  const payload = JSON.stringify({
+    id: eventId,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    data: {
+      object: {
+        id: `cus_${randomBytes(8).toString('hex')}`,
+        object: 'customer',
+        created: Math.floor(Date.now() / 1000),
+        name,
+        email: 'console@example.com',
+        balance: 0,
+        livemode: false,
+        metadata: {},
+      },
+    },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'customer.created',
+  });
+  const signature = new Stripe(API_KEY).webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+  const response = await fetch(`${gateway.url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    body: payload,
+  });
+  expect(response.status).toBe(200);
+  return eventId;
+}
+
+/** A delivery that fails on purpose: a constraint refuses its customer until `fix` drops it. */
+async function failedDelivery(): Promise<{ id: string; fix: () => Promise<unknown> }> {
+  const name = `refused_${randomBytes(4).toString('hex')}`;
+  await db.pool.query(`ALTER TABLE stripe.customers ADD CONSTRAINT ${name} CHECK (name <> '${name}')`);
+  const id = await deliverCustomer(name);
+  await expect.poll(() => eventStatus(id), { timeout: 20_000 }).toBe('failed');
+  return { id, fix: () => db.pool.query(`ALTER TABLE stripe.customers DROP CONSTRAINT ${name}`) };
+}
+
+const eventStatus = async (id: string) =>
+  (await db.pool.query<{ status: string }>('SELECT status FROM stripe.events WHERE id = $1', [id])).rows[0]?.status;
+
+describe('the operator console', () => {
+  it('refuses its session and admin fields without the cookie, and the cookie without its CSRF token', async () => {
+    const noCookie = await fetch(`${gateway.url}/console/session`);
+    expect(noCookie.status).toBe(401);
+
+    const signIn = await fetch(`${gateway.url}/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: ADMIN_SECRET }),
+    });
+    expect(signIn.status).toBe(200);
+    const cookie = signIn.headers.get('set-cookie')!.split(';', 1)[0]!;
+    expect(signIn.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/i);
+    const { csrfToken } = (await signIn.json()) as { csrfToken: string };
+
+    const stats = (headers: Record<string, string>) =>
+      fetch(gateway.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ webhookStats { plugin } }' }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { errors?: { extensions: object }[] } }));
+    // The cookie alone is an anonymous request.
+    expect((await stats({ cookie })).body.errors?.[0]?.extensions).toEqual({ code: 'FORBIDDEN' });
+    expect((await stats({ cookie, 'x-plugboard-csrf': 'not-the-token' })).body.errors?.[0]?.extensions).toEqual({
+      code: 'UNAUTHENTICATED',
+    });
+    expect((await stats({ 'x-plugboard-csrf': csrfToken })).body.errors?.[0]?.extensions).toEqual({
+      code: 'UNAUTHENTICATED',
+    });
+    expect((await stats({ cookie, 'x-plugboard-csrf': csrfToken })).body.errors).toBeUndefined();
+
+    const wrong = await fetch(`${gateway.url}/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: 'guess' }),
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    // A form (of any site) cannot sign in: JSON only.
+    const form = await fetch(`${gateway.url}/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `secret=${ADMIN_SECRET}`,
+    });
+    expect(form.status).toBe(415);
+    // Signing out needs the token too.
+    expect((await fetch(`${gateway.url}/console/session`, { method: 'DELETE', headers: { cookie } })).status).toBe(403);
+  });
+
+  it('signs in, shows every plugin, replays a fixed webhook, and signs out, offline', async () => {
+    const { id: failing, fix } = await failedDelivery();
+
+    await page.goto(`${gateway.url}/console`);
+    await page.screenshot({ path: `${SCREENSHOTS}/sign-in.png` });
+    await page.type('input[name=secret]', ADMIN_SECRET);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.card[data-plugin]');
+    const shown = await page.$$eval('.card[data-plugin]', (cards) => cards.map((c) => c.getAttribute('data-plugin')));
+    expect(shown.sort()).toEqual(gateway.plugins.map((p) => p.name).sort());
+    await page.screenshot({ path: `${SCREENSHOTS}/plugins.png` });
+
+    // The secret is nowhere the page's scripts or its URL can reach; the cookie is HttpOnly.
+    expect(page.url()).not.toContain(ADMIN_SECRET);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).toBe(
+      '{}{}',
+    );
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    const [sessionCookie] = (await browser.cookies()).filter((c) => c.name === 'plugboard_console');
+    expect(sessionCookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+
+    await page.click('nav a[href="/console/webhooks"]');
+    const row = `tr[data-event="${failing}"]`;
+    await page.waitForSelector(`${row}[data-status="FAILED"]`);
+    await page.click(`${row} button.link`);
+    await page.waitForSelector('tr.payload pre');
+    await page.screenshot({ path: `${SCREENSHOTS}/webhooks.png`, fullPage: true });
+
+    await fix();
+    await page.click(`${row} button.replay`);
+    await page.waitForSelector(`${row}[data-status="PROCESSED"]`);
+    expect(await eventStatus(failing)).toBe('processed');
+
+    await page.click('nav .sign-out');
+    await page.waitForSelector('input[name=secret]');
+    expect((await browser.cookies()).filter((c) => c.name === 'plugboard_console')).toEqual([]);
+
+    const origin = new URL(gateway.url).origin;
+    expect(requested.length).toBeGreaterThan(5);
+    expect(requested.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);
+  });
+
+  it('a cross-site form post carries no session and changes nothing', async () => {
+    const { id: failing, fix } = await failedDelivery();
+    await fix();
+    // Signed in on the gateway's site…
+    await page.goto(`${gateway.url}/console`);
+    await page.type('input[name=secret]', ADMIN_SECRET);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.card[data-plugin]');
+    // …then a page of another site (localhost is not 127.0.0.1's site) posts a form to /graphql.
+    const attacker: Server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(`<form id="f" method="POST" enctype="text/plain" action="${gateway.graphqlUrl}">
+        <input name='{"query":"mutation { replayFailedWebhookEvents(plugin: \\"stripe\\") }","x":"' value='"}'>
+        </form><script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((listening) => attacker.listen(0, '127.0.0.1', listening));
+    try {
+      const answered = page.waitForResponse((response) => response.url().startsWith(gateway.graphqlUrl));
+      await page.goto(`http://localhost:${(attacker.address() as AddressInfo).port}/`);
+      const response = await answered;
+      expect(response.status()).toBeGreaterThanOrEqual(400);
+      expect(await eventStatus(failing)).toBe('failed');
+    } finally {
+      attacker.close();
+    }
+  });
+});
