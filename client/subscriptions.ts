@@ -14,6 +14,8 @@ export interface SubscriptionClientOptions {
   url: string;
   /** The bearer token, asked on every (re)connect so a refreshed one is used. */
   token?: () => string | undefined | Promise<string | undefined>;
+  /** More `connection_init` parameters (the operator console's CSRF token). */
+  params?: () => Record<string, string>;
   /** A WebSocket class where there is no global one (Node: the `ws` package). */
   webSocketImpl?: unknown;
   /**
@@ -44,7 +46,7 @@ export function createSubscriptionClient(options: SubscriptionClientOptions): Cl
     webSocketImpl: options.webSocketImpl,
     connectionParams: async () => {
       const token = await options.token?.();
-      return token ? { Authorization: `Bearer ${token}` } : {};
+      return { ...options.params?.(), ...(token ? { Authorization: `Bearer ${token}` } : {}) };
     },
     retryAttempts: options.retryAttempts ?? 10,
     // graphql-ws retries only close events by default: a refused upgrade (a balancer's 503 while

@@ -12,20 +12,23 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** CONSOLE_SCREENSHOTS_DIR=docs/console refreshes the README's; by default they go to a temporary directory. */
 const SCREENSHOTS = process.env['CONSOLE_SCREENSHOTS_DIR'] ?? join(tmpdir(), 'plugboard-console-screenshots');
 const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
-const API_KEY = `sk_test_${randomBytes(12).toString('hex')}`;
 
 let db: TestDatabase;
+let stripe: StripeServer;
 let gateway: TestGateway;
 let browser: Browser;
 let page: Page;
@@ -35,13 +38,14 @@ const requested: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install chromium (.ci/run does)`);
   if (!existsSync('console/dist/index.html')) throw new Error('The console is not built: npm run build:console');
-  db = await createTestDatabase();
+  [db, stripe] = await Promise.all([createTestDatabase(), startStripeServer()]);
+  stripe.seed('customer', 300);
   gateway = await startTestGateway({
     databaseUrl: db.url,
     env: {
-      STRIPE_API_KEY: API_KEY,
+      STRIPE_API_KEY: stripe.apiKey,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      STRIPE_API_BASE_URL: 'http://127.0.0.1:9',
+      STRIPE_API_BASE_URL: stripe.url,
       STRIPE_SYNC_INTERVAL: '0',
       STRIPE_WEBHOOK_MAX_ATTEMPTS: '1',
     },
@@ -65,6 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await gateway?.close();
+  await stripe?.close();
   await db?.drop();
 });
 
@@ -93,7 +98,7 @@ async function deliverCustomer(name: string): Promise<string> {
     request: { id: null, idempotency_key: null },
     type: 'customer.created',
   });
-  const signature = new Stripe(API_KEY).webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+  const signature = new Stripe(stripe.apiKey).webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   const response = await fetch(`${gateway.url}/webhooks/stripe`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'stripe-signature': signature },
@@ -146,6 +151,32 @@ describe('the operator console', () => {
     });
     expect((await stats({ cookie, 'x-plugboard-csrf': csrfToken })).body.errors).toBeUndefined();
 
+    // Over graphql-ws the same: the upgrade's cookie counts only beside the token in connection_init.
+    const overWs = async (params: Record<string, string>) => {
+      const client = createClient({
+        url: gateway.wsUrl,
+        webSocketImpl: class extends WebSocket {
+          constructor(address: string, protocols?: string | string[]) {
+            super(address, protocols, { headers: { cookie } });
+          }
+        },
+        connectionParams: params,
+        retryAttempts: 0,
+      });
+      try {
+        return await new Promise<unknown>((resolve) =>
+          client.subscribe(
+            { query: 'subscription { syncProgress { plugin } }' },
+            { next: resolve, error: resolve, complete: () => resolve('complete') },
+          ),
+        );
+      } finally {
+        await client.dispose();
+      }
+    };
+    expect(await overWs({})).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+    expect(await overWs({ 'x-plugboard-csrf': 'not-the-token' })).toMatchObject({ code: 4403 });
+
     const wrong = await fetch(`${gateway.url}/console/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -196,6 +227,16 @@ describe('the operator console', () => {
     await page.click(`${row} button.replay`);
     await page.waitForSelector(`${row}[data-status="PROCESSED"]`);
     expect(await eventStatus(failing)).toBe('processed');
+
+    // A Stripe backfill from the local Stripe stand-in, its progress fed by the syncProgress subscription.
+    await page.click('nav a[href="/console/syncs"]');
+    await page.waitForSelector('[data-sync=stripe] button.backfill:not([disabled])');
+    await page.click('[data-sync=stripe] button.backfill');
+    await page.waitForSelector('[data-sync=stripe] progress[data-percent="100"]', { timeout: 30_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}/syncs.png` });
+    expect(
+      Number((await db.pool.query('SELECT count(*) AS n FROM stripe.customers')).rows[0].n),
+    ).toBeGreaterThanOrEqual(300);
 
     await page.click('nav .sign-out');
     await page.waitForSelector('input[name=secret]');

@@ -2,7 +2,9 @@
  * The console's session and its GraphQL client. The session cookie is HttpOnly (this code never
  * sees it); the CSRF token the gateway hands over with it goes in a header on every request.
  */
+import type { Client } from 'graphql-ws';
 import { createRequestClient, type RequestClient } from '../../client/request.ts';
+import { createSubscriptionClient } from '../../client/subscriptions.ts';
 
 export const CSRF_HEADER = 'x-plugboard-csrf';
 
@@ -39,4 +41,12 @@ export async function signOut(session: Session): Promise<void> {
 
 export function apiFor(session: Session): RequestClient {
   return createRequestClient({ url: '/graphql', headers: () => ({ [CSRF_HEADER]: session.csrfToken }) });
+}
+
+/** graphql-ws on the same origin: the browser sends the cookie with the upgrade, the token goes in connection_init. */
+export function subscriptionsFor(session: Session): Client {
+  return createSubscriptionClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+    params: () => ({ [CSRF_HEADER]: session.csrfToken }),
+  });
 }

@@ -7,13 +7,20 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { RequestClient } from '../../client/request.ts';
 import { apiFor, currentSession, type Session, signIn, signOut } from './api.ts';
 import { PluginsPage } from './plugins.tsx';
+import { SyncsPage } from './syncs.tsx';
 import { WebhooksPage } from './webhooks.tsx';
 import './style.css';
+
+export interface PageProps {
+  api: RequestClient;
+  session: Session;
+}
 
 const PAGES = {
   plugins: { title: 'Plugins', Page: PluginsPage },
   webhooks: { title: 'Webhooks', Page: WebhooksPage },
-} satisfies Record<string, { title: string; Page: (props: { api: RequestClient }) => preact.JSX.Element }>;
+  syncs: { title: 'Syncs', Page: SyncsPage },
+} satisfies Record<string, { title: string; Page: (props: PageProps) => preact.JSX.Element }>;
 type PageName = keyof typeof PAGES;
 
 const pageOf = (path: string): PageName => {
@@ -107,7 +114,7 @@ function App() {
       </nav>
       <main>
         <h1>{title}</h1>
-        <Page api={api} />
+        <Page api={api} session={session} />
       </main>
     </div>
   );
