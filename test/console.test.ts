@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
 import { ADMIN_SECRET } from './support/tokens.ts';
 
@@ -29,6 +30,7 @@ const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 
 let db: TestDatabase;
 let stripe: StripeServer;
+let target: HttpTarget;
 let gateway: TestGateway;
 let browser: Browser;
 let page: Page;
@@ -38,7 +40,7 @@ const requested: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`No browser at ${CHROMIUM}: apt-get install chromium (.ci/run does)`);
   if (!existsSync('console/dist/index.html')) throw new Error('The console is not built: npm run build:console');
-  [db, stripe] = await Promise.all([createTestDatabase(), startStripeServer()]);
+  [db, stripe, target] = await Promise.all([createTestDatabase(), startStripeServer(), startHttpTarget()]);
   stripe.seed('customer', 300);
   gateway = await startTestGateway({
     databaseUrl: db.url,
@@ -48,6 +50,7 @@ beforeAll(async () => {
       STRIPE_API_BASE_URL: stripe.url,
       STRIPE_SYNC_INTERVAL: '0',
       STRIPE_WEBHOOK_MAX_ATTEMPTS: '1',
+      JOBS_HTTP_ALLOWED_HOSTS: target.host,
     },
   });
   browser = await puppeteer.launch({
@@ -70,6 +73,7 @@ afterAll(async () => {
   await browser?.close();
   await gateway?.close();
   await stripe?.close();
+  await target?.close();
   await db?.drop();
 });
 
@@ -195,7 +199,7 @@ describe('the operator console', () => {
     expect((await fetch(`${gateway.url}/console/session`, { method: 'DELETE', headers: { cookie } })).status).toBe(403);
   });
 
-  it('signs in, shows every plugin, replays a fixed webhook, and signs out, offline', async () => {
+  it('signs in, shows every plugin, replays a fixed webhook, backfills, retries a job, and signs out, offline', async () => {
     const { id: failing, fix } = await failedDelivery();
 
     await page.goto(`${gateway.url}/console`);
@@ -238,6 +242,25 @@ describe('the operator console', () => {
       Number((await db.pool.query('SELECT count(*) AS n FROM stripe.customers')).rows[0].n),
     ).toBeGreaterThanOrEqual(300);
 
+    // A job that failed on the Postgres queue (its target answered 503 once), retried from the console.
+    const { body } = await gateway.gql(
+      'mutation($url: String!) { enqueueJob(type: "http-request", payload: { url: $url, method: "GET" }, options: { attempts: 1 }) { id } }',
+      {
+        variables: { url: `${target.url}/flaky?fail=1&key=console` },
+        headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
+      },
+    );
+    const jobId = (body.data!['enqueueJob'] as { id: string }).id;
+    await page.click('nav a[href="/console/jobs"]');
+    await page.waitForSelector('tr[data-queue=default]');
+    expect(await page.$eval('tr[data-queue=default] td:nth-child(2)', (cell) => cell.textContent)).toBe('postgres');
+    const job = `tr[data-job="${jobId}"]`;
+    await page.waitForSelector(`${job}[data-state=FAILED] button.retry`, { timeout: 20_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}/jobs.png` });
+    await page.click(`${job} button.retry`);
+    await page.select('select[name=state]', 'COMPLETED');
+    await page.waitForSelector(`${job}[data-state=COMPLETED]`, { timeout: 20_000 });
+
     await page.click('nav .sign-out');
     await page.waitForSelector('input[name=secret]');
     expect((await browser.cookies()).filter((c) => c.name === 'plugboard_console')).toEqual([]);
@@ -245,7 +268,7 @@ describe('the operator console', () => {
     const origin = new URL(gateway.url).origin;
     expect(requested.length).toBeGreaterThan(5);
     expect(requested.filter((url) => !url.startsWith(`${origin}/`))).toEqual([]);
-  });
+  }, 90_000);
 
   it('a cross-site form post carries no session and changes nothing', async () => {
     const { id: failing, fix } = await failedDelivery();

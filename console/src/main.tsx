@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { RequestClient } from '../../client/request.ts';
 import { apiFor, currentSession, type Session, signIn, signOut } from './api.ts';
+import { JobsPage } from './jobs.tsx';
 import { PluginsPage } from './plugins.tsx';
 import { SyncsPage } from './syncs.tsx';
 import { WebhooksPage } from './webhooks.tsx';
@@ -20,6 +21,7 @@ const PAGES = {
   plugins: { title: 'Plugins', Page: PluginsPage },
   webhooks: { title: 'Webhooks', Page: WebhooksPage },
   syncs: { title: 'Syncs', Page: SyncsPage },
+  jobs: { title: 'Jobs', Page: JobsPage },
 } satisfies Record<string, { title: string; Page: (props: PageProps) => preact.JSX.Element }>;
 type PageName = keyof typeof PAGES;
 
