@@ -261,6 +261,32 @@ describe('the operator console', () => {
     await page.select('select[name=state]', 'COMPLETED');
     await page.waitForSelector(`${job}[data-state=COMPLETED]`, { timeout: 20_000 });
 
+    // A template previewed against sample data, rendered by the gateway.
+    const created = await gateway.gql(
+      'mutation { createNotificationTemplate(input: { name: "console-welcome", subject: "Hi {{ name }}", body: "Hello {{ name }}, welcome.", html: "<p>{{ name }}</p>" }) { id } }',
+      { headers: { 'x-hasura-admin-secret': ADMIN_SECRET } },
+    );
+    expect(created.body.errors).toBeUndefined();
+    await page.click('nav a[href="/console/notifications"]');
+    await page.waitForSelector('tr[data-template="console-welcome"] button.edit');
+    await page.click('tr[data-template="console-welcome"] button.edit');
+    await page.$eval('textarea[name=sample]', (area) => {
+      (area as HTMLTextAreaElement).value = '';
+    });
+    await page.type('textarea[name=sample]', '{ "name": "<Ann & Bo>" }');
+    await page.click('.editor button.preview');
+    await page.waitForSelector('.rendered-body');
+    expect(await page.$eval('.rendered-subject', (e) => e.textContent)).toBe('Hi <Ann & Bo>');
+    expect(await page.$eval('.rendered-body', (e) => e.textContent)).toBe('Hello <Ann & Bo>, welcome.');
+    // The HTML is escaped by the template engine and shown in a frame that runs nothing.
+    expect(await page.$eval('.rendered iframe', (e) => [e.getAttribute('sandbox'), e.getAttribute('srcdoc')])).toEqual([
+      '',
+      '<p>&lt;Ann &amp; Bo&gt;</p>',
+    ]);
+    const preview = page.frames().find((frame) => frame.url() === 'about:srcdoc');
+    expect(await preview?.$eval('p', (e) => e.textContent)).toBe('<Ann & Bo>');
+    await page.screenshot({ path: `${SCREENSHOTS}/notifications.png`, fullPage: true });
+
     await page.click('nav .sign-out');
     await page.waitForSelector('input[name=secret]');
     expect((await browser.cookies()).filter((c) => c.name === 'plugboard_console')).toEqual([]);

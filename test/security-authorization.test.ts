@@ -204,6 +204,7 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'notificationBatch', access: 'admin', args: () => `id: ${str(uuid())}` },
   { kind: 'query', field: 'notificationChannels', access: 'admin' },
   { kind: 'query', field: 'notificationPreferences', access: 'user' },
+  { kind: 'query', field: 'notificationDeliveries', access: 'admin' },
   { kind: 'query', field: 'notificationStats', access: 'admin' },
   { kind: 'query', field: 'notificationTemplates', access: 'admin' },
   { kind: 'query', field: 'notifications', access: 'user' },
@@ -217,6 +218,12 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'plugins', access: 'anonymous' },
   { kind: 'query', field: 'presenceOf', access: 'self-or-admin', args: (_f, owner) => `userIds: [${str(owner)}]` },
   { kind: 'query', field: 'queueStats', access: 'admin' },
+  {
+    kind: 'query',
+    field: 'renderNotificationTemplate',
+    access: 'admin',
+    args: () => 'input: { name: "preview", body: "Hi {{ name }}" }, data: { name: "Ann" }',
+  },
   { kind: 'query', field: 'room', access: 'self-or-admin', args: (f, owner) => `id: ${str(f.rooms[owner])}` },
   { kind: 'query', field: 'schedules', access: 'admin' },
   ...[

@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { RequestClient } from '../../client/request.ts';
 import { apiFor, currentSession, type Session, signIn, signOut } from './api.ts';
 import { JobsPage } from './jobs.tsx';
+import { NotificationsPage } from './notifications.tsx';
 import { PluginsPage } from './plugins.tsx';
 import { SyncsPage } from './syncs.tsx';
 import { WebhooksPage } from './webhooks.tsx';
@@ -22,6 +23,7 @@ const PAGES = {
   webhooks: { title: 'Webhooks', Page: WebhooksPage },
   syncs: { title: 'Syncs', Page: SyncsPage },
   jobs: { title: 'Jobs', Page: JobsPage },
+  notifications: { title: 'Notifications', Page: NotificationsPage },
 } satisfies Record<string, { title: string; Page: (props: PageProps) => preact.JSX.Element }>;
 type PageName = keyof typeof PAGES;
 

@@ -32,14 +32,14 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Nothing from elsewhere: no CDN, no inline script, no framing by another site. */
+/** Nothing from elsewhere: no CDN, no inline script, no framing by another site. Sandboxed frames (a template's HTML preview) inherit it. */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",
-  "frame-ancestors 'none'",
+  "frame-ancestors 'self'", // the page's own sandboxed preview frame; no other site's
   "base-uri 'none'",
   "form-action 'self'",
 ].join('; ');
@@ -48,7 +48,7 @@ const PAGE_HEADERS = {
   ...NOSNIFF,
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
+  'x-frame-options': 'SAMEORIGIN',
 };
 
 /** Sign-in attempts per client address per minute: the admin secret is not to be guessed. */

@@ -21,6 +21,7 @@ import {
   type PreferenceRow,
   type StoredTemplate,
 } from './service.ts';
+import type { Rendered } from './templates.ts';
 import { NOTIFICATION_ADDED, type InAppNotification } from './topics.ts';
 
 interface NotificationRow {
@@ -83,6 +84,15 @@ export function addNotificationsSchema(
       read: t.boolean({ resolve: (n) => n.read_at !== null }),
       createdAt: t.field({ type: 'DateTime', resolve: (n) => n.created_at }),
       sentAt: t.field({ type: 'DateTime', nullable: true, resolve: (n) => n.sent_at }),
+    }),
+  });
+
+  const RenderedType = builder.objectRef<Rendered>('RenderedNotification').implement({
+    description: 'A rendered template: the email subject (push title), the text and the HTML.',
+    fields: (t) => ({
+      subject: t.exposeString('subject', { nullable: true }),
+      body: t.exposeString('body'),
+      html: t.exposeString('html', { nullable: true }),
     }),
   });
 
@@ -281,6 +291,39 @@ export function addNotificationsSchema(
       description: "The caller's preferences and quiet hours.",
       authScopes: { loggedIn: true },
       resolve: (_root, _args, context) => service().preferences(signedInUser(context.session)),
+    }),
+    notificationDeliveries: t.connection({
+      type: NotificationType,
+      description:
+        "Every user's notifications on every channel, newest first (admins): what was sent, failed (with the reason) or skipped.",
+      authScopes: { admin: true },
+      args: { status: t.arg({ type: StatusEnum }), channel: t.arg({ type: ChannelEnum }) },
+      resolve: (_root, args) =>
+        forwardConnection(
+          'notificationDeliveries',
+          args,
+          async (after, limit) =>
+            (
+              await runtime.db.query<NotificationRow & KeysetRow>(notificationsSql('deliveries'), [
+                limit,
+                after?.at ?? null,
+                after?.id ?? null,
+                args.status?.toLowerCase() ?? null,
+                args.channel ?? null,
+              ])
+            ).rows,
+        ),
+    }),
+    renderNotificationTemplate: t.field({
+      type: RenderedType,
+      description: 'A template as it would render with `data`, stored nowhere (admins): a preview.',
+      authScopes: { admin: true },
+      args: { input: t.arg({ type: TemplateInput, required: true }), data: t.arg({ type: 'JSON', required: true }) },
+      resolve: (_root, { input, data }) => {
+        if (typeof data !== 'object' || data === null || Array.isArray(data))
+          throw badUserInput('data must be a JSON object');
+        return service().previewTemplate(templateInput(input), data as Record<string, unknown>);
+      },
     }),
     notificationTemplates: t.field({
       type: [TemplateType],

@@ -435,6 +435,17 @@ export class NotificationsService {
     return rows[0]!;
   }
 
+  /** A template as it would render with `data`, stored nowhere (the console's preview). */
+  async previewTemplate(input: TemplateInput, data: Record<string, unknown>): Promise<Rendered> {
+    try {
+      this.engine.checkSyntax(input);
+      return await this.engine.render({ ...input, version: 0 }, data);
+    } catch (error) {
+      if (error instanceof TemplateError) throw inputError(error);
+      throw error;
+    }
+  }
+
   async deleteTemplate(name: string): Promise<number> {
     return (await this.runtime.db.query(this.sql('template-delete'), [name])).rowCount ?? 0;
   }
