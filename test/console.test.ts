@@ -21,7 +21,8 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startHttpTarget, type HttpTarget } from './support/http-target.ts';
 import { startStripeServer, type StripeServer } from './support/stripe-server.ts';
-import { ADMIN_SECRET } from './support/tokens.ts';
+import { ADMIN_SECRET, signToken } from './support/tokens.ts';
+import { connectWs } from './support/ws-client.ts';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 /** CONSOLE_SCREENSHOTS_DIR=docs/console refreshes the README's; by default they go to a temporary directory. */
@@ -260,6 +261,24 @@ describe('the operator console', () => {
     await page.click(`${job} button.retry`);
     await page.select('select[name=state]', 'COMPLETED');
     await page.waitForSelector(`${job}[data-state=COMPLETED]`, { timeout: 20_000 });
+
+    // A user's socket and room, seen from the console; the socket closed from there.
+    const token = await signToken({ userId: 'console-user' });
+    const socket = connectWs(gateway.wsUrl, { Authorization: `Bearer ${token}` });
+    await socket.connected;
+    const room = await gateway.gql('mutation { createRoom(name: "console-room") { id } }', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const roomId = (room.body.data!['createRoom'] as { id: string }).id;
+    await page.click('nav a[href="/console/realtime"]');
+    await page.waitForSelector(`tr[data-room="${roomId}"] button.link`);
+    await page.click(`tr[data-room="${roomId}"] button.link`);
+    await page.waitForSelector('ul.members li');
+    expect(await page.$eval('ul.members', (list) => list.textContent)).toContain('console-user');
+    await page.waitForSelector('tr[data-user="console-user"] button.disconnect', { timeout: 20_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}/realtime.png` });
+    await page.click('tr[data-user="console-user"] button.disconnect');
+    expect(await socket.closed).toMatchObject({ code: 4000 });
 
     // A template previewed against sample data, rendered by the gateway.
     const created = await gateway.gql(

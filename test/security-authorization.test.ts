@@ -218,6 +218,15 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'plugins', access: 'anonymous' },
   { kind: 'query', field: 'presenceOf', access: 'self-or-admin', args: (_f, owner) => `userIds: [${str(owner)}]` },
   { kind: 'query', field: 'queueStats', access: 'admin' },
+  { kind: 'query', field: 'realtimeConnections', access: 'admin' },
+  { kind: 'query', field: 'realtimeInstances', access: 'admin' },
+  {
+    kind: 'query',
+    field: 'realtimeRoomMembers',
+    access: 'admin',
+    args: (f, owner) => `roomId: ${str(f.rooms[owner])}`,
+  },
+  { kind: 'query', field: 'realtimeRooms', access: 'admin' },
   {
     kind: 'query',
     field: 'renderNotificationTemplate',
@@ -315,6 +324,7 @@ const ROWS: Row[] = [
     access: 'admin',
     args: () => 'name: "nothing-by-this-name"',
   },
+  { kind: 'mutation', field: 'disconnectRealtimeConnection', access: 'admin', args: () => `id: ${str(uuid())}` },
   { kind: 'mutation', field: 'deleteSchedule', access: 'admin', args: () => `id: ${str(uuid())}` },
   {
     kind: 'mutation',

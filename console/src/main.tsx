@@ -9,6 +9,7 @@ import { apiFor, currentSession, type Session, signIn, signOut } from './api.ts'
 import { JobsPage } from './jobs.tsx';
 import { NotificationsPage } from './notifications.tsx';
 import { PluginsPage } from './plugins.tsx';
+import { RealtimePage } from './realtime.tsx';
 import { SyncsPage } from './syncs.tsx';
 import { WebhooksPage } from './webhooks.tsx';
 import './style.css';
@@ -23,6 +24,7 @@ const PAGES = {
   webhooks: { title: 'Webhooks', Page: WebhooksPage },
   syncs: { title: 'Syncs', Page: SyncsPage },
   jobs: { title: 'Jobs', Page: JobsPage },
+  realtime: { title: 'Realtime', Page: RealtimePage },
   notifications: { title: 'Notifications', Page: NotificationsPage },
 } satisfies Record<string, { title: string; Page: (props: PageProps) => preact.JSX.Element }>;
 type PageName = keyof typeof PAGES;

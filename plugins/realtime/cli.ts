@@ -1,16 +1,12 @@
 /** `plugboard realtime …`: status, rooms, and closing one connection wherever it is held. */
 import type { Command } from 'commander';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { validate as isUuid } from 'uuid';
 import { type OpenedPlugin, table, UsageError } from '../../gateway/sdk.ts';
 import type { RealtimeConfig } from './config.ts';
-import { DISCONNECT_CHANNEL } from './presence.ts';
+import { DISCONNECT_WAIT_MS, disconnectConnection } from './disconnect.ts';
 import { realtimeSql } from './sql.ts';
 
 type Open = () => Promise<OpenedPlugin<RealtimeConfig, unknown>>;
-
-/** How long `disconnect` waits for the holding instance to close the connection. */
-const DISCONNECT_WAIT_MS = 5000;
 
 export function addRealtimeCommands(command: Command, open: Open): void {
   command
@@ -53,21 +49,14 @@ export function addRealtimeCommands(command: Command, open: Open): void {
       const {
         runtime: { db },
       } = await open();
-      const found = (await db.query(realtimeSql('connection-by-id'), [id])).rows[0] as
-        | { instance: string; user_id: string }
-        | undefined;
-      if (!found) throw new UsageError(`No open connection ${id}`);
-      await db.query('SELECT pg_notify($1, $2)', [DISCONNECT_CHANNEL, id]);
-      const deadline = Date.now() + DISCONNECT_WAIT_MS;
-      while (Date.now() < deadline) {
-        if ((await db.query(realtimeSql('connection-by-id'), [id])).rowCount === 0) {
-          console.log(`Closed connection ${id} of user ${found.user_id} (instance ${found.instance}).`);
-          return;
-        }
-        await sleep(100);
+      const result = await disconnectConnection(db, id);
+      if (result.outcome === 'unknown') throw new UsageError(`No open connection ${id}`);
+      if (result.outcome === 'closed') {
+        console.log(`Closed connection ${id} of user ${result.userId} (instance ${result.instance}).`);
+        return;
       }
       console.error(
-        `Instance ${found.instance} did not close connection ${id} within ${DISCONNECT_WAIT_MS / 1000} s; is it running?`,
+        `Instance ${result.instance} did not close connection ${id} within ${DISCONNECT_WAIT_MS / 1000} s; is it running?`,
       );
       process.exitCode = 1;
     });

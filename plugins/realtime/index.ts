@@ -12,6 +12,7 @@ import manifest from './plugin.json' with { type: 'json' };
 import { PresenceTracker } from './presence.ts';
 import { Rooms } from './rooms.ts';
 import { realtimeSql } from './sql.ts';
+import { addRealtimeAdminSchema } from './admin-schema.ts';
 import { addRealtimeSchema, type RealtimeServices } from './schema.ts';
 import { MEMBERSHIP_ENDED, PRESENCE, ROOM_EVENTS, TYPING } from './topics.ts';
 import { TypingIndicators } from './typing.ts';
@@ -38,7 +39,10 @@ export default definePlugin<RealtimeConfig, RealtimeInstance>({
       roomEventsFeed: new RoomFeed(runtime.pubsub, ROOM_EVENTS),
     };
   },
-  schema: addRealtimeSchema,
+  schema: (builder, runtime, services) => {
+    addRealtimeSchema(builder, runtime, services);
+    addRealtimeAdminSchema(builder, runtime);
+  },
   commands: addRealtimeCommands,
   retention: (runtime) => [
     batchedRule({
