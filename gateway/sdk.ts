@@ -22,6 +22,7 @@ export {
   type SocketRefusal,
 } from './plugin/contract.ts';
 export type { ConfigEntry, ConfigProblem, ConfigValues } from './config/variables.ts';
+export { migrationStatus, type MigrationStatus } from './migrations.ts';
 export { ConfigError } from './config/variables.ts';
 
 // Schema building: the Pothos builder, sessions, cursor connections, batching, shared subscriptions.

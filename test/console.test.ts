@@ -210,6 +210,11 @@ describe('the operator console', () => {
     await page.waitForSelector('.card[data-plugin]');
     const shown = await page.$$eval('.card[data-plugin]', (cards) => cards.map((c) => c.getAttribute('data-plugin')));
     expect(shown.sort()).toEqual(gateway.plugins.map((p) => p.name).sort());
+    // Migrations applied (or pending, for a plugin that is off), and the Hasura actions declared.
+    expect(await page.$eval('.card[data-plugin=stripe] .migrations', (e) => e.textContent)).toMatch(/1 \w+: applied/);
+    expect(await page.$eval('.card[data-plugin=notifications] .hasura', (e) => e.textContent)).toContain(
+      'markNotificationsRead',
+    );
     await page.screenshot({ path: `${SCREENSHOTS}/plugins.png` });
 
     // The secret is nowhere the page's scripts or its URL can reach; the cookie is HttpOnly.

@@ -1,4 +1,7 @@
-/** Every plugin: enabled or why not, its version and its configuration (secrets masked by the gateway). */
+/**
+ * Every plugin: enabled or why not, its version, its configuration (secrets masked by the
+ * gateway), its migrations applied or pending, and the Hasura actions and triggers it declares.
+ */
 import { ConsolePluginsDocument } from '../../client/generated/graphql.ts';
 import type { RequestClient } from '../../client/request.ts';
 import { useLoad } from './load.ts';
@@ -17,6 +20,27 @@ export function PluginsPage({ api }: { api: RequestClient }) {
           </h2>
           <p>{plugin.description}</p>
           {plugin.reason && <p class="reason">{plugin.reason}</p>}
+          {plugin.migrations.length > 0 && (
+            <p class="migrations">
+              Migrations:{' '}
+              {plugin.migrations.map((m) => (
+                <span
+                  key={m.version}
+                  class={m.state === 'applied' ? 'badge ok' : 'badge off'}
+                  title={m.appliedAt ? `applied ${new Date(m.appliedAt).toLocaleString()}` : m.state}
+                >
+                  {m.version} {m.name}: {m.state}
+                </span>
+              ))}
+            </p>
+          )}
+          {(plugin.hasuraActions.length > 0 || plugin.hasuraEventTriggers.length > 0) && (
+            <p class="hasura">
+              Hasura: {plugin.hasuraActions.length > 0 && <>actions {plugin.hasuraActions.join(', ')}</>}
+              {plugin.hasuraActions.length > 0 && plugin.hasuraEventTriggers.length > 0 && '; '}
+              {plugin.hasuraEventTriggers.length > 0 && <>event triggers {plugin.hasuraEventTriggers.join(', ')}</>}
+            </p>
+          )}
           {plugin.config.length > 0 && (
             <details>
               <summary>

@@ -14,6 +14,7 @@ import type { Builder } from '../builder.ts';
 import type { ConfigEntry, ConfigValues, ConfigurationSpec } from '../config/variables.ts';
 import type { PluginErrors } from '../errors.ts';
 import type { HasuraActionSpec, HasuraEvent, HasuraEventTriggerSpec } from '../hasura/routes.ts';
+import type { MigrationSource } from '../migrations.ts';
 import type { JobRegistry, QueueDefinition } from '../queue/job-types.ts';
 import type { PubSub, Topic } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
@@ -43,6 +44,10 @@ export interface PluginStatus {
   reason: string | null;
   /** Every configuration variable, secrets masked. */
   config: ConfigEntry[];
+  /** Where its migrations are, for their status (`migrationStatus`). */
+  migrations: MigrationSource;
+  /** The Hasura actions and event triggers it declares, by name. */
+  hasura: { actions: string[]; eventTriggers: string[] };
 }
 
 /** The services a running plugin uses. Read them at run time (in resolvers, commands, start). */

@@ -15,6 +15,7 @@ import {
   type ConfigValues,
   type Env,
 } from '../config/variables.ts';
+import type { MigrationSource } from '../migrations.ts';
 import type { Plugin, PluginManifest, PluginStatus } from './contract.ts';
 
 export interface SelectedPlugin {
@@ -182,6 +183,11 @@ function toSelected(
   };
 }
 
+/** Where a plugin's migrations are and the schema they build. */
+export function migrationSourceOf(s: SelectedPlugin): MigrationSource {
+  return { plugin: s.manifest.name, schema: s.schema, dir: s.migrationsDir, tables: s.manifest.database?.tables };
+}
+
 export function statusOfPlugins(selected: readonly SelectedPlugin[]): PluginStatus[] {
   return selected.map((s) => ({
     name: s.manifest.name,
@@ -190,5 +196,10 @@ export function statusOfPlugins(selected: readonly SelectedPlugin[]): PluginStat
     enabled: s.enabled,
     reason: s.reason,
     config: s.values.entries(),
+    migrations: migrationSourceOf(s),
+    hasura: {
+      actions: Object.keys(s.plugin.hasura?.actions ?? {}),
+      eventTriggers: Object.keys(s.plugin.hasura?.triggers ?? {}),
+    },
   }));
 }

@@ -12,7 +12,7 @@ import { type ErrorCatalog, type ErrorEntry, ERRORS } from '../errors.ts';
 import { checkPluginTables, runMigrations, type MigrationSource } from '../migrations.ts';
 import type { InstanceOf, Plugin, PluginRoute, PluginRuntime, PluginStatus, SocketHooks } from './contract.ts';
 import { createLazyRuntime, lazyInstance } from './runtime.ts';
-import { selectPlugins, statusOfPlugins, type SelectedPlugin } from './selection.ts';
+import { migrationSourceOf, selectPlugins, statusOfPlugins, type SelectedPlugin } from './selection.ts';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { RedisTarget } from '../redis.ts';
@@ -92,12 +92,7 @@ export function loadConfiguration(
 }
 
 export function migrationSources(selected: readonly SelectedPlugin[]): MigrationSource[] {
-  return selected.map((s) => ({
-    plugin: s.manifest.name,
-    schema: s.schema,
-    dir: s.migrationsDir,
-    tables: s.manifest.database?.tables,
-  }));
+  return selected.map(migrationSourceOf);
 }
 
 /** Runtimes (still without services) for the enabled plugins, their job registry and schema. */

@@ -1,4 +1,13 @@
-import type { Builder, ConfigEntry, PluginRuntime, PluginStatus, Session } from '../../gateway/sdk.ts';
+import {
+  type Builder,
+  type ConfigEntry,
+  type Context,
+  type MigrationStatus,
+  migrationStatus,
+  type PluginRuntime,
+  type PluginStatus,
+  type Session,
+} from '../../gateway/sdk.ts';
 
 export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>): void {
   const ConfigEntryType = builder.objectRef<ConfigEntry>('PluginConfigEntry').implement({
@@ -16,6 +25,32 @@ export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>)
     }),
   });
 
+  const MigrationType = builder.objectRef<MigrationStatus>('PluginMigration').implement({
+    description: "One of a plugin's migrations and whether this database has it.",
+    fields: (t) => ({
+      version: t.exposeInt('version'),
+      name: t.exposeString('name'),
+      state: t.exposeString('state', {
+        description: 'applied, pending, changed (edited after it ran) or missing (ran, but its file is gone).',
+      }),
+      appliedAt: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.appliedAt }),
+    }),
+  });
+
+  // Every plugin's migrations in one read per request, whichever plugins it asks about.
+  const migrationsOf = new WeakMap<Context, Promise<MigrationStatus[]>>();
+  const migrations = (context: Context, plugin: string) => {
+    let all = migrationsOf.get(context);
+    if (!all) {
+      all = migrationStatus(
+        runtime.db,
+        runtime.plugins.map((p) => p.migrations),
+      );
+      migrationsOf.set(context, all);
+    }
+    return all.then((statuses) => statuses.filter((m) => m.plugin === plugin));
+  };
+
   const PluginType = builder.objectRef<PluginStatus>('Plugin').implement({
     description: 'A registered plugin and whether this gateway runs it.',
     fields: (t) => ({
@@ -32,6 +67,22 @@ export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>)
         description: 'Configuration variables with secrets masked (admin only).',
         authScopes: { admin: true },
         resolve: (plugin) => plugin.config,
+      }),
+      migrations: t.field({
+        type: [MigrationType],
+        description: 'Its migrations, applied or pending in this database (admin only).',
+        authScopes: { admin: true },
+        resolve: (plugin, _args, context) => migrations(context, plugin.name),
+      }),
+      hasuraActions: t.stringList({
+        description: 'The fields Hasura may call as actions (admin only).',
+        authScopes: { admin: true },
+        resolve: (plugin) => plugin.hasura.actions,
+      }),
+      hasuraEventTriggers: t.stringList({
+        description: 'The Hasura event triggers it handles (admin only).',
+        authScopes: { admin: true },
+        resolve: (plugin) => plugin.hasura.eventTriggers,
       }),
     }),
   });
