@@ -266,6 +266,15 @@ describe('the operator console', () => {
     await page.click(`${job} button.retry`);
     await page.select('select[name=state]', 'COMPLETED');
     await page.waitForSelector(`${job}[data-state=COMPLETED]`, { timeout: 20_000 });
+    // The chart's data: the retried job, completed within the last hour.
+    await expect
+      .poll(async () => {
+        const { body: throughput } = await gateway.gql('{ jobThroughput(queue: "default") { completed } }', {
+          headers: { 'x-hasura-admin-secret': ADMIN_SECRET },
+        });
+        return (throughput.data!['jobThroughput'] as { completed: number }[]).reduce((sum, m) => sum + m.completed, 0);
+      })
+      .toBeGreaterThanOrEqual(1);
 
     // A user's socket and room, seen from the console; the socket closed from there.
     const token = await signToken({ userId: 'console-user' });

@@ -199,6 +199,7 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'idmeVerification', access: 'self-or-admin', args: (_f, owner) => `userId: ${str(owner)}` },
   // Default JOBS_ENQUEUE_ROLES is admin: a plain user sees no job, not even of its own.
   { kind: 'query', field: 'job', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
+  { kind: 'query', field: 'jobThroughput', access: 'admin' },
   { kind: 'query', field: 'jobs', access: 'admin' },
   { kind: 'query', field: 'myRooms', access: 'user' },
   { kind: 'query', field: 'notificationBatch', access: 'admin', args: () => `id: ${str(uuid())}` },

@@ -28,3 +28,24 @@ export function TimeChart({ times, series, title }: { times: number[]; series: S
   }, [times, series, title]);
   return <div class="chart" ref={element} />;
 }
+
+/**
+ * Every minute of the last hour, oldest first, with the rows' counts (the gateway lists only the
+ * minutes that had any).
+ */
+export function lastHour<K extends string>(
+  rows: readonly ({ minute: string } & Record<K, number>)[],
+  series: readonly { key: K; label: string; color: string }[],
+): [number[], Series[]] {
+  const byMinute = new Map(rows.map((row) => [Date.parse(row.minute) / 1000, row]));
+  const now = Math.floor(Date.now() / 60_000) * 60;
+  const times = Array.from({ length: 60 }, (_, i) => now - (59 - i) * 60);
+  return [
+    times,
+    series.map(({ key, label, color }) => ({
+      label,
+      color,
+      values: times.map((time) => byMinute.get(time)?.[key] ?? 0),
+    })),
+  ];
+}

@@ -1,7 +1,7 @@
 /**
  * The job queues, on whichever adapter runs them (BullMQ or the Postgres queue): counts per
  * queue, jobs by state with retry and cancel, schedules to add and remove, and jobs finished
- * per minute since the page opened (the jobUpdates subscription of each queue).
+ * per minute over the last hour (from the jobs plugin's history, which either adapter feeds).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
@@ -9,58 +9,16 @@ import {
   ConsoleCreateScheduleDocument,
   ConsoleDeleteScheduleDocument,
   ConsoleJobsDocument,
-  ConsoleJobUpdatesDocument,
   ConsoleQueuesDocument,
   ConsoleRetryJobDocument,
   type JobState,
 } from '../../client/generated/graphql.ts';
 import type { RequestClient } from '../../client/request.ts';
-import { subscribeTo } from '../../client/subscriptions.ts';
-import { type Session, subscriptionsFor } from './api.ts';
-import { TimeChart } from './chart.tsx';
+import { lastHour, TimeChart } from './chart.tsx';
 import { useLoad } from './load.ts';
 
 const STATES: JobState[] = ['FAILED', 'WAITING', 'ACTIVE', 'DELAYED', 'COMPLETED', 'CANCELLED'];
 const REFRESH_MS = 5000;
-
-/** Completed and failed jobs per minute, counted from the queues' events since the page opened. */
-function useFinishedPerMinute(session: Session, queues: string[]) {
-  const [minutes, setMinutes] = useState(new Map<number, { completed: number; failed: number }>());
-  const key = queues.join(',');
-  // `key` stands for the queues: a new array of the same names subscribes nothing again.
-  useEffect(() => {
-    if (queues.length === 0) return;
-    const client = subscriptionsFor(session);
-    const stops = queues.map((queue) =>
-      subscribeTo(
-        client,
-        ConsoleJobUpdatesDocument,
-        { queue },
-        {
-          next: ({ data }) => {
-            const event = data?.jobUpdates.event;
-            if (event !== 'COMPLETED' && event !== 'FAILED') return;
-            const minute = Math.floor(Date.parse(data!.jobUpdates.at) / 60_000) * 60;
-            setMinutes((current) => {
-              const next = new Map(current);
-              const counts = { ...(next.get(minute) ?? { completed: 0, failed: 0 }) };
-              counts[event === 'COMPLETED' ? 'completed' : 'failed']++;
-              next.set(minute, counts);
-              return next;
-            });
-          },
-          error: () => undefined,
-          complete: () => undefined,
-        },
-      ),
-    );
-    return () => {
-      for (const stop of stops) stop();
-      void client.dispose();
-    };
-  }, [session, key]);
-  return minutes;
-}
 
 function Schedules({
   api,
@@ -157,7 +115,7 @@ function Schedules({
   );
 }
 
-export function JobsPage({ api, session }: { api: RequestClient; session: Session }) {
+export function JobsPage({ api }: { api: RequestClient }) {
   const queues = useLoad(() => api.request(ConsoleQueuesDocument, {}), [api]);
   const [queue, setQueue] = useState<string | null>(null);
   const [state, setState] = useState<JobState>('FAILED');
@@ -170,19 +128,14 @@ export function JobsPage({ api, session }: { api: RequestClient; session: Sessio
     }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [queues.reload, jobs.reload]);
-  const names = useMemo(() => queues.data?.queueStats.map((q) => q.queue) ?? [], [queues.data]);
-  const finished = useFinishedPerMinute(session, names);
-  const [times, series] = useMemo(() => {
-    const now = Math.floor(Date.now() / 60_000) * 60;
-    const times = Array.from({ length: 60 }, (_, i) => now - (59 - i) * 60);
-    return [
-      times,
-      [
-        { label: 'completed', color: '#16a34a', values: times.map((t) => finished.get(t)?.completed ?? 0) },
-        { label: 'failed', color: '#dc2626', values: times.map((t) => finished.get(t)?.failed ?? 0) },
-      ],
-    ];
-  }, [finished]);
+  const [times, series] = useMemo(
+    () =>
+      lastHour(queues.data?.jobThroughput ?? [], [
+        { key: 'completed', label: 'completed', color: '#16a34a' },
+        { key: 'failed', label: 'failed', color: '#dc2626' },
+      ]),
+    [queues.data],
+  );
   if (queues.error) return <p class="error">{queues.error}</p>;
   if (!queues.data) return <p class="loading">Loading…</p>;
   const act = async (run: () => Promise<{ id: string; state: string }>) => {
@@ -231,7 +184,7 @@ export function JobsPage({ api, session }: { api: RequestClient; session: Sessio
           BullMQ's own dashboard: <a href="/admin/queues">Bull Board</a> (asks for the admin secret).
         </p>
       )}
-      <TimeChart title="Jobs finished per minute (since this page opened)" times={times} series={series} />
+      <TimeChart title="Jobs finished per minute, last hour" times={times} series={series} />
       <h2>{queue ?? 'Every queue'}: jobs</h2>
       <div class="filters">
         <label>

@@ -13,7 +13,7 @@ import {
   type WebhookEventStatus,
 } from '../../client/generated/graphql.ts';
 import type { RequestClient } from '../../client/request.ts';
-import { TimeChart } from './chart.tsx';
+import { lastHour, TimeChart } from './chart.tsx';
 import { useLoad } from './load.ts';
 
 const REFRESH_MS = 5000;
@@ -22,19 +22,14 @@ const STATUSES: WebhookEventStatus[] = ['FAILED', 'RECEIVED', 'PROCESSED'];
 type Stats = ConsoleWebhookStatsQuery['webhookStats'][number];
 
 function Throughput({ stats }: { stats: Stats }) {
-  // Every minute of the hour, those without deliveries at 0 (the gateway lists only the others).
-  const [times, series] = useMemo(() => {
-    const byMinute = new Map(stats.perMinute.map((m) => [Date.parse(m.minute) / 1000, m]));
-    const now = Math.floor(Date.now() / 60_000) * 60;
-    const times = Array.from({ length: 60 }, (_, i) => now - (59 - i) * 60);
-    return [
-      times,
-      [
-        { label: 'received', color: '#2563eb', values: times.map((t) => byMinute.get(t)?.received ?? 0) },
-        { label: 'failed', color: '#dc2626', values: times.map((t) => byMinute.get(t)?.failed ?? 0) },
-      ],
-    ];
-  }, [stats]);
+  const [times, series] = useMemo(
+    () =>
+      lastHour(stats.perMinute, [
+        { key: 'received', label: 'received', color: '#2563eb' },
+        { key: 'failed', label: 'failed', color: '#dc2626' },
+      ]),
+    [stats],
+  );
   if (stats.perMinute.length === 0) return <p class="muted">No deliveries in the last hour.</p>;
   return <TimeChart title={`${stats.plugin}: deliveries in the last hour`} times={times} series={series} />;
 }

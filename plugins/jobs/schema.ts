@@ -110,6 +110,15 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
     }),
   });
 
+  const JobMinuteType = builder.objectRef<{ minute: Date; completed: number; failed: number }>('JobMinute').implement({
+    description: 'Jobs that finished in one minute.',
+    fields: (t) => ({
+      minute: t.field({ type: 'DateTime', resolve: (row) => row.minute }),
+      completed: t.exposeInt('completed'),
+      failed: t.exposeInt('failed'),
+    }),
+  });
+
   const QueueStatsType = builder
     .objectRef<{ queue: string; backend: string } & Record<JobState, number>>('QueueStats')
     .implement({
@@ -185,6 +194,14 @@ export function addJobsSchema(builder: Builder, runtime: PluginRuntime<JobsConfi
       type: [JobScheduleType],
       authScopes: { admin: true },
       resolve: () => service().schedules(),
+    }),
+    jobThroughput: t.field({
+      type: [JobMinuteType],
+      description:
+        'Jobs finished per minute over the last hour, of one queue or all (admins); a minute without any is absent.',
+      authScopes: { admin: true },
+      args: { queue: t.arg.string() },
+      resolve: (_root, { queue }) => service().throughput(queue ?? null),
     }),
     queueStats: t.field({
       type: [QueueStatsType],

@@ -385,6 +385,11 @@ export function createJobsService(runtime: PluginRuntime<JobsConfig>, flushHisto
       return schedules.length;
     },
 
+    /** Jobs finished per minute over the last hour, from the history (either adapter's). */
+    async throughput(queue: string | null): Promise<{ minute: Date; completed: number; failed: number }[]> {
+      return (await runtime.db.query(jobsSql('throughput'), [queue])).rows;
+    },
+
     async stats() {
       const queues = await knownQueues();
       return Promise.all(
