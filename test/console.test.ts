@@ -243,6 +243,22 @@ describe('the operator console', () => {
     await page.waitForSelector('[data-sync=stripe] button.backfill:not([disabled])');
     await page.click('[data-sync=stripe] button.backfill');
     await page.waitForSelector('[data-sync=stripe] progress[data-percent="100"]', { timeout: 30_000 });
+    // A row lost on purpose: the check finds it missing, "check and fix" writes it back.
+    const lost = (
+      await db.pool.query<{ id: string }>(
+        'DELETE FROM stripe.customers WHERE id = (SELECT min(id) FROM stripe.customers) RETURNING id',
+      )
+    ).rows[0]!.id;
+    const customers = '[data-sync=stripe] tr[data-resource=customers] td.check-result';
+    await page.click('[data-sync=stripe] button.check');
+    await page.waitForFunction(
+      (cell) => document.querySelector(cell)?.textContent?.startsWith('1 missing'),
+      {},
+      customers,
+    );
+    await page.click('[data-sync=stripe] button.check-fix');
+    await page.waitForFunction((cell) => document.querySelector(cell)?.textContent?.includes('fixed'), {}, customers);
+    expect((await db.pool.query('SELECT 1 FROM stripe.customers WHERE id = $1', [lost])).rowCount).toBe(1);
     await page.screenshot({ path: `${SCREENSHOTS}/syncs.png` });
     expect(
       Number((await db.pool.query('SELECT count(*) AS n FROM stripe.customers')).rows[0].n),

@@ -305,6 +305,9 @@ const ROWS: Row[] = [
   { kind: 'query', field: 'webhookEvents', access: 'admin', args: () => 'plugin: "stripe"' },
   { kind: 'query', field: 'webhookStats', access: 'admin' },
   // Mutation
+  { kind: 'mutation', field: 'checkGithub', access: 'admin', args: () => 'resources: ["not-a-resource"]' },
+  { kind: 'mutation', field: 'checkShopify', access: 'admin', args: () => 'resources: ["not-a-resource"]' },
+  { kind: 'mutation', field: 'checkStripe', access: 'admin', args: () => 'resources: ["not-a-resource"]' },
   { kind: 'mutation', field: 'cancelJob', access: 'admin', args: (f) => `id: ${str(f.jobId)}` },
   {
     kind: 'mutation',

@@ -1,10 +1,15 @@
 /**
- * Each synced plugin's resources (last sync, rows, status), a sync or a backfill on demand, and
- * the run's progress as it happens (the syncProgress subscription): resources finished of those
- * the run covers, and the objects each has synced so far.
+ * Each synced plugin's resources (last sync, rows, status), a sync or a backfill on demand with
+ * the run's progress as it happens (the syncProgress subscription: resources finished of those
+ * the run covers, objects so far), and a check against the provider (optionally fixing) with its
+ * result per resource.
  */
 import { useEffect, useState } from 'preact/hooks';
 import {
+  ConsoleCheckGithubDocument,
+  ConsoleCheckShopifyDocument,
+  ConsoleCheckStripeDocument,
+  type ConsoleCheckStripeMutation,
   ConsoleGithubSyncStatusDocument,
   ConsolePluginsDocument,
   ConsoleShopifySyncStatusDocument,
@@ -21,6 +26,7 @@ import { subscriptionsFor, type Session } from './api.ts';
 import { useLoad } from './load.ts';
 
 type Resource = ConsoleStripeSyncStatusQuery['stripeSyncStatus'][number];
+type CheckReport = ConsoleCheckStripeMutation['checkStripe'][number];
 
 /** What the page runs for each synced plugin. */
 const SYNCED: Record<
@@ -28,21 +34,34 @@ const SYNCED: Record<
   {
     status: (api: RequestClient) => Promise<Resource[]>;
     sync: (api: RequestClient, full: boolean) => Promise<{ id: string; resources: string[] }>;
+    check: (api: RequestClient, fix: boolean) => Promise<CheckReport[]>;
   }
 > = {
   stripe: {
     status: async (api) => (await api.request(ConsoleStripeSyncStatusDocument, {})).stripeSyncStatus,
     sync: async (api, full) => (await api.request(ConsoleSyncStripeDocument, { full })).syncStripe,
+    check: async (api, fix) => (await api.request(ConsoleCheckStripeDocument, { fix })).checkStripe,
   },
   github: {
     status: async (api) => (await api.request(ConsoleGithubSyncStatusDocument, {})).githubSyncStatus,
     sync: async (api, full) => (await api.request(ConsoleSyncGithubDocument, { full })).syncGithub,
+    check: async (api, fix) => (await api.request(ConsoleCheckGithubDocument, { fix })).checkGithub,
   },
   shopify: {
     status: async (api) => (await api.request(ConsoleShopifySyncStatusDocument, {})).shopifySyncStatus,
     sync: async (api, full) => (await api.request(ConsoleSyncShopifyDocument, { full })).syncShopify,
+    check: async (api, fix) => (await api.request(ConsoleCheckShopifyDocument, { fix })).checkShopify,
   },
 };
+
+/** A resource's check: in step, or what differs (and what was fixed). */
+function checkResult(checked: Map<string, CheckReport> | 'checking' | null, resource: string): string {
+  const report = checked instanceof Map ? checked.get(resource) : undefined;
+  if (!report) return '—';
+  const differences = report.missing + report.stale + report.extra;
+  if (differences === 0) return `in step (${report.api} objects)`;
+  return `${report.missing} missing, ${report.stale} stale, ${report.extra} extra${report.fixed ? `; ${report.fixed} fixed` : ''}`;
+}
 
 interface Run {
   id: string;
@@ -52,7 +71,8 @@ interface Run {
 }
 
 function SyncedPlugin({ api, session, plugin }: { api: RequestClient; session: Session; plugin: string }) {
-  const { status, sync } = SYNCED[plugin]!;
+  const { status, sync, check } = SYNCED[plugin]!;
+  const [checked, setChecked] = useState<Map<string, CheckReport> | 'checking' | null>(null);
   const resources = useLoad(() => status(api), [api]);
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -99,6 +119,17 @@ function SyncedPlugin({ api, session, plugin }: { api: RequestClient; session: S
       setError((failure as Error).message);
     }
   };
+  const runCheck = async (fix: boolean) => {
+    setError(null);
+    setChecked('checking');
+    try {
+      setChecked(new Map((await check(api, fix)).map((report) => [report.resource, report])));
+      resources.reload();
+    } catch (failure) {
+      setChecked(null);
+      setError((failure as Error).message);
+    }
+  };
   const percent = run ? Math.round((100 * run.done.size) / Math.max(1, run.resources.length)) : 0;
   return (
     <section class="card" data-sync={plugin}>
@@ -110,6 +141,13 @@ function SyncedPlugin({ api, session, plugin }: { api: RequestClient; session: S
         <button type="button" class="backfill" disabled={run !== null && !finished} onClick={() => start(true)}>
           Backfill
         </button>
+        <button type="button" class="check" disabled={checked === 'checking'} onClick={() => runCheck(false)}>
+          Check
+        </button>
+        <button type="button" class="check-fix" disabled={checked === 'checking'} onClick={() => runCheck(true)}>
+          Check and fix
+        </button>
+        {checked === 'checking' && <span class="muted">checking against {plugin}…</span>}
       </div>
       {run && (
         <div class="progress">
@@ -131,16 +169,18 @@ function SyncedPlugin({ api, session, plugin }: { api: RequestClient; session: S
             <th>status</th>
             <th>rows synced</th>
             <th>last sync</th>
+            <th>check</th>
             <th>last error</th>
           </tr>
         </thead>
         <tbody>
           {resources.data?.map((resource) => (
-            <tr key={resource.resource}>
+            <tr key={resource.resource} data-resource={resource.resource}>
               <td>{resource.resource}</td>
               <td>{resource.status}</td>
               <td>{Number(resource.objectsSynced).toLocaleString()}</td>
               <td>{resource.lastSyncAt ? new Date(resource.lastSyncAt).toLocaleString() : '—'}</td>
+              <td class="check-result">{checkResult(checked, resource.resource)}</td>
               <td class="error">{resource.lastError}</td>
             </tr>
           ))}

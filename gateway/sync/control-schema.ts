@@ -14,6 +14,7 @@ import { globMatcher, webhookEventsTopic, type WebhookMessage } from '../webhook
 import { addSyncViewSchema } from './object-schema.ts';
 import type { PlanCache } from './planner.ts';
 import type { Queryable } from './resource.ts';
+import type { Checker, CheckReport } from './check.ts';
 import type { Syncer, SyncRunRow, SyncStateRow } from './syncer.ts';
 import type { SyncViews } from './views.ts';
 
@@ -29,6 +30,7 @@ export interface SyncControlOptions {
   /** Resources a run may be asked for. */
   resources: readonly string[];
   syncer(): Syncer;
+  checker(): Checker;
   /** The plugin's runtime, read when a field resolves (the schema is built before it starts). */
   runtime: {
     readonly name: string;
@@ -161,6 +163,34 @@ export function addSyncControlSchema(builder: Builder, options: SyncControlOptio
     }),
   );
 
+  const CheckReportType = builder.objectRef<CheckReport>(`${prefix}CheckReport`).implement({
+    description: `One resource's synced rows compared with ${provider}.`,
+    fields: (t) => ({
+      resource: t.exposeString('resource'),
+      api: t.exposeInt('api', { description: `Objects ${provider} listed.` }),
+      database: t.exposeInt('database', { description: 'Live rows after the check (and its fixes).' }),
+      missing: t.exposeInt('missing'),
+      stale: t.exposeInt('stale', { description: `Rows that differ from ${provider}.` }),
+      extra: t.exposeInt('extra', { description: `Live rows of objects gone from ${provider}.` }),
+      fixed: t.exposeInt('fixed'),
+    }),
+  });
+
+  builder.mutationField(`check${prefix}`, (t) =>
+    t.field({
+      type: [CheckReportType],
+      description: `Compares the synced tables with ${provider}, as \`plugboard ${options.runtime.name} check\` does, and answers when done (admin only); with \`fix\`, repairs what differs.`,
+      authScopes: { admin: true },
+      args: { resources: t.arg.stringList(), fix: t.arg.boolean() },
+      resolve: (_root, args) => {
+        const unknown = (args.resources ?? []).filter((resource) => !options.resources.includes(resource));
+        if (unknown.length > 0)
+          throw badUserInput(`Unknown resource ${unknown.join(', ')}; known: ${options.resources.join(', ')}`);
+        return options.checker().check({ resources: args.resources ?? [...options.resources], fix: args.fix ?? false });
+      },
+    }),
+  );
+
   builder.subscriptionField(`${lower}Events`, (t) =>
     t.field({
       type: EventType,
@@ -182,14 +212,18 @@ export function addSyncControlSchema(builder: Builder, options: SyncControlOptio
 /** A synced provider's whole GraphQL: its tables (object-schema.ts) and its runs and events. */
 export function addSyncSchema(
   builder: Builder,
-  options: Omit<SyncControlOptions, 'syncer' | 'runtime'> & {
+  options: Omit<SyncControlOptions, 'syncer' | 'checker' | 'runtime'> & {
     views: SyncViews;
     runtime: SyncControlOptions['runtime'] & { readonly db: Queryable };
     /** The plugin's instance, made when the gateway starts. */
-    instance(): { syncer: Syncer; plans: PlanCache };
+    instance(): { syncer: Syncer; checker: Checker; plans: PlanCache };
   },
 ): void {
   const { views, runtime, instance } = options;
   addSyncViewSchema(builder, { views, runtime, plans: () => instance().plans });
-  addSyncControlSchema(builder, { ...options, syncer: () => instance().syncer });
+  addSyncControlSchema(builder, {
+    ...options,
+    syncer: () => instance().syncer,
+    checker: () => instance().checker,
+  });
 }

@@ -4,7 +4,14 @@
  * orderBy), …), sync control for admins (syncGithub, githubSyncRun, githubSyncStatus) and the
  * githubEvents subscription, whose events also carry the action, repository and sender.
  */
-import { addSyncSchema, type Builder, type PlanCache, type PluginRuntime, type Syncer } from '../../gateway/sdk.ts';
+import {
+  addSyncSchema,
+  type Builder,
+  type Checker,
+  type PlanCache,
+  type PluginRuntime,
+  type Syncer,
+} from '../../gateway/sdk.ts';
 import type { GithubConfig } from './config.ts';
 import { GITHUB_TABLES } from './resources.ts';
 import { githubViews } from './views.ts';
@@ -18,7 +25,7 @@ interface GithubPayload {
 export function addGithubSchema(
   builder: Builder,
   runtime: PluginRuntime<GithubConfig>,
-  instance: () => { syncer: Syncer; plans: PlanCache },
+  instance: () => { syncer: Syncer; checker: Checker; plans: PlanCache },
 ): void {
   addSyncSchema(builder, {
     views: githubViews(() => runtime.config.readRoles),

@@ -5,7 +5,14 @@
  * session names; sync control for admins (syncShopify, shopifySyncRun, shopifySyncStatus) and
  * the shopifyEvents subscription, whose events also carry their shop and topic.
  */
-import { addSyncSchema, type Builder, type PlanCache, type PluginRuntime, type Syncer } from '../../gateway/sdk.ts';
+import {
+  addSyncSchema,
+  type Builder,
+  type Checker,
+  type PlanCache,
+  type PluginRuntime,
+  type Syncer,
+} from '../../gateway/sdk.ts';
 import type { ShopifyConfig } from './config.ts';
 import { SHOPIFY_TABLES } from './resources.ts';
 import { shopifyViews } from './views.ts';
@@ -19,7 +26,7 @@ interface ShopifyEnvelope {
 export function addShopifySchema(
   builder: Builder,
   runtime: PluginRuntime<ShopifyConfig>,
-  instance: () => { syncer: Syncer; plans: PlanCache; activeShops(): Promise<string[]> },
+  instance: () => { syncer: Syncer; checker: Checker; plans: PlanCache; activeShops(): Promise<string[]> },
 ): void {
   addSyncSchema(builder, {
     views: shopifyViews(() => runtime.config.readRoles),

@@ -3,7 +3,14 @@
  * admins (syncStripe, stripeSyncRun, stripeSyncStatus) and the stripeEvents subscription, whose
  * events also carry Stripe's `data.object` and `data.previous_attributes`.
  */
-import { addSyncSchema, type Builder, type PlanCache, type PluginRuntime, type Syncer } from '../../gateway/sdk.ts';
+import {
+  addSyncSchema,
+  type Builder,
+  type Checker,
+  type PlanCache,
+  type PluginRuntime,
+  type Syncer,
+} from '../../gateway/sdk.ts';
 import type { StripeConfig } from './config.ts';
 import { RESOURCES } from './resources.ts';
 import { stripeViews } from './views.ts';
@@ -15,7 +22,7 @@ interface StripeEventPayload {
 export function addStripeSchema(
   builder: Builder,
   runtime: PluginRuntime<StripeConfig>,
-  instance: () => { syncer: Syncer; plans: PlanCache },
+  instance: () => { syncer: Syncer; checker: Checker; plans: PlanCache },
 ): void {
   addSyncSchema(builder, {
     views: stripeViews(() => runtime.config.readRoles),
