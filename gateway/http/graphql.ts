@@ -23,12 +23,14 @@ import type { Authenticate, Session } from '../auth.ts';
 import type { Context } from '../builder.ts';
 import { ERRORS, ErrorCode, InputError, isRefusedValue, isUnavailable, unavailableMessage } from '../errors.ts';
 import { useQueryLimits } from './limits.ts';
+import { useTracing } from './tracing.ts';
 import { createLoaders } from '../loaders.ts';
 import { currentRequestId, newRequestId } from '../logger.ts';
 import type { OperationMetrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { GatewaySettings } from '../config/settings.ts';
+import { tracingEnabled } from '../tracing.ts';
 
 /** What the WebSocket layer hands to yoga with each operation (HTTP passes nothing extra). */
 export interface ServerContext {
@@ -218,6 +220,7 @@ export function createGraphQLServer(options: {
             !hasVariableInLiteral(document),
         },
       ),
+      ...(tracingEnabled() ? [useTracing()] : []),
     ],
   });
 }
