@@ -80,6 +80,32 @@ export function withSpan<T>(
   return runInSpan(name, attributes, run, options.outbound ? SpanKind.CLIENT : SpanKind.INTERNAL, context.active());
 }
 
+/** A pubsub publish: the fan-out of one event to the subscriptions of its topic. */
+export function withPublishSpan(topic: string, transport: string, publish: () => void): void {
+  if (!enabled) {
+    publish();
+    return;
+  }
+  tracer.startActiveSpan(
+    `publish ${topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': transport,
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topic,
+      },
+    },
+    (span) => {
+      try {
+        publish();
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
 /** The active span's W3C `traceparent`, to store with work that continues elsewhere (a job). */
 export function currentTraceparent(): string | undefined {
   if (!enabled) return undefined;

@@ -69,7 +69,8 @@ function attributeValue(value: OtlpAnyValue): AttributeValue {
 const attributesOf = (list: OtlpKeyValue[] = []) =>
   Object.fromEntries(list.map(({ key, value }) => [key, attributeValue(value)]));
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** Listens on 127.0.0.1, on `port` (e.g. 4318, OTLP/HTTP's default) or a free one. */
+export async function startOtlpReceiver(options: { port?: number } = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   let requests = 0;
   let bytes = 0;
@@ -110,7 +111,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
