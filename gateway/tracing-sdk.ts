@@ -4,7 +4,22 @@
  * module only when an OTLP endpoint is set, and before anything else, so the instrumentations patch
  * those modules before the gateway loads them; with tracing off none of this is ever loaded.
  */
-import type { IncomingMessage, RequestOptions } from 'node:http';
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestOptions,
+  Server,
+  type ServerResponse,
+} from 'node:http';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+} from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -54,6 +69,47 @@ function outgoingUrl(options: RequestOptions): string {
   return `${options.protocol ?? 'http:'}//${host}${port}${withoutQuery(options.path ?? '/')}`;
 }
 
+const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
+  keys: (headers) => Object.keys(headers),
+  get: (headers, key) => headers[key],
+};
+
+/**
+ * A server span for every request the gateway's servers answer, continuing the trace of a
+ * client's (or Hasura's) `traceparent`. The HTTP instrumentation does this too, but spends about
+ * 30 µs on each request, sampled or not (attributes, wrapped emitters): a fifth of a small
+ * query's whole cost. This one decides sampling first and describes only the requests it records.
+ */
+function traceIncomingRequests(): void {
+  const tracer = trace.getTracer('plugboard-http');
+  const emit = Server.prototype.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'request') return emit.call(this, event, ...args);
+    const [request, response] = args as [IncomingMessage, ServerResponse];
+    const path = withoutQuery(request.url ?? '/');
+    if (UNTRACED_PATHS.has(path)) return emit.call(this, event, ...args);
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+    const method = request.method ?? 'GET';
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    if (span.isRecording()) {
+      span.setAttributes({
+        'http.request.method': method,
+        'url.path': path,
+        'url.scheme': 'http',
+        'network.peer.address': request.socket.remoteAddress ?? '',
+        'user_agent.original': request.headers['user-agent'] ?? '',
+      });
+      response.once('close', () => {
+        span.setAttribute('http.response.status_code', response.statusCode);
+        if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      });
+    }
+    return context.with(trace.setSpan(parent, span), () => emit.call(this, event, ...args));
+  }
+  Server.prototype.emit = emitInSpan as Server['emit'];
+}
+
 export async function startTracing(env: Env): Promise<Tracing> {
   checkSampler(env);
   // ESM imports are patched through import-in-the-middle's loader hooks, limited to the modules
@@ -68,11 +124,14 @@ export async function startTracing(env: Env): Promise<Tracing> {
   }
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] || 'plugboard',
+    // Traces only: metrics stay Prometheus at /metrics, logs stay pino's (the SDK would add OTLP
+    // exporters for both by default, and the HTTP instrumentation would record a histogram per request).
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
+      // Outgoing calls only: incoming requests get the lean server span below.
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.has(withoutQuery(request.url ?? '')),
-        startIncomingSpanHook: (request: IncomingMessage) =>
-          request.url?.includes('?') ? { 'url.query': 'REDACTED' } : {},
+        disableIncomingRequestInstrumentation: true,
         startOutgoingSpanHook: (options: RequestOptions) =>
           options.path?.includes('?') ? { 'url.full': outgoingUrl(options) } : {},
         // Outbound calls outside any traced request or job (pollers, retries) would be lone roots.
@@ -93,6 +152,7 @@ export async function startTracing(env: Env): Promise<Tracing> {
     ],
   });
   sdk.start();
+  traceIncomingRequests();
   markTracingStarted();
   return { shutdown: () => sdk.shutdown() };
 }
