@@ -6,6 +6,7 @@
  * trace goes from receipt to apply to the fan-out. A gateway without an endpoint exports nothing,
  * and no span anywhere carries a variable's value or a secret.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
@@ -285,6 +286,23 @@ describe('tracing off (no endpoint)', () => {
       [],
     );
     expect(untraced.output()).not.toContain('trace_id');
+  });
+});
+
+describe('configuration', () => {
+  it('refuses a sampling ratio that is no number from 0 to 1, naming the variable', async () => {
+    const started = spawnSync(process.execPath, [BIN, 'serve'], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '10%',
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(started.status).toBe(2);
+    expect(started.stderr).toMatch(/OTEL_TRACES_SAMPLER_ARG.*from 0 to 1.*"10%"/);
   });
 });
 
