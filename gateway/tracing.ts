@@ -80,9 +80,12 @@ export function withSpan<T>(
   return runInSpan(name, attributes, run, options.outbound ? SpanKind.CLIENT : SpanKind.INTERNAL, context.active());
 }
 
-/** A pubsub publish: the fan-out of one event to the subscriptions of its topic. */
+/**
+ * A pubsub publish inside a recorded trace: the fan-out of one event to the subscriptions of its
+ * topic. Publishes outside any (presence, typing, a poller's) would each be a one-span trace.
+ */
 export function withPublishSpan(topic: string, transport: string, publish: () => void): void {
-  if (!enabled) {
+  if (!enabled || !trace.getActiveSpan()?.isRecording()) {
     publish();
     return;
   }

@@ -47,7 +47,7 @@ const KEEP_FAILED = { age: 7 * 24 * 3600, count: 50_000 };
  * Without an idempotency key BullMQ numbers jobs itself ("1", "2", …): a custom id costs its add
  * script an existence check and longer keys, about 14 % of add throughput here.
  */
-function bullOptions(queue: string, options: EnqueueOptions = {}, traceparent = currentTraceparent()): JobsOptions {
+function bullOptions(queue: string, options: EnqueueOptions = {}, traceparent: string | undefined): JobsOptions {
   checkEnqueueOptions(options);
   return {
     // BullMQ's own slot for a propagated trace context (its telemetry option stays off).
@@ -182,14 +182,15 @@ export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueue
     bullQueue: queueFor,
 
     async add(queue, name, data, jobOptions) {
-      const job = await queueFor(queue).add(name, data, bullOptions(queue, jobOptions));
+      const job = await queueFor(queue).add(name, data, bullOptions(queue, jobOptions, currentTraceparent()));
       local.emitJob(added(queue, name, data, jobOptions, job));
       return { id: job.id! };
     },
 
     async addBulk(queue, jobs) {
+      const traceparent = currentTraceparent();
       const created = await queueFor(queue).addBulk(
-        jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options) })),
+        jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options, traceparent) })),
       );
       for (const [i, job] of created.entries())
         local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job));

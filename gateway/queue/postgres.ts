@@ -47,7 +47,7 @@ interface Envelope {
 }
 
 /** A job's payload; `traceparent` is taken inside the enqueue span (see withEnqueueSpans). */
-function envelope(type: string, data: unknown, traceparent = currentTraceparent()): Envelope {
+function envelope(type: string, data: unknown, traceparent: string | undefined): Envelope {
   return traceparent ? { type, data, traceparent } : { type, data };
 }
 
@@ -315,7 +315,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       };
       addingHere.set(id, added);
       try {
-        await boss.send(queue, envelope(name, data), { ...sendOptions(jobOptions), id });
+        await boss.send(queue, envelope(name, data, currentTraceparent()), { ...sendOptions(jobOptions), id });
       } catch (error) {
         addingHere.delete(id);
         throw error;
