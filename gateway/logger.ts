@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { traceLogFields } from './tracing.ts';
 
 const requestIds = new AsyncLocalStorage<string>();
 
@@ -13,9 +14,11 @@ export function createLogger(level: Level | 'silent', destination?: DestinationS
     {
       level,
       base: { service: 'plugboard' },
+      // With tracing on, lines written inside a sampled span also carry its trace_id and span_id.
       mixin: () => {
         const reqId = requestIds.getStore();
-        return reqId === undefined ? {} : { reqId };
+        const traced = traceLogFields();
+        return reqId === undefined ? traced : { reqId, ...traced };
       },
     },
     destination ?? pino.destination({ fd: 1, sync: false }),

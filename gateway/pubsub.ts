@@ -10,6 +10,7 @@ import { createPubSub, type PubSubEventTarget } from '@graphql-yoga/subscription
 import type { Logger } from 'pino';
 import { createRedisClient, type RedisTarget } from './redis.ts';
 import { settleWithin } from './timing.ts';
+import { withPublishSpan } from './tracing.ts';
 
 /** A named channel carrying payloads of type T. Declare once, publish and subscribe anywhere. */
 export interface Topic<T> {
@@ -41,7 +42,8 @@ function channel(topic: Topic<unknown>, id: string | undefined): string {
 
 function wrap(inner: ReturnType<typeof createPubSub<Channels>>, rest: Omit<PubSub, 'publish' | 'subscribe'>): PubSub {
   return {
-    publish: (topic, payload, id) => inner.publish(channel(topic, id), payload),
+    publish: (topic, payload, id) =>
+      withPublishSpan(topic.name, rest.transport, () => inner.publish(channel(topic, id), payload)),
     subscribe: <T>(topic: Topic<T>, id?: string) => inner.subscribe(channel(topic, id)) as AsyncIterableIterator<T>,
     ...rest,
   };

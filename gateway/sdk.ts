@@ -138,6 +138,9 @@ export { expectedColumns, verifySyncSchema } from './sync/expectations.ts';
 export type { ViewRow } from './sync/object-schema.ts';
 export { addSyncSchema, type SyncControlOptions } from './sync/control-schema.ts';
 
+// Tracing: a span around work the instrumentations cannot see (a no-op while tracing is off).
+export { type SpanAttributes, withSpan } from './tracing.ts';
+
 // HTTP replies, outbound address policy, CLI output.
 export { sendError, sendJson } from './http/replies.ts';
 export { isPublicAddress } from './public-address.ts';

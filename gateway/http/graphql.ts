@@ -23,6 +23,7 @@ import { ADMIN_ROLE, type Authenticate, type Session } from '../auth.ts';
 import type { Context } from '../builder.ts';
 import { ERRORS, ErrorCode, InputError, isRefusedValue, isUnavailable, unavailableMessage } from '../errors.ts';
 import { useQueryLimits } from './limits.ts';
+import { useTracing } from './tracing.ts';
 import { createLoaders } from '../loaders.ts';
 import { currentRequestId, newRequestId } from '../logger.ts';
 import type { OperationMetrics } from '../metrics.ts';
@@ -30,6 +31,7 @@ import type { PubSub } from '../pubsub.ts';
 import type { QueuePort } from '../queue/port.ts';
 import type { GatewaySettings } from '../config/settings.ts';
 import { documentIdOf, type OperationParams, type TrustedDocuments } from './trusted-documents.ts';
+import { tracingEnabled } from '../tracing.ts';
 
 /** What the WebSocket layer hands to yoga with each operation (HTTP passes nothing extra). */
 export interface ServerContext {
@@ -223,6 +225,7 @@ export function createGraphQLServer(options: {
             !hasVariableInLiteral(document),
         },
       ),
+      ...(tracingEnabled() ? [useTracing()] : []),
     ],
   });
 }

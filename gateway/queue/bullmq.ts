@@ -10,6 +10,7 @@ import { Queue, QueueEvents, UnrecoverableError, Worker as BullWorker, type Job,
 import type { Logger } from 'pino';
 import { createRedisClient, type RedisClient, type RedisTarget } from '../redis.ts';
 import { settleWithin } from '../timing.ts';
+import { currentTraceparent, withJobSpan } from '../tracing.ts';
 import {
   checkEnqueueOptions,
   errorMessage,
@@ -17,6 +18,7 @@ import {
   LocalJobEvents,
   PermanentJobError,
   RunningAttempts,
+  withEnqueueSpans,
   type EnqueueOptions,
   type JobEvent,
   type BullMQQueuePort,
@@ -45,9 +47,11 @@ const KEEP_FAILED = { age: 7 * 24 * 3600, count: 50_000 };
  * Without an idempotency key BullMQ numbers jobs itself ("1", "2", …): a custom id costs its add
  * script an existence check and longer keys, about 14 % of add throughput here.
  */
-function bullOptions(queue: string, options: EnqueueOptions = {}): JobsOptions {
+function bullOptions(queue: string, options: EnqueueOptions = {}, traceparent: string | undefined): JobsOptions {
   checkEnqueueOptions(options);
   return {
+    // BullMQ's own slot for a propagated trace context (its telemetry option stays off).
+    ...(traceparent ? { telemetry: { metadata: traceparent } } : {}),
     jobId: options.jobId ? jobIdFor(queue, options.jobId) : undefined,
     delay: options.delayMs,
     priority: options.priority,
@@ -178,14 +182,15 @@ export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueue
     bullQueue: queueFor,
 
     async add(queue, name, data, jobOptions) {
-      const job = await queueFor(queue).add(name, data, bullOptions(queue, jobOptions));
+      const job = await queueFor(queue).add(name, data, bullOptions(queue, jobOptions, currentTraceparent()));
       local.emitJob(added(queue, name, data, jobOptions, job));
       return { id: job.id! };
     },
 
     async addBulk(queue, jobs) {
+      const traceparent = currentTraceparent();
       const created = await queueFor(queue).addBulk(
-        jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options) })),
+        jobs.map((job) => ({ name: job.name, data: job.data, opts: bullOptions(queue, job.options, traceparent) })),
       );
       for (const [i, job] of created.entries())
         local.emitJob(added(queue, jobs[i]!.name, jobs[i]!.data, jobs[i]!.options, job));
@@ -218,7 +223,7 @@ export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueue
             },
           };
           try {
-            const result = await attempts.run(job.data, context);
+            const result = await withJobSpan(base, job.opts.telemetry?.metadata, () => attempts.run(job.data, context));
             local.emitJob({ ...base, kind: 'completed', result, at: Date.now() });
             return result;
           } catch (error) {
@@ -332,7 +337,7 @@ export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueue
       await queueFor(queue).upsertJobScheduler(
         key,
         { pattern: when.cron, tz: when.timezone ?? 'UTC' },
-        { name, data, opts: withoutJobId(bullOptions(queue, jobOptions)) },
+        { name, data, opts: withoutJobId(bullOptions(queue, jobOptions, undefined)) },
       );
     },
 
@@ -409,5 +414,5 @@ export async function createBullMQQueue(redis: RedisTarget, options: BullMQQueue
       for (const connection of connections) connection.disconnect();
     },
   };
-  return port;
+  return withEnqueueSpans(port);
 }

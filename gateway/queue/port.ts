@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import { v5 as uuidv5, validate as isUuid } from 'uuid';
+import { tracingEnabled, withEnqueueSpan } from '../tracing.ts';
 
 export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled';
 
@@ -353,6 +354,23 @@ export class RunningAttempts {
     }
     this.#armTimer();
   };
+}
+
+/**
+ * With tracing on, an adapter's `add` and `addBulk` run in a producer span; the adapter stores the
+ * `traceparent` it takes inside (currentTraceparent) with each job, so the job's run joins the trace.
+ */
+export function withEnqueueSpans<Port extends QueuePort>(port: Port): Port {
+  if (!tracingEnabled()) return port;
+  const { add, addBulk } = port;
+  port.add = (queue, name, data, options) => withEnqueueSpan(queue, [name], () => add(queue, name, data, options));
+  port.addBulk = (queue, jobs) =>
+    withEnqueueSpan(
+      queue,
+      jobs.map((job) => job.name),
+      () => addBulk(queue, jobs),
+    );
+  return port;
 }
 
 export function errorMessage(error: unknown): string {

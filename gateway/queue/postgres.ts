@@ -18,6 +18,7 @@ import {
   newJobId,
   PermanentJobError,
   RunningAttempts,
+  withEnqueueSpans,
   type EnqueueOptions,
   type JobEvent,
   type JobInfo,
@@ -26,6 +27,7 @@ import {
 } from './port.ts';
 import { gatewaySql } from '../sql.ts';
 import { settleWithin } from '../timing.ts';
+import { currentTraceparent, withJobSpan } from '../tracing.ts';
 
 export interface PostgresQueueOptions {
   log: Logger;
@@ -40,6 +42,13 @@ export interface PostgresQueueOptions {
 interface Envelope {
   type: string;
   data: unknown;
+  /** The W3C trace context of the span that added the job, when tracing is on. */
+  traceparent?: string;
+}
+
+/** A job's payload; `traceparent` is taken inside the enqueue span (see withEnqueueSpans). */
+function envelope(type: string, data: unknown, traceparent: string | undefined): Envelope {
+  return traceparent ? { type, data, traceparent } : { type, data };
 }
 
 const EVENTS_CHANNEL = 'plugboard_queue_events';
@@ -306,7 +315,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       };
       addingHere.set(id, added);
       try {
-        await boss.send(queue, { type: name, data } satisfies Envelope, { ...sendOptions(jobOptions), id });
+        await boss.send(queue, envelope(name, data, currentTraceparent()), { ...sendOptions(jobOptions), id });
       } catch (error) {
         addingHere.delete(id);
         throw error;
@@ -321,10 +330,11 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       // row, so returned rows could not be matched to jobs. Otherwise the database makes the ids
       // and returns them in input order (one INSERT … SELECT over the batch, joined to one queue row).
       const anyKeyed = jobs.some((job) => job.options?.jobId);
+      const traceparent = currentTraceparent();
       const inserts = jobs.map((job) => ({
         ...sendOptions(job.options),
         ...(anyKeyed ? { id: newJobId(queue, job.options) } : {}),
-        data: { type: job.name, data: job.data } satisfies Envelope,
+        data: envelope(job.name, job.data, traceparent),
       }));
       const returned = await boss.insert(queue, inserts, { returnId: true });
       const ids = anyKeyed ? inserts.map((insert) => insert.id!) : (returned ?? []);
@@ -361,7 +371,9 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
         try {
           // Not ended early when pg-boss aborts the job's signal: it ignores the settle of a lost
           // claim anyway, and listening on its AbortSignal.any signals costs ~5 µs a job.
-          const result = await attempts.run(job.data.data, context, job.signal);
+          const result = await withJobSpan(base, job.data.traceparent, () =>
+            attempts.run(job.data.data, context, job.signal),
+          );
           publish({ ...base, kind: 'completed', result, at: Date.now() });
           return { id: job.id, status: 'completed', output: { result } };
         } catch (error) {
@@ -423,7 +435,7 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
 
     async schedule(queue, key, when, name, data, jobOptions) {
       await ensureQueue(queue);
-      await boss.schedule(queue, when.cron, { type: name, data } satisfies Envelope, {
+      await boss.schedule(queue, when.cron, envelope(name, data, undefined), {
         ...sendOptions(jobOptions),
         tz: when.timezone ?? 'UTC',
         key,
@@ -481,5 +493,5 @@ export async function createPostgresQueue(databaseUrl: string, options: Postgres
       await boss.stop({ graceful: true, timeout: timeoutMs, close: true });
     },
   };
-  return port;
+  return withEnqueueSpans(port);
 }

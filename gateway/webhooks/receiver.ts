@@ -23,6 +23,7 @@ import { topic, type PubSub } from '../pubsub.ts';
 import { errorMessage, type QueuePort } from '../queue/port.ts';
 import { gatewaySql } from '../sql.ts';
 import { ensurePartitions } from './partitions.ts';
+import { withSpan } from '../tracing.ts';
 
 /** A delivery the plugin has verified. */
 export interface WebhookEvent {
@@ -371,11 +372,13 @@ export function createWebhookLog(options: {
     }
   };
 
-  const applyAndPublish = async (ids: string[]) => {
-    const { applied, setAside } = await applyBatch(ids);
-    publish(applied);
-    for (const event of setAside) track(settleAlone(event));
-  };
+  // A group-committed batch's apply is in the trace of the delivery that started the batch.
+  const applyAndPublish = (ids: string[]) =>
+    withSpan(`webhook ${plugin} apply`, { 'plugboard.webhook.events': ids.length }, async () => {
+      const { applied, setAside } = await applyBatch(ids);
+      publish(applied);
+      for (const event of setAside) track(settleAlone(event));
+    });
 
   /** Applies the batch; when it fails, each event alone, so one bad event holds up no other. */
   const processIds = async (ids: string[]): Promise<void> => {
@@ -575,6 +578,10 @@ export function createWebhookLog(options: {
       pending = new Set();
     },
   };
+  // The receipt's span: the processing a delivery starts runs inside it, so its trace goes on to apply and fan-out.
+  const receive = log.handle;
+  log.handle = (request, response, bodyLimit) =>
+    withSpan(`webhook ${plugin} receive`, {}, () => receive(request, response, bodyLimit));
   return log;
 }
 

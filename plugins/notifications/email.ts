@@ -1,6 +1,7 @@
 /** Email through nodemailer's pooled SMTP transport: one pool of connections per provider, made with the first message. */
 import type { Transporter } from 'nodemailer';
 import type { NotificationsConfig, SmtpProviderConfig } from './config.ts';
+import { withSpan } from '../../gateway/sdk.ts';
 import { DeliveryError, type Provider } from './providers.ts';
 
 interface SmtpError extends Error {
@@ -37,14 +38,21 @@ export function smtpProvider(
     async send(to, message) {
       const smtp = await transportOf();
       try {
-        const info = await smtp.sendMail({
-          from: email.from,
-          to,
-          subject: message.subject ?? '',
-          text: message.body,
-          ...(message.html ? { html: message.html } : {}),
-          headers: { 'X-Plugboard-Notification': message.id },
-        });
+        // SMTP is no HTTP, so no instrumentation sees it: the span names the server, never the message.
+        const info = await withSpan(
+          'smtp send',
+          { 'server.address': server.host, 'server.port': server.port, 'plugboard.provider': config.name },
+          () =>
+            smtp.sendMail({
+              from: email.from,
+              to,
+              subject: message.subject ?? '',
+              text: message.body,
+              ...(message.html ? { html: message.html } : {}),
+              headers: { 'X-Plugboard-Notification': message.id },
+            }),
+          { outbound: true },
+        );
         return info.messageId;
       } catch (error) {
         const smtp = error as SmtpError;

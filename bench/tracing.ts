@@ -1,0 +1,126 @@
+/**
+ * Tracing overhead: requests/s of the gateway with OpenTelemetry tracing on, sampling 10 % of
+ * traces (OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1) and exporting
+ * OTLP/protobuf to a local receiver in this process, against the same gateway with tracing off
+ * (no endpoint: the SDK is never loaded). Same query and settings as bench/gateway.ts (JWT auth,
+ * limits, metrics). Both gateways run at once, pinned to core 1 (taskset, unless BENCH_PIN=false),
+ * autocannon and the receiver on core 0; they take turns in short rounds and the figure is the
+ * median of the per-round ratios. Target: traced >= 95 % of untraced.
+ *
+ * Run: npm run bench:tracing (Postgres at DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
+ * BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS tune it; BENCH_PIN=false runs unpinned.
+ */
+import { availableParallelism, cpus } from 'node:os';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
+import { ADMIN_URL as DATABASE_URL, cleanUpOnSignal, inTurn, median, pinning, readyz, startServer } from './support.ts';
+
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
+const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
+const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
+const SAMPLE_RATIO = '0.1';
+
+async function requestsPerSecond(url: string, headers: Record<string, string>, seconds: number) {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: QUERY }),
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { rps: result.requests.average, requests: result.requests.total };
+}
+
+console.log(
+  `Plugboard tracing overhead, ${pinning} — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
+);
+const receiver = await startOtlpReceiver();
+const token = await new SignJWT({
+  'https://hasura.io/jwt/claims': {
+    'x-hasura-default-role': 'user',
+    'x-hasura-allowed-roles': ['user'],
+    'x-hasura-user-id': 'bench-user',
+  },
+})
+  .setProtectedHeader({ alg: 'HS256' })
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(JWT_SECRET));
+const headers = { authorization: `Bearer ${token}` };
+const gatewayEnv = {
+  DATABASE_URL,
+  PLUGBOARD_JWT_SECRET: JWT_SECRET,
+  // Free-text queries, whatever the production default for documents becomes.
+  PLUGBOARD_DOCUMENTS: 'any',
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'production',
+  PLUGBOARD_PLUGINS: 'core',
+};
+const servers = {
+  'tracing off': await startServer(['bin/plugboard.js', 'serve'], gatewayEnv, readyz),
+  [`tracing on, ${Number(SAMPLE_RATIO) * 100} % sampled`]: await startServer(
+    ['bin/plugboard.js', 'serve'],
+    {
+      ...gatewayEnv,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: SAMPLE_RATIO,
+    },
+    readyz,
+  ),
+};
+const [offName, onName] = Object.keys(servers) as [string, string];
+const off = servers[offName]!;
+const on = servers[onName]!;
+const stopAll = () => Promise.all([off.stop(), on.stop(), receiver.close()]);
+cleanUpOnSignal(stopAll);
+
+try {
+  for (const server of [off, on]) await requestsPerSecond(server.url, headers, 2); // warm-up (JIT)
+  const exportsBefore = { requests: receiver.requests(), bytes: receiver.bytes() };
+  const rps = { off: [] as number[], on: [] as number[] };
+  const cpu = { off: [] as number[], on: [] as number[] };
+  const ratios: number[] = [];
+  let tracedRequests = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const measure = (which: 'off' | 'on') => async () => {
+      const server = which === 'off' ? off : on;
+      const before = server.cpuMicros();
+      const { rps: rate, requests } = await requestsPerSecond(server.url, headers, SECONDS);
+      rps[which].push(rate);
+      cpu[which].push((server.cpuMicros() - before) / requests);
+      if (which === 'on') tracedRequests += requests;
+    };
+    await inTurn(round, measure('off'), measure('on'));
+    ratios.push(rps.on.at(-1)! / rps.off.at(-1)!);
+    console.log(
+      `round ${String(round).padStart(2)}: off ${rps.off.at(-1)!.toFixed(0).padStart(6)}  on ${rps.on.at(-1)!.toFixed(0).padStart(6)} req/s  (${(ratios.at(-1)! * 100).toFixed(1)} %)`,
+    );
+  }
+  // Spans still buffered reach the receiver within the batch processor's delay (5 s by default).
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  const exported = {
+    requests: receiver.requests() - exportsBefore.requests,
+    bytes: receiver.bytes() - exportsBefore.bytes,
+  };
+
+  console.log(`\n${ROUNDS} rounds of ${SECONDS} s each, taking turns, ${CONNECTIONS} connections, ${pinning}`);
+  for (const which of ['off', 'on'] as const) {
+    console.log(
+      `  ${(which === 'off' ? offName : onName).padEnd(28)}: median ${median(rps[which]).toFixed(0).padStart(6)} req/s, ${median(cpu[which]).toFixed(1)} µs server CPU per request`,
+    );
+  }
+  console.log(
+    `  exported while measuring: ${exported.requests} OTLP requests, ${(exported.bytes / 1024).toFixed(0)} KiB for ${tracedRequests} traced requests (${((exported.bytes / tracedRequests) * 10).toFixed(0)} bytes per 10 requests)`,
+  );
+  console.log(
+    `  traced / untraced: req/s median ${(median(ratios) * 100).toFixed(1)} % (rounds ${(Math.min(...ratios) * 100).toFixed(0)}-${(Math.max(...ratios) * 100).toFixed(0)} %), CPU per request ${((median(cpu.on) / median(cpu.off)) * 100).toFixed(1)} %; target >= 95 %`,
+  );
+} finally {
+  await stopAll();
+}
