@@ -12,7 +12,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import {
+  type Context,
   context,
+  createContextKey,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -24,7 +26,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { register as registerImportHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { ConfigError, type Env } from './config/variables.ts';
 import { markTracingStarted } from './tracing.ts';
@@ -57,6 +59,38 @@ function checkSampler(env: Env): void {
   }
 }
 
+/** On the parent context of a request span whose sampling the request's handler has decided already. */
+const PRESAMPLED = createContextKey('plugboard: sampled by the request');
+
+/**
+ * The standard samplers (OTEL_TRACES_SAMPLER, with OTEL_TRACES_SAMPLER_ARG for the ratio ones) and
+ * the share of requests without a `traceparent` they record; null for any other sampler, which
+ * the SDK then builds and asks on every request.
+ */
+function standardSampler(env: Env): { sampler: tracing.Sampler; rootRatio: number } | null {
+  const name = env['OTEL_TRACES_SAMPLER'] || 'parentbased_always_on';
+  const arg = env['OTEL_TRACES_SAMPLER_ARG'];
+  const ratio = RATIO_SAMPLERS.has(name) && arg !== undefined && arg !== '' ? Number(arg) : 1;
+  const roots: Record<string, [tracing.Sampler, number]> = {
+    always_on: [new tracing.AlwaysOnSampler(), 1],
+    always_off: [new tracing.AlwaysOffSampler(), 0],
+    traceidratio: [new tracing.TraceIdRatioBasedSampler(ratio), ratio],
+  };
+  const plain = name.replace(/^parentbased_/, '');
+  const root = roots[plain];
+  if (!root) return null;
+  const configured = name.startsWith('parentbased_') ? new tracing.ParentBasedSampler({ root: root[0] }) : root[0];
+  // A request span decided on already (PRESAMPLED) is recorded; anything else asks the configured sampler.
+  const sampler: tracing.Sampler = {
+    shouldSample: (parent, ...rest) =>
+      parent.getValue(PRESAMPLED)
+        ? { decision: tracing.SamplingDecision.RECORD_AND_SAMPLED }
+        : configured.shouldSample(parent, ...rest),
+    toString: () => `RequestDecided{${configured.toString()}}`,
+  };
+  return { sampler, rootRatio: root[1] };
+}
+
 /** A query string may carry tokens (OAuth codes, signatures): spans keep the path only. */
 function withoutQuery(url: string): string {
   const at = url.indexOf('?');
@@ -80,7 +114,8 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
  * 30 µs on each request, sampled or not (attributes, wrapped emitters): a fifth of a small
  * query's whole cost. This one decides sampling first and describes only the requests it records.
  */
-function traceIncomingRequests(): void {
+function traceIncomingRequests(rootRatio: number | null): void {
+  const sampled = ROOT_CONTEXT.setValue(PRESAMPLED, true);
   const tracer = trace.getTracer('plugboard-http');
   const emit = Server.prototype.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
@@ -88,7 +123,14 @@ function traceIncomingRequests(): void {
     const [request, response] = args as [IncomingMessage, ServerResponse];
     const path = withoutQuery(request.url ?? '/');
     if (UNTRACED_PATHS.has(path)) return emit.call(this, event, ...args);
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+    // A request that starts a trace is decided on here, as the configured ratio would: one not
+    // sampled (nine in ten at 0.1) gets no span and no context at all, so tracing costs what the
+    // sampled requests cost. One that continues a client's trace follows it.
+    let parent: Context;
+    if (request.headers.traceparent === undefined && rootRatio !== null) {
+      if (Math.random() >= rootRatio) return emit.call(this, event, ...args);
+      parent = sampled;
+    } else parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
     const method = request.method ?? 'GET';
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
     if (span.isRecording()) {
@@ -122,8 +164,10 @@ export async function startTracing(env: Env): Promise<Tracing> {
     register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
     await waitForAllMessagesAcknowledged();
   }
+  const standard = standardSampler(env);
   const sdk = new NodeSDK({
     serviceName: env['OTEL_SERVICE_NAME'] || 'plugboard',
+    ...(standard ? { sampler: standard.sampler } : {}),
     // Traces only: metrics stay Prometheus at /metrics, logs stay pino's (the SDK would add OTLP
     // exporters for both by default, and the HTTP instrumentation would record a histogram per request).
     metricReaders: [],
@@ -152,7 +196,7 @@ export async function startTracing(env: Env): Promise<Tracing> {
     ],
   });
   sdk.start();
-  traceIncomingRequests();
+  traceIncomingRequests(standard?.rootRatio ?? null);
   markTracingStarted();
   return { shutdown: () => sdk.shutdown() };
 }

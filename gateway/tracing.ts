@@ -119,7 +119,9 @@ export function currentTraceparent(): string | undefined {
 
 /** The queue adapters' producer span around an enqueue; the job stores `currentTraceparent()` taken inside it. */
 export function withEnqueueSpan<T>(queue: string, jobTypes: readonly string[], run: () => Promise<T>): Promise<T> {
-  if (!enabled) return run();
+  // Inside a recorded trace only: an enqueue of an unsampled request (or of a poller) would start
+  // a trace of its own.
+  if (!enabled || !trace.getActiveSpan()?.isRecording()) return run();
   return runInSpan(
     `enqueue ${queue}`,
     {

@@ -306,6 +306,40 @@ describe('configuration', () => {
   });
 });
 
+describe('sampling', () => {
+  it("at a ratio of 0 records no request that starts a trace, and follows a client's sampled one", async () => {
+    const gateway = await serveGateway(
+      {
+        DATABASE_URL: db.url,
+        PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+        PLUGBOARD_DOCUMENTS: 'any',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_SERVICE_NAME: 'plugboard-ratio-zero',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      },
+      60_000,
+      { cli: BIN },
+    );
+    const ask = (headers: Record<string, string> = {}) =>
+      fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ viewer { role } }' }),
+      }).then((response) => response.json());
+    for (let i = 0; i < 5; i++) await ask();
+    const client = newTraceparent();
+    await ask({ traceparent: client.header });
+    // Spans are flushed when the gateway stops.
+    expect(await gateway.stop()).toBe(0);
+    const spans = receiver.spans.filter((span) => span.service === 'plugboard-ratio-zero');
+    expect(spans.map((span) => span.name)).toContain('POST');
+    expect(spans.filter((span) => span.traceId !== client.traceId)).toEqual([]);
+  });
+});
+
 describe('what spans never carry', () => {
   it('holds no variable value, token or secret in any span name or attribute', () => {
     expect(receiver.spans.length).toBeGreaterThan(20);

@@ -162,6 +162,7 @@ export function createGraphQLServer(options: {
   documents: TrustedDocuments;
 }): GraphQLServer {
   const { settings, log, documents } = options;
+  const caches = parseCaches();
 
   return createYoga<ServerContext, Context>({
     schema: options.schema,
@@ -191,7 +192,7 @@ export function createGraphQLServer(options: {
     maskedErrors: { maskError: createErrorMasker(settings, log) },
     // The HTTP layer enforces the body limit (cheaply, without wrapping every body in a stream).
     maxRequestBodySize: false,
-    parserAndValidationCache: parseCaches(),
+    parserAndValidationCache: caches,
     context: ({ request, requestId, session, socketId }) => {
       const build = (caller: Session): Context => ({
         session: caller,
@@ -225,7 +226,7 @@ export function createGraphQLServer(options: {
             !hasVariableInLiteral(document),
         },
       ),
-      ...(tracingEnabled() ? [useTracing()] : []),
+      ...(tracingEnabled() ? [useTracing((text) => caches.documentCache.has(text))] : []),
     ],
   });
 }

@@ -1,6 +1,6 @@
 /**
- * GraphQL spans (added to yoga only while tracing is on): parse, validate and execute (or
- * subscribe) of each operation, the last named by the operation's type and name, and one span per
+ * GraphQL spans (added to yoga only while tracing is on): parse and validate where they run (not
+ * when yoga's caches answer), execute (or subscribe) of each operation, the last named by the operation's type and name, and one span per
  * root field, where a plugin's resolver does its I/O; the SQL, Redis and HTTP spans of that I/O
  * nest under it. Variables, arguments and the document's text are never recorded (literals in a
  * document may hold values too).
@@ -23,13 +23,13 @@ type Resolver = GraphQLFieldResolver<unknown, unknown> & { [WRAPPED]?: true };
 type TracedContext = { [OPERATION_SPAN]?: Span };
 
 /**
- * Whether to make GraphQL spans: under a sampled HTTP request, or with no parent at all (a
- * graphql-ws operation, which the sampler then decides on). An unsampled parent's children would
- * not be recorded anyway.
+ * Whether to make GraphQL spans. Over HTTP: only under a recorded request span (most requests are
+ * not sampled, and then have no span at all). A graphql-ws operation has no request of its own:
+ * its spans start a trace, which the sampler decides on.
  */
-function traced(): boolean {
-  const parent = trace.getSpan(context.active());
-  return parent === undefined || parent.isRecording();
+function traced(contextValue: unknown): boolean {
+  if ((contextValue as { socketId?: string | null } | undefined)?.socketId) return true;
+  return trace.getSpan(context.active())?.isRecording() === true;
 }
 
 /** A hook that ends `span`. */
@@ -95,13 +95,25 @@ function traceRootFields(schema: GraphQLSchema): void {
   }
 }
 
-export function useTracing(): Plugin {
+/**
+ * `parsed(text)`: whether yoga's parse cache holds the text already. A parse or validation that the
+ * caches answer does no work and gets no span: spans cost the SDK some 25 µs each, most of a small
+ * query's own cost, and a trace shows the parse and validation that ran.
+ */
+export function useTracing(parsed: (text: string) => boolean): Plugin {
+  /** Documents validated once: yoga's validation cache answers for them. */
+  const validated = new WeakSet<object>();
   return {
     onSchemaChange: ({ schema }) => traceRootFields(schema),
-    onParse: () => (traced() ? ending(tracer.startSpan('graphql.parse')) : undefined),
-    onValidate: () => (traced() ? ending(tracer.startSpan('graphql.validate')) : undefined),
+    onParse: ({ context: contextValue, params }) =>
+      traced(contextValue) && !parsed(params.source.toString()) ? ending(tracer.startSpan('graphql.parse')) : undefined,
+    onValidate: ({ context: contextValue, params }) => {
+      if (!traced(contextValue) || validated.has(params.documentAST)) return undefined;
+      validated.add(params.documentAST);
+      return ending(tracer.startSpan('graphql.validate'));
+    },
     onExecute: ({ args }) => {
-      if (!traced()) return undefined;
+      if (!traced(args.contextValue)) return undefined;
       const span = startOperation('execute', args);
       return {
         onExecuteDone: ({ result }) => {
@@ -115,7 +127,7 @@ export function useTracing(): Plugin {
       };
     },
     onSubscribe: ({ args }) => {
-      if (!traced()) return undefined;
+      if (!traced(args.contextValue)) return undefined;
       const span = startOperation('subscribe', args);
       return { onSubscribeResult: ending(span), onSubscribeError: ending(span) };
     },
