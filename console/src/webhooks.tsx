@@ -37,11 +37,22 @@ function Throughput({ stats }: { stats: Stats }) {
 function Events({ api, plugin, onChange }: { api: RequestClient; plugin: string; onChange: () => void }) {
   const [status, setStatus] = useState<WebhookEventStatus | ''>('');
   const [type, setType] = useState('');
+  // datetime-local values (the browser's time zone), sent as instants.
+  const [from, setFrom] = useState('');
+  const [before, setBefore] = useState('');
+  const instant = (local: string) => (local ? new Date(local).toISOString() : null);
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const events = useLoad(
-    () => api.request(ConsoleWebhookEventsDocument, { plugin, status: status || null, type: type || null }),
-    [api, plugin, status, type],
+    () =>
+      api.request(ConsoleWebhookEventsDocument, {
+        plugin,
+        status: status || null,
+        type: type || null,
+        from: instant(from),
+        before: instant(before),
+      }),
+    [api, plugin, status, type, from, before],
   );
   const act = async (run: () => Promise<string>) => {
     try {
@@ -78,6 +89,24 @@ function Events({ api, plugin, onChange }: { api: RequestClient; plugin: string;
             placeholder="invoice.*"
             value={type}
             onChange={(event) => setType(event.currentTarget.value)}
+          />
+        </label>
+        <label>
+          received from
+          <input
+            name="from"
+            type="datetime-local"
+            value={from}
+            onChange={(event) => setFrom(event.currentTarget.value)}
+          />
+        </label>
+        <label>
+          before
+          <input
+            name="before"
+            type="datetime-local"
+            value={before}
+            onChange={(event) => setBefore(event.currentTarget.value)}
           />
         </label>
         <button

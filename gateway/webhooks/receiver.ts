@@ -120,6 +120,10 @@ export interface WebhookPageFilter {
   status?: WebhookStatus | null;
   /** Glob over event types: `invoice.*`. */
   type?: string | null;
+  /** Received at or after this time. */
+  from?: Date | null;
+  /** Received before this time. */
+  until?: Date | null;
 }
 
 export interface WebhookStats {
@@ -481,6 +485,8 @@ export function createWebhookLog(options: {
         after?.at ?? null,
         after?.id ?? null,
         limit,
+        filter.from ?? null,
+        filter.until ?? null,
       ]);
       return rows;
     },

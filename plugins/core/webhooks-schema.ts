@@ -78,6 +78,8 @@ export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknow
         plugin: t.arg.string({ required: true }),
         status: t.arg({ type: StatusEnum }),
         type: t.arg.string(),
+        receivedFrom: t.arg({ type: 'DateTime', description: 'Received at or after this time.' }),
+        receivedBefore: t.arg({ type: 'DateTime', description: 'Received before this time.' }),
       },
       resolve: (_root, args) => {
         const log = logOf(args.plugin);
@@ -89,7 +91,7 @@ export function addWebhookSchema(builder: Builder, runtime: PluginRuntime<unknow
           },
           async ({ after, limit }: ResolveCursorConnectionArgs) => {
             const rows = await log.page(
-              { status: args.status, type: args.type },
+              { status: args.status, type: args.type, from: args.receivedFrom, until: args.receivedBefore },
               after ? decodeCursor(after) : null,
               limit,
             );
