@@ -21,8 +21,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
-import { ADMIN_URL as DATABASE_URL, median, readyz, startServer, PINNED } from './support.ts';
+import { ADMIN_URL as DATABASE_URL, median, readyz, startServer, PINNED, benchUserToken } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -56,16 +55,7 @@ async function requestsPerSecond(
 }
 
 async function throughput(): Promise<void> {
-  const token = await new SignJWT({
-    'https://hasura.io/jwt/claims': {
-      'x-hasura-default-role': 'user',
-      'x-hasura-allowed-roles': ['user'],
-      'x-hasura-user-id': 'bench-user',
-    },
-  })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(JWT_SECRET));
+  const token = await benchUserToken(JWT_SECRET);
 
   const servers = {
     'bare graphql-yoga (defaults)': await startServer(['bench/bare-yoga.ts'], {}, answersQuery),

@@ -12,9 +12,17 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
-import { ADMIN_URL as DATABASE_URL, cleanUpOnSignal, inTurn, median, pinning, readyz, startServer } from './support.ts';
+import {
+  ADMIN_URL as DATABASE_URL,
+  cleanUpOnSignal,
+  inTurn,
+  median,
+  pinning,
+  readyz,
+  startServer,
+  benchUserToken,
+} from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -41,16 +49,7 @@ console.log(
   `Plugboard tracing overhead, ${pinning} — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
 );
 const receiver = await startOtlpReceiver();
-const token = await new SignJWT({
-  'https://hasura.io/jwt/claims': {
-    'x-hasura-default-role': 'user',
-    'x-hasura-allowed-roles': ['user'],
-    'x-hasura-user-id': 'bench-user',
-  },
-})
-  .setProtectedHeader({ alg: 'HS256' })
-  .setExpirationTime('1h')
-  .sign(new TextEncoder().encode(JWT_SECRET));
+const token = await benchUserToken(JWT_SECRET);
 const headers = { authorization: `Bearer ${token}` };
 const gatewayEnv = {
   DATABASE_URL,

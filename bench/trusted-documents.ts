@@ -19,7 +19,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
 import {
   ADMIN_URL as DATABASE_URL,
   inTurn,
@@ -29,6 +28,7 @@ import {
   readyz,
   runPinnedSelf,
   startServer,
+  benchUserToken,
 } from './support.ts';
 
 runPinnedSelf(0);
@@ -51,16 +51,7 @@ fragment Plugin on Plugin { name version @include(if: $withVersion) enabled reas
 
 const idOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
-const token = await new SignJWT({
-  'https://hasura.io/jwt/claims': {
-    'x-hasura-default-role': 'user',
-    'x-hasura-allowed-roles': ['user'],
-    'x-hasura-user-id': 'bench-user',
-  },
-})
-  .setProtectedHeader({ alg: 'HS256' })
-  .setExpirationTime('1h')
-  .sign(new TextEncoder().encode(JWT_SECRET));
+const token = await benchUserToken(JWT_SECRET);
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
 
 const variants = [
