@@ -94,7 +94,7 @@ describe('plugboard CLI', () => {
     const applied = await runCli(['migrate'], env);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toBe(
-      'applied jobs 001_history\napplied jobs 002_queue_and_id\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied notifications 002_requests\napplied notifications 003_delivery_job\napplied notifications 004_retention\napplied files 001_files\napplied echo 001_messages\n',
+      'applied jobs 001_history\napplied jobs 002_queue_and_id\napplied jobs 003_finished_index\napplied realtime 001_realtime\napplied notifications 001_notifications\napplied notifications 002_requests\napplied notifications 003_delivery_job\napplied notifications 004_retention\napplied files 001_files\napplied echo 001_messages\n',
     );
     expect((await runCli(['migrate'], env)).stdout).toMatch(/Nothing to apply/);
 

@@ -459,7 +459,7 @@ describe('operational routes', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({
       status: 'ok',
-      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 9, notApplied: 0 } },
+      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 10, notApplied: 0 } },
     });
   });
 

@@ -115,7 +115,7 @@ describe('embedded Postgres (no DATABASE_URL)', () => {
     const ready = await (await fetch(`${first.url}/readyz`)).json();
     expect(ready).toMatchObject({
       status: 'ok',
-      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 9 } },
+      checks: { postgres: { ok: true }, migrations: { ok: true, applied: 10 } },
     });
     const write = await fetch(`${first.url}/graphql`, {
       method: 'POST',
