@@ -149,6 +149,18 @@ describe('who may run what (TrustedDocuments.resolve, for HTTP and graphql-ws)',
   });
 });
 
+/** Hasura calling the markNotificationsRead action for user ann, as it does (its documented payload). */
+const markReadAction = (url: string) =>
+  fetch(`${url}/hasura/actions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': ACTION_SECRET },
+    body: JSON.stringify({
+      action: { name: 'markNotificationsRead' },
+      input: { all: true },
+      session_variables: { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann' },
+    }),
+  });
+
 /** A graphql-transport-ws socket spoken frame by frame, for payloads the graphql-ws client will not send. */
 async function rawSocket(url: string, connectionParams: Record<string, unknown>) {
   const socket = new WebSocket(url, 'graphql-transport-ws');
@@ -269,15 +281,7 @@ describe('a gateway in trusted mode', () => {
   });
 
   it('runs Hasura actions, whose documents the gateway writes itself', async () => {
-    const response = await fetch(`${gateway.url}/hasura/actions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': ACTION_SECRET },
-      body: JSON.stringify({
-        action: { name: 'markNotificationsRead' },
-        input: { all: true },
-        session_variables: { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann' },
-      }),
-    });
+    const response = await markReadAction(gateway.url);
     expect(response.status).toBe(200);
   });
 
@@ -327,15 +331,7 @@ describe('a gateway in trusted-strict mode', () => {
       } finally {
         socket.socket.close();
       }
-      const action = await fetch(`${gateway.url}/hasura/actions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-plugboard-action-secret': ACTION_SECRET },
-        body: JSON.stringify({
-          action: { name: 'markNotificationsRead' },
-          input: { all: true },
-          session_variables: { 'x-hasura-role': 'user', 'x-hasura-user-id': 'ann' },
-        }),
-      });
+      const action = await markReadAction(gateway.url);
       expect(action.status).toBe(200);
     } finally {
       await gateway.close();
