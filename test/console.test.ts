@@ -182,6 +182,13 @@ describe('the operator console', () => {
     expect(await overWs({})).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
     expect(await overWs({ 'x-plugboard-csrf': 'not-the-token' })).toMatchObject({ code: 4403 });
 
+    // Paths under /console/assets are files of the build and nothing else: a folder, a missing
+    // file or a way out of it is a 404, never a read of something else.
+    for (const path of ['/console/assets/', '/console/assets/none.js', '/console/assets/%2e%2e/%2e%2e/package.json']) {
+      const asset = await fetch(`${gateway.url}${path}`);
+      expect(asset.status, path).toBe(404);
+    }
+
     const wrong = await fetch(`${gateway.url}/console/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -4,12 +4,12 @@
  * the admin secret, GET tells the page its CSRF token, DELETE signs out. Everything else the
  * console does goes through /graphql as an admin, with the session cookie and the CSRF header.
  */
-import { existsSync } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { ERRORS } from '../errors.ts';
@@ -148,7 +148,10 @@ export function consoleRoutes(options: ConsoleRouteOptions): PluginRoute[] {
     // /console/assets/x.js → console/dist/assets/x.js; any other path is a page of the app.
     const relative = normalize(path.slice('/console'.length)).replace(/^[/\\]+/, '');
     const file = join(dist, relative);
-    const asset = relative.startsWith(`assets${sep}`) && file.startsWith(dist) && existsSync(file);
+    const asset =
+      relative.startsWith(`assets${sep}`) &&
+      file.startsWith(dist) &&
+      statSync(file, { throwIfNoEntry: false })?.isFile();
     if (relative.startsWith('assets') && !asset)
       return sendError(response, ERRORS.NOT_FOUND, `No console asset at ${path}`);
     const body = await readFile(asset ? file : index);
