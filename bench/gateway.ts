@@ -20,8 +20,15 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { ADMIN_URL as DATABASE_URL, median, readyz, startServer, PINNED, benchUserToken } from './support.ts';
+import {
+  ADMIN_URL as DATABASE_URL,
+  median,
+  readyz,
+  startServer,
+  PINNED,
+  benchUserToken,
+  graphqlRequestsPerSecond,
+} from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -36,23 +43,8 @@ const answersQuery = (url: string) =>
     body: JSON.stringify({ query: QUERY }),
   });
 
-async function requestsPerSecond(
-  url: string,
-  headers: Record<string, string>,
-  seconds: number,
-): Promise<{ rps: number; requests: number }> {
-  const result = await autocannon({
-    url: `${url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query: QUERY }),
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { rps: result.requests.average, requests: result.requests.total };
-}
+const requestsPerSecond = (url: string, headers: Record<string, string>, seconds: number) =>
+  graphqlRequestsPerSecond(url, { body: JSON.stringify({ query: QUERY }), headers, connections: CONNECTIONS, seconds });
 
 async function throughput(): Promise<void> {
   const token = await benchUserToken(JWT_SECRET);

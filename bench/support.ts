@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 
@@ -250,4 +251,26 @@ export function benchUserToken(secret: string, userId = 'bench-user'): Promise<s
     .setProtectedHeader({ alg: 'HS256' })
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(secret));
+}
+
+/**
+ * POSTs `body` to `url`/graphql over `connections` connections for `seconds` (autocannon): the
+ * average requests a second and how many were answered. Any non-2xx answer or error throws, so a
+ * figure is never of failing requests.
+ */
+export async function graphqlRequestsPerSecond(
+  url: string,
+  options: { body: string; headers: Record<string, string>; connections: number; seconds: number },
+): Promise<{ rps: number; requests: number }> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: options.body,
+    connections: options.connections,
+    duration: options.seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
+  return { rps: result.requests.average, requests: result.requests.total };
 }

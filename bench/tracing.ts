@@ -11,7 +11,6 @@
  * BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS tune it; BENCH_PIN=false runs unpinned.
  */
 import { availableParallelism, cpus } from 'node:os';
-import autocannon from 'autocannon';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 import {
   ADMIN_URL as DATABASE_URL,
@@ -22,6 +21,7 @@ import {
   readyz,
   startServer,
   benchUserToken,
+  graphqlRequestsPerSecond,
 } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
@@ -31,19 +31,8 @@ const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
 const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
 const SAMPLE_RATIO = '0.1';
 
-async function requestsPerSecond(url: string, headers: Record<string, string>, seconds: number) {
-  const result = await autocannon({
-    url: `${url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query: QUERY }),
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { rps: result.requests.average, requests: result.requests.total };
-}
+const requestsPerSecond = (url: string, headers: Record<string, string>, seconds: number) =>
+  graphqlRequestsPerSecond(url, { body: JSON.stringify({ query: QUERY }), headers, connections: CONNECTIONS, seconds });
 
 console.log(
   `Plugboard tracing overhead, ${pinning} — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,

@@ -18,7 +18,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import {
   ADMIN_URL as DATABASE_URL,
   inTurn,
@@ -29,6 +28,7 @@ import {
   runPinnedSelf,
   startServer,
   benchUserToken,
+  graphqlRequestsPerSecond,
 } from './support.ts';
 
 runPinnedSelf(0);
@@ -78,19 +78,8 @@ const gateway = await startServer(
   readyz,
 );
 
-async function run(body: string, seconds: number): Promise<{ rps: number; requests: number }> {
-  const result = await autocannon({
-    url: `${gateway.url}/graphql`,
-    method: 'POST',
-    headers,
-    body,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${result.non2xx} non-2xx responses, ${result.errors} errors`);
-  return { rps: result.requests.average, requests: result.requests.total };
-}
+const run = (body: string, seconds: number) =>
+  graphqlRequestsPerSecond(gateway.url, { body, headers, connections: CONNECTIONS, seconds });
 
 try {
   console.log(
