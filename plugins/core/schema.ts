@@ -1,7 +1,6 @@
 import {
   type Builder,
   type ConfigEntry,
-  type Context,
   type MigrationStatus,
   migrationStatus,
   type PluginRuntime,
@@ -37,20 +36,6 @@ export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>)
     }),
   });
 
-  // Every plugin's migrations in one read per request, whichever plugins it asks about.
-  const migrationsOf = new WeakMap<Context, Promise<MigrationStatus[]>>();
-  const migrations = (context: Context, plugin: string) => {
-    let all = migrationsOf.get(context);
-    if (!all) {
-      all = migrationStatus(
-        runtime.db,
-        runtime.plugins.map((p) => p.migrations),
-      );
-      migrationsOf.set(context, all);
-    }
-    return all.then((statuses) => statuses.filter((m) => m.plugin === plugin));
-  };
-
   const PluginType = builder.objectRef<PluginStatus>('Plugin').implement({
     description: 'A registered plugin and whether this gateway runs it.',
     fields: (t) => ({
@@ -68,11 +53,19 @@ export function addCoreSchema(builder: Builder, runtime: PluginRuntime<unknown>)
         authScopes: { admin: true },
         resolve: (plugin) => plugin.config,
       }),
-      migrations: t.field({
-        type: [MigrationType],
+      // Batched by DataLoader: the plugins a request asks about are read in one status query.
+      migrations: t.loadableList({
+        type: MigrationType,
         description: 'Its migrations, applied or pending in this database (admin only).',
         authScopes: { admin: true },
-        resolve: (plugin, _args, context) => migrations(context, plugin.name),
+        load: async (plugins: readonly PluginStatus[]) => {
+          const statuses = await migrationStatus(
+            runtime.db,
+            plugins.map((p) => p.migrations),
+          );
+          return plugins.map((p) => statuses.filter((m) => m.plugin === p.name));
+        },
+        resolve: (plugin) => plugin,
       }),
       hasuraActions: t.stringList({
         description: 'The fields Hasura may call as actions (admin only).',
