@@ -6,9 +6,9 @@
  * times with later `updated_at`s, signed with @octokit/webhooks-methods as GitHub signs them.
  * The same bodies go to both servers:
  *
- * - Plugboard (`plugboard serve`, core and github plugins): acks 200 once the delivery is
- *   committed to `github.events`, then applies it; "applied" = every delivery `processed`
- *   (polled every 20 ms).
+ * - Plugboard (`plugboard serve`, core and github plugins): logs each batch of concurrent
+ *   deliveries in `github.events` and applies it in the same statement, then acks 200;
+ *   "applied" = every delivery `processed` (polled every 20 ms; by then they all are).
  * - The simplest correct handler (bench/peers/github-simple-handler.ts): verify, one
  *   `INSERT … ON CONFLICT` per delivery, ack; "applied" = every answer received.
  *

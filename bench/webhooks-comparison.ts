@@ -81,14 +81,30 @@ async function costMeter(watcher: pg.Client, server: Server) {
   };
 }
 
+/**
+ * `BENCH_CANDIDATE=<script>` runs that script in Plugboard's place (e.g. the floor handler,
+ * bench/peers/github-log-floor.ts), with the peer's environment plus every FLOOR_* variable and
+ * BENCH_NODE_OPTIONS; "applied" = every answer received, as for the peer.
+ */
+const candidateEnv = () => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('FLOOR_'))),
+  ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }),
+});
+
 /** One system on a fresh database: deliveries applied per second, and the objects it holds after. */
 async function run(bench: WebhookBench, system: 'plugboard' | 'peer'): Promise<{ rate: number; objects: number }> {
   const { deliveries } = bench;
   const database = await freshDatabase(`bench_${bench.schema}_${system}`);
   let server: Server | undefined;
+  const candidate = system === 'plugboard' ? process.env['BENCH_CANDIDATE'] : undefined;
   try {
-    server =
-      system === 'plugboard'
+    server = candidate
+      ? await startServer(
+          [candidate],
+          { ...candidateEnv(), DATABASE_URL: database.url, POOL_SIZE: '10', ...bench.peer.env },
+          (url) => fetch(url),
+        )
+      : system === 'plugboard'
         ? await startServer(
             ['bin/plugboard.js', 'serve'],
             {
@@ -98,6 +114,8 @@ async function run(bench: WebhookBench, system: 'plugboard' | 'peer'): Promise<{
               // Documents as text, as before trusted documents (issue 23).
               PLUGBOARD_DOCUMENTS: 'any',
               PLUGBOARD_PLUGINS: bench.plugins,
+              // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` to see where a round goes.
+              ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }),
               ...bench.env,
             },
             readyz,
@@ -112,14 +130,20 @@ async function run(bench: WebhookBench, system: 'plugboard' | 'peer'): Promise<{
     try {
       const cost = await costMeter(watcher, server);
       const started = performance.now();
-      await postAll(system === 'plugboard' ? `${server.url}${bench.path}` : server.url, deliveries, bench.concurrency);
-      if (system === 'plugboard') await untilApplied(watcher, bench.schema, deliveries.length);
+      await postAll(
+        system === 'plugboard' && !candidate ? `${server.url}${bench.path}` : server.url,
+        deliveries,
+        bench.concurrency,
+      );
+      if (system === 'plugboard' && !candidate) await untilApplied(watcher, bench.schema, deliveries.length);
       const rate = deliveries.length / ((performance.now() - started) / 1000);
       const { serverMicros, postgresMicros, walBytes } = await cost();
       console.log(
         `    ${system}: per delivery ${(serverMicros / deliveries.length).toFixed(0)} µs server CPU, ${(postgresMicros / deliveries.length).toFixed(0)} µs Postgres CPU, ${(walBytes / deliveries.length / 1024).toFixed(1)} KB WAL`,
       );
-      const objects = Number((await watcher.query<{ n: string }>(bench.objects[system])).rows[0]!.n);
+      const objects = Number(
+        (await watcher.query<{ n: string }>(candidate ? bench.objects.peer : bench.objects[system])).rows[0]!.n,
+      );
       return { rate, objects };
     } finally {
       await watcher.end();

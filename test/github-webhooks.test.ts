@@ -150,6 +150,29 @@ describe('GitHub webhooks', () => {
       .toBe(true);
   });
 
+  it('has applied a delivery once it acknowledges it: the batch is logged and applied in one statement', async () => {
+    const opened = examples.find((group) => group.name === 'issues')!.examples.find((e) => e.action === 'opened') as {
+      issue: Record<string, unknown>;
+    };
+    const id = Number(`6${Date.now() % 100_000_000}`);
+    const delivery = randomUUID();
+    const { status } = await deliver(
+      'issues',
+      { ...opened, issue: { ...opened.issue, id, title: 'acknowledged' } },
+      {
+        delivery,
+      },
+    );
+    expect(status).toBe(200);
+    // No polling: by the 200 the event is processed and its object stored.
+    expect(await rows('SELECT status, attempts FROM github.events WHERE id = $1', [delivery])).toEqual([
+      { status: 'processed', attempts: 1 },
+    ]);
+    expect(await rows('SELECT title, last_event_id FROM github.issues WHERE id = $1', [id])).toEqual([
+      { title: 'acknowledged', last_event_id: delivery },
+    ]);
+  });
+
   it('moves a transferred issue: the old row is deleted, the new one stored', async () => {
     const transferred = examples
       .find((group) => group.name === 'issues')!

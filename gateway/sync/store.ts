@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { tablesOf, type ObjectState, type Queryable, type SyncedObject, type SyncTables } from './resource.ts';
-import { syncStatement } from './statements.ts';
+import { fillPlaceholders, syncStatement } from './statements.ts';
 
 /**
  * Below this many rows of a table an upsert costs about what COPY does (COPY's extra round trips:
@@ -87,6 +87,14 @@ export interface SyncStore {
     listing: { versionKey: string; skipKey?: string | undefined },
     listedAt: number,
   ): Promise<number>;
+  /**
+   * The upserts of `write`, as statements to run inside the one that stores their webhook events
+   * (`WITH input (id, payload) …, fresh (id) …`): a row is written only when its event is `fresh`
+   * (newly logged), taking its object from that event's payload in `input`. Parameters are
+   * numbered from `firstParam`. Null when a state carries children: their removal needs
+   * statements of its own.
+   */
+  withLog(states: Iterable<ObjectState>, firstParam: number): { statements: string[]; values: string[] } | null;
   /** Marks rows deleted whose objects the provider says are gone. */
   markDeleted(db: Queryable, table: string, ids: string[]): Promise<number>;
   /** The object's id as text. */
@@ -105,6 +113,68 @@ export function createSyncStore(tables: SyncTables): SyncStore {
       (resource.children ?? []).map((child) => [child.table, resource.idType ?? 'text'] as const),
     ),
   );
+
+  /**
+   * States grouped by table (children added beside their parents), the last state of an id
+   * kept, rows in id order; and the child sets whose missing children are to be marked deleted.
+   */
+  function planWrite(states: Iterable<ObjectState>) {
+    const byTable = new Map<string, ObjectState[]>();
+    const add = (table: string, state: ObjectState) => {
+      const list = byTable.get(table);
+      if (list) list.push(state);
+      else byTable.set(table, [state]);
+    };
+    const childSets = new Map<string, { parent: string; children: string[]; version_at: number }[]>();
+    for (const state of states) {
+      const { table } = state;
+      if (!known.has(table)) throw new Error(`${table} is not a synced table of ${schema}`);
+      add(table, state);
+      for (const child of childrenOf.get(table) ?? []) {
+        const carried = child.of(state.object);
+        if (!carried) continue;
+        for (const object of carried.objects)
+          add(child.table, {
+            table: child.table,
+            object,
+            deleted: state.deleted,
+            versionAt: state.versionAt,
+            eventId: state.eventId,
+          });
+        if (carried.complete) {
+          const sets = childSets.get(child.table) ?? [];
+          sets.push({ parent: idOf(state.object), children: carried.objects.map(idOf), version_at: state.versionAt });
+          childSets.set(child.table, sets);
+        }
+      }
+    }
+    const tables = new Map<string, { rows: Row[]; inPayload: boolean }>();
+    for (const [table, list] of byTable) {
+      // The last state of an id wins within one statement (ON CONFLICT cannot touch a row twice).
+      const latest = new Map<string, ObjectState>();
+      for (const state of list) {
+        const id = idOf(state.object);
+        const seen = latest.get(id);
+        if (!seen || seen.versionAt <= state.versionAt) latest.set(id, state);
+      }
+      let inPayload = false;
+      // In id order: concurrent writers (webhooks, retries, a backfill) lock shared rows in one
+      // order and cannot deadlock on them.
+      const rows: Row[] = [...latest]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([id, s]) => {
+          const row: Row = { id, data: s.object, is_deleted: s.deleted, version_at: s.versionAt, event_id: s.eventId };
+          if (s.inPayload && s.eventId !== null) {
+            inPayload = true;
+            row.data = s.inPayload.merge ?? null;
+            row.path = s.inPayload.path;
+          }
+          return row;
+        });
+      tables.set(table, { rows, inPayload });
+    }
+    return { tables, childSets };
+  }
 
   /**
    * COPYs the rows in when none of them is stored yet; false (and nothing written) otherwise.
@@ -131,64 +201,9 @@ export function createSyncStore(tables: SyncTables): SyncStore {
   return {
     idOf,
     async write(db, states, bulk) {
-      const byTable = new Map<string, ObjectState[]>();
-      const add = (table: string, state: ObjectState) => {
-        const list = byTable.get(table);
-        if (list) list.push(state);
-        else byTable.set(table, [state]);
-      };
-      const childSets = new Map<string, { parent: string; children: string[]; version_at: number }[]>();
-      for (const state of states) {
-        const { table } = state;
-        if (!known.has(table)) throw new Error(`${table} is not a synced table of ${schema}`);
-        add(table, state);
-        for (const child of childrenOf.get(table) ?? []) {
-          const carried = child.of(state.object);
-          if (!carried) continue;
-          for (const object of carried.objects)
-            add(child.table, {
-              table: child.table,
-              object,
-              deleted: state.deleted,
-              versionAt: state.versionAt,
-              eventId: state.eventId,
-            });
-          if (carried.complete) {
-            const sets = childSets.get(child.table) ?? [];
-            sets.push({ parent: idOf(state.object), children: carried.objects.map(idOf), version_at: state.versionAt });
-            childSets.set(child.table, sets);
-          }
-        }
-      }
+      const { tables: byTable, childSets } = planWrite(states);
       const written: Record<string, number> = {};
-      for (const [table, list] of byTable) {
-        // The last state of an id wins within one statement (ON CONFLICT cannot touch a row twice).
-        const latest = new Map<string, ObjectState>();
-        for (const state of list) {
-          const id = idOf(state.object);
-          const seen = latest.get(id);
-          if (!seen || seen.versionAt <= state.versionAt) latest.set(id, state);
-        }
-        let inPayload = false;
-        // In id order: concurrent writers (webhooks, retries, a backfill) lock shared rows in one
-        // order and cannot deadlock on them.
-        const rows: Row[] = [...latest]
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([id, s]) => {
-            const row: Row = {
-              id,
-              data: s.object,
-              is_deleted: s.deleted,
-              version_at: s.versionAt,
-              event_id: s.eventId,
-            };
-            if (s.inPayload && s.eventId !== null) {
-              inPayload = true;
-              row.data = s.inPayload.merge ?? null;
-              row.path = s.inPayload.path;
-            }
-            return row;
-          });
+      for (const [table, { rows, inPayload }] of byTable) {
         if (bulk && !inPayload && rows.length >= COPY_MIN_ROWS && (await copyIfAllNew(bulk, table, rows))) {
           written[table] = rows.length;
           continue;
@@ -207,6 +222,27 @@ export function createSyncStore(tables: SyncTables): SyncStore {
           [JSON.stringify(sets)],
         );
       return written;
+    },
+    withLog(states, firstParam) {
+      const { tables: byTable, childSets } = planWrite(states);
+      if (childSets.size > 0 || [...byTable.keys()].some((table) => childrenOf.get(table)?.length)) return null;
+      const statements: string[] = [];
+      const values: string[] = [];
+      // Tables in one order: two batches in flight take their rows' locks in the same order.
+      for (const [table, { rows }] of [...byTable].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        statements.push(
+          fillPlaceholders(
+            syncStatement('upsert-with-log', names(table)),
+            /\{(rows)\}/g,
+            {
+              rows: `$${firstParam + values.length}`,
+            },
+            'upsert-with-log',
+          ),
+        );
+        values.push(JSON.stringify(rows));
+      }
+      return { statements, values };
     },
     async writeJsonPages(db, table, pages, listing, listedAt) {
       if (!known.has(table)) throw new Error(`${table} is not a synced table of ${schema}`);

@@ -60,6 +60,14 @@ export interface WebhookReceiver {
    * (with the SDK's own retries). A throw counts as a failed attempt of that event only.
    */
   fetchCurrent?(event: WebhookEvent): Promise<unknown>;
+  /**
+   * For a receiver whose `apply` only writes the events' object states through the sync store
+   * (no reads, no provider calls): the same writes as statements to run inside the one that logs
+   * a batch (`SyncStore.withLog`), parameters numbered from `firstParam`. The batch is then
+   * logged and applied in one statement and one commit, and acknowledged once applied. Null when
+   * this batch cannot be (it is logged, acknowledged and applied as usual).
+   */
+  applyWithLog?(events: WebhookEvent[], firstParam: number): { statements: string[]; values: unknown[] } | null;
   /** Attempts before an event is marked failed. Default 5. */
   maxAttempts?: number;
   /** First retry delay in milliseconds, doubling each attempt. Default 2000. */
@@ -72,6 +80,13 @@ export class WebhookVerificationError extends Error {
     super(message);
     this.name = 'WebhookVerificationError';
   }
+}
+
+/** What storing a delivery did: already logged (a redelivery), and applied with its insert. */
+interface Stored {
+  id: string;
+  duplicate: boolean;
+  applied: boolean;
 }
 
 export type WebhookStatus = 'received' | 'processed' | 'failed';
@@ -101,6 +116,10 @@ export const webhookEventsTopic = topic<WebhookMessage>('webhook.events');
 export const WEBHOOK_QUEUE = 'webhooks';
 const PROCESS_JOB = 'process';
 const MAX_BATCH = 500;
+/** Statement texts of batches applied with their insert that are prepared, at most. */
+const MAX_NAMED = 50;
+/** Batches being logged at once: with apply in the same statement, one waits on the other's rows less than the senders would wait on one. */
+const STORE_PARALLEL = 2;
 const NOTHING_FETCHED: ReadonlyMap<string, unknown> = new Map();
 const RECOVER_EVERY_MS = 60_000;
 /** An event younger than this may still be on its way through another process. */
@@ -144,8 +163,11 @@ export interface WebhookMinute {
 export interface WebhookLog {
   readonly plugin: string;
   readonly path: string;
-  /** Stores the events (one INSERT with other concurrent callers); resolves once committed. */
-  ingest(events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean }[]>;
+  /**
+   * Stores the events (one INSERT with other concurrent callers); resolves once committed. With
+   * `applyWithLog`, they are applied in that statement (`applied`); otherwise `process` applies them.
+   */
+  ingest(events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean; applied: boolean }[]>;
   /** Applies stored, unprocessed events now (those another process holds are skipped). */
   process(ids: string[]): Promise<void>;
   /** Resolves when everything handed to processing so far is done (tests, shutdown). */
@@ -187,21 +209,22 @@ export function globMatcher(globs: readonly string[]): (type: string) => boolean
 }
 
 /**
- * Collects calls while one run is in flight and hands them to the next run together: the first
- * caller runs alone, callers arriving meanwhile share the following run. When a shared run fails
- * with an error `retryAlone` accepts, each item is run again on its own, so one bad item fails
- * only its own caller.
+ * Collects calls while `parallel` runs are in flight and hands them to the next run together:
+ * the first caller runs alone, callers arriving meanwhile share the following run. When a shared
+ * run fails with an error `retryAlone` accepts, each item is run again on its own, so one bad
+ * item fails only its own caller.
  */
 function groupCommit<In, Out>(
   run: (items: In[]) => Promise<Out[]>,
   maxBatch: number,
   retryAlone: (error: unknown) => boolean = () => false,
+  parallel = 1,
 ): (item: In) => Promise<Out> {
   let waiting: { item: In; resolve(out: Out): void; reject(error: unknown): void }[] = [];
-  let running = false;
+  let running = 0;
   const next = async () => {
-    if (running || waiting.length === 0) return;
-    running = true;
+    if (running >= parallel || waiting.length === 0) return;
+    running++;
     const batch = waiting.slice(0, maxBatch);
     waiting = waiting.slice(batch.length);
     try {
@@ -214,7 +237,7 @@ function groupCommit<In, Out>(
         for (const entry of batch) entry.reject(error);
       }
     } finally {
-      running = false;
+      running--;
       void next();
     }
   };
@@ -262,25 +285,71 @@ export function createWebhookLog(options: {
   const services = () => options.services();
   const maxAttempts = () => receiver().maxAttempts ?? 5;
 
-  const insertBatch = async (events: WebhookEvent[]): Promise<{ id: string; duplicate: boolean }[]> => {
-    // The events' own JSON text goes into the statement as is, not parsed and encoded again.
-    const rows = events.map(
-      (event) =>
-        `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`,
-    );
-    const { rows: inserted } = await services().db.query<{ id: string }>(sql('webhook-insert'), [
-      `[${rows.join(',')}]`,
-    ]);
+  // The events' own JSON text goes into the statement as is, not parsed and encoded again.
+  const eventsJson = (events: readonly WebhookEvent[]) =>
+    `[${events.map((event) => `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`).join(',')}]`;
+  /** Per event: whether the log held it already, and whether it was applied with its insert. */
+  const outcomes = (events: readonly WebhookEvent[], inserted: { id: string }[], applied: boolean) => {
     const fresh = new Set(inserted.map((row) => row.id));
     // The same event twice in one batch: the first is new, the second a duplicate.
-    return events.map((event) => ({ id: event.id, duplicate: !fresh.delete(event.id) }));
+    return events.map((event) => ({ id: event.id, duplicate: !fresh.delete(event.id), applied }));
+  };
+
+  const insertBatch = async (events: WebhookEvent[]): Promise<Stored[]> => {
+    const { rows } = await services().db.query<{ id: string }>(sql('webhook-insert'), [eventsJson(events)]);
+    return outcomes(events, rows, false);
+  };
+
+  // Named, so each connection plans a statement once (planning one is about half a millisecond),
+  // for as many texts (the tables a batch touches) as MAX_NAMED; later ones run unnamed.
+  const appliedNames = new Map<string, string>();
+  const appliedStatementName = (text: string) => {
+    let name = appliedNames.get(text);
+    if (name === undefined && appliedNames.size < MAX_NAMED) {
+      name = `${schema}_webhook_applied_${appliedNames.size + 1}`;
+      appliedNames.set(text, name);
+    }
+    return name;
+  };
+
+  /** Logs and applies a batch in one statement (`applyWithLog`); null when the receiver cannot. */
+  const insertApplied = async (events: WebhookEvent[]): Promise<Stored[] | null> => {
+    const unique = new Map<string, WebhookEvent>();
+    for (const event of events) if (!unique.has(event.id)) unique.set(event.id, event);
+    const batch = [...unique.values()];
+    const parts = receiver().applyWithLog?.(batch, 2);
+    if (!parts) return null;
+    const text = sql('webhook-insert-applied').replace(
+      '{applied}',
+      parts.statements.map((statement, i) => `, applied_${i} AS (${statement})`).join(''),
+    );
+    const values = [eventsJson(batch), ...parts.values];
+    const { rows } = await withSpan(`webhook ${plugin} apply`, { 'plugboard.webhook.events': batch.length }, () =>
+      services().db.query<{ id: string }>({ name: appliedStatementName(text), text, values }),
+    );
+    const stored = outcomes(events, rows, true);
+    publish(events.filter((_, i) => !stored[i]!.duplicate));
+    return stored;
+  };
+
+  /**
+   * A batch applied in the statement that logs it when the receiver can; otherwise (or when that
+   * statement fails for its content: the events are then applied from the log, each alone if need
+   * be) only logged.
+   */
+  const storeBatch = async (events: WebhookEvent[]): Promise<Stored[]> => {
+    if (receiver().applyWithLog) {
+      try {
+        const applied = await insertApplied(events);
+        if (applied) return applied;
+      } catch (error) {
+        if (isUnavailable(error)) throw error;
+      }
+    }
+    return insertBatch(events);
   };
   // A statement that fails for its content (not for want of a database) is retried event by event.
-  const insertOne = groupCommit(
-    (events: WebhookEvent[]) => insertBatch(events),
-    MAX_BATCH,
-    (error) => !isUnavailable(error),
-  );
+  const storeOne = groupCommit(storeBatch, MAX_BATCH, (error) => !isUnavailable(error), STORE_PARALLEL);
 
   /** Events in memory since their delivery, so processing need not read them back. */
   const inFlight = new Map<string, WebhookEvent>();
@@ -456,7 +525,7 @@ export function createWebhookLog(options: {
       return receiver().path;
     },
     async ingest(events) {
-      return Promise.all(events.map((event) => insertOne(event)));
+      return Promise.all(events.map((event) => storeOne(event)));
     },
     async process(ids) {
       await Promise.all(ids.map((id) => processOne(id)));
@@ -544,9 +613,9 @@ export function createWebhookLog(options: {
           ERRORS.BAD_REQUEST,
           'Webhook event holds a \\u0000 character, which cannot be stored',
         );
-      let stored: { duplicate: boolean };
+      let stored: Stored;
       try {
-        stored = await insertOne(event);
+        stored = await storeOne(event);
       } catch (error) {
         // A data exception (class 22, e.g. an unpaired \ud800 in jsonb) will fail every redelivery too.
         if (isRefusedValue(error))
@@ -562,7 +631,7 @@ export function createWebhookLog(options: {
         );
       }
       sendJson(response, 200, { received: true, duplicate: stored.duplicate });
-      if (!stored.duplicate) {
+      if (!stored.duplicate && !stored.applied) {
         inFlight.set(event.id, event);
         track(processOne(event.id));
       }

@@ -10,6 +10,7 @@ import {
   type ObjectState,
   type PluginRuntime,
   type SyncedObject,
+  type WebhookEvent,
   type WebhookReceiver,
   WebhookVerificationError,
 } from '../../gateway/sdk.ts';
@@ -107,6 +108,11 @@ export function statesOf(type: string, payload: Payload, eventId: string, receiv
   return [state(route.table, object, deleted, { path: [route.key], ...(merge && { merge }) })];
 }
 
+const statesOfAll = (events: WebhookEvent[]) => {
+  const receivedAt = Date.now() / 1000;
+  return events.flatMap((event) => statesOf(event.type, event.payload as Payload, event.id, receivedAt));
+};
+
 export function githubReceiver(runtime: PluginRuntime<GithubConfig>, instance: () => GithubInstance): WebhookReceiver {
   const { config } = runtime;
   return {
@@ -134,9 +140,10 @@ export function githubReceiver(runtime: PluginRuntime<GithubConfig>, instance: (
       return { id: delivery, type, payload, json: text };
     },
     async apply(events, client) {
-      const receivedAt = Date.now() / 1000;
-      const states = events.flatMap((event) => statesOf(event.type, event.payload as Payload, event.id, receivedAt));
+      const states = statesOfAll(events);
       if (states.length > 0) await instance().store.write(client, states);
     },
+    // Applying is only the store's upserts, so a batch is applied in the statement that logs it.
+    applyWithLog: (events, firstParam) => instance().store.withLog(statesOfAll(events), firstParam),
   };
 }

@@ -3,7 +3,7 @@
 -- $1 is a JSON array of {id, data, path, is_deleted, version_at (epoch seconds), event_id}.
 INSERT INTO {schema}.{table} AS t (id, data, is_deleted, {version}, last_event_id, synced_at)
 SELECT r.id,
-       CASE WHEN r.path IS NULL THEN r.data ELSE (e.payload #> r.path) || coalesce(r.data, '{}') END,
+       CASE WHEN r.path IS NULL THEN r.data WHEN r.data IS NULL THEN (e.payload #> r.path) ELSE (e.payload #> r.path) || r.data END,
        r.is_deleted, to_timestamp(r.version_at), r.event_id, now()
 FROM jsonb_to_recordset($1::jsonb)
   AS r(id {id_type}, data jsonb, path text[], is_deleted boolean, version_at double precision, event_id text)

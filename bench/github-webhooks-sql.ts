@@ -1,0 +1,146 @@
+/**
+ * Where Postgres's time goes when GitHub webhook batches are logged and applied: the statement
+ * the receiver sends for a batch (webhook-insert-applied.sql with the store's upserts), run for
+ * the bench's deliveries in batches of BENCH_BATCH (64) on one connection, and the backend's CPU
+ * per delivery read from /proc. Each variant runs on a fresh database after `plugboard migrate`,
+ * with some of the schema's parts dropped first, to price them one by one (best of 3).
+ *
+ * Run: npm exec -- node bench/github-webhooks-sql.ts
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { createSyncStore } from '../gateway/sync/store.ts';
+import type { WebhookEvent } from '../gateway/webhooks/receiver.ts';
+import { githubSyncTables } from '../plugins/github/resources.ts';
+import { statesOf } from '../plugins/github/webhooks.ts';
+import { githubDeliveries } from '../test/support/webhook-load.ts';
+import { freshDatabase, migrate } from './support.ts';
+
+const BATCH = Number(process.env['BENCH_BATCH'] ?? 64);
+const deliveries = await githubDeliveries('secret', Number(process.env['BENCH_EVENTS'] ?? 5000));
+const events: WebhookEvent[] = deliveries.map((d) => {
+  const payload = JSON.parse(d.body) as Record<string, unknown> & { action?: string };
+  return { id: d.id, type: `${d.headers['x-github-event']}.${payload.action}`, payload, json: d.body };
+});
+
+const unused = () => {
+  throw new Error('not used here');
+};
+const store = createSyncStore(
+  githubSyncTables({ config: {} as never, client: unused, db: {} as never, scope: unused, bodyBytes: unused }),
+);
+const insertApplied = readFileSync(new URL('../gateway/sql/webhook-insert-applied.sql', import.meta.url), 'utf8')
+  .replaceAll('{schema}', 'github')
+  .replace(/^--.*\n/gm, '');
+const eventsJson = (batch: WebhookEvent[]) =>
+  `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"payload":${e.json}}`).join(',')}]`;
+
+const FLOOR = `
+  WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, event text, payload jsonb)),
+  logged AS (INSERT INTO floor_log (id, type, payload) SELECT id, event, payload FROM input ON CONFLICT DO NOTHING RETURNING id)
+  INSERT INTO github_objects AS o (event, id, data, updated_at, delivery)
+  SELECT DISTINCT ON (i.event, (i.payload -> k.key ->> 'id')::bigint) i.event, (i.payload -> k.key ->> 'id')::bigint,
+    i.payload -> k.key, (i.payload -> k.key ->> 'updated_at')::timestamptz, i.id
+  FROM input AS i JOIN logged USING (id)
+  CROSS JOIN LATERAL (SELECT ($2::jsonb ->> i.event) AS key) AS k
+  ORDER BY 1, 2, 4 DESC
+  ON CONFLICT (event, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, delivery = excluded.delivery
+  WHERE o.updated_at <= excluded.updated_at`;
+
+const VARIANTS: Record<string, string[]> = {
+  'as migrated': [],
+  'log only (no upserts)': ['-- log only'],
+  'the floor handler (bench/peers/github-log-floor.ts)': [
+    '-- floor',
+    `CREATE TABLE floor_log (id text PRIMARY KEY, type text NOT NULL, payload jsonb COMPRESSION lz4 NOT NULL,
+      received_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE github_objects (event text NOT NULL, id bigint NOT NULL, data jsonb COMPRESSION lz4 NOT NULL,
+      updated_at timestamptz NOT NULL, delivery text NOT NULL, PRIMARY KEY (event, id))`,
+  ],
+  'objects: no generated columns': [
+    ...['issues', 'pull_requests', 'issue_comments'].map(
+      (t) =>
+        `DO $$ DECLARE c text; BEGIN FOR c IN SELECT attname FROM pg_attribute WHERE attrelid = 'github.${t}'::regclass AND attgenerated = 's' LOOP EXECUTE format('ALTER TABLE github.${t} DROP COLUMN %I CASCADE', c); END LOOP; END $$`,
+    ),
+  ],
+  'payload uncompressed (storage external)': ['ALTER TABLE github.events ALTER COLUMN payload SET STORAGE EXTERNAL'],
+  'events: no received/type/failed indexes': [
+    'DROP INDEX github.events_received',
+    'DROP INDEX github.events_type',
+    'DROP INDEX github.events_failed',
+  ],
+  'events: no repository column': ['ALTER TABLE github.events DROP COLUMN repository'],
+  'events: not partitioned': [
+    'CREATE TABLE github.events_flat (LIKE github.events INCLUDING ALL)',
+    'ALTER TABLE github.events RENAME TO events_partitioned',
+    'ALTER TABLE github.events_flat RENAME TO events',
+    'ALTER TABLE github.events ADD PRIMARY KEY (id)',
+  ],
+  'objects: no secondary indexes': [
+    'DROP INDEX github.issues_repository, github.issues_updated, github.issues_labels, github.pull_requests_repository, github.issue_comments_issue',
+  ],
+  'objects: no labels index': ['DROP INDEX github.issues_labels'],
+};
+
+async function measure(ddl: string[]): Promise<number> {
+  const database = await freshDatabase('bench_github_sql');
+  try {
+    migrate({
+      DATABASE_URL: database.url,
+      PLUGBOARD_PLUGINS: 'core,github',
+      GITHUB_WEBHOOK_SECRET: 'secret-of-sixteen-or-more',
+      GITHUB_TOKEN: `ghp_${'b'.repeat(36)}`,
+      LOG_LEVEL: 'warn',
+    });
+    const client = new pg.Client(database.url);
+    await client.connect();
+    try {
+      const logOnly = ddl.includes('-- log only');
+      const floor = ddl.includes('-- floor');
+      for (const statement of ddl) await client.query(statement);
+      const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const ticks = () => {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return Number(fields[11]) + Number(fields[12]);
+      };
+      const before = ticks();
+      for (let i = 0; i < events.length; i += BATCH) {
+        const batch = events.slice(i, i + BATCH);
+        const receivedAt = Date.now() / 1000;
+        const parts = store.withLog(
+          batch.flatMap((e) => statesOf(e.type, e.payload as never, e.id, receivedAt)),
+          2,
+        )!;
+        const text = insertApplied.replace(
+          '{applied}',
+          parts.statements.map((s, n) => `, applied_${n} AS (${s})`).join(''),
+        );
+        if (floor)
+          await client.query(FLOOR, [
+            `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"event":${JSON.stringify(e.type.split('.')[0])},"payload":${e.json}}`).join(',')}]`,
+            JSON.stringify({ issues: 'issue', issue_comment: 'comment', pull_request: 'pull_request' }),
+          ]);
+        else if (logOnly) await client.query(insertApplied.replace('{applied}', ''), [eventsJson(batch)]);
+        else if (process.env['BENCH_NAMED'])
+          await client.query({
+            name: `s${createHash('sha1').update(text).digest('hex').slice(0, 16)}`,
+            text,
+            values: [eventsJson(batch), ...parts.values],
+          });
+        else await client.query(text, [eventsJson(batch), ...parts.values]);
+      }
+      return ((ticks() - before) * 10_000) / events.length;
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+console.log(`${events.length} deliveries in batches of ${BATCH}: Postgres backend CPU per delivery (best of 3)`);
+for (const [name, ddl] of Object.entries(VARIANTS)) {
+  const runs = [await measure(ddl), await measure(ddl), await measure(ddl)];
+  console.log(`  ${name.padEnd(44)} ${Math.min(...runs).toFixed(0)} µs  (${runs.map((r) => r.toFixed(0)).join(', ')})`);
+}
