@@ -5,7 +5,7 @@
  * per delivery read from /proc. Each variant runs on a fresh database after `plugboard migrate`,
  * with some of the schema's parts dropped first, to price them one by one (best of 3).
  *
- * Run: npm exec -- node bench/github-webhooks-sql.ts
+ * Run: npm run bench:github-webhooks-sql
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ const BATCH = Number(process.env['BENCH_BATCH'] ?? 64);
 const deliveries = await githubDeliveries('secret', Number(process.env['BENCH_EVENTS'] ?? 5000));
 const events: WebhookEvent[] = deliveries.map((d) => {
   const payload = JSON.parse(d.body) as Record<string, unknown> & { action?: string };
-  return { id: d.id, type: `${d.headers['x-github-event']}.${payload.action}`, payload, json: d.body };
+  return { id: d.id, type: `${d.headers['x-github-event']}.${payload.action}`, payload, body: Buffer.from(d.body) };
 });
 
 const unused = () => {
@@ -33,8 +33,9 @@ const store = createSyncStore(
 const insertApplied = readFileSync(new URL('../gateway/sql/webhook-insert-applied.sql', import.meta.url), 'utf8')
   .replaceAll('{schema}', 'github')
   .replace(/^--.*\n/gm, '');
+const named = (text: string) => `s${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
 const eventsJson = (batch: WebhookEvent[]) =>
-  `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"payload":${e.json}}`).join(',')}]`;
+  `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"payload":${e.body}}`).join(',')}]`;
 
 const FLOOR = `
   WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, event text, payload jsonb)),
@@ -48,42 +49,48 @@ const FLOOR = `
   ON CONFLICT (event, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, delivery = excluded.delivery
   WHERE o.updated_at <= excluded.updated_at`;
 
-const VARIANTS: Record<string, string[]> = {
-  'as migrated': [],
-  'log only (no upserts)': ['-- log only'],
-  'the floor handler (bench/peers/github-log-floor.ts)': [
-    '-- floor',
-    `CREATE TABLE floor_log (id text PRIMARY KEY, type text NOT NULL, payload jsonb COMPRESSION lz4 NOT NULL,
-      received_at timestamptz NOT NULL DEFAULT now())`,
-    `CREATE TABLE github_objects (event text NOT NULL, id bigint NOT NULL, data jsonb COMPRESSION lz4 NOT NULL,
-      updated_at timestamptz NOT NULL, delivery text NOT NULL, PRIMARY KEY (event, id))`,
-  ],
-  'objects: no generated columns': [
-    ...['issues', 'pull_requests', 'issue_comments'].map(
+/** What each variant drops from the schema first, and which statement it runs (default: the receiver's). */
+const VARIANTS: Record<string, { ddl?: string[]; statement?: 'log only' | 'floor' }> = {
+  'as migrated': {},
+  'log only (no upserts)': { statement: 'log only' },
+  'the floor handler (bench/peers/github-log-floor.ts)': {
+    statement: 'floor',
+    ddl: [
+      `CREATE TABLE floor_log (id text PRIMARY KEY, type text NOT NULL, payload jsonb COMPRESSION lz4 NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE github_objects (event text NOT NULL, id bigint NOT NULL, data jsonb COMPRESSION lz4 NOT NULL,
+        updated_at timestamptz NOT NULL, delivery text NOT NULL, PRIMARY KEY (event, id))`,
+    ],
+  },
+  'objects: no generated columns': {
+    ddl: ['issues', 'pull_requests', 'issue_comments'].map(
       (t) =>
         `DO $$ DECLARE c text; BEGIN FOR c IN SELECT attname FROM pg_attribute WHERE attrelid = 'github.${t}'::regclass AND attgenerated = 's' LOOP EXECUTE format('ALTER TABLE github.${t} DROP COLUMN %I CASCADE', c); END LOOP; END $$`,
     ),
-  ],
-  'payload uncompressed (storage external)': ['ALTER TABLE github.events ALTER COLUMN payload SET STORAGE EXTERNAL'],
-  'events: no received/type/failed indexes': [
-    'DROP INDEX github.events_received',
-    'DROP INDEX github.events_type',
-    'DROP INDEX github.events_failed',
-  ],
-  'events: no repository column': ['ALTER TABLE github.events DROP COLUMN repository'],
-  'events: not partitioned': [
-    'CREATE TABLE github.events_flat (LIKE github.events INCLUDING ALL)',
-    'ALTER TABLE github.events RENAME TO events_partitioned',
-    'ALTER TABLE github.events_flat RENAME TO events',
-    'ALTER TABLE github.events ADD PRIMARY KEY (id)',
-  ],
-  'objects: no secondary indexes': [
-    'DROP INDEX github.issues_repository, github.issues_updated, github.issues_labels, github.pull_requests_repository, github.issue_comments_issue',
-  ],
-  'objects: no labels index': ['DROP INDEX github.issues_labels'],
+  },
+  'objects: no secondary indexes': {
+    ddl: [
+      'DROP INDEX github.issues_repository, github.issues_updated, github.issues_labels, github.pull_requests_repository, github.issue_comments_issue',
+    ],
+  },
+  'events: no received/type/failed indexes': {
+    ddl: ['DROP INDEX github.events_received', 'DROP INDEX github.events_type', 'DROP INDEX github.events_failed'],
+  },
+  'events: no repository column': { ddl: ['ALTER TABLE github.events DROP COLUMN repository'] },
+  'events: not partitioned': {
+    ddl: [
+      'CREATE TABLE github.events_flat (LIKE github.events INCLUDING ALL)',
+      'ALTER TABLE github.events RENAME TO events_partitioned',
+      'ALTER TABLE github.events_flat RENAME TO events',
+      'ALTER TABLE github.events ADD PRIMARY KEY (id)',
+    ],
+  },
+  'events: payload uncompressed (storage external)': {
+    ddl: ['ALTER TABLE github.events ALTER COLUMN payload SET STORAGE EXTERNAL'],
+  },
 };
 
-async function measure(ddl: string[]): Promise<number> {
+async function measure({ ddl = [], statement }: (typeof VARIANTS)[string]): Promise<number> {
   const database = await freshDatabase('bench_github_sql');
   try {
     migrate({
@@ -96,8 +103,6 @@ async function measure(ddl: string[]): Promise<number> {
     const client = new pg.Client(database.url);
     await client.connect();
     try {
-      const logOnly = ddl.includes('-- log only');
-      const floor = ddl.includes('-- floor');
       for (const statement of ddl) await client.query(statement);
       const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const ticks = () => {
@@ -116,19 +121,15 @@ async function measure(ddl: string[]): Promise<number> {
           '{applied}',
           parts.statements.map((s, n) => `, applied_${n} AS (${s})`).join(''),
         );
-        if (floor)
+        if (statement === 'floor')
           await client.query(FLOOR, [
-            `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"event":${JSON.stringify(e.type.split('.')[0])},"payload":${e.json}}`).join(',')}]`,
+            `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"event":${JSON.stringify(e.type.split('.')[0])},"payload":${e.body}}`).join(',')}]`,
             JSON.stringify({ issues: 'issue', issue_comment: 'comment', pull_request: 'pull_request' }),
           ]);
-        else if (logOnly) await client.query(insertApplied.replace('{applied}', ''), [eventsJson(batch)]);
-        else if (process.env['BENCH_NAMED'])
-          await client.query({
-            name: `s${createHash('sha1').update(text).digest('hex').slice(0, 16)}`,
-            text,
-            values: [eventsJson(batch), ...parts.values],
-          });
-        else await client.query(text, [eventsJson(batch), ...parts.values]);
+        else if (statement === 'log only')
+          await client.query(insertApplied.replace('{applied}', ''), [eventsJson(batch)]);
+        // Named, as the receiver names it: planned once.
+        else await client.query({ name: named(text), text, values: [eventsJson(batch), ...parts.values] });
       }
       return ((ticks() - before) * 10_000) / events.length;
     } finally {
@@ -140,7 +141,7 @@ async function measure(ddl: string[]): Promise<number> {
 }
 
 console.log(`${events.length} deliveries in batches of ${BATCH}: Postgres backend CPU per delivery (best of 3)`);
-for (const [name, ddl] of Object.entries(VARIANTS)) {
-  const runs = [await measure(ddl), await measure(ddl), await measure(ddl)];
+for (const [name, variant] of Object.entries(VARIANTS)) {
+  const runs = [await measure(variant), await measure(variant), await measure(variant)];
   console.log(`  ${name.padEnd(44)} ${Math.min(...runs).toFixed(0)} µs  (${runs.map((r) => r.toFixed(0)).join(', ')})`);
 }

@@ -32,8 +32,8 @@ export interface WebhookEvent {
   type: string;
   /** The parsed event. */
   payload: unknown;
-  /** The raw JSON text of the event, when the body is exactly the event (saves re-encoding it). */
-  json?: string;
+  /** The request body, when it is exactly the event's JSON (sent to Postgres as is, not encoded again). */
+  body?: Buffer;
 }
 
 /** What a plugin provides to receive webhooks (`webhooks(runtime)` in definePlugin). */
@@ -116,6 +116,8 @@ export const webhookEventsTopic = topic<WebhookMessage>('webhook.events');
 export const WEBHOOK_QUEUE = 'webhooks';
 const PROCESS_JOB = 'process';
 const MAX_BATCH = 500;
+const CLOSE = Buffer.from('}');
+const CLOSE_LAST = Buffer.from('}]');
 /** Statement texts of batches applied with their insert that are prepared, at most. */
 const MAX_NAMED = 50;
 /** Batches being logged at once: with apply in the same statement, one waits on the other's rows less than the senders would wait on one. */
@@ -254,7 +256,7 @@ function groupCommit<In, Out>(
  */
 function holdsNul(event: WebhookEvent): boolean {
   if (event.id.includes('\0') || event.type.includes('\0')) return true;
-  if (event.json !== undefined && !event.json.includes('\\u0000')) return false;
+  if (event.body !== undefined && !event.body.includes('\\u0000')) return false;
   // A loop, not recursion: a deeply nested body must not overflow the stack.
   const pending: unknown[] = [event.payload];
   while (pending.length > 0) {
@@ -285,9 +287,21 @@ export function createWebhookLog(options: {
   const services = () => options.services();
   const maxAttempts = () => receiver().maxAttempts ?? 5;
 
-  // The events' own JSON text goes into the statement as is, not parsed and encoded again.
-  const eventsJson = (events: readonly WebhookEvent[]) =>
-    `[${events.map((event) => `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":${event.json ?? JSON.stringify(event.payload)}}`).join(',')}]`;
+  /**
+   * The events as one jsonb parameter in binary form (jsonb's format version, 1, then the JSON
+   * text): node-postgres sends a Buffer as is, so a body goes from the request to Postgres without
+   * being decoded, copied as a string or encoded again.
+   */
+  const eventsJsonb = (events: readonly WebhookEvent[]) =>
+    Buffer.concat(
+      events.flatMap((event, i) => [
+        Buffer.from(
+          `${i === 0 ? '\u0001[' : ','}{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"payload":`,
+        ),
+        event.body ?? Buffer.from(JSON.stringify(event.payload)),
+        i === events.length - 1 ? CLOSE_LAST : CLOSE,
+      ]),
+    );
   /** Per event: whether the log held it already, and whether it was applied with its insert. */
   const outcomes = (events: readonly WebhookEvent[], inserted: { id: string }[], applied: boolean) => {
     const fresh = new Set(inserted.map((row) => row.id));
@@ -296,7 +310,7 @@ export function createWebhookLog(options: {
   };
 
   const insertBatch = async (events: WebhookEvent[]): Promise<Stored[]> => {
-    const { rows } = await services().db.query<{ id: string }>(sql('webhook-insert'), [eventsJson(events)]);
+    const { rows } = await services().db.query<{ id: string }>(sql('webhook-insert'), [eventsJsonb(events)]);
     return outcomes(events, rows, false);
   };
 
@@ -323,7 +337,7 @@ export function createWebhookLog(options: {
       '{applied}',
       parts.statements.map((statement, i) => `, applied_${i} AS (${statement})`).join(''),
     );
-    const values = [eventsJson(batch), ...parts.values];
+    const values = [eventsJsonb(batch), ...parts.values];
     const { rows } = await withSpan(`webhook ${plugin} apply`, { 'plugboard.webhook.events': batch.length }, () =>
       services().db.query<{ id: string }>({ name: appliedStatementName(text), text, values }),
     );

@@ -137,7 +137,7 @@ export function githubReceiver(runtime: PluginRuntime<GithubConfig>, instance: (
         throw new SyntaxError('Not a GitHub event');
       const action = (payload as Payload).action;
       const type = typeof action === 'string' && /^[a-z_]{1,60}$/.test(action) ? `${event}.${action}` : event;
-      return { id: delivery, type, payload, json: text };
+      return { id: delivery, type, payload, body };
     },
     async apply(events, client) {
       const states = statesOfAll(events);

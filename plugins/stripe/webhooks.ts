@@ -28,7 +28,7 @@ export function stripeReceiver(runtime: PluginRuntime<StripeConfig>, instance: (
         throw new WebhookVerificationError(`Invalid Stripe signature: ${(error as Error).message}`);
       }
       if (typeof event?.id !== 'string' || typeof event.type !== 'string') throw new SyntaxError('Not a Stripe event');
-      return { id: event.id, type: event.type, payload: event, json: body.toString('utf8') };
+      return { id: event.id, type: event.type, payload: event, body };
     },
     apply: (events, client, fetched) => applyEvents(instance().store, client, events, fetched),
     // Only for events whose same-second ties the events cannot settle (see apply.ts).
