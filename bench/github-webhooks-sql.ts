@@ -49,10 +49,46 @@ const FLOOR = `
   ON CONFLICT (event, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, delivery = excluded.delivery
   WHERE o.updated_at <= excluded.updated_at`;
 
+/** The payloads kept as text: `input.payload` is there (null) only for the upsert's CASE. */
+const TEXT_LOG = `
+  WITH input AS (
+    SELECT id, type, body, NULL::jsonb AS payload FROM unnest($1::text[], $2::text[], $3::text[]) AS e(id, type, body)
+  ), fresh AS (
+    INSERT INTO github.events (id, type, payload, status, processed_at, attempts)
+    SELECT e.id, e.type, e.body, 'processed', now(), 1 FROM input AS e
+    WHERE NOT EXISTS (SELECT FROM github.events AS stored WHERE stored.id = e.id)
+    ON CONFLICT DO NOTHING RETURNING id){applied}
+  SELECT id FROM fresh`;
+
+/** A text[] in Postgres's binary array format: no escaping, no parsing of the elements. */
+function binaryTextArray(items: Buffer[]): Buffer {
+  const header = Buffer.alloc(20);
+  header.writeInt32BE(1, 0); // dimensions
+  header.writeInt32BE(0, 4); // no nulls
+  header.writeUInt32BE(25, 8); // element type: text
+  header.writeInt32BE(items.length, 12);
+  header.writeInt32BE(1, 16); // lower bound
+  return Buffer.concat([
+    header,
+    ...items.flatMap((item) => {
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(item.length);
+      return [length, item];
+    }),
+  ]);
+}
+
 /** What each variant drops from the schema first, and which statement it runs (default: the receiver's). */
-const VARIANTS: Record<string, { ddl?: string[]; statement?: 'log only' | 'floor' }> = {
+const VARIANTS: Record<string, { ddl?: string[]; statement?: 'log only' | 'floor' | 'text' }> = {
   'as migrated': {},
   'log only (no upserts)': { statement: 'log only' },
+  'payload as text (binary text[]), objects sent as JSON': {
+    statement: 'text',
+    ddl: [
+      'ALTER TABLE github.events DROP COLUMN repository',
+      'ALTER TABLE github.events ALTER COLUMN payload TYPE text',
+    ],
+  },
   'the floor handler (bench/peers/github-log-floor.ts)': {
     statement: 'floor',
     ddl: [
@@ -121,7 +157,28 @@ async function measure({ ddl = [], statement }: (typeof VARIANTS)[string]): Prom
           '{applied}',
           parts.statements.map((s, n) => `, applied_${n} AS (${s})`).join(''),
         );
-        if (statement === 'floor')
+        if (statement === 'text') {
+          const objects = store.withLog(
+            batch.flatMap((e) =>
+              statesOf(e.type, e.payload as never, e.id, receivedAt).map(({ inPayload: _, ...state }) => state),
+            ),
+            4,
+          )!;
+          const textLog = TEXT_LOG.replace(
+            '{applied}',
+            objects.statements.map((s, n) => `, applied_${n} AS (${s})`).join(''),
+          );
+          await client.query({
+            name: named(textLog),
+            text: textLog,
+            values: [
+              batch.map((e) => e.id),
+              batch.map((e) => e.type),
+              binaryTextArray(batch.map((e) => e.body!)),
+              ...objects.values,
+            ],
+          });
+        } else if (statement === 'floor')
           await client.query(FLOOR, [
             `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"event":${JSON.stringify(e.type.split('.')[0])},"payload":${e.body}}`).join(',')}]`,
             JSON.stringify({ issues: 'issue', issue_comment: 'comment', pull_request: 'pull_request' }),
