@@ -3,12 +3,12 @@
  * in uploads per second, in one run.
  *
  * - Plugboard: `createUpload` (GraphQL, a signed-in user: checks, a row, a presigned S3 PUT URL)
- *   + the PUT of the bytes to that URL + `completeUpload` (HEAD and a ranged GET of the object,
- *   type detection from its first bytes, the row updated, the processing job queued). The
+ *   + the PUT of the bytes to that URL + `completeUpload` (a ranged GET of the object: its size
+ *   and first bytes, type detection from them, the row updated, the processing job queued). The
  *   gateway (`plugboard serve`, S3 storage) runs with PLUGBOARD_WORKERS=false: the queued jobs
  *   wait for a `plugboard jobs worker` that never comes, so no processing runs during the bench.
- * - Bare: the AWS SDK's presigner (getSignedUrl of a PutObjectCommand, content type and length
- *   signed, as the plugin signs them) in the load generator, then the same PUT.
+ * - Bare: a URL presigned by the plugin's S3 adapter (plugins/files/storage-s3.ts: the SDK's
+ *   presigner, content type and length signed) in the load generator, then the same PUT.
  * The S3 server is test/support/s3-server.ts (s3rver; it checks each presigned signature again
  * with the SDK's presigner) in its own process (bench/peers/s3-server.ts). Gateway and S3 server
  * run on core 1, the load generator (this process) on core 0 (BENCH_S3_CORE=0: the S3 server
@@ -23,10 +23,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pg from 'pg';
 import sharp from 'sharp';
+import { createS3Storage } from '../plugins/files/storage-s3.ts';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
 import {
   cleanUpOnSignal,
@@ -195,25 +194,20 @@ try {
       throw new Error(`completeUpload left the file ${completeUpload.status}`);
   }
 
-  // Configured as the plugin's S3 client is (plugins/files/storage-s3.ts).
-  const client = new S3Client({
-    region: s3.region,
+  // The plugin's own S3 adapter presigns: the URL a bare upload gets costs what the plugin's costs.
+  const storage = createS3Storage({
     endpoint: s3.endpoint,
+    region: s3.region,
+    bucket: s3.bucket,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
     forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   async function barePut(): Promise<void> {
-    const command = new PutObjectCommand({
-      Bucket: s3.bucket,
-      Key: `bare/${randomUUID()}`,
-      ContentType: CONTENT_TYPE,
-      ContentLength: png.length,
-    });
-    const url = await getSignedUrl(client, command, {
-      expiresIn: EXPIRES_IN,
-      signableHeaders: new Set(['content-type', 'content-length']),
+    const url = await storage.presignPut(`bare/${randomUUID()}`, {
+      contentType: CONTENT_TYPE,
+      size: png.length,
+      expiresInSeconds: EXPIRES_IN,
     });
     await put(url, { 'Content-Type': CONTENT_TYPE });
   }
@@ -254,7 +248,7 @@ try {
       `  round ${round + 1}: bare presigned PUT ${describe(b)}, plugboard ${describe(o)} → ${(o.uploadsPerSecond / b.uploadsPerSecond).toFixed(2)}×`,
     );
   }
-  client.destroy();
+  storage.close();
 
   const db = new pg.Client(database.url);
   await db.connect();

@@ -163,7 +163,10 @@ export class FilesService {
    * is deleted from the storage and marked failed.
    */
   async completeUpload(session: Session, id: string): Promise<FileView> {
-    return this.complete(await this.visible(session, id));
+    // The row alone (not its view): an upload has no derivatives, metadata or scan to read yet.
+    const file = isUuid(id) ? (await this.#runtime.db.query<FileRow>(filesSql('file-row'), [id])).rows[0] : undefined;
+    if (!file || !mayRead(session, file)) throw new InputError(`no file ${id}`, ErrorCode.NOT_FOUND);
+    return this.complete(file);
   }
 
   /** completeUpload, for an upload whose bytes arrived by tus. */
@@ -173,9 +176,9 @@ export class FilesService {
     return this.complete(file);
   }
 
-  private async complete(file: FileView): Promise<FileView> {
+  private async complete(file: FileRow): Promise<FileView> {
     const { id } = file;
-    if (file.status !== 'uploading') return file;
+    if (file.status !== 'uploading') return (await this.view(id))!;
     // One request tells the size and gives the first bytes, whose type decides.
     let stored: { bytes: Buffer; size: number };
     try {
@@ -216,8 +219,10 @@ export class FilesService {
       detected!.mime,
     ]);
     // Another completeUpload of the same file got there first: it queued the job.
-    if (rows.length > 0) await this.enqueue(rows[0]!);
-    return this.view(id) as Promise<FileView>;
+    if (rows.length === 0) return (await this.view(id))!;
+    await this.enqueue(rows[0]!);
+    // As of this update: an upload that was never processed has no derivatives, metadata or scan.
+    return { ...rows[0]!, derivatives: [], meta: null, scan: null };
   }
 
   /**

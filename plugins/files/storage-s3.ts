@@ -512,15 +512,15 @@ export function createS3Storage(options: S3StorageOptions): S3FileStorage {
       body.destroy();
       return null;
     }
-    // A server that ignores the range sends it all: only the first `length` bytes are read.
+    // A ranged answer is read to its end, so its connection serves the next request. A server that
+    // ignores the range sends it all: only the first `length` bytes are read, then it is cut.
     const chunks: Buffer[] = [];
     let read = 0;
     for await (const chunk of body as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       read += chunk.length;
-      if (read >= length) break;
+      if ((read >= length && response.statusCode === 200) || read > length) break;
     }
-    body.destroy();
     const bytes = Buffer.concat(chunks, read).subarray(0, length);
     const range = response.headers['content-range'];
     // "bytes 0-4099/100898": the total after the slash.
