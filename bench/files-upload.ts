@@ -14,19 +14,24 @@
  * run on core 1, the load generator (this process) on core 0 (BENCH_S3_CORE=0: the S3 server
  * beside the load generator, the gateway alone). BENCH_CONCURRENCY (16) uploads are
  * under way at once, each uploader a user of its own; every file is the same PNG of ~100 kB
- * (BENCH_SIZE bytes). A warm-up of each side precedes the rounds; rounds alternate which side
- * goes first and the ratio is the median of the per-round ratios. Goal: ≥ 0.7 × the bare PUT.
+ * (BENCH_SIZE bytes), or with BENCH_FILE=photo the same 12 MP JPEG of ~3.6 MB (bench/photos.ts,
+ * the image benchmark's photos). A warm-up of each side precedes the rounds; rounds alternate
+ * which side goes first and the ratio is the median of the per-round ratios. Goal: ≥ 0.7 × the
+ * bare PUT.
  *
  * Run: npm run bench:files-upload   (BENCH_UPLOADS per side per round, 2,000; BENCH_ROUNDS, 5;
- * BENCH_CONCURRENCY; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false unpinned)
+ * BENCH_WARM_UP, 300; BENCH_CONCURRENCY; BENCH_FILE; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false
+ * unpinned)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import pg from 'pg';
 import sharp from 'sharp';
 import { createS3Storage } from '../plugins/files/storage-s3.ts';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
+import { ensurePhotos } from './photos.ts';
 import {
   cleanUpOnSignal,
   cpuMicrosOf,
@@ -48,11 +53,12 @@ const UPLOADS = Number(process.env['BENCH_UPLOADS'] ?? 2000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const SIZE = Number(process.env['BENCH_SIZE'] ?? 100_000);
+/** `png`: a PNG of about BENCH_SIZE bytes; `photo`: a 12 MP JPEG (bench/photos.ts, ~3.6 MB). */
+const FILE = process.env['BENCH_FILE'] ?? 'png';
 /** Pinned, the S3 server shares core 1 with the gateway (the servers), or with BENCH_S3_CORE=0 the load generator's. */
 const S3_CORE = Number(process.env['BENCH_S3_CORE'] ?? 1);
-const WARM_UP = 300;
+const WARM_UP = Number(process.env['BENCH_WARM_UP'] ?? Math.min(300, UPLOADS));
 const ADMIN_SECRET = 'bench-admin-secret-0123456789';
-const CONTENT_TYPE = 'image/png';
 /** The plugin's default FILES_UPLOAD_URL_TTL. */
 const EXPIRES_IN = 900;
 
@@ -119,8 +125,12 @@ try {
   console.log(
     `Files upload path, ${pinning}${layout} — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
   );
-  const png = await pngOfAbout(SIZE);
-  const body = new Uint8Array(png);
+  if (FILE !== 'png' && FILE !== 'photo') throw new Error(`BENCH_FILE must be png or photo, not ${FILE}`);
+  const [file, contentType, fileName] =
+    FILE === 'photo'
+      ? [await readFile((await ensurePhotos(1))[0]!), 'image/jpeg', 'photo.jpg']
+      : [await pngOfAbout(SIZE), 'image/png', 'picture.png'];
+  const body = new Uint8Array(file);
 
   const [command, ...args] = pinned(S3_CORE, [process.execPath, 'bench/peers/s3-server.ts']);
   const s3Process = spawn(command!, args, {
@@ -185,7 +195,7 @@ try {
   async function throughPlugboard(slot: number): Promise<void> {
     const { createUpload } = await graphql<{
       createUpload: { file: { id: string }; url: string; headers: Record<string, string> };
-    }>(slot, CREATE, { n: 'picture.png', t: CONTENT_TYPE, s: png.length });
+    }>(slot, CREATE, { n: fileName, t: contentType, s: file.length });
     await put(createUpload.url, createUpload.headers);
     const { completeUpload } = await graphql<{ completeUpload: { status: string } }>(slot, COMPLETE, {
       id: createUpload.file.id,
@@ -205,11 +215,11 @@ try {
   });
   async function barePut(): Promise<void> {
     const url = await storage.presignPut(`bare/${randomUUID()}`, {
-      contentType: CONTENT_TYPE,
-      size: png.length,
+      contentType: contentType,
+      size: file.length,
       expiresInSeconds: EXPIRES_IN,
     });
-    await put(url, { 'Content-Type': CONTENT_TYPE });
+    await put(url, { 'Content-Type': contentType });
   }
 
   async function measure(upload: (slot: number) => Promise<void>): Promise<Figures> {
@@ -229,7 +239,7 @@ try {
   }
 
   console.log(
-    `${UPLOADS} uploads of ${png.length} bytes per side per round × ${ROUNDS} rounds, concurrency ${CONCURRENCY} (after a warm-up of ${WARM_UP} each)`,
+    `${UPLOADS} uploads of ${file.length} bytes per side per round × ${ROUNDS} rounds, concurrency ${CONCURRENCY} (after a warm-up of ${WARM_UP} each)`,
   );
   await timed(WARM_UP, throughPlugboard);
   await timed(WARM_UP, barePut);
