@@ -20,6 +20,9 @@
  * bare PUT. The warm-up is BENCH_WARM_UP uploads of the ~100 kB PNG a side (so the gateway's code
  * is optimized by V8 before any measuring, whatever the file), then 32 of the photo.
  *
+ * Besides the gateway's, the S3 server's and the load generator's CPU, it reports Postgres's: the
+ * server processes serving the bench's database (Postgres is not pinned).
+ *
  * Run: npm run bench:files-upload   (BENCH_UPLOADS per side per round, 2,000; BENCH_ROUNDS, 5;
  * BENCH_WARM_UP, 300; BENCH_CONCURRENCY; BENCH_FILE; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false
  * unpinned)
@@ -82,10 +85,11 @@ interface Upload {
 
 interface Figures {
   uploadsPerSecond: number;
-  /** CPU time per upload, in µs, of the gateway, of the S3 server and of the load generator. */
+  /** CPU time per upload, in µs, of the gateway, of the S3 server, of the load generator and of Postgres. */
   gatewayCpu: number;
   s3Cpu: number;
   loadCpu: number;
+  postgresCpu: number;
   /** Share of the time the load generator was busy (near 100 %: it, not the servers, set the pace). */
   loadBusy: number;
 }
@@ -184,6 +188,26 @@ try {
   gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   const server = gateway;
 
+  // Postgres's share: the CPU of the server processes serving the bench's database (the
+  // gateway's pools and pg-boss's), read from /proc (a local Postgres); a connection opened and
+  // closed within one measurement is missed.
+  const monitor = new pg.Client(database.url);
+  await monitor.connect();
+  const postgresCpu = async (): Promise<Map<number, number>> => {
+    const { rows } = await monitor.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    const cpu = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        cpu.set(pid, cpuMicrosOf(pid));
+      } catch {
+        // Ended meanwhile.
+      }
+    }
+    return cpu;
+  };
+
   const tokens = await Promise.all(
     Array.from({ length: CONCURRENCY }, (_, slot) => signToken({ userId: `uploader-${slot}`, expiresIn: '2h' })),
   );
@@ -237,17 +261,21 @@ try {
   }
 
   async function measure(upload: (slot: number, file: Upload) => Promise<void>): Promise<Figures> {
+    const postgresStarted = await postgresCpu();
     const gatewayStarted = server.cpuMicros();
     const s3Started = s3Cpu();
     const loadStarted = process.cpuUsage();
     const uploadsPerSecond = await timed(UPLOADS, (slot) => upload(slot, file));
     const load = process.cpuUsage(loadStarted);
     const loadCpu = (load.user + load.system) / UPLOADS;
+    let postgres = 0;
+    for (const [pid, cpu] of await postgresCpu()) postgres += cpu - (postgresStarted.get(pid) ?? 0);
     return {
       uploadsPerSecond,
       gatewayCpu: (server.cpuMicros() - gatewayStarted) / UPLOADS,
       s3Cpu: (s3Cpu() - s3Started) / UPLOADS,
       loadCpu,
+      postgresCpu: postgres / UPLOADS,
       loadBusy: (loadCpu * uploadsPerSecond) / 1e6,
     };
   }
@@ -276,6 +304,7 @@ try {
     );
   }
   storage.close();
+  await monitor.end();
 
   const db = new pg.Client(database.url);
   await db.connect();
@@ -293,7 +322,7 @@ try {
     `\n  uploads per second: plugboard ${pick(ours, 'uploadsPerSecond').toFixed(0)} vs bare presigned PUT ${pick(bare, 'uploadsPerSecond').toFixed(0)} → ${median(ratios).toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}; goal >= 0.7×)`,
   );
   console.log(
-    `  CPU per upload: plugboard — gateway ${pick(ours, 'gatewayCpu').toFixed(0)} µs + S3 server ${pick(ours, 's3Cpu').toFixed(0)} µs (load generator ${pick(ours, 'loadCpu').toFixed(0)} µs); bare — S3 server ${pick(bare, 's3Cpu').toFixed(0)} µs (load generator ${pick(bare, 'loadCpu').toFixed(0)} µs)`,
+    `  CPU per upload: plugboard — gateway ${pick(ours, 'gatewayCpu').toFixed(0)} µs + S3 server ${pick(ours, 's3Cpu').toFixed(0)} µs (load generator ${pick(ours, 'loadCpu').toFixed(0)} µs, Postgres ${pick(ours, 'postgresCpu').toFixed(0)} µs); bare — S3 server ${pick(bare, 's3Cpu').toFixed(0)} µs (load generator ${pick(bare, 'loadCpu').toFixed(0)} µs)`,
   );
   // What the gateway spends with no request (its timers: queue upkeep, metrics…), from the bare rounds.
   const idle = median(bare.map((f) => (f.gatewayCpu * f.uploadsPerSecond) / 1000));
