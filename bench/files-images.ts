@@ -26,15 +26,14 @@
  * BENCH_PIN=false unpinned)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import sharp from 'sharp';
 import { processImage } from '../plugins/files/images.ts';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
 import { parseBoxes, rawImageWork } from './peers/sharp-pipeline.ts';
+import { ensurePhotos } from './photos.ts';
 import {
   cleanUpOnSignal,
   freshDatabase,
@@ -56,8 +55,6 @@ const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 2);
 const DISTINCT = Number(process.env['BENCH_DISTINCT'] ?? 24);
 const PER_ROUND = Math.ceil(PHOTOS / ROUNDS);
 const SIZES = '100x100,400x400,1200x1200';
-const WIDTH = 4000;
-const HEIGHT = 3000;
 const ADMIN_SECRET = 'bench-admin-secret-0123456789';
 /** Uploads (not timed) and completeUpload calls under way at once. */
 const CLIENTS = 8;
@@ -70,69 +67,6 @@ async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T
       while (next < items.length) await task(items[next++]!);
     }),
   );
-}
-
-/**
- * Photo `seed`: a 16 × 12 field of random colours enlarged smoothly to 12 MP, with Gaussian grain
- * (σ 10 per channel) from one noise field shifted per photo, as JPEG q90 with camera EXIF.
- */
-async function makePhoto(seed: number, grain: Buffer): Promise<Buffer> {
-  let state = (seed * 2_654_435_761) >>> 0;
-  const random = () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-  const field = Buffer.alloc(16 * 12 * 3);
-  for (let i = 0; i < field.length; i++) field[i] = Math.floor(random() * 256);
-  const base = await sharp(field, { raw: { width: 16, height: 12, channels: 3 } })
-    .resize(WIDTH, HEIGHT, { kernel: 'cubic' })
-    .raw()
-    .toBuffer();
-  const shift = Math.floor(random() * 256) * 3;
-  // Clamped: grain pushing a channel past 0 or 255 stops there.
-  const pixels = new Uint8ClampedArray(WIDTH * HEIGHT * 3);
-  for (let y = 0; y < HEIGHT; y++) {
-    const row = y * WIDTH * 3;
-    const grainRow = y * (WIDTH + 256) * 3 + shift;
-    for (let x = 0; x < WIDTH * 3; x++) {
-      pixels[row + x] = base[row + x]! + ((grain[grainRow + x]! - 128) >> 2);
-    }
-  }
-  return sharp(pixels, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
-    .jpeg({ quality: 90 })
-    .withExifMerge({
-      IFD0: { Make: 'BenchCam', Model: `B-${seed}` },
-      IFD2: { DateTimeOriginal: '2024:05:06 07:08:09', OffsetTimeOriginal: '+02:00' },
-    })
-    .toBuffer();
-}
-
-/** The photos, made once and kept (a run of the benchmark on the same machine reuses them). */
-async function ensurePhotos(count: number): Promise<string[]> {
-  const dir = join(tmpdir(), `plugboard-bench-photos-${WIDTH}x${HEIGHT}-v1`);
-  await mkdir(dir, { recursive: true });
-  const paths = Array.from({ length: count }, (_, i) => join(dir, `photo-${String(i).padStart(3, '0')}.jpg`));
-  const missing = paths.filter((path) => !existsSync(path));
-  if (missing.length > 0) {
-    console.log(`making ${missing.length} photos of ${WIDTH} × ${HEIGHT} in ${dir} (once)…`);
-    const grain = await sharp({
-      create: {
-        width: WIDTH + 256,
-        height: HEIGHT,
-        channels: 3,
-        background: '#000',
-        noise: { type: 'gaussian', mean: 128, sigma: 40 },
-      },
-    })
-      .raw()
-      .toBuffer();
-    for (const path of missing) {
-      // Written aside and renamed, so an interrupted run leaves no half photo behind.
-      await writeFile(`${path}.part`, await makePhoto(paths.indexOf(path) + 1, grain));
-      await rename(`${path}.part`, path);
-    }
-  }
-  return paths;
 }
 
 /** Fails unless raw sharp's work makes the bytes the plugin's processImage makes (same settings). */

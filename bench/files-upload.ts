@@ -3,31 +3,39 @@
  * in uploads per second, in one run.
  *
  * - Plugboard: `createUpload` (GraphQL, a signed-in user: checks, a row, a presigned S3 PUT URL)
- *   + the PUT of the bytes to that URL + `completeUpload` (HEAD and a ranged GET of the object,
- *   type detection from its first bytes, the row updated, the processing job queued). The
+ *   + the PUT of the bytes to that URL + `completeUpload` (a ranged GET of the object: its size
+ *   and first bytes, type detection from them, the row updated, the processing job queued). The
  *   gateway (`plugboard serve`, S3 storage) runs with PLUGBOARD_WORKERS=false: the queued jobs
  *   wait for a `plugboard jobs worker` that never comes, so no processing runs during the bench.
- * - Bare: the AWS SDK's presigner (getSignedUrl of a PutObjectCommand, content type and length
- *   signed, as the plugin signs them) in the load generator, then the same PUT.
+ * - Bare: a URL presigned by the plugin's S3 adapter (plugins/files/storage-s3.ts: the SDK's
+ *   presigner, content type and length signed) in the load generator, then the same PUT.
  * The S3 server is test/support/s3-server.ts (s3rver; it checks each presigned signature again
  * with the SDK's presigner) in its own process (bench/peers/s3-server.ts). Gateway and S3 server
  * run on core 1, the load generator (this process) on core 0 (BENCH_S3_CORE=0: the S3 server
  * beside the load generator, the gateway alone). BENCH_CONCURRENCY (16) uploads are
  * under way at once, each uploader a user of its own; every file is the same PNG of ~100 kB
- * (BENCH_SIZE bytes). A warm-up of each side precedes the rounds; rounds alternate which side
- * goes first and the ratio is the median of the per-round ratios. Goal: ≥ 0.7 × the bare PUT.
+ * (BENCH_SIZE bytes), or with BENCH_FILE=photo the same 12 MP JPEG of ~3.6 MB (bench/photos.ts,
+ * the image benchmark's photos). A warm-up of each side precedes the rounds; rounds alternate
+ * which side goes first and the ratio is the median of the per-round ratios. Goal: ≥ 0.7 × the
+ * bare PUT. The warm-up is BENCH_WARM_UP uploads of the ~100 kB PNG a side (so the gateway's code
+ * is optimized by V8 before any measuring, whatever the file), then 32 of the photo.
+ *
+ * Besides the gateway's, the S3 server's and the load generator's CPU, it reports Postgres's: the
+ * server processes serving the bench's database (Postgres is not pinned).
  *
  * Run: npm run bench:files-upload   (BENCH_UPLOADS per side per round, 2,000; BENCH_ROUNDS, 5;
- * BENCH_CONCURRENCY; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false unpinned)
+ * BENCH_WARM_UP, 300; BENCH_CONCURRENCY; BENCH_FILE; BENCH_SIZE; BENCH_S3_CORE; BENCH_PIN=false
+ * unpinned)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pg from 'pg';
 import sharp from 'sharp';
+import { createS3Storage } from '../plugins/files/storage-s3.ts';
 import { JWT_SECRET, signToken } from '../test/support/tokens.ts';
+import { ensurePhotos } from './photos.ts';
 import {
   cleanUpOnSignal,
   cpuMicrosOf,
@@ -49,11 +57,15 @@ const UPLOADS = Number(process.env['BENCH_UPLOADS'] ?? 2000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const SIZE = Number(process.env['BENCH_SIZE'] ?? 100_000);
+/** `png`: a PNG of about BENCH_SIZE bytes; `photo`: a 12 MP JPEG (bench/photos.ts, ~3.6 MB). */
+const FILE = process.env['BENCH_FILE'] ?? 'png';
 /** Pinned, the S3 server shares core 1 with the gateway (the servers), or with BENCH_S3_CORE=0 the load generator's. */
 const S3_CORE = Number(process.env['BENCH_S3_CORE'] ?? 1);
-const WARM_UP = 300;
+/** Uploads of ~100 kB a side before any measuring, so the gateway's code runs optimized (V8's JIT). */
+const WARM_UP = Number(process.env['BENCH_WARM_UP'] ?? 300);
+/** Then uploads of the measured file a side, when it is another (the photo). */
+const WARM_UP_FILE = 32;
 const ADMIN_SECRET = 'bench-admin-secret-0123456789';
-const CONTENT_TYPE = 'image/png';
 /** The plugin's default FILES_UPLOAD_URL_TTL. */
 const EXPIRES_IN = 900;
 
@@ -65,12 +77,19 @@ interface S3Peer {
   secretAccessKey: string;
 }
 
+interface Upload {
+  bytes: Uint8Array<ArrayBuffer>;
+  contentType: string;
+  name: string;
+}
+
 interface Figures {
   uploadsPerSecond: number;
-  /** CPU time per upload, in µs, of the gateway, of the S3 server and of the load generator. */
+  /** CPU time per upload, in µs, of the gateway, of the S3 server, of the load generator and of Postgres. */
   gatewayCpu: number;
   s3Cpu: number;
   loadCpu: number;
+  postgresCpu: number;
   /** Share of the time the load generator was busy (near 100 %: it, not the servers, set the pace). */
   loadBusy: number;
 }
@@ -120,8 +139,16 @@ try {
   console.log(
     `Files upload path, ${pinning}${layout} — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
   );
-  const png = await pngOfAbout(SIZE);
-  const body = new Uint8Array(png);
+  if (FILE !== 'png' && FILE !== 'photo') throw new Error(`BENCH_FILE must be png or photo, not ${FILE}`);
+  const png: Upload = { bytes: new Uint8Array(await pngOfAbout(SIZE)), contentType: 'image/png', name: 'picture.png' };
+  const file: Upload =
+    FILE === 'photo'
+      ? {
+          bytes: new Uint8Array(await readFile((await ensurePhotos(1))[0]!)),
+          contentType: 'image/jpeg',
+          name: 'photo.jpg',
+        }
+      : png;
 
   const [command, ...args] = pinned(S3_CORE, [process.execPath, 'bench/peers/s3-server.ts']);
   const s3Process = spawn(command!, args, {
@@ -161,6 +188,26 @@ try {
   gateway = await startServer(['bin/plugboard.js', 'serve'], env, readyz);
   const server = gateway;
 
+  // Postgres's share: the CPU of the server processes serving the bench's database (the
+  // gateway's pools and pg-boss's), read from /proc (a local Postgres); a connection opened and
+  // closed within one measurement is missed.
+  const monitor = new pg.Client(database.url);
+  await monitor.connect();
+  const postgresCpu = async (): Promise<Map<number, number>> => {
+    const { rows } = await monitor.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    const cpu = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        cpu.set(pid, cpuMicrosOf(pid));
+      } catch {
+        // Ended meanwhile.
+      }
+    }
+    return cpu;
+  };
+
   const tokens = await Promise.all(
     Array.from({ length: CONCURRENCY }, (_, slot) => signToken({ userId: `uploader-${slot}`, expiresIn: '2h' })),
   );
@@ -174,7 +221,7 @@ try {
     if (answer.errors || !answer.data) throw new Error(JSON.stringify(answer.errors));
     return answer.data;
   };
-  const put = async (url: string, headers: Record<string, string>) => {
+  const put = async (url: string, headers: Record<string, string>, body: Uint8Array<ArrayBuffer>) => {
     const response = await fetch(url, { method: 'PUT', headers, body });
     const text = await response.text();
     if (response.status !== 200) throw new Error(`PUT answered ${response.status}: ${text.slice(0, 300)}`);
@@ -183,11 +230,11 @@ try {
   const CREATE =
     'mutation($n: String!, $t: String!, $s: Int!) { createUpload(filename: $n, contentType: $t, size: $s) { file { id } url headers } }';
   const COMPLETE = 'mutation($id: ID!) { completeUpload(id: $id) { id status } }';
-  async function throughPlugboard(slot: number): Promise<void> {
+  async function throughPlugboard(slot: number, upload: Upload): Promise<void> {
     const { createUpload } = await graphql<{
       createUpload: { file: { id: string }; url: string; headers: Record<string, string> };
-    }>(slot, CREATE, { n: 'picture.png', t: CONTENT_TYPE, s: png.length });
-    await put(createUpload.url, createUpload.headers);
+    }>(slot, CREATE, { n: upload.name, t: upload.contentType, s: upload.bytes.length });
+    await put(createUpload.url, createUpload.headers, upload.bytes);
     const { completeUpload } = await graphql<{ completeUpload: { status: string } }>(slot, COMPLETE, {
       id: createUpload.file.id,
     });
@@ -195,50 +242,52 @@ try {
       throw new Error(`completeUpload left the file ${completeUpload.status}`);
   }
 
-  // Configured as the plugin's S3 client is (plugins/files/storage-s3.ts).
-  const client = new S3Client({
-    region: s3.region,
+  // The plugin's own S3 adapter presigns: the URL a bare upload gets costs what the plugin's costs.
+  const storage = createS3Storage({
     endpoint: s3.endpoint,
+    region: s3.region,
+    bucket: s3.bucket,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
     forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  async function barePut(): Promise<void> {
-    const command = new PutObjectCommand({
-      Bucket: s3.bucket,
-      Key: `bare/${randomUUID()}`,
-      ContentType: CONTENT_TYPE,
-      ContentLength: png.length,
+  async function barePut(_slot: number, upload: Upload): Promise<void> {
+    const url = await storage.presignPut(`bare/${randomUUID()}`, {
+      contentType: upload.contentType,
+      size: upload.bytes.length,
+      expiresInSeconds: EXPIRES_IN,
     });
-    const url = await getSignedUrl(client, command, {
-      expiresIn: EXPIRES_IN,
-      signableHeaders: new Set(['content-type', 'content-length']),
-    });
-    await put(url, { 'Content-Type': CONTENT_TYPE });
+    await put(url, { 'Content-Type': upload.contentType }, upload.bytes);
   }
 
-  async function measure(upload: (slot: number) => Promise<void>): Promise<Figures> {
+  async function measure(upload: (slot: number, file: Upload) => Promise<void>): Promise<Figures> {
+    const postgresStarted = await postgresCpu();
     const gatewayStarted = server.cpuMicros();
     const s3Started = s3Cpu();
     const loadStarted = process.cpuUsage();
-    const uploadsPerSecond = await timed(UPLOADS, upload);
+    const uploadsPerSecond = await timed(UPLOADS, (slot) => upload(slot, file));
     const load = process.cpuUsage(loadStarted);
     const loadCpu = (load.user + load.system) / UPLOADS;
+    let postgres = 0;
+    for (const [pid, cpu] of await postgresCpu()) postgres += cpu - (postgresStarted.get(pid) ?? 0);
     return {
       uploadsPerSecond,
       gatewayCpu: (server.cpuMicros() - gatewayStarted) / UPLOADS,
       s3Cpu: (s3Cpu() - s3Started) / UPLOADS,
       loadCpu,
+      postgresCpu: postgres / UPLOADS,
       loadBusy: (loadCpu * uploadsPerSecond) / 1e6,
     };
   }
 
+  const warmUpFile = file === png ? 0 : WARM_UP_FILE;
   console.log(
-    `${UPLOADS} uploads of ${png.length} bytes per side per round × ${ROUNDS} rounds, concurrency ${CONCURRENCY} (after a warm-up of ${WARM_UP} each)`,
+    `${UPLOADS} uploads of ${file.bytes.length} bytes per side per round × ${ROUNDS} rounds, concurrency ${CONCURRENCY} (after a warm-up of ${WARM_UP} uploads of ${png.bytes.length} bytes${warmUpFile ? ` and ${warmUpFile} of the file` : ''} a side)`,
   );
-  await timed(WARM_UP, throughPlugboard);
-  await timed(WARM_UP, barePut);
+  for (const side of [throughPlugboard, barePut]) {
+    await timed(WARM_UP, (slot) => side(slot, png));
+    await timed(warmUpFile, (slot) => side(slot, file));
+  }
   const bare: Figures[] = [];
   const ours: Figures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -254,7 +303,8 @@ try {
       `  round ${round + 1}: bare presigned PUT ${describe(b)}, plugboard ${describe(o)} → ${(o.uploadsPerSecond / b.uploadsPerSecond).toFixed(2)}×`,
     );
   }
-  client.destroy();
+  storage.close();
+  await monitor.end();
 
   const db = new pg.Client(database.url);
   await db.connect();
@@ -262,7 +312,7 @@ try {
     "SELECT count(*) FILTER (WHERE status = 'processing')::int AS processing FROM files.files",
   );
   await db.end();
-  const expected = WARM_UP + UPLOADS * ROUNDS;
+  const expected = WARM_UP + warmUpFile + UPLOADS * ROUNDS;
   if (rows[0]!.processing !== expected)
     throw new Error(`${rows[0]!.processing} files are waiting for processing, ${expected} expected`);
 
@@ -272,8 +322,11 @@ try {
     `\n  uploads per second: plugboard ${pick(ours, 'uploadsPerSecond').toFixed(0)} vs bare presigned PUT ${pick(bare, 'uploadsPerSecond').toFixed(0)} → ${median(ratios).toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')}; goal >= 0.7×)`,
   );
   console.log(
-    `  CPU per upload: plugboard — gateway ${pick(ours, 'gatewayCpu').toFixed(0)} µs + S3 server ${pick(ours, 's3Cpu').toFixed(0)} µs (load generator ${pick(ours, 'loadCpu').toFixed(0)} µs); bare — S3 server ${pick(bare, 's3Cpu').toFixed(0)} µs (load generator ${pick(bare, 'loadCpu').toFixed(0)} µs)`,
+    `  CPU per upload: plugboard — gateway ${pick(ours, 'gatewayCpu').toFixed(0)} µs + S3 server ${pick(ours, 's3Cpu').toFixed(0)} µs (load generator ${pick(ours, 'loadCpu').toFixed(0)} µs, Postgres ${pick(ours, 'postgresCpu').toFixed(0)} µs); bare — S3 server ${pick(bare, 's3Cpu').toFixed(0)} µs (load generator ${pick(bare, 'loadCpu').toFixed(0)} µs)`,
   );
+  // What the gateway spends with no request (its timers: queue upkeep, metrics…), from the bare rounds.
+  const idle = median(bare.map((f) => (f.gatewayCpu * f.uploadsPerSecond) / 1000));
+  console.log(`  the gateway while the bare side runs (no requests): ${idle.toFixed(1)} ms of CPU a second`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await gateway?.stop();

@@ -13,9 +13,17 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createLocalStorage, type LocalFileStorage } from '../plugins/files/storage-local.ts';
 import { createS3Storage, type S3StorageOptions } from '../plugins/files/storage-s3.ts';
-import { type FileStorage, InvalidKeyError, ObjectNotFoundError, type StoredObject } from '../plugins/files/storage.ts';
+import {
+  attachmentDisposition,
+  type FileStorage,
+  InvalidKeyError,
+  ObjectNotFoundError,
+  type StoredObject,
+} from '../plugins/files/storage.ts';
 import { startS3Server } from './support/s3-server.ts';
 
 interface Harness {
@@ -362,6 +370,109 @@ describe('the S3 adapter names what failed, never the secret', () => {
       storage.close();
     }
   });
+});
+
+describe('the S3 adapter presigns as the SDK does', () => {
+  const signingDate = new Date('2026-12-05T12:34:56Z');
+  const keys = ['uploads/0b0c9a55-3f1c-4d56-9a1e-5f0a6c1d2e3f', 'a b/ü.txt', "it's (1)*!~+&=;,$@.png", 'x/y%z/-_.'];
+  test.each([
+    {
+      where: 'a path-style endpoint',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'us-east-1',
+      bucket: 'plugboard',
+      forcePathStyle: true,
+    },
+    {
+      where: 'an endpoint with a path and no port',
+      endpoint: 'https://storage.example.com/s3',
+      region: 'auto',
+      bucket: 'files',
+      forcePathStyle: true,
+    },
+    {
+      where: 'an endpoint with credentials in its URL',
+      endpoint: 'http://user:pass@127.0.0.1:9000',
+      region: 'us-east-1',
+      bucket: 'b',
+      forcePathStyle: true,
+    },
+    {
+      where: 'AWS, virtual-hosted',
+      endpoint: undefined,
+      region: 'eu-west-3',
+      bucket: 'plugboard-files',
+      forcePathStyle: false,
+    },
+    {
+      where: 'AWS, a bucket with dots',
+      endpoint: undefined,
+      region: 'us-east-1',
+      bucket: 'files.example.com',
+      forcePathStyle: false,
+    },
+    {
+      where: 'AWS, path style',
+      endpoint: undefined,
+      region: 'ap-southeast-2',
+      bucket: 'plugboard-files',
+      forcePathStyle: true,
+    },
+  ])(
+    '$where: the same URLs as getSignedUrl for the same commands',
+    async ({ endpoint, region, bucket, forcePathStyle }) => {
+      const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+      const storage = createS3Storage({
+        ...(endpoint ? { endpoint } : {}),
+        region,
+        bucket,
+        forcePathStyle,
+        ...credentials,
+        now: () => signingDate,
+      });
+      const client = new S3Client({
+        region,
+        ...(endpoint ? { endpoint } : {}),
+        forcePathStyle,
+        credentials,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      try {
+        for (const key of keys) {
+          expect(
+            await storage.presignPut(key, { contentType: 'image/png', size: 100_898, expiresInSeconds: 900 }),
+          ).toBe(
+            await getSignedUrl(
+              client,
+              new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: 'image/png', ContentLength: 100_898 }),
+              { expiresIn: 900, signingDate, signableHeaders: new Set(['content-type', 'content-length']) },
+            ),
+          );
+          expect(await storage.presignGet(key, { expiresInSeconds: 60 })).toBe(
+            await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+              expiresIn: 60,
+              signingDate,
+            }),
+          );
+          expect(await storage.presignGet(key, { expiresInSeconds: 60, fileName: 'Photo "ü" (1).png' })).toBe(
+            await getSignedUrl(
+              client,
+              new GetObjectCommand({
+                Bucket: bucket,
+                Key: key,
+                ResponseContentDisposition: attachmentDisposition('Photo "ü" (1).png'),
+              }),
+              { expiresIn: 60, signingDate },
+            ),
+          );
+        }
+      } finally {
+        storage.close();
+        client.destroy();
+      }
+    },
+  );
 });
 
 describe('the local adapter', () => {

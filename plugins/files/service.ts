@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, InputError, type PluginRuntime, type Session } from '../../gateway/sdk.ts';
 import type { FilesConfig } from './config.ts';
 import { DETECTION_HEAD_BYTES, detectType, isAllowed } from './detect.ts';
-import { filesSql } from './sql.ts';
+import { filesSql, namedFilesSql } from './sql.ts';
 import { type FileStorage, ObjectNotFoundError } from './storage.ts';
 import { FILE_PROCESSED } from './topics.ts';
 
@@ -116,17 +116,19 @@ export class FilesService {
       );
     const id = randomUUID();
     const key = `uploads/${id}`;
-    const { rows } = await this.#runtime.db.query<FileRow>(filesSql('upload-create'), [
-      ownerId,
-      this.#storage.kind,
-      config.s3?.bucket ?? null,
-      key,
-      name,
-      contentType,
-      input.size,
-      config.maxPendingUploads,
-      id,
-    ]);
+    const { rows } = await this.#runtime.db.query<FileRow>(
+      namedFilesSql('upload-create', [
+        ownerId,
+        this.#storage.kind,
+        config.s3?.bucket ?? null,
+        key,
+        name,
+        contentType,
+        input.size,
+        config.maxPendingUploads,
+        id,
+      ]),
+    );
     if (rows.length === 0)
       throw new InputError(
         `you have ${config.maxPendingUploads} uploads started and not completed (FILES_MAX_PENDING_UPLOADS)`,
@@ -163,7 +165,12 @@ export class FilesService {
    * is deleted from the storage and marked failed.
    */
   async completeUpload(session: Session, id: string): Promise<FileView> {
-    return this.complete(await this.visible(session, id));
+    // The row alone (not its view): an upload has no derivatives, metadata or scan to read yet.
+    const file = isUuid(id)
+      ? (await this.#runtime.db.query<FileRow>(namedFilesSql('file-row', [id]))).rows[0]
+      : undefined;
+    if (!file || !mayRead(session, file)) throw new InputError(`no file ${id}`, ErrorCode.NOT_FOUND);
+    return this.complete(file);
   }
 
   /** completeUpload, for an upload whose bytes arrived by tus. */
@@ -173,9 +180,9 @@ export class FilesService {
     return this.complete(file);
   }
 
-  private async complete(file: FileView): Promise<FileView> {
+  private async complete(file: FileRow): Promise<FileView> {
     const { id } = file;
-    if (file.status !== 'uploading') return file;
+    if (file.status !== 'uploading') return (await this.view(id))!;
     // One request tells the size and gives the first bytes, whose type decides.
     let stored: { bytes: Buffer; size: number };
     try {
@@ -208,16 +215,14 @@ export class FilesService {
         `the file's content is ${detected!.mime}, not ${file.declared_type} as announced`,
         FilesErrorCode.TYPE_NOT_ALLOWED,
       );
-    const { rows } = await this.#runtime.db.query<FileRow>(filesSql('file-status'), [
-      id,
-      ['uploading'],
-      'processing',
-      null,
-      detected!.mime,
-    ]);
+    const { rows } = await this.#runtime.db.query<FileRow>(
+      namedFilesSql('file-status', [id, ['uploading'], 'processing', null, detected!.mime]),
+    );
     // Another completeUpload of the same file got there first: it queued the job.
-    if (rows.length > 0) await this.enqueue(rows[0]!);
-    return this.view(id) as Promise<FileView>;
+    if (rows.length === 0) return (await this.view(id))!;
+    await this.enqueue(rows[0]!);
+    // As of this update: an upload that was never processed has no derivatives, metadata or scan.
+    return { ...rows[0]!, derivatives: [], meta: null, scan: null };
   }
 
   /**
