@@ -121,9 +121,7 @@ function traceIncomingRequests(rootRatio: number | null): void {
   function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'request') return emit.call(this, event, ...args);
     const [request, response] = args as [IncomingMessage, ServerResponse];
-    const path = withoutQuery(request.url ?? '/');
-    if (UNTRACED_PATHS.has(path)) return emit.call(this, event, ...args);
-    // A request that starts a trace is decided on here, as the configured ratio would: one not
+    // A request that starts a trace is decided on first, as the configured ratio would: one not
     // sampled (nine in ten at 0.1) gets no span and no context at all, so tracing costs what the
     // sampled requests cost. One that continues a client's trace follows it.
     let parent: Context;
@@ -131,6 +129,8 @@ function traceIncomingRequests(rootRatio: number | null): void {
       if (Math.random() >= rootRatio) return emit.call(this, event, ...args);
       parent = sampled;
     } else parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+    const path = withoutQuery(request.url ?? '/');
+    if (UNTRACED_PATHS.has(path)) return emit.call(this, event, ...args);
     const method = request.method ?? 'GET';
     const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
     if (span.isRecording()) {
@@ -150,6 +150,24 @@ function traceIncomingRequests(rootRatio: number | null): void {
     return context.with(trace.setSpan(parent, span), () => emit.call(this, event, ...args));
   }
   Server.prototype.emit = emitInSpan as Server['emit'];
+}
+
+/**
+ * require-in-the-middle answers process.getBuiltinModule through its hook, which looks the module
+ * up again on every call, and @whatwg-node asks for node:events on every request. A built-in's
+ * exports (patched, for http) stay the same once loaded, so each id is looked up once.
+ */
+function rememberBuiltinModules(): void {
+  const lookUp = process.getBuiltinModule;
+  const known = new Map<string, ReturnType<typeof lookUp>>();
+  process.getBuiltinModule = ((id: string) => {
+    let found = known.get(id);
+    if (found === undefined) {
+      found = lookUp.call(process, id);
+      if (found !== undefined) known.set(id, found);
+    }
+    return found;
+  }) as typeof lookUp;
 }
 
 export async function startTracing(env: Env): Promise<Tracing> {
@@ -196,6 +214,7 @@ export async function startTracing(env: Env): Promise<Tracing> {
     ],
   });
   sdk.start();
+  rememberBuiltinModules();
   traceIncomingRequests(standard?.rootRatio ?? null);
   markTracingStarted();
   return { shutdown: () => sdk.shutdown() };
