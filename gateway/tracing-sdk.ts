@@ -54,6 +54,8 @@ import {
   type Sampler,
   SamplingDecision,
   type SpanExporter,
+  type SpanProcessor,
+  type Span as SdkSpan,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { register as registerImportHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
@@ -199,6 +201,23 @@ function rememberBuiltinModules(): void {
   }) as typeof lookUp;
 }
 
+/**
+ * Drops the status message of database spans before they are exported: the pg and ioredis
+ * instrumentations copy a failed command's error message into it, and a database's messages quote
+ * values (`invalid input syntax for type integer: "…"`). The span keeps its error status and type.
+ */
+export const dropDatabaseErrorMessages: SpanProcessor = {
+  onStart: () => {},
+  onEnding: (span: SdkSpan) => {
+    if (span.status.message === undefined) return;
+    if (span.attributes['db.system.name'] === undefined && span.attributes['db.system'] === undefined) return;
+    span.setStatus({ code: span.status.code });
+  },
+  onEnd: () => {},
+  forceFlush: async () => {},
+  shutdown: async () => {},
+};
+
 const configError = (variable: string, message: string) => new ConfigError([{ variable, owner: 'gateway', message }]);
 
 /** OTEL_TRACES_EXPORTER (otlp, console or none) and, for otlp, OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
@@ -276,7 +295,10 @@ export async function startTracing(env: Env): Promise<Tracing> {
   const provider = new NodeTracerProvider({
     resource,
     ...(standard ? { sampler: standard.sampler } : {}),
-    spanProcessors: (await spanExporters(env)).map((exporter) => new BatchSpanProcessor(exporter)),
+    spanProcessors: [
+      dropDatabaseErrorMessages,
+      ...(await spanExporters(env)).map((exporter) => new BatchSpanProcessor(exporter)),
+    ],
   });
   provider.register({ propagator: propagator(env) });
   registerInstrumentations({
