@@ -9,12 +9,15 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startMailSink, type MailSink } from './support/mail-sink.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 import { serveGateway, type ServingGateway } from './support/processes.ts';
+import { dropDatabaseErrorMessages } from '../gateway/tracing-sdk.ts';
 import { ADMIN_SECRET, JWT_SECRET, signToken } from './support/tokens.ts';
 
 const BIN = fileURLToPath(new URL('../bin/plugboard.js', import.meta.url));
@@ -247,6 +250,16 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(fanOut.kind).toBe(PRODUCER);
   });
 
+  it('gives a root field a span only when its resolver does I/O', async () => {
+    const client = newTraceparent();
+    const read = await gql(traced, 'query Memory { viewer { role } plugins { name } }', {}, client.header);
+    expect(read.errors).toBeUndefined();
+    await expect.poll(() => spansOf(client.traceId).some((s) => s.name === 'query Memory')).toBe(true);
+    // Both answer from memory: the operation's span has no field spans under it.
+    const operation = one(spansOf(client.traceId), (s) => s.name === 'query Memory', 'the operation span');
+    expect(spansOf(client.traceId).filter((s) => s.parentSpanId === operation.spanId)).toEqual([]);
+  });
+
   it('writes trace_id and span_id beside reqId on log lines inside a sampled span', async () => {
     const client = newTraceparent();
     // A template that exists already: the refusal is logged (a warning) while the request is traced.
@@ -337,6 +350,33 @@ describe('sampling', () => {
     const spans = receiver.spans.filter((span) => span.service === 'plugboard-ratio-zero');
     expect(spans.map((span) => span.name)).toContain('POST');
     expect(spans.filter((span) => span.traceId !== client.traceId)).toEqual([]);
+  });
+});
+
+describe('database spans', () => {
+  it("lose a failed statement's error message (it may quote a value), keeping the error status", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({
+      spanProcessors: [dropDatabaseErrorMessages, new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('test');
+    const message = `invalid input syntax for type integer: "${VARIABLE_VALUE}"`;
+    for (const [name, attributes] of [
+      ['SELECT', { 'db.system.name': 'postgresql' }],
+      ['get', { 'db.system': 'redis' }],
+      ['render', {}],
+    ] as const) {
+      const span = tracer.startSpan(name, { attributes });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+      span.end();
+    }
+    const statuses = Object.fromEntries(exporter.getFinishedSpans().map((span) => [span.name, span.status]));
+    expect(statuses).toEqual({
+      SELECT: { code: SpanStatusCode.ERROR },
+      get: { code: SpanStatusCode.ERROR },
+      render: { code: SpanStatusCode.ERROR, message },
+    });
+    await provider.shutdown();
   });
 });
 

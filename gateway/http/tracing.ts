@@ -1,15 +1,28 @@
 /**
  * GraphQL spans (added to yoga only while tracing is on): parse and validate where they run (not
- * when yoga's caches answer), execute (or subscribe) of each operation, the last named by the operation's type and name, and one span per
- * root field, where a plugin's resolver does its I/O; the SQL, Redis and HTTP spans of that I/O
- * nest under it. Variables, arguments and the document's text are never recorded (literals in a
+ * when yoga's caches answer), execute (or subscribe) of each operation, named by the operation's
+ * type and name, and one span per root field whose resolver does I/O (returns a promise or starts
+ * a span); the SQL, Redis and HTTP spans of that I/O nest under it. Variables, arguments and the document's text are never recorded (literals in a
  * document may hold values too).
  *
  * Plain envelop hooks, not its `instrumentation` API: wrapping every phase cost yoga a third of
  * its throughput. The operation span reaches the root fields through the GraphQL context. Under
  * an unsampled request (most of them at a low sampling ratio) no span is made at all.
  */
-import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type AttributeValue,
+  type Context,
+  context,
+  type Exception,
+  type Link,
+  type Span,
+  type SpanContext,
+  type SpanStatus,
+  SpanStatusCode,
+  type TimeInput,
+  trace,
+} from '@opentelemetry/api';
 import { defaultFieldResolver, getOperationAST, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { failSpan } from '../tracing.ts';
@@ -52,7 +65,75 @@ function startOperation(
   return span;
 }
 
-/** Runs a root field's resolver in a span under its operation's span, when the operation is traced. */
+/**
+ * A root field's span, made only once it is needed: when the resolver returns a promise (it waits
+ * on I/O), starts a span of its own (SQL, Redis, a provider call), fails, or is asked for its
+ * context (a log line). A resolver that answers at once from memory (`viewer`, `plugins`) did no
+ * I/O and gets no span: the SDK's span would cost more than the resolver itself. The span keeps
+ * the times the resolver started and ended.
+ */
+class RootFieldSpan implements Span {
+  readonly #name: string;
+  readonly #attributes: Attributes;
+  readonly #parent: Context;
+  readonly #start = performance.now();
+  #span: Span | undefined;
+
+  constructor(name: string, attributes: Attributes, parent: Context) {
+    this.#name = name;
+    this.#attributes = attributes;
+    this.#parent = parent;
+  }
+
+  /** The SDK's span, started (at the resolver's start) on first need. */
+  open(): Span {
+    this.#span ??= tracer.startSpan(this.#name, { attributes: this.#attributes, startTime: this.#start }, this.#parent);
+    return this.#span;
+  }
+  spanContext(): SpanContext {
+    return this.open().spanContext();
+  }
+  setAttribute(key: string, value: AttributeValue): this {
+    this.open().setAttribute(key, value);
+    return this;
+  }
+  setAttributes(attributes: Attributes): this {
+    this.open().setAttributes(attributes);
+    return this;
+  }
+  addEvent(name: string, attributesOrStartTime?: Attributes | TimeInput, startTime?: TimeInput): this {
+    this.open().addEvent(name, attributesOrStartTime, startTime);
+    return this;
+  }
+  addLink(link: Link): this {
+    this.open().addLink(link);
+    return this;
+  }
+  addLinks(links: Link[]): this {
+    this.open().addLinks(links);
+    return this;
+  }
+  setStatus(status: SpanStatus): this {
+    this.open().setStatus(status);
+    return this;
+  }
+  updateName(name: string): this {
+    this.open().updateName(name);
+    return this;
+  }
+  recordException(exception: Exception, time?: TimeInput): void {
+    this.open().recordException(exception, time);
+  }
+  isRecording(): boolean {
+    return true;
+  }
+  /** Ends the SDK's span if one was needed; a performance timestamp, like the start's. */
+  end(): void {
+    this.#span?.end(performance.now());
+  }
+}
+
+/** Runs a root field's resolver under its span (see RootFieldSpan), when the operation is traced. */
 function traceRootFields(schema: GraphQLSchema): void {
   for (const root of [schema.getQueryType(), schema.getMutationType()]) {
     for (const field of Object.values(root?.getFields() ?? {})) {
@@ -63,7 +144,9 @@ function traceRootFields(schema: GraphQLSchema): void {
       const wrapped: Resolver = (source, args, contextValue, info) => {
         const operation = (contextValue as TracedContext)[OPERATION_SPAN];
         if (!operation) return resolve(source, args, contextValue, info);
-        return tracer.startActiveSpan(spanName, { attributes }, trace.setSpan(context.active(), operation), (span) => {
+        const parent = trace.setSpan(context.active(), operation);
+        const span = new RootFieldSpan(spanName, attributes, parent);
+        return context.with(trace.setSpan(parent, span), () => {
           let result: unknown;
           try {
             result = resolve(source, args, contextValue, info);
@@ -76,6 +159,7 @@ function traceRootFields(schema: GraphQLSchema): void {
             span.end();
             return result;
           }
+          span.open();
           return result.then(
             (value) => {
               span.end();
