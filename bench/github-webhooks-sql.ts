@@ -198,7 +198,9 @@ async function measure({ ddl = [], statement }: (typeof VARIANTS)[string]): Prom
 }
 
 console.log(`${events.length} deliveries in batches of ${BATCH}: Postgres backend CPU per delivery (best of 3)`);
-for (const [name, variant] of Object.entries(VARIANTS)) {
+// BENCH_ONLY=<regex> runs only the variants whose names match.
+const only = new RegExp(process.env['BENCH_ONLY'] ?? '');
+for (const [name, variant] of Object.entries(VARIANTS).filter(([name]) => only.test(name))) {
   const runs = [await measure(variant), await measure(variant), await measure(variant)];
   console.log(`  ${name.padEnd(44)} ${Math.min(...runs).toFixed(0)} µs  (${runs.map((r) => r.toFixed(0)).join(', ')})`);
 }
