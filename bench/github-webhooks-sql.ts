@@ -37,17 +37,7 @@ const named = (text: string) => `s${createHash('sha1').update(text).digest('hex'
 const eventsJson = (batch: WebhookEvent[]) =>
   `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"type":${JSON.stringify(e.type)},"payload":${e.body}}`).join(',')}]`;
 
-const FLOOR = `
-  WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, event text, payload jsonb)),
-  logged AS (INSERT INTO floor_log (id, type, payload) SELECT id, event, payload FROM input ON CONFLICT DO NOTHING RETURNING id)
-  INSERT INTO github_objects AS o (event, id, data, updated_at, delivery)
-  SELECT DISTINCT ON (i.event, (i.payload -> k.key ->> 'id')::bigint) i.event, (i.payload -> k.key ->> 'id')::bigint,
-    i.payload -> k.key, (i.payload -> k.key ->> 'updated_at')::timestamptz, i.id
-  FROM input AS i JOIN logged USING (id)
-  CROSS JOIN LATERAL (SELECT ($2::jsonb ->> i.event) AS key) AS k
-  ORDER BY 1, 2, 4 DESC
-  ON CONFLICT (event, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, delivery = excluded.delivery
-  WHERE o.updated_at <= excluded.updated_at`;
+const FLOOR = readFileSync(new URL('./peers/github-log-floor.sql', import.meta.url), 'utf8');
 
 /** The payloads kept as text: `input.payload` is there (null) only for the upsert's CASE. */
 const TEXT_LOG = `

@@ -29,7 +29,8 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
 const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
 const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
-const SAMPLE_RATIO = '0.1';
+// BENCH_SAMPLE_RATIO=0 prices the unsampled path alone, 1 a request traced in full.
+const SAMPLE_RATIO = process.env['BENCH_SAMPLE_RATIO'] ?? '0.1';
 
 const requestsPerSecond = (url: string, headers: Record<string, string>, seconds: number) =>
   graphqlRequestsPerSecond(url, { body: JSON.stringify({ query: QUERY }), headers, connections: CONNECTIONS, seconds });

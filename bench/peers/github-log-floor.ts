@@ -12,6 +12,7 @@
  * - `text`: the body is stored as text, unparsed by Postgres, and the object is sent separately
  *   (JSON.stringify in Node; Postgres parses only the object).
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
 import pg from 'pg';
@@ -37,17 +38,7 @@ interface Delivery {
   object: { id: number; updated_at: string };
 }
 
-const JSONB_BATCH = `
-  WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, event text, payload jsonb)),
-  logged AS (INSERT INTO floor_log (id, type, payload) SELECT id, event, payload FROM input ON CONFLICT DO NOTHING RETURNING id)
-  INSERT INTO github_objects AS o (event, id, data, updated_at, delivery)
-  SELECT DISTINCT ON (i.event, (i.payload -> k.key ->> 'id')::bigint) i.event, (i.payload -> k.key ->> 'id')::bigint,
-    i.payload -> k.key, (i.payload -> k.key ->> 'updated_at')::timestamptz, i.id
-  FROM input AS i JOIN logged USING (id)
-  CROSS JOIN LATERAL (SELECT ($2::jsonb ->> i.event) AS key) AS k
-  ORDER BY 1, 2, 4 DESC
-  ON CONFLICT (event, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, delivery = excluded.delivery
-  WHERE o.updated_at <= excluded.updated_at`;
+const JSONB_BATCH = readFileSync(new URL('./github-log-floor.sql', import.meta.url), 'utf8');
 
 const textBatch = (n: number) => {
   const rows = Array.from(
