@@ -120,7 +120,7 @@ const CLOSE = Buffer.from('}');
 const CLOSE_LAST = Buffer.from('}]');
 /** Statement texts of batches applied with their insert that are prepared, at most. */
 const MAX_NAMED = 50;
-/** Batches being logged at once: with apply in the same statement, one waits on the other's rows less than the senders would wait on one. */
+/** Batches stored at once: while one is logged (and applied), the next forms and runs beside it. */
 const STORE_PARALLEL = 2;
 const NOTHING_FETCHED: ReadonlyMap<string, unknown> = new Map();
 const RECOVER_EVERY_MS = 60_000;
@@ -358,6 +358,10 @@ export function createWebhookLog(options: {
         if (applied) return applied;
       } catch (error) {
         if (isUnavailable(error)) throw error;
+        services().log.debug(
+          { err: error, plugin },
+          'webhook batch not applied with its insert; applying it from the log',
+        );
       }
     }
     return insertBatch(events);
