@@ -49,6 +49,8 @@ const gatewayEnv = {
   LOG_LEVEL: 'warn',
   NODE_ENV: 'production',
   PLUGBOARD_PLUGINS: 'core',
+  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` for both gateways' profiles.
+  ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }),
 };
 const servers = {
   'tracing off': await startServer(['bin/plugboard.js', 'serve'], gatewayEnv, readyz),
