@@ -71,8 +71,12 @@ async function enqueueCall(gateway: TestGateway, key: string): Promise<string> {
   return data.enqueueJob.id;
 }
 
-/** Waits until every job completed, then checks each ran once: one attempt, one call to the target. */
-async function ranOnce(jobs: { id: string; key: string }[]): Promise<void> {
+/**
+ * Waits until every job completed, then checks each ran once: one attempt, one call to the
+ * target. With `inFlight`, jobs that may have been running when a master died: delivery is at
+ * least once, so such a job may have been tried again (its call made again), but none is lost.
+ */
+async function ranOnce(jobs: { id: string; key: string }[], { inFlight = false } = {}): Promise<void> {
   await vi.waitFor(
     async () => {
       for (const { id } of jobs) {
@@ -82,12 +86,18 @@ async function ranOnce(jobs: { id: string; key: string }[]): Promise<void> {
           'query($id: ID!) { job(id: $id) { state attemptsMade } }',
           { id },
         );
-        expect(job, `job ${id}`).toEqual({ state: 'COMPLETED', attemptsMade: 1 });
+        expect(job.state, `job ${id}`).toBe('COMPLETED');
+        if (inFlight) expect(job.attemptsMade, `job ${id}`).toBeGreaterThanOrEqual(1);
+        else expect(job.attemptsMade, `job ${id}`).toBe(1);
       }
     },
     { timeout: 30_000, interval: 200 },
   );
-  for (const { key } of jobs) expect(target.callsTo('/ok').filter((c) => c.url === `/ok?job=${key}`)).toHaveLength(1);
+  for (const { key } of jobs) {
+    const calls = target.callsTo('/ok').filter((c) => c.url === `/ok?job=${key}`).length;
+    if (inFlight) expect(calls, key).toBeGreaterThanOrEqual(1);
+    else expect(calls, key).toBe(1);
+  }
 }
 
 beforeAll(async () => {
@@ -277,7 +287,10 @@ describe.skipIf(!present)('two gateways on a Redis Cluster', () => {
         id: await enqueueCall(i % 2 ? a : b, `after-${i}`),
       })),
     );
-    await ranOnce([...(await during), ...after]);
+    // Jobs enqueued while the master was down may have been running when the cluster moved
+    // (at least once); those enqueued after the failover run exactly once.
+    await ranOnce(await during, { inFlight: true });
+    await ranOnce(after);
     expect(await cluster.masterOf('{plugboard}')).toBe(promoted);
     for (const gateway of [a, b]) expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
   });
