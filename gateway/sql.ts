@@ -25,6 +25,23 @@ export function sqlFolder(folder: URL): (name: string) => string {
 export const gatewaySql = sqlFolder(new URL('./sql/', import.meta.url));
 
 /**
+ * Prepared-statement names for statement texts, so each pooled connection parses and plans a
+ * statement once: the first `max` distinct texts are named `<prefix>_<n>`, later ones run unnamed
+ * (undefined), so endless distinct texts cannot fill the server's memory. One per pool and prefix.
+ */
+export function statementNames(prefix: string, max: number): (text: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < max) {
+      name = `${prefix}_${names.size + 1}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+}
+
+/**
  * Runs `work` in one transaction on a pooled client: committed when it resolves, rolled back when it
  * throws. `begin` may set the transaction up in the same round trip (`BEGIN; SET LOCAL …`).
  */

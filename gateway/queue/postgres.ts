@@ -7,7 +7,6 @@
  * listens (its listening connection is named in pg_stat_activity), so a queue nobody follows
  * pays nothing for them.
  */
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { type Clock, type JobResult, type JobWithMetadata, PgBoss, type SendOptions } from 'pg-boss';
 import type { Logger } from 'pino';
@@ -26,7 +25,7 @@ import {
   type JobState,
   type QueuePort,
 } from './port.ts';
-import { gatewaySql } from '../sql.ts';
+import { gatewaySql, statementNames } from '../sql.ts';
 import { settleWithin } from '../timing.ts';
 import { currentTraceparent, withJobSpan } from '../tracing.ts';
 
@@ -72,14 +71,10 @@ const MAX_NAMED = 100;
 function namedStatements(db: BossDatabase): BossDatabase | undefined {
   const pool = (db as { pool?: unknown }).pool;
   if (!(pool instanceof pg.Pool)) return undefined;
-  const names = new Map<string, string>();
+  const nameOf = statementNames('pgboss', MAX_NAMED);
   return {
     executeSql: (text, values) => {
-      let name = names.get(text);
-      if (name === undefined && names.size < MAX_NAMED) {
-        name = `pgboss_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
-        names.set(text, name);
-      }
+      const name = nameOf(text);
       return pool.query(name === undefined ? { text, values } : { name, text, values });
     },
   };

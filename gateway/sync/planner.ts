@@ -20,6 +20,7 @@ import {
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { decodeCursor } from '../cursor.ts';
 import { badUserInput } from '../errors.ts';
+import { statementNames } from '../sql.ts';
 import { fillPlaceholders, syncStatement } from './statements.ts';
 import {
   type ColumnField,
@@ -427,12 +428,13 @@ export class PlanCache {
   // Statements are named, so each connection parses and plans one once (planning a nested
   // statement costs Postgres about as much as running it) — the first MAX_NAMED distinct ones:
   // clients sending endless distinct selections must not fill the server's memory.
-  readonly #names = new Map<string, string>();
+  readonly #names: (text: string) => string | undefined;
 
   readonly #views: SyncViews;
 
   constructor(views: SyncViews) {
     this.#views = views;
+    this.#names = statementNames(`${views.schema}_view`, MAX_NAMED);
   }
 
   /**
@@ -503,11 +505,6 @@ export class PlanCache {
 
   /** The prepared-statement name of a statement text; undefined once MAX_NAMED are named. */
   nameOf(text: string): string | undefined {
-    let name = this.#names.get(text);
-    if (name === undefined && this.#names.size < MAX_NAMED) {
-      name = `${this.#views.schema}_view_${this.#names.size + 1}`;
-      this.#names.set(text, name);
-    }
-    return name;
+    return this.#names(text);
   }
 }
