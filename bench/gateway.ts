@@ -26,28 +26,33 @@ import {
   readyz,
   startServer,
   PINNED,
+  BENCH_JWT_SECRET,
   benchUserToken,
+  SMALL_QUERY,
   graphqlRequestsPerSecond,
 } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
-const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
-const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
 
 const answersQuery = (url: string) =>
   fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: QUERY }),
+    body: JSON.stringify({ query: SMALL_QUERY }),
   });
 
 const requestsPerSecond = (url: string, headers: Record<string, string>, seconds: number) =>
-  graphqlRequestsPerSecond(url, { body: JSON.stringify({ query: QUERY }), headers, connections: CONNECTIONS, seconds });
+  graphqlRequestsPerSecond(url, {
+    body: JSON.stringify({ query: SMALL_QUERY }),
+    headers,
+    connections: CONNECTIONS,
+    seconds,
+  });
 
 async function throughput(): Promise<void> {
-  const token = await benchUserToken(JWT_SECRET);
+  const token = await benchUserToken(BENCH_JWT_SECRET);
 
   const servers = {
     'bare graphql-yoga (defaults)': await startServer(['bench/bare-yoga.ts'], {}, answersQuery),
@@ -60,7 +65,7 @@ async function throughput(): Promise<void> {
       ['bin/plugboard.js', 'serve'],
       {
         DATABASE_URL,
-        PLUGBOARD_JWT_SECRET: JWT_SECRET,
+        PLUGBOARD_JWT_SECRET: BENCH_JWT_SECRET,
         LOG_LEVEL: 'warn',
         NODE_ENV: 'production',
         // Documents as text, as before trusted documents (issue 23).
@@ -82,7 +87,7 @@ async function throughput(): Promise<void> {
         fetch(`${servers[name].url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headersFor(name) },
-          body: JSON.stringify({ query: QUERY }),
+          body: JSON.stringify({ query: SMALL_QUERY }),
         }).then((r) => r.text()),
       ),
     );

@@ -274,3 +274,7 @@ export async function graphqlRequestsPerSecond(
     throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
   return { rps: result.requests.average, requests: result.requests.total };
 }
+
+/** The gateway's smallest query and its JWT secret: `npm run bench` and the benches measured beside it (tracing). */
+export const SMALL_QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
+export const BENCH_JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';

@@ -20,30 +20,35 @@ import {
   pinning,
   readyz,
   startServer,
+  BENCH_JWT_SECRET,
   benchUserToken,
+  SMALL_QUERY,
   graphqlRequestsPerSecond,
 } from './support.ts';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
-const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789';
-const QUERY = 'query Bench { viewer { role userId } plugins { name version enabled reason } }';
 // BENCH_SAMPLE_RATIO=0 prices the unsampled path alone, 1 a request traced in full.
 const SAMPLE_RATIO = process.env['BENCH_SAMPLE_RATIO'] ?? '0.1';
 
 const requestsPerSecond = (url: string, headers: Record<string, string>, seconds: number) =>
-  graphqlRequestsPerSecond(url, { body: JSON.stringify({ query: QUERY }), headers, connections: CONNECTIONS, seconds });
+  graphqlRequestsPerSecond(url, {
+    body: JSON.stringify({ query: SMALL_QUERY }),
+    headers,
+    connections: CONNECTIONS,
+    seconds,
+  });
 
 console.log(
   `Plugboard tracing overhead, ${pinning} — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
 );
 const receiver = await startOtlpReceiver();
-const token = await benchUserToken(JWT_SECRET);
+const token = await benchUserToken(BENCH_JWT_SECRET);
 const headers = { authorization: `Bearer ${token}` };
 const gatewayEnv = {
   DATABASE_URL,
-  PLUGBOARD_JWT_SECRET: JWT_SECRET,
+  PLUGBOARD_JWT_SECRET: BENCH_JWT_SECRET,
   // Free-text queries, whatever the production default for documents becomes.
   PLUGBOARD_DOCUMENTS: 'any',
   LOG_LEVEL: 'warn',
