@@ -51,11 +51,11 @@ const TEXT_LOG = `
   SELECT id FROM fresh`;
 
 /** A text[] in Postgres's binary array format: no escaping, no parsing of the elements. */
-function binaryTextArray(items: Buffer[]): Buffer {
+function binaryTextArray(items: Buffer[], oid = 25): Buffer {
   const header = Buffer.alloc(20);
   header.writeInt32BE(1, 0); // dimensions
   header.writeInt32BE(0, 4); // no nulls
-  header.writeUInt32BE(25, 8); // element type: text
+  header.writeUInt32BE(oid, 8); // element type
   header.writeInt32BE(items.length, 12);
   header.writeInt32BE(1, 16); // lower bound
   return Buffer.concat([
@@ -69,52 +69,67 @@ function binaryTextArray(items: Buffer[]): Buffer {
 }
 
 /** What each variant drops from the schema first, and which statement it runs (default: the receiver's). */
-const VARIANTS: Record<string, { ddl?: string[]; statement?: 'log only' | 'floor' | 'text' }> = {
-  'as migrated': {},
-  'log only (no upserts)': { statement: 'log only' },
-  'payload as text (binary text[]), objects sent as JSON': {
-    statement: 'text',
-    ddl: [
-      'ALTER TABLE github.events DROP COLUMN repository',
-      'ALTER TABLE github.events ALTER COLUMN payload TYPE text',
-    ],
-  },
-  'the floor handler (bench/peers/github-log-floor.ts)': {
-    statement: 'floor',
-    ddl: [
-      `CREATE TABLE floor_log (id text PRIMARY KEY, type text NOT NULL, payload jsonb COMPRESSION lz4 NOT NULL,
+/** A new column type starts with the server's default compression (pglz), on every partition: keep lz4. */
+const LZ4_EVERY_PARTITION = `DO $$ DECLARE t regclass; BEGIN
+  FOR t IN SELECT 'github.events'::regclass UNION ALL SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'github.events'::regclass LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN payload SET COMPRESSION lz4', t);
+  END LOOP; END $$`;
+const JSON_DDL = [
+  'ALTER TABLE github.events DROP COLUMN repository',
+  'ALTER TABLE github.events ALTER COLUMN payload TYPE json',
+  LZ4_EVERY_PARTITION,
+  "ALTER TABLE github.events ADD COLUMN repository text GENERATED ALWAYS AS (payload#>>'{repository,full_name}') STORED",
+];
+const VARIANTS: Record<string, { ddl?: string[]; statement?: 'log only' | 'floor' | 'text' | 'json' | 'json arrays' }> =
+  {
+    'payload as json, batch as json': { statement: 'json', ddl: JSON_DDL },
+    'payload as json, batch as binary arrays': { statement: 'json arrays', ddl: JSON_DDL },
+    'as migrated': {},
+    'log only (no upserts)': { statement: 'log only' },
+    'payload as text (binary text[]), objects sent as JSON': {
+      statement: 'text',
+      ddl: [
+        'ALTER TABLE github.events DROP COLUMN repository',
+        'ALTER TABLE github.events ALTER COLUMN payload TYPE text',
+        LZ4_EVERY_PARTITION,
+      ],
+    },
+    'the floor handler (bench/peers/github-log-floor.ts)': {
+      statement: 'floor',
+      ddl: [
+        `CREATE TABLE floor_log (id text PRIMARY KEY, type text NOT NULL, payload jsonb COMPRESSION lz4 NOT NULL,
         received_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE github_objects (event text NOT NULL, id bigint NOT NULL, data jsonb COMPRESSION lz4 NOT NULL,
+        `CREATE TABLE github_objects (event text NOT NULL, id bigint NOT NULL, data jsonb COMPRESSION lz4 NOT NULL,
         updated_at timestamptz NOT NULL, delivery text NOT NULL, PRIMARY KEY (event, id))`,
-    ],
-  },
-  'objects: no generated columns': {
-    ddl: ['issues', 'pull_requests', 'issue_comments'].map(
-      (t) =>
-        `DO $$ DECLARE c text; BEGIN FOR c IN SELECT attname FROM pg_attribute WHERE attrelid = 'github.${t}'::regclass AND attgenerated = 's' LOOP EXECUTE format('ALTER TABLE github.${t} DROP COLUMN %I CASCADE', c); END LOOP; END $$`,
-    ),
-  },
-  'objects: no secondary indexes': {
-    ddl: [
-      'DROP INDEX github.issues_repository, github.issues_updated, github.issues_labels, github.pull_requests_repository, github.issue_comments_issue',
-    ],
-  },
-  'events: no received/type/failed indexes': {
-    ddl: ['DROP INDEX github.events_received', 'DROP INDEX github.events_type', 'DROP INDEX github.events_failed'],
-  },
-  'events: no repository column': { ddl: ['ALTER TABLE github.events DROP COLUMN repository'] },
-  'events: not partitioned': {
-    ddl: [
-      'CREATE TABLE github.events_flat (LIKE github.events INCLUDING ALL)',
-      'ALTER TABLE github.events RENAME TO events_partitioned',
-      'ALTER TABLE github.events_flat RENAME TO events',
-      'ALTER TABLE github.events ADD PRIMARY KEY (id)',
-    ],
-  },
-  'events: payload uncompressed (storage external)': {
-    ddl: ['ALTER TABLE github.events ALTER COLUMN payload SET STORAGE EXTERNAL'],
-  },
-};
+      ],
+    },
+    'objects: no generated columns': {
+      ddl: ['issues', 'pull_requests', 'issue_comments'].map(
+        (t) =>
+          `DO $$ DECLARE c text; BEGIN FOR c IN SELECT attname FROM pg_attribute WHERE attrelid = 'github.${t}'::regclass AND attgenerated = 's' LOOP EXECUTE format('ALTER TABLE github.${t} DROP COLUMN %I CASCADE', c); END LOOP; END $$`,
+      ),
+    },
+    'objects: no secondary indexes': {
+      ddl: [
+        'DROP INDEX github.issues_repository, github.issues_updated, github.issues_labels, github.pull_requests_repository, github.issue_comments_issue',
+      ],
+    },
+    'events: no received/type/failed indexes': {
+      ddl: ['DROP INDEX github.events_received', 'DROP INDEX github.events_type', 'DROP INDEX github.events_failed'],
+    },
+    'events: no repository column': { ddl: ['ALTER TABLE github.events DROP COLUMN repository'] },
+    'events: not partitioned': {
+      ddl: [
+        'CREATE TABLE github.events_flat (LIKE github.events INCLUDING ALL)',
+        'ALTER TABLE github.events RENAME TO events_partitioned',
+        'ALTER TABLE github.events_flat RENAME TO events',
+        'ALTER TABLE github.events ADD PRIMARY KEY (id)',
+      ],
+    },
+    'events: payload uncompressed (storage external)': {
+      ddl: ['ALTER TABLE github.events ALTER COLUMN payload SET STORAGE EXTERNAL'],
+    },
+  };
 
 async function measure({ ddl = [], statement }: (typeof VARIANTS)[string]): Promise<number> {
   const database = await freshDatabase('bench_github_sql');
@@ -168,6 +183,35 @@ async function measure({ ddl = [], statement }: (typeof VARIANTS)[string]): Prom
               ...objects.values,
             ],
           });
+        } else if (statement === 'json' || statement === 'json arrays') {
+          const arrays = statement === 'json arrays';
+          const jsonParts = arrays
+            ? store.withLog(
+                batch.flatMap((e) => statesOf(e.type, e.payload as never, e.id, receivedAt)),
+                4,
+              )!
+            : parts;
+          const jsonText = insertApplied
+            .replace(
+              'jsonb_to_recordset($1::jsonb) AS e(id text, type text, payload jsonb)',
+              arrays
+                ? 'unnest($1::text[], $2::text[], $3::json[]) AS e(id, type, payload)'
+                : 'json_to_recordset($1::json) AS e(id text, type text, payload json)',
+            )
+            .replace('{applied}', jsonParts.statements.map((s, n) => `, applied_${n} AS (${s})`).join(''))
+            .replaceAll('(i.payload #> r.path)', '(i.payload #> r.path)::jsonb');
+          if (!jsonText.includes('::json)') && !jsonText.includes('::json[]')) throw new Error('not rewritten');
+          const params = arrays
+            ? [
+                batch.map((e) => e.id),
+                batch.map((e) => e.type),
+                binaryTextArray(
+                  batch.map((e) => e.body!),
+                  114,
+                ),
+              ]
+            : [eventsJson(batch)];
+          await client.query({ name: named(jsonText), text: jsonText, values: [...params, ...jsonParts.values] });
         } else if (statement === 'floor')
           await client.query(FLOOR, [
             `[${batch.map((e) => `{"id":${JSON.stringify(e.id)},"event":${JSON.stringify(e.type.split('.')[0])},"payload":${e.body}}`).join(',')}]`,
