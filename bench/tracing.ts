@@ -66,6 +66,8 @@ const servers = {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: SAMPLE_RATIO,
+      // The batch span processor's OTEL_BSP_* settings pass through, to price them.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_BSP_'))),
     },
     readyz,
   ),
