@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupCommit } from '../gateway/webhooks/receiver.ts';
 
-/** A run that records its batch and finishes when `finish` is called. */
+/** Runs that record their batches and finish, oldest first, at each `finishNext()`. */
 function recordingRun() {
   const batches: number[][] = [];
   const pending: (() => void)[] = [];

@@ -211,10 +211,9 @@ export function globMatcher(globs: readonly string[]): (type: string) => boolean
 
 /**
  * Collects calls while `parallel` runs are in flight and hands them to the next run together:
- * callers arriving in the same turn of the event loop share a run, and those arriving while
- * every run is in flight share the following one. When a shared
- * run fails with an error `retryAlone` accepts, each item is run again on its own, so one bad
- * item fails only its own caller.
+ * callers arriving in the same turn of the event loop share a run, and those arriving while every
+ * run is in flight share the following one. When a shared run fails with an error `retryAlone`
+ * accepts, each item is run again on its own, so one bad item fails only its own caller.
  */
 export function groupCommit<In, Out>(
   run: (items: In[]) => Promise<Out[]>,
