@@ -15,6 +15,7 @@ import {
   Server,
   type ServerResponse,
 } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   type Context,
   context,
@@ -150,6 +151,14 @@ function traceIncomingRequests(rootRatio: number | null): void {
   const tracer = trace.getTracer('plugboard-http');
   const emit = Server.prototype.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connection') {
+      // A socket caches its peer's address when first asked (a new property, so a new hidden
+      // class). Asked here of every socket, not later of the sampled requests' sockets only:
+      // sockets of both shapes made node:http's hot paths megamorphic for every request
+      // (callgrind, bench/RESULTS.md).
+      void (args[0] as Socket).remoteAddress;
+      return emit.call(this, event, ...args);
+    }
     if (event !== 'request') return emit.call(this, event, ...args);
     const [request, response] = args as [IncomingMessage, ServerResponse];
     // A request that starts a trace is decided on first, as the configured ratio would: one not

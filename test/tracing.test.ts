@@ -101,6 +101,13 @@ async function expectEmailTrace(gateway: ServingGateway, userId: string, queueSp
 
   const http = one(spans, (s) => s.kind === SERVER && s.parentSpanId === client.spanId, 'the HTTP server span');
   expect(http.service).toBe('plugboard');
+  // The peer's address is read when the connection opens (for every socket), not per request.
+  expect(http.attributes).toMatchObject({
+    'http.request.method': 'POST',
+    'url.path': '/graphql',
+    'network.peer.address': '127.0.0.1',
+    'http.response.status_code': 200,
+  });
   const operation = one(spans, (s) => s.name === 'mutation SendTraced', 'the operation span');
   expect(operation.parentSpanId).toBe(http.spanId);
   expect(operation.attributes).toMatchObject({
