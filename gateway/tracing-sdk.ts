@@ -32,7 +32,6 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import {
   defaultResource,
@@ -61,6 +60,7 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import { register as registerImportHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { ConfigError, type Env } from './config/variables.ts';
+import { WorkerOtlpSpanExporter } from './tracing-export.ts';
 import { markTracingStarted } from './tracing.ts';
 
 /** Modules imported by ESM (the gateway, bullmq) that the instrumentations patch. */
@@ -241,10 +241,9 @@ async function spanExporters(env: Env): Promise<SpanExporter[]> {
     else {
       const protocol =
         env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] || env['OTEL_EXPORTER_OTLP_PROTOCOL'] || 'http/protobuf';
-      // The other protocols' exporters (gRPC above all) load only when asked for.
-      if (protocol === 'http/protobuf') exporters.push(new OTLPTraceExporter());
-      else if (protocol === 'http/json')
-        exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter());
+      // gRPC's exporter (and its modules) load only when asked for.
+      if (protocol === 'http/protobuf' || protocol === 'http/json')
+        exporters.push(new WorkerOtlpSpanExporter(protocol));
       else if (protocol === 'grpc')
         exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter());
       else
