@@ -254,13 +254,16 @@ export function benchUserToken(secret: string, userId = 'bench-user'): Promise<s
 }
 
 /**
- * POSTs `body` to `url`/graphql over `connections` connections for `seconds` (autocannon): the
- * average requests a second and how many were answered. Any non-2xx answer or error throws, so a
- * figure is never of failing requests.
+ * POSTs `body` to `url`/graphql over `connections` connections for `seconds`, or until `amount`
+ * requests are answered (autocannon): the average requests a second and how many were answered.
+ * Any non-2xx answer or error throws, so a figure is never of failing requests.
  */
 export async function graphqlRequestsPerSecond(
   url: string,
-  options: { body: string; headers: Record<string, string>; connections: number; seconds: number },
+  options: { body: string; headers: Record<string, string>; connections: number } & (
+    | { seconds: number }
+    | { amount: number }
+  ),
 ): Promise<{ rps: number; requests: number }> {
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -268,11 +271,34 @@ export async function graphqlRequestsPerSecond(
     headers: { 'content-type': 'application/json', ...options.headers },
     body: options.body,
     connections: options.connections,
-    duration: options.seconds,
+    ...('amount' in options ? { amount: options.amount } : { duration: options.seconds }),
   });
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
   return { rps: result.requests.average, requests: result.requests.total };
+}
+
+/**
+ * The gateway as `npm run bench` runs it (JWT, limits, metrics, the core plugin only), with
+ * tracing on when `tracing` is given: an OTLP endpoint and the ratio of traces sampled.
+ */
+export function gatewayEnv(tracing?: { endpoint: string; ratio: string }): Record<string, string> {
+  return {
+    DATABASE_URL: ADMIN_URL,
+    PLUGBOARD_JWT_SECRET: BENCH_JWT_SECRET,
+    // Free-text queries, whatever the production default for documents becomes.
+    PLUGBOARD_DOCUMENTS: 'any',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    PLUGBOARD_PLUGINS: 'core',
+    ...(tracing && {
+      OTEL_EXPORTER_OTLP_ENDPOINT: tracing.endpoint,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: tracing.ratio,
+      // The batch span processor's OTEL_BSP_* settings pass through, to price them.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_BSP_'))),
+    }),
+  };
 }
 
 /** The gateway's smallest query and its JWT secret: `npm run bench` and the benches measured beside it (tracing). */

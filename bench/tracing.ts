@@ -13,8 +13,8 @@
 import { availableParallelism, cpus } from 'node:os';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 import {
-  ADMIN_URL as DATABASE_URL,
   cleanUpOnSignal,
+  gatewayEnv,
   inTurn,
   median,
   pinning,
@@ -46,29 +46,15 @@ console.log(
 const receiver = await startOtlpReceiver();
 const token = await benchUserToken(BENCH_JWT_SECRET);
 const headers = { authorization: `Bearer ${token}` };
-const gatewayEnv = {
-  DATABASE_URL,
-  PLUGBOARD_JWT_SECRET: BENCH_JWT_SECRET,
-  // Free-text queries, whatever the production default for documents becomes.
-  PLUGBOARD_DOCUMENTS: 'any',
-  LOG_LEVEL: 'warn',
-  NODE_ENV: 'production',
-  PLUGBOARD_PLUGINS: 'core',
-  // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` for both gateways' profiles.
-  ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }),
-};
+// e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` for both gateways' profiles.
+const nodeOptions: Record<string, string> = process.env['BENCH_NODE_OPTIONS']
+  ? { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }
+  : {};
 const servers = {
-  'tracing off': await startServer(['bin/plugboard.js', 'serve'], gatewayEnv, readyz),
+  'tracing off': await startServer(['bin/plugboard.js', 'serve'], { ...gatewayEnv(), ...nodeOptions }, readyz),
   [`tracing on, ${Number(SAMPLE_RATIO) * 100} % sampled`]: await startServer(
     ['bin/plugboard.js', 'serve'],
-    {
-      ...gatewayEnv,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: SAMPLE_RATIO,
-      // The batch span processor's OTEL_BSP_* settings pass through, to price them.
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_BSP_'))),
-    },
+    { ...gatewayEnv({ endpoint: receiver.url, ratio: SAMPLE_RATIO }), ...nodeOptions },
     readyz,
   ),
 };
