@@ -31,7 +31,12 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  setGlobalErrorHandler,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import {
   defaultResource,
@@ -60,6 +65,7 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import { register as registerImportHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { ConfigError, type Env } from './config/variables.ts';
+import { createLogger } from './logger.ts';
 import { WorkerOtlpSpanExporter } from './tracing-export.ts';
 import { markTracingStarted } from './tracing.ts';
 
@@ -283,8 +289,36 @@ function propagator(env: Env): CompositePropagator {
   });
 }
 
+/** How often, at most, the same kind of tracing failure is logged again. */
+export const TRACING_ERROR_INTERVAL_MS = 60_000;
+
+/**
+ * The SDK's own failures (above all, exports that a collector refused or never received) as
+ * warnings, where the SDK's default hands them to a diagnostic logger nobody reads: the first at
+ * once, then at most one a minute, counting those in between. The message only: no stack.
+ */
+export function tracingErrorReporter(
+  warn: (fields: { suppressed: number }, message: string) => void,
+  now: () => number = Date.now,
+): (error: unknown) => void {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (error) => {
+    if (now() - loggedAt < TRACING_ERROR_INTERVAL_MS) {
+      suppressed++;
+      return;
+    }
+    warn({ suppressed }, `Tracing failed: ${error instanceof Error ? error.message : String(error)}`);
+    loggedAt = now();
+    suppressed = 0;
+  };
+}
+
 export async function startTracing(env: Env): Promise<Tracing> {
   checkSampler(env);
+  const logger = createLogger('warn');
+  const reportError = tracingErrorReporter((fields, message) => logger.warn(fields, message));
+  setGlobalErrorHandler(reportError);
   // ESM imports are patched through import-in-the-middle's loader hooks, limited to the modules
   // instrumented (every other module, the gateway's TypeScript included, loads untouched).
   if (supportsSyncHooks()) registerImportHooks({ include: INSTRUMENTED_MODULES });
@@ -336,5 +370,6 @@ export async function startTracing(env: Env): Promise<Tracing> {
   rememberBuiltinModules();
   traceIncomingRequests(standard?.rootRatio ?? null);
   markTracingStarted();
-  return { shutdown: () => provider.shutdown() };
+  // Spans that cannot be flushed at the end are reported, not thrown at the command's exit.
+  return { shutdown: () => provider.shutdown().catch(reportError) };
 }

@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startMailSink, type MailSink } from './support/mail-sink.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 import { serveGateway, type ServingGateway } from './support/processes.ts';
-import { dropDatabaseErrorMessages } from '../gateway/tracing-sdk.ts';
+import { dropDatabaseErrorMessages, TRACING_ERROR_INTERVAL_MS, tracingErrorReporter } from '../gateway/tracing-sdk.ts';
 import { ADMIN_SECRET, JWT_SECRET, signToken } from './support/tokens.ts';
 
 const BIN = fileURLToPath(new URL('../bin/plugboard.js', import.meta.url));
@@ -323,6 +323,58 @@ describe('configuration', () => {
     });
     expect(started.status).toBe(2);
     expect(started.stderr).toMatch(/OTEL_TRACES_SAMPLER_ARG.*from 0 to 1.*"10%"/);
+  });
+});
+
+describe('tracing failures', () => {
+  it('are warnings: the first at once, then at most one an interval, counting those in between', () => {
+    let now = 1_000_000;
+    const lines: [number, string][] = [];
+    const report = tracingErrorReporter(
+      ({ suppressed }, message) => lines.push([suppressed, message]),
+      () => now,
+    );
+    report(new Error('connect ECONNREFUSED 127.0.0.1:4318'));
+    report(new Error('connect ECONNREFUSED 127.0.0.1:4318'));
+    now += TRACING_ERROR_INTERVAL_MS - 1;
+    report('Timeout');
+    now += 1;
+    report('Timeout');
+    expect(lines).toEqual([
+      [0, 'Tracing failed: connect ECONNREFUSED 127.0.0.1:4318'],
+      [2, 'Tracing failed: Timeout'],
+    ]);
+  });
+
+  it('a collector that cannot be reached is logged, once, and the gateway answers and stops cleanly', async () => {
+    const gone = await startOtlpReceiver();
+    await gone.close();
+    const gateway = await serveGateway(
+      {
+        DATABASE_URL: db.url,
+        PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
+        PLUGBOARD_DOCUMENTS: 'any',
+        OTEL_EXPORTER_OTLP_ENDPOINT: gone.url,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      },
+      60_000,
+      { cli: BIN },
+    );
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ viewer { role } }' }),
+      });
+      expect(response.status).toBe(200);
+    }
+    await expect.poll(() => gateway.output(), { timeout: 10_000 }).toMatch(/Tracing failed: .*ECONNREFUSED/);
+    // The spans still buffered at the end fail too: reported (or counted), not thrown at exit.
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.output().match(/Tracing failed/g)).toHaveLength(1);
+    expect(gateway.output()).not.toMatch(/\n\s+at /);
   });
 });
 
