@@ -21,7 +21,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ADMIN_URL as DATABASE_URL,
+  gatewayEnv,
   median,
   readyz,
   startServer,
@@ -63,15 +63,7 @@ async function throughput(): Promise<void> {
     ),
     'full gateway (JWT, limits, metrics)': await startServer(
       ['bin/plugboard.js', 'serve'],
-      {
-        DATABASE_URL,
-        PLUGBOARD_JWT_SECRET: BENCH_JWT_SECRET,
-        LOG_LEVEL: 'warn',
-        NODE_ENV: 'production',
-        // Documents as text, as before trusted documents (issue 23).
-        PLUGBOARD_DOCUMENTS: 'any',
-        PLUGBOARD_PLUGINS: 'core',
-      },
+      gatewayEnv(),
       readyz,
     ),
   };

@@ -286,7 +286,7 @@ export function gatewayEnv(tracing?: { endpoint: string; ratio: string }): Recor
   return {
     DATABASE_URL: ADMIN_URL,
     PLUGBOARD_JWT_SECRET: BENCH_JWT_SECRET,
-    // Free-text queries, whatever the production default for documents becomes.
+    // Documents as text, as before trusted documents (issue 23).
     PLUGBOARD_DOCUMENTS: 'any',
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
