@@ -31,8 +31,11 @@ export interface ExportReply {
 export class WorkerOtlpSpanExporter implements SpanExporter {
   readonly #worker: Worker;
   readonly #serializer: typeof ProtobufTraceSerializer;
-  readonly #pending = new Map<number, (result: ExportResult) => void>();
-  readonly #settled = new Set<Promise<void>>();
+  /** Exports sent and not yet answered: whom to tell, and what forceFlush waits on. */
+  readonly #pending = new Map<
+    number,
+    { resultCallback(result: ExportResult): void; answered: PromiseWithResolvers<void> }
+  >();
   #nextId = 0;
   #stopped: Error | undefined;
   #shutdown: Promise<void> | undefined;
@@ -55,20 +58,13 @@ export class WorkerOtlpSpanExporter implements SpanExporter {
       return;
     }
     const id = this.#nextId++;
-    const settled = new Promise<void>((resolve) =>
-      this.#pending.set(id, (result) => {
-        this.#settled.delete(settled);
-        resolve();
-        resultCallback(result);
-      }),
-    );
-    this.#settled.add(settled);
+    this.#pending.set(id, { resultCallback, answered: Promise.withResolvers<void>() });
     this.#worker.postMessage({ id, bytes, spans: spans.length } satisfies ExportBatch);
   }
 
   /** Waits for the exports sent so far to be answered (the worker's transport times out). */
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.#settled]);
+    await Promise.all([...this.#pending.values()].map(({ answered }) => answered.promise));
   }
 
   shutdown(): Promise<void> {
@@ -79,9 +75,11 @@ export class WorkerOtlpSpanExporter implements SpanExporter {
   }
 
   #settle(id: number, error: string | undefined): void {
-    const done = this.#pending.get(id);
+    const pending = this.#pending.get(id);
+    if (!pending) return;
     this.#pending.delete(id);
-    done?.(
+    pending.answered.resolve();
+    pending.resultCallback(
       error === undefined
         ? { code: ExportResultCode.SUCCESS }
         : { code: ExportResultCode.FAILED, error: new Error(error) },
