@@ -61,11 +61,7 @@ async function throughput(): Promise<void> {
       { BARE_NO_BODY_STREAM: '1' },
       answersQuery,
     ),
-    'full gateway (JWT, limits, metrics)': await startServer(
-      ['bin/plugboard.js', 'serve'],
-      gatewayEnv(),
-      readyz,
-    ),
+    'full gateway (JWT, limits, metrics)': await startServer(['bin/plugboard.js', 'serve'], gatewayEnv(), readyz),
   };
   const names = Object.keys(servers) as (keyof typeof servers)[];
   const gatewayName = names[2]!;
