@@ -35,25 +35,43 @@ interface Delivery {
   id: string;
   event: string;
   body: string;
+  raw: Buffer;
   object: { id: number; updated_at: string };
 }
 
 const JSONB_BATCH = readFileSync(new URL('./github-log-floor.sql', import.meta.url), 'utf8');
 
-const textBatch = (n: number) => {
-  const rows = Array.from(
-    { length: n },
-    (_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}::jsonb, $${i * 5 + 5}::timestamptz)`,
-  );
-  return `
-  WITH input (id, event, body, object, updated_at) AS (VALUES ${rows.join(', ')}),
+/** One text[] in Postgres's binary array format, elements sent as their bytes: no escaping. */
+const binaryTextArray = (items: Buffer[]) => {
+  const header = Buffer.alloc(20);
+  header.writeInt32BE(1, 0); // dimensions
+  header.writeUInt32BE(25, 8); // element type text
+  header.writeInt32BE(items.length, 12);
+  header.writeInt32BE(1, 16); // lower bound
+  return Buffer.concat([
+    header,
+    ...items.flatMap((item) => {
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(item.length);
+      return [length, item];
+    }),
+  ]);
+};
+
+const TEXT_BATCH = {
+  name: 'floor_text_batch',
+  text: `
+  WITH input AS (
+    SELECT id, event, body, object::jsonb AS object FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS i(id, event, body, object)
+  ),
   logged AS (INSERT INTO floor_log (id, type, payload) SELECT id, event, body FROM input ON CONFLICT DO NOTHING RETURNING id)
   INSERT INTO github_objects AS o (event, id, data, updated_at, delivery)
-  SELECT DISTINCT ON (i.event, (i.object ->> 'id')::bigint) i.event, (i.object ->> 'id')::bigint, i.object, i.updated_at, i.id
+  SELECT DISTINCT ON (i.event, (i.object ->> 'id')::bigint) i.event, (i.object ->> 'id')::bigint, i.object,
+    (i.object ->> 'updated_at')::timestamptz, i.id
   FROM input AS i JOIN logged USING (id)
   ORDER BY 1, 2, 4 DESC
   ON CONFLICT (event, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, delivery = excluded.delivery
-  WHERE o.updated_at <= excluded.updated_at`;
+  WHERE o.updated_at <= excluded.updated_at`,
 };
 
 const runBatch = async (batch: Delivery[]) => {
@@ -63,10 +81,15 @@ const runBatch = async (batch: Delivery[]) => {
     );
     await pool.query(JSONB_BATCH, [`[${rows.join(',')}]`, JSON.stringify(OBJECT_OF)]);
   } else {
-    await pool.query(
-      textBatch(batch.length),
-      batch.flatMap((d) => [d.id, d.event, d.body, JSON.stringify(d.object), d.object.updated_at]),
-    );
+    await pool.query({
+      ...TEXT_BATCH,
+      values: [
+        batch.map((d) => d.id),
+        batch.map((d) => d.event),
+        binaryTextArray(batch.map((d) => d.raw)),
+        batch.map((d) => JSON.stringify(d.object)),
+      ],
+    });
   }
 };
 
@@ -102,7 +125,8 @@ createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', async () => {
-    const body = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString('utf8');
     const signature = String(request.headers['x-hub-signature-256'] ?? '');
     if (!signature || !(await verify(secret, body, signature))) return answer(response, 400, '{"error":"signature"}');
     const event = String(request.headers['x-github-event']);
@@ -110,7 +134,7 @@ createServer((request, response) => {
     const object = payload[OBJECT_OF[event] ?? ''];
     if (!object) return answer(response, 200, '{"received":true}');
     waiting.push({
-      delivery: { id: String(request.headers['x-github-delivery']), event, body, object },
+      delivery: { id: String(request.headers['x-github-delivery']), event, body, raw, object },
       done: (error) =>
         error
           ? answer(response, 500, JSON.stringify({ error: (error as Error).message }))
