@@ -13,7 +13,7 @@
  *
  * Run: npm run bench:tracing-instructions (needs valgrind; a few minutes per gateway).
  * BENCH_RATIOS (default `off,0,0.1,1`) picks the gateways; BENCH_PROFILE_DIR keeps each gateway's
- * callgrind file there (read it with callgrind_annotate).
+ * callgrind file there (read it with callgrind_annotate); BENCH_NODE_OPTIONS goes to each gateway.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -55,12 +55,15 @@ cleanUpOnSignal(stopAll);
 /** Instructions a request costs one gateway: all of them, and those outside V8's optimizing compilers. */
 async function instructionsPerRequest(ratio: string): Promise<{ all: number; outsideCompilers: number }> {
   const port = await freePort();
-  const profile = join(directory, `callgrind.${ratio === 'off' ? 'off' : `sampled-${ratio}`}`);
+  // `.out`: the dump is `<profile>.1`, which must not be another ratio's profile (0 and 0.1).
+  const profile = join(directory, `callgrind.${ratio === 'off' ? 'off' : `sampled-${ratio}`}.out`);
   const env = {
     PATH: process.env['PATH'] ?? '',
     PLUGBOARD_SHUTDOWN_DELAY_MS: '0',
     PORT: String(port),
     ...gatewayEnv(ratio === 'off' ? undefined : { endpoint: receiver.url, ratio }),
+    // e.g. `--perf-basic-prof`, whose /tmp/perf-<pid>.map names the JIT code callgrind shows as addresses.
+    ...(process.env['BENCH_NODE_OPTIONS'] && { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }),
   };
   const gateway = spawn(
     'valgrind',

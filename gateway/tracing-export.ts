@@ -59,7 +59,10 @@ export class WorkerOtlpSpanExporter implements SpanExporter {
     }
     const id = this.#nextId++;
     this.#pending.set(id, { resultCallback, answered: Promise.withResolvers<void>() });
-    this.#worker.postMessage({ id, bytes, spans: spans.length } satisfies ExportBatch);
+    // The serializers return a fresh array of their own: its memory moves to the worker, uncopied
+    // (a Buffer may share a pool with others, so it would be copied).
+    const moved = bytes.buffer instanceof ArrayBuffer && !Buffer.isBuffer(bytes) ? [bytes.buffer] : [];
+    this.#worker.postMessage({ id, bytes, spans: spans.length } satisfies ExportBatch, moved);
   }
 
   /** Waits for the exports sent so far to be answered (the worker's transport times out). */
