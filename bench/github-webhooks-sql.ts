@@ -15,6 +15,7 @@ import type { WebhookEvent } from '../gateway/webhooks/receiver.ts';
 import { githubSyncTables } from '../plugins/github/resources.ts';
 import { statesOf } from '../plugins/github/webhooks.ts';
 import { githubDeliveries } from '../test/support/webhook-load.ts';
+import { binaryTextArray } from './peers/binary-text-array.ts';
 import { freshDatabase, migrate } from './support.ts';
 
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 64);
@@ -49,24 +50,6 @@ const TEXT_LOG = `
     WHERE NOT EXISTS (SELECT FROM github.events AS stored WHERE stored.id = e.id)
     ON CONFLICT DO NOTHING RETURNING id){applied}
   SELECT id FROM fresh`;
-
-/** An array in Postgres's binary format of elements sent as their text (text: 25, json: 114): no escaping. */
-function binaryTextArray(items: Buffer[], oid = 25): Buffer {
-  const header = Buffer.alloc(20);
-  header.writeInt32BE(1, 0); // dimensions
-  header.writeInt32BE(0, 4); // no nulls
-  header.writeUInt32BE(oid, 8); // element type
-  header.writeInt32BE(items.length, 12);
-  header.writeInt32BE(1, 16); // lower bound
-  return Buffer.concat([
-    header,
-    ...items.flatMap((item) => {
-      const length = Buffer.alloc(4);
-      length.writeInt32BE(item.length);
-      return [length, item];
-    }),
-  ]);
-}
 
 /** A new column type starts with the server's default compression (pglz), on every partition: keep lz4. */
 const LZ4_EVERY_PARTITION = `DO $$ DECLARE t regclass; BEGIN

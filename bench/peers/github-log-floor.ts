@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
 import pg from 'pg';
+import { binaryTextArray } from './binary-text-array.ts';
 
 const secret = process.env['GITHUB_WEBHOOK_SECRET']!;
 const logType = process.env['FLOOR_LOG'] === 'text' ? 'text' : 'jsonb';
@@ -40,23 +41,6 @@ interface Delivery {
 }
 
 const JSONB_BATCH = readFileSync(new URL('./github-log-floor.sql', import.meta.url), 'utf8');
-
-/** One text[] in Postgres's binary array format, elements sent as their bytes: no escaping. */
-const binaryTextArray = (items: Buffer[]) => {
-  const header = Buffer.alloc(20);
-  header.writeInt32BE(1, 0); // dimensions
-  header.writeUInt32BE(25, 8); // element type text
-  header.writeInt32BE(items.length, 12);
-  header.writeInt32BE(1, 16); // lower bound
-  return Buffer.concat([
-    header,
-    ...items.flatMap((item) => {
-      const length = Buffer.alloc(4);
-      length.writeInt32BE(item.length);
-      return [length, item];
-    }),
-  ]);
-};
 
 const TEXT_BATCH = {
   name: 'floor_text_batch',
