@@ -65,6 +65,7 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import { register as registerImportHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs';
 import { ConfigError, type Env } from './config/variables.ts';
+import { pino, type Level } from 'pino';
 import { createLogger } from './logger.ts';
 import { WorkerOtlpSpanExporter } from './tracing-export.ts';
 import { markTracingStarted } from './tracing.ts';
@@ -314,9 +315,21 @@ export function tracingErrorReporter(
   };
 }
 
+/**
+ * The tracing warnings' level: LOG_LEVEL's, so `error` or `silent` quiets them too. Tracing starts
+ * before the configuration is read, so an invalid LOG_LEVEL (which the configuration then
+ * refuses, naming it) leaves them at `warn`.
+ */
+export function tracingLogLevel(env: Env): Level | 'silent' {
+  const level = env['LOG_LEVEL'];
+  return level === 'silent' || (level !== undefined && Object.hasOwn(pino.levels.values, level))
+    ? (level as Level | 'silent')
+    : 'warn';
+}
+
 export async function startTracing(env: Env): Promise<Tracing> {
   checkSampler(env);
-  const logger = createLogger('warn');
+  const logger = createLogger(tracingLogLevel(env));
   const reportError = tracingErrorReporter((fields, message) => logger.warn(fields, message));
   setGlobalErrorHandler(reportError);
   // ESM imports are patched through import-in-the-middle's loader hooks, limited to the modules

@@ -13,11 +13,17 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from './support/cluster.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
 import { startMailSink, type MailSink } from './support/mail-sink.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.ts';
 import { serveGateway, type ServingGateway } from './support/processes.ts';
-import { dropDatabaseErrorMessages, TRACING_ERROR_INTERVAL_MS, tracingErrorReporter } from '../gateway/tracing-sdk.ts';
+import {
+  dropDatabaseErrorMessages,
+  TRACING_ERROR_INTERVAL_MS,
+  tracingErrorReporter,
+  tracingLogLevel,
+} from '../gateway/tracing-sdk.ts';
 import { ADMIN_SECRET, JWT_SECRET, signToken } from './support/tokens.ts';
 
 const BIN = fileURLToPath(new URL('../bin/plugboard.js', import.meta.url));
@@ -346,8 +352,19 @@ describe('tracing failures', () => {
     ]);
   });
 
-  it('a collector that cannot be reached is logged, once, and the gateway answers and stops cleanly', async () => {
-    const gateway = await serveGateway(
+  it.each([
+    [undefined, 'warn'],
+    ['info', 'info'],
+    ['error', 'error'],
+    ['silent', 'silent'],
+    ['loud', 'warn'],
+    ['constructor', 'warn'],
+  ])('are logged at LOG_LEVEL=%s as at %s', (level, expected) => {
+    expect(tracingLogLevel(level === undefined ? {} : { LOG_LEVEL: level })).toBe(expected);
+  });
+
+  const unreachableCollector = (env: Record<string, string> = {}) =>
+    serveGateway(
       {
         DATABASE_URL: db.url,
         PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
@@ -357,23 +374,37 @@ describe('tracing failures', () => {
         OTEL_EXPORTER_OTLP_TIMEOUT: '300',
         OTEL_TRACES_SAMPLER: 'always_on',
         OTEL_BSP_SCHEDULE_DELAY: '50',
+        ...env,
       },
       60_000,
       { cli: BIN },
     );
-    for (let i = 0; i < 3; i++) {
-      const response = await fetch(`${gateway.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ viewer { role } }' }),
-      });
-      expect(response.status).toBe(200);
-    }
+  const query = async (gateway: ServingGateway) => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ viewer { role } }' }),
+    });
+    expect(response.status).toBe(200);
+  };
+
+  it('a collector that cannot be reached is logged, once, and the gateway answers and stops cleanly', async () => {
+    const gateway = await unreachableCollector();
+    for (let i = 0; i < 3; i++) await query(gateway);
     await expect.poll(() => gateway.output(), { timeout: 10_000 }).toMatch(/Tracing failed: .*ECONNREFUSED/);
     // The spans still buffered at the end fail too: reported (or counted), not thrown at exit.
     expect(await gateway.stop()).toBe(0);
     expect(gateway.output().match(/Tracing failed/g)).toHaveLength(1);
     expect(gateway.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('LOG_LEVEL=error quiets those warnings', async () => {
+    // Its own port: at `error` the gateway does not log where it listens.
+    const gateway = await unreachableCollector({ LOG_LEVEL: 'error', PORT: String(await freePort()) });
+    await query(gateway);
+    // The span of that request cannot be sent before the gateway has exited: every failure is in.
+    expect(await gateway.stop()).toBe(0);
+    expect(gateway.output()).not.toMatch(/Tracing failed/);
   });
 });
 

@@ -46,8 +46,9 @@ export interface ServingGateway {
 }
 
 /**
- * Starts `plugboard serve` and resolves once it logs that it listens. `from` runs the CLI of
- * another copy of the checkout, in a working directory of its own.
+ * Starts `plugboard serve` and resolves once it logs that it listens, or, on a PORT given (for a
+ * LOG_LEVEL that hides that line), once its /readyz answers. `from` runs the CLI of another copy
+ * of the checkout, in a working directory of its own.
  */
 export function serveGateway(
   env: Record<string, string>,
@@ -68,22 +69,41 @@ export function serveGateway(
       child.kill('SIGKILL');
       reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
+    let listening = false;
+    const listens = (url: string) => {
+      if (listening) return;
+      listening = true;
+      clearTimeout(timer);
+      resolve({
+        child,
+        url,
+        output: () => output,
+        stop: async (signal = 'SIGTERM') => {
+          child.kill(signal);
+          return exited;
+        },
+      });
+    };
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)\/graphql"[^\n]*"msg":"gateway listening"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url: match[1]!,
-          output: () => output,
-          stop: async (signal = 'SIGTERM') => {
-            child.kill(signal);
-            return exited;
-          },
-        });
-      }
+      if (match) listens(match[1]!);
     };
+    if (env['PORT'] && env['PORT'] !== '0') {
+      const url = `http://127.0.0.1:${env['PORT']}`;
+      const ready = async (): Promise<void> => {
+        if (listening || child.exitCode !== null) return;
+        if (
+          await fetch(`${url}/readyz`).then(
+            (response) => response.ok,
+            () => false,
+          )
+        )
+          listens(url);
+        else setTimeout(ready, 100);
+      };
+      void ready();
+    }
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     void exited.then((code) => {
