@@ -346,13 +346,14 @@ export async function startTracing(env: Env): Promise<Tracing> {
   const resource = defaultResource()
     .merge(detectResources({ detectors: resourceDetectors(env) }))
     .merge(resourceFromAttributes({ 'service.name': env['OTEL_SERVICE_NAME'] || 'plugboard' }));
+  const exporters = await spanExporters(env);
   // Traces only: metrics stay Prometheus at /metrics, logs stay pino's.
   const provider = new NodeTracerProvider({
     resource,
     ...(standard ? { sampler: standard.sampler } : {}),
     spanProcessors: [
       dropDatabaseErrorMessages,
-      ...(await spanExporters(env)).map((exporter) => new BatchSpanProcessor(exporter)),
+      ...exporters.map((exporter) => new BatchSpanProcessor(exporter)),
     ],
   });
   provider.register({ propagator: propagator(env) });
@@ -383,6 +384,13 @@ export async function startTracing(env: Env): Promise<Tracing> {
   rememberBuiltinModules();
   traceIncomingRequests(standard?.rootRatio ?? null);
   markTracingStarted();
-  // Spans that cannot be flushed at the end are reported, not thrown at the command's exit.
-  return { shutdown: () => provider.shutdown().catch(reportError) };
+  return {
+    // Spans that cannot be flushed at the end are reported, not thrown at the command's exit. The
+    // batch processor stops its exporter only after a flush that succeeded, so the exporters are
+    // stopped here too: a worker left running would keep the process from exiting.
+    shutdown: async () => {
+      await provider.shutdown().catch(reportError);
+      await Promise.all(exporters.map((exporter) => exporter.shutdown().catch(reportError)));
+    },
+  };
 }
