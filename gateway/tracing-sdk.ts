@@ -351,10 +351,7 @@ export async function startTracing(env: Env): Promise<Tracing> {
   const provider = new NodeTracerProvider({
     resource,
     ...(standard ? { sampler: standard.sampler } : {}),
-    spanProcessors: [
-      dropDatabaseErrorMessages,
-      ...exporters.map((exporter) => new BatchSpanProcessor(exporter)),
-    ],
+    spanProcessors: [dropDatabaseErrorMessages, ...exporters.map((exporter) => new BatchSpanProcessor(exporter))],
   });
   provider.register({ propagator: propagator(env) });
   registerInstrumentations({
