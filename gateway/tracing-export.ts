@@ -43,12 +43,13 @@ export class WorkerOtlpSpanExporter implements SpanExporter {
   constructor(protocol: OtlpHttpProtocol) {
     this.#serializer = protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
     this.#worker = new Worker(new URL('./tracing-export-worker.ts', import.meta.url), { workerData: { protocol } });
-    // Spans still waiting when the process ends are flushed by the provider's shutdown, not by
-    // keeping the process alive.
-    this.#worker.unref();
     this.#worker.on('message', ({ id, error }: ExportReply) => this.#settle(id, error));
     this.#worker.on('error', (error) => this.#stop(error));
     this.#worker.on('exit', () => this.#stop(new Error('The OTLP export worker stopped')));
+    // Spans still waiting when the process ends are flushed by the provider's shutdown, not by
+    // keeping the process alive. After the listeners: a 'message' listener refs the worker's port
+    // again, and that port held a stopped gateway's process open.
+    this.#worker.unref();
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {

@@ -384,7 +384,7 @@ export async function startTracing(env: Env): Promise<Tracing> {
   return {
     // Spans that cannot be flushed at the end are reported, not thrown at the command's exit. The
     // batch processor stops its exporter only after a flush that succeeded, so the exporters are
-    // stopped here too: a worker left running would keep the process from exiting.
+    // stopped here too (the export worker, a gRPC channel).
     shutdown: async () => {
       await provider.shutdown().catch(reportError);
       await Promise.all(exporters.map((exporter) => exporter.shutdown().catch(reportError)));
