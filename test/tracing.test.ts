@@ -11,7 +11,9 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { createClient } from 'graphql-ws';
 import Stripe from 'stripe';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from './support/cluster.ts';
 import { createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -31,6 +33,7 @@ const REDIS_URL = inject('redisUrl');
 /** The OTLP/HTTP default endpoint: where the SDK would export if it ran without an endpoint set. */
 const DEFAULT_OTLP_PORT = 4318;
 const SMTP_PASSWORD = `smtp-pw-${randomBytes(6).toString('hex')}`;
+const ACTION_SECRET = `action-${randomBytes(12).toString('hex')}`;
 const STRIPE_WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 /** A variable value each traced request sends; no attribute may hold it. */
 const VARIABLE_VALUE = `zebra-${randomBytes(6).toString('hex')}`;
@@ -152,6 +155,7 @@ beforeAll(async () => {
     PLUGBOARD_ADMIN_SECRET: ADMIN_SECRET,
     PLUGBOARD_JWT_SECRET: JWT_SECRET,
     PLUGBOARD_DOCUMENTS: 'any',
+    HASURA_ACTION_SECRET: ACTION_SECRET,
     NOTIFICATIONS_SMTP_URL: mail.url,
     NOTIFICATIONS_EMAIL_FROM: 'Plugboard <no-reply@plugboard.test>',
     STRIPE_API_KEY: `sk_test_${randomBytes(12).toString('hex')}`,
@@ -271,6 +275,49 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     // Both answer from memory: the operation's span has no field spans under it.
     const operation = one(spansOf(client.traceId), (s) => s.name === 'query Memory', 'the operation span');
     expect(spansOf(client.traceId).filter((s) => s.parentSpanId === operation.spanId)).toEqual([]);
+  });
+
+  it("traces a Hasura action under Hasura's traceparent, and a graphql-ws operation as a trace of its own", async () => {
+    const hasura = newTraceparent();
+    const response = await fetch(`${traced.url}/hasura/actions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-plugboard-action-secret': ACTION_SECRET,
+        traceparent: hasura.header,
+      },
+      body: JSON.stringify({
+        action: { name: 'markNotificationsRead' },
+        input: { all: true },
+        session_variables: { 'x-hasura-role': 'user', 'x-hasura-user-id': 'traced-user' },
+        request_query: 'mutation { markNotificationsRead }',
+      }),
+    });
+    expect(response.status).toBe(200);
+    const actionName = 'mutation markNotificationsReadAction';
+    await expect.poll(() => spansOf(hasura.traceId).some((s) => s.name === actionName)).toBe(true);
+    const request = one(spansOf(hasura.traceId), (s) => s.kind === SERVER, 'the request span');
+    expect(request.parentSpanId).toBe(hasura.spanId);
+    expect(one(spansOf(hasura.traceId), (s) => s.name === actionName, 'the action').parentSpanId).toBe(request.spanId);
+
+    const client = createClient({
+      url: `${traced.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${userToken}` },
+      retryAttempts: 0,
+    });
+    try {
+      const result = await new Promise<unknown>((resolve, reject) =>
+        client.subscribe(
+          { query: 'query OverSocket { viewer { role } }' },
+          { next: resolve, error: reject, complete: () => {} },
+        ),
+      );
+      expect(result).toEqual({ data: { viewer: { role: 'user' } } });
+    } finally {
+      await client.dispose();
+    }
+    await expect.poll(() => receiver.spans.some((s) => s.name === 'query OverSocket')).toBe(true);
   });
 
   it('writes trace_id and span_id beside reqId on log lines inside a sampled span', async () => {
