@@ -16,7 +16,7 @@
  * BENCH_PAIRS, BENCH_ROUNDS (5 a pair), BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_WARM_UP_SECONDS
  * (10, each gateway) tune it; BENCH_PIN=false runs unpinned.
  */
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.ts';
 import {
   cleanUpOnSignal,
@@ -25,6 +25,7 @@ import {
   median,
   pinning,
   readyz,
+  runPinnedSelf,
   startServer,
   BENCH_JWT_SECRET,
   benchUserToken,
@@ -51,8 +52,10 @@ const requestsPerSecond = (url: string, headers: Record<string, string>, seconds
     seconds,
   });
 
+// autocannon and the receiver on core 0, as the gateways are on core 1 (when pinned).
+runPinnedSelf(0);
 console.log(
-  `Plugboard tracing overhead, ${pinning} — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
+  `Plugboard tracing overhead, ${pinning} — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
 );
 const receiver = await startOtlpReceiver();
 const token = await benchUserToken(BENCH_JWT_SECRET);
