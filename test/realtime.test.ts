@@ -577,6 +577,7 @@ describe('limits and operations', () => {
     }
   });
 
+  // Four CLI processes, one after another: each loads the gateway, which takes seconds in a full test run.
   it('shows status and rooms in the CLI, and disconnects one connection wherever it is', async () => {
     const carol = await connect('carol');
     const env = { DATABASE_URL: db.url };
@@ -601,5 +602,5 @@ describe('limits and operations', () => {
     const missing = await runCli(['realtime', 'disconnect', '00000000-0000-4000-8000-000000000000'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('No open connection');
-  });
+  }, 60_000);
 });
