@@ -65,7 +65,8 @@ const nodeOptions: Record<string, string> = process.env['BENCH_NODE_OPTIONS']
   ? { NODE_OPTIONS: process.env['BENCH_NODE_OPTIONS'] }
   : {};
 let running: Server[] = [];
-cleanUpOnSignal(() => Promise.all([...running.map((server) => server.stop()), receiver.close()]));
+const stopAll = () => Promise.all([...running.map((server) => server.stop()), receiver.close()]);
+cleanUpOnSignal(stopAll);
 
 const rps = { off: [] as number[], on: [] as number[] };
 const cpu = { off: [] as number[], on: [] as number[] };
@@ -134,6 +135,5 @@ try {
     `  traced / untraced: req/s median ${(median(ratios) * 100).toFixed(1)} % (rounds ${(Math.min(...ratios) * 100).toFixed(0)}-${(Math.max(...ratios) * 100).toFixed(0)} %), CPU per request ${((median(cpu.on) / median(cpu.off)) * 100).toFixed(1)} %; target >= 95 %`,
   );
 } finally {
-  await Promise.all(running.map((server) => server.stop()));
-  await receiver.close();
+  await stopAll();
 }

@@ -318,6 +318,7 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       await client.dispose();
     }
     await expect.poll(() => receiver.spans.some((s) => s.name === 'query OverSocket')).toBe(true);
+    expect(one(receiver.spans, (s) => s.name === 'query OverSocket', 'the socket operation').parentSpanId).toBe('');
   });
 
   it('writes trace_id and span_id beside reqId on log lines inside a sampled span', async () => {
