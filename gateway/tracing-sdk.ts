@@ -68,7 +68,8 @@ import { ConfigError, type Env } from './config/variables.ts';
 import { pino, type Level } from 'pino';
 import { createLogger } from './logger.ts';
 import { WorkerOtlpSpanExporter } from './tracing-export.ts';
-import { markTracingStarted } from './tracing.ts';
+import { markTracingStarted, type StartRequestSpan } from './tracing.ts';
+import { requestSpanStarter } from './tracing-request-spans.ts';
 
 /** Modules imported by ESM (the gateway, bullmq) that the instrumentations patch. */
 const INSTRUMENTED_MODULES = ['pg', 'pg-pool', 'ioredis'];
@@ -106,7 +107,7 @@ const PRESAMPLED = createContextKey('plugboard: sampled by the request');
  * the share of requests without a `traceparent` they record; null for any other sampler, which
  * the provider then builds from the environment and asks on every request.
  */
-function standardSampler(env: Env): { sampler: Sampler; rootRatio: number } | null {
+function standardSampler(env: Env): { sampler: Sampler; rootRatio: number; followsSampledParents: boolean } | null {
   const name = env['OTEL_TRACES_SAMPLER'] || 'parentbased_always_on';
   const arg = env['OTEL_TRACES_SAMPLER_ARG'];
   const ratio = RATIO_SAMPLERS.has(name) && arg !== undefined && arg !== '' ? Number(arg) : 1;
@@ -127,7 +128,11 @@ function standardSampler(env: Env): { sampler: Sampler; rootRatio: number } | nu
         : configured.shouldSample(parent, ...rest),
     toString: () => `RequestDecided{${configured.toString()}}`,
   };
-  return { sampler, rootRatio: root[1] };
+  return {
+    sampler,
+    rootRatio: root[1],
+    followsSampledParents: name.startsWith('parentbased_') || plain === 'always_on',
+  };
 }
 
 /** A query string may carry tokens (OAuth codes, signatures): spans keep the path only. */
@@ -153,9 +158,8 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
  * 30 µs on each request, sampled or not (attributes, wrapped emitters): a fifth of a small
  * query's whole cost. This one decides sampling first and describes only the requests it records.
  */
-function traceIncomingRequests(rootRatio: number | null): void {
+function traceIncomingRequests(rootRatio: number | null, startSpan: StartRequestSpan): void {
   const sampled = ROOT_CONTEXT.setValue(PRESAMPLED, true);
-  const tracer = trace.getTracer('plugboard-http');
   const emit = Server.prototype.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'connection') {
@@ -179,7 +183,7 @@ function traceIncomingRequests(rootRatio: number | null): void {
     const path = withoutQuery(request.url ?? '/');
     if (UNTRACED_PATHS.has(path)) return emit.call(this, event, ...args);
     const method = request.method ?? 'GET';
-    const span = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    const span = startSpan('plugboard-http', method, { kind: SpanKind.SERVER }, parent);
     if (span.isRecording()) {
       span.setAttributes({
         'http.request.method': method,
@@ -348,10 +352,11 @@ export async function startTracing(env: Env): Promise<Tracing> {
     .merge(resourceFromAttributes({ 'service.name': env['OTEL_SERVICE_NAME'] || 'plugboard' }));
   const exporters = await spanExporters(env);
   // Traces only: metrics stay Prometheus at /metrics, logs stay pino's.
+  const processors = [dropDatabaseErrorMessages, ...exporters.map((exporter) => new BatchSpanProcessor(exporter))];
   const provider = new NodeTracerProvider({
     resource,
     ...(standard ? { sampler: standard.sampler } : {}),
-    spanProcessors: [dropDatabaseErrorMessages, ...exporters.map((exporter) => new BatchSpanProcessor(exporter))],
+    spanProcessors: processors,
   });
   provider.register({ propagator: propagator(env) });
   registerInstrumentations({
@@ -379,8 +384,14 @@ export async function startTracing(env: Env): Promise<Tracing> {
     ],
   });
   rememberBuiltinModules();
-  traceIncomingRequests(standard?.rootRatio ?? null);
-  markTracingStarted();
+  const startRequestSpan = requestSpanStarter({
+    resource,
+    processors,
+    followsSampledParents: standard?.followsSampledParents ?? false,
+    presampled: (parent) => parent.getValue(PRESAMPLED) === true,
+  });
+  traceIncomingRequests(standard?.rootRatio ?? null, startRequestSpan);
+  markTracingStarted(startRequestSpan);
   return {
     // Spans that cannot be flushed at the end are reported, not thrown at the command's exit. The
     // batch processor stops its exporter only after a flush that succeeded, so the exporters are

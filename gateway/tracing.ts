@@ -14,6 +14,7 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
@@ -28,9 +29,23 @@ export function tracingRequested(env: Env): boolean {
   return Boolean(endpoint) && env['OTEL_SDK_DISABLED'] !== 'true';
 }
 
+/**
+ * Starts a span of a request's own path (server, GraphQL operation, root field) for the tracer
+ * named `scope`: gateway/tracing-request-spans.ts, once the SDK is registered.
+ */
+export type StartRequestSpan = (scope: string, name: string, options: SpanOptions, parent: Context) => Span;
+
+let startRequestSpanWith: StartRequestSpan = (scope, name, options, parent) =>
+  trace.getTracer(scope).startSpan(name, options, parent);
+
 /** Called once the SDK is registered (gateway/tracing-sdk.ts). */
-export function markTracingStarted(): void {
+export function markTracingStarted(startRequestSpan: StartRequestSpan): void {
   enabled = true;
+  startRequestSpanWith = startRequestSpan;
+}
+
+export function startRequestSpan(scope: string, name: string, options: SpanOptions, parent: Context): Span {
+  return startRequestSpanWith(scope, name, options, parent);
 }
 
 export function tracingEnabled(): boolean {

@@ -226,7 +226,7 @@ export function createGraphQLServer(options: {
             !hasVariableInLiteral(document),
         },
       ),
-      ...(tracingEnabled() ? [useTracing((text) => caches.documentCache.has(text))] : []),
+      ...(tracingEnabled() ? [useTracing()] : []),
     ],
   });
 }

@@ -25,15 +25,15 @@ import {
 } from '@opentelemetry/api';
 import { defaultFieldResolver, getOperationAST, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { failSpan } from '../tracing.ts';
+import { failSpan, startRequestSpan } from '../tracing.ts';
 
-const tracer = trace.getTracer('plugboard-graphql');
-/** The operation's span, on the GraphQL context object of an operation being traced. */
-const OPERATION_SPAN = Symbol('operation span');
+const SCOPE = 'plugboard-graphql';
+/** The context holding the operation's span, on the GraphQL context object of an operation being traced. */
+const OPERATION_CONTEXT = Symbol('operation context');
 const WRAPPED = Symbol('traced resolver');
 
 type Resolver = GraphQLFieldResolver<unknown, unknown> & { [WRAPPED]?: true };
-type TracedContext = { [OPERATION_SPAN]?: Span };
+type TracedContext = { [OPERATION_CONTEXT]?: Context };
 
 /**
  * Whether to make GraphQL spans. Over HTTP: only under a recorded request span (most requests are
@@ -58,10 +58,14 @@ function startOperation(
   const definition = getOperationAST(args.document, args.operationName);
   const type = definition?.operation ?? phase;
   const name = definition?.name?.value;
-  const span = tracer.startSpan(name ? `${type} ${name}` : type, {
-    attributes: { 'graphql.operation.type': type, ...(name ? { 'graphql.operation.name': name } : {}) },
-  });
-  (args.contextValue as TracedContext)[OPERATION_SPAN] = span;
+  const span = startRequestSpan(
+    SCOPE,
+    name ? `${type} ${name}` : type,
+    { attributes: { 'graphql.operation.type': type, ...(name ? { 'graphql.operation.name': name } : {}) } },
+    context.active(),
+  );
+  // Made once for the root fields, which are its children.
+  (args.contextValue as TracedContext)[OPERATION_CONTEXT] = trace.setSpan(context.active(), span);
   return span;
 }
 
@@ -87,7 +91,12 @@ class RootFieldSpan implements Span {
 
   /** The SDK's span, started (at the resolver's start) on first need. */
   open(): Span {
-    this.#span ??= tracer.startSpan(this.#name, { attributes: this.#attributes, startTime: this.#start }, this.#parent);
+    this.#span ??= startRequestSpan(
+      SCOPE,
+      this.#name,
+      { attributes: this.#attributes, startTime: this.#start },
+      this.#parent,
+    );
     return this.#span;
   }
   spanContext(): SpanContext {
@@ -142,9 +151,8 @@ function traceRootFields(schema: GraphQLSchema): void {
       const spanName = `${root!.name}.${field.name}`;
       const attributes = { 'graphql.field.name': field.name };
       const wrapped: Resolver = (source, args, contextValue, info) => {
-        const operation = (contextValue as TracedContext)[OPERATION_SPAN];
-        if (!operation) return resolve(source, args, contextValue, info);
-        const parent = trace.setSpan(context.active(), operation);
+        const parent = (contextValue as TracedContext)[OPERATION_CONTEXT];
+        if (!parent) return resolve(source, args, contextValue, info);
         const span = new RootFieldSpan(spanName, attributes, parent);
         return context.with(trace.setSpan(parent, span), () => {
           let result: unknown;
@@ -179,22 +187,32 @@ function traceRootFields(schema: GraphQLSchema): void {
   }
 }
 
+/** `run` in a span named `name`, under the active context. */
+function inSpan<T>(name: string, run: () => T): T {
+  const span = startRequestSpan(SCOPE, name, {}, context.active());
+  try {
+    return run();
+  } finally {
+    span.end();
+  }
+}
+
 /**
- * `parsed(text)`: whether yoga's parse cache holds the text already. A parse or validation that the
- * caches answer does no work and gets no span: spans cost the SDK some 25 µs each, most of a small
- * query's own cost, and a trace shows the parse and validation that ran.
+ * The GraphQL spans of traced operations. Parse and validation get a span only where they run:
+ * the functions are wrapped, and yoga's caches answer most documents without calling them.
  */
-export function useTracing(parsed: (text: string) => boolean): Plugin {
-  /** Documents validated once: yoga's validation cache answers for them. */
-  const validated = new WeakSet<object>();
+export function useTracing(): Plugin {
   return {
     onSchemaChange: ({ schema }) => traceRootFields(schema),
-    onParse: ({ context: contextValue, params }) =>
-      traced(contextValue) && !parsed(params.source.toString()) ? ending(tracer.startSpan('graphql.parse')) : undefined,
-    onValidate: ({ context: contextValue, params }) => {
-      if (!traced(contextValue) || validated.has(params.documentAST)) return undefined;
-      validated.add(params.documentAST);
-      return ending(tracer.startSpan('graphql.validate'));
+    onParse: ({ context: contextValue, parseFn, setParseFn }) => {
+      if (traced(contextValue))
+        setParseFn((source, options) => inSpan('graphql.parse', () => parseFn(source, options)));
+    },
+    onValidate: ({ context: contextValue, validateFn, setValidationFn }) => {
+      if (traced(contextValue))
+        setValidationFn((...args: Parameters<typeof validateFn>) =>
+          inSpan('graphql.validate', () => validateFn(...args)),
+        );
     },
     onExecute: ({ args }) => {
       if (!traced(args.contextValue)) return undefined;
