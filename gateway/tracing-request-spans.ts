@@ -177,7 +177,10 @@ class RequestSpan implements Span, ReadableSpan {
   setStatus(status: SpanStatus): this {
     // Like the SDK's: a message only with an error, and OK final.
     if (this.ended || this.status.code === SpanStatusCode.OK || status.code === SpanStatusCode.UNSET) return this;
-    this.status = status.code === SpanStatusCode.ERROR ? status : { code: status.code };
+    this.status =
+      status.code === SpanStatusCode.ERROR && typeof status.message === 'string'
+        ? { code: status.code, message: status.message }
+        : { code: status.code };
     return this;
   }
   updateName(name: string): this {

@@ -104,8 +104,9 @@ const PRESAMPLED = createContextKey('plugboard: sampled by the request');
 
 /**
  * The standard samplers (OTEL_TRACES_SAMPLER, with OTEL_TRACES_SAMPLER_ARG for the ratio ones) and
- * the share of requests without a `traceparent` they record; null for any other sampler, which
- * the provider then builds from the environment and asks on every request.
+ * the share of requests without a `traceparent` they record, and whether they record every child
+ * of a sampled parent; null for any other sampler, which the provider then builds from the
+ * environment and asks on every request.
  */
 function standardSampler(env: Env): { sampler: Sampler; rootRatio: number; followsSampledParents: boolean } | null {
   const name = env['OTEL_TRACES_SAMPLER'] || 'parentbased_always_on';

@@ -73,7 +73,7 @@ function startOperation(
  * A root field's span, made only once it is needed: when the resolver returns a promise (it waits
  * on I/O), starts a span of its own (SQL, Redis, a provider call), fails, or is asked for its
  * context (a log line). A resolver that answers at once from memory (`viewer`, `plugins`) did no
- * I/O and gets no span: the SDK's span would cost more than the resolver itself. The span keeps
+ * I/O and gets no span: a span would cost more than the resolver itself. The span keeps
  * the times the resolver started and ended.
  */
 class RootFieldSpan implements Span {
@@ -89,7 +89,7 @@ class RootFieldSpan implements Span {
     this.#parent = parent;
   }
 
-  /** The SDK's span, started (at the resolver's start) on first need. */
+  /** The span itself, started (at the resolver's start) on first need. */
   open(): Span {
     this.#span ??= startRequestSpan(
       SCOPE,
@@ -136,7 +136,7 @@ class RootFieldSpan implements Span {
   isRecording(): boolean {
     return true;
   }
-  /** Ends the SDK's span if one was needed; a performance timestamp, like the start's. */
+  /** Ends the span if one was needed; a performance timestamp, like the start's. */
   end(): void {
     this.#span?.end(performance.now());
   }
