@@ -211,6 +211,8 @@ describe('the operator console', () => {
     const { id: failing, fix } = await failedDelivery();
 
     await page.goto(`${gateway.url}/console`);
+    // The form appears once the page has asked whether a session exists ("Loading…" until then).
+    await page.waitForSelector('input[name=secret]');
     await page.screenshot({ path: `${SCREENSHOTS}/sign-in.png` });
     await page.type('input[name=secret]', ADMIN_SECRET);
     await page.click('button[type=submit]');
@@ -372,6 +374,7 @@ describe('the operator console', () => {
     await fix();
     // Signed in on the gateway's site…
     await page.goto(`${gateway.url}/console`);
+    await page.waitForSelector('input[name=secret]');
     await page.type('input[name=secret]', ADMIN_SECRET);
     await page.click('button[type=submit]');
     await page.waitForSelector('.card[data-plugin]');
