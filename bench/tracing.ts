@@ -39,6 +39,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
 const WARM_UP_SECONDS = Number(process.env['BENCH_WARM_UP_SECONDS'] ?? 10);
+const WARM_UP_TURN_SECONDS = 5;
 // BENCH_SAMPLE_RATIO=0 prices the unsampled path alone, 1 a request traced in full; `off` runs two
 // untraced gateways against each other, which shows what this bench can resolve.
 const SAMPLE_RATIO = process.env['BENCH_SAMPLE_RATIO'] ?? '0.1';
@@ -87,10 +88,15 @@ try {
       readyz,
     );
     running = [off, on];
-    // Warm-up, long enough for V8 to have compiled what it will: a function of the sampled path runs
-    // for a tenth of the requests, and reaches optimized code ten times later than the rest.
-    await requestsPerSecond(off.url, headers, WARM_UP_SECONDS);
-    tracedRequests += (await requestsPerSecond(on.url, headers, WARM_UP_SECONDS)).requests;
+    // Warm-up: a function of the sampled path runs for a tenth of the requests, and reaches optimized
+    // code later than the rest. Taken in turns of at most 5 s, so that the two gateways age together:
+    // a gateway's throughput dips for a while at about 100 s of age (bench/RESULTS.md), and a long
+    // warm-up taken in one block put only the older gateway's rounds there.
+    for (let warmed = 0; warmed < WARM_UP_SECONDS; warmed += WARM_UP_TURN_SECONDS) {
+      const seconds = Math.min(WARM_UP_TURN_SECONDS, WARM_UP_SECONDS - warmed);
+      await requestsPerSecond(off.url, headers, seconds);
+      tracedRequests += (await requestsPerSecond(on.url, headers, seconds)).requests;
+    }
     const pairRatios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const measure = (which: 'off' | 'on') => async () => {
