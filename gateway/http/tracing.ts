@@ -58,14 +58,15 @@ function startOperation(
   const definition = getOperationAST(args.document, args.operationName);
   const type = definition?.operation ?? phase;
   const name = definition?.name?.value;
+  const active = context.active();
   const span = startRequestSpan(
     SCOPE,
     name ? `${type} ${name}` : type,
     { attributes: { 'graphql.operation.type': type, ...(name ? { 'graphql.operation.name': name } : {}) } },
-    context.active(),
+    active,
   );
   // Made once for the root fields, which are its children.
-  (args.contextValue as TracedContext)[OPERATION_CONTEXT] = trace.setSpan(context.active(), span);
+  (args.contextValue as TracedContext)[OPERATION_CONTEXT] = trace.setSpan(active, span);
   return span;
 }
 
