@@ -74,34 +74,50 @@ function limits() {
 }
 type Limits = ReturnType<typeof limits>;
 
-/** A time as the SDK reads one: a number up to performance.now() is a performance timestamp, a larger one epoch ms. */
-function toHrTime(time: TimeInput | undefined): HrTime {
-  if (time === undefined) return hrTime();
-  if (typeof time === 'number' && time <= performance.now()) return hrTime(time);
+/**
+ * A time as the SDK reads one: a number up to performance.now() is a performance timestamp, kept
+ * as it is and turned into an HrTime only when read (at export); a larger one is epoch ms.
+ */
+type SpanTime = number | HrTime;
+function spanTime(time: TimeInput | undefined): SpanTime {
+  if (time === undefined) return performance.now();
+  if (typeof time === 'number' && time <= performance.now()) return time;
   return timeInputToHrTime(time);
 }
+const toHrTime = (time: SpanTime): HrTime => (typeof time === 'number' ? hrTime(time) : time);
 
+/** Shared until a span gets one of its own: most spans have no events or links and an unset status. */
+const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
+/**
+ * A span kept small, since it waits (with up to a batch of others) for export, and what survives
+ * the young generation's collections is copied by each of them: shared empty lists and status,
+ * times as plain numbers until read. TypeScript's `private` rather than `#` fields, whose
+ * definitions go through a slower inline cache where the sampled path is not yet optimized
+ * (callgrind, bench/RESULTS.md).
+ */
 class RequestSpan implements Span, ReadableSpan {
   name: string;
   readonly kind: SpanKind;
   readonly attributes: Attributes = {};
-  #attributeCount = 0;
+  private attributeCount = 0;
   readonly parentSpanContext: SpanContext | undefined;
-  readonly startTime: HrTime;
-  endTime: HrTime = [0, 0];
-  duration: HrTime = [0, 0];
+  private start: SpanTime;
+  private finish: SpanTime = 0;
   ended = false;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
-  readonly links: Link[] = [];
-  readonly events: TimedEvent[] = [];
+  status: SpanStatus = UNSET;
+  links: Link[] = NO_LINKS;
+  events: TimedEvent[] = NO_EVENTS;
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
-  readonly #context: SpanContext;
-  readonly #processors: SpanProcessor[];
-  readonly #limits: Limits;
+  private readonly context: SpanContext;
+  private readonly sink: RequestSpanSink;
+  private readonly limits: Limits;
 
   constructor(
     scope: InstrumentationScope,
@@ -115,31 +131,40 @@ class RequestSpan implements Span, ReadableSpan {
     this.name = name;
     this.kind = options.kind ?? 0;
     this.parentSpanContext = parentSpanContext;
-    this.startTime = toHrTime(options.startTime);
+    this.start = spanTime(options.startTime);
     this.resource = sink.resource;
     this.instrumentationScope = scope;
-    this.#context = context;
-    this.#processors = sink.processors;
-    this.#limits = spanLimits;
+    this.context = context;
+    this.sink = sink;
+    this.limits = spanLimits;
     if (options.attributes) this.setAttributes(options.attributes);
     if (options.links) this.addLinks(options.links);
   }
 
+  get startTime(): HrTime {
+    return toHrTime(this.start);
+  }
+  get endTime(): HrTime {
+    return this.ended ? toHrTime(this.finish) : [0, 0];
+  }
+  get duration(): HrTime {
+    return this.ended ? hrTimeDuration(this.startTime, this.endTime) : [0, 0];
+  }
   spanContext(): SpanContext {
-    return this.#context;
+    return this.context;
   }
   setAttribute(key: string, value: AttributeValue | undefined): this {
     if (this.ended || value === undefined || !isAttributeValue(value)) return this;
     if (!Object.hasOwn(this.attributes, key)) {
-      if (this.#attributeCount >= this.#limits.attributes) {
+      if (this.attributeCount >= this.limits.attributes) {
         this.droppedAttributesCount++;
         return this;
       }
-      this.#attributeCount++;
+      this.attributeCount++;
     }
     this.attributes[key] =
-      typeof value === 'string' && value.length > this.#limits.valueLength
-        ? value.slice(0, this.#limits.valueLength)
+      typeof value === 'string' && value.length > this.limits.valueLength
+        ? value.slice(0, this.limits.valueLength)
         : value;
     return this;
   }
@@ -149,25 +174,29 @@ class RequestSpan implements Span, ReadableSpan {
   }
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.ended) return this;
-    if (this.events.length >= this.#limits.events) {
+    if (this.events.length >= this.limits.events) {
       this.droppedEventsCount++;
       return this;
     }
     const timeGiven =
       typeof attributesOrTime === 'number' || Array.isArray(attributesOrTime) || attributesOrTime instanceof Date;
     const at = (timeGiven ? attributesOrTime : time) as TimeInput | undefined;
+    if (this.events === NO_EVENTS) this.events = [];
     this.events.push({
       name,
       attributes: timeGiven ? {} : ((attributesOrTime as Attributes | undefined) ?? {}),
-      time: toHrTime(at),
+      time: toHrTime(spanTime(at)),
       droppedAttributesCount: 0,
     });
     return this;
   }
   addLink(link: Link): this {
     if (this.ended) return this;
-    if (this.links.length >= this.#limits.links) this.droppedLinksCount++;
-    else this.links.push(link);
+    if (this.links.length >= this.limits.links) this.droppedLinksCount++;
+    else {
+      if (this.links === NO_LINKS) this.links = [];
+      this.links.push(link);
+    }
     return this;
   }
   addLinks(links: Link[]): this {
@@ -197,11 +226,11 @@ class RequestSpan implements Span, ReadableSpan {
   }
   end(endTime?: TimeInput): void {
     if (this.ended) return;
-    this.endTime = toHrTime(endTime);
-    this.duration = hrTimeDuration(this.startTime, this.endTime);
-    for (const processor of this.#processors) processor.onEnding?.(this as unknown as SdkSpan);
+    this.finish = spanTime(endTime);
+    const { processors } = this.sink;
+    for (const processor of processors) processor.onEnding?.(this as unknown as SdkSpan);
     this.ended = true;
-    for (const processor of this.#processors) processor.onEnd(this);
+    for (const processor of processors) processor.onEnd(this);
   }
 }
 

@@ -162,27 +162,11 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
 function traceIncomingRequests(rootRatio: number | null, startSpan: StartRequestSpan): void {
   const sampled = ROOT_CONTEXT.setValue(PRESAMPLED, true);
   const emit = Server.prototype.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
-  function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'connection') {
-      // A socket caches its peer's address when first asked (a new property, so a new hidden
-      // class). Asked here of every socket, not later of the sampled requests' sockets only:
-      // sockets of both shapes made node:http's hot paths megamorphic for every request
-      // (callgrind, bench/RESULTS.md).
-      void (args[0] as Socket).remoteAddress;
-      return emit.call(this, event, ...args);
-    }
-    if (event !== 'request') return emit.call(this, event, ...args);
-    const [request, response] = args as [IncomingMessage, ServerResponse];
-    // A request that starts a trace is decided on first, as the configured ratio would: one not
-    // sampled (nine in ten at 0.1) gets no span and no context at all, so tracing costs what the
-    // sampled requests cost. One that continues a client's trace follows it.
-    let parent: Context;
-    if (request.headers.traceparent === undefined && rootRatio !== null) {
-      if (Math.random() >= rootRatio) return emit.call(this, event, ...args);
-      parent = sampled;
-    } else parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+
+  /** A request in its server span, when it has one; apart from emitInSpan, which runs for every event. */
+  function emitRequest(server: Server, request: IncomingMessage, response: ServerResponse, parent: Context): boolean {
     const path = withoutQuery(request.url ?? '/');
-    if (UNTRACED_PATHS.has(path)) return emit.call(this, event, ...args);
+    if (UNTRACED_PATHS.has(path)) return emit.call(server, 'request', request, response);
     const method = request.method ?? 'GET';
     const span = startSpan('plugboard-http', method, { kind: SpanKind.SERVER }, parent);
     if (span.isRecording()) {
@@ -199,7 +183,28 @@ function traceIncomingRequests(rootRatio: number | null, startSpan: StartRequest
         span.end();
       });
     }
-    return context.with(trace.setSpan(parent, span), () => emit.call(this, event, ...args));
+    return context.with(trace.setSpan(parent, span), () => emit.call(server, 'request', request, response));
+  }
+
+  function emitInSpan(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connection') {
+      // A socket caches its peer's address when first asked (a new property, so a new hidden
+      // class). Asked here of every socket, not later of the sampled requests' sockets only:
+      // sockets of both shapes made node:http's hot paths megamorphic for every request
+      // (callgrind, bench/RESULTS.md).
+      void (args[0] as Socket).remoteAddress;
+      return emit.call(this, event, ...args);
+    }
+    if (event !== 'request') return emit.call(this, event, ...args);
+    const [request, response] = args as [IncomingMessage, ServerResponse];
+    // A request that starts a trace is decided on first, as the configured ratio would: one not
+    // sampled (nine in ten at 0.1) gets no span and no context at all, so tracing costs what the
+    // sampled requests cost. One that continues a client's trace follows it.
+    if (request.headers.traceparent === undefined && rootRatio !== null) {
+      if (Math.random() >= rootRatio) return emit.call(this, event, request, response);
+      return emitRequest(this, request, response, sampled);
+    }
+    return emitRequest(this, request, response, propagation.extract(ROOT_CONTEXT, request.headers, headerGetter));
   }
   Server.prototype.emit = emitInSpan as Server['emit'];
 }

@@ -277,6 +277,18 @@ describe('tracing (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     expect(spansOf(client.traceId).filter((s) => s.parentSpanId === operation.spanId)).toEqual([]);
   });
 
+  it('marks an operation that fails as failed, counting its errors without their messages', async () => {
+    const client = newTraceparent();
+    const failing = 'mutation Failing($type: String!) { enqueueJob(type: $type) { id } }';
+    const failed = await gql(traced, failing, { type: VARIABLE_VALUE }, client.header);
+    expect(failed.errors).toHaveLength(1);
+    await expect.poll(() => spansOf(client.traceId).some((s) => s.name === 'mutation Failing')).toBe(true);
+    const operation = one(spansOf(client.traceId), (s) => s.name === 'mutation Failing', 'the operation span');
+    expect(operation.status).toBe(2);
+    expect(operation.attributes['graphql.error.count']).toBe(1);
+    expect(JSON.stringify(spansOf(client.traceId))).not.toContain(VARIABLE_VALUE);
+  });
+
   it("traces a Hasura action under Hasura's traceparent, and a graphql-ws operation as a trace of its own", async () => {
     const hasura = newTraceparent();
     const response = await fetch(`${traced.url}/hasura/actions`, {

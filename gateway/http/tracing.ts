@@ -53,7 +53,7 @@ function ending(span: Span): () => void {
 /** Starts the span of an execute or subscribe, named by the operation, and hands it to the root fields. */
 function startOperation(
   phase: string,
-  args: { document: Parameters<typeof getOperationAST>[0]; operationName?: string | null; contextValue: unknown },
+  args: { document: Parameters<typeof getOperationAST>[0]; operationName?: string | null; contextValue?: unknown },
 ): Span {
   const definition = getOperationAST(args.document, args.operationName);
   const type = definition?.operation ?? phase;
@@ -198,9 +198,47 @@ function inSpan<T>(name: string, run: () => T): T {
   }
 }
 
+/** Ends an operation's span with its result: only the count of errors, whose messages may quote a variable's value. */
+function endOperation<R>(span: Span, result: R): R {
+  const errors = (result as { errors?: readonly unknown[] } | null)?.errors;
+  if (errors?.length) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('graphql.error.count', errors.length);
+  }
+  span.end();
+  return result;
+}
+
+type Execute = Parameters<NonNullable<Plugin['onExecute']>>[0]['executeFn'];
+
+/** `executeFn` under the operation's span, which ends when its result is ready. */
+function executeInSpan(executeFn: Execute, args: Parameters<Execute>[0]): ReturnType<Execute> {
+  const span = startOperation('execute', args);
+  let result: ReturnType<Execute>;
+  try {
+    result = executeFn(args);
+  } catch (error) {
+    failSpan(span, error);
+    span.end();
+    throw error;
+  }
+  // A promise, or a thenable of yoga's promise helpers.
+  if (typeof (result as Partial<PromiseLike<unknown>>).then !== 'function') return endOperation(span, result);
+  return (result as PromiseLike<Awaited<ReturnType<Execute>>>).then(
+    (value) => endOperation(span, value),
+    (error: unknown) => {
+      failSpan(span, error);
+      span.end();
+      throw error;
+    },
+  ) as ReturnType<Execute>;
+}
+
 /**
  * The GraphQL spans of traced operations. Parse and validation get a span only where they run:
  * the functions are wrapped, and yoga's caches answer most documents without calling them.
+ * Execution is wrapped too, rather than given an onExecuteDone hook, so that envelop runs the
+ * same steps for a traced operation as for the others.
  */
 export function useTracing(): Plugin {
   return {
@@ -215,19 +253,8 @@ export function useTracing(): Plugin {
           inSpan('graphql.validate', () => validateFn(...args)),
         );
     },
-    onExecute: ({ args }) => {
-      if (!traced(args.contextValue)) return undefined;
-      const span = startOperation('execute', args);
-      return {
-        onExecuteDone: ({ result }) => {
-          // Only the count: an error's message may quote a variable's value.
-          if ('errors' in result && result.errors?.length) {
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            span.setAttribute('graphql.error.count', result.errors.length);
-          }
-          span.end();
-        },
-      };
+    onExecute: ({ args, executeFn, setExecuteFn }) => {
+      if (traced(args.contextValue)) setExecuteFn((executeArgs) => executeInSpan(executeFn, executeArgs));
     },
     onSubscribe: ({ args }) => {
       if (!traced(args.contextValue)) return undefined;

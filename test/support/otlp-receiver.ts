@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   name: string;
   /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
+  /** OTLP StatusCode: 0 unset, 1 ok, 2 error. */
+  status: number;
   attributes: Record<string, AttributeValue>;
   links: { traceId: string; spanId: string }[];
   /** The resource's `service.name`. */
@@ -50,6 +52,7 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  status?: { code?: number };
   attributes?: OtlpKeyValue[];
   links?: { traceId: string; spanId: string }[];
 }
@@ -97,6 +100,7 @@ export async function startOtlpReceiver(options: { port?: number } = {}): Promis
                 parentSpanId: span.parentSpanId ?? '',
                 name: span.name,
                 kind: span.kind,
+                status: span.status?.code ?? 0,
                 attributes: attributesOf(span.attributes),
                 links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
                 service,
