@@ -273,14 +273,22 @@ describe('the operator console', () => {
       )
     ).rows[0]!.id;
     const customers = '[data-sync=stripe] tr[data-resource=customers] td.check-result';
+    // On a timeout, what the cell and the section's error said (this wait failed once in CI, unexplained).
+    const saying = async (failure: Error) => {
+      const text = (selector: string) => page.$eval(selector, (element) => element.textContent).catch(() => null);
+      const [cell, sectionError] = await Promise.all([text(customers), text('[data-sync=stripe] p.error')]);
+      throw new Error(
+        `${failure.message}: the check cell reads ${JSON.stringify(cell)}, the error ${JSON.stringify(sectionError)}`,
+      );
+    };
     await page.click('[data-sync=stripe] button.check');
-    await page.waitForFunction(
-      (cell) => document.querySelector(cell)?.textContent?.startsWith('1 missing'),
-      {},
-      customers,
-    );
+    await page
+      .waitForFunction((cell) => document.querySelector(cell)?.textContent?.startsWith('1 missing'), {}, customers)
+      .catch(saying);
     await page.click('[data-sync=stripe] button.check-fix');
-    await page.waitForFunction((cell) => document.querySelector(cell)?.textContent?.includes('fixed'), {}, customers);
+    await page
+      .waitForFunction((cell) => document.querySelector(cell)?.textContent?.includes('fixed'), {}, customers)
+      .catch(saying);
     expect((await db.pool.query('SELECT 1 FROM stripe.customers WHERE id = $1', [lost])).rowCount).toBe(1);
     await page.screenshot({ path: `${SCREENSHOTS}/syncs.png` });
     expect(
