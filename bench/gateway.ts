@@ -18,7 +18,7 @@
  * postgres://postgres@127.0.0.1:5432/test). BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS tune it.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   gatewayEnv,
@@ -26,11 +26,15 @@ import {
   readyz,
   startServer,
   PINNED,
+  runPinnedSelf,
   BENCH_JWT_SECRET,
   benchUserToken,
   SMALL_QUERY,
   graphqlRequestsPerSecond,
 } from './support.ts';
+
+// autocannon in this process on core 0, as the servers are on core 1 (when pinned).
+runPinnedSelf(0);
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -141,7 +145,7 @@ async function coldStart(): Promise<void> {
 }
 
 console.log(
-  `Plugboard gateway benchmark — ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
+  `Plugboard gateway benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}\n`,
 );
 if (process.env['BENCH_ONLY'] !== 'cold-start') await throughput();
 if (process.env['BENCH_ONLY'] !== 'throughput') await coldStart();

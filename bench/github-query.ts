@@ -29,6 +29,10 @@ import type { GithubConfig } from '../plugins/github/config.ts';
 import { githubSyncTables } from '../plugins/github/resources.ts';
 import { buildIssue, buildIssueComment, buildRepository, buildUser } from '../test/support/github-objects.ts';
 import { type Node, runQueryBench } from './query-comparison.ts';
+import { runPinnedSelf } from './support.ts';
+
+// autocannon in this process on core 0, as the servers are on core 1 (when pinned).
+runPinnedSelf(0);
 
 const REPOS = Number(process.env['BENCH_REPOS'] ?? 20);
 const ISSUES = Number(process.env['BENCH_ISSUES'] ?? 1000);

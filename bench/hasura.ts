@@ -8,7 +8,10 @@
  * Run: npm run bench:hasura   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS)
  */
 import autocannon from 'autocannon';
-import { freshDatabase, inTurn, median, readyz, startServer, type Server } from './support.ts';
+import { freshDatabase, inTurn, median, readyz, runPinnedSelf, startServer, type Server } from './support.ts';
+
+// autocannon in this process on core 0, as the servers are on core 1 (when pinned).
+runPinnedSelf(0);
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);

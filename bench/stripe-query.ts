@@ -33,6 +33,10 @@ import {
   type StripeObject,
 } from '../test/support/stripe-objects.ts';
 import { type Node, runQueryBench } from './query-comparison.ts';
+import { runPinnedSelf } from './support.ts';
+
+// autocannon in this process on core 0, as the servers are on core 1 (when pinned).
+runPinnedSelf(0);
 
 const CUSTOMERS = Number(process.env['BENCH_CUSTOMERS'] ?? 5000);
 
