@@ -146,6 +146,10 @@ describe('production mode', () => {
 
       const typo = await gateway.gql('{ viewr { role } }');
       expect(typo.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+      // Asked again, it is answered from the validation cache: the same error, still no suggestion.
+      const typoAgain = await gateway.gql('{ viewr { role } }');
+      expect(typoAgain.body.errors).toEqual(typo.body.errors);
+      expect(typo.body.errors).toHaveLength(1);
 
       const graphiql = await fetch(gateway.graphqlUrl, { headers: { accept: 'text/html' } });
       expect(await graphiql.text()).not.toMatch(/graphiql/i);

@@ -77,6 +77,36 @@ function parseCaches() {
   };
 }
 
+/**
+ * yoga's validation cache without its per-request key: yoga joins the names of all the rules into
+ * a string on every request and hashes it (graphql-js's 27 rules and the limits': about 5 % of a
+ * small query's instructions). Here the rules are the same on every request of a yoga (graphql-js's,
+ * added by yoga's engine, then useQueryLimits', fixed when the server is built; no plugin adds one
+ * for some requests only), so a result is kept by schema and document alone. First among the
+ * plugins, as yoga's is, so the result kept is graphql-js's, before useQueryLimits edits it.
+ */
+function useValidationCache(): Plugin {
+  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly Error[]>>();
+  return {
+    onValidate({ params: { schema, documentAST }, setResult }) {
+      if (schema == null) return;
+      let byDocument = bySchema.get(schema);
+      if (!byDocument) {
+        byDocument = new WeakMap();
+        bySchema.set(schema, byDocument);
+      }
+      const cached = byDocument.get(documentAST);
+      if (cached) {
+        setResult(cached);
+        return;
+      }
+      return ({ result }) => {
+        byDocument.set(documentAST, result);
+      };
+    },
+  };
+}
+
 type ErrorExtensions = Record<string, unknown> & { http?: { status?: number; spec?: boolean } };
 
 /**
@@ -192,7 +222,8 @@ export function createGraphQLServer(options: {
     maskedErrors: { maskError: createErrorMasker(settings, log) },
     // The HTTP layer enforces the body limit (cheaply, without wrapping every body in a stream).
     maxRequestBodySize: false,
-    parserAndValidationCache: caches,
+    // Validation results are cached by useValidationCache below, not by yoga.
+    parserAndValidationCache: { ...caches, validationCache: false },
     context: ({ request, requestId, session, socketId }) => {
       const build = (caller: Session): Context => ({
         session: caller,
@@ -208,6 +239,7 @@ export function createGraphQLServer(options: {
       return caller instanceof Promise ? caller.then(build) : build(caller);
     },
     plugins: [
+      useValidationCache(),
       useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
       useTrustedDocuments(documents, options.authenticate),
       useQueryLimits(settings.limits, { introspection: settings.introspection }),
