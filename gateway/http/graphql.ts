@@ -79,8 +79,8 @@ function parseCaches() {
 
 /**
  * yoga's validation cache without its per-request key: yoga joins the names of all the rules into
- * a string on every request and hashes it (graphql-js's 27 rules and the limits': about 5 % of a
- * small query's instructions). Here the rules are the same on every request of a yoga (graphql-js's,
+ * a string on every request and hashes it (graphql-js's 27 rules and the limits'; without it, a
+ * small query costs about a tenth fewer instructions: bench/RESULTS.md). Here the rules are the same on every request of a yoga (graphql-js's,
  * added by yoga's engine, then useQueryLimits', fixed when the server is built; no plugin adds one
  * for some requests only), so a result is kept by schema and document alone. First among the
  * plugins, as yoga's is, so the result kept is graphql-js's, before useQueryLimits edits it.

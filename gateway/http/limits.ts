@@ -3,7 +3,7 @@
  * graphql-js's own token limit in the parser, and, when introspection is off, graphql-js's
  * introspection rule plus hiding "Did you mean" suggestions. One plugin with two hooks instead of
  * seven (graphql-armor's meta plugin and the introspection plugin): the hooks run on every
- * request, the rules only on documents yoga has not validated before.
+ * request, the rules only on documents not validated before (useValidationCache, http/graphql.ts).
  */
 import type { Plugin } from '@envelop/core';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';

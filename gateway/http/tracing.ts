@@ -45,6 +45,13 @@ function traced(contextValue: unknown): boolean {
   return trace.getSpan(context.active())?.isRecording() === true;
 }
 
+/** Ends `span` as failed by `error`, and rethrows it. */
+function endFailed(span: Span, error: unknown): never {
+  failSpan(span, error);
+  span.end();
+  throw error;
+}
+
 /** A hook that ends `span`. */
 function ending(span: Span): () => void {
   return () => span.end();
@@ -160,9 +167,7 @@ function traceRootFields(schema: GraphQLSchema): void {
           try {
             result = resolve(source, args, contextValue, info);
           } catch (error) {
-            failSpan(span, error);
-            span.end();
-            throw error;
+            endFailed(span, error);
           }
           if (!(result instanceof Promise)) {
             span.end();
@@ -174,11 +179,7 @@ function traceRootFields(schema: GraphQLSchema): void {
               span.end();
               return value;
             },
-            (error: unknown) => {
-              failSpan(span, error);
-              span.end();
-              throw error;
-            },
+            (error: unknown) => endFailed(span, error),
           );
         });
       };
@@ -218,19 +219,13 @@ function executeInSpan(executeFn: Execute, args: Parameters<Execute>[0]): Return
   try {
     result = executeFn(args);
   } catch (error) {
-    failSpan(span, error);
-    span.end();
-    throw error;
+    endFailed(span, error);
   }
   // A promise, or a thenable of yoga's promise helpers.
   if (typeof (result as Partial<PromiseLike<unknown>>).then !== 'function') return endOperation(span, result);
   return (result as PromiseLike<Awaited<ReturnType<Execute>>>).then(
     (value) => endOperation(span, value),
-    (error: unknown) => {
-      failSpan(span, error);
-      span.end();
-      throw error;
-    },
+    (error: unknown) => endFailed(span, error),
   ) as ReturnType<Execute>;
 }
 
